@@ -1,0 +1,8 @@
+;; Imports a socket function and a foreign module.
+(module
+  (import "env" "open_socket" (func (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "terrarium_abi_v1"))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "on_init") (param i32 i32))
+  (func (export "on_message") (param i32 i32 i32)))

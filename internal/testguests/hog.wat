@@ -1,0 +1,10 @@
+;; Grows its memory until the host refuses, then traps.
+(module
+  (memory (export "memory") 1)
+  (func (export "terrarium_abi_v1"))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "on_init") (param i32 i32))
+  (func (export "on_message") (param i32 i32 i32)
+    (loop $l
+      (br_if $l (i32.ne (memory.grow (i32.const 16)) (i32.const -1))))
+    unreachable))

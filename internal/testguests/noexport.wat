@@ -1,0 +1,6 @@
+;; Lacks on_message.
+(module
+  (memory (export "memory") 1)
+  (func (export "terrarium_abi_v1"))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "on_init") (param i32 i32)))

@@ -1,0 +1,7 @@
+;; Traps on every message.
+(module
+  (memory (export "memory") 1)
+  (func (export "terrarium_abi_v1"))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "on_init") (param i32 i32))
+  (func (export "on_message") (param i32 i32 i32) unreachable))

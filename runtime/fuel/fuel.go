@@ -1,0 +1,190 @@
+// Package fuel makes the CPU budget of untrusted WebAssembly guests
+// deterministic by rewriting the module binary at load time.
+//
+// Instrument adds a mutable i64 global (the fuel counter, exported as
+// GlobalName) and inserts a check at the entry of every function and at the
+// head of every loop. Each check subtracts a static cost from the counter and
+// executes unreachable (a trap) once the counter drops below zero. Because
+// the costs are fixed when the module is instrumented, a given call with a
+// given amount of fuel traps at exactly the same point on every run and with
+// every engine, unlike wall-clock timeouts.
+//
+// A host instantiates the instrumented module, calls Set before each call
+// into the guest, and after a trap uses Exhausted to tell a fuel trap from
+// any other trap. Remaining reports what is left, from which the host can
+// compute the fuel a call consumed.
+//
+// # Cost model
+//
+// By default (CostToNextControl) a check's cost is the number of
+// instructions that follow it up to and including the next control
+// instruction (block, loop, if, else, end, br, br_if, br_table, return, call,
+// call_indirect, the tail and reference calls, throw, throw_ref, try_table,
+// br_on_null, br_on_non_null and unreachable), and at least 1. Instructions
+// after that first control instruction are not charged until the next check,
+// so costs are a deterministic lower bound of the instructions executed
+// rather than an exact count. Every unbounded execution passes through
+// function entries or loop heads, so any computation is cut off after a
+// bounded amount of work per unit of fuel, but that bound is as large as a
+// function body. CostRegion (see InstrumentWithOptions) charges an upper
+// bound instead, at the same run-time cost; it is the better choice when the
+// budget has to bound CPU time rather than only be deterministic.
+//
+// Work done outside guest instructions is not metered: host functions, and
+// the length-dependent part of bulk memory and table instructions
+// (memory.fill, memory.copy, memory.init, table.fill, table.copy,
+// table.init, memory.grow), which are charged like any other instruction.
+//
+// # Safety
+//
+// The instrumenter decodes every function body instruction by instruction
+// using the same instruction boundaries as wazero, so the checks cannot be
+// hidden from it, and it rejects modules whose code names the global index
+// reserved for the counter, so a guest cannot refill its own fuel.
+package fuel
+
+import (
+	"fmt"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// GlobalName is the export name of the fuel counter that Instrument adds.
+const GlobalName = "terrarium_fuel"
+
+// DefaultStartFuel is the fuel a module's start function gets when the module
+// is instrumented with Instrument. See Options.StartFuel.
+const DefaultStartFuel int64 = 10_000_000
+
+// CostModel selects what a fuel check charges. Both models insert the same
+// checks at the same places (function entries and loop heads); they differ
+// only in the constant each check subtracts.
+type CostModel int
+
+const (
+	// CostToNextControl charges the instructions from the check up to and
+	// including the next control instruction, and at least 1. This is the
+	// model Instrument uses. Code after that first control instruction runs
+	// uncharged until the next check, so fuel bounds the work only up to a
+	// factor of the size of a function or loop body: a guest can put a long
+	// straight-line sequence inside a block and have it charged as 1.
+	CostToNextControl CostModel = iota
+
+	// CostRegion charges every instruction that can run before the next
+	// check: at a function entry all instructions of the body outside loops,
+	// at a loop head all instructions of the loop body outside nested loops
+	// (both arms of an if are charged). Fuel is then an upper bound of the
+	// guest instructions executed, at the same run-time cost.
+	CostRegion
+)
+
+// Options configures InstrumentWithOptions.
+type Options struct {
+	// Cost selects the cost model. The zero value is CostToNextControl.
+	Cost CostModel
+
+	// StartFuel is the initial value of the fuel counter of a module that has
+	// a start function. The runtime runs the start function during
+	// instantiation, before the host can call Set, so it runs on this
+	// budget; if it runs out, instantiation fails with a trap. After
+	// instantiation Remaining reports what the start function left over.
+	// Modules without a start function always start with 0 fuel, so calling
+	// into the guest without Set traps immediately. Must not be negative.
+	StartFuel int64
+}
+
+// Instrument returns a copy of the Wasm binary in which a mutable i64 global,
+// exported under GlobalName, is decremented at every function entry and at
+// every loop head by the cost of the straight-line instructions that follow
+// (the instructions up to and including the next control instruction, with a
+// minimum cost of 1). When the global drops below zero the guest executes
+// unreachable, which traps.
+//
+// The global is appended after all imported and defined globals, so no
+// existing index changes, and it starts at 0 (or DefaultStartFuel if the
+// module has a start function; see Options.StartFuel). Sections other than
+// the global, export and code sections are copied unchanged, including
+// custom sections such as the name section and DWARF.
+//
+// Instrument returns an error matching ErrMalformed or ErrUnsupported if the
+// binary cannot be decoded, uses features it does not handle, already
+// exports GlobalName, or names the global index reserved for the counter. It
+// does not fully validate the module (types are not checked); the runtime
+// does that when it compiles the result. Instrument never panics on any
+// input and does not modify wasm.
+func Instrument(wasm []byte) ([]byte, error) {
+	return InstrumentWithOptions(wasm, Options{StartFuel: DefaultStartFuel})
+}
+
+// InstrumentWithOptions is Instrument with explicit options.
+func InstrumentWithOptions(wasm []byte, opts Options) ([]byte, error) {
+	if opts.StartFuel < 0 {
+		return nil, fmt.Errorf("fuel: negative start fuel %d", opts.StartFuel)
+	}
+	if opts.Cost != CostToNextControl && opts.Cost != CostRegion {
+		return nil, fmt.Errorf("fuel: unknown cost model %d", opts.Cost)
+	}
+	m, err := parseModule(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("fuel: %w", err)
+	}
+	initial := int64(0)
+	if m.hasStart {
+		initial = opts.StartFuel
+	}
+	out, err := m.rewrite(len(wasm), initial, opts.Cost)
+	if err != nil {
+		return nil, fmt.Errorf("fuel: %w", err)
+	}
+	return out, nil
+}
+
+// counter returns the fuel counter of an instrumented module.
+func counter(mod api.Module) (api.MutableGlobal, error) {
+	if mod == nil {
+		return nil, fmt.Errorf("fuel: nil module: %w", ErrNotInstrumented)
+	}
+	g := mod.ExportedGlobal(GlobalName)
+	if g == nil {
+		return nil, fmt.Errorf("fuel: module %q exports no global %q: %w", mod.Name(), GlobalName, ErrNotInstrumented)
+	}
+	mg, ok := g.(api.MutableGlobal)
+	if !ok || g.Type() != api.ValueTypeI64 {
+		return nil, fmt.Errorf("fuel: global %q of module %q is not a mutable i64: %w", GlobalName, mod.Name(), ErrNotInstrumented)
+	}
+	return mg, nil
+}
+
+// Set sets the fuel of an instantiated, instrumented module to units. Call it
+// before each call into the guest. units must not be negative. It must not be
+// called while the guest is running.
+func Set(mod api.Module, units int64) error {
+	if units < 0 {
+		return fmt.Errorf("fuel: negative fuel %d", units)
+	}
+	g, err := counter(mod)
+	if err != nil {
+		return err
+	}
+	g.Set(api.EncodeI64(units))
+	return nil
+}
+
+// Remaining returns the fuel left in an instantiated, instrumented module. It
+// is negative after a fuel trap: the check that trapped subtracted its cost
+// from the fuel that was left.
+func Remaining(mod api.Module) (int64, error) {
+	g, err := counter(mod)
+	if err != nil {
+		return 0, err
+	}
+	return int64(g.Get()), nil
+}
+
+// Exhausted reports whether the fuel counter of an instantiated module is
+// below zero, meaning that the trap the guest last raised was a fuel trap.
+// It returns false for modules that are not instrumented.
+func Exhausted(mod api.Module) bool {
+	n, err := Remaining(mod)
+	return err == nil && n < 0
+}

@@ -1,0 +1,405 @@
+package scenario
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Defaults applied to fields a scenario leaves out.
+const (
+	// DefaultRole is the role of a module that does not list any.
+	DefaultRole = "default"
+	// DefaultLatency is the constant network latency when none is given.
+	DefaultLatency = time.Millisecond
+	// DefaultInterval is the time between a client's operations.
+	DefaultInterval = 10 * time.Millisecond
+	// DefaultTimeout is the per-request timeout of a workload.
+	DefaultTimeout = time.Second
+	// WorkloadNone is the workload type that runs no operations. It is the
+	// type of a scenario without a workload section and is always accepted,
+	// whatever Options.Workloads lists.
+	WorkloadNone = "none"
+	// MaxNodes bounds the number of node instances (and of workload clients)
+	// one scenario may describe.
+	MaxNodes = 1 << 16
+)
+
+// Scenario is a validated scenario file with every default applied.
+type Scenario struct {
+	// File is the name given to Parse, or the path given to Load; errors
+	// about the scenario name it.
+	File string
+	// Dir is the absolute directory module paths were resolved against by
+	// Load; it is empty after Parse.
+	Dir string
+	// Name is the scenario's name; by default File's base name without its
+	// extension.
+	Name string
+	// Description is free text, empty if absent.
+	Description string
+	// Seed is the scenario's default random seed, 0 if absent. A seed given
+	// on the command line takes precedence.
+	Seed uint64
+	// Duration is the virtual length of the run; always > 0.
+	Duration time.Duration
+	// Modules lists the modules in file order.
+	Modules []*Module
+	// Groups lists the node groups (the items of nodes:) in file order.
+	Groups []*NodeGroup
+	// Nodes lists every node instance in index order: the groups' instances
+	// one group after the other.
+	Nodes []*Node
+	// Network describes the simulated network.
+	Network Network
+	// Workload describes the clients' workload.
+	Workload Workload
+	// Checks lists the checks to apply to the run, in file order.
+	Checks []Check
+	// Limits holds the resource limits.
+	Limits Limits
+}
+
+// Module is one WebAssembly module of a scenario: exactly one of Go and Wasm
+// is set.
+type Module struct {
+	// Name is the module's key under modules:.
+	Name string
+	// Go is the directory of a Go main package to build for wasip1. Parse
+	// keeps it as written; Load makes it absolute.
+	Go string
+	// Wasm is the path of a ready WebAssembly module. Parse keeps it as
+	// written; Load makes it absolute.
+	Wasm string
+	// Roles lists the roles the module can play, never empty; by default
+	// [DefaultRole].
+	Roles []string
+	// Line is the line of the module's go: or wasm: entry, where a failure
+	// to build or load the module is best reported.
+	Line int
+
+	col int // column of the go: or wasm: value
+}
+
+// Path returns whichever of Go and Wasm is set.
+func (m *Module) Path() string {
+	if m.Go != "" {
+		return m.Go
+	}
+	return m.Wasm
+}
+
+// HasRole reports whether role is one of the module's roles.
+func (m *Module) HasRole(role string) bool {
+	for _, r := range m.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// NodeGroup is one item of nodes:, describing Count nodes that run the same
+// module in the same role with the same params.
+type NodeGroup struct {
+	// Name is the name as written; see Node.Name for the instances' names.
+	Name string
+	// Count is the number of instances, >= 1.
+	Count int
+	// Indexed reports whether instance names carry an index: true when
+	// Count > 1 or when the file says indexed: true.
+	Indexed bool
+	// Module names one of the scenario's modules.
+	Module string
+	// Role is one of the module's roles; by default its first.
+	Role string
+	// Params is the group's params mapping as a JSON object with keys in
+	// sorted order; "{}" when absent. Callers must not modify it.
+	Params json.RawMessage
+	// Line is the line of the group's mapping.
+	Line int
+}
+
+// Node is one node instance.
+type Node struct {
+	// Name is the instance's name: the group's name followed by the
+	// instance's index within the group when the group is indexed (n0, n1,
+	// ...), else the group's name.
+	Name string
+	// Index is the node's index among all the scenario's nodes.
+	Index int
+	// Group is the index of the node's group in Scenario.Groups.
+	Group int
+	// Module, Role and Params are the group's; Params is shared with the
+	// group and must not be modified.
+	Module string
+	Role   string
+	Params json.RawMessage
+	// Line is the line of the group's mapping.
+	Line int
+}
+
+// Latency is a message delay drawn uniformly from [Min, Max]; Min == Max for
+// a constant delay.
+type Latency struct {
+	Min, Max time.Duration
+}
+
+// Network describes the simulated network.
+type Network struct {
+	// Latency applies to every message unless a link overrides it; by
+	// default DefaultLatency, constant.
+	Latency Latency
+	// Loss is the probability, in [0, 1], that a message is dropped.
+	Loss float64
+	// Links lists per-link overrides in file order.
+	Links []Link
+}
+
+// Link overrides the latency or loss (or both) of messages from From to To.
+// From and To are node names or "*" for any node.
+type Link struct {
+	From, To string
+	// Latency is nil when the link does not override it.
+	Latency *Latency
+	// Loss is nil when the link does not override it.
+	Loss *float64
+	// Line is the line of the link's mapping.
+	Line int
+}
+
+// Link returns the latency and loss of messages from node from to node to.
+// For each of the two, the most specific link that sets it wins: from→to,
+// then from→*, then *→to, then *→*; without one, the network's default
+// applies.
+func (n *Network) Link(from, to string) (Latency, float64) {
+	lat, loss := n.Latency, n.Loss
+	latRank, lossRank := 0, 0
+	for i := range n.Links {
+		l := &n.Links[i]
+		rank := 0
+		switch {
+		case l.From == from && l.To == to:
+			rank = 4
+		case l.From == from && l.To == "*":
+			rank = 3
+		case l.From == "*" && l.To == to:
+			rank = 2
+		case l.From == "*" && l.To == "*":
+			rank = 1
+		default:
+			continue
+		}
+		if l.Latency != nil && rank > latRank {
+			lat, latRank = *l.Latency, rank
+		}
+		if l.Loss != nil && rank > lossRank {
+			loss, lossRank = *l.Loss, rank
+		}
+	}
+	return lat, loss
+}
+
+// Workload describes the clients and the operations they issue.
+type Workload struct {
+	// Type names the workload; WorkloadNone when the section is absent.
+	Type string
+	// Clients is the number of clients: >= 1 when the section is present,
+	// 0 when it is absent.
+	Clients int
+	// Interval is the time between a client's operations, > 0.
+	Interval time.Duration
+	// Ops is the number of operations per client; 0 means until the run
+	// ends.
+	Ops int
+	// Timeout is the per-request timeout, > 0.
+	Timeout time.Duration
+	// Targets lists the names of the nodes clients may send to; by default
+	// every node, in index order.
+	Targets []string
+	// Params is the workload's params as a JSON object with sorted keys;
+	// "{}" when absent.
+	Params json.RawMessage
+	// Line is the line of the workload mapping, 0 when absent.
+	Line int
+}
+
+// Check is one check to apply to the run.
+type Check struct {
+	// Name names the check.
+	Name string
+	// Params is the check's params as a JSON object with sorted keys; "{}"
+	// when absent.
+	Params json.RawMessage
+	// Line is the line of the check's item.
+	Line int
+}
+
+// Limits holds resource limits; a zero field was absent and means the
+// runtime's default.
+type Limits struct {
+	// MemoryPages caps a node's linear memory, in 64 KiB pages (1..65536).
+	MemoryPages int
+	// Fuel is the fuel budget of each callback (>= 1000).
+	Fuel int64
+	// MaxMessageBytes caps the size of one message (1..2147483647).
+	MaxMessageBytes int
+}
+
+// NodeNames returns the names of all node instances in index order.
+func (s *Scenario) NodeNames() []string {
+	names := make([]string, len(s.Nodes))
+	for i, n := range s.Nodes {
+		names[i] = n.Name
+	}
+	return names
+}
+
+// Module returns the module called name, or nil.
+func (s *Scenario) Module(name string) *Module {
+	for _, m := range s.Modules {
+		if m.Name == name {
+			return m
+		}
+	}
+	return nil
+}
+
+// Node returns the node instance called name, or nil.
+func (s *Scenario) Node(name string) *Node {
+	for _, n := range s.Nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
+}
+
+// Options extends validation with registries known to the caller.
+type Options struct {
+	// Workloads lists the known workload types. When nil, workload.type is
+	// not checked against a registry; otherwise it must be WorkloadNone or
+	// one of these.
+	Workloads []string
+	// Checks lists the known check names. When nil, check names are not
+	// checked against a registry; otherwise each must be one of these.
+	Checks []string
+}
+
+// Parse parses and validates a scenario held in data, with name used in
+// errors and as the default scenario name. It does not touch the disk:
+// module paths are kept as written and are not checked for existence.
+// Workload types and check names are not checked against a registry.
+func Parse(name string, data []byte) (*Scenario, error) {
+	return ParseWith(name, data, Options{})
+}
+
+// ParseWith is Parse with workload types and check names validated against
+// opts.
+func ParseWith(name string, data []byte, opts Options) (*Scenario, error) {
+	p := &parser{file: name, opts: opts, rolesUnknown: map[string]bool{}}
+	s := p.parse(data)
+	if len(p.errs) > 0 {
+		sortErrors(p.errs)
+		return nil, p.errs
+	}
+	return s, nil
+}
+
+// Load reads, parses and validates the scenario file at path. Module paths
+// are resolved relative to the file's directory and made absolute; a go:
+// path must be a directory holding .go files and a wasm: path a file.
+// Workload types and check names are not checked against a registry.
+func Load(path string) (*Scenario, error) {
+	return LoadWith(path, Options{})
+}
+
+// LoadWith is Load with workload types and check names validated against
+// opts.
+func LoadWith(path string, opts Options) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load scenario: %w", err)
+	}
+	s, err := ParseWith(path, data, opts)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("load scenario %s: %w", path, err)
+	}
+	s.Dir = dir
+	var errs Errors
+	for _, m := range s.Modules {
+		if e := resolveModule(s, m); e != nil {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) > 0 {
+		sortErrors(errs)
+		return nil, errs
+	}
+	return s, nil
+}
+
+// resolveModule makes m's path absolute relative to s.Dir and checks that it
+// exists and has the right kind.
+func resolveModule(s *Scenario, m *Module) *Error {
+	field, written := "modules."+m.Name+".wasm", m.Wasm
+	if m.Go != "" {
+		field, written = "modules."+m.Name+".go", m.Go
+	}
+	abs := filepath.FromSlash(written)
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(s.Dir, abs)
+	}
+	abs = filepath.Clean(abs)
+	fail := func(format string, args ...any) *Error {
+		e := s.ErrorAt(m.Line, field, format, args...)
+		e.Column = m.col
+		return e
+	}
+	where := ""
+	if abs != written {
+		where = fmt.Sprintf(" (resolved to %s)", abs)
+	}
+	info, err := os.Stat(abs)
+	if m.Go != "" {
+		m.Go = abs
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return fail("directory %q does not exist%s", written, where)
+		case err != nil:
+			return fail("cannot access %q: %v", written, err)
+		case !info.IsDir():
+			return fail("%q is not a directory%s: go: names a Go main package directory", written, where)
+		}
+		entries, err := os.ReadDir(abs)
+		if err != nil {
+			return fail("cannot read directory %q: %v", written, err)
+		}
+		for _, e := range entries {
+			n := e.Name()
+			if !e.IsDir() && strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
+				return nil
+			}
+		}
+		return fail("directory %q holds no .go files%s", written, where)
+	}
+	m.Wasm = abs
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fail("file %q does not exist%s", written, where)
+	case err != nil:
+		return fail("cannot access %q: %v", written, err)
+	case info.IsDir():
+		return fail("%q is a directory%s, not a WebAssembly file", written, where)
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/terrarium-sim/terrarium/runtime/trace"
+)
+
+// Op is one entry of a client history, in Jepsen's vocabulary: an operation
+// is invoked, then completes ok, fails (it certainly did not happen) or ends
+// as info (unknown: it timed out).
+type Op struct {
+	Index   int             `json:"index"`
+	Process int             `json:"process"`
+	Type    string          `json:"type"`
+	F       string          `json:"f"`
+	Value   json.RawMessage `json:"value,omitempty"`
+	Time    int64           `json:"time"`
+	Node    string          `json:"node,omitempty"`
+	Error   string          `json:"error,omitempty"`
+}
+
+// History op types.
+const (
+	OpInvoke = "invoke"
+	OpOK     = "ok"
+	OpFail   = "fail"
+	OpInfo   = "info"
+)
+
+// Client is a host-side actor with an index in the same space as nodes. It
+// sends Maelstrom-shaped requests and waits for replies with timeouts.
+type Client struct {
+	sim     *Sim
+	Index   int32
+	Name    string
+	nextID  int
+	pending map[int]*call
+}
+
+type call struct {
+	to    int32
+	typ   string
+	sent  int64
+	done  func(Reply)
+	timer bool
+}
+
+// Reply is the outcome of a client call.
+type Reply struct {
+	// Body is the reply's body (nil on timeout).
+	Body json.RawMessage
+	// Type is the reply body's "type" ("" on timeout).
+	Type string
+	// TimedOut is true when no reply came within the timeout.
+	TimedOut bool
+	// Latency is the virtual time from send to reply (or to the timeout).
+	Latency time.Duration
+}
+
+// envelope is Maelstrom's message shape.
+type envelope struct {
+	Src  string          `json:"src"`
+	Dest string          `json:"dest"`
+	Body json.RawMessage `json:"body"`
+}
+
+// Call sends body (a JSON object, to which "msg_id" is added) to the named
+// node and calls done with the reply, or with TimedOut after timeout
+// (timeout 0: wait forever). It must be called from the event loop (inside
+// an At/After callback or another reply) or before the run starts.
+func (c *Client) Call(to string, body map[string]any, timeout time.Duration, done func(Reply)) error {
+	idx, ok := c.sim.Index(to)
+	if !ok {
+		return fmt.Errorf("sim: client %s: unknown destination %q", c.Name, to)
+	}
+	c.nextID++
+	id := c.nextID
+	b := make(map[string]any, len(body)+1)
+	for k, v := range body {
+		b[k] = v
+	}
+	b["msg_id"] = id
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("sim: client %s: encode body: %w", c.Name, err)
+	}
+	msg, err := json.Marshal(envelope{Src: c.Name, Dest: to, Body: raw})
+	if err != nil {
+		return fmt.Errorf("sim: client %s: encode envelope: %w", c.Name, err)
+	}
+	typ, _ := body["type"].(string)
+	p := &call{to: idx, typ: typ, sent: c.sim.now, done: done}
+	c.pending[id] = p
+	if timeout > 0 {
+		c.sim.After(timeout, func() {
+			if c.pending[id] != p {
+				return
+			}
+			delete(c.pending, id)
+			p.done(Reply{TimedOut: true, Latency: time.Duration(c.sim.now - p.sent)})
+		})
+	}
+	c.sim.Send(c.Index, idx, msg)
+	return nil
+}
+
+// Pending returns how many calls await a reply.
+func (c *Client) Pending() int { return len(c.pending) }
+
+func (c *Client) receive(m *message) {
+	var env envelope
+	if err := json.Unmarshal(m.payload, &env); err != nil {
+		c.sim.rec.Record(trace.Event{Time: c.sim.now, Kind: trace.KindLog, Node: c.Index, Peer: m.from, Label: "warn",
+			Data: []byte(fmt.Sprintf("client %s: undecodable message: %v", c.Name, err))})
+		return
+	}
+	var hdr struct {
+		Type      string `json:"type"`
+		InReplyTo int    `json:"in_reply_to"`
+	}
+	_ = json.Unmarshal(env.Body, &hdr)
+	p, ok := c.pending[hdr.InReplyTo]
+	if !ok {
+		return // a late or duplicate reply
+	}
+	delete(c.pending, hdr.InReplyTo)
+	p.done(Reply{Body: env.Body, Type: hdr.Type, Latency: time.Duration(c.sim.now - p.sent)})
+}
+
+// Invoke records the start of an operation in the history and returns its
+// history index; Complete records its end.
+func (c *Client) Invoke(f string, value any, node string) int {
+	return c.sim.recordOp(Op{Process: int(c.Index), Type: OpInvoke, F: f, Value: mustJSON(value), Node: node})
+}
+
+// Complete records an operation's outcome (OpOK, OpFail or OpInfo).
+func (c *Client) Complete(typ, f string, value any, node, errText string) int {
+	return c.sim.recordOp(Op{Process: int(c.Index), Type: typ, F: f, Value: mustJSON(value), Node: node, Error: errText})
+}
+
+func mustJSON(v any) json.RawMessage {
+	if v == nil {
+		return nil
+	}
+	if r, ok := v.(json.RawMessage); ok {
+		return r
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, _ = json.Marshal(fmt.Sprint(v))
+	}
+	return b
+}
+
+var opKinds = map[string]trace.Kind{OpInvoke: trace.KindInvoke, OpOK: trace.KindOK, OpFail: trace.KindFail, OpInfo: trace.KindInfo}
+
+func (s *Sim) recordOp(op Op) int {
+	op.Index = len(s.hist)
+	op.Time = s.now
+	s.hist = append(s.hist, op)
+	s.rec.Record(trace.Event{Time: s.now, Kind: opKinds[op.Type], Node: int32(op.Process), Peer: -1, Label: op.F, Data: op.Value})
+	return op.Index
+}

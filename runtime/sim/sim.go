@@ -1,0 +1,573 @@
+// Package sim is Terrarium's deterministic simulator and its public Go API.
+//
+// A Sim owns one discrete-event loop: every message delivery, timer, guest
+// wake-up, client action and fault is an event in one priority queue ordered
+// by (virtual time, sequence number). The loop pops an event, runs it to
+// completion and repeats; time jumps from one event to the next. All
+// randomness comes from seeded streams split per node, network, workload and
+// faults. A run is therefore a pure function of (modules, configuration,
+// seed), and its trace digest proves it.
+//
+// A Sim is not safe for concurrent use.
+package sim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/netsim"
+	"github.com/terrarium-sim/terrarium/runtime/trace"
+	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
+)
+
+// Config configures a Sim. Start from NewConfig; each With method returns a
+// modified copy, and New validates the whole.
+type Config struct {
+	seed         uint64
+	wasm         wasmhost.Config
+	network      netsim.Link
+	keepTrace    bool
+	traceSink    io.Writer
+	storeDir     string
+	loseUnsynced bool
+}
+
+// NewConfig returns the defaults: seed 1, wasmhost defaults, 1 ms constant
+// latency without loss, events kept in memory, stores in memory.
+func NewConfig() Config {
+	return Config{seed: 1, wasm: wasmhost.NewConfig(), network: netsim.Link{Latency: netsim.Constant(time.Millisecond)}, keepTrace: true}
+}
+
+// WithSeed sets the run's seed.
+func (c Config) WithSeed(seed uint64) Config { c.seed = seed; return c }
+
+// WithWasm sets the guest engine's configuration.
+func (c Config) WithWasm(w wasmhost.Config) Config { c.wasm = w; return c }
+
+// WithNetwork sets the default link.
+func (c Config) WithNetwork(l netsim.Link) Config { c.network = l; return c }
+
+// WithTrace chooses whether events are kept in memory and where, if
+// anywhere, they are written as JSON lines. The digest is always computed.
+func (c Config) WithTrace(keep bool, sink io.Writer) Config {
+	c.keepTrace, c.traceSink = keep, sink
+	return c
+}
+
+// WithStoreDir keeps each node's store on disk under dir/<node>; "" keeps
+// them in memory.
+func (c Config) WithStoreDir(dir string) Config { c.storeDir = dir; return c }
+
+// WithLoseUnsynced makes crashes lose writes made since a node's last kv_sync.
+func (c Config) WithLoseUnsynced(on bool) Config { c.loseUnsynced = on; return c }
+
+// Seed returns the configured seed.
+func (c Config) Seed() uint64 { return c.seed }
+
+// Stats counts what happened in a run.
+type Stats struct {
+	Sent       uint64        `json:"messages_sent"`
+	Delivered  uint64        `json:"messages_delivered"`
+	Dropped    uint64        `json:"messages_dropped"`
+	Duplicated uint64        `json:"messages_duplicated"`
+	Events     uint64        `json:"events"`
+	Crashes    uint64        `json:"crashes"`
+	Virtual    time.Duration `json:"virtual_ns"`
+	Wall       time.Duration `json:"wall_ns"`
+}
+
+// Sim is one simulation.
+type Sim struct {
+	cfg     Config
+	ctx     context.Context
+	engine  *wasmhost.Engine
+	net     *netsim.Network
+	rec     *trace.Recorder
+	netRand *rand.Rand
+	modules map[string]*wasmhost.Module
+
+	nodes   []*nodes.Node
+	byName  map[string]int32
+	clients []*Client
+	started bool
+
+	q      queue
+	now    int64
+	seq    uint64
+	msgSeq uint64
+	stats  Stats
+	hist   []Op
+	wall   time.Duration
+	closed bool
+}
+
+// New creates a simulation.
+func New(ctx context.Context, cfg Config) (*Sim, error) {
+	net, err := netsim.New(cfg.network)
+	if err != nil {
+		return nil, fmt.Errorf("sim: network: %w", err)
+	}
+	eng, err := wasmhost.NewEngine(ctx, cfg.wasm)
+	if err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	return &Sim{
+		cfg: cfg, ctx: ctx, engine: eng, net: net,
+		rec:     trace.NewRecorder(cfg.keepTrace, cfg.traceSink),
+		netRand: Stream(cfg.seed, "network"),
+		modules: map[string]*wasmhost.Module{},
+		byName:  map[string]int32{},
+	}, nil
+}
+
+// Stream returns the seeded random stream with the given name. Streams with
+// different names are independent, so adding a node does not change the
+// network's draws.
+func Stream(seed uint64, name string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return rand.New(rand.NewPCG(seed, h.Sum64()))
+}
+
+// Close releases every node store and the engine.
+func (s *Sim) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	for _, n := range s.nodes {
+		if g := n.Guest(); g != nil {
+			g.Close()
+		}
+		if err := n.Store().Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, s.engine.Close(context.Background()))
+	return errors.Join(errs...)
+}
+
+// LoadModule compiles and checks a guest module under a name.
+func (s *Sim) LoadModule(name string, wasm []byte) error {
+	if _, dup := s.modules[name]; dup {
+		return fmt.Errorf("sim: module %q already loaded", name)
+	}
+	m, err := s.engine.Compile(s.ctx, name, wasm)
+	if err != nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	s.modules[name] = m
+	return nil
+}
+
+// LoadModuleFile reads and loads a .wasm file.
+func (s *Sim) LoadModuleFile(name, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("sim: module %s: %w", name, err)
+	}
+	return s.LoadModule(name, b)
+}
+
+// NodeSpec describes nodes to add.
+type NodeSpec struct {
+	// Name is the node's name, or with Count > 1 the prefix of n0, n1, ...
+	Name   string
+	Count  int
+	Module string
+	Role   string
+	Params json.RawMessage
+}
+
+// AddNodes adds nodes before the run starts and returns their names.
+func (s *Sim) AddNodes(spec NodeSpec) ([]string, error) {
+	if s.started {
+		return nil, errors.New("sim: AddNodes after Start")
+	}
+	if _, ok := s.modules[spec.Module]; !ok {
+		return nil, fmt.Errorf("sim: node %q: unknown module %q", spec.Name, spec.Module)
+	}
+	count := max(spec.Count, 1)
+	var names []string
+	for i := range count {
+		name := spec.Name
+		if spec.Count > 1 {
+			name = fmt.Sprintf("%s%d", spec.Name, i)
+		}
+		if _, dup := s.byName[name]; dup {
+			return nil, fmt.Errorf("sim: duplicate node name %q", name)
+		}
+		s.byName[name] = -1 // index assigned at Start, after clients are known
+		names = append(names, name)
+		s.nodes = append(s.nodes, &nodes.Node{Spec: nodes.Spec{Name: name, Role: spec.Role, Params: spec.Params, Module: s.modules[spec.Module]}})
+	}
+	return names, nil
+}
+
+// AddClients adds n host-side clients (c0, c1, ...) before the run starts.
+func (s *Sim) AddClients(n int) ([]*Client, error) {
+	if s.started {
+		return nil, errors.New("sim: AddClients after Start")
+	}
+	var out []*Client
+	for range n {
+		c := &Client{sim: s, Name: fmt.Sprintf("c%d", len(s.clients)), pending: map[int]*call{}}
+		s.clients = append(s.clients, c)
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Start opens each node's store and schedules every boot at time 0.
+func (s *Sim) Start() error {
+	if s.started {
+		return errors.New("sim: already started")
+	}
+	if len(s.nodes) == 0 {
+		return errors.New("sim: no nodes")
+	}
+	s.started = true
+	names := make([]string, len(s.nodes))
+	for i, n := range s.nodes {
+		names[i] = n.Name
+	}
+	cnames := make([]string, len(s.clients))
+	for i, c := range s.clients {
+		c.Index = int32(len(s.nodes) + i)
+		cnames[i] = c.Name
+		if _, dup := s.byName[c.Name]; dup {
+			return fmt.Errorf("sim: client name %q is also a node's name", c.Name)
+		}
+		s.byName[c.Name] = c.Index
+	}
+	for i, old := range s.nodes {
+		dir := ""
+		if s.cfg.storeDir != "" {
+			dir = filepath.Join(s.cfg.storeDir, old.Name)
+		}
+		st, err := nodes.OpenStore(dir)
+		if err != nil {
+			return fmt.Errorf("sim: node %s: %w", old.Name, err)
+		}
+		spec := old.Spec
+		spec.Index, spec.Peers, spec.Clients, spec.Seed, spec.LoseUnsynced = int32(i), names, cnames, s.cfg.seed, s.cfg.loseUnsynced
+		n := nodes.New(spec, s, s.engine, st, Stream(s.cfg.seed, "node/"+spec.Name))
+		s.nodes[i] = n
+		s.byName[n.Name] = int32(i)
+		s.push(event{at: s.now, kind: evBoot, node: n})
+	}
+	return nil
+}
+
+// Now returns the current virtual time.
+func (s *Sim) Now() time.Duration { return time.Duration(s.now) }
+
+// Node returns the node with the given name, or nil.
+func (s *Sim) Node(name string) *nodes.Node {
+	if i, ok := s.byName[name]; ok && i >= 0 && int(i) < len(s.nodes) {
+		return s.nodes[i]
+	}
+	return nil
+}
+
+// Nodes returns every node in index order.
+func (s *Sim) Nodes() []*nodes.Node { return s.nodes }
+
+// Clients returns every client in index order.
+func (s *Sim) Clients() []*Client { return s.clients }
+
+// Index returns the index of a node or client by name.
+func (s *Sim) Index(name string) (int32, bool) {
+	i, ok := s.byName[name]
+	return i, ok && i >= 0
+}
+
+// Network returns the virtual network, to set per-link behaviour.
+func (s *Sim) Network() *netsim.Network { return s.net }
+
+// Digest returns the SHA-256 of the trace so far.
+func (s *Sim) Digest() string { return s.rec.Digest() }
+
+// Events returns the trace (if kept).
+func (s *Sim) Events() []trace.Event { return s.rec.Events() }
+
+// History returns the client operations recorded so far.
+func (s *Sim) History() []Op { return s.hist }
+
+// Stats returns the counters so far.
+func (s *Sim) Stats() Stats {
+	st := s.stats
+	st.Events = s.rec.Count()
+	st.Virtual = time.Duration(s.now)
+	st.Wall = s.wall
+	return st
+}
+
+// Seed returns the run's seed.
+func (s *Sim) Seed() uint64 { return s.cfg.seed }
+
+// At schedules fn to run in the event loop at virtual time t (not before now).
+func (s *Sim) At(t time.Duration, fn func()) {
+	s.push(event{at: max(int64(t), s.now), kind: evFunc, fn: fn})
+}
+
+// After schedules fn to run d after now.
+func (s *Sim) After(d time.Duration, fn func()) { s.At(time.Duration(s.now)+d, fn) }
+
+// Crash crashes a node now, with a reason recorded in the trace.
+func (s *Sim) Crash(name, reason string) error {
+	n := s.Node(name)
+	if n == nil {
+		return fmt.Errorf("sim: crash: unknown node %q", name)
+	}
+	if n.State() == nodes.Running {
+		s.stats.Crashes++
+	}
+	return n.Crash(reason)
+}
+
+// Restart boots a crashed node again (on_init with restart: true).
+func (s *Sim) Restart(name string) error {
+	n := s.Node(name)
+	if n == nil {
+		return fmt.Errorf("sim: restart: unknown node %q", name)
+	}
+	if n.State() == nodes.Running {
+		return nil
+	}
+	return s.boot(n)
+}
+
+func (s *Sim) boot(n *nodes.Node) error {
+	before := n.State()
+	if err := n.Boot(s.ctx); err != nil {
+		return err
+	}
+	if before != nodes.Crashed && n.State() == nodes.Crashed {
+		s.stats.Crashes++
+	}
+	return nil
+}
+
+func (s *Sim) push(e event) {
+	s.seq++
+	e.seq = s.seq
+	s.q.push(e)
+}
+
+// ErrDeadlock is returned when the queue runs dry while clients still wait
+// for replies that have no timeout.
+var ErrDeadlock = errors.New("sim: deadlock: no events left while clients wait")
+
+// Step runs the next event. It returns false when the queue is empty.
+func (s *Sim) Step() (bool, error) {
+	if !s.started {
+		if err := s.Start(); err != nil {
+			return false, err
+		}
+	}
+	if s.q.len() == 0 {
+		return false, s.deadlock()
+	}
+	start := time.Now()
+	err := s.dispatch(s.q.pop())
+	s.wall += time.Since(start)
+	return true, err
+}
+
+func (s *Sim) deadlock() error {
+	var waits []string
+	for _, c := range s.clients {
+		ids := make([]int, 0, len(c.pending))
+		for id := range c.pending {
+			ids = append(ids, id)
+		}
+		sort.Ints(ids)
+		for _, id := range ids {
+			p := c.pending[id]
+			waits = append(waits, fmt.Sprintf("%s waits for %s's reply to msg %d (%s) since %v", c.Name, s.name(p.to), id, p.typ, time.Duration(p.sent)))
+		}
+	}
+	if len(waits) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w at %v:\n  %s", ErrDeadlock, time.Duration(s.now), joinLines(waits))
+}
+
+func joinLines(l []string) string {
+	var b bytes.Buffer
+	for i, s := range l {
+		if i > 0 {
+			b.WriteString("\n  ")
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// RunUntil runs every event due at or before virtual time t, then sets the
+// clock to t. It stops early on a host error (not on guest crashes).
+func (s *Sim) RunUntil(t time.Duration) error {
+	if !s.started {
+		if err := s.Start(); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	defer func() { s.wall += time.Since(start) }()
+	for s.q.len() > 0 && s.q.peek().at <= int64(t) {
+		if err := s.dispatch(s.q.pop()); err != nil {
+			return err
+		}
+	}
+	if int64(t) > s.now {
+		s.now = int64(t)
+	}
+	return s.rec.Err()
+}
+
+// RunFor runs for d of virtual time from now.
+func (s *Sim) RunFor(d time.Duration) error { return s.RunUntil(time.Duration(s.now) + d) }
+
+// RunUntilQuiescent runs until the queue is empty or the virtual deadline
+// passes. An empty queue with clients still waiting is ErrDeadlock.
+func (s *Sim) RunUntilQuiescent(deadline time.Duration) error {
+	if err := s.RunUntil(deadline); err != nil {
+		return err
+	}
+	if s.q.len() == 0 {
+		return s.deadlock()
+	}
+	return nil
+}
+
+// Pending returns how many events are queued.
+func (s *Sim) Pending() int { return s.q.len() }
+
+func (s *Sim) dispatch(e event) error {
+	s.now = e.at
+	switch e.kind {
+	case evDeliver:
+		return s.deliver(e.msg)
+	case evTimer:
+		return e.node.FireTimer(e.id)
+	case evWake:
+		return e.node.FireWake(e.gen)
+	case evBoot:
+		return s.boot(e.node)
+	case evFunc:
+		e.fn()
+	}
+	return nil
+}
+
+func (s *Sim) name(i int32) string {
+	switch {
+	case i >= 0 && int(i) < len(s.nodes):
+		return s.nodes[i].Name
+	case int(i) >= len(s.nodes) && int(i) < len(s.nodes)+len(s.clients):
+		return s.clients[int(i)-len(s.nodes)].Name
+	}
+	return fmt.Sprintf("#%d", i)
+}
+
+// Kernel interface for nodes.
+
+// Send implements nodes.Kernel.
+func (s *Sim) Send(from, to int32, msg []byte) int32 {
+	if to < 0 || int(to) >= len(s.nodes)+len(s.clients) {
+		return wasmhost.ErrnoNoDest
+	}
+	s.msgSeq++
+	m := &message{id: s.msgSeq, from: from, to: to, payload: bytes.Clone(msg)}
+	if int(to) < len(s.nodes) {
+		m.toInc = s.nodes[to].Incarnation()
+	}
+	label := msgType(msg)
+	s.stats.Sent++
+	s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindSend, Node: from, Peer: to, Msg: m.id, Label: label, Data: msg})
+	delay, dropped := s.net.Fate(from, to, s.netRand)
+	if dropped {
+		s.stats.Dropped++
+		s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindDrop, Node: to, Peer: from, Msg: m.id, Label: "loss"})
+		return 0
+	}
+	s.push(event{at: s.now + delay, kind: evDeliver, msg: m})
+	return 0
+}
+
+func (s *Sim) deliver(m *message) error {
+	if int(m.to) >= len(s.nodes) {
+		s.stats.Delivered++
+		s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindDeliver, Node: m.to, Peer: m.from, Msg: m.id})
+		s.clients[int(m.to)-len(s.nodes)].receive(m)
+		return nil
+	}
+	n := s.nodes[m.to]
+	if n.State() != nodes.Running || n.Incarnation() != m.toInc {
+		s.stats.Dropped++
+		s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindDrop, Node: m.to, Peer: m.from, Msg: m.id, Label: "node down"})
+		return nil
+	}
+	s.stats.Delivered++
+	s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindDeliver, Node: m.to, Peer: m.from, Msg: m.id})
+	before := n.State()
+	err := n.Deliver(m.from, m.payload)
+	if before == nodes.Running && n.State() == nodes.Crashed {
+		s.stats.Crashes++
+	}
+	return err
+}
+
+// ScheduleTimer implements nodes.Kernel.
+func (s *Sim) ScheduleTimer(n *nodes.Node, id int64, at int64) {
+	s.push(event{at: at, kind: evTimer, node: n, id: id})
+}
+
+// ScheduleWake implements nodes.Kernel.
+func (s *Sim) ScheduleWake(n *nodes.Node, gen uint64, at int64) {
+	s.push(event{at: at, kind: evWake, node: n, gen: gen})
+}
+
+// Record implements nodes.Kernel.
+func (s *Sim) Record(e trace.Event) { s.rec.Record(e) }
+
+// Clock implements nodes.Kernel: the virtual time in ns.
+func (s *Sim) Clock() int64 { return s.now }
+
+// msgType finds the JSON "type" of a Maelstrom-shaped message without
+// decoding it: the first "type" key's string value, else "".
+func msgType(b []byte) string {
+	i := bytes.Index(b, []byte(`"type"`))
+	if i < 0 {
+		return ""
+	}
+	rest := bytes.TrimLeft(b[i+6:], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return ""
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	if len(rest) == 0 || rest[0] != '"' {
+		return ""
+	}
+	end := bytes.IndexByte(rest[1:], '"')
+	if end < 0 || end > 64 {
+		return ""
+	}
+	return string(rest[1 : 1+end])
+}
+
+// WasmConfig returns the guest engine configuration.
+func (c Config) WasmConfig() wasmhost.Config { return c.wasm }

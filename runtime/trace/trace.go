@@ -1,0 +1,237 @@
+// Package trace records what happens in a simulation run and digests it.
+//
+// Every event the kernel produces goes through a Recorder, which folds a
+// canonical binary encoding of it into a SHA-256 digest (the run's
+// fingerprint: two runs with the same modules, scenario and seed must give the
+// same digest) and, optionally, keeps the event or writes it as a JSON line.
+package trace
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"io"
+	"strconv"
+)
+
+// Kind names what an event records.
+type Kind uint8
+
+// Event kinds. Their numeric values are part of the digest: append new kinds
+// at the end, never reorder.
+const (
+	KindSend Kind = iota + 1
+	KindDeliver
+	KindDrop
+	KindTimerFire
+	KindWake
+	KindBoot
+	KindCrash
+	KindRestart
+	KindLog
+	KindEmit
+	KindInvoke
+	KindOK
+	KindFail
+	KindInfo
+	KindDuplicate
+	KindFault
+	KindStop
+)
+
+var kindNames = [...]string{
+	KindSend:      "send",
+	KindDeliver:   "deliver",
+	KindDrop:      "drop",
+	KindTimerFire: "timer",
+	KindWake:      "wake",
+	KindBoot:      "boot",
+	KindCrash:     "crash",
+	KindRestart:   "restart",
+	KindLog:       "log",
+	KindEmit:      "emit",
+	KindInvoke:    "invoke",
+	KindOK:        "ok",
+	KindFail:      "fail",
+	KindInfo:      "info",
+	KindDuplicate: "duplicate",
+	KindFault:     "fault",
+	KindStop:      "stop",
+}
+
+// String returns the kind's name as it appears in trace files.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for i, n := range kindNames {
+		if n != "" && n == string(b) {
+			*k = Kind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("trace: unknown event kind %q", b)
+}
+
+// Event is one entry of the trace.
+//
+// Node is the index of the node (or client) the event happened at; Peer is
+// the other end for message events (the sender of a delivery, the receiver of
+// a send), -1 otherwise. Msg identifies a network message across its send,
+// deliver, drop and duplicate events. Label is a short name: a message's
+// JSON "type", a timer id, a log level, an emit key. Data is the payload
+// (message bytes, log line, emitted value).
+type Event struct {
+	Seq   uint64 `json:"seq"`
+	Time  int64  `json:"t"`
+	Kind  Kind   `json:"kind"`
+	Node  int32  `json:"node"`
+	Peer  int32  `json:"peer"`
+	Msg   uint64 `json:"msg,omitempty"`
+	Label string `json:"label,omitempty"`
+	Data  []byte `json:"-"`
+}
+
+// jsonEvent is the on-disk shape of an event: Data is inlined as JSON when it
+// is valid JSON, else as a string when it is valid UTF-8, else base64.
+type jsonEvent struct {
+	Seq   uint64          `json:"seq"`
+	Time  int64           `json:"t"`
+	Kind  Kind            `json:"kind"`
+	Node  int32           `json:"node"`
+	Peer  int32           `json:"peer"`
+	Msg   uint64          `json:"msg,omitempty"`
+	Label string          `json:"label,omitempty"`
+	JSON  json.RawMessage `json:"data,omitempty"`
+	Text  *string         `json:"text,omitempty"`
+	B64   string          `json:"b64,omitempty"`
+}
+
+// MarshalJSON implements json.Marshaler.
+func (e Event) MarshalJSON() ([]byte, error) {
+	j := jsonEvent{Seq: e.Seq, Time: e.Time, Kind: e.Kind, Node: e.Node, Peer: e.Peer, Msg: e.Msg, Label: e.Label}
+	switch {
+	case len(e.Data) == 0:
+	case json.Valid(e.Data) && (e.Data[0] == '{' || e.Data[0] == '['):
+		j.JSON = e.Data
+	case isText(e.Data):
+		s := string(e.Data)
+		j.Text = &s
+	default:
+		j.B64 = base64.StdEncoding.EncodeToString(e.Data)
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	var j jsonEvent
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*e = Event{Seq: j.Seq, Time: j.Time, Kind: j.Kind, Node: j.Node, Peer: j.Peer, Msg: j.Msg, Label: j.Label}
+	switch {
+	case len(j.JSON) > 0:
+		e.Data = append([]byte(nil), j.JSON...)
+	case j.Text != nil:
+		e.Data = []byte(*j.Text)
+	case j.B64 != "":
+		d, err := base64.StdEncoding.DecodeString(j.B64)
+		if err != nil {
+			return fmt.Errorf("trace: event %d: bad b64 data: %w", j.Seq, err)
+		}
+		e.Data = d
+	}
+	return nil
+}
+
+func isText(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\n' && c != '\t' && c != '\r' || c == 0x7f {
+			return false
+		}
+	}
+	return json.Valid([]byte(strconv.Quote(string(b))))
+}
+
+// Recorder digests events and hands them to an optional sink.
+// It is not safe for concurrent use: the event loop owns it.
+type Recorder struct {
+	h     hash.Hash
+	buf   []byte
+	seq   uint64
+	keep  bool
+	evs   []Event
+	sink  io.Writer
+	err   error
+	count uint64
+}
+
+// NewRecorder returns a recorder. keep retains every event in memory (read
+// them with Events); sink, if not nil, receives each event as a JSON line.
+func NewRecorder(keep bool, sink io.Writer) *Recorder {
+	return &Recorder{h: sha256.New(), keep: keep, sink: sink, buf: make([]byte, 0, 256)}
+}
+
+// Record assigns the next sequence number to e, folds it into the digest and
+// passes it on. Data is copied if the event is kept.
+func (r *Recorder) Record(e Event) {
+	r.seq++
+	e.Seq = r.seq
+	r.count++
+	b := r.buf[:0]
+	b = binary.LittleEndian.AppendUint64(b, e.Seq)
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.Time))
+	b = append(b, byte(e.Kind))
+	b = binary.LittleEndian.AppendUint32(b, uint32(e.Node))
+	b = binary.LittleEndian.AppendUint32(b, uint32(e.Peer))
+	b = binary.LittleEndian.AppendUint64(b, e.Msg)
+	b = binary.AppendUvarint(b, uint64(len(e.Label)))
+	b = append(b, e.Label...)
+	b = binary.AppendUvarint(b, uint64(len(e.Data)))
+	r.buf = b
+	r.h.Write(b)
+	r.h.Write(e.Data)
+	if r.keep || r.sink != nil {
+		e.Data = append([]byte(nil), e.Data...)
+	}
+	if r.keep {
+		r.evs = append(r.evs, e)
+	}
+	if r.sink != nil && r.err == nil {
+		line, err := json.Marshal(e)
+		if err == nil {
+			line = append(line, '\n')
+			_, err = r.sink.Write(line)
+		}
+		if err != nil {
+			r.err = fmt.Errorf("trace: write event %d: %w", e.Seq, err)
+		}
+	}
+}
+
+// Digest returns the hex SHA-256 of the events recorded so far.
+func (r *Recorder) Digest() string {
+	return hex.EncodeToString(r.h.Sum(nil))
+}
+
+// Events returns the kept events (nil unless the recorder keeps them).
+func (r *Recorder) Events() []Event { return r.evs }
+
+// Count returns how many events were recorded.
+func (r *Recorder) Count() uint64 { return r.count }
+
+// Err returns the first error writing to the sink, if any.
+func (r *Recorder) Err() error { return r.err }

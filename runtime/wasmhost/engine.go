@@ -1,0 +1,218 @@
+// Package wasmhost runs Terrarium guests in wazero: it compiles a module
+// once, instruments it with a deterministic fuel meter, checks it against
+// guest ABI v1 (docs/ABI.md), and instantiates it once per node with the
+// `terrarium` host module and a deterministic WASI.
+//
+// Nothing in this package reads the wall clock or an unseeded random source
+// on behalf of a guest: the clocks, the random stream and the node's effects
+// all come through the Host interface the caller supplies.
+package wasmhost
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/terrarium-sim/terrarium/runtime/fuel"
+)
+
+// Defaults for Config.
+const (
+	// DefaultMemoryPages caps each node at 256 MiB of linear memory.
+	DefaultMemoryPages = 4096
+	// DefaultFuel is the per-callback budget. A Go guest's runtime start-up
+	// spends a few million units; a handler usually far fewer.
+	DefaultFuel = 2_000_000_000
+	// DefaultInitFuel is the budget for _initialize and on_init together.
+	DefaultInitFuel = 20_000_000_000
+	// DefaultMaxMessage is the largest message a guest may send.
+	DefaultMaxMessage = 4 << 20
+)
+
+// Config configures an Engine. The zero value is not useful: start from
+// NewConfig, which sets the defaults; every With method returns a copy.
+type Config struct {
+	interpreter bool
+	cacheDir    string
+	noCache     bool
+	memoryPages uint32
+	fuel        int64
+	initFuel    int64
+	noFuel      bool
+	maxMessage  int
+	watchdog    bool
+}
+
+// NewConfig returns the default configuration: wazero's compiler engine, a
+// compilation cache under the user cache directory, DefaultMemoryPages,
+// DefaultFuel.
+func NewConfig() Config {
+	return Config{memoryPages: DefaultMemoryPages, fuel: DefaultFuel, initFuel: DefaultInitFuel, maxMessage: DefaultMaxMessage}
+}
+
+// WithInterpreter selects wazero's interpreter instead of its compiler.
+func (c Config) WithInterpreter(on bool) Config { c.interpreter = on; return c }
+
+// WithCacheDir sets the compilation cache directory; "" disables the cache.
+func (c Config) WithCacheDir(dir string) Config {
+	c.cacheDir, c.noCache = dir, dir == ""
+	return c
+}
+
+// WithMemoryPages caps each instance's linear memory, in 64 KiB pages.
+func (c Config) WithMemoryPages(pages uint32) Config { c.memoryPages = pages; return c }
+
+// WithFuel sets the per-callback CPU budget in fuel units; 0 turns metering off.
+func (c Config) WithFuel(units int64) Config {
+	c.fuel, c.noFuel = units, units == 0
+	if c.initFuel < units*10 {
+		c.initFuel = units * 10
+	}
+	return c
+}
+
+// WithWatchdog lets Instance.Abort stop a running guest from another
+// goroutine (wazero's close-on-context-done). It is off by default: the fuel
+// budget already stops runaway guests deterministically, and the check costs
+// ~100 ns per loop iteration here (RATIONALE.md).
+func (c Config) WithWatchdog(on bool) Config { c.watchdog = on; return c }
+
+// WithMaxMessage sets the largest message, in bytes, a guest may send.
+func (c Config) WithMaxMessage(n int) Config { c.maxMessage = n; return c }
+
+func (c Config) validate() error {
+	if c.memoryPages == 0 || c.memoryPages > 65536 {
+		return fmt.Errorf("wasmhost: memory limit %d pages is outside 1..65536", c.memoryPages)
+	}
+	if c.fuel < 0 {
+		return fmt.Errorf("wasmhost: fuel %d is negative", c.fuel)
+	}
+	if c.maxMessage <= 0 {
+		return fmt.Errorf("wasmhost: max message %d must be positive", c.maxMessage)
+	}
+	return nil
+}
+
+// Engine owns one wazero runtime with the host modules instantiated.
+// It is not safe for concurrent use: one simulation's event loop drives it.
+type Engine struct {
+	cfg Config
+	rt  wazero.Runtime
+}
+
+// NewEngine creates a wazero runtime configured by cfg.
+func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	var rc wazero.RuntimeConfig
+	if cfg.interpreter {
+		rc = wazero.NewRuntimeConfigInterpreter()
+	} else {
+		rc = wazero.NewRuntimeConfigCompiler()
+	}
+	rc = rc.WithMemoryLimitPages(cfg.memoryPages).WithCloseOnContextDone(cfg.watchdog)
+	if !cfg.noCache {
+		dir := cfg.cacheDir
+		if dir == "" {
+			base, err := os.UserCacheDir()
+			if err != nil {
+				base = os.TempDir()
+			}
+			dir = filepath.Join(base, "terrarium", "wazero")
+		}
+		cache, err := wazero.NewCompilationCacheWithDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("wasmhost: compilation cache %s: %w", dir, err)
+		}
+		rc = rc.WithCompilationCache(cache)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	e := &Engine{cfg: cfg, rt: rt}
+	if err := e.instantiateHostModules(ctx); err != nil {
+		_ = rt.Close(ctx)
+		return nil, err
+	}
+	return e, nil
+}
+
+// Close releases the runtime and every instance made from it.
+func (e *Engine) Close(ctx context.Context) error { return e.rt.Close(ctx) }
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+func (e *Engine) instantiateHostModules(ctx context.Context) error {
+	wb := e.rt.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
+	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(wb)
+	i32 := api.ValueTypeI32
+	wb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(pollOneoff), []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}).
+		WithParameterNames("in", "out", "nsubscriptions", "result.nevents").Export("poll_oneoff")
+	if _, err := wb.Instantiate(ctx); err != nil {
+		return fmt.Errorf("wasmhost: instantiate WASI: %w", err)
+	}
+	tb := e.rt.NewHostModuleBuilder(HostModule)
+	for _, f := range hostFuncs {
+		tb.NewFunctionBuilder().WithGoModuleFunction(f.fn, f.params, f.results).Export(f.name)
+	}
+	if _, err := tb.Instantiate(ctx); err != nil {
+		return fmt.Errorf("wasmhost: instantiate host module: %w", err)
+	}
+	return nil
+}
+
+// Module is a compiled, checked guest module, ready to instantiate per node.
+type Module struct {
+	name     string
+	sha256   [32]byte
+	compiled wazero.CompiledModule
+	fueled   bool
+	hasInit  bool // _initialize
+	hasTimer bool
+	hasWake  bool
+}
+
+// Name returns the module's name as given to Compile.
+func (m *Module) Name() string { return m.name }
+
+// SHA256 returns the digest of the module's original bytes.
+func (m *Module) SHA256() [32]byte { return m.sha256 }
+
+// Compile checks wasm against ABI v1, instruments it for fuel unless metering
+// is off, and compiles it. The error names the offending symbol.
+func (e *Engine) Compile(ctx context.Context, name string, wasm []byte) (*Module, error) {
+	m := &Module{name: name, sha256: sha256.Sum256(wasm)}
+	code := wasm
+	if !e.cfg.noFuel {
+		var err error
+		code, err = fuel.Instrument(wasm)
+		if err != nil {
+			return nil, fmt.Errorf("module %s: %w", name, err)
+		}
+		m.fueled = true
+	}
+	cm, err := e.rt.CompileModule(ctx, code)
+	if err != nil {
+		return nil, fmt.Errorf("module %s: compile: %w", name, err)
+	}
+	if err := checkABI(cm); err != nil {
+		_ = cm.Close(ctx)
+		return nil, fmt.Errorf("module %s: %w", name, err)
+	}
+	exports := cm.ExportedFunctions()
+	_, m.hasInit = exports["_initialize"]
+	_, m.hasTimer = exports["on_timer"]
+	_, m.hasWake = exports["on_wake"]
+	m.compiled = cm
+	return m, nil
+}
+
+// ErrABI is wrapped by every error that rejects a module for breaking ABI v1.
+var ErrABI = errors.New("wasmhost: module breaks guest ABI v1")

@@ -1,0 +1,411 @@
+package wasmhost
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/terrarium-sim/terrarium/runtime/fuel"
+)
+
+// Host is what a node gives its guest: every effect and every source of
+// nondeterminism a guest can reach goes through it. Byte slices passed to
+// Host methods are views of guest memory, valid only during the call: copy
+// what you keep.
+type Host interface {
+	// Send queues a message to the endpoint with index to; it returns 0 or
+	// a negative ABI error code.
+	Send(to int32, msg []byte) int32
+	// TimerSet schedules on_timer after delay ns of virtual time and
+	// returns the timer's id.
+	TimerSet(delay int64) int64
+	// TimerCancel cancels a pending timer; false if none was pending.
+	TimerCancel(id int64) bool
+	// Now is the node's virtual clock in ns (with its skew).
+	Now() int64
+	// Rand returns 64 bits of the node's seeded stream.
+	Rand() uint64
+	KVGet(key []byte) (val []byte, ok bool, err error)
+	KVPut(key, val []byte) error
+	KVDelete(key []byte) error
+	// KVScan calls fn for each pair under prefix, in key order.
+	KVScan(prefix []byte, fn func(k, v []byte)) error
+	KVSync() error
+	Log(level int32, line []byte)
+	Emit(key, val []byte)
+}
+
+// Log levels passed to Host.Log.
+const (
+	LevelDebug int32 = iota
+	LevelInfo
+	LevelWarn
+	LevelError
+	// LevelStdout and LevelStderr mark lines the guest wrote through WASI.
+	LevelStdout int32 = 10
+	LevelStderr int32 = 11
+)
+
+// CrashError means the guest must be considered crashed: it trapped, ran out
+// of fuel, exited, or broke the ABI. The instance is closed.
+type CrashError struct {
+	Reason string
+	Err    error
+}
+
+func (e *CrashError) Error() string { return "guest crashed: " + e.Reason }
+func (e *CrashError) Unwrap() error { return e.Err }
+
+type instanceKey struct{}
+
+// Instance is one node's running guest.
+type Instance struct {
+	mod        *Module
+	eng        *Engine
+	host       Host
+	api        api.Module
+	ctx        context.Context
+	cancel     context.CancelFunc
+	alloc      api.Function
+	onInit     api.Function
+	onMessage  api.Function
+	onTimer    api.Function
+	onWake     api.Function
+	init       api.Function
+	fuelG      api.MutableGlobal
+	stack      [3]uint64
+	scratch    []byte
+	maxMessage int
+	closed     bool
+
+	inbox    *inboxFile
+	idle     bool  // an idle point was reached during the current call
+	nextWake int64 // relative timeout at the last idle point; -1: none
+
+	// calls counts export calls; a watchdog may compare it over time.
+	calls atomic.Uint64
+}
+
+// Clock gives an instance its notion of time for WASI.
+type Clock interface {
+	// Nanotime is the monotonic clock in ns; it must be > 0.
+	Nanotime() int64
+	// Walltime is the realtime clock in ns since the Unix epoch.
+	Walltime() int64
+}
+
+// Instantiate creates a guest instance for one node. Nothing runs yet: call
+// Init next.
+func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Clock, random func(p []byte)) (*Instance, error) {
+	in := &Instance{mod: m, eng: e, host: host, maxMessage: e.cfg.maxMessage, inbox: &inboxFile{}, nextWake: -1}
+	cctx, cancel := context.WithCancel(context.WithValue(ctx, instanceKey{}, in))
+	in.ctx, in.cancel = cctx, cancel
+	fsc := wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(inboxFS{inbox: in.inbox}, "/")
+	cfg := wazero.NewModuleConfig().
+		WithName("").
+		WithStartFunctions().
+		WithStdout(&logWriter{host: host, level: LevelStdout}).
+		WithStderr(&logWriter{host: host, level: LevelStderr}).
+		WithFSConfig(fsc).
+		WithWalltime(func() (int64, int32) {
+			w := clock.Walltime()
+			return w / 1e9, int32(w % 1e9)
+		}, 1).
+		WithNanotime(clock.Nanotime, 1).
+		WithNanosleep(func(int64) {}).
+		WithOsyield(func() {}).
+		WithRandSource(readerFunc(random))
+	mod, err := e.rt.InstantiateModule(cctx, m.compiled, cfg)
+	if err != nil {
+		cancel()
+		return nil, in.crash(err)
+	}
+	in.api = mod
+	in.alloc = mod.ExportedFunction("alloc")
+	in.onInit = mod.ExportedFunction("on_init")
+	in.onMessage = mod.ExportedFunction("on_message")
+	if m.hasTimer {
+		in.onTimer = mod.ExportedFunction("on_timer")
+	}
+	if m.hasWake {
+		in.onWake = mod.ExportedFunction("on_wake")
+	}
+	if m.hasInit {
+		in.init = mod.ExportedFunction("_initialize")
+	}
+	if m.fueled {
+		g, ok := mod.ExportedGlobal(fuel.GlobalName).(api.MutableGlobal)
+		if !ok {
+			in.Close()
+			return nil, fmt.Errorf("wasmhost: module %s: fuel global missing after instrumentation", m.name)
+		}
+		in.fuelG = g
+	}
+	return in, nil
+}
+
+// Close frees the instance. It is safe to call more than once.
+func (in *Instance) Close() {
+	if in.closed {
+		return
+	}
+	in.closed = true
+	if in.api != nil {
+		_ = in.api.Close(context.Background())
+	}
+	in.cancel()
+}
+
+// Closed reports whether the instance was closed (by Close or a crash).
+func (in *Instance) Closed() bool { return in.closed }
+
+// Calls returns how many export calls have started; a wall-clock watchdog
+// can use it to see a call that does not end.
+func (in *Instance) Calls() uint64 { return in.calls.Load() }
+
+// Abort stops a running call from another goroutine (the watchdog); the call
+// returns a CrashError.
+func (in *Instance) Abort() { in.cancel() }
+
+// Idle reports whether the last call reached an idle point and, if so, the
+// delay after which the guest wants on_wake (-1: no timer pending).
+func (in *Instance) Idle() (reached bool, wakeAfter int64) { return in.idle, in.nextWake }
+
+// HasWake reports whether the guest exports on_wake.
+func (in *Instance) HasWake() bool { return in.onWake != nil }
+
+// MemoryPages returns the guest's current linear memory size in pages.
+func (in *Instance) MemoryPages() uint32 {
+	if in.api == nil || in.api.Memory() == nil {
+		return 0
+	}
+	return in.api.Memory().Size() / 65536
+}
+
+func (in *Instance) begin(units int64) error {
+	if in.closed {
+		return &CrashError{Reason: "instance is closed"}
+	}
+	in.idle = false
+	in.calls.Add(1)
+	if in.fuelG != nil {
+		in.fuelG.Set(uint64(units))
+	}
+	return nil
+}
+
+func (in *Instance) call(f api.Function, n int) error {
+	if err := f.CallWithStack(in.ctx, in.stack[:max(n, 1)]); err != nil {
+		return in.crash(err)
+	}
+	return nil
+}
+
+// crash classifies a failed call, closes the instance and returns a CrashError.
+func (in *Instance) crash(err error) error {
+	reason := ""
+	var exit *sys.ExitError
+	var v abiViolation
+	switch {
+	case in.fuelG != nil && int64(in.fuelG.Get()) < 0:
+		reason = "cpu budget exhausted"
+	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeContextCanceled:
+		reason = "aborted by the wall-clock watchdog"
+	case errors.As(err, &exit):
+		reason = fmt.Sprintf("exited with code %d", exit.ExitCode())
+	case errors.As(err, &v):
+		reason = v.Error()
+	default:
+		reason = firstLine(err.Error())
+		if strings.Contains(reason, "abi violation") {
+			reason = reason[strings.Index(reason, "abi violation"):]
+		}
+	}
+	// A guest that hits the memory cap sees memory.grow fail and then traps
+	// or exits in its own way; name the likely cause when it was close.
+	if lim, used := in.eng.cfg.memoryPages, in.MemoryPages(); in.api != nil && used+max(lim/16, 64) > lim && reason != "cpu budget exhausted" {
+		reason = fmt.Sprintf("memory limit of %d pages reached (%d in use): %s", lim, used, reason)
+	}
+	in.Close()
+	return &CrashError{Reason: reason, Err: err}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimPrefix(s, "wasm error: ")
+}
+
+// put copies b into a guest buffer obtained from alloc.
+func (in *Instance) put(b []byte) (uint32, error) {
+	in.stack[0] = uint64(len(b))
+	if err := in.call(in.alloc, 1); err != nil {
+		return 0, err
+	}
+	ptr := uint32(in.stack[0])
+	if len(b) > 0 && !in.api.Memory().Write(ptr, b) {
+		return 0, in.crash(abiViolation{msg: fmt.Sprintf("alloc(%d) returned %d, outside memory of %d bytes", len(b), ptr, in.api.Memory().Size())})
+	}
+	return ptr, nil
+}
+
+// Init runs _initialize (if exported) and on_init with the init document.
+func (in *Instance) Init(doc []byte) error {
+	if err := in.begin(in.eng.cfg.initFuel); err != nil {
+		return err
+	}
+	if in.init != nil {
+		if err := in.call(in.init, 0); err != nil {
+			return err
+		}
+	}
+	ptr, err := in.put(doc)
+	if err != nil {
+		return err
+	}
+	in.stack[0], in.stack[1] = uint64(ptr), uint64(len(doc))
+	return in.call(in.onInit, 2)
+}
+
+// Message delivers one message from the endpoint with index from.
+func (in *Instance) Message(from int32, msg []byte) error {
+	if err := in.begin(in.eng.cfg.fuel); err != nil {
+		return err
+	}
+	ptr, err := in.put(msg)
+	if err != nil {
+		return err
+	}
+	in.stack[0], in.stack[1], in.stack[2] = api.EncodeI32(from), uint64(ptr), uint64(len(msg))
+	return in.call(in.onMessage, 3)
+}
+
+// Timer fires the guest's timer id.
+func (in *Instance) Timer(id int64) error {
+	if err := in.begin(in.eng.cfg.fuel); err != nil {
+		return err
+	}
+	if in.onTimer == nil {
+		return in.crash(abiViolation{msg: "a timer fired but the module does not export on_timer"})
+	}
+	in.stack[0] = uint64(id)
+	return in.call(in.onTimer, 1)
+}
+
+// Wake calls on_wake: the guest runs until its next idle point.
+func (in *Instance) Wake() error {
+	if err := in.begin(in.eng.cfg.fuel); err != nil {
+		return err
+	}
+	if in.onWake == nil {
+		return nil
+	}
+	return in.call(in.onWake, 0)
+}
+
+type readerFunc func(p []byte)
+
+func (f readerFunc) Read(p []byte) (int, error) { f(p); return len(p), nil }
+
+// logWriter turns WASI stdout/stderr into log lines.
+type logWriter struct {
+	host  Host
+	level int32
+	buf   []byte
+}
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := strings.IndexByte(string(w.buf), '\n')
+		if i < 0 {
+			break
+		}
+		w.host.Log(w.level, w.buf[:i])
+		w.buf = w.buf[i+1:]
+	}
+	if len(w.buf) > 64<<10 { // a runaway line: flush it as is
+		w.host.Log(w.level, w.buf)
+		w.buf = w.buf[:0]
+	}
+	return len(p), nil
+}
+
+// pollOneoff replaces WASI's poll_oneoff. See docs/ABI.md, "Idle points".
+func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
+	in := inst(ctx)
+	inPtr, outPtr, nsubs, resPtr := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3])
+	if nsubs == 0 {
+		s[0] = 28 // EINVAL
+		return
+	}
+	subs := read(mod, "poll_oneoff", inPtr, nsubs*48)
+	out := read(mod, "poll_oneoff", outPtr, nsubs*32)
+	clear(out)
+	timeout := int64(-1)
+	clockSub := -1
+	fdSubs := 0
+	for i := 0; i < int(nsubs); i++ {
+		sub := subs[i*48:]
+		switch sub[8] {
+		case 0: // clock
+			t := int64(binary.LittleEndian.Uint64(sub[24:]))
+			if sub[40]&1 != 0 { // absolute time: convert to a delay
+				t -= in.host.Now()
+			}
+			if t < 0 {
+				t = 0
+			}
+			if clockSub < 0 || t < timeout {
+				timeout, clockSub = t, i
+			}
+		case 1, 2:
+			fdSubs++
+		}
+	}
+	n := 0
+	event := func(i int, typ byte) {
+		e := out[n*32:]
+		copy(e[0:8], subs[i*48:i*48+8])
+		e[10] = typ
+		if typ != 0 {
+			binary.LittleEndian.PutUint64(e[16:], uint64(in.inbox.pending))
+		}
+		n++
+	}
+	fdEvents := func() {
+		for i := 0; i < int(nsubs); i++ {
+			if t := subs[i*48+8]; t == 1 || t == 2 {
+				event(i, t)
+			}
+		}
+	}
+	switch {
+	case fdSubs == 0: // a plain sleep: virtual time does not pass inside a call
+		if clockSub >= 0 {
+			event(clockSub, 0)
+		}
+	case in.inbox.pending > 0:
+		fdEvents()
+	case clockSub >= 0 && timeout == 0: // a non-blocking poll
+		event(clockSub, 0)
+	default: // every thread is blocked: the idle point
+		in.idle = true
+		in.nextWake = timeout
+		in.inbox.pending = 1
+		fdEvents()
+	}
+	if !mod.Memory().WriteUint32Le(resPtr, uint32(n)) {
+		violate("poll_oneoff: result pointer %d is outside memory", resPtr)
+	}
+	s[0] = 0
+}
