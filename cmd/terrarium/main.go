@@ -1,0 +1,207 @@
+// Command terrarium runs Terrarium scenarios: deterministic simulations of
+// WebAssembly nodes on a virtual network.
+//
+//	terrarium run SCENARIO [--seed N] [--out DIR] [--persist]
+//	terrarium build DIR [-o FILE]
+//
+// run exits 0 when every checker holds, 1 when one fails (or cannot decide),
+// 2 on bad input; its last line reads PASS or FAIL with the scenario and the
+// seed, and for a FAIL the command that reproduces it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/terrarium-sim/terrarium/internal/gobuild"
+	"github.com/terrarium-sim/terrarium/runtime/runner"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage:
+  terrarium run SCENARIO [--seed N] [--out DIR] [--persist] [--interpreter] [--quiet]
+  terrarium build DIR [-o FILE]
+`
+
+// run is the CLI with its exit code; main only wires the process to it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "build":
+		return cmdBuild(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "terrarium: unknown command %q\n%s", args[0], usage)
+	return 2
+}
+
+// parseFlags lets flags follow positional arguments, as users type them.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	seed := fs.Uint64("seed", 0, "seed (default: the scenario's, else 1)")
+	out := fs.String("out", "", "write results.json, trace.jsonl and history.jsonl to `DIR`")
+	persist := fs.Bool("persist", false, "keep node stores on disk under DIR/stores (needs --out)")
+	interp := fs.Bool("interpreter", false, "use wazero's interpreter instead of its compiler")
+	quiet := fs.Bool("quiet", false, "print only the verdict line")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "terrarium run: want one SCENARIO file, got %d arguments\n%s", len(pos), usage)
+		return 2
+	}
+	if *persist && *out == "" {
+		fmt.Fprintln(stderr, "terrarium run: --persist needs --out DIR")
+		return 2
+	}
+	path := pos[0]
+	scn, err := runner.Load(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	hasSeed := false
+	fs.Visit(func(f *flag.Flag) { hasSeed = hasSeed || f.Name == "seed" })
+	opts := runner.Options{Seed: *seed, HasSeed: hasSeed, OutDir: *out, Persist: *persist, Interpreter: *interp}
+	tty := isTerminal(stderr)
+	if !*quiet && tty {
+		opts.Progress = progressBar(stderr, time.Now())
+	}
+	res, err := runner.Run(ctx, scn, opts)
+	if opts.Progress != nil {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		var ie *runner.InputError
+		if errors.As(err, &ie) {
+			return 2
+		}
+		fmt.Fprintf(stdout, "FAIL %s seed=%d error (reproduce: terrarium run %s --seed %d)\n", path, res0(res), path, res0(res))
+		return 1
+	}
+	if !*quiet {
+		report(stdout, res)
+	}
+	if res.Valid {
+		fmt.Fprintf(stdout, "PASS %s seed=%d trace_sha256=%s\n", path, res.Seed, res.TraceSHA256)
+		return 0
+	}
+	fmt.Fprintf(stdout, "FAIL %s seed=%d verdict=%s reproduce: terrarium run %s --seed %d\n", path, res.Seed, res.Verdict, path, res.Seed)
+	return 1
+}
+
+func res0(r *runner.Result) uint64 {
+	if r == nil {
+		return 0
+	}
+	return r.Seed
+}
+
+func report(w io.Writer, res *runner.Result) {
+	st := res.Stats
+	fmt.Fprintf(w, "%s: %v virtual in %v wall, %d events; messages sent %d, delivered %d, dropped %d\n",
+		res.Name, st.Virtual, st.Wall.Round(time.Millisecond), st.Events, st.Sent, st.Delivered, st.Dropped)
+	for _, c := range res.Crashes {
+		fmt.Fprintf(w, "  crashed: %s: %s\n", c.Node, c.Reason)
+	}
+	names := make([]string, 0, len(res.Checks))
+	for n := range res.Checks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		c := res.Checks[n]
+		fmt.Fprintf(w, "  check %-20s %-8s %s\n", n, c.Verdict, c.Summary)
+	}
+}
+
+// progressBar draws a bar on virtual time once a run has taken half a second.
+func progressBar(w io.Writer, start time.Time) func(now, total time.Duration) {
+	return func(now, total time.Duration) {
+		if time.Since(start) < 500*time.Millisecond || total <= 0 {
+			return
+		}
+		const width = 30
+		frac := float64(now) / float64(total)
+		n := int(frac * width)
+		fmt.Fprintf(w, "\r[%s%s] %3.0f%% %v / %v virtual", strings.Repeat("#", n), strings.Repeat(".", width-n), frac*100, now.Round(time.Millisecond), total)
+	}
+}
+
+func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("build", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "", "write the module to `FILE` (default: DIR's base name + .wasm)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "terrarium build: want one Go package DIR\n%s", usage)
+		return 2
+	}
+	b, err := gobuild.Build(ctx, pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	dst := *out
+	if dst == "" {
+		dst = strings.TrimSuffix(pos[0], "/")
+		dst = dst[strings.LastIndex(dst, "/")+1:] + ".wasm"
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", dst, len(b))
+	return 0
+}
+
+// isTerminal reports whether w is a character device (a person watching).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,165 @@
+//go:build wasip1
+
+package maelstrom
+
+import (
+	"os"
+	"unsafe"
+)
+
+// The terrarium import module, typed as docs/ABI.md types it.
+
+//go:wasmimport terrarium send
+func hostSend(to int32, ptr unsafe.Pointer, n int32) int32
+
+//go:wasmimport terrarium now
+func hostNow() int64
+
+//go:wasmimport terrarium log
+func hostLog(level int32, ptr unsafe.Pointer, n int32)
+
+//go:wasmimport terrarium emit
+func hostEmit(kptr unsafe.Pointer, klen int32, ptr unsafe.Pointer, n int32)
+
+//go:wasmimport terrarium kv_get
+func hostKVGet(kptr unsafe.Pointer, klen int32, vptr unsafe.Pointer, vcap int32) int32
+
+//go:wasmimport terrarium kv_put
+func hostKVPut(kptr unsafe.Pointer, klen int32, vptr unsafe.Pointer, vlen int32) int32
+
+//go:wasmimport terrarium kv_delete
+func hostKVDelete(kptr unsafe.Pointer, klen int32) int32
+
+//go:wasmimport terrarium kv_scan
+func hostKVScan(pptr unsafe.Pointer, plen int32, bptr unsafe.Pointer, bcap int32) int32
+
+//go:wasmimport terrarium kv_sync
+func hostKVSync() int32
+
+func bptr(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }
+func sptr(s string) unsafe.Pointer { return unsafe.Pointer(unsafe.StringData(s)) }
+
+type wasmHost struct{}
+
+func (wasmHost) send(to int32, msg []byte) int32 { return hostSend(to, bptr(msg), int32(len(msg))) }
+func (wasmHost) now() int64                      { return hostNow() }
+func (wasmHost) log(level Level, line []byte)    { hostLog(int32(level), bptr(line), int32(len(line))) }
+func (wasmHost) emit(key string, value []byte) {
+	hostEmit(sptr(key), int32(len(key)), bptr(value), int32(len(value)))
+}
+func (wasmHost) kvGet(key string, buf []byte) int32 {
+	return hostKVGet(sptr(key), int32(len(key)), bptr(buf), int32(len(buf)))
+}
+func (wasmHost) kvPut(key string, value []byte) int32 {
+	return hostKVPut(sptr(key), int32(len(key)), bptr(value), int32(len(value)))
+}
+func (wasmHost) kvDelete(key string) int32 { return hostKVDelete(sptr(key), int32(len(key))) }
+func (wasmHost) kvScan(prefix string, buf []byte) int32 {
+	return hostKVScan(sptr(prefix), int32(len(prefix)), bptr(buf), int32(len(buf)))
+}
+func (wasmHost) kvSync() int32 { return hostKVSync() }
+
+func init() { global.host = wasmHost{} }
+
+// In c-shared mode the Go runtime does not run main.main; on_init starts
+// it as a goroutine.
+//
+//go:linkname mainMain main.main
+func mainMain()
+
+// The idle point. When every goroutine is blocked, Go's scheduler calls
+// poll_oneoff with the inbox's read subscription (and the next timer as a
+// clock subscription); the host then makes /inbox readable with one byte.
+// reader takes that byte and releases the export waiting in waitIdle, which
+// returns to the host.
+var (
+	idle    = make(chan struct{})
+	waiting bool // an export is blocked in waitIdle
+)
+
+func reader(f *os.File) {
+	var buf [16]byte
+	for {
+		k, err := f.Read(buf[:])
+		if err != nil {
+			panic("maelstrom: reading /inbox: " + err.Error())
+		}
+		for range k {
+			if !waiting {
+				panic("maelstrom: the node went idle inside a call that must not block " +
+					"(a HandleInline handler blocked, or the host gave /inbox more than one byte)")
+			}
+			waiting = false
+			idle <- struct{}{}
+		}
+	}
+}
+
+// waitIdle blocks the calling export until the node is idle.
+func waitIdle() {
+	waiting = true
+	<-idle
+}
+
+// allocBuf is the buffer alloc handed out last. alloc makes a new one on
+// every call, so that on_init and on_message can keep it (as the message
+// body's storage) instead of copying it.
+var allocBuf []byte
+
+//go:wasmexport terrarium_abi_v1
+func abiV1() {}
+
+//go:wasmexport alloc
+func alloc(size int32) int32 {
+	allocBuf = make([]byte, max(size, 1))
+	return int32(uintptr(unsafe.Pointer(unsafe.SliceData(allocBuf))))
+}
+
+// input takes the (ptr, n) argument of an export, which must be the buffer
+// alloc returned last.
+func input(export string, ptr, n int32) []byte {
+	b := allocBuf
+	allocBuf = nil
+	if b == nil || n < 0 || int(n) > len(b) || uintptr(uint32(ptr)) != uintptr(unsafe.Pointer(unsafe.SliceData(b))) {
+		panic("maelstrom: " + export + ": (ptr, len) is not the buffer alloc returned last")
+	}
+	return b[:n:n]
+}
+
+//go:wasmexport on_init
+func onInit(ptr, n int32) {
+	if err := global.setup(input("on_init", ptr, n)); err != nil {
+		panic(err.Error())
+	}
+	f, err := os.Open("/inbox")
+	if err != nil {
+		panic("maelstrom: opening /inbox: " + err.Error())
+	}
+	go reader(f)
+	go mainMain()
+	waitIdle()
+}
+
+//go:wasmexport on_message
+func onMessage(from, ptr, n int32) {
+	if global.deliver(from, input("on_message", ptr, n)) {
+		waitIdle()
+	}
+}
+
+//go:wasmexport on_wake
+func onWake() { waitIdle() }
+
+// on_timer: the SDK sets no host timers (Go's own timers run on virtual
+// time through the idle point), so there is nothing to do.
+//
+//go:wasmexport on_timer
+func onTimer(id int64) {}
+
+// Run hands control to the host: it runs the "init" handler if one is
+// registered and then blocks forever; messages, timers and goroutines keep
+// running. It never returns.
+func (n *Node) Run() error {
+	n.runInitHandler()
+	select {}
+}

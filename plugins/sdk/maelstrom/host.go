@@ -1,0 +1,38 @@
+package maelstrom
+
+import "errors"
+
+// host is what the SDK needs from the simulator: the terrarium import
+// module of ABI v1. On GOOS=wasip1 it is the real imports (abi_wasip1.go);
+// elsewhere a Node has no host and the calls that need one fail with
+// errNoHost. Every method copies what it is given before it returns.
+type host interface {
+	send(to int32, msg []byte) int32
+	now() int64
+	log(level Level, line []byte)
+	emit(key string, value []byte)
+	kvGet(key string, buf []byte) int32
+	kvPut(key string, value []byte) int32
+	kvDelete(key string) int32
+	kvScan(prefix string, buf []byte) int32
+	kvSync() int32
+}
+
+// Error codes of the ABI's imports.
+const (
+	abiAbsent     = -1
+	abiUnknownDst = -2
+	abiTooLarge   = -3
+	abiStoreError = -4
+)
+
+var (
+	errNoHost = errors.New("maelstrom: not running inside Terrarium (build with GOOS=wasip1 GOARCH=wasm)")
+
+	// ErrUnknownDestination: Send to a name that is neither a node nor a client.
+	ErrUnknownDestination = errors.New("maelstrom: unknown destination")
+	// ErrTooLarge: the host refused a message larger than its limit.
+	ErrTooLarge = errors.New("maelstrom: message larger than the host's limit")
+	// ErrStore: the node's store failed.
+	ErrStore = errors.New("maelstrom: store error")
+)

@@ -1,0 +1,499 @@
+package maelstrom
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// HandlerFunc handles one message. An error it returns is sent back to the
+// requester: an *RPCError as is, any other error as a Crash error.
+type HandlerFunc func(msg Message) error
+
+type handler struct {
+	typ    string
+	fn     HandlerFunc
+	inline bool
+}
+
+// pending is an RPC waiting for its reply: a callback (RPC) or a channel
+// (SyncRPC).
+type pending struct {
+	fn HandlerFunc
+	ch chan Message
+}
+
+// Node is this Wasm instance's node.
+type Node struct {
+	host host
+
+	mu        sync.Mutex
+	id        string
+	nodeIDs   []string
+	role      string
+	params    json.RawMessage
+	restarted bool
+	indexOf   map[string]int32
+	nameOf    []string
+	nextMsgID int
+	handlers  map[string]handler
+	callbacks map[int]pending
+	kv        KV
+}
+
+// global is the node of this instance; the exports feed it.
+var global = newNode(nil)
+
+// NewNode returns this instance's node. There is one node per Wasm
+// instance: every call returns the same *Node. Its identity (ID, NodeIDs,
+// Role, Params, Restarted) is already set when main runs.
+func NewNode() *Node { return global }
+
+func newNode(h host) *Node {
+	n := &Node{
+		host:      h,
+		indexOf:   map[string]int32{},
+		handlers:  map[string]handler{},
+		callbacks: map[int]pending{},
+	}
+	n.kv.n = n
+	return n
+}
+
+// initDoc is the JSON document on_init receives (ABI v1).
+type initDoc struct {
+	Node    string          `json:"node"`
+	Index   int             `json:"index"`
+	Role    string          `json:"role"`
+	Nodes   []string        `json:"nodes"`
+	Clients []string        `json:"clients"`
+	Params  json.RawMessage `json:"params"`
+	Restart bool            `json:"restart"`
+	Seed    int64           `json:"seed"`
+}
+
+// setup applies the init document.
+func (n *Node) setup(doc []byte) error {
+	var d initDoc
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return fmt.Errorf("maelstrom: bad init document: %w", err)
+	}
+	if d.Node == "" {
+		return errors.New("maelstrom: init document has no node name")
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.id = d.Node
+	n.nodeIDs = d.Nodes
+	n.role = d.Role
+	n.params = d.Params
+	n.restarted = d.Restart
+	n.nameOf = append(append([]string(nil), d.Nodes...), d.Clients...)
+	for i, name := range n.nameOf {
+		n.indexOf[name] = int32(i)
+	}
+	if d.Restart && n.host != nil {
+		// Replies to a previous incarnation's requests can still arrive:
+		// start this one's msg ids at the virtual time in ns, past any the
+		// previous one is likely to have used.
+		n.nextMsgID = int(n.host.now())
+	}
+	return nil
+}
+
+// ID returns this node's name, e.g. "n1".
+func (n *Node) ID() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.id
+}
+
+// NodeIDs returns every node's name by index (clients not included), the
+// same list on every node.
+func (n *Node) NodeIDs() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.nodeIDs
+}
+
+// Role returns this node's role in the scenario.
+func (n *Node) Role() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.role
+}
+
+// Params returns the scenario's parameters for this node's role (raw JSON,
+// nil if none).
+func (n *Node) Params() json.RawMessage {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.params
+}
+
+// Restarted reports whether this instance replaces one that crashed: the
+// node's KV store holds what the previous one synced.
+func (n *Node) Restarted() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.restarted
+}
+
+// Now returns the node's virtual clock (with its skew): Now().UnixNano()
+// is the virtual time since the start of the run. time.Now() is virtual
+// too (a fixed epoch plus the same virtual time); timers, tickers and
+// time.Sleep all run on virtual time.
+func (n *Node) Now() time.Time {
+	if n.host == nil {
+		return time.Time{}
+	}
+	return time.Unix(0, n.host.now())
+}
+
+// KV returns the node's own durable store.
+func (n *Node) KV() *KV { return &n.kv }
+
+// Handle registers fn for messages of type typ. Each message is handled in
+// its own goroutine, as in Maelstrom: fn may block (SyncRPC, time.Sleep,
+// channels, mutexes). It panics if typ already has a handler. Handle may
+// be called at any time, also after Run.
+func (n *Node) Handle(typ string, fn HandlerFunc) { n.register(typ, fn, false) }
+
+// HandleInline registers fn for messages of type typ to run inline, in the
+// host's on_message call, without starting a goroutine or waiting for the
+// node to go idle: several times cheaper than Handle.
+//
+// The contract: fn must not block and must not make another goroutine
+// runnable or change timers. It may decode, compute, update state under
+// a mutex no blocked goroutine holds, Send, Reply, RPC (the callback runs
+// later, in a goroutine), use KV, Emit and Log. It must not call SyncRPC,
+// time.Sleep, wait on channels or WaitGroups, send on a channel another
+// goroutine waits on, or create timers (time.AfterFunc, time.NewTimer,
+// context.WithTimeout): the host would not learn of them.
+//
+// If fn starts goroutines (runtime.NumGoroutine changed during the call)
+// the SDK waits for the idle point as Handle does, so that is safe. If fn
+// blocks, the node crashes with a message naming this contract.
+func (n *Node) HandleInline(typ string, fn HandlerFunc) { n.register(typ, fn, true) }
+
+func (n *Node) register(typ string, fn HandlerFunc, inline bool) {
+	if fn == nil {
+		panic("maelstrom: nil handler for " + typ)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, ok := n.handlers[typ]; ok {
+		panic(fmt.Sprintf("maelstrom: duplicate handler for %q messages", typ))
+	}
+	n.handlers[typ] = handler{typ: typ, fn: fn, inline: inline}
+}
+
+// Send sends body (anything that encodes as a JSON object) to dest, a
+// node or client name. It does not add a msg_id. A json.RawMessage body
+// is sent as it is.
+func (n *Node) Send(dest string, body any) error {
+	b, err := marshalBody(body)
+	if err != nil {
+		return err
+	}
+	return n.sendRaw(dest, b, "", 0)
+}
+
+// Reply sends body to req's sender with in_reply_to set to req's msg_id.
+func (n *Node) Reply(req Message, body any) error {
+	msgID := 0
+	if h, ok := scanHeader(req.Body); ok {
+		msgID = h.msgID
+	} else {
+		h, err := parseHeader(req.Body)
+		if err != nil {
+			return err
+		}
+		msgID = h.MsgID
+	}
+	b, err := marshalBody(body)
+	if err != nil {
+		return err
+	}
+	if msgID == 0 {
+		return n.sendRaw(req.Src, b, "", 0)
+	}
+	return n.sendRaw(req.Src, b, "in_reply_to", msgID)
+}
+
+// RPC sends body to dest with a fresh msg_id and calls handler, in its own
+// goroutine, with the reply (an error reply too: see Message.RPCError). A
+// reply that never comes leaves the callback registered.
+func (n *Node) RPC(dest string, body any, handler HandlerFunc) error {
+	return n.rpc(dest, body, pending{fn: handler})
+}
+
+// SyncRPC sends body to dest with a fresh msg_id and waits for the reply
+// or for ctx to end. An error reply is returned as an *RPCError together
+// with the message. Deadlines run on virtual time.
+func (n *Node) SyncRPC(ctx context.Context, dest string, body any) (Message, error) {
+	if err := ctx.Err(); err != nil {
+		return Message{}, err
+	}
+	ch := make(chan Message, 1)
+	p := pending{ch: ch}
+	id, err := n.rpcID(dest, body, p)
+	if err != nil {
+		return Message{}, err
+	}
+	select {
+	case <-ctx.Done():
+		n.mu.Lock()
+		delete(n.callbacks, id)
+		n.mu.Unlock()
+		return Message{}, ctx.Err()
+	case m := <-ch:
+		if e := m.RPCError(); e != nil {
+			return m, e
+		}
+		return m, nil
+	}
+}
+
+func (n *Node) rpc(dest string, body any, p pending) error {
+	_, err := n.rpcID(dest, body, p)
+	return err
+}
+
+func (n *Node) rpcID(dest string, body any, p pending) (int, error) {
+	b, err := marshalBody(body)
+	if err != nil {
+		return 0, err
+	}
+	n.mu.Lock()
+	n.nextMsgID++
+	id := n.nextMsgID
+	n.callbacks[id] = p
+	n.mu.Unlock()
+	if err = n.sendRaw(dest, b, "msg_id", id); err != nil {
+		n.mu.Lock()
+		delete(n.callbacks, id)
+		n.mu.Unlock()
+		return 0, err
+	}
+	return id, nil
+}
+
+// sendRaw wraps an encoded body, with "key":v added unless key is "", in
+// the envelope and hands it to the host.
+func (n *Node) sendRaw(dest string, body []byte, key string, v int) error {
+	if n.host == nil {
+		return errNoHost
+	}
+	if dest == "" {
+		return nil // a reply to the synthetic init message: nowhere to go
+	}
+	if key != "" && hasKey(body, key) {
+		var err error
+		if body, err = setIntField(body, key, v); err != nil {
+			return err
+		}
+		key = ""
+	}
+	n.mu.Lock()
+	to, ok := n.indexOf[dest]
+	src := n.id
+	n.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w %q", ErrUnknownDestination, dest)
+	}
+	env := appendEnvelope(make([]byte, 0, len(body)+len(src)+len(dest)+len(key)+48), src, dest, body, key, v)
+	switch rc := n.host.send(to, env); rc {
+	case 0:
+		return nil
+	case abiUnknownDst:
+		return fmt.Errorf("%w %q", ErrUnknownDestination, dest)
+	case abiTooLarge:
+		return ErrTooLarge
+	default:
+		return fmt.Errorf("maelstrom: send returned %d", rc)
+	}
+}
+
+// intern returns b as a string, without allocating for a node or client
+// name. Callers hold n.mu.
+func (n *Node) intern(b []byte) string {
+	if i, ok := n.indexOf[string(b)]; ok {
+		return n.nameOf[i]
+	}
+	return string(b)
+}
+
+// deliver routes one delivered message; data becomes the message's body
+// storage. It reports whether it left work for other goroutines, i.e.
+// whether the caller must wait for the idle point before returning to the
+// host.
+func (n *Node) deliver(from int32, data []byte) bool {
+	src, dest, body, h, ok := scanEnvelope(data)
+	var msg Message
+	var typ string // set only on the slow path
+	if ok {
+		n.mu.Lock()
+		msg = Message{Src: n.intern(src), Dest: n.intern(dest), Body: body}
+	} else {
+		m, mb, err := decodeEnvelopeJSON(data)
+		if err != nil {
+			n.Logf(LevelWarn, "dropping a message from index %d that is not a JSON envelope: %v", from, err)
+			return false
+		}
+		msg, typ = m, mb.Type
+		h = rawHeader{msgID: mb.MsgID, inReplyTo: mb.InReplyTo}
+		n.mu.Lock()
+	}
+	if msg.Src == "" && from >= 0 && int(from) < len(n.nameOf) {
+		msg.Src = n.nameOf[from]
+	}
+	if h.inReplyTo != 0 {
+		if p, ok := n.callbacks[h.inReplyTo]; ok {
+			delete(n.callbacks, h.inReplyTo)
+			n.mu.Unlock()
+			if p.ch != nil {
+				p.ch <- msg // buffered, and only one reply is routed per id
+				return true
+			}
+			go n.runCallback(p.fn, msg)
+			return true
+		}
+	}
+	var hd handler
+	if ok {
+		hd, ok = n.handlers[string(h.typ)]
+	} else {
+		hd, ok = n.handlers[typ]
+	}
+	n.mu.Unlock()
+	if !ok {
+		if h.inReplyTo != 0 {
+			n.Logf(LevelDebug, "ignoring a reply to %d with no callback: %s", h.inReplyTo, data)
+			return false
+		}
+		if h.msgID != 0 {
+			if typ == "" {
+				typ = string(h.typ)
+			}
+			n.replyError(msg, NewRPCError(NotSupported, fmt.Sprintf("no handler for message type %q", typ)))
+		}
+		return false
+	}
+	if !hd.inline {
+		go n.runHandler(hd, msg, h.msgID)
+		return true
+	}
+	g := runtime.NumGoroutine()
+	n.runHandler(hd, msg, h.msgID)
+	return runtime.NumGoroutine() != g
+}
+
+func (n *Node) runHandler(hd handler, msg Message, msgID int) {
+	err := hd.fn(msg)
+	if err == nil {
+		return
+	}
+	var e *RPCError
+	if !errors.As(err, &e) {
+		n.Logf(LevelWarn, "handler for %q failed: %v", hd.typ, err)
+		e = NewRPCError(Crash, err.Error())
+	}
+	if msgID == 0 {
+		n.Logf(LevelWarn, "handler for %q returned %v for a message without msg_id", hd.typ, e)
+		return
+	}
+	n.replyError(msg, e)
+}
+
+func (n *Node) replyError(req Message, e *RPCError) {
+	if err := n.Reply(req, e); err != nil {
+		n.Logf(LevelWarn, "replying %v to %s: %v", e, req.Src, err)
+	}
+}
+
+func (n *Node) runCallback(fn HandlerFunc, msg Message) {
+	if err := fn(msg); err != nil {
+		n.Logf(LevelWarn, "RPC callback failed: %v", err)
+	}
+}
+
+// runInitHandler gives a program written for Maelstrom its "init" message:
+// if an "init" handler is registered it is called once, synchronously, with
+// a body {"type":"init","node_id":..,"node_ids":[..]}; replies to it go
+// nowhere.
+func (n *Node) runInitHandler() {
+	n.mu.Lock()
+	h, ok := n.handlers["init"]
+	body, _ := json.Marshal(map[string]any{"type": "init", "node_id": n.id, "node_ids": n.nodeIDs})
+	dest := n.id
+	n.mu.Unlock()
+	if ok {
+		n.runHandler(h, Message{Dest: dest, Body: body}, 0)
+	}
+}
+
+// Level is a log level.
+type Level int32
+
+// Log levels, as the ABI's log import numbers them.
+const (
+	LevelDebug Level = 0
+	LevelInfo  Level = 1
+	LevelWarn  Level = 2
+	LevelError Level = 3
+)
+
+// Log writes an info line to the node's log.
+func (n *Node) Log(format string, args ...any) { n.Logf(LevelInfo, format, args...) }
+
+// Logf writes a line at the given level to the node's log.
+func (n *Node) Logf(level Level, format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	if n.host == nil {
+		log.Print(line)
+		return
+	}
+	n.host.log(level, []byte(line))
+}
+
+// Emit records a structured event (key and the JSON encoding of value) for
+// checkers and the playground, e.g. Emit("decide", map[string]any{"txn": 7}).
+func (n *Node) Emit(key string, value any) {
+	b, err := marshalValue(value)
+	if err != nil {
+		n.Logf(LevelError, "emit %q: %v", key, err)
+		return
+	}
+	if n.host == nil {
+		log.Printf("emit %s %s", key, b)
+		return
+	}
+	n.host.emit(key, b)
+}
+
+// marshalValue is json.Marshal with shortcuts for the common scalars.
+func marshalValue(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case json.RawMessage:
+		if len(x) == 0 {
+			return []byte("null"), nil
+		}
+		return x, nil
+	case string:
+		return appendString(nil, x), nil
+	case int:
+		return strconv.AppendInt(nil, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(nil, x, 10), nil
+	case bool:
+		return strconv.AppendBool(nil, x), nil
+	}
+	return json.Marshal(v)
+}

@@ -1,0 +1,209 @@
+// Package check holds the checkers that judge a run from its client history
+// and the events its nodes emitted. A verdict is tri-state: a run can be
+// valid, invalid, or unknown (not enough evidence, e.g. every request timed
+// out); unknown is never reported as a pass.
+package check
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/trace"
+)
+
+// Verdict is a checker's answer.
+type Verdict string
+
+// Verdicts.
+const (
+	Valid   Verdict = "valid"
+	Invalid Verdict = "invalid"
+	Unknown Verdict = "unknown"
+)
+
+// Result is one checker's verdict with the evidence.
+type Result struct {
+	Verdict Verdict `json:"verdict"`
+	// Summary is one line a person reads first.
+	Summary string `json:"summary"`
+	// Details are the checker's numbers and counterexamples.
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// Input is what a checker may read.
+type Input struct {
+	History []sim.Op
+	Events  []trace.Event
+	Nodes   []string
+	Params  json.RawMessage
+}
+
+// Checker judges a run.
+type Checker func(in Input) Result
+
+var registry = map[string]Checker{
+	"echo":               Echo,
+	"broadcast-set-full": BroadcastSetFull,
+}
+
+// Names lists the registered checkers.
+func Names() []string {
+	var n []string
+	for k := range registry {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// Get returns a registered checker.
+func Get(name string) (Checker, error) {
+	c, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("check: unknown checker %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return c, nil
+}
+
+// pairs matches each completion to its invocation, per process.
+func pairs(h []sim.Op) (done [][2]sim.Op, open []sim.Op) {
+	inflight := map[int]sim.Op{}
+	for _, op := range h {
+		if op.Type == sim.OpInvoke {
+			inflight[op.Process] = op
+			continue
+		}
+		if inv, ok := inflight[op.Process]; ok && inv.F == op.F {
+			done = append(done, [2]sim.Op{inv, op})
+			delete(inflight, op.Process)
+		}
+	}
+	for _, op := range inflight {
+		open = append(open, op)
+	}
+	sort.Slice(open, func(i, j int) bool { return open[i].Index < open[j].Index })
+	return done, open
+}
+
+// Echo checks that every successful echo reply carries exactly the payload
+// its request sent.
+func Echo(in Input) Result {
+	done, _ := pairs(in.History)
+	var ok, info, fail int
+	var bad []string
+	for _, p := range done {
+		inv, c := p[0], p[1]
+		if inv.F != "echo" {
+			continue
+		}
+		switch c.Type {
+		case sim.OpOK:
+			ok++
+			if string(inv.Value) != string(c.Value) {
+				bad = append(bad, fmt.Sprintf("op %d at %s: sent %s, got %s back", inv.Index, inv.Node, inv.Value, c.Value))
+			}
+		case sim.OpInfo:
+			info++
+		case sim.OpFail:
+			fail++
+		}
+	}
+	d := map[string]any{"ok": ok, "timeouts": info, "failed": fail}
+	switch {
+	case len(bad) > 0:
+		d["mismatches"] = bad
+		return Result{Verdict: Invalid, Summary: fmt.Sprintf("%d of %d replies did not match their request; first: %s", len(bad), ok, bad[0]), Details: d}
+	case ok == 0:
+		return Result{Verdict: Unknown, Summary: "no echo request completed", Details: d}
+	}
+	return Result{Verdict: Valid, Summary: fmt.Sprintf("%d replies matched their requests (%d timed out)", ok, info), Details: d}
+}
+
+// BroadcastSetFull checks Maelstrom's broadcast property: every value whose
+// broadcast was acknowledged is present in every node's final read.
+func BroadcastSetFull(in Input) Result {
+	done, _ := pairs(in.History)
+	acked := map[int]bool{}
+	attempted := 0
+	reads := map[string][]int{}
+	var readFailures []string
+	for _, p := range done {
+		inv, c := p[0], p[1]
+		switch inv.F {
+		case "broadcast":
+			attempted++
+			if c.Type == sim.OpOK {
+				var v int
+				if json.Unmarshal(inv.Value, &v) == nil {
+					acked[v] = true
+				}
+			}
+		case "read":
+			if c.Type != sim.OpOK {
+				readFailures = append(readFailures, fmt.Sprintf("%s (%s)", inv.Node, c.Type))
+				continue
+			}
+			var vs []int
+			if err := json.Unmarshal(c.Value, &vs); err != nil {
+				readFailures = append(readFailures, fmt.Sprintf("%s (undecodable: %v)", inv.Node, err))
+				continue
+			}
+			reads[inv.Node] = vs // the last read of a node is its final read
+		}
+	}
+	var ackedList []int
+	for v := range acked {
+		ackedList = append(ackedList, v)
+	}
+	sort.Ints(ackedList)
+	var nodeNames []string
+	for n := range reads {
+		nodeNames = append(nodeNames, n)
+	}
+	sort.Strings(nodeNames)
+	lost := map[string][]int{}
+	var lostTotal int
+	for _, n := range nodeNames {
+		have := map[int]bool{}
+		for _, v := range reads[n] {
+			have[v] = true
+		}
+		for _, v := range ackedList {
+			if !have[v] {
+				lost[n] = append(lost[n], v)
+				lostTotal++
+			}
+		}
+	}
+	d := map[string]any{"attempted": attempted, "acknowledged": len(ackedList), "final_reads": len(reads)}
+	if lostTotal > 0 {
+		d["lost"] = lost
+		first := nodeNames[0]
+		for _, n := range nodeNames {
+			if len(lost[n]) > 0 {
+				first = n
+				break
+			}
+		}
+		return Result{Verdict: Invalid, Details: d, Summary: fmt.Sprintf("%d acknowledged values missing from final reads; %s lacks %s",
+			lostTotal, first, preview(lost[first]))}
+	}
+	if len(readFailures) > 0 {
+		d["read_failures"] = readFailures
+		return Result{Verdict: Unknown, Details: d, Summary: "final reads did not complete on " + strings.Join(readFailures, ", ")}
+	}
+	if len(reads) == 0 || len(ackedList) == 0 {
+		return Result{Verdict: Unknown, Details: d, Summary: "no acknowledged broadcast or no final read"}
+	}
+	return Result{Verdict: Valid, Details: d, Summary: fmt.Sprintf("all %d acknowledged values read on all %d nodes", len(ackedList), len(reads))}
+}
+
+func preview(vs []int) string {
+	if len(vs) > 8 {
+		return fmt.Sprintf("%v and %d more", vs[:8], len(vs)-8)
+	}
+	return fmt.Sprint(vs)
+}

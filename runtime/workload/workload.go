@@ -1,0 +1,247 @@
+// Package workload drives host-side clients against the nodes of a
+// simulation: it schedules requests on virtual time and records each
+// operation in the client history (invoke, then ok / fail / info).
+package workload
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/terrarium-sim/terrarium/runtime/sim"
+)
+
+// Spec is what a workload needs to know.
+type Spec struct {
+	// Clients run the workload; each keeps one request in flight.
+	Clients []*sim.Client
+	// Targets are the node names clients send to.
+	Targets []string
+	// Duration is how long clients issue new operations.
+	Duration time.Duration
+	// Interval separates a client's operations.
+	Interval time.Duration
+	// Ops bounds operations per client (0: until Duration).
+	Ops int
+	// Timeout is a request's deadline.
+	Timeout time.Duration
+	// Params are the workload's own settings (JSON object).
+	Params json.RawMessage
+	// Rand is the workload's seeded stream.
+	Rand *rand.Rand
+}
+
+// Workload schedules client operations on a simulation.
+type Workload interface {
+	// Start schedules the workload; it returns the virtual time at which
+	// the run may end (after any final phase, such as final reads).
+	Start(s *sim.Sim, spec Spec) (end time.Duration, err error)
+}
+
+// Names lists the registered workloads.
+func Names() []string {
+	n := []string{"none"}
+	for k := range registry {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// Get returns a registered workload.
+func Get(name string) (Workload, error) {
+	w, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("workload: unknown workload %q (known: %v)", name, Names())
+	}
+	return w, nil
+}
+
+var registry = map[string]Workload{
+	"echo":      echo{},
+	"broadcast": broadcast{},
+}
+
+// loop runs op for each client every Interval until Duration or Ops; op
+// must call next exactly once when the operation completes.
+func loop(s *sim.Sim, spec Spec, op func(c *sim.Client, n int, target string, next func())) {
+	for ci, c := range spec.Clients {
+		c := c
+		n := 0
+		var step func()
+		step = func() {
+			if s.Now() >= spec.Duration || (spec.Ops > 0 && n >= spec.Ops) {
+				return
+			}
+			n++
+			target := spec.Targets[spec.Rand.IntN(len(spec.Targets))]
+			op(c, n, target, func() { s.After(spec.Interval, step) })
+		}
+		// stagger clients so they do not all fire at the same instant
+		s.At(time.Duration(ci)*spec.Interval/time.Duration(max(len(spec.Clients), 1)), step)
+	}
+}
+
+type echo struct{}
+
+// Start implements Workload: each operation sends {"type":"echo","echo":s}
+// and expects echo_ok carrying the same string.
+func (echo) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
+	loop(s, spec, func(c *sim.Client, n int, target string, next func()) {
+		payload := fmt.Sprintf("%s-%d", c.Name, n)
+		c.Invoke("echo", payload, target)
+		err := c.Call(target, map[string]any{"type": "echo", "echo": payload}, spec.Timeout, func(r sim.Reply) {
+			switch {
+			case r.TimedOut:
+				c.Complete(sim.OpInfo, "echo", payload, target, "timeout")
+			case r.Type == "error":
+				c.Complete(sim.OpFail, "echo", payload, target, string(r.Body))
+			default:
+				var b struct {
+					Echo string `json:"echo"`
+				}
+				_ = json.Unmarshal(r.Body, &b)
+				c.Complete(sim.OpOK, "echo", b.Echo, target, "")
+			}
+			next()
+		})
+		if err != nil {
+			c.Complete(sim.OpFail, "echo", payload, target, err.Error())
+			next()
+		}
+	})
+	return spec.Duration + spec.Timeout, nil
+}
+
+type broadcast struct{}
+
+type broadcastParams struct {
+	// Settle is the quiet time between the last broadcast and the final reads.
+	Settle string `json:"settle"`
+	// Topology, if set ("ring", "line" or "full"), is sent to every node first.
+	Topology string `json:"topology"`
+}
+
+// Start implements Workload: clients broadcast unique integers; after the
+// workload and a settle time every node is read once ("final" reads).
+func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
+	p := broadcastParams{Settle: "2s"}
+	if len(spec.Params) > 0 {
+		if err := json.Unmarshal(spec.Params, &p); err != nil {
+			return 0, fmt.Errorf("workload broadcast: params: %w", err)
+		}
+	}
+	settle, err := time.ParseDuration(p.Settle)
+	if err != nil || settle < 0 {
+		return 0, fmt.Errorf("workload broadcast: params.settle %q is not a duration", p.Settle)
+	}
+	if p.Topology != "" {
+		topo, err := topology(p.Topology, spec.Targets)
+		if err != nil {
+			return 0, err
+		}
+		c := spec.Clients[0]
+		for _, n := range spec.Targets {
+			n := n
+			s.At(0, func() {
+				_ = c.Call(n, map[string]any{"type": "topology", "topology": topo}, spec.Timeout, func(sim.Reply) {})
+			})
+		}
+	}
+	next := 0
+	loop(s, spec, func(c *sim.Client, _ int, target string, done func()) {
+		v := next
+		next++
+		c.Invoke("broadcast", v, target)
+		err := c.Call(target, map[string]any{"type": "broadcast", "message": v}, spec.Timeout, func(r sim.Reply) {
+			switch {
+			case r.TimedOut:
+				c.Complete(sim.OpInfo, "broadcast", v, target, "timeout")
+			case r.Type == "broadcast_ok":
+				c.Complete(sim.OpOK, "broadcast", v, target, "")
+			default:
+				c.Complete(sim.OpFail, "broadcast", v, target, string(r.Body))
+			}
+			done()
+		})
+		if err != nil {
+			c.Complete(sim.OpFail, "broadcast", v, target, err.Error())
+			done()
+		}
+	})
+	// Final reads: every node once, each client reading its share one after
+	// another (a client keeps one operation in flight).
+	final := spec.Duration + settle
+	share := make([][]string, len(spec.Clients))
+	for i, n := range spec.Targets {
+		share[i%len(spec.Clients)] = append(share[i%len(spec.Clients)], n)
+	}
+	for i, c := range spec.Clients {
+		c, mine := c, share[i]
+		var readNext func(k int)
+		readNext = func(k int) {
+			if k >= len(mine) {
+				return
+			}
+			n := mine[k]
+			c.Invoke("read", nil, n)
+			err := c.Call(n, map[string]any{"type": "read"}, spec.Timeout, func(r sim.Reply) {
+				var b struct {
+					Messages []int `json:"messages"`
+				}
+				switch {
+				case r.TimedOut:
+					c.Complete(sim.OpInfo, "read", nil, n, "timeout")
+				case r.Type == "read_ok" && json.Unmarshal(r.Body, &b) == nil:
+					if b.Messages == nil {
+						b.Messages = []int{}
+					}
+					c.Complete(sim.OpOK, "read", b.Messages, n, "")
+				default:
+					c.Complete(sim.OpFail, "read", nil, n, string(r.Body))
+				}
+				readNext(k + 1)
+			})
+			if err != nil {
+				c.Complete(sim.OpFail, "read", nil, n, err.Error())
+				readNext(k + 1)
+			}
+		}
+		s.At(final, func() { readNext(0) })
+	}
+	rounds := (len(spec.Targets) + len(spec.Clients) - 1) / len(spec.Clients)
+	return final + time.Duration(rounds)*spec.Timeout, nil
+}
+
+func topology(kind string, names []string) (map[string][]string, error) {
+	t := map[string][]string{}
+	k := len(names)
+	for i, n := range names {
+		switch kind {
+		case "full":
+			for _, m := range names {
+				if m != n {
+					t[n] = append(t[n], m)
+				}
+			}
+		case "ring", "line":
+			if k < 2 {
+				t[n] = []string{}
+				continue
+			}
+			if i > 0 || kind == "ring" {
+				t[n] = append(t[n], names[(i+k-1)%k])
+			}
+			if i < k-1 || kind == "ring" {
+				if nb := names[(i+1)%k]; len(t[n]) == 0 || t[n][0] != nb {
+					t[n] = append(t[n], nb)
+				}
+			}
+		default:
+			return nil, fmt.Errorf("workload broadcast: params.topology %q is not one of full, ring, line", kind)
+		}
+	}
+	return t, nil
+}
