@@ -633,8 +633,8 @@ func skipLocals(b []byte) (int, error) {
 			return 0, fmt.Errorf("local count: %w", err)
 		}
 		total += uint64(n)
-		if total > maxLocals {
-			return 0, malformedf("too many locals")
+		if total > maxFunctionLocals {
+			return 0, unsupportedf("more than %d locals", maxFunctionLocals)
 		}
 		if p, err = skipValType(b, p+k); err != nil {
 			return 0, fmt.Errorf("local type: %w", err)

@@ -355,11 +355,35 @@ func TestInstrumentRejects(t *testing.T) {
 			sec(secCode, vec(entry([]byte{1, 1, 0x40, opEnd})))), ErrMalformed, "invalid value type"},
 		{"too many locals", rawModule(
 			sec(secType, vec([]byte{0x60, 0, 0})), sec(secFunction, vec(u32(0))),
-			sec(secCode, vec(entry(cat([]byte{2}, u32(0xffffffff), []byte{0x7f}, u32(1), []byte{0x7f, opEnd}))))), ErrMalformed, "too many locals"},
+			sec(secCode, vec(entry(cat([]byte{2}, u32(50_000), []byte{0x7f}, u32(1), []byte{0x7e, opEnd}))))), ErrUnsupported, "more than 50000 locals"},
+		{"two billion locals", rawModule(
+			sec(secType, vec([]byte{0x60, 0, 0})), sec(secFunction, vec(u32(0))),
+			sec(secCode, vec(entry(cat([]byte{1}, u32(0x7fffffff), []byte{0x7e, opEnd}))))), ErrUnsupported, "more than 50000 locals"},
+		// Declared sizes the runtime would allocate before reading.
+		{"huge import count", rawModule(sec(secImport, u32(0x7fffffff), []byte{0})), ErrMalformed, "import count 2147483647 exceeds"},
+		{"huge type count", rawModule(sec(secType, u32(0xffffffff))), ErrMalformed, "type count 4294967295 exceeds"},
+		{"huge parameter count", rawModule(sec(secType, vec(cat([]byte{0x60}, u32(1<<30), []byte{0x7f})))), ErrMalformed, "parameter count"},
+		{"huge table count", rawModule(sec(secTable, u32(1<<20), []byte{0x70, 0, 0})), ErrMalformed, "table count"},
+		{"huge element count", rawModule(sec(secElement, u32(0x30adad))), ErrMalformed, "element segment count"},
+		{"huge element initializer count", rawModule(sec(secElement, vec(cat([]byte{1, 0}, u32(1<<31))))), ErrMalformed, "initializer count"},
+		{"huge data length", rawModule(sec(secData, vec(cat([]byte{1}, u32(0xffffffff))))), ErrMalformed, "data byte count"},
+		{"huge function name count", rawModule(sec(secCustom, str("name"), []byte{1, 5}, u32(0xffffffff))), ErrMalformed, "name map count"},
+		{"huge local name count", rawModule(sec(secCustom, str("name"), []byte{2, 8, 1, 0}, u32(0xffffffff))), ErrMalformed, "name map count"},
+		{"custom section name too long", rawModule(sec(secCustom, u32(0xffffffff))), ErrMalformed, "custom section name"},
+		{"gc type", rawModule(sec(secType, vec([]byte{0x5f, 0, 0}))), ErrUnsupported, "garbage collection"},
+		{"element offset naming the reserved index", rawModule(
+			sec(secTable, vec([]byte{0x70, 0, 1})),
+			sec(secElement, vec(cat([]byte{0, opGlobalGet, 0, opEnd}, vec())))), ErrMalformed, "global index 0 out of range"},
+		{"data offset naming the reserved index", rawModule(
+			sec(secMemory, vec([]byte{0, 1})),
+			sec(secData, vec(cat([]byte{0, opGlobalGet, 0, opEnd}, str("x"))))), ErrMalformed, "global index 0 out of range"},
+		{"data for a second memory", rawModule(
+			sec(secMemory, vec([]byte{0, 1})),
+			sec(secData, vec(cat([]byte{2, 1}, i32c(0), []byte{opEnd}, str("x"))))), ErrUnsupported, "multiple memories"},
 		{"invalid import kind", rawModule(sec(secImport, vec(cat(str("m"), str("n"), []byte{5})))), ErrMalformed, "invalid import kind"},
 		{"invalid global mutability", rawModule(sec(secGlobal, vec(cat([]byte{0x7f, 2}, i32c(0), []byte{opEnd})))), ErrMalformed, "mutability"},
 		{"non-constant initializer", rawModule(sec(secGlobal, vec(cat([]byte{0x7f, 0, opNop}, i32c(0), []byte{opEnd})))), ErrMalformed, "constant expression"},
-		{"name longer than section", rawModule(sec(secExport, vec(cat(u32(50), []byte("x"))))), ErrMalformed, "name length"},
+		{"name longer than section", rawModule(sec(secExport, vec(cat(u32(50), []byte("xyz"))))), ErrMalformed, "name length"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -80,8 +80,9 @@ func (m *module) numGlobals() uint32 {
 	return m.importedGlobals + m.definedGlobals
 }
 
-// parseModule splits wasm into sections, checks their order and decodes the
-// import, function, global, export and start sections.
+// parseModule splits wasm into sections, checks their order, decodes the
+// import, function, global, export and start sections, and checks the
+// framing of the others (see framing.go).
 func parseModule(wasm []byte) (*module, error) {
 	sections, err := splitSections(wasm)
 	if err != nil {
@@ -106,6 +107,22 @@ func parseModule(wasm []byte) (*module, error) {
 		case secStart:
 			m.hasStart = true
 			err = parseStart(s.payload)
+		case secType:
+			err = checkTypes(s.payload)
+		case secTable:
+			err = checkTables(s.payload)
+		case secMemory:
+			err = checkMemories(s.payload)
+		case secTag:
+			err = checkTags(s.payload)
+		case secElement:
+			err = checkElements(s.payload, m.numGlobals())
+		case secDataCount:
+			err = checkDataCount(s.payload)
+		case secData:
+			err = checkData(s.payload, m.numGlobals())
+		case secCustom:
+			err = checkCustom(s.payload)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s section at offset %#x: %w", sectionNames[s.id], s.offset, err)
@@ -182,9 +199,9 @@ func trailing(b []byte, p int) error {
 }
 
 func (m *module) parseImports(b []byte) error {
-	count, p, err := readU32(b)
+	count, p, err := readCount(b, 0, 4, "import")
 	if err != nil {
-		return fmt.Errorf("import count: %w", err)
+		return err
 	}
 	for i := uint32(0); i < count; i++ {
 		if p, err = m.parseImport(b, p); err != nil {
@@ -284,9 +301,9 @@ func skipGlobalType(b []byte, p int) (int, error) {
 }
 
 func (m *module) parseFunctions(b []byte) error {
-	count, p, err := readU32(b)
+	count, p, err := readCount(b, 0, 1, "function")
 	if err != nil {
-		return fmt.Errorf("function count: %w", err)
+		return err
 	}
 	for i := uint32(0); i < count; i++ {
 		if p, err = skipU32(b, p); err != nil {
@@ -304,9 +321,9 @@ func (m *module) parseFunctions(b []byte) error {
 }
 
 func (m *module) parseGlobals(b []byte) error {
-	count, p, err := readU32(b)
+	count, p, err := readCount(b, 0, 3, "global")
 	if err != nil {
-		return fmt.Errorf("global count: %w", err)
+		return err
 	}
 	if uint64(m.importedGlobals)+uint64(count) >= math.MaxUint32 {
 		return malformedf("too many globals")
@@ -330,9 +347,9 @@ func (m *module) parseGlobals(b []byte) error {
 // checkExports validates the export section and rejects exports that would
 // clash with the fuel counter's export or name its reserved index.
 func (m *module) checkExports(b []byte) error {
-	count, p, err := readU32(b)
+	count, p, err := readCount(b, 0, 3, "export")
 	if err != nil {
-		return fmt.Errorf("export count: %w", err)
+		return err
 	}
 	for i := uint32(0); i < count; i++ {
 		var name []byte
@@ -467,9 +484,9 @@ func (m *module) appendExportSection(dst, old []byte) []byte {
 // appendCodeSection appends the code section with every function body
 // instrumented. b is the original payload, at offset base in the module.
 func (m *module) appendCodeSection(dst, b []byte, base int, model CostModel) ([]byte, error) {
-	count, p, err := readU32(b)
+	count, p, err := readCount(b, 0, 1, "function body")
 	if err != nil {
-		return nil, fmt.Errorf("function count: %w", err)
+		return nil, err
 	}
 	if count != m.definedFuncs {
 		return nil, malformedf("%d function bodies for %d declared functions", count, m.definedFuncs)

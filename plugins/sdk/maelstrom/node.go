@@ -45,6 +45,25 @@ type Node struct {
 	handlers  map[string]handler
 	callbacks map[int]pending
 	kv        KV
+
+	// Goroutine handlers and callbacks run on a pool of workers: a parked
+	// worker takes the next job, and a new one starts when none is idle.
+	// Reusing them saves creating a goroutine and growing its stack again
+	// for every message, which in a wasm guest costs more than the rest of
+	// the dispatch.
+	jobs        chan job
+	idleWorkers int
+}
+
+// maxIdleWorkers bounds the workers kept parked (and their stacks).
+const maxIdleWorkers = 16
+
+// job is a message for a goroutine handler (hd) or an RPC callback (cb).
+type job struct {
+	hd    handler
+	cb    HandlerFunc
+	msg   Message
+	msgID int
 }
 
 // global is the node of this instance; the exports feed it.
@@ -61,6 +80,7 @@ func newNode(h host) *Node {
 		indexOf:   map[string]int32{},
 		handlers:  map[string]handler{},
 		callbacks: map[int]pending{},
+		jobs:      make(chan job, maxIdleWorkers),
 	}
 	n.kv.n = n
 	return n
@@ -362,7 +382,7 @@ func (n *Node) deliver(from int32, data []byte) bool {
 				p.ch <- msg // buffered, and only one reply is routed per id
 				return true
 			}
-			go n.runCallback(p.fn, msg)
+			n.spawn(job{cb: p.fn, msg: msg})
 			return true
 		}
 	}
@@ -387,12 +407,43 @@ func (n *Node) deliver(from int32, data []byte) bool {
 		return false
 	}
 	if !hd.inline {
-		go n.runHandler(hd, msg, h.msgID)
+		n.spawn(job{hd: hd, msg: msg, msgID: h.msgID})
 		return true
 	}
 	g := runtime.NumGoroutine()
 	n.runHandler(hd, msg, h.msgID)
 	return runtime.NumGoroutine() != g
+}
+
+// spawn runs j in a goroutine: a parked worker if there is one.
+func (n *Node) spawn(j job) {
+	n.mu.Lock()
+	if n.idleWorkers > 0 {
+		n.idleWorkers--
+		n.mu.Unlock()
+		n.jobs <- j // buffered: never blocks, a parked worker takes it
+		return
+	}
+	n.mu.Unlock()
+	go n.worker(j)
+}
+
+func (n *Node) worker(j job) {
+	for {
+		if j.cb != nil {
+			n.runCallback(j.cb, j.msg)
+		} else {
+			n.runHandler(j.hd, j.msg, j.msgID)
+		}
+		n.mu.Lock()
+		if n.idleWorkers >= maxIdleWorkers {
+			n.mu.Unlock()
+			return
+		}
+		n.idleWorkers++
+		n.mu.Unlock()
+		j = <-n.jobs
+	}
 }
 
 func (n *Node) runHandler(hd handler, msg Message, msgID int) {

@@ -1,0 +1,45 @@
+// Command gotimer is a Go test guest for virtual time. Role "ticker" emits
+// "tick" (its clock in Unix ns) on a 100 ms ticker; role "caller", on a "go"
+// message, blocks in SyncRPC to n1 and emits "resumed" when the reply comes;
+// role "ponger" replies to "ping" after sleeping 50 ms.
+//
+// Build: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o gotimer.wasm .
+package main
+
+import (
+	"context"
+	"log"
+	"time"
+
+	maelstrom "github.com/terrarium-sim/terrarium/plugins/sdk/maelstrom"
+)
+
+func main() {
+	n := maelstrom.NewNode()
+	switch n.Role() {
+	case "ticker":
+		go func() {
+			t := time.NewTicker(100 * time.Millisecond)
+			for range t.C {
+				n.Emit("tick", n.Now().UnixNano())
+			}
+		}()
+	case "caller":
+		n.Handle("go", func(msg maelstrom.Message) error {
+			reply, err := n.SyncRPC(context.Background(), "n1", map[string]any{"type": "ping"})
+			if err != nil {
+				return err
+			}
+			n.Emit("resumed", map[string]any{"at": n.Now().UnixNano(), "type": reply.Type()})
+			return nil
+		})
+	case "ponger":
+		n.Handle("ping", func(msg maelstrom.Message) error {
+			time.Sleep(50 * time.Millisecond)
+			return n.Reply(msg, map[string]any{"type": "pong"})
+		})
+	}
+	if err := n.Run(); err != nil {
+		log.Fatal(err)
+	}
+}

@@ -1,0 +1,96 @@
+package check_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/sim"
+)
+
+func op(process int, typ, f string, value any, node string) sim.Op {
+	var raw json.RawMessage
+	if value != nil {
+		raw, _ = json.Marshal(value)
+	}
+	return sim.Op{Process: process, Type: typ, F: f, Value: raw, Node: node}
+}
+
+func history(ops ...sim.Op) []sim.Op {
+	for i := range ops {
+		ops[i].Index = i
+	}
+	return ops
+}
+
+func TestEcho(t *testing.T) {
+	cases := []struct {
+		name    string
+		hist    []sim.Op
+		verdict check.Verdict
+		summary string
+	}{
+		{"matching replies", history(
+			op(3, sim.OpInvoke, "echo", "c0-1", "n0"), op(3, sim.OpOK, "echo", "c0-1", "n0"),
+			op(4, sim.OpInvoke, "echo", "c1-1", "n1"), op(4, sim.OpInfo, "echo", "c1-1", "n1"),
+		), check.Valid, "1 replies matched"},
+		{"a reply carries another payload", history(
+			op(3, sim.OpInvoke, "echo", "c0-1", "n0"), op(3, sim.OpOK, "echo", "c0-1", "n0"),
+			op(3, sim.OpInvoke, "echo", "c0-2", "n2"), op(3, sim.OpOK, "echo", "garbled", "n2"),
+		), check.Invalid, `op 2 at n2: sent "c0-2", got "garbled" back`},
+		{"nothing completed", history(
+			op(3, sim.OpInvoke, "echo", "c0-1", "n0"), op(3, sim.OpInfo, "echo", "c0-1", "n0"),
+		), check.Unknown, "no echo request completed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := check.Echo(check.Input{History: tc.hist})
+			assert.Equal(t, tc.verdict, r.Verdict)
+			assert.Contains(t, r.Summary, tc.summary)
+		})
+	}
+}
+
+func TestBroadcastSetFull(t *testing.T) {
+	cases := []struct {
+		name    string
+		hist    []sim.Op
+		verdict check.Verdict
+		summary string
+	}{
+		{"every acknowledged value everywhere", history(
+			op(2, sim.OpInvoke, "broadcast", 0, "n0"), op(2, sim.OpOK, "broadcast", 0, "n0"),
+			op(2, sim.OpInvoke, "broadcast", 1, "n1"), op(2, sim.OpInfo, "broadcast", 1, "n1"),
+			op(2, sim.OpInvoke, "read", nil, "n0"), op(2, sim.OpOK, "read", []int{0}, "n0"),
+			op(2, sim.OpInvoke, "read", nil, "n1"), op(2, sim.OpOK, "read", []int{0, 1}, "n1"),
+		), check.Valid, "all 1 acknowledged values read on all 2 nodes"},
+		{"a node lost an acknowledged value", history(
+			op(2, sim.OpInvoke, "broadcast", 0, "n0"), op(2, sim.OpOK, "broadcast", 0, "n0"),
+			op(2, sim.OpInvoke, "broadcast", 7, "n0"), op(2, sim.OpOK, "broadcast", 7, "n0"),
+			op(2, sim.OpInvoke, "read", nil, "n0"), op(2, sim.OpOK, "read", []int{0, 7}, "n0"),
+			op(2, sim.OpInvoke, "read", nil, "n1"), op(2, sim.OpOK, "read", []int{0}, "n1"),
+		), check.Invalid, "1 acknowledged values missing from final reads; n1 lacks [7]"},
+		{"a final read timed out", history(
+			op(2, sim.OpInvoke, "broadcast", 0, "n0"), op(2, sim.OpOK, "broadcast", 0, "n0"),
+			op(2, sim.OpInvoke, "read", nil, "n0"), op(2, sim.OpOK, "read", []int{0}, "n0"),
+			op(2, sim.OpInvoke, "read", nil, "n1"), op(2, sim.OpInfo, "read", nil, "n1"),
+		), check.Unknown, "final reads did not complete on n1 (info)"},
+		{"no reads at all", history(
+			op(2, sim.OpInvoke, "broadcast", 0, "n0"), op(2, sim.OpOK, "broadcast", 0, "n0"),
+		), check.Unknown, "no acknowledged broadcast or no final read"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := check.BroadcastSetFull(check.Input{History: tc.hist})
+			assert.Equal(t, tc.verdict, r.Verdict)
+			assert.Contains(t, r.Summary, tc.summary)
+		})
+	}
+}
+
+func TestGetUnknownChecker(t *testing.T) {
+	_, err := check.Get("linearizable-banana")
+	assert.ErrorContains(t, err, `unknown checker "linearizable-banana" (known: broadcast-set-full, echo)`)
+}

@@ -1,0 +1,117 @@
+package sim_test
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/terrarium-sim/terrarium/internal/gobuild"
+	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/trace"
+	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
+)
+
+var goBuilds sync.Map
+
+// goGuest builds a Go guest package once per test process.
+func goGuest(t testing.TB, dir string) []byte {
+	t.Helper()
+	if b, ok := goBuilds.Load(dir); ok {
+		return b.([]byte)
+	}
+	b, err := gobuild.Build(context.Background(), dir)
+	require.NoError(t, err)
+	goBuilds.Store(dir, b)
+	return b
+}
+
+func goSim(t testing.TB, cfg sim.Config) *sim.Sim {
+	t.Helper()
+	s, err := sim.New(context.Background(), cfg.WithWasm(wasmhost.NewConfig().WithCacheDir(t.TempDir())))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	require.NoError(t, s.LoadModule("gotimer", goGuest(t, "../../internal/testguests/gotimer")))
+	return s
+}
+
+// Reference: DESIGN.md, "Go guests may use goroutines, time.Sleep, tickers
+// and blocking RPC waits, on virtual time, deterministically".
+func TestGoGuestTickerFiresAtExactVirtualInstants(t *testing.T) {
+	s := goSim(t, sim.NewConfig())
+	_, err := s.AddNodes(sim.NodeSpec{Name: "n0", Module: "gotimer", Role: "ticker"})
+	require.NoError(t, err)
+	require.NoError(t, s.RunUntil(550*time.Millisecond))
+
+	var ticks []int64
+	for _, e := range s.Events() {
+		if e.Kind == trace.KindEmit && e.Label == "tick" {
+			v, err := strconv.ParseInt(string(e.Data), 10, 64)
+			require.NoError(t, err)
+			assert.Equal(t, e.Time, v-nodes.WallEpoch, "the guest's clock is the event's virtual time")
+			ticks = append(ticks, e.Time)
+		}
+	}
+	ms := int64(time.Millisecond)
+	assert.Equal(t, []int64{100 * ms, 200 * ms, 300 * ms, 400 * ms, 500 * ms}, ticks)
+}
+
+func TestGoGuestSyncRPCResumesWhenReplyIsDelivered(t *testing.T) {
+	s := goSim(t, sim.NewConfig())
+	_, err := s.AddNodes(sim.NodeSpec{Name: "n0", Module: "gotimer", Role: "caller"})
+	require.NoError(t, err)
+	_, err = s.AddNodes(sim.NodeSpec{Name: "n1", Module: "gotimer", Role: "ponger"})
+	require.NoError(t, err)
+	cl, err := s.AddClients(1)
+	require.NoError(t, err)
+	require.NoError(t, s.Start())
+	s.At(250*time.Millisecond, func() {
+		require.NoError(t, cl[0].Call("n0", map[string]any{"type": "go"}, 0, func(sim.Reply) {}))
+	})
+	require.NoError(t, s.RunUntil(time.Second))
+
+	// The go request reaches n0 at 251 ms; ping reaches n1 at 252 ms; n1
+	// sleeps 50 ms and replies at 302 ms; the pong reaches n0 at 303 ms.
+	var pongDelivered int64 = -1
+	var resumed struct {
+		At   int64  `json:"at"`
+		Type string `json:"type"`
+	}
+	var resumedAt int64 = -1
+	pongs := map[uint64]bool{}
+	for _, e := range s.Events() {
+		switch {
+		case e.Kind == trace.KindSend && e.Label == "pong":
+			pongs[e.Msg] = true
+		case e.Kind == trace.KindDeliver && pongs[e.Msg]:
+			pongDelivered = e.Time
+		case e.Kind == trace.KindEmit && e.Label == "resumed":
+			require.NoError(t, json.Unmarshal(e.Data, &resumed))
+			resumedAt = e.Time
+		}
+	}
+	ms := int64(time.Millisecond)
+	assert.Equal(t, 303*ms, pongDelivered)
+	assert.Equal(t, pongDelivered, resumedAt, "the blocked handler resumes in the delivery's event")
+	assert.Equal(t, pongDelivered, resumed.At-nodes.WallEpoch)
+	assert.Equal(t, "pong", resumed.Type)
+}
+
+func TestGoGuestRunsAreIdentical(t *testing.T) {
+	digest := func() string {
+		s := goSim(t, sim.NewConfig().WithSeed(3))
+		_, err := s.AddNodes(sim.NodeSpec{Name: "n0", Module: "gotimer", Role: "ticker"})
+		require.NoError(t, err)
+		_, err = s.AddNodes(sim.NodeSpec{Name: "n1", Module: "gotimer", Role: "ponger"})
+		require.NoError(t, err)
+		require.NoError(t, s.RunUntil(time.Second))
+		return s.Digest()
+	}
+	assert.Equal(t, digest(), digest())
+}
