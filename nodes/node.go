@@ -67,6 +67,8 @@ type Spec struct {
 	Seed uint64
 	// LoseUnsynced makes a crash lose writes made since the last kv_sync.
 	LoseUnsynced bool
+	// Native, if set, runs this Go function instead of a Wasm module.
+	Native NativeFunc
 }
 
 // Node is one virtual node.
@@ -76,7 +78,7 @@ type Node struct {
 	engine *wasmhost.Engine
 	store  *Store
 	rng    *rand.Rand
-	guest  *wasmhost.Instance
+	guest  Guest
 
 	state       State
 	incarnation int
@@ -108,8 +110,43 @@ func (n *Node) Store() *Store { return n.store }
 // SetSkew sets the node's clock offset in ns, seen through now() and WASI.
 func (n *Node) SetSkew(ns int64) { n.skew = ns }
 
-// Guest returns the running instance, or nil.
-func (n *Node) Guest() *wasmhost.Instance { return n.guest }
+// Guest returns the running guest, or nil.
+func (n *Node) Guest() Guest { return n.guest }
+
+// Guest is a node's running program: a Wasm instance (*wasmhost.Instance)
+// or native Go code. Its methods mirror the guest exports of ABI v1; an
+// error that is a *wasmhost.CrashError crashes the node.
+type Guest interface {
+	Init(doc []byte) error
+	Message(from int32, msg []byte) error
+	Timer(id int64) error
+	Wake() error
+	// Idle reports whether the last call reached an idle point, and the
+	// delay to the next wake-up (-1: none).
+	Idle() (reached bool, wakeAfter int64)
+	HasWake() bool
+	Close()
+}
+
+// NativeFunc makes a Guest from a Go function that handles messages: the
+// simplest native node, used as a baseline and for host-side services.
+type NativeFunc func(h wasmhost.Host, from int32, msg []byte)
+
+type nativeGuest struct {
+	h  wasmhost.Host
+	fn NativeFunc
+}
+
+func (g nativeGuest) Init([]byte) error { return nil }
+func (g nativeGuest) Message(from int32, msg []byte) error {
+	g.fn(g.h, from, msg)
+	return nil
+}
+func (g nativeGuest) Timer(int64) error   { return nil }
+func (g nativeGuest) Wake() error         { return nil }
+func (g nativeGuest) Idle() (bool, int64) { return false, -1 }
+func (g nativeGuest) HasWake() bool       { return false }
+func (g nativeGuest) Close()              {}
 
 type initDoc struct {
 	Node    string          `json:"node"`
@@ -146,9 +183,13 @@ func (n *Node) Boot(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("nodes: %s: init document: %w", n.Name, err)
 	}
-	g, err := n.engine.Instantiate(ctx, n.Module, n, clock{n}, n.fill)
-	if err != nil {
-		return n.fail(err)
+	var g Guest = nativeGuest{h: n, fn: n.Native}
+	if n.Native == nil {
+		inst, err := n.engine.Instantiate(ctx, n.Module, n, clock{n}, n.fill)
+		if err != nil {
+			return n.fail(err)
+		}
+		g = inst
 	}
 	n.guest = g
 	return n.after(g.Init(doc))

@@ -189,6 +189,9 @@ type NodeSpec struct {
 	Module string
 	Role   string
 	Params json.RawMessage
+	// Native, if set, runs this Go function as the node instead of a
+	// module (Module is then ignored): a baseline, or a host-side service.
+	Native nodes.NativeFunc
 }
 
 // AddNodes adds nodes before the run starts and returns their names.
@@ -196,7 +199,7 @@ func (s *Sim) AddNodes(spec NodeSpec) ([]string, error) {
 	if s.started {
 		return nil, errors.New("sim: AddNodes after Start")
 	}
-	if _, ok := s.modules[spec.Module]; !ok {
+	if _, ok := s.modules[spec.Module]; !ok && spec.Native == nil {
 		return nil, fmt.Errorf("sim: node %q: unknown module %q", spec.Name, spec.Module)
 	}
 	count := max(spec.Count, 1)
@@ -211,7 +214,7 @@ func (s *Sim) AddNodes(spec NodeSpec) ([]string, error) {
 		}
 		s.byName[name] = -1 // index assigned at Start, after clients are known
 		names = append(names, name)
-		s.nodes = append(s.nodes, &nodes.Node{Spec: nodes.Spec{Name: name, Role: spec.Role, Params: spec.Params, Module: s.modules[spec.Module]}})
+		s.nodes = append(s.nodes, &nodes.Node{Spec: nodes.Spec{Name: name, Role: spec.Role, Params: spec.Params, Module: s.modules[spec.Module], Native: spec.Native}})
 	}
 	return names, nil
 }

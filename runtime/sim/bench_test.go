@@ -1,0 +1,135 @@
+package sim_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
+)
+
+type guestKind struct {
+	name   string
+	module func(b *testing.B) []byte // nil: native
+	role   string
+	fuel   bool
+}
+
+var guestKinds = []guestKind{
+	{name: "native"},
+	{name: "wat", module: func(b *testing.B) []byte { return wasm(b, "echo") }, fuel: true},
+	{name: "wat-nofuel", module: func(b *testing.B) []byte { return wasm(b, "echo") }},
+	{name: "go-inline", module: func(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }, role: "inline", fuel: true},
+	{name: "go-goroutine", module: func(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }, role: "goroutine", fuel: true},
+}
+
+// native echo: the same logic as echo.wat, as a Go closure.
+func nativeEcho(h interface{ Send(int32, []byte) int32 }, from int32, msg []byte) {
+	h.Send(from, msg)
+}
+
+func benchSim(b *testing.B, k guestKind, nodes int) *sim.Sim {
+	b.Helper()
+	wc := wasmhost.NewConfig().WithCacheDir(b.TempDir())
+	if !k.fuel {
+		wc = wc.WithFuel(0)
+	}
+	s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(wc).WithTrace(false, nil))
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = s.Close() })
+	spec := sim.NodeSpec{Name: "n", Count: nodes, Module: "m", Role: k.role}
+	if k.module == nil {
+		spec.Native = func(h wasmhost.Host, from int32, msg []byte) { nativeEcho(h, from, msg) }
+	} else {
+		require.NoError(b, s.LoadModule("m", k.module(b)))
+	}
+	_, err = s.AddNodes(spec)
+	require.NoError(b, err)
+	return s
+}
+
+// BenchmarkDeliveries measures end-to-end message deliveries per second:
+// nodes/2 pairs bounce one message each, driven by the event loop.
+func BenchmarkDeliveries(b *testing.B) {
+	for _, k := range guestKinds {
+		for _, nodes := range []int{10, 1000} {
+			b.Run(fmt.Sprintf("%s/nodes=%d", k.name, nodes), func(b *testing.B) {
+				s := benchSim(b, k, nodes)
+				require.NoError(b, s.RunUntil(0)) // boot everyone
+				for i := 0; i < nodes; i += 2 {
+					from, to := int32(i), int32(i+1)
+					env := fmt.Sprintf(`{"src":"n%d","dest":"n%d","body":{"type":"ping"}}`, i, i+1)
+					s.At(0, func() { s.Send(from, to, []byte(env)) })
+				}
+				require.NoError(b, s.RunUntil(0))
+				start := s.Stats().Delivered
+				b.ResetTimer()
+				for s.Stats().Delivered-start < uint64(b.N) {
+					if _, err := s.Step(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				for _, n := range s.Nodes() {
+					require.Empty(b, n.CrashReason())
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+			})
+		}
+	}
+}
+
+// BenchmarkBoot measures the time to boot one node (store open, instance,
+// _initialize and on_init) and the resident memory each node adds.
+func BenchmarkBoot(b *testing.B) {
+	for _, k := range guestKinds {
+		if k.name == "wat-nofuel" || k.name == "go-goroutine" {
+			continue
+		}
+		b.Run(k.name, func(b *testing.B) {
+			s := benchSim(b, guestKind{name: k.name, module: k.module, role: k.role, fuel: k.fuel}, 1)
+			if k.module != nil {
+				require.NoError(b, s.LoadModule("m2", k.module(b)))
+			}
+			spec := sim.NodeSpec{Name: "b", Count: b.N + 1, Module: "m2", Role: k.role}
+			if k.module == nil {
+				spec.Native = func(h wasmhost.Host, from int32, msg []byte) { nativeEcho(h, from, msg) }
+			}
+			_, err := s.AddNodes(spec)
+			require.NoError(b, err)
+			runtime.GC()
+			before := rss()
+			b.ResetTimer()
+			require.NoError(b, s.RunUntil(0))
+			b.StopTimer()
+			runtime.GC()
+			after := rss()
+			for _, n := range s.Nodes() {
+				require.Empty(b, n.CrashReason())
+			}
+			b.ReportMetric(float64(after-before)/float64(b.N+2)/(1<<20), "MiB-rss/node")
+		})
+	}
+}
+
+// rss returns the process's resident set size in bytes (Linux).
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
