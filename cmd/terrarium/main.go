@@ -33,7 +33,7 @@ func main() {
 }
 
 const usage = `usage:
-  terrarium run SCENARIO [--seed N] [--out DIR] [--persist] [--interpreter] [--quiet]
+  terrarium run SCENARIO [--seed N] [--out DIR] [--persist] [--interpreter] [--watchdog D] [--quiet]
   terrarium build DIR [-o FILE]
 `
 
@@ -79,6 +79,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	persist := fs.Bool("persist", false, "keep node stores on disk under DIR/stores (needs --out)")
 	interp := fs.Bool("interpreter", false, "use wazero's interpreter instead of its compiler")
 	quiet := fs.Bool("quiet", false, "print only the verdict line")
+	watchdog := fs.Duration("watchdog", 0, "abort a guest call after this much wall time (0: off; fuel already bounds calls)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return 2
@@ -99,7 +100,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	hasSeed := false
 	fs.Visit(func(f *flag.Flag) { hasSeed = hasSeed || f.Name == "seed" })
-	opts := runner.Options{Seed: *seed, HasSeed: hasSeed, OutDir: *out, Persist: *persist, Interpreter: *interp}
+	opts := runner.Options{Seed: *seed, HasSeed: hasSeed, OutDir: *out, Persist: *persist, Interpreter: *interp, Watchdog: *watchdog}
 	tty := isTerminal(stderr)
 	if !*quiet && tty {
 		opts.Progress = progressBar(stderr, time.Now())
@@ -119,6 +120,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if !*quiet {
 		report(stdout, res)
+	}
+	if !res.Reproducible {
+		fmt.Fprintln(stderr, "warning: the wall-clock watchdog aborted a guest call: this run is not reproducible from its seed")
 	}
 	if res.Valid {
 		fmt.Fprintf(stdout, "PASS %s seed=%d trace_sha256=%s\n", path, res.Seed, res.TraceSHA256)

@@ -39,8 +39,23 @@
 //
 // The instrumenter decodes every function body instruction by instruction
 // using the same instruction boundaries as wazero, so the checks cannot be
-// hidden from it, and it rejects modules whose code names the global index
-// reserved for the counter, so a guest cannot refill its own fuel.
+// hidden from it. Where wazero departs from the specification (it reads the
+// 0xFD and 0xFE sub-opcodes as single bytes), only encodings on which both
+// readings agree are accepted. Modules whose code, initializers or exports
+// name the global index reserved for the counter are rejected, so a guest
+// cannot refill its own fuel.
+//
+// Instrument also rejects modules that declare vector counts or lengths
+// their bytes cannot back, or functions with more than 50000 locals. wazero
+// v1.12 allocates memory for such declarations before reading them, so a
+// module of a few dozen bytes can otherwise exhaust the host's memory in
+// CompileModule; for a module Instrument accepts, those allocations stay
+// proportional to its size. (Linear memory sizes are a separate matter for
+// the host's wazero configuration.)
+//
+// DWARF custom sections are copied unchanged, so the code offsets they
+// describe are stale after instrumentation; source positions in wazero's
+// stack traces of instrumented modules may be wrong.
 package fuel
 
 import (
@@ -108,10 +123,11 @@ type Options struct {
 //
 // Instrument returns an error matching ErrMalformed or ErrUnsupported if the
 // binary cannot be decoded, uses features it does not handle, already
-// exports GlobalName, or names the global index reserved for the counter. It
-// does not fully validate the module (types are not checked); the runtime
-// does that when it compiles the result. Instrument never panics on any
-// input and does not modify wasm.
+// exports GlobalName, names the global index reserved for the counter, or
+// declares sizes that would make the runtime allocate out of proportion to
+// the binary (see the package documentation). It does not fully validate the
+// module (types are not checked); the runtime does that when it compiles the
+// result. Instrument never panics on any input and does not modify wasm.
 func Instrument(wasm []byte) ([]byte, error) {
 	return InstrumentWithOptions(wasm, Options{StartFuel: DefaultStartFuel})
 }

@@ -35,6 +35,8 @@ type Options struct {
 	Interpreter bool
 	// CacheDir is the compilation cache ("" = the default location).
 	CacheDir string
+	// Watchdog aborts a guest call after this much wall time (0: off).
+	Watchdog time.Duration
 	// Progress, if set, is called as virtual time advances.
 	Progress func(now, total time.Duration)
 }
@@ -47,6 +49,8 @@ type Result struct {
 	Valid       bool                    `json:"valid"`
 	Verdict     check.Verdict           `json:"verdict"`
 	TraceSHA256 string                  `json:"trace_sha256"`
+	// Reproducible is false if the wall-clock watchdog fired.
+	Reproducible bool `json:"reproducible"`
 	Checks      map[string]check.Result `json:"checks"`
 	Stats       sim.Stats               `json:"stats"`
 	Crashes     []Crash                 `json:"crashes,omitempty"`
@@ -85,7 +89,7 @@ func Run(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result, er
 	if seed == 0 && !opts.HasSeed {
 		seed = 1
 	}
-	wcfg := wasmhost.NewConfig().WithInterpreter(opts.Interpreter)
+	wcfg := wasmhost.NewConfig().WithInterpreter(opts.Interpreter).WithWatchdog(opts.Watchdog)
 	if opts.CacheDir != "" {
 		wcfg = wcfg.WithCacheDir(opts.CacheDir)
 	}
@@ -194,7 +198,7 @@ func Run(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result, er
 		}
 	}
 
-	res := &Result{Scenario: scn.File, Name: scn.Name, Seed: seed, TraceSHA256: s.Digest(), Stats: s.Stats(), Checks: map[string]check.Result{}, Verdict: check.Valid}
+	res := &Result{Scenario: scn.File, Name: scn.Name, Seed: seed, TraceSHA256: s.Digest(), Reproducible: s.Reproducible(), Stats: s.Stats(), Checks: map[string]check.Result{}, Verdict: check.Valid}
 	for _, n := range s.Nodes() {
 		if r := n.CrashReason(); r != "" {
 			res.Crashes = append(res.Crashes, Crash{Node: n.Name, Reason: r})

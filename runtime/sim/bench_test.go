@@ -27,6 +27,7 @@ var guestKinds = []guestKind{
 	{name: "wat", module: func(b *testing.B) []byte { return wasm(b, "echo") }, fuel: true},
 	{name: "wat-nofuel", module: func(b *testing.B) []byte { return wasm(b, "echo") }},
 	{name: "go-inline", module: func(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }, role: "inline", fuel: true},
+	{name: "go-inline-nofuel", module: func(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }, role: "inline"},
 	{name: "go-goroutine", module: func(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }, role: "goroutine", fuel: true},
 }
 
@@ -90,7 +91,7 @@ func BenchmarkDeliveries(b *testing.B) {
 // _initialize and on_init) and the resident memory each node adds.
 func BenchmarkBoot(b *testing.B) {
 	for _, k := range guestKinds {
-		if k.name == "wat-nofuel" || k.name == "go-goroutine" {
+		if strings.HasSuffix(k.name, "nofuel") || k.name == "go-goroutine" {
 			continue
 		}
 		b.Run(k.name, func(b *testing.B) {
@@ -132,4 +133,3 @@ func rss() int64 {
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
 }
-

@@ -321,6 +321,10 @@ func (s *Sim) Stats() Stats {
 // Seed returns the run's seed.
 func (s *Sim) Seed() uint64 { return s.cfg.seed }
 
+// Reproducible is false when the wall-clock watchdog aborted a guest call:
+// such a run depended on the machine's speed, not only on its seed.
+func (s *Sim) Reproducible() bool { return !s.engine.WatchdogFired() }
+
 // At schedules fn to run in the event loop at virtual time t (not before now).
 func (s *Sim) At(t time.Duration, fn func()) {
 	s.push(event{at: max(int64(t), s.now), kind: evFunc, fn: fn})

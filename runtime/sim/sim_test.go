@@ -186,3 +186,24 @@ func TestDeadlockReported(t *testing.T) {
 	require.ErrorIs(t, err, sim.ErrDeadlock)
 	assert.Contains(t, err.Error(), "c0 waits for n's reply to msg 1 (echo)")
 }
+
+func TestWatchdogIsABackstopThatMarksTheRun(t *testing.T) {
+	s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(
+		wasmhost.NewConfig().WithCacheDir(t.TempDir()).WithFuel(0).WithWatchdog(200*time.Millisecond)))
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.LoadModule("spin", wasm(t, "spin")))
+	require.NoError(t, s.LoadModule("echo", wasm(t, "echo")))
+	_, err = s.AddNodes(sim.NodeSpec{Name: "spin", Module: "spin"})
+	require.NoError(t, err)
+	_, err = s.AddNodes(sim.NodeSpec{Name: "echo", Module: "echo"})
+	require.NoError(t, err)
+	require.NoError(t, s.Start())
+	assert.True(t, s.Reproducible())
+	s.At(time.Millisecond, func() { s.Send(1, 0, []byte("x")) })
+	require.NoError(t, s.RunFor(time.Second))
+	assert.Equal(t, nodes.Crashed, s.Node("spin").State())
+	assert.Equal(t, "aborted by the wall-clock watchdog", s.Node("spin").CrashReason())
+	assert.False(t, s.Reproducible())
+	assert.Equal(t, nodes.Running, s.Node("echo").State())
+}

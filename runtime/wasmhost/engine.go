@@ -15,6 +15,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -47,7 +50,7 @@ type Config struct {
 	initFuel    int64
 	noFuel      bool
 	maxMessage  int
-	watchdog    bool
+	watchdog    time.Duration
 }
 
 // NewConfig returns the default configuration: wazero's compiler engine, a
@@ -78,11 +81,13 @@ func (c Config) WithFuel(units int64) Config {
 	return c
 }
 
-// WithWatchdog lets Instance.Abort stop a running guest from another
-// goroutine (wazero's close-on-context-done). It is off by default: the fuel
-// budget already stops runaway guests deterministically, and the check costs
-// ~100 ns per loop iteration here (RATIONALE.md).
-func (c Config) WithWatchdog(on bool) Config { c.watchdog = on; return c }
+// WithWatchdog sets a wall-clock backstop: a guest call running longer than
+// d is aborted (its node crashes) and the engine reports WatchdogFired, which
+// means the run is no longer a pure function of its seed. 0 (the default)
+// turns it off: the fuel budget already stops runaway guests
+// deterministically, and wazero's close-on-context-done check that the
+// watchdog needs costs ~100 ns per loop iteration here (RATIONALE.md).
+func (c Config) WithWatchdog(d time.Duration) Config { c.watchdog = d; return c }
 
 // WithMaxMessage sets the largest message, in bytes, a guest may send.
 func (c Config) WithMaxMessage(n int) Config { c.maxMessage = n; return c }
@@ -105,6 +110,13 @@ func (c Config) validate() error {
 type Engine struct {
 	cfg Config
 	rt  wazero.Runtime
+
+	// watchdog state, touched by the event loop and the watchdog goroutine
+	running  atomic.Pointer[Instance]
+	callSeq  atomic.Uint64
+	fired    atomic.Bool
+	stopDog  chan struct{}
+	stopOnce sync.Once
 }
 
 // NewEngine creates a wazero runtime configured by cfg.
@@ -118,7 +130,7 @@ func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
 	} else {
 		rc = wazero.NewRuntimeConfigCompiler()
 	}
-	rc = rc.WithMemoryLimitPages(cfg.memoryPages).WithCloseOnContextDone(cfg.watchdog)
+	rc = rc.WithMemoryLimitPages(cfg.memoryPages).WithCloseOnContextDone(cfg.watchdog > 0)
 	if !cfg.noCache {
 		dir := cfg.cacheDir
 		if dir == "" {
@@ -140,11 +152,49 @@ func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
 		_ = rt.Close(ctx)
 		return nil, err
 	}
+	if cfg.watchdog > 0 {
+		e.stopDog = make(chan struct{})
+		go e.watch(cfg.watchdog)
+	}
 	return e, nil
 }
 
+// watch aborts a guest call that has run for longer than d of wall time.
+func (e *Engine) watch(d time.Duration) {
+	tick := time.NewTicker(d / 4)
+	defer tick.Stop()
+	var lastSeq uint64
+	var since time.Time
+	for {
+		select {
+		case <-e.stopDog:
+			return
+		case now := <-tick.C:
+			seq, in := e.callSeq.Load(), e.running.Load()
+			if in == nil || seq != lastSeq {
+				lastSeq, since = seq, now
+				continue
+			}
+			if now.Sub(since) >= d {
+				e.fired.Store(true)
+				in.Abort()
+				since = now
+			}
+		}
+	}
+}
+
+// WatchdogFired reports whether the wall-clock watchdog ever aborted a call:
+// if it did, the run depended on the machine's speed.
+func (e *Engine) WatchdogFired() bool { return e.fired.Load() }
+
 // Close releases the runtime and every instance made from it.
-func (e *Engine) Close(ctx context.Context) error { return e.rt.Close(ctx) }
+func (e *Engine) Close(ctx context.Context) error {
+	if e.stopDog != nil {
+		e.stopOnce.Do(func() { close(e.stopDog) })
+	}
+	return e.rt.Close(ctx)
+}
 
 // Config returns the engine's configuration.
 func (e *Engine) Config() Config { return e.cfg }

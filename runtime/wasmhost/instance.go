@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/sys"
 
@@ -89,9 +89,6 @@ type Instance struct {
 	inbox    *inboxFile
 	idle     bool  // an idle point was reached during the current call
 	nextWake int64 // relative timeout at the last idle point; -1: none
-
-	// calls counts export calls; a watchdog may compare it over time.
-	calls atomic.Uint64
 }
 
 // Clock gives an instance its notion of time for WASI.
@@ -123,7 +120,7 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Cl
 		WithNanosleep(func(int64) {}).
 		WithOsyield(func() {}).
 		WithRandSource(readerFunc(random))
-	mod, err := e.rt.InstantiateModule(cctx, m.compiled, cfg)
+	mod, err := e.rt.InstantiateModule(experimental.WithMemoryAllocator(cctx, memoryAllocator()), m.compiled, cfg)
 	if err != nil {
 		cancel()
 		return nil, in.crash(err)
@@ -167,10 +164,6 @@ func (in *Instance) Close() {
 // Closed reports whether the instance was closed (by Close or a crash).
 func (in *Instance) Closed() bool { return in.closed }
 
-// Calls returns how many export calls have started; a wall-clock watchdog
-// can use it to see a call that does not end.
-func (in *Instance) Calls() uint64 { return in.calls.Load() }
-
 // Abort stops a running call from another goroutine (the watchdog); the call
 // returns a CrashError.
 func (in *Instance) Abort() { in.cancel() }
@@ -195,7 +188,6 @@ func (in *Instance) begin(units int64) error {
 		return &CrashError{Reason: "instance is closed"}
 	}
 	in.idle = false
-	in.calls.Add(1)
 	if in.fuelG != nil {
 		in.fuelG.Set(uint64(units))
 	}
@@ -203,6 +195,11 @@ func (in *Instance) begin(units int64) error {
 }
 
 func (in *Instance) call(f api.Function, n int) error {
+	if in.eng.stopDog != nil {
+		in.eng.callSeq.Add(1)
+		in.eng.running.Store(in)
+		defer in.eng.running.Store(nil)
+	}
 	if err := f.CallWithStack(in.ctx, in.stack[:max(n, 1)]); err != nil {
 		return in.crash(err)
 	}

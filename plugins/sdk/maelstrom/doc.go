@@ -47,7 +47,7 @@
 // on_message decodes the envelope {"src","dest","body"}. A reply (its
 // in_reply_to names a pending RPC) goes to its RPC callback, run in a new
 // goroutine, or wakes the SyncRPC waiting for it. Any other message runs
-// the handler for its type: a Handle handler in a new goroutine, as
+// the handler for its type: a Handle handler in its own goroutine, as
 // Maelstrom does, after which the call waits for the idle point; a
 // HandleInline handler inline, after which the call returns at once (see
 // HandleInline for its contract). A message of a type with no handler is
@@ -65,8 +65,8 @@
 // ticker started in main before Run fires at exactly +d, +2d, ... after
 // the node starts. Start timers and goroutines from main or from Handle
 // handlers, not from HandleInline handlers. The SDK sets no host timers;
-// its on_timer export does nothing. Now returns the virtual time since
-// the start of the run (time.Now is the same instant plus a fixed epoch).
+// its on_timer export does nothing. Node.Now is time.Now: a fixed epoch
+// (2026-01-01T00:00:00Z in Terrarium) plus the node's virtual time.
 //
 // # Costs
 //

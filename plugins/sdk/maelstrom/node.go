@@ -165,24 +165,26 @@ func (n *Node) Restarted() bool {
 	return n.restarted
 }
 
-// Now returns the node's virtual clock (with its skew): Now().UnixNano()
-// is the virtual time since the start of the run. time.Now() is virtual
-// too (a fixed epoch plus the same virtual time); timers, tickers and
-// time.Sleep all run on virtual time.
+// Now returns the node's clock: the same as time.Now() in a guest. It is
+// virtual: it starts at a fixed epoch when the run starts (Terrarium uses
+// 2026-01-01T00:00:00Z), moves only with virtual time, and carries the
+// node's clock skew. Timers, tickers, time.Sleep and context deadlines
+// run on the same clock.
 func (n *Node) Now() time.Time {
 	if n.host == nil {
 		return time.Time{}
 	}
-	return time.Unix(0, n.host.now())
+	return n.host.wallClock()
 }
 
 // KV returns the node's own durable store.
 func (n *Node) KV() *KV { return &n.kv }
 
 // Handle registers fn for messages of type typ. Each message is handled in
-// its own goroutine, as in Maelstrom: fn may block (SyncRPC, time.Sleep,
-// channels, mutexes). It panics if typ already has a handler. Handle may
-// be called at any time, also after Run.
+// its own goroutine, as in Maelstrom (a parked one from a small pool when
+// there is one): fn may block (SyncRPC, time.Sleep, channels, mutexes).
+// It panics if typ already has a handler. Handle may be called at any
+// time, also after Run.
 func (n *Node) Handle(typ string, fn HandlerFunc) { n.register(typ, fn, false) }
 
 // HandleInline registers fn for messages of type typ to run inline, in the
@@ -199,7 +201,8 @@ func (n *Node) Handle(typ string, fn HandlerFunc) { n.register(typ, fn, false) }
 //
 // If fn starts goroutines (runtime.NumGoroutine changed during the call)
 // the SDK waits for the idle point as Handle does, so that is safe. If fn
-// blocks, the node crashes with a message naming this contract.
+// blocks until the node is idle (time.Sleep, SyncRPC, a channel nobody
+// will send on), the node crashes with a message naming this contract.
 func (n *Node) HandleInline(typ string, fn HandlerFunc) { n.register(typ, fn, true) }
 
 func (n *Node) register(typ string, fn HandlerFunc, inline bool) {

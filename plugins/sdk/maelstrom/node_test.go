@@ -248,15 +248,26 @@ func TestDeliver(t *testing.T) {
 			}
 			n.HandleInline("inline", ok("inline"))
 			n.Handle("slow", ok("slow"))
+			// The goroutine waits for gate so that, with real threads, it
+			// cannot finish before deliver counts goroutines again (in a
+			// wasm guest it cannot run before the handler returns).
+			gate := make(chan struct{})
+			defer close(gate)
 			n.HandleInline("spawn", func(m Message) error {
 				srcs <- m.Src
-				go func() { _ = n.Reply(m, MessageBody{Type: "spawn_ok"}) }()
+				go func() {
+					<-gate
+					_ = n.Reply(m, MessageBody{Type: "spawn_ok"})
+				}()
 				return nil
 			})
 			n.HandleInline("fail", func(m Message) error { srcs <- m.Src; return errors.New("boom") })
 			n.HandleInline("rpcfail", func(m Message) error { srcs <- m.Src; return NewRPCError(PreconditionFailed, "cas") })
 
 			assert.Equal(t, tt.wantWait, n.deliver(tt.from, []byte(tt.msg)))
+			if tt.name == "inline handler starting a goroutine" {
+				gate <- struct{}{}
+			}
 			if tt.wantSrc != "" {
 				select {
 				case src := <-srcs:
@@ -321,7 +332,7 @@ func TestLogAndEmit(t *testing.T) {
 	assert.Equal(t, []string{"x=4", "bad thing"}, h.logs)
 	assert.Equal(t, []string{`decide={"txn":7}`, `s="a\"b"`, `i=42`, `raw=[1]`}, h.emits)
 	h.clock = 1_500
-	assert.Equal(t, int64(1_500), n.Now().UnixNano())
+	assert.Equal(t, fakeEpoch+1_500, n.Now().UnixNano())
 }
 
 func TestNoHost(t *testing.T) {
@@ -331,4 +342,56 @@ func TestNoHost(t *testing.T) {
 	assert.ErrorIs(t, err, errNoHost)
 	assert.True(t, n.Now().IsZero())
 	assert.EqualError(t, NewNode().Run(), "maelstrom: Run needs GOOS=wasip1 GOARCH=wasm")
+}
+
+func TestWorkerPool(t *testing.T) {
+	n := testNode(newFakeHost())
+	started := make(chan struct{}, 64)
+	release := make(chan struct{})
+	done := make(chan struct{}, 64)
+	n.Handle("block", func(Message) error {
+		started <- struct{}{}
+		<-release
+		done <- struct{}{}
+		return nil
+	})
+	msg := []byte(`{"src":"c0","dest":"n1","body":{"type":"block"}}`)
+	const k = maxIdleWorkers + 4
+	for i := 0; i < k; i++ {
+		assert.True(t, n.deliver(3, msg))
+	}
+	for i := 0; i < k; i++ {
+		select {
+		case <-started: // every handler runs at once: blocked ones do not hold up others
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %d of %d handlers started", i, k)
+		}
+	}
+	close(release)
+	for i := 0; i < k; i++ {
+		<-done
+	}
+	idle := func() int {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.idleWorkers
+	}
+	assert.Eventually(t, func() bool { return idle() == maxIdleWorkers }, 5*time.Second, time.Millisecond,
+		"finished workers park, at most maxIdleWorkers of them")
+
+	hold := make(chan struct{})
+	n.Handle("hold", func(Message) error {
+		started <- struct{}{}
+		<-hold
+		return nil
+	})
+	assert.True(t, n.deliver(3, []byte(`{"src":"c0","dest":"n1","body":{"type":"hold"}}`)))
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a parked worker did not take the job")
+	}
+	assert.Equal(t, maxIdleWorkers-1, idle(), "the job went to a parked worker")
+	close(hold)
+	assert.Eventually(t, func() bool { return idle() == maxIdleWorkers }, 5*time.Second, time.Millisecond)
 }
