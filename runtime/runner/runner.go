@@ -43,17 +43,17 @@ type Options struct {
 
 // Result is the outcome of a run, and the content of results.json.
 type Result struct {
-	Scenario    string                  `json:"scenario"`
-	Name        string                  `json:"name"`
-	Seed        uint64                  `json:"seed"`
-	Valid       bool                    `json:"valid"`
-	Verdict     check.Verdict           `json:"verdict"`
-	TraceSHA256 string                  `json:"trace_sha256"`
+	Scenario    string        `json:"scenario"`
+	Name        string        `json:"name"`
+	Seed        uint64        `json:"seed"`
+	Valid       bool          `json:"valid"`
+	Verdict     check.Verdict `json:"verdict"`
+	TraceSHA256 string        `json:"trace_sha256"`
 	// Reproducible is false if the wall-clock watchdog fired.
-	Reproducible bool `json:"reproducible"`
-	Checks      map[string]check.Result `json:"checks"`
-	Stats       sim.Stats               `json:"stats"`
-	Crashes     []Crash                 `json:"crashes,omitempty"`
+	Reproducible bool                    `json:"reproducible"`
+	Checks       map[string]check.Result `json:"checks"`
+	Stats        sim.Stats               `json:"stats"`
+	Crashes      []Crash                 `json:"crashes,omitempty"`
 }
 
 // Crash records a node that ended the run crashed.
