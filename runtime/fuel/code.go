@@ -1,9 +1,6 @@
 package fuel
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // Opcodes the instrumenter emits or treats specially. The names follow the
 // WebAssembly text format.
@@ -81,7 +78,6 @@ const (
 	blockEmpty  = -0x40 // 0x40
 	valI32      = -0x01 // 0x7f
 	valV128     = -0x05 // 0x7b
-	maxLocals   = math.MaxUint32
 )
 
 // meterPoint is a place in a function body where a fuel check is inserted.

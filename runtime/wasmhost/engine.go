@@ -242,7 +242,7 @@ func (e *Engine) Compile(ctx context.Context, name string, wasm []byte) (*Module
 	code := wasm
 	if !e.cfg.noFuel {
 		var err error
-		code, err = fuel.Instrument(wasm)
+		code, err = fuel.InstrumentWithOptions(wasm, fuel.Options{Cost: fuel.CostRegion, StartFuel: fuel.DefaultStartFuel})
 		if err != nil {
 			return nil, fmt.Errorf("module %s: %w", name, err)
 		}
