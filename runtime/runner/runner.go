@@ -102,7 +102,7 @@ func Run(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result, er
 	if scn.Limits.MaxMessageBytes > 0 {
 		wcfg = wcfg.WithMaxMessage(scn.Limits.MaxMessageBytes)
 	}
-	def := netsim.Link{Latency: netsim.Latency(scn.Network.Latency), Loss: scn.Network.Loss}
+	def := netsim.Link{Latency: latency(scn.Network.Latency), Loss: scn.Network.Loss}
 	cfg := sim.NewConfig().WithSeed(seed).WithWasm(wcfg).WithNetwork(def)
 
 	var traceFile *os.File
@@ -159,7 +159,7 @@ func Run(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result, er
 			for _, b := range scn.Nodes {
 				lat, loss := scn.Network.Link(a.Name, b.Name)
 				if lat != scn.Network.Latency || loss != scn.Network.Loss {
-					if err := s.Network().SetLink(int32(a.Index), int32(b.Index), netsim.Link{Latency: netsim.Latency(lat), Loss: loss}); err != nil {
+					if err := s.Network().SetLink(int32(a.Index), int32(b.Index), netsim.Link{Latency: latency(lat), Loss: loss}); err != nil {
 						return nil, inputErr(scn.ErrorAt(scn.Workload.Line, "network.links", "%v", err))
 					}
 				}
@@ -253,4 +253,11 @@ func writeOut(dir string, res *Result, hist []sim.Op) error {
 		}
 	}
 	return errors.Join(w.Flush(), f.Close())
+}
+
+func latency(l scenario.Latency) netsim.Latency {
+	if l.Min == l.Max {
+		return netsim.Constant(l.Min)
+	}
+	return netsim.Uniform(l.Min, l.Max)
 }

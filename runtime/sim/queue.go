@@ -20,8 +20,11 @@ type event struct {
 	node *nodes.Node
 	id   int64  // timer id
 	gen  uint64 // wake generation
-	msg  *message
-	fn   func()
+	// shift is the node's total paused time when a timer or wake-up was
+	// scheduled; if the node has been paused since, the event moves later.
+	shift int64
+	msg   *message
+	fn    func()
 }
 
 type message struct {

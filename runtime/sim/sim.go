@@ -109,7 +109,14 @@ type Sim struct {
 	stats  Stats
 	hist   []Op
 	wall   time.Duration
-	closed bool
+
+	filters     []filterEntry
+	nextFilter  int
+	holds       []holdPattern
+	held        []heldMsg
+	paused      map[int32]*pauseState
+	pausedTotal map[int32]int64
+	closed      bool
 }
 
 // New creates a simulation.
@@ -124,10 +131,12 @@ func New(ctx context.Context, cfg Config) (*Sim, error) {
 	}
 	return &Sim{
 		cfg: cfg, ctx: ctx, engine: eng, net: net,
-		rec:     trace.NewRecorder(cfg.keepTrace, cfg.traceSink),
-		netRand: Stream(cfg.seed, "network"),
-		modules: map[string]*wasmhost.Module{},
-		byName:  map[string]int32{},
+		rec:         trace.NewRecorder(cfg.keepTrace, cfg.traceSink),
+		netRand:     Stream(cfg.seed, "network"),
+		modules:     map[string]*wasmhost.Module{},
+		byName:      map[string]int32{},
+		paused:      map[int32]*pauseState{},
+		pausedTotal: map[int32]int64{},
 	}, nil
 }
 
@@ -342,6 +351,14 @@ func (s *Sim) Crash(name, reason string) error {
 	if n.State() == nodes.Running {
 		s.stats.Crashes++
 	}
+	if p := s.paused[n.Index]; p != nil { // waiting messages die with the node
+		delete(s.paused, n.Index)
+		for _, e := range p.stash {
+			if e.kind == evDeliver {
+				s.drop(e.msg, "node down")
+			}
+		}
+	}
 	return n.Crash(reason)
 }
 
@@ -468,9 +485,13 @@ func (s *Sim) dispatch(e event) error {
 	switch e.kind {
 	case evDeliver:
 		return s.deliver(e.msg)
-	case evTimer:
-		return e.node.FireTimer(e.id)
-	case evWake:
+	case evTimer, evWake:
+		if s.deferForPause(e) {
+			return nil
+		}
+		if e.kind == evTimer {
+			return e.node.FireTimer(e.id)
+		}
 		return e.node.FireWake(e.gen)
 	case evBoot:
 		return s.boot(e.node)
@@ -505,17 +526,61 @@ func (s *Sim) Send(from, to int32, msg []byte) int32 {
 	label := msgType(msg)
 	s.stats.Sent++
 	s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindSend, Node: from, Peer: to, Msg: m.id, Label: label, Data: msg})
-	delay, dropped := s.net.Fate(from, to, s.netRand)
-	if dropped {
-		s.stats.Dropped++
-		s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindDrop, Node: to, Peer: from, Msg: m.id, Label: "loss"})
+	extra, copies, held := int64(0), 1, false
+	if f := s.matchFilter(label, from, to); f != nil {
+		switch f.Action {
+		case FilterDrop:
+			s.drop(m, "filter")
+			return 0
+		case FilterDelay:
+			extra = int64(f.Delay)
+		case FilterDuplicate:
+			copies = 2
+		case FilterHold:
+			held = true
+		}
+	}
+	fate := s.net.Fate(from, to, s.netRand)
+	if fate.Dropped {
+		s.drop(m, fate.Reason)
 		return 0
 	}
-	s.push(event{at: s.now + delay, kind: evDeliver, msg: m})
+	if held {
+		s.held = append(s.held, heldMsg{msg: m, since: s.now})
+		return 0
+	}
+	delays := fate.Delays
+	if copies == 2 && len(delays) == 1 {
+		delays = append(delays, delays[0])
+	}
+	for i, d := range delays {
+		if i > 0 {
+			s.stats.Duplicated++
+			s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindDuplicate, Node: from, Peer: to, Msg: m.id, Label: label})
+		}
+		s.push(event{at: s.now + d + extra, kind: evDeliver, msg: m})
+	}
 	return 0
 }
 
+func (s *Sim) drop(m *message, reason string) {
+	s.stats.Dropped++
+	s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindDrop, Node: m.to, Peer: m.from, Msg: m.id, Label: reason})
+}
+
 func (s *Sim) deliver(m *message) error {
+	if s.net.Cut(m.from, m.to) {
+		s.drop(m, "partition")
+		return nil
+	}
+	if s.isHeld(m.from, m.to) {
+		s.held = append(s.held, heldMsg{msg: m, since: s.now})
+		return nil
+	}
+	if int(m.to) < len(s.nodes) && s.paused[m.to] != nil {
+		s.paused[m.to].stash = append(s.paused[m.to].stash, event{kind: evDeliver, msg: m})
+		return nil
+	}
 	if int(m.to) >= len(s.nodes) {
 		s.stats.Delivered++
 		s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindDeliver, Node: m.to, Peer: m.from, Msg: m.id})
@@ -524,8 +589,7 @@ func (s *Sim) deliver(m *message) error {
 	}
 	n := s.nodes[m.to]
 	if n.State() != nodes.Running || n.Incarnation() != m.toInc {
-		s.stats.Dropped++
-		s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindDrop, Node: m.to, Peer: m.from, Msg: m.id, Label: "node down"})
+		s.drop(m, "node down")
 		return nil
 	}
 	s.stats.Delivered++
@@ -540,12 +604,12 @@ func (s *Sim) deliver(m *message) error {
 
 // ScheduleTimer implements nodes.Kernel.
 func (s *Sim) ScheduleTimer(n *nodes.Node, id int64, at int64) {
-	s.push(event{at: at, kind: evTimer, node: n, id: id})
+	s.push(event{at: at, kind: evTimer, node: n, id: id, shift: s.pausedTotal[n.Index]})
 }
 
 // ScheduleWake implements nodes.Kernel.
 func (s *Sim) ScheduleWake(n *nodes.Node, gen uint64, at int64) {
-	s.push(event{at: at, kind: evWake, node: n, gen: gen})
+	s.push(event{at: at, kind: evWake, node: n, gen: gen, shift: s.pausedTotal[n.Index]})
 }
 
 // Record implements nodes.Kernel.
