@@ -54,6 +54,9 @@ type Result struct {
 	Checks       map[string]check.Result `json:"checks"`
 	Stats        sim.Stats               `json:"stats"`
 	Crashes      []Crash                 `json:"crashes,omitempty"`
+	// Nodes and Clients name every endpoint by index, as the trace uses them.
+	Nodes   []string `json:"nodes"`
+	Clients []string `json:"clients"`
 }
 
 // Crash records a node that ended the run crashed.
@@ -199,6 +202,10 @@ func Run(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result, er
 	}
 
 	res := &Result{Scenario: scn.File, Name: scn.Name, Seed: seed, TraceSHA256: s.Digest(), Reproducible: s.Reproducible(), Stats: s.Stats(), Checks: map[string]check.Result{}, Verdict: check.Valid}
+	res.Nodes = scn.NodeNames()
+	for _, c := range clients {
+		res.Clients = append(res.Clients, c.Name)
+	}
 	for _, n := range s.Nodes() {
 		if r := n.CrashReason(); r != "" {
 			res.Crashes = append(res.Crashes, Crash{Node: n.Name, Reason: r})
