@@ -129,7 +129,7 @@ func BroadcastSetFull(in Input) Result {
 	acked := map[int]bool{}
 	attempted := 0
 	reads := map[string][]int{}
-	var readFailures []string
+	failedReads := map[string]string{}
 	for _, p := range done {
 		inv, c := p[0], p[1]
 		switch inv.F {
@@ -143,17 +143,24 @@ func BroadcastSetFull(in Input) Result {
 			}
 		case "read":
 			if c.Type != sim.OpOK {
-				readFailures = append(readFailures, fmt.Sprintf("%s (%s)", inv.Node, c.Type))
+				failedReads[inv.Node] = c.Type
 				continue
 			}
 			var vs []int
 			if err := json.Unmarshal(c.Value, &vs); err != nil {
-				readFailures = append(readFailures, fmt.Sprintf("%s (undecodable: %v)", inv.Node, err))
+				failedReads[inv.Node] = fmt.Sprintf("undecodable: %v", err)
 				continue
 			}
-			reads[inv.Node] = vs // the last read of a node is its final read
+			reads[inv.Node] = vs // the last successful read of a node is its final read
 		}
 	}
+	var readFailures []string
+	for n, why := range failedReads {
+		if _, ok := reads[n]; !ok {
+			readFailures = append(readFailures, fmt.Sprintf("%s (%s)", n, why))
+		}
+	}
+	sort.Strings(readFailures)
 	var ackedList []int
 	for v := range acked {
 		ackedList = append(ackedList, v)

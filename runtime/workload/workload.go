@@ -117,6 +117,9 @@ func (echo) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 
 type broadcast struct{}
 
+// finalReadAttempts bounds the retries of a final read lost on the way.
+const finalReadAttempts = 5
+
 type broadcastParams struct {
 	// Settle is the quiet time between the last broadcast and the final reads.
 	Settle string `json:"settle"`
@@ -180,8 +183,8 @@ func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 	}
 	for i, c := range spec.Clients {
 		c, mine := c, share[i]
-		var readNext func(k int)
-		readNext = func(k int) {
+		var readNext func(k, attempt int)
+		readNext = func(k, attempt int) {
 			if k >= len(mine) {
 				return
 			}
@@ -194,6 +197,10 @@ func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 				switch {
 				case r.TimedOut:
 					c.Complete(sim.OpInfo, "read", nil, n, "timeout")
+					if attempt < finalReadAttempts { // a lost read is retried
+						readNext(k, attempt+1)
+						return
+					}
 				case r.Type == "read_ok" && json.Unmarshal(r.Body, &b) == nil:
 					if b.Messages == nil {
 						b.Messages = []int{}
@@ -202,17 +209,17 @@ func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 				default:
 					c.Complete(sim.OpFail, "read", nil, n, string(r.Body))
 				}
-				readNext(k + 1)
+				readNext(k+1, 1)
 			})
 			if err != nil {
 				c.Complete(sim.OpFail, "read", nil, n, err.Error())
-				readNext(k + 1)
+				readNext(k+1, 1)
 			}
 		}
-		s.At(final, func() { readNext(0) })
+		s.At(final, func() { readNext(0, 1) })
 	}
 	rounds := (len(spec.Targets) + len(spec.Clients) - 1) / len(spec.Clients)
-	return final + time.Duration(rounds)*spec.Timeout, nil
+	return final + time.Duration(rounds*finalReadAttempts)*spec.Timeout, nil
 }
 
 func topology(kind string, names []string) (map[string][]string, error) {

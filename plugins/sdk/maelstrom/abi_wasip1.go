@@ -4,7 +4,6 @@ package maelstrom
 
 import (
 	"os"
-	"time"
 	"unsafe"
 )
 
@@ -44,7 +43,6 @@ type wasmHost struct{}
 
 func (wasmHost) send(to int32, msg []byte) int32 { return hostSend(to, bptr(msg), int32(len(msg))) }
 func (wasmHost) now() int64                      { return hostNow() }
-func (wasmHost) wallClock() time.Time            { return time.Now() }
 func (wasmHost) log(level Level, line []byte)    { hostLog(int32(level), bptr(line), int32(len(line))) }
 func (wasmHost) emit(key string, value []byte) {
 	hostEmit(sptr(key), int32(len(key)), bptr(value), int32(len(value)))

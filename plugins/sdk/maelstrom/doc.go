@@ -65,8 +65,8 @@
 // ticker started in main before Run fires at exactly +d, +2d, ... after
 // the node starts. Start timers and goroutines from main or from Handle
 // handlers, not from HandleInline handlers. The SDK sets no host timers;
-// its on_timer export does nothing. Node.Now is time.Now: a fixed epoch
-// (2026-01-01T00:00:00Z in Terrarium) plus the node's virtual time.
+// its on_timer export does nothing. Node.Now is the virtual time since the
+// start of the run (time.Now is the same instant plus a fixed epoch).
 //
 // # Costs
 //

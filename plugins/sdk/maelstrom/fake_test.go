@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 )
 
 // fakeHost records what a node asks of the host. It is safe for the
@@ -53,11 +52,6 @@ func (f *fakeHost) now() int64 {
 	defer f.mu.Unlock()
 	return f.clock
 }
-
-// fakeEpoch stands for the host's fixed realtime epoch.
-const fakeEpoch = int64(1767225600) * 1e9
-
-func (f *fakeHost) wallClock() time.Time { return time.Unix(0, fakeEpoch+f.now()) }
 
 func (f *fakeHost) log(level Level, line []byte) {
 	f.mu.Lock()

@@ -1,9 +1,6 @@
 package maelstrom
 
-import (
-	"errors"
-	"time"
-)
+import "errors"
 
 // host is what the SDK needs from the simulator: the terrarium import
 // module of ABI v1. On GOOS=wasip1 it is the real imports (abi_wasip1.go);
@@ -11,8 +8,7 @@ import (
 // errNoHost. Every method copies what it is given before it returns.
 type host interface {
 	send(to int32, msg []byte) int32
-	now() int64           // the ABI's now: virtual ns since the start
-	wallClock() time.Time // the guest's realtime clock (time.Now in a guest)
+	now() int64
 	log(level Level, line []byte)
 	emit(key string, value []byte)
 	kvGet(key string, buf []byte) int32

@@ -53,6 +53,11 @@ type Node struct {
 	// the dispatch.
 	jobs        chan job
 	idleWorkers int
+
+	// goroutines counts goroutines around an inline handler
+	// (runtime.NumGoroutine; tests on a multi-threaded host replace it,
+	// since there other goroutines come and go meanwhile).
+	goroutines func() int
 }
 
 // maxIdleWorkers bounds the workers kept parked (and their stacks).
@@ -76,11 +81,12 @@ func NewNode() *Node { return global }
 
 func newNode(h host) *Node {
 	n := &Node{
-		host:      h,
-		indexOf:   map[string]int32{},
-		handlers:  map[string]handler{},
-		callbacks: map[int]pending{},
-		jobs:      make(chan job, maxIdleWorkers),
+		host:       h,
+		indexOf:    map[string]int32{},
+		handlers:   map[string]handler{},
+		callbacks:  map[int]pending{},
+		jobs:       make(chan job, maxIdleWorkers),
+		goroutines: runtime.NumGoroutine,
 	}
 	n.kv.n = n
 	return n
@@ -165,16 +171,16 @@ func (n *Node) Restarted() bool {
 	return n.restarted
 }
 
-// Now returns the node's clock: the same as time.Now() in a guest. It is
-// virtual: it starts at a fixed epoch when the run starts (Terrarium uses
-// 2026-01-01T00:00:00Z), moves only with virtual time, and carries the
-// node's clock skew. Timers, tickers, time.Sleep and context deadlines
-// run on the same clock.
+// Now returns the node's virtual clock (with its skew): Now().UnixNano()
+// is the virtual time since the start of the run, as the ABI's now import
+// gives it. time.Now() is virtual too but reads a fixed epoch plus the same
+// virtual time; timers, tickers, time.Sleep and context deadlines all run
+// on virtual time.
 func (n *Node) Now() time.Time {
 	if n.host == nil {
 		return time.Time{}
 	}
-	return n.host.wallClock()
+	return time.Unix(0, n.host.now())
 }
 
 // KV returns the node's own durable store.
@@ -413,9 +419,9 @@ func (n *Node) deliver(from int32, data []byte) bool {
 		n.spawn(job{hd: hd, msg: msg, msgID: h.msgID})
 		return true
 	}
-	g := runtime.NumGoroutine()
+	g := n.goroutines()
 	n.runHandler(hd, msg, h.msgID)
-	return runtime.NumGoroutine() != g
+	return n.goroutines() != g
 }
 
 // spawn runs j in a goroutine: a parked worker if there is one.
