@@ -5,7 +5,10 @@
 // is acknowledged, reloaded on restart) and gossiped on a ticker to each
 // neighbour until that neighbour acknowledges it.
 //
-// Role params: {"gossip_ms": 100} (the gossip interval, default 100).
+// Role params: {"gossip_ms": 100} (the gossip interval, default 100), and
+// {"forget_unacked": true}, a deliberately broken variant: each value is
+// gossiped once and forgotten whether or not the neighbour acknowledged it,
+// so a value lost to a partition or a lossy link never arrives.
 package main
 
 import (
@@ -31,6 +34,7 @@ type server struct {
 	seen       map[int]struct{}
 	neighbours []string
 	pending    map[string]map[int]struct{} // per neighbour: values it has not acknowledged
+	forget     bool                        // broken variant: no retries
 }
 
 func main() {
@@ -43,6 +47,11 @@ func main() {
 			neighbours = append(neighbours, id)
 		}
 	}
+	var bp struct {
+		ForgetUnacked bool `json:"forget_unacked"`
+	}
+	_ = json.Unmarshal(n.Params(), &bp)
+	s.forget = bp.ForgetUnacked
 	if err := s.load(); err != nil {
 		log.Fatal(err)
 	}
@@ -237,6 +246,9 @@ func (s *server) gossipRound() {
 		}
 		slices.Sort(values)
 		outs = append(outs, out{nb, values})
+		if s.forget {
+			clear(p)
+		}
 	}
 	s.mu.Unlock()
 	for _, o := range outs {

@@ -105,8 +105,8 @@ func Run(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result, er
 	if scn.Limits.MaxMessageBytes > 0 {
 		wcfg = wcfg.WithMaxMessage(scn.Limits.MaxMessageBytes)
 	}
-	def := netsim.Link{Latency: latency(scn.Network.Latency), Loss: scn.Network.Loss}
-	cfg := sim.NewConfig().WithSeed(seed).WithWasm(wcfg).WithNetwork(def)
+	def := netsim.Link{Latency: latency(scn.Network.Latency), Loss: scn.Network.Loss, Duplicate: scn.Network.Duplicate, Reorder: scn.Network.Reorder}
+	cfg := sim.NewConfig().WithSeed(seed).WithWasm(wcfg).WithNetwork(def).WithLoseUnsynced(scn.LoseUnsynced)
 
 	var traceFile *os.File
 	var traceBuf *bufio.Writer
@@ -160,14 +160,27 @@ func Run(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result, er
 	if len(scn.Network.Links) > 0 {
 		for _, a := range scn.Nodes {
 			for _, b := range scn.Nodes {
-				lat, loss := scn.Network.Link(a.Name, b.Name)
-				if lat != scn.Network.Latency || loss != scn.Network.Loss {
-					if err := s.Network().SetLink(int32(a.Index), int32(b.Index), netsim.Link{Latency: latency(lat), Loss: loss}); err != nil {
+				ls := scn.Network.Settings(a.Name, b.Name)
+				l := netsim.Link{Latency: latency(ls.Latency), Loss: ls.Loss, Duplicate: ls.Duplicate, Reorder: ls.Reorder}
+				if l != def {
+					if err := s.Network().SetLink(int32(a.Index), int32(b.Index), l); err != nil {
 						return nil, inputErr(scn.ErrorAt(scn.Workload.Line, "network.links", "%v", err))
 					}
 				}
 			}
 		}
+	}
+	var faultErr error
+	for _, f := range scn.Faults {
+		f := f
+		s.At(f.At, func() {
+			if err := applyFault(s, f); err != nil && faultErr == nil {
+				faultErr = inputErr(scn.ErrorAt(f.Line, "faults", "%v", err))
+			}
+		})
+	}
+	for _, nm := range scn.Nemeses {
+		scheduleNemesis(s, nm, scn, sim.Stream(seed, "faults"))
 	}
 
 	end := scn.Duration
@@ -198,6 +211,9 @@ func Run(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result, er
 		}
 		if opts.Progress != nil {
 			opts.Progress(s.Now(), end)
+		}
+		if faultErr != nil {
+			return nil, faultErr
 		}
 	}
 
@@ -263,6 +279,12 @@ func writeOut(dir string, res *Result, hist []sim.Op) error {
 }
 
 func latency(l scenario.Latency) netsim.Latency {
+	switch l.Dist {
+	case "normal":
+		return netsim.Latency{Dist: netsim.DistNormal, Min: l.Min, Max: l.Max, Mean: l.Mean, Stddev: l.Stddev}
+	case "exponential":
+		return netsim.Latency{Dist: netsim.DistExponential, Min: l.Min, Max: l.Max, Mean: l.Mean}
+	}
 	if l.Min == l.Max {
 		return netsim.Constant(l.Min)
 	}

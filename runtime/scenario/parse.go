@@ -9,18 +9,19 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // Allowed keys of each schema mapping, in documentation order.
 var (
-	topKeys      = []string{"name", "description", "seed", "duration", "modules", "nodes", "network", "workload", "checks", "limits"}
+	topKeys      = []string{"name", "description", "seed", "duration", "modules", "nodes", "network", "workload", "checks", "limits", "disk", "faults", "nemesis"}
 	moduleKeys   = []string{"go", "wasm", "roles"}
 	nodeKeys     = []string{"name", "count", "indexed", "module", "role", "params"}
-	networkKeys  = []string{"latency", "loss", "links"}
-	latencyKeys  = []string{"min", "max"}
-	linkKeys     = []string{"from", "to", "latency", "loss"}
+	networkKeys  = []string{"latency", "loss", "duplicate", "reorder", "links"}
+	latencyKeys  = []string{"dist", "min", "max", "mean", "stddev"}
+	linkKeys     = []string{"from", "to", "latency", "loss", "duplicate", "reorder"}
 	workloadKeys = []string{"type", "clients", "interval", "ops", "timeout", "targets", "params"}
 	checkKeys    = []string{"name", "params"}
 	limitsKeys   = []string{"memory_pages", "fuel", "max_message_bytes"}
@@ -61,6 +62,9 @@ func (p *parser) parse(data []byte) *Scenario {
 	p.workload(s, f.get("workload"), nodesOK)
 	p.checks(s, f.get("checks"))
 	p.limits(s, f.get("limits"))
+	p.disk(s, f.get("disk"))
+	p.faults(s, f.get("faults"), nodesOK)
+	p.nemeses(s, f.get("nemesis"), nodesOK)
 	return s
 }
 
@@ -391,6 +395,12 @@ func (p *parser) network(s *Scenario, n *yaml.Node, nodesOK bool) {
 	if v := f.get("loss"); v != nil {
 		s.Network.Loss, _ = p.probability(v, f.field("loss"))
 	}
+	if v := f.get("duplicate"); v != nil {
+		s.Network.Duplicate, _ = p.probability(v, f.field("duplicate"))
+	}
+	if v := f.get("reorder"); v != nil {
+		s.Network.Reorder, _ = p.probability(v, f.field("reorder"))
+	}
 	v := f.get("links")
 	if v == nil {
 		return
@@ -447,14 +457,25 @@ func (p *parser) network(s *Scenario, n *yaml.Node, nodesOK bool) {
 				l.Loss = &loss
 			}
 		}
-		if !lf.has("latency") && !lf.has("loss") {
-			p.errorf(lf.node, path, "a link must override latency or loss")
+		for _, k := range []struct {
+			key string
+			dst **float64
+		}{{"duplicate", &l.Duplicate}, {"reorder", &l.Reorder}} {
+			if lv := lf.get(k.key); lv != nil {
+				if v, ok := p.probability(lv, lf.field(k.key)); ok {
+					*k.dst = &v
+				}
+			}
+		}
+		if !lf.has("latency") && !lf.has("loss") && !lf.has("duplicate") && !lf.has("reorder") {
+			p.errorf(lf.node, path, "a link must override latency, loss, duplicate or reorder")
 		}
 		s.Network.Links = append(s.Network.Links, l)
 	}
 }
 
-// latency parses a constant duration or a {min, max} range.
+// latency parses a constant duration, a {min, max} range, or a
+// distribution {dist: normal|exponential|uniform|constant, ...}.
 func (p *parser) latency(n *yaml.Node, field string) (Latency, bool) {
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -466,20 +487,61 @@ func (p *parser) latency(n *yaml.Node, field string) (Latency, bool) {
 		return Latency{}, false
 	}
 	f := p.mapping(n, field, "a latency range", latencyKeys...)
-	minNode, maxNode := p.required(f, "min"), p.required(f, "max")
-	if minNode == nil || maxNode == nil {
+	if f == nil {
 		return Latency{}, false
 	}
-	lo, okMin := p.duration(minNode, f.field("min"))
-	hi, okMax := p.duration(maxNode, f.field("max"))
-	if !okMin || !okMax {
+	var l Latency
+	dist := "uniform"
+	if v := f.get("dist"); v != nil {
+		d, ok := p.nonEmpty(v, f.field("dist"))
+		if !ok {
+			return Latency{}, false
+		}
+		if !contains([]string{"constant", "uniform", "normal", "exponential"}, d) {
+			p.errorf(v, f.field("dist"), "unknown distribution %q (known: constant, uniform, normal, exponential)", d)
+			return Latency{}, false
+		}
+		l.Dist, dist = d, d
+	}
+	get := func(key string, required bool) (time.Duration, bool) {
+		var v *yaml.Node
+		if required {
+			v = p.required(f, key)
+		} else {
+			v = f.get(key)
+		}
+		if v == nil {
+			return 0, !required
+		}
+		return p.duration(v, f.field(key))
+	}
+	ok := true
+	need := map[string][]string{"constant": {"min"}, "uniform": {"min", "max"}, "normal": {"mean", "stddev"}, "exponential": {"mean"}}[dist]
+	for _, key := range latencyKeys[1:] {
+		d, good := get(key, contains(need, key))
+		ok = ok && good
+		switch key {
+		case "min":
+			l.Min = d
+		case "max":
+			l.Max = d
+		case "mean":
+			l.Mean = d
+		case "stddev":
+			l.Stddev = d
+		}
+	}
+	if !ok {
 		return Latency{}, false
 	}
-	if lo > hi {
-		p.errorf(maxNode, f.field("max"), "must not be less than min (%s), got %s", lo, hi)
+	switch {
+	case dist == "constant":
+		l.Max = l.Min
+	case l.Max != 0 && l.Min > l.Max, dist == "uniform" && l.Min > l.Max:
+		p.errorf(f.get("max"), f.field("max"), "must not be less than min (%s), got %s", l.Min, l.Max)
 		return Latency{}, false
 	}
-	return Latency{Min: lo, Max: hi}, true
+	return l, true
 }
 
 // workload parses the workload section (n nil: absent).

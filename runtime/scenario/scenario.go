@@ -63,6 +63,75 @@ type Scenario struct {
 	Checks []Check
 	// Limits holds the resource limits.
 	Limits Limits
+	// LoseUnsynced makes crashes lose writes since a node's last kv_sync
+	// (disk: {lose_unsynced: true}).
+	LoseUnsynced bool
+	// Faults lists timed fault actions in file order.
+	Faults []Fault
+	// Nemeses lists random fault generators.
+	Nemeses []Nemesis
+}
+
+// Fault actions of a faults: list.
+const (
+	FaultPartition       = "partition"
+	FaultPartitionOneWay = "partition_oneway"
+	FaultRepair          = "repair"
+	FaultCrash           = "crash"
+	FaultRestart         = "restart"
+	FaultBounce          = "bounce"
+	FaultPause           = "pause"
+	FaultResume          = "resume"
+	FaultHold            = "hold"
+	FaultRelease         = "release"
+	FaultSkew            = "skew"
+)
+
+// FaultActions lists the fault actions in documentation order.
+var FaultActions = []string{FaultPartition, FaultPartitionOneWay, FaultRepair, FaultCrash, FaultRestart,
+	FaultBounce, FaultPause, FaultResume, FaultHold, FaultRelease, FaultSkew}
+
+// Fault is one timed fault action.
+type Fault struct {
+	// At is the virtual time of the action.
+	At     time.Duration
+	Action string
+	// Node is the target of crash, restart, bounce, pause, resume, skew.
+	Node string
+	// Groups are the sides of a partition (two or more node lists).
+	Groups [][]string
+	// From and To are the sides of partition_oneway (node lists), and of
+	// hold/release (one name each, or "*").
+	From, To []string
+	// By is the clock offset of skew.
+	By time.Duration
+	// Line is the line of the fault's mapping.
+	Line int
+}
+
+// Nemesis kinds of a nemesis: list.
+const (
+	NemesisPartitionHalves = "partition-halves"
+	NemesisIsolate         = "isolate"
+	NemesisBridge          = "bridge"
+	NemesisKill            = "kill"
+	NemesisPause           = "pause"
+)
+
+// NemesisKinds lists the nemesis kinds in documentation order.
+var NemesisKinds = []string{NemesisPartitionHalves, NemesisIsolate, NemesisBridge, NemesisKill, NemesisPause}
+
+// Nemesis injects a random fault every Every, drawn from Kinds with the
+// run's fault stream, and heals it after Heal.
+type Nemesis struct {
+	Kinds []string
+	// Every is the time between two faults; Heal how long each lasts.
+	Every, Heal time.Duration
+	// Start and Stop bound when faults start (Stop 0: the run's duration).
+	Start, Stop time.Duration
+	// Targets restricts the nodes it may hit (default: all).
+	Targets []string
+	Line    int
 }
 
 // Module is one WebAssembly module of a scenario: exactly one of Go and Wasm
@@ -147,7 +216,13 @@ type Node struct {
 // Latency is a message delay drawn uniformly from [Min, Max]; Min == Max for
 // a constant delay.
 type Latency struct {
+	// Dist is "", "constant", "uniform", "normal" or "exponential". ""
+	// (a bare duration, or {min, max}) is constant when Min == Max and
+	// uniform otherwise.
+	Dist     string
 	Min, Max time.Duration
+	// Mean and Stddev parameterise normal (both) and exponential (Mean).
+	Mean, Stddev time.Duration
 }
 
 // Network describes the simulated network.
@@ -157,6 +232,11 @@ type Network struct {
 	Latency Latency
 	// Loss is the probability, in [0, 1], that a message is dropped.
 	Loss float64
+	// Duplicate is the probability that a message is delivered twice.
+	Duplicate float64
+	// Reorder is the probability that a message is held back so that later
+	// ones overtake it.
+	Reorder float64
 	// Links lists per-link overrides in file order.
 	Links []Link
 }
@@ -169,8 +249,52 @@ type Link struct {
 	Latency *Latency
 	// Loss is nil when the link does not override it.
 	Loss *float64
+	// Duplicate and Reorder are nil when the link does not override them.
+	Duplicate, Reorder *float64
 	// Line is the line of the link's mapping.
 	Line int
+}
+
+// LinkSettings is what Network.Link resolves for one pair of nodes.
+type LinkSettings struct {
+	Latency                  Latency
+	Loss, Duplicate, Reorder float64
+}
+
+// Settings returns the full link settings from one node to another; each
+// field follows the precedence of Link.
+func (n *Network) Settings(from, to string) LinkSettings {
+	lat, loss := n.Link(from, to)
+	out := LinkSettings{Latency: lat, Loss: loss, Duplicate: n.Duplicate, Reorder: n.Reorder}
+	dupRank, reRank := 0, 0
+	for i := range n.Links {
+		l := &n.Links[i]
+		rank := linkRank(l, from, to)
+		if rank == 0 {
+			continue
+		}
+		if l.Duplicate != nil && rank > dupRank {
+			out.Duplicate, dupRank = *l.Duplicate, rank
+		}
+		if l.Reorder != nil && rank > reRank {
+			out.Reorder, reRank = *l.Reorder, rank
+		}
+	}
+	return out
+}
+
+func linkRank(l *Link, from, to string) int {
+	switch {
+	case l.From == from && l.To == to:
+		return 4
+	case l.From == from && l.To == "*":
+		return 3
+	case l.From == "*" && l.To == to:
+		return 2
+	case l.From == "*" && l.To == "*":
+		return 1
+	}
+	return 0
 }
 
 // Link returns the latency and loss of messages from node from to node to.

@@ -1,0 +1,216 @@
+package scenario
+
+import (
+	"sort"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+var (
+	diskKeys    = []string{"lose_unsynced"}
+	faultKeys   = []string{"at", "action", "node", "groups", "from", "to", "by"}
+	nemesisKeys = []string{"kinds", "every", "heal", "start", "stop", "targets"}
+)
+
+// disk parses the disk section (n nil: absent).
+func (p *parser) disk(s *Scenario, n *yaml.Node) {
+	if n == nil {
+		return
+	}
+	f := p.mapping(n, "disk", "a disk mapping", diskKeys...)
+	if f == nil {
+		return
+	}
+	if v := f.get("lose_unsynced"); v != nil {
+		s.LoseUnsynced, _ = p.boolean(v, f.field("lose_unsynced"))
+	}
+}
+
+// nodeRef checks that a node name is known (or "*" where allowed).
+func (p *parser) nodeRef(s *Scenario, n *yaml.Node, field string, nodesOK, star bool) (string, bool) {
+	name, ok := p.nonEmpty(n, field)
+	if !ok {
+		return "", false
+	}
+	if star && name == "*" {
+		return name, true
+	}
+	if nodesOK && s.Node(name) == nil {
+		p.errorf(n, field, "unknown node %q (nodes: %s)", name, known(abbreviate(s.NodeNames())))
+		return "", false
+	}
+	return name, true
+}
+
+// nodeList parses a list of known node names.
+func (p *parser) nodeList(s *Scenario, n *yaml.Node, field string, nodesOK bool) ([]string, bool) {
+	names, ok := p.stringList(n, field, "node")
+	if !ok {
+		return nil, false
+	}
+	if len(names) == 0 {
+		p.errorf(n, field, "must name at least one node")
+		return nil, false
+	}
+	if nodesOK {
+		for i, name := range names {
+			if s.Node(name) == nil {
+				p.errorf(deref(n).Content[i], index(field, i), "unknown node %q (nodes: %s)", name, known(abbreviate(s.NodeNames())))
+				ok = false
+			}
+		}
+	}
+	return names, ok
+}
+
+// faults parses the timed fault list (n nil: absent).
+func (p *parser) faults(s *Scenario, n *yaml.Node, nodesOK bool) {
+	if n == nil {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, "faults", "expected a sequence of fault actions, got %s", describe(n))
+		return
+	}
+	for i, item := range n.Content {
+		path := index("faults", i)
+		f := p.mapping(item, path, "a fault mapping with at and action", faultKeys...)
+		if f == nil {
+			continue
+		}
+		ft := Fault{Line: f.node.Line}
+		if v := p.required(f, "at"); v != nil {
+			ft.At, _ = p.duration(v, f.field("at"))
+			if ft.At > s.Duration && s.Duration > 0 {
+				p.errorf(v, f.field("at"), "is after the run's duration (%s)", s.Duration)
+			}
+		}
+		av := p.required(f, "action")
+		if av == nil {
+			continue
+		}
+		action, ok := p.nonEmpty(av, f.field("action"))
+		if !ok {
+			continue
+		}
+		if !contains(FaultActions, action) {
+			p.errorf(av, f.field("action"), "unknown action %q (known: %s)", action, known(FaultActions))
+			continue
+		}
+		ft.Action = action
+		want := map[string][]string{
+			FaultPartition: {"groups"}, FaultPartitionOneWay: {"from", "to"}, FaultRepair: {},
+			FaultCrash: {"node"}, FaultRestart: {"node"}, FaultBounce: {"node"}, FaultPause: {"node"},
+			FaultResume: {"node"}, FaultHold: {"from", "to"}, FaultRelease: {"from", "to"}, FaultSkew: {"node", "by"},
+		}[action]
+		for _, key := range faultKeys[2:] {
+			if f.has(key) && !contains(want, key) {
+				p.errorf(f.get(key), f.field(key), "does not apply to action %q (it takes: %s)", action, known(want))
+			}
+		}
+		for _, key := range want {
+			v := p.required(f, key)
+			if v == nil {
+				continue
+			}
+			field := f.field(key)
+			switch key {
+			case "node":
+				ft.Node, _ = p.nodeRef(s, v, field, nodesOK, false)
+			case "by":
+				ft.By, _ = p.signedDuration(v, field)
+			case "groups":
+				v = deref(v)
+				if v.Kind != yaml.SequenceNode || len(v.Content) < 2 {
+					p.errorf(v, field, "expected two or more lists of nodes, got %s", describe(v))
+					continue
+				}
+				for j, g := range v.Content {
+					if names, ok := p.nodeList(s, g, index(field, j), nodesOK); ok {
+						ft.Groups = append(ft.Groups, names)
+					}
+				}
+			case "from", "to":
+				var names []string
+				if action == FaultHold || action == FaultRelease {
+					if name, ok := p.nodeRef(s, v, field, nodesOK, true); ok {
+						names = []string{name}
+					}
+				} else {
+					names, _ = p.nodeList(s, v, field, nodesOK)
+				}
+				if key == "from" {
+					ft.From = names
+				} else {
+					ft.To = names
+				}
+			}
+		}
+		s.Faults = append(s.Faults, ft)
+	}
+	sort.SliceStable(s.Faults, func(i, j int) bool { return s.Faults[i].At < s.Faults[j].At })
+}
+
+// signedDuration parses a duration that may be negative.
+func (p *parser) signedDuration(n *yaml.Node, field string) (time.Duration, bool) {
+	if n.Kind == yaml.ScalarNode && len(n.Value) > 1 && n.Value[0] == '-' {
+		c := *n
+		c.Value = n.Value[1:]
+		d, ok := p.duration(&c, field)
+		return -d, ok
+	}
+	return p.duration(n, field)
+}
+
+// nemeses parses the nemesis list (n nil: absent).
+func (p *parser) nemeses(s *Scenario, n *yaml.Node, nodesOK bool) {
+	if n == nil {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, "nemesis", "expected a sequence of nemeses, got %s", describe(n))
+		return
+	}
+	for i, item := range n.Content {
+		path := index("nemesis", i)
+		f := p.mapping(item, path, "a nemesis mapping with kinds and every", nemesisKeys...)
+		if f == nil {
+			continue
+		}
+		nm := Nemesis{Line: f.node.Line}
+		if v := p.required(f, "kinds"); v != nil {
+			kinds, ok := p.stringList(v, f.field("kinds"), "kind")
+			for j, k := range kinds {
+				if !contains(NemesisKinds, k) {
+					p.errorf(deref(v).Content[j], index(f.field("kinds"), j), "unknown nemesis kind %q (known: %s)", k, known(NemesisKinds))
+					ok = false
+				}
+			}
+			if ok && len(kinds) == 0 {
+				p.errorf(v, f.field("kinds"), "must name at least one kind")
+			}
+			nm.Kinds = kinds
+		}
+		if v := p.required(f, "every"); v != nil {
+			nm.Every, _ = p.positiveDuration(v, f.field("every"))
+		}
+		nm.Heal = nm.Every / 2
+		if v := f.get("heal"); v != nil {
+			nm.Heal, _ = p.positiveDuration(v, f.field("heal"))
+		}
+		if v := f.get("start"); v != nil {
+			nm.Start, _ = p.duration(v, f.field("start"))
+		}
+		if v := f.get("stop"); v != nil {
+			nm.Stop, _ = p.duration(v, f.field("stop"))
+			if nm.Stop <= nm.Start {
+				p.errorf(v, f.field("stop"), "must be after start (%s)", nm.Start)
+			}
+		}
+		if v := f.get("targets"); v != nil {
+			nm.Targets, _ = p.nodeList(s, v, f.field("targets"), nodesOK)
+		}
+		s.Nemeses = append(s.Nemeses, nm)
+	}
+}
