@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -37,7 +38,7 @@ func (p *parser) nodeRef(s *Scenario, n *yaml.Node, field string, nodesOK, star 
 		return name, true
 	}
 	if nodesOK && s.Node(name) == nil {
-		p.errorf(n, field, "unknown node %q (nodes: %s)", name, known(abbreviate(s.NodeNames())))
+		p.errorf(n, field, "unknown node %q (nodes: %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "))
 		return "", false
 	}
 	return name, true
@@ -56,7 +57,7 @@ func (p *parser) nodeList(s *Scenario, n *yaml.Node, field string, nodesOK bool)
 	if nodesOK {
 		for i, name := range names {
 			if s.Node(name) == nil {
-				p.errorf(deref(n).Content[i], index(field, i), "unknown node %q (nodes: %s)", name, known(abbreviate(s.NodeNames())))
+				p.errorf(deref(n).Content[i], index(field, i), "unknown node %q (nodes: %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "))
 				ok = false
 			}
 		}
@@ -95,7 +96,7 @@ func (p *parser) faults(s *Scenario, n *yaml.Node, nodesOK bool) {
 			continue
 		}
 		if !contains(FaultActions, action) {
-			p.errorf(av, f.field("action"), "unknown action %q (known: %s)", action, known(FaultActions))
+			p.errorf(av, f.field("action"), "unknown action %q (known: %s)", action, strings.Join(FaultActions, ", "))
 			continue
 		}
 		ft.Action = action
@@ -106,7 +107,7 @@ func (p *parser) faults(s *Scenario, n *yaml.Node, nodesOK bool) {
 		}[action]
 		for _, key := range faultKeys[2:] {
 			if f.has(key) && !contains(want, key) {
-				p.errorf(f.get(key), f.field(key), "does not apply to action %q (it takes: %s)", action, known(want))
+				p.errorf(f.get(key), f.field(key), "does not apply to action %q (it takes: %s)", action, strings.Join(want, ", "))
 			}
 		}
 		for _, key := range want {
@@ -183,7 +184,7 @@ func (p *parser) nemeses(s *Scenario, n *yaml.Node, nodesOK bool) {
 			kinds, ok := p.stringList(v, f.field("kinds"), "kind")
 			for j, k := range kinds {
 				if !contains(NemesisKinds, k) {
-					p.errorf(deref(v).Content[j], index(f.field("kinds"), j), "unknown nemesis kind %q (known: %s)", k, known(NemesisKinds))
+					p.errorf(deref(v).Content[j], index(f.field("kinds"), j), "unknown nemesis kind %q (known: %s)", k, strings.Join(NemesisKinds, ", "))
 					ok = false
 				}
 			}

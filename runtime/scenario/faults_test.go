@@ -1,0 +1,94 @@
+package scenario_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/terrarium-sim/terrarium/runtime/scenario"
+)
+
+// three is a valid scenario with nodes n0..n2 on lines 1-3.
+const three = "duration: 5s\nmodules: {echo: {wasm: e.wasm}}\nnodes: [{name: n, count: 3, module: echo}]\n"
+
+func TestParseFaultsAndNetwork(t *testing.T) {
+	src := three + `network:
+  latency: {dist: normal, mean: 5ms, stddev: 2ms, min: 1ms}
+  duplicate: 0.1
+  reorder: 0.2
+  links:
+    - {from: n0, to: "*", latency: {dist: exponential, mean: 3ms}, duplicate: 0.5}
+disk: {lose_unsynced: true}
+faults:
+  - {at: 2s, action: repair}
+  - {at: 1s, action: partition, groups: [[n0], [n1, n2]]}
+  - {at: 1s, action: partition_oneway, from: [n0], to: [n1]}
+  - {at: 3s, action: crash, node: n1}
+  - {at: 3s, action: hold, from: n0, to: "*"}
+  - {at: 4s, action: skew, node: n2, by: -250ms}
+nemesis:
+  - {kinds: [kill, pause], every: 500ms, heal: 200ms, start: 1s, stop: 4s, targets: [n1, n2]}
+  - {kinds: [partition-halves], every: 1s}
+`
+	s, err := scenario.Parse("s.yaml", []byte(src))
+	require.NoError(t, err)
+	ms := time.Millisecond
+	assert.Equal(t, scenario.Latency{Dist: "normal", Mean: 5 * ms, Stddev: 2 * ms, Min: ms}, s.Network.Latency)
+	assert.Equal(t, 0.1, s.Network.Duplicate)
+	assert.Equal(t, 0.2, s.Network.Reorder)
+	set := s.Network.Settings("n0", "n1")
+	assert.Equal(t, scenario.Latency{Dist: "exponential", Mean: 3 * ms}, set.Latency)
+	assert.Equal(t, 0.5, set.Duplicate)
+	assert.Equal(t, 0.2, set.Reorder)
+	assert.Equal(t, 0.1, s.Network.Settings("n1", "n0").Duplicate)
+	assert.True(t, s.LoseUnsynced)
+
+	require.Len(t, s.Faults, 6)
+	var actions []string
+	for _, f := range s.Faults {
+		actions = append(actions, f.At.String()+" "+f.Action)
+	}
+	assert.Equal(t, []string{"1s partition", "1s partition_oneway", "2s repair", "3s crash", "3s hold", "4s skew"}, actions, "sorted by time, stable")
+	assert.Equal(t, [][]string{{"n0"}, {"n1", "n2"}}, s.Faults[0].Groups)
+	assert.Equal(t, []string{"n0"}, s.Faults[1].From)
+	assert.Equal(t, []string{"n1"}, s.Faults[1].To)
+	assert.Equal(t, "n1", s.Faults[3].Node)
+	assert.Equal(t, []string{"*"}, s.Faults[4].To)
+	assert.Equal(t, -250*ms, s.Faults[5].By)
+
+	require.Len(t, s.Nemeses, 2)
+	assert.Equal(t, scenario.Nemesis{Kinds: []string{"kill", "pause"}, Every: 500 * ms, Heal: 200 * ms, Start: time.Second, Stop: 4 * time.Second, Targets: []string{"n1", "n2"}, Line: 19}, s.Nemeses[0])
+	assert.Equal(t, 500*ms, s.Nemeses[1].Heal, "heal defaults to half the interval")
+}
+
+func TestParseFaultErrors(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"unknown action", "faults: [{at: 1s, action: explode}]",
+			`s.yaml:4:27: faults[0].action: unknown action "explode" (known: partition, partition_oneway, repair, crash, restart, bounce, pause, resume, hold, release, skew)`},
+		{"missing at", "faults: [{action: repair}]", `s.yaml:4:10: faults[0].at: missing required field`},
+		{"after the duration", "faults: [{at: 9s, action: repair}]", `s.yaml:4:15: faults[0].at: is after the run's duration (5s)`},
+		{"unknown node", "faults: [{at: 1s, action: crash, node: n7}]", `s.yaml:4:40: faults[0].node: unknown node "n7"`},
+		{"field of another action", "faults: [{at: 1s, action: repair, node: n1}]", `s.yaml:4:41: faults[0].node: does not apply to action "repair"`},
+		{"partition with one group", "faults: [{at: 1s, action: partition, groups: [[n0]]}]", `s.yaml:4:46: faults[0].groups: expected two or more lists of nodes`},
+		{"partition naming a stranger", "faults: [{at: 1s, action: partition, groups: [[n0], [zz]]}]", `s.yaml:4:54: faults[0].groups[1][0]: unknown node "zz"`},
+		{"skew without by", "faults: [{at: 1s, action: skew, node: n0}]", `s.yaml:4:10: faults[0].by: missing required field`},
+		{"not a list", "faults: {at: 1s}", `s.yaml:4:9: faults: expected a sequence of fault actions`},
+		{"unknown nemesis kind", "nemesis: [{kinds: [meteor], every: 1s}]", `s.yaml:4:20: nemesis[0].kinds[0]: unknown nemesis kind "meteor"`},
+		{"nemesis without every", "nemesis: [{kinds: [kill]}]", `s.yaml:4:11: nemesis[0].every: missing required field`},
+		{"nemesis stop before start", "nemesis: [{kinds: [kill], every: 1s, start: 2s, stop: 1s}]", `s.yaml:4:55: nemesis[0].stop: must be after start (2s)`},
+		{"bad distribution", "network: {latency: {dist: gaussian, mean: 1ms}}", `s.yaml:4:27: network.latency.dist: unknown distribution "gaussian"`},
+		{"normal without stddev", "network: {latency: {dist: normal, mean: 1ms}}", `s.yaml:4:20: network.latency.stddev: missing required field`},
+		{"duplicate out of range", "network: {duplicate: 2}", `s.yaml:4:22: network.duplicate:`},
+		{"lose_unsynced not a bool", "disk: {lose_unsynced: maybe}", `s.yaml:4:23: disk.lose_unsynced:`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := scenario.Parse("s.yaml", []byte(three+tc.src+"\n"))
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), tc.want), "got %s", err)
+		})
+	}
+}
