@@ -49,7 +49,8 @@ func applyFault(s *sim.Sim, f scenario.Fault) error {
 
 // scheduleNemesis arranges a random fault every nm.Every, drawn from the
 // run's fault stream, each healed nm.Heal later.
-func scheduleNemesis(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r *rand.Rand) {
+// Each fault it injects is reported to record as the equivalent timed fault.
+func scheduleNemesis(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r *rand.Rand, record func(scenario.Fault)) {
 	stop := nm.Stop
 	if stop == 0 {
 		stop = scn.Duration
@@ -60,7 +61,7 @@ func scheduleNemesis(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r 
 	}
 	for t := nm.Start + nm.Every; t < stop; t += nm.Every {
 		s.At(t, func() {
-			heal := strike(s, nm.Kinds[r.IntN(len(nm.Kinds))], targets, r)
+			heal := strike(s, nm.Kinds[r.IntN(len(nm.Kinds))], targets, r, record)
 			if heal != nil {
 				s.After(min(nm.Heal, max(stop-s.Now(), time.Nanosecond)), heal)
 			}
@@ -69,27 +70,34 @@ func scheduleNemesis(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r 
 }
 
 // strike applies one nemesis fault and returns how to heal it.
-func strike(s *sim.Sim, kind string, targets []string, r *rand.Rand) func() {
+func strike(s *sim.Sim, kind string, targets []string, r *rand.Rand, record func(scenario.Fault)) func() {
 	shuffled := append([]string(nil), targets...)
 	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	if len(shuffled) == 0 {
 		return nil
 	}
-	repair := func() { s.Repair() }
+	do := func(f scenario.Fault) {
+		f.At = s.Now()
+		record(f)
+		_ = applyFault(s, f)
+	}
+	repair := func() { do(scenario.Fault{Action: scenario.FaultRepair}) }
+	partition := func(a, b []string) func() {
+		do(scenario.Fault{Action: scenario.FaultPartition, Groups: [][]string{a, b}})
+		return repair
+	}
 	switch kind {
 	case scenario.NemesisPartitionHalves:
 		if len(shuffled) < 2 {
 			return nil
 		}
 		half := len(shuffled) / 2
-		_ = s.Partition(shuffled[:half], shuffled[half:])
-		return repair
+		return partition(shuffled[:half], shuffled[half:])
 	case scenario.NemesisIsolate:
 		if len(shuffled) < 2 {
 			return nil
 		}
-		_ = s.Partition(shuffled[:1], shuffled[1:])
-		return repair
+		return partition(shuffled[:1], shuffled[1:])
 	case scenario.NemesisBridge:
 		if len(shuffled) < 3 {
 			return nil
@@ -97,20 +105,16 @@ func strike(s *sim.Sim, kind string, targets []string, r *rand.Rand) func() {
 		// shuffled[0] is the bridge: it still talks to both sides.
 		rest := shuffled[1:]
 		half := len(rest) / 2
-		_ = s.Partition(rest[:half], rest[half:])
-		return repair
-	case scenario.NemesisKill:
-		for _, name := range shuffled {
-			if n := s.Node(name); n != nil && n.State() == nodes.Running && !s.Paused(name) {
-				_ = s.Crash(name, "nemesis kill")
-				return func() { _ = s.Restart(name) }
-			}
+		return partition(rest[:half], rest[half:])
+	case scenario.NemesisKill, scenario.NemesisPause:
+		act, undo := scenario.FaultCrash, scenario.FaultRestart
+		if kind == scenario.NemesisPause {
+			act, undo = scenario.FaultPause, scenario.FaultResume
 		}
-	case scenario.NemesisPause:
 		for _, name := range shuffled {
 			if n := s.Node(name); n != nil && n.State() == nodes.Running && !s.Paused(name) {
-				_ = s.Pause(name)
-				return func() { _ = s.Resume(name) }
+				do(scenario.Fault{Action: act, Node: name})
+				return func() { do(scenario.Fault{Action: undo, Node: name}) }
 			}
 		}
 	}

@@ -54,6 +54,8 @@ type Result struct {
 	Checks       map[string]check.Result `json:"checks"`
 	Stats        sim.Stats               `json:"stats"`
 	Crashes      []Crash                 `json:"crashes,omitempty"`
+	// Injected lists the faults the nemeses injected, as timed faults.
+	Injected []scenario.Fault `json:"-"`
 	// Nodes and Clients name every endpoint by index, as the trace uses them.
 	Nodes   []string `json:"nodes"`
 	Clients []string `json:"clients"`
@@ -179,8 +181,10 @@ func Run(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result, er
 			}
 		})
 	}
+	var injected []scenario.Fault
+	faultStream := sim.Stream(seed, "faults")
 	for _, nm := range scn.Nemeses {
-		scheduleNemesis(s, nm, scn, sim.Stream(seed, "faults"))
+		scheduleNemesis(s, nm, scn, faultStream, func(f scenario.Fault) { injected = append(injected, f) })
 	}
 
 	end := scn.Duration
@@ -218,6 +222,7 @@ func Run(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result, er
 	}
 
 	res := &Result{Scenario: scn.File, Name: scn.Name, Seed: seed, TraceSHA256: s.Digest(), Reproducible: s.Reproducible(), Stats: s.Stats(), Checks: map[string]check.Result{}, Verdict: check.Valid}
+	res.Injected = injected
 	res.Nodes = scn.NodeNames()
 	for _, c := range clients {
 		res.Clients = append(res.Clients, c.Name)
