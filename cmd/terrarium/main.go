@@ -34,6 +34,7 @@ func main() {
 
 const usage = `usage:
   terrarium run SCENARIO [--seed N] [--out DIR] [--persist] [--interpreter] [--watchdog D] [--quiet]
+  terrarium shrink SCENARIO --seed N [--out FILE] [--max-runs N]
   terrarium build DIR [-o FILE]
 `
 
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "shrink":
+		return cmdShrink(ctx, args[1:], stdout, stderr)
 	case "build":
 		return cmdBuild(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
