@@ -84,6 +84,7 @@ type Node struct {
 	incarnation int
 	crashReason string
 	skew        int64
+	driftPPM    int64
 
 	nextTimer int64
 	timers    map[int64]struct{}
@@ -109,6 +110,19 @@ func (n *Node) Store() *Store { return n.store }
 
 // SetSkew sets the node's clock offset in ns, seen through now() and WASI.
 func (n *Node) SetSkew(ns int64) { n.skew = ns }
+
+// SetDrift makes the node's clock run fast (ppm > 0) or slow (ppm < 0) by
+// ppm parts per million of virtual time; timers and wake-ups the guest asks
+// for in its own clock's units are scaled to match. |ppm| < 1e6.
+func (n *Node) SetDrift(ppm int64) { n.driftPPM = ppm }
+
+// toVirtual converts a delay on the node's clock into virtual time.
+func (n *Node) toVirtual(d int64) int64 {
+	if n.driftPPM == 0 {
+		return d
+	}
+	return d * 1_000_000 / (1_000_000 + n.driftPPM)
+}
 
 // Guest returns the running guest, or nil.
 func (n *Node) Guest() Guest { return n.guest }
@@ -255,7 +269,7 @@ func (n *Node) after(err error) error {
 	if reached, after := n.guest.Idle(); reached {
 		n.wakeGen++
 		if after >= 0 && n.guest.HasWake() {
-			n.kernel.ScheduleWake(n, n.wakeGen, n.kernel.Clock()+after)
+			n.kernel.ScheduleWake(n, n.wakeGen, n.kernel.Clock()+n.toVirtual(after))
 		}
 	}
 	return nil
@@ -279,7 +293,7 @@ func (n *Node) TimerSet(delay int64) int64 {
 	n.nextTimer++
 	id := n.nextTimer
 	n.timers[id] = struct{}{}
-	n.kernel.ScheduleTimer(n, id, n.kernel.Clock()+delay)
+	n.kernel.ScheduleTimer(n, id, n.kernel.Clock()+n.toVirtual(delay))
 	return id
 }
 
@@ -293,7 +307,10 @@ func (n *Node) TimerCancel(id int64) bool {
 }
 
 // Now implements wasmhost.Host.
-func (n *Node) Now() int64 { return n.kernel.Clock() + n.skew }
+func (n *Node) Now() int64 {
+	c := n.kernel.Clock()
+	return c + c*n.driftPPM/1_000_000 + n.skew
+}
 
 // Rand implements wasmhost.Host.
 func (n *Node) Rand() uint64 { return n.rng.Uint64() }

@@ -43,6 +43,8 @@ func applyFault(s *sim.Sim, f scenario.Fault) error {
 		return s.Release(f.From[0], f.To[0])
 	case scenario.FaultSkew:
 		return s.SetClockSkew(f.Node, f.By)
+	case scenario.FaultDrift:
+		return s.SetClockDrift(f.Node, f.PPM)
 	}
 	return fmt.Errorf("unknown fault action %q", f.Action)
 }

@@ -71,6 +71,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		From   any        `yaml:"from,omitempty"`
 		To     any        `yaml:"to,omitempty"`
 		By     string     `yaml:"by,omitempty"`
+		PPM    int64      `yaml:"ppm,omitempty"`
 	}
 	type nemesis struct {
 		Kinds   []string `yaml:"kinds"`
@@ -163,7 +164,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		f.Disk = &disk{LoseUnsynced: true}
 	}
 	for _, ft := range s.Faults {
-		e := fault{At: ft.At.String(), Action: ft.Action, Node: ft.Node, Groups: ft.Groups, By: dur(ft.By)}
+		e := fault{At: ft.At.String(), Action: ft.Action, Node: ft.Node, Groups: ft.Groups, By: dur(ft.By), PPM: ft.PPM}
 		if ft.Action == FaultHold || ft.Action == FaultRelease {
 			e.From, e.To = ft.From[0], ft.To[0]
 		} else if len(ft.From) > 0 {

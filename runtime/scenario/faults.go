@@ -10,7 +10,7 @@ import (
 
 var (
 	diskKeys    = []string{"lose_unsynced"}
-	faultKeys   = []string{"at", "action", "node", "groups", "from", "to", "by"}
+	faultKeys   = []string{"at", "action", "node", "groups", "from", "to", "by", "ppm"}
 	nemesisKeys = []string{"kinds", "every", "heal", "start", "stop", "targets"}
 )
 
@@ -103,7 +103,7 @@ func (p *parser) faults(s *Scenario, n *yaml.Node, nodesOK bool) {
 		want := map[string][]string{
 			FaultPartition: {"groups"}, FaultPartitionOneWay: {"from", "to"}, FaultRepair: {},
 			FaultCrash: {"node"}, FaultRestart: {"node"}, FaultBounce: {"node"}, FaultPause: {"node"},
-			FaultResume: {"node"}, FaultHold: {"from", "to"}, FaultRelease: {"from", "to"}, FaultSkew: {"node", "by"},
+			FaultResume: {"node"}, FaultHold: {"from", "to"}, FaultRelease: {"from", "to"}, FaultSkew: {"node", "by"}, FaultDrift: {"node", "ppm"},
 		}[action]
 		for _, key := range faultKeys[2:] {
 			if f.has(key) && !contains(want, key) {
@@ -121,6 +121,8 @@ func (p *parser) faults(s *Scenario, n *yaml.Node, nodesOK bool) {
 				ft.Node, _ = p.nodeRef(s, v, field, nodesOK, false)
 			case "by":
 				ft.By, _ = p.signedDuration(v, field)
+			case "ppm":
+				ft.PPM, _ = p.intRange(v, field, -999_999, 999_999)
 			case "groups":
 				v = deref(v)
 				if v.Kind != yaml.SequenceNode || len(v.Content) < 2 {

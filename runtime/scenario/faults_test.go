@@ -67,7 +67,7 @@ nemesis:
 func TestParseFaultErrors(t *testing.T) {
 	tests := []struct{ name, src, want string }{
 		{"unknown action", "faults: [{at: 1s, action: explode}]",
-			`s.yaml:4:27: faults[0].action: unknown action "explode" (known: partition, partition_oneway, repair, crash, restart, bounce, pause, resume, hold, release, skew)`},
+			`s.yaml:4:27: faults[0].action: unknown action "explode" (known: partition, partition_oneway, repair, crash, restart, bounce, pause, resume, hold, release, skew, drift)`},
 		{"missing at", "faults: [{action: repair}]", `s.yaml:4:10: faults[0].at: missing required field`},
 		{"after the duration", "faults: [{at: 9s, action: repair}]", `s.yaml:4:15: faults[0].at: is after the run's duration (5s)`},
 		{"unknown node", "faults: [{at: 1s, action: crash, node: n7}]", `s.yaml:4:40: faults[0].node: unknown node "n7"`},

@@ -85,11 +85,12 @@ const (
 	FaultHold            = "hold"
 	FaultRelease         = "release"
 	FaultSkew            = "skew"
+	FaultDrift           = "drift"
 )
 
 // FaultActions lists the fault actions in documentation order.
 var FaultActions = []string{FaultPartition, FaultPartitionOneWay, FaultRepair, FaultCrash, FaultRestart,
-	FaultBounce, FaultPause, FaultResume, FaultHold, FaultRelease, FaultSkew}
+	FaultBounce, FaultPause, FaultResume, FaultHold, FaultRelease, FaultSkew, FaultDrift}
 
 // Fault is one timed fault action.
 type Fault struct {
@@ -105,6 +106,8 @@ type Fault struct {
 	From, To []string
 	// By is the clock offset of skew.
 	By time.Duration
+	// PPM is the clock rate change of drift, in parts per million.
+	PPM int64
 	// Line is the line of the fault's mapping.
 	Line int
 }

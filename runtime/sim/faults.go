@@ -325,3 +325,18 @@ func (s *Sim) SetClockSkew(name string, d time.Duration) error {
 	s.fault("skew", fmt.Sprintf("%s %v", name, d))
 	return nil
 }
+
+// SetClockDrift makes a node's clock run fast or slow by ppm parts per
+// million (-999999 < ppm < 1000000).
+func (s *Sim) SetClockDrift(name string, ppm int64) error {
+	n := s.Node(name)
+	if n == nil {
+		return fmt.Errorf("sim: clock drift: unknown node %q", name)
+	}
+	if ppm <= -1_000_000 || ppm >= 1_000_000 {
+		return fmt.Errorf("sim: clock drift: %d ppm is outside (-1000000, 1000000)", ppm)
+	}
+	n.SetDrift(ppm)
+	s.fault("drift", fmt.Sprintf("%s %dppm", name, ppm))
+	return nil
+}
