@@ -35,6 +35,7 @@ func main() {
 const usage = `usage:
   terrarium run SCENARIO [--seed N] [--out DIR] [--persist] [--interpreter] [--watchdog D] [--quiet]
   terrarium shrink SCENARIO --seed N [--out FILE] [--max-runs N]
+  terrarium sweep SCENARIO --seeds 1..1000 [--parallel N] [--shard i/n] [--out DIR] [--quiet]  |  terrarium sweep --merge DIR_OR_FILE...
   terrarium build DIR [-o FILE]
 `
 
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdRun(ctx, args[1:], stdout, stderr)
 	case "shrink":
 		return cmdShrink(ctx, args[1:], stdout, stderr)
+	case "sweep":
+		return cmdSweep(ctx, args[1:], stdout, stderr)
 	case "build":
 		return cmdBuild(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -31,7 +31,12 @@ func Build(ctx context.Context, dir string) ([]byte, error) {
 		return nil, fmt.Errorf("gobuild: %w", err)
 	}
 	out := filepath.Join(outDir, filepath.Base(abs)+"-"+hex.EncodeToString(sum[:6])+".wasm")
-	tmp := fmt.Sprintf("%s.%d.tmp", out, os.Getpid())
+	f, err := os.CreateTemp(outDir, filepath.Base(out)+".*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("gobuild: %w", err)
+	}
+	tmp := f.Name()
+	f.Close()
 	cmd := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-trimpath", "-o", tmp, ".")
 	cmd.Dir = abs
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
