@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -149,7 +150,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 	if s.Workload.Type != "" && s.Workload.Type != WorkloadNone {
 		w := &workload{Type: s.Workload.Type, Clients: s.Workload.Clients, Interval: s.Workload.Interval.String(),
 			Ops: s.Workload.Ops, Timeout: s.Workload.Timeout.String(), Params: params(s.Workload.Params)}
-		if !sameNames(s.Workload.Targets, s.NodeNames()) {
+		if !slices.Equal(s.Workload.Targets, s.NodeNames()) {
 			w.Targets = s.Workload.Targets
 		}
 		f.Workload = w
@@ -203,16 +204,4 @@ func encodeLatency(l Latency) any {
 		m["max"] = l.Max.String()
 	}
 	return m
-}
-
-func sameNames(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -238,7 +239,7 @@ func withoutLastNode(s *scenario.Scenario, gi int) (*scenario.Scenario, string) 
 			}
 		}
 	}
-	allTargets := sameNames(s.Workload.Targets, s.NodeNames())
+	allTargets := slices.Equal(s.Workload.Targets, s.NodeNames())
 	if !allTargets {
 		for _, t := range s.Workload.Targets {
 			if t == name {
@@ -266,16 +267,4 @@ func withoutLastNode(s *scenario.Scenario, gi int) (*scenario.Scenario, string) 
 		}
 	}
 	return c, name
-}
-
-func sameNames(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

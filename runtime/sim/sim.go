@@ -87,6 +87,18 @@ type Stats struct {
 	Wall       time.Duration `json:"wall_ns"`
 }
 
+// Add sums o into st, field by field (for totals over many runs).
+func (st *Stats) Add(o Stats) {
+	st.Sent += o.Sent
+	st.Delivered += o.Delivered
+	st.Dropped += o.Dropped
+	st.Duplicated += o.Duplicated
+	st.Events += o.Events
+	st.Crashes += o.Crashes
+	st.Virtual += o.Virtual
+	st.Wall += o.Wall
+}
+
 // Sim is one simulation.
 type Sim struct {
 	cfg     Config

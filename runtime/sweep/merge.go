@@ -70,7 +70,7 @@ func Merge(paths ...string) (*Summary, error) {
 			}
 			sp.present[s.Shard.Count][s.Shard.Index] = true
 		}
-		out.Stats.add(s.Stats)
+		out.Stats.Add(s.Stats)
 		out.ElapsedMS += s.ElapsedMS
 		out.Interrupted = out.Interrupted || s.Interrupted
 		out.Parts = append(out.Parts, Part{File: f, Seeds: s.Seeds, Shard: s.Shard, Runs: s.Runs, Parallel: s.Parallel, ElapsedMS: s.ElapsedMS})

@@ -26,6 +26,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
+	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
 // Format names the layout of sweep.json.
@@ -106,29 +107,8 @@ type Failing struct {
 	Dir       string `json:"dir,omitempty"`
 }
 
-// Totals sums the runs' statistics.
-type Totals struct {
-	Sent       uint64        `json:"messages_sent"`
-	Delivered  uint64        `json:"messages_delivered"`
-	Dropped    uint64        `json:"messages_dropped"`
-	Duplicated uint64        `json:"messages_duplicated"`
-	Events     uint64        `json:"events"`
-	Crashes    uint64        `json:"crashes"`
-	Virtual    time.Duration `json:"virtual_ns"`
-	// Wall is the sum of the runs' own wall times (the simulation only).
-	Wall time.Duration `json:"wall_ns"`
-}
-
-func (t *Totals) add(o Totals) {
-	t.Sent += o.Sent
-	t.Delivered += o.Delivered
-	t.Dropped += o.Dropped
-	t.Duplicated += o.Duplicated
-	t.Events += o.Events
-	t.Crashes += o.Crashes
-	t.Virtual += o.Virtual
-	t.Wall += o.Wall
-}
+// Totals sums the runs' statistics (Wall: the runs' own wall times).
+type Totals = sim.Stats
 
 // Part is one summary that Merge joined.
 type Part struct {
@@ -298,7 +278,7 @@ feed:
 	for i, r := range results {
 		if ran[i] {
 			sum.Results = append(sum.Results, r)
-			sum.Stats.add(r.stats)
+			sum.Stats.Add(r.stats)
 		}
 	}
 	sum.Interrupted = len(sum.Results) < len(seeds)
