@@ -36,6 +36,8 @@ const usage = `usage:
   terrarium run SCENARIO [--seed N] [--out DIR] [--persist] [--interpreter] [--watchdog D] [--quiet]
   terrarium shrink SCENARIO --seed N [--out FILE] [--max-runs N]
   terrarium sweep SCENARIO --seeds 1..1000 [--parallel N] [--shard i/n] [--out DIR] [--quiet]  |  terrarium sweep --merge DIR_OR_FILE...
+  terrarium inspect DIR [--write]
+  terrarium kv DIR NODE [--prefix P]
   terrarium build DIR [-o FILE]
 `
 
@@ -52,6 +54,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdShrink(ctx, args[1:], stdout, stderr)
 	case "sweep":
 		return cmdSweep(ctx, args[1:], stdout, stderr)
+	case "inspect":
+		return cmdInspect(ctx, args[1:], stdout, stderr)
+	case "kv":
+		return cmdKV(ctx, args[1:], stdout, stderr)
 	case "build":
 		return cmdBuild(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -16,6 +16,7 @@ import (
 	"github.com/terrarium-sim/terrarium/internal/gobuild"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
+	"github.com/terrarium-sim/terrarium/runtime/report"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
@@ -255,6 +256,9 @@ func Run(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result, er
 		}
 		if err := writeOut(opts.OutDir, res, s.History()); err != nil {
 			return nil, err
+		}
+		if err := report.Write(opts.OutDir); err != nil {
+			return nil, fmt.Errorf("runner: report: %w", err)
 		}
 	}
 	return res, nil

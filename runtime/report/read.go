@@ -1,0 +1,234 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// ErrNotRunFolder marks a folder that is not a readable run folder: a
+// required file is missing or cannot be parsed. The error's text names the
+// file.
+var ErrNotRunFolder = errors.New("not a run folder")
+
+// Files a run folder holds (read) and the files Write adds to it.
+const (
+	ResultsFile  = "results.json"
+	TraceFile    = "trace.jsonl"
+	HistoryFile  = "history.jsonl"
+	LamportFile  = "lamport.html"
+	StatsFile    = "stats.json"
+	TimelineFile = "timeline.json"
+	ShiVizFile   = "shiviz.log"
+)
+
+// DataCap is the largest event payload lamport.html embeds whole.
+const DataCap = 8 << 10
+
+// results is the part of results.json (runner.Result) a report reads. The
+// package does not import the runner, so that the runner can call Write.
+type results struct {
+	Scenario     string                 `json:"scenario"`
+	Name         string                 `json:"name"`
+	Seed         uint64                 `json:"seed"`
+	Valid        bool                   `json:"valid"`
+	Verdict      string                 `json:"verdict"`
+	TraceSHA256  string                 `json:"trace_sha256"`
+	Reproducible *bool                  `json:"reproducible"`
+	Checks       map[string]checkResult `json:"checks"`
+	Stats        runStats               `json:"stats"`
+	Crashes      []struct {
+		Node   string `json:"node"`
+		Reason string `json:"reason"`
+	} `json:"crashes"`
+	Nodes   []string `json:"nodes"`
+	Clients []string `json:"clients"`
+}
+
+type checkResult struct {
+	Verdict string `json:"verdict"`
+	Summary string `json:"summary"`
+}
+
+type runStats struct {
+	Sent       uint64 `json:"messages_sent"`
+	Delivered  uint64 `json:"messages_delivered"`
+	Dropped    uint64 `json:"messages_dropped"`
+	Duplicated uint64 `json:"messages_duplicated"`
+	Events     uint64 `json:"events"`
+	Crashes    uint64 `json:"crashes"`
+	Virtual    int64  `json:"virtual_ns"`
+	Wall       int64  `json:"wall_ns"`
+}
+
+// checkRunFolder returns an ErrNotRunFolder error naming the first missing
+// required file.
+func checkRunFolder(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("report: %w: %s: %v", ErrNotRunFolder, dir, errors.Unwrap(err))
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("report: %w: %s is not a directory", ErrNotRunFolder, dir)
+	}
+	for _, f := range []string{ResultsFile, TraceFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return fmt.Errorf("report: %w: %s has no %s", ErrNotRunFolder, dir, f)
+		}
+	}
+	return nil
+}
+
+func readResults(dir string) (*results, error) {
+	p := filepath.Join(dir, ResultsFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w: %v", ErrNotRunFolder, err)
+	}
+	var r results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("report: %w: %s: %v", ErrNotRunFolder, p, err)
+	}
+	return &r, nil
+}
+
+// event is one trace line as read. Data and Text keep their raw JSON; the
+// kind is resolved to a code (kindNames).
+type event struct {
+	Seq   uint64          `json:"seq"`
+	T     int64           `json:"t"`
+	Kind  string          `json:"kind"`
+	Node  int32           `json:"node"`
+	Peer  int32           `json:"peer"`
+	Msg   uint64          `json:"msg"`
+	Label string          `json:"label"`
+	Data  json.RawMessage `json:"data"`
+	Text  json.RawMessage `json:"text"`
+	B64   string          `json:"b64"`
+	kind  int
+}
+
+// Kind codes, in runtime/trace's order (the index into kindNames). Unknown
+// kind names get codes past the end.
+const (
+	kSend = iota + 1
+	kDeliver
+	kDrop
+	kTimer
+	kWake
+	kBoot
+	kCrash
+	kRestart
+	kLog
+	kEmit
+	kInvoke
+	kOK
+	kFail
+	kInfo
+	kDuplicate
+	kFault
+	kStop
+)
+
+var baseKinds = []string{"", "send", "deliver", "drop", "timer", "wake", "boot", "crash", "restart",
+	"log", "emit", "invoke", "ok", "fail", "info", "duplicate", "fault", "stop"}
+
+// kindTable maps kind names to codes, growing for names it does not know.
+type kindTable struct {
+	names []string
+	codes map[string]int
+}
+
+func newKindTable() *kindTable {
+	t := &kindTable{names: append([]string(nil), baseKinds...), codes: map[string]int{}}
+	for i, n := range t.names {
+		if n != "" {
+			t.codes[n] = i
+		}
+	}
+	return t
+}
+
+func (t *kindTable) code(name string) int {
+	if c, ok := t.codes[name]; ok {
+		return c
+	}
+	t.names = append(t.names, name)
+	t.codes[name] = len(t.names) - 1
+	return len(t.names) - 1
+}
+
+// text returns the event's payload as text: the string for "text", the raw
+// JSON for "data", a marker for binary data.
+func (e *event) text() string {
+	switch {
+	case len(e.Text) > 0:
+		var s string
+		if json.Unmarshal(e.Text, &s) == nil {
+			return s
+		}
+		return string(e.Text)
+	case len(e.Data) > 0:
+		return string(e.Data)
+	case e.B64 != "":
+		return "(binary, base64 " + strconv.Quote(e.B64) + ")"
+	}
+	return ""
+}
+
+// scanTrace calls fn for every event of the trace file, in order. The event
+// is reused: fn must copy what it keeps.
+func scanTrace(path string, kinds *kindTable, fn func(e *event) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("report: %w: %v", ErrNotRunFolder, err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	var long []byte
+	line := 0
+	for {
+		b, err := r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			long = append(long[:0], b...)
+			for err == bufio.ErrBufferFull {
+				b, err = r.ReadSlice('\n')
+				long = append(long, b...)
+			}
+			b = long
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("report: %s: %w", path, err)
+		}
+		if len(b) > 0 {
+			line++
+			if !isBlank(b) {
+				e := event{}
+				if jerr := json.Unmarshal(b, &e); jerr != nil {
+					return fmt.Errorf("report: %w: %s:%d: %v", ErrNotRunFolder, path, line, jerr)
+				}
+				e.kind = kinds.code(e.Kind)
+				if ferr := fn(&e); ferr != nil {
+					return ferr
+				}
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+	}
+}
+
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\n' && c != '\r' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}
