@@ -56,7 +56,7 @@ func TestRunBundledScenariosPassAndRepeat(t *testing.T) {
 				for _, k := range []string{"messages_sent", "messages_delivered", "messages_dropped", "messages_duplicated", "events", "virtual_ns", "wall_ns"} {
 					assert.Contains(t, stats, k)
 				}
-				for _, f := range []string{"trace.jsonl", "history.jsonl"} {
+				for _, f := range []string{"trace.jsonl", "history.jsonl", "lamport.html", "stats.json", "timeline.json", "shiviz.log"} {
 					st, err := os.Stat(filepath.Join(dir, f))
 					require.NoError(t, err)
 					assert.Positive(t, st.Size(), f)
@@ -110,4 +110,20 @@ func TestUsageErrors(t *testing.T) {
 	code, _, errs = cli(t, "run", "a.yaml", "--persist")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, "--persist needs --out")
+}
+
+func TestShrinkWritesAMinimalFailingScenario(t *testing.T) {
+	dst := filepath.Join(t.TempDir(), "min.yaml")
+	code, out, errs := cli(t, "shrink", "../../runtime/shrink/testdata/broken_schedule.yaml", "--seed", "1", "--out", dst)
+	require.Equal(t, 0, code, "%s\n%s", out, errs)
+	assert.Contains(t, out, "faults: 9 -> 1")
+	assert.Contains(t, out, "at 2s: partition [[n0] [n1 n2 n3]]")
+	assert.Contains(t, out, "reproduce: terrarium run "+dst+" --seed 1")
+	code, out, _ = cli(t, "run", dst, "--seed", "1")
+	assert.Equal(t, 1, code, "the minimal scenario still fails")
+	assert.Contains(t, lastLine(out), "FAIL "+dst+" seed=1 verdict=invalid")
+
+	code, _, errs = cli(t, "shrink", "../../plugins/echo/scenario.yaml")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "want SCENARIO and --seed N")
 }
