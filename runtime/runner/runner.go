@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/internal/gobuild"
+	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/report"
@@ -79,7 +80,7 @@ func inputErr(err error) error { return &InputError{Err: err} }
 
 // Load reads and validates a scenario against the known workloads and checks.
 func Load(path string) (*scenario.Scenario, error) {
-	s, err := scenario.LoadWith(path, scenario.Options{Workloads: workload.Names(), Checks: check.Names()})
+	s, err := scenario.LoadWith(path, scenario.Options{Workloads: patterns.WorkloadNames(), Checks: patterns.CheckNames()})
 	if err != nil {
 		return nil, inputErr(err)
 	}
@@ -190,7 +191,7 @@ func Run(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result, er
 
 	end := scn.Duration
 	if scn.Workload.Type != scenario.WorkloadNone && scn.Workload.Type != "" {
-		w, err := workload.Get(scn.Workload.Type)
+		w, err := patterns.Workload(scn.Workload.Type)
 		if err != nil {
 			return nil, inputErr(scn.ErrorAt(scn.Workload.Line, "workload.type", "%v", err))
 		}
@@ -235,7 +236,7 @@ func Run(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result, er
 	}
 	in := check.Input{History: s.History(), Events: s.Events(), Nodes: scn.NodeNames()}
 	for _, c := range scn.Checks {
-		fn, err := check.Get(c.Name)
+		fn, err := patterns.Check(c.Name)
 		if err != nil {
 			return nil, inputErr(scn.ErrorAt(c.Line, "checks", "%v", err))
 		}
