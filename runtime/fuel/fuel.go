@@ -106,6 +106,13 @@ type Options struct {
 	// Modules without a start function always start with 0 fuel, so calling
 	// into the guest without Set traps immediately. Must not be negative.
 	StartFuel int64
+
+	// KeepDataSegments copies the data section as it is. By default, when
+	// every segment is active at a constant offset and none overlap (and
+	// there is no data count section), segments closer than 4 KiB are merged
+	// into one, zero-filling the gap: a Go module's ~40k segments become a
+	// handful, and wazero pays per segment at every instantiation.
+	KeepDataSegments bool
 }
 
 // Instrument returns a copy of the Wasm binary in which a mutable i64 global,
@@ -148,6 +155,7 @@ func InstrumentWithOptions(wasm []byte, opts Options) ([]byte, error) {
 	if m.hasStart {
 		initial = opts.StartFuel
 	}
+	m.keepData = opts.KeepDataSegments
 	out, err := m.rewrite(len(wasm), initial, opts.Cost)
 	if err != nil {
 		return nil, fmt.Errorf("fuel: %w", err)

@@ -72,6 +72,8 @@ type module struct {
 	definedFuncs    uint32
 	definedGlobals  uint32
 	hasStart        bool
+	hasDataCount    bool
+	keepData        bool
 }
 
 // numGlobals is the size of the original global index space, which is also
@@ -118,6 +120,7 @@ func parseModule(wasm []byte) (*module, error) {
 		case secElement:
 			err = checkElements(s.payload, m.numGlobals())
 		case secDataCount:
+			m.hasDataCount = true
 			err = checkDataCount(s.payload)
 		case secData:
 			err = checkData(s.payload, m.numGlobals())
@@ -422,6 +425,12 @@ func (m *module) rewrite(sizeHint int, initial int64, model CostModel) ([]byte, 
 		case secExport:
 			out = m.appendExportSection(out, s.payload)
 			exportDone = true
+		case secData:
+			if merged, ok := mergeData(s.payload); ok && !m.hasDataCount && !m.keepData {
+				out = appendSection(out, secData, merged)
+			} else {
+				out = append(out, s.raw...)
+			}
 		case secCode:
 			var err error
 			if out, err = m.appendCodeSection(out, s.payload, s.offset, model); err != nil {
