@@ -1,9 +1,5 @@
 package fuel
 
-import (
-	"sort"
-)
-
 // mergeGap is the largest run of zero bytes mergeData fills to join two
 // data segments.
 const mergeGap = 4096
@@ -22,45 +18,9 @@ type dataSeg struct {
 // segment indices only matter to memory.init and data.drop, which need a
 // data count section, so the caller skips modules that have one.
 func mergeData(payload []byte) ([]byte, bool) {
-	n, p, err := readU32(payload)
-	if err != nil || n < 2 {
+	segs, ok := parseActiveData(payload)
+	if !ok || len(segs) < 2 {
 		return payload, false
-	}
-	segs := make([]dataSeg, 0, n)
-	for range n {
-		flags, k, err := readU32(payload[p:])
-		if err != nil || flags != 0 {
-			return payload, false
-		}
-		p += k
-		if p >= len(payload) || payload[p] != 0x41 { // i32.const
-			return payload, false
-		}
-		off, k, err := readS32(payload[p+1:])
-		if err != nil {
-			return payload, false
-		}
-		p += 1 + k
-		if p >= len(payload) || payload[p] != 0x0b { // end
-			return payload, false
-		}
-		p++
-		size, k, err := readU32(payload[p:])
-		if err != nil || uint64(p+k)+uint64(size) > uint64(len(payload)) {
-			return payload, false
-		}
-		p += k
-		segs = append(segs, dataSeg{offset: uint32(off), bytes: payload[p : p+int(size)]})
-		p += int(size)
-	}
-	if p != len(payload) {
-		return payload, false
-	}
-	sort.SliceStable(segs, func(i, j int) bool { return segs[i].offset < segs[j].offset })
-	for i := 1; i < len(segs); i++ {
-		if uint64(segs[i-1].offset)+uint64(len(segs[i-1].bytes)) > uint64(segs[i].offset) {
-			return payload, false // overlapping segments: order matters, keep it
-		}
 	}
 	var merged []dataSeg
 	for _, s := range segs {

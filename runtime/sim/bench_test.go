@@ -16,10 +16,11 @@ import (
 )
 
 type guestKind struct {
-	name   string
-	module func(b *testing.B) []byte // nil: native
-	role   string
-	fuel   bool
+	name    string
+	module  func(b *testing.B) []byte // nil: native
+	role    string
+	fuel    bool
+	noImage bool
 }
 
 var guestKinds = []guestKind{
@@ -28,6 +29,7 @@ var guestKinds = []guestKind{
 	{name: "wat-nofuel", module: func(b *testing.B) []byte { return wasm(b, "echo") }},
 	{name: "go-inline", module: func(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }, role: "inline", fuel: true},
 	{name: "go-inline-nofuel", module: func(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }, role: "inline"},
+	{name: "go-inline-noimage", module: func(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }, role: "inline", fuel: true, noImage: true},
 	{name: "go-goroutine", module: func(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }, role: "goroutine", fuel: true},
 }
 
@@ -41,6 +43,9 @@ func benchSim(b *testing.B, k guestKind, nodes int) *sim.Sim {
 	wc := wasmhost.NewConfig().WithCacheDir(b.TempDir())
 	if !k.fuel {
 		wc = wc.WithFuel(0)
+	}
+	if k.noImage {
+		wc = wc.WithMemoryImage(false)
 	}
 	s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(wc).WithTrace(false, nil))
 	require.NoError(b, err)
@@ -95,7 +100,7 @@ func BenchmarkBoot(b *testing.B) {
 			continue
 		}
 		b.Run(k.name, func(b *testing.B) {
-			s := benchSim(b, guestKind{name: k.name, module: k.module, role: k.role, fuel: k.fuel}, 1)
+			s := benchSim(b, k, 1)
 			if k.module != nil {
 				require.NoError(b, s.LoadModule("m2", k.module(b)))
 			}

@@ -51,6 +51,7 @@ type Config struct {
 	noFuel      bool
 	maxMessage  int
 	watchdog    time.Duration
+	noImage     bool
 }
 
 // NewConfig returns the default configuration: wazero's compiler engine, a
@@ -89,6 +90,11 @@ func (c Config) WithFuel(units int64) Config {
 // watchdog needs costs ~100 ns per loop iteration here (RATIONALE.md).
 func (c Config) WithWatchdog(d time.Duration) Config { c.watchdog = d; return c }
 
+// WithMemoryImage chooses whether a module's data segments become a memory
+// image mapped copy-on-write into each instance (Linux; on by default)
+// instead of being copied at every instantiation.
+func (c Config) WithMemoryImage(on bool) Config { c.noImage = !on; return c }
+
 // WithMaxMessage sets the largest message, in bytes, a guest may send.
 func (c Config) WithMaxMessage(n int) Config { c.maxMessage = n; return c }
 
@@ -117,6 +123,7 @@ type Engine struct {
 	fired    atomic.Bool
 	stopDog  chan struct{}
 	stopOnce sync.Once
+	images   []*memImage
 }
 
 // NewEngine creates a wazero runtime configured by cfg.
@@ -193,7 +200,12 @@ func (e *Engine) Close(ctx context.Context) error {
 	if e.stopDog != nil {
 		e.stopOnce.Do(func() { close(e.stopDog) })
 	}
-	return e.rt.Close(ctx)
+	err := e.rt.Close(ctx)
+	for _, im := range e.images {
+		im.close()
+	}
+	e.images = nil
+	return err
 }
 
 // Config returns the engine's configuration.
@@ -227,6 +239,9 @@ type Module struct {
 	hasInit  bool // _initialize
 	hasTimer bool
 	hasWake  bool
+	// image, if set, is the initial memory mapped into each instance (the
+	// data section was taken out of the compiled module).
+	image *memImage
 }
 
 // Name returns the module's name as given to Compile.
@@ -248,9 +263,31 @@ func (e *Engine) Compile(ctx context.Context, name string, wasm []byte) (*Module
 		}
 		m.fueled = true
 	}
+	var img []byte
+	if imageSupported && !e.cfg.noImage {
+		stripped, image, ok, err := fuel.ExtractData(code)
+		if err != nil {
+			return nil, fmt.Errorf("module %s: %w", name, err)
+		}
+		if ok {
+			code, img = stripped, image
+		}
+	}
 	cm, err := e.rt.CompileModule(ctx, code)
 	if err != nil {
 		return nil, fmt.Errorf("module %s: compile: %w", name, err)
+	}
+	if img != nil {
+		// The image must fit the initial memory, as the segments had to.
+		if mem, ok := cm.ExportedMemories()["memory"]; !ok || uint64(len(img)) > uint64(mem.Min())*65536 {
+			_ = cm.Close(ctx)
+			return nil, fmt.Errorf("module %s: %w: data segments lie outside the initial memory", name, ErrABI)
+		}
+		if m.image, err = newImage(name, img); err != nil {
+			_ = cm.Close(ctx)
+			return nil, err
+		}
+		e.images = append(e.images, m.image)
 	}
 	if err := checkABI(cm); err != nil {
 		_ = cm.Close(ctx)

@@ -120,7 +120,11 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Cl
 		WithNanosleep(func(int64) {}).
 		WithOsyield(func() {}).
 		WithRandSource(readerFunc(random))
-	mod, err := e.rt.InstantiateModule(experimental.WithMemoryAllocator(cctx, memoryAllocator()), m.compiled, cfg)
+	var alloc experimental.MemoryAllocator = memoryAllocator()
+	if m.image != nil {
+		alloc = m.image
+	}
+	mod, err := e.rt.InstantiateModule(experimental.WithMemoryAllocator(cctx, alloc), m.compiled, cfg)
 	if err != nil {
 		cancel()
 		return nil, in.crash(err)
