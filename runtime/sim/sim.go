@@ -172,8 +172,10 @@ func (s *Sim) Close() error {
 		if g := n.Guest(); g != nil {
 			g.Close()
 		}
-		if err := n.Store().Close(); err != nil {
-			errs = append(errs, err)
+		if st := n.Store(); st != nil { // nil if Start failed before opening it
+			if err := st.Close(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	errs = append(errs, s.engine.Close(context.Background()))

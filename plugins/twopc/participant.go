@@ -1,0 +1,252 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	maelstrom "github.com/terrarium-sim/terrarium/plugins/sdk/maelstrom"
+)
+
+// Participant store layout: lock/<txn> the prepared record (its writes and
+// coordinator), data/<key> applied values, done/<txn> the local outcome.
+const (
+	lockPrefix = "lock/"
+	dataPrefix = "data/"
+	donePrefix = "done/"
+)
+
+type prepared struct {
+	Writes map[string]string `json:"writes"`
+	Coord  string            `json:"coord"`
+	asked  time.Time         // when the participant last heard or asked about it
+}
+
+type participant struct {
+	n  *maelstrom.Node
+	kv *maelstrom.KV
+
+	mu       sync.Mutex
+	prepared map[string]*prepared
+	locks    map[string]string // key -> txn
+	done     map[string]string // txn -> outcome
+
+	abortRate float64
+	inDoubt   time.Duration
+}
+
+func startParticipant(n *maelstrom.Node) error {
+	var p struct {
+		AbortRate float64 `json:"abort_rate"`
+		InDoubtMS int     `json:"indoubt_ms"`
+		RetryMS   int     `json:"retry_ms"`
+	}
+	if len(n.Params()) > 0 {
+		if err := json.Unmarshal(n.Params(), &p); err != nil {
+			return fmt.Errorf("participant params: %w", err)
+		}
+	}
+	s := &participant{n: n, kv: n.KV(), prepared: map[string]*prepared{}, locks: map[string]string{}, done: map[string]string{},
+		abortRate: p.AbortRate, inDoubt: ms(p.InDoubtMS, 300)}
+	if err := s.load(); err != nil {
+		return err
+	}
+	n.HandleInline("prepare", s.prepare)
+	n.HandleInline("commit", s.finish)
+	n.HandleInline("abort", s.finish)
+
+	ticker := time.NewTicker(ms(p.RetryMS, 100))
+	go func() {
+		for range ticker.C {
+			s.tick()
+		}
+	}()
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// load reloads prepared transactions (their locks) and local outcomes.
+func (s *participant) load() error {
+	locks, err := s.kv.Scan(lockPrefix)
+	if err != nil {
+		return err
+	}
+	now := s.n.Now()
+	for _, kv := range locks {
+		var p prepared
+		if err := json.Unmarshal(kv.Value, &p); err != nil {
+			return fmt.Errorf("participant: %s: %w", kv.Key, err)
+		}
+		p.asked = now.Add(-s.inDoubt) // in doubt: ask at the first tick
+		txn := strings.TrimPrefix(kv.Key, lockPrefix)
+		s.prepared[txn] = &p
+		for k := range p.Writes {
+			s.locks[k] = txn
+		}
+	}
+	done, err := s.kv.Scan(donePrefix)
+	if err != nil {
+		return err
+	}
+	for _, kv := range done {
+		s.done[strings.TrimPrefix(kv.Key, donePrefix)] = string(kv.Value)
+	}
+	if len(locks) > 0 {
+		s.n.Log("reloaded %d prepared transactions", len(locks))
+	}
+	return nil
+}
+
+func (s *participant) sendVote(to, txn, vote string) error {
+	return s.n.Send(to, txnBody{Type: "vote", Txn: txn, Vote: vote})
+}
+
+func (s *participant) prepare(msg maelstrom.Message) error {
+	b, err := decode(msg)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.prepared[b.Txn]; ok { // a resent prepare
+		return s.sendVote(msg.Src, b.Txn, "yes")
+	}
+	if o, ok := s.done[b.Txn]; ok {
+		if o == outcomeCommit {
+			return s.sendVote(msg.Src, b.Txn, "yes")
+		}
+		return s.sendVote(msg.Src, b.Txn, "no")
+	}
+	keys := sortedKeys(b.Writes)
+	conflict := ""
+	for _, k := range keys {
+		if other, ok := s.locks[k]; ok && other != b.Txn {
+			conflict = k
+			break
+		}
+	}
+	if conflict != "" || (s.abortRate > 0 && rand.Float64() < s.abortRate) {
+		// A no vote is a unilateral abort: nothing is locked.
+		s.done[b.Txn] = outcomeAbort
+		if err := s.kv.Put(donePrefix+b.Txn, []byte(outcomeAbort)); err != nil {
+			return err
+		}
+		s.n.Emit("release", map[string]any{"txn": b.Txn, "keys": keys, "reason": "vote_no", "conflict": conflict})
+		return s.sendVote(msg.Src, b.Txn, "no")
+	}
+	p := &prepared{Writes: b.Writes, Coord: msg.Src, asked: s.n.Now()}
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	if err := s.kv.Put(lockPrefix+b.Txn, raw); err != nil {
+		return err
+	}
+	if err := s.kv.Sync(); err != nil { // the yes vote is a promise: make it durable
+		return err
+	}
+	s.prepared[b.Txn] = p
+	for _, k := range keys {
+		s.locks[k] = b.Txn
+	}
+	s.n.Emit("prepared", map[string]any{"txn": b.Txn, "keys": keys})
+	return s.sendVote(msg.Src, b.Txn, "yes")
+}
+
+// finish applies a commit or an abort, durably, then acknowledges it.
+func (s *participant) finish(msg maelstrom.Message) error {
+	b, err := decode(msg)
+	if err != nil {
+		return err
+	}
+	outcome := msg.Type()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ack := func() error { return s.n.Send(msg.Src, txnBody{Type: "ack", Txn: b.Txn}) }
+	p, ok := s.prepared[b.Txn]
+	if !ok {
+		o, known := s.done[b.Txn]
+		switch {
+		case known && o != outcome:
+			s.n.Logf(maelstrom.LevelError, "%s: told %s but decided %s here", b.Txn, outcome, o)
+			return ack()
+		case known:
+			return ack()
+		case outcome == outcomeAbort:
+			// Never prepared here: remember, so a late prepare votes no.
+			s.done[b.Txn] = outcomeAbort
+			if err := s.kv.Put(donePrefix+b.Txn, []byte(outcomeAbort)); err != nil {
+				return err
+			}
+			return ack()
+		}
+		// A commit for a transaction never prepared here: no writes to
+		// apply; no ack, so the coordinator keeps asking.
+		s.n.Logf(maelstrom.LevelError, "%s: commit without prepare", b.Txn)
+		return nil
+	}
+	keys := sortedKeys(p.Writes)
+	if outcome == outcomeCommit {
+		for _, k := range keys {
+			if err := s.kv.Put(dataPrefix+k, []byte(p.Writes[k])); err != nil {
+				return err
+			}
+		}
+	}
+	if err := s.kv.Delete(lockPrefix + b.Txn); err != nil {
+		return err
+	}
+	if err := s.kv.Put(donePrefix+b.Txn, []byte(outcome)); err != nil {
+		return err
+	}
+	if err := s.kv.Sync(); err != nil {
+		return err
+	}
+	delete(s.prepared, b.Txn)
+	for _, k := range keys {
+		if s.locks[k] == b.Txn {
+			delete(s.locks, k)
+		}
+	}
+	s.done[b.Txn] = outcome
+	if outcome == outcomeCommit {
+		s.n.Emit("apply", map[string]any{"txn": b.Txn, "keys": keys})
+	} else {
+		s.n.Emit("release", map[string]any{"txn": b.Txn, "keys": keys, "reason": "abort"})
+	}
+	return ack()
+}
+
+// tick asks the coordinator about transactions prepared for too long.
+func (s *participant) tick() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.n.Now()
+	txns := make([]string, 0, len(s.prepared))
+	for txn := range s.prepared {
+		txns = append(txns, txn)
+	}
+	slices.Sort(txns)
+	for _, txn := range txns {
+		p := s.prepared[txn]
+		if now.Sub(p.asked) < s.inDoubt {
+			continue
+		}
+		p.asked = now
+		if err := s.n.Send(p.Coord, txnBody{Type: "decision?", Txn: txn}); err != nil {
+			s.n.Logf(maelstrom.LevelWarn, "decision? %s: %v", txn, err)
+		}
+	}
+}

@@ -1,0 +1,122 @@
+// Package twopccheck is the host side of the Two-Phase Commit plugin: the
+// "twopc" client workload and the "twopc-atomicity" and "twopc-blocking"
+// checkers.
+package twopccheck
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/workload"
+)
+
+// Catalogue entry.
+const (
+	Name     = "twopc"
+	Title    = "Two-Phase Commit"
+	Category = "object communication"
+	Summary  = "A coordinator asks every participant to prepare, logs commit or abort, then tells them all: atomic across nodes, blocking when the coordinator fails."
+)
+
+// Workloads returns the plugin's workloads by name.
+func Workloads() map[string]workload.Workload {
+	return map[string]workload.Workload{"twopc": Workload{}}
+}
+
+// Checks returns the plugin's checkers by name.
+func Checks() map[string]check.Checker {
+	return map[string]check.Checker{"twopc-atomicity": Atomicity, "twopc-blocking": Blocking}
+}
+
+// Workload submits transactions to the coordinator: each writes KeysPerTxn
+// distinct keys drawn from k0..k(Keys-1), every value being the
+// transaction's id. History: invoke txn {txn, writes}, then ok {txn,
+// outcome}, fail (error 10 or 12: refused) or info (timeout, other errors).
+type Workload struct{}
+
+type params struct {
+	// Keys is the size of the key set (default 6).
+	Keys int `json:"keys"`
+	// KeysPerTxn is how many keys a transaction writes (default 2).
+	KeysPerTxn int `json:"keys_per_txn"`
+	// Settle is the quiet time after the last transaction (default 1s).
+	Settle string `json:"settle"`
+	// Coordinator names the node clients send to (default: the first
+	// workload target).
+	Coordinator string `json:"coordinator"`
+}
+
+// Start implements workload.Workload.
+func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+	p := params{Keys: 6, KeysPerTxn: 2, Settle: "1s"}
+	if len(spec.Params) > 0 {
+		if err := json.Unmarshal(spec.Params, &p); err != nil {
+			return 0, fmt.Errorf("workload twopc: params: %w", err)
+		}
+	}
+	settle, err := time.ParseDuration(p.Settle)
+	if err != nil || settle < 0 {
+		return 0, fmt.Errorf("workload twopc: params.settle %q is not a duration", p.Settle)
+	}
+	if p.Keys < 1 || p.KeysPerTxn < 1 || p.KeysPerTxn > p.Keys {
+		return 0, fmt.Errorf("workload twopc: need 1 <= keys_per_txn (%d) <= keys (%d)", p.KeysPerTxn, p.Keys)
+	}
+	coord := p.Coordinator
+	if coord == "" {
+		if len(spec.Targets) == 0 {
+			return 0, fmt.Errorf("workload twopc: no target")
+		}
+		coord = spec.Targets[0]
+	}
+	for ci, c := range spec.Clients {
+		c := c
+		seq := 0
+		var step func()
+		step = func() {
+			if s.Now() >= spec.Duration || (spec.Ops > 0 && seq >= spec.Ops) {
+				return
+			}
+			seq++
+			id := fmt.Sprintf("%s-%d", c.Name, seq)
+			writes := map[string]string{}
+			for _, i := range spec.Rand.Perm(p.Keys)[:p.KeysPerTxn] {
+				writes[fmt.Sprintf("k%d", i)] = id
+			}
+			next := func() { s.After(spec.Interval, step) }
+			c.Invoke("txn", map[string]any{"txn": id, "writes": writes}, coord)
+			err := c.Call(coord, map[string]any{"type": "txn", "txn": id, "writes": writes}, spec.Timeout, func(r sim.Reply) {
+				var b struct {
+					Outcome string `json:"outcome"`
+				}
+				switch {
+				case r.TimedOut:
+					c.Complete(sim.OpInfo, "txn", map[string]any{"txn": id}, coord, "timeout")
+				case r.Type == "txn_ok" && json.Unmarshal(r.Body, &b) == nil:
+					c.Complete(sim.OpOK, "txn", map[string]any{"txn": id, "outcome": b.Outcome}, coord, "")
+				default:
+					// Only a refused request certainly did nothing; any other
+					// error leaves the outcome unknown.
+					var e struct {
+						Code int `json:"code"`
+					}
+					_ = json.Unmarshal(r.Body, &e)
+					typ := sim.OpInfo
+					if r.Type == "error" && (e.Code == 10 || e.Code == 12) {
+						typ = sim.OpFail
+					}
+					c.Complete(typ, "txn", map[string]any{"txn": id}, coord, string(r.Body))
+				}
+				next()
+			})
+			if err != nil {
+				c.Complete(sim.OpFail, "txn", map[string]any{"txn": id}, coord, err.Error())
+				next()
+			}
+		}
+		s.At(time.Duration(ci)*spec.Interval/time.Duration(max(len(spec.Clients), 1)), step)
+	}
+	return spec.Duration + spec.Timeout + settle, nil
+}
