@@ -10,6 +10,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/plugins/cqrs/cqrscheck"
 	"github.com/terrarium-sim/terrarium/plugins/saga/sagacheck"
+	"github.com/terrarium-sim/terrarium/plugins/sharding/shardcheck"
 	"github.com/terrarium-sim/terrarium/plugins/twopc/twopccheck"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
@@ -36,6 +37,7 @@ func All() []Pattern {
 	ps := []Pattern{
 		{Name: sagacheck.Name, Title: sagacheck.Title, Category: sagacheck.Category, Summary: sagacheck.Summary, Workloads: sagacheck.Workloads(), Checks: sagacheck.Checks()},
 		{Name: twopccheck.Name, Title: twopccheck.Title, Category: twopccheck.Category, Summary: twopccheck.Summary, Workloads: twopccheck.Workloads(), Checks: twopccheck.Checks()},
+		{Name: shardcheck.Name, Title: shardcheck.Title, Category: shardcheck.Category, Summary: shardcheck.Summary, Workloads: shardcheck.Workloads(), Checks: shardcheck.Checks()},
 		{Name: cqrscheck.Name, Title: cqrscheck.Title, Category: cqrscheck.Category, Summary: cqrscheck.Summary, Workloads: cqrscheck.Workloads(), Checks: cqrscheck.Checks()},
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })

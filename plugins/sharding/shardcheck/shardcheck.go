@@ -1,0 +1,32 @@
+// Package shardcheck is the host side of the sharding plugin: the
+// sharded-kv workload and the checkers that judge a sharded key-value
+// service (per-key linearizability, single ownership of each key, and the
+// load each shard carried).
+package shardcheck
+
+import (
+	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/workload"
+)
+
+// Catalogue entries.
+const (
+	Name     = "sharding"
+	Title    = "Sharded Services"
+	Category = "object communication"
+	Summary  = "Routers split a key space over shards by hash or range; each key has one owner, and a hot key makes a hot shard."
+)
+
+// Workloads returns the plugin's workloads by name.
+func Workloads() map[string]workload.Workload {
+	return map[string]workload.Workload{"sharded-kv": ShardedKV{}}
+}
+
+// Checks returns the plugin's checkers by name.
+func Checks() map[string]check.Checker {
+	return map[string]check.Checker{
+		"sharding-linearizable": Linearizable,
+		"sharding-ownership":    Ownership,
+		"sharding-load":         Load,
+	}
+}
