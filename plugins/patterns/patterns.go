@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/terrarium-sim/terrarium/plugins/cqrs/cqrscheck"
+	"github.com/terrarium-sim/terrarium/plugins/rlbs/rlbscheck"
 	"github.com/terrarium-sim/terrarium/plugins/saga/sagacheck"
 	"github.com/terrarium-sim/terrarium/plugins/sharding/shardcheck"
 	"github.com/terrarium-sim/terrarium/plugins/twopc/twopccheck"
@@ -38,6 +39,7 @@ func All() []Pattern {
 		{Name: sagacheck.Name, Title: sagacheck.Title, Category: sagacheck.Category, Summary: sagacheck.Summary, Workloads: sagacheck.Workloads(), Checks: sagacheck.Checks()},
 		{Name: twopccheck.Name, Title: twopccheck.Title, Category: twopccheck.Category, Summary: twopccheck.Summary, Workloads: twopccheck.Workloads(), Checks: twopccheck.Checks()},
 		{Name: shardcheck.Name, Title: shardcheck.Title, Category: shardcheck.Category, Summary: shardcheck.Summary, Workloads: shardcheck.Workloads(), Checks: shardcheck.Checks()},
+		{Name: rlbscheck.Name, Title: rlbscheck.Title, Category: rlbscheck.Category, Summary: rlbscheck.Summary, Workloads: rlbscheck.Workloads(), Checks: rlbscheck.Checks()},
 		{Name: cqrscheck.Name, Title: cqrscheck.Title, Category: cqrscheck.Category, Summary: cqrscheck.Summary, Workloads: cqrscheck.Workloads(), Checks: cqrscheck.Checks()},
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
