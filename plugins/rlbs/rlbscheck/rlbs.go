@@ -14,7 +14,7 @@ const (
 	Name     = "rlbs"
 	Title    = "Replicated Load-Balanced Services"
 	Category = "object communication"
-	Summary = "Identical stateless replicas behind a balancer (round-robin, least-outstanding, p2c) with health checks and retries"
+	Summary  = "Identical stateless replicas behind a balancer (round-robin, least-outstanding, p2c) with health checks and retries"
 )
 
 // Workloads returns the plugin's workloads by name.
