@@ -68,8 +68,10 @@ func Get(name string) (Checker, error) {
 	return c, nil
 }
 
-// pairs matches each completion to its invocation, per process.
-func pairs(h []sim.Op) (done [][2]sim.Op, open []sim.Op) {
+// Pairs matches each completion to its invocation, per process (a process
+// keeps one operation in flight), and returns the invocations never
+// completed, in history order.
+func Pairs(h []sim.Op) (done [][2]sim.Op, open []sim.Op) {
 	inflight := map[int]sim.Op{}
 	for _, op := range h {
 		if op.Type == sim.OpInvoke {
@@ -91,7 +93,7 @@ func pairs(h []sim.Op) (done [][2]sim.Op, open []sim.Op) {
 // Echo checks that every successful echo reply carries exactly the payload
 // its request sent.
 func Echo(in Input) Result {
-	done, _ := pairs(in.History)
+	done, _ := Pairs(in.History)
 	var ok, info, fail int
 	var bad []string
 	for _, p := range done {
@@ -125,7 +127,7 @@ func Echo(in Input) Result {
 // BroadcastSetFull checks Maelstrom's broadcast property: every value whose
 // broadcast was acknowledged is present in every node's final read.
 func BroadcastSetFull(in Input) Result {
-	done, _ := pairs(in.History)
+	done, _ := Pairs(in.History)
 	acked := map[int]bool{}
 	attempted := 0
 	reads := map[string][]int{}

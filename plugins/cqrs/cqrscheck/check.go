@@ -36,23 +36,6 @@ func nodeName(in check.Input, idx int32) string {
 	return fmt.Sprintf("#%d", idx)
 }
 
-// pairs matches each completion to its invocation, per client.
-func pairs(h []sim.Op) [][2]sim.Op {
-	inflight := map[int]sim.Op{}
-	var done [][2]sim.Op
-	for _, op := range h {
-		if op.Type == sim.OpInvoke {
-			inflight[op.Process] = op
-			continue
-		}
-		if inv, ok := inflight[op.Process]; ok && inv.F == op.F {
-			done = append(done, [2]sim.Op{inv, op})
-			delete(inflight, op.Process)
-		}
-	}
-	return done
-}
-
 // Projection checks the read side against the write side after
 // quiescence: every query node's final read model equals, account by
 // account, the fold (sum) of every command node's event log; rejected
@@ -122,7 +105,7 @@ func Projection(in check.Input) check.Result {
 	acked, refused := 0, 0
 	final := map[string]ReadModelValue{}
 	finalFailed := map[string]string{}
-	for _, p := range pairs(in.History) {
+	for _, p := range pairsOf(in.History) {
 		inv, c := p[0], p[1]
 		switch inv.F {
 		case FCommand:
@@ -245,7 +228,7 @@ func Staleness(in check.Input) check.Result {
 	var lags []float64
 	reads, stale := 0, 0
 	seen := map[string]bool{}
-	for _, p := range pairs(in.History) {
+	for _, p := range pairsOf(in.History) {
 		inv, c := p[0], p[1]
 		switch inv.F {
 		case FCommand:
@@ -296,3 +279,9 @@ func Staleness(in check.Input) check.Result {
 }
 
 func round(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// pairsOf is check.Pairs without the open invocations.
+func pairsOf(h []sim.Op) [][2]sim.Op {
+	done, _ := check.Pairs(h)
+	return done
+}
