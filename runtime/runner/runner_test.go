@@ -1,11 +1,10 @@
 package runner_test
 
 import (
-	"context"
+	"github.com/terrarium-sim/terrarium/internal/scenariotest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
@@ -13,11 +12,7 @@ import (
 
 func run(t *testing.T, path string, seed uint64) *runner.Result {
 	t.Helper()
-	scn, err := runner.Load(path)
-	require.NoError(t, err)
-	res, err := runner.Run(context.Background(), scn, runner.Options{Seed: seed, HasSeed: true})
-	require.NoError(t, err)
-	return res
+	return scenariotest.Run(t, path, seed)
 }
 
 // Reference: Maelstrom's broadcast property, under every fault we have.

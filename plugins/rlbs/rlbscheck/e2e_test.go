@@ -1,7 +1,7 @@
 package rlbscheck_test
 
 import (
-	"context"
+	"github.com/terrarium-sim/terrarium/internal/scenariotest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,11 +21,7 @@ func registered(t *testing.T) {
 
 func run(t *testing.T, file string, seed uint64) *runner.Result {
 	t.Helper()
-	scn, err := runner.Load(file)
-	require.NoError(t, err)
-	res, err := runner.Run(context.Background(), scn, runner.Options{Seed: seed, HasSeed: true})
-	require.NoError(t, err)
-	return res
+	return scenariotest.Run(t, file, seed)
 }
 
 func TestScenarioPasses(t *testing.T) {

@@ -1,7 +1,7 @@
 package sagacheck_test
 
 import (
-	"context"
+	"github.com/terrarium-sim/terrarium/internal/scenariotest"
 	"path/filepath"
 	"testing"
 
@@ -25,10 +25,7 @@ func inCatalogue(t *testing.T) {
 
 func run(t *testing.T, file string, seed uint64) *runner.Result {
 	t.Helper()
-	scn, err := runner.Load(filepath.Join("..", file))
-	require.NoError(t, err)
-	res, err := runner.Run(context.Background(), scn, runner.Options{Seed: seed, HasSeed: true})
-	require.NoError(t, err)
+	res := scenariotest.Run(t, filepath.Join("..", file), seed)
 	require.Empty(t, res.Crashes, "no node may end the run crashed")
 	return res
 }

@@ -1,7 +1,7 @@
 package twopccheck_test
 
 import (
-	"context"
+	"github.com/terrarium-sim/terrarium/internal/scenariotest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,11 +18,7 @@ func run(t *testing.T, file string, seed uint64) *runner.Result {
 	if _, err := patterns.Check("twopc-atomicity"); err != nil {
 		t.Fatalf("not in the plugins/patterns catalogue: %v", err)
 	}
-	scn, err := runner.Load("../" + file)
-	require.NoError(t, err)
-	res, err := runner.Run(context.Background(), scn, runner.Options{Seed: seed, HasSeed: true})
-	require.NoError(t, err)
-	return res
+	return scenariotest.Run(t, "../"+file, seed)
 }
 
 func TestScenarioValid(t *testing.T) {
