@@ -64,9 +64,12 @@ var registry = map[string]Workload{
 	"broadcast": broadcast{},
 }
 
-// loop runs op for each client every Interval until Duration or Ops; op
-// must call next exactly once when the operation completes.
-func loop(s *sim.Sim, spec Spec, op func(c *sim.Client, n int, target string, next func())) {
+// Loop runs op for each client, one operation at a time, Interval after
+// the previous one completed, until Duration or Ops; clients start
+// staggered across one Interval. The target is drawn from the workload's
+// stream before op runs. op must call next exactly once, when its
+// operation completes.
+func Loop(s *sim.Sim, spec Spec, op func(c *sim.Client, n int, target string, next func())) {
 	for ci, c := range spec.Clients {
 		c := c
 		n := 0
@@ -89,7 +92,7 @@ type echo struct{}
 // Start implements Workload: each operation sends {"type":"echo","echo":s}
 // and expects echo_ok carrying the same string.
 func (echo) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
-	loop(s, spec, func(c *sim.Client, n int, target string, next func()) {
+	Loop(s, spec, func(c *sim.Client, n int, target string, next func()) {
 		payload := fmt.Sprintf("%s-%d", c.Name, n)
 		c.Invoke("echo", payload, target)
 		err := c.Call(target, map[string]any{"type": "echo", "echo": payload}, spec.Timeout, func(r sim.Reply) {
@@ -154,7 +157,7 @@ func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 		}
 	}
 	next := 0
-	loop(s, spec, func(c *sim.Client, _ int, target string, done func()) {
+	Loop(s, spec, func(c *sim.Client, _ int, target string, done func()) {
 		v := next
 		next++
 		c.Invoke("broadcast", v, target)

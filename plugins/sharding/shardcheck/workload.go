@@ -88,32 +88,20 @@ func (ShardedKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 	cdf := zipfCDF(p.Keys, p.S)
 	last := map[string]int{} // the last value any client saw per key
 	next := 0
-	for ci, c := range spec.Clients {
-		c := c
-		n := 0
-		var step func()
-		step = func() {
-			if s.Now() >= spec.Duration || (spec.Ops > 0 && n >= spec.Ops) {
-				return
-			}
-			n++
-			target := spec.Targets[spec.Rand.IntN(len(spec.Targets))]
-			key := KeyName(pick(cdf, spec.Rand.Float64()))
-			u := spec.Rand.Float64()
-			done := func() { s.After(spec.Interval, step) }
-			switch {
-			case u < p.Reads:
-				call(s, c, spec, target, "read", map[string]any{"key": key}, last, done)
-			case u < p.Reads+p.CAS:
-				next++
-				call(s, c, spec, target, "cas", map[string]any{"key": key, "from": last[key], "to": next}, last, done)
-			default:
-				next++
-				call(s, c, spec, target, "write", map[string]any{"key": key, "value": next}, last, done)
-			}
+	workload.Loop(s, spec, func(c *sim.Client, _ int, target string, done func()) {
+		key := KeyName(pick(cdf, spec.Rand.Float64()))
+		u := spec.Rand.Float64()
+		switch {
+		case u < p.Reads:
+			call(s, c, spec, target, "read", map[string]any{"key": key}, last, done)
+		case u < p.Reads+p.CAS:
+			next++
+			call(s, c, spec, target, "cas", map[string]any{"key": key, "from": last[key], "to": next}, last, done)
+		default:
+			next++
+			call(s, c, spec, target, "write", map[string]any{"key": key, "value": next}, last, done)
 		}
-		s.At(time.Duration(ci)*spec.Interval/time.Duration(len(spec.Clients)), step)
-	}
+	})
 	return spec.Duration + spec.Timeout, nil
 }
 
