@@ -64,6 +64,16 @@ var registry = map[string]Workload{
 	"broadcast": broadcast{},
 }
 
+// Split deals names round-robin into n shares, so that n clients can each
+// work through theirs one operation at a time.
+func Split(names []string, n int) [][]string {
+	share := make([][]string, n)
+	for i, name := range names {
+		share[i%n] = append(share[i%n], name)
+	}
+	return share
+}
+
 // Loop runs op for each client, one operation at a time, Interval after
 // the previous one completed, until Duration or Ops; clients start
 // staggered across one Interval. The target is drawn from the workload's
@@ -180,10 +190,7 @@ func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 	// Final reads: every node once, each client reading its share one after
 	// another (a client keeps one operation in flight).
 	final := spec.Duration + settle
-	share := make([][]string, len(spec.Clients))
-	for i, n := range spec.Targets {
-		share[i%len(spec.Clients)] = append(share[i%len(spec.Clients)], n)
-	}
+	share := Split(spec.Targets, len(spec.Clients))
 	for i, c := range spec.Clients {
 		c, mine := c, share[i]
 		var readNext func(k, attempt int)

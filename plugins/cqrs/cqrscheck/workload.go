@@ -198,10 +198,7 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		s.At(time.Duration(ci)*spec.Interval/time.Duration(len(spec.Clients)), step)
 	}
 	final := spec.Duration + settle
-	share := make([][]string, len(spec.Clients))
-	for i, q := range p.Queries {
-		share[i%len(spec.Clients)] = append(share[i%len(spec.Clients)], q)
-	}
+	share := workload.Split(p.Queries, len(spec.Clients))
 	for i, c := range spec.Clients {
 		c, mine := c, share[i]
 		var read func(k, attempt int)
