@@ -237,15 +237,14 @@ type pass struct {
 	cuts      map[[2]int32]struct{}
 	openCrash map[int32]int
 
-	crashes          []crashRec
-	nCrashes         int
-	faults           []faultRec
-	nFaults          int
-	rows             int
-	firstSeq         uint64
-	lastT            int64
-	contiguousSeqs   bool
-	partitionsByNode []int
+	crashes        []crashRec
+	nCrashes       int
+	faults         []faultRec
+	nFaults        int
+	rows           int
+	firstSeq       uint64
+	lastT          int64
+	contiguousSeqs bool
 
 	lam *lamportWriter
 	shv *shivizWriter
