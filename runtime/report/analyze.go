@@ -379,14 +379,17 @@ func (p *pass) event(e *event) error {
 		}
 	case kFault:
 		p.nFaults++
-		f, err := fault.Decode(e.Data)
-		if err != nil {
-			return fmt.Errorf("report: event %d: %w", e.Seq, err)
+		f, err := fault.Decode(e.raw())
+		detail := strings.TrimSpace(strings.TrimPrefix(f.String(), string(f.Kind)))
+		if err != nil { // not a fault this version knows: list it, change no state
+			detail = e.text()
 		}
 		if len(p.faults) < maxListed {
-			p.faults = append(p.faults, faultRec{t: e.T, label: e.Label, detail: f.String()})
+			p.faults = append(p.faults, faultRec{t: e.T, label: e.Label, detail: detail})
 		}
-		p.fault(f, e.T, row)
+		if err == nil {
+			p.fault(f, e.T, row)
+		}
 	}
 	if p.lam != nil {
 		if err := p.lam.row(p, e, row, link); err != nil {

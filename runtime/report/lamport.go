@@ -100,6 +100,11 @@ func (l *lamportWriter) row(p *pass, e *event, row, link int) error {
 	data := e.Data
 	if len(data) == 0 {
 		data = e.Text
+		// A JSON payload the trace had to write as a string (it was not
+		// compact, or held characters JSON escapes) is embedded as JSON.
+		if raw := e.raw(); len(raw) > 0 && (raw[0] == '{' || raw[0] == '[') && json.Valid(raw) {
+			data = raw
+		}
 	}
 	n := 3 // fields after dt that must be written
 	switch {

@@ -181,6 +181,18 @@ func (e *event) text() string {
 	return ""
 }
 
+// raw returns the event's payload bytes: the JSON of "data", or the string
+// of "text".
+func (e *event) raw() []byte {
+	if len(e.Text) > 0 {
+		var s string
+		if json.Unmarshal(e.Text, &s) == nil {
+			return []byte(s)
+		}
+	}
+	return e.Data
+}
+
 // scanTrace calls fn for every event of the trace file, in order. The event
 // is reused: fn must copy what it keeps.
 func scanTrace(path string, kinds *kindTable, fn func(e *event) error) error {
