@@ -521,7 +521,7 @@ func equalLanes(a, b []int32) bool {
 
 // endTime is the end of the run: the results' virtual time, or the last
 // event's if later.
-func (p *pass) endTime() int64 { return max(p.res.Stats.Virtual, p.lastT) }
+func (p *pass) endTime() int64 { return max(int64(p.res.Stats.Virtual), p.lastT) }
 
 // intervals returns node i's intervals, the open one closed at the end.
 func (p *pass) intervals(i int) []interval {

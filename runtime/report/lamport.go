@@ -172,7 +172,7 @@ func (l *lamportWriter) finish(p *pass) error {
 	if _, err := l.w.WriteString("\n]" + mid); err != nil {
 		return err
 	}
-	m := lamportMeta{Title: p.res.Name, Scenario: p.res.Scenario, Seed: p.res.Seed, Verdict: p.res.Verdict,
+	m := lamportMeta{Title: p.res.Name, Scenario: p.res.Scenario, Seed: p.res.Seed, Verdict: string(p.res.Verdict),
 		Digest: p.res.TraceSHA256, Lanes: p.lanes, Nodes: p.nNodes, Kinds: p.kinds.names, Labels: l.list,
 		Seq0: p.firstSeq, SeqContiguous: p.contiguousSeqs, Count: p.rows, EndNS: p.endTime(),
 		Marks: [][4]int{}, States: stateNames, DataCap: DataCap}

@@ -323,15 +323,10 @@ func TestLamportHundredThousandEvents(t *testing.T) {
 	const n = 100_000
 	dir := t.TempDir()
 	want := synthTrace(t, dir, n)
-	start := time.Now()
-	require.NoError(t, report.Write(dir))
-	took := time.Since(start)
+	require.NoError(t, report.Write(dir)) // its speed is BenchmarkWrite100k's to measure, not a test's
 	st, err := os.Stat(filepath.Join(dir, "lamport.html"))
 	require.NoError(t, err)
-	t.Logf("Write of %d events took %v; lamport.html is %.1f MiB", n, took, float64(st.Size())/(1<<20))
-	if !raceEnabled {
-		assert.Less(t, took, 2*time.Second)
-	}
+	t.Logf("lamport.html for %d events is %.1f MiB", n, float64(st.Size())/(1<<20))
 
 	b, err := os.ReadFile(filepath.Join(dir, "lamport.html"))
 	require.NoError(t, err)
