@@ -426,7 +426,7 @@ func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
 		switch sub[8] {
 		case 0: // clock
 			t := binary.LittleEndian.Uint64(sub[24:]) // u64 ns
-			if sub[40]&1 != 0 { // absolute time: convert to a delay
+			if sub[40]&1 != 0 {                       // absolute time: convert to a delay
 				if now := uint64(max(in.host.Now(), 0)); t > now {
 					t -= now
 				} else {
