@@ -132,8 +132,19 @@ func (c Config) WithCacheDir(dir string) Config {
 	return c
 }
 
-// WithMemoryPages caps each instance's linear memory, in 64 KiB pages.
+// WithMemoryPages caps each instance's linear memory, in 64 KiB pages
+// (1..65536). 65,536 means MaxUsablePages in both engines.
 func (c Config) WithMemoryPages(pages uint32) Config { c.memoryPages = pages; return c }
+
+// MaxUsablePages is the largest memory a guest gets: 4 GiB less one page.
+// wazero v1.12's compiler reads a memory's byte length as 32 bits, so in a
+// full 4 GiB memory (65,536 pages) every access traps and memory.size reads
+// 0, while the interpreter works; capping both engines one page lower keeps
+// their runs identical. A limit of 65,536 pages is accepted and means this.
+const MaxUsablePages = 65535
+
+// pages is the memory limit the engines enforce.
+func (c Config) pages() uint32 { return min(c.memoryPages, MaxUsablePages) }
 
 // WithFuel sets the per-callback CPU budget in fuel units; 0 turns metering off.
 func (c Config) WithFuel(units int64) Config {
@@ -267,7 +278,7 @@ func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
 	} else {
 		rc = wazero.NewRuntimeConfigCompiler()
 	}
-	rc = rc.WithMemoryLimitPages(cfg.memoryPages).WithCloseOnContextDone(cfg.watchdog > 0)
+	rc = rc.WithMemoryLimitPages(cfg.pages()).WithCloseOnContextDone(cfg.watchdog > 0)
 	if !cfg.noCache {
 		dir := cfg.cacheDir
 		if dir == "" {
