@@ -29,6 +29,7 @@ func (l Limits) Apply(c wasmhost.Config) wasmhost.Config {
 		c = c.WithFuelPerByte(l.FuelPerByte)
 	}
 	set(l.SendsPerCallback, &q.SendsPerCallback)
+	set64(l.SendBytesPerCallback, &q.SendBytesPerCallback)
 	set(l.PendingTimers, &q.PendingTimers)
 	set(l.CallbacksPerInstant, &q.CallbacksPerInstant)
 	set(l.LogLineBytes, &q.LogLineBytes)
@@ -37,7 +38,7 @@ func (l Limits) Apply(c wasmhost.Config) wasmhost.Config {
 	set64(l.StoreBytes, &q.StoreBytes)
 	set(l.MaxKeyBytes, &q.MaxKeyBytes)
 	set(l.MaxValueBytes, &q.MaxValueBytes)
-	return c.WithSendsPerCallback(q.SendsPerCallback).WithPendingTimers(q.PendingTimers).
+	return c.WithSendsPerCallback(q.SendsPerCallback).WithSendBytesPerCallback(q.SendBytesPerCallback).WithPendingTimers(q.PendingTimers).
 		WithCallbacksPerInstant(q.CallbacksPerInstant).WithLogLineBytes(q.LogLineBytes).
 		WithLogBytes(q.LogBytesPerCallback, q.LogBytesPerRun).WithStoreBytes(q.StoreBytes).
 		WithKeyValueBytes(q.MaxKeyBytes, q.MaxValueBytes)

@@ -61,6 +61,7 @@ limits:
   max_message_bytes: 1_048_576
   fuel_per_byte: 500
   sends_per_callback: 100
+  send_bytes_per_callback: 150
   pending_timers: 200
   callbacks_per_instant: 300
   log_line_bytes: 400
@@ -121,10 +122,10 @@ func TestParseFullScenario(t *testing.T) {
 	}, s.Checks)
 
 	assert.Equal(t, scenario.Limits{MemoryPages: 1024, Fuel: 1_000_000_000, MaxMessageBytes: 1 << 20, FuelPerByte: 500,
-		SendsPerCallback: 100, PendingTimers: 200, CallbacksPerInstant: 300, LogLineBytes: 400, LogBytesPerCallback: 5000,
+		SendsPerCallback: 100, SendBytesPerCallback: 150, PendingTimers: 200, CallbacksPerInstant: 300, LogLineBytes: 400, LogBytesPerCallback: 5000,
 		LogBytesPerRun: 60000, StoreBytes: 1_000_000, MaxKeyBytes: 64, MaxValueBytes: 4096}, s.Limits)
 	q := s.Limits.Apply(wasmhost.NewConfig()).Quotas()
-	assert.Equal(t, wasmhost.Quotas{SendsPerCallback: 100, PendingTimers: 200, CallbacksPerInstant: 300, LogLineBytes: 400,
+	assert.Equal(t, wasmhost.Quotas{SendsPerCallback: 100, SendBytesPerCallback: 150, PendingTimers: 200, CallbacksPerInstant: 300, LogLineBytes: 400,
 		LogBytesPerCallback: 5000, LogBytesPerRun: 60000, StoreBytes: 1_000_000, MaxKeyBytes: 64, MaxValueBytes: 4096}, q)
 	assert.Equal(t, wasmhost.DefaultQuotas(), scenario.Limits{}.Apply(wasmhost.NewConfig()).Quotas(), "absent limits keep the defaults")
 }

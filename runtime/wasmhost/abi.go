@@ -274,8 +274,12 @@ var hostFuncs = []hostFunc{
 		}
 		msg := read(mod, "send", ptr, n)
 		in.sends++
+		in.sendBytes += int64(n)
 		if q := in.eng.cfg.quotas.SendsPerCallback; in.sends > q {
 			Stop(Quota("sends_per_callback", "more than %d sends in one %s", q, in.where))
+		}
+		if q := in.eng.cfg.quotas.SendBytesPerCallback; in.sendBytes > q {
+			Stop(Quota("send_bytes_per_callback", "more than %d bytes sent in one %s", q, in.where))
 		}
 		s[0] = api.EncodeI32(in.host.Send(to, msg))
 	}},

@@ -39,8 +39,11 @@ const (
 	// DefaultMaxMessage is the largest message a guest may send.
 	DefaultMaxMessage = 4 << 20
 	// DefaultFuelPerByte is the fuel a callback gets on top of its budget
-	// for each byte delivered to it (docs/ABI.md, "Limits").
-	DefaultFuelPerByte = 2000
+	// for each byte delivered to it (docs/ABI.md, "Limits"). The Go echo
+	// plugin spends ~24,000 units per byte of a request (Go's wasm code
+	// jumps through each function's loop head, which the cost model charges
+	// the whole function); this is twice that.
+	DefaultFuelPerByte = 50_000
 )
 
 // Default quotas (docs/ABI.md, "Limits"; the scenario's limits: fields of
@@ -48,6 +51,8 @@ const (
 const (
 	// DefaultSendsPerCallback caps the sends of one callback.
 	DefaultSendsPerCallback = 10_000
+	// DefaultSendBytesPerCallback caps the bytes one callback sends.
+	DefaultSendBytesPerCallback = 64 << 20
 	// DefaultPendingTimers caps a node's pending timers, and also the
 	// timer_set calls of one callback.
 	DefaultPendingTimers = 10_000
@@ -72,29 +77,31 @@ const (
 // Quotas are the per-node bounds a Config enforces (docs/ABI.md, "Limits").
 // Every one is counted in guest actions, never in wall time.
 type Quotas struct {
-	SendsPerCallback    int
-	PendingTimers       int
-	CallbacksPerInstant int
-	LogLineBytes        int
-	LogBytesPerCallback int64
-	LogBytesPerRun      int64
-	StoreBytes          int64
-	MaxKeyBytes         int
-	MaxValueBytes       int
+	SendsPerCallback     int
+	SendBytesPerCallback int64
+	PendingTimers        int
+	CallbacksPerInstant  int
+	LogLineBytes         int
+	LogBytesPerCallback  int64
+	LogBytesPerRun       int64
+	StoreBytes           int64
+	MaxKeyBytes          int
+	MaxValueBytes        int
 }
 
 // DefaultQuotas returns the default quotas.
 func DefaultQuotas() Quotas {
 	return Quotas{
-		SendsPerCallback:    DefaultSendsPerCallback,
-		PendingTimers:       DefaultPendingTimers,
-		CallbacksPerInstant: DefaultCallbacksPerInstant,
-		LogLineBytes:        DefaultLogLineBytes,
-		LogBytesPerCallback: DefaultLogBytesPerCallback,
-		LogBytesPerRun:      DefaultLogBytesPerRun,
-		StoreBytes:          DefaultStoreBytes,
-		MaxKeyBytes:         abi.MaxKeyBytes,
-		MaxValueBytes:       abi.MaxValueBytes,
+		SendsPerCallback:     DefaultSendsPerCallback,
+		SendBytesPerCallback: DefaultSendBytesPerCallback,
+		PendingTimers:        DefaultPendingTimers,
+		CallbacksPerInstant:  DefaultCallbacksPerInstant,
+		LogLineBytes:         DefaultLogLineBytes,
+		LogBytesPerCallback:  DefaultLogBytesPerCallback,
+		LogBytesPerRun:       DefaultLogBytesPerRun,
+		StoreBytes:           DefaultStoreBytes,
+		MaxKeyBytes:          abi.MaxKeyBytes,
+		MaxValueBytes:        abi.MaxValueBytes,
 	}
 }
 
@@ -184,6 +191,10 @@ func (c Config) WithFuelPerByte(units int64) Config { c.fuelPerByte = units; ret
 // the next one.
 func (c Config) WithSendsPerCallback(n int) Config { c.quotas.SendsPerCallback = n; return c }
 
+// WithSendBytesPerCallback caps the bytes one callback sends; the node
+// crashes on the send that goes over.
+func (c Config) WithSendBytesPerCallback(n int64) Config { c.quotas.SendBytesPerCallback = n; return c }
+
 // WithPendingTimers caps a node's pending timers and the timer_set calls of
 // one callback; the node crashes on the next one.
 func (c Config) WithPendingTimers(n int) Config { c.quotas.PendingTimers = n; return c }
@@ -224,6 +235,7 @@ func (c Config) validate() error {
 		v, max int64
 	}{
 		{"sends per callback", int64(q.SendsPerCallback), 1 << 40},
+		{"send bytes per callback", q.SendBytesPerCallback, 1 << 50},
 		{"pending timers", int64(q.PendingTimers), 1 << 40},
 		{"callbacks per instant", int64(q.CallbacksPerInstant), 1 << 40},
 		{"log line bytes", int64(q.LogLineBytes), 1 << 40},

@@ -93,6 +93,7 @@ type Instance struct {
 	where     string
 	budget    string
 	sends     int
+	sendBytes int64
 	timerSets int
 	logBytes  int64
 
@@ -212,7 +213,7 @@ func (in *Instance) begin(where string, base int64, bytes int) error {
 		return &CrashError{Reason: "instance is closed"}
 	}
 	in.idle = false
-	in.where, in.sends, in.timerSets, in.logBytes = where, 0, 0, 0
+	in.where, in.sends, in.sendBytes, in.timerSets, in.logBytes = where, 0, 0, 0, 0
 	if in.fuelG != nil {
 		units, extra := base, in.eng.cfg.fuelPerByte*int64(bytes)
 		if extra > 0 {
