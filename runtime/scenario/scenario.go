@@ -359,6 +359,19 @@ type Limits struct {
 	Fuel int64
 	// MaxMessageBytes caps the size of one message (1..2147483647).
 	MaxMessageBytes int
+	// FuelPerByte is the extra fuel per byte delivered to a callback.
+	FuelPerByte int64
+	// The per-node quotas (docs/ABI.md, "Limits").
+	SendsPerCallback     int
+	SendBytesPerCallback int64
+	PendingTimers        int
+	CallbacksPerInstant  int
+	LogLineBytes         int
+	LogBytesPerCallback  int64
+	LogBytesPerRun       int64
+	StoreBytes           int64
+	MaxKeyBytes          int
+	MaxValueBytes        int
 }
 
 // NodeNames returns the names of all node instances in index order.
