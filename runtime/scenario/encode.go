@@ -58,22 +58,6 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		Name   string `yaml:"name"`
 		Params any    `yaml:"params,omitempty"`
 	}
-	type limits struct {
-		MemoryPages          int   `yaml:"memory_pages,omitempty"`
-		Fuel                 int64 `yaml:"fuel,omitempty"`
-		MaxMessageBytes      int   `yaml:"max_message_bytes,omitempty"`
-		FuelPerByte          int64 `yaml:"fuel_per_byte,omitempty"`
-		SendsPerCallback     int   `yaml:"sends_per_callback,omitempty"`
-		SendBytesPerCallback int64 `yaml:"send_bytes_per_callback,omitempty"`
-		PendingTimers        int   `yaml:"pending_timers,omitempty"`
-		CallbacksPerInstant  int   `yaml:"callbacks_per_instant,omitempty"`
-		LogLineBytes         int   `yaml:"log_line_bytes,omitempty"`
-		LogBytesPerCallback  int64 `yaml:"log_bytes_per_callback,omitempty"`
-		LogBytesPerRun       int64 `yaml:"log_bytes_per_run,omitempty"`
-		StoreBytes           int64 `yaml:"store_bytes,omitempty"`
-		MaxKeyBytes          int   `yaml:"max_key_bytes,omitempty"`
-		MaxValueBytes        int   `yaml:"max_value_bytes,omitempty"`
-	}
 	type disk struct {
 		LoseUnsynced bool `yaml:"lose_unsynced"`
 	}
@@ -106,7 +90,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		Network     network           `yaml:"network"`
 		Workload    *workload         `yaml:"workload,omitempty"`
 		Checks      []check           `yaml:"checks,omitempty"`
-		Limits      *limits           `yaml:"limits,omitempty"`
+		Limits      *Limits           `yaml:"limits,omitempty"`
 		Disk        *disk             `yaml:"disk,omitempty"`
 		Faults      []faultEntry      `yaml:"faults,omitempty"`
 		Nemesis     []nemesis         `yaml:"nemesis,omitempty"`
@@ -174,10 +158,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 	}
 	if s.Limits != (Limits{}) {
 		l := s.Limits
-		f.Limits = &limits{MemoryPages: l.MemoryPages, Fuel: l.Fuel, MaxMessageBytes: l.MaxMessageBytes, FuelPerByte: l.FuelPerByte,
-			SendsPerCallback: l.SendsPerCallback, SendBytesPerCallback: l.SendBytesPerCallback, PendingTimers: l.PendingTimers, CallbacksPerInstant: l.CallbacksPerInstant,
-			LogLineBytes: l.LogLineBytes, LogBytesPerCallback: l.LogBytesPerCallback, LogBytesPerRun: l.LogBytesPerRun,
-			StoreBytes: l.StoreBytes, MaxKeyBytes: l.MaxKeyBytes, MaxValueBytes: l.MaxValueBytes}
+		f.Limits = &l
 	}
 	if s.LoseUnsynced {
 		f.Disk = &disk{LoseUnsynced: true}
