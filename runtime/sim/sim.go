@@ -808,11 +808,11 @@ func msgType(b []byte) string {
 	if i < 0 {
 		return ""
 	}
-	rest := bytes.TrimLeft(b[i+6:], " \t\r\n")
+	rest := skipSpace(b[i+6:])
 	if len(rest) == 0 || rest[0] != ':' {
 		return ""
 	}
-	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	rest = skipSpace(rest[1:])
 	if len(rest) == 0 || rest[0] != '"' {
 		return ""
 	}
@@ -821,6 +821,14 @@ func msgType(b []byte) string {
 		return ""
 	}
 	return string(rest[1 : 1+end])
+}
+
+// skipSpace drops JSON white space from the front of b.
+func skipSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n') {
+		b = b[1:]
+	}
+	return b
 }
 
 // WasmConfig returns the guest engine configuration.
