@@ -2,7 +2,10 @@ package runner_test
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -36,5 +39,31 @@ func BenchmarkBroadcast3d(b *testing.B) {
 	b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
 	if ops > 0 {
 		b.ReportMetric(sent/ops, "msgs/op")
+	}
+}
+
+// BenchmarkEchoMemory reports the heap a 3-node echo run holds after 120 s
+// of virtual time, keeping only the checkers' events (a batch run) or every
+// event (a driven run).
+func BenchmarkEchoMemory(b *testing.B) {
+	for _, all := range []bool{false, true} {
+		b.Run(fmt.Sprintf("all-events=%v", all), func(b *testing.B) {
+			scn, err := runner.Load("../../plugins/echo/scenario.yaml", nil)
+			require.NoError(b, err)
+			scn.Duration = 120 * time.Second
+			opts := runner.NewOptions().WithModules(runner.NewModules()).WithAllEvents(all)
+			var held float64
+			for range b.N {
+				r, err := runner.Prepare(context.Background(), scn, opts)
+				require.NoError(b, err)
+				require.NoError(b, r.AdvanceTo(r.End()))
+				runtime.GC()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				held += float64(ms.HeapInuse) / (1 << 20)
+				require.NoError(b, r.Close())
+			}
+			b.ReportMetric(held/float64(b.N), "MiB-held")
+		})
 	}
 }

@@ -40,6 +40,7 @@ type Config struct {
 	wasm         wasmhost.Config
 	network      netsim.Link
 	keepTrace    bool
+	keepKinds    func(trace.Kind) bool
 	traceSink    io.Writer
 	storeDir     string
 	loseUnsynced bool
@@ -83,6 +84,10 @@ func (c Config) WithTrace(keep bool, sink io.Writer) Config {
 	c.keepTrace, c.traceSink = keep, sink
 	return c
 }
+
+// WithTraceKinds keeps in memory (Events) only the events whose kind keep
+// accepts (nil: every event). The digest and the trace sink are unchanged.
+func (c Config) WithTraceKinds(keep func(trace.Kind) bool) Config { c.keepKinds = keep; return c }
 
 // WithStoreDir keeps each node's store on disk under dir/<node>; "" keeps
 // them in memory.
@@ -191,13 +196,19 @@ func New(ctx context.Context, cfg Config) (*Sim, error) {
 	}
 	return &Sim{
 		cfg: cfg, ctx: ctx, engine: eng, net: net,
-		rec:         trace.NewRecorder(cfg.keepTrace, cfg.traceSink),
+		rec:         newRecorder(cfg),
 		netRand:     Stream(cfg.seed, "network"),
 		modules:     map[string]*wasmhost.Module{},
 		byName:      map[string]int32{},
 		paused:      map[int32]*pauseState{},
 		pausedTotal: map[int32]int64{},
 	}, nil
+}
+
+func newRecorder(cfg Config) *trace.Recorder {
+	r := trace.NewRecorder(cfg.keepTrace, cfg.traceSink)
+	r.KeepOnly(cfg.keepKinds)
+	return r
 }
 
 // Stream returns the seeded random stream with the given name. Streams with
