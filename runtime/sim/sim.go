@@ -740,7 +740,7 @@ func (s *Sim) send(from, to int32, msg []byte) int32 {
 	}
 	label := msgType(msg)
 	s.stats.Sent++
-	s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindSend, Node: from, Peer: to, Msg: m.id, Label: label, Data: msg})
+	s.rec.RecordImmutable(trace.Event{Time: s.now, Kind: trace.KindSend, Node: from, Peer: to, Msg: m.id, Label: label, Data: m.payload})
 	extra, copies, held := int64(0), 1, false
 	if f := s.matchFilter(label, from, to); f != nil {
 		switch f.Action {

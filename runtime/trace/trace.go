@@ -238,7 +238,13 @@ func NewRecorder(keep bool, sink io.Writer) *Recorder {
 
 // Record assigns the next sequence number to e, folds it into the digest and
 // passes it on. Data is copied if the event is kept.
-func (r *Recorder) Record(e Event) {
+func (r *Recorder) Record(e Event) { r.record(e, false) }
+
+// RecordImmutable is Record for an event whose Data nobody will change, such
+// as a message payload the kernel already owns: it is kept without a copy.
+func (r *Recorder) RecordImmutable(e Event) { r.record(e, true) }
+
+func (r *Recorder) record(e Event, immutable bool) {
 	r.seq++
 	e.Seq = r.seq
 	r.count++
@@ -256,7 +262,7 @@ func (r *Recorder) Record(e Event) {
 	r.h.Write(b)
 	r.h.Write(e.Data)
 	r.bytes += uint64(len(b) + len(e.Data))
-	if r.keep || r.sink != nil || len(r.obs) > 0 {
+	if !immutable && (r.keep || r.sink != nil || len(r.obs) > 0) {
 		e.Data = append([]byte(nil), e.Data...)
 	}
 	if r.keep && (r.which == nil || r.which(e.Kind)) {
