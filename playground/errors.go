@@ -30,7 +30,9 @@ type APIError struct {
 	RetryAfter int `json:"retry_after,omitempty"`
 }
 
-func (e *APIError) Error() string { return fmt.Sprintf("playground: %d %s: %s", e.Status, e.Code, e.Message) }
+func (e *APIError) Error() string {
+	return fmt.Sprintf("playground: %d %s: %s", e.Status, e.Code, e.Message)
+}
 
 func apiErr(status int, code, format string, args ...any) *APIError {
 	return &APIError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}

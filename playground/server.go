@@ -23,7 +23,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-
 )
 
 // APIPrefix is the versioned prefix of every API route.
@@ -292,4 +291,3 @@ type Limits struct {
 func (s *Server) limits() Limits {
 	return Limits{s.cfg.maxRuns, s.cfg.maxNodes, s.cfg.maxVirtual.String(), s.cfg.wallBudget.String()}
 }
-
