@@ -40,6 +40,7 @@ const usage = `usage:
   terrarium inspect DIR [--write]
   terrarium kv DIR NODE [--prefix P]
   terrarium build DIR [-o FILE]
+  terrarium serve [--addr 127.0.0.1:8080] [--data DIR] [--token T]
 `
 
 // run is the CLI with its exit code; main only wires the process to it.
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdKV(ctx, args[1:], stdout, stderr)
 	case "build":
 		return cmdBuild(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
