@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
 
@@ -18,10 +19,10 @@ import (
 // folder.
 func runScenario(t *testing.T, plugin string, persist bool) (string, *runner.Result) {
 	t.Helper()
-	scn, err := runner.Load(filepath.Join("..", "..", "plugins", plugin, "scenario.yaml"))
+	scn, err := runner.Load(filepath.Join("..", "..", "plugins", plugin, "scenario.yaml"), patterns.Registry())
 	require.NoError(t, err)
 	dir := filepath.Join(t.TempDir(), "run")
-	res, err := runner.Run(context.Background(), scn, runner.Options{OutDir: dir, HasSeed: true, Seed: 7, Persist: persist})
+	res, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithRegistry(patterns.Registry()).WithOutDir(dir).WithSeed(7).WithPersist(persist))
 	require.NoError(t, err)
 	return dir, res
 }

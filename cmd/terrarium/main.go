@@ -19,14 +19,16 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
-	"github.com/terrarium-sim/terrarium/internal/gobuild"
+	"github.com/terrarium-sim/terrarium/plugins/patterns"
+	"github.com/terrarium-sim/terrarium/runtime/gobuild"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -111,29 +113,39 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	path := pos[0]
-	scn, err := runner.Load(path)
+	reg := patterns.Registry()
+	scn, err := runner.Load(path, reg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
 	hasSeed := false
 	fs.Visit(func(f *flag.Flag) { hasSeed = hasSeed || f.Name == "seed" })
-	opts := runner.Options{Seed: *seed, HasSeed: hasSeed, OutDir: *out, Persist: *persist, Interpreter: *interp, Watchdog: *watchdog}
+	opts := runner.NewOptions().WithRegistry(reg).WithOutDir(*out).WithPersist(*persist).WithInterpreter(*interp).WithWatchdog(*watchdog)
+	if hasSeed {
+		opts = opts.WithSeed(*seed)
+	}
+	seedUsed := opts.Seed(scn.Seed)
 	tty := isTerminal(stderr)
 	if !*quiet && tty {
-		opts.Progress = progressBar(stderr, time.Now())
+		opts = opts.WithProgress(progressBar(stderr, time.Now()))
 	}
-	res, err := runner.Run(ctx, scn, opts)
-	if opts.Progress != nil {
+	res, err := runner.Execute(ctx, scn, opts)
+	if !*quiet && tty {
 		fmt.Fprint(stderr, "\r\033[K")
+	}
+	var ie *runner.InputError
+	if errors.As(err, &ie) {
+		fmt.Fprintln(stderr, err)
+		return 2
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		var ie *runner.InputError
-		if errors.As(err, &ie) {
-			return 2
+		digest := ""
+		if res != nil {
+			digest = " trace_sha256=" + res.TraceSHA256
 		}
-		fmt.Fprintf(stdout, "FAIL %s seed=%d error (reproduce: terrarium run %s --seed %d)\n", path, res0(res), path, res0(res))
+		fmt.Fprintf(stdout, "FAIL %s seed=%d error%s reproduce: terrarium run %s --seed %d\n", path, seedUsed, digest, path, seedUsed)
 		return 1
 	}
 	if !*quiet {
@@ -142,20 +154,25 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !res.Reproducible {
 		fmt.Fprintln(stderr, "warning: the wall-clock watchdog aborted a guest call: this run is not reproducible from its seed")
 	}
-	if res.Valid {
+	switch {
+	case res.Valid:
 		fmt.Fprintf(stdout, "PASS %s seed=%d trace_sha256=%s\n", path, res.Seed, res.TraceSHA256)
 		return 0
+	case ctx.Err() != nil:
+		fmt.Fprintf(stdout, "FAIL %s seed=%d verdict=unknown (%s) trace_sha256=%s reproduce: terrarium run %s --seed %d\n", path, res.Seed, res.Reason, res.TraceSHA256, path, res.Seed)
+		return exitInterrupted
 	}
-	fmt.Fprintf(stdout, "FAIL %s seed=%d verdict=%s reproduce: terrarium run %s --seed %d\n", path, res.Seed, res.Verdict, path, res.Seed)
+	why := ""
+	if res.Reason != "" {
+		why = " (" + res.Reason + ")"
+	}
+	fmt.Fprintf(stdout, "FAIL %s seed=%d verdict=%s%s trace_sha256=%s reproduce: terrarium run %s --seed %d\n", path, res.Seed, res.Verdict, why, res.TraceSHA256, path, res.Seed)
 	return 1
 }
 
-func res0(r *runner.Result) uint64 {
-	if r == nil {
-		return 0
-	}
-	return r.Seed
-}
+// exitInterrupted is the exit code of a command stopped by SIGINT or
+// SIGTERM (128 + SIGINT, as shells report it).
+const exitInterrupted = 130
 
 func report(w io.Writer, res *runner.Result) {
 	st := res.Stats

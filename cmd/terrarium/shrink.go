@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 	"github.com/terrarium-sim/terrarium/runtime/shrink"
@@ -33,7 +34,8 @@ func cmdShrink(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	path := pos[0]
-	scn, err := runner.Load(path)
+	reg := patterns.Registry()
+	scn, err := runner.Load(path, reg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
@@ -43,7 +45,7 @@ func cmdShrink(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		dst = strings.TrimSuffix(path, filepath.Ext(path)) + ".min.yaml"
 	}
 	fmt.Fprintf(stderr, "shrinking %s with seed %d ...\n", path, *seed)
-	res, err := shrink.Shrink(ctx, scn, shrink.Options{Seed: *seed, MaxRuns: *maxRuns, Progress: func(step string, runs int) {
+	res, err := shrink.Shrink(ctx, scn, shrink.Options{Seed: *seed, MaxRuns: *maxRuns, Run: runner.NewOptions().WithRegistry(reg), Progress: func(step string, runs int) {
 		fmt.Fprintf(stderr, "  run %d: %s\n", runs, step)
 	}})
 	if errors.Is(err, shrink.ErrPasses) {
@@ -53,8 +55,11 @@ func cmdShrink(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		var ie *runner.InputError
-		if errors.As(err, &ie) {
+		switch {
+		case errors.As(err, &ie):
 			return 2
+		case ctx.Err() != nil:
+			return exitInterrupted
 		}
 		return 1
 	}
@@ -81,7 +86,7 @@ func cmdShrink(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		len(scn.Faults), len(min.Faults), len(scn.Nemeses), len(min.Nemeses), scn.Duration, min.Duration,
 		scn.Workload.Clients, min.Workload.Clients, len(scn.Nodes), len(min.Nodes))
 	for _, f := range min.Faults {
-		fmt.Fprintf(stdout, "  at %v: %s %s\n", f.At, f.Action, faultTarget(f))
+		fmt.Fprintf(stdout, "  at %v: %s\n", f.At, f.Fault)
 	}
 	for name, c := range res.Last.Checks {
 		if c.Verdict != "valid" {
@@ -90,19 +95,4 @@ func cmdShrink(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	fmt.Fprintf(stdout, "wrote %s\nreproduce: terrarium run %s --seed %d\n", dst, dst, *seed)
 	return 0
-}
-
-func faultTarget(f scenario.Fault) string {
-	switch {
-	case f.Node != "":
-		if f.By != 0 {
-			return fmt.Sprintf("%s by %v", f.Node, f.By)
-		}
-		return f.Node
-	case len(f.Groups) > 0:
-		return fmt.Sprint(f.Groups)
-	case len(f.From) > 0:
-		return fmt.Sprintf("%v -> %v", f.From, f.To)
-	}
-	return ""
 }

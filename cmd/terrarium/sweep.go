@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/sweep"
 )
@@ -86,12 +87,13 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	path := pos[0]
-	scn, err := runner.Load(path)
+	reg := patterns.Registry()
+	scn, err := runner.Load(path, reg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	opts := sweep.Options{Seeds: seeds, Parallel: *parallel, Shard: shard, OutDir: *out, Runner: runner.Options{Interpreter: *interp}}
+	opts := sweep.Options{Seeds: seeds, Parallel: *parallel, Shard: shard, OutDir: *out, Runner: runner.NewOptions().WithInterpreter(*interp).WithRegistry(reg)}
 	if !*quiet && isTerminal(stderr) {
 		opts.Progress = sweepBar(stderr, time.Now())
 	}
@@ -110,7 +112,11 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return 1
 		}
 	}
-	return sweepVerdict(stdout, sum, *out, *quiet)
+	code := sweepVerdict(stdout, sum, *out, *quiet)
+	if sum.Interrupted && ctx.Err() != nil {
+		return exitInterrupted
+	}
+	return code
 }
 
 // sweepVerdict prints the summary (unless quiet) and the verdict line, and

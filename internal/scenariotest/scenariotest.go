@@ -5,6 +5,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
 
@@ -12,11 +13,12 @@ import (
 // any error (a checker's verdict is not an error: read it from the result).
 func Run(t testing.TB, path string, seed uint64) *runner.Result {
 	t.Helper()
-	scn, err := runner.Load(path)
+	reg := patterns.Registry()
+	scn, err := runner.Load(path, reg)
 	if err != nil {
 		t.Fatalf("load %s: %v", path, err)
 	}
-	res, err := runner.Run(context.Background(), scn, runner.Options{Seed: seed, HasSeed: true})
+	res, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithSeed(seed).WithRegistry(reg))
 	if err != nil {
 		t.Fatalf("run %s with seed %d: %v", path, seed, err)
 	}

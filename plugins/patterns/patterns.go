@@ -1,12 +1,11 @@
 // Package patterns is the catalogue of Terrarium's pattern plugins: their
-// descriptions, and the workloads and checkers they add to the core ones
-// (runtime/workload, runtime/check), by name.
+// descriptions, and a runner registry with the workloads and checkers they
+// add to the core ones (runtime/workload, runtime/check).
 package patterns
 
 import (
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/terrarium-sim/terrarium/plugins/cqrs/cqrscheck"
 	"github.com/terrarium-sim/terrarium/plugins/rlbs/rlbscheck"
@@ -14,6 +13,7 @@ import (
 	"github.com/terrarium-sim/terrarium/plugins/sharding/shardcheck"
 	"github.com/terrarium-sim/terrarium/plugins/twopc/twopccheck"
 	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -46,54 +46,31 @@ func All() []Pattern {
 	return ps
 }
 
-// Workload returns a core or pattern workload by name.
-func Workload(name string) (workload.Workload, error) {
+// Registry returns a new registry with the core workloads and checkers and
+// every pattern plugin's, for runner.Options.WithRegistry. Add your own to
+// it before the runs start.
+func Registry() *runner.Registry {
+	r := runner.NewRegistry()
 	for _, p := range All() {
-		if w, ok := p.Workloads[name]; ok {
-			return w, nil
+		for _, name := range sortedKeys(p.Workloads) {
+			if err := r.AddWorkload(name, p.Workloads[name]); err != nil {
+				panic(fmt.Sprintf("patterns: %s: %v", p.Name, err)) // two plugins claim one name: a build defect
+			}
+		}
+		for _, name := range sortedKeys(p.Checks) {
+			if err := r.AddCheck(name, p.Checks[name]); err != nil {
+				panic(fmt.Sprintf("patterns: %s: %v", p.Name, err))
+			}
 		}
 	}
-	w, err := workload.Get(name)
-	if err != nil {
-		return nil, fmt.Errorf("unknown workload %q (known: %s)", name, strings.Join(WorkloadNames(), ", "))
-	}
-	return w, nil
+	return r
 }
 
-// Check returns a core or pattern checker by name.
-func Check(name string) (check.Checker, error) {
-	for _, p := range All() {
-		if c, ok := p.Checks[name]; ok {
-			return c, nil
-		}
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	c, err := check.Get(name)
-	if err != nil {
-		return nil, fmt.Errorf("unknown checker %q (known: %s)", name, strings.Join(CheckNames(), ", "))
-	}
-	return c, nil
-}
-
-// WorkloadNames lists every workload name, sorted.
-func WorkloadNames() []string {
-	names := workload.Names()
-	for _, p := range All() {
-		for n := range p.Workloads {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	return names
-}
-
-// CheckNames lists every checker name, sorted.
-func CheckNames() []string {
-	names := check.Names()
-	for _, p := range All() {
-		for n := range p.Checks {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	return names
+	sort.Strings(keys)
+	return keys
 }

@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"sort"
 	"strings"
+
+	"github.com/terrarium-sim/terrarium/runtime/fault"
 )
 
 // Stats is the content of stats.json.
@@ -378,11 +380,14 @@ func (p *pass) event(e *event) error {
 		}
 	case kFault:
 		p.nFaults++
-		detail := e.text()
-		if len(p.faults) < maxListed {
-			p.faults = append(p.faults, faultRec{t: e.T, label: e.Label, detail: detail})
+		f, err := fault.Decode(e.Data)
+		if err != nil {
+			return fmt.Errorf("report: event %d: %w", e.Seq, err)
 		}
-		p.fault(e.Label, detail, e.T, row)
+		if len(p.faults) < maxListed {
+			p.faults = append(p.faults, faultRec{t: e.T, label: e.Label, detail: f.String()})
+		}
+		p.fault(f, e.T, row)
 	}
 	if p.lam != nil {
 		if err := p.lam.row(p, e, row, link); err != nil {
@@ -410,46 +415,45 @@ func (p *pass) node(i int32) *nodeTL {
 }
 
 // fault applies a fault event to the node states.
-func (p *pass) fault(label, detail string, t int64, row int) {
-	switch label {
-	case "pause", "resume":
-		i, ok := p.byName[strings.TrimSpace(detail)]
+func (p *pass) fault(f fault.Fault, t int64, row int) {
+	switch f.Kind {
+	case fault.Pause, fault.Resume:
+		i, ok := p.byName[f.Node]
 		if n := p.node(i); ok && n != nil && !n.crashed {
-			n.paused = label == "pause"
+			n.paused = f.Kind == fault.Pause
 			p.update(i, t, row)
 		}
-	case "partition", "partition_oneway":
-		sep := " | "
-		if label == "partition_oneway" {
-			sep = " -> "
+	case fault.Partition, fault.PartitionOneWay:
+		sides := f.Groups
+		if f.Kind == fault.PartitionOneWay {
+			sides = [][]string{f.From, f.To}
 		}
-		a, b, ok := strings.Cut(detail, sep)
-		if !ok {
-			return
-		}
-		ga, gb := p.group(a), p.group(b)
-		for _, x := range ga {
-			for _, y := range gb {
-				if x != y {
-					p.cuts[[2]int32{x, y}] = struct{}{}
-					if label == "partition" {
-						p.cuts[[2]int32{y, x}] = struct{}{}
+		for i := range sides {
+			for j := i + 1; j < len(sides); j++ {
+				for _, x := range p.laneIndices(sides[i]) {
+					for _, y := range p.laneIndices(sides[j]) {
+						if x != y {
+							p.cuts[[2]int32{x, y}] = struct{}{}
+							if f.Kind == fault.Partition {
+								p.cuts[[2]int32{y, x}] = struct{}{}
+							}
+						}
 					}
 				}
 			}
 		}
 		p.recut(t, row)
-	case "repair":
+	case fault.Repair:
 		clear(p.cuts)
 		p.recut(t, row)
 	}
 }
 
-// group parses "[n0 n1]" into lane indices, skipping unknown names.
-func (p *pass) group(s string) []int32 {
+// laneIndices maps node names to lane indices, skipping unknown names.
+func (p *pass) laneIndices(names []string) []int32 {
 	var out []int32
-	for _, f := range strings.Fields(strings.Trim(strings.TrimSpace(s), "[]")) {
-		if i, ok := p.byName[f]; ok {
+	for _, n := range names {
+		if i, ok := p.byName[n]; ok {
 			out = append(out, i)
 		}
 	}

@@ -50,10 +50,10 @@ type meta struct {
 // against the runner's own counters on a real run.
 func TestEchoRunStatsAgreeWithResults(t *testing.T) {
 	ctx := context.Background()
-	scn, err := runner.Load(filepath.Join("..", "..", "plugins", "echo", "scenario.yaml"))
+	scn, err := runner.Load(filepath.Join("..", "..", "plugins", "echo", "scenario.yaml"), nil)
 	require.NoError(t, err)
 	dir := filepath.Join(t.TempDir(), "run")
-	res, err := runner.Run(ctx, scn, runner.Options{OutDir: dir, HasSeed: true, Seed: 7})
+	res, err := runner.Execute(ctx, scn, runner.NewOptions().WithOutDir(dir).WithSeed(7))
 	require.NoError(t, err)
 	require.True(t, res.Valid)
 

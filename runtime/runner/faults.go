@@ -1,58 +1,19 @@
 package runner
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
-// applyFault carries out one timed fault action of a scenario.
-func applyFault(s *sim.Sim, f scenario.Fault) error {
-	switch f.Action {
-	case scenario.FaultPartition:
-		for i := range f.Groups {
-			for j := i + 1; j < len(f.Groups); j++ {
-				if err := s.Partition(f.Groups[i], f.Groups[j]); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	case scenario.FaultPartitionOneWay:
-		return s.PartitionOneWay(f.From, f.To)
-	case scenario.FaultRepair:
-		s.Repair()
-		return nil
-	case scenario.FaultCrash:
-		return s.Crash(f.Node, "fault schedule")
-	case scenario.FaultRestart:
-		return s.Restart(f.Node)
-	case scenario.FaultBounce:
-		return s.Bounce(f.Node)
-	case scenario.FaultPause:
-		return s.Pause(f.Node)
-	case scenario.FaultResume:
-		return s.Resume(f.Node)
-	case scenario.FaultHold:
-		return s.Hold(f.From[0], f.To[0])
-	case scenario.FaultRelease:
-		return s.Release(f.From[0], f.To[0])
-	case scenario.FaultSkew:
-		return s.SetClockSkew(f.Node, f.By)
-	case scenario.FaultDrift:
-		return s.SetClockDrift(f.Node, f.PPM)
-	}
-	return fmt.Errorf("unknown fault action %q", f.Action)
-}
-
 // scheduleNemesis arranges a random fault every nm.Every, drawn from the
-// run's fault stream, each healed nm.Heal later.
-// Each fault it injects is reported to record as the equivalent timed fault.
-func scheduleNemesis(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r *rand.Rand, record func(scenario.Fault)) {
+// run's fault stream, each healed nm.Heal later. Each fault it applies is
+// reported to record.
+func scheduleNemesis(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r *rand.Rand, record func(fault.Fault)) {
 	stop := nm.Stop
 	if stop == 0 {
 		stop = scn.Duration
@@ -72,20 +33,19 @@ func scheduleNemesis(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r 
 }
 
 // strike applies one nemesis fault and returns how to heal it.
-func strike(s *sim.Sim, kind string, targets []string, r *rand.Rand, record func(scenario.Fault)) func() {
+func strike(s *sim.Sim, kind string, targets []string, r *rand.Rand, record func(fault.Fault)) func() {
 	shuffled := append([]string(nil), targets...)
 	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	if len(shuffled) == 0 {
 		return nil
 	}
-	do := func(f scenario.Fault) {
-		f.At = s.Now()
+	do := func(f fault.Fault) {
 		record(f)
-		_ = applyFault(s, f)
+		_ = s.Apply(f) // targets are the scenario's validated node names
 	}
-	repair := func() { do(scenario.Fault{Action: scenario.FaultRepair}) }
+	repair := func() { do(fault.Fault{Kind: fault.Repair}) }
 	partition := func(a, b []string) func() {
-		do(scenario.Fault{Action: scenario.FaultPartition, Groups: [][]string{a, b}})
+		do(fault.Fault{Kind: fault.Partition, Groups: [][]string{a, b}})
 		return repair
 	}
 	switch kind {
@@ -109,14 +69,14 @@ func strike(s *sim.Sim, kind string, targets []string, r *rand.Rand, record func
 		half := len(rest) / 2
 		return partition(rest[:half], rest[half:])
 	case scenario.NemesisKill, scenario.NemesisPause:
-		act, undo := scenario.FaultCrash, scenario.FaultRestart
+		act, undo := fault.Crash, fault.Restart
 		if kind == scenario.NemesisPause {
-			act, undo = scenario.FaultPause, scenario.FaultResume
+			act, undo = fault.Pause, fault.Resume
 		}
 		for _, name := range shuffled {
 			if n := s.Node(name); n != nil && n.State() == nodes.Running && !s.Paused(name) {
-				do(scenario.Fault{Action: act, Node: name})
-				return func() { do(scenario.Fault{Action: undo, Node: name}) }
+				do(fault.Fault{Kind: act, Node: name})
+				return func() { do(fault.Fault{Kind: undo, Node: name}) }
 			}
 		}
 	}

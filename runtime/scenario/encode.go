@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -16,9 +17,10 @@ import (
 // targets are written only if they differ from all nodes.
 func Encode(s *Scenario, dir string) ([]byte, error) {
 	type module struct {
-		Go    string   `yaml:"go,omitempty"`
-		Wasm  string   `yaml:"wasm,omitempty"`
-		Roles []string `yaml:"roles,omitempty"`
+		Go     string   `yaml:"go,omitempty"`
+		Wasm   string   `yaml:"wasm,omitempty"`
+		SHA256 string   `yaml:"sha256,omitempty"`
+		Roles  []string `yaml:"roles,omitempty"`
 	}
 	type group struct {
 		Name    string `yaml:"name"`
@@ -64,15 +66,16 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 	type disk struct {
 		LoseUnsynced bool `yaml:"lose_unsynced"`
 	}
-	type fault struct {
-		At     string     `yaml:"at"`
-		Action string     `yaml:"action"`
-		Node   string     `yaml:"node,omitempty"`
-		Groups [][]string `yaml:"groups,omitempty"`
-		From   any        `yaml:"from,omitempty"`
-		To     any        `yaml:"to,omitempty"`
-		By     string     `yaml:"by,omitempty"`
-		PPM    int64      `yaml:"ppm,omitempty"`
+	type faultEntry struct {
+		At          string     `yaml:"at"`
+		BeforeEvent uint64     `yaml:"before_event,omitempty"`
+		Action      string     `yaml:"action"`
+		Node        string     `yaml:"node,omitempty"`
+		Groups      [][]string `yaml:"groups,omitempty"`
+		From        any        `yaml:"from,omitempty"`
+		To          any        `yaml:"to,omitempty"`
+		By          string     `yaml:"by,omitempty"`
+		PPM         int64      `yaml:"ppm,omitempty"`
 	}
 	type nemesis struct {
 		Kinds   []string `yaml:"kinds"`
@@ -94,7 +97,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		Checks      []check           `yaml:"checks,omitempty"`
 		Limits      *limits           `yaml:"limits,omitempty"`
 		Disk        *disk             `yaml:"disk,omitempty"`
-		Faults      []fault           `yaml:"faults,omitempty"`
+		Faults      []faultEntry      `yaml:"faults,omitempty"`
 		Nemesis     []nemesis         `yaml:"nemesis,omitempty"`
 	}
 	var err error
@@ -128,7 +131,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 	}
 	f := file{Name: s.Name, Description: s.Description, Seed: s.Seed, Duration: s.Duration.String(), Modules: map[string]module{}}
 	for _, m := range s.Modules {
-		f.Modules[m.Name] = module{Go: rel(m.Go), Wasm: rel(m.Wasm), Roles: m.Roles}
+		f.Modules[m.Name] = module{Go: rel(m.Go), Wasm: rel(m.Wasm), SHA256: m.SHA256, Roles: m.Roles}
 	}
 	for _, g := range s.Groups {
 		gr := group{Name: g.Name, Module: g.Module, Role: g.Role, Params: params(g.Params)}
@@ -165,8 +168,8 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		f.Disk = &disk{LoseUnsynced: true}
 	}
 	for _, ft := range s.Faults {
-		e := fault{At: ft.At.String(), Action: ft.Action, Node: ft.Node, Groups: ft.Groups, By: dur(ft.By), PPM: ft.PPM}
-		if ft.Action == FaultHold || ft.Action == FaultRelease {
+		e := faultEntry{At: ft.At.String(), BeforeEvent: ft.BeforeEvent, Action: string(ft.Kind), Node: ft.Node, Groups: ft.Groups, By: dur(ft.By), PPM: ft.PPM}
+		if ft.Kind == fault.Hold || ft.Kind == fault.Release {
 			e.From, e.To = ft.From[0], ft.To[0]
 		} else if len(ft.From) > 0 {
 			e.From, e.To = ft.From, ft.To

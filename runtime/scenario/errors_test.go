@@ -53,7 +53,7 @@ func TestParseErrors(t *testing.T) {
 			src: "limits: {fuel: 10}\nduration: soon\nmodules:\n  echo: {wasm: e.wasm, go: .}\nnodes:\n  - {name: n, module: echo, count: many}\n",
 			want: "s.yaml:1:16: limits.fuel: must be at least 1000, got 10\n" +
 				`s.yaml:2:11: duration: invalid duration "soon"` + durationHint + "\n" +
-				"s.yaml:4:9: modules.echo: both go and wasm are set; use exactly one\n" +
+				"s.yaml:4:9: modules.echo: go and wasm are set; use exactly one of go, wasm or sha256\n" +
 				`s.yaml:6:36: nodes[0].count: expected an integer, got "many"`},
 
 		// Unknown, duplicate and unsupported keys at any depth.
@@ -62,7 +62,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "unknown node field", src: "duration: 1s\nmodules: {echo: {wasm: e.wasm}}\nnodes:\n  - name: n\n    module: echo\n    rol: server\n",
 			want: `s.yaml:6:5: nodes[0].rol: unknown field "rol" (allowed: name, count, indexed, module, role, params)`},
 		{name: "unknown module field", src: "duration: 1s\nmodules:\n  echo:\n    wasm: e.wasm\n    path: x\nnodes: [{name: n, module: echo}]\n",
-			want: `s.yaml:5:5: modules.echo.path: unknown field "path" (allowed: go, wasm, roles)`},
+			want: `s.yaml:5:5: modules.echo.path: unknown field "path" (allowed: go, wasm, sha256, roles)`},
 		{name: "unknown latency field", src: valid + "network:\n  latency: {min: 1ms, mid: 2ms, max: 3ms}\n",
 			want: `s.yaml:5:23: network.latency.mid: unknown field "mid" (allowed: dist, min, max, mean, stddev)`},
 		{name: "unknown link field", src: valid + "network:\n  links:\n    - {from: n, to: \"*\", loss: 0.1, delay: 3ms}\n",
@@ -77,7 +77,7 @@ func TestParseErrors(t *testing.T) {
 			want: `s.yaml:4:1: duration: duplicate field "duration" (first at line 1)`},
 		{name: "merge key", src: "duration: 1s\nmodules:\n  base: &b {wasm: e.wasm}\n  echo:\n    <<: *b\n    roles: [x]\nnodes: [{name: n, module: base}]\n",
 			want: "s.yaml:5:5: modules.echo: merge keys (<<) are not supported\n" +
-				"s.yaml:5:5: modules.echo: one of go or wasm is required"},
+				"s.yaml:5:5: modules.echo: one of go, wasm or sha256 is required"},
 
 		// Top-level scalars.
 		{name: "missing duration", src: "modules: {echo: {wasm: e.wasm}}\nnodes: [{name: n, module: echo}]\n",
@@ -111,17 +111,19 @@ func TestParseErrors(t *testing.T) {
 
 		// Modules.
 		{name: "both go and wasm", src: "duration: 1s\nmodules:\n  echo:\n    go: ./echo\n    wasm: echo.wasm\nnodes: [{name: n, module: echo}]\n",
-			want: `s.yaml:4:5: modules.echo: both go and wasm are set; use exactly one`},
+			want: `s.yaml:4:5: modules.echo: go and wasm are set; use exactly one of go, wasm or sha256`},
+		{name: "sha256 not hex", src: "duration: 1s\nmodules:\n  echo: {sha256: abc}\nnodes: [{name: n, module: echo}]\n",
+			want: `s.yaml:3:18: modules.echo.sha256: "abc" is not a SHA-256 in hex (64 characters 0-9a-f)`},
 		{name: "neither go nor wasm", src: "duration: 1s\nmodules:\n  echo:\n    roles: [server]\nnodes: [{name: n, module: echo}]\n",
-			want: `s.yaml:4:5: modules.echo: one of go or wasm is required`},
+			want: `s.yaml:4:5: modules.echo: one of go, wasm or sha256 is required`},
 		{name: "module without body", src: "duration: 1s\nmodules:\n  echo:\nnodes: [{name: n, module: echo}]\n",
-			want: `s.yaml:3:3: modules.echo: one of go or wasm is required`},
+			want: `s.yaml:3:3: modules.echo: one of go, wasm or sha256 is required`},
 		{name: "empty wasm path", src: "duration: 1s\nmodules:\n  echo: {wasm: \"\"}\nnodes: [{name: n, module: echo}]\n",
 			want: `s.yaml:3:16: modules.echo.wasm: must not be empty`},
 		{name: "go path not a string", src: "duration: 1s\nmodules:\n  echo: {go: [a]}\nnodes: [{name: n, module: echo}]\n",
 			want: `s.yaml:3:14: modules.echo.go: expected a string, got a sequence`},
 		{name: "module not a mapping", src: "duration: 1s\nmodules:\n  echo: echo.wasm\nnodes: [{name: n, module: echo}]\n",
-			want: `s.yaml:3:9: modules.echo: expected a mapping with go or wasm and roles, got "echo.wasm"`},
+			want: `s.yaml:3:9: modules.echo: expected a mapping with go, wasm or sha256, and roles, got "echo.wasm"`},
 		{name: "modules not a mapping", src: "duration: 1s\nmodules: [echo]\nnodes: [{name: n, module: echo}]\n",
 			want: `s.yaml:2:10: modules: expected a mapping of module names to modules, got a sequence`},
 		{name: "no modules", src: "duration: 1s\nmodules: {}\nnodes: [{name: n, module: echo}]\n",

@@ -1,16 +1,18 @@
 package scenario
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"go.yaml.in/yaml/v3"
 )
 
 var (
 	diskKeys    = []string{"lose_unsynced"}
-	faultKeys   = []string{"at", "action", "node", "groups", "from", "to", "by", "ppm"}
+	faultKeys   = []string{"at", "action", "before_event", "node", "groups", "from", "to", "by", "ppm"}
 	nemesisKeys = []string{"kinds", "every", "heal", "start", "stop", "targets"}
 )
 
@@ -87,6 +89,10 @@ func (p *parser) faults(s *Scenario, n *yaml.Node, nodesOK bool) {
 				p.errorf(v, f.field("at"), "is after the run's duration (%s)", s.Duration)
 			}
 		}
+		if v := f.get("before_event"); v != nil {
+			n, _ := p.intRange(v, f.field("before_event"), 1, 1<<53)
+			ft.BeforeEvent = uint64(n)
+		}
 		av := p.required(f, "action")
 		if av == nil {
 			continue
@@ -95,17 +101,14 @@ func (p *parser) faults(s *Scenario, n *yaml.Node, nodesOK bool) {
 		if !ok {
 			continue
 		}
-		if !contains(FaultActions, action) {
-			p.errorf(av, f.field("action"), "unknown action %q (known: %s)", action, strings.Join(FaultActions, ", "))
+		kind := fault.Kind(action)
+		if !kind.Known() {
+			p.errorf(av, f.field("action"), "unknown action %q (known: %s)", action, fault.KindNames())
 			continue
 		}
-		ft.Action = action
-		want := map[string][]string{
-			FaultPartition: {"groups"}, FaultPartitionOneWay: {"from", "to"}, FaultRepair: {},
-			FaultCrash: {"node"}, FaultRestart: {"node"}, FaultBounce: {"node"}, FaultPause: {"node"},
-			FaultResume: {"node"}, FaultHold: {"from", "to"}, FaultRelease: {"from", "to"}, FaultSkew: {"node", "by"}, FaultDrift: {"node", "ppm"},
-		}[action]
-		for _, key := range faultKeys[2:] {
+		ft.Kind = kind
+		want := kind.Args()
+		for _, key := range faultKeys[3:] {
 			if f.has(key) && !contains(want, key) {
 				p.errorf(f.get(key), f.field(key), "does not apply to action %q (it takes: %s)", action, strings.Join(want, ", "))
 			}
@@ -122,7 +125,7 @@ func (p *parser) faults(s *Scenario, n *yaml.Node, nodesOK bool) {
 			case "by":
 				ft.By, _ = p.signedDuration(v, field)
 			case "ppm":
-				ft.PPM, _ = p.intRange(v, field, -999_999, 999_999)
+				ft.PPM, _ = p.intRange(v, field, -fault.MaxPPM, fault.MaxPPM)
 			case "groups":
 				v = deref(v)
 				if v.Kind != yaml.SequenceNode || len(v.Content) < 2 {
@@ -136,7 +139,7 @@ func (p *parser) faults(s *Scenario, n *yaml.Node, nodesOK bool) {
 				}
 			case "from", "to":
 				var names []string
-				if action == FaultHold || action == FaultRelease {
+				if kind == fault.Hold || kind == fault.Release {
 					if name, ok := p.nodeRef(s, v, field, nodesOK, true); ok {
 						names = []string{name}
 					}
@@ -153,6 +156,13 @@ func (p *parser) faults(s *Scenario, n *yaml.Node, nodesOK bool) {
 		s.Faults = append(s.Faults, ft)
 	}
 	sort.SliceStable(s.Faults, func(i, j int) bool { return s.Faults[i].At < s.Faults[j].At })
+	for i := 1; i < len(s.Faults); i++ {
+		a, b := s.Faults[i-1], s.Faults[i]
+		if a.BeforeEvent > 0 && b.BeforeEvent > 0 && b.BeforeEvent < a.BeforeEvent {
+			p.errs = append(p.errs, &Error{File: p.file, Line: b.Line, Field: "faults", Msg: fmt.Sprintf(
+				"before_event %d at %v comes after before_event %d at %v: pinned faults must be in the order of both", b.BeforeEvent, b.At, a.BeforeEvent, a.At)})
+		}
+	}
 }
 
 // signedDuration parses a duration that may be negative.

@@ -49,7 +49,7 @@ nemesis:
 	require.Len(t, s.Faults, 6)
 	var actions []string
 	for _, f := range s.Faults {
-		actions = append(actions, f.At.String()+" "+f.Action)
+		actions = append(actions, f.At.String()+" "+string(f.Kind))
 	}
 	assert.Equal(t, []string{"1s partition", "1s partition_oneway", "2s repair", "3s crash", "3s hold", "4s skew"}, actions, "sorted by time, stable")
 	assert.Equal(t, [][]string{{"n0"}, {"n1", "n2"}}, s.Faults[0].Groups)
@@ -69,6 +69,9 @@ func TestParseFaultErrors(t *testing.T) {
 		{"unknown action", "faults: [{at: 1s, action: explode}]",
 			`s.yaml:4:27: faults[0].action: unknown action "explode" (known: partition, partition_oneway, repair, crash, restart, bounce, pause, resume, hold, release, skew, drift)`},
 		{"missing at", "faults: [{action: repair}]", `s.yaml:4:10: faults[0].at: missing required field`},
+		{"before_event zero", "faults: [{at: 1s, before_event: 0, action: repair}]", `s.yaml:4:33: faults[0].before_event: must be at least 1, got 0`},
+		{"pinned faults out of order", "faults: [{at: 1s, before_event: 9, action: repair}, {at: 2s, before_event: 5, action: repair}]",
+			`s.yaml:4: faults: before_event 5 at 2s comes after before_event 9 at 1s`},
 		{"after the duration", "faults: [{at: 9s, action: repair}]", `s.yaml:4:15: faults[0].at: is after the run's duration (5s)`},
 		{"unknown node", "faults: [{at: 1s, action: crash, node: n7}]", `s.yaml:4:40: faults[0].node: unknown node "n7"`},
 		{"field of another action", "faults: [{at: 1s, action: repair, node: n1}]", `s.yaml:4:41: faults[0].node: does not apply to action "repair"`},

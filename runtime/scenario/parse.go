@@ -17,7 +17,7 @@ import (
 // Allowed keys of each schema mapping, in documentation order.
 var (
 	topKeys      = []string{"name", "description", "seed", "duration", "modules", "nodes", "network", "workload", "checks", "limits", "disk", "faults", "nemesis"}
-	moduleKeys   = []string{"go", "wasm", "roles"}
+	moduleKeys   = []string{"go", "wasm", "sha256", "roles"}
 	nodeKeys     = []string{"name", "count", "indexed", "module", "role", "params"}
 	networkKeys  = []string{"latency", "loss", "duplicate", "reorder", "links"}
 	latencyKeys  = []string{"dist", "min", "max", "mean", "stddev"}
@@ -164,25 +164,39 @@ func (p *parser) module(name string, e entry) (*Module, bool) {
 	path := "modules." + name
 	m := &Module{Name: name, Roles: []string{DefaultRole}}
 	if isNull(e.val) {
-		p.errorf(deref(e.key), path, "one of go or wasm is required")
+		p.errorf(deref(e.key), path, "one of go, wasm or sha256 is required")
 		return m, true
 	}
-	f := p.mapping(e.val, path, "a mapping with go or wasm and roles", moduleKeys...)
+	f := p.mapping(e.val, path, "a mapping with go, wasm or sha256, and roles", moduleKeys...)
 	if f == nil {
 		return m, false
 	}
-	goNode, wasmNode := f.get("go"), f.get("wasm")
+	var set []string
+	for _, k := range []string{"go", "wasm", "sha256"} {
+		if f.get(k) != nil {
+			set = append(set, k)
+		}
+	}
 	switch {
-	case goNode != nil && wasmNode != nil:
-		p.errorf(f.node, path, "both go and wasm are set; use exactly one")
-	case goNode == nil && wasmNode == nil:
-		p.errorf(f.node, path, "one of go or wasm is required")
-	case goNode != nil:
-		m.Go, _ = p.nonEmpty(goNode, f.field("go"))
-		m.Line, m.col = goNode.Line, goNode.Column
+	case len(set) > 1:
+		p.errorf(f.node, path, "%s are set; use exactly one of go, wasm or sha256", strings.Join(set, " and "))
+	case len(set) == 0:
+		p.errorf(f.node, path, "one of go, wasm or sha256 is required")
 	default:
-		m.Wasm, _ = p.nonEmpty(wasmNode, f.field("wasm"))
-		m.Line, m.col = wasmNode.Line, wasmNode.Column
+		v := f.get(set[0])
+		val, _ := p.nonEmpty(v, f.field(set[0]))
+		m.Line, m.col = v.Line, v.Column
+		switch set[0] {
+		case "go":
+			m.Go = val
+		case "wasm":
+			m.Wasm = val
+		default:
+			if !isSHA256(val) {
+				p.errorf(v, f.field("sha256"), "%q is not a SHA-256 in hex (64 characters 0-9a-f)", val)
+			}
+			m.SHA256 = val
+		}
 	}
 	if e, present := f.m["roles"]; present {
 		roles, ok := p.stringList(e.val, f.field("roles"), "role")
@@ -678,4 +692,17 @@ func (p *parser) limits(s *Scenario, n *yaml.Node) {
 		b, _ := p.intRange(v, f.field("max_message_bytes"), 1, 1<<31-1)
 		s.Limits.MaxMessageBytes = int(b)
 	}
+}
+
+// isSHA256 reports whether s is a lower-case hex SHA-256.
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

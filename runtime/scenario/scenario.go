@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/terrarium-sim/terrarium/runtime/fault"
 )
 
 // Defaults applied to fields a scenario leaves out.
@@ -72,42 +74,17 @@ type Scenario struct {
 	Nemeses []Nemesis
 }
 
-// Fault actions of a faults: list.
-const (
-	FaultPartition       = "partition"
-	FaultPartitionOneWay = "partition_oneway"
-	FaultRepair          = "repair"
-	FaultCrash           = "crash"
-	FaultRestart         = "restart"
-	FaultBounce          = "bounce"
-	FaultPause           = "pause"
-	FaultResume          = "resume"
-	FaultHold            = "hold"
-	FaultRelease         = "release"
-	FaultSkew            = "skew"
-	FaultDrift           = "drift"
-)
-
-// FaultActions lists the fault actions in documentation order.
-var FaultActions = []string{FaultPartition, FaultPartitionOneWay, FaultRepair, FaultCrash, FaultRestart,
-	FaultBounce, FaultPause, FaultResume, FaultHold, FaultRelease, FaultSkew, FaultDrift}
-
-// Fault is one timed fault action.
+// Fault is one timed fault action of a faults: list.
 type Fault struct {
 	// At is the virtual time of the action.
-	At     time.Duration
-	Action string
-	// Node is the target of crash, restart, bounce, pause, resume, skew.
-	Node string
-	// Groups are the sides of a partition (two or more node lists).
-	Groups [][]string
-	// From and To are the sides of partition_oneway (node lists), and of
-	// hold/release (one name each, or "*").
-	From, To []string
-	// By is the clock offset of skew.
-	By time.Duration
-	// PPM is the clock rate change of drift, in parts per million.
-	PPM int64
+	At time.Duration
+	// BeforeEvent, if not zero, pins the fault just before the run's
+	// BeforeEvent-th event (counted from 1 over every event the loop
+	// dispatches), with the clock at At. A fault applied by hand to a
+	// running simulation is exported this way, so that it replays exactly
+	// where it happened, even between two events of one instant.
+	BeforeEvent uint64
+	fault.Fault
 	// Line is the line of the fault's mapping.
 	Line int
 }
@@ -137,8 +114,8 @@ type Nemesis struct {
 	Line    int
 }
 
-// Module is one WebAssembly module of a scenario: exactly one of Go and Wasm
-// is set.
+// Module is one WebAssembly module of a scenario: exactly one of Go, Wasm
+// and SHA256 is set.
 type Module struct {
 	// Name is the module's key under modules:.
 	Name string
@@ -148,6 +125,9 @@ type Module struct {
 	// Wasm is the path of a ready WebAssembly module. Parse keeps it as
 	// written; Load makes it absolute.
 	Wasm string
+	// SHA256 names a module by the hex SHA-256 of its bytes, for a module
+	// store (the server's uploads) to provide.
+	SHA256 string
 	// Roles lists the roles the module can play, never empty; by default
 	// [DefaultRole].
 	Roles []string
@@ -158,12 +138,15 @@ type Module struct {
 	col int // column of the go: or wasm: value
 }
 
-// Path returns whichever of Go and Wasm is set.
+// Path returns whichever of Go, Wasm and SHA256 is set.
 func (m *Module) Path() string {
-	if m.Go != "" {
+	switch {
+	case m.Go != "":
 		return m.Go
+	case m.Wasm != "":
+		return m.Wasm
 	}
-	return m.Wasm
+	return "sha256:" + m.SHA256
 }
 
 // HasRole reports whether role is one of the module's roles.
@@ -464,6 +447,9 @@ func LoadWith(path string, opts Options) (*Scenario, error) {
 	s.Dir = dir
 	var errs Errors
 	for _, m := range s.Modules {
+		if m.SHA256 != "" {
+			continue
+		}
 		if e := resolveModule(s, m); e != nil {
 			errs = append(errs, e)
 		}

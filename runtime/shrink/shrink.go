@@ -58,7 +58,10 @@ func Shrink(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result,
 	if opts.MaxRuns <= 0 {
 		opts.MaxRuns = 300
 	}
-	opts.Run.Seed, opts.Run.HasSeed, opts.Run.OutDir = opts.Seed, true, ""
+	opts.Run = opts.Run.WithSeed(opts.Seed).WithOutDir("").WithPersist(false)
+	if opts.Run.Modules() == nil { // build each Go module once, not once a run
+		opts.Run = opts.Run.WithModules(runner.NewModules())
+	}
 	sh := &shrinker{ctx: ctx, opts: opts, failing: map[string]bool{}, res: &Result{}}
 	first, err := sh.run(scn)
 	if err != nil {
@@ -171,7 +174,7 @@ func (sh *shrinker) step(s string) {
 
 func (sh *shrinker) run(s *scenario.Scenario) (*runner.Result, error) {
 	sh.res.Runs++
-	r, err := runner.Run(sh.ctx, s, sh.opts.Run)
+	r, err := runner.Execute(sh.ctx, s, sh.opts.Run)
 	if err != nil {
 		return nil, fmt.Errorf("shrink: run %d: %w", sh.res.Runs, err)
 	}

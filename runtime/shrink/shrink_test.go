@@ -9,13 +9,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 	"github.com/terrarium-sim/terrarium/runtime/shrink"
 )
 
 func TestShrinkFindsTheFaultThatMatters(t *testing.T) {
-	scn, err := runner.Load("testdata/broken_schedule.yaml")
+	scn, err := runner.Load("testdata/broken_schedule.yaml", nil)
 	require.NoError(t, err)
 	require.Len(t, scn.Faults, 9)
 	res, err := shrink.Shrink(context.Background(), scn, shrink.Options{Seed: 1})
@@ -23,7 +24,7 @@ func TestShrinkFindsTheFaultThatMatters(t *testing.T) {
 	assert.Equal(t, []string{"broadcast-set-full"}, res.Failing)
 	require.Len(t, res.Minimal.Faults, 1, "steps: %v", res.Steps)
 	f := res.Minimal.Faults[0]
-	assert.Equal(t, scenario.FaultPartition, f.Action)
+	assert.Equal(t, fault.Partition, f.Kind)
 	assert.Equal(t, [][]string{{"n0"}, {"n1", "n2", "n3"}}, f.Groups)
 	assert.Less(t, res.Minimal.Duration, scn.Duration)
 	assert.Less(t, res.Minimal.Workload.Clients, scn.Workload.Clients)
@@ -35,16 +36,16 @@ func TestShrinkFindsTheFaultThatMatters(t *testing.T) {
 	require.NoError(t, err)
 	path := filepath.Join(dir, "min.yaml")
 	require.NoError(t, os.WriteFile(path, b, 0o644))
-	again, err := runner.Load(path)
+	again, err := runner.Load(path, nil)
 	require.NoError(t, err)
-	r, err := runner.Run(context.Background(), again, runner.Options{Seed: 1, HasSeed: true})
+	r, err := runner.Execute(context.Background(), again, runner.NewOptions().WithSeed(1))
 	require.NoError(t, err)
 	assert.False(t, r.Valid)
 	assert.Equal(t, res.Last.TraceSHA256, r.TraceSHA256, "the written scenario is the one that was run")
 }
 
 func TestShrinkReplacesNemesesAndDropsNeedlessFaults(t *testing.T) {
-	scn, err := runner.Load("../../plugins/broadcast/broken.yaml")
+	scn, err := runner.Load("../../plugins/broadcast/broken.yaml", nil)
 	require.NoError(t, err)
 	res, err := shrink.Shrink(context.Background(), scn, shrink.Options{Seed: 1, MaxRuns: 40})
 	require.NoError(t, err)
@@ -54,21 +55,21 @@ func TestShrinkReplacesNemesesAndDropsNeedlessFaults(t *testing.T) {
 }
 
 func TestShrinkRefusesAPassingRun(t *testing.T) {
-	scn, err := runner.Load("../../plugins/echo/scenario.yaml")
+	scn, err := runner.Load("../../plugins/echo/scenario.yaml", nil)
 	require.NoError(t, err)
 	_, err = shrink.Shrink(context.Background(), scn, shrink.Options{Seed: 1})
 	assert.ErrorIs(t, err, shrink.ErrPasses)
 }
 
 func TestEncodeRoundTrips(t *testing.T) {
-	scn, err := runner.Load("../../plugins/broadcast/faults.yaml")
+	scn, err := runner.Load("../../plugins/broadcast/faults.yaml", nil)
 	require.NoError(t, err)
 	dir := t.TempDir()
 	b, err := scenario.Encode(scn, dir)
 	require.NoError(t, err)
 	path := filepath.Join(dir, "faults.yaml")
 	require.NoError(t, os.WriteFile(path, b, 0o644))
-	back, err := runner.Load(path)
+	back, err := runner.Load(path, nil)
 	require.NoError(t, err)
 	assert.Equal(t, scn.Duration, back.Duration)
 	assert.Equal(t, scn.NodeNames(), back.NodeNames())

@@ -103,7 +103,7 @@ func (c *Client) Call(to string, body map[string]any, timeout time.Duration, don
 			p.done(Reply{TimedOut: true, Latency: time.Duration(c.sim.now - p.sent)})
 		})
 	}
-	c.sim.Send(c.Index, idx, msg)
+	c.sim.send(c.Index, idx, msg)
 	return nil
 }
 
@@ -125,6 +125,14 @@ func (c *Client) receive(m *message) {
 	p, ok := c.pending[hdr.InReplyTo]
 	if !ok {
 		return // a late or duplicate reply
+	}
+	if m.from != p.to {
+		// Only the node the request went to may answer it, whatever the
+		// envelope's "src" says: the host knows who really sent it.
+		c.sim.stats.ForgedReplies++
+		c.sim.rec.Record(trace.Event{Time: c.sim.now, Kind: trace.KindLog, Node: c.Index, Peer: m.from, Label: "warn",
+			Data: []byte(fmt.Sprintf("client %s: ignored a reply to msg %d from %s: the request went to %s", c.Name, hdr.InReplyTo, c.sim.name(m.from), c.sim.name(p.to)))})
+		return
 	}
 	delete(c.pending, hdr.InReplyTo)
 	p.done(Reply{Body: env.Body, Type: hdr.Type, Latency: time.Duration(c.sim.now - p.sent)})

@@ -6,7 +6,7 @@ import (
 	"log"
 	"time"
 
-	"github.com/terrarium-sim/terrarium/internal/gobuild"
+	"github.com/terrarium-sim/terrarium/runtime/gobuild"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -106,32 +107,31 @@ type HeldMessage struct {
 	Since    time.Duration
 }
 
-// Hold holds every message from → to ("*" or "": any) that would be
+// hold holds every message from → to ("*" or "": any) that would be
 // delivered, until Release.
-func (s *Sim) Hold(from, to string) error {
+func (s *Sim) hold(from, to string) error {
 	f, err := s.endpoint(from)
 	if err != nil {
-		return fmt.Errorf("sim: hold: %w", err)
+		return fmt.Errorf("hold: %w", err)
 	}
 	t, err := s.endpoint(to)
 	if err != nil {
-		return fmt.Errorf("sim: hold: %w", err)
+		return fmt.Errorf("hold: %w", err)
 	}
 	s.holds = append(s.holds, holdPattern{f, t})
-	s.fault("hold", fmt.Sprintf("%s->%s", orAny(from), orAny(to)))
 	return nil
 }
 
-// Release stops holding from → to and delivers, now and in the order they
+// release stops holding from → to and delivers, now and in the order they
 // were held, the held messages it matches.
-func (s *Sim) Release(from, to string) error {
+func (s *Sim) release(from, to string) error {
 	f, err := s.endpoint(from)
 	if err != nil {
-		return fmt.Errorf("sim: release: %w", err)
+		return fmt.Errorf("release: %w", err)
 	}
 	t, err := s.endpoint(to)
 	if err != nil {
-		return fmt.Errorf("sim: release: %w", err)
+		return fmt.Errorf("release: %w", err)
 	}
 	match := func(a, b int32) bool { return (f < 0 || f == a) && (t < 0 || t == b) }
 	kept := s.holds[:0]
@@ -141,7 +141,6 @@ func (s *Sim) Release(from, to string) error {
 		}
 	}
 	s.holds = kept
-	s.fault("release", fmt.Sprintf("%s->%s", orAny(from), orAny(to)))
 	rest := s.held[:0]
 	var out []heldMsg
 	for _, h := range s.held {
@@ -176,65 +175,82 @@ func (s *Sim) isHeld(from, to int32) bool {
 	return false
 }
 
-func orAny(s string) string {
-	if s == "" {
-		return "*"
-	}
-	return s
-}
-
-// fault records a fault in the trace.
-func (s *Sim) fault(label, detail string) {
-	s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindFault, Node: -1, Peer: -1, Label: label, Data: []byte(detail)})
-}
-
 func (s *Sim) indices(names []string) ([]int32, error) {
 	out := make([]int32, len(names))
 	for i, n := range names {
 		idx, ok := s.Index(n)
 		if !ok {
-			return nil, fmt.Errorf("unknown node or client %q", n)
+			return nil, fmt.Errorf("%w %q", fault.ErrUnknownNode, n)
 		}
 		out[i] = idx
 	}
 	return out, nil
 }
 
-// Partition cuts every link between the two groups, both ways.
-func (s *Sim) Partition(a, b []string) error {
-	ia, err := s.indices(a)
-	if err != nil {
-		return fmt.Errorf("sim: partition: %w", err)
+// Apply carries out a fault now and records it in the trace as one event of
+// kind fault (label: the fault's kind; data: its JSON encoding), followed by
+// whatever it causes (a crash, a boot). A fault naming an unknown node
+// changes nothing and records nothing. Faults that find nothing to do (a
+// pause of a crashed node, a restart of a running one) are still recorded.
+func (s *Sim) Apply(f fault.Fault) error {
+	if err := f.Validate(); err != nil {
+		return fmt.Errorf("sim: %w", err)
 	}
-	ib, err := s.indices(b)
-	if err != nil {
-		return fmt.Errorf("sim: partition: %w", err)
+	for _, name := range f.Nodes() {
+		if _, ok := s.Index(name); !ok {
+			return fmt.Errorf("sim: %s: %w %q", f.Kind, fault.ErrUnknownNode, name)
+		}
+		if f.Node != "" && s.Node(f.Node) == nil {
+			return fmt.Errorf("sim: %s: %q is a client, not a node", f.Kind, f.Node)
+		}
 	}
-	s.net.Partition(ia, ib)
-	s.fault("partition", fmt.Sprintf("%v | %v", a, b))
+	if !s.started {
+		if err := s.Start(); err != nil {
+			return err
+		}
+	}
+	s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindFault, Node: -1, Peer: -1, Label: string(f.Kind), Data: f.Encode()})
+	var err error
+	switch f.Kind {
+	case fault.Partition:
+		for i := range f.Groups {
+			for j := i + 1; j < len(f.Groups); j++ {
+				a, _ := s.indices(f.Groups[i])
+				b, _ := s.indices(f.Groups[j])
+				s.net.Partition(a, b)
+			}
+		}
+	case fault.PartitionOneWay:
+		a, _ := s.indices(f.From)
+		b, _ := s.indices(f.To)
+		s.net.PartitionOneWay(a, b)
+	case fault.Repair:
+		s.net.Repair()
+	case fault.Crash:
+		err = s.crash(s.Node(f.Node), "fault: crash")
+	case fault.Restart:
+		err = s.restart(s.Node(f.Node))
+	case fault.Bounce:
+		if err = s.crash(s.Node(f.Node), "fault: bounce"); err == nil {
+			err = s.restart(s.Node(f.Node))
+		}
+	case fault.Pause:
+		s.pause(s.Node(f.Node))
+	case fault.Resume:
+		s.resume(s.Node(f.Node))
+	case fault.Hold:
+		err = s.hold(f.From[0], f.To[0])
+	case fault.Release:
+		err = s.release(f.From[0], f.To[0])
+	case fault.Skew:
+		s.Node(f.Node).SetSkew(int64(f.By))
+	case fault.Drift:
+		s.Node(f.Node).SetDrift(f.PPM)
+	}
+	if err != nil {
+		return fmt.Errorf("sim: %s: %w", f, err)
+	}
 	return nil
-}
-
-// PartitionOneWay cuts the links from every node in from to every node in
-// to; the other direction still works.
-func (s *Sim) PartitionOneWay(from, to []string) error {
-	ia, err := s.indices(from)
-	if err != nil {
-		return fmt.Errorf("sim: partition_oneway: %w", err)
-	}
-	ib, err := s.indices(to)
-	if err != nil {
-		return fmt.Errorf("sim: partition_oneway: %w", err)
-	}
-	s.net.PartitionOneWay(ia, ib)
-	s.fault("partition_oneway", fmt.Sprintf("%v -> %v", from, to))
-	return nil
-}
-
-// Repair heals every partition.
-func (s *Sim) Repair() {
-	s.net.Repair()
-	s.fault("repair", "")
 }
 
 type pauseState struct {
@@ -242,36 +258,25 @@ type pauseState struct {
 	stash []event
 }
 
-// Pause freezes a node: it receives nothing (messages wait) and its timers
-// stand still until Resume.
-func (s *Sim) Pause(name string) error {
-	n := s.Node(name)
-	if n == nil {
-		return fmt.Errorf("sim: pause: unknown node %q", name)
-	}
+// pause freezes a node: it receives nothing (messages wait) and its timers
+// stand still until resume.
+func (s *Sim) pause(n *nodes.Node) {
 	if n.State() != nodes.Running || s.paused[n.Index] != nil {
-		return nil
+		return
 	}
 	s.paused[n.Index] = &pauseState{since: s.now}
-	s.fault("pause", name)
-	return nil
 }
 
-// Resume unfreezes a paused node: its waiting messages arrive now, in order,
+// resume unfreezes a paused node: its waiting messages arrive now, in order,
 // and its timers fire as late as the pause lasted.
-func (s *Sim) Resume(name string) error {
-	n := s.Node(name)
-	if n == nil {
-		return fmt.Errorf("sim: resume: unknown node %q", name)
-	}
+func (s *Sim) resume(n *nodes.Node) {
 	p := s.paused[n.Index]
 	if p == nil {
-		return nil
+		return
 	}
 	delete(s.paused, n.Index)
 	d := s.now - p.since
 	s.pausedTotal[n.Index] += d
-	s.fault("resume", name)
 	for _, e := range p.stash {
 		if e.kind == evDeliver {
 			e.at = s.now
@@ -281,7 +286,6 @@ func (s *Sim) Resume(name string) error {
 		}
 		s.push(e)
 	}
-	return nil
 }
 
 // Paused reports whether a node is paused.
@@ -305,38 +309,4 @@ func (s *Sim) deferForPause(e event) bool {
 		return true
 	}
 	return false
-}
-
-// Bounce crashes a node and restarts it at once.
-func (s *Sim) Bounce(name string) error {
-	if err := s.Crash(name, "bounce"); err != nil {
-		return err
-	}
-	return s.Restart(name)
-}
-
-// SetClockSkew offsets a node's clock (now() and the WASI clocks) by d.
-func (s *Sim) SetClockSkew(name string, d time.Duration) error {
-	n := s.Node(name)
-	if n == nil {
-		return fmt.Errorf("sim: clock skew: unknown node %q", name)
-	}
-	n.SetSkew(int64(d))
-	s.fault("skew", fmt.Sprintf("%s %v", name, d))
-	return nil
-}
-
-// SetClockDrift makes a node's clock run fast or slow by ppm parts per
-// million (-999999 < ppm < 1000000).
-func (s *Sim) SetClockDrift(name string, ppm int64) error {
-	n := s.Node(name)
-	if n == nil {
-		return fmt.Errorf("sim: clock drift: unknown node %q", name)
-	}
-	if ppm <= -1_000_000 || ppm >= 1_000_000 {
-		return fmt.Errorf("sim: clock drift: %d ppm is outside (-1000000, 1000000)", ppm)
-	}
-	n.SetDrift(ppm)
-	s.fault("drift", fmt.Sprintf("%s %dppm", name, ppm))
-	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
@@ -55,7 +56,7 @@ func fates(s *sim.Sim) map[uint64]*msgFate {
 
 func TestPartitionOneWay(t *testing.T) {
 	s := echoPair(t, sim.NewConfig())
-	require.NoError(t, s.PartitionOneWay([]string{"n0"}, []string{"n1"}))
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.PartitionOneWay, From: []string{"n0"}, To: []string{"n1"}}))
 	s.At(time.Millisecond, func() {
 		s.Send(0, 1, []byte("a->b"))
 		s.Send(1, 0, []byte("b->a"))
@@ -67,7 +68,7 @@ func TestPartitionOneWay(t *testing.T) {
 	assert.Equal(t, 1, f[2].delivered, "b->a arrives")
 	assert.Equal(t, &msgFate{from: 0, to: 1, label: "b->a", dropped: "partition"}, f[3], "n0's echo back to n1 is cut too")
 
-	s.Repair()
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Repair}))
 	s.At(s.Now()+time.Millisecond, func() { s.Send(0, 1, []byte("healed")) })
 	require.NoError(t, s.RunFor(10*time.Millisecond))
 	assert.Equal(t, 1, fates(s)[4].delivered)
@@ -75,7 +76,7 @@ func TestPartitionOneWay(t *testing.T) {
 
 func TestPartitionSymmetric(t *testing.T) {
 	s := echoPair(t, sim.NewConfig())
-	require.NoError(t, s.Partition([]string{"n0"}, []string{"n1"}))
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Partition, Groups: [][]string{{"n0"}, {"n1"}}}))
 	s.At(time.Millisecond, func() {
 		s.Send(0, 1, []byte("x"))
 		s.Send(1, 0, []byte("y"))
@@ -88,7 +89,7 @@ func TestPartitionSymmetric(t *testing.T) {
 
 func TestHoldThenReleaseDeliversInHeldOrder(t *testing.T) {
 	s := echoPair(t, sim.NewConfig().WithNetwork(netsim.Link{Latency: netsim.Uniform(time.Millisecond, 20*time.Millisecond)}))
-	require.NoError(t, s.Hold("n0", "n1"))
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Hold, From: []string{"n0"}, To: []string{"n1"}}))
 	s.At(time.Millisecond, func() {
 		for _, p := range []string{"m1", "m2", "m3", "m4", "m5"} {
 			s.Send(0, 1, []byte(p))
@@ -108,7 +109,7 @@ func TestHoldThenReleaseDeliversInHeldOrder(t *testing.T) {
 		assert.False(t, e.Kind == trace.KindDeliver && e.Node == 1, "nothing reaches n1 while held")
 	}
 
-	require.NoError(t, s.Release("n0", "n1"))
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Release, From: []string{"n0"}, To: []string{"n1"}}))
 	require.NoError(t, s.RunFor(time.Millisecond))
 	var delivered []uint64
 	for _, e := range s.Events() {
@@ -123,10 +124,10 @@ func TestHoldThenReleaseDeliversInHeldOrder(t *testing.T) {
 func TestPauseFreezesTimersAndQueuesMessages(t *testing.T) {
 	s := echoPair(t, sim.NewConfig(), sim.NodeSpec{Name: "c", Module: "counter"})
 	require.NoError(t, s.RunUntil(150*time.Millisecond)) // tick at 100
-	require.NoError(t, s.Pause("c"))
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Pause, Node: "c"}))
 	s.At(200*time.Millisecond, func() { s.Send(0, 2, []byte("while paused")) })
 	require.NoError(t, s.RunUntil(450*time.Millisecond))
-	require.NoError(t, s.Resume("c"))
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Resume, Node: "c"}))
 	require.NoError(t, s.RunUntil(650*time.Millisecond))
 
 	ms := int64(time.Millisecond)
@@ -148,7 +149,7 @@ func TestPauseFreezesTimersAndQueuesMessages(t *testing.T) {
 
 func TestClockSkewIsVisibleToTheGuest(t *testing.T) {
 	s := echoPair(t, sim.NewConfig(), sim.NodeSpec{Name: "c", Module: "counter"})
-	require.NoError(t, s.SetClockSkew("c", 5*time.Second))
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Skew, Node: "c", By: 5 * time.Second}))
 	require.NoError(t, s.RunUntil(150*time.Millisecond))
 	for _, e := range s.Events() {
 		if e.Kind == trace.KindEmit && e.Label == "tick" {
@@ -206,7 +207,7 @@ func TestFilters(t *testing.T) {
 func TestBounceKeepsStoreAndRestarts(t *testing.T) {
 	s := echoPair(t, sim.NewConfig(), sim.NodeSpec{Name: "c", Module: "counter"})
 	require.NoError(t, s.RunUntil(50*time.Millisecond))
-	require.NoError(t, s.Bounce("c"))
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Bounce, Node: "c"}))
 	assert.Equal(t, 2, s.Node("c").Incarnation())
 	v, ok, err := s.Node("c").Store().Get([]byte("boots"))
 	require.NoError(t, err)
@@ -227,17 +228,25 @@ func TestDeterminismWithEveryFault(t *testing.T) {
 		}
 		_, err := s.AddFilter(sim.Filter{From: "e0", Action: sim.FilterDelay, Delay: 7 * time.Millisecond})
 		require.NoError(t, err)
-		s.At(100*time.Millisecond, func() { require.NoError(t, s.Partition([]string{"n0"}, []string{"n1"})) })
-		s.At(150*time.Millisecond, func() { require.NoError(t, s.PartitionOneWay([]string{"e0"}, []string{"e1"})) })
-		s.At(200*time.Millisecond, func() { s.Repair() })
-		s.At(220*time.Millisecond, func() { require.NoError(t, s.Hold("*", "n1")) })
-		s.At(260*time.Millisecond, func() { require.NoError(t, s.Release("*", "n1")) })
-		s.At(300*time.Millisecond, func() { require.NoError(t, s.Pause("c0")) })
-		s.At(350*time.Millisecond, func() { require.NoError(t, s.Crash("c1", "nemesis")) })
-		s.At(400*time.Millisecond, func() { require.NoError(t, s.Resume("c0")) })
-		s.At(420*time.Millisecond, func() { require.NoError(t, s.Restart("c1")) })
-		s.At(450*time.Millisecond, func() { require.NoError(t, s.SetClockSkew("c0", -time.Second)) })
-		s.At(480*time.Millisecond, func() { require.NoError(t, s.Bounce("e1")) })
+		s.At(100*time.Millisecond, func() {
+			require.NoError(t, s.Apply(fault.Fault{Kind: fault.Partition, Groups: [][]string{{"n0"}, {"n1"}}}))
+		})
+		s.At(150*time.Millisecond, func() {
+			require.NoError(t, s.Apply(fault.Fault{Kind: fault.PartitionOneWay, From: []string{"e0"}, To: []string{"e1"}}))
+		})
+		s.At(200*time.Millisecond, func() { require.NoError(t, s.Apply(fault.Fault{Kind: fault.Repair})) })
+		s.At(220*time.Millisecond, func() {
+			require.NoError(t, s.Apply(fault.Fault{Kind: fault.Hold, From: []string{"*"}, To: []string{"n1"}}))
+		})
+		s.At(260*time.Millisecond, func() {
+			require.NoError(t, s.Apply(fault.Fault{Kind: fault.Release, From: []string{"*"}, To: []string{"n1"}}))
+		})
+		s.At(300*time.Millisecond, func() { require.NoError(t, s.Apply(fault.Fault{Kind: fault.Pause, Node: "c0"})) })
+		s.At(350*time.Millisecond, func() { require.NoError(t, s.Apply(fault.Fault{Kind: fault.Crash, Node: "c1"})) })
+		s.At(400*time.Millisecond, func() { require.NoError(t, s.Apply(fault.Fault{Kind: fault.Resume, Node: "c0"})) })
+		s.At(420*time.Millisecond, func() { require.NoError(t, s.Apply(fault.Fault{Kind: fault.Restart, Node: "c1"})) })
+		s.At(450*time.Millisecond, func() { require.NoError(t, s.Apply(fault.Fault{Kind: fault.Skew, Node: "c0", By: -time.Second})) })
+		s.At(480*time.Millisecond, func() { require.NoError(t, s.Apply(fault.Fault{Kind: fault.Bounce, Node: "e1"})) })
 		require.NoError(t, s.RunUntil(time.Second))
 		assert.Positive(t, s.Stats().Duplicated)
 		assert.Positive(t, s.Stats().Dropped)

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
@@ -41,13 +43,30 @@ type Config struct {
 	traceSink    io.Writer
 	storeDir     string
 	loseUnsynced bool
+	maxEvents    uint64
+	maxTrace     uint64
 }
+
+// Run-wide caps by default (see WithMaxEvents, WithMaxTraceBytes).
+const (
+	DefaultMaxEvents     = 20_000_000
+	DefaultMaxTraceBytes = 2 << 30
+)
 
 // NewConfig returns the defaults: seed 1, wasmhost defaults, 1 ms constant
 // latency without loss, events kept in memory, stores in memory.
 func NewConfig() Config {
-	return Config{seed: 1, wasm: wasmhost.NewConfig(), network: netsim.Link{Latency: netsim.Constant(time.Millisecond)}, keepTrace: true}
+	return Config{seed: 1, wasm: wasmhost.NewConfig(), network: netsim.Link{Latency: netsim.Constant(time.Millisecond)}, keepTrace: true,
+		maxEvents: DefaultMaxEvents, maxTrace: DefaultMaxTraceBytes}
 }
+
+// WithMaxEvents caps the events one run may record (0: no cap). A run that
+// reaches it stops with a *LimitError instead of running out of memory.
+func (c Config) WithMaxEvents(n uint64) Config { c.maxEvents = n; return c }
+
+// WithMaxTraceBytes caps the bytes of trace one run may record (0: no cap),
+// like WithMaxEvents.
+func (c Config) WithMaxTraceBytes(n uint64) Config { c.maxTrace = n; return c }
 
 // WithSeed sets the run's seed.
 func (c Config) WithSeed(seed uint64) Config { c.seed = seed; return c }
@@ -77,14 +96,17 @@ func (c Config) Seed() uint64 { return c.seed }
 
 // Stats counts what happened in a run.
 type Stats struct {
-	Sent       uint64        `json:"messages_sent"`
-	Delivered  uint64        `json:"messages_delivered"`
-	Dropped    uint64        `json:"messages_dropped"`
-	Duplicated uint64        `json:"messages_duplicated"`
-	Events     uint64        `json:"events"`
-	Crashes    uint64        `json:"crashes"`
-	Virtual    time.Duration `json:"virtual_ns"`
-	Wall       time.Duration `json:"wall_ns"`
+	Sent       uint64 `json:"messages_sent"`
+	Delivered  uint64 `json:"messages_delivered"`
+	Dropped    uint64 `json:"messages_dropped"`
+	Duplicated uint64 `json:"messages_duplicated"`
+	Events     uint64 `json:"events"`
+	Crashes    uint64 `json:"crashes"`
+	// ForgedReplies counts replies a client ignored because they came from
+	// another endpoint than the one its request went to.
+	ForgedReplies uint64        `json:"forged_replies"`
+	Virtual       time.Duration `json:"virtual_ns"`
+	Wall          time.Duration `json:"wall_ns"`
 }
 
 // Add sums o into st, field by field (for totals over many runs).
@@ -95,6 +117,7 @@ func (st *Stats) Add(o Stats) {
 	st.Duplicated += o.Duplicated
 	st.Events += o.Events
 	st.Crashes += o.Crashes
+	st.ForgedReplies += o.ForgedReplies
 	st.Virtual += o.Virtual
 	st.Wall += o.Wall
 }
@@ -129,6 +152,31 @@ type Sim struct {
 	paused      map[int32]*pauseState
 	pausedTotal map[int32]int64
 	closed      bool
+
+	steps uint64 // events dispatched
+	pins  []pin  // faults pinned to an event count, in order
+}
+
+// pin is a fault to apply just before the loop's before-th event.
+type pin struct {
+	before uint64
+	at     int64
+	f      fault.Fault
+}
+
+// LimitError ends a run that reached a run-wide cap. The run's verdict is
+// unknown: it did not finish.
+type LimitError struct {
+	// Limit names the cap (the scenario's limits field).
+	Limit string
+	// Value is the cap.
+	Value uint64
+	// At is the virtual time it was reached.
+	At time.Duration
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("sim: the run reached its cap limits.%s = %d at %v; raise it in the scenario's limits if the run is meant to be that large", e.Limit, e.Value, e.At)
 }
 
 // New creates a simulation.
@@ -289,7 +337,7 @@ func (s *Sim) Start() error {
 		}
 		spec := old.Spec
 		spec.Index, spec.Peers, spec.Clients, spec.Seed, spec.LoseUnsynced = int32(i), names, cnames, s.cfg.seed, s.cfg.loseUnsynced
-		n := nodes.New(spec, s, s.engine, st, Stream(s.cfg.seed, "node/"+spec.Name))
+		n := nodes.New(spec, (*kernel)(s), s.engine, st, Stream(s.cfg.seed, "node/"+spec.Name))
 		s.nodes[i] = n
 		s.byName[n.Name] = int32(i)
 		s.push(event{at: s.now, kind: evBoot, node: n})
@@ -326,6 +374,10 @@ func (s *Sim) Network() *netsim.Network { return s.net }
 // Digest returns the SHA-256 of the trace so far.
 func (s *Sim) Digest() string { return s.rec.Digest() }
 
+// Observe calls fn with every trace event from now on, as it is recorded,
+// on the goroutine that runs the simulation.
+func (s *Sim) Observe(fn func(trace.Event)) { s.rec.Observe(fn) }
+
 // Events returns the trace (if kept).
 func (s *Sim) Events() []trace.Event { return s.rec.Events() }
 
@@ -356,16 +408,10 @@ func (s *Sim) At(t time.Duration, fn func()) {
 // After schedules fn to run d after now.
 func (s *Sim) After(d time.Duration, fn func()) { s.At(time.Duration(s.now)+d, fn) }
 
-// Crash crashes a node now, with a reason recorded in the trace.
-func (s *Sim) Crash(name, reason string) error {
-	n := s.Node(name)
-	if n == nil {
-		return fmt.Errorf("sim: crash: unknown node %q", name)
-	}
-	if n.State() == nodes.Running {
-		s.stats.Crashes++
-	}
-	if p := s.paused[n.Index]; p != nil { // waiting messages die with the node
+// crash crashes a running node now, with a reason recorded in the trace;
+// messages waiting for it while paused die with it.
+func (s *Sim) crash(n *nodes.Node, reason string) error {
+	if p := s.paused[n.Index]; p != nil {
 		delete(s.paused, n.Index)
 		for _, e := range p.stash {
 			if e.kind == evDeliver {
@@ -376,27 +422,12 @@ func (s *Sim) Crash(name, reason string) error {
 	return n.Crash(reason)
 }
 
-// Restart boots a crashed node again (on_init with restart: true).
-func (s *Sim) Restart(name string) error {
-	n := s.Node(name)
-	if n == nil {
-		return fmt.Errorf("sim: restart: unknown node %q", name)
-	}
+// restart boots a crashed node again (on_init with restart: true).
+func (s *Sim) restart(n *nodes.Node) error {
 	if n.State() == nodes.Running {
 		return nil
 	}
-	return s.boot(n)
-}
-
-func (s *Sim) boot(n *nodes.Node) error {
-	before := n.State()
-	if err := n.Boot(s.ctx); err != nil {
-		return err
-	}
-	if before != nodes.Crashed && n.State() == nodes.Crashed {
-		s.stats.Crashes++
-	}
-	return nil
+	return n.Boot(s.ctx)
 }
 
 func (s *Sim) push(e event) {
@@ -416,13 +447,67 @@ func (s *Sim) Step() (bool, error) {
 			return false, err
 		}
 	}
+	limit := int64(math.MaxInt64)
+	if s.q.len() > 0 {
+		limit = s.q.peek().at
+	}
+	if err := s.applyPins(limit); err != nil {
+		return false, err
+	}
 	if s.q.len() == 0 {
 		return false, s.deadlock()
 	}
 	start := time.Now()
 	err := s.dispatch(s.q.pop())
 	s.wall += time.Since(start)
+	if err == nil {
+		err = s.capped()
+	}
 	return true, err
+}
+
+// Steps returns how many events the loop has dispatched so far.
+func (s *Sim) Steps() uint64 { return s.steps }
+
+// ApplyBefore pins f to the loop's before-th event (counted from 1): it is
+// applied, as Apply would, just before that event is dispatched, with the
+// clock moved to at if it is behind. This is how a fault applied by hand
+// between two events replays exactly. Pins must come in the order of
+// before; a pin whose event has passed is applied at the next chance.
+func (s *Sim) ApplyBefore(before uint64, at time.Duration, f fault.Fault) error {
+	if err := f.Validate(); err != nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	if n := len(s.pins); n > 0 && s.pins[n-1].before > before {
+		return fmt.Errorf("sim: pinned fault before event %d comes after one before event %d", before, s.pins[n-1].before)
+	}
+	s.pins = append(s.pins, pin{before: before, at: int64(at), f: f})
+	return nil
+}
+
+// applyPins applies the pinned faults that are due before the next event,
+// as long as their time is at most limit.
+func (s *Sim) applyPins(limit int64) error {
+	for len(s.pins) > 0 && s.pins[0].before <= s.steps+1 && s.pins[0].at <= limit {
+		p := s.pins[0]
+		s.pins = s.pins[1:]
+		s.now = max(s.now, p.at)
+		if err := s.Apply(p.f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// capped reports a run-wide cap the run has reached.
+func (s *Sim) capped() error {
+	switch {
+	case s.cfg.maxEvents > 0 && s.rec.Count() > s.cfg.maxEvents:
+		return &LimitError{Limit: "max_events", Value: s.cfg.maxEvents, At: time.Duration(s.now)}
+	case s.cfg.maxTrace > 0 && s.rec.Bytes() > s.cfg.maxTrace:
+		return &LimitError{Limit: "max_trace_bytes", Value: s.cfg.maxTrace, At: time.Duration(s.now)}
+	}
+	return nil
 }
 
 func (s *Sim) deadlock() error {
@@ -465,8 +550,22 @@ func (s *Sim) RunUntil(t time.Duration) error {
 	}
 	start := time.Now()
 	defer func() { s.wall += time.Since(start) }()
-	for s.q.len() > 0 && s.q.peek().at <= int64(t) {
+	for {
+		if err := s.applyPins(int64(t)); err != nil {
+			return err
+		}
+		if s.q.len() == 0 || s.q.peek().at > int64(t) || (len(s.pins) > 0 && s.pins[0].before <= s.steps+1) {
+			break
+		}
 		if err := s.dispatch(s.q.pop()); err != nil {
+			return err
+		}
+		if s.steps&1023 == 0 {
+			if err := s.ctx.Err(); err != nil {
+				return fmt.Errorf("sim: stopped at %v: %w", time.Duration(s.now), err)
+			}
+		}
+		if err := s.capped(); err != nil {
 			return err
 		}
 	}
@@ -491,11 +590,20 @@ func (s *Sim) RunUntilQuiescent(deadline time.Duration) error {
 	return nil
 }
 
+// Next returns the virtual time of the next queued event; false if none.
+func (s *Sim) Next() (time.Duration, bool) {
+	if s.q.len() == 0 {
+		return 0, false
+	}
+	return time.Duration(s.q.peek().at), true
+}
+
 // Pending returns how many events are queued.
 func (s *Sim) Pending() int { return s.q.len() }
 
 func (s *Sim) dispatch(e event) error {
 	s.now = e.at
+	s.steps++
 	switch e.kind {
 	case evDeliver:
 		return s.deliver(e.msg)
@@ -508,7 +616,7 @@ func (s *Sim) dispatch(e event) error {
 		}
 		return e.node.FireWake(e.gen)
 	case evBoot:
-		return s.boot(e.node)
+		return e.node.Boot(s.ctx)
 	case evFunc:
 		e.fn()
 	}
@@ -525,10 +633,39 @@ func (s *Sim) name(i int32) string {
 	return fmt.Sprintf("#%d", i)
 }
 
-// Kernel interface for nodes.
+// kernel is the face a Sim shows its nodes (nodes.Kernel). It is a distinct
+// type so that these hooks are not part of the Sim's public API.
+type kernel Sim
 
 // Send implements nodes.Kernel.
-func (s *Sim) Send(from, to int32, msg []byte) int32 {
+func (k *kernel) Send(from, to int32, msg []byte) int32 { return (*Sim)(k).send(from, to, msg) }
+
+// ScheduleTimer implements nodes.Kernel.
+func (k *kernel) ScheduleTimer(n *nodes.Node, id int64, at int64) {
+	s := (*Sim)(k)
+	s.push(event{at: at, kind: evTimer, node: n, id: id, shift: s.pausedTotal[n.Index]})
+}
+
+// ScheduleWake implements nodes.Kernel.
+func (k *kernel) ScheduleWake(n *nodes.Node, gen uint64, at int64) {
+	s := (*Sim)(k)
+	s.push(event{at: at, kind: evWake, node: n, gen: gen, shift: s.pausedTotal[n.Index]})
+}
+
+// Record implements nodes.Kernel. A node reports its crashes through it, so
+// every crash is counted whatever caused it.
+func (k *kernel) Record(e trace.Event) {
+	if e.Kind == trace.KindCrash {
+		k.stats.Crashes++
+	}
+	k.rec.Record(e)
+}
+
+// Clock implements nodes.Kernel: the virtual time in ns.
+func (k *kernel) Clock() int64 { return k.now }
+
+// send queues a message from one endpoint to another.
+func (s *Sim) send(from, to int32, msg []byte) int32 {
 	if to < 0 || int(to) >= len(s.nodes)+len(s.clients) {
 		return wasmhost.ErrnoNoDest
 	}
@@ -608,29 +745,8 @@ func (s *Sim) deliver(m *message) error {
 	}
 	s.stats.Delivered++
 	s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindDeliver, Node: m.to, Peer: m.from, Msg: m.id})
-	before := n.State()
-	err := n.Deliver(m.from, m.payload)
-	if before == nodes.Running && n.State() == nodes.Crashed {
-		s.stats.Crashes++
-	}
-	return err
+	return n.Deliver(m.from, m.payload)
 }
-
-// ScheduleTimer implements nodes.Kernel.
-func (s *Sim) ScheduleTimer(n *nodes.Node, id int64, at int64) {
-	s.push(event{at: at, kind: evTimer, node: n, id: id, shift: s.pausedTotal[n.Index]})
-}
-
-// ScheduleWake implements nodes.Kernel.
-func (s *Sim) ScheduleWake(n *nodes.Node, gen uint64, at int64) {
-	s.push(event{at: at, kind: evWake, node: n, gen: gen, shift: s.pausedTotal[n.Index]})
-}
-
-// Record implements nodes.Kernel.
-func (s *Sim) Record(e trace.Event) { s.rec.Record(e) }
-
-// Clock implements nodes.Kernel: the virtual time in ns.
-func (s *Sim) Clock() int64 { return s.now }
 
 // msgType finds the JSON "type" of a Maelstrom-shaped message without
 // decoding it: the first "type" key's string value, else "".

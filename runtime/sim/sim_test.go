@@ -11,6 +11,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/internal/testguests"
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
@@ -115,9 +116,9 @@ func TestStoreSurvivesCrashTimersDoNot(t *testing.T) {
 	_, err := s.AddNodes(sim.NodeSpec{Name: "n", Module: "counter"})
 	require.NoError(t, err)
 	require.NoError(t, s.RunUntil(250*time.Millisecond)) // ticks at 100, 200
-	require.NoError(t, s.Crash("n", "test"))
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Crash, Node: "n"}))
 	require.NoError(t, s.RunUntil(1000*time.Millisecond)) // no ticks while down
-	require.NoError(t, s.Restart("n"))
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Restart, Node: "n"}))
 	require.NoError(t, s.RunUntil(1150*time.Millisecond)) // one tick at 1100
 
 	var ticks []int64
@@ -148,7 +149,7 @@ func TestLoseUnsyncedDropsOnlyUnsyncedWrites(t *testing.T) {
 		require.NoError(t, s.Start())
 		s.At(10*time.Millisecond, func() { s.Send(1, 0, []byte("write")) })
 		require.NoError(t, s.RunUntil(50*time.Millisecond))
-		require.NoError(t, s.Crash("n", "power cut"))
+		require.NoError(t, s.Apply(fault.Fault{Kind: fault.Crash, Node: "n"}))
 		st := s.Node("n").Store()
 		_, ok, err := st.Get([]byte("unsynced"))
 		require.NoError(t, err)

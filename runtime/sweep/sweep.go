@@ -22,7 +22,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/terrarium-sim/terrarium/internal/gobuild"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
@@ -51,8 +50,9 @@ type Options struct {
 	// OutDir, if set, receives sweep.json and, for each failing seed, its
 	// run folder OutDir/seed-N (results.json, trace.jsonl, history.jsonl).
 	OutDir string
-	// Runner holds per-run options (Interpreter, CacheDir, Watchdog). Seed,
-	// HasSeed, OutDir, Persist and Progress are set by the sweep.
+	// Runner holds per-run options (interpreter, cache, watchdog, registry,
+	// modules). The seed, out folder, persistence and progress are set by
+	// the sweep.
 	Runner runner.Options
 	// Progress, if set, is called after each seed's run, from one goroutine
 	// at a time, with the number of runs done, the number to do and the
@@ -218,11 +218,15 @@ func Run(ctx context.Context, path string, scn *scenario.Scenario, opts Options)
 		return nil, &runner.InputError{Err: fmt.Errorf("sweep: %w", err)}
 	}
 	sum.ScenarioSHA256 = hexSHA(src)
-	built, cleanup, err := prebuild(ctx, scn, sum.ModulesSHA256)
-	if err != nil {
+	mods := opts.Runner.Modules()
+	if mods == nil {
+		mods = runner.NewModules()
+	}
+	opts.Runner = opts.Runner.WithModules(mods)
+	if err := prebuild(ctx, scn, mods, sum.ModulesSHA256); err != nil {
 		return nil, err
 	}
-	defer cleanup()
+	built := scn
 
 	results := make([]SeedResult, len(seeds))
 	ran := make([]bool, len(seeds))
@@ -300,10 +304,9 @@ feed:
 // run's trace would cost every run about a fifth more. The rerun also
 // checks that the failure reproduces. err is only for input errors.
 func runSeed(ctx context.Context, scn *scenario.Scenario, seed uint64, opts Options) (SeedResult, error) {
-	ro := opts.Runner
-	ro.Seed, ro.HasSeed, ro.OutDir, ro.Persist, ro.Progress = seed, true, "", false, nil
+	ro := opts.Runner.WithSeed(seed).WithOutDir("").WithPersist(false).WithProgress(nil)
 	t0 := time.Now()
-	res, err := runner.Run(ctx, scn, ro)
+	res, err := runner.Execute(ctx, scn, ro)
 	r := SeedResult{Seed: seed, WallMS: time.Since(t0).Milliseconds()}
 	if err != nil {
 		var ie *runner.InputError
@@ -331,8 +334,7 @@ func runSeed(ctx context.Context, scn *scenario.Scenario, seed uint64, opts Opti
 		return r, nil
 	}
 	r.Dir = fmt.Sprintf("seed-%d", seed)
-	ro.OutDir = filepath.Join(opts.OutDir, r.Dir)
-	again, err := runner.Run(ctx, scn, ro)
+	again, err := runner.Execute(ctx, scn, ro.WithOutDir(filepath.Join(opts.OutDir, r.Dir)))
 	switch {
 	case err != nil && r.Verdict != VerdictError:
 		r.Error = fmt.Sprintf("writing the run folder: rerun failed: %v", err)
@@ -344,52 +346,21 @@ func runSeed(ctx context.Context, scn *scenario.Scenario, seed uint64, opts Opti
 	return r, nil
 }
 
-// prebuild builds each Go module of scn once and returns a copy of scn that
-// reads the built bytes from a temporary directory, so that runs do not
-// rebuild (a build costs more than an echo run) nor race on gobuild's
-// output file. It records every module's SHA-256 in shas.
-func prebuild(ctx context.Context, scn *scenario.Scenario, shas map[string]string) (*scenario.Scenario, func(), error) {
-	c := *scn
-	c.Modules = make([]*scenario.Module, len(scn.Modules))
-	tmp := ""
-	cleanup := func() {
-		if tmp != "" {
-			_ = os.RemoveAll(tmp)
-		}
-	}
-	for i, m := range scn.Modules {
-		mc := *m
-		c.Modules[i] = &mc
-		var code []byte
-		var err error
-		if m.Go != "" {
-			code, err = gobuild.Build(ctx, m.Go)
-		} else {
-			code, err = os.ReadFile(m.Wasm)
-		}
+// prebuild loads each module of scn once through mods, which keeps the
+// built bytes for the runs (a build costs more than an echo run), and
+// records every module's SHA-256 in shas.
+func prebuild(ctx context.Context, scn *scenario.Scenario, mods *runner.Modules, shas map[string]string) error {
+	for _, m := range scn.Modules {
+		code, err := mods.Bytes(ctx, m)
 		if err != nil {
-			cleanup()
 			if ctx.Err() != nil {
-				return nil, nil, context.Cause(ctx) // interrupted, not bad input
+				return context.Cause(ctx) // interrupted, not bad input
 			}
-			return nil, nil, &runner.InputError{Err: scn.ErrorAt(m.Line, "modules."+m.Name, "%v", err)}
+			return &runner.InputError{Err: scn.ErrorAt(m.Line, "modules."+m.Name, "%v", err)}
 		}
 		shas[m.Name] = hexSHA(code)
-		if m.Go == "" {
-			continue
-		}
-		if tmp == "" {
-			if tmp, err = os.MkdirTemp("", "terrarium-sweep-"); err != nil {
-				return nil, nil, fmt.Errorf("sweep: %w", err)
-			}
-		}
-		mc.Go, mc.Wasm = "", filepath.Join(tmp, fmt.Sprintf("%d-%s.wasm", i, m.Name))
-		if err := os.WriteFile(mc.Wasm, code, 0o644); err != nil {
-			cleanup()
-			return nil, nil, fmt.Errorf("sweep: %w", err)
-		}
 	}
-	return &c, cleanup, nil
+	return nil
 }
 
 func hexSHA(b []byte) string {

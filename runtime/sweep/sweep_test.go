@@ -35,7 +35,7 @@ func mustSeeds(t *testing.T, spec string) Seeds {
 // number of runs (about 0.2 s each) small.
 func TestEchoSweep(t *testing.T) {
 	ctx := context.Background()
-	scn, err := runner.Load(echoScenario)
+	scn, err := runner.Load(echoScenario, nil)
 	require.NoError(t, err)
 	seeds := mustSeeds(t, "1..4")
 
@@ -193,7 +193,7 @@ func TestMergeBadInput(t *testing.T) {
 }
 
 func TestRunRejectsBadOptions(t *testing.T) {
-	scn, err := runner.Load(echoScenario)
+	scn, err := runner.Load(echoScenario, nil)
 	require.NoError(t, err)
 	var ie *runner.InputError
 	_, err = Run(context.Background(), echoScenario, scn, Options{})

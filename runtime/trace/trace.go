@@ -177,6 +177,8 @@ type Recorder struct {
 	sink  io.Writer
 	err   error
 	count uint64
+	bytes uint64
+	obs   []func(Event)
 }
 
 // NewRecorder returns a recorder. keep retains every event in memory (read
@@ -204,11 +206,15 @@ func (r *Recorder) Record(e Event) {
 	r.buf = b
 	r.h.Write(b)
 	r.h.Write(e.Data)
-	if r.keep || r.sink != nil {
+	r.bytes += uint64(len(b) + len(e.Data))
+	if r.keep || r.sink != nil || len(r.obs) > 0 {
 		e.Data = append([]byte(nil), e.Data...)
 	}
 	if r.keep {
 		r.evs = append(r.evs, e)
+	}
+	for _, fn := range r.obs {
+		fn(e)
 	}
 	if r.sink != nil && r.err == nil {
 		line, err := json.Marshal(e)
@@ -232,6 +238,14 @@ func (r *Recorder) Events() []Event { return r.evs }
 
 // Count returns how many events were recorded.
 func (r *Recorder) Count() uint64 { return r.count }
+
+// Bytes returns the size of the events recorded so far, in their canonical
+// encoding.
+func (r *Recorder) Bytes() uint64 { return r.bytes }
+
+// Observe calls fn with every event recorded from now on, as it is
+// recorded, on the recorder's goroutine. e.Data is the event's own copy.
+func (r *Recorder) Observe(fn func(Event)) { r.obs = append(r.obs, fn) }
 
 // Err returns the first error writing to the sink, if any.
 func (r *Recorder) Err() error { return r.err }

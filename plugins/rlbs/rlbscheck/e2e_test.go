@@ -14,7 +14,7 @@ import (
 
 func registered(t *testing.T) {
 	t.Helper()
-	if _, err := patterns.Check("rlbs-availability"); err != nil {
+	if _, err := patterns.Registry().Check("rlbs-availability"); err != nil {
 		t.Fatalf("not in the plugins/patterns catalogue: %v", err)
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 func inCatalogue(t *testing.T) {
 	t.Helper()
-	if _, err := patterns.Check("saga-consistency"); err != nil {
+	if _, err := patterns.Registry().Check("saga-consistency"); err != nil {
 		t.Fatalf("not in the plugins/patterns catalogue: %v", err)
 	}
 	if testing.Short() {

@@ -15,7 +15,7 @@ import (
 
 func registered(t *testing.T) {
 	t.Helper()
-	if _, err := patterns.Check("sharding-linearizable"); err != nil {
+	if _, err := patterns.Registry().Check("sharding-linearizable"); err != nil {
 		t.Fatalf("not in the plugins/patterns catalogue: %v", err)
 	}
 }

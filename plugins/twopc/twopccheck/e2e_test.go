@@ -15,7 +15,7 @@ import (
 // run loads a scenario of the plugin and runs it with a seed.
 func run(t *testing.T, file string, seed uint64) *runner.Result {
 	t.Helper()
-	if _, err := patterns.Check("twopc-atomicity"); err != nil {
+	if _, err := patterns.Registry().Check("twopc-atomicity"); err != nil {
 		t.Fatalf("not in the plugins/patterns catalogue: %v", err)
 	}
 	return scenariotest.Run(t, "../"+file, seed)

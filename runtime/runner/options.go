@@ -1,0 +1,89 @@
+package runner
+
+import (
+	"context"
+	"time"
+)
+
+// Options tune a run. Build them with NewOptions and the With methods; each
+// returns a changed copy, so one value can seed many runs.
+type Options struct {
+	seed        uint64
+	hasSeed     bool
+	outDir      string
+	persist     bool
+	interpreter bool
+	cacheDir    string
+	watchdog    time.Duration
+	progress    func(now, total time.Duration)
+	registry    *Registry
+	modules     *Modules
+}
+
+// NewOptions returns the defaults: the scenario's seed (else 1), nothing
+// written to disk, stores in memory, wazero's compiler, the core workloads
+// and checkers only, and a module loader of the run's own.
+func NewOptions() Options { return Options{} }
+
+// WithSeed runs with seed instead of the scenario's.
+func (o Options) WithSeed(seed uint64) Options { o.seed, o.hasSeed = seed, true; return o }
+
+// WithOutDir writes the run folder (results.json, trace.jsonl, history.jsonl
+// and the reports) into dir.
+func (o Options) WithOutDir(dir string) Options { o.outDir = dir; return o }
+
+// WithPersist keeps node stores on disk under OutDir/stores. The folder
+// must be empty or absent, so that a run never starts from leftovers.
+func (o Options) WithPersist(on bool) Options { o.persist = on; return o }
+
+// WithInterpreter uses wazero's interpreter instead of its compiler.
+func (o Options) WithInterpreter(on bool) Options { o.interpreter = on; return o }
+
+// WithCacheDir sets wazero's compilation cache ("" = the default location).
+func (o Options) WithCacheDir(dir string) Options { o.cacheDir = dir; return o }
+
+// WithWatchdog aborts a guest call after d of wall time (0: off). A run
+// where it fires is marked not reproducible.
+func (o Options) WithWatchdog(d time.Duration) Options { o.watchdog = d; return o }
+
+// WithProgress calls fn as virtual time advances towards the end.
+func (o Options) WithProgress(fn func(now, total time.Duration)) Options { o.progress = fn; return o }
+
+// WithRegistry sets the workloads and checkers a scenario may name.
+func (o Options) WithRegistry(r *Registry) Options { o.registry = r; return o }
+
+// WithModules shares a module loader (and its cache of built modules)
+// between runs.
+func (o Options) WithModules(m *Modules) Options { o.modules = m; return o }
+
+// WithModuleSource provides the modules a scenario names by sha256, such as
+// a server's uploads. It replaces the module loader with a new one.
+func (o Options) WithModuleSource(fn func(ctx context.Context, sha256 string) ([]byte, error)) Options {
+	o.modules = NewModules().WithSource(fn)
+	return o
+}
+
+// Seed returns the seed a run of scn with these options uses.
+func (o Options) Seed(scnSeed uint64) uint64 {
+	switch {
+	case o.hasSeed:
+		return o.seed
+	case scnSeed != 0:
+		return scnSeed
+	}
+	return 1
+}
+
+// Modules returns the module loader set with WithModules (nil: none).
+func (o Options) Modules() *Modules { return o.modules }
+
+// Registry returns the registry set with WithRegistry (nil: none, so a run
+// uses the core workloads and checkers).
+func (o Options) Registry() *Registry { return o.registry }
+
+func (o Options) reg() *Registry {
+	if o.registry == nil {
+		return NewRegistry()
+	}
+	return o.registry
+}
