@@ -1,16 +1,20 @@
 package playground
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
+	"github.com/terrarium-sim/terrarium/runtime/runner"
+	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // Pattern is one entry of the patterns gallery.
@@ -205,4 +209,41 @@ func (s *Server) patternFile(c echo.Context) error {
 		return apiErr(http.StatusNotFound, "not_found", "pattern %s has no file %q (files: README.md, %s)", p.Name, f, strings.Join(p.Files, ", "))
 	}
 	return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", []byte(text))
+}
+
+// preloadPatterns builds every pattern's module (through the shared loader,
+// so runs find them built) and lists them in the module store as built-in.
+func (s *Server) preloadPatterns() {
+	defer s.preload.Done()
+	for _, p := range s.gallery.patterns {
+		if p.Dir == "" {
+			continue
+		}
+		scn, err := runner.Load(filepath.Join(p.Dir, "scenario.yaml"), s.reg)
+		if err != nil {
+			s.logf("playground: preload %s: %v", p.Name, err)
+			continue
+		}
+		for _, m := range scn.Modules {
+			select {
+			case <-s.runs.stop:
+				return
+			default:
+			}
+			b, err := s.modules.Bytes(context.Background(), m)
+			if err != nil {
+				s.logf("playground: preload %s: %v", p.Name, err)
+				continue
+			}
+			info, err := wasmhost.Validate(context.Background(), b, 0)
+			if err != nil {
+				s.logf("playground: preload %s: %v", p.Name, err)
+				continue
+			}
+			if _, _, err := s.store.Put(b, ModuleMeta{Name: p.Name + " (built-in " + m.Name + ")", Uploaded: time.Now().UTC().Truncate(time.Millisecond),
+				Exports: info.Exports, Imports: info.Imports, Builtin: true}); err != nil {
+				s.logf("playground: preload %s: %v", p.Name, err)
+			}
+		}
+	}
 }

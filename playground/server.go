@@ -19,10 +19,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/terrarium-sim/terrarium/plugins/patterns"
+	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
 
 // APIPrefix is the versioned prefix of every API route.
@@ -38,26 +42,28 @@ const (
 	DefaultWallBudget       = 2 * time.Minute
 	DefaultMaxKeptRuns      = 64
 	DefaultSubscriberBuffer = 512
+	DefaultMaxEvents        = 2_000_000
 )
 
 // Config configures a Server. Start from NewConfig; every With method
 // returns a changed copy.
 type Config struct {
-	dataDir      string
-	token        string
-	cors         []string
-	maxBody      int64
-	maxModule    int
-	pluginsDir   string
-	uiDir        string
-	maxRuns      int
-	maxNodes     int
-	maxVirtual   time.Duration
-	wallBudget   time.Duration
-	maxKeptRuns  int
-	subBuffer    int
-	logger       *log.Logger
-	noBuiltinGen bool
+	dataDir     string
+	token       string
+	cors        []string
+	maxBody     int64
+	maxModule   int
+	pluginsDir  string
+	uiDir       string
+	maxRuns     int
+	maxNodes    int
+	maxVirtual  time.Duration
+	wallBudget  time.Duration
+	maxKeptRuns int
+	subBuffer   int
+	maxEvents   uint64
+	logger      *log.Logger
+	noPreload   bool
 }
 
 // NewConfig returns the defaults: an in-memory module store, no token, CORS
@@ -68,6 +74,7 @@ func NewConfig() Config {
 		maxBody: DefaultMaxBody, maxModule: DefaultMaxModuleBytes,
 		maxRuns: DefaultMaxRuns, maxNodes: DefaultMaxNodes, maxVirtual: DefaultMaxVirtual,
 		wallBudget: DefaultWallBudget, maxKeptRuns: DefaultMaxKeptRuns, subBuffer: DefaultSubscriberBuffer,
+		maxEvents: DefaultMaxEvents,
 	}
 }
 
@@ -108,6 +115,15 @@ func (c Config) WithRunLimits(concurrent, nodes int, virtual, wall time.Duration
 	return c
 }
 
+// WithMaxEvents caps the trace events one run may record; a run that
+// records more stops, verdict unknown. It bounds a run's memory.
+func (c Config) WithMaxEvents(n uint64) Config { c.maxEvents = n; return c }
+
+// WithPreload chooses whether New builds the patterns' modules in the
+// background (on by default), so that the first run of a pattern starts
+// at once and the modules list shows them.
+func (c Config) WithPreload(on bool) Config { c.noPreload = !on; return c }
+
 // WithKeptRuns sets how many finished runs the server remembers; the
 // oldest are forgotten (and their folders removed) first.
 func (c Config) WithKeptRuns(n int) Config { c.maxKeptRuns = n; return c }
@@ -127,7 +143,7 @@ func (c Config) validate() error {
 		return fmt.Errorf("playground: max module size %d must be positive", c.maxModule)
 	case c.maxRuns <= 0 || c.maxNodes <= 0 || c.maxVirtual <= 0 || c.wallBudget <= 0:
 		return fmt.Errorf("playground: run limits must be positive")
-	case c.maxKeptRuns <= 0 || c.subBuffer <= 0:
+	case c.maxKeptRuns <= 0 || c.subBuffer <= 0 || c.maxEvents == 0:
 		return fmt.Errorf("playground: kept runs and subscriber buffer must be positive")
 	}
 	return nil
@@ -143,6 +159,9 @@ type Server struct {
 	runs    *runs
 	runDir  string
 	tmpDir  string
+	reg     *runner.Registry
+	modules *runner.Modules
+	preload sync.WaitGroup
 	// validators bounds concurrent module validations.
 	validators chan struct{}
 }
@@ -177,8 +196,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.cleanup()
 		return nil, err
 	}
+	s.reg = patterns.Registry()
+	s.modules = runner.NewModules().WithSource(func(_ context.Context, sha string) ([]byte, error) {
+		return s.store.Wasm(sha)
+	})
 	s.runs = newRuns(s)
 	s.e = s.routes()
+	if !cfg.noPreload {
+		s.preload.Add(1)
+		go s.preloadPatterns()
+	}
 	return s, nil
 }
 
@@ -197,6 +224,7 @@ func (s *Server) Handler() http.Handler { return s.e }
 // Close stops every run and closes the module store.
 func (s *Server) Close() error {
 	s.runs.closeAll()
+	s.preload.Wait()
 	err := s.store.Close()
 	if s.tmpDir != "" {
 		err = errors.Join(err, os.RemoveAll(s.tmpDir))

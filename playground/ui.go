@@ -11,9 +11,12 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// The playground's files. ui/vendor holds files copied from npm packages by
-// `make ui-vendor` (see vendor_test.go); nothing else is built.
+// The playground's files: hand-written ES modules and CSS, plus ui/vendor,
+// copied unchanged from npm packages by `go generate ./playground` (after
+// `npm ci`); vendor_test.go checks that the copies match byte for byte.
+// Nothing is fetched at run time.
 //
+//go:generate sh -c "mkdir -p ui/vendor/uplot && cp ../node_modules/uplot/dist/uPlot.esm.js ../node_modules/uplot/dist/uPlot.min.css ../node_modules/uplot/LICENSE ui/vendor/uplot/"
 //go:embed ui
 var uiFiles embed.FS
 
