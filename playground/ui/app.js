@@ -118,7 +118,7 @@ async function uploadFile(file) {
 
 async function startRun(seed) {
   editor.clearProblems();
-  const body = { scenario: editor.get(), start: true, speed: Number($('speed').value) };
+  const body = { scenario: editor.get(), start: !$('start-paused').checked, speed: Number($('speed').value) };
   if (st.origin) {
     body.pattern = st.origin.pattern;
     body.name = st.origin.file;
@@ -165,36 +165,15 @@ function subscribe(from) {
     render();
   });
   es.addEventListener('lagged', (m) => {
-    // This client fell behind: resync from the paged trace, then go on live.
+    // This client fell behind; the server catches it up from the retained trace.
     const d = JSON.parse(m.data);
-    flash(`live stream lagged; resyncing from event ${d.resume}`);
-    resync(id).catch(showError);
+    flash(`live stream lagged by ${d.dropped} events; caught up from event ${d.resume}`);
   });
   es.addEventListener('reset', () => {
     if (st.run.id !== id) return;
     charts.reset();
     topo.resetEvents();
   });
-}
-
-async function resync(id) {
-  if (st.es) st.es.close();
-  charts.reset();
-  topo.resetEvents();
-  let from = 0;
-  for (;;) {
-    const page = await api('GET', `/runs/${id}/trace?from=${from}&n=5000`);
-    for (const e of page.events) {
-      charts.event(e);
-      topo.event(e);
-    }
-    if (page.events.length === 0 || page.next >= page.total) {
-      from = page.next;
-      break;
-    }
-    from = page.next;
-  }
-  subscribe(from);
 }
 
 async function control(body) {
@@ -229,8 +208,10 @@ async function seek(seq) {
   try {
     if (st.es) st.es.close();
     st.run = await api('POST', `/runs/${st.run.id}/seek`, { seq });
+    charts.reset();
+    topo.resetEvents();
     render();
-    await resync(st.run.id);
+    subscribe(0);
     flash(`at event ${st.run.seq} (t=${fmtT(st.run.now_ns)})`);
   } catch (err) {
     showError(err);
@@ -285,7 +266,7 @@ function render() {
   $('digest').textContent = r.state === 'finished' ? r.digest : '-';
   $('digest').title = r.digest || '';
   const done = r.state === 'finished' || r.state === 'failed';
-  for (const b of ['pause', 'resume', 'step', 'step10', 'finish']) $(b).disabled = done;
+  for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish']) $(b).disabled = done;
   $('pause').disabled = done || r.state !== 'running';
   $('resume').disabled = done || r.state === 'running';
   const slider = $('slider');
@@ -322,7 +303,7 @@ function renderChecks(r) {
     const v = tr.insertCell();
     v.textContent = c.verdict;
     v.className = `v-${c.verdict}`;
-    tr.insertCell().textContent = c.summary || '';
+    tr.insertCell().textContent = `${c.settled ? '' : '(so far) '}${c.summary || ''}`;
   }
   if (r.verdict) {
     const tr = tb.insertRow();
@@ -392,6 +373,7 @@ function wire() {
   $('resume').onclick = () => control({ action: 'resume', speed: Number($('speed').value) });
   $('step').onclick = () => control({ action: 'step', events: 1 });
   $('step10').onclick = () => control({ action: 'advance', to: '+10ms' });
+  $('advance').onclick = () => control({ action: 'advance', to: $('advance-to').value.trim() });
   $('finish').onclick = () => control({ action: 'finish' });
   $('speed').onchange = () => control({ action: 'speed', speed: Number($('speed').value) });
   $('export').onclick = exportRun;

@@ -75,9 +75,9 @@ export class Charts {
   draw() {
     const d = this.data();
     const width = Math.max(240, this.els.tput.clientWidth || 300);
-    const mk = (el, title, series, data, yLabel) => new uPlot({
+    const mk = (el, title, series, data, yLabel, yRange) => new uPlot({
       title, width, height: 130,
-      scales: { x: { time: false } },
+      scales: { x: { time: false }, y: yRange ? { range: yRange } : {} },
       axes: [{ label: 'virtual s', size: 30 }, { label: yLabel, size: 44 }],
       series: [{}, ...series],
       legend: { show: true },
@@ -86,7 +86,7 @@ export class Charts {
       this.plots = {
         tput: mk(this.els.tput, 'Throughput', [{ label: 'ok/s', stroke: '#2f6b45', width: 1.5 }], [d.xs, d.ops], 'ops/s'),
         lat: mk(this.els.lat, 'Latency', [{ label: 'p50 ms', stroke: '#1a5fb4' }, { label: 'p99 ms', stroke: '#c64600' }], [d.xs, d.p50, d.p99], 'ms'),
-        avail: mk(this.els.avail, 'Availability', [{ label: '% ok', stroke: '#7a3cb4', width: 1.5 }], [d.xs, d.av], '%'),
+        avail: mk(this.els.avail, 'Availability', [{ label: '% ok', stroke: '#7a3cb4', width: 1.5 }], [d.xs, d.av], '%', [0, 100]),
       };
       return;
     }
