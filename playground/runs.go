@@ -687,6 +687,12 @@ func (s *Server) checkLimits(scn *scenario.Scenario) error {
 	if len(probs) > 0 {
 		return &APIError{Status: http.StatusUnprocessableEntity, Code: "limit", Message: probs[0].Message, Problems: probs}
 	}
+	if l := &scn.Limits; l.Fuel == 0 || l.Fuel > s.cfg.maxFuel {
+		l.Fuel = s.cfg.maxFuel
+	}
+	if l := &scn.Limits; l.MemoryPages == 0 || l.MemoryPages > s.cfg.maxPages {
+		l.MemoryPages = s.cfg.maxPages
+	}
 	return nil
 }
 

@@ -43,6 +43,11 @@ const (
 	DefaultMaxKeptRuns      = 64
 	DefaultSubscriberBuffer = 512
 	DefaultMaxEvents        = 2_000_000
+	// DefaultMaxFuel caps a guest callback's CPU budget on the server (the
+	// CLI's default is 2e9): a guest that loops is stopped ten times sooner.
+	DefaultMaxFuel = 200_000_000
+	// DefaultMaxMemoryPages caps a node's memory on the server (64 MiB).
+	DefaultMaxMemoryPages = 1024
 )
 
 // Config configures a Server. Start from NewConfig; every With method
@@ -62,6 +67,8 @@ type Config struct {
 	maxKeptRuns int
 	subBuffer   int
 	maxEvents   uint64
+	maxFuel     int64
+	maxPages    int
 	logger      *log.Logger
 	noPreload   bool
 }
@@ -74,7 +81,7 @@ func NewConfig() Config {
 		maxBody: DefaultMaxBody, maxModule: DefaultMaxModuleBytes,
 		maxRuns: DefaultMaxRuns, maxNodes: DefaultMaxNodes, maxVirtual: DefaultMaxVirtual,
 		wallBudget: DefaultWallBudget, maxKeptRuns: DefaultMaxKeptRuns, subBuffer: DefaultSubscriberBuffer,
-		maxEvents: DefaultMaxEvents,
+		maxEvents: DefaultMaxEvents, maxFuel: DefaultMaxFuel, maxPages: DefaultMaxMemoryPages,
 	}
 }
 
@@ -119,6 +126,15 @@ func (c Config) WithRunLimits(concurrent, nodes int, virtual, wall time.Duration
 // records more stops, verdict unknown. It bounds a run's memory.
 func (c Config) WithMaxEvents(n uint64) Config { c.maxEvents = n; return c }
 
+// WithGuestLimits caps every guest's fuel per callback and memory pages.
+// A scenario that asks for less keeps its own; one that asks for more, or
+// sets nothing, gets the cap, written into its limits (so an export replays
+// under the same limits).
+func (c Config) WithGuestLimits(fuel int64, pages int) Config {
+	c.maxFuel, c.maxPages = fuel, pages
+	return c
+}
+
 // WithPreload chooses whether New builds the patterns' modules in the
 // background (on by default), so that the first run of a pattern starts
 // at once and the modules list shows them.
@@ -144,7 +160,9 @@ func (c Config) validate() error {
 	case c.maxRuns <= 0 || c.maxNodes <= 0 || c.maxVirtual <= 0 || c.wallBudget <= 0:
 		return fmt.Errorf("playground: run limits must be positive")
 	case c.maxKeptRuns <= 0 || c.subBuffer <= 0 || c.maxEvents == 0:
-		return fmt.Errorf("playground: kept runs and subscriber buffer must be positive")
+		return fmt.Errorf("playground: kept runs, subscriber buffer and max events must be positive")
+	case c.maxFuel < 1000 || c.maxPages <= 0 || c.maxPages > 65536:
+		return fmt.Errorf("playground: guest limits: fuel %d must be at least 1000, memory %d pages in 1..65536", c.maxFuel, c.maxPages)
 	}
 	return nil
 }
