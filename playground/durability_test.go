@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 }
 
 func serveChild(dir string) int {
-	s, err := playground.New(context.Background(), playground.NewConfig().WithDataDir(dir))
+	s, err := playground.New(context.Background(), playground.NewConfig().WithDataDir(dir).WithPreload(false))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -182,4 +182,13 @@ func TestDurabilityUnderSIGKILL(t *testing.T) {
 		assert.Equal(t, m, w.Body)
 	}
 	t.Logf("%d acknowledged uploads survived the SIGKILL; %d listed", len(acked), len(listed))
+
+	// A module uploaded before the crash runs after it.
+	for sha := range acked {
+		st := mustOK(t, postJSON(t, url+"/api/v1/runs", map[string]any{"scenario": echoScenario(sha), "start": true, "speed": 0}), http.StatusCreated)
+		require.Eventually(t, func() bool {
+			return status(t, get(t, url+"/api/v1/runs/"+st.ID)).State == "finished"
+		}, time.Minute, 20*time.Millisecond)
+		break
+	}
 }

@@ -1,7 +1,6 @@
 package playground
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -225,17 +224,18 @@ func (s *Server) preloadPatterns() {
 			continue
 		}
 		for _, m := range scn.Modules {
-			select {
-			case <-s.runs.stop:
+			if s.stopCtx.Err() != nil {
 				return
-			default:
 			}
-			b, err := s.modules.Bytes(context.Background(), m)
+			b, err := s.modules.Bytes(s.stopCtx, m)
+			if s.stopCtx.Err() != nil {
+				return
+			}
 			if err != nil {
 				s.logf("playground: preload %s: %v", p.Name, err)
 				continue
 			}
-			info, err := wasmhost.Validate(context.Background(), b, 0)
+			info, err := wasmhost.Validate(s.stopCtx, b, 0)
 			if err != nil {
 				s.logf("playground: preload %s: %v", p.Name, err)
 				continue

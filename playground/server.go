@@ -180,6 +180,9 @@ type Server struct {
 	reg     *runner.Registry
 	modules *runner.Modules
 	preload sync.WaitGroup
+	// stopCtx ends when Close starts, stopping background work.
+	stopCtx  context.Context
+	stopWork context.CancelFunc
 	// validators bounds concurrent module validations.
 	validators chan struct{}
 }
@@ -190,6 +193,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, validators: make(chan struct{}, 2)}
+	s.stopCtx, s.stopWork = context.WithCancel(context.Background())
 	storeDir := ""
 	if cfg.dataDir != "" {
 		storeDir = filepath.Join(cfg.dataDir, "modules")
@@ -228,6 +232,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 func (s *Server) cleanup() {
+	s.stopWork()
 	if s.store != nil {
 		_ = s.store.Close()
 	}
@@ -241,6 +246,7 @@ func (s *Server) Handler() http.Handler { return s.e }
 
 // Close stops every run and closes the module store.
 func (s *Server) Close() error {
+	s.stopWork()
 	s.runs.closeAll()
 	s.preload.Wait()
 	err := s.store.Close()

@@ -1,12 +1,12 @@
 // Drives the playground in headless Debian chromium with playwright-core, as
 // a person would: run 2PC, crash the coordinator, partition two nodes, drag
 // the time slider back and fork, finish and export, upload bad modules.
-// Run by e2e_test.go: node browser.mjs URL SHOTS_DIR BAD_ABI_WASM OUT_JSON
+// Run by e2e_test.go: node browser.mjs URL SHOTS_DIR BAD_ABI_WASM GOOD_WASM OUT_JSON
 import { chromium } from 'playwright-core';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [url, shots, badAbi, outJSON] = process.argv.slice(2);
+const [url, shots, badAbi, goodWasm, outJSON] = process.argv.slice(2);
 const out = { steps: [] };
 const log = (msg) => { out.steps.push(msg); console.log(`browser: ${msg}`); };
 
@@ -66,6 +66,15 @@ try {
   await shot('03-twopc-at-1s');
   log(`run ${first} at 1s`);
 
+  // Resume at 1x wall-clock pacing, watch virtual time move, pause.
+  await page.locator('#speed').selectOption('1');
+  await page.locator('#resume').click();
+  await page.waitForFunction(() => document.querySelector('#run-state').textContent === 'running');
+  await page.waitForFunction(() => parseFloat(document.querySelector('#vtime').textContent) > 1050);
+  await page.locator('#pause').click();
+  await page.waitForFunction(() => document.querySelector('#run-state').textContent === 'paused');
+  log(`resumed and paused at ${await page.locator('#vtime').textContent()}`);
+
   // 4. Step one event at a time until a participant has voted yes and waits
   // for the decision, then crash the coordinator from the topology view: the
   // participants that voted yes are left in doubt, and twopc-blocking says
@@ -81,6 +90,7 @@ try {
   await page.locator('#advance-to').fill('1.6s');
   await page.locator('#advance').click();
   await page.waitForFunction(() => document.querySelector('#vtime').textContent.startsWith('1600ms'));
+  const doubtAfter = await page.locator('#topology .doubt').count();
   await page.waitForSelector('#topology .doubt');
   const doubt = await page.locator('#topology .doubt').allTextContents();
   await page.waitForSelector('#checks tr[data-check="twopc-blocking"]');
@@ -105,6 +115,7 @@ try {
   await page.locator('#advance-to').fill('+100ms');
   await page.locator('#advance').click();
   await page.waitForFunction(() => document.querySelector('#vtime').textContent.startsWith('1700ms'));
+  check(doubtAfter > 0, 'participants stay in doubt while the coordinator is down');
   await shot('05-partitioned');
   const acts = await page.locator('#actions li').allTextContents();
   check(acts.length === 2 && /crash/.test(acts[0]) && /partition/.test(acts[1]), `actions ${acts}`);
@@ -167,6 +178,38 @@ try {
   check(/missing export/.test(e2), `ABI upload error names the export: ${e2}`);
   await shot('09-bad-upload');
   log(`bad uploads: ${e1} | ${e2}`);
+
+  // 10. Upload a module and run it from the editor, by its hash.
+  await page.locator('#upload').setInputFiles({ name: 'echo.wasm', mimeType: 'application/wasm', buffer: readFileSync(goodWasm) });
+  await page.waitForSelector('#modules li[title]');
+  const sha = await page.locator('#modules li').filter({ hasText: 'echo.wasm' }).getAttribute('title');
+  check(/^[0-9a-f]{64}$/.test(sha), `uploaded module listed: ${sha}`);
+  await page.locator('#scenario').fill(`name: uploaded-echo
+seed: 5
+duration: 1s
+modules:
+  e: {sha256: ${sha}, roles: [server]}
+nodes:
+  - {name: n, count: 2, module: e, role: server}
+workload: {type: echo, clients: 1, interval: 20ms, timeout: 200ms}
+checks: [echo]
+`);
+  await page.locator('#start-paused').uncheck();
+  await page.locator('#speed').selectOption('0');
+  await page.locator('#run').click();
+  await page.waitForFunction(() => document.querySelector('#run-state').textContent === 'finished', null, { timeout: 60000 });
+  const upRun = await runId();
+  await page.waitForSelector('#topology .node[data-node="n1"]');
+  await shot('10-uploaded-module-run');
+  log(`uploaded module ${sha.slice(0, 12)} ran as ${upRun}`);
+
+  // 11. Replay this seed: a new run of the same scenario and seed, same digest.
+  const d1 = (await page.locator('#digest').textContent()).trim();
+  await page.locator('#replay').click();
+  await page.waitForFunction((id) => !document.querySelector('#run-id').textContent.includes(`run ${id} `) && document.querySelector('#run-state').textContent === 'finished', upRun, { timeout: 60000 });
+  const d2 = (await page.locator('#digest').textContent()).trim();
+  check(d1 === d2 && (await page.locator('#run-id').textContent()).includes('seed 5'), `replay of seed 5 gives ${d2}, first gave ${d1}`);
+  log(`replayed seed 5 to the same digest ${d2.slice(0, 12)}`);
 
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
   out.ok = true;
