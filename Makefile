@@ -2,7 +2,7 @@
 GO ?= go
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 
-.PHONY: run test bench plugins lint deps clean
+.PHONY: run test bench plugins lint deps clean tools
 
 # Start the server and browser playground; it prints its URL. Needs only Go
 # (the UI is embedded). ADDR=host:port and DATA=dir override the defaults.
@@ -10,11 +10,11 @@ ADDR ?= 127.0.0.1:8080
 run:
 	$(GO) run ./cmd/terrarium serve --addr $(ADDR) $(if $(DATA),--data $(DATA))
 
-# Every test: host packages, the guest SDK vetted for wasip1, the plugins.
-test: deps
-	$(GO) vet ./...
-	GOOS=wasip1 GOARCH=wasm $(GO) vet ./plugins/...
+# Every test: hygiene (tidy, vet, staticcheck), host packages, the guest SDK
+# vetted for wasip1, the plugins, and the outside module in examples/embed.
+test: deps lint
 	$(GO) test -timeout 40m ./...
+	cd examples/embed && $(GO) test -count=1 ./...
 
 # Go benchmarks (speed and memory are measured here, never asserted).
 bench: deps
@@ -28,10 +28,19 @@ plugins:
 		(cd plugins/$$p && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o ../../build/plugins/$$p.wasm .) || exit 1; \
 	done
 
+STATICCHECK ?= $(shell command -v staticcheck || echo $$($(GO) env GOPATH)/bin/staticcheck)
+
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && false)
+	$(GO) mod tidy -diff
+	cd examples/embed && $(GO) mod tidy -diff
 	$(GO) vet ./...
 	GOOS=wasip1 GOARCH=wasm $(GO) vet ./plugins/...
+	$(STATICCHECK) ./...
+
+# staticcheck for make lint (CI installs it with .ci/run).
+tools:
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # wabt (wat2wasm) compiles the WAT test guests.
 deps: node_modules/.package-lock.json

@@ -25,15 +25,19 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	write := fs.Bool("write", false, "regenerate lamport.html, stats.json, timeline.json and shiviz.log in DIR")
-	pos, err := parseFlags(fs, args)
+	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "terrarium inspect: want one run folder DIR, got %d arguments\n%s", len(pos), usage)
 		return 2
 	}
 	dir := pos[0]
+	verified, err := runreport.VerifyTrace(dir)
+	if err != nil {
+		return inspectError(stderr, err)
+	}
 	if *write {
 		if err := runreport.Write(dir); err != nil {
 			return inspectError(stderr, err)
@@ -44,6 +48,7 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return inspectError(stderr, err)
 	}
 	fmt.Fprint(stdout, sum)
+	fmt.Fprintf(stdout, "trace     %d events verified against trace_sha256\n", verified)
 	if *write {
 		var parts []string
 		for _, f := range []string{runreport.LamportFile, runreport.StatsFile, runreport.TimelineFile, runreport.ShiVizFile} {
@@ -58,6 +63,10 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 func inspectError(stderr io.Writer, err error) int {
 	msg := strings.TrimPrefix(err.Error(), "report: ")
+	if errors.Is(err, runreport.ErrTraceMismatch) {
+		fmt.Fprintf(stderr, "terrarium inspect: %s\n(the folder's trace is not the one its run recorded: it was edited, cut short or mixed with another run's)\n", msg)
+		return 2
+	}
 	if errors.Is(err, runreport.ErrNotRunFolder) {
 		fmt.Fprintf(stderr, "terrarium inspect: %s\n(a run folder is what `terrarium run SCENARIO --out DIR` writes)\n", msg)
 		return 2
@@ -83,9 +92,9 @@ func cmdKV(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kv", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	prefix := fs.String("prefix", "", "print only the keys that start with `P`")
-	pos, err := parseFlags(fs, args)
+	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if len(pos) != 2 {
 		fmt.Fprintf(stderr, "terrarium kv: want a run folder DIR and a NODE, got %d arguments\n%s", len(pos), usage)
@@ -103,7 +112,7 @@ func cmdKV(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	path := filepath.Join(stores, node)
-	st, err := nodes.OpenStore(path)
+	st, err := nodes.OpenStoreReadOnly(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "terrarium kv: %v\n", err)
 		return 1

@@ -128,3 +128,58 @@ func TestKVReadsAPersistedRun(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, "n0, n1, n2, n3, n4")
 }
+
+// Reference: issue 7: inspect checks trace.jsonl against the digest.
+func TestInspectCatchesAnEditedTrace(t *testing.T) {
+	dir, _ := runScenario(t, "echo", false)
+	code, out, errs := cli(t, "inspect", dir)
+	require.Equal(t, 0, code, errs)
+	assert.Regexp(t, `trace\s+\d+ events verified against trace_sha256`, out)
+
+	path := filepath.Join(dir, "trace.jsonl")
+	orig, err := os.ReadFile(path)
+	require.NoError(t, err)
+	lines := strings.SplitAfter(string(orig), "\n")
+	require.Greater(t, len(lines), 20)
+
+	dropped := strings.Join(append(append([]string(nil), lines[:10]...), lines[11:]...), "")
+	require.NoError(t, os.WriteFile(path, []byte(dropped), 0o644))
+	code, _, errs = cli(t, "inspect", dir)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "line 11: event seq 12 where 11 was due")
+
+	edited := strings.Replace(string(orig), `"label":"echo"`, `"label":"echo_x"`, 1)
+	require.NotEqual(t, string(orig), edited)
+	require.NoError(t, os.WriteFile(path, []byte(edited), 0o644))
+	code, _, errs = cli(t, "inspect", dir)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "does not match the run's trace_sha256")
+
+	require.NoError(t, os.WriteFile(path, orig, 0o644))
+	code, _, errs = cli(t, "inspect", dir)
+	assert.Equal(t, 0, code, errs)
+}
+
+// Reference: issue 7: `terrarium kv` only reads the store it prints.
+func TestKVDoesNotChangeTheStore(t *testing.T) {
+	dir, _ := runScenario(t, "broadcast", true)
+	store := filepath.Join(dir, "stores", "n0")
+	before := snapshot(t, store)
+	code, _, errs := cli(t, "kv", dir, "n0")
+	require.Equal(t, 0, code, errs)
+	assert.Equal(t, before, snapshot(t, store), "kv left the store's files as they were")
+}
+
+// snapshot maps every file under dir to its content.
+func snapshot(t *testing.T, dir string) map[string]string {
+	out := map[string]string{}
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out[p] = string(b)
+		return err
+	}))
+	return out
+}

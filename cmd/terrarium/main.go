@@ -1,12 +1,19 @@
 // Command terrarium runs Terrarium scenarios: deterministic simulations of
 // WebAssembly nodes on a virtual network.
 //
-//	terrarium run SCENARIO [--seed N] [--out DIR] [--persist]
-//	terrarium build DIR [-o FILE]
+//	terrarium run SCENARIO [--seed N] [--out DIR] [--persist]   one run; PASS or FAIL
+//	terrarium sweep SCENARIO --seeds 1..1000 [--shard i/n]      many seeds; --merge joins shards
+//	terrarium shrink SCENARIO --seed N                          minimise a failing run
+//	terrarium inspect DIR                                       summarise a run folder
+//	terrarium kv DIR NODE [--prefix P]                          dump a persisted node store
+//	terrarium patterns                                          list the pattern plugins
+//	terrarium build DIR [-o FILE]                               build a Go guest module
+//	terrarium serve [--addr 127.0.0.1:8080] [--data DIR]        the HTTP API and browser playground
 //
-// run exits 0 when every checker holds, 1 when one fails (or cannot decide),
-// 2 on bad input; its last line reads PASS or FAIL with the scenario and the
-// seed, and for a FAIL the command that reproduces it.
+// Every subcommand takes --help. run exits 0 when every checker holds, 1
+// when one fails (or cannot decide), 2 on bad input and 130 when
+// interrupted; its last line reads PASS or FAIL with the scenario, the seed
+// and the trace digest, and for a FAIL the command that reproduces it.
 package main
 
 import (
@@ -77,7 +84,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // parseFlags lets flags follow positional arguments, as users type them.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+// Asked for help (-h, --help), it prints the command's flags on stdout and
+// returns flag.ErrHelp.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, error) {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(stdout)
+			fmt.Fprintf(stdout, "usage: terrarium %s (see terrarium help)\n", fs.Name())
+			fs.PrintDefaults()
+			return nil, flag.ErrHelp
+		}
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -91,6 +108,14 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// flagExit is the exit code for a flag error: 0 for help, 2 otherwise.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -100,9 +125,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	interp := fs.Bool("interpreter", false, "use wazero's interpreter instead of its compiler")
 	quiet := fs.Bool("quiet", false, "print only the verdict line")
 	watchdog := fs.Duration("watchdog", 0, "abort a guest call after this much wall time (0: off; fuel already bounds calls)")
-	pos, err := parseFlags(fs, args)
+	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "terrarium run: want one SCENARIO file, got %d arguments\n%s", len(pos), usage)
@@ -209,9 +234,9 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("o", "", "write the module to `FILE` (default: DIR's base name + .wasm)")
-	pos, err := parseFlags(fs, args)
+	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "terrarium build: want one Go package DIR\n%s", usage)

@@ -11,6 +11,10 @@ import (
 
 // cmdPatterns lists the pattern plugins with their category and summary.
 func cmdPatterns(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprintln(stdout, "usage: terrarium patterns (lists the pattern plugins; takes no arguments)")
+		return 0
+	}
 	if len(args) > 0 {
 		fmt.Fprintf(stderr, "terrarium patterns: takes no arguments\n%s", usage)
 		return 2

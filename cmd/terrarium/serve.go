@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,18 +30,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	plugins := fs.String("plugins", "", "the pattern plugins `DIR` (default: plugins/ found from the working directory up)")
 	uiDir := fs.String("ui-dir", "", "serve the playground from `DIR` instead of the embedded copy (UI development)")
 	maxRuns := fs.Int("max-runs", playground.DefaultMaxRuns, "runs that may execute at once")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: terrarium serve [--addr 127.0.0.1:8080] [--data DIR] [--token T] [--cors ORIGINS]")
-		fs.PrintDefaults()
-	}
-	pos, err := parseFlags(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(stdout)
-		fs.Usage()
-		return 0
-	}
+	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
-		return 2
+		return flagExit(err)
 	}
 	if len(pos) != 0 {
 		fmt.Fprintf(stderr, "terrarium serve: takes no arguments, got %q\n%s", pos, usage)

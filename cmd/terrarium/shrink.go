@@ -23,9 +23,9 @@ func cmdShrink(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	seed := fs.Uint64("seed", 0, "the failing seed (required)")
 	out := fs.String("out", "", "write the minimal scenario to `FILE` (default: SCENARIO with .min.yaml)")
 	maxRuns := fs.Int("max-runs", 300, "give up after this many runs")
-	pos, err := parseFlags(fs, args)
+	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
-		return 2
+		return flagExit(err)
 	}
 	hasSeed := false
 	fs.Visit(func(f *flag.Flag) { hasSeed = hasSeed || f.Name == "seed" })
@@ -94,5 +94,9 @@ func cmdShrink(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 	}
 	fmt.Fprintf(stdout, "wrote %s\nreproduce: terrarium run %s --seed %d\n", dst, dst, *seed)
+	if res.Interrupted {
+		fmt.Fprintf(stderr, "interrupted after %d runs: %s is the smallest failing scenario found so far\n", res.Runs, dst)
+		return exitInterrupted
+	}
 	return 0
 }

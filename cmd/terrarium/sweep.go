@@ -36,9 +36,9 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	merge := fs.Bool("merge", false, "join the sweep.json files given (or found under the directories given)")
 	interp := fs.Bool("interpreter", false, "use wazero's interpreter instead of its compiler")
 	quiet := fs.Bool("quiet", false, "print only the verdict line")
-	pos, err := parseFlags(fs, args)
+	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
-		return 2
+		return flagExit(err)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

@@ -237,15 +237,14 @@ type pass struct {
 	cuts      map[[2]int32]struct{}
 	openCrash map[int32]int
 
-	crashes          []crashRec
-	nCrashes         int
-	faults           []faultRec
-	nFaults          int
-	rows             int
-	firstSeq         uint64
-	lastT            int64
-	contiguousSeqs   bool
-	partitionsByNode []int
+	crashes        []crashRec
+	nCrashes       int
+	faults         []faultRec
+	nFaults        int
+	rows           int
+	firstSeq       uint64
+	lastT          int64
+	contiguousSeqs bool
 
 	lam *lamportWriter
 	shv *shivizWriter
@@ -380,14 +379,17 @@ func (p *pass) event(e *event) error {
 		}
 	case kFault:
 		p.nFaults++
-		f, err := fault.Decode(e.Data)
-		if err != nil {
-			return fmt.Errorf("report: event %d: %w", e.Seq, err)
+		f, err := fault.Decode(e.raw())
+		detail := strings.TrimSpace(strings.TrimPrefix(f.String(), string(f.Kind)))
+		if err != nil { // not a fault this version knows: list it, change no state
+			detail = e.text()
 		}
 		if len(p.faults) < maxListed {
-			p.faults = append(p.faults, faultRec{t: e.T, label: e.Label, detail: f.String()})
+			p.faults = append(p.faults, faultRec{t: e.T, label: e.Label, detail: detail})
 		}
-		p.fault(f, e.T, row)
+		if err == nil {
+			p.fault(f, e.T, row)
+		}
 	}
 	if p.lam != nil {
 		if err := p.lam.row(p, e, row, link); err != nil {
@@ -519,7 +521,7 @@ func equalLanes(a, b []int32) bool {
 
 // endTime is the end of the run: the results' virtual time, or the last
 // event's if later.
-func (p *pass) endTime() int64 { return max(p.res.Stats.Virtual, p.lastT) }
+func (p *pass) endTime() int64 { return max(int64(p.res.Stats.Virtual), p.lastT) }
 
 // intervals returns node i's intervals, the open one closed at the end.
 func (p *pass) intervals(i int) []interval {

@@ -135,17 +135,17 @@ func synthTrace(t testing.TB, dir string, n int) synthCounts {
 		}
 		switch i % 10000 {
 		case 100:
-			emit(trace.Event{Kind: trace.KindFault, Node: -1, Label: "partition", Data: []byte("[n0 n1] | [n2 n3 n4]")})
+			emit(trace.Event{Kind: trace.KindFault, Node: -1, Label: "partition", Data: []byte(`{"action":"partition","groups":[["n0","n1"],["n2","n3","n4"]]}`)})
 		case 300:
-			emit(trace.Event{Kind: trace.KindFault, Node: -1, Label: "repair"})
+			emit(trace.Event{Kind: trace.KindFault, Node: -1, Label: "repair", Data: []byte(`{"action":"repair"}`)})
 		case 500:
 			emit(trace.Event{Kind: trace.KindCrash, Node: 3, Data: []byte("nemesis kill")})
 		case 700:
 			emit(trace.Event{Kind: trace.KindRestart, Node: 3, Label: "server"})
 		case 800:
-			emit(trace.Event{Kind: trace.KindFault, Node: -1, Label: "pause", Data: []byte("n4")})
+			emit(trace.Event{Kind: trace.KindFault, Node: -1, Label: "pause", Data: []byte(`{"action":"pause","node":"n4"}`)})
 		case 900:
-			emit(trace.Event{Kind: trace.KindFault, Node: -1, Label: "resume", Data: []byte("n4")})
+			emit(trace.Event{Kind: trace.KindFault, Node: -1, Label: "resume", Data: []byte(`{"action":"resume","node":"n4"}`)})
 		}
 	}
 	require.NoError(t, w.Flush())

@@ -100,6 +100,11 @@ func (l *lamportWriter) row(p *pass, e *event, row, link int) error {
 	data := e.Data
 	if len(data) == 0 {
 		data = e.Text
+		// A JSON payload the trace had to write as a string (it was not
+		// compact, or held characters JSON escapes) is embedded as JSON.
+		if raw := e.raw(); len(raw) > 0 && (raw[0] == '{' || raw[0] == '[') && json.Valid(raw) {
+			data = raw
+		}
 	}
 	n := 3 // fields after dt that must be written
 	switch {
@@ -167,7 +172,7 @@ func (l *lamportWriter) finish(p *pass) error {
 	if _, err := l.w.WriteString("\n]" + mid); err != nil {
 		return err
 	}
-	m := lamportMeta{Title: p.res.Name, Scenario: p.res.Scenario, Seed: p.res.Seed, Verdict: p.res.Verdict,
+	m := lamportMeta{Title: p.res.Name, Scenario: p.res.Scenario, Seed: p.res.Seed, Verdict: string(p.res.Verdict),
 		Digest: p.res.TraceSHA256, Lanes: p.lanes, Nodes: p.nNodes, Kinds: p.kinds.names, Labels: l.list,
 		Seq0: p.firstSeq, SeqContiguous: p.contiguousSeqs, Count: p.rows, EndNS: p.endTime(),
 		Marks: [][4]int{}, States: stateNames, DataCap: DataCap}

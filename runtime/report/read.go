@@ -9,6 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/scenario"
+	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
 // ErrNotRunFolder marks a folder that is not a readable run folder: a
@@ -30,41 +35,41 @@ const (
 // DataCap is the largest event payload lamport.html embeds whole.
 const DataCap = 8 << 10
 
-// results is the part of results.json (runner.Result) a report reads. The
-// package does not import the runner, so that the runner can call Write.
-type results struct {
-	Scenario     string                 `json:"scenario"`
-	Name         string                 `json:"name"`
-	Seed         uint64                 `json:"seed"`
-	Valid        bool                   `json:"valid"`
-	Verdict      string                 `json:"verdict"`
-	TraceSHA256  string                 `json:"trace_sha256"`
-	Reproducible *bool                  `json:"reproducible"`
-	Checks       map[string]checkResult `json:"checks"`
-	Stats        runStats               `json:"stats"`
-	Crashes      []struct {
-		Node   string `json:"node"`
-		Reason string `json:"reason"`
-	} `json:"crashes"`
+// Result is the outcome of a run and the content of results.json: the one
+// declaration of that file's shape (runner.Result is this type).
+type Result struct {
+	Scenario    string        `json:"scenario"`
+	Name        string        `json:"name"`
+	Seed        uint64        `json:"seed"`
+	Valid       bool          `json:"valid"`
+	Verdict     check.Verdict `json:"verdict"`
+	TraceSHA256 string        `json:"trace_sha256"`
+	// Reason says why a run that did not finish has verdict unknown: it
+	// was interrupted, or it reached a run-wide cap.
+	Reason string `json:"reason,omitempty"`
+	// Reproducible is false if the wall-clock watchdog fired.
+	Reproducible bool                    `json:"reproducible"`
+	Checks       map[string]check.Result `json:"checks"`
+	Stats        sim.Stats               `json:"stats"`
+	Crashes      []Crash                 `json:"crashes,omitempty"`
+	// Injected lists the faults the nemeses injected, as timed faults.
+	Injected []scenario.Fault `json:"-"`
+	// Manual lists the faults applied by hand, pinned to where they
+	// happened (see runner.Run.Apply).
+	Manual []scenario.Fault `json:"-"`
+	// Nodes and Clients name every endpoint by index, as the trace uses them.
 	Nodes   []string `json:"nodes"`
 	Clients []string `json:"clients"`
 }
 
-type checkResult struct {
-	Verdict string `json:"verdict"`
-	Summary string `json:"summary"`
+// Crash records a node that ended the run crashed.
+type Crash struct {
+	Node   string `json:"node"`
+	Reason string `json:"reason"`
 }
 
-type runStats struct {
-	Sent       uint64 `json:"messages_sent"`
-	Delivered  uint64 `json:"messages_delivered"`
-	Dropped    uint64 `json:"messages_dropped"`
-	Duplicated uint64 `json:"messages_duplicated"`
-	Events     uint64 `json:"events"`
-	Crashes    uint64 `json:"crashes"`
-	Virtual    int64  `json:"virtual_ns"`
-	Wall       int64  `json:"wall_ns"`
-}
+// results is the name the report's code uses for Result.
+type results = Result
 
 // checkRunFolder returns an ErrNotRunFolder error naming the first missing
 // required file.
@@ -90,7 +95,7 @@ func readResults(dir string) (*results, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: %w: %v", ErrNotRunFolder, err)
 	}
-	var r results
+	r := results{Reproducible: true}
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("report: %w: %s: %v", ErrNotRunFolder, p, err)
 	}
@@ -116,27 +121,33 @@ type event struct {
 // Kind codes, in runtime/trace's order (the index into kindNames). Unknown
 // kind names get codes past the end.
 const (
-	kSend = iota + 1
-	kDeliver
-	kDrop
-	kTimer
-	kWake
-	kBoot
-	kCrash
-	kRestart
-	kLog
-	kEmit
-	kInvoke
-	kOK
-	kFail
-	kInfo
-	kDuplicate
-	kFault
-	kStop
+	kSend      = int(trace.KindSend)
+	kDeliver   = int(trace.KindDeliver)
+	kDrop      = int(trace.KindDrop)
+	kTimer     = int(trace.KindTimerFire)
+	kWake      = int(trace.KindWake)
+	kBoot      = int(trace.KindBoot)
+	kCrash     = int(trace.KindCrash)
+	kRestart   = int(trace.KindRestart)
+	kLog       = int(trace.KindLog)
+	kEmit      = int(trace.KindEmit)
+	kInvoke    = int(trace.KindInvoke)
+	kOK        = int(trace.KindOK)
+	kFail      = int(trace.KindFail)
+	kInfo      = int(trace.KindInfo)
+	kDuplicate = int(trace.KindDuplicate)
+	kFault     = int(trace.KindFault)
+	kStop      = int(trace.KindStop)
 )
 
-var baseKinds = []string{"", "send", "deliver", "drop", "timer", "wake", "boot", "crash", "restart",
-	"log", "emit", "invoke", "ok", "fail", "info", "duplicate", "fault", "stop"}
+// baseKinds are the trace's kind names by code (index 0 unused).
+var baseKinds = func() []string {
+	names := []string{""}
+	for k := trace.KindSend; k <= trace.KindStop; k++ {
+		names = append(names, k.String())
+	}
+	return names
+}()
 
 // kindTable maps kind names to codes, growing for names it does not know.
 type kindTable struct {
@@ -179,6 +190,18 @@ func (e *event) text() string {
 		return "(binary, base64 " + strconv.Quote(e.B64) + ")"
 	}
 	return ""
+}
+
+// raw returns the event's payload bytes: the JSON of "data", or the string
+// of "text".
+func (e *event) raw() []byte {
+	if len(e.Text) > 0 {
+		var s string
+		if json.Unmarshal(e.Text, &s) == nil {
+			return []byte(s)
+		}
+	}
+	return e.Data
 }
 
 // scanTrace calls fn for every event of the trace file, in order. The event

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
 // Write reads the run folder dir and writes lamport.html, stats.json,
@@ -85,6 +87,36 @@ func Write(dir string) (err error) {
 		}
 	}
 	return nil
+}
+
+// ErrTraceMismatch marks a run folder whose trace.jsonl does not digest to
+// the trace_sha256 of its results.json: the file was changed or cut short.
+var ErrTraceMismatch = errors.New("the trace does not match the run's trace_sha256")
+
+// VerifyTrace recomputes the digest of dir's trace.jsonl and compares it
+// with results.json. It returns the number of events verified.
+func VerifyTrace(dir string) (uint64, error) {
+	if err := checkRunFolder(dir); err != nil {
+		return 0, err
+	}
+	res, err := readResults(dir)
+	if err != nil {
+		return 0, err
+	}
+	path := filepath.Join(dir, TraceFile)
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("report: %w: %v", ErrNotRunFolder, err)
+	}
+	defer f.Close()
+	digest, n, err := trace.Verify(f)
+	if err != nil {
+		return 0, fmt.Errorf("report: %s: %w: %v", path, ErrTraceMismatch, err)
+	}
+	if digest != res.TraceSHA256 {
+		return 0, fmt.Errorf("report: %s: %w: its %d events digest to %s, results.json says %s", path, ErrTraceMismatch, n, digest, res.TraceSHA256)
+	}
+	return n, nil
 }
 
 // Summary reads the run folder dir and returns a one-screen text summary:

@@ -133,14 +133,14 @@ func TestTimelineCrashPausePartition(t *testing.T) {
 		ev(0, trace.KindBoot, 2, "server", ""),
 		ev(10, trace.KindCrash, 0, "", "nemesis kill"),
 		ev(20, trace.KindRestart, 0, "server", ""),
-		ev(30, trace.KindFault, -1, "pause", "n1"),
-		ev(40, trace.KindFault, -1, "partition", "[n0 n1] | [n2]"),
-		ev(50, trace.KindFault, -1, "resume", "n1"),
-		ev(60, trace.KindFault, -1, "repair", ""),
-		ev(70, trace.KindFault, -1, "partition_oneway", "[n2] -> [n0]"),
+		ev(30, trace.KindFault, -1, "pause", `{"action":"pause","node":"n1"}`),
+		ev(40, trace.KindFault, -1, "partition", `{"action":"partition","groups":[["n0","n1"],["n2"]]}`),
+		ev(50, trace.KindFault, -1, "resume", `{"action":"resume","node":"n1"}`),
+		ev(60, trace.KindFault, -1, "repair", `{"action":"repair"}`),
+		ev(70, trace.KindFault, -1, "partition_oneway", `{"action":"partition_oneway","from":["n2"],"to":["n0"]}`),
 		ev(80, trace.KindCrash, 2, "", "trap"),
-		ev(90, trace.KindFault, -1, "repair", ""),
-		ev(95, trace.KindFault, -1, "skew", "n1 5ms"),
+		ev(90, trace.KindFault, -1, "repair", `{"action":"repair"}`),
+		ev(95, trace.KindFault, -1, "skew", `{"action":"skew","node":"n1","by":5000000}`),
 	})
 	require.NoError(t, report.Write(dir))
 	var tl report.Timeline
@@ -323,15 +323,10 @@ func TestLamportHundredThousandEvents(t *testing.T) {
 	const n = 100_000
 	dir := t.TempDir()
 	want := synthTrace(t, dir, n)
-	start := time.Now()
-	require.NoError(t, report.Write(dir))
-	took := time.Since(start)
+	require.NoError(t, report.Write(dir)) // its speed is BenchmarkWrite100k's to measure, not a test's
 	st, err := os.Stat(filepath.Join(dir, "lamport.html"))
 	require.NoError(t, err)
-	t.Logf("Write of %d events took %v; lamport.html is %.1f MiB", n, took, float64(st.Size())/(1<<20))
-	if !raceEnabled {
-		assert.Less(t, took, 2*time.Second)
-	}
+	t.Logf("lamport.html for %d events is %.1f MiB", n, float64(st.Size())/(1<<20))
 
 	b, err := os.ReadFile(filepath.Join(dir, "lamport.html"))
 	require.NoError(t, err)

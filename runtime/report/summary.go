@@ -50,13 +50,13 @@ func summarize(p *pass) string {
 		pass = "PASS"
 	}
 	repro := ""
-	if res.Reproducible != nil && !*res.Reproducible {
+	if !res.Reproducible {
 		repro = " · NOT reproducible (watchdog fired)"
 	}
 	line("verdict   %s (%s) · seed %d%s", verdict, pass, res.Seed, repro)
 	line("digest    %s", res.TraceSHA256)
 	line("run       %s virtual · %d events · %s wall · %d nodes, %d clients",
-		dur(p.endTime()), p.rows, dur(res.Stats.Wall), p.nNodes, len(p.lanes)-p.nNodes)
+		dur(p.endTime()), p.rows, dur(int64(res.Stats.Wall)), p.nNodes, len(p.lanes)-p.nNodes)
 
 	checks := make([]string, 0, len(res.Checks))
 	for n := range res.Checks {

@@ -74,7 +74,7 @@ func strike(s *sim.Sim, kind string, targets []string, r *rand.Rand, record func
 			act, undo = fault.Pause, fault.Resume
 		}
 		for _, name := range shuffled {
-			if n := s.Node(name); n != nil && n.State() == nodes.Running && !s.Paused(name) {
+			if n := s.Node(name); n != nil && n.State() == nodes.Running && !n.Paused() {
 				do(fault.Fault{Kind: act, Node: name})
 				return func() { do(fault.Fault{Kind: undo, Node: name}) }
 			}

@@ -348,10 +348,10 @@ func (r *Run) Nodes() []NodeInfo {
 	out := make([]NodeInfo, 0, len(r.s.Nodes()))
 	for _, n := range r.s.Nodes() {
 		st := n.State().String()
-		if n.State() == nodes.Running && r.s.Paused(n.Name) {
+		if n.State() == nodes.Running && n.Paused() {
 			st = "paused"
 		}
-		out = append(out, NodeInfo{Name: n.Name, Index: n.Index, Role: n.Role, State: st, CrashReason: n.CrashReason(), Incarnation: n.Incarnation()})
+		out = append(out, NodeInfo{Name: n.Name(), Index: n.Index(), Role: n.Role(), State: st, CrashReason: n.CrashReason(), Incarnation: n.Incarnation()})
 	}
 	return out
 }
@@ -370,7 +370,7 @@ func (r *Run) Store(node string) ([]KV, error) {
 		return nil, fmt.Errorf("runner: unknown node %q", node)
 	}
 	var out []KV
-	err := n.Store().Scan(nil, func(k, v []byte) {
+	err := n.Scan(nil, func(k, v []byte) {
 		out = append(out, KV{Key: slices.Clone(k), Value: slices.Clone(v)})
 	})
 	return out, err
@@ -394,7 +394,7 @@ func (r *Run) Finish() (*Result, error) {
 	}
 	for _, n := range r.s.Nodes() {
 		if reason := n.CrashReason(); reason != "" {
-			res.Crashes = append(res.Crashes, Crash{Node: n.Name, Reason: reason})
+			res.Crashes = append(res.Crashes, Crash{Node: n.Name(), Reason: reason})
 		}
 	}
 	var lim *sim.LimitError

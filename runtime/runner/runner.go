@@ -14,42 +14,16 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/report"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
 // Result is the outcome of a run, and the content of results.json.
-type Result struct {
-	Scenario    string        `json:"scenario"`
-	Name        string        `json:"name"`
-	Seed        uint64        `json:"seed"`
-	Valid       bool          `json:"valid"`
-	Verdict     check.Verdict `json:"verdict"`
-	TraceSHA256 string        `json:"trace_sha256"`
-	// Reason says why a run that did not finish has verdict unknown: it
-	// was interrupted, or it reached a run-wide cap.
-	Reason string `json:"reason,omitempty"`
-	// Reproducible is false if the wall-clock watchdog fired.
-	Reproducible bool                    `json:"reproducible"`
-	Checks       map[string]check.Result `json:"checks"`
-	Stats        sim.Stats               `json:"stats"`
-	Crashes      []Crash                 `json:"crashes,omitempty"`
-	// Injected lists the faults the nemeses injected, as timed faults.
-	Injected []scenario.Fault `json:"-"`
-	// Manual lists the faults applied by hand, pinned to where they
-	// happened (see Run.Apply).
-	Manual []scenario.Fault `json:"-"`
-	// Nodes and Clients name every endpoint by index, as the trace uses them.
-	Nodes   []string `json:"nodes"`
-	Clients []string `json:"clients"`
-}
+type Result = report.Result
 
 // Crash records a node that ended the run crashed.
-type Crash struct {
-	Node   string `json:"node"`
-	Reason string `json:"reason"`
-}
+type Crash = report.Crash
 
 // InputError marks a problem with the scenario or its modules (CLI exit 2),
 // as opposed to a failure while running.

@@ -41,6 +41,9 @@ type Result struct {
 	Runs int
 	// Last is the result of Minimal's run.
 	Last *runner.Result
+	// Interrupted is true when the context ended the shrink early: Minimal
+	// is the smallest failing scenario found until then.
+	Interrupted bool
 }
 
 // ErrPasses is returned when the scenario does not fail with the seed.
@@ -66,6 +69,9 @@ func Shrink(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result,
 	first, err := sh.run(scn)
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("shrink: interrupted during the first run: %w", err)
 	}
 	for name, c := range first.Checks {
 		if c.Verdict == check.Invalid {
@@ -160,6 +166,7 @@ func Shrink(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result,
 		}
 	}
 	sh.res.Minimal, sh.res.Last = cur, last
+	sh.res.Interrupted = ctx.Err() != nil
 	return sh.res, nil
 }
 

@@ -41,11 +41,10 @@ type Client struct {
 }
 
 type call struct {
-	to    int32
-	typ   string
-	sent  int64
-	done  func(Reply)
-	timer bool
+	to   int32
+	typ  string
+	sent int64
+	done func(Reply)
 }
 
 // Reply is the outcome of a client call.

@@ -200,7 +200,7 @@ func (s *Sim) Apply(f fault.Fault) error {
 		if _, ok := s.Index(name); !ok {
 			return fmt.Errorf("sim: %s: %w %q", f.Kind, fault.ErrUnknownNode, name)
 		}
-		if f.Node != "" && s.Node(f.Node) == nil {
+		if f.Node != "" && s.node(f.Node) == nil {
 			return fmt.Errorf("sim: %s: %q is a client, not a node", f.Kind, f.Node)
 		}
 	}
@@ -227,25 +227,25 @@ func (s *Sim) Apply(f fault.Fault) error {
 	case fault.Repair:
 		s.net.Repair()
 	case fault.Crash:
-		err = s.crash(s.Node(f.Node), "fault: crash")
+		err = s.crash(s.node(f.Node), "fault: crash")
 	case fault.Restart:
-		err = s.restart(s.Node(f.Node))
+		err = s.restart(s.node(f.Node))
 	case fault.Bounce:
-		if err = s.crash(s.Node(f.Node), "fault: bounce"); err == nil {
-			err = s.restart(s.Node(f.Node))
+		if err = s.crash(s.node(f.Node), "fault: bounce"); err == nil {
+			err = s.restart(s.node(f.Node))
 		}
 	case fault.Pause:
-		s.pause(s.Node(f.Node))
+		s.pause(s.node(f.Node))
 	case fault.Resume:
-		s.resume(s.Node(f.Node))
+		s.resume(s.node(f.Node))
 	case fault.Hold:
 		err = s.hold(f.From[0], f.To[0])
 	case fault.Release:
 		err = s.release(f.From[0], f.To[0])
 	case fault.Skew:
-		s.Node(f.Node).SetSkew(int64(f.By))
+		s.node(f.Node).SetSkew(int64(f.By))
 	case fault.Drift:
-		s.Node(f.Node).SetDrift(f.PPM)
+		s.node(f.Node).SetDrift(f.PPM)
 	}
 	if err != nil {
 		return fmt.Errorf("sim: %s: %w", f, err)
@@ -286,12 +286,6 @@ func (s *Sim) resume(n *nodes.Node) {
 		}
 		s.push(e)
 	}
-}
-
-// Paused reports whether a node is paused.
-func (s *Sim) Paused(name string) bool {
-	n := s.Node(name)
-	return n != nil && s.paused[n.Index] != nil
 }
 
 // deferForPause stashes a timer or wake-up of a paused node, or moves it

@@ -209,7 +209,7 @@ func TestBounceKeepsStoreAndRestarts(t *testing.T) {
 	require.NoError(t, s.RunUntil(50*time.Millisecond))
 	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Bounce, Node: "c"}))
 	assert.Equal(t, 2, s.Node("c").Incarnation())
-	v, ok, err := s.Node("c").Store().Get([]byte("boots"))
+	v, ok, err := s.Node("c").Get([]byte("boots"))
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, uint32(2), binary.LittleEndian.Uint32(v))

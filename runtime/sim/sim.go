@@ -348,16 +348,65 @@ func (s *Sim) Start() error {
 // Now returns the current virtual time.
 func (s *Sim) Now() time.Duration { return time.Duration(s.now) }
 
-// Node returns the node with the given name, or nil.
-func (s *Sim) Node(name string) *nodes.Node {
+// Node returns a read-only view of the named node, or nil if there is
+// none. Change a node through faults (Apply), never directly.
+func (s *Sim) Node(name string) *Node {
+	if n := s.node(name); n != nil {
+		return &Node{n: n, s: s}
+	}
+	return nil
+}
+
+// node returns the named node itself, or nil.
+func (s *Sim) node(name string) *nodes.Node {
 	if i, ok := s.byName[name]; ok && i >= 0 && int(i) < len(s.nodes) {
 		return s.nodes[i]
 	}
 	return nil
 }
 
-// Nodes returns every node in index order.
-func (s *Sim) Nodes() []*nodes.Node { return s.nodes }
+// Nodes returns a view of every node, by index.
+func (s *Sim) Nodes() []*Node {
+	out := make([]*Node, len(s.nodes))
+	for i, n := range s.nodes {
+		out[i] = &Node{n: n, s: s}
+	}
+	return out
+}
+
+// Node is a read-only view of one node of a simulation.
+type Node struct {
+	n *nodes.Node
+	s *Sim
+}
+
+// Name returns the node's name.
+func (v *Node) Name() string { return v.n.Name }
+
+// Index returns the node's index (its address in messages and the trace).
+func (v *Node) Index() int32 { return v.n.Index }
+
+// Role returns the role the node plays.
+func (v *Node) Role() string { return v.n.Role }
+
+// State returns whether the node runs or crashed.
+func (v *Node) State() nodes.State { return v.n.State() }
+
+// Paused reports whether the node is paused.
+func (v *Node) Paused() bool { return v.s.paused[v.n.Index] != nil }
+
+// CrashReason says why the node crashed ("" while it runs).
+func (v *Node) CrashReason() string { return v.n.CrashReason() }
+
+// Incarnation counts the node's boots.
+func (v *Node) Incarnation() int { return v.n.Incarnation() }
+
+// Get reads a key of the node's store, unsynced writes included.
+func (v *Node) Get(key []byte) ([]byte, bool, error) { return v.n.Store().Get(key) }
+
+// Scan calls fn with every key and value under prefix in the node's store,
+// in key order, unsynced writes included.
+func (v *Node) Scan(prefix []byte, fn func(k, v []byte)) error { return v.n.Store().Scan(prefix, fn) }
 
 // Clients returns every client in index order.
 func (s *Sim) Clients() []*Client { return s.clients }

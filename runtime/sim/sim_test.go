@@ -130,7 +130,7 @@ func TestStoreSurvivesCrashTimersDoNot(t *testing.T) {
 	ms := int64(time.Millisecond)
 	assert.Equal(t, []int64{100 * ms, 200 * ms, 1100 * ms}, ticks, "the timer armed before the crash never fires")
 
-	v, ok, err := s.Node("n").Store().Get([]byte("boots"))
+	v, ok, err := s.Node("n").Get([]byte("boots"))
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, uint32(2), binary.LittleEndian.Uint32(v), "the boot count survived the crash")
@@ -150,7 +150,7 @@ func TestLoseUnsyncedDropsOnlyUnsyncedWrites(t *testing.T) {
 		s.At(10*time.Millisecond, func() { s.Send(1, 0, []byte("write")) })
 		require.NoError(t, s.RunUntil(50*time.Millisecond))
 		require.NoError(t, s.Apply(fault.Fault{Kind: fault.Crash, Node: "n"}))
-		st := s.Node("n").Store()
+		st := s.Node("n")
 		_, ok, err := st.Get([]byte("unsynced"))
 		require.NoError(t, err)
 		assert.Equal(t, !lose, ok, "lose_unsynced=%v", lose)

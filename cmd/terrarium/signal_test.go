@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestEverySubcommandHasHelpOnStdout(t *testing.T) {
+	for _, c := range []string{"run", "sweep", "shrink", "inspect", "kv", "patterns", "build"} {
+		code, out, errs := cli(t, c, "--help")
+		assert.Equal(t, 0, code, c)
+		assert.Contains(t, out, "usage: terrarium "+c, c)
+		assert.Empty(t, errs, c)
+	}
+	code, out, _ := cli(t, "help")
+	assert.Equal(t, 0, code)
+	for _, c := range []string{"run", "sweep", "shrink", "inspect", "kv", "patterns", "build"} {
+		assert.Contains(t, out, "terrarium "+c, "help lists %s", c)
+	}
+}
+
+// buildCLI builds the terrarium binary for tests that need a real process.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "terrarium")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return bin
+}
+
+// waitFor polls until cond holds, failing after a generous bound: it waits
+// for something to happen, never to prove that nothing does.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Reference: issue 7, "Interrupts": SIGINT and SIGTERM stop a run, write
+// what exists with verdict unknown, and exit 130.
+func TestSignalStopsARunWithVerdictUnknown(t *testing.T) {
+	bin := buildCLI(t)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(bin, "run", "testdata/long_echo.yaml", "--out", dir, "--seed", "4")
+			var stdout strings.Builder
+			cmd.Stdout = &stdout
+			require.NoError(t, cmd.Start())
+			trace := filepath.Join(dir, "trace.jsonl")
+			waitFor(t, "the run to write its trace", func() bool {
+				st, err := os.Stat(trace)
+				return err == nil && st.Size() > 1<<20
+			})
+			require.NoError(t, cmd.Process.Signal(sig))
+			err := cmd.Wait()
+			var exit *exec.ExitError
+			require.ErrorAs(t, err, &exit)
+			assert.Equal(t, exitInterrupted, exit.ExitCode())
+			last := lastLine(stdout.String())
+			assert.Contains(t, last, "FAIL testdata/long_echo.yaml seed=4 verdict=unknown (interrupted")
+			assert.Regexp(t, `trace_sha256=[0-9a-f]{64}`, last)
+			var res struct {
+				Verdict string `json:"verdict"`
+				Reason  string `json:"reason"`
+				Seed    uint64 `json:"seed"`
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+			require.NoError(t, err)
+			require.NoError(t, json.Unmarshal(b, &res))
+			assert.Equal(t, "unknown", res.Verdict)
+			assert.Contains(t, res.Reason, "interrupted")
+			assert.Equal(t, uint64(4), res.Seed)
+		})
+	}
+}

@@ -1,0 +1,91 @@
+// Package golden pins the trace digest of every bundled scenario over three
+// seeds. A change that alters any run fails here until the digests are
+// rewritten deliberately (go test ./internal/golden -rewrite) and the change
+// is named in its commit. Digests depend on the modules' bytes, so they hold
+// for one Go toolchain (go.mod's go line).
+package golden
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/terrarium-sim/terrarium/plugins/patterns"
+	"github.com/terrarium-sim/terrarium/runtime/runner"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite testdata/digests.txt from this run")
+
+const goldenFile = "testdata/digests.txt"
+
+var seeds = []uint64{1, 2, 3}
+
+func TestGoldenDigests(t *testing.T) {
+	files, err := filepath.Glob("../../plugins/*/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	sort.Strings(files)
+	reg := patterns.Registry()
+	mods := runner.NewModules()
+	got := map[string]string{}
+	var keys []string
+	for _, f := range files {
+		scn, err := runner.Load(f, reg)
+		require.NoError(t, err)
+		for _, seed := range seeds {
+			res, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithRegistry(reg).WithModules(mods).WithSeed(seed))
+			require.NoError(t, err, "%s seed %d", f, seed)
+			key := fmt.Sprintf("%s seed=%d", strings.TrimPrefix(filepath.ToSlash(f), "../../"), seed)
+			keys = append(keys, key)
+			got[key] = res.TraceSHA256 + " " + string(res.Verdict)
+		}
+	}
+	if *rewrite {
+		var b strings.Builder
+		b.WriteString("# scenario seed=N trace_sha256 verdict; rewrite with: go test ./internal/golden -rewrite\n")
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s %s\n", k, got[k])
+		}
+		require.NoError(t, os.WriteFile(goldenFile, []byte(b.String()), 0o644))
+		return
+	}
+	want := readGolden(t)
+	for _, k := range keys {
+		w, ok := want[k]
+		if !assert.True(t, ok, "%s has no golden digest: run go test ./internal/golden -rewrite", k) {
+			continue
+		}
+		assert.Equal(t, w, got[k], "%s: the run changed (if on purpose: go test ./internal/golden -rewrite, and say so)", k)
+	}
+	for k := range want {
+		assert.Contains(t, got, k, "golden digest for a scenario that is gone")
+	}
+}
+
+func readGolden(t *testing.T) map[string]string {
+	f, err := os.Open(goldenFile)
+	require.NoError(t, err)
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		require.Len(t, fields, 4, "bad golden line %q", line)
+		out[fields[0]+" "+fields[1]] = fields[2] + " " + fields[3]
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
