@@ -36,9 +36,6 @@ const (
 	// guest that floods or livelocks at one instant still yields to
 	// commands and to the budget checks between slices.
 	sliceEvents = 20_000
-	// idleHandle is how long an untouched, not running run keeps its
-	// simulation in memory; later it is rebuilt by replay when needed.
-	idleHandle = 2 * time.Minute
 )
 
 // action is a fault applied by hand on a timeline, with the trace length
@@ -71,7 +68,8 @@ func newRuns(s *Server) *runs {
 // reap closes the simulations of runs nobody has touched for a while.
 func (rs *runs) reap() {
 	defer rs.wg.Done()
-	t := time.NewTicker(10 * time.Second)
+	idle := rs.s.cfg.idleClose
+	t := time.NewTicker(max(10*time.Millisecond, min(10*time.Second, idle/2)))
 	defer t.Stop()
 	for {
 		select {
@@ -86,7 +84,7 @@ func (rs *runs) reap() {
 		}
 		rs.mu.Unlock()
 		for _, r := range list {
-			r.closeIfIdle(idleHandle)
+			r.closeIfIdle(idle)
 		}
 	}
 }
@@ -213,6 +211,7 @@ type run struct {
 	used      time.Duration
 	touched   time.Time
 	gen       int           // bumped when the simulation is rebuilt
+	loaded    bool          // r.h != nil, for readers that do not hold r.op
 	changed   chan struct{} // closed and replaced at every status change
 	wake      chan struct{}
 	done      chan struct{}
@@ -243,6 +242,11 @@ type Status struct {
 	Created    time.Time              `json:"created"`
 	WallUsedMS int64                  `json:"wall_used_ms"`
 	Generation int                    `json:"generation"`
+	// Steps counts the loop events run (a finer position than Seq).
+	Steps uint64 `json:"steps"`
+	// InMemory says whether the run's simulation is loaded (else it is
+	// rebuilt by replay when needed).
+	InMemory bool `json:"in_memory"`
 }
 
 // CheckStatus is a checker's verdict; Settled is false while the run goes
@@ -294,6 +298,7 @@ func (r *run) snapshot() Status {
 	st.State, st.Speed, st.MaxSeq, st.Error, st.Generation = r.state, r.speed, r.maxSeq, r.errMsg, r.gen
 	st.Rewound = st.Seq < r.maxSeq && r.state != stateFinished
 	st.WallUsedMS = r.used.Milliseconds()
+	st.InMemory = r.loaded
 	st.Actions = make([]ActionStatus, len(r.actions))
 	for i, a := range r.actions {
 		st.Actions[i] = ActionStatus{AtNS: int64(a.Fault.At), BeforeEvent: a.Fault.BeforeEvent, Seq: a.Seq, Fault: a.Fault.Fault}
@@ -304,6 +309,17 @@ func (r *run) snapshot() Status {
 // openHandle builds the simulation for acts and steps it to seq. Called
 // with r.op held.
 func (r *run) openHandle(ctx context.Context, acts []action, seq uint64) error {
+	return r.openAt(ctx, acts, func(rr *runner.Run) error {
+		if seq == 0 {
+			return nil
+		}
+		return rr.StepTo(seq)
+	})
+}
+
+// openAt builds the simulation with acts pinned and runs position on it.
+// Called with r.op held.
+func (r *run) openAt(ctx context.Context, acts []action, position func(*runner.Run) error) error {
 	if r.h == nil {
 		if !r.hasOp {
 			if err := r.rs.acquire(); err != nil {
@@ -327,11 +343,9 @@ func (r *run) openHandle(ctx context.Context, acts []action, seq uint64) error {
 	r.h, r.cancel = h, cancel
 	r.mu.Lock()
 	r.gen++
+	r.loaded = true
 	r.mu.Unlock()
-	if seq > 0 {
-		return r.do(ctx, func(rr *runner.Run) error { return rr.StepTo(seq) })
-	}
-	return r.do(ctx, func(*runner.Run) error { return nil })
+	return r.do(ctx, position)
 }
 
 // closeHandle releases the simulation. Called with r.op held.
@@ -340,6 +354,9 @@ func (r *run) closeHandle(releaseSlot bool) {
 		r.h.Close()
 		r.cancel()
 		r.h, r.cancel = nil, nil
+		r.mu.Lock()
+		r.loaded = false
+		r.mu.Unlock()
 	}
 	if releaseSlot && r.hasOp {
 		r.rs.release()
@@ -354,9 +371,47 @@ func (r *run) ensure(ctx context.Context) error {
 		return nil
 	}
 	r.mu.Lock()
-	acts, seq := slices.Clone(r.actions), r.status.Seq
+	acts, st := slices.Clone(r.actions), r.status
 	r.mu.Unlock()
-	return r.openHandle(ctx, acts, seq)
+	pins, restore := restorePlan(acts, st.Steps, time.Duration(st.NowNS), st.Seq)
+	return r.openAt(ctx, pins, restore)
+}
+
+// restorePlan rebuilds a run exactly where it was: after steps loop events,
+// with the actions applied there by hand (pinned before event steps+1 and
+// already in the trace at seq) applied by hand again at their times, and
+// the clock at now. Every other action stays pinned. Stepping to a trace
+// length instead would run the event after such an action too.
+func restorePlan(acts []action, steps uint64, now time.Duration, seq uint64) ([]action, func(*runner.Run) error) {
+	var pins, here []action
+	for _, a := range acts {
+		if a.Fault.BeforeEvent == steps+1 && a.Seq <= seq {
+			here = append(here, a)
+		} else {
+			pins = append(pins, a)
+		}
+	}
+	return pins, func(rr *runner.Run) error {
+		for rr.Steps() < steps {
+			if ok, err := rr.Step(); err != nil || !ok {
+				return err
+			}
+		}
+		for _, a := range here {
+			if a.Fault.At > rr.Now() {
+				if err := rr.AdvanceTo(a.Fault.At); err != nil {
+					return err
+				}
+			}
+			if err := rr.Apply(a.Fault.Fault); err != nil {
+				return err
+			}
+		}
+		if now > rr.Now() {
+			return rr.AdvanceTo(now)
+		}
+		return nil
+	}
 }
 
 // do runs fn on the simulation under the wall-clock budget, then refreshes
@@ -437,7 +492,7 @@ func (r *run) do(ctx context.Context, fn func(*runner.Run) error) error {
 func (r *run) fill(rr *runner.Run) Status {
 	scn := rr.Scenario()
 	st := Status{ID: r.id, Name: scn.Name, File: scn.File, Seed: rr.Seed(), NowNS: int64(rr.Now()), EndNS: int64(rr.End()),
-		Seq: rr.Stats().Events, Digest: rr.Digest(), Nodes: rr.Nodes(), ForkedFrom: r.forkedFrom, Created: r.created,
+		Seq: rr.Stats().Events, Steps: rr.Steps(), Digest: rr.Digest(), Nodes: rr.Nodes(), ForkedFrom: r.forkedFrom, Created: r.created,
 		Checks: map[string]CheckStatus{}, Clients: []string{}}
 	for i := range scn.Workload.Clients {
 		st.Clients = append(st.Clients, fmt.Sprintf("c%d", i))
@@ -546,15 +601,11 @@ func (r *run) drive() {
 		fin := r.state == stateFinished
 		r.mu.Unlock()
 		if fin {
-			r.closeHandleLater()
+			r.touch() // the reaper closes it once nobody looks
 		}
 		r.op.Unlock()
 	}
 }
-
-// closeHandleLater keeps a finished run's simulation for inspection until
-// the reaper closes it. Called with r.op held.
-func (r *run) closeHandleLater() { r.touch() }
 
 // advance runs the events due at or before target, at most sliceEvents of
 // them; when none are left before target it moves the clock there.

@@ -186,6 +186,57 @@ func (r *run) withSim(ctx context.Context, fn func(*runner.Run) error) error {
 	return r.h.Do(ctx, fn)
 }
 
+// events returns up to n trace events from index from, and the trace's
+// length. A finished run whose simulation was closed is read from its
+// trace.jsonl instead of being replayed.
+func (r *run) events(ctx context.Context, from, n int) ([]trace.Event, uint64, error) {
+	r.op.Lock()
+	r.mu.Lock()
+	fromFile := !r.loaded && r.result != nil
+	total := r.status.Seq
+	r.mu.Unlock()
+	if fromFile {
+		r.op.Unlock()
+		evs, err := readTrace(filepath.Join(r.dir, report.TraceFile), from, n)
+		return evs, total, err
+	}
+	defer r.op.Unlock()
+	r.touch()
+	if err := r.ensure(ctx); err != nil {
+		return nil, 0, err
+	}
+	var evs []trace.Event
+	err := r.h.Do(ctx, func(rr *runner.Run) error {
+		evs = slices.Clone(rr.Events(from, n))
+		total = rr.Stats().Events
+		return nil
+	})
+	return evs, total, err
+}
+
+// readTrace reads events [from, from+n) of a trace.jsonl file.
+func readTrace(path string, from, n int) ([]trace.Event, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("playground: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 256<<20)
+	var out []trace.Event
+	for i := 0; sc.Scan() && len(out) < n; i++ {
+		if i < from {
+			continue
+		}
+		var e trace.Event
+		if err := e.UnmarshalJSON(sc.Bytes()); err != nil {
+			return nil, fmt.Errorf("playground: %s line %d: %w", path, i+1, err)
+		}
+		out = append(out, e)
+	}
+	return out, sc.Err()
+}
+
 func queryInt(c echo.Context, name string, def, lo, hi int) (int, error) {
 	v := c.QueryParam(name)
 	if v == "" {
@@ -220,14 +271,11 @@ func (s *Server) runTrace(c echo.Context) error {
 		return err
 	}
 	page := TracePage{From: from, Events: []trace.Event{}}
-	err = r.withSim(c.Request().Context(), func(rr *runner.Run) error {
-		page.Events = append(page.Events, rr.Events(from, n)...)
-		page.Total = rr.Stats().Events
-		return nil
-	})
+	evs, total, err := r.events(c.Request().Context(), from, n)
 	if err != nil {
 		return err
 	}
+	page.Events, page.Total = append(page.Events, evs...), total
 	page.Next = from + len(page.Events)
 	return c.JSON(http.StatusOK, page)
 }
@@ -757,10 +805,14 @@ func (s *Server) runEvents(c echo.Context) error {
 			Close()
 		}
 		var ch <-chan trace.Event
-		err := r.withSim(ctx, func(*runner.Run) error { return nil })
-		if err != nil {
-			_ = send("error", map[string]string{"message": err.Error()})
-			return nil
+		r.mu.Lock()
+		closedDone := r.result != nil
+		r.mu.Unlock()
+		if !closedDone {
+			if err := r.withSim(ctx, func(*runner.Run) error { return nil }); err != nil {
+				_ = send("error", map[string]string{"message": err.Error()})
+				return nil
+			}
 		}
 		r.op.Lock()
 		h := r.h
@@ -817,11 +869,7 @@ func (s *Server) runEvents(c echo.Context) error {
 // catchUp sends the retained trace after *next in pages.
 func (s *Server) catchUp(ctx context.Context, r *run, next *uint64, send func(string, any) error) error {
 	for {
-		var page []trace.Event
-		err := r.withSim(ctx, func(rr *runner.Run) error {
-			page = slices.Clone(rr.Events(int(*next), 1000))
-			return nil
-		})
+		page, _, err := r.events(ctx, int(*next), 1000)
 		if err != nil {
 			return err
 		}

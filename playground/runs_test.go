@@ -378,3 +378,46 @@ func TestUnknownRun(t *testing.T) {
 	r := postJSON(t, hs.URL+"/api/v1/runs/nope/control", map[string]any{"action": "pause"})
 	assert.Equal(t, http.StatusNotFound, r.Status)
 }
+
+type inMem struct {
+	InMemory bool   `json:"in_memory"`
+	Seq      uint64 `json:"seq"`
+	Digest   string `json:"digest"`
+}
+
+// A run nobody touches gives its simulation back; a paused one is rebuilt by
+// replay at the same event with the same digest, and a finished one is read
+// from its run folder.
+func TestIdleRunsAreRebuiltByReplay(t *testing.T) {
+	_, hs := newServer(t, runConfig().WithIdleClose(50*time.Millisecond))
+	api := hs.URL + "/api/v1/runs"
+	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
+	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
+	run := api + "/" + st.ID
+	mustOK(t, postJSON(t, run+"/control", map[string]any{"action": "advance", "to": "700ms"}), http.StatusOK)
+	mustOK(t, postJSON(t, run+"/faults", map[string]any{"action": "hold", "from": []string{"n0"}, "to": []string{"*"}}), http.StatusOK)
+	mustOK(t, postJSON(t, run+"/control", map[string]any{"action": "advance", "to": "+50ms"}), http.StatusOK)
+	before := mustOK(t, postJSON(t, run+"/faults", map[string]any{"action": "release", "from": []string{"n0"}, "to": []string{"*"}}), http.StatusOK)
+	require.Len(t, before.Actions, 2)
+	var m inMem
+	require.Eventually(t, func() bool {
+		require.NoError(t, json.Unmarshal(get(t, run).Body, &m))
+		return !m.InMemory
+	}, 10*time.Second, 10*time.Millisecond)
+	page := get(t, run+"/trace?from=0&n=5000").json(t)
+	assert.EqualValues(t, before.Seq, page["total"], "rebuilt at the same event")
+	require.NoError(t, json.Unmarshal(get(t, run).Body, &m))
+	assert.True(t, m.InMemory)
+	assert.Equal(t, before.Digest, m.Digest, "the replay is the same run")
+
+	fin := mustOK(t, postJSON(t, run+"/control", map[string]any{"action": "finish"}), http.StatusOK)
+	want := get(t, run+"/trace?from=0&n=5000").Body
+	require.Eventually(t, func() bool {
+		require.NoError(t, json.Unmarshal(get(t, run).Body, &m))
+		return !m.InMemory
+	}, 10*time.Second, 10*time.Millisecond)
+	assert.JSONEq(t, string(want), string(get(t, run+"/trace?from=0&n=5000").Body), "read back from trace.jsonl")
+	require.NoError(t, json.Unmarshal(get(t, run).Body, &m))
+	assert.False(t, m.InMemory, "a finished run's trace needs no replay")
+	assert.Equal(t, fin.Digest, m.Digest)
+}

@@ -43,6 +43,9 @@ const (
 	DefaultMaxKeptRuns      = 64
 	DefaultSubscriberBuffer = 512
 	DefaultMaxEvents        = 2_000_000
+	// DefaultIdleClose is how long a run nobody touches keeps its
+	// simulation in memory; it is rebuilt by replay when needed again.
+	DefaultIdleClose = 2 * time.Minute
 	// DefaultMaxFuel caps a guest callback's CPU budget on the server (the
 	// CLI's default is 2e9): a guest that loops is stopped ten times sooner.
 	DefaultMaxFuel = 200_000_000
@@ -67,6 +70,7 @@ type Config struct {
 	maxKeptRuns int
 	subBuffer   int
 	maxEvents   uint64
+	idleClose   time.Duration
 	maxFuel     int64
 	maxPages    int
 	logger      *log.Logger
@@ -81,7 +85,7 @@ func NewConfig() Config {
 		maxBody: DefaultMaxBody, maxModule: DefaultMaxModuleBytes,
 		maxRuns: DefaultMaxRuns, maxNodes: DefaultMaxNodes, maxVirtual: DefaultMaxVirtual,
 		wallBudget: DefaultWallBudget, maxKeptRuns: DefaultMaxKeptRuns, subBuffer: DefaultSubscriberBuffer,
-		maxEvents: DefaultMaxEvents, maxFuel: DefaultMaxFuel, maxPages: DefaultMaxMemoryPages,
+		maxEvents: DefaultMaxEvents, idleClose: DefaultIdleClose, maxFuel: DefaultMaxFuel, maxPages: DefaultMaxMemoryPages,
 	}
 }
 
@@ -126,6 +130,12 @@ func (c Config) WithRunLimits(concurrent, nodes int, virtual, wall time.Duration
 // records more stops, verdict unknown. It bounds a run's memory.
 func (c Config) WithMaxEvents(n uint64) Config { c.maxEvents = n; return c }
 
+// WithIdleClose sets how long a run that is not running, and that nobody
+// touches, keeps its simulation in memory. A closed one is rebuilt by
+// replaying its timeline when it is needed again (a finished run's trace
+// is read from its folder instead).
+func (c Config) WithIdleClose(d time.Duration) Config { c.idleClose = d; return c }
+
 // WithGuestLimits caps every guest's fuel per callback and memory pages.
 // A scenario that asks for less keeps its own; one that asks for more, or
 // sets nothing, gets the cap, written into its limits (so an export replays
@@ -159,7 +169,7 @@ func (c Config) validate() error {
 		return fmt.Errorf("playground: max module size %d must be positive", c.maxModule)
 	case c.maxRuns <= 0 || c.maxNodes <= 0 || c.maxVirtual <= 0 || c.wallBudget <= 0:
 		return fmt.Errorf("playground: run limits must be positive")
-	case c.maxKeptRuns <= 0 || c.subBuffer <= 0 || c.maxEvents == 0:
+	case c.maxKeptRuns <= 0 || c.subBuffer <= 0 || c.maxEvents == 0 || c.idleClose <= 0:
 		return fmt.Errorf("playground: kept runs, subscriber buffer and max events must be positive")
 	case c.maxFuel < 1000 || c.maxPages <= 0 || c.maxPages > 65536:
 		return fmt.Errorf("playground: guest limits: fuel %d must be at least 1000, memory %d pages in 1..65536", c.maxFuel, c.maxPages)
