@@ -12,8 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
@@ -89,11 +91,23 @@ type Node struct {
 	nextTimer int64
 	timers    map[int64]struct{}
 	wakeGen   uint64
+
+	quotas    wasmhost.Quotas
+	instantAt int64 // the virtual instant of the last callback
+	instantN  int   // callbacks run at instantAt
+	logBytes  int64 // log and emit bytes this run, over every incarnation
 }
 
 // New creates a node in state Down with its store open.
+// Its quotas are the engine's (wasmhost.Config.Quotas), or the defaults
+// without an engine.
 func New(spec Spec, kernel Kernel, engine *wasmhost.Engine, store *Store, rng *rand.Rand) *Node {
-	return &Node{Spec: spec, kernel: kernel, engine: engine, store: store, rng: rng, timers: map[int64]struct{}{}}
+	q := wasmhost.DefaultQuotas()
+	if engine != nil {
+		q = engine.Config().Quotas()
+	}
+	return &Node{Spec: spec, kernel: kernel, engine: engine, store: store, rng: rng, timers: map[int64]struct{}{},
+		quotas: q, instantAt: -1}
 }
 
 // State returns the node's lifecycle state.
@@ -116,12 +130,41 @@ func (n *Node) SetSkew(ns int64) { n.skew = ns }
 // for in its own clock's units are scaled to match. |ppm| < 1e6.
 func (n *Node) SetDrift(ppm int64) { n.driftPPM = ppm }
 
-// toVirtual converts a delay on the node's clock into virtual time.
+// toVirtual converts a delay (>= 0) on the node's clock into virtual time,
+// saturating at math.MaxInt64.
 func (n *Node) toVirtual(d int64) int64 {
-	if n.driftPPM == 0 {
-		return d
+	if n.driftPPM == 0 || d <= 0 {
+		return max(d, 0)
 	}
-	return d * 1_000_000 / (1_000_000 + n.driftPPM)
+	return mulDiv(d, 1_000_000, 1_000_000+n.driftPPM)
+}
+
+// mulDiv returns a*b/c for a >= 0, 0 < b, c <= 2e6, saturating: the
+// quotient is taken in two parts so that nothing overflows.
+func mulDiv(a, b, c int64) int64 {
+	q, r := a/c, a%c
+	if q > math.MaxInt64/b {
+		return math.MaxInt64
+	}
+	return satAdd(q*b, r*b/c) // r*b < c*b <= 4e12
+}
+
+// satAdd adds two int64s, saturating at the extremes.
+func satAdd(a, b int64) int64 {
+	switch {
+	case b > 0 && a > math.MaxInt64-b:
+		return math.MaxInt64
+	case b < 0 && a < math.MinInt64-b:
+		return math.MinInt64
+	}
+	return a + b
+}
+
+// at returns the virtual time d (on the node's clock) from now: never
+// before now, saturating at math.MaxInt64.
+func (n *Node) at(d int64) int64 {
+	now := n.kernel.Clock()
+	return max(satAdd(now, n.toVirtual(d)), now)
 }
 
 // Guest returns the running guest, or nil.
@@ -152,7 +195,16 @@ type nativeGuest struct {
 }
 
 func (g nativeGuest) Init([]byte) error { return nil }
-func (g nativeGuest) Message(from int32, msg []byte) error {
+func (g nativeGuest) Message(from int32, msg []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(*wasmhost.Fault)
+			if !ok {
+				panic(r)
+			}
+			err = &wasmhost.CrashError{Reason: f.Reason, Err: f}
+		}
+	}()
 	g.fn(g.h, from, msg)
 	return nil
 }
@@ -161,17 +213,6 @@ func (g nativeGuest) Wake() error         { return nil }
 func (g nativeGuest) Idle() (bool, int64) { return false, -1 }
 func (g nativeGuest) HasWake() bool       { return false }
 func (g nativeGuest) Close()              {}
-
-type initDoc struct {
-	Node    string          `json:"node"`
-	Index   int32           `json:"index"`
-	Role    string          `json:"role"`
-	Nodes   []string        `json:"nodes"`
-	Clients []string        `json:"clients"`
-	Params  json.RawMessage `json:"params"`
-	Restart bool            `json:"restart"`
-	Seed    uint64          `json:"seed"`
-}
 
 // Boot instantiates the guest and runs on_init. A guest failure crashes the
 // node (recorded) and is not returned as an error; only host failures are.
@@ -192,7 +233,7 @@ func (n *Node) Boot(ctx context.Context) error {
 	if len(params) == 0 {
 		params = json.RawMessage("{}")
 	}
-	doc, err := json.Marshal(initDoc{Node: n.Name, Index: n.Index, Role: n.Role, Nodes: n.Peers,
+	doc, err := json.Marshal(abi.Init{Node: n.Name, Index: n.Index, Role: n.Role, Nodes: n.Peers,
 		Clients: n.Clients, Params: params, Restart: restart, Seed: n.Seed})
 	if err != nil {
 		return fmt.Errorf("nodes: %s: init document: %w", n.Name, err)
@@ -206,13 +247,36 @@ func (n *Node) Boot(ctx context.Context) error {
 		g = inst
 	}
 	n.guest = g
+	if reason := n.callback(); reason != "" {
+		return n.Crash(reason)
+	}
 	return n.after(g.Init(doc))
+}
+
+// callback counts a callback the node caused itself (its boot, a timer, a
+// wake-up, a message to itself) against the callbacks-per-instant quota;
+// it returns the crash reason when the quota is exceeded. Messages from
+// others do not count: another node must not be able to crash this one.
+func (n *Node) callback() string {
+	if now := n.kernel.Clock(); now != n.instantAt {
+		n.instantAt, n.instantN = now, 0
+	}
+	n.instantN++
+	if q := n.quotas.CallbacksPerInstant; n.instantN > q {
+		return wasmhost.Quota("callbacks_per_instant", "more than %d callbacks at virtual time %dns (a zero-delay timer loop or a message flood?)", q, n.instantAt)
+	}
+	return ""
 }
 
 // Deliver hands a message to the guest. The caller checks the node runs.
 func (n *Node) Deliver(from int32, msg []byte) error {
 	if n.state != Running {
 		return nil
+	}
+	if from == n.Index {
+		if reason := n.callback(); reason != "" {
+			return n.Crash(reason)
+		}
 	}
 	return n.after(n.guest.Message(from, msg))
 }
@@ -226,6 +290,9 @@ func (n *Node) FireTimer(id int64) error {
 		return nil
 	}
 	delete(n.timers, id)
+	if reason := n.callback(); reason != "" {
+		return n.Crash(reason)
+	}
 	n.kernel.Record(trace.Event{Time: n.kernel.Clock(), Kind: trace.KindTimerFire, Node: n.Index, Peer: -1, Label: fmt.Sprint(id)})
 	return n.after(n.guest.Timer(id))
 }
@@ -235,12 +302,17 @@ func (n *Node) FireWake(gen uint64) error {
 	if n.state != Running || gen != n.wakeGen {
 		return nil
 	}
+	if reason := n.callback(); reason != "" {
+		return n.Crash(reason)
+	}
 	n.kernel.Record(trace.Event{Time: n.kernel.Clock(), Kind: trace.KindWake, Node: n.Index, Peer: -1})
 	return n.after(n.guest.Wake())
 }
 
 // Crash stops the node: the instance and its timers are gone, the store
-// stays (minus unsynced writes with LoseUnsynced).
+// stays (minus unsynced writes with LoseUnsynced). A store that fails to
+// flush the unsynced writes loses them; the failure is part of the crash
+// reason and never an error of the run.
 func (n *Node) Crash(reason string) error {
 	if n.state != Running {
 		return nil
@@ -253,10 +325,11 @@ func (n *Node) Crash(reason string) error {
 	n.crashReason = reason
 	clear(n.timers)
 	n.wakeGen++
-	n.kernel.Record(trace.Event{Time: n.kernel.Clock(), Kind: trace.KindCrash, Node: n.Index, Peer: -1, Data: []byte(reason)})
 	if err := n.store.Crash(n.LoseUnsynced); err != nil {
-		return fmt.Errorf("nodes: %s: %w", n.Name, err)
+		reason += "; the unsynced writes were lost: " + err.Error()
+		n.crashReason = reason
 	}
+	n.kernel.Record(trace.Event{Time: n.kernel.Clock(), Kind: trace.KindCrash, Node: n.Index, Peer: -1, Data: []byte(reason)})
 	return nil
 }
 
@@ -269,7 +342,7 @@ func (n *Node) after(err error) error {
 	if reached, after := n.guest.Idle(); reached {
 		n.wakeGen++
 		if after >= 0 && n.guest.HasWake() {
-			n.kernel.ScheduleWake(n, n.wakeGen, n.kernel.Clock()+n.toVirtual(after))
+			n.kernel.ScheduleWake(n, n.wakeGen, n.at(after))
 		}
 	}
 	return nil
@@ -288,12 +361,16 @@ func (n *Node) fail(err error) error {
 // Send implements wasmhost.Host.
 func (n *Node) Send(to int32, msg []byte) int32 { return n.kernel.Send(n.Index, to, msg) }
 
-// TimerSet implements wasmhost.Host.
+// TimerSet implements wasmhost.Host. Past the pending-timers quota the
+// node crashes.
 func (n *Node) TimerSet(delay int64) int64 {
+	if q := n.quotas.PendingTimers; len(n.timers) >= q {
+		wasmhost.Stop(wasmhost.Quota("pending_timers", "more than %d timers pending at once", q))
+	}
 	n.nextTimer++
 	id := n.nextTimer
 	n.timers[id] = struct{}{}
-	n.kernel.ScheduleTimer(n, id, n.kernel.Clock()+n.toVirtual(delay))
+	n.kernel.ScheduleTimer(n, id, n.at(max(delay, 0)))
 	return id
 }
 
@@ -306,10 +383,14 @@ func (n *Node) TimerCancel(id int64) bool {
 	return true
 }
 
-// Now implements wasmhost.Host.
+// Now implements wasmhost.Host: the virtual time scaled by the drift, plus
+// the skew, saturating rather than wrapping.
 func (n *Node) Now() int64 {
 	c := n.kernel.Clock()
-	return c + c*n.driftPPM/1_000_000 + n.skew
+	if n.driftPPM != 0 && c > 0 {
+		c = mulDiv(c, 1_000_000+n.driftPPM, 1_000_000)
+	}
+	return satAdd(c, n.skew)
 }
 
 // Rand implements wasmhost.Host.
@@ -327,11 +408,32 @@ func (n *Node) fill(p []byte) {
 // KVGet implements wasmhost.Host.
 func (n *Node) KVGet(key []byte) ([]byte, bool, error) { return n.store.Get(key) }
 
-// KVPut implements wasmhost.Host.
-func (n *Node) KVPut(key, val []byte) error { return n.store.Put(key, val) }
+// KVPut implements wasmhost.Host: a key or value over the node's limits is
+// wasmhost.ErrTooLarge, a write past its store quota wasmhost.ErrQuota.
+func (n *Node) KVPut(key, val []byte) error {
+	if len(key) == 0 {
+		return fmt.Errorf("nodes: kv_put: %w", wasmhost.ErrBadKey)
+	}
+	if len(key) > n.quotas.MaxKeyBytes || len(val) > n.quotas.MaxValueBytes {
+		return fmt.Errorf("%w: key %d bytes (limits.max_key_bytes %d), value %d bytes (limits.max_value_bytes %d)",
+			wasmhost.ErrTooLarge, len(key), n.quotas.MaxKeyBytes, len(val), n.quotas.MaxValueBytes)
+	}
+	if b := n.store.PutBytes(key, val); b > n.quotas.StoreBytes {
+		return fmt.Errorf("%w: the store would hold %d bytes (limits.store_bytes %d)", wasmhost.ErrQuota, b, n.quotas.StoreBytes)
+	}
+	return n.store.Put(key, val)
+}
 
 // KVDelete implements wasmhost.Host.
-func (n *Node) KVDelete(key []byte) error { return n.store.Delete(key) }
+func (n *Node) KVDelete(key []byte) error {
+	if len(key) == 0 {
+		return fmt.Errorf("nodes: kv_delete: %w", wasmhost.ErrBadKey)
+	}
+	if len(key) > n.quotas.MaxKeyBytes {
+		return fmt.Errorf("%w: key %d bytes (limits.max_key_bytes %d)", wasmhost.ErrTooLarge, len(key), n.quotas.MaxKeyBytes)
+	}
+	return n.store.Delete(key)
+}
 
 // KVScan implements wasmhost.Host.
 func (n *Node) KVScan(prefix []byte, fn func(k, v []byte)) error { return n.store.Scan(prefix, fn) }
@@ -339,13 +441,23 @@ func (n *Node) KVScan(prefix []byte, fn func(k, v []byte)) error { return n.stor
 // KVSync implements wasmhost.Host.
 func (n *Node) KVSync() error { return n.store.Sync() }
 
+// chargeLog counts a record against the node's per-run log quota.
+func (n *Node) chargeLog(bytes int) {
+	n.logBytes += int64(bytes) + wasmhost.RecordOverhead
+	if q := n.quotas.LogBytesPerRun; n.logBytes > q {
+		wasmhost.Stop(wasmhost.Quota("log_bytes_per_run", "more than %d log and emit bytes from this node in the run", q))
+	}
+}
+
 // Log implements wasmhost.Host.
 func (n *Node) Log(level int32, line []byte) {
+	n.chargeLog(len(line))
 	n.kernel.Record(trace.Event{Time: n.kernel.Clock(), Kind: trace.KindLog, Node: n.Index, Peer: -1, Label: levelName(level), Data: line})
 }
 
 // Emit implements wasmhost.Host.
 func (n *Node) Emit(key, val []byte) {
+	n.chargeLog(len(key) + len(val))
 	n.kernel.Record(trace.Event{Time: n.kernel.Clock(), Kind: trace.KindEmit, Node: n.Index, Peer: -1, Label: string(key), Data: val})
 }
 

@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 )
 
 // Store is a node's own key-value store: a Badger database behind a write
@@ -16,7 +18,38 @@ import (
 type Store struct {
 	db  *badger.DB
 	buf map[string]bufOp
+	// synced is the bytes of every pair in Badger (keys plus values);
+	// buffered the bytes of every buffered operation.
+	synced, buffered int64
 }
+
+// Size limits of one key and one value, the same in memory and on disk.
+// Badger keeps a value shorter than its ValueThreshold inside the LSM tree;
+// a longer one goes to the value log, which an in-memory store does not
+// have (Badger v4.9.6 panics in writeToLSM). The store's ValueThreshold is
+// therefore above MaxValueBytes, and one entry (key, value and Badger's
+// header) stays far below Badger's largest batch, 15% of the 1 MiB
+// memtable: every write that Put accepts can be synced by either kind of
+// store, and no value ever reaches the value log.
+const (
+	// MaxKeyBytes is the longest key a store accepts.
+	MaxKeyBytes = abi.MaxKeyBytes
+	// MaxValueBytes is the longest value a store accepts.
+	MaxValueBytes = abi.MaxValueBytes
+
+	memTableSize   = 1 << 20
+	valueThreshold = 128 << 10 // > MaxValueBytes, <= 15% of memTableSize
+)
+
+// ErrKeyTooLarge and ErrValueTooLarge are returned by Put for a key or a
+// value over the limits above (or the node's lower quota).
+var (
+	ErrKeyTooLarge   = errors.New("nodes: store: key too large")
+	ErrValueTooLarge = errors.New("nodes: store: value too large")
+)
+
+// entryBytes is what a pair counts towards a store's size.
+func entryBytes(key string, val []byte) int64 { return int64(len(key) + len(val)) }
 
 type bufOp struct {
 	val []byte
@@ -28,13 +61,13 @@ type bufOp struct {
 func OpenStore(dir string) (*Store, error) {
 	opts := badger.DefaultOptions(dir).
 		WithInMemory(dir == "").
-		WithMemTableSize(1 << 20).
+		WithMemTableSize(memTableSize).
 		WithNumMemtables(1).
 		WithBlockCacheSize(0).
 		WithIndexCacheSize(0).
 		WithCompression(0).
 		WithValueLogFileSize(1 << 20).
-		WithValueThreshold(64 << 10).
+		WithValueThreshold(valueThreshold).
 		WithNumCompactors(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(4).
@@ -48,7 +81,48 @@ func OpenStore(dir string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("nodes: open store %s: %w", where, err)
 	}
-	return &Store{db: db, buf: map[string]bufOp{}}, nil
+	st := &Store{db: db, buf: map[string]bufOp{}}
+	if dir != "" {
+		if err := st.measure(); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("nodes: open store %s: %w", dir, err)
+		}
+	}
+	return st, nil
+}
+
+// measure sums the bytes of the pairs already on disk.
+func (s *Store) measure() error {
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			s.synced += int64(len(item.Key())) + item.ValueSize()
+		}
+		return nil
+	})
+}
+
+// Bytes is the store's size as quotas count it: the bytes (keys plus
+// values) of every synced pair plus those of every buffered write.
+func (s *Store) Bytes() int64 { return s.synced + s.buffered }
+
+// PutBytes returns what Bytes would be after Put(key, val).
+func (s *Store) PutBytes(key, val []byte) int64 {
+	b := s.Bytes() + entryBytes(string(key), val)
+	if op, ok := s.buf[string(key)]; ok {
+		b -= entryBytes(string(key), op.val)
+	}
+	return b
+}
+
+func (s *Store) bufferOp(key string, op bufOp) {
+	if old, ok := s.buf[key]; ok {
+		s.buffered -= entryBytes(key, old.val)
+	}
+	s.buf[key] = op
+	s.buffered += entryBytes(key, op.val)
 }
 
 // Get returns a copy of the value under key.
@@ -77,12 +151,19 @@ func (s *Store) Get(key []byte) ([]byte, bool, error) {
 	return val, true, nil
 }
 
-// Put buffers a write; key and val are copied.
+// Put buffers a write; key and val are copied. A key over MaxKeyBytes or a
+// value over MaxValueBytes is refused (ErrKeyTooLarge, ErrValueTooLarge).
 func (s *Store) Put(key, val []byte) error {
 	if len(key) == 0 {
 		return errors.New("nodes: store put: empty key")
 	}
-	s.buf[string(key)] = bufOp{val: bytes.Clone(val)}
+	if len(key) > MaxKeyBytes {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrKeyTooLarge, len(key), MaxKeyBytes)
+	}
+	if len(val) > MaxValueBytes {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrValueTooLarge, len(val), MaxValueBytes)
+	}
+	s.bufferOp(string(key), bufOp{val: bytes.Clone(val)})
 	return nil
 }
 
@@ -91,7 +172,10 @@ func (s *Store) Delete(key []byte) error {
 	if len(key) == 0 {
 		return errors.New("nodes: store delete: empty key")
 	}
-	s.buf[string(key)] = bufOp{del: true}
+	if len(key) > MaxKeyBytes {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrKeyTooLarge, len(key), MaxKeyBytes)
+	}
+	s.bufferOp(string(key), bufOp{del: true})
 	return nil
 }
 
@@ -148,6 +232,27 @@ func (s *Store) Sync() error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	// The size change: what each buffered key replaces in Badger.
+	delta := int64(0)
+	err := s.db.View(func(txn *badger.Txn) error {
+		for _, k := range keys {
+			item, err := txn.Get([]byte(k))
+			switch {
+			case errors.Is(err, badger.ErrKeyNotFound):
+			case err != nil:
+				return err
+			default:
+				delta -= int64(len(k)) + item.ValueSize()
+			}
+			if op := s.buf[k]; !op.del {
+				delta += entryBytes(k, op.val)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("nodes: store sync: %w", err)
+	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for _, k := range keys {
@@ -166,6 +271,8 @@ func (s *Store) Sync() error {
 		return fmt.Errorf("nodes: store sync: %w", err)
 	}
 	clear(s.buf)
+	s.synced += delta
+	s.buffered = 0
 	return nil
 }
 
@@ -176,10 +283,19 @@ func (s *Store) Unsynced() int { return len(s.buf) }
 // they are written first.
 func (s *Store) Crash(loseUnsynced bool) error {
 	if loseUnsynced {
-		clear(s.buf)
+		s.dropBuffer()
 		return nil
 	}
-	return s.Sync()
+	if err := s.Sync(); err != nil {
+		s.dropBuffer() // the writes are lost: the next incarnation starts clean
+		return err
+	}
+	return nil
+}
+
+func (s *Store) dropBuffer() {
+	clear(s.buf)
+	s.buffered = 0
 }
 
 // Close syncs nothing: it closes the database (buffered writes are dropped).

@@ -60,6 +60,7 @@ package fuel
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/tetratelabs/wazero/api"
 )
@@ -113,6 +114,14 @@ type Options struct {
 	// into one, zero-filling the gap: a Go module's ~40k segments become a
 	// handful, and wazero pays per segment at every instantiation.
 	KeepDataSegments bool
+
+	// ExportStart, if set, removes the module's start section and exports
+	// its start function under this name instead, so that the host can run
+	// it as an ordinary call: with fuel it sets, and with the counter
+	// readable afterwards to tell a fuel trap from another. A host that uses
+	// it must call that export right after instantiation, before anything
+	// else. The name must not be exported by the module already.
+	ExportStart string
 }
 
 // Instrument returns a copy of the Wasm binary in which a mutable i64 global,
@@ -152,8 +161,14 @@ func InstrumentWithOptions(wasm []byte, opts Options) ([]byte, error) {
 		return nil, fmt.Errorf("fuel: %w", err)
 	}
 	initial := int64(0)
-	if m.hasStart {
+	if m.hasStart && opts.ExportStart == "" {
 		initial = opts.StartFuel
+	}
+	if opts.ExportStart != "" {
+		if opts.ExportStart == GlobalName || slices.Contains(m.exportNames, opts.ExportStart) {
+			return nil, fmt.Errorf("fuel: %w", malformedf("the module already exports %q", opts.ExportStart))
+		}
+		m.exportStart = opts.ExportStart
 	}
 	m.keepData = opts.KeepDataSegments
 	out, err := m.rewrite(len(wasm), initial, opts.Cost)

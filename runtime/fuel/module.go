@@ -72,8 +72,11 @@ type module struct {
 	definedFuncs    uint32
 	definedGlobals  uint32
 	hasStart        bool
+	startFunc       uint32
 	hasDataCount    bool
 	keepData        bool
+	exportStart     string   // if set, the start function becomes this export
+	exportNames     []string // the original export names
 }
 
 // numGlobals is the size of the original global index space, which is also
@@ -108,7 +111,7 @@ func parseModule(wasm []byte) (*module, error) {
 			err = m.checkExports(s.payload)
 		case secStart:
 			m.hasStart = true
-			err = parseStart(s.payload)
+			m.startFunc, err = parseStart(s.payload)
 		case secType:
 			err = checkTypes(s.payload)
 		case secTable:
@@ -363,6 +366,7 @@ func (m *module) checkExports(b []byte) error {
 			return fmt.Errorf("export %d: %w", i,
 				malformedf("the module already exports %q (already instrumented?)", GlobalName))
 		}
+		m.exportNames = append(m.exportNames, string(name))
 		if p >= len(b) {
 			return fmt.Errorf("export %d: %w", i, malformedf("unexpected end of section reading the export kind"))
 		}
@@ -383,12 +387,12 @@ func (m *module) checkExports(b []byte) error {
 	return trailing(b, p)
 }
 
-func parseStart(b []byte) error {
-	p, err := skipU32(b, 0)
+func parseStart(b []byte) (uint32, error) {
+	idx, p, err := readU32(b)
 	if err != nil {
-		return fmt.Errorf("start function index: %w", err)
+		return 0, fmt.Errorf("start function index: %w", err)
 	}
-	return trailing(b, p)
+	return idx, trailing(b, p)
 }
 
 // appendSection appends a section with the given id and payload.
@@ -419,6 +423,10 @@ func (m *module) rewrite(sizeHint int, initial int64, model CostModel) ([]byte, 
 			}
 		}
 		switch s.id {
+		case secStart:
+			if m.exportStart == "" {
+				out = append(out, s.raw...)
+			} // else: the start function is exported instead
 		case secGlobal:
 			out = m.appendGlobalSection(out, s.payload, initial)
 			globalDone = true
@@ -478,10 +486,20 @@ func (m *module) appendExportSection(dst, old []byte) []byte {
 	if old != nil {
 		count, n, _ = readU32(old) // validated by checkExports
 	}
+	extra := uint32(1)
+	if m.exportStart != "" && m.hasStart {
+		extra++
+	}
 	var payload []byte
-	payload = appendU32(payload, count+1)
+	payload = appendU32(payload, count+extra)
 	if old != nil {
 		payload = append(payload, old[n:]...)
+	}
+	if extra == 2 {
+		payload = appendU32(payload, uint32(len(m.exportStart)))
+		payload = append(payload, m.exportStart...)
+		payload = append(payload, kindFunc)
+		payload = appendU32(payload, m.startFunc)
 	}
 	payload = appendU32(payload, uint32(len(GlobalName)))
 	payload = append(payload, GlobalName...)

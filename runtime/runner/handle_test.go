@@ -255,3 +255,15 @@ func mustAbs(t *testing.T, p string) string {
 	require.NoError(t, err)
 	return a
 }
+
+// Reference: issue 7: a run-wide cap ends a run with a clear unknown verdict
+// that names the cap, never with an out-of-memory.
+func TestRunWideCapEndsTheRunAsUnknown(t *testing.T) {
+	scn := load(t, broadcastScenario, nil)
+	scn.Limits.MaxEvents = 3000
+	res, err := runner.Execute(context.Background(), scn, runner.NewOptions())
+	require.NoError(t, err)
+	assert.Equal(t, check.Unknown, res.Verdict)
+	assert.Contains(t, res.Reason, "limits.max_events = 3000")
+	assert.LessOrEqual(t, res.Stats.Events, uint64(3010))
+}

@@ -66,17 +66,15 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	if opts.cacheDir != "" {
 		wcfg = wcfg.WithCacheDir(opts.cacheDir)
 	}
-	if scn.Limits.MemoryPages > 0 {
-		wcfg = wcfg.WithMemoryPages(uint32(scn.Limits.MemoryPages))
-	}
-	if scn.Limits.Fuel > 0 {
-		wcfg = wcfg.WithFuel(scn.Limits.Fuel)
-	}
-	if scn.Limits.MaxMessageBytes > 0 {
-		wcfg = wcfg.WithMaxMessage(scn.Limits.MaxMessageBytes)
-	}
+	wcfg = scn.Limits.Apply(wcfg) // every limits: field, quotas included
 	def := netsim.Link{Latency: latency(scn.Network.Latency), Loss: scn.Network.Loss, Duplicate: scn.Network.Duplicate, Reorder: scn.Network.Reorder}
 	cfg := sim.NewConfig().WithSeed(r.seed).WithWasm(wcfg).WithNetwork(def).WithLoseUnsynced(scn.LoseUnsynced)
+	if scn.Limits.MaxEvents > 0 {
+		cfg = cfg.WithMaxEvents(uint64(scn.Limits.MaxEvents))
+	}
+	if scn.Limits.MaxTraceBytes > 0 {
+		cfg = cfg.WithMaxTraceBytes(uint64(scn.Limits.MaxTraceBytes))
+	}
 	if opts.outDir != "" {
 		if err := r.openOut(&cfg); err != nil {
 			return nil, err

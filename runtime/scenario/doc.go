@@ -52,4 +52,15 @@
 //	  memory_pages: 1024  # 1..65536
 //	  fuel: 1000000000    # >= 1000
 //	  max_message_bytes: 1048576  # 1..2147483647
+//	  fuel_per_byte: 50000         # extra fuel per byte delivered, >= 1
+//	  sends_per_callback: 10000    # the per-node quotas of docs/ABI.md,
+//	  send_bytes_per_callback: 67108864  # each >= 1
+//	  pending_timers: 10000
+//	  callbacks_per_instant: 10000
+//	  log_line_bytes: 65536
+//	  log_bytes_per_callback: 1048576
+//	  log_bytes_per_run: 16777216
+//	  store_bytes: 67108864
+//	  max_key_bytes: 1024          # 1..1024
+//	  max_value_bytes: 65536       # 1..65536
 package scenario

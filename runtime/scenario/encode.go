@@ -58,11 +58,6 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		Name   string `yaml:"name"`
 		Params any    `yaml:"params,omitempty"`
 	}
-	type limits struct {
-		MemoryPages     int   `yaml:"memory_pages,omitempty"`
-		Fuel            int64 `yaml:"fuel,omitempty"`
-		MaxMessageBytes int   `yaml:"max_message_bytes,omitempty"`
-	}
 	type disk struct {
 		LoseUnsynced bool `yaml:"lose_unsynced"`
 	}
@@ -95,7 +90,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		Network     network           `yaml:"network"`
 		Workload    *workload         `yaml:"workload,omitempty"`
 		Checks      []check           `yaml:"checks,omitempty"`
-		Limits      *limits           `yaml:"limits,omitempty"`
+		Limits      *Limits           `yaml:"limits,omitempty"`
 		Disk        *disk             `yaml:"disk,omitempty"`
 		Faults      []faultEntry      `yaml:"faults,omitempty"`
 		Nemesis     []nemesis         `yaml:"nemesis,omitempty"`
@@ -162,7 +157,8 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		f.Checks = append(f.Checks, check{Name: c.Name, Params: params(c.Params)})
 	}
 	if s.Limits != (Limits{}) {
-		f.Limits = &limits{MemoryPages: s.Limits.MemoryPages, Fuel: s.Limits.Fuel, MaxMessageBytes: s.Limits.MaxMessageBytes}
+		l := s.Limits
+		f.Limits = &l
 	}
 	if s.LoseUnsynced {
 		f.Disk = &disk{LoseUnsynced: true}

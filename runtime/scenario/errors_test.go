@@ -70,7 +70,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "unknown workload field", src: valid + "workload: {type: echo, client: 2}\n",
 			want: `s.yaml:4:24: workload.client: unknown field "client" (allowed: type, clients, interval, ops, timeout, targets, params)`},
 		{name: "unknown limits field", src: valid + "limits: {pages: 3}\n",
-			want: `s.yaml:4:10: limits.pages: unknown field "pages" (allowed: memory_pages, fuel, max_message_bytes)`},
+			want: `s.yaml:4:10: limits.pages: unknown field "pages" (allowed: memory_pages, fuel, max_message_bytes, fuel_per_byte, sends_per_callback, send_bytes_per_callback, pending_timers, callbacks_per_instant, log_line_bytes, log_bytes_per_callback, log_bytes_per_run, store_bytes, max_key_bytes, max_value_bytes, max_events, max_trace_bytes)`},
 		{name: "unknown check field", src: valid + "checks:\n  - {name: echo, args: {}}\n",
 			want: `s.yaml:5:18: checks[0].args: unknown field "args" (allowed: name, params)`},
 		{name: "duplicate field", src: valid + "duration: 2s\n",
@@ -286,6 +286,16 @@ func TestParseErrors(t *testing.T) {
 			want: `s.yaml:4:16: limits.fuel: expected an integer, got number 1500.5`},
 		{name: "max message bytes negative", src: valid + "limits: {max_message_bytes: -1}\n",
 			want: `s.yaml:4:29: limits.max_message_bytes: must be at least 1, got -1`},
+		{name: "max value bytes over the store's limit", src: valid + "limits: {max_value_bytes: 65537}\n",
+			want: `s.yaml:4:27: limits.max_value_bytes: must be at most 65536, got 65537`},
+		{name: "max key bytes over the store's limit", src: valid + "limits: {max_key_bytes: 1025}\n",
+			want: `s.yaml:4:25: limits.max_key_bytes: must be at most 1024, got 1025`},
+		{name: "quota zero", src: valid + "limits:\n  sends_per_callback: 0\n  callbacks_per_instant: many\n",
+			want: "s.yaml:5:23: limits.sends_per_callback: must be at least 1, got 0\n" +
+				`s.yaml:6:26: limits.callbacks_per_instant: expected an integer, got "many"`},
+		{name: "store bytes negative", src: valid + "limits: {store_bytes: -5, log_bytes_per_run: 0}\n",
+			want: "s.yaml:4:23: limits.store_bytes: must be at least 1, got -5\n" +
+				`s.yaml:4:46: limits.log_bytes_per_run: must be at least 1, got 0`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

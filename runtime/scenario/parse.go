@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 )
 
 // Allowed keys of each schema mapping, in documentation order.
@@ -24,7 +26,9 @@ var (
 	linkKeys     = []string{"from", "to", "latency", "loss", "duplicate", "reorder"}
 	workloadKeys = []string{"type", "clients", "interval", "ops", "timeout", "targets", "params"}
 	checkKeys    = []string{"name", "params"}
-	limitsKeys   = []string{"memory_pages", "fuel", "max_message_bytes"}
+	limitsKeys   = []string{"memory_pages", "fuel", "max_message_bytes", "fuel_per_byte", "sends_per_callback", "send_bytes_per_callback", "pending_timers",
+		"callbacks_per_instant", "log_line_bytes", "log_bytes_per_callback", "log_bytes_per_run", "store_bytes",
+		"max_key_bytes", "max_value_bytes", "max_events", "max_trace_bytes"}
 )
 
 // nodeNameRE is the syntax of node names.
@@ -692,6 +696,29 @@ func (p *parser) limits(s *Scenario, n *yaml.Node) {
 		b, _ := p.intRange(v, f.field("max_message_bytes"), 1, 1<<31-1)
 		s.Limits.MaxMessageBytes = int(b)
 	}
+	i64 := func(key string, dst *int64, lo, hi int64) {
+		if v := f.get(key); v != nil {
+			*dst, _ = p.intRange(v, f.field(key), lo, hi)
+		}
+	}
+	i := func(key string, dst *int, lo, hi int64) {
+		var v int64
+		i64(key, &v, lo, hi)
+		*dst = int(v)
+	}
+	i64("fuel_per_byte", &s.Limits.FuelPerByte, 1, 1<<40)
+	i("sends_per_callback", &s.Limits.SendsPerCallback, 1, 1<<40)
+	i64("send_bytes_per_callback", &s.Limits.SendBytesPerCallback, 1, 1<<50)
+	i("pending_timers", &s.Limits.PendingTimers, 1, 1<<40)
+	i("callbacks_per_instant", &s.Limits.CallbacksPerInstant, 1, 1<<40)
+	i("log_line_bytes", &s.Limits.LogLineBytes, 1, 1<<40)
+	i64("log_bytes_per_callback", &s.Limits.LogBytesPerCallback, 1, 1<<50)
+	i64("log_bytes_per_run", &s.Limits.LogBytesPerRun, 1, 1<<50)
+	i64("store_bytes", &s.Limits.StoreBytes, 1, 1<<50)
+	i("max_key_bytes", &s.Limits.MaxKeyBytes, 1, abi.MaxKeyBytes)
+	i("max_value_bytes", &s.Limits.MaxValueBytes, 1, abi.MaxValueBytes)
+	i64("max_events", &s.Limits.MaxEvents, 1, 1<<50)
+	i64("max_trace_bytes", &s.Limits.MaxTraceBytes, 1, 1<<50)
 }
 
 // isSHA256 reports whether s is a lower-case hex SHA-256.

@@ -354,11 +354,29 @@ type Check struct {
 // runtime's default.
 type Limits struct {
 	// MemoryPages caps a node's linear memory, in 64 KiB pages (1..65536).
-	MemoryPages int
+	MemoryPages int `yaml:"memory_pages,omitempty"`
 	// Fuel is the fuel budget of each callback (>= 1000).
-	Fuel int64
+	Fuel int64 `yaml:"fuel,omitempty"`
 	// MaxMessageBytes caps the size of one message (1..2147483647).
-	MaxMessageBytes int
+	MaxMessageBytes int `yaml:"max_message_bytes,omitempty"`
+	// FuelPerByte is the extra fuel per byte delivered to a callback.
+	FuelPerByte int64 `yaml:"fuel_per_byte,omitempty"`
+	// The per-node quotas (docs/ABI.md, "Limits").
+	SendsPerCallback     int   `yaml:"sends_per_callback,omitempty"`
+	SendBytesPerCallback int64 `yaml:"send_bytes_per_callback,omitempty"`
+	PendingTimers        int   `yaml:"pending_timers,omitempty"`
+	CallbacksPerInstant  int   `yaml:"callbacks_per_instant,omitempty"`
+	LogLineBytes         int   `yaml:"log_line_bytes,omitempty"`
+	LogBytesPerCallback  int64 `yaml:"log_bytes_per_callback,omitempty"`
+	LogBytesPerRun       int64 `yaml:"log_bytes_per_run,omitempty"`
+	StoreBytes           int64 `yaml:"store_bytes,omitempty"`
+	MaxKeyBytes          int   `yaml:"max_key_bytes,omitempty"`
+	MaxValueBytes        int   `yaml:"max_value_bytes,omitempty"`
+	// MaxEvents and MaxTraceBytes cap a whole run (0: the defaults,
+	// sim.DefaultMaxEvents and sim.DefaultMaxTraceBytes); a run that
+	// reaches one ends with verdict unknown, naming the cap.
+	MaxEvents     int64 `yaml:"max_events,omitempty"`
+	MaxTraceBytes int64 `yaml:"max_trace_bytes,omitempty"`
 }
 
 // NodeNames returns the names of all node instances in index order.

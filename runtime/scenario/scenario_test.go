@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
+	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 const fullScenario = `name: echo-demo
@@ -58,6 +59,17 @@ limits:
   memory_pages: 1024
   fuel: 1e9
   max_message_bytes: 1_048_576
+  fuel_per_byte: 500
+  sends_per_callback: 100
+  send_bytes_per_callback: 150
+  pending_timers: 200
+  callbacks_per_instant: 300
+  log_line_bytes: 400
+  log_bytes_per_callback: 5000
+  log_bytes_per_run: 60000
+  store_bytes: 1e6
+  max_key_bytes: 64
+  max_value_bytes: 4096
 `
 
 func TestParseFullScenario(t *testing.T) {
@@ -109,7 +121,13 @@ func TestParseFullScenario(t *testing.T) {
 		{Name: "linearizable", Params: json.RawMessage(`{"model":"kv"}`), Line: 41},
 	}, s.Checks)
 
-	assert.Equal(t, scenario.Limits{MemoryPages: 1024, Fuel: 1_000_000_000, MaxMessageBytes: 1 << 20}, s.Limits)
+	assert.Equal(t, scenario.Limits{MemoryPages: 1024, Fuel: 1_000_000_000, MaxMessageBytes: 1 << 20, FuelPerByte: 500,
+		SendsPerCallback: 100, SendBytesPerCallback: 150, PendingTimers: 200, CallbacksPerInstant: 300, LogLineBytes: 400, LogBytesPerCallback: 5000,
+		LogBytesPerRun: 60000, StoreBytes: 1_000_000, MaxKeyBytes: 64, MaxValueBytes: 4096}, s.Limits)
+	q := s.Limits.Apply(wasmhost.NewConfig()).Quotas()
+	assert.Equal(t, wasmhost.Quotas{SendsPerCallback: 100, SendBytesPerCallback: 150, PendingTimers: 200, CallbacksPerInstant: 300, LogLineBytes: 400,
+		LogBytesPerCallback: 5000, LogBytesPerRun: 60000, StoreBytes: 1_000_000, MaxKeyBytes: 64, MaxValueBytes: 4096}, q)
+	assert.Equal(t, wasmhost.DefaultQuotas(), scenario.Limits{}.Apply(wasmhost.NewConfig()).Quotas(), "absent limits keep the defaults")
 }
 
 // withoutCol copies m without its unexported fields, so that it compares

@@ -404,6 +404,10 @@ func (v *Node) Incarnation() int { return v.n.Incarnation() }
 // Get reads a key of the node's store, unsynced writes included.
 func (v *Node) Get(key []byte) ([]byte, bool, error) { return v.n.Store().Get(key) }
 
+// StoreBytes returns the bytes the node's store holds, unsynced writes
+// included (what the store_bytes quota counts).
+func (v *Node) StoreBytes() int64 { return v.n.Store().Bytes() }
+
 // Scan calls fn with every key and value under prefix in the node's store,
 // in key order, unsynced writes included.
 func (v *Node) Scan(prefix []byte, fn func(k, v []byte)) error { return v.n.Store().Scan(prefix, fn) }

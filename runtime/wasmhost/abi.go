@@ -3,23 +3,33 @@ package wasmhost
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf16"
+	"unsafe"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 )
 
 // HostModule is the import module name of the Terrarium host functions.
 const HostModule = "terrarium"
 
-// Error codes returned to guests (docs/ABI.md).
+// EnvModule is the import module of env.abort, the one function of
+// AssemblyScript's default imports the host provides.
+const EnvModule = "env"
+
+// Error codes returned to guests (docs/ABI.md; defined in runtime/abi).
 const (
-	ErrnoAbsent   = -1
-	ErrnoNoDest   = -2
-	ErrnoTooLarge = -3
-	ErrnoStore    = -4
+	ErrnoAbsent   = abi.ErrnoAbsent
+	ErrnoNoDest   = abi.ErrnoNoDest
+	ErrnoTooLarge = abi.ErrnoTooLarge
+	ErrnoStore    = abi.ErrnoStore
+	ErrnoQuota    = abi.ErrnoQuota
 )
 
 type sig struct {
@@ -131,8 +141,17 @@ func checkABI(cm wazero.CompiledModule) error {
 			if !allowedWASI[name] {
 				return fmt.Errorf("%w: import %s.%s is not allowed", ErrABI, mod, name)
 			}
+		case EnvModule:
+			want := []api.ValueType{i32, i32, i32, i32}
+			if name != "abort" {
+				return fmt.Errorf("%w: import %s.%s: of AssemblyScript's %q imports the host provides only abort (docs/ABI.md, \"AssemblyScript\")", ErrABI, mod, name, EnvModule)
+			}
+			if !sameTypes(def.ParamTypes(), want) || len(def.ResultTypes()) != 0 {
+				return fmt.Errorf("%w: import %s.%s has type %s, want %s", ErrABI, mod, name,
+					fmtSig(def.ParamTypes(), def.ResultTypes()), fmtSig(want, nil))
+			}
 		default:
-			return fmt.Errorf("%w: import %s.%s is from a module other than %q and wasi_snapshot_preview1", ErrABI, mod, name, HostModule)
+			return fmt.Errorf("%w: import %s.%s is from a module other than %q, wasi_snapshot_preview1 and %q (abort only)", ErrABI, mod, name, HostModule, EnvModule)
 		}
 	}
 	for _, def := range cm.ImportedMemories() {
@@ -152,11 +171,67 @@ func violate(format string, args ...any) {
 	panic(abiViolation{msg: fmt.Sprintf(format, args...)})
 }
 
-// read returns a view of guest memory or panics with an ABI violation.
-func read(mod api.Module, fn string, ptr, n uint32) []byte {
-	b, ok := mod.Memory().Read(ptr, n)
+// Fault is the panic value of Stop: a Host method (or the host function
+// itself) ends the running guest call, and the node crashes with Reason.
+type Fault struct{ Reason string }
+
+func (f *Fault) Error() string { return f.Reason }
+
+// Stop ends the guest call in progress from inside a Host method: the call
+// fails with a CrashError carrying reason. Call it only from a Host method
+// while the guest runs (a native guest's Guest methods recover it too).
+func Stop(reason string) { panic(&Fault{Reason: reason}) }
+
+// Quota builds the crash reason of an exceeded quota: its name, what
+// happened, and the scenario field that raises it.
+func Quota(field, format string, args ...any) string {
+	return fmt.Sprintf("quota %s exceeded: %s (raise limits.%s)", field, fmt.Sprintf(format, args...), field)
+}
+
+// ErrTooLarge and ErrQuota may be returned (wrapped) by Host.KVPut: kv_put
+// then returns ErrnoTooLarge or ErrnoQuota. Any other store error crashes
+// the node.
+// ErrBadKey (an empty key) makes kv_put and kv_delete return ErrnoStore.
+var (
+	ErrTooLarge = errors.New("wasmhost: too large")
+	ErrQuota    = errors.New("wasmhost: quota exceeded")
+	ErrBadKey   = errors.New("wasmhost: empty key")
+)
+
+// memSize returns the size of a guest memory in bytes. wazero's Size is a
+// uint32 and reads 0 for a full 4 GiB memory (65,536 pages).
+func memSize(m api.Memory) uint64 {
+	if n := m.Size(); n != 0 {
+		return uint64(n)
+	}
+	pages, _ := m.Grow(0)
+	return uint64(pages) * 65536
+}
+
+// view returns n bytes of guest memory at ptr, or false if the range is
+// outside it. Everything is computed in 64 bits; a range that ends exactly
+// at 4 GiB is read without wazero's Read, whose uint32 end would wrap.
+func view(m api.Memory, ptr uint32, n uint64) ([]byte, bool) {
+	end := uint64(ptr) + n
+	if end > memSize(m) {
+		return nil, false
+	}
+	if end < 1<<32 || n == 0 {
+		return m.Read(ptr, uint32(n))
+	}
+	head, ok := m.Read(ptr, uint32(n-1))
 	if !ok {
-		violate("%s: range [%d, %d) is outside memory of %d bytes", fn, ptr, uint64(ptr)+uint64(n), mod.Memory().Size())
+		return nil, false
+	}
+	return unsafe.Slice(unsafe.SliceData(head), n), true
+}
+
+// read returns a view of guest memory or panics with an ABI violation. ptr
+// and n are the guest's u32 values; their sum is computed in 64 bits.
+func read(mod api.Module, fn string, ptr uint32, n uint64) []byte {
+	b, ok := view(mod.Memory(), ptr, n)
+	if !ok {
+		violate("%s: range [%d, %d) is outside memory of %d bytes", fn, ptr, uint64(ptr)+n, memSize(mod.Memory()))
 	}
 	return b
 }
@@ -186,22 +261,39 @@ func init() {
 
 func inst(ctx context.Context) *Instance { return ctx.Value(instanceKey{}).(*Instance) }
 
+// u32 reads a stack slot as the guest's unsigned i32.
+func u32(v uint64) uint32 { return uint32(v) }
+
 var hostFuncs = []hostFunc{
 	{"send", []api.ValueType{i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
 		in := inst(ctx)
-		to, ptr, n := int32(s[0]), uint32(s[1]), uint32(s[2])
-		if int(n) > in.maxMessage {
+		to, ptr, n := int32(s[0]), u32(s[1]), uint64(u32(s[2]))
+		if n > uint64(in.maxMessage) {
 			s[0] = api.EncodeI32(ErrnoTooLarge)
 			return
 		}
-		s[0] = api.EncodeI32(in.host.Send(to, read(mod, "send", ptr, n)))
+		msg := read(mod, "send", ptr, n)
+		in.sends++
+		in.sendBytes += int64(n)
+		if q := in.eng.cfg.quotas.SendsPerCallback; in.sends > q {
+			Stop(Quota("sends_per_callback", "more than %d sends in one %s", q, in.where))
+		}
+		if q := in.eng.cfg.quotas.SendBytesPerCallback; in.sendBytes > q {
+			Stop(Quota("send_bytes_per_callback", "more than %d bytes sent in one %s", q, in.where))
+		}
+		s[0] = api.EncodeI32(in.host.Send(to, msg))
 	}},
 	{"timer_set", []api.ValueType{i64}, []api.ValueType{i64}, func(ctx context.Context, _ api.Module, s []uint64) {
+		in := inst(ctx)
 		d := int64(s[0])
 		if d < 0 {
 			d = 0
 		}
-		s[0] = uint64(inst(ctx).host.TimerSet(d))
+		in.timerSets++
+		if q := in.eng.cfg.quotas.PendingTimers; in.timerSets > q {
+			Stop(Quota("pending_timers", "more than %d timer_set calls in one %s", q, in.where))
+		}
+		s[0] = uint64(in.host.TimerSet(d))
 	}},
 	{"timer_cancel", []api.ValueType{i64}, []api.ValueType{i32}, func(ctx context.Context, _ api.Module, s []uint64) {
 		if inst(ctx).host.TimerCancel(int64(s[0])) {
@@ -217,33 +309,56 @@ var hostFuncs = []hostFunc{
 		s[0] = inst(ctx).host.Rand()
 	}},
 	{"kv_get", []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
-		k := read(mod, "kv_get", uint32(s[0]), uint32(s[1]))
-		vptr, vcap := uint32(s[2]), uint32(s[3])
-		v, ok, err := inst(ctx).host.KVGet(k)
+		in := inst(ctx)
+		k := read(mod, "kv_get", u32(s[0]), uint64(u32(s[1])))
+		vptr, vcap := u32(s[2]), uint64(u32(s[3]))
+		v, ok, err := in.host.KVGet(k)
 		switch {
 		case err != nil:
-			s[0] = api.EncodeI32(ErrnoStore)
+			Stop("store error: " + err.Error())
 		case !ok:
 			s[0] = api.EncodeI32(ErrnoAbsent)
 		default:
-			if uint32(len(v)) <= vcap {
-				copy(read(mod, "kv_get", vptr, uint32(len(v))), v)
+			if uint64(len(v)) <= vcap {
+				copy(read(mod, "kv_get", vptr, uint64(len(v))), v)
 			}
 			s[0] = api.EncodeI32(int32(len(v)))
 		}
 	}},
 	{"kv_put", []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
-		k := read(mod, "kv_put", uint32(s[0]), uint32(s[1]))
-		v := read(mod, "kv_put", uint32(s[2]), uint32(s[3]))
-		s[0] = errno(inst(ctx).host.KVPut(k, v))
+		in := inst(ctx)
+		k := read(mod, "kv_put", u32(s[0]), uint64(u32(s[1])))
+		v := read(mod, "kv_put", u32(s[2]), uint64(u32(s[3])))
+		switch err := in.host.KVPut(k, v); {
+		case err == nil:
+			s[0] = 0
+		case errors.Is(err, ErrTooLarge):
+			s[0] = api.EncodeI32(ErrnoTooLarge)
+		case errors.Is(err, ErrQuota):
+			s[0] = api.EncodeI32(ErrnoQuota)
+		case errors.Is(err, ErrBadKey):
+			s[0] = api.EncodeI32(ErrnoStore)
+		default:
+			Stop("store error: " + err.Error())
+		}
 	}},
 	{"kv_delete", []api.ValueType{i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
-		s[0] = errno(inst(ctx).host.KVDelete(read(mod, "kv_delete", uint32(s[0]), uint32(s[1]))))
+		in := inst(ctx)
+		switch err := in.host.KVDelete(read(mod, "kv_delete", u32(s[0]), uint64(u32(s[1])))); {
+		case err == nil:
+			s[0] = 0
+		case errors.Is(err, ErrTooLarge):
+			s[0] = api.EncodeI32(ErrnoTooLarge)
+		case errors.Is(err, ErrBadKey):
+			s[0] = api.EncodeI32(ErrnoStore)
+		default:
+			Stop("store error: " + err.Error())
+		}
 	}},
 	{"kv_scan", []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
 		in := inst(ctx)
-		p := read(mod, "kv_scan", uint32(s[0]), uint32(s[1]))
-		bptr, bcap := uint32(s[2]), uint32(s[3])
+		p := read(mod, "kv_scan", u32(s[0]), uint64(u32(s[1])))
+		bptr, bcap := u32(s[2]), uint64(u32(s[3]))
 		buf := in.scratch[:0]
 		err := in.host.KVScan(p, func(k, v []byte) {
 			buf = binary.LittleEndian.AppendUint32(buf, uint32(len(k)))
@@ -251,32 +366,109 @@ var hostFuncs = []hostFunc{
 			buf = binary.LittleEndian.AppendUint32(buf, uint32(len(v)))
 			buf = append(buf, v...)
 		})
-		in.scratch = buf[:0]
-		if err != nil {
-			s[0] = api.EncodeI32(ErrnoStore)
-			return
+		if cap(buf) <= 1<<20 { // keep a small scratch buffer, not a huge one
+			in.scratch = buf[:0]
+		} else {
+			in.scratch = nil
 		}
-		if uint32(len(buf)) <= bcap {
-			copy(read(mod, "kv_scan", bptr, uint32(len(buf))), buf)
+		if err != nil {
+			Stop("store error: " + err.Error())
+		}
+		if uint64(len(buf)) > 1<<31-1 {
+			Stop(fmt.Sprintf("kv_scan: %d bytes under the prefix do not fit an i32 result", len(buf)))
+		}
+		if uint64(len(buf)) <= bcap {
+			copy(read(mod, "kv_scan", bptr, uint64(len(buf))), buf)
 		}
 		s[0] = api.EncodeI32(int32(len(buf)))
 	}},
 	{"kv_sync", nil, []api.ValueType{i32}, func(ctx context.Context, _ api.Module, s []uint64) {
-		s[0] = errno(inst(ctx).host.KVSync())
+		if err := inst(ctx).host.KVSync(); err != nil {
+			Stop("store error: " + err.Error())
+		}
+		s[0] = 0
 	}},
 	{"log", []api.ValueType{i32, i32, i32}, nil, func(ctx context.Context, mod api.Module, s []uint64) {
-		inst(ctx).host.Log(int32(s[0]), read(mod, "log", uint32(s[1]), uint32(s[2])))
+		in := inst(ctx)
+		in.log(int32(s[0]), read(mod, "log", u32(s[1]), uint64(u32(s[2]))))
 	}},
 	{"emit", []api.ValueType{i32, i32, i32, i32}, nil, func(ctx context.Context, mod api.Module, s []uint64) {
-		k := read(mod, "emit", uint32(s[0]), uint32(s[1]))
-		v := read(mod, "emit", uint32(s[2]), uint32(s[3]))
-		inst(ctx).host.Emit(k, v)
+		in := inst(ctx)
+		k := read(mod, "emit", u32(s[0]), uint64(u32(s[1])))
+		v := read(mod, "emit", u32(s[2]), uint64(u32(s[3])))
+		q := in.eng.cfg.quotas
+		if len(k)+len(v) > q.LogLineBytes {
+			Stop(Quota("log_line_bytes", "an emitted event of %d bytes (key %d, value %d) is over %d", len(k)+len(v), len(k), len(v), q.LogLineBytes))
+		}
+		in.chargeLog(len(k) + len(v))
+		in.host.Emit(k, v)
 	}},
 }
 
-func errno(err error) uint64 {
-	if err != nil {
-		return api.EncodeI32(ErrnoStore)
+// truncatedMarker ends a log line cut at the line cap.
+const truncatedMarker = " ... [truncated %d bytes: limits.log_line_bytes]"
+
+// log records a log line, truncated at the line cap with a marker.
+func (in *Instance) log(level int32, line []byte) {
+	q := in.eng.cfg.quotas
+	if len(line) > q.LogLineBytes {
+		cut := make([]byte, 0, q.LogLineBytes+64)
+		cut = append(cut, line[:q.LogLineBytes]...)
+		line = fmt.Appendf(cut, truncatedMarker, len(line)-q.LogLineBytes)
 	}
-	return 0
+	in.chargeLog(len(line))
+	in.host.Log(level, line)
+}
+
+// chargeLog counts a record against the per-callback log quota.
+func (in *Instance) chargeLog(n int) {
+	in.logBytes += int64(n) + RecordOverhead
+	if q := in.eng.cfg.quotas.LogBytesPerCallback; in.logBytes > q {
+		Stop(Quota("log_bytes_per_callback", "more than %d log and emit bytes in one %s", q, in.where))
+	}
+}
+
+// envAbort implements AssemblyScript's abort(message, fileName, line,
+// column): the node crashes with the message and the position. Both strings
+// are AssemblyScript strings: UTF-16LE data whose byte length is the u32
+// just before it; 0 is null.
+func envAbort(_ context.Context, mod api.Module, s []uint64) {
+	msg := asString(mod, u32(s[0]))
+	file := asString(mod, u32(s[1]))
+	line, col := u32(s[2]), u32(s[3])
+	if msg == "" {
+		msg = "(no message)"
+	}
+	if file == "" {
+		file = "(unknown file)"
+	}
+	Stop(fmt.Sprintf("abort: %s at %s:%d:%d", msg, file, line, col))
+}
+
+// asString decodes the AssemblyScript string at ptr, at most 1024 UTF-16
+// units of it; anything unreadable reads as "".
+func asString(mod api.Module, ptr uint32) string {
+	if ptr < 4 {
+		return ""
+	}
+	hdr, ok := view(mod.Memory(), ptr-4, 4)
+	if !ok {
+		return ""
+	}
+	n := uint64(binary.LittleEndian.Uint32(hdr)) &^ 1
+	cut := n > 2048
+	n = min(n, 2048)
+	b, ok := view(mod.Memory(), ptr, n)
+	if !ok {
+		return ""
+	}
+	units := make([]uint16, n/2)
+	for i := range units {
+		units[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	str := string(utf16.Decode(units))
+	if cut {
+		str += "..."
+	}
+	return str
 }

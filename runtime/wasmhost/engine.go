@@ -23,6 +23,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/fuel"
 )
 
@@ -37,7 +38,72 @@ const (
 	DefaultInitFuel = 20_000_000_000
 	// DefaultMaxMessage is the largest message a guest may send.
 	DefaultMaxMessage = 4 << 20
+	// DefaultFuelPerByte is the fuel a callback gets on top of its budget
+	// for each byte delivered to it (docs/ABI.md, "Limits"). The Go echo
+	// plugin spends ~24,000 units per byte of a request (Go's wasm code
+	// jumps through each function's loop head, which the cost model charges
+	// the whole function); this is twice that.
+	DefaultFuelPerByte = 50_000
 )
+
+// Default quotas (docs/ABI.md, "Limits"; the scenario's limits: fields of
+// the same names raise or lower them).
+const (
+	// DefaultSendsPerCallback caps the sends of one callback.
+	DefaultSendsPerCallback = 10_000
+	// DefaultSendBytesPerCallback caps the bytes one callback sends.
+	DefaultSendBytesPerCallback = 64 << 20
+	// DefaultPendingTimers caps a node's pending timers, and also the
+	// timer_set calls of one callback.
+	DefaultPendingTimers = 10_000
+	// DefaultCallbacksPerInstant caps the callbacks (boot, message, timer,
+	// wake-up) one node runs at one virtual instant.
+	DefaultCallbacksPerInstant = 10_000
+	// DefaultLogLineBytes caps one log line (longer ones are truncated with
+	// a marker) and one emitted event (key plus value; longer ones crash).
+	DefaultLogLineBytes = 64 << 10
+	// DefaultLogBytesPerCallback caps the log and emit bytes of one callback.
+	DefaultLogBytesPerCallback = 1 << 20
+	// DefaultLogBytesPerRun caps the log and emit bytes of one node in a run.
+	DefaultLogBytesPerRun = 16 << 20
+	// DefaultStoreBytes caps a node's store (synced pairs plus buffered
+	// writes).
+	DefaultStoreBytes = 64 << 20
+	// RecordOverhead is what each log line or emitted event costs on top of
+	// its bytes, so that empty lines are not free.
+	RecordOverhead = 64
+)
+
+// Quotas are the per-node bounds a Config enforces (docs/ABI.md, "Limits").
+// Every one is counted in guest actions, never in wall time.
+type Quotas struct {
+	SendsPerCallback     int
+	SendBytesPerCallback int64
+	PendingTimers        int
+	CallbacksPerInstant  int
+	LogLineBytes         int
+	LogBytesPerCallback  int64
+	LogBytesPerRun       int64
+	StoreBytes           int64
+	MaxKeyBytes          int
+	MaxValueBytes        int
+}
+
+// DefaultQuotas returns the default quotas.
+func DefaultQuotas() Quotas {
+	return Quotas{
+		SendsPerCallback:     DefaultSendsPerCallback,
+		SendBytesPerCallback: DefaultSendBytesPerCallback,
+		PendingTimers:        DefaultPendingTimers,
+		CallbacksPerInstant:  DefaultCallbacksPerInstant,
+		LogLineBytes:         DefaultLogLineBytes,
+		LogBytesPerCallback:  DefaultLogBytesPerCallback,
+		LogBytesPerRun:       DefaultLogBytesPerRun,
+		StoreBytes:           DefaultStoreBytes,
+		MaxKeyBytes:          abi.MaxKeyBytes,
+		MaxValueBytes:        abi.MaxValueBytes,
+	}
+}
 
 // Config configures an Engine. The zero value is not useful: start from
 // NewConfig, which sets the defaults; every With method returns a copy.
@@ -52,13 +118,16 @@ type Config struct {
 	maxMessage  int
 	watchdog    time.Duration
 	noImage     bool
+	fuelPerByte int64
+	quotas      Quotas
 }
 
 // NewConfig returns the default configuration: wazero's compiler engine, a
 // compilation cache under the user cache directory, DefaultMemoryPages,
 // DefaultFuel.
 func NewConfig() Config {
-	return Config{memoryPages: DefaultMemoryPages, fuel: DefaultFuel, initFuel: DefaultInitFuel, maxMessage: DefaultMaxMessage}
+	return Config{memoryPages: DefaultMemoryPages, fuel: DefaultFuel, initFuel: DefaultInitFuel, maxMessage: DefaultMaxMessage,
+		fuelPerByte: DefaultFuelPerByte, quotas: DefaultQuotas()}
 }
 
 // WithInterpreter selects wazero's interpreter instead of its compiler.
@@ -70,8 +139,19 @@ func (c Config) WithCacheDir(dir string) Config {
 	return c
 }
 
-// WithMemoryPages caps each instance's linear memory, in 64 KiB pages.
+// WithMemoryPages caps each instance's linear memory, in 64 KiB pages
+// (1..65536). 65,536 means MaxUsablePages in both engines.
 func (c Config) WithMemoryPages(pages uint32) Config { c.memoryPages = pages; return c }
+
+// MaxUsablePages is the largest memory a guest gets: 4 GiB less one page.
+// wazero v1.12's compiler reads a memory's byte length as 32 bits, so in a
+// full 4 GiB memory (65,536 pages) every access traps and memory.size reads
+// 0, while the interpreter works; capping both engines one page lower keeps
+// their runs identical. A limit of 65,536 pages is accepted and means this.
+const MaxUsablePages = 65535
+
+// pages is the memory limit the engines enforce.
+func (c Config) pages() uint32 { return min(c.memoryPages, MaxUsablePages) }
 
 // WithFuel sets the per-callback CPU budget in fuel units; 0 turns metering off.
 func (c Config) WithFuel(units int64) Config {
@@ -81,6 +161,10 @@ func (c Config) WithFuel(units int64) Config {
 	}
 	return c
 }
+
+// WithInitFuel sets the budget of a node's boot: the module's start
+// function, and _initialize with on_init (each gets the whole budget).
+func (c Config) WithInitFuel(units int64) Config { c.initFuel = units; return c }
 
 // WithWatchdog sets a wall-clock backstop: a guest call running longer than
 // d is aborted (its node crashes) and the engine reports WatchdogFired, which
@@ -98,12 +182,81 @@ func (c Config) WithMemoryImage(on bool) Config { c.noImage = !on; return c }
 // WithMaxMessage sets the largest message, in bytes, a guest may send.
 func (c Config) WithMaxMessage(n int) Config { c.maxMessage = n; return c }
 
+// WithFuelPerByte sets the fuel a callback gets on top of its budget for
+// each byte delivered to it (the message, or the init document), so that
+// legal large messages fit.
+func (c Config) WithFuelPerByte(units int64) Config { c.fuelPerByte = units; return c }
+
+// WithSendsPerCallback caps the sends of one callback; the node crashes on
+// the next one.
+func (c Config) WithSendsPerCallback(n int) Config { c.quotas.SendsPerCallback = n; return c }
+
+// WithSendBytesPerCallback caps the bytes one callback sends; the node
+// crashes on the send that goes over.
+func (c Config) WithSendBytesPerCallback(n int64) Config { c.quotas.SendBytesPerCallback = n; return c }
+
+// WithPendingTimers caps a node's pending timers and the timer_set calls of
+// one callback; the node crashes on the next one.
+func (c Config) WithPendingTimers(n int) Config { c.quotas.PendingTimers = n; return c }
+
+// WithCallbacksPerInstant caps the callbacks one node runs at one virtual
+// instant (a zero-delay timer loop, a flood of messages to itself); the
+// node crashes instead of running the next one.
+func (c Config) WithCallbacksPerInstant(n int) Config { c.quotas.CallbacksPerInstant = n; return c }
+
+// WithLogLineBytes caps one log line (truncated, with a marker) and one
+// emitted event (the node crashes).
+func (c Config) WithLogLineBytes(n int) Config { c.quotas.LogLineBytes = n; return c }
+
+// WithLogBytes caps a node's log and emit bytes per callback and per run
+// (each record costs RecordOverhead more); the node crashes past either.
+func (c Config) WithLogBytes(perCallback, perRun int64) Config {
+	c.quotas.LogBytesPerCallback, c.quotas.LogBytesPerRun = perCallback, perRun
+	return c
+}
+
+// WithStoreBytes caps a node's store: kv_put returns ErrnoQuota past it.
+func (c Config) WithStoreBytes(n int64) Config { c.quotas.StoreBytes = n; return c }
+
+// WithKeyValueBytes lowers the longest key and value kv_put accepts (at most
+// abi.MaxKeyBytes and abi.MaxValueBytes); longer ones get ErrnoTooLarge.
+func (c Config) WithKeyValueBytes(key, val int) Config {
+	c.quotas.MaxKeyBytes, c.quotas.MaxValueBytes = key, val
+	return c
+}
+
+// Quotas returns the configured quotas.
+func (c Config) Quotas() Quotas { return c.quotas }
+
 func (c Config) validate() error {
+	q := c.quotas
+	for _, b := range []struct {
+		name   string
+		v, max int64
+	}{
+		{"sends per callback", int64(q.SendsPerCallback), 1 << 40},
+		{"send bytes per callback", q.SendBytesPerCallback, 1 << 50},
+		{"pending timers", int64(q.PendingTimers), 1 << 40},
+		{"callbacks per instant", int64(q.CallbacksPerInstant), 1 << 40},
+		{"log line bytes", int64(q.LogLineBytes), 1 << 40},
+		{"log bytes per callback", q.LogBytesPerCallback, 1 << 50},
+		{"log bytes per run", q.LogBytesPerRun, 1 << 50},
+		{"store bytes", q.StoreBytes, 1 << 50},
+		{"max key bytes", int64(q.MaxKeyBytes), abi.MaxKeyBytes},
+		{"max value bytes", int64(q.MaxValueBytes), abi.MaxValueBytes},
+	} {
+		if b.v < 1 || b.v > b.max {
+			return fmt.Errorf("wasmhost: %s %d is outside 1..%d", b.name, b.v, b.max)
+		}
+	}
+	if c.fuelPerByte < 0 {
+		return fmt.Errorf("wasmhost: fuel per byte %d is negative", c.fuelPerByte)
+	}
 	if c.memoryPages == 0 || c.memoryPages > 65536 {
 		return fmt.Errorf("wasmhost: memory limit %d pages is outside 1..65536", c.memoryPages)
 	}
-	if c.fuel < 0 {
-		return fmt.Errorf("wasmhost: fuel %d is negative", c.fuel)
+	if c.fuel < 0 || c.initFuel < 0 {
+		return fmt.Errorf("wasmhost: fuel %d or init fuel %d is negative", c.fuel, c.initFuel)
 	}
 	if c.maxMessage <= 0 {
 		return fmt.Errorf("wasmhost: max message %d must be positive", c.maxMessage)
@@ -137,7 +290,7 @@ func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
 	} else {
 		rc = wazero.NewRuntimeConfigCompiler()
 	}
-	rc = rc.WithMemoryLimitPages(cfg.memoryPages).WithCloseOnContextDone(cfg.watchdog > 0)
+	rc = rc.WithMemoryLimitPages(cfg.pages()).WithCloseOnContextDone(cfg.watchdog > 0)
 	if !cfg.noCache {
 		dir := cfg.cacheDir
 		if dir == "" {
@@ -220,6 +373,12 @@ func (e *Engine) instantiateHostModules(ctx context.Context) error {
 	if _, err := wb.Instantiate(ctx); err != nil {
 		return fmt.Errorf("wasmhost: instantiate WASI: %w", err)
 	}
+	eb := e.rt.NewHostModuleBuilder(EnvModule)
+	eb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(envAbort), []api.ValueType{i32, i32, i32, i32}, nil).
+		WithParameterNames("message", "file_name", "line", "column").Export("abort")
+	if _, err := eb.Instantiate(ctx); err != nil {
+		return fmt.Errorf("wasmhost: instantiate env: %w", err)
+	}
 	tb := e.rt.NewHostModuleBuilder(HostModule)
 	for _, f := range hostFuncs {
 		tb.NewFunctionBuilder().WithGoModuleFunction(f.fn, f.params, f.results).Export(f.name)
@@ -239,6 +398,7 @@ type Module struct {
 	hasInit  bool // _initialize
 	hasTimer bool
 	hasWake  bool
+	hasStart bool // the start function, exported by the fuel rewriter
 	// image, if set, is the initial memory mapped into each instance (the
 	// data section was taken out of the compiled module).
 	image *memImage
@@ -257,7 +417,7 @@ func (e *Engine) Compile(ctx context.Context, name string, wasm []byte) (*Module
 	code := wasm
 	if !e.cfg.noFuel {
 		var err error
-		code, err = fuel.InstrumentWithOptions(wasm, fuel.Options{Cost: fuel.CostRegion, StartFuel: fuel.DefaultStartFuel})
+		code, err = fuel.InstrumentWithOptions(wasm, fuel.Options{Cost: fuel.CostRegion, StartFuel: fuel.DefaultStartFuel, ExportStart: startExport})
 		if err != nil {
 			return nil, fmt.Errorf("module %s: %w", name, err)
 		}
@@ -297,9 +457,14 @@ func (e *Engine) Compile(ctx context.Context, name string, wasm []byte) (*Module
 	_, m.hasInit = exports["_initialize"]
 	_, m.hasTimer = exports["on_timer"]
 	_, m.hasWake = exports["on_wake"]
+	_, m.hasStart = exports[startExport]
 	m.compiled = cm
 	return m, nil
 }
+
+// startExport is the name under which the fuel rewriter exports a module's
+// start function, which the host then calls itself, on a budget it can read.
+const startExport = "terrarium_start"
 
 // ErrABI is wrapped by every error that rejects a module for breaking ABI v1.
 var ErrABI = errors.New("wasmhost: module breaks guest ABI v1")

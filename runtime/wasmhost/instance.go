@@ -1,10 +1,12 @@
 package wasmhost
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/tetratelabs/wazero"
@@ -86,6 +88,15 @@ type Instance struct {
 	maxMessage int
 	closed     bool
 
+	// the callback in progress: its name, its fuel budget, and what it has
+	// done so far against the per-callback quotas
+	where     string
+	budget    string
+	sends     int
+	sendBytes int64
+	timerSets int
+	logBytes  int64
+
 	inbox    *inboxFile
 	idle     bool  // an idle point was reached during the current call
 	nextWake int64 // relative timeout at the last idle point; -1: none
@@ -109,8 +120,8 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Cl
 	cfg := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions().
-		WithStdout(&logWriter{host: host, level: LevelStdout}).
-		WithStderr(&logWriter{host: host, level: LevelStderr}).
+		WithStdout(&logWriter{in: in, level: LevelStdout}).
+		WithStderr(&logWriter{in: in, level: LevelStderr}).
 		WithFSConfig(fsc).
 		WithWalltime(func() (int64, int32) {
 			w := clock.Walltime()
@@ -150,6 +161,14 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Cl
 		}
 		in.fuelG = g
 	}
+	if m.hasStart {
+		if err := in.begin("start", e.cfg.initFuel, 0); err != nil {
+			return nil, err
+		}
+		if err := in.call(mod.ExportedFunction(startExport), 0); err != nil {
+			return nil, err
+		}
+	}
 	return in, nil
 }
 
@@ -187,15 +206,33 @@ func (in *Instance) MemoryPages() uint32 {
 	return in.api.Memory().Size() / 65536
 }
 
-func (in *Instance) begin(units int64) error {
+// begin prepares a callback: where names it in crash reasons; its fuel is
+// base plus the configured fuel per byte for each of the bytes delivered.
+func (in *Instance) begin(where string, base int64, bytes int) error {
 	if in.closed {
 		return &CrashError{Reason: "instance is closed"}
 	}
 	in.idle = false
+	in.where, in.sends, in.sendBytes, in.timerSets, in.logBytes = where, 0, 0, 0, 0
 	if in.fuelG != nil {
+		units, extra := base, in.eng.cfg.fuelPerByte*int64(bytes)
+		if extra > 0 {
+			units = satAdd(base, extra)
+			in.budget = fmt.Sprintf("%d units: limits.fuel %d + limits.fuel_per_byte %d x %d bytes", units, base, in.eng.cfg.fuelPerByte, bytes)
+		} else {
+			in.budget = fmt.Sprintf("%d units of limits.fuel", units)
+		}
 		in.fuelG.Set(uint64(units))
 	}
 	return nil
+}
+
+// satAdd adds two non-negative int64s, saturating at the maximum.
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 func (in *Instance) call(f api.Function, n int) error {
@@ -215,9 +252,12 @@ func (in *Instance) crash(err error) error {
 	reason := ""
 	var exit *sys.ExitError
 	var v abiViolation
+	var f *Fault
 	switch {
 	case in.fuelG != nil && int64(in.fuelG.Get()) < 0:
-		reason = "cpu budget exhausted"
+		reason = fmt.Sprintf("cpu budget exhausted in %s (%s)", in.where, in.budget)
+	case errors.As(err, &f):
+		reason = f.Reason
 	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeContextCanceled:
 		reason = "aborted by the wall-clock watchdog"
 	case errors.As(err, &exit):
@@ -232,7 +272,7 @@ func (in *Instance) crash(err error) error {
 	}
 	// A guest that hits the memory cap sees memory.grow fail and then traps
 	// or exits in its own way; name the likely cause when it was close.
-	if lim, used := in.eng.cfg.memoryPages, in.MemoryPages(); in.api != nil && used+max(lim/16, 64) > lim && reason != "cpu budget exhausted" {
+	if lim, used := in.eng.cfg.pages(), in.MemoryPages(); in.api != nil && used+max(lim/16, 64) > lim && !strings.HasPrefix(reason, "cpu budget exhausted") && f == nil {
 		reason = fmt.Sprintf("memory limit of %d pages reached (%d in use): %s", lim, used, reason)
 	}
 	in.Close()
@@ -253,15 +293,19 @@ func (in *Instance) put(b []byte) (uint32, error) {
 		return 0, err
 	}
 	ptr := uint32(in.stack[0])
-	if len(b) > 0 && !in.api.Memory().Write(ptr, b) {
-		return 0, in.crash(abiViolation{msg: fmt.Sprintf("alloc(%d) returned %d, outside memory of %d bytes", len(b), ptr, in.api.Memory().Size())})
+	if len(b) > 0 {
+		dst, ok := view(in.api.Memory(), ptr, uint64(len(b)))
+		if !ok {
+			return 0, in.crash(abiViolation{msg: fmt.Sprintf("alloc(%d) returned %d, outside memory of %d bytes", len(b), ptr, memSize(in.api.Memory()))})
+		}
+		copy(dst, b)
 	}
 	return ptr, nil
 }
 
 // Init runs _initialize (if exported) and on_init with the init document.
 func (in *Instance) Init(doc []byte) error {
-	if err := in.begin(in.eng.cfg.initFuel); err != nil {
+	if err := in.begin("_initialize", in.eng.cfg.initFuel, len(doc)); err != nil {
 		return err
 	}
 	if in.init != nil {
@@ -269,6 +313,7 @@ func (in *Instance) Init(doc []byte) error {
 			return err
 		}
 	}
+	in.where = "on_init"
 	ptr, err := in.put(doc)
 	if err != nil {
 		return err
@@ -279,7 +324,7 @@ func (in *Instance) Init(doc []byte) error {
 
 // Message delivers one message from the endpoint with index from.
 func (in *Instance) Message(from int32, msg []byte) error {
-	if err := in.begin(in.eng.cfg.fuel); err != nil {
+	if err := in.begin("on_message", in.eng.cfg.fuel, len(msg)); err != nil {
 		return err
 	}
 	ptr, err := in.put(msg)
@@ -292,7 +337,7 @@ func (in *Instance) Message(from int32, msg []byte) error {
 
 // Timer fires the guest's timer id.
 func (in *Instance) Timer(id int64) error {
-	if err := in.begin(in.eng.cfg.fuel); err != nil {
+	if err := in.begin("on_timer", in.eng.cfg.fuel, 0); err != nil {
 		return err
 	}
 	if in.onTimer == nil {
@@ -304,7 +349,7 @@ func (in *Instance) Timer(id int64) error {
 
 // Wake calls on_wake: the guest runs until its next idle point.
 func (in *Instance) Wake() error {
-	if err := in.begin(in.eng.cfg.fuel); err != nil {
+	if err := in.begin("on_wake", in.eng.cfg.fuel, 0); err != nil {
 		return err
 	}
 	if in.onWake == nil {
@@ -317,28 +362,49 @@ type readerFunc func(p []byte)
 
 func (f readerFunc) Read(p []byte) (int, error) { f(p); return len(p), nil }
 
-// logWriter turns WASI stdout/stderr into log lines.
+// logWriter turns WASI stdout/stderr into log lines. It keeps at most one
+// line cap of a line in memory and counts the rest, however much the guest
+// writes without a newline.
 type logWriter struct {
-	host  Host
-	level int32
-	buf   []byte
+	in      *Instance
+	level   int32
+	buf     []byte
+	dropped int
 }
 
 func (w *logWriter) Write(p []byte) (int, error) {
-	w.buf = append(w.buf, p...)
-	for {
-		i := strings.IndexByte(string(w.buf), '\n')
+	limit := w.in.eng.cfg.quotas.LogLineBytes
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		chunk := p
+		if i >= 0 {
+			chunk = p[:i]
+		}
+		room := max(limit-len(w.buf), 0)
+		if len(chunk) <= room {
+			w.buf = append(w.buf, chunk...)
+		} else {
+			w.buf = append(w.buf, chunk[:room]...)
+			w.dropped += len(chunk) - room
+		}
 		if i < 0 {
 			break
 		}
-		w.host.Log(w.level, w.buf[:i])
-		w.buf = w.buf[i+1:]
+		w.flush()
+		p = p[i+1:]
 	}
-	if len(w.buf) > 64<<10 { // a runaway line: flush it as is
-		w.host.Log(w.level, w.buf)
-		w.buf = w.buf[:0]
+	return n, nil
+}
+
+func (w *logWriter) flush() {
+	line := w.buf
+	if w.dropped > 0 {
+		line = fmt.Appendf(line, truncatedMarker, w.dropped)
 	}
-	return len(p), nil
+	w.in.chargeLog(len(line))
+	w.in.host.Log(w.level, line)
+	w.buf, w.dropped = w.buf[:0], 0
 }
 
 // pollOneoff replaces WASI's poll_oneoff. See docs/ABI.md, "Idle points".
@@ -349,8 +415,9 @@ func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
 		s[0] = 28 // EINVAL
 		return
 	}
-	subs := read(mod, "poll_oneoff", inPtr, nsubs*48)
-	out := read(mod, "poll_oneoff", outPtr, nsubs*32)
+	// 64-bit sizes: nsubs*48 wraps in 32 bits from nsubs = 2^32/48.
+	subs := read(mod, "poll_oneoff", inPtr, uint64(nsubs)*48)
+	out := read(mod, "poll_oneoff", outPtr, uint64(nsubs)*32)
 	clear(out)
 	timeout := int64(-1)
 	clockSub := -1
@@ -359,15 +426,17 @@ func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
 		sub := subs[i*48:]
 		switch sub[8] {
 		case 0: // clock
-			t := int64(binary.LittleEndian.Uint64(sub[24:]))
-			if sub[40]&1 != 0 { // absolute time: convert to a delay
-				t -= in.host.Now()
+			t := binary.LittleEndian.Uint64(sub[24:]) // u64 ns
+			if sub[40]&1 != 0 {                       // absolute time: convert to a delay
+				if now := uint64(max(in.host.Now(), 0)); t > now {
+					t -= now
+				} else {
+					t = 0
+				}
 			}
-			if t < 0 {
-				t = 0
-			}
-			if clockSub < 0 || t < timeout {
-				timeout, clockSub = t, i
+			t = min(t, math.MaxInt64)
+			if clockSub < 0 || int64(t) < timeout {
+				timeout, clockSub = int64(t), i
 			}
 		case 1, 2:
 			fdSubs++
@@ -405,8 +474,10 @@ func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
 		in.inbox.pending = 1
 		fdEvents()
 	}
-	if !mod.Memory().WriteUint32Le(resPtr, uint32(n)) {
+	res, ok := view(mod.Memory(), resPtr, 4)
+	if !ok {
 		violate("poll_oneoff: result pointer %d is outside memory", resPtr)
 	}
+	binary.LittleEndian.PutUint32(res, uint32(n))
 	s[0] = 0
 }

@@ -1,6 +1,10 @@
 package maelstrom
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/terrarium-sim/terrarium/runtime/abi"
+)
 
 // host is what the SDK needs from the simulator: the terrarium import
 // module of ABI v1. On GOOS=wasip1 it is the real imports (abi_wasip1.go);
@@ -20,10 +24,11 @@ type host interface {
 
 // Error codes of the ABI's imports.
 const (
-	abiAbsent     = -1
-	abiUnknownDst = -2
-	abiTooLarge   = -3
-	abiStoreError = -4
+	abiAbsent     = abi.ErrnoAbsent
+	abiUnknownDst = abi.ErrnoNoDest
+	abiTooLarge   = abi.ErrnoTooLarge
+	abiStoreError = abi.ErrnoStore
+	abiQuota      = abi.ErrnoQuota
 )
 
 var (
@@ -33,6 +38,9 @@ var (
 	ErrUnknownDestination = errors.New("maelstrom: unknown destination")
 	// ErrTooLarge: the host refused a message larger than its limit.
 	ErrTooLarge = errors.New("maelstrom: message larger than the host's limit")
-	// ErrStore: the node's store failed.
+	// ErrStore: the node's store refused the key (it is empty).
 	ErrStore = errors.New("maelstrom: store error")
+	// ErrQuota: the write would take the node's store past its quota
+	// (limits.store_bytes).
+	ErrQuota = errors.New("maelstrom: store quota exceeded (limits.store_bytes)")
 )

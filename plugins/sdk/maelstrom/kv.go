@@ -110,6 +110,10 @@ func storeErr(op string, rc int32) error {
 		return nil
 	case abiStoreError:
 		return fmt.Errorf("%w (kv %s)", ErrStore, op)
+	case abiTooLarge:
+		return fmt.Errorf("%w (kv %s: keys up to limits.max_key_bytes, values up to limits.max_value_bytes)", ErrTooLarge, op)
+	case abiQuota:
+		return fmt.Errorf("%w (kv %s)", ErrQuota, op)
 	default:
 		return fmt.Errorf("maelstrom: kv %s returned %d", op, rc)
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 )
 
 // HandlerFunc handles one message. An error it returns is sent back to the
@@ -92,21 +94,9 @@ func newNode(h host) *Node {
 	return n
 }
 
-// initDoc is the JSON document on_init receives (ABI v1).
-type initDoc struct {
-	Node    string          `json:"node"`
-	Index   int             `json:"index"`
-	Role    string          `json:"role"`
-	Nodes   []string        `json:"nodes"`
-	Clients []string        `json:"clients"`
-	Params  json.RawMessage `json:"params"`
-	Restart bool            `json:"restart"`
-	Seed    int64           `json:"seed"`
-}
-
 // setup applies the init document.
 func (n *Node) setup(doc []byte) error {
-	var d initDoc
+	var d abi.Init // the host's own declaration of the document
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return fmt.Errorf("maelstrom: bad init document: %w", err)
 	}
@@ -380,7 +370,9 @@ func (n *Node) deliver(from int32, data []byte) bool {
 		h = rawHeader{msgID: mb.MsgID, inReplyTo: mb.InReplyTo}
 		n.mu.Lock()
 	}
-	if msg.Src == "" && from >= 0 && int(from) < len(n.nameOf) {
+	// The sender is who the host says it is, whatever the envelope claims;
+	// only an index the init document does not name keeps the envelope's.
+	if from >= 0 && int(from) < len(n.nameOf) {
 		msg.Src = n.nameOf[from]
 	}
 	if h.inReplyTo != 0 {

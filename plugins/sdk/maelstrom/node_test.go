@@ -50,6 +50,9 @@ func TestSetup(t *testing.T) {
 	_, b := envelope(t, waitSent(t, h))
 	assert.EqualValues(t, 5_000_001, b["msg_id"], "a restarted node's msg ids start past the previous one's")
 
+	big := newNode(h)
+	require.NoError(t, big.setup([]byte(`{"node":"n0","nodes":["n0"],"seed":18446744073709551615}`)), "any uint64 seed is accepted")
+
 	for _, bad := range []string{`nope`, `{"nodes":["n0"]}`} {
 		assert.Error(t, newNode(h).setup([]byte(bad)), bad)
 	}
@@ -231,6 +234,8 @@ func TestDeliver(t *testing.T) {
 		{"handler error", 3, `{"src":"c0","dest":"n1","body":{"type":"fail","msg_id":4}}`, false, `{"type":"error","code":13,"text":"boom","in_reply_to":4}`, "c0"},
 		{"handler RPC error", 3, `{"src":"c0","dest":"n1","body":{"type":"rpcfail","msg_id":5}}`, false, `{"type":"error","code":22,"text":"cas","in_reply_to":5}`, "c0"},
 		{"handler error without msg_id", 3, `{"src":"c0","dest":"n1","body":{"type":"fail"}}`, false, "", "c0"},
+		{"forged src: the host's index wins", 4, `{"src":"n0","dest":"n1","body":{"type":"inline","msg_id":1}}`, false, `{"type":"inline_ok","in_reply_to":1}`, "c1"},
+		{"forged src on the slow path", 2, `{"src":"n\u0030","dest":"n1","body":{"type":"inline","msg_id":1}}`, false, `{"type":"inline_ok","in_reply_to":1}`, "n2"},
 		{"src missing: taken from the index", 4, `{"dest":"n1","body":{"type":"inline","msg_id":1}}`, false, `{"type":"inline_ok","in_reply_to":1}`, "c1"},
 		{"slow path (escapes)", 3, `{"src":"c0","dest":"n1","body":{"type":"inl\u0069ne","msg_id":6}}`, false, `{"type":"inline_ok","in_reply_to":6}`, "c0"},
 		{"not JSON", 3, `hello`, false, "", ""},

@@ -1,0 +1,70 @@
+package nodes_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/gobuild"
+	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
+)
+
+var echoBuild = sync.OnceValues(func() ([]byte, error) {
+	return gobuild.Build(context.Background(), "../plugins/echo")
+})
+
+// echoRequest is a Maelstrom echo request whose payload makes the whole
+// message size bytes long.
+func echoRequest(size int) []byte {
+	const head, tail = `{"src":"c0","dest":"n0","body":{"type":"echo","msg_id":1,"echo":"`, `"}}`
+	return []byte(head + strings.Repeat("x", size-len(head)-len(tail)) + tail)
+}
+
+// goEcho boots the Go echo plugin as n0 (n0, n1 and client c0) under cfg.
+func goEcho(t *testing.T, cfg wasmhost.Config) (*nodes.Node, *kernel) {
+	t.Helper()
+	code, err := echoBuild()
+	require.NoError(t, err)
+	eng, err := wasmhost.NewEngine(context.Background(), cfg.WithCacheDir(t.TempDir()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = eng.Close(context.Background()) })
+	mod, err := eng.Compile(context.Background(), "echo", code)
+	require.NoError(t, err)
+	st, err := nodes.OpenStore("")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	k := &kernel{}
+	n := nodes.New(nodes.Spec{Name: "n0", Module: mod, Peers: []string{"n0", "n1"}, Clients: []string{"c0"}}, k, eng, st, rand.New(rand.NewPCG(1, 1)))
+	require.NoError(t, n.Boot(context.Background()))
+	require.Equal(t, nodes.Running, n.State(), n.CrashReason())
+	return n, k
+}
+
+// Reference: issue 7, "Legal input kills a good node": a 4,000,000-byte
+// echo (inside the default 4 MiB max_message_bytes) through the Go echo
+// plugin fits the default budget, because it grows with the bytes
+// delivered; without the per-byte part the same request runs out.
+func TestLargeLegalMessageFitsTheDefaultFuel(t *testing.T) {
+	msg := echoRequest(4_000_000)
+	n, k := goEcho(t, wasmhost.NewConfig())
+	require.NoError(t, n.Deliver(2, msg))
+	require.Equal(t, nodes.Running, n.State(), n.CrashReason())
+	assert.Equal(t, 1, k.sent, "the echo was answered")
+
+	n, _ = goEcho(t, wasmhost.NewConfig().WithFuelPerByte(0).WithFuel(200_000_000))
+	require.NoError(t, n.Deliver(2, msg))
+	require.Equal(t, nodes.Crashed, n.State())
+	assert.Equal(t, "cpu budget exhausted in on_message (200000000 units of limits.fuel)", n.CrashReason())
+
+	n, _ = goEcho(t, wasmhost.NewConfig().WithFuelPerByte(10).WithFuel(200_000_000))
+	require.NoError(t, n.Deliver(2, msg))
+	require.Equal(t, nodes.Crashed, n.State())
+	assert.Equal(t, fmt.Sprintf("cpu budget exhausted in on_message (%d units: limits.fuel 200000000 + limits.fuel_per_byte 10 x %d bytes)", 200_000_000+10*len(msg), len(msg)), n.CrashReason())
+}

@@ -1,0 +1,52 @@
+// Package abi holds the data that Terrarium's host and its guest SDKs share
+// across guest ABI v1 (docs/ABI.md): the init document, the error codes the
+// host functions return, and the size limits of the node's store. It has no
+// dependencies beyond the standard library, so both the host and a wasip1
+// guest can import it, and the two sides can never disagree on a field.
+package abi
+
+import "encoding/json"
+
+// Init is the JSON document a guest's on_init receives.
+type Init struct {
+	// Node is this node's name; Index its index.
+	Node  string `json:"node"`
+	Index int32  `json:"index"`
+	// Role is the role the scenario gave the node.
+	Role string `json:"role"`
+	// Nodes is every node's name by index. Clients follow the nodes in the
+	// index space: Clients[i] has index len(Nodes)+i.
+	Nodes   []string `json:"nodes"`
+	Clients []string `json:"clients"`
+	// Params is the scenario's params for the node ({} when none).
+	Params json.RawMessage `json:"params"`
+	// Restart is true when the node boots again after a crash.
+	Restart bool `json:"restart"`
+	// Seed is the run's seed: any uint64.
+	Seed uint64 `json:"seed"`
+}
+
+// Error codes returned by host functions.
+const (
+	// ErrnoAbsent: kv_get of a missing key, timer_cancel of a timer that is
+	// not pending.
+	ErrnoAbsent = -1
+	// ErrnoNoDest: send to an index that is neither a node nor a client.
+	ErrnoNoDest = -2
+	// ErrnoTooLarge: send of a message over max_message_bytes, kv_put of a
+	// key over max_key_bytes or a value over max_value_bytes.
+	ErrnoTooLarge = -3
+	// ErrnoStore: kv_put or kv_delete of an empty key. (A failure of the
+	// store itself crashes the node instead.)
+	ErrnoStore = -4
+	// ErrnoQuota: kv_put that would take the store past store_bytes.
+	ErrnoQuota = -5
+)
+
+// Store limits: the longest key and value any node's store holds, in memory
+// and on disk alike. A scenario may lower them (limits.max_key_bytes,
+// limits.max_value_bytes), never raise them.
+const (
+	MaxKeyBytes   = 1024
+	MaxValueBytes = 64 << 10
+)

@@ -1,0 +1,54 @@
+package fault_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/terrarium-sim/terrarium/runtime/fault"
+)
+
+func TestValidate(t *testing.T) {
+	good := []fault.Fault{
+		{Kind: fault.Partition, Groups: [][]string{{"n0"}, {"n1", "n2"}}},
+		{Kind: fault.PartitionOneWay, From: []string{"n0"}, To: []string{"n1"}},
+		{Kind: fault.Repair},
+		{Kind: fault.Crash, Node: "n1"},
+		{Kind: fault.Hold, From: []string{"*"}, To: []string{"n1"}},
+		{Kind: fault.Skew, Node: "n1", By: -time.Second},
+		{Kind: fault.Drift, Node: "n1", PPM: -999_999},
+	}
+	for _, f := range good {
+		assert.NoError(t, f.Validate(), "%v", f)
+	}
+	bad := []struct {
+		f    fault.Fault
+		want string
+	}{
+		{fault.Fault{Kind: "explode"}, `unknown kind "explode"`},
+		{fault.Fault{Kind: fault.Crash}, "crash needs a node"},
+		{fault.Fault{Kind: fault.Repair, Node: "n1"}, "repair does not take node (it takes: nothing)"},
+		{fault.Fault{Kind: fault.Partition, Groups: [][]string{{"n0"}}}, "two or more groups"},
+		{fault.Fault{Kind: fault.Partition, Groups: [][]string{{"n0"}, {}}}, "groups[1] must name at least one node"},
+		{fault.Fault{Kind: fault.Hold, From: []string{"n0", "n1"}, To: []string{"n2"}}, "one name"},
+		{fault.Fault{Kind: fault.Drift, Node: "n1", PPM: 1_000_000}, "outside"},
+		{fault.Fault{Kind: fault.Crash, Node: "n1", By: time.Second}, "crash does not take by"},
+	}
+	for _, c := range bad {
+		assert.ErrorContains(t, c.f.Validate(), c.want, "%+v", c.f)
+	}
+}
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	f := fault.Fault{Kind: fault.Partition, Groups: [][]string{{"n0"}, {"n1", "n2"}}}
+	assert.JSONEq(t, `{"action":"partition","groups":[["n0"],["n1","n2"]]}`, string(f.Encode()))
+	back, err := fault.Decode(f.Encode())
+	require.NoError(t, err)
+	assert.Equal(t, f, back)
+	assert.Equal(t, "partition [n0] | [n1 n2]", f.String())
+	assert.Equal(t, []string{"n0", "n1", "n2"}, f.Nodes())
+	_, err = fault.Decode([]byte(`{"action":"crash"}`))
+	assert.ErrorContains(t, err, "crash needs a node")
+}
