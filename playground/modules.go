@@ -116,7 +116,7 @@ func (s *Server) validate(c echo.Context, wasm []byte) (*wasmhost.ModuleInfo, er
 	switch {
 	case err == nil:
 		return info, nil
-	case errors.Is(err, wasmhost.ErrTooLarge):
+	case errors.Is(err, wasmhost.ErrModuleTooLarge):
 		return nil, apiErr(http.StatusRequestEntityTooLarge, "too_large", "%v", err)
 	case errors.Is(err, wasmhost.ErrMalformed):
 		return nil, apiErr(http.StatusBadRequest, "malformed", "%v", err)

@@ -63,8 +63,9 @@ type runStatus struct {
 		Fault map[string]any `json:"fault"`
 	} `json:"actions"`
 	Nodes []struct {
-		Name  string `json:"name"`
-		State string `json:"state"`
+		Name   string `json:"name"`
+		State  string `json:"state"`
+		Reason string `json:"crash_reason"`
 	} `json:"nodes"`
 	Checks map[string]struct {
 		Verdict string `json:"verdict"`

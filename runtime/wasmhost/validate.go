@@ -21,8 +21,8 @@ const DefaultMaxModuleBytes = 32 << 20
 // can tell a module that is too big or not WebAssembly at all from one that
 // is well formed but breaks the guest ABI.
 var (
-	// ErrTooLarge is wrapped when the module exceeds the size limit.
-	ErrTooLarge = errors.New("wasmhost: module too large")
+	// ErrModuleTooLarge is wrapped when the module exceeds the size limit.
+	ErrModuleTooLarge = errors.New("wasmhost: module too large")
 	// ErrMalformed is wrapped when the bytes are not a valid WebAssembly
 	// binary (bad magic, truncated section, a body that does not validate).
 	ErrMalformed = errors.New("wasmhost: malformed module")
@@ -48,14 +48,14 @@ type ModuleInfo struct {
 // limit (maxBytes; 0 means DefaultMaxModuleBytes), WebAssembly structure and
 // validation, fuel instrumentation, data segments that fit the initial
 // memory, and ABI v1 (required exports and their signatures, the import
-// allow-list). The error wraps ErrTooLarge, ErrMalformed, ErrUnsupported or
+// allow-list). The error wraps ErrModuleTooLarge, ErrMalformed, ErrUnsupported or
 // ErrABI and names the offending export or import.
 func Validate(ctx context.Context, wasm []byte, maxBytes int) (*ModuleInfo, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxModuleBytes
 	}
 	if len(wasm) > maxBytes {
-		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(wasm), maxBytes)
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrModuleTooLarge, len(wasm), maxBytes)
 	}
 	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
 		return nil, fmt.Errorf("%w: not a WebAssembly binary (it must start with \\0asm)", ErrMalformed)
@@ -73,7 +73,7 @@ func Validate(ctx context.Context, wasm []byte, maxBytes int) (*ModuleInfo, erro
 	}
 	defer orig.Close(ctx)
 
-	code, err := fuel.InstrumentWithOptions(wasm, fuel.Options{Cost: fuel.CostRegion, StartFuel: fuel.DefaultStartFuel})
+	code, err := fuel.InstrumentWithOptions(wasm, fuel.Options{Cost: fuel.CostRegion, StartFuel: fuel.DefaultStartFuel, ExportStart: startExport})
 	switch {
 	case errors.Is(err, fuel.ErrUnsupported):
 		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
