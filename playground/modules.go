@@ -25,6 +25,13 @@ const multipartSlack = 64 << 10
 // multipart form, validates it as the loader would, and stores it.
 func (s *Server) uploadModule(c echo.Context) error {
 	r := c.Request()
+	// At most a few uploads are read into memory at once; the others wait.
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	case <-r.Context().Done():
+		return apiErr(http.StatusServiceUnavailable, "busy", "request cancelled while waiting to upload")
+	}
 	name := c.QueryParam("name")
 	var wasm []byte
 	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))

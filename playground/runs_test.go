@@ -422,3 +422,22 @@ func TestIdleRunsAreRebuiltByReplay(t *testing.T) {
 	assert.False(t, m.InMemory, "a finished run's trace needs no replay")
 	assert.Equal(t, fin.Digest, m.Digest)
 }
+
+func TestEventStreamLimit(t *testing.T) {
+	_, hs := newServer(t, runConfig().WithMaxStreams(1))
+	api := hs.URL + "/api/v1/runs"
+	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
+	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
+	first, err := http.Get(api + "/" + st.ID + "/events")
+	require.NoError(t, err)
+	defer first.Body.Close()
+	require.Equal(t, http.StatusOK, first.StatusCode)
+	// The first stream's status event proves it is being served.
+	sc := bufio.NewScanner(first.Body)
+	for sc.Scan() && sc.Text() != "event: status" {
+	}
+	r := get(t, api+"/"+st.ID+"/events")
+	assert.Equal(t, http.StatusTooManyRequests, r.Status)
+	assert.Equal(t, "5", r.Header.Get("Retry-After"))
+	assert.Contains(t, r.apiError(t)["message"], "live event streams")
+}

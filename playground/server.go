@@ -43,6 +43,8 @@ const (
 	DefaultMaxKeptRuns      = 64
 	DefaultSubscriberBuffer = 512
 	DefaultMaxEvents        = 2_000_000
+	// DefaultMaxStreams bounds the live event streams open at once.
+	DefaultMaxStreams = 64
 	// DefaultIdleClose is how long a run nobody touches keeps its
 	// simulation in memory; it is rebuilt by replay when needed again.
 	DefaultIdleClose = 2 * time.Minute
@@ -71,6 +73,7 @@ type Config struct {
 	subBuffer   int
 	maxEvents   uint64
 	idleClose   time.Duration
+	maxStreams  int
 	maxFuel     int64
 	maxPages    int
 	logger      *log.Logger
@@ -85,7 +88,7 @@ func NewConfig() Config {
 		maxBody: DefaultMaxBody, maxModule: DefaultMaxModuleBytes,
 		maxRuns: DefaultMaxRuns, maxNodes: DefaultMaxNodes, maxVirtual: DefaultMaxVirtual,
 		wallBudget: DefaultWallBudget, maxKeptRuns: DefaultMaxKeptRuns, subBuffer: DefaultSubscriberBuffer,
-		maxEvents: DefaultMaxEvents, idleClose: DefaultIdleClose, maxFuel: DefaultMaxFuel, maxPages: DefaultMaxMemoryPages,
+		maxEvents: DefaultMaxEvents, idleClose: DefaultIdleClose, maxStreams: DefaultMaxStreams, maxFuel: DefaultMaxFuel, maxPages: DefaultMaxMemoryPages,
 	}
 }
 
@@ -130,6 +133,10 @@ func (c Config) WithRunLimits(concurrent, nodes int, virtual, wall time.Duration
 // records more stops, verdict unknown. It bounds a run's memory.
 func (c Config) WithMaxEvents(n uint64) Config { c.maxEvents = n; return c }
 
+// WithMaxStreams bounds the live event streams (SSE clients) open at once;
+// more are refused with 429.
+func (c Config) WithMaxStreams(n int) Config { c.maxStreams = n; return c }
+
 // WithIdleClose sets how long a run that is not running, and that nobody
 // touches, keeps its simulation in memory. A closed one is rebuilt by
 // replaying its timeline when it is needed again (a finished run's trace
@@ -169,7 +176,7 @@ func (c Config) validate() error {
 		return fmt.Errorf("playground: max module size %d must be positive", c.maxModule)
 	case c.maxRuns <= 0 || c.maxNodes <= 0 || c.maxVirtual <= 0 || c.wallBudget <= 0:
 		return fmt.Errorf("playground: run limits must be positive")
-	case c.maxKeptRuns <= 0 || c.subBuffer <= 0 || c.maxEvents == 0 || c.idleClose <= 0:
+	case c.maxKeptRuns <= 0 || c.subBuffer <= 0 || c.maxEvents == 0 || c.idleClose <= 0 || c.maxStreams <= 0:
 		return fmt.Errorf("playground: kept runs, subscriber buffer and max events must be positive")
 	case c.maxFuel < 1000 || c.maxPages <= 0 || c.maxPages > 65536:
 		return fmt.Errorf("playground: guest limits: fuel %d must be at least 1000, memory %d pages in 1..65536", c.maxFuel, c.maxPages)
@@ -193,8 +200,11 @@ type Server struct {
 	// stopCtx ends when Close starts, stopping background work.
 	stopCtx  context.Context
 	stopWork context.CancelFunc
-	// validators bounds concurrent module validations.
+	// validators bounds concurrent module validations, uploads the
+	// uploads being read into memory, streams the open event streams.
 	validators chan struct{}
+	uploads    chan struct{}
+	streams    chan struct{}
 }
 
 // New opens the module store and builds the routes.
@@ -202,7 +212,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, validators: make(chan struct{}, 2)}
+	s := &Server{cfg: cfg, validators: make(chan struct{}, 2), uploads: make(chan struct{}, 4), streams: make(chan struct{}, cfg.maxStreams)}
 	s.stopCtx, s.stopWork = context.WithCancel(context.Background())
 	storeDir := ""
 	if cfg.dataDir != "" {
