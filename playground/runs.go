@@ -26,7 +26,6 @@ const (
 	statePaused   = "paused"
 	stateRunning  = "running"
 	stateFinished = "finished"
-	stateFailed   = "failed"
 )
 
 const (
