@@ -79,7 +79,7 @@ export class Charts {
       title, width, height: 130,
       scales: { x: { time: false }, y: yRange ? { range: yRange } : {} },
       axes: [{ label: 'virtual s', size: 30 }, { label: yLabel, size: 44 }],
-      series: [{}, ...series],
+      series: [{ label: 'virtual s' }, ...series],
       legend: { show: true },
     }, data, el);
     if (!this.plots) {
