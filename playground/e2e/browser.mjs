@@ -121,6 +121,15 @@ try {
   check(acts.length === 2 && /crash/.test(acts[0]) && /partition/.test(acts[1]), `actions ${acts}`);
   log(`partitioned p0,p1: ${cut} links cut`);
 
+  // Hold the messages from p0 to p1, then release them.
+  await page.locator('#hold').click();
+  await page.waitForSelector('#topology line[data-link="p0-p1"].held');
+  await shot('05b-held');
+  await page.locator('#release').click();
+  await page.waitForFunction(() => !document.querySelector('#topology line[data-link="p0-p1"]').classList.contains('held'));
+  await page.locator('#clearsel').click();
+  log('held and released p0→p1');
+
   // 6. Drag the time slider back to about a third, then act there: a fork.
   const slider = page.locator('#slider');
   const box = await slider.boundingBox();
@@ -142,6 +151,14 @@ try {
   check(forked !== first, 'a fork has its own id');
   check((await page.locator('#run-id').textContent()).includes(`fork of ${first}`), 'the fork names its parent');
   await page.waitForSelector('#topology .node[data-node="p2"][data-state="crashed"]');
+  // Pause a node and resume it.
+  await page.locator('#topology .node[data-node="p1"]').click();
+  await page.locator('#nodemenu button[data-action="pause"]').click();
+  await page.waitForSelector('#topology .node[data-node="p1"][data-state="paused"]');
+  await page.locator('#step10').click();
+  await page.locator('#topology .node[data-node="p1"]').click();
+  await page.locator('#nodemenu button[data-action="resume"]').click();
+  await page.waitForSelector('#topology .node[data-node="p1"][data-state="running"]');
   await shot('07-forked');
   log(`forked ${forked} from ${first}`);
 
