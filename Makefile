@@ -4,9 +4,11 @@ PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 
 .PHONY: run test bench plugins lint deps clean tools
 
-# Run the bundled echo scenario end to end on embedded defaults.
+# Start the server and browser playground; it prints its URL. Needs only Go
+# (the UI is embedded). ADDR=host:port and DATA=dir override the defaults.
+ADDR ?= 127.0.0.1:8080
 run:
-	$(GO) run ./cmd/terrarium run plugins/echo/scenario.yaml --seed 7 --out out/echo
+	$(GO) run ./cmd/terrarium serve --addr $(ADDR) $(if $(DATA),--data $(DATA))
 
 # Every test: hygiene (tidy, vet, staticcheck), host packages, the guest SDK
 # vetted for wasip1, the plugins, and the outside module in examples/embed.

@@ -8,6 +8,7 @@
 //	terrarium kv DIR NODE [--prefix P]                          dump a persisted node store
 //	terrarium patterns                                          list the pattern plugins
 //	terrarium build DIR [-o FILE]                               build a Go guest module
+//	terrarium serve [--addr 127.0.0.1:8080] [--data DIR]        the HTTP API and browser playground
 //
 // Every subcommand takes --help. run exits 0 when every checker holds, 1
 // when one fails (or cannot decide), 2 on bad input and 130 when
@@ -48,6 +49,7 @@ const usage = `usage:
   terrarium inspect DIR [--write]
   terrarium kv DIR NODE [--prefix P]
   terrarium build DIR [-o FILE]
+  terrarium serve [--addr 127.0.0.1:8080] [--data DIR] [--token T]
 `
 
 // run is the CLI with its exit code; main only wires the process to it.
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdKV(ctx, args[1:], stdout, stderr)
 	case "build":
 		return cmdBuild(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

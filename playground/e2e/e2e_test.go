@@ -1,0 +1,114 @@
+// Package e2e tests the playground in a real browser: headless Debian
+// chromium driven by playwright-core (npm) through browser.mjs, against
+// the terrarium binary's serve command.
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/terrarium-sim/terrarium/internal/testguests"
+)
+
+// ScreenshotDir is where the browser test leaves its screenshots
+// (gitignored), relative to this package.
+const ScreenshotDir = "screenshots"
+
+func chromium(t *testing.T) string {
+	p := os.Getenv("CHROMIUM")
+	if p == "" {
+		p = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("TERRARIUM_SKIP_BROWSER") != "" {
+			t.Skip("TERRARIUM_SKIP_BROWSER is set and there is no chromium")
+		}
+		t.Fatalf("no chromium at %s: install Debian's chromium (.ci/run does), or set CHROMIUM", p)
+	}
+	return p
+}
+
+func buildTerrarium(t *testing.T) string {
+	bin := filepath.Join(t.TempDir(), "terrarium")
+	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/terrarium")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return bin
+}
+
+// serve starts `terrarium serve` and returns its URL.
+func serve(t *testing.T, bin string) string {
+	plugins, err := filepath.Abs("../../plugins")
+	require.NoError(t, err)
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--plugins", plugins)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	i := strings.Index(line, "http://")
+	require.GreaterOrEqual(t, i, 0, "serve said %q", line)
+	return strings.Fields(line[i:])[0]
+}
+
+func TestPlaygroundInChromium(t *testing.T) {
+	browser := chromium(t)
+	bin := buildTerrarium(t)
+	url := serve(t, bin)
+
+	shots, err := filepath.Abs(ScreenshotDir)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(shots, 0o755))
+	t.Logf("screenshots in %s", shots)
+	noexport, err := testguests.Wasm("noexport")
+	require.NoError(t, err)
+	bad := filepath.Join(t.TempDir(), "noexport.wasm")
+	require.NoError(t, os.WriteFile(bad, noexport, 0o644))
+	good := filepath.Join(t.TempDir(), "echo.wasm")
+	echo, err := testguests.Wasm("echo")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(good, echo, 0o644))
+	outJSON := filepath.Join(t.TempDir(), "out.json")
+
+	cmd := exec.Command("node", "browser.mjs", url, shots, bad, good, outJSON)
+	cmd.Env = append(os.Environ(), "CHROMIUM="+browser)
+	log, runErr := cmd.CombinedOutput()
+	t.Logf("%s", log)
+	b, err := os.ReadFile(outJSON)
+	require.NoError(t, err, "browser.mjs wrote no result")
+	var out struct {
+		OK     bool   `json:"ok"`
+		Error  string `json:"error"`
+		Digest string `json:"digest"`
+		YAML   string `json:"yaml"`
+	}
+	require.NoError(t, json.Unmarshal(b, &out))
+	require.True(t, out.OK, "browser test failed: %s", out.Error)
+	require.NoError(t, runErr)
+
+	// The exported session replays with `terrarium run` to the digest the
+	// page showed.
+	dir := t.TempDir()
+	scn := filepath.Join(dir, "exported.yaml")
+	require.NoError(t, os.WriteFile(scn, []byte(out.YAML), 0o644))
+	res := filepath.Join(dir, "out")
+	run := exec.Command(bin, "run", scn, "--out", res, "--quiet")
+	rout, _ := run.CombinedOutput()
+	t.Logf("terrarium run: %s", rout)
+	var results struct {
+		TraceSHA256 string `json:"trace_sha256"`
+	}
+	rb, err := os.ReadFile(filepath.Join(res, "results.json"))
+	require.NoError(t, err, "%s", rout)
+	require.NoError(t, json.Unmarshal(rb, &results))
+	require.Equal(t, out.Digest, results.TraceSHA256, "the exported run replays to the digest the page showed")
+}

@@ -1,0 +1,158 @@
+package playground_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/terrarium-sim/terrarium/plugins/patterns"
+	"github.com/terrarium-sim/terrarium/runtime/runner"
+)
+
+// floodWAT sends two messages to node 0 for every one it receives.
+const floodWAT = `(module
+  (import "terrarium" "send" (func $send (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "x")
+  (func (export "terrarium_abi_v1"))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "on_init") (param i32 i32) (drop (call $send (i32.const 0) (i32.const 0) (i32.const 1))))
+  (func (export "on_message") (param i32 i32 i32)
+    (drop (call $send (i32.const 0) (i32.const 0) (i32.const 1)))
+    (drop (call $send (i32.const 0) (i32.const 0) (i32.const 1)))))`
+
+// livelockWAT re-arms a zero-delay timer forever: virtual time never moves.
+const livelockWAT = `(module
+  (import "terrarium" "timer_set" (func $t (param i64) (result i64)))
+  (memory (export "memory") 1)
+  (func (export "terrarium_abi_v1"))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "on_init") (param i32 i32) (drop (call $t (i64.const 0))))
+  (func (export "on_message") (param i32 i32 i32))
+  (func (export "on_timer") (param i64) (drop (call $t (i64.const 0)))))`
+
+func hostileScenario(name, sha string) string {
+	return fmt.Sprintf(`name: hostile-%s
+duration: 2s
+network: {latency: {min: 1ms, max: 5ms}}
+modules:
+  h: {sha256: %s, roles: [server]}
+nodes:
+  - {name: h, count: 2, module: h, role: server}
+workload: {type: echo, clients: 1, interval: 50ms, timeout: 100ms}
+checks: [echo]
+`, name, sha)
+}
+
+// Modules that loop, grow memory, trap, flood and livelock, uploaded and
+// run through the API at full speed, end (their nodes crash, or their runs
+// stop at a cap) while another user's 2PC run on the same server finishes
+// with the same digest as on the command line.
+func TestHostileModulesLeaveServerServing(t *testing.T) {
+	_, hs := newServer(t, runConfig().WithRunLimits(8, 16, time.Minute, 20*time.Second).WithMaxEvents(200_000))
+	api := hs.URL + "/api/v1/runs"
+	hostile := map[string][]byte{
+		"loop":     wasmOf(t, "spin"),
+		"hog":      wasmOf(t, "hog"),
+		"trap":     wasmOf(t, "trap"),
+		"flood":    wat(t, floodWAT),
+		"livelock": wat(t, livelockWAT),
+	}
+	ids := map[string]string{}
+	for name, wasm := range hostile {
+		sha := uploaded(t, hs.URL, wasm)
+		st := mustOK(t, postJSON(t, api, map[string]any{"scenario": hostileScenario(name, sha), "start": true, "speed": 0}), http.StatusCreated)
+		ids[name] = st.ID
+	}
+	good := mustOK(t, postJSON(t, api, map[string]any{"pattern": "twopc", "start": true, "speed": 0}), http.StatusCreated)
+
+	final := map[string]runStatus{}
+	require.Eventually(t, func() bool {
+		assert.Equal(t, http.StatusOK, get(t, hs.URL+"/api/v1/health").Status, "the server answers throughout")
+		for name, id := range ids {
+			final[name] = status(t, get(t, api+"/"+id))
+		}
+		final["good"] = status(t, get(t, api+"/"+good.ID))
+		for _, st := range final {
+			if st.State != "finished" {
+				return false
+			}
+		}
+		return true
+	}, 3*time.Minute, 50*time.Millisecond)
+
+	reasons := map[string]string{"loop": "cpu budget exhausted", "hog": "memory limit of 1024 pages", "trap": "unreachable",
+		"livelock": "callbacks_per_instant"}
+	for name, want := range reasons {
+		st := final[name]
+		require.NotEmpty(t, st.Nodes, name)
+		assert.Equal(t, "crashed", st.Nodes[0].State, "%s: its node crashes, the run goes on", name)
+		assert.Contains(t, st.Nodes[0].Reason, want, name)
+		assert.Equal(t, st.EndNS, st.NowNS, "%s: the run reached its end", name)
+	}
+	// The flood spreads over time, so no per-instant quota sees it: the
+	// server's event cap stops its run.
+	assert.Equal(t, "unknown", final["flood"].Verdict)
+	assert.Contains(t, final["flood"].Error, "more than 200000 events")
+
+	scn, err := runner.Load("../plugins/twopc/scenario.yaml", patterns.Registry())
+	require.NoError(t, err)
+	scn.Limits.Fuel, scn.Limits.MemoryPages = 200_000_000, 1024 // the server's guest limits
+	res, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithRegistry(patterns.Registry()))
+	require.NoError(t, err)
+	assert.Equal(t, "valid", final["good"].Verdict)
+	assert.Equal(t, res.TraceSHA256, final["good"].Digest, "the other user's run is undisturbed")
+}
+
+// busyWAT counts to 20 million on every message: within its fuel, but slow.
+const busyWAT = `(module
+  (memory (export "memory") 1)
+  (func (export "terrarium_abi_v1"))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "on_init") (param i32 i32))
+  (func (export "on_message") (param i32 i32 i32) (local $i i32)
+    (loop $l
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 20000000))))))`
+
+// A run that spends its wall-clock budget is stopped, verdict unknown, and
+// says why: here nodes that do a lot of legal work on every message.
+func TestWallClockBudget(t *testing.T) {
+	_, hs := newServer(t, runConfig().WithRunLimits(2, 16, time.Minute, 500*time.Millisecond))
+	api := hs.URL + "/api/v1/runs"
+	sha := uploaded(t, hs.URL, wat(t, busyWAT))
+	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": hostileScenario("busy", sha), "start": true, "speed": 0}), http.StatusCreated)
+	var fin runStatus
+	require.Eventually(t, func() bool {
+		fin = status(t, get(t, api+"/"+st.ID))
+		return fin.State == "finished"
+	}, time.Minute, 20*time.Millisecond)
+	assert.Equal(t, "unknown", fin.Verdict)
+	assert.Contains(t, fin.Error, "wall-clock budget of 500ms")
+	assert.Less(t, fin.NowNS, fin.EndNS)
+	r := postJSON(t, api+"/"+st.ID+"/control", map[string]any{"action": "resume"})
+	assert.Equal(t, http.StatusConflict, r.Status)
+}
+
+// A run that records more events than the server's cap stops there,
+// verdict unknown: a guest that fans every message out to two, spread over
+// time so that no per-instant quota sees it.
+func TestEventCap(t *testing.T) {
+	_, hs := newServer(t, runConfig().WithMaxEvents(50_000))
+	api := hs.URL + "/api/v1/runs"
+	sha := uploaded(t, hs.URL, wat(t, floodWAT))
+	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": hostileScenario("flood", sha), "start": true, "speed": 0}), http.StatusCreated)
+	var fin runStatus
+	require.Eventually(t, func() bool {
+		fin = status(t, get(t, api+"/"+st.ID))
+		return fin.State == "finished"
+	}, time.Minute, 20*time.Millisecond)
+	assert.Equal(t, "unknown", fin.Verdict)
+	assert.Contains(t, fin.Error, "more than 50000 events")
+	assert.Less(t, fin.NowNS, fin.EndNS)
+}

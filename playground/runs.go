@@ -1,0 +1,773 @@
+package playground
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/runner"
+	"github.com/terrarium-sim/terrarium/runtime/scenario"
+)
+
+// Run states, as the API reports them.
+const (
+	statePaused   = "paused"
+	stateRunning  = "running"
+	stateFinished = "finished"
+)
+
+const (
+	// tick is the wall-clock period of the pacing loop.
+	tick = 50 * time.Millisecond
+	// sliceEvents bounds the events one slice of work runs, so that a
+	// guest that floods or livelocks at one instant still yields to
+	// commands and to the budget checks between slices.
+	sliceEvents = 20_000
+)
+
+// action is a fault applied by hand on a timeline, with the trace length
+// just after it (so a fork at seq keeps the actions at or before seq).
+type action struct {
+	Fault scenario.Fault
+	Seq   uint64
+}
+
+// runs is the server's table of runs.
+type runs struct {
+	s *Server
+
+	mu    sync.Mutex
+	byID  map[string]*run
+	order []string // creation order
+	open  int      // runs holding a simulation (counted against maxRuns)
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+func newRuns(s *Server) *runs {
+	rs := &runs{s: s, byID: map[string]*run{}, stop: make(chan struct{})}
+	rs.wg.Add(1)
+	go rs.reap()
+	return rs
+}
+
+// reap closes the simulations of runs nobody has touched for a while.
+func (rs *runs) reap() {
+	defer rs.wg.Done()
+	idle := rs.s.cfg.idleClose
+	t := time.NewTicker(max(10*time.Millisecond, min(10*time.Second, idle/2)))
+	defer t.Stop()
+	for {
+		select {
+		case <-rs.stop:
+			return
+		case <-t.C:
+		}
+		rs.mu.Lock()
+		list := make([]*run, 0, len(rs.byID))
+		for _, r := range rs.byID {
+			list = append(list, r)
+		}
+		rs.mu.Unlock()
+		for _, r := range list {
+			r.closeIfIdle(idle)
+		}
+	}
+}
+
+func (rs *runs) closeAll() {
+	close(rs.stop)
+	rs.wg.Wait()
+	rs.mu.Lock()
+	list := make([]*run, 0, len(rs.byID))
+	for _, r := range rs.byID {
+		list = append(list, r)
+	}
+	rs.mu.Unlock()
+	for _, r := range list {
+		r.shutdown()
+	}
+}
+
+// acquire takes a slot for a simulation, or says when to retry.
+func (rs *runs) acquire() error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.open >= rs.s.cfg.maxRuns {
+		e := apiErr(http.StatusTooManyRequests, "busy", "the server is running its maximum of %d runs at once; try again shortly, or delete a run you no longer need", rs.s.cfg.maxRuns)
+		e.RetryAfter = 5
+		return e
+	}
+	rs.open++
+	return nil
+}
+
+func (rs *runs) release() {
+	rs.mu.Lock()
+	rs.open--
+	rs.mu.Unlock()
+}
+
+func (rs *runs) add(r *run) {
+	rs.mu.Lock()
+	rs.byID[r.id] = r
+	rs.order = append(rs.order, r.id)
+	var evict []*run
+	for len(rs.order) > rs.s.cfg.maxKeptRuns {
+		old := rs.byID[rs.order[0]]
+		rs.order = rs.order[1:]
+		delete(rs.byID, old.id)
+		evict = append(evict, old)
+	}
+	rs.mu.Unlock()
+	for _, o := range evict {
+		o.shutdown()
+		_ = os.RemoveAll(o.dir)
+	}
+}
+
+func (rs *runs) get(id string) (*run, error) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	r, ok := rs.byID[id]
+	if !ok {
+		return nil, apiErr(http.StatusNotFound, "not_found", "no run %q", id)
+	}
+	return r, nil
+}
+
+func (rs *runs) remove(id string) error {
+	rs.mu.Lock()
+	r, ok := rs.byID[id]
+	if ok {
+		delete(rs.byID, id)
+		rs.order = slices.DeleteFunc(rs.order, func(x string) bool { return x == id })
+	}
+	rs.mu.Unlock()
+	if !ok {
+		return apiErr(http.StatusNotFound, "not_found", "no run %q", id)
+	}
+	r.shutdown()
+	return os.RemoveAll(r.dir)
+}
+
+func (rs *runs) list() []*run {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	out := make([]*run, 0, len(rs.order))
+	for i := len(rs.order) - 1; i >= 0; i-- {
+		out = append(out, rs.byID[rs.order[i]])
+	}
+	return out
+}
+
+func newID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// run is one timeline: a scenario, a seed and the faults applied by hand.
+// Its simulation (a runner.Handle) is a cache: it can always be rebuilt by
+// replaying the timeline to where it was.
+type run struct {
+	rs         *runs
+	id         string
+	dir        string
+	created    time.Time
+	base       *scenario.Scenario // as parsed; never changed
+	seed       uint64
+	forkedFrom string
+
+	// op serialises everything that drives the simulation: the pacing
+	// loop's slices and every command.
+	op     sync.Mutex
+	h      *runner.Handle
+	cancel context.CancelFunc
+	hasOp  bool // holds a slot in rs.open
+
+	mu        sync.Mutex
+	state     string
+	speed     float64
+	actions   []action
+	status    Status
+	maxSeq    uint64
+	result    *runner.Result
+	errMsg    string
+	used      time.Duration
+	touched   time.Time
+	gen       int           // bumped when the simulation is rebuilt
+	loaded    bool          // r.h != nil, for readers that do not hold r.op
+	changed   chan struct{} // closed and replaced at every status change
+	wake      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// Status is a run as the API reports it.
+type Status struct {
+	ID         string                 `json:"id"`
+	Name       string                 `json:"name"`
+	File       string                 `json:"file"`
+	State      string                 `json:"state"`
+	Seed       uint64                 `json:"seed"`
+	NowNS      int64                  `json:"now_ns"`
+	EndNS      int64                  `json:"end_ns"`
+	Seq        uint64                 `json:"seq"`
+	MaxSeq     uint64                 `json:"max_seq"`
+	Rewound    bool                   `json:"rewound"`
+	Speed      float64                `json:"speed"`
+	Digest     string                 `json:"digest"`
+	Verdict    string                 `json:"verdict,omitempty"`
+	Checks     map[string]CheckStatus `json:"checks"`
+	Error      string                 `json:"error,omitempty"`
+	ForkedFrom string                 `json:"forked_from,omitempty"`
+	Actions    []ActionStatus         `json:"actions"`
+	Nodes      []runner.NodeInfo      `json:"nodes"`
+	Clients    []string               `json:"clients"`
+	Created    time.Time              `json:"created"`
+	WallUsedMS int64                  `json:"wall_used_ms"`
+	Generation int                    `json:"generation"`
+	// Steps counts the loop events run (a finer position than Seq).
+	Steps uint64 `json:"steps"`
+	// InMemory says whether the run's simulation is loaded (else it is
+	// rebuilt by replay when needed).
+	InMemory bool `json:"in_memory"`
+}
+
+// CheckStatus is a checker's verdict; Settled is false while the run goes
+// on (the verdict is over the run so far).
+type CheckStatus struct {
+	Verdict check.Verdict  `json:"verdict"`
+	Summary string         `json:"summary"`
+	Details map[string]any `json:"details,omitempty"`
+	Settled bool           `json:"settled"`
+}
+
+// ActionStatus is a fault applied by hand.
+type ActionStatus struct {
+	AtNS        int64       `json:"at_ns"`
+	BeforeEvent uint64      `json:"before_event"`
+	Seq         uint64      `json:"seq"`
+	Fault       fault.Fault `json:"fault"`
+}
+
+// timeline returns the scenario that replays this run: the base with the
+// hand-applied faults pinned where they happened.
+func (r *run) timeline(acts []action) *scenario.Scenario {
+	c := *r.base
+	c.Faults = slices.Clone(r.base.Faults)
+	for _, a := range acts {
+		c.Faults = append(c.Faults, a.Fault)
+	}
+	c.Seed = r.seed
+	return &c
+}
+
+func (r *run) notify() {
+	r.mu.Lock()
+	close(r.changed)
+	r.changed = make(chan struct{})
+	r.mu.Unlock()
+}
+
+func (r *run) touch() {
+	r.mu.Lock()
+	r.touched = time.Now()
+	r.mu.Unlock()
+}
+
+func (r *run) snapshot() Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.status
+	st.State, st.Speed, st.MaxSeq, st.Error, st.Generation = r.state, r.speed, r.maxSeq, r.errMsg, r.gen
+	st.Rewound = st.Seq < r.maxSeq && r.state != stateFinished
+	st.WallUsedMS = r.used.Milliseconds()
+	st.InMemory = r.loaded
+	st.Actions = make([]ActionStatus, len(r.actions))
+	for i, a := range r.actions {
+		st.Actions[i] = ActionStatus{AtNS: int64(a.Fault.At), BeforeEvent: a.Fault.BeforeEvent, Seq: a.Seq, Fault: a.Fault.Fault}
+	}
+	return st
+}
+
+// openHandle builds the simulation for acts and steps it to seq. Called
+// with r.op held.
+func (r *run) openHandle(ctx context.Context, acts []action, seq uint64) error {
+	return r.openAt(ctx, acts, func(rr *runner.Run) error {
+		if seq == 0 {
+			return nil
+		}
+		return rr.StepTo(seq)
+	})
+}
+
+// openAt builds the simulation with acts pinned and runs position on it.
+// Called with r.op held.
+func (r *run) openAt(ctx context.Context, acts []action, position func(*runner.Run) error) error {
+	if r.h == nil {
+		if !r.hasOp {
+			if err := r.rs.acquire(); err != nil {
+				return err
+			}
+			r.hasOp = true
+		}
+	} else {
+		r.closeHandle(false)
+		r.hasOp = true
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	opts := runner.NewOptions().WithRegistry(r.rs.s.reg).WithModules(r.rs.s.modules).WithOutDir(r.dir).WithSeed(r.seed)
+	h, err := runner.Start(rctx, r.timeline(acts), opts)
+	if err != nil {
+		cancel()
+		r.rs.release()
+		r.hasOp = false
+		return err
+	}
+	r.h, r.cancel = h, cancel
+	r.mu.Lock()
+	r.gen++
+	r.loaded = true
+	r.mu.Unlock()
+	return r.do(ctx, position)
+}
+
+// closeHandle releases the simulation. Called with r.op held.
+func (r *run) closeHandle(releaseSlot bool) {
+	if r.h != nil {
+		r.h.Close()
+		r.cancel()
+		r.h, r.cancel = nil, nil
+		r.mu.Lock()
+		r.loaded = false
+		r.mu.Unlock()
+	}
+	if releaseSlot && r.hasOp {
+		r.rs.release()
+		r.hasOp = false
+	}
+}
+
+// ensure makes sure the simulation is there, rebuilding it by replay at the
+// run's position if it was closed. Called with r.op held.
+func (r *run) ensure(ctx context.Context) error {
+	if r.h != nil {
+		return nil
+	}
+	r.mu.Lock()
+	acts, st := slices.Clone(r.actions), r.status
+	r.mu.Unlock()
+	pins, restore := restorePlan(acts, st.Steps, time.Duration(st.NowNS), st.Seq)
+	return r.openAt(ctx, pins, restore)
+}
+
+// restorePlan rebuilds a run exactly where it was: after steps loop events,
+// with the actions applied there by hand (pinned before event steps+1 and
+// already in the trace at seq) applied by hand again at their times, and
+// the clock at now. Every other action stays pinned. Stepping to a trace
+// length instead would run the event after such an action too.
+func restorePlan(acts []action, steps uint64, now time.Duration, seq uint64) ([]action, func(*runner.Run) error) {
+	var pins, here []action
+	for _, a := range acts {
+		if a.Fault.BeforeEvent == steps+1 && a.Seq <= seq {
+			here = append(here, a)
+		} else {
+			pins = append(pins, a)
+		}
+	}
+	return pins, func(rr *runner.Run) error {
+		for rr.Steps() < steps {
+			if ok, err := rr.Step(); err != nil || !ok {
+				return err
+			}
+		}
+		for _, a := range here {
+			if a.Fault.At > rr.Now() {
+				if err := rr.AdvanceTo(a.Fault.At); err != nil {
+					return err
+				}
+			}
+			if err := rr.Apply(a.Fault.Fault); err != nil {
+				return err
+			}
+		}
+		if now > rr.Now() {
+			return rr.AdvanceTo(now)
+		}
+		return nil
+	}
+}
+
+// do runs fn on the simulation under the wall-clock budget, then refreshes
+// the status. Called with r.op held and the handle open.
+func (r *run) do(ctx context.Context, fn func(*runner.Run) error) error {
+	cfg := r.rs.s.cfg
+	r.mu.Lock()
+	left := cfg.wallBudget - r.used
+	r.mu.Unlock()
+	if left <= 0 {
+		return apiErr(http.StatusConflict, "limit", "the run used its wall-clock budget of %v", cfg.wallBudget)
+	}
+	cancel := r.cancel
+	timer := time.AfterFunc(left, cancel)
+	start := time.Now()
+	var st Status
+	var res *runner.Result
+	var finErr error
+	err := r.h.Do(ctx, func(rr *runner.Run) error {
+		ferr := fn(rr)
+		if ferr == nil && rr.Steps() > 0 && rr.Stats().Events > cfg.maxEvents {
+			ferr = fmt.Errorf("the run recorded more than %d events, the server's cap", cfg.maxEvents)
+			cancel()
+		}
+		if ferr != nil {
+			var ae *APIError
+			if errors.As(ferr, &ae) {
+				st = r.fill(rr)
+				return ferr
+			}
+			// A run that cannot go on finishes now, verdict unknown.
+			cancel()
+			res, finErr = rr.Finish()
+			if finErr == nil && res != nil && res.Reason == "" {
+				res.Reason = ferr.Error()
+			}
+			if finErr == nil {
+				finErr = ferr
+			}
+		} else if rr.Done() && res == nil {
+			res, finErr = rr.Finish()
+		}
+		st = r.fill(rr)
+		return nil
+	})
+	timer.Stop()
+	used := time.Since(start)
+	r.mu.Lock()
+	r.used += used
+	if err == nil || st.ID != "" {
+		r.status = st
+		r.maxSeq = max(r.maxSeq, st.Seq)
+	}
+	if res != nil {
+		r.result = res
+		r.state = stateFinished
+		if r.used >= cfg.wallBudget {
+			r.errMsg = fmt.Sprintf("stopped: the run used its wall-clock budget of %v", cfg.wallBudget)
+		} else if finErr != nil {
+			r.errMsg = finErr.Error()
+		}
+		if res.Reason != "" && r.errMsg == "" {
+			r.errMsg = res.Reason
+		}
+		r.status.Verdict = string(res.Verdict)
+		r.status.Digest = res.TraceSHA256
+		r.status.Checks = map[string]CheckStatus{}
+		for n, c := range res.Checks {
+			r.status.Checks[n] = CheckStatus{Verdict: c.Verdict, Summary: c.Summary, Details: c.Details, Settled: true}
+		}
+	}
+	r.mu.Unlock()
+	r.notify()
+	return err
+}
+
+// fill reads the status from the simulation (on the owner goroutine).
+func (r *run) fill(rr *runner.Run) Status {
+	scn := rr.Scenario()
+	st := Status{ID: r.id, Name: scn.Name, File: scn.File, Seed: rr.Seed(), NowNS: int64(rr.Now()), EndNS: int64(rr.End()),
+		Seq: rr.Stats().Events, Steps: rr.Steps(), Digest: rr.Digest(), Nodes: rr.Nodes(), ForkedFrom: r.forkedFrom, Created: r.created,
+		Checks: map[string]CheckStatus{}, Clients: []string{}}
+	for i := range scn.Workload.Clients {
+		st.Clients = append(st.Clients, fmt.Sprintf("c%d", i))
+	}
+	return st
+}
+
+// provisional runs the scenario's checkers over the run so far (on the
+// owner goroutine): the verdicts as they settle.
+func (r *run) provisional(rr *runner.Run) map[string]CheckStatus {
+	scn := rr.Scenario()
+	in := check.Input{History: rr.History(), Events: rr.Events(0, math.MaxInt32), Nodes: scn.NodeNames()}
+	out := map[string]CheckStatus{}
+	for _, c := range scn.Checks {
+		fn, err := r.rs.s.reg.Check(c.Name)
+		if err != nil {
+			continue
+		}
+		in.Params = c.Params
+		res := fn(in)
+		out[c.Name] = CheckStatus{Verdict: res.Verdict, Summary: res.Summary, Details: res.Details}
+	}
+	return out
+}
+
+// checkNow refreshes the provisional verdicts of a run that is not done.
+// Called with r.op held and the handle open.
+func (r *run) checkNow(ctx context.Context) {
+	var cs map[string]CheckStatus
+	err := r.h.Do(ctx, func(rr *runner.Run) error {
+		if !rr.Done() {
+			cs = r.provisional(rr)
+		}
+		return nil
+	})
+	if err != nil || cs == nil {
+		return
+	}
+	r.mu.Lock()
+	if r.result == nil {
+		r.status.Checks = cs
+	}
+	r.mu.Unlock()
+	r.notify()
+}
+
+// drive is the pacing loop: while the run is running it advances virtual
+// time by speed × tick every tick of wall time (as fast as it can at speed
+// 0), in slices of at most sliceEvents events.
+func (r *run) drive() {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		r.mu.Lock()
+		running, speed := r.state == stateRunning, r.speed
+		r.mu.Unlock()
+		if !running {
+			select {
+			case <-r.wake:
+				continue
+			case <-r.done:
+				return
+			}
+		}
+		if speed > 0 {
+			select {
+			case <-t.C:
+			case <-r.done:
+				return
+			}
+		} else {
+			select {
+			case <-r.done:
+				return
+			default:
+			}
+		}
+		r.op.Lock()
+		r.mu.Lock()
+		still := r.state == stateRunning
+		r.mu.Unlock()
+		if !still {
+			r.op.Unlock()
+			continue
+		}
+		err := r.ensure(context.Background())
+		if err == nil {
+			err = r.do(context.Background(), func(rr *runner.Run) error {
+				target := rr.Now() + time.Duration(speed*float64(tick))
+				if speed <= 0 {
+					target = rr.End()
+				}
+				return advance(rr, target)
+			})
+		}
+		if err != nil {
+			r.mu.Lock()
+			if r.state == stateRunning {
+				r.state = statePaused
+				r.errMsg = err.Error()
+			}
+			r.mu.Unlock()
+			r.notify()
+		}
+		r.mu.Lock()
+		fin := r.state == stateFinished
+		r.mu.Unlock()
+		if fin {
+			r.touch() // the reaper closes it once nobody looks
+		}
+		r.op.Unlock()
+	}
+}
+
+// advance runs the events due at or before target, at most sliceEvents of
+// them; when none are left before target it moves the clock there.
+func advance(rr *runner.Run, target time.Duration) error {
+	target = min(target, rr.End())
+	for range sliceEvents {
+		at, ok := rr.Sim().Next()
+		if !ok || at > target {
+			return rr.AdvanceTo(target)
+		}
+		if ok, err := rr.Step(); err != nil || !ok {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *run) closeIfIdle(idle time.Duration) {
+	if !r.op.TryLock() {
+		return
+	}
+	defer r.op.Unlock()
+	r.mu.Lock()
+	quiet := r.state != stateRunning && time.Since(r.touched) > idle
+	r.mu.Unlock()
+	if quiet && r.h != nil {
+		r.closeHandle(true)
+	}
+}
+
+func (r *run) shutdown() {
+	r.closeOnce.Do(func() { close(r.done) })
+	r.op.Lock()
+	r.closeHandle(true)
+	r.op.Unlock()
+	r.notify()
+}
+
+func (r *run) setState(state string, speed *float64) {
+	r.mu.Lock()
+	if r.state != stateFinished {
+		r.state = state
+	}
+	if speed != nil {
+		r.speed = *speed
+	}
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	r.notify()
+}
+
+// resolveModules makes the scenario's module paths absolute against base
+// and refuses paths outside the plugins folder: a scenario sent to the
+// server names uploaded modules by sha256, or a pattern's own sources.
+func (s *Server) resolveModules(scn *scenario.Scenario, base string) error {
+	var probs []Problem
+	root := s.gallery.dir
+	for _, m := range scn.Modules {
+		for _, p := range []*string{&m.Go, &m.Wasm} {
+			if *p == "" {
+				continue
+			}
+			field := "modules." + m.Name + ".go"
+			if p == &m.Wasm {
+				field = "modules." + m.Name + ".wasm"
+			}
+			if root == "" {
+				probs = append(probs, Problem{Line: m.Line, Field: field, Message: "this server has no plugins folder: name an uploaded module by sha256 instead"})
+				continue
+			}
+			abs := *p
+			if !filepath.IsAbs(abs) {
+				dir := base
+				if dir == "" {
+					dir = root
+				}
+				abs = filepath.Join(dir, abs)
+			}
+			abs = filepath.Clean(abs)
+			if real, err := filepath.EvalSymlinks(abs); err == nil {
+				abs = real
+			}
+			rootReal, _ := filepath.EvalSymlinks(root)
+			if rel, err := filepath.Rel(rootReal, abs); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+				probs = append(probs, Problem{Line: m.Line, Field: field, Message: fmt.Sprintf("%q is outside the server's plugins folder: upload the module and name it by sha256", *p)})
+				continue
+			}
+			*p = abs
+		}
+	}
+	if len(probs) > 0 {
+		return &APIError{Status: http.StatusUnprocessableEntity, Code: "scenario", Message: probs[0].Message, Problems: probs}
+	}
+	return nil
+}
+
+// scenarioError turns a scenario or run-setup error into a 422 listing
+// every located problem.
+func scenarioError(err error) error {
+	var es scenario.Errors
+	var one *scenario.Error
+	var probs []Problem
+	switch {
+	case errors.As(err, &es):
+		for _, e := range es {
+			probs = append(probs, Problem{Line: e.Line, Col: e.Column, Field: e.Field, Message: e.Msg})
+		}
+	case errors.As(err, &one):
+		probs = append(probs, Problem{Line: one.Line, Col: one.Column, Field: one.Field, Message: one.Msg})
+	default:
+		return nil
+	}
+	return &APIError{Status: http.StatusUnprocessableEntity, Code: "scenario", Message: err.Error(), Problems: probs}
+}
+
+func (s *Server) checkLimits(scn *scenario.Scenario) error {
+	var probs []Problem
+	if len(scn.Nodes) > s.cfg.maxNodes {
+		probs = append(probs, Problem{Field: "nodes", Message: fmt.Sprintf("%d nodes is more than this server's limit of %d", len(scn.Nodes), s.cfg.maxNodes)})
+	}
+	if scn.Workload.Clients > s.cfg.maxNodes {
+		probs = append(probs, Problem{Line: scn.Workload.Line, Field: "workload.clients", Message: fmt.Sprintf("%d clients is more than this server's limit of %d", scn.Workload.Clients, s.cfg.maxNodes)})
+	}
+	if scn.Duration > s.cfg.maxVirtual {
+		probs = append(probs, Problem{Field: "duration", Message: fmt.Sprintf("duration %v is longer than this server's limit of %v", scn.Duration, s.cfg.maxVirtual)})
+	}
+	if len(probs) > 0 {
+		return &APIError{Status: http.StatusUnprocessableEntity, Code: "limit", Message: probs[0].Message, Problems: probs}
+	}
+	if l := &scn.Limits; l.Fuel == 0 || l.Fuel > s.cfg.maxFuel {
+		l.Fuel = s.cfg.maxFuel
+	}
+	if l := &scn.Limits; l.MemoryPages == 0 || l.MemoryPages > s.cfg.maxPages {
+		l.MemoryPages = s.cfg.maxPages
+	}
+	return nil
+}
+
+// newRun registers a run and builds its simulation at seq with acts.
+func (s *Server) newRun(ctx context.Context, scn *scenario.Scenario, seed uint64, forkedFrom string, acts []action, seq uint64) (*run, error) {
+	id := newID()
+	r := &run{rs: s.runs, id: id, dir: filepath.Join(s.runDir, id), created: time.Now().UTC().Truncate(time.Millisecond),
+		base: scn, seed: seed, forkedFrom: forkedFrom, state: statePaused, speed: 1, actions: acts,
+		changed: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{}), touched: time.Now()}
+	r.op.Lock()
+	err := r.openHandle(ctx, acts, seq)
+	r.op.Unlock()
+	if err != nil {
+		r.shutdown()
+		_ = os.RemoveAll(r.dir)
+		var ae *APIError
+		if errors.As(err, &ae) {
+			return nil, ae
+		}
+		if se := scenarioError(err); se != nil {
+			return nil, se
+		}
+		return nil, apiErr(http.StatusUnprocessableEntity, "scenario", "%v", err)
+	}
+	s.runs.add(r)
+	go r.drive()
+	return r, nil
+}

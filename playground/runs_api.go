@@ -1,0 +1,965 @@
+package playground
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/report"
+	"github.com/terrarium-sim/terrarium/runtime/runner"
+	"github.com/terrarium-sim/terrarium/runtime/scenario"
+	"github.com/terrarium-sim/terrarium/runtime/trace"
+)
+
+func (s *Server) runRoutes(api *echo.Group) {
+	api.POST("/runs", s.createRun)
+	api.GET("/runs", s.listRuns)
+	api.GET("/runs/:id", s.getRun)
+	api.DELETE("/runs/:id", s.deleteRun)
+	api.GET("/runs/:id/results", s.runResults)
+	api.GET("/runs/:id/trace", s.runTrace)
+	api.GET("/runs/:id/files", s.runFiles)
+	api.GET("/runs/:id/files/:file", s.runFile)
+	api.GET("/runs/:id/events", s.runEvents)
+	api.GET("/runs/:id/nodes", s.runNodes)
+	api.GET("/runs/:id/nodes/:node", s.runNode)
+	api.POST("/runs/:id/control", s.controlRun)
+	api.POST("/runs/:id/faults", s.applyFault)
+	api.POST("/runs/:id/seek", s.seekRun)
+	api.POST("/runs/:id/fork", s.forkRun)
+	api.GET("/runs/:id/export", s.exportRun)
+}
+
+// bindJSON decodes a capped JSON body into v, refusing unknown fields.
+func (s *Server) bindJSON(c echo.Context, v any) error {
+	b, err := readBody(c, s.cfg.maxBody, "request body")
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return apiErr(http.StatusBadRequest, "bad_request", "request body: %v", err)
+	}
+	return nil
+}
+
+type createRunReq struct {
+	Scenario string   `json:"scenario"`
+	Pattern  string   `json:"pattern"`
+	File     string   `json:"file"`
+	Name     string   `json:"name"`
+	Seed     *uint64  `json:"seed"`
+	Start    bool     `json:"start"`
+	Speed    *float64 `json:"speed"`
+}
+
+func (s *Server) createRun(c echo.Context) error {
+	var req createRunReq
+	if err := s.bindJSON(c, &req); err != nil {
+		return err
+	}
+	base := ""
+	name := req.Name
+	if req.File != "" && name == "" {
+		name = req.File
+	}
+	if req.Pattern != "" {
+		p, err := s.gallery.get(req.Pattern)
+		if err != nil {
+			return err
+		}
+		base = p.Dir
+		if name == "" {
+			name = "scenario.yaml"
+		}
+		if req.Scenario == "" {
+			text, ok := p.Contents[name]
+			if !ok {
+				return apiErr(http.StatusNotFound, "not_found", "pattern %s has no file %q (files: %s)", p.Name, name, strings.Join(p.Files, ", "))
+			}
+			req.Scenario = text
+		}
+		name = p.Name + "/" + name
+	}
+	if name == "" {
+		name = "scenario.yaml"
+	}
+	if strings.TrimSpace(req.Scenario) == "" {
+		return apiErr(http.StatusBadRequest, "bad_request", "no scenario: send its text in \"scenario\", or name a pattern")
+	}
+	if req.Speed != nil && (*req.Speed < 0 || math.IsNaN(*req.Speed) || *req.Speed > 1000) {
+		return apiErr(http.StatusBadRequest, "bad_request", "speed %v is outside 0..1000", *req.Speed)
+	}
+	scn, err := runner.Parse(name, []byte(req.Scenario), s.reg)
+	if err != nil {
+		if se := scenarioError(err); se != nil {
+			return se
+		}
+		return apiErr(http.StatusUnprocessableEntity, "scenario", "%v", err)
+	}
+	if err := s.resolveModules(scn, base); err != nil {
+		return err
+	}
+	if err := s.checkLimits(scn); err != nil {
+		return err
+	}
+	seed := runner.NewOptions().Seed(scn.Seed)
+	if req.Seed != nil {
+		seed = *req.Seed
+	}
+	r, err := s.newRun(c.Request().Context(), scn, seed, "", nil, 0)
+	if err != nil {
+		return err
+	}
+	if req.Start {
+		r.setState(stateRunning, req.Speed)
+	} else if req.Speed != nil {
+		r.setState(statePaused, req.Speed)
+	}
+	c.Response().Header().Set("Location", APIPrefix+"/runs/"+r.id)
+	return c.JSON(http.StatusCreated, r.snapshot())
+}
+
+func (s *Server) listRuns(c echo.Context) error {
+	list := s.runs.list()
+	out := make([]Status, 0, len(list))
+	for _, r := range list {
+		st := r.snapshot()
+		st.Nodes, st.Actions = nil, nil
+		out = append(out, st)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"runs": out})
+}
+
+func (s *Server) getRun(c echo.Context) error {
+	r, err := s.runs.get(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r.snapshot())
+}
+
+func (s *Server) deleteRun(c echo.Context) error {
+	if err := s.runs.remove(c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) runResults(c echo.Context) error {
+	r, err := s.runs.get(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	res := r.result
+	r.mu.Unlock()
+	if res == nil {
+		return apiErr(http.StatusConflict, "conflict", "run %s has not finished", r.id)
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// withSim runs fn on the run's simulation, rebuilding it if it was closed.
+func (r *run) withSim(ctx context.Context, fn func(*runner.Run) error) error {
+	r.op.Lock()
+	defer r.op.Unlock()
+	r.touch()
+	if err := r.ensure(ctx); err != nil {
+		return err
+	}
+	return r.h.Do(ctx, fn)
+}
+
+// events returns up to n trace events from index from, and the trace's
+// length. A finished run whose simulation was closed is read from its
+// trace.jsonl instead of being replayed.
+func (r *run) events(ctx context.Context, from, n int) ([]trace.Event, uint64, error) {
+	r.op.Lock()
+	r.mu.Lock()
+	fromFile := !r.loaded && r.result != nil
+	total := r.status.Seq
+	r.mu.Unlock()
+	if fromFile {
+		r.op.Unlock()
+		evs, err := readTrace(filepath.Join(r.dir, report.TraceFile), from, n)
+		return evs, total, err
+	}
+	defer r.op.Unlock()
+	r.touch()
+	if err := r.ensure(ctx); err != nil {
+		return nil, 0, err
+	}
+	var evs []trace.Event
+	err := r.h.Do(ctx, func(rr *runner.Run) error {
+		evs = slices.Clone(rr.Events(from, n))
+		total = rr.Stats().Events
+		return nil
+	})
+	return evs, total, err
+}
+
+// readTrace reads events [from, from+n) of a trace.jsonl file.
+func readTrace(path string, from, n int) ([]trace.Event, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("playground: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 256<<20)
+	var out []trace.Event
+	for i := 0; sc.Scan() && len(out) < n; i++ {
+		if i < from {
+			continue
+		}
+		var e trace.Event
+		if err := e.UnmarshalJSON(sc.Bytes()); err != nil {
+			return nil, fmt.Errorf("playground: %s line %d: %w", path, i+1, err)
+		}
+		out = append(out, e)
+	}
+	return out, sc.Err()
+}
+
+func queryInt(c echo.Context, name string, def, lo, hi int) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, apiErr(http.StatusBadRequest, "bad_request", "query parameter %s=%q must be an integer in %d..%d", name, v, lo, hi)
+	}
+	return n, nil
+}
+
+// TracePage is a page of a run's trace.
+type TracePage struct {
+	From   int           `json:"from"`
+	Events []trace.Event `json:"events"`
+	Next   int           `json:"next"`
+	Total  uint64        `json:"total"`
+}
+
+func (s *Server) runTrace(c echo.Context) error {
+	r, err := s.runs.get(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	from, err := queryInt(c, "from", 0, 0, math.MaxInt32)
+	if err != nil {
+		return err
+	}
+	n, err := queryInt(c, "n", 500, 1, 5000)
+	if err != nil {
+		return err
+	}
+	page := TracePage{From: from, Events: []trace.Event{}}
+	evs, total, err := r.events(c.Request().Context(), from, n)
+	if err != nil {
+		return err
+	}
+	page.Events, page.Total = append(page.Events, evs...), total
+	page.Next = from + len(page.Events)
+	return c.JSON(http.StatusOK, page)
+}
+
+func (s *Server) runFiles(c echo.Context) error {
+	r, err := s.runs.get(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	ents, err := os.ReadDir(r.dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	type file struct {
+		Name string `json:"name"`
+		Size int64  `json:"size"`
+	}
+	out := []file{}
+	for _, e := range ents {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			out = append(out, file{e.Name(), info.Size()})
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"files": out})
+}
+
+func (s *Server) runFile(c echo.Context) error {
+	r, err := s.runs.get(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	name := c.Param("file")
+	if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
+		return apiErr(http.StatusNotFound, "not_found", "run %s has no file %q", r.id, name)
+	}
+	r.mu.Lock()
+	finished := r.result != nil
+	r.mu.Unlock()
+	if name == report.LamportFile && !finished {
+		return s.liveLamport(c, r)
+	}
+	p := filepath.Join(r.dir, name)
+	if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+		return apiErr(http.StatusNotFound, "not_found", "run %s has no file %q (see /runs/%s/files)", r.id, name, r.id)
+	}
+	return c.File(p)
+}
+
+// liveLamport draws the space-time diagram of a run that is still going
+// with the run report's renderer: it writes the trace so far into a
+// snapshot folder and lets report.Write make lamport.html there.
+func (s *Server) liveLamport(c echo.Context, r *run) error {
+	snap, err := os.MkdirTemp(r.dir, ".live-")
+	if err != nil {
+		return fmt.Errorf("playground: %w", err)
+	}
+	defer os.RemoveAll(snap)
+	err = r.withSim(c.Request().Context(), func(rr *runner.Run) error {
+		f, err := os.Create(filepath.Join(snap, report.TraceFile))
+		if err != nil {
+			return err
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		for _, e := range rr.Events(0, math.MaxInt32) {
+			b, err := e.MarshalJSON()
+			if err != nil {
+				f.Close()
+				return err
+			}
+			w.Write(b)
+			w.WriteByte('\n')
+		}
+		if err := errors.Join(w.Flush(), f.Close()); err != nil {
+			return err
+		}
+		scn := rr.Scenario()
+		res := runner.Result{Scenario: scn.File, Name: scn.Name + " (live)", Seed: rr.Seed(), Verdict: "unknown",
+			TraceSHA256: rr.Digest(), Reproducible: true, Stats: rr.Stats(), Nodes: scn.NodeNames()}
+		for i := range scn.Workload.Clients {
+			res.Clients = append(res.Clients, fmt.Sprintf("c%d", i))
+		}
+		b, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(snap, "results.json"), b, 0o644)
+	})
+	if err != nil {
+		return err
+	}
+	if err := report.Write(snap); err != nil {
+		return fmt.Errorf("playground: live diagram: %w", err)
+	}
+	b, err := os.ReadFile(filepath.Join(snap, report.LamportFile))
+	if err != nil {
+		return fmt.Errorf("playground: %w", err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(http.StatusOK, b)
+}
+
+func (s *Server) runNodes(c echo.Context) error {
+	r, err := s.runs.get(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var ns []runner.NodeInfo
+	if err := r.withSim(c.Request().Context(), func(rr *runner.Run) error { ns = rr.Nodes(); return nil }); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"nodes": ns})
+}
+
+// NodeDetail is the node inspector's view of one node now.
+type NodeDetail struct {
+	runner.NodeInfo
+	Store []KVText        `json:"store"`
+	Log   []trace.Event   `json:"log"`
+	Emits []trace.Event   `json:"emits"`
+	Stats map[string]uint `json:"stats"`
+}
+
+// KVText is a store entry with its bytes as text where they are UTF-8.
+type KVText struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// inspectTail is how many log lines and emitted events the inspector shows.
+const inspectTail = 200
+
+func (s *Server) runNode(c echo.Context) error {
+	r, err := s.runs.get(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	name := c.Param("node")
+	var d *NodeDetail
+	err = r.withSim(c.Request().Context(), func(rr *runner.Run) error {
+		for _, n := range rr.Nodes() {
+			if n.Name == name {
+				d = &NodeDetail{NodeInfo: n, Store: []KVText{}, Log: []trace.Event{}, Emits: []trace.Event{}, Stats: map[string]uint{}}
+			}
+		}
+		if d == nil {
+			names := []string{}
+			for _, n := range rr.Nodes() {
+				names = append(names, n.Name)
+			}
+			return apiErr(http.StatusNotFound, "not_found", "run %s has no node %q (nodes: %s)", r.id, name, strings.Join(names, ", "))
+		}
+		kvs, err := rr.Store(name)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			d.Store = append(d.Store, KVText{Key: string(kv.Key), Value: string(kv.Value)})
+		}
+		for _, e := range rr.Events(0, math.MaxInt32) {
+			if e.Node != d.Index {
+				continue
+			}
+			d.Stats[e.Kind.String()]++
+			switch e.Kind {
+			case trace.KindLog:
+				d.Log = append(d.Log, e)
+			case trace.KindEmit:
+				d.Emits = append(d.Emits, e)
+			}
+		}
+		d.Log = d.Log[max(0, len(d.Log)-inspectTail):]
+		d.Emits = d.Emits[max(0, len(d.Emits)-inspectTail):]
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+type controlReq struct {
+	Action string   `json:"action"`
+	To     string   `json:"to"`
+	Events int      `json:"events"`
+	Speed  *float64 `json:"speed"`
+}
+
+func (s *Server) controlRun(c echo.Context) error {
+	r, err := s.runs.get(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var req controlReq
+	if err := s.bindJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Speed != nil && (*req.Speed < 0 || math.IsNaN(*req.Speed) || *req.Speed > 1000) {
+		return apiErr(http.StatusBadRequest, "bad_request", "speed %v is outside 0..1000", *req.Speed)
+	}
+	r.mu.Lock()
+	finished := r.state == stateFinished
+	r.mu.Unlock()
+	if finished && req.Action != "pause" {
+		return apiErr(http.StatusConflict, "conflict", "run %s has finished; seek back or fork to go on from an earlier moment", r.id)
+	}
+	ctx := c.Request().Context()
+	switch req.Action {
+	case "pause":
+		r.setState(statePaused, req.Speed)
+		if err := r.settle(ctx); err != nil {
+			return err
+		}
+	case "resume":
+		r.setState(stateRunning, req.Speed)
+	case "speed":
+		if req.Speed == nil {
+			return apiErr(http.StatusBadRequest, "bad_request", "speed needs a speed (virtual seconds per wall second; 0 = as fast as possible)")
+		}
+		r.mu.Lock()
+		st := r.state
+		r.mu.Unlock()
+		r.setState(st, req.Speed)
+	case "step", "advance", "finish":
+		r.setState(statePaused, nil)
+		if err := r.command(ctx, req); err != nil {
+			return err
+		}
+	default:
+		return apiErr(http.StatusBadRequest, "bad_request", "unknown action %q (known: pause, resume, step, advance, speed, finish)", req.Action)
+	}
+	r.touch()
+	return c.JSON(http.StatusOK, r.snapshot())
+}
+
+// settle waits for the slice in progress and refreshes the provisional verdicts.
+func (r *run) settle(ctx context.Context) error {
+	r.op.Lock()
+	defer r.op.Unlock()
+	if r.h == nil {
+		return nil
+	}
+	r.checkNow(ctx)
+	return nil
+}
+
+func (r *run) command(ctx context.Context, req controlReq) error {
+	r.op.Lock()
+	defer r.op.Unlock()
+	if err := r.ensure(ctx); err != nil {
+		return err
+	}
+	var err error
+	switch req.Action {
+	case "step":
+		n := req.Events
+		if n <= 0 {
+			n = 1
+		}
+		if n > sliceEvents {
+			return apiErr(http.StatusBadRequest, "bad_request", "step of %d events is more than %d", n, sliceEvents)
+		}
+		err = r.do(ctx, func(rr *runner.Run) error {
+			for range n {
+				if ok, err := rr.Step(); err != nil || !ok {
+					return err
+				}
+			}
+			return nil
+		})
+	case "advance":
+		var to time.Duration
+		var rel bool
+		to, rel, err = parseAt(req.To)
+		if err != nil {
+			return err
+		}
+		err = r.do(ctx, func(rr *runner.Run) error {
+			target := to
+			if rel {
+				target = rr.Now() + to
+			}
+			for rr.Now() < min(target, rr.End()) {
+				if err := advance(rr, target); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	case "finish":
+		err = r.do(ctx, func(rr *runner.Run) error {
+			for !rr.Done() {
+				if err := advance(rr, rr.End()); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return err
+	}
+	r.checkNow(ctx)
+	return nil
+}
+
+func parseAt(s string) (time.Duration, bool, error) {
+	rel := strings.HasPrefix(s, "+")
+	d, err := time.ParseDuration(strings.TrimPrefix(s, "+"))
+	if err != nil || d < 0 {
+		return 0, false, apiErr(http.StatusBadRequest, "bad_request", "advance needs to: a virtual time such as 1.5s, or +10ms to go that far from now (got %q)", s)
+	}
+	return d, rel, nil
+}
+
+func (s *Server) applyFault(c echo.Context) error {
+	r, err := s.runs.get(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var f fault.Fault
+	if err := s.bindJSON(c, &f); err != nil {
+		return err
+	}
+	if err := f.Validate(); err != nil {
+		return apiErr(http.StatusBadRequest, "bad_request", "%v", err)
+	}
+	r.mu.Lock()
+	st := r.snapshotLocked()
+	r.mu.Unlock()
+	if st.finished {
+		return apiErr(http.StatusConflict, "conflict", "run %s has finished: seek back and fork to act at an earlier moment", r.id)
+	}
+	if st.rewound {
+		return apiErr(http.StatusConflict, "conflict", "run %s is rewound to event %d of %d: acting here forks a new timeline (POST /runs/%s/fork)", r.id, st.seq, st.maxSeq, r.id)
+	}
+	if err := r.act(c.Request().Context(), f); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r.snapshot())
+}
+
+type posInfo struct {
+	finished, rewound bool
+	seq, maxSeq       uint64
+}
+
+func (r *run) snapshotLocked() posInfo {
+	return posInfo{finished: r.state == stateFinished, rewound: r.status.Seq < r.maxSeq, seq: r.status.Seq, maxSeq: r.maxSeq}
+}
+
+// act applies a fault now and records it on the timeline.
+func (r *run) act(ctx context.Context, f fault.Fault) error {
+	r.op.Lock()
+	defer r.op.Unlock()
+	if err := r.ensure(ctx); err != nil {
+		return err
+	}
+	var a action
+	err := r.do(ctx, func(rr *runner.Run) error {
+		if err := rr.Apply(f); err != nil {
+			return apiErr(http.StatusBadRequest, "bad_request", "%v", err)
+		}
+		m := rr.Manual()
+		a = action{Fault: m[len(m)-1], Seq: rr.Stats().Events}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.actions = append(r.actions, a)
+	r.maxSeq = a.Seq
+	r.mu.Unlock()
+	r.checkNow(ctx)
+	return nil
+}
+
+type seekReq struct {
+	Seq   *uint64      `json:"seq"`
+	Fault *fault.Fault `json:"fault"`
+}
+
+func (s *Server) seekRun(c echo.Context) error {
+	r, err := s.runs.get(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var req seekReq
+	if err := s.bindJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Seq == nil || req.Fault != nil {
+		return apiErr(http.StatusBadRequest, "bad_request", "seek takes {\"seq\": N} (to act there, fork)")
+	}
+	if err := r.seek(c.Request().Context(), *req.Seq); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r.snapshot())
+}
+
+// seek moves the run to event seq of its timeline: forward by stepping,
+// back by replaying from the seed with the recorded actions.
+func (r *run) seek(ctx context.Context, seq uint64) error {
+	r.setState(statePaused, nil)
+	r.op.Lock()
+	defer r.op.Unlock()
+	r.mu.Lock()
+	cur, maxSeq, acts := r.status.Seq, r.maxSeq, slices.Clone(r.actions)
+	r.mu.Unlock()
+	if seq > maxSeq {
+		seq = maxSeq
+	}
+	forward := r.h != nil && seq >= cur && r.result == nil
+	if forward {
+		if err := r.do(ctx, func(rr *runner.Run) error { return rr.StepTo(seq) }); err != nil {
+			return err
+		}
+	} else {
+		r.mu.Lock()
+		r.result, r.state, r.errMsg = nil, statePaused, ""
+		r.status.Verdict = ""
+		r.mu.Unlock()
+		if err := r.openHandle(ctx, acts, seq); err != nil {
+			return err
+		}
+	}
+	r.checkNow(ctx)
+	return nil
+}
+
+func (s *Server) forkRun(c echo.Context) error {
+	parent, err := s.runs.get(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var req seekReq
+	if err := s.bindJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Seq == nil {
+		return apiErr(http.StatusBadRequest, "bad_request", "fork takes {\"seq\": N, \"fault\": {...}}")
+	}
+	if req.Fault != nil {
+		if err := req.Fault.Validate(); err != nil {
+			return apiErr(http.StatusBadRequest, "bad_request", "%v", err)
+		}
+	}
+	parent.mu.Lock()
+	var acts []action
+	for _, a := range parent.actions {
+		if a.Seq <= *req.Seq {
+			acts = append(acts, a)
+		}
+	}
+	parent.mu.Unlock()
+	ctx := c.Request().Context()
+	r, err := s.newRun(ctx, parent.base, parent.seed, parent.id, acts, *req.Seq)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.maxSeq = r.status.Seq
+	r.mu.Unlock()
+	if req.Fault != nil {
+		if err := r.act(ctx, *req.Fault); err != nil {
+			_ = s.runs.remove(r.id)
+			return err
+		}
+	}
+	c.Response().Header().Set("Location", APIPrefix+"/runs/"+r.id)
+	return c.JSON(http.StatusCreated, r.snapshot())
+}
+
+func (s *Server) exportRun(c echo.Context) error {
+	r, err := s.runs.get(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	scn := r.timeline(r.actions)
+	r.mu.Unlock()
+	b, err := scenario.Encode(scn, "")
+	if err != nil {
+		return fmt.Errorf("playground: export: %w", err)
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+r.id+`.yaml"`)
+	return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", b)
+}
+
+// runEvents streams a run's trace and status as server-sent events. Each
+// client reads through a bounded subscription; a client that falls behind
+// loses live events and is caught up from the retained trace instead, so
+// no client can make the server hold more than its buffer for it.
+func (s *Server) runEvents(c echo.Context) error {
+	r, err := s.runs.get(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	from, err := queryInt(c, "from", 0, 0, math.MaxInt32)
+	if err != nil {
+		return err
+	}
+	select {
+	case s.streams <- struct{}{}:
+		defer func() { <-s.streams }()
+	default:
+		e := apiErr(http.StatusTooManyRequests, "busy", "the server has %d live event streams open, its maximum; close one or poll the paged trace", s.cfg.maxStreams)
+		e.RetryAfter = 5
+		return e
+	}
+	w := c.Response()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	ctx := c.Request().Context()
+	send := func(event string, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
+			return err
+		}
+		w.Flush()
+		return nil
+	}
+	next := uint64(from) // events sent: seq 1..next
+	gen := -1
+	for ctx.Err() == nil {
+		// (Re)subscribe to the current simulation, then catch up from the
+		// retained trace; the subscription's events overlap and are skipped.
+		var sub interface {
+			Lagged() uint64
+			Close()
+		}
+		var ch <-chan trace.Event
+		r.mu.Lock()
+		closedDone := r.result != nil
+		r.mu.Unlock()
+		if !closedDone {
+			if err := r.withSim(ctx, func(*runner.Run) error { return nil }); err != nil {
+				_ = send("error", map[string]string{"message": err.Error()})
+				return nil
+			}
+		}
+		r.op.Lock()
+		h := r.h
+		r.mu.Lock()
+		g := r.gen
+		r.mu.Unlock()
+		if h != nil {
+			sb := h.Subscribe(s.cfg.subBuffer)
+			sub, ch = sb, sb.C
+		}
+		r.op.Unlock()
+		if gen >= 0 && g != gen {
+			// The simulation was rebuilt (a seek back): start over.
+			next = 0
+			if err := send("reset", map[string]uint64{"seq": r.snapshot().Seq}); err != nil {
+				return nil
+			}
+		}
+		gen = g
+		if err := s.catchUp(ctx, r, &next, send); err != nil {
+			if sub != nil {
+				sub.Close()
+			}
+			return nil
+		}
+		st := r.snapshot()
+		if err := send("status", st); err != nil {
+			if sub != nil {
+				sub.Close()
+			}
+			return nil
+		}
+		if sub == nil {
+			return nil
+		}
+		lagged := sub.Lagged()
+		if err := s.pump(ctx, r, ch, sub.Lagged, &lagged, &next, send); err != nil {
+			sub.Close()
+			return nil
+		}
+		sub.Close()
+		// The subscription ended: the simulation closed or was rebuilt.
+		r.mu.Lock()
+		gone := r.h == nil && r.result != nil
+		r.mu.Unlock()
+		if gone {
+			_ = send("status", r.snapshot())
+			return nil
+		}
+	}
+	return nil
+}
+
+// catchUp sends the retained trace after *next in pages.
+func (s *Server) catchUp(ctx context.Context, r *run, next *uint64, send func(string, any) error) error {
+	for {
+		page, _, err := r.events(ctx, int(*next), 1000)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		if err := send("trace", page); err != nil {
+			return err
+		}
+		*next = page[len(page)-1].Seq
+	}
+}
+
+// pump forwards live events in batches and the status when it changes.
+func (s *Server) pump(ctx context.Context, r *run, ch <-chan trace.Event, laggedFn func() uint64, lagged *uint64, next *uint64, send func(string, any) error) error {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	var batch []trace.Event
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := send("trace", batch)
+		batch = batch[:0]
+		return err
+	}
+	r.mu.Lock()
+	changed := r.changed
+	r.mu.Unlock()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case e, ok := <-ch:
+			if !ok {
+				return flush()
+			}
+			if e.Seq <= *next {
+				continue
+			}
+			if e.Seq != *next+1 {
+				// A gap: events were dropped for this client.
+				if err := flush(); err != nil {
+					return err
+				}
+				if err := s.catchUp(ctx, r, next, send); err != nil {
+					return err
+				}
+				if e.Seq != *next+1 {
+					continue
+				}
+			}
+			batch = append(batch, e)
+			*next = e.Seq
+			if len(batch) >= 500 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		case <-t.C:
+			if err := flush(); err != nil {
+				return err
+			}
+			if l := laggedFn(); l != *lagged {
+				if err := send("lagged", map[string]uint64{"dropped": l - *lagged, "resume": *next}); err != nil {
+					return err
+				}
+				*lagged = l
+				if err := s.catchUp(ctx, r, next, send); err != nil {
+					return err
+				}
+			}
+		case <-changed:
+			if err := flush(); err != nil {
+				return err
+			}
+			r.mu.Lock()
+			changed = r.changed
+			r.mu.Unlock()
+			if err := send("status", r.snapshot()); err != nil {
+				return err
+			}
+		}
+	}
+}

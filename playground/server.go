@@ -1,0 +1,365 @@
+// Package playground is Terrarium's HTTP server: a JSON API under /api/v1
+// (modules, runs, live control, time travel, the patterns gallery; described
+// by the OpenAPI document at /api/openapi.json) and the browser playground,
+// embedded in the binary, that uses it.
+//
+// Uploaded modules live in the server's own Badger database, content
+// addressed by SHA-256. Runs execute in the background through the run
+// handle (runtime/runner), under limits the Config sets.
+package playground
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/terrarium-sim/terrarium/plugins/patterns"
+	"github.com/terrarium-sim/terrarium/runtime/runner"
+)
+
+// APIPrefix is the versioned prefix of every API route.
+const APIPrefix = "/api/v1"
+
+// Defaults for Config.
+const (
+	DefaultMaxBody          = 1 << 20
+	DefaultMaxModuleBytes   = 16 << 20
+	DefaultMaxRuns          = 4
+	DefaultMaxNodes         = 64
+	DefaultMaxVirtual       = 5 * time.Minute
+	DefaultWallBudget       = 2 * time.Minute
+	DefaultMaxKeptRuns      = 64
+	DefaultSubscriberBuffer = 512
+	DefaultMaxEvents        = 2_000_000
+	// DefaultMaxStreams bounds the live event streams open at once.
+	DefaultMaxStreams = 64
+	// DefaultIdleClose is how long a run nobody touches keeps its
+	// simulation in memory; it is rebuilt by replay when needed again.
+	DefaultIdleClose = 2 * time.Minute
+	// DefaultMaxFuel caps a guest callback's CPU budget on the server (the
+	// CLI's default is 2e9): a guest that loops is stopped ten times sooner.
+	DefaultMaxFuel = 200_000_000
+	// DefaultMaxMemoryPages caps a node's memory on the server (64 MiB).
+	DefaultMaxMemoryPages = 1024
+)
+
+// Config configures a Server. Start from NewConfig; every With method
+// returns a changed copy.
+type Config struct {
+	dataDir     string
+	token       string
+	cors        []string
+	maxBody     int64
+	maxModule   int
+	pluginsDir  string
+	uiDir       string
+	maxRuns     int
+	maxNodes    int
+	maxVirtual  time.Duration
+	wallBudget  time.Duration
+	maxKeptRuns int
+	subBuffer   int
+	maxEvents   uint64
+	idleClose   time.Duration
+	maxStreams  int
+	maxFuel     int64
+	maxPages    int
+	logger      *log.Logger
+	noPreload   bool
+}
+
+// NewConfig returns the defaults: an in-memory module store, no token, CORS
+// off, DefaultMaxBody, DefaultMaxModuleBytes, the plugins folder found from
+// the working directory, the embedded UI.
+func NewConfig() Config {
+	return Config{
+		maxBody: DefaultMaxBody, maxModule: DefaultMaxModuleBytes,
+		maxRuns: DefaultMaxRuns, maxNodes: DefaultMaxNodes, maxVirtual: DefaultMaxVirtual,
+		wallBudget: DefaultWallBudget, maxKeptRuns: DefaultMaxKeptRuns, subBuffer: DefaultSubscriberBuffer,
+		maxEvents: DefaultMaxEvents, idleClose: DefaultIdleClose, maxStreams: DefaultMaxStreams, maxFuel: DefaultMaxFuel, maxPages: DefaultMaxMemoryPages,
+	}
+}
+
+// WithDataDir keeps the module store and run folders under dir ("" keeps
+// modules in memory and runs in a temporary folder).
+func (c Config) WithDataDir(dir string) Config { c.dataDir = dir; return c }
+
+// WithToken requires "Authorization: Bearer token" on every write
+// (POST, PUT, PATCH, DELETE); "" turns the check off.
+func (c Config) WithToken(token string) Config { c.token = token; return c }
+
+// WithCORS allows cross-origin requests from the given origins ("*" for
+// any). No origins, the default, leaves CORS off.
+func (c Config) WithCORS(origins ...string) Config {
+	c.cors = append([]string(nil), origins...)
+	return c
+}
+
+// WithMaxBody caps request bodies other than module uploads, in bytes.
+func (c Config) WithMaxBody(n int64) Config { c.maxBody = n; return c }
+
+// WithMaxModuleBytes caps an uploaded module's size.
+func (c Config) WithMaxModuleBytes(n int) Config { c.maxModule = n; return c }
+
+// WithPluginsDir sets the folder holding the pattern plugins (their
+// README.md and scenario files); "" finds plugins/ from the working directory up.
+func (c Config) WithPluginsDir(dir string) Config { c.pluginsDir = dir; return c }
+
+// WithUIDir serves the playground from a folder on disk instead of the
+// embedded copy (for working on the UI without rebuilding).
+func (c Config) WithUIDir(dir string) Config { c.uiDir = dir; return c }
+
+// WithRunLimits sets how many runs may execute at once (more are refused
+// with 429 and Retry-After), the largest node count, the longest virtual
+// duration and the wall-clock budget of one run.
+func (c Config) WithRunLimits(concurrent, nodes int, virtual, wall time.Duration) Config {
+	c.maxRuns, c.maxNodes, c.maxVirtual, c.wallBudget = concurrent, nodes, virtual, wall
+	return c
+}
+
+// WithMaxEvents caps the trace events one run may record; a run that
+// records more stops, verdict unknown. It bounds a run's memory.
+func (c Config) WithMaxEvents(n uint64) Config { c.maxEvents = n; return c }
+
+// WithMaxStreams bounds the live event streams (SSE clients) open at once;
+// more are refused with 429.
+func (c Config) WithMaxStreams(n int) Config { c.maxStreams = n; return c }
+
+// WithIdleClose sets how long a run that is not running, and that nobody
+// touches, keeps its simulation in memory. A closed one is rebuilt by
+// replaying its timeline when it is needed again (a finished run's trace
+// is read from its folder instead).
+func (c Config) WithIdleClose(d time.Duration) Config { c.idleClose = d; return c }
+
+// WithGuestLimits caps every guest's fuel per callback and memory pages.
+// A scenario that asks for less keeps its own; one that asks for more, or
+// sets nothing, gets the cap, written into its limits (so an export replays
+// under the same limits).
+func (c Config) WithGuestLimits(fuel int64, pages int) Config {
+	c.maxFuel, c.maxPages = fuel, pages
+	return c
+}
+
+// WithPreload chooses whether New builds the patterns' modules in the
+// background (on by default), so that the first run of a pattern starts
+// at once and the modules list shows them.
+func (c Config) WithPreload(on bool) Config { c.noPreload = !on; return c }
+
+// WithKeptRuns sets how many finished runs the server remembers; the
+// oldest are forgotten (and their folders removed) first.
+func (c Config) WithKeptRuns(n int) Config { c.maxKeptRuns = n; return c }
+
+// WithSubscriberBuffer sets how many events a live stream client may fall
+// behind by before events are dropped for it (it is told, and resyncs).
+func (c Config) WithSubscriberBuffer(n int) Config { c.subBuffer = n; return c }
+
+// WithLogger sets where the server logs; nil discards.
+func (c Config) WithLogger(l *log.Logger) Config { c.logger = l; return c }
+
+func (c Config) validate() error {
+	switch {
+	case c.maxBody <= 0:
+		return fmt.Errorf("playground: max body %d must be positive", c.maxBody)
+	case c.maxModule <= 0:
+		return fmt.Errorf("playground: max module size %d must be positive", c.maxModule)
+	case c.maxRuns <= 0 || c.maxNodes <= 0 || c.maxVirtual <= 0 || c.wallBudget <= 0:
+		return fmt.Errorf("playground: run limits must be positive")
+	case c.maxKeptRuns <= 0 || c.subBuffer <= 0 || c.maxEvents == 0 || c.idleClose <= 0 || c.maxStreams <= 0:
+		return fmt.Errorf("playground: kept runs, subscriber buffer and max events must be positive")
+	case c.maxFuel < 1000 || c.maxPages <= 0 || c.maxPages > 65536:
+		return fmt.Errorf("playground: guest limits: fuel %d must be at least 1000, memory %d pages in 1..65536", c.maxFuel, c.maxPages)
+	}
+	return nil
+}
+
+// Server is the HTTP API and playground. Create it with New, serve
+// Handler, and Close it.
+type Server struct {
+	cfg     Config
+	e       *echo.Echo
+	store   *Store
+	gallery *gallery
+	runs    *runs
+	runDir  string
+	tmpDir  string
+	reg     *runner.Registry
+	modules *runner.Modules
+	preload sync.WaitGroup
+	// stopCtx ends when Close starts, stopping background work.
+	stopCtx  context.Context
+	stopWork context.CancelFunc
+	// validators bounds concurrent module validations, uploads the
+	// uploads being read into memory, streams the open event streams.
+	validators chan struct{}
+	uploads    chan struct{}
+	streams    chan struct{}
+}
+
+// New opens the module store and builds the routes.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, validators: make(chan struct{}, 2), uploads: make(chan struct{}, 4), streams: make(chan struct{}, cfg.maxStreams)}
+	s.stopCtx, s.stopWork = context.WithCancel(context.Background())
+	storeDir := ""
+	if cfg.dataDir != "" {
+		storeDir = filepath.Join(cfg.dataDir, "modules")
+		s.runDir = filepath.Join(cfg.dataDir, "runs")
+	} else {
+		tmp, err := os.MkdirTemp("", "terrarium-serve-")
+		if err != nil {
+			return nil, fmt.Errorf("playground: %w", err)
+		}
+		s.tmpDir, s.runDir = tmp, filepath.Join(tmp, "runs")
+	}
+	if err := os.MkdirAll(s.runDir, 0o755); err != nil {
+		return nil, fmt.Errorf("playground: %w", err)
+	}
+	st, err := OpenStore(storeDir)
+	if err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	s.store = st
+	if s.gallery, err = loadGallery(cfg.pluginsDir); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	s.reg = patterns.Registry()
+	s.modules = runner.NewModules().WithSource(func(_ context.Context, sha string) ([]byte, error) {
+		return s.store.Wasm(sha)
+	})
+	s.runs = newRuns(s)
+	s.e = s.routes()
+	if !cfg.noPreload {
+		s.preload.Add(1)
+		go s.preloadPatterns()
+	}
+	return s, nil
+}
+
+func (s *Server) cleanup() {
+	s.stopWork()
+	if s.store != nil {
+		_ = s.store.Close()
+	}
+	if s.tmpDir != "" {
+		_ = os.RemoveAll(s.tmpDir)
+	}
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Close stops every run and closes the module store.
+func (s *Server) Close() error {
+	s.stopWork()
+	s.runs.closeAll()
+	s.preload.Wait()
+	err := s.store.Close()
+	if s.tmpDir != "" {
+		err = errors.Join(err, os.RemoveAll(s.tmpDir))
+	}
+	return err
+}
+
+// Store returns the server's module store.
+func (s *Server) Store() *Store { return s.store }
+
+func (s *Server) logf(format string, args ...any) {
+	if s.cfg.logger != nil {
+		s.cfg.logger.Printf(format, args...)
+	}
+}
+
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.Recover())
+	if len(s.cfg.cors) > 0 {
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: s.cfg.cors,
+			AllowHeaders: []string{"Authorization", "Content-Type"}}))
+	}
+	e.Use(s.auth)
+	e.GET("/api/openapi.json", s.openAPI)
+	api := e.Group(APIPrefix)
+	api.GET("/health", s.health)
+	api.POST("/modules", s.uploadModule)
+	api.GET("/modules", s.listModules)
+	api.GET("/modules/:sha", s.getModule)
+	api.GET("/modules/:sha/wasm", s.downloadModule)
+	api.DELETE("/modules/:sha", s.deleteModule)
+	api.GET("/patterns", s.listPatterns)
+	api.GET("/patterns/:name", s.getPattern)
+	api.GET("/patterns/:name/files/:file", s.patternFile)
+	s.runRoutes(api)
+	s.uiRoutes(e)
+	return e
+}
+
+// auth guards every write with the bearer token, if one is set.
+func (s *Server) auth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.cfg.token == "" {
+			return next(c)
+		}
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		h := c.Request().Header.Get("Authorization")
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.token)) != 1 {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="terrarium"`)
+			return apiErr(http.StatusUnauthorized, "unauthorized", "this server needs a bearer token for writes (Authorization: Bearer TOKEN)")
+		}
+		return next(c)
+	}
+}
+
+// readBody reads the request body, refusing one longer than max with 413.
+func readBody(c echo.Context, max int64, what string) ([]byte, error) {
+	r := c.Request()
+	if r.ContentLength > max {
+		return nil, apiErr(http.StatusRequestEntityTooLarge, "too_large", "%s of %d bytes is over the limit of %d bytes", what, r.ContentLength, max)
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil {
+		return nil, apiErr(http.StatusBadRequest, "bad_request", "reading %s: %v", what, err)
+	}
+	if int64(len(b)) > max {
+		return nil, apiErr(http.StatusRequestEntityTooLarge, "too_large", "%s is over the limit of %d bytes", what, max)
+	}
+	return b, nil
+}
+
+func (s *Server) health(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"ok": true, "max_module_bytes": s.cfg.maxModule,
+		"token_required": s.cfg.token != "", "limits": s.limits()})
+}
+
+// Limits are the run limits, as the API reports them.
+type Limits struct {
+	ConcurrentRuns int    `json:"concurrent_runs"`
+	MaxNodes       int    `json:"max_nodes"`
+	MaxVirtual     string `json:"max_virtual"`
+	WallBudget     string `json:"wall_budget"`
+}
+
+func (s *Server) limits() Limits {
+	return Limits{s.cfg.maxRuns, s.cfg.maxNodes, s.cfg.maxVirtual.String(), s.cfg.wallBudget.String()}
+}

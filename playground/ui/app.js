@@ -1,0 +1,412 @@
+// Terrarium playground: plain ES modules, no build step. Everything it shows
+// comes from the server's API (/api/openapi.json describes it).
+import { api, ApiError, setToken } from './api.js';
+import { Editor } from './editor.js';
+import { Topology } from './topology.js';
+import { Charts } from './charts.js';
+
+const $ = (id) => document.getElementById(id);
+const fmtT = (ns) => (ns / 1e6).toFixed(ns < 1e9 ? 1 : 0) + 'ms';
+
+const st = {
+  run: null,          // the run's status, as the API returns it
+  origin: null,       // {pattern, file} the editor text came from
+  es: null,           // the EventSource of the current run
+  lastSeed: null,
+  lamportAt: -1,
+  lamportTimer: 0,
+};
+
+const editor = new Editor($('scenario'), $('gutter'), $('problems'));
+const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'));
+const topo = new Topology($('topology'), $('nodemenu'), {
+  act: (fault) => applyFault(fault),
+  inspect: (name) => inspect(name),
+  selection: () => updateSelection(),
+});
+
+function flash(msg, isError) {
+  const f = $('flash');
+  f.textContent = msg;
+  f.className = isError ? 'error' : '';
+}
+
+function showError(err) {
+  flash(err instanceof ApiError ? `${err.status} ${err.code}: ${err.message}` : String(err), true);
+}
+
+// ---- gallery and modules ----
+
+async function loadGallery() {
+  const { patterns } = await api('GET', '/patterns');
+  const g = $('gallery');
+  g.textContent = '';
+  const cats = [...new Set(patterns.map((p) => p.category))].sort();
+  for (const cat of cats) {
+    const h = document.createElement('div');
+    h.className = 'cat';
+    h.textContent = cat;
+    g.append(h);
+    for (const p of patterns.filter((x) => x.category === cat)) {
+      const d = document.createElement('div');
+      d.className = 'pattern';
+      d.dataset.pattern = p.name;
+      d.innerHTML = `<div class="title"></div><div class="sum"></div>
+        <details><summary>what it is for, advantages, limits</summary>
+        <b>For</b><div class="purpose"></div><b>Advantages</b><div class="adv"></div><b>Limits</b><div class="lim"></div></details>
+        <div class="files"></div>`;
+      d.querySelector('.title').textContent = `${p.title}`;
+      d.querySelector('.sum').textContent = p.summary;
+      d.querySelector('.purpose').textContent = p.purpose || '';
+      d.querySelector('.adv').textContent = p.advantages || '';
+      d.querySelector('.lim').textContent = p.limitations || '';
+      const files = d.querySelector('.files');
+      for (const f of p.files) {
+        const b = document.createElement('button');
+        b.textContent = f === 'scenario.yaml' ? 'scenario' : f === 'limit.yaml' ? 'limit demo' : f === 'broken.yaml' ? 'broken' : f.replace(/\.yaml$/, '');
+        b.dataset.file = f;
+        b.title = `load plugins/${p.name}/${f}`;
+        b.onclick = () => loadPatternFile(p.name, f).catch(showError);
+        files.append(b, ' ');
+      }
+      g.append(d);
+    }
+  }
+}
+
+async function loadPatternFile(name, file) {
+  const p = await api('GET', `/patterns/${name}`);
+  editor.set(p.contents[file]);
+  st.origin = { pattern: name, file };
+  $('scn-title').textContent = `${name}/${file}`;
+  flash(`loaded ${name}/${file}`);
+}
+
+async function loadModules() {
+  const { modules } = await api('GET', '/modules');
+  const ul = $('modules');
+  ul.textContent = '';
+  for (const m of modules) {
+    const li = document.createElement('li');
+    li.innerHTML = `<span class="mono"></span> <span class="muted"></span> <button>use</button>`;
+    li.querySelector('.mono').textContent = m.sha256.slice(0, 12);
+    li.querySelector('.muted').textContent = `${m.name || ''} ${(m.size / 1024).toFixed(0)} KiB`;
+    li.querySelector('button').onclick = () => {
+      editor.insertLine(`  mod_${m.sha256.slice(0, 6)}: {sha256: ${m.sha256}, roles: [server]}`);
+      flash('module added to the modules section; set its roles and name it in nodes');
+    };
+    li.title = m.sha256;
+    ul.append(li);
+  }
+}
+
+async function uploadFile(file) {
+  const box = $('upload-error');
+  box.hidden = true;
+  try {
+    const buf = await file.arrayBuffer();
+    const m = await api('POST', `/modules?name=${encodeURIComponent(file.name)}`, buf, 'application/wasm');
+    flash(`uploaded ${file.name}: ${m.sha256.slice(0, 12)}`);
+    await loadModules();
+  } catch (err) {
+    box.hidden = false;
+    box.textContent = err instanceof ApiError ? `${file.name}: ${err.status} ${err.code}: ${err.message}` : String(err);
+  }
+}
+
+// ---- runs ----
+
+async function startRun(seed) {
+  editor.clearProblems();
+  const body = { scenario: editor.get(), start: !$('start-paused').checked, speed: Number($('speed').value) };
+  if (st.origin) {
+    body.pattern = st.origin.pattern;
+    body.name = st.origin.file;
+  }
+  if (seed !== '' && seed !== null && seed !== undefined) body.seed = Number(seed);
+  try {
+    const run = await api('POST', '/runs', body);
+    attach(run);
+    flash(`run ${run.id} started, seed ${run.seed}`);
+  } catch (err) {
+    if (err instanceof ApiError && err.problems) editor.showProblems(err.problems);
+    showError(err);
+  }
+}
+
+function attach(run) {
+  if (st.es) st.es.close();
+  st.run = run;
+  st.lastSeed = run.seed;
+  st.lamportAt = -1;
+  charts.reset();
+  topo.reset(run.nodes || [], run.clients || []);
+  render();
+  subscribe(0);
+  history.replaceState(null, '', `/runs/${run.id}`);
+}
+
+function subscribe(from) {
+  if (st.es) st.es.close();
+  const id = st.run.id;
+  const es = new EventSource(`/api/v1/runs/${id}/events?from=${from}`);
+  st.es = es;
+  es.addEventListener('trace', (m) => {
+    if (st.run.id !== id) return;
+    const batch = JSON.parse(m.data);
+    for (const e of batch) {
+      charts.event(e);
+      topo.event(e);
+    }
+  });
+  es.addEventListener('status', (m) => {
+    if (st.run.id !== id) return;
+    st.run = JSON.parse(m.data);
+    render();
+  });
+  es.addEventListener('lagged', (m) => {
+    // This client fell behind; the server catches it up from the retained trace.
+    const d = JSON.parse(m.data);
+    flash(`live stream lagged by ${d.dropped} events; caught up from event ${d.resume}`);
+  });
+  es.addEventListener('reset', () => {
+    if (st.run.id !== id) return;
+    charts.reset();
+    topo.resetEvents();
+  });
+}
+
+async function control(body) {
+  if (!st.run) return;
+  try {
+    st.run = await api('POST', `/runs/${st.run.id}/control`, body);
+    render();
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function applyFault(fault) {
+  if (!st.run) return;
+  try {
+    if (st.run.rewound) {
+      const fork = await api('POST', `/runs/${st.run.id}/fork`, { seq: st.run.seq, fault });
+      flash(`forked ${fork.id} from ${st.run.id} at event ${st.run.seq} with ${fault.action}`);
+      attach(fork);
+      return;
+    }
+    st.run = await api('POST', `/runs/${st.run.id}/faults`, fault);
+    flash(`${fault.action} at ${fmtT(st.run.now_ns)}`);
+    render();
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function seek(seq) {
+  if (!st.run) return;
+  try {
+    if (st.es) st.es.close();
+    st.run = await api('POST', `/runs/${st.run.id}/seek`, { seq });
+    charts.reset();
+    topo.resetEvents();
+    render();
+    subscribe(0);
+    flash(`at event ${st.run.seq} (t=${fmtT(st.run.now_ns)})`);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function inspect(name) {
+  if (!st.run) return;
+  try {
+    const n = await api('GET', `/runs/${st.run.id}/nodes/${encodeURIComponent(name)}`);
+    $('insp-name').textContent = `${n.name} (${n.state})`;
+    const box = $('inspector');
+    box.className = '';
+    box.textContent = '';
+    const table = (title, rows, cols) => {
+      const h = document.createElement('h4');
+      h.textContent = `${title} (${rows.length})`;
+      const t = document.createElement('table');
+      for (const r of rows) {
+        const tr = t.insertRow();
+        for (const c of cols) tr.insertCell().textContent = typeof r[c] === 'object' ? JSON.stringify(r[c]) : String(r[c] ?? '');
+      }
+      box.append(h, t);
+    };
+    table('store', n.store, ['key', 'value']);
+    table('log', n.log.map((e) => ({ t: fmtT(e.t), text: e.text ?? JSON.stringify(e.data) })), ['t', 'text']);
+    table('emitted', n.emits.map((e) => ({ t: fmtT(e.t), key: e.label, v: e.data })), ['t', 'key', 'v']);
+    topo.inspected = name;
+  } catch (err) {
+    showError(err);
+  }
+}
+
+function updateSelection() {
+  const sel = topo.selected;
+  $('sel-label').textContent = `selected: ${sel.length ? sel.join(', ') : 'none'}`;
+  $('partition').disabled = sel.length === 0;
+  $('hold').disabled = sel.length !== 2;
+  $('release').disabled = sel.length !== 2;
+  $('hold').textContent = sel.length === 2 ? `Hold ${sel[0]}→${sel[1]}` : 'Hold a→b';
+  $('release').textContent = sel.length === 2 ? `Release ${sel[0]}→${sel[1]}` : 'Release a→b';
+}
+
+function render() {
+  const r = st.run;
+  if (!r) return;
+  $('run-id').textContent = `run ${r.id}${r.forked_from ? ` (fork of ${r.forked_from})` : ''} seed ${r.seed}`;
+  const s = $('run-state');
+  s.textContent = r.state;
+  s.className = `badge ${r.state}`;
+  $('vtime').textContent = `${fmtT(r.now_ns)} / ${fmtT(r.end_ns)}`;
+  $('digest').textContent = r.state === 'finished' ? r.digest : '-';
+  $('digest').title = r.digest || '';
+  const done = r.state === 'finished' || r.state === 'failed';
+  for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish']) $(b).disabled = done;
+  $('pause').disabled = done || r.state !== 'running';
+  $('resume').disabled = done || r.state === 'running';
+  const slider = $('slider');
+  slider.max = String(r.max_seq);
+  if (document.activeElement !== slider) slider.value = String(r.seq);
+  $('slider-label').textContent = `event ${r.seq} / ${r.max_seq}`;
+  $('rewound').hidden = !r.rewound;
+  topo.setNodes(r.nodes || []);
+  renderChecks(r);
+  const acts = $('actions');
+  acts.textContent = '';
+  for (const a of r.actions || []) {
+    const li = document.createElement('li');
+    li.textContent = `${fmtT(a.at_ns)} ${JSON.stringify(a.fault)}`;
+    acts.append(li);
+  }
+  refreshLamport(r);
+  if (topo.inspected && r.state !== 'running') inspect(topo.inspected);
+}
+
+function renderChecks(r) {
+  const tb = $('checks').tBodies[0];
+  tb.textContent = '';
+  const names = Object.keys(r.checks || {}).sort();
+  if (names.length === 0) {
+    tb.insertRow().insertCell().textContent = r.state === 'finished' ? 'no checks' : 'verdicts settle when the run finishes';
+    return;
+  }
+  for (const n of names) {
+    const c = r.checks[n];
+    const tr = tb.insertRow();
+    tr.dataset.check = n;
+    tr.insertCell().textContent = n;
+    const v = tr.insertCell();
+    v.textContent = c.verdict;
+    v.className = `v-${c.verdict}`;
+    tr.insertCell().textContent = `${c.settled ? '' : '(so far) '}${c.summary || ''}`;
+  }
+  if (r.verdict) {
+    const tr = tb.insertRow();
+    tr.insertCell().textContent = 'run';
+    const v = tr.insertCell();
+    v.textContent = r.verdict;
+    v.className = `v-${r.verdict}`;
+    v.id = 'verdict';
+  }
+}
+
+// The diagram is the run report's own Lamport renderer, drawn by the server
+// for the run as it is now; refreshed when the run stops moving, and at most
+// every 3 s while it runs.
+function refreshLamport(r) {
+  const src = `/api/v1/runs/${r.id}/files/lamport.html?seq=${r.seq}`;
+  $('lamport-open').href = src;
+  if (r.seq === st.lamportAt) return;
+  const load = () => {
+    st.lamportAt = st.run.seq;
+    $('lamport').src = `/api/v1/runs/${st.run.id}/files/lamport.html?seq=${st.run.seq}`;
+  };
+  if (r.state !== 'running') {
+    clearTimeout(st.lamportTimer);
+    st.lamportTimer = 0;
+    load();
+  } else if (!st.lamportTimer) {
+    st.lamportTimer = setTimeout(() => {
+      st.lamportTimer = 0;
+      load();
+    }, 3000);
+  }
+}
+
+async function exportRun() {
+  if (!st.run) return;
+  try {
+    const text = await api('GET', `/runs/${st.run.id}/export`, undefined, undefined, 'text');
+    $('export-text').textContent = text;
+    $('export-digest').textContent = st.run.digest || '';
+    const name = `${st.run.id}.yaml`;
+    $('export-cmd').textContent = `terrarium run ${name}`;
+    const a = $('export-download');
+    a.download = name;
+    a.href = URL.createObjectURL(new Blob([text], { type: 'application/yaml' }));
+    $('exportdlg').showModal();
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function openRun(id) {
+  try {
+    const run = await api('GET', `/runs/${id}`);
+    attach(run);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+// ---- wiring ----
+
+function wire() {
+  $('run').onclick = () => startRun($('seed').value);
+  $('replay').onclick = () => startRun(st.lastSeed ?? $('seed').value);
+  $('pause').onclick = () => control({ action: 'pause' });
+  $('resume').onclick = () => control({ action: 'resume', speed: Number($('speed').value) });
+  $('step').onclick = () => control({ action: 'step', events: 1 });
+  $('step10').onclick = () => control({ action: 'advance', to: '+10ms' });
+  $('advance').onclick = () => control({ action: 'advance', to: $('advance-to').value.trim() });
+  $('finish').onclick = () => control({ action: 'finish' });
+  $('speed').onchange = () => control({ action: 'speed', speed: Number($('speed').value) });
+  $('export').onclick = exportRun;
+  $('export-close').onclick = () => $('exportdlg').close();
+  $('slider').onchange = (e) => seek(Number(e.target.value));
+  $('slider').oninput = (e) => { $('slider-label').textContent = `event ${e.target.value} / ${st.run ? st.run.max_seq : 0}`; };
+  $('upload').onchange = (e) => { if (e.target.files[0]) uploadFile(e.target.files[0]); e.target.value = ''; };
+  $('partition').onclick = () => {
+    const sel = topo.selected;
+    const rest = topo.nodeNames().filter((n) => !sel.includes(n));
+    if (rest.length === 0) return flash('select some nodes, not all', true);
+    applyFault({ action: 'partition', groups: [sel, rest] });
+  };
+  $('heal').onclick = () => applyFault({ action: 'repair' });
+  $('hold').onclick = () => applyFault({ action: 'hold', from: [topo.selected[0]], to: [topo.selected[1]] });
+  $('release').onclick = () => applyFault({ action: 'release', from: [topo.selected[0]], to: [topo.selected[1]] });
+  $('clearsel').onclick = () => topo.clearSelection();
+  $('token').onchange = (e) => setToken(e.target.value);
+}
+
+async function main() {
+  wire();
+  try {
+    const h = await api('GET', '/health');
+    $('tokenbox').hidden = !h.token_required;
+    await Promise.all([loadGallery(), loadModules()]);
+    const m = location.pathname.match(/^\/runs\/([A-Za-z0-9-]+)/);
+    if (m) await openRun(m[1]);
+    else await loadPatternFile('twopc', 'scenario.yaml').catch(() => {});
+  } catch (err) {
+    showError(err);
+  }
+  document.body.dataset.ready = '1';
+}
+
+main();

@@ -1,0 +1,181 @@
+// The topology view: nodes on a circle, coloured by state (running, crashed,
+// paused), links cut by partitions dashed red, held links thick amber. A
+// click opens a menu of faults for the node; shift-click selects nodes for
+// a partition or a hold.
+const NS = 'http://www.w3.org/2000/svg';
+
+export class Topology {
+  constructor(svg, menu, hooks) {
+    this.svg = svg;
+    this.menu = menu;
+    this.hooks = hooks;
+    this.nodes = [];
+    this.selected = [];
+    this.inspected = null;
+    this.resetEvents();
+    document.addEventListener('click', (e) => {
+      if (!menu.contains(e.target) && !svg.contains(e.target)) menu.hidden = true;
+    });
+  }
+
+  reset(nodes) {
+    this.nodes = nodes.map((n) => ({ ...n }));
+    this.selected = [];
+    this.inspected = null;
+    this.resetEvents();
+    this.hooks.selection();
+    this.draw();
+  }
+
+  resetEvents() {
+    this.groups = null;     // the current partition's sides, by name
+    this.oneway = [];       // [from[], to[]] pairs
+    this.held = new Set();  // "a>b"
+    this.doubt = new Map(); // node name -> Set(txn) prepared, not yet applied or released
+  }
+
+  nodeNames() { return this.nodes.map((n) => n.name); }
+
+  setNodes(nodes) {
+    if (nodes.length !== this.nodes.length || nodes.some((n, i) => n.name !== this.nodes[i].name)) {
+      this.nodes = nodes.map((n) => ({ ...n }));
+    } else {
+      nodes.forEach((n, i) => Object.assign(this.nodes[i], n));
+    }
+    this.draw();
+  }
+
+  // event folds one trace event into the link and in-doubt state.
+  event(e) {
+    if (e.kind === 'fault' && e.data && typeof e.data === 'object') {
+      const f = e.data;
+      switch (f.action) {
+        case 'partition': this.groups = f.groups; break;
+        case 'partition_oneway': this.oneway.push([f.from, f.to]); break;
+        case 'repair': this.groups = null; this.oneway = []; break;
+        case 'hold': this.held.add(`${f.from[0]}>${f.to[0]}`); break;
+        case 'release': this.held.delete(`${f.from[0]}>${f.to[0]}`); break;
+        default: break;
+      }
+      this.dirty();
+    } else if (e.kind === 'emit' && e.data && e.data.txn !== undefined) {
+      const name = this.nodes[e.node] && this.nodes[e.node].name;
+      if (!name) return;
+      const s = this.doubt.get(name) || new Set();
+      if (e.label === 'prepared') s.add(e.data.txn);
+      else if (e.label === 'apply' || e.label === 'release') s.delete(e.data.txn);
+      else return;
+      this.doubt.set(name, s);
+      this.dirty();
+    }
+  }
+
+  dirty() {
+    if (this.pending) return;
+    this.pending = requestAnimationFrame(() => { this.pending = 0; this.draw(); });
+  }
+
+  cut(a, b) {
+    if (this.groups) {
+      const ga = this.groups.findIndex((g) => g.includes(a));
+      const gb = this.groups.findIndex((g) => g.includes(b));
+      if (ga >= 0 && gb >= 0 && ga !== gb) return true;
+    }
+    return this.oneway.some(([f, t]) => (f.includes(a) && t.includes(b)) || (f.includes(b) && t.includes(a)));
+  }
+
+  clearSelection() {
+    this.selected = [];
+    this.hooks.selection();
+    this.draw();
+  }
+
+  toggle(name) {
+    const i = this.selected.indexOf(name);
+    if (i >= 0) this.selected.splice(i, 1);
+    else this.selected.push(name);
+    this.hooks.selection();
+    this.draw();
+  }
+
+  pos(i) {
+    const n = this.nodes.length;
+    const a = (2 * Math.PI * i) / Math.max(n, 1) - Math.PI / 2;
+    return [Math.cos(a) * 100, Math.sin(a) * 95];
+  }
+
+  draw() {
+    const svg = this.svg;
+    svg.textContent = '';
+    const el = (tag, attrs, parent = svg) => {
+      const x = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) x.setAttribute(k, v);
+      parent.append(x);
+      return x;
+    };
+    const ns = this.nodes;
+    for (let i = 0; i < ns.length; i++) {
+      for (let j = i + 1; j < ns.length; j++) {
+        const [x1, y1] = this.pos(i);
+        const [x2, y2] = this.pos(j);
+        const a = ns[i].name;
+        const b = ns[j].name;
+        let cls = 'link';
+        if (this.cut(a, b)) cls += ' cut';
+        if (this.held.has(`${a}>${b}`) || this.held.has(`${b}>${a}`) || this.held.has(`${a}>*`) || this.held.has(`*>${b}`)) cls += ' held';
+        el('line', { x1, y1, x2, y2, class: cls, 'data-link': `${a}-${b}` });
+      }
+    }
+    ns.forEach((n, i) => {
+      const [x, y] = this.pos(i);
+      const g = el('g', { class: `node ${n.state}${this.selected.includes(n.name) ? ' selected' : ''}`, transform: `translate(${x},${y})`,
+        'data-node': n.name, 'data-state': n.state, tabindex: '0' });
+      el('circle', { r: 17 }, g);
+      const t = el('text', { 'text-anchor': 'middle', dy: '4' }, g);
+      t.textContent = n.name;
+      const r = el('text', { 'text-anchor': 'middle', dy: '30' }, g);
+      r.textContent = n.role || '';
+      r.setAttribute('class', 'role');
+      const d = this.doubt.get(n.name);
+      if (d && d.size) {
+        const b = el('text', { 'text-anchor': 'middle', dy: '-21', class: 'doubt', 'data-doubt': String(d.size) }, g);
+        b.textContent = `in doubt: ${d.size}`;
+      }
+      const title = el('title', {}, g);
+      title.textContent = `${n.name} (${n.role}): ${n.state}${n.reason ? ` - ${n.reason}` : ''}`;
+      g.addEventListener('click', (e) => {
+        e.stopPropagation();
+        if (e.shiftKey) this.toggle(n.name);
+        else this.openMenu(n, e);
+      });
+    });
+  }
+
+  openMenu(n, e) {
+    const m = this.menu;
+    m.textContent = '';
+    const head = document.createElement('b');
+    head.textContent = `${n.name}: ${n.state}`;
+    m.append(head);
+    const item = (label, fn, enabled = true) => {
+      const b = document.createElement('button');
+      b.textContent = label;
+      b.dataset.action = label.toLowerCase();
+      b.disabled = !enabled;
+      b.onclick = () => { m.hidden = true; fn(); };
+      m.append(b);
+    };
+    const act = (action) => () => this.hooks.act({ action, node: n.name });
+    item('Crash', act('crash'), n.state !== 'crashed');
+    item('Restart', act('restart'), n.state === 'crashed');
+    item('Bounce', act('bounce'), n.state !== 'crashed');
+    item('Pause', act('pause'), n.state === 'running');
+    item('Resume', act('resume'), n.state === 'paused');
+    item('Inspect', () => this.hooks.inspect(n.name));
+    item(this.selected.includes(n.name) ? 'Unselect' : 'Select', () => this.toggle(n.name));
+    const box = this.svg.parentElement.getBoundingClientRect();
+    m.style.left = `${e.clientX - box.left + 8}px`;
+    m.style.top = `${e.clientY - box.top + 8}px`;
+    m.hidden = false;
+  }
+}

@@ -1,0 +1,115 @@
+package wasmhost
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/terrarium-sim/terrarium/runtime/fuel"
+)
+
+// DefaultMaxModuleBytes is the largest module Validate accepts when given a
+// limit of 0. A Go guest built with -trimpath is a few MiB.
+const DefaultMaxModuleBytes = 32 << 20
+
+// Errors Validate wraps, besides ErrABI, so that a caller (an HTTP server)
+// can tell a module that is too big or not WebAssembly at all from one that
+// is well formed but breaks the guest ABI.
+var (
+	// ErrModuleTooLarge is wrapped when the module exceeds the size limit.
+	ErrModuleTooLarge = errors.New("wasmhost: module too large")
+	// ErrMalformed is wrapped when the bytes are not a valid WebAssembly
+	// binary (bad magic, truncated section, a body that does not validate).
+	ErrMalformed = errors.New("wasmhost: malformed module")
+	// ErrUnsupported is wrapped when the module uses a WebAssembly feature
+	// the fuel meter cannot instrument (multiple memories, memory64, ...).
+	ErrUnsupported = errors.New("wasmhost: unsupported WebAssembly feature")
+)
+
+// ModuleInfo describes a module that passed Validate.
+type ModuleInfo struct {
+	// SHA256 is the hex digest of the module's bytes.
+	SHA256 string `json:"sha256"`
+	// Size is the module's length in bytes.
+	Size int `json:"size"`
+	// Exports lists the exported function names, sorted.
+	Exports []string `json:"exports"`
+	// Imports lists the imported functions as "module.name", sorted.
+	Imports []string `json:"imports"`
+}
+
+// Validate runs on wasm the checks Engine.Compile runs when a simulation
+// loads a module, without an Engine and without keeping anything: the size
+// limit (maxBytes; 0 means DefaultMaxModuleBytes), WebAssembly structure and
+// validation, fuel instrumentation, data segments that fit the initial
+// memory, and ABI v1 (required exports and their signatures, the import
+// allow-list). The error wraps ErrModuleTooLarge, ErrMalformed, ErrUnsupported or
+// ErrABI and names the offending export or import.
+func Validate(ctx context.Context, wasm []byte, maxBytes int) (*ModuleInfo, error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxModuleBytes
+	}
+	if len(wasm) > maxBytes {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrModuleTooLarge, len(wasm), maxBytes)
+	}
+	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
+		return nil, fmt.Errorf("%w: not a WebAssembly binary (it must start with \\0asm)", ErrMalformed)
+	}
+	if v := wasm[4:8]; v[0] != 1 || v[1] != 0 || v[2] != 0 || v[3] != 0 {
+		return nil, fmt.Errorf("%w: binary format version %x, want 1", ErrMalformed, v)
+	}
+	// The interpreter validates every function body at compile time, as the
+	// compiler does, and compiles faster: nothing here runs the module.
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter().WithMemoryLimitPages(DefaultMemoryPages))
+	defer rt.Close(ctx)
+	orig, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	defer orig.Close(ctx)
+
+	code, err := fuel.InstrumentWithOptions(wasm, fuel.Options{Cost: fuel.CostRegion, StartFuel: fuel.DefaultStartFuel, ExportStart: startExport})
+	switch {
+	case errors.Is(err, fuel.ErrUnsupported):
+		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	// The loader compiles the instrumented module; check that one, so a
+	// module that only the instrumented form breaks is caught here too.
+	cm, err := rt.CompileModule(ctx, code)
+	if err != nil {
+		return nil, fmt.Errorf("%w: after fuel instrumentation: %v", ErrMalformed, err)
+	}
+	defer cm.Close(ctx)
+	if err := checkABI(cm); err != nil {
+		return nil, err
+	}
+	_, img, ok, err := fuel.ExtractData(code)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if ok {
+		if mem := cm.ExportedMemories()["memory"]; uint64(len(img)) > uint64(mem.Min())*65536 {
+			return nil, fmt.Errorf("%w: data segments lie outside the initial memory", ErrABI)
+		}
+	}
+
+	sum := sha256.Sum256(wasm)
+	info := &ModuleInfo{SHA256: hex.EncodeToString(sum[:]), Size: len(wasm), Exports: []string{}, Imports: []string{}}
+	for n := range orig.ExportedFunctions() {
+		info.Exports = append(info.Exports, n)
+	}
+	for _, def := range orig.ImportedFunctions() {
+		mod, name, _ := def.Import()
+		info.Imports = append(info.Imports, mod+"."+name)
+	}
+	sort.Strings(info.Exports)
+	sort.Strings(info.Imports)
+	return info, nil
+}
