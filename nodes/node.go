@@ -63,6 +63,10 @@ type Spec struct {
 	Module *wasmhost.Module
 	// Peers is every node's name by index; Clients every client's name.
 	Peers, Clients []string
+	// Services names the services by index, from len(Peers) on; Service
+	// marks a node that is one.
+	Services []string
+	Service  bool
 	// Seed is the run's seed, passed to the guest in its init document.
 	Seed uint64
 	// LoseUnsynced makes a crash lose writes made since the last kv_sync.
@@ -163,14 +167,17 @@ func (g nativeGuest) HasWake() bool       { return false }
 func (g nativeGuest) Close()              {}
 
 type initDoc struct {
-	Node    string          `json:"node"`
-	Index   int32           `json:"index"`
-	Role    string          `json:"role"`
-	Nodes   []string        `json:"nodes"`
-	Clients []string        `json:"clients"`
-	Params  json.RawMessage `json:"params"`
-	Restart bool            `json:"restart"`
-	Seed    uint64          `json:"seed"`
+	Node    string   `json:"node"`
+	Index   int32    `json:"index"`
+	Role    string   `json:"role"`
+	Nodes   []string `json:"nodes"`
+	Clients []string `json:"clients"`
+	// Services, when the run has any, sit between nodes and clients in
+	// the index space.
+	Services []string        `json:"services,omitempty"`
+	Params   json.RawMessage `json:"params"`
+	Restart  bool            `json:"restart"`
+	Seed     uint64          `json:"seed"`
 }
 
 // Boot instantiates the guest and runs on_init. A guest failure crashes the
@@ -193,7 +200,7 @@ func (n *Node) Boot(ctx context.Context) error {
 		params = json.RawMessage("{}")
 	}
 	doc, err := json.Marshal(initDoc{Node: n.Name, Index: n.Index, Role: n.Role, Nodes: n.Peers,
-		Clients: n.Clients, Params: params, Restart: restart, Seed: n.Seed})
+		Clients: n.Clients, Services: n.Services, Params: params, Restart: restart, Seed: n.Seed})
 	if err != nil {
 		return fmt.Errorf("nodes: %s: init document: %w", n.Name, err)
 	}

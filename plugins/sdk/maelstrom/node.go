@@ -94,14 +94,16 @@ func newNode(h host) *Node {
 
 // initDoc is the JSON document on_init receives (ABI v1).
 type initDoc struct {
-	Node    string          `json:"node"`
-	Index   int             `json:"index"`
-	Role    string          `json:"role"`
-	Nodes   []string        `json:"nodes"`
-	Clients []string        `json:"clients"`
-	Params  json.RawMessage `json:"params"`
-	Restart bool            `json:"restart"`
-	Seed    int64           `json:"seed"`
+	Node    string   `json:"node"`
+	Index   int      `json:"index"`
+	Role    string   `json:"role"`
+	Nodes   []string `json:"nodes"`
+	Clients []string `json:"clients"`
+	// Services (lin-kv, ...) take the indices between nodes and clients.
+	Services []string        `json:"services"`
+	Params   json.RawMessage `json:"params"`
+	Restart  bool            `json:"restart"`
+	Seed     int64           `json:"seed"`
 }
 
 // setup applies the init document.
@@ -120,7 +122,7 @@ func (n *Node) setup(doc []byte) error {
 	n.role = d.Role
 	n.params = d.Params
 	n.restarted = d.Restart
-	n.nameOf = append(append([]string(nil), d.Nodes...), d.Clients...)
+	n.nameOf = append(append(append([]string(nil), d.Nodes...), d.Services...), d.Clients...)
 	for i, name := range n.nameOf {
 		n.indexOf[name] = int32(i)
 	}
