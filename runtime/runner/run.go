@@ -16,6 +16,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/report"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
+	"github.com/terrarium-sim/terrarium/runtime/service"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
@@ -103,6 +104,15 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	for _, n := range scn.Nodes {
 		if _, err := s.AddNodes(sim.NodeSpec{Name: n.Name, Module: n.Module, Role: n.Role, Params: n.Params}); err != nil {
 			return nil, inputErr(scn.ErrorAt(n.Line, "nodes", "%v", err))
+		}
+	}
+	for _, name := range scn.Services {
+		fn, err := service.New(name)
+		if err == nil {
+			_, err = s.AddNodes(sim.NodeSpec{Name: name, Role: "service", Native: fn, Service: true})
+		}
+		if err != nil {
+			return nil, inputErr(fmt.Errorf("runner: services: %w", err))
 		}
 	}
 	if r.clients, err = s.AddClients(scn.Workload.Clients); err != nil {
