@@ -1,6 +1,7 @@
 package mcheck
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/sim"
@@ -88,17 +89,7 @@ func Figure(history []sim.Op, events []trace.Event, nodes int) Figures {
 	}
 	f.Latency = map[string]time.Duration{}
 	for _, q := range []float64{0, 0.5, 0.95, 0.99, 1} {
-		f.Latency[qName(q)] = quantile(lat, q)
+		f.Latency[fmt.Sprint(q)] = quantile(lat, q)
 	}
 	return f
-}
-
-func qName(q float64) string {
-	switch q {
-	case 0:
-		return "0"
-	case 1:
-		return "1"
-	}
-	return map[float64]string{0.5: "0.5", 0.95: "0.95", 0.99: "0.99"}[q]
 }
