@@ -231,7 +231,7 @@ func setFull(in check.Input, addF, what string) check.Result {
 		return check.Result{Verdict: check.Unknown, Details: d, Summary: fmt.Sprintf("no acknowledged %s or no final read", what)}
 	}
 	return check.Result{Verdict: check.Valid, Details: d, Summary: fmt.Sprintf("all %d acknowledged %ss read on all %d nodes (%d stale; stable latency p50 %v, max %v)",
-		len(acked), what, len(finals), len(stale), quantile(latencies, 0.5), quantile(latencies, 1))}
+		len(acked), what, len(finals), len(stale), quantile(latencies, 0.5).Round(time.Millisecond), quantile(latencies, 1).Round(time.Millisecond))}
 }
 
 // quantile returns the q-quantile of ds (nearest rank); 0 for none.
