@@ -195,4 +195,3 @@ func (s *server) list(msg maelstrom.Message) error {
 	}
 	return s.n.Reply(msg, map[string]any{"type": "list_committed_offsets_ok", "offsets": out})
 }
-
