@@ -82,9 +82,10 @@ func GSet(in check.Input) check.Result { return setFull(in, "add", "element") }
 //   - an element is stale when a read invoked after its add was
 //     acknowledged lacked it (allowed: these sets are eventually
 //     consistent), counted;
-//   - an element's stable latency is the time from its add's invocation
-//     to the end of the last read, invoked after that, that lacked it (0
-//     if none did); its quantiles are reported in milliseconds.
+//   - an element's stable latency, as Maelstrom measures it, is the time
+//     from its add's acknowledgement to the invocation of the last read
+//     that lacked it (0 if none did after the acknowledgement); its
+//     quantiles are reported in milliseconds.
 func setFull(in check.Input, addF, what string) check.Result {
 	done, _ := check.Pairs(in.History)
 	type add struct {
@@ -180,7 +181,7 @@ func setFull(in check.Input, addF, what string) check.Result {
 			if r.has[v] || r.inv < a.inv {
 				continue
 			}
-			lastAbsent = max(lastAbsent, r.end)
+			lastAbsent = max(lastAbsent, r.inv)
 			if r.inv > a.end {
 				isStale = true
 			}
@@ -192,8 +193,8 @@ func setFull(in check.Input, addF, what string) check.Result {
 			stale = append(stale, v)
 		}
 		lat := time.Duration(0)
-		if lastAbsent > a.inv {
-			lat = time.Duration(lastAbsent - a.inv)
+		if lastAbsent > a.end {
+			lat = time.Duration(lastAbsent - a.end)
 		}
 		latencies = append(latencies, lat)
 	}
