@@ -28,7 +28,6 @@ type server struct {
 	st    *maelstrom.Store
 	mu    sync.Mutex
 	elems map[int]struct{}
-	dirty bool
 }
 
 func main() {

@@ -31,7 +31,7 @@ func TestServiceIndices(t *testing.T) {
 
 // kvCall runs op in a goroutine, answers the request it sends with reply
 // (a body without in_reply_to), and returns op's error and the request.
-func kvCall(t *testing.T, op func(ctx context.Context, kv *KV) error, reply string) (error, map[string]any) {
+func kvCall(t *testing.T, op func(ctx context.Context, kv *KV) error, reply string) (map[string]any, error) {
 	t.Helper()
 	h := newFakeHost()
 	n := serviceNode(h)
@@ -50,34 +50,34 @@ func kvCall(t *testing.T, op func(ctx context.Context, kv *KV) error, reply stri
 	b["in_reply_to"] = id
 	raw, _ := json.Marshal(map[string]any{"src": "seq-kv", "dest": "n0", "body": b})
 	n.deliver(3, raw)
-	return <-done, req
+	return req, <-done
 }
 
 func TestKVClient(t *testing.T) {
 	var got any
-	err, req := kvCall(t, func(ctx context.Context, kv *KV) (e error) { got, e = kv.Read(ctx, "x"); return }, `{"type":"read_ok","value":7}`)
+	req, err := kvCall(t, func(ctx context.Context, kv *KV) (e error) { got, e = kv.Read(ctx, "x"); return }, `{"type":"read_ok","value":7}`)
 	require.NoError(t, err)
 	assert.Equal(t, 7, got, "numbers come back as int")
 	assert.Equal(t, map[string]any{"type": "read", "key": "x", "msg_id": req["msg_id"]}, req)
 
-	err, _ = kvCall(t, func(ctx context.Context, kv *KV) (e error) { got, e = kv.ReadInt(ctx, "x"); return }, `{"type":"error","code":20,"text":"key does not exist"}`)
+	_, err = kvCall(t, func(ctx context.Context, kv *KV) (e error) { got, e = kv.ReadInt(ctx, "x"); return }, `{"type":"error","code":20,"text":"key does not exist"}`)
 	assert.Equal(t, KeyDoesNotExist, ErrorCode(err))
 	assert.Equal(t, 0, got)
 
 	var into []string
-	err, _ = kvCall(t, func(ctx context.Context, kv *KV) error { return kv.ReadInto(ctx, "l", &into) }, `{"type":"read_ok","value":["a","b"]}`)
+	_, err = kvCall(t, func(ctx context.Context, kv *KV) error { return kv.ReadInto(ctx, "l", &into) }, `{"type":"read_ok","value":["a","b"]}`)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a", "b"}, into)
 
-	err, _ = kvCall(t, func(ctx context.Context, kv *KV) error { return kv.ReadInto(ctx, "l", &into) }, `{"type":"read_ok","value":3}`)
+	_, err = kvCall(t, func(ctx context.Context, kv *KV) error { return kv.ReadInto(ctx, "l", &into) }, `{"type":"read_ok","value":3}`)
 	assert.ErrorContains(t, err, "seq-kv read_ok", "a value of the wrong shape is an error")
 
-	err, req = kvCall(t, func(ctx context.Context, kv *KV) error { return kv.Write(ctx, "x", nil) }, `{"type":"write_ok"}`)
+	req, err = kvCall(t, func(ctx context.Context, kv *KV) error { return kv.Write(ctx, "x", nil) }, `{"type":"write_ok"}`)
 	require.NoError(t, err)
 	assert.Contains(t, req, "value", "a nil value is sent as null")
 	assert.Nil(t, req["value"])
 
-	err, req = kvCall(t, func(ctx context.Context, kv *KV) error { return kv.CompareAndSwap(ctx, "x", 1, 2, true) },
+	req, err = kvCall(t, func(ctx context.Context, kv *KV) error { return kv.CompareAndSwap(ctx, "x", 1, 2, true) },
 		`{"type":"error","code":22,"text":"current value 3 is not 1"}`)
 	assert.Equal(t, PreconditionFailed, ErrorCode(err))
 	assert.Equal(t, map[string]any{"type": "cas", "key": "x", "from": 1.0, "to": 2.0, "create_if_not_exists": true, "msg_id": req["msg_id"]}, req)
