@@ -79,3 +79,12 @@ func TestSameSeedSameDigest(t *testing.T) {
 	c := run(t, "g-counter/scenario.yaml", 4)
 	assert.NotEqual(t, a.TraceSHA256, c.TraceSHA256)
 }
+
+// TestServicesNameTheirLanes: results.json names every endpoint by its
+// trace index, services included (between the nodes and the clients), so
+// the report's lanes are right.
+func TestServicesNameTheirLanes(t *testing.T) {
+	res := run(t, "g-counter/scenario.yaml", 1)
+	assert.Equal(t, []string{"n0", "n1", "n2", "seq-kv"}, res.Nodes)
+	assert.Equal(t, []string{"c0", "c1", "c2", "c3", "c4"}, res.Clients)
+}

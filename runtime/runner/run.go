@@ -398,7 +398,7 @@ func (r *Run) Finish() (*Result, error) {
 	runErr := r.runToEnd()
 	scn := r.scn
 	res := &Result{Scenario: scn.File, Name: scn.Name, Seed: r.seed, TraceSHA256: r.s.Digest(), Reproducible: r.s.Reproducible(),
-		Stats: r.s.Stats(), Checks: map[string]check.Result{}, Verdict: check.Valid, Injected: r.injected, Manual: r.Manual(), Nodes: scn.NodeNames()}
+		Stats: r.s.Stats(), Checks: map[string]check.Result{}, Verdict: check.Valid, Injected: r.injected, Manual: r.Manual(), Nodes: append(scn.NodeNames(), scn.Services...)}
 	for _, c := range r.clients {
 		res.Clients = append(res.Clients, c.Name)
 	}
