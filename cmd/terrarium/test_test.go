@@ -101,13 +101,13 @@ func TestTestBadFlags(t *testing.T) {
 		"availability":     {[]string{"-w", "echo", "--bin", bin, "--availability", "most"}, `--availability: "most" is not a number from 0 to 1 or total`},
 		"rate":             {[]string{"-w", "echo", "--bin", bin, "--rate", "0"}, "--rate: must be positive"},
 		"interval":         {[]string{"-w", "echo", "--bin", bin, "--nemesis", "kill", "--nemesis-interval", "60", "--time-limit", "10"}, "--nemesis-interval: 60s leaves no room"},
-		"consistency":      {[]string{"-w", "txn-rw-register", "--bin", bin, "--consistency-models", "serializable", "--time-limit", "1"}, "FAIL"},
+		"consistency":      {[]string{"-w", "txn-rw-register", "--bin", bin, "--consistency-models", "strict-serializable", "--time-limit", "1"}, "FAIL"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, out, errs := cli(t, append([]string{"test"}, tc.args...)...)
 			if tc.want == "FAIL" {
 				assert.Equal(t, 1, code)
-				assert.Contains(t, out, `params.consistency_model "serializable"`)
+				assert.Contains(t, out, `params.consistency_model "strict-serializable" is not read-uncommitted, read-committed or serializable`)
 				return
 			}
 			assert.Equal(t, 2, code, out)
