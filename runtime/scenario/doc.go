@@ -54,7 +54,7 @@
 //	  max_message_bytes: 1048576  # 1..2147483647
 //	  fuel_per_byte: 50000         # extra fuel per byte delivered, >= 1
 //	  sends_per_callback: 10000    # the per-node quotas of docs/ABI.md,
-//	  send_bytes_per_callback: 67108864  # each >= 1
+//	  send_bytes_per_callback: 16777216  # each >= 1
 //	  pending_timers: 10000
 //	  callbacks_per_instant: 10000
 //	  log_line_bytes: 65536

@@ -281,6 +281,7 @@ var hostFuncs = []hostFunc{
 		if q := in.eng.cfg.quotas.SendBytesPerCallback; in.sendBytes > q {
 			Stop(Quota("send_bytes_per_callback", "more than %d bytes sent in one %s", q, in.where))
 		}
+		in.earn(int64(n))
 		s[0] = api.EncodeI32(in.host.Send(to, msg))
 	}},
 	{"timer_set", []api.ValueType{i64}, []api.ValueType{i64}, func(ctx context.Context, _ api.Module, s []uint64) {

@@ -88,10 +88,12 @@ type Instance struct {
 	maxMessage int
 	closed     bool
 
-	// the callback in progress: its name, its fuel budget, and what it has
-	// done so far against the per-callback quotas
+	// the callback in progress: its name, its fuel (base, bytes delivered,
+	// bytes sent so far: each earns fuelPerByte), and what it has done so
+	// far against the per-callback quotas
 	where     string
-	budget    string
+	fuelBase  int64
+	delivered int
 	sends     int
 	sendBytes int64
 	timerSets int
@@ -207,24 +209,45 @@ func (in *Instance) MemoryPages() uint32 {
 }
 
 // begin prepares a callback: where names it in crash reasons; its fuel is
-// base plus the configured fuel per byte for each of the bytes delivered.
+// base plus the configured fuel per byte for each of the bytes delivered
+// (and, as the callback runs, for each byte it sends).
 func (in *Instance) begin(where string, base int64, bytes int) error {
 	if in.closed {
 		return &CrashError{Reason: "instance is closed"}
 	}
 	in.idle = false
-	in.where, in.sends, in.sendBytes, in.timerSets, in.logBytes = where, 0, 0, 0, 0
+	in.where, in.fuelBase, in.delivered = where, base, bytes
+	in.sends, in.sendBytes, in.timerSets, in.logBytes = 0, 0, 0, 0
 	if in.fuelG != nil {
-		units, extra := base, in.eng.cfg.fuelPerByte*int64(bytes)
-		if extra > 0 {
-			units = satAdd(base, extra)
-			in.budget = fmt.Sprintf("%d units: limits.fuel %d + limits.fuel_per_byte %d x %d bytes", units, base, in.eng.cfg.fuelPerByte, bytes)
-		} else {
-			in.budget = fmt.Sprintf("%d units of limits.fuel", units)
-		}
-		in.fuelG.Set(uint64(units))
+		in.fuelG.Set(uint64(satAdd(base, satMul(in.eng.cfg.fuelPerByte, int64(bytes)))))
 	}
 	return nil
+}
+
+// earn adds the fuel that n bytes sent earn to the running callback.
+func (in *Instance) earn(n int64) {
+	if in.fuelG != nil && in.eng.cfg.fuelPerByte > 0 {
+		in.fuelG.Set(uint64(satAdd(int64(in.fuelG.Get()), satMul(in.eng.cfg.fuelPerByte, n))))
+	}
+}
+
+// budget describes the running callback's fuel for a crash reason.
+func (in *Instance) budget() string {
+	per := in.eng.cfg.fuelPerByte
+	if per == 0 || in.delivered == 0 && in.sendBytes == 0 {
+		return fmt.Sprintf("%d units of limits.fuel", in.fuelBase)
+	}
+	total := satAdd(in.fuelBase, satMul(per, int64(in.delivered)+in.sendBytes))
+	return fmt.Sprintf("%d units: limits.fuel %d + limits.fuel_per_byte %d x (%d bytes delivered + %d sent)",
+		total, in.fuelBase, per, in.delivered, in.sendBytes)
+}
+
+// satMul multiplies two non-negative int64s, saturating at the maximum.
+func satMul(a, b int64) int64 {
+	if a != 0 && b > math.MaxInt64/a {
+		return math.MaxInt64
+	}
+	return a * b
 }
 
 // satAdd adds two non-negative int64s, saturating at the maximum.
@@ -255,7 +278,7 @@ func (in *Instance) crash(err error) error {
 	var f *Fault
 	switch {
 	case in.fuelG != nil && int64(in.fuelG.Get()) < 0:
-		reason = fmt.Sprintf("cpu budget exhausted in %s (%s)", in.where, in.budget)
+		reason = fmt.Sprintf("cpu budget exhausted in %s (%s)", in.where, in.budget())
 	case errors.As(err, &f):
 		reason = f.Reason
 	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeContextCanceled:
