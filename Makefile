@@ -2,7 +2,7 @@
 GO ?= go
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 
-.PHONY: run test bench plugins lint deps clean
+.PHONY: run test bench plugins examples lint deps clean
 
 # Run the bundled echo scenario end to end on embedded defaults.
 run:
@@ -26,12 +26,19 @@ plugins:
 		(cd plugins/$$p && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o ../../build/plugins/$$p.wasm .) || exit 1; \
 	done
 
+# Build the example nodes without an SDK (plugins/examples) into build/examples.
+examples: deps
+	@mkdir -p build/examples
+	node_modules/.bin/wat2wasm --enable-all plugins/examples/wat/echo.wat -o build/examples/echo-wat.wasm
+	node_modules/.bin/asc plugins/examples/assemblyscript/echo.ts -o build/examples/echo-as.wasm --runtime incremental --optimize
+
 lint:
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && false)
 	$(GO) vet ./...
 	GOOS=wasip1 GOARCH=wasm $(GO) vet ./plugins/...
 
-# wabt (wat2wasm) compiles the WAT test guests.
+# wabt (wat2wasm) compiles the WAT test guests and example; assemblyscript
+# (asc) the AssemblyScript example.
 deps: node_modules/.package-lock.json
 
 node_modules/.package-lock.json: package.json package-lock.json
