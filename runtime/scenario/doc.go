@@ -5,6 +5,7 @@
 // client workload, the checks to apply and the resource limits. Load reads a
 // file and returns a fully validated, typed Scenario with defaults applied;
 // Parse does the same for bytes already in memory without touching the disk.
+// A file may be at most MaxBytes long; Load reads no further.
 //
 // Every problem found in a scenario is reported as an *Error naming the file,
 // the line and column of the offending value and the field it belongs to,
@@ -20,7 +21,7 @@
 //	name: echo            # optional; defaults to the file's base name without extension
 //	description: text     # optional
 //	seed: 1               # optional uint64; 0 when absent
-//	duration: 10s         # required Go duration, > 0
+//	duration: 10s         # required Go duration, > 0, at most 24h (MaxDuration)
 //	modules:              # required, at least one; name -> module
 //	  echo:
 //	    go: .             # Go main package directory, relative to the file, or
