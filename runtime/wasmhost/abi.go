@@ -188,10 +188,10 @@ func Quota(field, format string, args ...any) string {
 	return fmt.Sprintf("quota %s exceeded: %s (raise limits.%s)", field, fmt.Sprintf(format, args...), field)
 }
 
-// ErrTooLarge and ErrQuota may be returned (wrapped) by Host.KVPut: kv_put
-// then returns ErrnoTooLarge or ErrnoQuota. Any other store error crashes
-// the node.
-// ErrBadKey (an empty key) makes kv_put and kv_delete return ErrnoStore.
+// Errors a Host's KVPut and KVDelete may return (wrapped) to make the call
+// return a code: ErrTooLarge gives ErrnoTooLarge, ErrQuota ErrnoQuota and
+// ErrBadKey (an empty key) ErrnoStore. Any other store error crashes the
+// node.
 var (
 	ErrTooLarge = errors.New("wasmhost: too large")
 	ErrQuota    = errors.New("wasmhost: quota exceeded")
