@@ -73,6 +73,7 @@ type Instance struct {
 	mod        *Module
 	eng        *Engine
 	host       Host
+	clock      Clock
 	api        api.Module
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -115,7 +116,7 @@ type Clock interface {
 // Instantiate creates a guest instance for one node. Nothing runs yet: call
 // Init next.
 func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Clock, random func(p []byte)) (*Instance, error) {
-	in := &Instance{mod: m, eng: e, host: host, maxMessage: e.cfg.maxMessage, inbox: &inboxFile{}, nextWake: -1}
+	in := &Instance{mod: m, eng: e, host: host, clock: clock, maxMessage: e.cfg.maxMessage, inbox: &inboxFile{}, nextWake: -1}
 	cctx, cancel := context.WithCancel(context.WithValue(ctx, instanceKey{}, in))
 	in.ctx, in.cancel = cctx, cancel
 	fsc := wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(inboxFS{inbox: in.inbox}, "/")
@@ -450,8 +451,13 @@ func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
 		switch sub[8] {
 		case 0: // clock
 			t := binary.LittleEndian.Uint64(sub[24:]) // u64 ns
-			if sub[40]&1 != 0 {                       // absolute time: convert to a delay
-				if now := uint64(max(in.host.Now(), 0)); t > now {
+			if sub[40]&1 != 0 {
+				// An absolute time on the subscription's clock: a delay.
+				now := in.clock.Nanotime()
+				if binary.LittleEndian.Uint32(sub[16:]) == 0 { // realtime
+					now = in.clock.Walltime()
+				}
+				if now := uint64(max(now, 0)); t > now {
 					t -= now
 				} else {
 					t = 0
