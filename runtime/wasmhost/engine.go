@@ -6,6 +6,11 @@
 // Nothing in this package reads the wall clock or an unseeded random source
 // on behalf of a guest: the clocks, the random stream and the node's effects
 // all come through the Host interface the caller supplies.
+//
+// A guest, however hostile, can only crash its own node: every range it
+// passes is checked in 64 bits, every callback runs on a fuel budget, and
+// the per-callback quotas of Config (sends, bytes sent, timers, log bytes)
+// are counted here; the per-node ones are the Host's (package nodes).
 package wasmhost
 
 import (

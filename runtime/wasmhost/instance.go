@@ -21,7 +21,9 @@ import (
 // Host is what a node gives its guest: every effect and every source of
 // nondeterminism a guest can reach goes through it. Byte slices passed to
 // Host methods are views of guest memory, valid only during the call: copy
-// what you keep.
+// what you keep. A method crashes the node from inside the call with Stop
+// (a quota, a store failure); KVPut and KVDelete may instead return the
+// errors that become codes (ErrTooLarge, ErrQuota, ErrBadKey).
 type Host interface {
 	// Send queues a message to the endpoint with index to; it returns 0 or
 	// a negative ABI error code.
