@@ -79,9 +79,18 @@ try {
   // for the decision, then crash the coordinator from the topology view: the
   // participants that voted yes are left in doubt, and twopc-blocking says
   // how long.
+  // Wait for the views to have seen every event of the run so far.
+  const caughtUp = () => page.waitForFunction(() => {
+    const m = document.querySelector('#slider-label').textContent.match(/event (\d+)/);
+    return m && Number(document.body.dataset.seen) >= Number(m[1]);
+  });
+  await caughtUp();
   for (let i = 0; i < 400 && (await page.locator('#topology .doubt').count()) === 0; i++) {
+    const before = await page.locator('#slider-label').textContent();
     await page.locator('#step').click();
-    await page.waitForTimeout(15);
+    // (A step that records no trace event leaves the label as it was.)
+    await page.waitForFunction((b) => document.querySelector('#slider-label').textContent !== b, before, { timeout: 2000 }).catch(() => {});
+    await caughtUp();
   }
   check(await page.locator('#topology .doubt').count() > 0, 'a participant is in doubt before the crash');
   await page.locator('#topology .node[data-node="coord"]').click();
@@ -217,6 +226,9 @@ checks: [echo]
   await page.waitForFunction(() => document.querySelector('#run-state').textContent === 'finished', null, { timeout: 60000 });
   const upRun = await runId();
   await page.waitForSelector('#topology .node[data-node="n1"]');
+  // The charts are this run's: 1.2 s of virtual time in 100 ms buckets.
+  await page.waitForFunction(() => Number(document.querySelector('#chart-tput').dataset.points) <= 13);
+  check(await page.locator('#inspector').textContent() === 'click a node', 'the inspector forgot the last run');
   await shot('10-uploaded-module-run');
   log(`uploaded module ${sha.slice(0, 12)} ran as ${upRun}`);
 

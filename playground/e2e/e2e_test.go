@@ -60,7 +60,24 @@ func serve(t *testing.T, bin string) string {
 	return strings.Fields(line[i:])[0]
 }
 
+// readInputs reads every file the browser test depends on but Go does not
+// see (the script, the UI the binary embeds), so that go test's cache
+// reruns the test when one changes.
+func readInputs(t *testing.T) {
+	for _, root := range []string{"browser.mjs", "../ui"} {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			_, err = os.ReadFile(p)
+			return err
+		})
+		require.NoError(t, err)
+	}
+}
+
 func TestPlaygroundInChromium(t *testing.T) {
+	readInputs(t)
 	browser := chromium(t)
 	bin := buildTerrarium(t)
 	url := serve(t, bin)

@@ -90,7 +90,7 @@ async function loadModules() {
     const li = document.createElement('li');
     li.innerHTML = `<span class="mono"></span> <span class="muted"></span> <button>use</button>`;
     li.querySelector('.mono').textContent = m.sha256.slice(0, 12);
-    li.querySelector('.muted').textContent = `${m.name || ''} ${(m.size / 1024).toFixed(0)} KiB`;
+    li.querySelector('.muted').textContent = `${m.name || ''} ${m.size < 10240 ? `${m.size} B` : `${(m.size / 1024).toFixed(0)} KiB`}`;
     li.querySelector('button').onclick = () => {
       editor.insertLine(`  mod_${m.sha256.slice(0, 6)}: {sha256: ${m.sha256}, roles: [server]}`);
       flash('module added to the modules section; set its roles and name it in nodes');
@@ -141,6 +141,9 @@ function attach(run) {
   st.lamportAt = -1;
   charts.reset();
   topo.reset(run.nodes || [], run.clients || []);
+  $('insp-name').textContent = '-';
+  $('inspector').className = 'muted';
+  $('inspector').textContent = 'click a node';
   render();
   subscribe(0);
   history.replaceState(null, '', `/runs/${run.id}`);
@@ -148,6 +151,7 @@ function attach(run) {
 
 function subscribe(from) {
   if (st.es) st.es.close();
+  document.body.dataset.seen = String(from);
   const id = st.run.id;
   const es = new EventSource(`/api/v1/runs/${id}/events?from=${from}`);
   st.es = es;
@@ -158,6 +162,8 @@ function subscribe(from) {
       charts.event(e);
       topo.event(e);
     }
+    // How far the views have seen, for anyone waiting on them (tests).
+    if (batch.length) document.body.dataset.seen = String(batch[batch.length - 1].seq);
   });
   es.addEventListener('status', (m) => {
     if (st.run.id !== id) return;
@@ -171,6 +177,7 @@ function subscribe(from) {
   });
   es.addEventListener('reset', () => {
     if (st.run.id !== id) return;
+    document.body.dataset.seen = '0';
     charts.reset();
     topo.resetEvents();
   });
