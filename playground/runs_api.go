@@ -764,4 +764,3 @@ func (s *Server) exportRun(c echo.Context) error {
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+r.id+`.yaml"`)
 	return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", b)
 }
-
