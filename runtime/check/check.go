@@ -36,9 +36,12 @@ type Result struct {
 // Input is what a checker may read.
 type Input struct {
 	History []sim.Op
-	Events  []trace.Event
-	Nodes   []string
-	Params  json.RawMessage
+	// Events are the run's emit, boot, crash, restart and fault events in
+	// trace order; every event, messages included, when the run was made
+	// with runner.Options.WithAllEvents(true) (or driven through Prepare).
+	Events []trace.Event
+	Nodes  []string
+	Params json.RawMessage
 }
 
 // Checker judges a run.

@@ -267,3 +267,32 @@ func TestRunWideCapEndsTheRunAsUnknown(t *testing.T) {
 	assert.Contains(t, res.Reason, "limits.max_events = 3000")
 	assert.LessOrEqual(t, res.Stats.Events, uint64(3010))
 }
+
+// Reference: issue 11: a batch run keeps in memory only what its checkers
+// read, so its memory does not grow with every message; the digest and the
+// trace file still cover every event.
+func TestBatchRunKeepsOnlyTheCheckersEvents(t *testing.T) {
+	scn := load(t, broadcastScenario, nil)
+	var seen []trace.Event
+	reg := runner.NewRegistry()
+	require.NoError(t, reg.AddCheck("spy", func(in check.Input) check.Result {
+		seen = in.Events
+		return check.Result{Verdict: check.Valid}
+	}))
+	scn.Checks = append(scn.Checks, scenario.Check{Name: "spy"})
+	lean, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithRegistry(reg))
+	require.NoError(t, err)
+	require.True(t, lean.Valid, "%+v", lean.Checks)
+	kinds := map[trace.Kind]bool{}
+	for _, e := range seen {
+		kinds[e.Kind] = true
+	}
+	assert.True(t, kinds[trace.KindBoot])
+	assert.False(t, kinds[trace.KindSend], "no messages kept")
+	assert.Less(t, len(seen), int(lean.Stats.Events)/10)
+
+	full, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithRegistry(reg).WithAllEvents(true))
+	require.NoError(t, err)
+	assert.Len(t, seen, int(full.Stats.Events))
+	assert.Equal(t, lean.TraceSHA256, full.TraceSHA256, "what is kept does not change the run")
+}

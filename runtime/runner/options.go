@@ -18,6 +18,7 @@ type Options struct {
 	progress    func(now, total time.Duration)
 	registry    *Registry
 	modules     *Modules
+	allEvents   *bool
 }
 
 // NewOptions returns the defaults: the scenario's seed (else 1), nothing
@@ -48,6 +49,15 @@ func (o Options) WithWatchdog(d time.Duration) Options { o.watchdog = d; return 
 
 // WithProgress calls fn as virtual time advances towards the end.
 func (o Options) WithProgress(fn func(now, total time.Duration)) Options { o.progress = fn; return o }
+
+// WithAllEvents chooses whether a run keeps every trace event in memory
+// (Run.Events, check.Input.Events) or only those checkers read: emits,
+// boots, crashes, restarts and faults. Prepare and Start keep every event
+// by default (a driven run pages through them); Execute keeps only the
+// checkers' events by default, so that a long batch run's memory does not
+// grow with every message. The trace file and the digest always hold
+// every event.
+func (o Options) WithAllEvents(on bool) Options { o.allEvents = &on; return o }
 
 // WithRegistry sets the workloads and checkers a scenario may name.
 func (o Options) WithRegistry(r *Registry) Options { o.registry = r; return o }

@@ -69,6 +69,9 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	wcfg = scn.Limits.Apply(wcfg) // every limits: field, quotas included
 	def := netsim.Link{Latency: latency(scn.Network.Latency), Loss: scn.Network.Loss, Duplicate: scn.Network.Duplicate, Reorder: scn.Network.Reorder}
 	cfg := sim.NewConfig().WithSeed(r.seed).WithWasm(wcfg).WithNetwork(def).WithLoseUnsynced(scn.LoseUnsynced)
+	if opts.allEvents != nil && !*opts.allEvents {
+		cfg = cfg.WithTraceKinds(checkerKinds)
+	}
 	if scn.Limits.MaxEvents > 0 {
 		cfg = cfg.WithMaxEvents(uint64(scn.Limits.MaxEvents))
 	}
@@ -120,6 +123,15 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	}
 	ok = true
 	return r, nil
+}
+
+// checkerKinds are the events a batch run keeps in memory for its checkers.
+func checkerKinds(k trace.Kind) bool {
+	switch k {
+	case trace.KindEmit, trace.KindBoot, trace.KindCrash, trace.KindRestart, trace.KindFault:
+		return true
+	}
+	return false
 }
 
 // openOut creates the run folder and its trace file.

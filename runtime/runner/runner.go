@@ -64,6 +64,9 @@ func Parse(name string, data []byte, reg *Registry) (*scenario.Scenario, error) 
 // stopped by ctx, or by a run-wide cap, still returns a result, with
 // verdict unknown and the reason, and writes its run folder.
 func Execute(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result, error) {
+	if opts.allEvents == nil {
+		opts = opts.WithAllEvents(false)
+	}
 	r, err := Prepare(ctx, scn, opts)
 	if err != nil {
 		return nil, err

@@ -40,6 +40,7 @@ type Config struct {
 	wasm         wasmhost.Config
 	network      netsim.Link
 	keepTrace    bool
+	keepKinds    func(trace.Kind) bool
 	traceSink    io.Writer
 	storeDir     string
 	loseUnsynced bool
@@ -83,6 +84,10 @@ func (c Config) WithTrace(keep bool, sink io.Writer) Config {
 	c.keepTrace, c.traceSink = keep, sink
 	return c
 }
+
+// WithTraceKinds keeps in memory (Events) only the events whose kind keep
+// accepts (nil: every event). The digest and the trace sink are unchanged.
+func (c Config) WithTraceKinds(keep func(trace.Kind) bool) Config { c.keepKinds = keep; return c }
 
 // WithStoreDir keeps each node's store on disk under dir/<node>; "" keeps
 // them in memory.
@@ -191,13 +196,19 @@ func New(ctx context.Context, cfg Config) (*Sim, error) {
 	}
 	return &Sim{
 		cfg: cfg, ctx: ctx, engine: eng, net: net,
-		rec:         trace.NewRecorder(cfg.keepTrace, cfg.traceSink),
+		rec:         newRecorder(cfg),
 		netRand:     Stream(cfg.seed, "network"),
 		modules:     map[string]*wasmhost.Module{},
 		byName:      map[string]int32{},
 		paused:      map[int32]*pauseState{},
 		pausedTotal: map[int32]int64{},
 	}, nil
+}
+
+func newRecorder(cfg Config) *trace.Recorder {
+	r := trace.NewRecorder(cfg.keepTrace, cfg.traceSink)
+	r.KeepOnly(cfg.keepKinds)
+	return r
 }
 
 // Stream returns the seeded random stream with the given name. Streams with
@@ -729,7 +740,7 @@ func (s *Sim) send(from, to int32, msg []byte) int32 {
 	}
 	label := msgType(msg)
 	s.stats.Sent++
-	s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindSend, Node: from, Peer: to, Msg: m.id, Label: label, Data: msg})
+	s.rec.RecordImmutable(trace.Event{Time: s.now, Kind: trace.KindSend, Node: from, Peer: to, Msg: m.id, Label: label, Data: m.payload})
 	extra, copies, held := int64(0), 1, false
 	if f := s.matchFilter(label, from, to); f != nil {
 		switch f.Action {
@@ -808,11 +819,11 @@ func msgType(b []byte) string {
 	if i < 0 {
 		return ""
 	}
-	rest := bytes.TrimLeft(b[i+6:], " \t\r\n")
+	rest := skipSpace(b[i+6:])
 	if len(rest) == 0 || rest[0] != ':' {
 		return ""
 	}
-	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	rest = skipSpace(rest[1:])
 	if len(rest) == 0 || rest[0] != '"' {
 		return ""
 	}
@@ -821,6 +832,14 @@ func msgType(b []byte) string {
 		return ""
 	}
 	return string(rest[1 : 1+end])
+}
+
+// skipSpace drops JSON white space from the front of b.
+func skipSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n') {
+		b = b[1:]
+	}
+	return b
 }
 
 // WasmConfig returns the guest engine configuration.

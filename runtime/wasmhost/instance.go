@@ -91,7 +91,7 @@ type Instance struct {
 	// the callback in progress: its name, its fuel budget, and what it has
 	// done so far against the per-callback quotas
 	where     string
-	budget    string
+	budget    budget
 	sends     int
 	sendBytes int64
 	timerSets int
@@ -208,6 +208,20 @@ func (in *Instance) MemoryPages() uint32 {
 
 // begin prepares a callback: where names it in crash reasons; its fuel is
 // base plus the configured fuel per byte for each of the bytes delivered.
+// budget is the fuel a callback was given, kept as numbers: the reason that
+// names it is only written when the fuel runs out, not on every call.
+type budget struct {
+	units, base, perByte int64
+	bytes                int
+}
+
+func (b budget) String() string {
+	if b.units != b.base {
+		return fmt.Sprintf("%d units: limits.fuel %d + limits.fuel_per_byte %d x %d bytes", b.units, b.base, b.perByte, b.bytes)
+	}
+	return fmt.Sprintf("%d units of limits.fuel", b.units)
+}
+
 func (in *Instance) begin(where string, base int64, bytes int) error {
 	if in.closed {
 		return &CrashError{Reason: "instance is closed"}
@@ -215,13 +229,11 @@ func (in *Instance) begin(where string, base int64, bytes int) error {
 	in.idle = false
 	in.where, in.sends, in.sendBytes, in.timerSets, in.logBytes = where, 0, 0, 0, 0
 	if in.fuelG != nil {
-		units, extra := base, in.eng.cfg.fuelPerByte*int64(bytes)
-		if extra > 0 {
+		units := base
+		if extra := in.eng.cfg.fuelPerByte * int64(bytes); extra > 0 {
 			units = satAdd(base, extra)
-			in.budget = fmt.Sprintf("%d units: limits.fuel %d + limits.fuel_per_byte %d x %d bytes", units, base, in.eng.cfg.fuelPerByte, bytes)
-		} else {
-			in.budget = fmt.Sprintf("%d units of limits.fuel", units)
 		}
+		in.budget = budget{units: units, base: base, perByte: in.eng.cfg.fuelPerByte, bytes: bytes}
 		in.fuelG.Set(uint64(units))
 	}
 	return nil
@@ -255,7 +267,7 @@ func (in *Instance) crash(err error) error {
 	var f *Fault
 	switch {
 	case in.fuelG != nil && int64(in.fuelG.Get()) < 0:
-		reason = fmt.Sprintf("cpu budget exhausted in %s (%s)", in.where, in.budget)
+		reason = fmt.Sprintf("cpu budget exhausted in %s (%s)", in.where, in.budget.String())
 	case errors.As(err, &f):
 		reason = f.Reason
 	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeContextCanceled:

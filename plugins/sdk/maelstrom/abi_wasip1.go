@@ -107,9 +107,11 @@ func waitIdle() {
 var allocBuf []byte
 
 //go:wasmexport terrarium_abi_v1
+//lint:ignore U1000 the host calls it: go:wasmexport exports it, which staticcheck does not see
 func abiV1() {}
 
 //go:wasmexport alloc
+//lint:ignore U1000 the host calls it: go:wasmexport exports it, which staticcheck does not see
 func alloc(size int32) int32 {
 	allocBuf = make([]byte, max(size, 1))
 	return int32(uintptr(unsafe.Pointer(unsafe.SliceData(allocBuf))))
@@ -127,6 +129,7 @@ func input(export string, ptr, n int32) []byte {
 }
 
 //go:wasmexport on_init
+//lint:ignore U1000 the host calls it: go:wasmexport exports it, which staticcheck does not see
 func onInit(ptr, n int32) {
 	if err := global.setup(input("on_init", ptr, n)); err != nil {
 		panic(err.Error())
@@ -141,6 +144,7 @@ func onInit(ptr, n int32) {
 }
 
 //go:wasmexport on_message
+//lint:ignore U1000 the host calls it: go:wasmexport exports it, which staticcheck does not see
 func onMessage(from, ptr, n int32) {
 	if global.deliver(from, input("on_message", ptr, n)) {
 		waitIdle()
@@ -148,12 +152,14 @@ func onMessage(from, ptr, n int32) {
 }
 
 //go:wasmexport on_wake
+//lint:ignore U1000 the host calls it: go:wasmexport exports it, which staticcheck does not see
 func onWake() { waitIdle() }
 
 // on_timer: the SDK sets no host timers (Go's own timers run on virtual
 // time through the idle point), so there is nothing to do.
 //
 //go:wasmexport on_timer
+//lint:ignore U1000 the host calls it: go:wasmexport exports it, which staticcheck does not see
 func onTimer(id int64) {}
 
 // Run hands control to the host: it runs the "init" handler if one is
