@@ -231,6 +231,7 @@ checks: [echo]
   check(await page.locator('#inspector').textContent() === 'click a node', 'the inspector forgot the last run');
   await shot('10-uploaded-module-run');
   log(`uploaded module ${sha.slice(0, 12)} ran as ${upRun}`);
+  out.sha = sha;
 
   // 11. Replay this seed: a new run of the same scenario and seed, same digest.
   const d1 = (await page.locator('#digest').textContent()).trim();
