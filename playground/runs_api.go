@@ -1,8 +1,11 @@
 package playground
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +13,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -757,10 +761,61 @@ func (s *Server) exportRun(c echo.Context) error {
 	r.mu.Lock()
 	scn := r.timeline(r.actions)
 	r.mu.Unlock()
+	switch c.QueryParam("format") {
+	case "", "yaml":
+	case "zip":
+		return s.exportBundle(c, r.id, scn)
+	default:
+		return apiErr(http.StatusBadRequest, "bad_request", "format=%q: want yaml (the scenario) or zip (the scenario with its modules)", c.QueryParam("format"))
+	}
 	b, err := scenario.Encode(scn, "")
 	if err != nil {
 		return fmt.Errorf("playground: export: %w", err)
 	}
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+r.id+`.yaml"`)
 	return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", b)
+}
+
+// exportBundle writes a zip that replays anywhere: ID/scenario.yaml with
+// every module as a file beside it (ID/modules/NAME-SHA.wasm), uploaded and
+// built-in alike, so that `terrarium run ID/scenario.yaml` needs neither
+// this server nor the plugins' sources.
+func (s *Server) exportBundle(c echo.Context, id string, scn *scenario.Scenario) error {
+	ctx := c.Request().Context()
+	root := filepath.Join(string(filepath.Separator), "bundle", id) // a name only: nothing is written there
+	cp := *scn
+	cp.Modules = nil
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, m := range scn.Modules {
+		b, err := s.modules.Bytes(ctx, m)
+		if err != nil {
+			return fmt.Errorf("playground: export module %s: %w", m.Name, err)
+		}
+		sum := sha256.Sum256(b)
+		file := path.Join("modules", m.Name+"-"+hex.EncodeToString(sum[:6])+".wasm")
+		w, err := zw.Create(path.Join(id, file))
+		if err != nil {
+			return fmt.Errorf("playground: export: %w", err)
+		}
+		if _, err := w.Write(b); err != nil {
+			return fmt.Errorf("playground: export: %w", err)
+		}
+		mc := *m
+		mc.Go, mc.SHA256, mc.Wasm = "", "", filepath.Join(root, filepath.FromSlash(file))
+		cp.Modules = append(cp.Modules, &mc)
+	}
+	y, err := scenario.Encode(&cp, root)
+	if err != nil {
+		return fmt.Errorf("playground: export: %w", err)
+	}
+	w, err := zw.Create(path.Join(id, "scenario.yaml"))
+	if err == nil {
+		_, err = w.Write(y)
+	}
+	if err := errors.Join(err, zw.Close()); err != nil {
+		return fmt.Errorf("playground: export: %w", err)
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+id+`.zip"`)
+	return c.Blob(http.StatusOK, "application/zip", buf.Bytes())
 }

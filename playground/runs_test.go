@@ -1,11 +1,16 @@
 package playground_test
 
 import (
+	"archive/zip"
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +102,40 @@ func replay(t *testing.T, s *playground.Server, yaml []byte) string {
 		return s.Store().Wasm(sha)
 	})
 	res, err := runner.Execute(context.Background(), scn, opts)
+	require.NoError(t, err)
+	return res.TraceSHA256
+}
+
+// replayBundle unpacks an exported zip and runs its scenario from disk, as
+// `terrarium run` on another machine would: no server, no plugin sources.
+func replayBundle(t *testing.T, zipped []byte) string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(zipped), int64(len(zipped)))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	var scnPath string
+	for _, f := range zr.File {
+		require.False(t, strings.Contains(f.Name, ".."), f.Name)
+		rc, err := f.Open()
+		require.NoError(t, err)
+		b, err := io.ReadAll(rc)
+		require.NoError(t, err)
+		rc.Close()
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, b, 0o644))
+		if strings.HasSuffix(f.Name, "/scenario.yaml") {
+			scnPath = p
+		}
+	}
+	require.NotEmpty(t, scnPath, "the bundle has a scenario.yaml")
+	reg := patterns.Registry()
+	scn, err := runner.Load(scnPath, reg)
+	require.NoError(t, err)
+	for _, m := range scn.Modules {
+		require.NotEmpty(t, m.Wasm, "module %s is a file of the bundle", m.Name)
+	}
+	res, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithRegistry(reg))
 	require.NoError(t, err)
 	return res.TraceSHA256
 }
@@ -199,6 +238,10 @@ func TestRunLifecycleAndTimeTravel(t *testing.T) {
 		require.Equal(t, http.StatusOK, exp.Status)
 		assert.Contains(t, string(exp.Body), "before_event")
 		assert.Equal(t, fin.Digest, replay(t, s, exp.Body), "run %s", id)
+		zipped := get(t, api+"/runs/"+id+"/export?format=zip")
+		require.Equal(t, http.StatusOK, zipped.Status, "%s", zipped.Body)
+		assert.Equal(t, "application/zip", zipped.Header.Get("Content-Type"))
+		assert.Equal(t, fin.Digest, replayBundle(t, zipped.Body), "run %s from its bundle", id)
 		res := get(t, api+"/runs/"+id+"/results")
 		require.Equal(t, http.StatusOK, res.Status)
 		assert.Equal(t, fin.Digest, res.json(t)["trace_sha256"])
@@ -239,6 +282,10 @@ func TestPatternRunMatchesCLI(t *testing.T) {
 	assert.Equal(t, res.TraceSHA256, fin.Digest)
 	exp := get(t, hs.URL+"/api/v1/runs/"+st.ID+"/export")
 	assert.Equal(t, fin.Digest, replay(t, s, exp.Body))
+	zipped := get(t, hs.URL+"/api/v1/runs/"+st.ID+"/export?format=zip")
+	require.Equal(t, http.StatusOK, zipped.Status)
+	assert.Equal(t, fin.Digest, replayBundle(t, zipped.Body), "the bundle carries the built pattern module")
+	assert.Equal(t, http.StatusBadRequest, get(t, hs.URL+"/api/v1/runs/"+st.ID+"/export?format=tar").Status)
 }
 
 func TestRunCreateErrors(t *testing.T) {

@@ -356,6 +356,7 @@ async function exportRun() {
     const a = $('export-download');
     a.download = name;
     a.href = URL.createObjectURL(new Blob([text], { type: 'application/yaml' }));
+    $('export-zip').href = `/api/v1/runs/${st.run.id}/export?format=zip`;
     $('exportdlg').showModal();
   } catch (err) {
     showError(err);
