@@ -188,7 +188,16 @@ try {
   out.fork = forked;
   log(`finished with digest ${digest}`);
 
-  // 8. Time travel on the first run, then the diagram frame is the report's renderer.
+  // The runs list has both timelines; the parent opens from it.
+  await page.waitForSelector(`#runs li[data-run="${first}"]`);
+  await page.waitForSelector(`#runs li[data-run="${forked}"]`);
+  check((await page.locator(`#runs li[data-run="${forked}"]`).textContent()).includes('fork of'), 'the list marks the fork');
+  await page.locator(`#runs li[data-run="${first}"]`).click();
+  await page.waitForFunction((id) => document.querySelector('#run-id').textContent.startsWith(`run ${id} `), first);
+  await page.waitForSelector('#topology .node[data-node="coord"]');
+  log(`opened ${first} again from the runs list`);
+
+  // 8. The diagram frame is the run report's renderer.
   const frame = page.frameLocator('#lamport');
   await frame.locator('#title').waitFor();
   log('space-time diagram rendered');

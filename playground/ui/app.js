@@ -116,6 +116,20 @@ async function uploadFile(file) {
 
 // ---- runs ----
 
+async function loadRuns() {
+  const { runs } = await api('GET', '/runs');
+  const ul = $('runs');
+  ul.textContent = '';
+  for (const r of runs.slice(0, 20)) {
+    const li = document.createElement('li');
+    li.dataset.run = r.id;
+    li.textContent = `${r.id.slice(0, 6)} ${r.name} seed ${r.seed} ${r.state}${r.verdict ? ` ${r.verdict}` : ''}${r.forked_from ? ` (fork of ${r.forked_from.slice(0, 6)})` : ''}`;
+    if (st.run && st.run.id === r.id) li.className = 'current';
+    li.onclick = () => openRun(r.id);
+    ul.append(li);
+  }
+}
+
 async function startRun(seed) {
   editor.clearProblems();
   const body = { scenario: editor.get(), start: !$('start-paused').checked, speed: Number($('speed').value) };
@@ -147,6 +161,7 @@ function attach(run) {
   render();
   subscribe(0);
   history.replaceState(null, '', `/runs/${run.id}`);
+  loadRuns().catch(() => {});
 }
 
 function subscribe(from) {
@@ -265,6 +280,10 @@ function updateSelection() {
 function render() {
   const r = st.run;
   if (!r) return;
+  if (st.shownState !== `${r.id}/${r.state}`) {
+    st.shownState = `${r.id}/${r.state}`;
+    loadRuns().catch(() => {});
+  }
   $('run-id').textContent = `run ${r.id}${r.forked_from ? ` (fork of ${r.forked_from})` : ''} seed ${r.seed}`;
   const s = $('run-state');
   s.textContent = r.state;
@@ -400,6 +419,7 @@ function wire() {
   $('release').onclick = () => applyFault({ action: 'release', from: [topo.selected[0]], to: [topo.selected[1]] });
   $('clearsel').onclick = () => topo.clearSelection();
   $('token').onchange = (e) => setToken(e.target.value);
+  $('runs-refresh').onclick = () => loadRuns().catch(showError);
 }
 
 async function main() {
@@ -407,7 +427,7 @@ async function main() {
   try {
     const h = await api('GET', '/health');
     $('tokenbox').hidden = !h.token_required;
-    await Promise.all([loadGallery(), loadModules()]);
+    await Promise.all([loadGallery(), loadModules(), loadRuns()]);
     const m = location.pathname.match(/^\/runs\/([A-Za-z0-9-]+)/);
     if (m) await openRun(m[1]);
     else await loadPatternFile('twopc', 'scenario.yaml').catch(() => {});
