@@ -319,6 +319,11 @@ func (r *run) openHandle(ctx context.Context, acts []action, seq uint64) error {
 // openAt builds the simulation with acts pinned and runs position on it.
 // Called with r.op held.
 func (r *run) openAt(ctx context.Context, acts []action, position func(*runner.Run) error) error {
+	select {
+	case <-r.done:
+		return apiErr(http.StatusGone, "gone", "run %s was deleted", r.id)
+	default:
+	}
 	if r.h == nil {
 		if !r.hasOp {
 			if err := r.rs.acquire(); err != nil {

@@ -361,6 +361,11 @@ func TestConcurrentRunsLimit(t *testing.T) {
 	r = postJSON(t, api+"/"+first.ID+"/fork", map[string]any{"seq": 0})
 	assert.Equal(t, http.StatusTooManyRequests, r.Status)
 	require.Equal(t, http.StatusNoContent, do(t, http.MethodDelete, api+"/"+first.ID, "", nil).Status)
+	// Deleting a run while it runs gives its slot back, every time.
+	for range 5 {
+		st := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha), "start": true, "speed": 0}), http.StatusCreated)
+		require.Equal(t, http.StatusNoContent, do(t, http.MethodDelete, api+"/"+st.ID, "", nil).Status)
+	}
 	mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
 }
 
