@@ -549,6 +549,7 @@ func (r *run) checkNow(ctx context.Context) {
 func (r *run) drive() {
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	nextCheck := time.Now().Add(2 * time.Second)
 	for {
 		r.mu.Lock()
 		running, speed := r.state == stateRunning, r.speed
@@ -606,6 +607,12 @@ func (r *run) drive() {
 		r.mu.Unlock()
 		if fin {
 			r.touch() // the reaper closes it once nobody looks
+		} else if err == nil && r.h != nil && time.Now().After(nextCheck) {
+			// Verdicts so far, while it runs: at most every 2 s, and never
+			// more than a twentieth of the wall time the checkers take.
+			start := time.Now()
+			r.checkNow(context.Background())
+			nextCheck = time.Now().Add(max(2*time.Second, 20*time.Since(start)))
 		}
 		r.op.Unlock()
 	}

@@ -493,3 +493,20 @@ func TestEventStreamLimit(t *testing.T) {
 	assert.Equal(t, "5", r.Header.Get("Retry-After"))
 	assert.Contains(t, r.apiError(t)["message"], "live event streams")
 }
+
+// While a run goes on at wall-clock pace, its verdicts so far appear.
+func TestVerdictsSettleWhileRunning(t *testing.T) {
+	_, hs := newServer(t, runConfig())
+	api := hs.URL + "/api/v1/runs"
+	st := mustOK(t, postJSON(t, api, map[string]any{"pattern": "twopc", "start": true, "speed": 0.5}), http.StatusCreated)
+	var cur runStatus
+	require.Eventually(t, func() bool {
+		cur = status(t, get(t, api+"/"+st.ID))
+		return cur.State == "running" && len(cur.Checks) > 0
+	}, 30*time.Second, 50*time.Millisecond)
+	for name, c := range cur.Checks {
+		assert.False(t, c.Settled, name)
+		assert.NotEmpty(t, c.Verdict, name)
+	}
+	assert.Less(t, cur.NowNS, cur.EndNS)
+}

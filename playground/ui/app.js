@@ -318,7 +318,7 @@ function renderChecks(r) {
   tb.textContent = '';
   const names = Object.keys(r.checks || {}).sort();
   if (names.length === 0) {
-    tb.insertRow().insertCell().textContent = r.state === 'finished' ? 'no checks' : 'verdicts settle when the run finishes';
+    tb.insertRow().insertCell().textContent = r.state === 'finished' ? 'no checks' : 'verdicts so far appear when the run pauses, and every few seconds while it runs';
     return;
   }
   for (const n of names) {
