@@ -293,6 +293,7 @@ function render() {
   $('digest').title = r.digest || '';
   const done = r.state === 'finished' || r.state === 'failed';
   for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish']) $(b).disabled = done;
+  $('export').disabled = false;
   $('pause').disabled = done || r.state !== 'running';
   $('resume').disabled = done || r.state === 'running';
   const slider = $('slider');
@@ -424,6 +425,9 @@ function wire() {
 
 async function main() {
   wire();
+  // Nothing to drive until there is a run.
+  for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish', 'export']) $(b).disabled = true;
+  $('run-id').textContent = 'no run yet: pick a pattern (or write a scenario) and press Run';
   try {
     const h = await api('GET', '/health');
     $('tokenbox').hidden = !h.token_required;
