@@ -510,3 +510,23 @@ func TestVerdictsSettleWhileRunning(t *testing.T) {
 	}
 	assert.Less(t, cur.NowNS, cur.EndNS)
 }
+
+// A scenario may be JSON; its errors are located too.
+func TestJSONScenario(t *testing.T) {
+	_, hs := newServer(t, runConfig())
+	api := hs.URL + "/api/v1/runs"
+	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
+	doc := fmt.Sprintf(`{"name": "json-echo", "seed": 4, "duration": "1s",
+ "modules": {"e": {"sha256": "%s", "roles": ["server"]}},
+ "nodes": [{"name": "n", "count": 2, "module": "e", "role": "server"}],
+ "workload": {"type": "echo", "clients": 1, "interval": "20ms", "timeout": "100ms"},
+ "checks": ["echo"]}`, sha)
+	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": doc, "name": "echo.json"}), http.StatusCreated)
+	assert.EqualValues(t, 4, st.Seed)
+	r := postJSON(t, api, map[string]any{"scenario": strings.Replace(doc, `"count": 2`, `"count": "two"`, 1), "name": "echo.json"})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+	p := r.apiError(t)["problems"].([]any)[0].(map[string]any)
+	assert.EqualValues(t, 3, p["line"])
+	assert.Equal(t, "nodes[0].count", p["field"])
+	assert.Contains(t, r.apiError(t)["message"], "echo.json:3:")
+}
