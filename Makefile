@@ -1,6 +1,6 @@
 # Terrarium's tasks. `make run` and `make test` are the README's two commands.
 GO ?= go
-PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
+PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go plugins/maelstrom/*/main.go))
 
 .PHONY: run test bench plugins lint deps clean tools
 
@@ -30,7 +30,8 @@ plugins:
 	@mkdir -p build/plugins
 	@for p in $(PLUGINS); do \
 		echo "build plugins/$$p -> build/plugins/$$p.wasm"; \
-		(cd plugins/$$p && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o ../../build/plugins/$$p.wasm .) || exit 1; \
+		mkdir -p build/plugins/$$(dirname $$p); \
+		(cd plugins/$$p && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o $(CURDIR)/build/plugins/$$p.wasm .) || exit 1; \
 	done
 
 STATICCHECK ?= $(shell command -v staticcheck || echo $$($(GO) env GOPATH)/bin/staticcheck)

@@ -65,6 +65,10 @@ type Spec struct {
 	Module *wasmhost.Module
 	// Peers is every node's name by index; Clients every client's name.
 	Peers, Clients []string
+	// Services names the services by index, from len(Peers) on; Service
+	// marks a node that is one.
+	Services []string
+	Service  bool
 	// Seed is the run's seed, passed to the guest in its init document.
 	Seed uint64
 	// LoseUnsynced makes a crash lose writes made since the last kv_sync.
@@ -234,7 +238,7 @@ func (n *Node) Boot(ctx context.Context) error {
 		params = json.RawMessage("{}")
 	}
 	doc, err := json.Marshal(abi.Init{Node: n.Name, Index: n.Index, Role: n.Role, Nodes: n.Peers,
-		Clients: n.Clients, Params: params, Restart: restart, Seed: n.Seed})
+		Services: n.Services, Clients: n.Clients, Params: params, Restart: restart, Seed: n.Seed})
 	if err != nil {
 		return fmt.Errorf("nodes: %s: init document: %w", n.Name, err)
 	}

@@ -9,6 +9,7 @@
 //	terrarium patterns                                          list the pattern plugins
 //	terrarium build DIR [-o FILE]                               build a Go guest module
 //	terrarium serve [--addr 127.0.0.1:8080] [--data DIR]        the HTTP API and browser playground
+//	terrarium test -w WORKLOAD --bin DIR_OR_WASM ...             a Maelstrom workload, Maelstrom's flags
 //
 // Every subcommand takes --help. run exits 0 when every checker holds, 1
 // when one fails (or cannot decide), 2 on bad input and 130 when
@@ -43,6 +44,7 @@ func main() {
 
 const usage = `usage:
   terrarium run SCENARIO [--seed N] [--out DIR] [--persist] [--interpreter] [--watchdog D] [--quiet]
+  terrarium test -w WORKLOAD --bin DIR_OR_WASM [--node-count N] [--time-limit S] [--rate R] [Maelstrom's other flags; terrarium test -h]
   terrarium patterns
   terrarium shrink SCENARIO --seed N [--out FILE] [--max-runs N]
   terrarium sweep SCENARIO --seeds 1..1000 [--parallel N] [--shard i/n] [--out DIR] [--quiet]  |  terrarium sweep --merge DIR_OR_FILE...
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "test":
+		return cmdTest(ctx, args[1:], stdout, stderr)
 	case "patterns":
 		return cmdPatterns(ctx, args[1:], stdout, stderr)
 	case "shrink":

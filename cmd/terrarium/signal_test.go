@@ -15,7 +15,7 @@ import (
 )
 
 func TestEverySubcommandHasHelpOnStdout(t *testing.T) {
-	for _, c := range []string{"run", "sweep", "shrink", "inspect", "kv", "patterns", "build"} {
+	for _, c := range []string{"run", "sweep", "shrink", "inspect", "kv", "patterns", "build", "serve", "test"} {
 		code, out, errs := cli(t, c, "--help")
 		assert.Equal(t, 0, code, c)
 		assert.Contains(t, out, "usage: terrarium "+c, c)
@@ -23,7 +23,7 @@ func TestEverySubcommandHasHelpOnStdout(t *testing.T) {
 	}
 	code, out, _ := cli(t, "help")
 	assert.Equal(t, 0, code)
-	for _, c := range []string{"run", "sweep", "shrink", "inspect", "kv", "patterns", "build"} {
+	for _, c := range []string{"run", "sweep", "shrink", "inspect", "kv", "patterns", "build", "serve", "test"} {
 		assert.Contains(t, out, "terrarium "+c, "help lists %s", c)
 	}
 }

@@ -28,7 +28,7 @@ const seenPrefix = "seen/"
 
 type server struct {
 	n  *maelstrom.Node
-	kv *maelstrom.KV
+	kv *maelstrom.Store
 
 	mu         sync.Mutex
 	seen       map[int]struct{}
@@ -39,7 +39,7 @@ type server struct {
 
 func main() {
 	n := maelstrom.NewNode()
-	s := &server{n: n, kv: n.KV(), seen: map[int]struct{}{}, pending: map[string]map[int]struct{}{}}
+	s := &server{n: n, kv: n.Store(), seen: map[int]struct{}{}, pending: map[string]map[int]struct{}{}}
 
 	var neighbours []string
 	for _, id := range n.NodeIDs() {

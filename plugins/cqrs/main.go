@@ -74,7 +74,7 @@ const (
 
 type commandSide struct {
 	n  *maelstrom.Node
-	kv *maelstrom.KV
+	kv *maelstrom.Store
 
 	mu       sync.Mutex
 	events   []event        // events[i].Seq == i+1
@@ -104,7 +104,7 @@ func startCommand(n *maelstrom.Node) error {
 	if p.PublishMS <= 0 {
 		p.PublishMS = 20
 	}
-	c := &commandSide{n: n, kv: n.KV(), balances: map[string]int{}, decided: map[string]int{},
+	c := &commandSide{n: n, kv: n.Store(), balances: map[string]int{}, decided: map[string]int{},
 		queries: p.QueryNodes, acked: map[string]int{}}
 	if err := c.load(); err != nil {
 		return err
@@ -267,7 +267,7 @@ const (
 
 type querySide struct {
 	n          *maelstrom.Node
-	kv         *maelstrom.KV
+	kv         *maelstrom.Store
 	idempotent bool
 
 	mu       sync.Mutex
@@ -284,7 +284,7 @@ func startQuery(n *maelstrom.Node) error {
 			return fmt.Errorf("cqrs: params: %w", err)
 		}
 	}
-	q := &querySide{n: n, kv: n.KV(), idempotent: p.Idempotent == nil || *p.Idempotent,
+	q := &querySide{n: n, kv: n.Store(), idempotent: p.Idempotent == nil || *p.Idempotent,
 		balances: map[string]int{}, applied: map[string]int{}}
 	if err := q.load(); err != nil {
 		return err

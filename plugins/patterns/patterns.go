@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/terrarium-sim/terrarium/plugins/cqrs/cqrscheck"
+	"github.com/terrarium-sim/terrarium/plugins/maelstrom/mcheck"
 	"github.com/terrarium-sim/terrarium/plugins/rlbs/rlbscheck"
 	"github.com/terrarium-sim/terrarium/plugins/saga/sagacheck"
 	"github.com/terrarium-sim/terrarium/plugins/sharding/shardcheck"
@@ -51,7 +52,8 @@ func All() []Pattern {
 // it before the runs start.
 func Registry() *runner.Registry {
 	r := runner.NewRegistry()
-	for _, p := range All() {
+	extra := Pattern{Name: "maelstrom", Workloads: mcheck.Workloads(), Checks: mcheck.Checks()} // Maelstrom's workloads: not a pattern
+	for _, p := range append(All(), extra) {
 		for _, name := range sortedKeys(p.Workloads) {
 			if err := r.AddWorkload(name, p.Workloads[name]); err != nil {
 				panic(fmt.Sprintf("patterns: %s: %v", p.Name, err)) // two plugins claim one name: a build defect

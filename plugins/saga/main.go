@@ -58,7 +58,7 @@ type params struct {
 
 type node struct {
 	n     *maelstrom.Node
-	kv    *maelstrom.KV
+	kv    *maelstrom.Store
 	role  string
 	p     params
 	salt  uint64
@@ -70,7 +70,7 @@ type node struct {
 
 func main() {
 	n := maelstrom.NewNode()
-	s := &node{n: n, kv: n.KV(), role: n.Role(), waiters: map[string][]maelstrom.Message{}}
+	s := &node{n: n, kv: n.Store(), role: n.Role(), waiters: map[string][]maelstrom.Message{}}
 	if len(n.Params()) > 0 {
 		if err := json.Unmarshal(n.Params(), &s.p); err != nil {
 			log.Fatalf("saga: params: %v", err)

@@ -167,7 +167,7 @@ func main() {
 		}
 		r.start()
 	case "shard":
-		s := &shard{n: n, kv: n.KV()}
+		s := &shard{n: n, kv: n.Store()}
 		if err := s.load(); err != nil {
 			log.Fatal(err)
 		}
@@ -346,7 +346,7 @@ const (
 
 type shard struct {
 	n  *maelstrom.Node
-	kv *maelstrom.KV
+	kv *maelstrom.Store
 
 	mu      sync.Mutex
 	m       *ShardMap // nil: not assigned yet

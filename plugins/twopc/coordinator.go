@@ -40,7 +40,7 @@ type ctxn struct {
 
 type coordinator struct {
 	n  *maelstrom.Node
-	kv *maelstrom.KV
+	kv *maelstrom.Store
 
 	mu    sync.Mutex
 	parts []string
@@ -66,7 +66,7 @@ func startCoordinator(n *maelstrom.Node) error {
 			return fmt.Errorf("coordinator params: %w", err)
 		}
 	}
-	c := &coordinator{n: n, kv: n.KV(), txns: map[string]*ctxn{},
+	c := &coordinator{n: n, kv: n.Store(), txns: map[string]*ctxn{},
 		retry: ms(p.RetryMS, 100), voteTimeout: ms(p.VoteTimeoutMS, 400), commitEarly: p.CommitEarly}
 	if p.CrashAfterMS > 0 && !n.Restarted() {
 		c.crashAt = time.Duration(p.CrashAfterMS) * time.Millisecond

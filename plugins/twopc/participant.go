@@ -28,7 +28,7 @@ type prepared struct {
 
 type participant struct {
 	n  *maelstrom.Node
-	kv *maelstrom.KV
+	kv *maelstrom.Store
 
 	mu       sync.Mutex
 	prepared map[string]*prepared
@@ -50,7 +50,7 @@ func startParticipant(n *maelstrom.Node) error {
 			return fmt.Errorf("participant params: %w", err)
 		}
 	}
-	s := &participant{n: n, kv: n.KV(), prepared: map[string]*prepared{}, locks: map[string]string{}, done: map[string]string{},
+	s := &participant{n: n, kv: n.Store(), prepared: map[string]*prepared{}, locks: map[string]string{}, done: map[string]string{},
 		abortRate: p.AbortRate, inDoubt: ms(p.InDoubtMS, 300)}
 	if err := s.load(); err != nil {
 		return err

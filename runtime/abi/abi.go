@@ -14,10 +14,13 @@ type Init struct {
 	Index int32  `json:"index"`
 	// Role is the role the scenario gave the node.
 	Role string `json:"role"`
-	// Nodes is every node's name by index. Clients follow the nodes in the
-	// index space: Clients[i] has index len(Nodes)+i.
-	Nodes   []string `json:"nodes"`
-	Clients []string `json:"clients"`
+	// Nodes is every node's name by index. Services (Maelstrom's lin-kv,
+	// seq-kv, ..., when the run has any) follow the nodes in the index
+	// space, and clients follow them: Clients[i] has index
+	// len(Nodes)+len(Services)+i.
+	Nodes    []string `json:"nodes"`
+	Services []string `json:"services,omitempty"`
+	Clients  []string `json:"clients"`
 	// Params is the scenario's params for the node ({} when none).
 	Params json.RawMessage `json:"params"`
 	// Restart is true when the node boots again after a crash.

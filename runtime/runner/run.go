@@ -16,6 +16,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/report"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
+	"github.com/terrarium-sim/terrarium/runtime/service"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
@@ -104,6 +105,15 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	for _, n := range scn.Nodes {
 		if _, err := s.AddNodes(sim.NodeSpec{Name: n.Name, Module: n.Module, Role: n.Role, Params: n.Params}); err != nil {
 			return nil, inputErr(scn.ErrorAt(n.Line, "nodes", "%v", err))
+		}
+	}
+	for _, name := range scn.Services {
+		fn, err := service.New(name)
+		if err == nil {
+			_, err = s.AddNodes(sim.NodeSpec{Name: name, Role: "service", Native: fn, Service: true})
+		}
+		if err != nil {
+			return nil, inputErr(fmt.Errorf("runner: services: %w", err))
 		}
 	}
 	if r.clients, err = s.AddClients(scn.Workload.Clients); err != nil {
@@ -398,7 +408,7 @@ func (r *Run) Finish() (*Result, error) {
 	runErr := r.runToEnd()
 	scn := r.scn
 	res := &Result{Scenario: scn.File, Name: scn.Name, Seed: r.seed, TraceSHA256: r.s.Digest(), Reproducible: r.s.Reproducible(),
-		Stats: r.s.Stats(), Checks: map[string]check.Result{}, Verdict: check.Valid, Injected: r.injected, Manual: r.Manual(), Nodes: scn.NodeNames()}
+		Stats: r.s.Stats(), Checks: map[string]check.Result{}, Verdict: check.Valid, Injected: r.injected, Manual: r.Manual(), Nodes: append(scn.NodeNames(), scn.Services...)}
 	for _, c := range r.clients {
 		res.Clients = append(res.Clients, c.Name)
 	}

@@ -94,6 +94,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		Disk        *disk             `yaml:"disk,omitempty"`
 		Faults      []faultEntry      `yaml:"faults,omitempty"`
 		Nemesis     []nemesis         `yaml:"nemesis,omitempty"`
+		Services    []string          `yaml:"services,omitempty"`
 	}
 	var err error
 	params := func(raw json.RawMessage) any {
@@ -176,6 +177,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		f.Nemesis = append(f.Nemesis, nemesis{Kinds: nm.Kinds, Every: nm.Every.String(), Heal: nm.Heal.String(),
 			Start: dur(nm.Start), Stop: dur(nm.Stop), Targets: nm.Targets})
 	}
+	f.Services = s.Services
 	if err != nil {
 		return nil, err
 	}

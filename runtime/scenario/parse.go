@@ -18,7 +18,7 @@ import (
 
 // Allowed keys of each schema mapping, in documentation order.
 var (
-	topKeys      = []string{"name", "description", "seed", "duration", "modules", "nodes", "network", "workload", "checks", "limits", "disk", "faults", "nemesis"}
+	topKeys      = []string{"name", "description", "seed", "duration", "modules", "nodes", "network", "workload", "checks", "limits", "disk", "faults", "nemesis", "services"}
 	moduleKeys   = []string{"go", "wasm", "sha256", "roles"}
 	nodeKeys     = []string{"name", "count", "indexed", "module", "role", "params"}
 	networkKeys  = []string{"latency", "loss", "duplicate", "reorder", "links"}
@@ -69,6 +69,7 @@ func (p *parser) parse(data []byte) *Scenario {
 	p.disk(s, f.get("disk"))
 	p.faults(s, f.get("faults"), nodesOK)
 	p.nemeses(s, f.get("nemesis"), nodesOK)
+	p.services(s, f.get("services"))
 	return s
 }
 

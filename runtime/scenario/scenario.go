@@ -72,6 +72,10 @@ type Scenario struct {
 	Faults []Fault
 	// Nemeses lists random fault generators.
 	Nemeses []Nemesis
+	// Services lists the host-side services to run (services:, Maelstrom's
+	// names such as lin-kv), in file order. They are reachable by name
+	// but are not among the nodes.
+	Services []string
 }
 
 // Fault is one timed fault action of a faults: list.

@@ -274,6 +274,11 @@ type NodeSpec struct {
 	// Native, if set, runs this Go function as the node instead of a
 	// module (Module is then ignored): a baseline, or a host-side service.
 	Native nodes.NativeFunc
+	// Service makes these nodes services (Maelstrom's lin-kv, ...): they
+	// take the indices after every other node's and before the clients',
+	// and guests find them under "services" in their init document, not
+	// among the nodes.
+	Service bool
 }
 
 // AddNodes adds nodes before the run starts and returns their names.
@@ -296,7 +301,7 @@ func (s *Sim) AddNodes(spec NodeSpec) ([]string, error) {
 		}
 		s.byName[name] = -1 // index assigned at Start, after clients are known
 		names = append(names, name)
-		s.nodes = append(s.nodes, &nodes.Node{Spec: nodes.Spec{Name: name, Role: spec.Role, Params: spec.Params, Module: s.modules[spec.Module], Native: spec.Native}})
+		s.nodes = append(s.nodes, &nodes.Node{Spec: nodes.Spec{Name: name, Role: spec.Role, Params: spec.Params, Module: s.modules[spec.Module], Native: spec.Native, Service: spec.Service}})
 	}
 	return names, nil
 }
@@ -324,9 +329,14 @@ func (s *Sim) Start() error {
 		return errors.New("sim: no nodes")
 	}
 	s.started = true
-	names := make([]string, len(s.nodes))
-	for i, n := range s.nodes {
-		names[i] = n.Name
+	sort.SliceStable(s.nodes, func(i, j int) bool { return !s.nodes[i].Service && s.nodes[j].Service })
+	var names, services []string
+	for _, n := range s.nodes {
+		if n.Service {
+			services = append(services, n.Name)
+		} else {
+			names = append(names, n.Name)
+		}
 	}
 	cnames := make([]string, len(s.clients))
 	for i, c := range s.clients {
@@ -347,7 +357,7 @@ func (s *Sim) Start() error {
 			return fmt.Errorf("sim: node %s: %w", old.Name, err)
 		}
 		spec := old.Spec
-		spec.Index, spec.Peers, spec.Clients, spec.Seed, spec.LoseUnsynced = int32(i), names, cnames, s.cfg.seed, s.cfg.loseUnsynced
+		spec.Index, spec.Peers, spec.Services, spec.Clients, spec.Seed, spec.LoseUnsynced = int32(i), names, services, cnames, s.cfg.seed, s.cfg.loseUnsynced
 		n := nodes.New(spec, (*kernel)(s), s.engine, st, Stream(s.cfg.seed, "node/"+spec.Name))
 		s.nodes[i] = n
 		s.byName[n.Name] = int32(i)

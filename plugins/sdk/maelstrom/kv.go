@@ -7,11 +7,12 @@ import (
 	"sync"
 )
 
-// KV is the node's own durable key-value store (the ABI's kv_* imports).
+// Store is the node's own durable key-value store (the ABI's kv_* imports).
+// (KV is the client of Maelstrom's KV services, as upstream names it.)
 // It survives crashes of the node: writes made before the last Sync
 // always, later ones unless the scenario loses unsynced writes. Keys are
 // ordered bytewise; Scan returns them in that order.
-type KV struct {
+type Store struct {
 	n   *Node
 	mu  sync.Mutex // guards buf
 	buf []byte
@@ -26,7 +27,7 @@ type KVPair struct {
 const kvInitialBuf = 512
 
 // Get returns the value stored under key and whether there is one.
-func (kv *KV) Get(key string) ([]byte, bool, error) {
+func (kv *Store) Get(key string) ([]byte, bool, error) {
 	h := kv.n.host
 	if h == nil {
 		return nil, false, errNoHost
@@ -44,7 +45,7 @@ func (kv *KV) Get(key string) ([]byte, bool, error) {
 }
 
 // Put stores value under key.
-func (kv *KV) Put(key string, value []byte) error {
+func (kv *Store) Put(key string, value []byte) error {
 	if kv.n.host == nil {
 		return errNoHost
 	}
@@ -52,7 +53,7 @@ func (kv *KV) Put(key string, value []byte) error {
 }
 
 // Delete removes key (no error if it is absent).
-func (kv *KV) Delete(key string) error {
+func (kv *Store) Delete(key string) error {
 	if kv.n.host == nil {
 		return errNoHost
 	}
@@ -60,7 +61,7 @@ func (kv *KV) Delete(key string) error {
 }
 
 // Sync makes every write so far survive a crash.
-func (kv *KV) Sync() error {
+func (kv *Store) Sync() error {
 	if kv.n.host == nil {
 		return errNoHost
 	}
@@ -68,7 +69,7 @@ func (kv *KV) Sync() error {
 }
 
 // Scan returns every entry whose key starts with prefix, in key order.
-func (kv *KV) Scan(prefix string) ([]KVPair, error) {
+func (kv *Store) Scan(prefix string) ([]KVPair, error) {
 	h := kv.n.host
 	if h == nil {
 		return nil, errNoHost
@@ -85,7 +86,7 @@ func (kv *KV) Scan(prefix string) ([]KVPair, error) {
 // fill calls op (kv_get or kv_scan) with kv.buf, growing the buffer and calling again while the
 // result does not fit. It returns the filled part of the buffer, or nil for
 // "absent".
-func (kv *KV) fill(name string, op func(buf []byte) int32) ([]byte, error) {
+func (kv *Store) fill(name string, op func(buf []byte) int32) ([]byte, error) {
 	if kv.buf == nil {
 		kv.buf = make([]byte, kvInitialBuf)
 	}

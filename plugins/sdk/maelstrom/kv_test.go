@@ -25,13 +25,13 @@ func TestKVGetGrowsTheBuffer(t *testing.T) {
 			h := newFakeHost()
 			n := testNode(h)
 			v := bytes.Repeat([]byte{'v'}, tt.size)
-			require.NoError(t, n.KV().Put("k", v))
-			got, ok, err := n.KV().Get("k")
+			require.NoError(t, n.Store().Put("k", v))
+			got, ok, err := n.Store().Get("k")
 			require.NoError(t, err)
 			assert.True(t, ok)
 			assert.Equal(t, v, got)
 			assert.Equal(t, tt.wantLens, h.getLens)
-			got2, _, _ := n.KV().Get("k")
+			got2, _, _ := n.Store().Get("k")
 			if len(got) > 0 {
 				got2[0] = 'X'
 				assert.Equal(t, byte('v'), got[0], "values do not share the buffer")
@@ -42,7 +42,7 @@ func TestKVGetGrowsTheBuffer(t *testing.T) {
 
 func TestKVOps(t *testing.T) {
 	h := newFakeHost()
-	kv := testNode(h).KV()
+	kv := testNode(h).Store()
 	_, ok, err := kv.Get("missing")
 	require.NoError(t, err)
 	assert.False(t, ok)

@@ -46,7 +46,7 @@ type Node struct {
 	nextMsgID int
 	handlers  map[string]handler
 	callbacks map[int]pending
-	kv        KV
+	store     Store
 
 	// Goroutine handlers and callbacks run on a pool of workers: a parked
 	// worker takes the next job, and a new one starts when none is idle.
@@ -90,7 +90,7 @@ func newNode(h host) *Node {
 		jobs:       make(chan job, maxIdleWorkers),
 		goroutines: runtime.NumGoroutine,
 	}
-	n.kv.n = n
+	n.store.n = n
 	return n
 }
 
@@ -110,7 +110,7 @@ func (n *Node) setup(doc []byte) error {
 	n.role = d.Role
 	n.params = d.Params
 	n.restarted = d.Restart
-	n.nameOf = append(append([]string(nil), d.Nodes...), d.Clients...)
+	n.nameOf = append(append(append([]string(nil), d.Nodes...), d.Services...), d.Clients...)
 	for i, name := range n.nameOf {
 		n.indexOf[name] = int32(i)
 	}
@@ -154,7 +154,7 @@ func (n *Node) Params() json.RawMessage {
 }
 
 // Restarted reports whether this instance replaces one that crashed: the
-// node's KV store holds what the previous one synced.
+// node's Store holds what the previous one synced.
 func (n *Node) Restarted() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -173,8 +173,9 @@ func (n *Node) Now() time.Time {
 	return time.Unix(0, n.host.now())
 }
 
-// KV returns the node's own durable store.
-func (n *Node) KV() *KV { return &n.kv }
+// Store returns the node's own durable store. (Upstream's KV, the
+// client of the lin-kv, seq-kv and lww-kv services, is NewKV.)
+func (n *Node) Store() *Store { return &n.store }
 
 // Handle registers fn for messages of type typ. Each message is handled in
 // its own goroutine, as in Maelstrom (a parked one from a small pool when
@@ -190,7 +191,7 @@ func (n *Node) Handle(typ string, fn HandlerFunc) { n.register(typ, fn, false) }
 // The contract: fn must not block and must not make another goroutine
 // runnable or change timers. It may decode, compute, update state under
 // a mutex no blocked goroutine holds, Send, Reply, RPC (the callback runs
-// later, in a goroutine), use KV, Emit and Log. It must not call SyncRPC,
+// later, in a goroutine), use Store, Emit and Log. It must not call SyncRPC,
 // time.Sleep, wait on channels or WaitGroups, send on a channel another
 // goroutine waits on, or create timers (time.AfterFunc, time.NewTimer,
 // context.WithTimeout): the host would not learn of them.

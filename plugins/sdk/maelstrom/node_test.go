@@ -349,7 +349,7 @@ func TestLogAndEmit(t *testing.T) {
 func TestNoHost(t *testing.T) {
 	n := newNode(nil)
 	assert.ErrorIs(t, n.Send("n0", MessageBody{Type: "x"}), errNoHost)
-	_, _, err := n.KV().Get("k")
+	_, _, err := n.Store().Get("k")
 	assert.ErrorIs(t, err, errNoHost)
 	assert.True(t, n.Now().IsZero())
 	assert.EqualError(t, NewNode().Run(), "maelstrom: Run needs GOOS=wasip1 GOARCH=wasm")

@@ -52,7 +52,7 @@ func TestLinearizableAcceptsALinearizableHistory(t *testing.T) {
 		hop{4, sim.OpInvoke, "read", `{"key":"k001"}`, 140},
 		hop{4, sim.OpOK, "read", `{"key":"k001","value":7}`, 150},
 	)
-	r := Linearizable(check.Input{History: h})
+	r := check.LinearizableKV(check.Input{History: h})
 	require.Equal(t, check.Valid, r.Verdict, r.Summary)
 	assert.Equal(t, 2, r.Details["keys"])
 	assert.Equal(t, 1, r.Details["info"])
@@ -71,7 +71,7 @@ func TestLinearizableRejectsAStaleRead(t *testing.T) {
 		hop{3, sim.OpInvoke, "write", `{"key":"k004","value":5}`, 0},
 		hop{3, sim.OpOK, "write", `{"key":"k004","value":5}`, 10},
 	)
-	r := Linearizable(check.Input{History: h})
+	r := check.LinearizableKV(check.Input{History: h})
 	require.Equal(t, check.Invalid, r.Verdict, r.Summary)
 	assert.Equal(t, "k003", r.Details["key"])
 	assert.Contains(t, r.Summary, "k003")
@@ -88,7 +88,7 @@ func TestLinearizableRejectsACasThatCannotHaveSucceeded(t *testing.T) {
 		hop{2, sim.OpInvoke, "cas", `{"key":"k000","from":5,"to":6}`, 20},
 		hop{2, sim.OpOK, "cas", `{"key":"k000","from":5,"to":6}`, 30},
 	)
-	r := Linearizable(check.Input{History: h})
+	r := check.LinearizableKV(check.Input{History: h})
 	assert.Equal(t, check.Invalid, r.Verdict, r.Summary)
 }
 
@@ -104,7 +104,7 @@ func TestLinearizableTimedOutCasMayOrMayNotHaveHappened(t *testing.T) {
 			hop{2, sim.OpInvoke, "read", `{"key":"k000"}`, 60},
 			hop{2, sim.OpOK, "read", `{"key":"k000","value":` + seen + `}`, 70},
 		)
-		r := Linearizable(check.Input{History: h})
+		r := check.LinearizableKV(check.Input{History: h})
 		assert.Equal(t, check.Valid, r.Verdict, "read %s: %s", seen, r.Summary)
 	}
 }
@@ -114,11 +114,11 @@ func TestLinearizableIsUnknownWhenOutOfTimeOrEvidence(t *testing.T) {
 		hop{1, sim.OpInvoke, "write", `{"key":"k000","value":1}`, 0},
 		hop{1, sim.OpOK, "write", `{"key":"k000","value":1}`, 10},
 	)
-	r := Linearizable(check.Input{History: h, Params: json.RawMessage(`{"timeout":"1ns"}`)})
+	r := check.LinearizableKV(check.Input{History: h, Params: json.RawMessage(`{"timeout":"1ns"}`)})
 	assert.Equal(t, check.Unknown, r.Verdict, r.Summary)
 	assert.Equal(t, []string{"k000"}, r.Details["unknown_keys"])
 
-	r = Linearizable(check.Input{History: history(
+	r = check.LinearizableKV(check.Input{History: history(
 		hop{1, sim.OpInvoke, "write", `{"key":"k000","value":1}`, 0},
 		hop{1, sim.OpInfo, "write", `{"key":"k000","value":1}`, 10},
 	)})

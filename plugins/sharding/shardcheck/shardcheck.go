@@ -25,7 +25,7 @@ func Workloads() map[string]workload.Workload {
 // Checks returns the plugin's checkers by name.
 func Checks() map[string]check.Checker {
 	return map[string]check.Checker{
-		"sharding-linearizable": Linearizable,
+		"sharding-linearizable": check.LinearizableKV,
 		"sharding-ownership":    Ownership,
 		"sharding-load":         Load,
 	}

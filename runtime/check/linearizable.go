@@ -1,4 +1,4 @@
-package shardcheck
+package check
 
 import (
 	"encoding/json"
@@ -9,7 +9,6 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
-	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
@@ -119,28 +118,28 @@ func valueText(v int) string {
 	return fmt.Sprint(v)
 }
 
-// LinParams are the sharding-linearizable checker's params.
-type LinParams struct {
+// LinearizableParams are LinearizableKV's params.
+type LinearizableParams struct {
 	// Timeout bounds porcupine over all keys (Go duration, default 5s).
 	Timeout string `json:"timeout"`
 }
 
-// Linearizable checks each key's history for linearizability against a
+// LinearizableKV checks each key's history for linearizability against a
 // register model with porcupine (the history partitioned by key). Failed
 // ops did not happen and are left out; timed-out ops may have happened
 // (their return is at infinity; a timed-out read is left out). Porcupine's
 // Ok is valid, Illegal invalid (naming the key and a counterexample),
 // Unknown (the time budget ran out) unknown.
-func Linearizable(in check.Input) check.Result {
-	p := LinParams{Timeout: "5s"}
+func LinearizableKV(in Input) Result {
+	p := LinearizableParams{Timeout: "5s"}
 	if len(in.Params) > 0 {
 		if err := json.Unmarshal(in.Params, &p); err != nil {
-			return check.Result{Verdict: check.Unknown, Summary: "bad params: " + err.Error()}
+			return Result{Verdict: Unknown, Summary: "bad params: " + err.Error()}
 		}
 	}
 	budget, err := time.ParseDuration(p.Timeout)
 	if err != nil || budget <= 0 {
-		return check.Result{Verdict: check.Unknown, Summary: fmt.Sprintf("params.timeout %q is not a positive duration", p.Timeout)}
+		return Result{Verdict: Unknown, Summary: fmt.Sprintf("params.timeout %q is not a positive duration", p.Timeout)}
 	}
 	perKey := map[string][]porcupine.Operation{}
 	var nOK, nInfo, nFail int
@@ -188,7 +187,7 @@ func Linearizable(in check.Input) check.Result {
 	sort.Strings(keys)
 	d := map[string]any{"keys": len(keys), "ok": nOK, "info": nInfo, "fail": nFail}
 	if nOK == 0 {
-		return check.Result{Verdict: check.Unknown, Summary: "no operation completed", Details: d}
+		return Result{Verdict: Unknown, Summary: "no operation completed", Details: d}
 	}
 	deadline := time.Now().Add(budget)
 	var unknown []string
@@ -204,7 +203,7 @@ func Linearizable(in check.Input) check.Result {
 			cex := counterexample(perKey[k], info)
 			d["key"] = k
 			d["counterexample"] = cex
-			return check.Result{Verdict: check.Invalid, Details: d,
+			return Result{Verdict: Invalid, Details: d,
 				Summary: fmt.Sprintf("key %s is not linearizable (%d ops): %s", k, len(perKey[k]), cex[len(cex)-1])}
 		case porcupine.Unknown:
 			unknown = append(unknown, k)
@@ -212,10 +211,10 @@ func Linearizable(in check.Input) check.Result {
 	}
 	if len(unknown) > 0 {
 		d["unknown_keys"] = unknown
-		return check.Result{Verdict: check.Unknown, Details: d,
+		return Result{Verdict: Unknown, Details: d,
 			Summary: fmt.Sprintf("porcupine ran out of its %s budget on %d keys (%v)", budget, len(unknown), unknown)}
 	}
-	return check.Result{Verdict: check.Valid, Details: d,
+	return Result{Verdict: Valid, Details: d,
 		Summary: fmt.Sprintf("%d keys linearizable (%d ok, %d timed out, %d failed ops)", len(keys), nOK, nInfo, nFail)}
 }
 

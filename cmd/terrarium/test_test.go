@@ -1,0 +1,113 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var msgsPerOpRE = regexp.MustCompile(`msgs-per-op all [0-9.]+, clients [0-9.]+, servers ([0-9.]+)`)
+var stableRE = regexp.MustCompile(`stable latency \(ms\): 0: [0-9.]+, 0.5: ([0-9.]+), 0.95: [0-9.]+, 0.99: [0-9.]+, 1: ([0-9.]+); lost 0`)
+
+// TestTestBroadcastGossipGlomers3d is issue 10's done-when line: our
+// broadcast passes Gossip Glomers 3d's configuration with partitions, in
+// a few seconds of wall time.
+func TestTestBroadcastGossipGlomers3d(t *testing.T) {
+	bin := filepath.Join("..", "..", "plugins", "maelstrom", "broadcast")
+	start := time.Now()
+	code, out, errs := cli(t, "test", "-w", "broadcast", "--bin", bin, "--node-count", "25", "--time-limit", "20",
+		"--rate", "100", "--latency", "100", "--nemesis", "partition")
+	t.Logf("wall %v\n%s", time.Since(start), out)
+	require.Equal(t, 0, code, "%s\n%s", out, errs)
+	assert.True(t, strings.HasPrefix(lastLine(out), "PASS test -w broadcast seed=1 trace_sha256="), lastLine(out))
+	m := msgsPerOpRE.FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	perOp, _ := strconv.ParseFloat(m[1], 64)
+	assert.Less(t, perOp, 30.0, "Gossip Glomers 3d: under 30 server messages per operation")
+	require.Regexp(t, stableRE, out)
+
+	// without faults, 3d's latency targets hold too
+	code, out, errs = cli(t, "test", "-w", "broadcast", "--bin", bin, "--node-count", "25", "--time-limit", "20", "--rate", "100", "--latency", "100")
+	require.Equal(t, 0, code, "%s\n%s", out, errs)
+	s := stableRE.FindStringSubmatch(out)
+	require.NotNil(t, s, out)
+	median, _ := strconv.ParseFloat(s[1], 64)
+	most, _ := strconv.ParseFloat(s[2], 64)
+	assert.Less(t, median, 400.0, "3d: median stable latency under 400 ms")
+	assert.Less(t, most, 600.0, "3d: max stable latency under 600 ms")
+}
+
+// TestTestWritesAScenarioThatReplays: --write-scenario writes the
+// scenario the flags map onto; terrarium run replays it to the same
+// digest.
+func TestTestWritesAScenarioThatReplays(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "uids.yaml")
+	bin := filepath.Join("..", "..", "plugins", "maelstrom", "unique-ids")
+	code, out, errs := cli(t, "test", "-w", "unique-ids", "--bin", bin, "--node-count", "3", "--time-limit", "3", "--rate", "200",
+		"--nemesis", "partition", "--nemesis-interval", "1", "--seed", "4", "--write-scenario", file)
+	require.Equal(t, 0, code, "%s\n%s", out, errs)
+	m := digestRE.FindStringSubmatch(lastLine(out))
+	require.NotNil(t, m, out)
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	for _, want := range []string{"type: unique-ids", "count: 3", "interval: 15ms", "every: 1s", "heal: 500ms", "- seq-kv", "partition-halves"} {
+		assert.Contains(t, string(b), want)
+	}
+	code, out2, errs := cli(t, "run", file, "--seed", "4")
+	require.Equal(t, 0, code, "%s\n%s", out2, errs)
+	assert.Contains(t, lastLine(out2), "trace_sha256="+m[1])
+}
+
+func TestTestFailsABrokenNodeAndLowAvailability(t *testing.T) {
+	bin := filepath.Join("..", "..", "plugins", "echo")
+	code, out, _ := cli(t, "test", "-w", "echo", "--bin", bin, "--nemesis", "kill", "--nemesis-interval", "1", "--time-limit", "5", "--availability", "total")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "required 1: invalid")
+	assert.Contains(t, lastLine(out), "verdict=invalid (availability)")
+	assert.Contains(t, lastLine(out), "reproduce: terrarium test -w echo --bin "+bin+" --nemesis kill --nemesis-interval 1 --time-limit 5 --availability total --seed 1")
+
+	// a program that does not speak the workload: kafka against unique-ids
+	code, out, _ = cli(t, "test", "-w", "kafka", "--bin", filepath.Join("..", "..", "plugins", "maelstrom", "unique-ids"), "--time-limit", "2", "--rate", "50")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, lastLine(out), "FAIL test -w kafka")
+}
+
+func TestTestBadFlags(t *testing.T) {
+	bin := filepath.Join("..", "..", "plugins", "echo")
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"no workload":      {[]string{"--bin", bin}, "-w: name a workload"},
+		"unknown workload": {[]string{"-w", "chat", "--bin", bin}, `-w: unknown workload "chat" (known: broadcast, echo,`},
+		"no bin":           {[]string{"-w", "echo"}, "--bin: name the program"},
+		"missing bin":      {[]string{"-w", "echo", "--bin", "no/such/dir"}, "--bin: stat"},
+		"nemesis":          {[]string{"-w", "echo", "--bin", bin, "--nemesis", "partition,flood"}, `--nemesis: "flood" is not partition, kill or pause`},
+		"topology":         {[]string{"-w", "broadcast", "--bin", bin, "--topology", "mesh"}, `--topology: "mesh" is not one of grid`},
+		"latency dist":     {[]string{"-w", "echo", "--bin", bin, "--latency-dist", "normal"}, `--latency-dist: "normal" is not constant`},
+		"concurrency":      {[]string{"-w", "echo", "--bin", bin, "--concurrency", "many"}, `--concurrency: "many" is not a positive number`},
+		"availability":     {[]string{"-w", "echo", "--bin", bin, "--availability", "most"}, `--availability: "most" is not a number from 0 to 1 or total`},
+		"rate":             {[]string{"-w", "echo", "--bin", bin, "--rate", "0"}, "--rate: must be positive"},
+		"interval":         {[]string{"-w", "echo", "--bin", bin, "--nemesis", "kill", "--nemesis-interval", "60", "--time-limit", "10"}, "--nemesis-interval: 60s leaves no room"},
+		"consistency":      {[]string{"-w", "txn-rw-register", "--bin", bin, "--consistency-models", "serializable", "--time-limit", "1"}, "FAIL"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, out, errs := cli(t, append([]string{"test"}, tc.args...)...)
+			if tc.want == "FAIL" {
+				assert.Equal(t, 1, code)
+				assert.Contains(t, out, `params.consistency_model "serializable"`)
+				return
+			}
+			assert.Equal(t, 2, code, out)
+			assert.Contains(t, errs, tc.want)
+		})
+	}
+}

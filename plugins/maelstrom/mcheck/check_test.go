@@ -1,0 +1,277 @@
+package mcheck
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/trace"
+)
+
+// hist builds a history: each op() call adds an invocation and its
+// completion for one process, at increasing times.
+type hist struct {
+	ops []sim.Op
+	t   int64
+}
+
+func (h *hist) op(proc int, node, f string, in any, typ string, out any) *hist {
+	h.t += int64(time.Millisecond)
+	h.ops = append(h.ops, sim.Op{Index: len(h.ops), Process: proc, Type: sim.OpInvoke, F: f, Value: raw(in), Time: h.t, Node: node})
+	h.t += int64(time.Millisecond)
+	h.ops = append(h.ops, sim.Op{Index: len(h.ops), Process: proc, Type: typ, F: f, Value: raw(out), Time: h.t, Node: node})
+	return h
+}
+
+func raw(v any) json.RawMessage {
+	if v == nil {
+		return nil
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func input(h *hist, nodes ...string) check.Input { return check.Input{History: h.ops, Nodes: nodes} }
+
+func TestUniqueIDs(t *testing.T) {
+	h := (&hist{}).op(10, "n0", "generate", nil, sim.OpOK, "n0-1").op(11, "n1", "generate", nil, sim.OpOK, 1).op(10, "n0", "generate", nil, sim.OpInfo, nil)
+	assert.Equal(t, check.Valid, UniqueIDs(input(h)).Verdict)
+	h.op(11, "n1", "generate", nil, sim.OpOK, "n0-1")
+	r := UniqueIDs(input(h))
+	assert.Equal(t, check.Invalid, r.Verdict)
+	assert.Contains(t, r.Summary, `"n0-1" (ops [1 7])`)
+	assert.Equal(t, check.Unknown, UniqueIDs(input((&hist{}).op(10, "n0", "generate", nil, sim.OpInfo, nil))).Verdict)
+}
+
+var final = finalMark{Final: true}
+
+func TestSetFull(t *testing.T) {
+	ok := func() *hist {
+		return (&hist{}).
+			op(10, "n0", "add", 1, sim.OpOK, 1).
+			op(11, "n1", "read", nil, sim.OpOK, []int{}). // stale: 1 was acknowledged before this read
+			op(11, "n1", "add", 2, sim.OpInfo, 2).
+			op(10, "n0", "read", final, sim.OpOK, []int{1, 2}).
+			op(11, "n1", "read", final, sim.OpOK, []int{1})
+	}
+	r := GSet(input(ok(), "n0", "n1"))
+	require.Equal(t, check.Valid, r.Verdict, r.Summary)
+	assert.Equal(t, 1, r.Details["stale_count"])
+	assert.Equal(t, 1.0, r.Details["stable_latencies_ms"].(map[string]float64)["1"], "1 was absent from a read invoked 1ms after its add was acknowledged")
+
+	lost := ok().op(11, "n1", "read", final, sim.OpOK, []int{2})
+	r = GSet(input(lost, "n0", "n1"))
+	assert.Equal(t, check.Invalid, r.Verdict)
+	assert.Contains(t, r.Summary, "1 acknowledged elements lost")
+	assert.Contains(t, r.Summary, "n1 lacks [1]")
+
+	odd := ok().op(10, "n0", "read", nil, sim.OpOK, []int{1, 7})
+	r = GSet(input(odd, "n0", "n1"))
+	assert.Equal(t, check.Invalid, r.Verdict)
+	assert.Contains(t, r.Summary, "never added")
+
+	noFinal := (&hist{}).op(10, "n0", "add", 1, sim.OpOK, 1).op(10, "n0", "read", final, sim.OpInfo, nil)
+	assert.Equal(t, check.Unknown, GSet(input(noFinal, "n0")).Verdict)
+
+	b := (&hist{}).op(10, "n0", "broadcast", 5, sim.OpOK, 5).op(10, "n0", "read", final, sim.OpOK, []int{})
+	r = Broadcast(input(b, "n0"))
+	assert.Equal(t, check.Invalid, r.Verdict)
+	assert.Contains(t, r.Summary, "messages lost")
+}
+
+func TestCounter(t *testing.T) {
+	h := func(finals ...int) *hist {
+		x := (&hist{}).op(10, "n0", "add", 3, sim.OpOK, 3).op(11, "n1", "add", -2, sim.OpOK, -2).
+			op(10, "n0", "add", 4, sim.OpInfo, 4).op(11, "n1", "add", -5, sim.OpInfo, -5).
+			op(12, "n0", "add", 100, sim.OpFail, 100).
+			op(10, "n0", "read", nil, sim.OpOK, 1)
+		for i, v := range finals {
+			x.op(10+i, []string{"n0", "n1"}[i], "read", final, sim.OpOK, v)
+		}
+		return x
+	}
+	// acknowledged 3-2 = 1; timed-out +4 and -5 may have happened: [-4, 5]
+	r := Counter(input(h(-4, 5), "n0", "n1"))
+	require.Equal(t, check.Valid, r.Verdict, r.Summary)
+	assert.Equal(t, []int{-4, 5}, r.Details["final_range"])
+	r = Counter(input(h(1, 6), "n0", "n1"))
+	assert.Equal(t, check.Invalid, r.Verdict)
+	assert.Contains(t, r.Summary, "n1's final read 6 is outside [-4, 5]")
+	r = Counter(input(h(1, 1).op(11, "n1", "read", nil, sim.OpOK, 50), "n0", "n1"))
+	assert.Equal(t, check.Invalid, r.Verdict, "a read no sum of deltas can give")
+	assert.Equal(t, check.Unknown, Counter(input(h(1), "n0", "n1")).Verdict, "a node without a final read")
+}
+
+func TestKafka(t *testing.T) {
+	send := func(h *hist, p int, k string, m, off int) *hist {
+		return h.op(p, "n0", "send", map[string]any{"key": k, "msg": m}, sim.OpOK, map[string]any{"key": k, "msg": m, "offset": off})
+	}
+	poll := func(h *hist, p int, from map[string]int, msgs map[string][][2]int) *hist {
+		return h.op(p, "n0", "poll", map[string]any{"offsets": from}, sim.OpOK, map[string]any{"msgs": msgs})
+	}
+	base := func() *hist {
+		h := &hist{}
+		h.op(10, "n0", "assign", map[string]any{"keys": []string{"a"}}, sim.OpOK, map[string]any{"offsets": map[string]int{}})
+		send(h, 11, "a", 100, 0)
+		send(h, 11, "a", 101, 1)
+		send(h, 11, "a", 102, 2)
+		return h
+	}
+	h := poll(base(), 10, map[string]int{"a": 0}, map[string][][2]int{"a": {{0, 100}, {1, 101}}})
+	poll(h, 10, map[string]int{"a": 2}, map[string][][2]int{"a": {{2, 102}}})
+	h.op(10, "n0", "commit", map[string]any{"offsets": map[string]int{"a": 2}}, sim.OpOK, nil)
+	h.op(12, "n1", "assign", map[string]any{"keys": []string{"a"}}, sim.OpOK, map[string]any{"offsets": map[string]int{"a": 2}})
+	r := Kafka(input(h))
+	require.Equal(t, check.Valid, r.Verdict, "%s %v", r.Summary, r.Details["errors"])
+
+	for name, tc := range map[string]struct {
+		h    *hist
+		want string
+	}{
+		"lost write": {poll(base(), 10, map[string]int{"a": 0}, map[string][][2]int{"a": {{0, 100}}}).
+			op(10, "n0", "poll", map[string]any{"offsets": map[string]int{"a": 2}}, sim.OpOK, map[string]any{"msgs": map[string][][2]int{"a": {{2, 102}}}}),
+			"lost (never polled, a later offset was); first: key a offset 1 (message 101)"},
+		"skip": {poll(base(), 10, map[string]int{"a": 0}, map[string][][2]int{"a": {{0, 100}, {2, 102}}}), "skipping acknowledged offsets [1]"},
+		"internal nonmonotonic": {poll(base(), 10, map[string]int{"a": 0}, map[string][][2]int{"a": {{0, 100}, {1, 101}, {2, 102}, {1, 101}}}),
+			"internal nonmonotonic: poll op 9 returned key a offset 1 after 2"},
+		"external nonmonotonic": {poll(poll(base(), 10, map[string]int{"a": 0}, map[string][][2]int{"a": {{0, 100}, {1, 101}, {2, 102}}}), 10, map[string]int{"a": 3}, map[string][][2]int{"a": {{1, 101}}}),
+			"asked key a from offset 3 and got offset 1 first"},
+		"inconsistent": {poll(base(), 10, map[string]int{"a": 0}, map[string][][2]int{"a": {{0, 100}, {1, 999}, {2, 102}}}), "key a offset 1 holds message 101 and 999"},
+		"phantom commit": {base().op(12, "n1", "assign", map[string]any{"keys": []string{"a"}}, sim.OpOK, map[string]any{"offsets": map[string]int{"a": 7}}),
+			"phantom commit: op 9 listed key a committed at 7, but no commit had asked for more than nothing"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := Kafka(input(tc.h))
+			assert.Equal(t, check.Invalid, r.Verdict)
+			all := r.Summary
+			if errs, ok := r.Details["errors"].([]string); ok {
+				for _, e := range errs {
+					all += "\n" + e
+				}
+			}
+			assert.Contains(t, all, tc.want)
+		})
+	}
+	assert.Equal(t, check.Unknown, Kafka(input(base())).Verdict, "no poll")
+}
+
+func TestLinKVFindsAStaleRead(t *testing.T) {
+	h := (&hist{}).op(10, "n0", "write", map[string]any{"key": "0", "value": 3}, sim.OpOK, map[string]any{"key": "0", "value": 3}).
+		op(11, "n1", "read", map[string]any{"key": "0"}, sim.OpOK, map[string]any{"key": "0", "value": 3})
+	assert.Equal(t, check.Valid, check.LinearizableKV(input(h)).Verdict)
+	h.op(10, "n0", "write", map[string]any{"key": "0", "value": 4}, sim.OpOK, map[string]any{"key": "0", "value": 4}).
+		op(11, "n1", "read", map[string]any{"key": "0"}, sim.OpOK, map[string]any{"key": "0", "value": 3})
+	r := check.LinearizableKV(input(h))
+	assert.Equal(t, check.Invalid, r.Verdict)
+	assert.Contains(t, r.Summary, "key 0 is not linearizable")
+}
+
+type mops = [][3]any
+
+func TestTxnRWRegister(t *testing.T) {
+	good := func() *hist {
+		return (&hist{}).
+			op(10, "n0", "txn", mops{{"w", 1, 1}, {"r", 1, nil}}, sim.OpOK, mops{{"w", 1, 1}, {"r", 1, 1}}).
+			op(11, "n1", "txn", mops{{"r", 1, nil}, {"w", 1, 2}}, sim.OpOK, mops{{"r", 1, 1}, {"w", 1, 2}}).
+			op(10, "n0", "txn", mops{{"w", 2, 1}}, sim.OpFail, nil)
+	}
+	r := TxnRWRegister(input(good()))
+	require.Equal(t, check.Valid, r.Verdict, r.Summary)
+	for name, tc := range map[string]struct {
+		h    *hist
+		want string
+	}{
+		"G1a": {good().op(11, "n1", "txn", mops{{"r", 2, nil}}, sim.OpOK, mops{{"r", 2, 1}}), "[G1a]"},
+		"G1b": {good().op(10, "n0", "txn", mops{{"w", 3, 1}, {"w", 3, 2}}, sim.OpOK, mops{{"w", 3, 1}, {"w", 3, 2}}).
+			op(11, "n1", "txn", mops{{"r", 3, nil}}, sim.OpOK, mops{{"r", 3, 1}}), "[G1b]"},
+		"internal": {good().op(10, "n0", "txn", mops{{"w", 4, 1}, {"r", 4, nil}}, sim.OpOK, mops{{"w", 4, 1}, {"r", 4, nil}}), "[internal]"},
+		"garbage":  {good().op(10, "n0", "txn", mops{{"r", 5, nil}}, sim.OpOK, mops{{"r", 5, 9}}), "[garbage-read]"},
+		"G1c": {(&hist{}).
+			op(10, "n0", "txn", mops{{"w", 1, 1}, {"r", 2, nil}}, sim.OpOK, mops{{"w", 1, 1}, {"r", 2, 1}}).
+			op(11, "n1", "txn", mops{{"w", 2, 1}, {"r", 1, nil}}, sim.OpOK, mops{{"w", 2, 1}, {"r", 1, 1}}), "dependency cycle: op 0 -wr-> op 2 -wr-> op 0"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := TxnRWRegister(input(tc.h))
+			assert.Equal(t, check.Invalid, r.Verdict)
+			assert.Contains(t, r.Summary, tc.want)
+		})
+	}
+	// read-uncommitted allows an aborted read
+	in := input(good().op(11, "n1", "txn", mops{{"r", 2, nil}}, sim.OpOK, mops{{"r", 2, 1}}))
+	in.Params = json.RawMessage(`{"consistency_model":"read-uncommitted"}`)
+	assert.Equal(t, check.Valid, TxnRWRegister(in).Verdict)
+	in.Params = json.RawMessage(`{"consistency_model":"psi"}`)
+	assert.Equal(t, check.Unknown, TxnRWRegister(in).Verdict)
+}
+
+func TestTxnListAppend(t *testing.T) {
+	good := func() *hist {
+		return (&hist{}).
+			op(10, "n0", "txn", mops{{"append", 1, 1}, {"r", 1, nil}}, sim.OpOK, mops{{"append", 1, 1}, {"r", 1, []int{1}}}).
+			op(11, "n1", "txn", mops{{"append", 1, 2}}, sim.OpOK, mops{{"append", 1, 2}}).
+			op(10, "n0", "txn", mops{{"r", 1, nil}}, sim.OpOK, mops{{"r", 1, []int{1, 2}}}).
+			op(11, "n1", "txn", mops{{"append", 2, 1}}, sim.OpFail, nil)
+	}
+	r := TxnListAppend(input(good()))
+	require.Equal(t, check.Valid, r.Verdict, r.Summary)
+	for name, tc := range map[string]struct {
+		h    *hist
+		want string
+	}{
+		"G1a":     {good().op(10, "n0", "txn", mops{{"r", 2, nil}}, sim.OpOK, mops{{"r", 2, []int{1}}}), "[G1a]"},
+		"order":   {good().op(10, "n0", "txn", mops{{"r", 1, nil}}, sim.OpOK, mops{{"r", 1, []int{2}}}), "[incompatible-order]"},
+		"garbage": {good().op(10, "n0", "txn", mops{{"r", 1, nil}}, sim.OpOK, mops{{"r", 1, []int{1, 2, 8}}}), "[garbage-read]"},
+		"G1b": {good().op(10, "n0", "txn", mops{{"append", 3, 1}, {"append", 3, 2}}, sim.OpOK, mops{{"append", 3, 1}, {"append", 3, 2}}).
+			op(11, "n1", "txn", mops{{"r", 3, nil}}, sim.OpOK, mops{{"r", 3, []int{1}}}), "[G1b]"},
+		"G0": {(&hist{}).
+			op(10, "n0", "txn", mops{{"append", 1, 1}, {"append", 2, 2}}, sim.OpOK, mops{{"append", 1, 1}, {"append", 2, 2}}).
+			op(11, "n1", "txn", mops{{"append", 1, 2}, {"append", 2, 1}}, sim.OpOK, mops{{"append", 1, 2}, {"append", 2, 1}}).
+			op(12, "n0", "txn", mops{{"r", 1, nil}, {"r", 2, nil}}, sim.OpOK, mops{{"r", 1, []int{1, 2}}, {"r", 2, []int{1, 2}}}), "write cycle"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := TxnListAppend(input(tc.h))
+			assert.Equal(t, check.Invalid, r.Verdict)
+			assert.Contains(t, r.Summary, tc.want)
+		})
+	}
+}
+
+func TestTopology(t *testing.T) {
+	names := []string{"n0", "n1", "n2", "n3", "n4"}
+	g, err := Topology("grid", names) // 3 wide: n0 n1 n2 / n3 n4
+	require.NoError(t, err)
+	assert.Equal(t, []string{"n1", "n3"}, g["n0"])
+	assert.Equal(t, []string{"n0", "n2", "n4"}, g["n1"])
+	assert.Equal(t, []string{"n1", "n3"}, g["n4"])
+	l, _ := Topology("line", names)
+	assert.Equal(t, []string{"n3"}, l["n4"])
+	tr, _ := Topology("tree2", names)
+	assert.Equal(t, []string{"n1", "n2"}, tr["n0"])
+	assert.Equal(t, []string{"n0", "n3", "n4"}, tr["n1"])
+	tot, _ := Topology("total", names)
+	assert.Len(t, tot["n2"], 4)
+	_, err = Topology("mesh", names)
+	assert.ErrorContains(t, err, `"mesh" is not one of grid`)
+}
+
+func TestFigures(t *testing.T) {
+	// nodes 0-1, a service at 2, client 3
+	h := (&hist{}).op(3, "n0", "read", nil, sim.OpOK, nil).op(3, "n1", "read", nil, sim.OpFail, nil)
+	h.ops = append(h.ops, sim.Op{Process: 3, Type: sim.OpInvoke, F: "read"})
+	var evs []trace.Event
+	for _, e := range [][2]int32{{3, 0}, {0, 3}, {0, 1}, {1, 0}, {0, 1}, {0, 2}, {2, 0}, {3, 1}} {
+		evs = append(evs, trace.Event{Kind: trace.KindSend, Node: e[0], Peer: e[1]}, trace.Event{Kind: trace.KindDeliver, Node: e[1], Peer: e[0]})
+	}
+	f := Figure(h.ops, evs, 2)
+	assert.Equal(t, 3, f.Ops)
+	assert.Equal(t, []int{1, 1, 1}, []int{f.OK, f.Fail, f.Info})
+	assert.Equal(t, MsgCounts{All: 8, Clients: 3, Servers: 3}, f.Msgs)
+	assert.InDelta(t, 1.0, f.MsgsPerOp.Servers, 1e-9)
+	assert.InDelta(t, 1.0/3, f.Availability, 1e-9)
+	assert.Equal(t, time.Millisecond, f.Latency["0.5"])
+}

@@ -1,0 +1,242 @@
+// Package mcheck holds Maelstrom's workloads and their checkers for
+// Terrarium: the client side of unique-ids, g-set, g-counter, pn-counter,
+// broadcast (registered as maelstrom-broadcast, next to the core
+// broadcast workload), kafka, lin-kv, txn-rw-register and txn-list-append,
+// with Maelstrom's message bodies and error codes, and the checks that
+// judge their histories. Figures computes Maelstrom's headline numbers
+// (messages per operation, latency quantiles, availability).
+package mcheck
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/workload"
+)
+
+// Workloads returns the workloads this package adds, by registry name.
+func Workloads() map[string]workload.Workload {
+	return map[string]workload.Workload{
+		"unique-ids":          uniqueIDs{},
+		"g-set":               gset{},
+		"g-counter":           counter{name: "g-counter"},
+		"pn-counter":          counter{name: "pn-counter", negative: true},
+		"maelstrom-broadcast": broadcast{},
+		"kafka":               kafka{},
+		"lin-kv":              linKV{},
+		"txn-rw-register":     txn{name: "txn-rw-register"},
+		"txn-list-append":     txn{name: "txn-list-append", appends: true},
+	}
+}
+
+// Checks returns the checkers this package adds, by registry name.
+func Checks() map[string]check.Checker {
+	return map[string]check.Checker{
+		"unique-ids":          UniqueIDs,
+		"g-set":               GSet,
+		"g-counter":           Counter,
+		"pn-counter":          Counter,
+		"maelstrom-broadcast": Broadcast,
+		"kafka":               Kafka,
+		"lin-kv":              check.LinearizableKV,
+		"txn-rw-register":     TxnRWRegister,
+		"txn-list-append":     TxnListAppend,
+	}
+}
+
+// Workload names the workload a Maelstrom workload name (as given to
+// terrarium test -w) is registered under, and the checks to run with it.
+func Workload(name string) (registered string, checks []string, ok bool) {
+	switch name {
+	case "echo":
+		return "echo", []string{"echo"}, true
+	case "broadcast":
+		return "maelstrom-broadcast", []string{"maelstrom-broadcast"}, true
+	}
+	if _, ok := Workloads()[name]; ok {
+		return name, []string{name}, true
+	}
+	return "", nil, false
+}
+
+// WorkloadNames lists the names terrarium test -w accepts.
+func WorkloadNames() []string {
+	return []string{"broadcast", "echo", "g-counter", "g-set", "kafka", "lin-kv", "pn-counter", "txn-list-append", "txn-rw-register", "unique-ids"}
+}
+
+// Maelstrom's error codes, and whether each is definite: a definite error
+// means the operation certainly did not happen (fail); an indefinite one
+// (timeout, crash) that it may have (info).
+var definite = map[int]bool{1: true, 10: true, 11: true, 12: true, 14: true, 20: true, 21: true, 22: true, 30: true}
+
+// errorBody is Maelstrom's error reply.
+type errorBody struct {
+	Code int    `json:"code"`
+	Text string `json:"text"`
+}
+
+// outcome is how a reply completes an operation.
+type outcome struct {
+	typ   string // sim.OpOK, sim.OpFail, sim.OpInfo
+	value any
+	err   string
+}
+
+// request is one client operation: its history f and value, the body to
+// send, and how an _ok reply's body becomes the completion's value. ok
+// may return an error: the reply did not have the promised shape (info).
+type request struct {
+	f     string
+	value any
+	body  map[string]any
+	ok    func(body json.RawMessage) (any, error)
+	// onError, if set, may turn an error reply into another outcome (e.g.
+	// lin-kv's read of a missing key is an ok read of nothing).
+	onError func(e errorBody) (outcome, bool)
+}
+
+// perform records the request's invocation, sends it and records its
+// completion, then calls next (if not nil) with the outcome.
+func perform(c *sim.Client, target string, timeout time.Duration, r request, next func(outcome)) {
+	c.Invoke(r.f, r.value, target)
+	finish := func(o outcome) {
+		v := o.value
+		if o.typ != sim.OpOK {
+			v = r.value
+		}
+		c.Complete(o.typ, r.f, v, target, o.err)
+		if next != nil {
+			next(o)
+		}
+	}
+	err := c.Call(target, r.body, timeout, func(rep sim.Reply) {
+		switch {
+		case rep.TimedOut:
+			finish(outcome{typ: sim.OpInfo, err: "timeout"})
+		case rep.Type == fmt.Sprint(r.body["type"])+"_ok":
+			var v any
+			if r.ok != nil {
+				var err error
+				if v, err = r.ok(rep.Body); err != nil {
+					finish(outcome{typ: sim.OpInfo, err: fmt.Sprintf("malformed %s: %v", rep.Type, err)})
+					return
+				}
+			}
+			finish(outcome{typ: sim.OpOK, value: v})
+		case rep.Type == "error":
+			var e errorBody
+			_ = json.Unmarshal(rep.Body, &e)
+			if r.onError != nil {
+				if o, ok := r.onError(e); ok {
+					finish(o)
+					return
+				}
+			}
+			typ := sim.OpInfo
+			if definite[e.Code] {
+				typ = sim.OpFail
+			}
+			finish(outcome{typ: typ, err: fmt.Sprintf("error %d: %s", e.Code, e.Text)})
+		default:
+			finish(outcome{typ: sim.OpInfo, err: "unexpected reply " + string(rep.Body)})
+		}
+	})
+	if err != nil {
+		finish(outcome{typ: sim.OpFail, err: err.Error()})
+	}
+}
+
+// loop runs op for each client from start on, one operation at a time,
+// spec.Interval after the previous one completed, until spec.Duration or
+// spec.Ops; clients start staggered across one interval. Each operation
+// gets a target drawn from the workload's stream.
+func loop(s *sim.Sim, spec workload.Spec, start time.Duration, op func(c *sim.Client, target string, next func())) {
+	for ci, c := range spec.Clients {
+		n := 0
+		var step func()
+		step = func() {
+			if s.Now() >= spec.Duration || (spec.Ops > 0 && n >= spec.Ops) {
+				return
+			}
+			n++
+			target := spec.Targets[spec.Rand.IntN(len(spec.Targets))]
+			op(c, target, func() { s.After(spec.Interval, step) })
+		}
+		s.At(start+time.Duration(ci)*spec.Interval/time.Duration(max(len(spec.Clients), 1)), step)
+	}
+}
+
+// finalAttempts bounds the retries of a final read that timed out.
+const finalAttempts = 5
+
+// finalReads reads every target once at time at (retrying a read that
+// timed out), each client reading its share one after another, and
+// returns when the last read can have ended.
+func finalReads(s *sim.Sim, spec workload.Spec, at time.Duration, mk func() request) time.Duration {
+	share := workload.Split(spec.Targets, len(spec.Clients))
+	for i, c := range spec.Clients {
+		c, mine := c, share[i]
+		var read func(k, attempt int)
+		read = func(k, attempt int) {
+			if k >= len(mine) {
+				return
+			}
+			perform(c, mine[k], spec.Timeout, mk(), func(o outcome) {
+				if o.typ == sim.OpInfo && attempt < finalAttempts {
+					read(k, attempt+1)
+					return
+				}
+				read(k+1, 1)
+			})
+		}
+		s.At(at, func() { read(0, 1) })
+	}
+	rounds := (len(spec.Targets) + len(spec.Clients) - 1) / len(spec.Clients)
+	return at + time.Duration(rounds*finalAttempts)*(spec.Timeout+time.Millisecond)
+}
+
+// params decodes a workload's params into p (defaults already set).
+func params(name string, raw json.RawMessage, p any) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(raw, p); err != nil {
+		return fmt.Errorf("workload %s: params: %w", name, err)
+	}
+	return nil
+}
+
+// duration parses a params duration field.
+func duration(name, field, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("workload %s: params.%s %q is not a duration", name, field, v)
+	}
+	return d, nil
+}
+
+// isFinal marks final reads in the history: their invocation value is
+// {"final": true}.
+type finalMark struct {
+	Final bool `json:"final"`
+}
+
+func isFinal(v json.RawMessage) bool {
+	var m finalMark
+	return json.Unmarshal(v, &m) == nil && m.Final
+}
+
+// pick returns a random element of xs.
+func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
+
+// preview shortens a list for a summary line.
+func preview[T any](vs []T) string {
+	if len(vs) > 8 {
+		return fmt.Sprintf("%v and %d more", vs[:8], len(vs)-8)
+	}
+	return fmt.Sprint(vs)
+}

@@ -1,0 +1,491 @@
+package mcheck
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/workload"
+)
+
+// txn is txn-rw-register (micro-ops ["r",k,null] and ["w",k,v]) or
+// txn-list-append (["r",k,null] and ["append",k,v]).
+type txn struct {
+	name    string
+	appends bool
+}
+
+type txnParams struct {
+	// KeyCount is the number of keys (integers 0..KeyCount-1).
+	KeyCount int `json:"key_count"`
+	// MaxTxnLength bounds the micro-ops of one transaction.
+	MaxTxnLength int `json:"max_txn_length"`
+}
+
+// Start implements workload.Workload: each operation is one transaction
+// of 1..max_txn_length micro-ops on random keys, sent as {"type":"txn",
+// "txn":[[f,k,v],...]} and answered by txn_ok {"txn":[...]} with the
+// reads filled in. Written and appended values are unique per key (1, 2,
+// ...). An error reply 30 (txn-conflict) or any other definite error
+// fails the transaction: it did not happen.
+func (w txn) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+	p := txnParams{KeyCount: 5, MaxTxnLength: 4}
+	if err := params(w.name, spec.Params, &p); err != nil {
+		return 0, err
+	}
+	if p.KeyCount < 1 || p.MaxTxnLength < 1 {
+		return 0, fmt.Errorf("workload %s: params.key_count and params.max_txn_length must be at least 1", w.name)
+	}
+	write := "w"
+	if w.appends {
+		write = "append"
+	}
+	next := map[int]int{}
+	loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
+		n := 1 + spec.Rand.IntN(p.MaxTxnLength)
+		ops := make([][3]any, n)
+		for i := range ops {
+			k := spec.Rand.IntN(p.KeyCount)
+			if spec.Rand.IntN(2) == 0 {
+				ops[i] = [3]any{"r", k, nil}
+			} else {
+				next[k]++
+				ops[i] = [3]any{write, k, next[k]}
+			}
+		}
+		perform(c, target, spec.Timeout, request{f: "txn", value: ops, body: map[string]any{"type": "txn", "txn": ops},
+			ok: func(b json.RawMessage) (any, error) {
+				var r struct {
+					Txn json.RawMessage `json:"txn"`
+				}
+				if err := json.Unmarshal(b, &r); err != nil {
+					return nil, err
+				}
+				got, err := decodeTxn(r.Txn)
+				if err != nil {
+					return nil, err
+				}
+				if len(got) != len(ops) {
+					return nil, fmt.Errorf("txn_ok has %d micro-ops, the request %d", len(got), len(ops))
+				}
+				return r.Txn, nil
+			}}, func(outcome) { done() })
+	})
+	return spec.Duration + spec.Timeout, nil
+}
+
+// mop is one micro-op as the checker sees it.
+type mop struct {
+	f     string
+	key   int
+	value json.RawMessage // the written value or the read's result
+}
+
+func decodeTxn(raw json.RawMessage) ([]mop, error) {
+	var list [][]json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, err
+	}
+	out := make([]mop, len(list))
+	for i, m := range list {
+		if len(m) != 3 {
+			return nil, fmt.Errorf("micro-op %d has %d elements, not 3", i, len(m))
+		}
+		if err := json.Unmarshal(m[0], &out[i].f); err != nil {
+			return nil, fmt.Errorf("micro-op %d: f: %w", i, err)
+		}
+		if err := json.Unmarshal(m[1], &out[i].key); err != nil {
+			return nil, fmt.Errorf("micro-op %d: key: %w", i, err)
+		}
+		out[i].value = m[2]
+	}
+	return out, nil
+}
+
+// txnOp is one transaction of the history.
+type txnOp struct {
+	index int // history index of the invocation
+	typ   string
+	ops   []mop // completed (ok) or as requested
+	desc  string
+}
+
+func (t *txnOp) String() string { return t.desc }
+
+// txnHistory collects the transactions: ok ones with their completed
+// micro-ops, others as invoked.
+func txnHistory(in check.Input) []*txnOp {
+	done, open := check.Pairs(in.History)
+	var out []*txnOp
+	add := func(inv sim.Op, typ string, val json.RawMessage) {
+		ops, err := decodeTxn(val)
+		if err != nil {
+			return
+		}
+		out = append(out, &txnOp{index: inv.Index, typ: typ, ops: ops,
+			desc: fmt.Sprintf("op %d (%s, process %d via %s at %v) %s", inv.Index, typ, inv.Process, inv.Node, time.Duration(inv.Time), val)})
+	}
+	for _, p := range done {
+		if p[0].F != "txn" {
+			continue
+		}
+		v := p[0].Value
+		if p[1].Type == sim.OpOK {
+			v = p[1].Value
+		}
+		add(p[0], p[1].Type, v)
+	}
+	for _, op := range open {
+		if op.F == "txn" {
+			add(op, sim.OpInfo, op.Value)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].index < out[j].index })
+	return out
+}
+
+// anomalies collects what a transaction checker found, by name.
+type anomalies map[string][]string
+
+func (a anomalies) add(name, format string, args ...any) {
+	a[name] = append(a[name], fmt.Sprintf(format, args...))
+}
+
+// graph is a dependency graph over transactions: ww (write-write) and wr
+// (write-read) edges.
+type graph struct {
+	edges map[*txnOp]map[*txnOp]string
+}
+
+func newGraph() *graph { return &graph{edges: map[*txnOp]map[*txnOp]string{}} }
+
+func (g *graph) link(from, to *txnOp, kind string) {
+	if from == to || from == nil || to == nil {
+		return
+	}
+	if g.edges[from] == nil {
+		g.edges[from] = map[*txnOp]string{}
+	}
+	if prev, ok := g.edges[from][to]; ok && prev == "ww" {
+		return
+	}
+	g.edges[from][to] = kind
+}
+
+// cycle returns one cycle of the graph (as "T1 -ww-> T2 -wr-> T1"), or ""
+// if there is none. With onlyWW it considers ww edges only.
+func (g *graph) cycle(onlyWW bool) string {
+	var nodes []*txnOp
+	for n := range g.edges {
+		nodes = append(nodes, n)
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].index < nodes[j].index })
+	succ := func(n *txnOp) []*txnOp {
+		var out []*txnOp
+		for m, k := range g.edges[n] {
+			if !onlyWW || k == "ww" {
+				out = append(out, m)
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].index < out[j].index })
+		return out
+	}
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[*txnOp]int{}
+	var stack []*txnOp
+	var found []*txnOp
+	var visit func(n *txnOp) bool
+	visit = func(n *txnOp) bool {
+		color[n] = grey
+		stack = append(stack, n)
+		for _, m := range succ(n) {
+			switch color[m] {
+			case grey:
+				for i, s := range stack {
+					if s == m {
+						found = append(append([]*txnOp(nil), stack[i:]...), m)
+						return true
+					}
+				}
+			case white:
+				if visit(m) {
+					return true
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[n] = black
+		return false
+	}
+	for _, n := range nodes {
+		if color[n] == white && visit(n) {
+			break
+		}
+	}
+	if found == nil {
+		return ""
+	}
+	var b strings.Builder
+	for i, t := range found {
+		if i > 0 {
+			fmt.Fprintf(&b, " -%s-> ", g.edges[found[i-1]][t])
+		}
+		fmt.Fprintf(&b, "op %d", t.index)
+	}
+	return b.String()
+}
+
+// txnResult turns anomalies into a verdict. Read-uncommitted proscribes
+// G0 (a cycle of write-write dependencies); read-committed also G1a
+// (aborted read), G1b (intermediate read) and G1c (a cycle of write-write
+// and write-read dependencies). Anomalies outside the model are reported
+// but do not fail it.
+func txnResult(name string, in check.Input, txns []*txnOp, a anomalies, g *graph) check.Result {
+	model := "read-committed"
+	var p struct {
+		Model string `json:"consistency_model"`
+	}
+	if len(in.Params) > 0 && json.Unmarshal(in.Params, &p) == nil && p.Model != "" {
+		model = p.Model
+	}
+	var proscribed []string
+	switch model {
+	case "read-uncommitted":
+		proscribed = []string{"G0", "garbage-read", "internal", "incompatible-order", "duplicate-elements"}
+	case "read-committed":
+		proscribed = []string{"G0", "G1a", "G1b", "G1c", "garbage-read", "internal", "incompatible-order", "duplicate-elements"}
+	default:
+		return check.Result{Verdict: check.Unknown, Summary: fmt.Sprintf("%s: params.consistency_model %q is not read-uncommitted or read-committed", name, model)}
+	}
+	if c := g.cycle(true); c != "" {
+		a.add("G0", "write cycle: %s", c)
+	} else if c := g.cycle(false); c != "" {
+		a.add("G1c", "dependency cycle: %s", c)
+	}
+	ok := 0
+	for _, t := range txns {
+		if t.typ == sim.OpOK {
+			ok++
+		}
+	}
+	d := map[string]any{"transactions": len(txns), "ok": ok, "consistency_model": model}
+	counts := map[string]int{}
+	for k, v := range a {
+		counts[k] = len(v)
+	}
+	d["anomaly_counts"] = counts
+	var bad []string
+	for _, name := range proscribed {
+		if len(a[name]) > 0 {
+			bad = append(bad, name)
+		}
+	}
+	if len(a) > 0 {
+		ex := map[string][]string{}
+		for k, v := range a {
+			ex[k] = v[:min(len(v), 5)]
+		}
+		d["anomalies"] = ex
+	}
+	switch {
+	case len(bad) > 0:
+		return check.Result{Verdict: check.Invalid, Details: d, Summary: fmt.Sprintf("%s anomalies %v rule out %s; first: %s", name, bad, model, a[bad[0]][0])}
+	case ok == 0:
+		return check.Result{Verdict: check.Unknown, Details: d, Summary: "no transaction completed"}
+	}
+	return check.Result{Verdict: check.Valid, Details: d, Summary: fmt.Sprintf("%d transactions (%d ok) show no %s anomaly (G0, G1a, G1b, G1c)", len(txns), ok, model)}
+}
+
+// TxnRWRegister checks a txn-rw-register history for the anomalies
+// read-committed rules out: a read of a value no transaction wrote
+// (garbage), a read inside a transaction that misses its own earlier
+// write (internal), G1a (the writer failed), G1b (the value was not its
+// writer's last write of the key), and cycles of ww/wr dependencies (G0,
+// G1c). Values are unique per key, so a read names its writer; ww edges
+// come from a transaction that read a key and then wrote it (writes
+// follow reads), as Maelstrom infers them.
+func TxnRWRegister(in check.Input) check.Result {
+	txns := txnHistory(in)
+	type kv struct {
+		key int
+		v   string
+	}
+	writer := map[kv]*txnOp{}
+	final := map[kv]bool{} // the writer's last write of that key
+	for _, t := range txns {
+		last := map[int]string{}
+		for _, m := range t.ops {
+			if m.f == "w" {
+				v := canonical(m.value)
+				writer[kv{m.key, v}] = t
+				last[m.key] = v
+			}
+		}
+		for k, v := range last {
+			final[kv{k, v}] = true
+		}
+	}
+	a := anomalies{}
+	g := newGraph()
+	for _, t := range txns {
+		if t.typ != sim.OpOK {
+			continue
+		}
+		own := map[int]string{}
+		readFrom := map[int]*txnOp{}
+		for _, m := range t.ops {
+			switch m.f {
+			case "w":
+				if w, ok := readFrom[m.key]; ok {
+					g.link(w, t, "ww")
+				}
+				own[m.key] = canonical(m.value)
+			case "r":
+				v := canonical(m.value)
+				if mine, ok := own[m.key]; ok {
+					if v != mine {
+						a.add("internal", "%s read key %d = %s after writing %s", t, m.key, v, mine)
+					}
+					continue
+				}
+				if v == "null" {
+					continue
+				}
+				w, ok := writer[kv{m.key, v}]
+				switch {
+				case !ok:
+					a.add("garbage-read", "%s read key %d = %s, which no transaction wrote", t, m.key, v)
+					continue
+				case w.typ == sim.OpFail:
+					a.add("G1a", "%s read key %d = %s, written by the failed %s", t, m.key, v, w)
+				case w != t && !final[kv{m.key, v}]:
+					a.add("G1b", "%s read key %d = %s, an intermediate write of %s", t, m.key, v, w)
+				}
+				readFrom[m.key] = w
+				g.link(w, t, "wr")
+			}
+		}
+	}
+	return txnResult("txn-rw-register", in, txns, a, g)
+}
+
+// TxnListAppend checks a txn-list-append history: every element a read
+// holds must have been appended (garbage otherwise), by a transaction that
+// did not fail (G1a); a read must not end at an element its appender
+// followed with another append to the key (G1b); a transaction's reads
+// must show its own appends at the end (internal); all reads of a key
+// must be prefixes of its longest read (incompatible order otherwise),
+// whose order gives ww edges; a read gives a wr edge from the appender of
+// its last element. Cycles are G0 (ww only) or G1c.
+func TxnListAppend(in check.Input) check.Result {
+	txns := txnHistory(in)
+	type kv struct {
+		key int
+		v   string
+	}
+	appender := map[kv]*txnOp{}
+	lastOf := map[kv]bool{} // the appender's last append to that key
+	for _, t := range txns {
+		last := map[int]string{}
+		for _, m := range t.ops {
+			if m.f == "append" {
+				v := canonical(m.value)
+				appender[kv{m.key, v}] = t
+				last[m.key] = v
+			}
+		}
+		for k, v := range last {
+			lastOf[kv{k, v}] = true
+		}
+	}
+	a := anomalies{}
+	g := newGraph()
+	longest := map[int][]string{}
+	type readOf struct {
+		t    *txnOp
+		list []string
+	}
+	var reads = map[int][]readOf{}
+	for _, t := range txns {
+		if t.typ != sim.OpOK {
+			continue
+		}
+		own := map[int][]string{}
+		for _, m := range t.ops {
+			switch m.f {
+			case "append":
+				own[m.key] = append(own[m.key], canonical(m.value))
+			case "r":
+				var raw []json.RawMessage
+				if string(m.value) != "null" {
+					if err := json.Unmarshal(m.value, &raw); err != nil {
+						a.add("garbage-read", "%s read key %d = %s, not a list", t, m.key, m.value)
+						continue
+					}
+				}
+				list := make([]string, len(raw))
+				seen := map[string]bool{}
+				for i, e := range raw {
+					list[i] = canonical(e)
+					if seen[list[i]] {
+						a.add("duplicate-elements", "%s read key %d = %s: %s twice", t, m.key, m.value, list[i])
+					}
+					seen[list[i]] = true
+				}
+				if mine := own[m.key]; len(mine) > 0 {
+					if len(list) < len(mine) || strings.Join(list[len(list)-len(mine):], ",") != strings.Join(mine, ",") {
+						a.add("internal", "%s read key %d = %s, not ending with its own appends %v", t, m.key, m.value, mine)
+					}
+				}
+				for _, e := range list {
+					w, ok := appender[kv{m.key, e}]
+					switch {
+					case !ok:
+						a.add("garbage-read", "%s read key %d holding %s, which no transaction appended", t, m.key, e)
+					case w.typ == sim.OpFail:
+						a.add("G1a", "%s read key %d holding %s, appended by the failed %s", t, m.key, e, w)
+					}
+				}
+				external := list[:len(list)-min(len(list), len(own[m.key]))]
+				if n := len(external); n > 0 {
+					e := external[n-1]
+					if w, ok := appender[kv{m.key, e}]; ok {
+						if w != t && !lastOf[kv{m.key, e}] {
+							a.add("G1b", "%s read key %d ending at %s, an intermediate append of %s", t, m.key, e, w)
+						}
+						g.link(w, t, "wr")
+					}
+				}
+				reads[m.key] = append(reads[m.key], readOf{t, list})
+				if len(list) > len(longest[m.key]) {
+					longest[m.key] = list
+				}
+			}
+		}
+	}
+	keys := make([]int, 0, len(longest))
+	for k := range longest {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	for _, k := range keys {
+		order := longest[k]
+		for _, r := range reads[k] {
+			if strings.Join(order[:len(r.list)], ",") != strings.Join(r.list, ",") {
+				a.add("incompatible-order", "key %d: %s read %v, not a prefix of %v", k, r.t, r.list, order)
+			}
+		}
+		for i := 1; i < len(order); i++ {
+			g.link(appender[kv{k, order[i-1]}], appender[kv{k, order[i]}], "ww")
+		}
+	}
+	return txnResult("txn-list-append", in, txns, a, g)
+}
