@@ -22,7 +22,8 @@ type Problem struct {
 type APIError struct {
 	Status int `json:"-"`
 	// Code is a stable machine-readable word: malformed, too_large, abi,
-	// unsupported, scenario, not_found, unauthorized, busy, conflict, bad_request.
+	// unsupported, scenario, limit, not_found, method_not_allowed, unauthorized,
+	// busy, conflict, gone, bad_request, internal.
 	Code     string    `json:"code"`
 	Message  string    `json:"message"`
 	Problems []Problem `json:"problems,omitempty"`

@@ -137,6 +137,9 @@ func TestTokenGuardsWrites(t *testing.T) {
 	}
 	r := do(t, http.MethodDelete, hs.URL+"/api/v1/modules/"+shaOf(echo), "", nil)
 	assert.Equal(t, http.StatusUnauthorized, r.Status)
+	for _, p := range []string{"/api/v1/runs", "/api/v1/runs/x/faults", "/api/v1/runs/x/control", "/api/v1/runs/x/fork"} {
+		assert.Equal(t, http.StatusUnauthorized, postJSON(t, hs.URL+p, map[string]any{}).Status, p)
+	}
 	// Reads need no token.
 	assert.Equal(t, http.StatusOK, get(t, hs.URL+"/api/v1/modules").Status)
 	r = upload(t, hs.URL, echo, "Authorization", "Bearer s3cret")

@@ -319,6 +319,11 @@ func (r *run) openHandle(ctx context.Context, acts []action, seq uint64) error {
 // openAt builds the simulation with acts pinned and runs position on it.
 // Called with r.op held.
 func (r *run) openAt(ctx context.Context, acts []action, position func(*runner.Run) error) error {
+	select {
+	case <-r.done:
+		return apiErr(http.StatusGone, "gone", "run %s was deleted", r.id)
+	default:
+	}
 	if r.h == nil {
 		if !r.hasOp {
 			if err := r.rs.acquire(); err != nil {
@@ -544,6 +549,7 @@ func (r *run) checkNow(ctx context.Context) {
 func (r *run) drive() {
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	nextCheck := time.Now().Add(2 * time.Second)
 	for {
 		r.mu.Lock()
 		running, speed := r.state == stateRunning, r.speed
@@ -601,6 +607,12 @@ func (r *run) drive() {
 		r.mu.Unlock()
 		if fin {
 			r.touch() // the reaper closes it once nobody looks
+		} else if err == nil && r.h != nil && time.Now().After(nextCheck) {
+			// Verdicts so far, while it runs: at most every 2 s, and never
+			// more than a twentieth of the wall time the checkers take.
+			start := time.Now()
+			r.checkNow(context.Background())
+			nextCheck = time.Now().Add(max(2*time.Second, 20*time.Since(start)))
 		}
 		r.op.Unlock()
 	}

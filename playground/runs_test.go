@@ -1,11 +1,16 @@
 package playground_test
 
 import (
+	"archive/zip"
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +102,40 @@ func replay(t *testing.T, s *playground.Server, yaml []byte) string {
 		return s.Store().Wasm(sha)
 	})
 	res, err := runner.Execute(context.Background(), scn, opts)
+	require.NoError(t, err)
+	return res.TraceSHA256
+}
+
+// replayBundle unpacks an exported zip and runs its scenario from disk, as
+// `terrarium run` on another machine would: no server, no plugin sources.
+func replayBundle(t *testing.T, zipped []byte) string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(zipped), int64(len(zipped)))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	var scnPath string
+	for _, f := range zr.File {
+		require.False(t, strings.Contains(f.Name, ".."), f.Name)
+		rc, err := f.Open()
+		require.NoError(t, err)
+		b, err := io.ReadAll(rc)
+		require.NoError(t, err)
+		rc.Close()
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, b, 0o644))
+		if strings.HasSuffix(f.Name, "/scenario.yaml") {
+			scnPath = p
+		}
+	}
+	require.NotEmpty(t, scnPath, "the bundle has a scenario.yaml")
+	reg := patterns.Registry()
+	scn, err := runner.Load(scnPath, reg)
+	require.NoError(t, err)
+	for _, m := range scn.Modules {
+		require.NotEmpty(t, m.Wasm, "module %s is a file of the bundle", m.Name)
+	}
+	res, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithRegistry(reg))
 	require.NoError(t, err)
 	return res.TraceSHA256
 }
@@ -199,6 +238,10 @@ func TestRunLifecycleAndTimeTravel(t *testing.T) {
 		require.Equal(t, http.StatusOK, exp.Status)
 		assert.Contains(t, string(exp.Body), "before_event")
 		assert.Equal(t, fin.Digest, replay(t, s, exp.Body), "run %s", id)
+		zipped := get(t, api+"/runs/"+id+"/export?format=zip")
+		require.Equal(t, http.StatusOK, zipped.Status, "%s", zipped.Body)
+		assert.Equal(t, "application/zip", zipped.Header.Get("Content-Type"))
+		assert.Equal(t, fin.Digest, replayBundle(t, zipped.Body), "run %s from its bundle", id)
 		res := get(t, api+"/runs/"+id+"/results")
 		require.Equal(t, http.StatusOK, res.Status)
 		assert.Equal(t, fin.Digest, res.json(t)["trace_sha256"])
@@ -239,6 +282,10 @@ func TestPatternRunMatchesCLI(t *testing.T) {
 	assert.Equal(t, res.TraceSHA256, fin.Digest)
 	exp := get(t, hs.URL+"/api/v1/runs/"+st.ID+"/export")
 	assert.Equal(t, fin.Digest, replay(t, s, exp.Body))
+	zipped := get(t, hs.URL+"/api/v1/runs/"+st.ID+"/export?format=zip")
+	require.Equal(t, http.StatusOK, zipped.Status)
+	assert.Equal(t, fin.Digest, replayBundle(t, zipped.Body), "the bundle carries the built pattern module")
+	assert.Equal(t, http.StatusBadRequest, get(t, hs.URL+"/api/v1/runs/"+st.ID+"/export?format=tar").Status)
 }
 
 func TestRunCreateErrors(t *testing.T) {
@@ -314,6 +361,11 @@ func TestConcurrentRunsLimit(t *testing.T) {
 	r = postJSON(t, api+"/"+first.ID+"/fork", map[string]any{"seq": 0})
 	assert.Equal(t, http.StatusTooManyRequests, r.Status)
 	require.Equal(t, http.StatusNoContent, do(t, http.MethodDelete, api+"/"+first.ID, "", nil).Status)
+	// Deleting a run while it runs gives its slot back, every time.
+	for range 5 {
+		st := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha), "start": true, "speed": 0}), http.StatusCreated)
+		require.Equal(t, http.StatusNoContent, do(t, http.MethodDelete, api+"/"+st.ID, "", nil).Status)
+	}
 	mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
 }
 
@@ -440,4 +492,41 @@ func TestEventStreamLimit(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, r.Status)
 	assert.Equal(t, "5", r.Header.Get("Retry-After"))
 	assert.Contains(t, r.apiError(t)["message"], "live event streams")
+}
+
+// While a run goes on at wall-clock pace, its verdicts so far appear.
+func TestVerdictsSettleWhileRunning(t *testing.T) {
+	_, hs := newServer(t, runConfig())
+	api := hs.URL + "/api/v1/runs"
+	st := mustOK(t, postJSON(t, api, map[string]any{"pattern": "twopc", "start": true, "speed": 0.5}), http.StatusCreated)
+	var cur runStatus
+	require.Eventually(t, func() bool {
+		cur = status(t, get(t, api+"/"+st.ID))
+		return cur.State == "running" && len(cur.Checks) > 0
+	}, 30*time.Second, 50*time.Millisecond)
+	for name, c := range cur.Checks {
+		assert.False(t, c.Settled, name)
+		assert.NotEmpty(t, c.Verdict, name)
+	}
+	assert.Less(t, cur.NowNS, cur.EndNS)
+}
+
+// A scenario may be JSON; its errors are located too.
+func TestJSONScenario(t *testing.T) {
+	_, hs := newServer(t, runConfig())
+	api := hs.URL + "/api/v1/runs"
+	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
+	doc := fmt.Sprintf(`{"name": "json-echo", "seed": 4, "duration": "1s",
+ "modules": {"e": {"sha256": "%s", "roles": ["server"]}},
+ "nodes": [{"name": "n", "count": 2, "module": "e", "role": "server"}],
+ "workload": {"type": "echo", "clients": 1, "interval": "20ms", "timeout": "100ms"},
+ "checks": ["echo"]}`, sha)
+	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": doc, "name": "echo.json"}), http.StatusCreated)
+	assert.EqualValues(t, 4, st.Seed)
+	r := postJSON(t, api, map[string]any{"scenario": strings.Replace(doc, `"count": 2`, `"count": "two"`, 1), "name": "echo.json"})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+	p := r.apiError(t)["problems"].([]any)[0].(map[string]any)
+	assert.EqualValues(t, 3, p["line"])
+	assert.Equal(t, "nodes[0].count", p["field"])
+	assert.Contains(t, r.apiError(t)["message"], "echo.json:3:")
 }

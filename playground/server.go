@@ -4,8 +4,21 @@
 // embedded in the binary, that uses it.
 //
 // Uploaded modules live in the server's own Badger database, content
-// addressed by SHA-256. Runs execute in the background through the run
-// handle (runtime/runner), under limits the Config sets.
+// addressed by SHA-256: a module's bytes and metadata are one synced
+// transaction, so a crash never leaves a partial module listed.
+//
+// A run is a timeline: a scenario, a seed and the faults applied by hand,
+// each pinned where it happened. Its simulation (a runner.Handle) is a
+// cache of that timeline. It can always be rebuilt by replay, which is how
+// time travel works (seek back = replay to an event), how a fork starts (the
+// actions up to the event, then a different one), and how an idle run gives
+// its memory back. One mutex per run orders everything that drives the
+// simulation: the pacing loop's slices (virtual time per wall tick, at most
+// a bounded number of events each, under the run's wall-clock budget and
+// event cap) and every command. The live stream reads each client's events
+// through a bounded subscription and, when the client falls behind, catches
+// it up from the retained trace, so no client makes the server buffer more
+// than its subscription.
 package playground
 
 import (

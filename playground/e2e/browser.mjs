@@ -79,9 +79,18 @@ try {
   // for the decision, then crash the coordinator from the topology view: the
   // participants that voted yes are left in doubt, and twopc-blocking says
   // how long.
+  // Wait for the views to have seen every event of the run so far.
+  const caughtUp = () => page.waitForFunction(() => {
+    const m = document.querySelector('#slider-label').textContent.match(/event (\d+)/);
+    return m && Number(document.body.dataset.seen) >= Number(m[1]);
+  });
+  await caughtUp();
   for (let i = 0; i < 400 && (await page.locator('#topology .doubt').count()) === 0; i++) {
+    const before = await page.locator('#slider-label').textContent();
     await page.locator('#step').click();
-    await page.waitForTimeout(15);
+    // (A step that records no trace event leaves the label as it was.)
+    await page.waitForFunction((b) => document.querySelector('#slider-label').textContent !== b, before, { timeout: 2000 }).catch(() => {});
+    await caughtUp();
   }
   check(await page.locator('#topology .doubt').count() > 0, 'a participant is in doubt before the crash');
   await page.locator('#topology .node[data-node="coord"]').click();
@@ -179,7 +188,16 @@ try {
   out.fork = forked;
   log(`finished with digest ${digest}`);
 
-  // 8. Time travel on the first run, then the diagram frame is the report's renderer.
+  // The runs list has both timelines; the parent opens from it.
+  await page.waitForSelector(`#runs li[data-run="${first}"]`);
+  await page.waitForSelector(`#runs li[data-run="${forked}"]`);
+  check((await page.locator(`#runs li[data-run="${forked}"]`).textContent()).includes('fork of'), 'the list marks the fork');
+  await page.locator(`#runs li[data-run="${first}"]`).click();
+  await page.waitForFunction((id) => document.querySelector('#run-id').textContent.startsWith(`run ${id} `), first);
+  await page.waitForSelector('#topology .node[data-node="coord"]');
+  log(`opened ${first} again from the runs list`);
+
+  // 8. The diagram frame is the run report's renderer.
   const frame = page.frameLocator('#lamport');
   await frame.locator('#title').waitFor();
   log('space-time diagram rendered');
@@ -217,8 +235,12 @@ checks: [echo]
   await page.waitForFunction(() => document.querySelector('#run-state').textContent === 'finished', null, { timeout: 60000 });
   const upRun = await runId();
   await page.waitForSelector('#topology .node[data-node="n1"]');
+  // The charts are this run's: 1.2 s of virtual time in 100 ms buckets.
+  await page.waitForFunction(() => Number(document.querySelector('#chart-tput').dataset.points) <= 13);
+  check(await page.locator('#inspector').textContent() === 'click a node', 'the inspector forgot the last run');
   await shot('10-uploaded-module-run');
   log(`uploaded module ${sha.slice(0, 12)} ran as ${upRun}`);
+  out.sha = sha;
 
   // 11. Replay this seed: a new run of the same scenario and seed, same digest.
   const d1 = (await page.locator('#digest').textContent()).trim();

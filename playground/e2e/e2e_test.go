@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -43,11 +44,11 @@ func buildTerrarium(t *testing.T) string {
 	return bin
 }
 
-// serve starts `terrarium serve` and returns its URL.
-func serve(t *testing.T, bin string) string {
+// serve starts `terrarium serve` on the data folder and returns it and its URL.
+func serve(t *testing.T, bin, data string) (*exec.Cmd, string) {
 	plugins, err := filepath.Abs("../../plugins")
 	require.NoError(t, err)
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--plugins", plugins)
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--plugins", plugins)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -57,16 +58,51 @@ func serve(t *testing.T, bin string) string {
 	require.NoError(t, err)
 	i := strings.Index(line, "http://")
 	require.GreaterOrEqual(t, i, 0, "serve said %q", line)
-	return strings.Fields(line[i:])[0]
+	return cmd, strings.Fields(line[i:])[0]
+}
+
+// browse runs a playwright-core script and returns what it wrote.
+func browse(t *testing.T, chromiumPath string, args ...string) map[string]any {
+	outJSON := filepath.Join(t.TempDir(), "out.json")
+	cmd := exec.Command("node", append(args, outJSON)...)
+	cmd.Env = append(os.Environ(), "CHROMIUM="+chromiumPath)
+	log, runErr := cmd.CombinedOutput()
+	t.Logf("%s", log)
+	b, err := os.ReadFile(outJSON)
+	require.NoError(t, err, "%s wrote no result", args[0])
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(b, &out))
+	require.Equal(t, true, out["ok"], "%s failed: %v", args[0], out["error"])
+	require.NoError(t, runErr)
+	return out
+}
+
+// readInputs reads every file the browser test depends on but Go does not
+// see (the script, the UI the binary embeds), so that go test's cache
+// reruns the test when one changes.
+func readInputs(t *testing.T) {
+	for _, root := range []string{"browser.mjs", "restart.mjs", "../ui"} {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			_, err = os.ReadFile(p)
+			return err
+		})
+		require.NoError(t, err)
+	}
 }
 
 func TestPlaygroundInChromium(t *testing.T) {
+	readInputs(t)
 	browser := chromium(t)
 	bin := buildTerrarium(t)
-	url := serve(t, bin)
+	data := t.TempDir()
+	server, url := serve(t, bin, data)
 
 	shots, err := filepath.Abs(ScreenshotDir)
 	require.NoError(t, err)
+	require.NoError(t, os.RemoveAll(shots)) // only this run's pictures
 	require.NoError(t, os.MkdirAll(shots, 0o755))
 	t.Logf("screenshots in %s", shots)
 	noexport, err := testguests.Wasm("noexport")
@@ -77,29 +113,13 @@ func TestPlaygroundInChromium(t *testing.T) {
 	echo, err := testguests.Wasm("echo")
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(good, echo, 0o644))
-	outJSON := filepath.Join(t.TempDir(), "out.json")
-
-	cmd := exec.Command("node", "browser.mjs", url, shots, bad, good, outJSON)
-	cmd.Env = append(os.Environ(), "CHROMIUM="+browser)
-	log, runErr := cmd.CombinedOutput()
-	t.Logf("%s", log)
-	b, err := os.ReadFile(outJSON)
-	require.NoError(t, err, "browser.mjs wrote no result")
-	var out struct {
-		OK     bool   `json:"ok"`
-		Error  string `json:"error"`
-		Digest string `json:"digest"`
-		YAML   string `json:"yaml"`
-	}
-	require.NoError(t, json.Unmarshal(b, &out))
-	require.True(t, out.OK, "browser test failed: %s", out.Error)
-	require.NoError(t, runErr)
+	out := browse(t, browser, "browser.mjs", url, shots, bad, good)
 
 	// The exported session replays with `terrarium run` to the digest the
 	// page showed.
 	dir := t.TempDir()
 	scn := filepath.Join(dir, "exported.yaml")
-	require.NoError(t, os.WriteFile(scn, []byte(out.YAML), 0o644))
+	require.NoError(t, os.WriteFile(scn, []byte(out["yaml"].(string)), 0o644))
 	res := filepath.Join(dir, "out")
 	run := exec.Command(bin, "run", scn, "--out", res, "--quiet")
 	rout, _ := run.CombinedOutput()
@@ -110,5 +130,12 @@ func TestPlaygroundInChromium(t *testing.T) {
 	rb, err := os.ReadFile(filepath.Join(res, "results.json"))
 	require.NoError(t, err, "%s", rout)
 	require.NoError(t, json.Unmarshal(rb, &results))
-	require.Equal(t, out.Digest, results.TraceSHA256, "the exported run replays to the digest the page showed")
+	require.Equal(t, out["digest"], results.TraceSHA256, "the exported run replays to the digest the page showed")
+
+	// The module uploaded in the page survives a hard restart of the
+	// server and runs from the page again.
+	require.NoError(t, server.Process.Signal(syscall.SIGKILL))
+	_ = server.Wait()
+	_, url = serve(t, bin, data)
+	browse(t, browser, "restart.mjs", url, shots, out["sha"].(string))
 }

@@ -90,7 +90,7 @@ async function loadModules() {
     const li = document.createElement('li');
     li.innerHTML = `<span class="mono"></span> <span class="muted"></span> <button>use</button>`;
     li.querySelector('.mono').textContent = m.sha256.slice(0, 12);
-    li.querySelector('.muted').textContent = `${m.name || ''} ${(m.size / 1024).toFixed(0)} KiB`;
+    li.querySelector('.muted').textContent = `${m.name || ''} ${m.size < 10240 ? `${m.size} B` : `${(m.size / 1024).toFixed(0)} KiB`}`;
     li.querySelector('button').onclick = () => {
       editor.insertLine(`  mod_${m.sha256.slice(0, 6)}: {sha256: ${m.sha256}, roles: [server]}`);
       flash('module added to the modules section; set its roles and name it in nodes');
@@ -115,6 +115,20 @@ async function uploadFile(file) {
 }
 
 // ---- runs ----
+
+async function loadRuns() {
+  const { runs } = await api('GET', '/runs');
+  const ul = $('runs');
+  ul.textContent = '';
+  for (const r of runs.slice(0, 20)) {
+    const li = document.createElement('li');
+    li.dataset.run = r.id;
+    li.textContent = `${r.id.slice(0, 6)} ${r.name} seed ${r.seed} ${r.state}${r.verdict ? ` ${r.verdict}` : ''}${r.forked_from ? ` (fork of ${r.forked_from.slice(0, 6)})` : ''}`;
+    if (st.run && st.run.id === r.id) li.className = 'current';
+    li.onclick = () => openRun(r.id);
+    ul.append(li);
+  }
+}
 
 async function startRun(seed) {
   editor.clearProblems();
@@ -141,13 +155,18 @@ function attach(run) {
   st.lamportAt = -1;
   charts.reset();
   topo.reset(run.nodes || [], run.clients || []);
+  $('insp-name').textContent = '-';
+  $('inspector').className = 'muted';
+  $('inspector').textContent = 'click a node';
   render();
   subscribe(0);
   history.replaceState(null, '', `/runs/${run.id}`);
+  loadRuns().catch(() => {});
 }
 
 function subscribe(from) {
   if (st.es) st.es.close();
+  document.body.dataset.seen = String(from);
   const id = st.run.id;
   const es = new EventSource(`/api/v1/runs/${id}/events?from=${from}`);
   st.es = es;
@@ -158,6 +177,8 @@ function subscribe(from) {
       charts.event(e);
       topo.event(e);
     }
+    // How far the views have seen, for anyone waiting on them (tests).
+    if (batch.length) document.body.dataset.seen = String(batch[batch.length - 1].seq);
   });
   es.addEventListener('status', (m) => {
     if (st.run.id !== id) return;
@@ -171,6 +192,7 @@ function subscribe(from) {
   });
   es.addEventListener('reset', () => {
     if (st.run.id !== id) return;
+    document.body.dataset.seen = '0';
     charts.reset();
     topo.resetEvents();
   });
@@ -258,6 +280,10 @@ function updateSelection() {
 function render() {
   const r = st.run;
   if (!r) return;
+  if (st.shownState !== `${r.id}/${r.state}`) {
+    st.shownState = `${r.id}/${r.state}`;
+    loadRuns().catch(() => {});
+  }
   $('run-id').textContent = `run ${r.id}${r.forked_from ? ` (fork of ${r.forked_from})` : ''} seed ${r.seed}`;
   const s = $('run-state');
   s.textContent = r.state;
@@ -267,6 +293,7 @@ function render() {
   $('digest').title = r.digest || '';
   const done = r.state === 'finished' || r.state === 'failed';
   for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish']) $(b).disabled = done;
+  $('export').disabled = false;
   $('pause').disabled = done || r.state !== 'running';
   $('resume').disabled = done || r.state === 'running';
   const slider = $('slider');
@@ -292,7 +319,7 @@ function renderChecks(r) {
   tb.textContent = '';
   const names = Object.keys(r.checks || {}).sort();
   if (names.length === 0) {
-    tb.insertRow().insertCell().textContent = r.state === 'finished' ? 'no checks' : 'verdicts settle when the run finishes';
+    tb.insertRow().insertCell().textContent = r.state === 'finished' ? 'no checks' : 'verdicts so far appear when the run pauses, and every few seconds while it runs';
     return;
   }
   for (const n of names) {
@@ -349,6 +376,7 @@ async function exportRun() {
     const a = $('export-download');
     a.download = name;
     a.href = URL.createObjectURL(new Blob([text], { type: 'application/yaml' }));
+    $('export-zip').href = `/api/v1/runs/${st.run.id}/export?format=zip`;
     $('exportdlg').showModal();
   } catch (err) {
     showError(err);
@@ -392,14 +420,18 @@ function wire() {
   $('release').onclick = () => applyFault({ action: 'release', from: [topo.selected[0]], to: [topo.selected[1]] });
   $('clearsel').onclick = () => topo.clearSelection();
   $('token').onchange = (e) => setToken(e.target.value);
+  $('runs-refresh').onclick = () => loadRuns().catch(showError);
 }
 
 async function main() {
   wire();
+  // Nothing to drive until there is a run.
+  for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish', 'export']) $(b).disabled = true;
+  $('run-id').textContent = 'no run yet: pick a pattern (or write a scenario) and press Run';
   try {
     const h = await api('GET', '/health');
     $('tokenbox').hidden = !h.token_required;
-    await Promise.all([loadGallery(), loadModules()]);
+    await Promise.all([loadGallery(), loadModules(), loadRuns()]);
     const m = location.pathname.match(/^\/runs\/([A-Za-z0-9-]+)/);
     if (m) await openRun(m[1]);
     else await loadPatternFile('twopc', 'scenario.yaml').catch(() => {});

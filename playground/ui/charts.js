@@ -17,9 +17,14 @@ export class Charts {
     this.reset();
   }
 
+  // reset forgets the data and the charts (a new run draws new ones).
   reset() {
     this.buckets = [];
     this.open = new Map(); // client node -> invoke time
+    if (this.plots) {
+      for (const p of Object.values(this.plots)) p.destroy();
+      this.plots = null;
+    }
     this.dirty();
   }
 
@@ -74,6 +79,7 @@ export class Charts {
 
   draw() {
     const d = this.data();
+    this.els.tput.dataset.points = String(d.xs.length);
     const width = Math.max(240, this.els.tput.clientWidth || 300);
     const mk = (el, title, series, data, yLabel, yRange) => new uPlot({
       title, width, height: 130,

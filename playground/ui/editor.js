@@ -22,6 +22,8 @@ export class Editor {
 
   set(text) {
     this.area.value = text;
+    this.area.scrollTop = 0;
+    this.area.setSelectionRange(0, 0);
     this.clearProblems();
   }
 
