@@ -12,8 +12,11 @@ run:
 
 # Every test: hygiene (tidy, vet, staticcheck), host packages, the guest SDK
 # vetted for wasip1, the plugins, and the outside module in examples/embed.
+# The browser test runs on its own, after the rest, so that chromium does
+# not share the machine with the heaviest packages.
 test: deps lint
-	$(GO) test -timeout 40m ./...
+	$(GO) test -timeout 40m $$($(GO) list ./... | grep -v /playground/e2e)
+	$(GO) test -timeout 10m -count=1 ./playground/e2e
 	cd examples/embed && $(GO) test -count=1 ./...
 
 # Go benchmarks (speed and memory are measured here, never asserted).

@@ -37,12 +37,18 @@ func buildCLI(t *testing.T) string {
 	return bin
 }
 
-// waitFor polls until cond holds, failing after a generous bound: it waits
-// for something to happen, never to prove that nothing does.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitFor polls until cond holds, failing if the process ends first or
+// after a generous bound: it waits for something to happen, never to prove
+// that nothing does.
+func waitFor(t *testing.T, what string, exited <-chan struct{}, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
+		select {
+		case <-exited:
+			t.Fatalf("the process ended before %s", what)
+		default:
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
@@ -58,18 +64,21 @@ func TestSignalStopsARunWithVerdictUnknown(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			cmd := exec.Command(bin, "run", "testdata/long_echo.yaml", "--out", dir, "--seed", "4")
-			var stdout strings.Builder
-			cmd.Stdout = &stdout
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			require.NoError(t, cmd.Start())
+			exited := make(chan struct{})
+			var err error
+			go func() { err = cmd.Wait(); close(exited) }()
 			trace := filepath.Join(dir, "trace.jsonl")
-			waitFor(t, "the run to write its trace", func() bool {
+			waitFor(t, "the run writes its trace", exited, func() bool {
 				st, err := os.Stat(trace)
 				return err == nil && st.Size() > 1<<20
 			})
 			require.NoError(t, cmd.Process.Signal(sig))
-			err := cmd.Wait()
+			<-exited
 			var exit *exec.ExitError
-			require.ErrorAs(t, err, &exit)
+			require.ErrorAs(t, err, &exit, "stderr: %s", stderr.String())
 			assert.Equal(t, exitInterrupted, exit.ExitCode())
 			last := lastLine(stdout.String())
 			assert.Contains(t, last, "FAIL testdata/long_echo.yaml seed=4 verdict=unknown (interrupted")
