@@ -2,7 +2,7 @@
 GO ?= go
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go plugins/maelstrom/*/main.go))
 
-.PHONY: run test bench plugins lint deps clean tools
+.PHONY: run test bench plugins examples lint deps clean tools
 
 # Start the server and browser playground; it prints its URL. Needs only Go
 # (the UI is embedded). ADDR=host:port and DATA=dir override the defaults.
@@ -34,6 +34,12 @@ plugins:
 		(cd plugins/$$p && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o $(CURDIR)/build/plugins/$$p.wasm .) || exit 1; \
 	done
 
+# Build the example nodes without an SDK (plugins/examples) into build/examples.
+examples: deps
+	@mkdir -p build/examples
+	node_modules/.bin/wat2wasm --enable-all plugins/examples/wat/echo.wat -o build/examples/echo-wat.wasm
+	node_modules/.bin/asc plugins/examples/assemblyscript/echo.ts -o build/examples/echo-as.wasm --runtime incremental --optimize
+
 STATICCHECK ?= $(shell command -v staticcheck || echo $$($(GO) env GOPATH)/bin/staticcheck)
 
 lint:
@@ -49,7 +55,8 @@ lint:
 tools:
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-# wabt (wat2wasm) compiles the WAT test guests.
+# wabt (wat2wasm) compiles the WAT test guests and example; assemblyscript
+# (asc) the AssemblyScript example.
 deps: node_modules/.package-lock.json
 
 node_modules/.package-lock.json: package.json package-lock.json

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/testguests"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
@@ -66,5 +67,45 @@ func TestLargeLegalMessageFitsTheDefaultFuel(t *testing.T) {
 	n, _ = goEcho(t, wasmhost.NewConfig().WithFuelPerByte(10).WithFuel(200_000_000))
 	require.NoError(t, n.Deliver(2, msg))
 	require.Equal(t, nodes.Crashed, n.State())
-	assert.Equal(t, fmt.Sprintf("cpu budget exhausted in on_message (%d units: limits.fuel 200000000 + limits.fuel_per_byte 10 x %d bytes)", 200_000_000+10*len(msg), len(msg)), n.CrashReason())
+	assert.Equal(t, fmt.Sprintf("cpu budget exhausted in on_message (%d units: limits.fuel 200000000 + limits.fuel_per_byte 10 x (%d bytes delivered + 0 sent))", 200_000_000+10*len(msg), len(msg)), n.CrashReason())
+}
+
+// wasmNode boots the test guest name as n0 (of n0, n1) under cfg.
+func wasmNode(t *testing.T, cfg wasmhost.Config, name string) (*nodes.Node, *kernel) {
+	t.Helper()
+	code, err := testguests.Wasm(name)
+	require.NoError(t, err)
+	eng, err := wasmhost.NewEngine(context.Background(), cfg.WithCacheDir(""))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = eng.Close(context.Background()) })
+	mod, err := eng.Compile(context.Background(), name, code)
+	require.NoError(t, err)
+	st, err := nodes.OpenStore("")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	k := &kernel{}
+	n := nodes.New(nodes.Spec{Name: "n0", Module: mod, Peers: []string{"n0", "n1"}}, k, eng, st, rand.New(rand.NewPCG(1, 1)))
+	require.NoError(t, n.Boot(context.Background()))
+	require.Equal(t, nodes.Running, n.State(), n.CrashReason())
+	return n, k
+}
+
+// Each byte a callback sends earns fuel, in both engines alike: earn.wat's
+// loop between sends fits only with the fuel its sends earn.
+func TestSendingEarnsFuel(t *testing.T) {
+	msg := make([]byte, 100)
+	for _, interp := range []bool{false, true} {
+		cfg := wasmhost.NewConfig().WithInterpreter(interp).WithFuel(50_000).WithFuelPerByte(100)
+		n, k := wasmNode(t, cfg, "earn")
+		require.NoError(t, n.Deliver(1, msg))
+		require.Equal(t, nodes.Running, n.State(), n.CrashReason())
+		assert.Equal(t, 100, k.sent)
+
+		n, k = wasmNode(t, cfg.WithFuelPerByte(1), "earn")
+		require.NoError(t, n.Deliver(1, msg))
+		require.Equal(t, nodes.Crashed, n.State())
+		assert.Less(t, k.sent, 100)
+		assert.Contains(t, n.CrashReason(), "cpu budget exhausted in on_message (")
+		assert.Contains(t, n.CrashReason(), "limits.fuel 50000 + limits.fuel_per_byte 1 x (100 bytes delivered + ")
+	}
 }

@@ -7,10 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/internal/testguests"
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/trace"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
@@ -86,4 +88,22 @@ func FuzzABI(f *testing.F) {
 			g.Close()
 		}
 	})
+}
+
+// An emitted event over log_line_bytes crashes the node (an event is data
+// for checkers: it is not cut like a log line).
+func TestEmitOverTheLineCapCrashes(t *testing.T) {
+	n, k := wasmNode(t, wasmhost.NewConfig().WithLogLineBytes(100), "fuzzabi")
+	require.NoError(t, n.Deliver(1, record(11, 0, 4, 0, 96))) // 100 bytes: fits
+	require.Equal(t, nodes.Running, n.State(), n.CrashReason())
+	require.NoError(t, n.Deliver(1, record(11, 0, 4, 0, 97)))
+	require.Equal(t, nodes.Crashed, n.State())
+	assert.Equal(t, "quota log_line_bytes exceeded: an emitted event of 101 bytes (key 4, value 97) is over 100 (raise limits.log_line_bytes)", n.CrashReason())
+	var emits int
+	for _, e := range k.events {
+		if e.Kind == trace.KindEmit {
+			emits++
+		}
+	}
+	assert.Equal(t, 1, emits)
 }

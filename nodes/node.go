@@ -485,5 +485,6 @@ func levelName(l int32) string {
 
 type clock struct{ n *Node }
 
-func (c clock) Nanotime() int64 { return monotonicBase + c.n.Now() }
-func (c clock) Walltime() int64 { return WallEpoch + c.n.Now() }
+// Both clocks saturate; the monotonic one stays above zero.
+func (c clock) Nanotime() int64 { return max(satAdd(monotonicBase, c.n.Now()), 1) }
+func (c clock) Walltime() int64 { return satAdd(WallEpoch, c.n.Now()) }

@@ -52,7 +52,7 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.availability, "availability", "", "the fraction of requests that must succeed: a number from 0 to 1, or total (default: not checked)")
 	fs.IntVar(&f.keyCount, "key-count", 0, "keys for lin-kv, kafka and the txn workloads (default: the workload's)")
 	fs.IntVar(&f.maxTxnLength, "max-txn-length", 0, "most micro-ops in a transaction (default 4)")
-	fs.StringVar(&f.consistency, "consistency-models", "", "txn workloads: read-uncommitted or read-committed (the default)")
+	fs.StringVar(&f.consistency, "consistency-models", "serializable", "txn workloads: read-uncommitted, read-committed or serializable (Maelstrom's default is strict-serializable; real time is not checked)")
 	fs.Uint64Var(&f.seed, "seed", 1, "the run's seed")
 	fs.StringVar(&f.writeScenario, "write-scenario", "", "also write the scenario to `FILE` (terrarium run FILE replays this test)")
 	fs.StringVar(&f.out, "out", "", "write the run folder to `DIR`, as terrarium run --out does")

@@ -1,6 +1,6 @@
 ;; Hostile: sends itself (it runs as index 1 in the hostile suite) twenty
 ;; messages of 4 MiB from on_init, 80 MiB in one callback. The
-;; send_bytes_per_callback quota (64 MiB) crashes it at the 17th.
+;; send_bytes_per_callback quota (16 MiB) crashes it at the 5th.
 (module
   (import "terrarium" "send" (func $send (param i32 i32 i32) (result i32)))
   (memory (export "memory") 65)

@@ -1,6 +1,7 @@
 // Package testguests compiles the small WAT guests that Terrarium's tests
-// use (each .wat file here documents what it does). It runs wat2wasm from
-// the npm package wabt, installed at the repository root by `npm ci`.
+// use (each .wat file here documents what it does), and AssemblyScript
+// sources. It runs wat2wasm from the npm package wabt and asc from the npm
+// package assemblyscript, installed at the repository root by `npm ci`.
 package testguests
 
 import (
@@ -57,6 +58,25 @@ func Wat2Wasm(src []byte) ([]byte, error) {
 	}
 	if msg, err := exec.Command(tool, "--enable-all", in, "-o", out).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("wat2wasm: %v: %s", err, msg)
+	}
+	return os.ReadFile(out)
+}
+
+// AssemblyScript compiles the AssemblyScript file at path with asc from
+// the npm package assemblyscript (the options make examples uses).
+func AssemblyScript(path string) ([]byte, error) {
+	tool, err := findTool("asc")
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "terrarium-asc")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "m.wasm")
+	if msg, err := exec.Command(tool, path, "-o", out, "--runtime", "incremental", "--optimize").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("testguests: asc %s: %v: %s", path, err, msg)
 	}
 	return os.ReadFile(out)
 }

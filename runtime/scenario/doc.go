@@ -5,6 +5,7 @@
 // client workload, the checks to apply and the resource limits. Load reads a
 // file and returns a fully validated, typed Scenario with defaults applied;
 // Parse does the same for bytes already in memory without touching the disk.
+// A file may be at most MaxBytes long; Load reads no further.
 //
 // Every problem found in a scenario is reported as an *Error naming the file,
 // the line and column of the offending value and the field it belongs to,
@@ -20,7 +21,7 @@
 //	name: echo            # optional; defaults to the file's base name without extension
 //	description: text     # optional
 //	seed: 1               # optional uint64; 0 when absent
-//	duration: 10s         # required Go duration, > 0
+//	duration: 10s         # required Go duration, > 0, at most 24h (MaxDuration)
 //	modules:              # required, at least one; name -> module
 //	  echo:
 //	    go: .             # Go main package directory, relative to the file, or
@@ -54,7 +55,7 @@
 //	  max_message_bytes: 1048576  # 1..2147483647
 //	  fuel_per_byte: 50000         # extra fuel per byte delivered, >= 1
 //	  sends_per_callback: 10000    # the per-node quotas of docs/ABI.md,
-//	  send_bytes_per_callback: 67108864  # each >= 1
+//	  send_bytes_per_callback: 16777216  # each >= 1
 //	  pending_timers: 10000
 //	  callbacks_per_instant: 10000
 //	  log_line_bytes: 65536

@@ -275,6 +275,20 @@ func TestParseErrors(t *testing.T) {
 		{name: "checks not a list", src: valid + "checks: echo\n",
 			want: `s.yaml:4:9: checks: expected a sequence of checks, got "echo"`},
 
+		// YAML errors the parser reports without a line.
+		{name: "invalid UTF-8", src: valid + "description: ok\nname: \"a\xffb\"\n",
+			want: `s.yaml:5:9: invalid YAML: invalid leading UTF-8 octet (byte 0xff)`},
+		{name: "control character", src: valid + "name: a\x01b\n",
+			want: `s.yaml:4:8: invalid YAML: control characters are not allowed (U+0001)`},
+		{name: "unknown directive", src: "# c\n%FOO bar\n---\n" + valid,
+			want: `s.yaml:2:1: invalid YAML: found unknown directive name %FOO (only %YAML and %TAG exist)`},
+		{name: "nesting past the parser's limit", src: valid + "description: " + strings.Repeat("[", 10001) + "\n",
+			want: `s.yaml:4: invalid YAML: exceeded max depth of 10000`},
+		{name: "duration past the bound", src: "duration: 25h\nmodules: {echo: {wasm: e.wasm}}\nnodes: [{name: n, module: echo}]\n",
+			want: `s.yaml:1:11: duration: must be at most 24h0m0s (scenario.MaxDuration), got 25h`},
+		{name: "larger than the bound", src: valid + "description: " + strings.Repeat("x", scenario.MaxBytes) + "\n",
+			want: `s.yaml: the scenario is larger than 1048576 bytes (scenario.MaxBytes)`},
+
 		// Limits.
 		{name: "memory pages zero", src: valid + "limits: {memory_pages: 0}\n",
 			want: `s.yaml:4:24: limits.memory_pages: must be at least 1, got 0`},

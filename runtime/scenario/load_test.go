@@ -194,3 +194,14 @@ func TestLoadWithRegistries(t *testing.T) {
 	require.NoError(t, err, "Load checks no registry")
 	assert.Len(t, s.Checks, 2)
 }
+
+// Reference: issue 7, "terrarium run /dev/zero reads until 8 GB": Load
+// reads at most MaxBytes and says so.
+func TestLoadReadsNoMoreThanTheBound(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	_, err := scenario.Load("/dev/zero")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "/dev/zero: the scenario is larger than 1048576 bytes")
+}

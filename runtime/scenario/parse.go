@@ -59,6 +59,10 @@ func (p *parser) parse(data []byte) *Scenario {
 	}
 	if v := p.required(f, "duration"); v != nil {
 		s.Duration, _ = p.positiveDuration(v, "duration")
+		if s.Duration > MaxDuration {
+			p.errorf(v, "duration", "must be at most %s (scenario.MaxDuration), got %s", MaxDuration, v.Value)
+			s.Duration = 0
+		}
 	}
 	modulesKnown := p.modules(s, f)
 	nodesOK := p.nodes(s, f, modulesKnown)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -30,6 +31,10 @@ const (
 	// MaxNodes bounds the number of node instances (and of workload clients)
 	// one scenario may describe.
 	MaxNodes = 1 << 16
+	// MaxBytes bounds the size of a scenario file: Load reads no more.
+	MaxBytes = 1 << 20
+	// MaxDuration bounds a scenario's virtual duration.
+	MaxDuration = 24 * time.Hour
 )
 
 // Scenario is a validated scenario file with every default applied.
@@ -434,6 +439,9 @@ func Parse(name string, data []byte) (*Scenario, error) {
 // ParseWith is Parse with workload types and check names validated against
 // opts.
 func ParseWith(name string, data []byte, opts Options) (*Scenario, error) {
+	if len(data) > MaxBytes {
+		return nil, Errors{&Error{File: name, Msg: fmt.Sprintf("the scenario is larger than %d bytes (scenario.MaxBytes)", MaxBytes)}}
+	}
 	p := &parser{file: name, opts: opts, rolesUnknown: map[string]bool{}}
 	s := p.parse(data)
 	if len(p.errs) > 0 {
@@ -454,7 +462,12 @@ func Load(path string) (*Scenario, error) {
 // LoadWith is Load with workload types and check names validated against
 // opts.
 func LoadWith(path string, opts Options) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load scenario: %w", err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1)) // /dev/zero ends here
+	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("load scenario: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -571,12 +572,72 @@ func (p *parser) syntaxError(err error, data []byte) {
 	e.Line = min(e.Line, max(lines, 1))
 	if m := yamlAnchorRE.FindStringSubmatch(err.Error()); m != nil {
 		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {
-			e.Line = bytes.Count(data[:i], []byte("\n")) + 1
-			e.Column = i - bytes.LastIndexByte(data[:i], '\n')
+			e.Line, e.Column = position(data, i)
+		}
+	}
+	if e.Line == 0 || msg == "found unknown directive name" {
+		// yaml/v3 names no line for these: find the offending byte.
+		if i, what := locate(data, msg); i >= 0 {
+			e.Line, e.Column = position(data, i)
+			msg += what
 		}
 	}
 	e.Msg = "invalid YAML: " + msg
 	p.errs = append(p.errs, e)
+}
+
+// position returns the 1-based line and column (in bytes) of offset i.
+func position(data []byte, i int) (line, col int) {
+	return bytes.Count(data[:i], []byte("\n")) + 1, i - bytes.LastIndexByte(data[:i], '\n')
+}
+
+// locate finds the offset of the problem a line-less yaml/v3 error names
+// (invalid UTF-8, a character YAML does not allow, an unknown directive),
+// with a few words on what is there; -1 if it cannot.
+func locate(data []byte, msg string) (int, string) {
+	switch {
+	case strings.Contains(msg, "UTF-8"), strings.Contains(msg, "UTF-16"):
+		for i := 0; i < len(data); {
+			r, n := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && n <= 1 {
+				return i, fmt.Sprintf(" (byte %#02x)", data[i])
+			}
+			i += n
+		}
+	case strings.Contains(msg, "control characters"):
+		for i := 0; i < len(data); {
+			r, n := utf8.DecodeRune(data[i:])
+			if !yamlPrintable(r) {
+				return i, fmt.Sprintf(" (%U)", r)
+			}
+			i += n
+		}
+	case strings.Contains(msg, "directive"):
+		for i := 0; i < len(data); {
+			end := bytes.IndexByte(data[i:], '\n')
+			if end < 0 {
+				end = len(data) - i
+			}
+			line := data[i : i+end]
+			if bytes.HasPrefix(line, []byte("%")) && !bytes.HasPrefix(line, []byte("%YAML ")) && !bytes.HasPrefix(line, []byte("%TAG ")) {
+				name, _, _ := bytes.Cut(line[1:], []byte(" "))
+				return i, fmt.Sprintf(" %%%s (only %%YAML and %%TAG exist)", name)
+			}
+			i += end + 1
+		}
+	}
+	return -1, ""
+}
+
+// yamlPrintable reports whether YAML 1.2 allows r in a stream.
+func yamlPrintable(r rune) bool {
+	switch {
+	case r == '\t', r == '\n', r == '\r', r == 0x85:
+		return true
+	case r >= 0x20 && r <= 0x7e, r >= 0xa0 && r <= 0xd7ff, r >= 0xe000 && r <= 0xfffd, r >= 0x10000 && r <= 0x10ffff:
+		return true
+	}
+	return false
 }
 
 // contains reports whether list holds s.

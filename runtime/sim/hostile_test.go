@@ -80,8 +80,8 @@ func TestHostileModulesAreContainedToTheirNode(t *testing.T) {
 			check: func(t *testing.T, s *sim.Sim) {
 				assert.Equal(t, uint64(10_000), s.Stats().Sent-echoes(s), "only the sends within the quota left the node")
 			}},
-		{module: "bigsends", crash: "quota send_bytes_per_callback exceeded: more than 67108864 bytes sent in one on_init (raise limits.send_bytes_per_callback)",
-			check: func(t *testing.T, s *sim.Sim) { assert.Equal(t, uint64(16), s.Stats().Sent) }},
+		{module: "bigsends", crash: "quota send_bytes_per_callback exceeded: more than 16777216 bytes sent in one on_init (raise limits.send_bytes_per_callback)",
+			check: func(t *testing.T, s *sim.Sim) { assert.Equal(t, uint64(4), s.Stats().Sent) }},
 		{module: "giantlog", crash: "quota log_bytes_per_callback exceeded: more than 1048576 log and emit bytes in one on_init",
 			check: func(t *testing.T, s *sim.Sim) {
 				var lines int

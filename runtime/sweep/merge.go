@@ -15,7 +15,8 @@ import (
 // must be sweeps of the same scenario (file and module bytes) and no seed
 // may appear in two parts. The merged summary's MissingShards lists the
 // shards of a declared split (i/n) that no part ran, and MissingSeeds the
-// seeds of the parts' full seed lists that no part ran.
+// seeds of the parts' full seed lists that no part ran. It is Interrupted
+// only if a part was and the parts together still miss a seed.
 func Merge(paths ...string) (*Summary, error) {
 	files, err := findSummaries(paths)
 	if err != nil {
@@ -30,6 +31,7 @@ func Merge(paths ...string) (*Summary, error) {
 	}
 	splits := map[string]*split{}
 	var first string
+	interrupted := false
 	for _, f := range files {
 		s, err := ReadFile(f)
 		if err != nil {
@@ -72,7 +74,7 @@ func Merge(paths ...string) (*Summary, error) {
 		}
 		out.Stats.Add(s.Stats)
 		out.ElapsedMS += s.ElapsedMS
-		out.Interrupted = out.Interrupted || s.Interrupted
+		interrupted = interrupted || s.Interrupted
 		out.Parts = append(out.Parts, Part{File: f, Seeds: s.Seeds, Shard: s.Shard, Runs: s.Runs, Parallel: s.Parallel, ElapsedMS: s.ElapsedMS})
 	}
 
@@ -111,6 +113,9 @@ func Merge(paths ...string) (*Summary, error) {
 		}
 	}
 	out.MissingSeeds = seedsOf(missing)
+	// An interrupted part is made whole by parts that ran the rest: the
+	// merge is interrupted only while some declared seed is still missing.
+	out.Interrupted = interrupted && (len(missing) > 0 || len(out.MissingShards) > 0)
 	out.tally()
 	return out, nil
 }

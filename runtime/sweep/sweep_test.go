@@ -102,6 +102,20 @@ func TestEchoSweep(t *testing.T) {
 		m, err := Merge(out)
 		require.NoError(t, err)
 		assert.Equal(t, "2..4", m.MissingSeeds.String())
+		assert.True(t, m.Interrupted)
+
+		// Reference: issue 7, "sweep --merge of an interrupted sweep and the
+		// sweep of the rest": with the rest run, the merge is whole.
+		rest := t.TempDir()
+		_, err = Run(ctx, echoScenario, scn, Options{Seeds: mustSeeds(t, "2..4"), Parallel: 1, OutDir: rest})
+		require.NoError(t, err)
+		m, err = Merge(out, rest)
+		require.NoError(t, err)
+		assert.False(t, m.Interrupted)
+		assert.Zero(t, m.MissingSeeds.Len())
+		assert.Equal(t, 4, m.Passed)
+		assert.True(t, m.OK(), "every declared seed ran and passed")
+		assert.Equal(t, want, digests(m))
 	})
 
 	dir := t.TempDir()

@@ -188,10 +188,10 @@ func Quota(field, format string, args ...any) string {
 	return fmt.Sprintf("quota %s exceeded: %s (raise limits.%s)", field, fmt.Sprintf(format, args...), field)
 }
 
-// ErrTooLarge and ErrQuota may be returned (wrapped) by Host.KVPut: kv_put
-// then returns ErrnoTooLarge or ErrnoQuota. Any other store error crashes
-// the node.
-// ErrBadKey (an empty key) makes kv_put and kv_delete return ErrnoStore.
+// Errors a Host's KVPut and KVDelete may return (wrapped) to make the call
+// return a code: ErrTooLarge gives ErrnoTooLarge, ErrQuota ErrnoQuota and
+// ErrBadKey (an empty key) ErrnoStore. Any other store error crashes the
+// node.
 var (
 	ErrTooLarge = errors.New("wasmhost: too large")
 	ErrQuota    = errors.New("wasmhost: quota exceeded")
@@ -281,6 +281,7 @@ var hostFuncs = []hostFunc{
 		if q := in.eng.cfg.quotas.SendBytesPerCallback; in.sendBytes > q {
 			Stop(Quota("send_bytes_per_callback", "more than %d bytes sent in one %s", q, in.where))
 		}
+		in.earn(int64(n))
 		s[0] = api.EncodeI32(in.host.Send(to, msg))
 	}},
 	{"timer_set", []api.ValueType{i64}, []api.ValueType{i64}, func(ctx context.Context, _ api.Module, s []uint64) {

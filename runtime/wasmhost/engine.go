@@ -6,6 +6,11 @@
 // Nothing in this package reads the wall clock or an unseeded random source
 // on behalf of a guest: the clocks, the random stream and the node's effects
 // all come through the Host interface the caller supplies.
+//
+// A guest, however hostile, can only crash its own node: every range it
+// passes is checked in 64 bits, every callback runs on a fuel budget, and
+// the per-callback quotas of Config (sends, bytes sent, timers, log bytes)
+// are counted here; the per-node ones are the Host's (package nodes).
 package wasmhost
 
 import (
@@ -39,10 +44,11 @@ const (
 	// DefaultMaxMessage is the largest message a guest may send.
 	DefaultMaxMessage = 4 << 20
 	// DefaultFuelPerByte is the fuel a callback gets on top of its budget
-	// for each byte delivered to it (docs/ABI.md, "Limits"). The Go echo
-	// plugin spends ~24,000 units per byte of a request (Go's wasm code
-	// jumps through each function's loop head, which the cost model charges
-	// the whole function); this is twice that.
+	// for each byte delivered to it and each byte it sends (docs/ABI.md,
+	// "Limits"). The Go echo plugin spends ~24,000 units per byte of a
+	// request, and a broadcast hub ~12,500 per byte of gossip it sends (Go's
+	// wasm code jumps through each function's loop head, which the cost
+	// model charges the whole function); this is twice the larger.
 	DefaultFuelPerByte = 50_000
 )
 
@@ -52,7 +58,7 @@ const (
 	// DefaultSendsPerCallback caps the sends of one callback.
 	DefaultSendsPerCallback = 10_000
 	// DefaultSendBytesPerCallback caps the bytes one callback sends.
-	DefaultSendBytesPerCallback = 64 << 20
+	DefaultSendBytesPerCallback = 16 << 20
 	// DefaultPendingTimers caps a node's pending timers, and also the
 	// timer_set calls of one callback.
 	DefaultPendingTimers = 10_000

@@ -21,7 +21,9 @@ import (
 // Host is what a node gives its guest: every effect and every source of
 // nondeterminism a guest can reach goes through it. Byte slices passed to
 // Host methods are views of guest memory, valid only during the call: copy
-// what you keep.
+// what you keep. A method crashes the node from inside the call with Stop
+// (a quota, a store failure); KVPut and KVDelete may instead return the
+// errors that become codes (ErrTooLarge, ErrQuota, ErrBadKey).
 type Host interface {
 	// Send queues a message to the endpoint with index to; it returns 0 or
 	// a negative ABI error code.
@@ -73,6 +75,7 @@ type Instance struct {
 	mod        *Module
 	eng        *Engine
 	host       Host
+	clock      Clock
 	api        api.Module
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -88,10 +91,12 @@ type Instance struct {
 	maxMessage int
 	closed     bool
 
-	// the callback in progress: its name, its fuel budget, and what it has
-	// done so far against the per-callback quotas
+	// the callback in progress: its name, its fuel (base, bytes delivered,
+	// bytes sent so far: each earns fuelPerByte), and what it has done so
+	// far against the per-callback quotas
 	where     string
-	budget    budget
+	fuelBase  int64
+	delivered int
 	sends     int
 	sendBytes int64
 	timerSets int
@@ -113,7 +118,7 @@ type Clock interface {
 // Instantiate creates a guest instance for one node. Nothing runs yet: call
 // Init next.
 func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Clock, random func(p []byte)) (*Instance, error) {
-	in := &Instance{mod: m, eng: e, host: host, maxMessage: e.cfg.maxMessage, inbox: &inboxFile{}, nextWake: -1}
+	in := &Instance{mod: m, eng: e, host: host, clock: clock, maxMessage: e.cfg.maxMessage, inbox: &inboxFile{}, nextWake: -1}
 	cctx, cancel := context.WithCancel(context.WithValue(ctx, instanceKey{}, in))
 	in.ctx, in.cancel = cctx, cancel
 	fsc := wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(inboxFS{inbox: in.inbox}, "/")
@@ -207,36 +212,45 @@ func (in *Instance) MemoryPages() uint32 {
 }
 
 // begin prepares a callback: where names it in crash reasons; its fuel is
-// base plus the configured fuel per byte for each of the bytes delivered.
-// budget is the fuel a callback was given, kept as numbers: the reason that
-// names it is only written when the fuel runs out, not on every call.
-type budget struct {
-	units, base, perByte int64
-	bytes                int
-}
-
-func (b budget) String() string {
-	if b.units != b.base {
-		return fmt.Sprintf("%d units: limits.fuel %d + limits.fuel_per_byte %d x %d bytes", b.units, b.base, b.perByte, b.bytes)
-	}
-	return fmt.Sprintf("%d units of limits.fuel", b.units)
-}
-
+// base plus the configured fuel per byte for each of the bytes delivered
+// (and, as the callback runs, for each byte it sends).
 func (in *Instance) begin(where string, base int64, bytes int) error {
 	if in.closed {
 		return &CrashError{Reason: "instance is closed"}
 	}
 	in.idle = false
-	in.where, in.sends, in.sendBytes, in.timerSets, in.logBytes = where, 0, 0, 0, 0
+	in.where, in.fuelBase, in.delivered = where, base, bytes
+	in.sends, in.sendBytes, in.timerSets, in.logBytes = 0, 0, 0, 0
 	if in.fuelG != nil {
-		units := base
-		if extra := in.eng.cfg.fuelPerByte * int64(bytes); extra > 0 {
-			units = satAdd(base, extra)
-		}
-		in.budget = budget{units: units, base: base, perByte: in.eng.cfg.fuelPerByte, bytes: bytes}
-		in.fuelG.Set(uint64(units))
+		in.fuelG.Set(uint64(satAdd(base, satMul(in.eng.cfg.fuelPerByte, int64(bytes)))))
 	}
 	return nil
+}
+
+// earn adds the fuel that n bytes sent earn to the running callback.
+func (in *Instance) earn(n int64) {
+	if in.fuelG != nil && in.eng.cfg.fuelPerByte > 0 {
+		in.fuelG.Set(uint64(satAdd(int64(in.fuelG.Get()), satMul(in.eng.cfg.fuelPerByte, n))))
+	}
+}
+
+// budget describes the running callback's fuel for a crash reason.
+func (in *Instance) budget() string {
+	per := in.eng.cfg.fuelPerByte
+	if per == 0 || in.delivered == 0 && in.sendBytes == 0 {
+		return fmt.Sprintf("%d units of limits.fuel", in.fuelBase)
+	}
+	total := satAdd(in.fuelBase, satMul(per, int64(in.delivered)+in.sendBytes))
+	return fmt.Sprintf("%d units: limits.fuel %d + limits.fuel_per_byte %d x (%d bytes delivered + %d sent)",
+		total, in.fuelBase, per, in.delivered, in.sendBytes)
+}
+
+// satMul multiplies two non-negative int64s, saturating at the maximum.
+func satMul(a, b int64) int64 {
+	if a != 0 && b > math.MaxInt64/a {
+		return math.MaxInt64
+	}
+	return a * b
 }
 
 // satAdd adds two non-negative int64s, saturating at the maximum.
@@ -267,7 +281,7 @@ func (in *Instance) crash(err error) error {
 	var f *Fault
 	switch {
 	case in.fuelG != nil && int64(in.fuelG.Get()) < 0:
-		reason = fmt.Sprintf("cpu budget exhausted in %s (%s)", in.where, in.budget.String())
+		reason = fmt.Sprintf("cpu budget exhausted in %s (%s)", in.where, in.budget())
 	case errors.As(err, &f):
 		reason = f.Reason
 	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeContextCanceled:
@@ -439,8 +453,13 @@ func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
 		switch sub[8] {
 		case 0: // clock
 			t := binary.LittleEndian.Uint64(sub[24:]) // u64 ns
-			if sub[40]&1 != 0 {                       // absolute time: convert to a delay
-				if now := uint64(max(in.host.Now(), 0)); t > now {
+			if sub[40]&1 != 0 {
+				// An absolute time on the subscription's clock: a delay.
+				now := in.clock.Nanotime()
+				if binary.LittleEndian.Uint32(sub[16:]) == 0 { // realtime
+					now = in.clock.Walltime()
+				}
+				if now := uint64(max(now, 0)); t > now {
 					t -= now
 				} else {
 					t = 0

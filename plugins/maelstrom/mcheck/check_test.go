@@ -275,3 +275,38 @@ func TestFigures(t *testing.T) {
 	assert.InDelta(t, 1.0/3, f.Availability, 1e-9)
 	assert.Equal(t, time.Millisecond, f.Latency["0.5"])
 }
+
+func withModel(in check.Input, model string) check.Input {
+	in.Params = json.RawMessage(`{"consistency_model":"` + model + `"}`)
+	return in
+}
+
+// TestTxnG2: write skew is read-committed but not serializable.
+func TestTxnG2(t *testing.T) {
+	la := (&hist{}).
+		op(10, "n0", "txn", mops{{"r", 1, nil}, {"append", 2, 1}}, sim.OpOK, mops{{"r", 1, nil}, {"append", 2, 1}}).
+		op(11, "n1", "txn", mops{{"r", 2, nil}, {"append", 1, 1}}, sim.OpOK, mops{{"r", 2, nil}, {"append", 1, 1}}).
+		op(12, "n0", "txn", mops{{"r", 1, nil}, {"r", 2, nil}}, sim.OpOK, mops{{"r", 1, []int{1}}, {"r", 2, []int{1}}})
+	assert.Equal(t, check.Valid, TxnListAppend(input(la)).Verdict)
+	r := TxnListAppend(withModel(input(la), "serializable"))
+	assert.Equal(t, check.Invalid, r.Verdict)
+	assert.Contains(t, r.Summary, "[G2]")
+	assert.Contains(t, r.Summary, "anti-dependency cycle: op 0 -rw-> op 2 -rw-> op 0")
+
+	rw := (&hist{}).
+		op(10, "n0", "txn", mops{{"w", 1, 1}, {"w", 2, 1}}, sim.OpOK, mops{{"w", 1, 1}, {"w", 2, 1}}).
+		op(11, "n1", "txn", mops{{"r", 1, nil}, {"r", 2, nil}, {"w", 2, 2}}, sim.OpOK, mops{{"r", 1, 1}, {"r", 2, 1}, {"w", 2, 2}}).
+		op(12, "n2", "txn", mops{{"r", 1, nil}, {"r", 2, nil}, {"w", 1, 2}}, sim.OpOK, mops{{"r", 1, 1}, {"r", 2, 1}, {"w", 1, 2}})
+	assert.Equal(t, check.Valid, TxnRWRegister(input(rw)).Verdict)
+	r = TxnRWRegister(withModel(input(rw), "serializable"))
+	assert.Equal(t, check.Invalid, r.Verdict)
+	assert.Contains(t, r.Summary, "[G2]")
+
+	// a serial history has no cycle at all
+	serial := (&hist{}).
+		op(10, "n0", "txn", mops{{"r", 1, nil}, {"append", 1, 1}}, sim.OpOK, mops{{"r", 1, nil}, {"append", 1, 1}}).
+		op(11, "n1", "txn", mops{{"r", 1, nil}, {"append", 1, 2}}, sim.OpOK, mops{{"r", 1, []int{1}}, {"append", 1, 2}}).
+		op(12, "n0", "txn", mops{{"r", 1, nil}}, sim.OpOK, mops{{"r", 1, []int{1, 2}}})
+	r = TxnListAppend(withModel(input(serial), "serializable"))
+	assert.Equal(t, check.Valid, r.Verdict, r.Summary)
+}

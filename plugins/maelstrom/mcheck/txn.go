@@ -3,6 +3,7 @@ package mcheck
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -155,30 +156,35 @@ func (a anomalies) add(name, format string, args ...any) {
 	a[name] = append(a[name], fmt.Sprintf(format, args...))
 }
 
-// graph is a dependency graph over transactions: ww (write-write) and wr
-// (write-read) edges.
+// Dependency kinds, as bits of an edge.
+const (
+	ww = 1 << iota // write-write: the later transaction overwrote the earlier's version
+	wr             // write-read: the later read the earlier's version
+	rw             // read-write (anti-dependency): the later overwrote the version the earlier read
+)
+
+var kindNames = map[int]string{ww: "ww", wr: "wr", rw: "rw"}
+
+// graph is a dependency graph over transactions.
 type graph struct {
-	edges map[*txnOp]map[*txnOp]string
+	edges map[*txnOp]map[*txnOp]int
 }
 
-func newGraph() *graph { return &graph{edges: map[*txnOp]map[*txnOp]string{}} }
+func newGraph() *graph { return &graph{edges: map[*txnOp]map[*txnOp]int{}} }
 
-func (g *graph) link(from, to *txnOp, kind string) {
+func (g *graph) link(from, to *txnOp, kind int) {
 	if from == to || from == nil || to == nil {
 		return
 	}
 	if g.edges[from] == nil {
-		g.edges[from] = map[*txnOp]string{}
+		g.edges[from] = map[*txnOp]int{}
 	}
-	if prev, ok := g.edges[from][to]; ok && prev == "ww" {
-		return
-	}
-	g.edges[from][to] = kind
+	g.edges[from][to] |= kind
 }
 
-// cycle returns one cycle of the graph (as "T1 -ww-> T2 -wr-> T1"), or ""
-// if there is none. With onlyWW it considers ww edges only.
-func (g *graph) cycle(onlyWW bool) string {
+// cycle returns one cycle over the edges of the given kinds (as "op 1
+// -ww-> op 5 -wr-> op 1"), or "" if there is none.
+func (g *graph) cycle(kinds int) string {
 	var nodes []*txnOp
 	for n := range g.edges {
 		nodes = append(nodes, n)
@@ -187,7 +193,7 @@ func (g *graph) cycle(onlyWW bool) string {
 	succ := func(n *txnOp) []*txnOp {
 		var out []*txnOp
 		for m, k := range g.edges[n] {
-			if !onlyWW || k == "ww" {
+			if k&kinds != 0 {
 				out = append(out, m)
 			}
 		}
@@ -200,8 +206,7 @@ func (g *graph) cycle(onlyWW bool) string {
 		black
 	)
 	color := map[*txnOp]int{}
-	var stack []*txnOp
-	var found []*txnOp
+	var stack, found []*txnOp
 	var visit func(n *txnOp) bool
 	visit = func(n *txnOp) bool {
 		color[n] = grey
@@ -236,7 +241,13 @@ func (g *graph) cycle(onlyWW bool) string {
 	var b strings.Builder
 	for i, t := range found {
 		if i > 0 {
-			fmt.Fprintf(&b, " -%s-> ", g.edges[found[i-1]][t])
+			k := g.edges[found[i-1]][t] & kinds
+			for _, bit := range []int{ww, wr, rw} {
+				if k&bit != 0 {
+					fmt.Fprintf(&b, " -%s-> ", kindNames[bit])
+					break
+				}
+			}
 		}
 		fmt.Fprintf(&b, "op %d", t.index)
 	}
@@ -246,8 +257,9 @@ func (g *graph) cycle(onlyWW bool) string {
 // txnResult turns anomalies into a verdict. Read-uncommitted proscribes
 // G0 (a cycle of write-write dependencies); read-committed also G1a
 // (aborted read), G1b (intermediate read) and G1c (a cycle of write-write
-// and write-read dependencies). Anomalies outside the model are reported
-// but do not fail it.
+// and write-read dependencies); serializable also G2 (a cycle with
+// anti-dependencies). Anomalies outside the model are reported but do not
+// fail it.
 func txnResult(name string, in check.Input, txns []*txnOp, a anomalies, g *graph) check.Result {
 	model := "read-committed"
 	var p struct {
@@ -262,13 +274,17 @@ func txnResult(name string, in check.Input, txns []*txnOp, a anomalies, g *graph
 		proscribed = []string{"G0", "garbage-read", "internal", "incompatible-order", "duplicate-elements"}
 	case "read-committed":
 		proscribed = []string{"G0", "G1a", "G1b", "G1c", "garbage-read", "internal", "incompatible-order", "duplicate-elements"}
+	case "serializable":
+		proscribed = []string{"G0", "G1a", "G1b", "G1c", "G2", "garbage-read", "internal", "incompatible-order", "duplicate-elements"}
 	default:
-		return check.Result{Verdict: check.Unknown, Summary: fmt.Sprintf("%s: params.consistency_model %q is not read-uncommitted or read-committed", name, model)}
+		return check.Result{Verdict: check.Unknown, Summary: fmt.Sprintf("%s: params.consistency_model %q is not read-uncommitted, read-committed or serializable", name, model)}
 	}
-	if c := g.cycle(true); c != "" {
+	if c := g.cycle(ww); c != "" {
 		a.add("G0", "write cycle: %s", c)
-	} else if c := g.cycle(false); c != "" {
+	} else if c := g.cycle(ww | wr); c != "" {
 		a.add("G1c", "dependency cycle: %s", c)
+	} else if c := g.cycle(ww | wr | rw); c != "" {
+		a.add("G2", "anti-dependency cycle: %s", c)
 	}
 	ok := 0
 	for _, t := range txns {
@@ -301,7 +317,7 @@ func txnResult(name string, in check.Input, txns []*txnOp, a anomalies, g *graph
 	case ok == 0:
 		return check.Result{Verdict: check.Unknown, Details: d, Summary: "no transaction completed"}
 	}
-	return check.Result{Verdict: check.Valid, Details: d, Summary: fmt.Sprintf("%d transactions (%d ok) show no %s anomaly (G0, G1a, G1b, G1c)", len(txns), ok, model)}
+	return check.Result{Verdict: check.Valid, Details: d, Summary: fmt.Sprintf("%d transactions (%d ok) show no anomaly %s proscribes %v", len(txns), ok, model, proscribed[:slices.Index(proscribed, "garbage-read")])}
 }
 
 // TxnRWRegister checks a txn-rw-register history for the anomalies
@@ -311,7 +327,8 @@ func txnResult(name string, in check.Input, txns []*txnOp, a anomalies, g *graph
 // writer's last write of the key), and cycles of ww/wr dependencies (G0,
 // G1c). Values are unique per key, so a read names its writer; ww edges
 // come from a transaction that read a key and then wrote it (writes
-// follow reads), as Maelstrom infers them.
+// follow reads), as Maelstrom infers them, and give rw edges from every
+// other reader of the version overwritten (G2 under serializable).
 func TxnRWRegister(in check.Input) check.Result {
 	txns := txnHistory(in)
 	type kv struct {
@@ -335,17 +352,26 @@ func TxnRWRegister(in check.Input) check.Result {
 	}
 	a := anomalies{}
 	g := newGraph()
+	overwrote := map[kv][]*txnOp{} // a version -> the transactions known to have overwritten it
+	type extRead struct {
+		t *txnOp
+		v kv
+	}
+	var extReads []extRead
 	for _, t := range txns {
 		if t.typ != sim.OpOK {
 			continue
 		}
 		own := map[int]string{}
 		readFrom := map[int]*txnOp{}
+		readVal := map[int]string{}
 		for _, m := range t.ops {
 			switch m.f {
 			case "w":
 				if w, ok := readFrom[m.key]; ok {
-					g.link(w, t, "ww")
+					g.link(w, t, ww)
+					v := kv{m.key, readVal[m.key]}
+					overwrote[v] = append(overwrote[v], t)
 				}
 				own[m.key] = canonical(m.value)
 			case "r":
@@ -370,8 +396,15 @@ func TxnRWRegister(in check.Input) check.Result {
 					a.add("G1b", "%s read key %d = %s, an intermediate write of %s", t, m.key, v, w)
 				}
 				readFrom[m.key] = w
-				g.link(w, t, "wr")
+				readVal[m.key] = v
+				extReads = append(extReads, extRead{t, kv{m.key, v}})
+				g.link(w, t, wr)
 			}
+		}
+	}
+	for _, r := range extReads {
+		for _, x := range overwrote[r.v] {
+			g.link(r.t, x, rw)
 		}
 	}
 	return txnResult("txn-rw-register", in, txns, a, g)
@@ -384,7 +417,8 @@ func TxnRWRegister(in check.Input) check.Result {
 // must show its own appends at the end (internal); all reads of a key
 // must be prefixes of its longest read (incompatible order otherwise),
 // whose order gives ww edges; a read gives a wr edge from the appender of
-// its last element. Cycles are G0 (ww only) or G1c.
+// its last element and an rw edge to the appender of the next one. Cycles
+// are G0 (ww only), G1c (ww and wr) or G2 (with rw).
 func TxnListAppend(in check.Input) check.Result {
 	txns := txnHistory(in)
 	type kv struct {
@@ -461,10 +495,10 @@ func TxnListAppend(in check.Input) check.Result {
 						if w != t && !lastOf[kv{m.key, e}] {
 							a.add("G1b", "%s read key %d ending at %s, an intermediate append of %s", t, m.key, e, w)
 						}
-						g.link(w, t, "wr")
+						g.link(w, t, wr)
 					}
 				}
-				reads[m.key] = append(reads[m.key], readOf{t, list})
+				reads[m.key] = append(reads[m.key], readOf{t, external})
 				if len(list) > len(longest[m.key]) {
 					longest[m.key] = list
 				}
@@ -484,7 +518,14 @@ func TxnListAppend(in check.Input) check.Result {
 			}
 		}
 		for i := 1; i < len(order); i++ {
-			g.link(appender[kv{k, order[i-1]}], appender[kv{k, order[i]}], "ww")
+			g.link(appender[kv{k, order[i-1]}], appender[kv{k, order[i]}], ww)
+		}
+		// a read that saw the first n elements is overwritten by whoever
+		// appended element n+1
+		for _, r := range reads[k] {
+			if n := len(r.list); n < len(order) {
+				g.link(r.t, appender[kv{k, order[n]}], rw)
+			}
 		}
 	}
 	return txnResult("txn-list-append", in, txns, a, g)

@@ -29,6 +29,8 @@ type handler struct {
 type pending struct {
 	fn HandlerFunc
 	ch chan Message
+	// dest is where the request went: only a reply from there counts.
+	dest string
 }
 
 // Node is this Wasm instance's node.
@@ -294,6 +296,7 @@ func (n *Node) rpcID(dest string, body any, p pending) (int, error) {
 	n.mu.Lock()
 	n.nextMsgID++
 	id := n.nextMsgID
+	p.dest = dest
 	n.callbacks[id] = p
 	n.mu.Unlock()
 	if err = n.sendRaw(dest, b, "msg_id", id); err != nil {
@@ -377,7 +380,9 @@ func (n *Node) deliver(from int32, data []byte) bool {
 		msg.Src = n.nameOf[from]
 	}
 	if h.inReplyTo != 0 {
-		if p, ok := n.callbacks[h.inReplyTo]; ok {
+		// A reply counts only from the node the request went to (by the
+		// host's index): another node cannot answer for it.
+		if p, ok := n.callbacks[h.inReplyTo]; ok && p.dest == msg.Src {
 			delete(n.callbacks, h.inReplyTo)
 			n.mu.Unlock()
 			if p.ch != nil {

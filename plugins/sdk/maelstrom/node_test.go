@@ -140,6 +140,9 @@ func TestRPCCallbacksAndIDs(t *testing.T) {
 	}
 	assert.Equal(t, []any{1.0, 2.0, 3.0}, ids, "msg ids are per node and increasing")
 
+	forged := []byte(`{"src":"n0","dest":"n1","body":{"type":"pong","in_reply_to":2}}`)
+	assert.False(t, n.deliver(2, forged), "n2 cannot answer a request sent to n0, whatever its envelope says")
+	assert.Empty(t, got)
 	reply := []byte(`{"src":"n0","dest":"n1","body":{"type":"pong","in_reply_to":2}}`)
 	assert.True(t, n.deliver(0, reply), "a callback runs in a goroutine: wait for idle")
 	select {
