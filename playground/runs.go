@@ -125,10 +125,18 @@ func (rs *runs) add(r *run) {
 	rs.mu.Lock()
 	rs.byID[r.id] = r
 	rs.order = append(rs.order, r.id)
+	// Over the limit, forget the oldest finished run first, else the oldest.
 	var evict []*run
 	for len(rs.order) > rs.s.cfg.maxKeptRuns {
-		old := rs.byID[rs.order[0]]
-		rs.order = rs.order[1:]
+		at := 0
+		for i, id := range rs.order[:len(rs.order)-1] {
+			if rs.byID[id].snapshot().State == stateFinished {
+				at = i
+				break
+			}
+		}
+		old := rs.byID[rs.order[at]]
+		rs.order = slices.Delete(rs.order, at, at+1)
 		delete(rs.byID, old.id)
 		evict = append(evict, old)
 	}

@@ -530,3 +530,17 @@ func TestJSONScenario(t *testing.T) {
 	assert.Equal(t, "nodes[0].count", p["field"])
 	assert.Contains(t, r.apiError(t)["message"], "echo.json:3:")
 }
+
+// Past its limit the server forgets the oldest finished run, not a live one.
+func TestKeptRuns(t *testing.T) {
+	_, hs := newServer(t, runConfig().WithKeptRuns(2))
+	api := hs.URL + "/api/v1/runs"
+	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
+	live := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
+	done := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
+	mustOK(t, postJSON(t, api+"/"+done.ID+"/control", map[string]any{"action": "finish"}), http.StatusOK)
+	third := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
+	assert.Equal(t, http.StatusOK, get(t, api+"/"+live.ID).Status)
+	assert.Equal(t, http.StatusNotFound, get(t, api+"/"+done.ID).Status)
+	assert.Equal(t, http.StatusOK, get(t, api+"/"+third.ID).Status)
+}

@@ -291,7 +291,7 @@ function render() {
   $('vtime').textContent = `${fmtT(r.now_ns)} / ${fmtT(r.end_ns)}`;
   $('digest').textContent = r.state === 'finished' ? r.digest : '-';
   $('digest').title = r.digest || '';
-  const done = r.state === 'finished' || r.state === 'failed';
+  const done = r.state === 'finished';
   for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish']) $(b).disabled = done;
   $('export').disabled = false;
   $('pause').disabled = done || r.state !== 'running';
