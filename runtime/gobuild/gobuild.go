@@ -1,5 +1,10 @@
-// Package gobuild compiles a Go main package into a Terrarium guest:
-// GOOS=wasip1 GOARCH=wasm, -buildmode=c-shared (a WASI reactor).
+// Package gobuild compiles a Go main package into a Terrarium guest for
+// GOOS=wasip1 GOARCH=wasm. A package that depends on Terrarium's Go SDK
+// (SDKPackage) is built with -buildmode=c-shared, as a WASI reactor that
+// speaks guest ABI v1; any other package is built as a plain WASI command
+// (the default build mode: what `GOOS=wasip1 GOARCH=wasm go build` makes),
+// which Terrarium runs as a command guest speaking Maelstrom's protocol on
+// stdin and stdout (docs/ABI.md, "Command guests").
 package gobuild
 
 import (
@@ -11,9 +16,43 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
-// Build compiles the Go package in dir and returns the module's bytes. The
+// SDKPackage is the import path of Terrarium's Go guest SDK: a package that
+// depends on it builds as a reactor.
+const SDKPackage = "github.com/terrarium-sim/terrarium/plugins/sdk/maelstrom"
+
+// Style is how a package builds: Reactor or Command.
+type Style string
+
+// Build styles.
+const (
+	Reactor Style = "reactor"
+	Command Style = "command"
+)
+
+// Detect tells a reactor package (it depends on SDKPackage) from a command
+// one by listing its dependencies for wasip1.
+func Detect(ctx context.Context, dir string) (Style, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-f", "{{.ImportPath}}", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("gobuild: go list in %s: %w\n%s", dir, err, stderr.Bytes())
+	}
+	if slices.Contains(strings.Fields(string(out)), SDKPackage) {
+		return Reactor, nil
+	}
+	return Command, nil
+}
+
+// Build compiles the Go package in dir, in the style Detect finds, and
+// returns the module's bytes. The
 // output is written under the user cache directory; Go's own build cache
 // makes a rebuild of unchanged sources cheap.
 func Build(ctx context.Context, dir string) ([]byte, error) {
@@ -37,7 +76,16 @@ func Build(ctx context.Context, dir string) ([]byte, error) {
 	}
 	tmp := f.Name()
 	f.Close()
-	cmd := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-trimpath", "-o", tmp, ".")
+	style, err := Detect(ctx, abs)
+	if err != nil {
+		_ = os.Remove(tmp)
+		return nil, err
+	}
+	args := []string{"build", "-trimpath", "-o", tmp, "."}
+	if style == Reactor {
+		args = slices.Insert(args, 1, "-buildmode=c-shared")
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = abs
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	var stderr bytes.Buffer

@@ -100,11 +100,18 @@ func fmtSig(params, results []api.ValueType) string {
 // the allowed WASI functions.
 func checkABI(cm wazero.CompiledModule) error {
 	exports := cm.ExportedFunctions()
+	command := isCommand(exports)
 	var names []string
 	for n := range requiredExports {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	if command {
+		if err := checkCommandExports(exports); err != nil {
+			return err
+		}
+		names = nil
+	}
 	for _, n := range names {
 		want := requiredExports[n]
 		def, ok := exports[n]
@@ -117,7 +124,7 @@ func checkABI(cm wazero.CompiledModule) error {
 		}
 	}
 	for n, want := range optionalExports {
-		if def, ok := exports[n]; ok && (!sameTypes(def.ParamTypes(), want.params) || !sameTypes(def.ResultTypes(), want.results)) {
+		if def, ok := exports[n]; ok && !command && (!sameTypes(def.ParamTypes(), want.params) || !sameTypes(def.ResultTypes(), want.results)) {
 			return fmt.Errorf("%w: export %q has type %s, want %s", ErrABI, n,
 				fmtSig(def.ParamTypes(), def.ResultTypes()), fmtSig(want.params, want.results))
 		}
@@ -127,6 +134,12 @@ func checkABI(cm wazero.CompiledModule) error {
 	}
 	for _, def := range cm.ImportedFunctions() {
 		mod, name, _ := def.Import()
+		switch mod {
+		case HostModule, EnvModule:
+			if command {
+				return fmt.Errorf("%w: import %s.%s: a command guest (it exports _start, not terrarium_abi_v1) may import only WASI (docs/ABI.md, \"Command guests\")", ErrABI, mod, name)
+			}
+		}
 		switch mod {
 		case HostModule:
 			f, ok := hostFuncByName[name]
@@ -272,17 +285,7 @@ var hostFuncs = []hostFunc{
 			s[0] = api.EncodeI32(ErrnoTooLarge)
 			return
 		}
-		msg := read(mod, "send", ptr, n)
-		in.sends++
-		in.sendBytes += int64(n)
-		if q := in.eng.cfg.quotas.SendsPerCallback; in.sends > q {
-			Stop(Quota("sends_per_callback", "more than %d sends in one %s", q, in.where))
-		}
-		if q := in.eng.cfg.quotas.SendBytesPerCallback; in.sendBytes > q {
-			Stop(Quota("send_bytes_per_callback", "more than %d bytes sent in one %s", q, in.where))
-		}
-		in.earn(int64(n))
-		s[0] = api.EncodeI32(in.host.Send(to, msg))
+		s[0] = api.EncodeI32(in.send(to, read(mod, "send", ptr, n)))
 	}},
 	{"timer_set", []api.ValueType{i64}, []api.ValueType{i64}, func(ctx context.Context, _ api.Module, s []uint64) {
 		in := inst(ctx)
@@ -404,6 +407,22 @@ var hostFuncs = []hostFunc{
 		in.chargeLog(len(k) + len(v))
 		in.host.Emit(k, v)
 	}},
+}
+
+// send counts a send against the per-callback quotas and hands it to the
+// host.
+func (in *Instance) send(to int32, msg []byte) int32 {
+	n := int64(len(msg))
+	in.sends++
+	in.sendBytes += n
+	if q := in.eng.cfg.quotas.SendsPerCallback; in.sends > q {
+		Stop(Quota("sends_per_callback", "more than %d sends in one %s", q, in.where))
+	}
+	if q := in.eng.cfg.quotas.SendBytesPerCallback; in.sendBytes > q {
+		Stop(Quota("send_bytes_per_callback", "more than %d bytes sent in one %s", q, in.where))
+	}
+	in.earn(n)
+	return in.host.Send(to, msg)
 }
 
 // truncatedMarker ends a log line cut at the line cap.

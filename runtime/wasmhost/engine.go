@@ -373,6 +373,9 @@ func (e *Engine) Config() Config { return e.cfg }
 func (e *Engine) instantiateHostModules(ctx context.Context) error {
 	wb := e.rt.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
 	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(wb)
+	if err := commandWASI(ctx, e.rt, wb, wasi_snapshot_preview1.NewFunctionExporter()); err != nil {
+		return err
+	}
 	i32 := api.ValueTypeI32
 	wb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(pollOneoff), []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}).
 		WithParameterNames("in", "out", "nsubscriptions", "result.nevents").Export("poll_oneoff")
@@ -405,10 +408,15 @@ type Module struct {
 	hasTimer bool
 	hasWake  bool
 	hasStart bool // the start function, exported by the fuel rewriter
+	command  bool // a WASI command guest (command.go)
 	// image, if set, is the initial memory mapped into each instance (the
 	// data section was taken out of the compiled module).
 	image *memImage
 }
+
+// Command reports whether the module is a WASI command guest (it exports
+// _start and not terrarium_abi_v1; docs/ABI.md, "Command guests").
+func (m *Module) Command() bool { return m.command }
 
 // Name returns the module's name as given to Compile.
 func (m *Module) Name() string { return m.name }
@@ -464,6 +472,7 @@ func (e *Engine) Compile(ctx context.Context, name string, wasm []byte) (*Module
 	_, m.hasTimer = exports["on_timer"]
 	_, m.hasWake = exports["on_wake"]
 	_, m.hasStart = exports[startExport]
+	m.command = isCommand(exports)
 	m.compiled = cm
 	return m, nil
 }

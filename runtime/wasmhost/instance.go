@@ -102,6 +102,7 @@ type Instance struct {
 	timerSets int
 	logBytes  int64
 
+	cmd      *command // set for a command guest (command.go)
 	inbox    *inboxFile
 	idle     bool  // an idle point was reached during the current call
 	nextWake int64 // relative timeout at the last idle point; -1: none
@@ -136,6 +137,10 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Cl
 		WithNanosleep(func(int64) {}).
 		WithOsyield(func() {}).
 		WithRandSource(readerFunc(random))
+	if m.command {
+		in.cmd = newCommand(in)
+		cfg = in.cmd.config(cfg, m.name)
+	}
 	var alloc experimental.MemoryAllocator = memoryAllocator()
 	if m.image != nil {
 		alloc = m.image
@@ -146,6 +151,9 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Cl
 		return nil, in.crash(err)
 	}
 	in.api = mod
+	if in.cmd != nil {
+		in.cmd.start = mod.ExportedFunction("_start")
+	}
 	in.alloc = mod.ExportedFunction("alloc")
 	in.onInit = mod.ExportedFunction("on_init")
 	in.onMessage = mod.ExportedFunction("on_message")
@@ -183,6 +191,9 @@ func (in *Instance) Close() {
 		return
 	}
 	in.closed = true
+	if in.cmd != nil {
+		in.cmd.close()
+	}
 	if in.api != nil {
 		_ = in.api.Close(context.Background())
 	}
@@ -201,7 +212,7 @@ func (in *Instance) Abort() { in.cancel() }
 func (in *Instance) Idle() (reached bool, wakeAfter int64) { return in.idle, in.nextWake }
 
 // HasWake reports whether the guest exports on_wake.
-func (in *Instance) HasWake() bool { return in.onWake != nil }
+func (in *Instance) HasWake() bool { return in.onWake != nil || in.cmd != nil }
 
 // MemoryPages returns the guest's current linear memory size in pages.
 func (in *Instance) MemoryPages() uint32 {
@@ -331,6 +342,9 @@ func (in *Instance) put(b []byte) (uint32, error) {
 
 // Init runs _initialize (if exported) and on_init with the init document.
 func (in *Instance) Init(doc []byte) error {
+	if in.cmd != nil && !in.closed {
+		return in.cmd.boot(doc)
+	}
 	if err := in.begin("_initialize", in.eng.cfg.initFuel, len(doc)); err != nil {
 		return err
 	}
@@ -350,6 +364,9 @@ func (in *Instance) Init(doc []byte) error {
 
 // Message delivers one message from the endpoint with index from.
 func (in *Instance) Message(from int32, msg []byte) error {
+	if in.cmd != nil && !in.closed {
+		return in.cmd.message(from, msg)
+	}
 	if err := in.begin("on_message", in.eng.cfg.fuel, len(msg)); err != nil {
 		return err
 	}
@@ -375,6 +392,9 @@ func (in *Instance) Timer(id int64) error {
 
 // Wake calls on_wake: the guest runs until its next idle point.
 func (in *Instance) Wake() error {
+	if in.cmd != nil && !in.closed {
+		return in.cmd.wake()
+	}
 	if err := in.begin("on_wake", in.eng.cfg.fuel, 0); err != nil {
 		return err
 	}
@@ -436,6 +456,10 @@ func (w *logWriter) flush() {
 // pollOneoff replaces WASI's poll_oneoff. See docs/ABI.md, "Idle points".
 func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
 	in := inst(ctx)
+	if in.cmd != nil {
+		in.cmd.poll(mod, s)
+		return
+	}
 	inPtr, outPtr, nsubs, resPtr := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3])
 	if nsubs == 0 {
 		s[0] = 28 // EINVAL
