@@ -1,0 +1,100 @@
+// Command cmdguest is a WASI command guest for the host's tests: a
+// Maelstrom-protocol program built with plain `go build` whose behaviour
+// after init depends on its node name.
+//
+//   - "sleeper": answers {"type":"sleep","ms":N} with sleep_ok after
+//     sleeping N ms on the ordinary clock, in a goroutine of its own, and
+//     {"type":"send","to":D} by sending a "hello" envelope to dest D.
+//   - "spin": loops forever after init (runs out of fuel).
+//   - "exit": calls os.Exit(3) after init.
+//   - "return": main returns after init.
+//   - "badinit": answers init with an error.
+//   - "hog": allocates memory without bound after init.
+//   - "deaf": never reads stdin after init; sleeps forever.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+type envelope struct {
+	Src  string         `json:"src"`
+	Dest string         `json:"dest"`
+	Body map[string]any `json:"body"`
+}
+
+var (
+	mu   sync.Mutex
+	out  = json.NewEncoder(os.Stdout)
+	self string
+)
+
+func send(dest string, body map[string]any) {
+	mu.Lock()
+	defer mu.Unlock()
+	if err := out.Encode(envelope{Src: self, Dest: dest, Body: body}); err != nil {
+		panic(err)
+	}
+}
+
+func main() {
+	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(make([]byte, 1<<16), 1<<24)
+	if !in.Scan() {
+		panic("no init")
+	}
+	var init envelope
+	if err := json.Unmarshal(in.Bytes(), &init); err != nil {
+		panic(err)
+	}
+	self, _ = init.Body["node_id"].(string)
+	fmt.Fprintf(os.Stderr, "init from %s: %s\n", init.Src, in.Bytes())
+	if self == "badinit" {
+		send(init.Src, map[string]any{"type": "error", "code": 13, "in_reply_to": init.Body["msg_id"], "text": "no"})
+	} else {
+		send(init.Src, map[string]any{"type": "init_ok", "in_reply_to": init.Body["msg_id"]})
+	}
+	switch self {
+	case "spin":
+		for i := 0; ; i++ {
+			if i < 0 {
+				fmt.Println(i)
+			}
+		}
+	case "exit":
+		os.Exit(3)
+	case "return":
+		return
+	case "hog":
+		var keep [][]byte
+		for {
+			keep = append(keep, make([]byte, 1<<20))
+		}
+	case "deaf":
+		select {}
+	}
+	for in.Scan() {
+		var m envelope
+		if err := json.Unmarshal(in.Bytes(), &m); err != nil {
+			fmt.Fprintf(os.Stderr, "bad line %q\n", in.Bytes())
+			continue
+		}
+		switch m.Body["type"] {
+		case "sleep":
+			go func() {
+				ms, _ := m.Body["ms"].(float64)
+				time.Sleep(time.Duration(ms) * time.Millisecond)
+				send(m.Src, map[string]any{"type": "sleep_ok", "in_reply_to": m.Body["msg_id"], "src_seen": m.Src})
+			}()
+		case "send":
+			to, _ := m.Body["to"].(string)
+			send(to, map[string]any{"type": "hello"})
+			send(m.Src, map[string]any{"type": "send_ok", "in_reply_to": m.Body["msg_id"]})
+		}
+	}
+}
