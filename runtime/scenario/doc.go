@@ -62,6 +62,7 @@
 //	  log_bytes_per_callback: 1048576
 //	  log_bytes_per_run: 16777216
 //	  store_bytes: 67108864
+//	  fs_bytes: 16777216           # the node's in-memory files
 //	  max_key_bytes: 1024          # 1..1024
 //	  max_value_bytes: 65536       # 1..65536
 package scenario

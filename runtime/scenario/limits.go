@@ -36,10 +36,11 @@ func (l Limits) Apply(c wasmhost.Config) wasmhost.Config {
 	set64(l.LogBytesPerCallback, &q.LogBytesPerCallback)
 	set64(l.LogBytesPerRun, &q.LogBytesPerRun)
 	set64(l.StoreBytes, &q.StoreBytes)
+	set64(l.FSBytes, &q.FSBytes)
 	set(l.MaxKeyBytes, &q.MaxKeyBytes)
 	set(l.MaxValueBytes, &q.MaxValueBytes)
 	return c.WithSendsPerCallback(q.SendsPerCallback).WithSendBytesPerCallback(q.SendBytesPerCallback).WithPendingTimers(q.PendingTimers).
 		WithCallbacksPerInstant(q.CallbacksPerInstant).WithLogLineBytes(q.LogLineBytes).
-		WithLogBytes(q.LogBytesPerCallback, q.LogBytesPerRun).WithStoreBytes(q.StoreBytes).
+		WithLogBytes(q.LogBytesPerCallback, q.LogBytesPerRun).WithStoreBytes(q.StoreBytes).WithFSBytes(q.FSBytes).
 		WithKeyValueBytes(q.MaxKeyBytes, q.MaxValueBytes)
 }

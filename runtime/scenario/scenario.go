@@ -379,6 +379,7 @@ type Limits struct {
 	LogBytesPerCallback  int64 `yaml:"log_bytes_per_callback,omitempty"`
 	LogBytesPerRun       int64 `yaml:"log_bytes_per_run,omitempty"`
 	StoreBytes           int64 `yaml:"store_bytes,omitempty"`
+	FSBytes              int64 `yaml:"fs_bytes,omitempty"`
 	MaxKeyBytes          int   `yaml:"max_key_bytes,omitempty"`
 	MaxValueBytes        int   `yaml:"max_value_bytes,omitempty"`
 	// MaxEvents and MaxTraceBytes cap a whole run (0: the defaults,

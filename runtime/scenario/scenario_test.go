@@ -70,6 +70,7 @@ limits:
   store_bytes: 1e6
   max_key_bytes: 64
   max_value_bytes: 4096
+  fs_bytes: 70000
 `
 
 func TestParseFullScenario(t *testing.T) {
@@ -123,10 +124,10 @@ func TestParseFullScenario(t *testing.T) {
 
 	assert.Equal(t, scenario.Limits{MemoryPages: 1024, Fuel: 1_000_000_000, MaxMessageBytes: 1 << 20, FuelPerByte: 500,
 		SendsPerCallback: 100, SendBytesPerCallback: 150, PendingTimers: 200, CallbacksPerInstant: 300, LogLineBytes: 400, LogBytesPerCallback: 5000,
-		LogBytesPerRun: 60000, StoreBytes: 1_000_000, MaxKeyBytes: 64, MaxValueBytes: 4096}, s.Limits)
+		LogBytesPerRun: 60000, StoreBytes: 1_000_000, FSBytes: 70000, MaxKeyBytes: 64, MaxValueBytes: 4096}, s.Limits)
 	q := s.Limits.Apply(wasmhost.NewConfig()).Quotas()
 	assert.Equal(t, wasmhost.Quotas{SendsPerCallback: 100, SendBytesPerCallback: 150, PendingTimers: 200, CallbacksPerInstant: 300, LogLineBytes: 400,
-		LogBytesPerCallback: 5000, LogBytesPerRun: 60000, StoreBytes: 1_000_000, MaxKeyBytes: 64, MaxValueBytes: 4096}, q)
+		LogBytesPerCallback: 5000, LogBytesPerRun: 60000, StoreBytes: 1_000_000, MaxKeyBytes: 64, MaxValueBytes: 4096, FSBytes: 70000}, q)
 	assert.Equal(t, wasmhost.DefaultQuotas(), scenario.Limits{}.Apply(wasmhost.NewConfig()).Quotas(), "absent limits keep the defaults")
 }
 

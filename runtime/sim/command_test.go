@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
@@ -180,4 +181,73 @@ func TestCommandGuestSameSeedSameDigestBothEngines(t *testing.T) {
 	a := digest(wasmhost.NewConfig(), 5)
 	assert.Equal(t, a, digest(wasmhost.NewConfig(), 5))
 	assert.Equal(t, a, digest(wasmhost.NewConfig().WithInterpreter(true), 5))
+}
+
+// Reference: docs/ABI.md, "WASI": each node has its own in-memory file
+// system, with a writable /tmp and working directory, bound by
+// limits.fs_bytes, and lost on crash.
+func TestCommandGuestFileSystem(t *testing.T) {
+	s := cmdSim(t, wasmhost.NewConfig().WithFSBytes(1<<20), 1, "files")
+	cl, err := s.AddClients(1)
+	require.NoError(t, err)
+	require.NoError(t, s.Start())
+	replies := map[string]map[string]any{}
+	call := func(at time.Duration, key string, body map[string]any) {
+		s.At(at, func() {
+			require.NoError(t, cl[0].Call("files", body, 0, func(r sim.Reply) {
+				var b map[string]any
+				require.NoError(t, json.Unmarshal(r.Body, &b))
+				replies[key] = b
+			}))
+		})
+	}
+	call(10*time.Millisecond, "write", map[string]any{"type": "write", "path": "state.txt", "text": "hello"})
+	call(20*time.Millisecond, "cat-rel", map[string]any{"type": "cat", "path": "/state.txt"})
+	call(30*time.Millisecond, "cat-log", map[string]any{"type": "cat", "path": "/tmp/maelstrom.log"})
+	call(40*time.Millisecond, "fill", map[string]any{"type": "fill"})
+	call(50*time.Millisecond, "escape", map[string]any{"type": "cat", "path": "/../../etc/passwd"})
+	s.At(60*time.Millisecond, func() { require.NoError(t, s.Apply(fault.Fault{Kind: fault.Crash, Node: "files"})) })
+	s.At(70*time.Millisecond, func() { require.NoError(t, s.Apply(fault.Fault{Kind: fault.Restart, Node: "files"})) })
+	call(80*time.Millisecond, "after", map[string]any{"type": "cat", "path": "/tmp/maelstrom.log"})
+	call(90*time.Millisecond, "after-rel", map[string]any{"type": "cat", "path": "state.txt"})
+	require.NoError(t, s.RunUntil(time.Second))
+
+	assert.Equal(t, "<nil>", replies["write"]["err"])
+	assert.Equal(t, "hello", replies["cat-rel"]["text"], "a relative path is under /")
+	assert.Equal(t, "got write\ngot cat\ngot cat\n", replies["cat-log"]["text"])
+	fill := replies["fill"]
+	assert.Contains(t, fill["err"], "I/O error", "a full file system fails the write, it does not crash the node")
+	assert.InDelta(t, 1<<20, fill["bytes"], 8<<10, "the quota bounds what the node can write")
+	assert.Contains(t, replies["escape"]["err"], "No such file", "no path leaves the node's own tree")
+	assert.Equal(t, "got cat\n", replies["after"]["text"], "the restarted node's log starts empty")
+	assert.Contains(t, replies["after-rel"]["err"], "No such file", "the crash lost the files")
+	assert.Equal(t, nodes.Running, s.Node("files").State())
+}
+
+// Reactor (SDK) guests get the same file system: a program that opens
+// /tmp/maelstrom.log in init() runs.
+func TestReactorGuestFileSystem(t *testing.T) {
+	s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(wasmhost.NewConfig().WithCacheDir(t.TempDir())))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	require.NoError(t, s.LoadModule("files", goGuest(t, "../../internal/testguests/gofiles")))
+	_, err = s.AddNodes(sim.NodeSpec{Name: "n0", Module: "files"})
+	require.NoError(t, err)
+	cl, err := s.AddClients(1)
+	require.NoError(t, err)
+	require.NoError(t, s.Start())
+	var texts []string
+	for _, at := range []time.Duration{10 * time.Millisecond, 20 * time.Millisecond} {
+		s.At(at, func() {
+			require.NoError(t, cl[0].Call("n0", map[string]any{"type": "cat"}, 0, func(r sim.Reply) {
+				var b map[string]any
+				require.NoError(t, json.Unmarshal(r.Body, &b))
+				text, _ := b["text"].(string)
+				texts = append(texts, text)
+			}))
+		})
+	}
+	require.NoError(t, s.RunUntil(time.Second))
+	assert.Equal(t, nodes.Running, s.Node("n0").State(), s.Node("n0").CrashReason())
+	assert.Equal(t, []string{"got cat from c0\n", "got cat from c0\ngot cat from c0\n"}, texts)
 }

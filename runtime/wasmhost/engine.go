@@ -75,6 +75,8 @@ const (
 	// DefaultStoreBytes caps a node's store (synced pairs plus buffered
 	// writes).
 	DefaultStoreBytes = 64 << 20
+	// DefaultFSBytes caps a node's in-memory file system (memfs.go).
+	DefaultFSBytes = 16 << 20
 	// RecordOverhead is what each log line or emitted event costs on top of
 	// its bytes, so that empty lines are not free.
 	RecordOverhead = 64
@@ -93,6 +95,7 @@ type Quotas struct {
 	StoreBytes           int64
 	MaxKeyBytes          int
 	MaxValueBytes        int
+	FSBytes              int64
 }
 
 // DefaultQuotas returns the default quotas.
@@ -108,6 +111,7 @@ func DefaultQuotas() Quotas {
 		StoreBytes:           DefaultStoreBytes,
 		MaxKeyBytes:          abi.MaxKeyBytes,
 		MaxValueBytes:        abi.MaxValueBytes,
+		FSBytes:              DefaultFSBytes,
 	}
 }
 
@@ -224,6 +228,10 @@ func (c Config) WithLogBytes(perCallback, perRun int64) Config {
 // WithStoreBytes caps a node's store: kv_put returns ErrnoQuota past it.
 func (c Config) WithStoreBytes(n int64) Config { c.quotas.StoreBytes = n; return c }
 
+// WithFSBytes caps a node's in-memory file system (file data plus 256
+// bytes an entry); writes past it fail with EIO.
+func (c Config) WithFSBytes(n int64) Config { c.quotas.FSBytes = n; return c }
+
 // WithKeyValueBytes lowers the longest key and value kv_put accepts (at most
 // abi.MaxKeyBytes and abi.MaxValueBytes); longer ones get ErrnoTooLarge.
 func (c Config) WithKeyValueBytes(key, val int) Config {
@@ -248,6 +256,7 @@ func (c Config) validate() error {
 		{"log bytes per callback", q.LogBytesPerCallback, 1 << 50},
 		{"log bytes per run", q.LogBytesPerRun, 1 << 50},
 		{"store bytes", q.StoreBytes, 1 << 50},
+		{"fs bytes", q.FSBytes, 1 << 50},
 		{"max key bytes", int64(q.MaxKeyBytes), abi.MaxKeyBytes},
 		{"max value bytes", int64(q.MaxValueBytes), abi.MaxValueBytes},
 	} {

@@ -12,6 +12,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
+	esys "github.com/tetratelabs/wazero/experimental/sys"
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/sys"
 
@@ -122,7 +123,8 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Cl
 	in := &Instance{mod: m, eng: e, host: host, clock: clock, maxMessage: e.cfg.maxMessage, inbox: &inboxFile{}, nextWake: -1}
 	cctx, cancel := context.WithCancel(context.WithValue(ctx, instanceKey{}, in))
 	in.ctx, in.cancel = cctx, cancel
-	fsc := wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(inboxFS{inbox: in.inbox}, "/")
+	files := newMemFS(e.cfg.quotas.FSBytes, clock.Walltime, map[string]esys.File{"inbox": in.inbox})
+	fsc := wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(files, "/")
 	cfg := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions().

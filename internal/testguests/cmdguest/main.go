@@ -11,6 +11,11 @@
 //   - "badinit": answers init with an error.
 //   - "hog": allocates memory without bound after init.
 //   - "deaf": never reads stdin after init; sleeps forever.
+//   - "files": logs each message to /tmp/maelstrom.log (opened in init, as
+//     many Gossip Glomers programs do) and answers {"type":"cat","path":P}
+//     with the file's text, {"type":"write","path":P,"text":T} by writing T
+//     to P (relative paths are under the working directory, /), and
+//     {"type":"fill"} by writing to /tmp/fill until a write fails.
 package main
 
 import (
@@ -18,6 +23,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -78,13 +84,40 @@ func main() {
 	case "deaf":
 		select {}
 	}
+	var logFile *os.File
+	if self == "files" {
+		var err error
+		if logFile, err = os.OpenFile("/tmp/maelstrom.log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err != nil {
+			panic(err)
+		}
+	}
 	for in.Scan() {
 		var m envelope
 		if err := json.Unmarshal(in.Bytes(), &m); err != nil {
 			fmt.Fprintf(os.Stderr, "bad line %q\n", in.Bytes())
 			continue
 		}
+		if logFile != nil {
+			fmt.Fprintf(logFile, "got %v\n", m.Body["type"])
+		}
+		path, _ := m.Body["path"].(string)
 		switch m.Body["type"] {
+		case "cat":
+			b, err := os.ReadFile(path)
+			send(m.Src, map[string]any{"type": "cat_ok", "in_reply_to": m.Body["msg_id"], "text": string(b), "err": fmt.Sprint(err)})
+		case "write":
+			text, _ := m.Body["text"].(string)
+			err := os.WriteFile(path, []byte(text), 0o644)
+			send(m.Src, map[string]any{"type": "write_ok", "in_reply_to": m.Body["msg_id"], "err": fmt.Sprint(err)})
+		case "fill":
+			f, err := os.Create("/tmp/fill")
+			n := 0
+			for err == nil {
+				var k int
+				k, err = f.Write([]byte(strings.Repeat("x", 4096)))
+				n += k
+			}
+			send(m.Src, map[string]any{"type": "fill_ok", "in_reply_to": m.Body["msg_id"], "bytes": n, "err": err.Error()})
 		case "sleep":
 			go func() {
 				ms, _ := m.Body["ms"].(float64)
