@@ -36,14 +36,22 @@ type envelope struct {
 
 var (
 	mu   sync.Mutex
-	out  = json.NewEncoder(os.Stdout)
 	self string
 )
 
+// send writes the envelope and its newline in two writes, as upstream's
+// Maelstrom Go library does.
 func send(dest string, body map[string]any) {
+	b, err := json.Marshal(envelope{Src: self, Dest: dest, Body: body})
+	if err != nil {
+		panic(err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if err := out.Encode(envelope{Src: self, Dest: dest, Body: body}); err != nil {
+	if _, err := os.Stdout.Write(b); err != nil {
+		panic(err)
+	}
+	if _, err := os.Stdout.Write([]byte{'\n'}); err != nil {
 		panic(err)
 	}
 }
