@@ -40,13 +40,18 @@ var cmdBuild = sync.OnceValues(func() ([]byte, error) {
 	return gobuild.Build(context.Background(), "../../internal/testguests/cmdguest")
 })
 
+// cmdInstance boots a command guest; a crash during boot closes it (the
+// caller checks Closed).
 func cmdInstance(t *testing.T, e *Engine, m *Module, name string) (*Instance, *cmdHost) {
 	t.Helper()
 	h := &cmdHost{}
 	in, err := e.Instantiate(context.Background(), m, h, h, func(p []byte) { clear(p) })
 	require.NoError(t, err)
 	doc := `{"node":"` + name + `","index":0,"nodes":["` + name + `"],"clients":["c0"],"params":{}}`
-	err = in.Init([]byte(doc))
+	if err := in.Init([]byte(doc)); err != nil {
+		var ce *CrashError
+		require.ErrorAs(t, err, &ce)
+	}
 	return in, h
 }
 

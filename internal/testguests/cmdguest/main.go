@@ -35,8 +35,9 @@ type envelope struct {
 }
 
 var (
-	mu   sync.Mutex
-	self string
+	mu    sync.Mutex
+	self  string
+	hoard [][]byte // what "hog" keeps
 )
 
 // send writes the envelope and its newline in two writes, as upstream's
@@ -85,9 +86,8 @@ func main() {
 	case "return":
 		return
 	case "hog":
-		var keep [][]byte
 		for {
-			keep = append(keep, make([]byte, 1<<20))
+			hoard = append(hoard, make([]byte, 1<<20))
 		}
 	case "deaf":
 		select {}
