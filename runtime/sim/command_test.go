@@ -251,3 +251,23 @@ func TestReactorGuestFileSystem(t *testing.T) {
 	assert.Equal(t, nodes.Running, s.Node("n0").State(), s.Node("n0").CrashReason())
 	assert.Equal(t, []string{"got cat from c0\n", "got cat from c0\ngot cat from c0\n"}, texts)
 }
+
+// A message that comes while the guest sleeps without reading stdin does
+// not move its wake-up: the sleep ends when it was due.
+func TestCommandGuestMessageDoesNotDelaySleep(t *testing.T) {
+	s := cmdSim(t, wasmhost.NewConfig(), 1, "napper")
+	cl, err := s.AddClients(1)
+	require.NoError(t, err)
+	require.NoError(t, s.Start())
+	s.At(30*time.Millisecond, func() {
+		require.NoError(t, cl[0].Call("napper", map[string]any{"type": "hi"}, 0, func(sim.Reply) {}))
+	})
+	require.NoError(t, s.RunUntil(time.Second))
+	var woke []time.Duration
+	for _, e := range s.Events() {
+		if e.Kind == trace.KindSend && e.Label == "woke" {
+			woke = append(woke, time.Duration(e.Time))
+		}
+	}
+	assert.Equal(t, []time.Duration{100 * time.Millisecond}, woke)
+}

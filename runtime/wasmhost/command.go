@@ -75,7 +75,7 @@ func newCommand(in *Instance) *command {
 	return &command{in: in, resume: make(chan struct{}), yield: make(chan error), kill: make(chan struct{}), exited: make(chan struct{})}
 }
 
-// commandConfig adds the stdio of a command guest to cfg.
+// config adds the stdio of a command guest to cfg.
 func (c *command) config(cfg wazero.ModuleConfig, name string) wazero.ModuleConfig {
 	return cfg.WithStdin(stdinReader{c}).WithStdout(stdoutWriter{c}).WithArgs(name)
 }
@@ -357,16 +357,23 @@ func (c *command) poll(mod api.Module, s []uint64) {
 	if !ok {
 		violate("poll_oneoff: result pointer %d is outside memory", resPtr)
 	}
+	// The subscriptions' timeouts count from this call: a guest resumed
+	// with nothing it waits for (a message while it does not read stdin)
+	// parks again with what remains of them.
+	timeout, clockSub := int64(-1), -1
+	for i := 0; i < int(nsubs); i++ {
+		if sub := subs[i*48:]; sub[8] == 0 {
+			t := clockDelay(in, sub)
+			if clockSub < 0 || t < timeout {
+				timeout, clockSub = t, i
+			}
+		}
+	}
+	deadline := satAdd(in.clock.Nanotime(), max(timeout, 0))
 	for {
 		clear(out)
-		timeout, clockSub := int64(-1), -1
-		for i := 0; i < int(nsubs); i++ {
-			if sub := subs[i*48:]; sub[8] == 0 {
-				t := clockDelay(in, sub)
-				if clockSub < 0 || t < timeout {
-					timeout, clockSub = t, i
-				}
-			}
+		if clockSub >= 0 {
+			timeout = max(deadline-in.clock.Nanotime(), 0)
 		}
 		n := 0
 		event := func(i int, typ byte, nbytes uint64) {

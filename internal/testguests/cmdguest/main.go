@@ -11,6 +11,8 @@
 //   - "badinit": answers init with an error.
 //   - "hog": allocates memory without bound after init.
 //   - "deaf": never reads stdin after init; sleeps forever.
+//   - "napper": never reads stdin after init; sleeps 100 ms, sends
+//     {"type":"woke"} to c0, and sleeps forever.
 //   - "files": logs each message to /tmp/maelstrom.log (opened in init, as
 //     many Gossip Glomers programs do) and answers {"type":"cat","path":P}
 //     with the file's text, {"type":"write","path":P,"text":T} by writing T
@@ -57,6 +59,14 @@ func send(dest string, body map[string]any) {
 	}
 }
 
+// sleepForever blocks on a timer: a bare select{} with no timer and no
+// reader left would be Go's "all goroutines are asleep" (exit 2).
+func sleepForever() {
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
 func main() {
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<16), 1<<24)
@@ -90,7 +100,11 @@ func main() {
 			hoard = append(hoard, make([]byte, 1<<20))
 		}
 	case "deaf":
-		select {}
+		sleepForever()
+	case "napper":
+		time.Sleep(100 * time.Millisecond)
+		send("c0", map[string]any{"type": "woke"})
+		sleepForever()
 	}
 	var logFile *os.File
 	if self == "files" {
