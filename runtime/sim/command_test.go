@@ -271,3 +271,32 @@ func TestCommandGuestMessageDoesNotDelaySleep(t *testing.T) {
 	}
 	assert.Equal(t, []time.Duration{100 * time.Millisecond}, woke)
 }
+
+// A command guest that reads stdin with blocking fd_read parks there until
+// the next message: one read per resumption, and nothing runs in between.
+func TestCommandGuestBlockingRead(t *testing.T) {
+	s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(wasmhost.NewConfig().WithCacheDir(t.TempDir())))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	require.NoError(t, s.LoadModule("blocking", wasm(t, "cmdblocking")))
+	_, err = s.AddNodes(sim.NodeSpec{Name: "n0", Module: "blocking"})
+	require.NoError(t, err)
+	cl, err := s.AddClients(1)
+	require.NoError(t, err)
+	require.NoError(t, s.Start())
+	for _, at := range []time.Duration{10, 20, 30} {
+		s.At(at*time.Millisecond, func() {
+			require.NoError(t, cl[0].Call("n0", map[string]any{"type": "ping"}, 0, func(sim.Reply) {}))
+		})
+	}
+	require.NoError(t, s.RunUntil(time.Second))
+	var seen []time.Duration
+	for _, e := range s.Events() {
+		if e.Kind == trace.KindSend && e.Label == "seen" {
+			seen = append(seen, time.Duration(e.Time))
+		}
+	}
+	ms := time.Millisecond
+	assert.Equal(t, []time.Duration{0, 11 * ms, 21 * ms, 31 * ms}, seen, "the init read at boot, then one read per delivered message")
+	assert.Equal(t, nodes.Running, s.Node("n0").State(), s.Node("n0").CrashReason())
+}
