@@ -39,7 +39,7 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var f testFlags
 	fs.StringVar(&f.workload, "w", "", "the workload: "+strings.Join(mcheck.WorkloadNames(), ", "))
 	fs.StringVar(&f.workload, "workload", "", "the workload (same as -w)")
-	fs.StringVar(&f.bin, "bin", "", "the program: a Go package `DIR` (built for wasip1) or a .wasm file")
+	fs.StringVar(&f.bin, "bin", "", "the program: a Go package `DIR` (built for wasip1: a reactor if it uses Terrarium's SDK, else a plain command reading Maelstrom's protocol on stdin) or a .wasm file of either style")
 	fs.IntVar(&f.nodeCount, "node-count", 5, "how many nodes to run (n0, n1, ...)")
 	fs.Float64Var(&f.timeLimit, "time-limit", 60, "virtual `SECONDS` of operations (the final reads come after)")
 	fs.Float64Var(&f.rate, "rate", 5, "approximate client requests per second, over all clients")

@@ -24,7 +24,8 @@
 //	duration: 10s         # required Go duration, > 0, at most 24h (MaxDuration)
 //	modules:              # required, at least one; name -> module
 //	  echo:
-//	    go: .             # Go main package directory, relative to the file, or
+//	    go: .             # Go main package directory, relative to the file (a reactor
+//	                      # if it uses the SDK, else a plain WASI command), or
 //	    wasm: x.wasm      # a ready WebAssembly module; exactly one of go/wasm
 //	    roles: [server]   # optional; default [default]
 //	nodes:                # required, at least one group
