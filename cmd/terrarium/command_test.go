@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -75,4 +77,35 @@ func TestTestCommandBroadcastFailsWithEcho(t *testing.T) {
 	code, out, _ := cli(t, "test", "-w", "broadcast", "--bin", stdioBin("echo"), "--time-limit", "3")
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, lastLine(out), "FAIL test -w broadcast")
+}
+
+// rustEcho builds plugins/maelstrom/stdio/rust-echo with the first Rust
+// toolchain here that has a WASI preview 1 target, or skips.
+func rustEcho(t *testing.T) string {
+	t.Helper()
+	src := filepath.Join("..", "..", "plugins", "maelstrom", "stdio", "rust-echo", "main.rs")
+	out := filepath.Join(t.TempDir(), "echo.wasm")
+	var tried []string
+	for _, rustc := range []string{"rustc", "/usr/bin/rustc"} {
+		for _, target := range []string{"wasm32-wasip1", "wasm32-wasi"} {
+			if b, err := exec.Command(rustc, "--target", target, "-O", "-o", out, src).CombinedOutput(); err == nil {
+				return out
+			} else {
+				tried = append(tried, fmt.Sprintf("%s --target %s: %v %.200s", rustc, target, err, b))
+			}
+		}
+	}
+	t.Skipf("no Rust toolchain with a wasm32-wasip1 target:\n%s", strings.Join(tried, "\n"))
+	return ""
+}
+
+// A Rust program (blocking reads on stdin) passes echo with the SDK echo's
+// verdicts.
+func TestTestRustEchoMatchesSDKEcho(t *testing.T) {
+	bin := rustEcho(t)
+	flags := []string{"-w", "echo", "--time-limit", "5", "--nemesis", "partition", "--nemesis-interval", "1"}
+	code, out, errs := cli(t, append([]string{"test", "--bin", bin}, flags...)...)
+	require.Equal(t, 0, code, "%s\n%s", out, errs)
+	_, sdk, _ := cli(t, append([]string{"test", "--bin", filepath.Join("..", "..", "plugins", "echo")}, flags...)...)
+	assert.Equal(t, verdictLines(sdk), verdictLines(out))
 }
