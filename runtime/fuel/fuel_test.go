@@ -421,6 +421,43 @@ func TestStartFunctionFuel(t *testing.T) {
 	require.ErrorContains(t, err, "fuel: negative start fuel")
 }
 
+// ExportStart turns the start function into an export the host calls on a
+// budget it sets, and can then tell a fuel trap there from another.
+func TestExportStart(t *testing.T) {
+	orig := richModule()
+	bin, err := InstrumentWithOptions(orig, Options{ExportStart: "host_start"})
+	require.NoError(t, err)
+	ctx := context.Background()
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			mod, err := instantiateRich(t, newRuntime(t, e.cfg()), bin)
+			require.NoError(t, err, "nothing runs at instantiation: no start section is left")
+			left, err := Remaining(mod)
+			require.NoError(t, err)
+			assert.Equal(t, int64(0), left, "the counter starts at 0: StartFuel is for a start section")
+			start := mod.ExportedFunction("host_start")
+			require.NotNil(t, start)
+
+			require.NoError(t, Set(mod, 5))
+			_, err = start.Call(ctx)
+			require.Error(t, err)
+			assert.True(t, Exhausted(mod), "a fuel trap in the start function is visible")
+
+			require.NoError(t, Set(mod, 6))
+			_, err = start.Call(ctx)
+			require.NoError(t, err)
+			left, err = Remaining(mod)
+			require.NoError(t, err)
+			assert.Equal(t, int64(0), left)
+		})
+	}
+
+	_, err = InstrumentWithOptions(orig, Options{ExportStart: "compute"})
+	require.ErrorContains(t, err, `the module already exports "compute"`)
+	_, err = InstrumentWithOptions(orig, Options{ExportStart: GlobalName})
+	require.ErrorContains(t, err, "already exports")
+}
+
 func TestHelpersRejectUninstrumentedModules(t *testing.T) {
 	r := newRuntime(t, wazero.NewRuntimeConfigInterpreter())
 	plain := instantiate(t, r, loopModule())
