@@ -456,7 +456,7 @@ func TestIdleRunsAreRebuiltByReplay(t *testing.T) {
 	require.Eventually(t, func() bool {
 		require.NoError(t, json.Unmarshal(get(t, run).Body, &m))
 		return !m.InMemory
-	}, 10*time.Second, 10*time.Millisecond)
+	}, time.Minute, 10*time.Millisecond)
 	page := get(t, run+"/trace?from=0&n=5000").json(t)
 	assert.EqualValues(t, before.Seq, page["total"], "rebuilt at the same event")
 	require.NoError(t, json.Unmarshal(get(t, run).Body, &m))
@@ -468,7 +468,7 @@ func TestIdleRunsAreRebuiltByReplay(t *testing.T) {
 	require.Eventually(t, func() bool {
 		require.NoError(t, json.Unmarshal(get(t, run).Body, &m))
 		return !m.InMemory
-	}, 10*time.Second, 10*time.Millisecond)
+	}, time.Minute, 10*time.Millisecond)
 	assert.JSONEq(t, string(want), string(get(t, run+"/trace?from=0&n=5000").Body), "read back from trace.jsonl")
 	require.NoError(t, json.Unmarshal(get(t, run).Body, &m))
 	assert.False(t, m.InMemory, "a finished run's trace needs no replay")
@@ -503,7 +503,7 @@ func TestVerdictsSettleWhileRunning(t *testing.T) {
 	require.Eventually(t, func() bool {
 		cur = status(t, get(t, api+"/"+st.ID))
 		return cur.State == "running" && len(cur.Checks) > 0
-	}, 30*time.Second, 50*time.Millisecond)
+	}, 2*time.Minute, 50*time.Millisecond)
 	for name, c := range cur.Checks {
 		assert.False(t, c.Settled, name)
 		assert.NotEmpty(t, c.Verdict, name)

@@ -76,6 +76,9 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	if scn.Limits.MaxEvents > 0 {
 		cfg = cfg.WithMaxEvents(uint64(scn.Limits.MaxEvents))
 	}
+	if scn.Limits.InFlightBytes > 0 {
+		cfg = cfg.WithMaxInFlightBytes(scn.Limits.InFlightBytes)
+	}
 	if scn.Limits.MaxTraceBytes > 0 {
 		cfg = cfg.WithMaxTraceBytes(uint64(scn.Limits.MaxTraceBytes))
 	}

@@ -387,6 +387,9 @@ type Limits struct {
 	// reaches one ends with verdict unknown, naming the cap.
 	MaxEvents     int64 `yaml:"max_events,omitempty"`
 	MaxTraceBytes int64 `yaml:"max_trace_bytes,omitempty"`
+	// InFlightBytes caps the bytes of one node's messages on their way
+	// (0: sim.DefaultMaxInFlightBytes); a send past it returns -5.
+	InFlightBytes int64 `yaml:"in_flight_bytes,omitempty"`
 }
 
 // NodeNames returns the names of all node instances in index order.

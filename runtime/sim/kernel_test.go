@@ -127,3 +127,32 @@ func TestApplyBeforePinsAFaultBetweenTwoEventsOfOneInstant(t *testing.T) {
 	}
 	assert.Contains(t, kinds, trace.KindFault)
 }
+
+// Reference: issue 7, "bytes in flight from one node": a node cannot queue
+// more than its cap of undelivered messages; sends past it return -5 and
+// succeed again once messages land.
+func TestBytesInFlightPerNodeAreCapped(t *testing.T) {
+	payload := make([]byte, 1000)
+	var codes []int32
+	s := nativeSim(t, sim.NewConfig().WithMaxInFlightBytes(10_000),
+		sim.NodeSpec{Name: "src", Native: func(h wasmhost.Host, from int32, msg []byte) {
+			for range 15 {
+				codes = append(codes, h.Send(1, payload))
+			}
+		}},
+		sim.NodeSpec{Name: "dst", Native: func(wasmhost.Host, int32, []byte) {}})
+	require.NoError(t, s.Start())
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Hold, From: []string{"src"}, To: []string{"dst"}}))
+	s.At(time.Millisecond, func() { s.Send(1, 0, []byte("go")) })
+	require.NoError(t, s.RunUntil(10*time.Millisecond))
+	require.Len(t, codes, 15)
+	assert.Equal(t, []int32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -5, -5, -5, -5, -5}, codes, "10 x 1000 bytes held, then the cap")
+	assert.Len(t, s.Held(), 10)
+
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Release, From: []string{"src"}, To: []string{"dst"}}))
+	s.After(time.Millisecond, func() { s.Send(1, 0, []byte("again")) })
+	require.NoError(t, s.RunUntil(20*time.Millisecond))
+	require.Len(t, codes, 30)
+	assert.Equal(t, []int32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -5, -5, -5, -5, -5}, codes[15:], "the released bytes landed and freed the quota")
+	assert.Equal(t, uint64(2+10+10), s.Stats().Delivered, "two go messages, the ten held, the ten sent again")
+}

@@ -33,6 +33,7 @@ type message struct {
 	to      int32
 	toInc   int // the destination's incarnation when sent
 	payload []byte
+	pending int // copies not yet delivered or dropped, while counted in flight
 }
 
 // queue is a binary min-heap of events; values, not pointers, to keep the

@@ -46,24 +46,33 @@ type Config struct {
 	loseUnsynced bool
 	maxEvents    uint64
 	maxTrace     uint64
+	maxInFlight  int64
 }
 
-// Run-wide caps by default (see WithMaxEvents, WithMaxTraceBytes).
+// Run-wide caps by default (see WithMaxEvents, WithMaxTraceBytes), and the
+// default cap on one node's bytes in flight (WithMaxInFlightBytes).
 const (
-	DefaultMaxEvents     = 20_000_000
-	DefaultMaxTraceBytes = 2 << 30
+	DefaultMaxEvents        = 20_000_000
+	DefaultMaxTraceBytes    = 2 << 30
+	DefaultMaxInFlightBytes = 64 << 20
 )
 
 // NewConfig returns the defaults: seed 1, wasmhost defaults, 1 ms constant
 // latency without loss, events kept in memory, stores in memory.
 func NewConfig() Config {
 	return Config{seed: 1, wasm: wasmhost.NewConfig(), network: netsim.Link{Latency: netsim.Constant(time.Millisecond)}, keepTrace: true,
-		maxEvents: DefaultMaxEvents, maxTrace: DefaultMaxTraceBytes}
+		maxEvents: DefaultMaxEvents, maxTrace: DefaultMaxTraceBytes, maxInFlight: DefaultMaxInFlightBytes}
 }
 
 // WithMaxEvents caps the events one run may record (0: no cap). A run that
 // reaches it stops with a *LimitError instead of running out of memory.
 func (c Config) WithMaxEvents(n uint64) Config { c.maxEvents = n; return c }
+
+// WithMaxInFlightBytes caps the bytes of one node's messages that are on
+// their way (sent, not yet delivered or dropped; held and waiting for a
+// paused node included); 0: no cap. A send past it returns ErrnoQuota
+// (-5) and sends nothing.
+func (c Config) WithMaxInFlightBytes(n int64) Config { c.maxInFlight = n; return c }
 
 // WithMaxTraceBytes caps the bytes of trace one run may record (0: no cap),
 // like WithMaxEvents.
@@ -158,8 +167,9 @@ type Sim struct {
 	pausedTotal map[int32]int64
 	closed      bool
 
-	steps uint64 // events dispatched
-	pins  []pin  // faults pinned to an event count, in order
+	steps    uint64  // events dispatched
+	pins     []pin   // faults pinned to an event count, in order
+	inFlight []int64 // per node: bytes of its messages on their way
 }
 
 // pin is a fault to apply just before the loop's before-th event.
@@ -338,6 +348,7 @@ func (s *Sim) Start() error {
 			names = append(names, n.Name)
 		}
 	}
+	s.inFlight = make([]int64, len(s.nodes))
 	cnames := make([]string, len(s.clients))
 	for i, c := range s.clients {
 		c.Index = int32(len(s.nodes) + i)
@@ -743,6 +754,10 @@ func (s *Sim) send(from, to int32, msg []byte) int32 {
 	if to < 0 || int(to) >= len(s.nodes)+len(s.clients) {
 		return wasmhost.ErrnoNoDest
 	}
+	node := from >= 0 && int(from) < len(s.inFlight) // nodes, once started
+	if node && s.cfg.maxInFlight > 0 && s.inFlight[from]+int64(len(msg)) > s.cfg.maxInFlight {
+		return wasmhost.ErrnoQuota
+	}
 	s.msgSeq++
 	m := &message{id: s.msgSeq, from: from, to: to, payload: bytes.Clone(msg)}
 	if int(to) < len(s.nodes) {
@@ -770,13 +785,20 @@ func (s *Sim) send(from, to int32, msg []byte) int32 {
 		s.drop(m, fate.Reason)
 		return 0
 	}
-	if held {
-		s.held = append(s.held, heldMsg{msg: m, since: s.now})
-		return 0
-	}
 	delays := fate.Delays
 	if copies == 2 && len(delays) == 1 {
 		delays = append(delays, delays[0])
+	}
+	if node {
+		m.pending = len(delays)
+		if held {
+			m.pending = 1
+		}
+		s.inFlight[from] += int64(len(m.payload))
+	}
+	if held {
+		s.held = append(s.held, heldMsg{msg: m, since: s.now})
+		return 0
 	}
 	for i, d := range delays {
 		if i > 0 {
@@ -788,7 +810,17 @@ func (s *Sim) send(from, to int32, msg []byte) int32 {
 	return 0
 }
 
+// landed settles one copy of m: delivered or dropped.
+func (s *Sim) landed(m *message) {
+	if m.pending > 0 {
+		if m.pending--; m.pending == 0 {
+			s.inFlight[m.from] -= int64(len(m.payload))
+		}
+	}
+}
+
 func (s *Sim) drop(m *message, reason string) {
+	s.landed(m)
 	s.stats.Dropped++
 	s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindDrop, Node: m.to, Peer: m.from, Msg: m.id, Label: reason})
 }
@@ -807,6 +839,7 @@ func (s *Sim) deliver(m *message) error {
 		return nil
 	}
 	if int(m.to) >= len(s.nodes) {
+		s.landed(m)
 		s.stats.Delivered++
 		s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindDeliver, Node: m.to, Peer: m.from, Msg: m.id})
 		s.clients[int(m.to)-len(s.nodes)].receive(m)
@@ -817,6 +850,7 @@ func (s *Sim) deliver(m *message) error {
 		s.drop(m, "node down")
 		return nil
 	}
+	s.landed(m)
 	s.stats.Delivered++
 	s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindDeliver, Node: m.to, Peer: m.from, Msg: m.id})
 	return n.Deliver(m.from, m.payload)

@@ -43,4 +43,7 @@ var (
 	// ErrQuota: the write would take the node's store past its quota
 	// (limits.store_bytes).
 	ErrQuota = errors.New("maelstrom: store quota exceeded (limits.store_bytes)")
+	// ErrInFlight: the node already has limits.in_flight_bytes of messages
+	// on their way; nothing was sent. Retry once some have landed.
+	ErrInFlight = errors.New("maelstrom: too many bytes in flight (limits.in_flight_bytes)")
 )

@@ -339,6 +339,8 @@ func (n *Node) sendRaw(dest string, body []byte, key string, v int) error {
 		return fmt.Errorf("%w %q", ErrUnknownDestination, dest)
 	case abiTooLarge:
 		return ErrTooLarge
+	case abiQuota:
+		return ErrInFlight
 	default:
 		return fmt.Errorf("maelstrom: send returned %d", rc)
 	}
