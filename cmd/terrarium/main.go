@@ -238,6 +238,8 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("o", "", "write the module to `FILE` (default: DIR's base name + .wasm)")
+	ldflags := fs.String("ldflags", "", "go build's -ldflags")
+	tags := fs.String("tags", "", "go build's -tags (comma-separated)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return flagExit(err)
@@ -246,7 +248,11 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "terrarium build: want one Go package DIR\n%s", usage)
 		return 2
 	}
-	b, err := gobuild.Build(ctx, pos[0])
+	opts := gobuild.Options{LDFlags: *ldflags}
+	if *tags != "" {
+		opts.Tags = strings.Split(*tags, ",")
+	}
+	b, err := gobuild.BuildWith(ctx, pos[0], opts)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2

@@ -36,9 +36,9 @@ const (
 // Detect tells a reactor package (it depends on SDKPackage) from a command
 // one by listing its dependencies for wasip1.
 func Detect(ctx context.Context, dir string) (Style, error) {
-	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-f", "{{.ImportPath}}", ".")
+	cmd := exec.CommandContext(ctx, "go", "list", "-mod=readonly", "-deps", "-f", "{{.ImportPath}}", ".")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOWORK=off")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -51,11 +51,24 @@ func Detect(ctx context.Context, dir string) (Style, error) {
 	return Command, nil
 }
 
+// Options are the go build flags a scenario may set for a module.
+type Options struct {
+	// LDFlags is passed as -ldflags (e.g. "-X main.version=1").
+	LDFlags string
+	// Tags are passed as -tags.
+	Tags []string
+}
+
 // Build compiles the Go package in dir, in the style Detect finds, and
 // returns the module's bytes. The
 // output is written under the user cache directory; Go's own build cache
 // makes a rebuild of unchanged sources cheap.
-func Build(ctx context.Context, dir string) ([]byte, error) {
+func Build(ctx context.Context, dir string) ([]byte, error) { return BuildWith(ctx, dir, Options{}) }
+
+// BuildWith is Build with go build flags. A package with its own go.mod
+// builds against it as it is: go.mod and go.sum are never rewritten
+// (-mod=readonly), and no workspace file applies.
+func BuildWith(ctx context.Context, dir string, opts Options) ([]byte, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("gobuild: %s: %w", dir, err)
@@ -64,7 +77,7 @@ func Build(ctx context.Context, dir string) ([]byte, error) {
 	if err != nil {
 		base = os.TempDir()
 	}
-	sum := sha256.Sum256([]byte(abs))
+	sum := sha256.Sum256([]byte(abs + "\x00" + opts.LDFlags + "\x00" + strings.Join(opts.Tags, ",")))
 	outDir := filepath.Join(base, "terrarium", "build")
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("gobuild: %w", err)
@@ -81,13 +94,20 @@ func Build(ctx context.Context, dir string) ([]byte, error) {
 		_ = os.Remove(tmp)
 		return nil, err
 	}
-	args := []string{"build", "-trimpath", "-o", tmp, "."}
+	args := []string{"build", "-trimpath", "-mod=readonly", "-o", tmp}
+	if opts.LDFlags != "" {
+		args = append(args, "-ldflags", opts.LDFlags)
+	}
+	if len(opts.Tags) > 0 {
+		args = append(args, "-tags", strings.Join(opts.Tags, ","))
+	}
+	args = append(args, ".")
 	if style == Reactor {
 		args = slices.Insert(args, 1, "-buildmode=c-shared")
 	}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = abs
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOWORK=off")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {

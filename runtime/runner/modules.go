@@ -57,13 +57,15 @@ func (m *Modules) Bytes(ctx context.Context, mod *scenario.Module) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
+	opts := gobuild.Options{LDFlags: mod.LDFlags, Tags: mod.Tags}
+	key += "\x00" + opts.LDFlags + "\x00" + strings.Join(opts.Tags, ",")
 	m.mu.Lock()
 	b, ok := m.built[key]
 	m.mu.Unlock()
 	if ok {
 		return b, nil
 	}
-	b, err = gobuild.Build(ctx, mod.Go)
+	b, err = gobuild.BuildWith(ctx, mod.Go, opts)
 	if err != nil {
 		return nil, err
 	}

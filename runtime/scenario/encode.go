@@ -17,10 +17,12 @@ import (
 // targets are written only if they differ from all nodes.
 func Encode(s *Scenario, dir string) ([]byte, error) {
 	type module struct {
-		Go     string   `yaml:"go,omitempty"`
-		Wasm   string   `yaml:"wasm,omitempty"`
-		SHA256 string   `yaml:"sha256,omitempty"`
-		Roles  []string `yaml:"roles,omitempty"`
+		Go      string   `yaml:"go,omitempty"`
+		Wasm    string   `yaml:"wasm,omitempty"`
+		SHA256  string   `yaml:"sha256,omitempty"`
+		LDFlags string   `yaml:"ldflags,omitempty"`
+		Tags    []string `yaml:"tags,omitempty"`
+		Roles   []string `yaml:"roles,omitempty"`
 	}
 	type group struct {
 		Name    string `yaml:"name"`
@@ -127,7 +129,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 	}
 	f := file{Name: s.Name, Description: s.Description, Seed: s.Seed, Duration: s.Duration.String(), Modules: map[string]module{}}
 	for _, m := range s.Modules {
-		f.Modules[m.Name] = module{Go: rel(m.Go), Wasm: rel(m.Wasm), SHA256: m.SHA256, Roles: m.Roles}
+		f.Modules[m.Name] = module{Go: rel(m.Go), Wasm: rel(m.Wasm), SHA256: m.SHA256, LDFlags: m.LDFlags, Tags: m.Tags, Roles: m.Roles}
 	}
 	for _, g := range s.Groups {
 		gr := group{Name: g.Name, Module: g.Module, Role: g.Role, Params: params(g.Params)}

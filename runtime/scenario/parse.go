@@ -19,7 +19,7 @@ import (
 // Allowed keys of each schema mapping, in documentation order.
 var (
 	topKeys      = []string{"name", "description", "seed", "duration", "modules", "nodes", "network", "workload", "checks", "limits", "disk", "faults", "nemesis", "services"}
-	moduleKeys   = []string{"go", "wasm", "sha256", "roles"}
+	moduleKeys   = []string{"go", "wasm", "sha256", "roles", "ldflags", "tags"}
 	nodeKeys     = []string{"name", "count", "indexed", "module", "role", "params"}
 	networkKeys  = []string{"latency", "loss", "duplicate", "reorder", "links"}
 	latencyKeys  = []string{"dist", "min", "max", "mean", "stddev"}
@@ -206,6 +206,17 @@ func (p *parser) module(name string, e entry) (*Module, bool) {
 			}
 			m.SHA256 = val
 		}
+	}
+	for _, k := range []string{"ldflags", "tags"} {
+		if v := f.get(k); v != nil && m.Go == "" {
+			p.errorf(v, f.field(k), "applies only to a go: module")
+		}
+	}
+	if v := f.get("ldflags"); v != nil {
+		m.LDFlags, _ = p.nonEmpty(v, f.field("ldflags"))
+	}
+	if v := f.get("tags"); v != nil {
+		m.Tags, _ = p.stringList(v, f.field("tags"), "tag")
 	}
 	if e, present := f.m["roles"]; present {
 		roles, ok := p.stringList(e.val, f.field("roles"), "role")

@@ -137,6 +137,9 @@ type Module struct {
 	// SHA256 names a module by the hex SHA-256 of its bytes, for a module
 	// store (the server's uploads) to provide.
 	SHA256 string
+	// LDFlags and Tags are go build's -ldflags and -tags for a go: module.
+	LDFlags string
+	Tags    []string
 	// Roles lists the roles the module can play, never empty; by default
 	// [DefaultRole].
 	Roles []string

@@ -1,0 +1,49 @@
+package gobuild_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/terrarium-sim/terrarium/runtime/gobuild"
+)
+
+// Reference: issue 10, "build options": a program with its own go.mod builds
+// as it is, and ldflags and tags reach go build.
+func TestOwnModuleBuildsAsItIsWithFlags(t *testing.T) {
+	dir := t.TempDir()
+	gomod := []byte("module example.com/prog\n\ngo 1.21\n")
+	files := map[string]string{
+		"go.mod":   string(gomod),
+		"main.go":  "package main\n\nimport \"fmt\"\n\nvar greeting = \"plain\"\n\nfunc main() { fmt.Println(greeting, extra) }\n",
+		"plain.go": "//go:build !fancy\n\npackage main\n\nconst extra = \"no tag\"\n",
+		"fancy.go": "//go:build fancy\n\npackage main\n\nconst extra = \"tagged\"\n",
+	}
+	for name, src := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644))
+	}
+	ctx := context.Background()
+	plain, err := gobuild.Build(ctx, dir)
+	require.NoError(t, err)
+	tagged, err := gobuild.BuildWith(ctx, dir, gobuild.Options{Tags: []string{"fancy"}})
+	require.NoError(t, err)
+	flagged, err := gobuild.BuildWith(ctx, dir, gobuild.Options{LDFlags: "-X main.greeting=hello-from-ldflags"})
+	require.NoError(t, err)
+
+	assert.True(t, bytes.Contains(plain, []byte("no tag")))
+	assert.True(t, bytes.Contains(tagged, []byte("tagged")), "-tags chose fancy.go")
+	assert.True(t, bytes.Contains(flagged, []byte("hello-from-ldflags")), "-ldflags set the variable")
+	got, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	require.NoError(t, err)
+	assert.Equal(t, gomod, got, "go.mod is not rewritten")
+	_, err = os.Stat(filepath.Join(dir, "go.sum"))
+	assert.True(t, os.IsNotExist(err), "no go.sum appears")
+
+	_, err = gobuild.BuildWith(ctx, dir, gobuild.Options{LDFlags: "-X"})
+	assert.ErrorContains(t, err, "go build in", "a bad flag is go build's error, named")
+}
