@@ -29,6 +29,11 @@ type Init struct {
 	Seed uint64 `json:"seed"`
 }
 
+// InitSource is the src of the Maelstrom "init" message a guest is given
+// (a command guest on stdin; the Go SDK's "init" handler): no endpoint has
+// that name, and replies to it (init_ok) are swallowed.
+const InitSource = "c-init"
+
 // Error codes returned by host functions.
 const (
 	// ErrnoAbsent: kv_get of a missing key, timer_cancel of a timer that is

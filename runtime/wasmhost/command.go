@@ -26,7 +26,7 @@ import (
 
 // CommandInitSource is the src of the init message a command guest reads
 // first; its reply (init_ok) is swallowed by the host.
-const CommandInitSource = "c-init"
+const CommandInitSource = abi.InitSource
 
 // commandInitMsgID is the msg_id of the init message.
 const commandInitMsgID = 1

@@ -50,8 +50,11 @@
 // the handler for its type: a Handle handler in its own goroutine, as
 // Maelstrom does, after which the call waits for the idle point; a
 // HandleInline handler inline, after which the call returns at once (see
-// HandleInline for its contract). A message of a type with no handler is
-// answered with error 10 (not supported) if it has a msg_id. A handler's
+// HandleInline for its contract). A message of a type with no handler
+// stops the node, as upstream's library stops (its Run returns "No handler
+// for ..."): the node crashes with that reason. Replies with no callback are
+// ignored. Message.RPCError follows upstream too: a body with a non-zero
+// "code" is an error, whatever its "type". A handler's
 // error is sent back as an error reply: an *RPCError as it is, any other
 // error as code 13 (crash).
 //

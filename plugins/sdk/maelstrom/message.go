@@ -25,15 +25,15 @@ func (m Message) Type() string {
 	return b.Type
 }
 
-// RPCError returns the error carried by an error reply (a body with
-// "type":"error"), nil for any other message, and a Crash error for a
-// malformed body.
+// RPCError returns the error carried by a reply whose body has a non-zero
+// "code" (upstream's rule, whatever its "type"), nil for any other message,
+// and a Crash error for a malformed body.
 func (m Message) RPCError() *RPCError {
 	b, err := parseHeader(m.Body)
 	if err != nil {
 		return NewRPCError(Crash, err.Error())
 	}
-	if b.Type != "error" {
+	if b.Code == 0 { // upstream's rule: a body is an error when its code is not 0
 		return nil
 	}
 	return NewRPCError(b.Code, b.Text)

@@ -105,8 +105,9 @@ func TestMessageTypeAndRPCError(t *testing.T) {
 	}{
 		{"request", `{"type":"read","msg_id":1}`, "read", nil, -1},
 		{"error", `{"type":"error","code":22,"text":"cas failed","in_reply_to":1}`, "error", NewRPCError(PreconditionFailed, "cas failed"), PreconditionFailed},
-		{"timeout error has code 0", `{"type":"error","code":0}`, "error", NewRPCError(Timeout, ""), Timeout},
-		{"a code field on a non-error", `{"type":"lookup_ok","code":5}`, "lookup_ok", nil, -1},
+		// upstream's rule: the code decides, not the type
+		{"an error body with code 0 is no error", `{"type":"error","code":0}`, "error", nil, -1},
+		{"a code field on another type is an error", `{"type":"lookup_ok","code":5}`, "lookup_ok", NewRPCError(5, ""), 5},
 		{"malformed", `{"type":`, "", NewRPCError(Crash, ""), Crash},
 	}
 	for _, tt := range tests {

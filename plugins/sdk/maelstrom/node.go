@@ -314,8 +314,8 @@ func (n *Node) sendRaw(dest string, body []byte, key string, v int) error {
 	if n.host == nil {
 		return errNoHost
 	}
-	if dest == "" {
-		return nil // a reply to the synthetic init message: nowhere to go
+	if dest == "" || dest == abi.InitSource {
+		return nil // a reply to the init message (init_ok): the host swallows it, as Maelstrom's does
 	}
 	if key != "" && hasKey(body, key) {
 		var err error
@@ -407,13 +407,9 @@ func (n *Node) deliver(from int32, data []byte) bool {
 			n.Logf(LevelDebug, "ignoring a reply to %d with no callback: %s", h.inReplyTo, data)
 			return false
 		}
-		if h.msgID != 0 {
-			if typ == "" {
-				typ = string(h.typ)
-			}
-			n.replyError(msg, NewRPCError(NotSupported, fmt.Sprintf("no handler for message type %q", typ)))
-		}
-		return false
+		// Upstream's library stops (Run returns "No handler for ..."): so
+		// does this node, crashing with that reason.
+		panic(fmt.Sprintf("maelstrom: No handler for %s", data))
 	}
 	if !hd.inline {
 		n.spawn(job{hd: hd, msg: msg, msgID: h.msgID})
@@ -486,16 +482,17 @@ func (n *Node) runCallback(fn HandlerFunc, msg Message) {
 
 // runInitHandler gives a program written for Maelstrom its "init" message:
 // if an "init" handler is registered it is called once, synchronously, with
-// a body {"type":"init","node_id":..,"node_ids":[..]}; replies to it go
-// nowhere.
+// Maelstrom's message: src abi.InitSource, body {"type":"init","msg_id":1,
+// "node_id":..,"node_ids":[..]}. Replies to it go nowhere, as Maelstrom's
+// init_ok does.
 func (n *Node) runInitHandler() {
 	n.mu.Lock()
 	h, ok := n.handlers["init"]
-	body, _ := json.Marshal(map[string]any{"type": "init", "node_id": n.id, "node_ids": n.nodeIDs})
+	body, _ := json.Marshal(map[string]any{"type": "init", "msg_id": 1, "node_id": n.id, "node_ids": n.nodeIDs})
 	dest := n.id
 	n.mu.Unlock()
 	if ok {
-		n.runHandler(h, Message{Dest: dest, Body: body}, 0)
+		n.runHandler(h, Message{Src: abi.InitSource, Dest: dest, Body: body}, 1)
 	}
 }
 

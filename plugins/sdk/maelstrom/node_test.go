@@ -218,6 +218,26 @@ func TestSyncRPC(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
+// Reference: upstream's Node.Run returns "No handler for ..." for a message
+// of a type with no handler, with or without msg_id; the node stops.
+func TestNoHandlerStopsTheNodeAsUpstreamDoes(t *testing.T) {
+	for _, msg := range []string{
+		`{"src":"c0","dest":"n1","body":{"type":"nope","msg_id":3}}`,
+		`{"src":"c0","dest":"n1","body":{"type":"nope"}}`,
+	} {
+		n := testNode(newFakeHost())
+		assert.PanicsWithValue(t, "maelstrom: No handler for "+msg, func() { n.deliver(3, []byte(msg)) })
+	}
+}
+
+// Reference: upstream's Message.RPCError: a body is an error when its code
+// is not 0, whatever its type.
+func TestRPCErrorFollowsTheCode(t *testing.T) {
+	assert.Nil(t, Message{Body: []byte(`{"type":"error","code":0,"text":"timeout"}`)}.RPCError())
+	assert.Equal(t, &RPCError{Code: 22, Text: "cas"}, Message{Body: []byte(`{"type":"cas_ok","code":22,"text":"cas"}`)}.RPCError())
+	assert.Nil(t, Message{Body: []byte(`{"type":"read_ok","value":1}`)}.RPCError())
+}
+
 func TestDeliver(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -230,8 +250,6 @@ func TestDeliver(t *testing.T) {
 		{"inline handler", 3, `{"src":"c0","dest":"n1","body":{"type":"inline","msg_id":1}}`, false, `{"type":"inline_ok","in_reply_to":1}`, "c0"},
 		{"inline handler starting a goroutine", 3, `{"src":"c0","dest":"n1","body":{"type":"spawn","msg_id":1}}`, true, `{"type":"spawn_ok","in_reply_to":1}`, "c0"},
 		{"goroutine handler", 3, `{"src":"c0","dest":"n1","body":{"type":"slow","msg_id":2}}`, true, `{"type":"slow_ok","in_reply_to":2}`, "c0"},
-		{"unknown type with msg_id", 3, `{"src":"c0","dest":"n1","body":{"type":"nope","msg_id":3}}`, false, `{"type":"error","code":10,"text":"no handler for message type \"nope\"","in_reply_to":3}`, ""},
-		{"unknown type without msg_id", 3, `{"src":"c0","dest":"n1","body":{"type":"nope"}}`, false, "", ""},
 		{"reply with no callback", 0, `{"src":"n0","dest":"n1","body":{"type":"x_ok","in_reply_to":77}}`, false, "", ""},
 		{"reply with no callback but a handler", 0, `{"src":"n0","dest":"n1","body":{"type":"inline","in_reply_to":77}}`, false, `{"type":"inline_ok"}`, "n0"},
 		{"handler error", 3, `{"src":"c0","dest":"n1","body":{"type":"fail","msg_id":4}}`, false, `{"type":"error","code":13,"text":"boom","in_reply_to":4}`, "c0"},
