@@ -18,6 +18,9 @@ import (
 type Store struct {
 	db  *badger.DB
 	buf map[string]bufOp
+	// rtxn is a read transaction kept open between writes to Badger, so a
+	// get does not pay for a transaction of its own; every Sync ends it.
+	rtxn *badger.Txn
 	// synced is the bytes of every pair in Badger (keys plus values);
 	// buffered the bytes of every buffered operation.
 	synced, buffered int64
@@ -134,14 +137,10 @@ func (s *Store) Get(key []byte) ([]byte, bool, error) {
 		return op.val, true, nil
 	}
 	var val []byte
-	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(key)
-		if err != nil {
-			return err
-		}
+	item, err := s.reader().Get(key)
+	if err == nil {
 		val, err = item.ValueCopy(nil)
-		return err
-	})
+	}
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, false, nil
 	}
@@ -267,6 +266,7 @@ func (s *Store) Sync() error {
 			return fmt.Errorf("nodes: store sync %q: %w", k, err)
 		}
 	}
+	s.endRead()
 	if err := wb.Flush(); err != nil {
 		return fmt.Errorf("nodes: store sync: %w", err)
 	}
@@ -298,8 +298,25 @@ func (s *Store) dropBuffer() {
 	s.buffered = 0
 }
 
+// reader returns the open read transaction, opening one if there is none.
+func (s *Store) reader() *badger.Txn {
+	if s.rtxn == nil {
+		s.rtxn = s.db.NewTransaction(false)
+	}
+	return s.rtxn
+}
+
+// endRead ends the open read transaction, before Badger changes.
+func (s *Store) endRead() {
+	if s.rtxn != nil {
+		s.rtxn.Discard()
+		s.rtxn = nil
+	}
+}
+
 // Close syncs nothing: it closes the database (buffered writes are dropped).
 func (s *Store) Close() error {
+	s.endRead()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("nodes: close store: %w", err)
 	}
