@@ -122,18 +122,26 @@ const busyWAT = `(module
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (i32.const 20000000))))))`
 
-// A run that spends its wall-clock budget is stopped, verdict unknown, and
-// says why: here nodes that do a lot of legal work on every message.
-func TestWallClockBudget(t *testing.T) {
-	_, hs := newServer(t, runConfig().WithRunLimits(2, 16, time.Minute, 500*time.Millisecond))
-	api := hs.URL + "/api/v1/runs"
-	sha := uploaded(t, hs.URL, wat(t, busyWAT))
-	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": hostileScenario("busy", sha), "start": true, "speed": 0}), http.StatusCreated)
+// runToTheEnd uploads a WAT module, runs it at full speed and waits until
+// the server says the run finished.
+func runToTheEnd(t *testing.T, base, name, src string) (runStatus, runStatus) {
+	api := base + "/api/v1/runs"
+	sha := uploaded(t, base, wat(t, src))
+	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": hostileScenario(name, sha), "start": true, "speed": 0}), http.StatusCreated)
 	var fin runStatus
 	require.Eventually(t, func() bool {
 		fin = status(t, get(t, api+"/"+st.ID))
 		return fin.State == "finished"
 	}, time.Minute, 20*time.Millisecond)
+	return st, fin
+}
+
+// A run that spends its wall-clock budget is stopped, verdict unknown, and
+// says why: here nodes that do a lot of legal work on every message.
+func TestWallClockBudget(t *testing.T) {
+	_, hs := newServer(t, runConfig().WithRunLimits(2, 16, time.Minute, 500*time.Millisecond))
+	api := hs.URL + "/api/v1/runs"
+	st, fin := runToTheEnd(t, hs.URL, "busy", busyWAT)
 	assert.Equal(t, "unknown", fin.Verdict)
 	assert.Contains(t, fin.Error, "wall-clock budget of 500ms")
 	assert.Less(t, fin.NowNS, fin.EndNS)
@@ -146,14 +154,7 @@ func TestWallClockBudget(t *testing.T) {
 // time so that no per-instant quota sees it.
 func TestEventCap(t *testing.T) {
 	_, hs := newServer(t, runConfig().WithMaxEvents(50_000))
-	api := hs.URL + "/api/v1/runs"
-	sha := uploaded(t, hs.URL, wat(t, floodWAT))
-	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": hostileScenario("flood", sha), "start": true, "speed": 0}), http.StatusCreated)
-	var fin runStatus
-	require.Eventually(t, func() bool {
-		fin = status(t, get(t, api+"/"+st.ID))
-		return fin.State == "finished"
-	}, time.Minute, 20*time.Millisecond)
+	_, fin := runToTheEnd(t, hs.URL, "flood", floodWAT)
 	assert.Equal(t, "unknown", fin.Verdict)
 	assert.Contains(t, fin.Error, "more than 50000 events")
 	assert.Less(t, fin.NowNS, fin.EndNS)

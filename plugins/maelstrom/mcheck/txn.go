@@ -320,6 +320,33 @@ func txnResult(name string, in check.Input, txns []*txnOp, a anomalies, g *graph
 	return check.Result{Verdict: check.Valid, Details: d, Summary: fmt.Sprintf("%d transactions (%d ok) show no anomaly %s proscribes %v", len(txns), ok, model, proscribed[:slices.Index(proscribed, "garbage-read")])}
 }
 
+// version is one value of one key: unique per key, so it names its writer.
+type version struct {
+	key int
+	v   string
+}
+
+// writers maps every version that an op of kind f wrote to its
+// transaction, and marks the versions that were their writer's last
+// write of the key.
+func writers(txns []*txnOp, f string) (writer map[version]*txnOp, last map[version]bool) {
+	writer, last = map[version]*txnOp{}, map[version]bool{}
+	for _, t := range txns {
+		lastv := map[int]string{}
+		for _, m := range t.ops {
+			if m.f == f {
+				v := canonical(m.value)
+				writer[version{m.key, v}] = t
+				lastv[m.key] = v
+			}
+		}
+		for k, v := range lastv {
+			last[version{k, v}] = true
+		}
+	}
+	return writer, last
+}
+
 // TxnRWRegister checks a txn-rw-register history for the anomalies
 // read-committed rules out: a read of a value no transaction wrote
 // (garbage), a read inside a transaction that misses its own earlier
@@ -331,25 +358,8 @@ func txnResult(name string, in check.Input, txns []*txnOp, a anomalies, g *graph
 // other reader of the version overwritten (G2 under serializable).
 func TxnRWRegister(in check.Input) check.Result {
 	txns := txnHistory(in)
-	type kv struct {
-		key int
-		v   string
-	}
-	writer := map[kv]*txnOp{}
-	final := map[kv]bool{} // the writer's last write of that key
-	for _, t := range txns {
-		last := map[int]string{}
-		for _, m := range t.ops {
-			if m.f == "w" {
-				v := canonical(m.value)
-				writer[kv{m.key, v}] = t
-				last[m.key] = v
-			}
-		}
-		for k, v := range last {
-			final[kv{k, v}] = true
-		}
-	}
+	type kv = version
+	writer, final := writers(txns, "w") // final: the writer's last write of that key
 	a := anomalies{}
 	g := newGraph()
 	overwrote := map[kv][]*txnOp{} // a version -> the transactions known to have overwritten it
@@ -421,25 +431,8 @@ func TxnRWRegister(in check.Input) check.Result {
 // are G0 (ww only), G1c (ww and wr) or G2 (with rw).
 func TxnListAppend(in check.Input) check.Result {
 	txns := txnHistory(in)
-	type kv struct {
-		key int
-		v   string
-	}
-	appender := map[kv]*txnOp{}
-	lastOf := map[kv]bool{} // the appender's last append to that key
-	for _, t := range txns {
-		last := map[int]string{}
-		for _, m := range t.ops {
-			if m.f == "append" {
-				v := canonical(m.value)
-				appender[kv{m.key, v}] = t
-				last[m.key] = v
-			}
-		}
-		for k, v := range last {
-			lastOf[kv{k, v}] = true
-		}
-	}
+	type kv = version
+	appender, lastOf := writers(txns, "append") // lastOf: the appender's last append to that key
 	a := anomalies{}
 	g := newGraph()
 	longest := map[int][]string{}
