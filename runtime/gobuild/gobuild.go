@@ -57,6 +57,10 @@ type Options struct {
 	LDFlags string
 	// Tags are passed as -tags.
 	Tags []string
+	// Style overrides Detect: Reactor builds a package that speaks guest
+	// ABI v1 with its own go:wasmexport functions, without the SDK. ""
+	// detects.
+	Style Style
 }
 
 // Build compiles the Go package in dir, in the style Detect finds, and
@@ -77,7 +81,7 @@ func BuildWith(ctx context.Context, dir string, opts Options) ([]byte, error) {
 	if err != nil {
 		base = os.TempDir()
 	}
-	sum := sha256.Sum256([]byte(abs + "\x00" + opts.LDFlags + "\x00" + strings.Join(opts.Tags, ",")))
+	sum := sha256.Sum256([]byte(abs + "\x00" + opts.LDFlags + "\x00" + strings.Join(opts.Tags, ",") + "\x00" + string(opts.Style)))
 	outDir := filepath.Join(base, "terrarium", "build")
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("gobuild: %w", err)
@@ -89,10 +93,17 @@ func BuildWith(ctx context.Context, dir string, opts Options) ([]byte, error) {
 	}
 	tmp := f.Name()
 	f.Close()
-	style, err := Detect(ctx, abs)
-	if err != nil {
+	style := opts.Style
+	switch style {
+	case "":
+		if style, err = Detect(ctx, abs); err != nil {
+			_ = os.Remove(tmp)
+			return nil, err
+		}
+	case Reactor, Command:
+	default:
 		_ = os.Remove(tmp)
-		return nil, err
+		return nil, fmt.Errorf("gobuild: unknown build style %q (want %q or %q)", style, Reactor, Command)
 	}
 	args := []string{"build", "-trimpath", "-mod=readonly", "-o", tmp}
 	if opts.LDFlags != "" {

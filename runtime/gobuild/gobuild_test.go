@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
 )
@@ -46,4 +48,42 @@ func TestOwnModuleBuildsAsItIsWithFlags(t *testing.T) {
 
 	_, err = gobuild.BuildWith(ctx, dir, gobuild.Options{LDFlags: "-X"})
 	assert.ErrorContains(t, err, "go build in", "a bad flag is go build's error, named")
+}
+
+// Reference: issue 11, "measure first": a package that speaks the ABI with
+// its own go:wasmexport functions (no SDK) builds as a reactor when asked,
+// and as a command when left to Detect.
+func TestStyleOverridesDetect(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod":  "module example.com/bare\n\ngo 1.24\n",
+		"main.go": "package main\n\n//go:wasmexport on_wake\nfunc onWake() {}\n\nfunc main() {}\n",
+	}
+	for name, src := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644))
+	}
+	ctx := context.Background()
+	detected, err := gobuild.Build(ctx, dir)
+	require.NoError(t, err)
+	reactor, err := gobuild.BuildWith(ctx, dir, gobuild.Options{Style: gobuild.Reactor})
+	require.NoError(t, err)
+	assert.Contains(t, exports(t, detected), "_start", "Detect: a command")
+	assert.NotContains(t, exports(t, detected), "_initialize")
+	assert.Contains(t, exports(t, reactor), "_initialize", "Style: Reactor: a reactor")
+	assert.NotContains(t, exports(t, reactor), "_start")
+	assert.Contains(t, exports(t, reactor), "on_wake")
+
+	_, err = gobuild.BuildWith(ctx, dir, gobuild.Options{Style: "library"})
+	assert.ErrorContains(t, err, `unknown build style "library"`)
+}
+
+// exports lists a module's exported functions.
+func exports(t *testing.T, wasm []byte) map[string]api.FunctionDefinition {
+	t.Helper()
+	ctx := context.Background()
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer r.Close(ctx)
+	m, err := r.CompileModule(ctx, wasm)
+	require.NoError(t, err)
+	return m.ExportedFunctions()
 }

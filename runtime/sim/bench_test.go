@@ -7,30 +7,53 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/runtime/gobuild"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 type guestKind struct {
-	name    string
-	module  func(b *testing.B) []byte // nil: native
-	role    string
-	fuel    bool
-	noImage bool
+	name   string
+	module func(b *testing.B) []byte // nil: native
+	role   string
+	fuel   bool
 }
 
+func pingpong(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }
+
+// goBare builds internal/testguests/gobare, which has no SDK, as a reactor.
+func goBare(b *testing.B) []byte {
+	w, err := gobuild.BuildWith(context.Background(), "../../internal/testguests/gobare", gobuild.Options{Style: gobuild.Reactor})
+	require.NoError(b, err)
+	return w
+}
+
+// guestKinds are the guests BenchmarkDeliveries and BenchmarkBoot compare.
 var guestKinds = []guestKind{
 	{name: "native"},
 	{name: "wat", module: func(b *testing.B) []byte { return wasm(b, "echo") }, fuel: true},
-	{name: "wat-nofuel", module: func(b *testing.B) []byte { return wasm(b, "echo") }},
-	{name: "go-inline", module: func(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }, role: "inline", fuel: true},
-	{name: "go-inline-nofuel", module: func(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }, role: "inline"},
-	{name: "go-inline-noimage", module: func(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }, role: "inline", fuel: true, noImage: true},
-	{name: "go-goroutine", module: func(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }, role: "goroutine", fuel: true},
+	{name: "go-inline", module: pingpong, role: "inline", fuel: true},
+	{name: "go-goroutine", module: pingpong, role: "goroutine", fuel: true},
+}
+
+// splitLayers take one Go-guest event apart: each adds one layer to the
+// one before, so the difference of two neighbours is what that layer
+// costs (RATIONALE.md, "Where a Go guest's event goes").
+var splitLayers = []guestKind{
+	{name: "1-native"},
+	{name: "2-wat-nofuel", module: func(b *testing.B) []byte { return wasm(b, "echo") }},
+	{name: "3-wat", module: func(b *testing.B) []byte { return wasm(b, "echo") }, fuel: true},
+	{name: "4-go-bare", module: goBare, fuel: true},
+	{name: "5-go-inline-raw", module: pingpong, role: "inline-raw", fuel: true},
+	{name: "6-go-inline", module: pingpong, role: "inline", fuel: true},
+	{name: "7-go-inline-typed", module: pingpong, role: "inline-typed", fuel: true},
+	{name: "8-go-goroutine-raw", module: pingpong, role: "goroutine-raw", fuel: true},
+	{name: "9-go-goroutine", module: pingpong, role: "goroutine", fuel: true},
 }
 
 // native echo: the same logic as echo.wat, as a Go closure.
@@ -40,12 +63,9 @@ func nativeEcho(h interface{ Send(int32, []byte) int32 }, from int32, msg []byte
 
 func benchSim(b *testing.B, k guestKind, nodes int) *sim.Sim {
 	b.Helper()
-	wc := wasmhost.NewConfig().WithCacheDir(b.TempDir())
+	wc := wasmhost.NewConfig().WithCacheDir(benchCacheDir(b))
 	if !k.fuel {
 		wc = wc.WithFuel(0)
-	}
-	if k.noImage {
-		wc = wc.WithMemoryImage(false)
 	}
 	s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(wc).WithTrace(false, nil))
 	require.NoError(b, err)
@@ -66,37 +86,53 @@ func benchSim(b *testing.B, k guestKind, nodes int) *sim.Sim {
 func BenchmarkDeliveries(b *testing.B) {
 	for _, k := range guestKinds {
 		for _, nodes := range []int{10, 1000} {
-			b.Run(fmt.Sprintf("%s/nodes=%d", k.name, nodes), func(b *testing.B) {
-				s := benchSim(b, k, nodes)
-				require.NoError(b, s.RunUntil(0)) // boot everyone
-				for i := 0; i < nodes; i += 2 {
-					from, to := int32(i), int32(i+1)
-					env := fmt.Sprintf(`{"src":"n%d","dest":"n%d","body":{"type":"ping"}}`, i, i+1)
-					s.At(0, func() { s.Send(from, to, []byte(env)) })
-				}
-				require.NoError(b, s.RunUntil(0))
-				start := s.Stats().Delivered
-				b.ResetTimer()
-				for s.Stats().Delivered-start < uint64(b.N) {
-					if _, err := s.Step(); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.StopTimer()
-				for _, n := range s.Nodes() {
-					require.Empty(b, n.CrashReason())
-				}
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
-			})
+			b.Run(fmt.Sprintf("%s/nodes=%d", k.name, nodes), func(b *testing.B) { benchPingPong(b, k, nodes) })
 		}
 	}
+}
+
+// BenchmarkEventSplit runs the ping-pong of BenchmarkDeliveries on 10 nodes
+// for each layer of splitLayers; `make profile` prints the differences.
+func BenchmarkEventSplit(b *testing.B) {
+	for _, k := range splitLayers {
+		b.Run(k.name, func(b *testing.B) { benchPingPong(b, k, 10) })
+	}
+}
+
+func benchPingPong(b *testing.B, k guestKind, nodes int) {
+	s := benchSim(b, k, nodes)
+	require.NoError(b, s.RunUntil(0)) // boot everyone
+	for i := 0; i < nodes; i += 2 {
+		from, to := int32(i), int32(i+1)
+		env := fmt.Sprintf(`{"src":"n%d","dest":"n%d","body":{"type":"ping"}}`, i, i+1)
+		s.At(0, func() { s.Send(from, to, []byte(env)) })
+	}
+	require.NoError(b, s.RunUntil(0))
+	start := s.Stats().Delivered
+	b.ResetTimer()
+	for s.Stats().Delivered-start < uint64(b.N) {
+		ok, err := s.Step()
+		require.NoError(b, err)
+		if !ok {
+			b.StopTimer()
+			for _, n := range s.Nodes() {
+				require.Empty(b, n.CrashReason(), "node %s", n.Name())
+			}
+			b.Fatalf("the ping-pong stopped after %d deliveries", s.Stats().Delivered-start)
+		}
+	}
+	b.StopTimer()
+	for _, n := range s.Nodes() {
+		require.Empty(b, n.CrashReason())
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
 }
 
 // BenchmarkBoot measures the time to boot one node (store open, instance,
 // _initialize and on_init) and the resident memory each node adds.
 func BenchmarkBoot(b *testing.B) {
 	for _, k := range guestKinds {
-		if strings.HasSuffix(k.name, "nofuel") || k.name == "go-goroutine" {
+		if k.name == "go-goroutine" {
 			continue
 		}
 		b.Run(k.name, func(b *testing.B) {
@@ -123,6 +159,31 @@ func BenchmarkBoot(b *testing.B) {
 			b.ReportMetric(float64(after-before)/float64(b.N+2)/(1<<20), "MiB-rss/node")
 		})
 	}
+}
+
+// benchCacheDir is one compilation cache for every benchmark of the
+// process, so that each module compiles once rather than once per b.N
+// round (which made compiling most of a profile).
+func benchCacheDir(b *testing.B) string {
+	benchCache.once.Do(func() {
+		benchCache.dir, benchCache.err = os.MkdirTemp("", "terrarium-bench-cache")
+	})
+	require.NoError(b, benchCache.err)
+	return benchCache.dir
+}
+
+var benchCache struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchCache.dir != "" {
+		_ = os.RemoveAll(benchCache.dir)
+	}
+	os.Exit(code)
 }
 
 // rss returns the process's resident set size in bytes (Linux).

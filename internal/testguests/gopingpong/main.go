@@ -1,25 +1,57 @@
 // Command gopingpong is a Go benchmark guest: it answers every "ping" by
-// sending a "ping" back to its sender. With role "inline" the handler runs
-// inline (HandleInline); with any other role it runs Maelstrom-style in a
-// goroutine per message.
+// sending a "ping" back to its sender. Its role picks how, so that
+// BenchmarkEventSplit can take one Go-guest event apart layer by layer:
+//
+//   - "inline-raw": an inline handler (HandleInline) that sends a body the
+//     SDK passes through as it is (json.RawMessage): the SDK's own path.
+//   - "inline": an inline handler that sends map[string]any{"type":"ping"},
+//     which encoding/json marshals: what a typical handler adds.
+//   - "inline-typed": an inline handler that decodes the body into a struct
+//     with encoding/json and sends a struct back.
+//   - "goroutine-raw": as inline-raw, but Maelstrom-style, in a goroutine
+//     per message (Handle), so the node waits for Go's idle point.
+//   - any other role: as inline, in a goroutine per message.
 //
 // Build: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o gopingpong.wasm .
 package main
 
 import (
+	"encoding/json"
 	"log"
 
 	maelstrom "github.com/terrarium-sim/terrarium/plugins/sdk/maelstrom"
 )
 
+type ping struct {
+	maelstrom.MessageBody
+	Seq int `json:"seq,omitempty"`
+}
+
 func main() {
 	n := maelstrom.NewNode()
-	h := func(msg maelstrom.Message) error {
-		return n.Send(msg.Src, map[string]any{"type": "ping"})
+	raw := json.RawMessage(`{"type":"ping"}`)
+	var h maelstrom.HandlerFunc
+	switch n.Role() {
+	case "inline-raw", "goroutine-raw":
+		h = func(msg maelstrom.Message) error { return n.Send(msg.Src, raw) }
+	case "inline-typed":
+		h = func(msg maelstrom.Message) error {
+			var p ping
+			if err := json.Unmarshal(msg.Body, &p); err != nil {
+				return err
+			}
+			p.Seq++
+			return n.Send(msg.Src, p)
+		}
+	default:
+		h = func(msg maelstrom.Message) error {
+			return n.Send(msg.Src, map[string]any{"type": "ping"})
+		}
 	}
-	if n.Role() == "inline" {
+	switch n.Role() {
+	case "inline", "inline-raw", "inline-typed":
 		n.HandleInline("ping", h)
-	} else {
+	default:
 		n.Handle("ping", h)
 	}
 	if err := n.Run(); err != nil {
