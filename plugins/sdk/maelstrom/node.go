@@ -46,6 +46,7 @@ type Node struct {
 	indexOf   map[string]int32
 	nameOf    []string
 	nextMsgID int
+	sendBuf   []byte // the envelope of the last send, kept for the next
 	handlers  map[string]handler
 	callbacks map[int]pending
 	store     Store
@@ -63,6 +64,9 @@ type Node struct {
 	// since there other goroutines come and go meanwhile).
 	goroutines func() int
 }
+
+// maxSendBuf bounds the envelope buffer kept between sends.
+const maxSendBuf = 64 << 10
 
 // maxIdleWorkers bounds the workers kept parked (and their stacks).
 const maxIdleWorkers = 16
@@ -331,8 +335,17 @@ func (n *Node) sendRaw(dest string, body []byte, key string, v int) error {
 	if !ok {
 		return fmt.Errorf("%w %q", ErrUnknownDestination, dest)
 	}
-	env := appendEnvelope(make([]byte, 0, len(body)+len(src)+len(dest)+len(key)+48), src, dest, body, key, v)
-	switch rc := n.host.send(to, env); rc {
+	// The host copies what it is given before send returns, and nothing
+	// between building the envelope and sending it can block, so one
+	// buffer serves every send.
+	n.mu.Lock()
+	env := appendEnvelope(n.sendBuf[:0], src, dest, body, key, v)
+	rc := n.host.send(to, env)
+	if cap(env) <= maxSendBuf {
+		n.sendBuf = env
+	}
+	n.mu.Unlock()
+	switch rc {
 	case 0:
 		return nil
 	case abiUnknownDst:
@@ -365,7 +378,17 @@ func (n *Node) deliver(from int32, data []byte) bool {
 	var typ string // set only on the slow path
 	if ok {
 		n.mu.Lock()
-		msg = Message{Src: n.intern(src), Dest: n.intern(dest), Body: body}
+		msg.Body = body
+		// The sender is set from the host's index below; only an index the
+		// init document does not name needs the envelope's.
+		if from < 0 || int(from) >= len(n.nameOf) {
+			msg.Src = n.intern(src)
+		}
+		if string(dest) == n.id {
+			msg.Dest = n.id
+		} else {
+			msg.Dest = n.intern(dest)
+		}
 	} else {
 		m, mb, err := decodeEnvelopeJSON(data)
 		if err != nil {
