@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
 
@@ -558,22 +557,17 @@ func (n *Node) Emit(key string, value any) {
 	n.host.emit(key, b)
 }
 
-// marshalValue is json.Marshal with shortcuts for the common scalars.
+// marshalValue is json.Marshal, without reflection for the values
+// appendValue knows.
 func marshalValue(v any) ([]byte, error) {
-	switch x := v.(type) {
-	case json.RawMessage:
+	if x, ok := v.(json.RawMessage); ok {
 		if len(x) == 0 {
 			return []byte("null"), nil
 		}
 		return x, nil
-	case string:
-		return appendString(nil, x), nil
-	case int:
-		return strconv.AppendInt(nil, int64(x), 10), nil
-	case int64:
-		return strconv.AppendInt(nil, x, 10), nil
-	case bool:
-		return strconv.AppendBool(nil, x), nil
+	}
+	if b, ok := appendValue(nil, v); ok {
+		return b, nil
 	}
 	return json.Marshal(v)
 }
