@@ -13,6 +13,11 @@ type Message struct {
 	Src  string          `json:"src,omitempty"`
 	Dest string          `json:"dest,omitempty"`
 	Body json.RawMessage `json:"body,omitempty"`
+
+	// What deliver already read, so that Reply need not read it again:
+	// the sender's host index plus one (0: unknown) and the body's msg_id.
+	from  int32
+	msgID int
 }
 
 // Type returns the body's "type" field ("" if the body is malformed).

@@ -233,7 +233,9 @@ func (n *Node) Send(dest string, body any) error {
 // Reply sends body to req's sender with in_reply_to set to req's msg_id.
 func (n *Node) Reply(req Message, body any) error {
 	msgID := 0
-	if h, ok := scanHeader(req.Body); ok {
+	if req.from > 0 {
+		msgID = req.msgID // deliver read it
+	} else if h, ok := scanHeader(req.Body); ok {
 		msgID = h.msgID
 	} else {
 		h, err := parseHeader(req.Body)
@@ -402,6 +404,7 @@ func (n *Node) deliver(from int32, data []byte) bool {
 	// only an index the init document does not name keeps the envelope's.
 	if from >= 0 && int(from) < len(n.nameOf) {
 		msg.Src = n.nameOf[from]
+		msg.from, msg.msgID = from+1, h.msgID
 	}
 	if h.inReplyTo != 0 {
 		// A reply counts only from the node the request went to (by the
