@@ -40,45 +40,31 @@ func appendValue(dst []byte, v any) (_ []byte, ok bool) {
 	case map[string]any:
 		return appendMap(dst, x)
 	case []any:
-		if x == nil {
-			return append(dst, "null"...), true
-		}
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			if dst, ok = appendValue(dst, e); !ok {
-				return dst, false
-			}
-		}
-		return append(dst, ']'), true
+		return appendList(dst, x, appendValue)
 	case []int:
-		if x == nil {
-			return append(dst, "null"...), true
-		}
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = strconv.AppendInt(dst, int64(e), 10)
-		}
-		return append(dst, ']'), true
+		return appendList(dst, x, func(b []byte, e int) ([]byte, bool) { return strconv.AppendInt(b, int64(e), 10), true })
 	case []string:
-		if x == nil {
-			return append(dst, "null"...), true
-		}
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, e)
-		}
-		return append(dst, ']'), true
+		return appendList(dst, x, func(b []byte, e string) ([]byte, bool) { return appendString(b, e), true })
 	}
 	return dst, false
+}
+
+// appendList appends xs as a JSON array (null when nil), each element by
+// elem.
+func appendList[T any](dst []byte, xs []T, elem func([]byte, T) ([]byte, bool)) (_ []byte, ok bool) {
+	if xs == nil {
+		return append(dst, "null"...), true
+	}
+	dst = append(dst, '[')
+	for i, e := range xs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if dst, ok = elem(dst, e); !ok {
+			return dst, false
+		}
+	}
+	return append(dst, ']'), true
 }
 
 // appendMap appends m as a JSON object with its keys in byte order.
