@@ -40,21 +40,25 @@ var guestKinds = []guestKind{
 	{name: "go-goroutine", module: pingpong, role: "goroutine", fuel: true},
 }
 
-// splitLayers take one Go-guest event apart: each adds one thing to the
-// layer before (8 swaps 7's fast fields for encoding/json structs), so the
+// splitLayers take one Go-guest event apart. Within each group (01-03 the
+// host and a Wasm guest, 04-06 Go without the SDK, 07-10 the SDK inline,
+// 11-12 the SDK in goroutines) a layer adds one thing to the one before
+// (10 swaps 09's field accessors for encoding/json structs), so the
 // difference of two neighbours is what that thing costs (RATIONALE.md,
 // "Where a Go guest's event goes").
 var splitLayers = []guestKind{
-	{name: "1-native"},
-	{name: "2-wat-nofuel", module: func(b *testing.B) []byte { return wasm(b, "echo") }},
-	{name: "3-wat", module: func(b *testing.B) []byte { return wasm(b, "echo") }, fuel: true},
-	{name: "4-go-bare", module: goBare, fuel: true},
-	{name: "5-go-inline-raw", module: pingpong, role: "inline-raw", fuel: true},
-	{name: "6-go-inline", module: pingpong, role: "inline", fuel: true},
-	{name: "7-go-inline-fields", module: pingpong, role: "inline-fields", fuel: true},
-	{name: "8-go-inline-typed", module: pingpong, role: "inline-typed", fuel: true},
-	{name: "9-go-goroutine-raw", module: pingpong, role: "goroutine-raw", fuel: true},
-	{name: "10-go-goroutine", module: pingpong, role: "goroutine", fuel: true},
+	{name: "01-native"},
+	{name: "02-wat-nofuel", module: func(b *testing.B) []byte { return wasm(b, "echo") }},
+	{name: "03-wat", module: func(b *testing.B) []byte { return wasm(b, "echo") }, fuel: true},
+	{name: "04-go-bare", module: goBare, fuel: true},
+	{name: "05-go-bare-idle", module: goBare, role: "idle", fuel: true},
+	{name: "06-go-bare-worker", module: goBare, role: "worker", fuel: true},
+	{name: "07-go-inline-raw", module: pingpong, role: "inline-raw", fuel: true},
+	{name: "08-go-inline", module: pingpong, role: "inline", fuel: true},
+	{name: "09-go-inline-fields", module: pingpong, role: "inline-fields", fuel: true},
+	{name: "10-go-inline-typed", module: pingpong, role: "inline-typed", fuel: true},
+	{name: "11-go-goroutine-raw", module: pingpong, role: "goroutine-raw", fuel: true},
+	{name: "12-go-goroutine", module: pingpong, role: "goroutine", fuel: true},
 }
 
 // native echo: the same logic as echo.wat, as a Go closure.
