@@ -1,3 +1,5 @@
+//go:build wasip1
+
 // Command gobare is a Go guest without the SDK, for the cost split of one
 // Go-guest event (BenchmarkEventSplit): its on_message hands the message it
 // was given straight back to its sender with one send call. What it costs

@@ -14,7 +14,7 @@ import (
 func TestAppendValueWritesWhatEncodingJSONWrites(t *testing.T) {
 	values := []any{
 		nil, true, false, 0, -1, 42, int64(math.MaxInt64), int64(math.MinInt64), int32(-7), uint64(math.MaxUint64),
-		0.0, -0.0, 1.5, 1e20, 1e21, 123456789e13, 1e-6, 1e-7, 5e-324, math.MaxFloat64, -2.5e-9, 0.1, 100.0,
+		0.0, math.Copysign(0, -1), 1.5, 1e20, 1e21, 123456789e13, 1e-6, 1e-7, 5e-324, math.MaxFloat64, -2.5e-9, 0.1, 100.0,
 		"", "plain", `quote " and \ backslash`, "tab\tnew\nline\r", "\b\f\x00\x1f\x7f", "<b>&amp;</b>",
 		"héllo wörld", "\u2028\u2029", "bad \xff utf-8", "emoji 🙂",
 		[]int{}, []int(nil), []int{1, -2, 3}, []string{"a", "<"}, []string(nil), []any{}, []any(nil),
