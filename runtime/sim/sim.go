@@ -47,6 +47,7 @@ type Config struct {
 	maxEvents    uint64
 	maxTrace     uint64
 	maxInFlight  int64
+	scale        ScaleConfig
 }
 
 // Run-wide caps by default (see WithMaxEvents, WithMaxTraceBytes), and the
@@ -358,6 +359,7 @@ func (s *Sim) Start() error {
 		}
 		s.byName[c.Name] = c.Index
 	}
+	directory := nodes.NewDirectory(names, services, cnames, s.cfg.scale.initNames)
 	for i, old := range s.nodes {
 		dir := ""
 		if s.cfg.storeDir != "" {
@@ -369,6 +371,7 @@ func (s *Sim) Start() error {
 		}
 		spec := old.Spec
 		spec.Index, spec.Peers, spec.Services, spec.Clients, spec.Seed, spec.LoseUnsynced = int32(i), names, services, cnames, s.cfg.seed, s.cfg.loseUnsynced
+		spec.Dir = directory
 		n := nodes.New(spec, (*kernel)(s), s.engine, st, Stream(s.cfg.seed, "node/"+spec.Name))
 		s.nodes[i] = n
 		s.byName[n.Name] = int32(i)

@@ -46,6 +46,12 @@ type Host interface {
 	KVSync() error
 	Log(level int32, line []byte)
 	Emit(key, val []byte)
+	// EndpointName returns the name of the endpoint (node, service or
+	// client) with index i; false if there is none.
+	EndpointName(i int32) (string, bool)
+	// EndpointIndex returns the index of the endpoint called name; false
+	// if there is none.
+	EndpointIndex(name []byte) (int32, bool)
 }
 
 // Log levels passed to Host.Log.
