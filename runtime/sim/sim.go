@@ -22,7 +22,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
@@ -47,7 +46,7 @@ type Config struct {
 	maxEvents    uint64
 	maxTrace     uint64
 	maxInFlight  int64
-	scale        ScaleConfig
+	scale        scaleConfig
 }
 
 // Run-wide caps by default (see WithMaxEvents, WithMaxTraceBytes), and the
@@ -168,9 +167,10 @@ type Sim struct {
 	pausedTotal map[int32]int64
 	closed      bool
 
-	steps    uint64  // events dispatched
-	pins     []pin   // faults pinned to an event count, in order
-	inFlight []int64 // per node: bytes of its messages on their way
+	shared   *nodes.SharedDB // the nodes' one store, in shared-store mode (scale.go)
+	steps    uint64          // events dispatched
+	pins     []pin           // faults pinned to an event count, in order
+	inFlight []int64         // per node: bytes of its messages on their way
 }
 
 // pin is a fault to apply just before the loop's before-th event.
@@ -247,6 +247,9 @@ func (s *Sim) Close() error {
 				errs = append(errs, err)
 			}
 		}
+	}
+	if s.shared != nil {
+		errs = append(errs, s.shared.Close())
 	}
 	errs = append(errs, s.engine.Close(context.Background()))
 	return errors.Join(errs...)
@@ -361,11 +364,7 @@ func (s *Sim) Start() error {
 	}
 	directory := nodes.NewDirectory(names, services, cnames, s.cfg.scale.initNames)
 	for i, old := range s.nodes {
-		dir := ""
-		if s.cfg.storeDir != "" {
-			dir = filepath.Join(s.cfg.storeDir, old.Name)
-		}
-		st, err := nodes.OpenStore(dir)
+		st, err := s.openStore(old.Name)
 		if err != nil {
 			return fmt.Errorf("sim: node %s: %w", old.Name, err)
 		}

@@ -1,12 +1,14 @@
 package maelstrom
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -50,7 +52,7 @@ type Node struct {
 	// and names, and nodeCount is the number of nodes.
 	byHost    bool
 	nodeCount int32
-	names     map[int32]string
+	names     []indexedName // sorted by index
 	nextMsgID int
 	handlers  map[string]handler
 	callbacks map[int]pending
@@ -121,7 +123,6 @@ func (n *Node) setup(doc []byte) error {
 	n.byHost = !d.Listed()
 	if n.byHost {
 		n.nodeCount = d.NodeCount
-		n.names = map[int32]string{}
 	} else {
 		n.nameOf = append(append(append([]string(nil), d.Nodes...), d.Services...), d.Clients...)
 		for i, name := range n.nameOf {
@@ -180,8 +181,26 @@ func (n *Node) indexOfName(name string) (int32, bool) {
 	if i < 0 {
 		return 0, false
 	}
-	n.indexOf[name], n.names[i] = i, name
+	n.remember(i, name)
 	return i, true
+}
+
+// indexedName is a name the host gave for an index.
+type indexedName struct {
+	i    int32
+	name string
+}
+
+// remember caches a name the host gave. The cache is a sorted slice, not a
+// map: creating a map draws from the Go runtime's random stream, and a
+// guest that iterates over maps would then see another order than with
+// the names listed, and the run another trace. Callers hold n.mu.
+func (n *Node) remember(i int32, name string) {
+	n.indexOf[name] = i
+	k, found := slices.BinarySearchFunc(n.names, i, func(e indexedName, i int32) int { return cmp.Compare(e.i, i) })
+	if !found {
+		n.names = slices.Insert(n.names, k, indexedName{i, name})
+	}
 }
 
 // nameAt returns the name of endpoint i. Callers hold n.mu.
@@ -192,8 +211,8 @@ func (n *Node) nameAt(i int32) (string, bool) {
 		}
 		return "", false
 	}
-	if name, ok := n.names[i]; ok {
-		return name, true
+	if k, ok := slices.BinarySearchFunc(n.names, i, func(e indexedName, i int32) int { return cmp.Compare(e.i, i) }); ok {
+		return n.names[k].name, true
 	}
 	if n.host == nil {
 		return "", false
@@ -209,7 +228,7 @@ func (n *Node) nameAt(i int32) (string, bool) {
 		return "", false
 	}
 	name := string(buf[:k])
-	n.indexOf[name], n.names[i] = i, name
+	n.remember(i, name)
 	return name, true
 }
 
