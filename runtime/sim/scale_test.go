@@ -129,3 +129,40 @@ func TestGoGuestNamesThroughHostCalls(t *testing.T) {
 	assert.Contains(t, resumed[0], `"type":"pong"`)
 	assert.Equal(t, nodes.Running, s.Node("n0").State(), s.Node("n0").CrashReason())
 }
+
+// 10,000 tiny nodes boot and run: their init documents no longer list
+// every node (which took 79 KB each, past the guest's 64 KiB memory), and
+// they share one store.
+func TestTenThousandWATNodesBoot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots 10,000 nodes")
+	}
+	const n = 10_000
+	// With the names listed, as before, the document does not fit.
+	listed := newSim(t, sim.NewConfig().WithTrace(false, nil).WithInitNames(n))
+	require.NoError(t, listed.LoadModule("echo", wasm(t, "echo")))
+	_, err := listed.AddNodes(sim.NodeSpec{Name: "n", Count: n, Module: "echo"})
+	require.NoError(t, err)
+	require.NoError(t, listed.Start())
+	require.NoError(t, listed.RunFor(time.Millisecond))
+	assert.Equal(t, uint64(n), listed.Stats().Crashes)
+	assert.Contains(t, listed.Nodes()[0].CrashReason(), "outside memory")
+	require.NoError(t, listed.Close())
+
+	s := newSim(t, sim.NewConfig().WithTrace(false, nil))
+	require.NoError(t, s.LoadModule("echo", wasm(t, "echo")))
+	_, err = s.AddNodes(sim.NodeSpec{Name: "n", Count: n, Module: "echo"})
+	require.NoError(t, err)
+	require.NoError(t, s.Start())
+	s.At(0, func() {
+		for i := int32(0); i < n; i += 2 {
+			s.Send(i, i+1, []byte(`{"type":"ping"}`))
+		}
+	})
+	require.NoError(t, s.RunFor(10*time.Millisecond))
+	for _, v := range s.Nodes() {
+		require.Equal(t, nodes.Running, v.State(), "%s: %s", v.Name(), v.CrashReason())
+	}
+	assert.Equal(t, uint64(0), s.Stats().Crashes)
+	assert.GreaterOrEqual(t, s.Stats().Delivered, uint64(5*n), "every pair keeps echoing")
+}
