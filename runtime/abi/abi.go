@@ -55,7 +55,7 @@ func (d *Init) Endpoints() (nodes, services, clients int) {
 // DefaultInitNames is how many endpoints (nodes, services and clients
 // together) a run may have and still list their names in every node's
 // init document; past it the lists are left out (docs/ABI.md).
-const DefaultInitNames = 1024
+const DefaultInitNames = 64
 
 // InitSource is the src of the Maelstrom "init" message a guest is given
 // (a command guest on stdin; the Go SDK's "init" handler): no endpoint has
