@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -165,4 +166,37 @@ func TestTenThousandWATNodesBoot(t *testing.T) {
 	}
 	assert.Equal(t, uint64(0), s.Stats().Crashes)
 	assert.GreaterOrEqual(t, s.Stats().Delivered, uint64(5*n), "every pair keeps echoing")
+}
+
+// wasmhost.Config.WithEnv gives every guest the same environment; without
+// it a guest has none.
+func TestGuestEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		env  [][2]string
+		want string
+	}{
+		{nil, ""},
+		{[][2]string{{"GOGC", "25"}, {"A", "1"}, {"GOGC", "50"}}, "A=1\x00GOGC=50\x00"},
+		{[][2]string{{"A", "1"}, {"A", ""}}, ""},
+	} {
+		wc := wasmhost.NewConfig()
+		for _, kv := range tc.env {
+			wc = wc.WithEnv(kv[0], kv[1])
+		}
+		s := newSim(t, sim.NewConfig().WithWasm(wc))
+		require.NoError(t, s.LoadModule("env", wasm(t, "env")))
+		_, err := s.AddNodes(sim.NodeSpec{Name: "env", Module: "env"})
+		require.NoError(t, err)
+		var got []string
+		_, err = s.AddNodes(sim.NodeSpec{Name: "asker", Native: func(h wasmhost.Host, from int32, msg []byte) { got = append(got, string(msg)) }})
+		require.NoError(t, err)
+		require.NoError(t, s.Start())
+		s.At(0, func() { s.Send(1, 0, []byte("?")) })
+		require.NoError(t, s.RunFor(10*time.Millisecond))
+		assert.Equal(t, []string{tc.want}, got)
+	}
+	for _, bad := range [][2]string{{"", "x"}, {"A=B", "x"}, {"A", "x\x00y"}} {
+		_, err := wasmhost.NewEngine(context.Background(), wasmhost.NewConfig().WithEnv(bad[0], bad[1]))
+		assert.ErrorContains(t, err, "environment variable", "%q", bad)
+	}
 }

@@ -145,6 +145,9 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Cl
 		WithNanosleep(func(int64) {}).
 		WithOsyield(func() {}).
 		WithRandSource(readerFunc(random))
+	for _, kv := range e.cfg.env {
+		cfg = cfg.WithEnv(kv.key, kv.value)
+	}
 	if m.command {
 		in.cmd = newCommand(in)
 		cfg = in.cmd.config(cfg, m.name)
