@@ -53,3 +53,13 @@ func TestInitHandlerByHost(t *testing.T) {
 	n.runInitHandler()
 	assert.Equal(t, []any{"n0", "n1", "n2"}, got["node_ids"], "Maelstrom's init message lists the nodes either way")
 }
+
+// Without an init handler nobody reads Maelstrom's node list, so a node
+// whose names come from the host does not build it (N lookups on every
+// node, N² in a run: what made large Go runs boot ever slower).
+func TestNoInitHandlerNoLookups(t *testing.T) {
+	h := newFakeHost()
+	n := byHostNode(t, h)
+	n.runInitHandler()
+	assert.Equal(t, 0, h.lookups)
+}

@@ -581,7 +581,15 @@ func (n *Node) runCallback(fn HandlerFunc, msg Message) {
 func (n *Node) runInitHandler() {
 	n.mu.Lock()
 	h, ok := n.handlers["init"]
-	body, _ := json.Marshal(map[string]any{"type": "init", "msg_id": 1, "node_id": n.id, "node_ids": n.nodeIDsLocked()})
+	// Without a handler nobody reads the list: in a run whose names come
+	// from the host, building it would cost every node N lookups. (With the
+	// names listed the steps stay exactly as they were, so that the guest's
+	// allocations, and with them its runs, do not change.)
+	ids := []string{}
+	if ok || !n.byHost {
+		ids = n.nodeIDsLocked()
+	}
+	body, _ := json.Marshal(map[string]any{"type": "init", "msg_id": 1, "node_id": n.id, "node_ids": ids})
 	dest := n.id
 	n.mu.Unlock()
 	if ok {
