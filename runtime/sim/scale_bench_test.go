@@ -31,10 +31,10 @@ var scaleSteps = []struct {
 }
 
 // scaleNeed is a generous estimate of the memory a step needs, per node
-// (measured: 0.035 MiB a WAT node; 1.4 MiB a Go node at 1,000 nodes, over
-// 1.8 MiB at 10,000), so that a step the machine cannot hold is skipped
-// instead of pushing it out of memory.
-var scaleNeed = map[string]int64{"wat": 64 << 10, "go": 5 << 19}
+// (measured: 0.035 MiB a WAT node, 1.0 MiB a Go node at 1,000 nodes), so
+// that a step the machine cannot hold is skipped instead of pushing it
+// out of memory.
+var scaleNeed = map[string]int64{"wat": 64 << 10, "go": 3 << 19}
 
 // memAvailable returns the kernel's estimate of the memory available for
 // new work (Linux; -1 if unknown).
