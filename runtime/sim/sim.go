@@ -166,11 +166,12 @@ type Sim struct {
 	paused      map[int32]*pauseState
 	pausedTotal map[int32]int64
 	closed      bool
+	// shared is the nodes' one store in shared-store mode (scale.go).
+	shared *nodes.SharedDB
 
-	shared   *nodes.SharedDB // the nodes' one store, in shared-store mode (scale.go)
-	steps    uint64          // events dispatched
-	pins     []pin           // faults pinned to an event count, in order
-	inFlight []int64         // per node: bytes of its messages on their way
+	steps    uint64  // events dispatched
+	pins     []pin   // faults pinned to an event count, in order
+	inFlight []int64 // per node: bytes of its messages on their way
 }
 
 // pin is a fault to apply just before the loop's before-th event.
