@@ -42,11 +42,11 @@ type Config struct {
 	keepKinds    func(trace.Kind) bool
 	traceSink    io.Writer
 	storeDir     string
+	scale        scaleConfig
 	loseUnsynced bool
 	maxEvents    uint64
 	maxTrace     uint64
 	maxInFlight  int64
-	scale        scaleConfig
 }
 
 // Run-wide caps by default (see WithMaxEvents, WithMaxTraceBytes), and the
@@ -370,8 +370,8 @@ func (s *Sim) Start() error {
 			return fmt.Errorf("sim: node %s: %w", old.Name, err)
 		}
 		spec := old.Spec
-		spec.Index, spec.Peers, spec.Services, spec.Clients, spec.Seed, spec.LoseUnsynced = int32(i), names, services, cnames, s.cfg.seed, s.cfg.loseUnsynced
 		spec.Dir = directory
+		spec.Index, spec.Peers, spec.Services, spec.Clients, spec.Seed, spec.LoseUnsynced = int32(i), names, services, cnames, s.cfg.seed, s.cfg.loseUnsynced
 		n := nodes.New(spec, (*kernel)(s), s.engine, st, Stream(s.cfg.seed, "node/"+spec.Name))
 		s.nodes[i] = n
 		s.byName[n.Name] = int32(i)
