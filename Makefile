@@ -2,7 +2,7 @@
 GO ?= go
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go plugins/maelstrom/*/main.go))
 
-.PHONY: run test bench plugins examples lint deps clean tools
+.PHONY: run test bench profile plugins examples lint deps clean tools
 
 # Start the server and browser playground; it prints its URL. Needs only Go
 # (the UI is embedded). ADDR=host:port and DATA=dir override the defaults.
@@ -27,6 +27,20 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee out/bench.txt
 	@echo; echo "== summary (out/bench.txt)"
 	@awk '/^Benchmark/ { line = sprintf("%-58s", $$1); for (i = 3; i < NF; i += 2) if ($$(i+1) != "B/op" && $$(i+1) != "allocs/op") line = line sprintf("  %12s %s", $$i, $$(i+1)); print line }' out/bench.txt
+
+# Where one Go-guest event goes: BenchmarkEventSplit's layers (a ping-pong
+# between two nodes, one thing added at a time; RATIONALE.md, "Where a Go
+# guest's event goes"), each layer's cost over the one before, and a host
+# CPU profile of the goroutine layer in out/profile (the guest's own code
+# shows there as runtime._ExternalCode; the layers split it).
+profile:
+	@mkdir -p out/profile
+	$(GO) test -run '^$$' -bench 'EventSplit' -benchtime 2s -count 1 ./runtime/sim | tee out/profile/split.txt
+	@echo; echo "== layers (ns per delivery; + over the layer before)"
+	@awk '/^BenchmarkEventSplit\// { n = $$1; sub(/^BenchmarkEventSplit\//, "", n); sub(/-[0-9]+$$/, "", n); d = (prev == "") ? "" : sprintf("%+10.0f", $$3 - prev); printf "%-22s %10.0f %s\n", n, $$3, d; prev = $$3 }' out/profile/split.txt
+	$(GO) test -run '^$$' -bench 'EventSplit/12-go-goroutine' -benchtime 3s -count 1 -cpuprofile out/profile/goroutine.prof -o out/profile/sim.test ./runtime/sim > /dev/null
+	@echo; echo "== host CPU profile, goroutine layer (go tool pprof out/profile/sim.test out/profile/goroutine.prof)"
+	@$(GO) tool pprof -top -nodecount 25 out/profile/sim.test out/profile/goroutine.prof 2>/dev/null | tail -n +6
 
 # Build every plugin's guest module into build/plugins/NAME.wasm.
 plugins:

@@ -26,9 +26,7 @@ func TestOwnModuleBuildsAsItIsWithFlags(t *testing.T) {
 		"plain.go": "//go:build !fancy\n\npackage main\n\nconst extra = \"no tag\"\n",
 		"fancy.go": "//go:build fancy\n\npackage main\n\nconst extra = \"tagged\"\n",
 	}
-	for name, src := range files {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644))
-	}
+	writeFiles(t, dir, files)
 	ctx := context.Background()
 	plain, err := gobuild.Build(ctx, dir)
 	require.NoError(t, err)
@@ -59,9 +57,7 @@ func TestStyleOverridesDetect(t *testing.T) {
 		"go.mod":  "module example.com/bare\n\ngo 1.24\n",
 		"main.go": "package main\n\n//go:wasmexport on_wake\nfunc onWake() {}\n\nfunc main() {}\n",
 	}
-	for name, src := range files {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644))
-	}
+	writeFiles(t, dir, files)
 	ctx := context.Background()
 	detected, err := gobuild.Build(ctx, dir)
 	require.NoError(t, err)
@@ -86,4 +82,11 @@ func exports(t *testing.T, wasm []byte) map[string]api.FunctionDefinition {
 	m, err := r.CompileModule(ctx, wasm)
 	require.NoError(t, err)
 	return m.ExportedFunctions()
+}
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, src := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644))
+	}
 }

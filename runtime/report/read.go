@@ -232,8 +232,10 @@ func scanTrace(path string, kinds *kindTable, fn func(e *event) error) error {
 			line++
 			if !isBlank(b) {
 				e := event{}
-				if jerr := json.Unmarshal(b, &e); jerr != nil {
-					return fmt.Errorf("report: %w: %s:%d: %v", ErrNotRunFolder, path, line, jerr)
+				if !parseEvent(b, &e) {
+					if jerr := json.Unmarshal(b, &e); jerr != nil {
+						return fmt.Errorf("report: %w: %s:%d: %v", ErrNotRunFolder, path, line, jerr)
+					}
 				}
 				e.kind = kinds.code(e.Kind)
 				if ferr := fn(&e); ferr != nil {

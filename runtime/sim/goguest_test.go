@@ -114,3 +114,41 @@ func TestGoGuestRunsAreIdentical(t *testing.T) {
 	}
 	assert.Equal(t, digest(), digest())
 }
+
+// Reference: the SDK's HandleInline contract (a handler must not block). A
+// handler that blocks crashes only its node, with a reason that names the
+// contract; one that starts a goroutine is fine.
+func TestGoGuestInlineHandlerThatBlocksCrashesItsNode(t *testing.T) {
+	for _, tc := range []struct{ role, reason string }{
+		// reason: what the crash reason must contain ("" for no crash)
+		{"inline-sleeper", "HandleInline handler"},
+		{"inline-waiter", "HandleInline handler"},
+		{"inline-spawner", ""},
+	} {
+		t.Run(tc.role, func(t *testing.T) {
+			s := goSim(t, sim.NewConfig())
+			_, err := s.AddNodes(sim.NodeSpec{Name: "n0", Module: "gotimer", Role: tc.role})
+			require.NoError(t, err)
+			_, err = s.AddNodes(sim.NodeSpec{Name: "n1", Module: "gotimer", Role: "ticker"})
+			require.NoError(t, err)
+			cl, err := s.AddClients(1)
+			require.NoError(t, err)
+			require.NoError(t, s.Start())
+			var got []sim.Reply
+			s.At(10*time.Millisecond, func() {
+				require.NoError(t, cl[0].Call("n0", map[string]any{"type": "ping"}, 0, func(r sim.Reply) { got = append(got, r) }))
+			})
+			require.NoError(t, s.RunUntil(500*time.Millisecond))
+			n0, n1 := s.Node("n0"), s.Node("n1")
+			assert.Empty(t, n1.CrashReason(), "the other node runs on")
+			if tc.role == "inline-spawner" {
+				assert.Empty(t, n0.CrashReason())
+				require.Len(t, got, 1)
+				return
+			}
+			assert.Empty(t, got)
+			require.NotEmpty(t, n0.CrashReason(), "the blocked node crashes")
+			assert.Contains(t, n0.CrashReason(), tc.reason)
+		})
+	}
+}

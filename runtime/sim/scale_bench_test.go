@@ -107,7 +107,7 @@ func scaleRun(b *testing.B, module []byte, role string, nodes int) (boot, total 
 	runtime.GC()
 	debug.FreeOSMemory()
 	before, pbefore := rss(), pss()
-	wc := wasmhost.NewConfig().WithCacheDir(benchCacheDir(b))
+	wc := wasmhost.NewConfig() // the default compilation cache, as benchSim
 	cfg := sim.NewConfig().WithWasm(wc).WithTrace(false, nil).
 		WithNetwork(netsim.Link{Latency: netsim.Constant(scaleLatency)})
 	s, err := sim.New(context.Background(), cfg)

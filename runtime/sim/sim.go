@@ -143,6 +143,7 @@ type Sim struct {
 	engine  *wasmhost.Engine
 	net     *netsim.Network
 	rec     *trace.Recorder
+	labels  labels // interned message types
 	netRand *rand.Rand
 	modules map[string]*wasmhost.Module
 
@@ -209,6 +210,7 @@ func New(ctx context.Context, cfg Config) (*Sim, error) {
 	return &Sim{
 		cfg: cfg, ctx: ctx, engine: eng, net: net,
 		rec:         newRecorder(cfg),
+		labels:      labels{},
 		netRand:     Stream(cfg.seed, "network"),
 		modules:     map[string]*wasmhost.Module{},
 		byName:      map[string]int32{},
@@ -766,7 +768,7 @@ func (s *Sim) send(from, to int32, msg []byte) int32 {
 	if int(to) < len(s.nodes) {
 		m.toInc = s.nodes[to].Incarnation()
 	}
-	label := msgType(msg)
+	label := s.labels.of(msg)
 	s.stats.Sent++
 	s.rec.RecordImmutable(trace.Event{Time: s.now, Kind: trace.KindSend, Node: from, Peer: to, Msg: m.id, Label: label, Data: m.payload})
 	extra, copies, held := int64(0), 1, false
@@ -861,24 +863,27 @@ func (s *Sim) deliver(m *message) error {
 
 // msgType finds the JSON "type" of a Maelstrom-shaped message without
 // decoding it: the first "type" key's string value, else "".
-func msgType(b []byte) string {
+func msgType(b []byte) string { return string(msgTypeBytes(b)) }
+
+// msgTypeBytes is msgType's bytes (nil for none); they alias b.
+func msgTypeBytes(b []byte) []byte {
 	i := bytes.Index(b, []byte(`"type"`))
 	if i < 0 {
-		return ""
+		return nil
 	}
 	rest := skipSpace(b[i+6:])
 	if len(rest) == 0 || rest[0] != ':' {
-		return ""
+		return nil
 	}
 	rest = skipSpace(rest[1:])
 	if len(rest) == 0 || rest[0] != '"' {
-		return ""
+		return nil
 	}
 	end := bytes.IndexByte(rest[1:], '"')
-	if end < 0 || end > 64 {
-		return ""
+	if end <= 0 || end > 64 {
+		return nil
 	}
-	return string(rest[1 : 1+end])
+	return rest[1 : 1+end]
 }
 
 // skipSpace drops JSON white space from the front of b.

@@ -122,19 +122,59 @@ type jsonEvent struct {
 }
 
 // MarshalJSON implements json.Marshaler.
-func (e Event) MarshalJSON() ([]byte, error) {
-	j := jsonEvent{Seq: e.Seq, Time: e.Time, Kind: e.Kind, Node: e.Node, Peer: e.Peer, Msg: e.Msg, Label: e.Label}
+func (e Event) MarshalJSON() ([]byte, error) { return e.AppendJSON(nil), nil }
+
+// AppendJSON appends the event's trace line (without the newline) to dst:
+// the bytes json.Marshal writes for its jsonEvent, without reflection,
+// which made most of the cost of writing a trace.
+func (e Event) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"seq":`...)
+	dst = strconv.AppendUint(dst, e.Seq, 10)
+	dst = append(dst, `,"t":`...)
+	dst = strconv.AppendInt(dst, e.Time, 10)
+	dst = append(dst, `,"kind":`...)
+	dst = appendJSONString(dst, e.Kind.String())
+	dst = append(dst, `,"node":`...)
+	dst = strconv.AppendInt(dst, int64(e.Node), 10)
+	dst = append(dst, `,"peer":`...)
+	dst = strconv.AppendInt(dst, int64(e.Peer), 10)
+	if e.Msg != 0 {
+		dst = append(dst, `,"msg":`...)
+		dst = strconv.AppendUint(dst, e.Msg, 10)
+	}
+	if e.Label != "" {
+		dst = append(dst, `,"label":`...)
+		dst = appendJSONString(dst, e.Label)
+	}
 	switch {
 	case len(e.Data) == 0:
 	case (e.Data[0] == '{' || e.Data[0] == '[') && inlineJSON(e.Data):
-		j.JSON = e.Data
+		dst = append(dst, `,"data":`...)
+		dst = append(dst, e.Data...)
 	case isText(e.Data):
-		s := string(e.Data)
-		j.Text = &s
+		dst = append(dst, `,"text":`...)
+		dst = appendJSONString(dst, string(e.Data))
 	default:
-		j.B64 = base64.StdEncoding.EncodeToString(e.Data)
+		dst = append(dst, `,"b64":"`...)
+		dst = base64.StdEncoding.AppendEncode(dst, e.Data)
+		dst = append(dst, '"')
 	}
-	return json.Marshal(j)
+	return append(dst, '}')
+}
+
+// appendJSONString appends s as encoding/json writes a string: printable
+// ASCII but for ", \, <, > and & is copied, anything else is left to
+// json.Marshal.
+func appendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s) // marshaling a string cannot fail
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -165,14 +205,24 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 // written as strings, which round-trip exactly, so the file can be checked
 // against the digest.
 func inlineJSON(b []byte) bool {
-	if bytes.ContainsAny(b, "<>&\u2028\u2029") || !json.Valid(b) {
-		return false
+	return !bytes.ContainsAny(b, "<>&\u2028\u2029") && json.Valid(b) && compact(b)
+}
+
+// compact reports whether valid JSON b has no white space outside its
+// strings, i.e. whether json.Compact would leave it as it is.
+func compact(b []byte) bool {
+	in := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case in && c == '\\':
+			i++
+		case c == '"':
+			in = !in
+		case !in && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return false
+		}
 	}
-	var c bytes.Buffer
-	if json.Compact(&c, b) != nil {
-		return false
-	}
-	return bytes.Equal(c.Bytes(), b)
+	return true
 }
 
 // Verify reads a trace file (JSON lines, as a Recorder's sink writes them)
@@ -224,6 +274,7 @@ type Recorder struct {
 	which func(Kind) bool // kept kinds (nil: all)
 	evs   []Event
 	sink  io.Writer
+	line  []byte // the sink's last line, reused
 	err   error
 	count uint64
 	bytes uint64
@@ -272,12 +323,8 @@ func (r *Recorder) record(e Event, immutable bool) {
 		fn(e)
 	}
 	if r.sink != nil && r.err == nil {
-		line, err := json.Marshal(e)
-		if err == nil {
-			line = append(line, '\n')
-			_, err = r.sink.Write(line)
-		}
-		if err != nil {
+		r.line = append(e.AppendJSON(r.line[:0]), '\n')
+		if _, err := r.sink.Write(r.line); err != nil {
 			r.err = fmt.Errorf("trace: write event %d: %w", e.Seq, err)
 		}
 	}

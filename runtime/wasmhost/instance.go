@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -464,6 +465,11 @@ func (w *logWriter) flush() {
 	w.buf, w.dropped = w.buf[:0], 0
 }
 
+// idleSleep is the shortest clock-only poll that counts as going idle in a
+// guest that polls /inbox: Go's runtime itself sleeps only microseconds
+// (usleep while spinning), a blocked goroutine's timer far longer.
+const idleSleep = int64(time.Millisecond)
+
 // pollOneoff replaces WASI's poll_oneoff. See docs/ABI.md, "Idle points".
 func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
 	in := inst(ctx)
@@ -526,6 +532,13 @@ func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
 		}
 	}
 	switch {
+	case fdSubs == 0 && in.inbox.nonblock && clockSub >= 0 && timeout >= idleSleep:
+		// The guest waits for idle points through its poller (it made
+		// /inbox non-blocking) and now sleeps with no read of /inbox
+		// pending: a call blocked where it must not, and nothing will ever
+		// end the export.
+		violate("went idle with no read of /inbox pending: the call blocked where it must not " +
+			"(in the Go SDK: a HandleInline handler waited on a timer, a channel or a reply)")
 	case fdSubs == 0: // a plain sleep: virtual time does not pass inside a call
 		if clockSub >= 0 {
 			event(clockSub, 0)

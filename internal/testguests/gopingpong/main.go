@@ -5,7 +5,9 @@
 //   - "inline-raw": an inline handler (HandleInline) that sends a body the
 //     SDK passes through as it is (json.RawMessage): the SDK's own path.
 //   - "inline": an inline handler that sends map[string]any{"type":"ping"},
-//     which encoding/json marshals: what a typical handler adds.
+//     which the SDK encodes without reflection.
+//   - "inline-fields": an inline handler that reads an integer field with
+//     Message.Int and sends a map with it: the SDK's fast body path.
 //   - "inline-typed": an inline handler that decodes the body into a struct
 //     with encoding/json and sends a struct back.
 //   - "goroutine-raw": as inline-raw, but Maelstrom-style, in a goroutine
@@ -34,6 +36,11 @@ func main() {
 	switch n.Role() {
 	case "inline-raw", "goroutine-raw":
 		h = func(msg maelstrom.Message) error { return n.Send(msg.Src, raw) }
+	case "inline-fields":
+		h = func(msg maelstrom.Message) error {
+			seq, _ := msg.Int("seq")
+			return n.Send(msg.Src, map[string]any{"type": "ping", "seq": seq + 1})
+		}
 	case "inline-typed":
 		h = func(msg maelstrom.Message) error {
 			var p ping
@@ -49,7 +56,7 @@ func main() {
 		}
 	}
 	switch n.Role() {
-	case "inline", "inline-raw", "inline-typed":
+	case "inline", "inline-raw", "inline-fields", "inline-typed":
 		n.HandleInline("ping", h)
 	default:
 		n.Handle("ping", h)

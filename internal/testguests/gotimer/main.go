@@ -1,7 +1,11 @@
 // Command gotimer is a Go test guest for virtual time. Role "ticker" emits
 // "tick" (its clock in Unix ns) on a 100 ms ticker; role "caller", on a "go"
 // message, blocks in SyncRPC to n1 and emits "resumed" when the reply comes;
-// role "ponger" replies to "ping" after sleeping 50 ms.
+// role "ponger" replies to "ping" after sleeping 50 ms. Roles that break
+// HandleInline's contract on a "ping": "inline-sleeper" sleeps 10 ms,
+// "inline-waiter" waits on a channel nobody sends on, and "inline-spawner"
+// starts a goroutine that sleeps and then replies (allowed: the SDK waits
+// for the idle point).
 //
 // Build: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o gotimer.wasm .
 package main
@@ -31,6 +35,25 @@ func main() {
 				return err
 			}
 			n.Emit("resumed", map[string]any{"at": n.Now().UnixNano(), "type": reply.Type()})
+			return nil
+		})
+	case "inline-sleeper":
+		n.HandleInline("ping", func(msg maelstrom.Message) error {
+			time.Sleep(10 * time.Millisecond)
+			return n.Reply(msg, map[string]any{"type": "pong"})
+		})
+	case "inline-waiter":
+		never := make(chan struct{})
+		n.HandleInline("ping", func(msg maelstrom.Message) error {
+			<-never
+			return nil
+		})
+	case "inline-spawner":
+		n.HandleInline("ping", func(msg maelstrom.Message) error {
+			go func() {
+				time.Sleep(10 * time.Millisecond)
+				_ = n.Reply(msg, map[string]any{"type": "pong"})
+			}()
 			return nil
 		})
 	case "ponger":

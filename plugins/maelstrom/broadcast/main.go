@@ -155,13 +155,11 @@ func (s *server) add(values []int, from string) error {
 }
 
 func (s *server) broadcast(msg maelstrom.Message) error {
-	var body struct {
-		Message int `json:"message"`
+	v, ok := msg.Int("message")
+	if !ok {
+		return maelstrom.NewRPCError(maelstrom.MalformedRequest, "broadcast without an integer message")
 	}
-	if err := json.Unmarshal(msg.Body, &body); err != nil {
-		return maelstrom.NewRPCError(maelstrom.MalformedRequest, err.Error())
-	}
-	if err := s.add([]int{body.Message}, msg.Src); err != nil {
+	if err := s.add([]int{v}, msg.Src); err != nil {
 		return err
 	}
 	return s.n.Reply(msg, map[string]any{"type": "broadcast_ok"})
@@ -193,32 +191,31 @@ func (s *server) topology(msg maelstrom.Message) error {
 	return s.n.Reply(msg, map[string]any{"type": "topology_ok"})
 }
 
-type gossipBody struct {
-	Type     string `json:"type"`
-	Messages []int  `json:"messages"`
-}
+// Bodies are read with the SDK's field accessors and written as maps,
+// which the SDK encodes without reflection: in a wasm guest that is
+// several times cheaper than encoding/json with structs.
 
 // gossip stores the values a peer sent and acknowledges them all.
 func (s *server) gossip(msg maelstrom.Message) error {
-	var body gossipBody
-	if err := json.Unmarshal(msg.Body, &body); err != nil {
+	values, ok := msg.Ints("messages")
+	if !ok {
+		return fmt.Errorf("gossip without a list of integers: %s", msg.Body)
+	}
+	if err := s.add(values, msg.Src); err != nil {
 		return err
 	}
-	if err := s.add(body.Messages, msg.Src); err != nil {
-		return err
-	}
-	return s.n.Send(msg.Src, gossipBody{Type: "gossip_ok", Messages: body.Messages})
+	return s.n.Send(msg.Src, map[string]any{"type": "gossip_ok", "messages": values})
 }
 
 func (s *server) gossipOK(msg maelstrom.Message) error {
-	var body gossipBody
-	if err := json.Unmarshal(msg.Body, &body); err != nil {
-		return err
+	values, ok := msg.Ints("messages")
+	if !ok {
+		return fmt.Errorf("gossip_ok without a list of integers: %s", msg.Body)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p := s.pending[msg.Src]; p != nil {
-		for _, v := range body.Messages {
+		for _, v := range values {
 			delete(p, v)
 		}
 	}
@@ -250,7 +247,7 @@ func (s *server) gossipRound() {
 	}
 	s.mu.Unlock()
 	for _, o := range outs {
-		if err := s.n.Send(o.to, gossipBody{Type: "gossip", Messages: o.values}); err != nil {
+		if err := s.n.Send(o.to, map[string]any{"type": "gossip", "messages": o.values}); err != nil {
 			s.n.Logf(maelstrom.LevelWarn, "gossip to %s: %v", o.to, err)
 		}
 	}

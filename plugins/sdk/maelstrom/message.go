@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"unicode/utf8"
 )
 
 // Message is one message: the envelope {"src":..,"dest":..,"body":{..}}
@@ -14,6 +13,11 @@ type Message struct {
 	Src  string          `json:"src,omitempty"`
 	Dest string          `json:"dest,omitempty"`
 	Body json.RawMessage `json:"body,omitempty"`
+
+	// What deliver already read, so that Reply need not read it again:
+	// the sender's host index plus one (0: unknown) and the body's msg_id.
+	from  int32
+	msgID int
 }
 
 // Type returns the body's "type" field ("" if the body is malformed).
@@ -66,9 +70,12 @@ func marshalBody(body any) ([]byte, error) {
 	case *RPCError:
 		b = v.appendJSON(nil)
 	default:
-		var err error
-		if b, err = json.Marshal(body); err != nil {
-			return nil, err
+		var ok bool
+		if b, ok = appendValue(nil, body); !ok {
+			var err error
+			if b, err = json.Marshal(body); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(b) < 2 || b[0] != '{' {
@@ -133,19 +140,6 @@ func appendEnvelope(dst []byte, src, dest string, body []byte, key string, v int
 		dst = appendWithInt(dst, body, key, v)
 	}
 	return append(dst, '}')
-}
-
-// appendString appends s as a JSON string.
-func appendString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			b, _ := json.Marshal(s) // marshaling a string cannot fail
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
 }
 
 // decodeEnvelopeJSON parses one delivered message with encoding/json: the

@@ -9,7 +9,6 @@ import (
 	"log"
 	"runtime"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -54,6 +53,7 @@ type Node struct {
 	nodeCount int32
 	names     []indexedName // sorted by index
 	nextMsgID int
+	sendBuf   []byte // the envelope of the last send, kept for the next
 	handlers  map[string]handler
 	callbacks map[int]pending
 	store     Store
@@ -71,6 +71,9 @@ type Node struct {
 	// since there other goroutines come and go meanwhile).
 	goroutines func() int
 }
+
+// maxSendBuf bounds the envelope buffer kept between sends.
+const maxSendBuf = 64 << 10
 
 // maxIdleWorkers bounds the workers kept parked (and their stacks).
 const maxIdleWorkers = 16
@@ -322,7 +325,9 @@ func (n *Node) Send(dest string, body any) error {
 // Reply sends body to req's sender with in_reply_to set to req's msg_id.
 func (n *Node) Reply(req Message, body any) error {
 	msgID := 0
-	if h, ok := scanHeader(req.Body); ok {
+	if req.from > 0 {
+		msgID = req.msgID // deliver read it
+	} else if h, ok := scanHeader(req.Body); ok {
 		msgID = h.msgID
 	} else {
 		h, err := parseHeader(req.Body)
@@ -423,8 +428,17 @@ func (n *Node) sendRaw(dest string, body []byte, key string, v int) error {
 	if !ok {
 		return fmt.Errorf("%w %q", ErrUnknownDestination, dest)
 	}
-	env := appendEnvelope(make([]byte, 0, len(body)+len(src)+len(dest)+len(key)+48), src, dest, body, key, v)
-	switch rc := n.host.send(to, env); rc {
+	// The host copies what it is given before send returns, and nothing
+	// between building the envelope and sending it can block, so one
+	// buffer serves every send.
+	n.mu.Lock()
+	env := appendEnvelope(n.sendBuf[:0], src, dest, body, key, v)
+	rc := n.host.send(to, env)
+	if cap(env) <= maxSendBuf {
+		n.sendBuf = env
+	}
+	n.mu.Unlock()
+	switch rc {
 	case 0:
 		return nil
 	case abiUnknownDst:
@@ -458,7 +472,17 @@ func (n *Node) deliver(from int32, data []byte) bool {
 	var typ string // set only on the slow path
 	if ok {
 		n.mu.Lock()
-		msg = Message{Src: n.intern(src), Dest: n.intern(dest), Body: body}
+		msg.Body = body
+		// The sender is set from the host's index below; only an index the
+		// init document does not name needs the envelope's.
+		if from < 0 || int(from) >= len(n.nameOf) {
+			msg.Src = n.intern(src)
+		}
+		if string(dest) == n.id {
+			msg.Dest = n.id
+		} else {
+			msg.Dest = n.intern(dest)
+		}
 	} else {
 		m, mb, err := decodeEnvelopeJSON(data)
 		if err != nil {
@@ -473,6 +497,7 @@ func (n *Node) deliver(from int32, data []byte) bool {
 	// only an index the init document does not name keeps the envelope's.
 	if name, ok := n.nameAt(from); ok {
 		msg.Src = name
+		msg.from, msg.msgID = from+1, h.msgID
 	}
 	if h.inReplyTo != 0 {
 		// A reply counts only from the node the request went to (by the
@@ -636,22 +661,17 @@ func (n *Node) Emit(key string, value any) {
 	n.host.emit(key, b)
 }
 
-// marshalValue is json.Marshal with shortcuts for the common scalars.
+// marshalValue is json.Marshal, without reflection for the values
+// appendValue knows.
 func marshalValue(v any) ([]byte, error) {
-	switch x := v.(type) {
-	case json.RawMessage:
+	if x, ok := v.(json.RawMessage); ok {
 		if len(x) == 0 {
 			return []byte("null"), nil
 		}
 		return x, nil
-	case string:
-		return appendString(nil, x), nil
-	case int:
-		return strconv.AppendInt(nil, int64(x), 10), nil
-	case int64:
-		return strconv.AppendInt(nil, x, 10), nil
-	case bool:
-		return strconv.AppendBool(nil, x), nil
+	}
+	if b, ok := appendValue(nil, v); ok {
+		return b, nil
 	}
 	return json.Marshal(v)
 }
