@@ -57,6 +57,9 @@ func FuzzABI(f *testing.F) {
 	f.Add(record(1, 1<<63-1))                        // timer_set: near 2^63
 	f.Add(record(1, 1<<63))                          // timer_set: negative
 	f.Add(append(record(2, 1), record(2, 1<<63)...)) // timer_cancel: unknown ids
+	f.Add(record(17, 1, mem-1, 1<<32-1))             // node_name: a huge capacity at the end
+	f.Add(record(17, 1<<31, 0, 16))                  // node_name: a negative index
+	f.Add(record(18, mem-1, 1<<32-1))                // node_index: a name past memory
 
 	eng, err := wasmhost.NewEngine(context.Background(), wasmhost.NewConfig().WithCacheDir(""))
 	require.NoError(f, err)

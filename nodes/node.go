@@ -69,6 +69,9 @@ type Spec struct {
 	// marks a node that is one.
 	Services []string
 	Service  bool
+	// Dir is the run's directory of endpoint names, shared by every node
+	// (nil: New builds one from Peers, Services and Clients).
+	Dir *Directory
 	// Seed is the run's seed, passed to the guest in its init document.
 	Seed uint64
 	// LoseUnsynced makes a crash lose writes made since the last kv_sync.
@@ -106,6 +109,9 @@ type Node struct {
 // Its quotas are the engine's (wasmhost.Config.Quotas), or the defaults
 // without an engine.
 func New(spec Spec, kernel Kernel, engine *wasmhost.Engine, store *Store, rng *rand.Rand) *Node {
+	if spec.Dir == nil {
+		spec.Dir = NewDirectory(spec.Peers, spec.Services, spec.Clients, 0)
+	}
 	q := wasmhost.DefaultQuotas()
 	if engine != nil {
 		q = engine.Config().Quotas()
@@ -233,12 +239,7 @@ func (n *Node) Boot(ctx context.Context) error {
 		kind = trace.KindRestart
 	}
 	n.kernel.Record(trace.Event{Time: n.kernel.Clock(), Kind: kind, Node: n.Index, Peer: -1, Label: n.Role})
-	params := n.Params
-	if len(params) == 0 {
-		params = json.RawMessage("{}")
-	}
-	doc, err := json.Marshal(abi.Init{Node: n.Name, Index: n.Index, Role: n.Role, Nodes: n.Peers,
-		Services: n.Services, Clients: n.Clients, Params: params, Restart: restart, Seed: n.Seed})
+	doc, err := n.InitDocument(restart)
 	if err != nil {
 		return fmt.Errorf("nodes: %s: init document: %w", n.Name, err)
 	}
@@ -255,6 +256,23 @@ func (n *Node) Boot(ctx context.Context) error {
 		return n.Crash(reason)
 	}
 	return n.after(g.Init(doc))
+}
+
+// InitDocument returns the JSON document on_init receives (docs/ABI.md):
+// it lists every endpoint's name when the run's directory allows, and
+// carries only their counts otherwise.
+func (n *Node) InitDocument(restart bool) ([]byte, error) {
+	params := n.Params
+	if len(params) == 0 {
+		params = json.RawMessage("{}")
+	}
+	d := abi.Init{Node: n.Name, Index: n.Index, Role: n.Role, Params: params, Restart: restart, Seed: n.Seed}
+	if n.Dir.Listed() {
+		d.Nodes, d.Services, d.Clients = n.Dir.Nodes(), n.Dir.Services(), n.Dir.Clients()
+	} else {
+		d.NodeCount, d.ServiceCount, d.ClientCount = int32(len(n.Dir.Nodes())), int32(len(n.Dir.Services())), int32(len(n.Dir.Clients()))
+	}
+	return json.Marshal(d)
 }
 
 // callback counts a callback the node caused itself (its boot, a timer, a
@@ -408,6 +426,12 @@ func (n *Node) fill(p []byte) {
 		}
 	}
 }
+
+// EndpointName implements wasmhost.Host, from the run's directory.
+func (n *Node) EndpointName(i int32) (string, bool) { return n.Dir.Name(i) }
+
+// EndpointIndex implements wasmhost.Host, from the run's directory.
+func (n *Node) EndpointIndex(name []byte) (int32, bool) { return n.Dir.Index(name) }
 
 // KVGet implements wasmhost.Host.
 func (n *Node) KVGet(key []byte) ([]byte, bool, error) { return n.store.Get(key) }

@@ -15,9 +15,17 @@ import (
 // buffer. Writes go to the buffer; Sync moves them into Badger in one batch.
 // What Sync has written survives a crash; what is still buffered survives
 // only when the crash does not lose unsynced writes (lose_unsynced).
+//
+// A store either owns its database or is one node's view of a SharedDB:
+// then every key is stored under the node's prefix (see SharedDB), which
+// the store adds and strips, so the node sees only its own keys.
 type Store struct {
 	db  *badger.DB
 	buf map[string]bufOp
+	// prefix is the node's key prefix in a shared database (nil: the
+	// store owns db); shared is that database.
+	prefix []byte
+	shared *SharedDB
 	// rtxn is a read transaction kept open between writes to Badger, so a
 	// get does not pay for a transaction of its own; every Sync ends it.
 	rtxn *badger.Txn
@@ -62,27 +70,9 @@ type bufOp struct {
 // OpenStore opens a store in memory (dir == "") or in dir, with options
 // small enough that a thousand of them fit in one process (see RATIONALE.md).
 func OpenStore(dir string) (*Store, error) {
-	opts := badger.DefaultOptions(dir).
-		WithInMemory(dir == "").
-		WithMemTableSize(memTableSize).
-		WithNumMemtables(1).
-		WithBlockCacheSize(0).
-		WithIndexCacheSize(0).
-		WithCompression(0).
-		WithValueLogFileSize(1 << 20).
-		WithValueThreshold(valueThreshold).
-		WithNumCompactors(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(4).
-		WithDetectConflicts(false).
-		WithLogger(nil)
-	db, err := badger.Open(opts)
+	db, err := openDB(dir, memTableSize, 2)
 	if err != nil {
-		where := "in memory"
-		if dir != "" {
-			where = dir
-		}
-		return nil, fmt.Errorf("nodes: open store %s: %w", where, err)
+		return nil, err
 	}
 	st := &Store{db: db, buf: map[string]bufOp{}}
 	if dir != "" {
@@ -94,14 +84,42 @@ func OpenStore(dir string) (*Store, error) {
 	return st, nil
 }
 
+// openDB opens a Badger database with the small options of RATIONALE.md
+// and the given memtable size and level-zero table count.
+func openDB(dir string, memTable int64, l0 int) (*badger.DB, error) {
+	opts := badger.DefaultOptions(dir).
+		WithInMemory(dir == "").
+		WithMemTableSize(memTable).
+		WithNumMemtables(1).
+		WithBlockCacheSize(0).
+		WithIndexCacheSize(0).
+		WithCompression(0).
+		WithValueLogFileSize(1 << 20).
+		WithValueThreshold(valueThreshold).
+		WithNumCompactors(2).
+		WithNumLevelZeroTables(l0).
+		WithNumLevelZeroTablesStall(2 * l0).
+		WithDetectConflicts(false).
+		WithLogger(nil)
+	db, err := badger.Open(opts)
+	if err != nil {
+		where := "in memory"
+		if dir != "" {
+			where = dir
+		}
+		return nil, fmt.Errorf("nodes: open store %s: %w", where, err)
+	}
+	return db, nil
+}
+
 // measure sums the bytes of the pairs already on disk.
 func (s *Store) measure() error {
 	return s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: s.prefix, PrefetchValues: false})
 		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
+		for it.Seek(s.prefix); it.ValidForPrefix(s.prefix); it.Next() {
 			item := it.Item()
-			s.synced += int64(len(item.Key())) + item.ValueSize()
+			s.synced += int64(len(item.Key())-len(s.prefix)) + item.ValueSize()
 		}
 		return nil
 	})
@@ -137,9 +155,23 @@ func (s *Store) Get(key []byte) ([]byte, bool, error) {
 		return op.val, true, nil
 	}
 	var val []byte
-	item, err := s.reader().Get(key)
-	if err == nil {
-		val, err = item.ValueCopy(nil)
+	var err error
+	if s.shared != nil {
+		// No read transaction stays open in a shared database: an old
+		// one would keep every node's overwritten versions alive.
+		err = s.db.View(func(txn *badger.Txn) error {
+			item, err := txn.Get(s.dbKey(key))
+			if err == nil {
+				val, err = item.ValueCopy(nil)
+			}
+			return err
+		})
+	} else {
+		var item *badger.Item
+		item, err = s.reader().Get(key)
+		if err == nil {
+			val, err = item.ValueCopy(nil)
+		}
 	}
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, false, nil
@@ -196,12 +228,13 @@ func (s *Store) Scan(prefix []byte, fn func(k, v []byte)) error {
 			bkeys = bkeys[1:]
 		}
 	}
+	full := s.dbKey(prefix)
 	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: false})
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: full, PrefetchValues: false})
 		defer it.Close()
-		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		for it.Seek(full); it.ValidForPrefix(full); it.Next() {
 			item := it.Item()
-			k := item.Key()
+			k := item.Key()[len(s.prefix):]
 			emitBuffered(k)
 			if _, shadowed := s.buf[string(k)]; shadowed {
 				continue
@@ -235,7 +268,7 @@ func (s *Store) Sync() error {
 	delta := int64(0)
 	err := s.db.View(func(txn *badger.Txn) error {
 		for _, k := range keys {
-			item, err := txn.Get([]byte(k))
+			item, err := txn.Get(s.dbKey([]byte(k)))
 			switch {
 			case errors.Is(err, badger.ErrKeyNotFound):
 			case err != nil:
@@ -258,9 +291,9 @@ func (s *Store) Sync() error {
 		op := s.buf[k]
 		var err error
 		if op.del {
-			err = wb.Delete([]byte(k))
+			err = wb.Delete(s.dbKey([]byte(k)))
 		} else {
-			err = wb.Set([]byte(k), op.val)
+			err = wb.Set(s.dbKey([]byte(k)), op.val)
 		}
 		if err != nil {
 			return fmt.Errorf("nodes: store sync %q: %w", k, err)
@@ -314,9 +347,14 @@ func (s *Store) endRead() {
 	}
 }
 
-// Close syncs nothing: it closes the database (buffered writes are dropped).
+// Close syncs nothing: it closes the database (buffered writes are
+// dropped). A view of a SharedDB leaves the database open for the others:
+// close the SharedDB itself last.
 func (s *Store) Close() error {
 	s.endRead()
+	if s.shared != nil {
+		return nil
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("nodes: close store: %w", err)
 	}
@@ -324,5 +362,18 @@ func (s *Store) Close() error {
 }
 
 // DB exposes the underlying Badger database (read it; do not write behind
-// the store's back while the node runs).
+// the store's back while the node runs). A shared database holds every
+// node's keys, each under its prefix (Prefix).
 func (s *Store) DB() *badger.DB { return s.db }
+
+// Prefix returns the prefix of the node's keys in a shared database (nil
+// for a store that owns its database).
+func (s *Store) Prefix() []byte { return s.prefix }
+
+// dbKey returns key as the database stores it: under the node's prefix.
+func (s *Store) dbKey(key []byte) []byte {
+	if s.prefix == nil {
+		return key
+	}
+	return append(s.prefix[:len(s.prefix):len(s.prefix)], key...)
+}

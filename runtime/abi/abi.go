@@ -18,9 +18,19 @@ type Init struct {
 	// seq-kv, ..., when the run has any) follow the nodes in the index
 	// space, and clients follow them: Clients[i] has index
 	// len(Nodes)+len(Services)+i.
-	Nodes    []string `json:"nodes"`
+	//
+	// A run with more endpoints than its init_names limit leaves the three
+	// lists out (nil) and sets the counts below instead; the names are
+	// then read with the node_name and node_index host calls.
+	Nodes    []string `json:"nodes,omitzero"`
 	Services []string `json:"services,omitempty"`
-	Clients  []string `json:"clients"`
+	Clients  []string `json:"clients,omitzero"`
+	// NodeCount, ServiceCount and ClientCount are set (absent: 0) only
+	// when the lists are left out: endpoint i is a node for i < NodeCount,
+	// a service below NodeCount+ServiceCount, a client after that.
+	NodeCount    int32 `json:"node_count,omitzero"`
+	ServiceCount int32 `json:"service_count,omitzero"`
+	ClientCount  int32 `json:"client_count,omitzero"`
 	// Params is the scenario's params for the node ({} when none).
 	Params json.RawMessage `json:"params"`
 	// Restart is true when the node boots again after a crash.
@@ -28,6 +38,24 @@ type Init struct {
 	// Seed is the run's seed: any uint64.
 	Seed uint64 `json:"seed"`
 }
+
+// Listed reports whether the document lists the endpoints' names (else
+// they come from the node_name and node_index host calls).
+func (d *Init) Listed() bool { return d.Nodes != nil }
+
+// Endpoints returns the number of nodes, services and clients, from the
+// lists or, when they are left out, from the counts.
+func (d *Init) Endpoints() (nodes, services, clients int) {
+	if d.Listed() {
+		return len(d.Nodes), len(d.Services), len(d.Clients)
+	}
+	return int(d.NodeCount), int(d.ServiceCount), int(d.ClientCount)
+}
+
+// DefaultInitNames is how many endpoints (nodes, services and clients
+// together) a run may have and still list their names in every node's
+// init document; past it the lists are left out (docs/ABI.md).
+const DefaultInitNames = 64
 
 // InitSource is the src of the Maelstrom "init" message a guest is given
 // (a command guest on stdin; the Go SDK's "init" handler): no endpoint has

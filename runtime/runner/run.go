@@ -82,6 +82,7 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	if scn.Limits.MaxTraceBytes > 0 {
 		cfg = cfg.WithMaxTraceBytes(uint64(scn.Limits.MaxTraceBytes))
 	}
+	cfg = cfg.WithInitNames(scn.Limits.InitNames).WithSharedStore(scn.Limits.SharedStoreNodes)
 	if opts.outDir != "" {
 		if err := r.openOut(&cfg); err != nil {
 			return nil, err

@@ -28,7 +28,8 @@ var (
 	checkKeys    = []string{"name", "params"}
 	limitsKeys   = []string{"memory_pages", "fuel", "max_message_bytes", "fuel_per_byte", "sends_per_callback", "send_bytes_per_callback", "pending_timers",
 		"callbacks_per_instant", "log_line_bytes", "log_bytes_per_callback", "log_bytes_per_run", "store_bytes",
-		"fs_bytes", "max_key_bytes", "max_value_bytes", "max_events", "max_trace_bytes", "in_flight_bytes"}
+		"fs_bytes", "max_key_bytes", "max_value_bytes", "max_events", "max_trace_bytes", "in_flight_bytes",
+		"init_names", "shared_store_nodes"}
 )
 
 // nodeNameRE is the syntax of node names.
@@ -737,6 +738,8 @@ func (p *parser) limits(s *Scenario, n *yaml.Node) {
 	i64("max_events", &s.Limits.MaxEvents, 1, 1<<50)
 	i64("max_trace_bytes", &s.Limits.MaxTraceBytes, 1, 1<<50)
 	i64("in_flight_bytes", &s.Limits.InFlightBytes, 1, 1<<50)
+	i("init_names", &s.Limits.InitNames, 1, 1<<31-1)
+	i("shared_store_nodes", &s.Limits.SharedStoreNodes, 1, 1<<31-1)
 }
 
 // isSHA256 reports whether s is a lower-case hex SHA-256.

@@ -393,6 +393,13 @@ type Limits struct {
 	// InFlightBytes caps the bytes of one node's messages on their way
 	// (0: sim.DefaultMaxInFlightBytes); a send past it returns -5.
 	InFlightBytes int64 `yaml:"in_flight_bytes,omitempty"`
+	// InitNames is the most endpoints (nodes, services, clients) whose
+	// names every init document lists (0: abi.DefaultInitNames); past it
+	// guests read names through host calls (docs/ABI.md).
+	InitNames int `yaml:"init_names,omitempty"`
+	// SharedStoreNodes is the node count from which all nodes share one
+	// Badger database (0: sim.DefaultSharedStoreNodes).
+	SharedStoreNodes int `yaml:"shared_store_nodes,omitempty"`
 }
 
 // NodeNames returns the names of all node instances in index order.

@@ -22,7 +22,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
@@ -43,6 +42,7 @@ type Config struct {
 	keepKinds    func(trace.Kind) bool
 	traceSink    io.Writer
 	storeDir     string
+	scale        scaleConfig
 	loseUnsynced bool
 	maxEvents    uint64
 	maxTrace     uint64
@@ -167,6 +167,8 @@ type Sim struct {
 	paused      map[int32]*pauseState
 	pausedTotal map[int32]int64
 	closed      bool
+	// shared is the nodes' one store in shared-store mode (scale.go).
+	shared *nodes.SharedDB
 
 	steps    uint64  // events dispatched
 	pins     []pin   // faults pinned to an event count, in order
@@ -248,6 +250,9 @@ func (s *Sim) Close() error {
 				errs = append(errs, err)
 			}
 		}
+	}
+	if s.shared != nil {
+		errs = append(errs, s.shared.Close())
 	}
 	errs = append(errs, s.engine.Close(context.Background()))
 	return errors.Join(errs...)
@@ -360,16 +365,14 @@ func (s *Sim) Start() error {
 		}
 		s.byName[c.Name] = c.Index
 	}
+	directory := nodes.NewDirectory(names, services, cnames, s.cfg.scale.initNames)
 	for i, old := range s.nodes {
-		dir := ""
-		if s.cfg.storeDir != "" {
-			dir = filepath.Join(s.cfg.storeDir, old.Name)
-		}
-		st, err := nodes.OpenStore(dir)
+		st, err := s.openStore(old.Name)
 		if err != nil {
 			return fmt.Errorf("sim: node %s: %w", old.Name, err)
 		}
 		spec := old.Spec
+		spec.Dir = directory
 		spec.Index, spec.Peers, spec.Services, spec.Clients, spec.Seed, spec.LoseUnsynced = int32(i), names, services, cnames, s.cfg.seed, s.cfg.loseUnsynced
 		n := nodes.New(spec, (*kernel)(s), s.engine, st, Stream(s.cfg.seed, "node/"+spec.Name))
 		s.nodes[i] = n

@@ -392,6 +392,27 @@ var hostFuncs = []hostFunc{
 		}
 		s[0] = 0
 	}},
+	{"node_name", []api.ValueType{i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		in := inst(ctx)
+		i, ptr, bcap := int32(s[0]), u32(s[1]), uint64(u32(s[2]))
+		name, ok := in.host.EndpointName(i)
+		if !ok {
+			s[0] = api.EncodeI32(ErrnoAbsent)
+			return
+		}
+		if uint64(len(name)) <= bcap {
+			copy(read(mod, "node_name", ptr, uint64(len(name))), name)
+		}
+		s[0] = api.EncodeI32(int32(len(name)))
+	}},
+	{"node_index", []api.ValueType{i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		in := inst(ctx)
+		if i, ok := in.host.EndpointIndex(read(mod, "node_index", u32(s[0]), uint64(u32(s[1])))); ok {
+			s[0] = api.EncodeI32(i)
+		} else {
+			s[0] = api.EncodeI32(ErrnoAbsent)
+		}
+	}},
 	{"log", []api.ValueType{i32, i32, i32}, nil, func(ctx context.Context, mod api.Module, s []uint64) {
 		in := inst(ctx)
 		in.log(int32(s[0]), read(mod, "log", u32(s[1]), uint64(u32(s[2]))))

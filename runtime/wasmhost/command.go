@@ -46,9 +46,7 @@ type command struct {
 	in    *Instance
 	start api.Function
 
-	self  string
-	names []string // every endpoint's name by index
-	index map[string]int32
+	self string
 
 	stdin    []byte // bytes delivered and not yet read
 	nonblock bool   // the guest set FD_NONBLOCK on stdin
@@ -172,12 +170,19 @@ func (c *command) boot(doc []byte) error {
 		return fmt.Errorf("wasmhost: command guest: init document: %w", err)
 	}
 	c.self = d.Node
-	c.names = append(append(append([]string(nil), d.Nodes...), d.Services...), d.Clients...)
-	c.index = make(map[string]int32, len(c.names))
-	for i, n := range c.names {
-		c.index[n] = int32(i)
-	}
+	// Maelstrom's init message lists every node: a command guest needs the
+	// list whether or not the init document carries it.
 	nodeIDs := d.Nodes
+	if !d.Listed() {
+		nodeIDs = make([]string, 0, max(d.NodeCount, 0))
+		for i := range max(d.NodeCount, 0) {
+			name, ok := in.host.EndpointName(i)
+			if !ok {
+				return fmt.Errorf("wasmhost: command guest: the host has no name for node %d of %d", i, d.NodeCount)
+			}
+			nodeIDs = append(nodeIDs, name)
+		}
+	}
 	if nodeIDs == nil {
 		nodeIDs = []string{}
 	}
@@ -205,8 +210,8 @@ func (c *command) message(from int32, msg []byte) error {
 		in.host.Log(LevelWarn, fmt.Appendf(nil, "dropping a message from index %d that is not a JSON envelope", from))
 		return nil
 	}
-	if from >= 0 && int(from) < len(c.names) {
-		src, _ := json.Marshal(c.names[from])
+	if name, ok := in.host.EndpointName(from); ok {
+		src, _ := json.Marshal(name)
 		env["src"] = src
 	}
 	line, err := json.Marshal(env) // compact: one line
@@ -323,7 +328,7 @@ func (c *command) route(line []byte) {
 		c.initDone = true
 		return
 	}
-	to, ok := c.index[dest]
+	to, ok := c.in.host.EndpointIndex([]byte(dest))
 	if !ok {
 		c.in.log(LevelWarn, fmt.Appendf(nil, "stdout: dropping a message to unknown dest %q: %s", dest, clip(line)))
 		return

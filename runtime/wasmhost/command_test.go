@@ -15,8 +15,24 @@ import (
 
 // cmdHost is a Host that records sends and logs and does nothing else.
 type cmdHost struct {
-	sent []string
-	logs []string
+	sent  []string
+	logs  []string
+	names []string // every endpoint's name by index
+}
+
+func (h *cmdHost) EndpointName(i int32) (string, bool) {
+	if i < 0 || int(i) >= len(h.names) {
+		return "", false
+	}
+	return h.names[i], true
+}
+func (h *cmdHost) EndpointIndex(name []byte) (int32, bool) {
+	for i, n := range h.names {
+		if n == string(name) {
+			return int32(i), true
+		}
+	}
+	return -1, false
 }
 
 func (h *cmdHost) Send(_ int32, msg []byte) int32 { h.sent = append(h.sent, string(msg)); return 0 }
@@ -44,7 +60,7 @@ var cmdBuild = sync.OnceValues(func() ([]byte, error) {
 // caller checks Closed).
 func cmdInstance(t *testing.T, e *Engine, m *Module, name string) (*Instance, *cmdHost) {
 	t.Helper()
-	h := &cmdHost{}
+	h := &cmdHost{names: []string{name, "c0"}}
 	in, err := e.Instantiate(context.Background(), m, h, h, func(p []byte) { clear(p) })
 	require.NoError(t, err)
 	doc := `{"node":"` + name + `","index":0,"nodes":["` + name + `"],"clients":["c0"],"params":{}}`

@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -130,7 +132,10 @@ type Config struct {
 	noImage     bool
 	fuelPerByte int64
 	quotas      Quotas
+	env         []envVar // sorted by key (WithEnv)
 }
+
+type envVar struct{ key, value string }
 
 // NewConfig returns the default configuration: wazero's compiler engine, a
 // compilation cache under the user cache directory, DefaultMemoryPages,
@@ -188,6 +193,37 @@ func (c Config) WithWatchdog(d time.Duration) Config { c.watchdog = d; return c 
 // image mapped copy-on-write into each instance (Linux; on by default)
 // instead of being copied at every instantiation.
 func (c Config) WithMemoryImage(on bool) Config { c.noImage = !on; return c }
+
+// WithEnv sets an environment variable every guest sees through WASI
+// (environ_get); a value of "" removes it. Guests have no environment
+// unless one is set: the runner gives Go guests of large runs GOGC
+// (RATIONALE.md, "Scale: what a node costs"). The variables are the same
+// for every node and every run with this configuration, so they keep
+// runs pure functions of their seed. A key that is empty or holds '=' or
+// a NUL byte, or a value holding a NUL byte, is refused by NewEngine.
+func (c Config) WithEnv(key, value string) Config {
+	env := make([]envVar, 0, len(c.env)+1)
+	for _, kv := range c.env {
+		if kv.key != key {
+			env = append(env, kv)
+		}
+	}
+	if value != "" {
+		env = append(env, envVar{key, value})
+	}
+	sort.Slice(env, func(i, j int) bool { return env[i].key < env[j].key })
+	c.env = env
+	return c
+}
+
+// Env returns the guests' environment variables as KEY=value, by key.
+func (c Config) Env() []string {
+	out := make([]string, len(c.env))
+	for i, kv := range c.env {
+		out[i] = kv.key + "=" + kv.value
+	}
+	return out
+}
 
 // WithMaxMessage sets the largest message, in bytes, a guest may send.
 func (c Config) WithMaxMessage(n int) Config { c.maxMessage = n; return c }
@@ -266,6 +302,11 @@ func (c Config) validate() error {
 	}
 	if c.fuelPerByte < 0 {
 		return fmt.Errorf("wasmhost: fuel per byte %d is negative", c.fuelPerByte)
+	}
+	for _, kv := range c.env {
+		if kv.key == "" || strings.ContainsAny(kv.key, "=\x00") || strings.ContainsRune(kv.value, 0) {
+			return fmt.Errorf("wasmhost: environment variable %q=%q: the key must be non-empty without '=' or NUL, the value without NUL", kv.key, kv.value)
+		}
 	}
 	if c.memoryPages == 0 || c.memoryPages > 65536 {
 		return fmt.Errorf("wasmhost: memory limit %d pages is outside 1..65536", c.memoryPages)

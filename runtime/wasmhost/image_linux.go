@@ -44,16 +44,32 @@ func (m *memImage) Allocate(capacity, max uint64) experimental.LinearMemory {
 	}
 	b, err := unix.Mmap(-1, 0, int(max), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_NORESERVE)
 	if err != nil {
-		return nil
+		return m.copied(max) // out of mappings (vm.max_map_count)
 	}
 	if m.size > 0 {
 		length := (uintptr(m.size) + uintptr(unix.Getpagesize()) - 1) &^ (uintptr(unix.Getpagesize()) - 1)
 		if _, err := unix.MmapPtr(m.fd, 0, unsafe.Pointer(&b[0]), length, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED); err != nil {
 			_ = unix.Munmap(b)
-			return nil
+			return m.copied(max)
 		}
 	}
 	return &imageMemory{buf: b}
+}
+
+// copied returns a memory in a Go slice holding a copy of the image, for
+// when the kernel refuses the mappings.
+func (m *memImage) copied(max uint64) experimental.LinearMemory {
+	img := make([]byte, m.size)
+	for off := 0; off < len(img); {
+		n, err := unix.Pread(m.fd, img[off:], int64(off))
+		if err != nil || n == 0 {
+			// wazero has no way to fail an allocation: this is a host
+			// failure, not the guest's.
+			panic(fmt.Sprintf("wasmhost: reading the memory image back: %v (read %d)", err, n))
+		}
+		off += n
+	}
+	return newSliceMemory(img, max)
 }
 
 type imageMemory struct{ buf []byte }

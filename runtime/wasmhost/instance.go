@@ -47,6 +47,12 @@ type Host interface {
 	KVSync() error
 	Log(level int32, line []byte)
 	Emit(key, val []byte)
+	// EndpointName returns the name of the endpoint (node, service or
+	// client) with index i; false if there is none.
+	EndpointName(i int32) (string, bool)
+	// EndpointIndex returns the index of the endpoint called name; false
+	// if there is none.
+	EndpointIndex(name []byte) (int32, bool)
 }
 
 // Log levels passed to Host.Log.
@@ -140,6 +146,9 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Cl
 		WithNanosleep(func(int64) {}).
 		WithOsyield(func() {}).
 		WithRandSource(readerFunc(random))
+	for _, kv := range e.cfg.env {
+		cfg = cfg.WithEnv(kv.key, kv.value)
+	}
 	if m.command {
 		in.cmd = newCommand(in)
 		cfg = in.cmd.config(cfg, m.name)

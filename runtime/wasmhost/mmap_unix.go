@@ -20,7 +20,7 @@ func (mmapAllocator) Allocate(capacity, max uint64) experimental.LinearMemory {
 	}
 	b, err := syscall.Mmap(-1, 0, int(max), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_NORESERVE)
 	if err != nil {
-		return nil
+		return newSliceMemory(nil, max) // out of mappings (vm.max_map_count): grow by copying
 	}
 	return &mmapMemory{buf: b}
 }

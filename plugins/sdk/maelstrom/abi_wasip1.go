@@ -36,6 +36,12 @@ func hostKVScan(pptr unsafe.Pointer, plen int32, bptr unsafe.Pointer, bcap int32
 //go:wasmimport terrarium kv_sync
 func hostKVSync() int32
 
+//go:wasmimport terrarium node_name
+func hostNodeName(i int32, ptr unsafe.Pointer, n int32) int32
+
+//go:wasmimport terrarium node_index
+func hostNodeIndex(ptr unsafe.Pointer, n int32) int32
+
 func bptr(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }
 func sptr(s string) unsafe.Pointer { return unsafe.Pointer(unsafe.StringData(s)) }
 
@@ -58,6 +64,10 @@ func (wasmHost) kvScan(prefix string, buf []byte) int32 {
 	return hostKVScan(sptr(prefix), int32(len(prefix)), bptr(buf), int32(len(buf)))
 }
 func (wasmHost) kvSync() int32 { return hostKVSync() }
+func (wasmHost) nodeName(i int32, buf []byte) int32 {
+	return hostNodeName(i, bptr(buf), int32(len(buf)))
+}
+func (wasmHost) nodeIndex(name string) int32 { return hostNodeIndex(sptr(name), int32(len(name))) }
 
 func init() { global.host = wasmHost{} }
 

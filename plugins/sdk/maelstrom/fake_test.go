@@ -21,6 +21,8 @@ type fakeHost struct {
 	getLens []int // the buffer sizes kv_get and kv_scan were called with
 	syncs   int
 	sentCh  chan sent
+	names   []string // every endpoint's name, for nodeName and nodeIndex
+	lookups int      // nodeName and nodeIndex calls
 }
 
 type sent struct {
@@ -131,6 +133,32 @@ func (f *fakeHost) kvSync() int32 {
 	}
 	f.syncs++
 	return 0
+}
+
+// nodeName and nodeIndex answer from f.names (every endpoint by index).
+func (f *fakeHost) nodeName(i int32, buf []byte) int32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lookups++
+	if i < 0 || int(i) >= len(f.names) {
+		return abiAbsent
+	}
+	if len(f.names[i]) <= len(buf) {
+		copy(buf, f.names[i])
+	}
+	return int32(len(f.names[i]))
+}
+
+func (f *fakeHost) nodeIndex(name string) int32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lookups++
+	for i, n := range f.names {
+		if n == name {
+			return int32(i)
+		}
+	}
+	return abiAbsent
 }
 
 func (f *fakeHost) sent() []sent {

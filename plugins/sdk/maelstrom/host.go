@@ -20,6 +20,11 @@ type host interface {
 	kvDelete(key string) int32
 	kvScan(prefix string, buf []byte) int32
 	kvSync() int32
+	// nodeName copies endpoint i's name into buf and returns its length
+	// (-1: no such index; more than len(buf): nothing copied).
+	nodeName(i int32, buf []byte) int32
+	// nodeIndex returns the index of the endpoint called name, -1 if none.
+	nodeIndex(name string) int32
 }
 
 // Error codes of the ABI's imports.

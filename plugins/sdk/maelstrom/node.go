@@ -1,12 +1,14 @@
 package maelstrom
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,6 +46,12 @@ type Node struct {
 	restarted bool
 	indexOf   map[string]int32
 	nameOf    []string
+	// byHost is set when the init document left the names out (a large
+	// run): names are then asked of the host and remembered in indexOf
+	// and names, and nodeCount is the number of nodes.
+	byHost    bool
+	nodeCount int32
+	names     []indexedName // sorted by index
 	nextMsgID int
 	sendBuf   []byte // the envelope of the last send, kept for the next
 	handlers  map[string]handler
@@ -115,9 +123,14 @@ func (n *Node) setup(doc []byte) error {
 	n.role = d.Role
 	n.params = d.Params
 	n.restarted = d.Restart
-	n.nameOf = append(append(append([]string(nil), d.Nodes...), d.Services...), d.Clients...)
-	for i, name := range n.nameOf {
-		n.indexOf[name] = int32(i)
+	n.byHost = !d.Listed()
+	if n.byHost {
+		n.nodeCount = d.NodeCount
+	} else {
+		n.nameOf = append(append(append([]string(nil), d.Nodes...), d.Services...), d.Clients...)
+		for i, name := range n.nameOf {
+			n.indexOf[name] = int32(i)
+		}
 	}
 	if d.Restart && n.host != nil {
 		// Replies to a previous incarnation's requests can still arrive:
@@ -136,11 +149,90 @@ func (n *Node) ID() string {
 }
 
 // NodeIDs returns every node's name by index (clients not included), the
-// same list on every node.
+// same list on every node. In a run too large for the init document to
+// list the names, the first call builds the list from the host.
 func (n *Node) NodeIDs() []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	return n.nodeIDsLocked()
+}
+
+// nodeIDsLocked returns the node list, building it first if the init
+// document left it out. Callers hold n.mu.
+func (n *Node) nodeIDsLocked() []string {
+	if n.nodeIDs == nil && n.byHost {
+		ids := make([]string, 0, max(n.nodeCount, 0))
+		for i := range max(n.nodeCount, 0) {
+			name, _ := n.nameAt(i)
+			ids = append(ids, name)
+		}
+		n.nodeIDs = ids
+	}
 	return n.nodeIDs
+}
+
+// indexOfName returns the index of the endpoint called name. Callers hold
+// n.mu.
+func (n *Node) indexOfName(name string) (int32, bool) {
+	if i, ok := n.indexOf[name]; ok {
+		return i, true
+	}
+	if !n.byHost || n.host == nil {
+		return 0, false
+	}
+	i := n.host.nodeIndex(name)
+	if i < 0 {
+		return 0, false
+	}
+	n.remember(i, name)
+	return i, true
+}
+
+// indexedName is a name the host gave for an index.
+type indexedName struct {
+	i    int32
+	name string
+}
+
+// remember caches a name the host gave. The cache is a sorted slice, not a
+// map: creating a map draws from the Go runtime's random stream, and a
+// guest that iterates over maps would then see another order than with
+// the names listed, and the run another trace. Callers hold n.mu.
+func (n *Node) remember(i int32, name string) {
+	n.indexOf[name] = i
+	k, found := slices.BinarySearchFunc(n.names, i, func(e indexedName, i int32) int { return cmp.Compare(e.i, i) })
+	if !found {
+		n.names = slices.Insert(n.names, k, indexedName{i, name})
+	}
+}
+
+// nameAt returns the name of endpoint i. Callers hold n.mu.
+func (n *Node) nameAt(i int32) (string, bool) {
+	if !n.byHost {
+		if i >= 0 && int(i) < len(n.nameOf) {
+			return n.nameOf[i], true
+		}
+		return "", false
+	}
+	if k, ok := slices.BinarySearchFunc(n.names, i, func(e indexedName, i int32) int { return cmp.Compare(e.i, i) }); ok {
+		return n.names[k].name, true
+	}
+	if n.host == nil {
+		return "", false
+	}
+	var small [64]byte
+	buf := small[:]
+	k := n.host.nodeName(i, buf)
+	if int(k) > len(buf) {
+		buf = make([]byte, k)
+		k = n.host.nodeName(i, buf)
+	}
+	if k < 0 || int(k) > len(buf) {
+		return "", false
+	}
+	name := string(buf[:k])
+	n.remember(i, name)
+	return name, true
 }
 
 // Role returns this node's role in the scenario.
@@ -330,7 +422,7 @@ func (n *Node) sendRaw(dest string, body []byte, key string, v int) error {
 		key = ""
 	}
 	n.mu.Lock()
-	to, ok := n.indexOf[dest]
+	to, ok := n.indexOfName(dest)
 	src := n.id
 	n.mu.Unlock()
 	if !ok {
@@ -364,7 +456,8 @@ func (n *Node) sendRaw(dest string, body []byte, key string, v int) error {
 // name. Callers hold n.mu.
 func (n *Node) intern(b []byte) string {
 	if i, ok := n.indexOf[string(b)]; ok {
-		return n.nameOf[i]
+		name, _ := n.nameAt(i)
+		return name
 	}
 	return string(b)
 }
@@ -402,8 +495,8 @@ func (n *Node) deliver(from int32, data []byte) bool {
 	}
 	// The sender is who the host says it is, whatever the envelope claims;
 	// only an index the init document does not name keeps the envelope's.
-	if from >= 0 && int(from) < len(n.nameOf) {
-		msg.Src = n.nameOf[from]
+	if name, ok := n.nameAt(from); ok {
+		msg.Src = name
 		msg.from, msg.msgID = from+1, h.msgID
 	}
 	if h.inReplyTo != 0 {
@@ -513,7 +606,15 @@ func (n *Node) runCallback(fn HandlerFunc, msg Message) {
 func (n *Node) runInitHandler() {
 	n.mu.Lock()
 	h, ok := n.handlers["init"]
-	body, _ := json.Marshal(map[string]any{"type": "init", "msg_id": 1, "node_id": n.id, "node_ids": n.nodeIDs})
+	// Without a handler nobody reads the list: in a run whose names come
+	// from the host, building it would cost every node N lookups. (With the
+	// names listed the steps stay exactly as they were, so that the guest's
+	// allocations, and with them its runs, do not change.)
+	ids := []string{}
+	if ok || !n.byHost {
+		ids = n.nodeIDsLocked()
+	}
+	body, _ := json.Marshal(map[string]any{"type": "init", "msg_id": 1, "node_id": n.id, "node_ids": ids})
 	dest := n.id
 	n.mu.Unlock()
 	if ok {
