@@ -21,6 +21,7 @@ type SharedDB struct {
 	db    *badger.DB
 	mu    sync.Mutex
 	names map[string]bool
+	views []*Store
 }
 
 // sharedMemTable is the shared database's memtable: one database for many
@@ -52,16 +53,25 @@ func (d *SharedDB) Store(name string) (*Store, error) {
 		}
 	}
 	d.names[name] = true
+	d.views = append(d.views, st)
 	return st, nil
 }
 
 // DB exposes the underlying Badger database.
 func (d *SharedDB) DB() *badger.DB { return d.db }
 
-// Close closes the database: close it after every node's store.
+// Close writes what every view synced to the database and closes it.
 func (d *SharedDB) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var ferr error
+	for _, st := range d.views {
+		if err := st.flush(); err != nil && ferr == nil {
+			ferr = fmt.Errorf("nodes: close shared store: %w", err)
+		}
+	}
 	if err := d.db.Close(); err != nil {
 		return fmt.Errorf("nodes: close shared store: %w", err)
 	}
-	return nil
+	return ferr
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/dgraph-io/badger/v4"
@@ -22,6 +23,15 @@ import (
 type Store struct {
 	db  *badger.DB
 	buf map[string]bufOp
+	// pend holds what Sync made durable but has not written to Badger
+	// yet, with its bytes in pendBytes: Sync moves the buffer here, and
+	// flush writes it out in one batch once it passes flushBytes or
+	// flushKeys, when the store closes, and when DB is asked for.
+	// Durability is virtual (a crash drops buf, never pend), so a sync
+	// need not pay for a Badger write: for a node that syncs a few bytes
+	// per message, that write was most of the host's cost of a message.
+	pend      map[string]bufOp
+	pendBytes int64
 	// prefix is the node's key prefix in a shared database (nil: the
 	// store owns db); shared is that database.
 	prefix []byte
@@ -49,6 +59,8 @@ const (
 	MaxValueBytes = abi.MaxValueBytes
 
 	memTableSize   = 1 << 20
+	flushBytes     = 64 << 10
+	flushKeys      = 1024
 	valueThreshold = 128 << 10 // > MaxValueBytes, <= 15% of memTableSize
 )
 
@@ -148,7 +160,7 @@ func (s *Store) bufferOp(key string, op bufOp) {
 
 // Get returns a copy of the value under key.
 func (s *Store) Get(key []byte) ([]byte, bool, error) {
-	if op, ok := s.buf[string(key)]; ok {
+	if op, ok := s.overlay(string(key)); ok {
 		if op.del {
 			return nil, false, nil
 		}
@@ -210,22 +222,35 @@ func (s *Store) Delete(key []byte) error {
 	return nil
 }
 
+// overlay returns the operation on key that Badger does not have yet: the
+// buffered one, else the synced one still pending.
+func (s *Store) overlay(key string) (bufOp, bool) {
+	if op, ok := s.buf[key]; ok {
+		return op, true
+	}
+	op, ok := s.pend[key]
+	return op, ok
+}
+
 // Scan calls fn for every pair whose key starts with prefix, in key order,
 // seeing buffered writes over synced ones.
 func (s *Store) Scan(prefix []byte, fn func(k, v []byte)) error {
-	var bkeys []string
-	for k := range s.buf {
-		if len(k) >= len(prefix) && k[:len(prefix)] == string(prefix) {
-			bkeys = append(bkeys, k)
+	var okeys []string
+	for _, m := range []map[string]bufOp{s.buf, s.pend} {
+		for k := range m {
+			if len(k) >= len(prefix) && k[:len(prefix)] == string(prefix) {
+				okeys = append(okeys, k)
+			}
 		}
 	}
-	sort.Strings(bkeys)
-	emitBuffered := func(upTo []byte) {
-		for len(bkeys) > 0 && (upTo == nil || bkeys[0] < string(upTo)) {
-			if op := s.buf[bkeys[0]]; !op.del {
-				fn([]byte(bkeys[0]), op.val)
+	sort.Strings(okeys)
+	okeys = slices.Compact(okeys)
+	emitOverlay := func(upTo []byte) {
+		for len(okeys) > 0 && (upTo == nil || okeys[0] < string(upTo)) {
+			if op, _ := s.overlay(okeys[0]); !op.del {
+				fn([]byte(okeys[0]), op.val)
 			}
-			bkeys = bkeys[1:]
+			okeys = okeys[1:]
 		}
 	}
 	full := s.dbKey(prefix)
@@ -235,8 +260,8 @@ func (s *Store) Scan(prefix []byte, fn func(k, v []byte)) error {
 		for it.Seek(full); it.ValidForPrefix(full); it.Next() {
 			item := it.Item()
 			k := item.Key()[len(s.prefix):]
-			emitBuffered(k)
-			if _, shadowed := s.buf[string(k)]; shadowed {
+			emitOverlay(k)
+			if _, shadowed := s.overlay(string(k)); shadowed {
 				continue
 			}
 			v, err := item.ValueCopy(nil)
@@ -250,45 +275,93 @@ func (s *Store) Scan(prefix []byte, fn func(k, v []byte)) error {
 	if err != nil {
 		return fmt.Errorf("nodes: store scan %q: %w", prefix, err)
 	}
-	emitBuffered(nil)
+	emitOverlay(nil)
 	return nil
 }
 
-// Sync writes every buffered operation to Badger.
+// Sync makes every buffered operation durable: a crash no longer loses it.
+// It joins the pending batch, which goes to Badger once it is large
+// enough (flush).
 func (s *Store) Sync() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
-	keys := make([]string, 0, len(s.buf))
-	for k := range s.buf {
+	// The size change: what each buffered key replaces, pending or in
+	// Badger.
+	delta := int64(0)
+	for k, op := range s.buf {
+		if old, ok := s.pend[k]; ok {
+			if !old.del {
+				delta -= entryBytes(k, old.val)
+			}
+		} else {
+			size, found, err := s.dbSize([]byte(k))
+			if err != nil {
+				return fmt.Errorf("nodes: store sync: %w", err)
+			}
+			if found {
+				delta -= int64(len(k)) + size
+			}
+		}
+		if !op.del {
+			delta += entryBytes(k, op.val)
+		}
+	}
+	if s.pend == nil {
+		s.pend = make(map[string]bufOp, len(s.buf))
+	}
+	for k, op := range s.buf {
+		if old, ok := s.pend[k]; ok {
+			s.pendBytes -= entryBytes(k, old.val)
+		}
+		s.pend[k] = op
+		s.pendBytes += entryBytes(k, op.val)
+	}
+	clear(s.buf)
+	s.synced += delta
+	s.buffered = 0
+	if s.pendBytes >= flushBytes || len(s.pend) >= flushKeys {
+		return s.flush()
+	}
+	return nil
+}
+
+// dbSize returns the size of key's value in Badger.
+func (s *Store) dbSize(key []byte) (int64, bool, error) {
+	var size int64
+	get := func(txn *badger.Txn) error {
+		item, err := txn.Get(s.dbKey(key))
+		if err == nil {
+			size = item.ValueSize()
+		}
+		return err
+	}
+	var err error
+	if s.shared != nil {
+		err = s.db.View(get)
+	} else {
+		err = get(s.reader())
+	}
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, false, nil
+	}
+	return size, err == nil, err
+}
+
+// flush writes the pending batch to Badger.
+func (s *Store) flush() error {
+	if len(s.pend) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(s.pend))
+	for k := range s.pend {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	// The size change: what each buffered key replaces in Badger.
-	delta := int64(0)
-	err := s.db.View(func(txn *badger.Txn) error {
-		for _, k := range keys {
-			item, err := txn.Get(s.dbKey([]byte(k)))
-			switch {
-			case errors.Is(err, badger.ErrKeyNotFound):
-			case err != nil:
-				return err
-			default:
-				delta -= int64(len(k)) + item.ValueSize()
-			}
-			if op := s.buf[k]; !op.del {
-				delta += entryBytes(k, op.val)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("nodes: store sync: %w", err)
-	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for _, k := range keys {
-		op := s.buf[k]
+		op := s.pend[k]
 		var err error
 		if op.del {
 			err = wb.Delete(s.dbKey([]byte(k)))
@@ -296,16 +369,15 @@ func (s *Store) Sync() error {
 			err = wb.Set(s.dbKey([]byte(k)), op.val)
 		}
 		if err != nil {
-			return fmt.Errorf("nodes: store sync %q: %w", k, err)
+			return fmt.Errorf("nodes: store flush %q: %w", k, err)
 		}
 	}
 	s.endRead()
 	if err := wb.Flush(); err != nil {
-		return fmt.Errorf("nodes: store sync: %w", err)
+		return fmt.Errorf("nodes: store flush: %w", err)
 	}
-	clear(s.buf)
-	s.synced += delta
-	s.buffered = 0
+	clear(s.pend)
+	s.pendBytes = 0
 	return nil
 }
 
@@ -347,13 +419,18 @@ func (s *Store) endRead() {
 	}
 }
 
-// Close syncs nothing: it closes the database (buffered writes are
-// dropped). A view of a SharedDB leaves the database open for the others:
-// close the SharedDB itself last.
+// Close writes what Sync made durable to Badger and closes the database;
+// buffered writes are dropped. A view of a SharedDB leaves the database
+// open for the others: close the SharedDB itself last.
 func (s *Store) Close() error {
+	err := s.flush()
 	s.endRead()
 	if s.shared != nil {
-		return nil
+		return err
+	}
+	if err != nil {
+		_ = s.db.Close()
+		return fmt.Errorf("nodes: close store: %w", err)
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("nodes: close store: %w", err)
@@ -362,9 +439,14 @@ func (s *Store) Close() error {
 }
 
 // DB exposes the underlying Badger database (read it; do not write behind
-// the store's back while the node runs). A shared database holds every
-// node's keys, each under its prefix (Prefix).
+// the store's back while the node runs). It holds what Sync made durable
+// once Flush has run. A shared database holds every node's keys, each
+// under its prefix (Prefix).
 func (s *Store) DB() *badger.DB { return s.db }
+
+// Flush writes what Sync made durable, and the store still holds, to
+// Badger.
+func (s *Store) Flush() error { return s.flush() }
 
 // Prefix returns the prefix of the node's keys in a shared database (nil
 // for a store that owns its database).
