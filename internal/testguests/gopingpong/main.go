@@ -7,7 +7,7 @@
 //   - "inline": an inline handler that sends map[string]any{"type":"ping"},
 //     which the SDK encodes without reflection.
 //   - "inline-fields": an inline handler that reads an integer field with
-//     Message.Int and sends a map with it: the SDK's fast body path.
+//     Message.Int and sends a Body with it: the SDK's fast body path.
 //   - "inline-typed": an inline handler that decodes the body into a struct
 //     with encoding/json and sends a struct back.
 //   - "goroutine-raw": as inline-raw, but Maelstrom-style, in a goroutine
@@ -39,7 +39,7 @@ func main() {
 	case "inline-fields":
 		h = func(msg maelstrom.Message) error {
 			seq, _ := msg.Int("seq")
-			return n.Send(msg.Src, map[string]any{"type": "ping", "seq": seq + 1})
+			return n.Send(msg.Src, maelstrom.NewBody("ping").Int("seq", seq+1))
 		}
 	case "inline-typed":
 		h = func(msg maelstrom.Message) error {

@@ -68,25 +68,30 @@ func appendList[T any](dst []byte, xs []T, elem func([]byte, T) ([]byte, bool)) 
 }
 
 // appendMap appends m as a JSON object with its keys in byte order.
-func appendMap(dst []byte, m map[string]any) ([]byte, bool) {
+func appendMap(dst []byte, m map[string]any) (_ []byte, ok bool) {
 	if m == nil {
 		return append(dst, "null"...), true
 	}
-	var small [8]string
-	keys := small[:0]
-	for k := range m {
-		keys = append(keys, k)
+	type member struct {
+		k string
+		v any
 	}
-	slices.SortFunc(keys, strings.Compare)
+	var small [8]member
+	members := small[:0]
+	for k, v := range m {
+		members = append(members, member{k, v})
+	}
+	if len(members) > 1 {
+		slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.k, b.k) })
+	}
 	dst = append(dst, '{')
-	for i, k := range keys {
+	for i, mb := range members {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, k)
+		dst = appendString(dst, mb.k)
 		dst = append(dst, ':')
-		var ok bool
-		if dst, ok = appendValue(dst, m[k]); !ok {
+		if dst, ok = appendValue(dst, mb.v); !ok {
 			return dst, false
 		}
 	}

@@ -66,3 +66,16 @@ func FuzzAppendValue(f *testing.F) {
 		assert.Equal(t, string(want), string(got))
 	})
 }
+
+// Reference: issue 11, "a fast way to write simple fields": a Body reads
+// back as the fields it was given.
+func TestBodyBuildsTheObjectItWasGiven(t *testing.T) {
+	b := NewBody("read_ok").Int("n", -3).String("s", `a"<b`).Bool("ok", true).Ints("vs", []int{1, 2}).Ints("none", nil).Raw("r", json.RawMessage(`{"x":[1]}`)).Raw("empty", nil)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(b.JSON(), &got))
+	assert.Equal(t, map[string]any{"type": "read_ok", "n": -3.0, "s": `a"<b`, "ok": true, "vs": []any{1.0, 2.0}, "none": nil, "r": map[string]any{"x": []any{1.0}}, "empty": nil}, got)
+	assert.Equal(t, string(b.JSON()), string(b.JSON()), "JSON can be called again")
+	body, err := marshalBody(NewBody("ping").Int("seq", 4))
+	require.NoError(t, err)
+	assert.Equal(t, `{"type":"ping","seq":4}`, string(body))
+}

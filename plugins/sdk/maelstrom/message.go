@@ -69,6 +69,8 @@ func marshalBody(body any) ([]byte, error) {
 		}
 	case *RPCError:
 		b = v.appendJSON(nil)
+	case *Body:
+		b = v.JSON()
 	default:
 		var ok bool
 		if b, ok = appendValue(nil, body); !ok {
