@@ -47,6 +47,7 @@ type Config struct {
 	maxEvents    uint64
 	maxTrace     uint64
 	maxInFlight  int64
+	workers      int
 }
 
 // Run-wide caps by default (see WithMaxEvents, WithMaxTraceBytes), and the
@@ -107,6 +108,15 @@ func (c Config) WithLoseUnsynced(on bool) Config { c.loseUnsynced = on; return c
 
 // Seed returns the configured seed.
 func (c Config) Seed() uint64 { return c.seed }
+
+// WithWorkers lets RunUntil run the events of different nodes on up to n
+// goroutines at once (0 or 1: one event at a time). The trace, digest,
+// stats and history are the same for every n (see parallel.go and
+// RATIONALE.md, "One run on many cores").
+func (c Config) WithWorkers(n int) Config { c.workers = n; return c }
+
+// Workers returns the configured number of workers (0: one).
+func (c Config) Workers() int { return c.workers }
 
 // Stats counts what happened in a run.
 type Stats struct {
@@ -170,6 +180,9 @@ type Sim struct {
 	steps    uint64  // events dispatched
 	pins     []pin   // faults pinned to an event count, in order
 	inFlight []int64 // per node: bytes of its messages on their way
+
+	kernels []*kernel   // per node: its face of the kernel
+	par     Parallelism // how RunUntil dispatched events
 }
 
 // pin is a fault to apply just before the loop's before-th event.
@@ -369,8 +382,10 @@ func (s *Sim) Start() error {
 		}
 		spec := old.Spec
 		spec.Index, spec.Peers, spec.Services, spec.Clients, spec.Seed, spec.LoseUnsynced = int32(i), names, services, cnames, s.cfg.seed, s.cfg.loseUnsynced
-		n := nodes.New(spec, (*kernel)(s), s.engine, st, Stream(s.cfg.seed, "node/"+spec.Name))
+		k := &kernel{s: s}
+		n := nodes.New(spec, k, s.engine, st, Stream(s.cfg.seed, "node/"+spec.Name))
 		s.nodes[i] = n
+		s.kernels = append(s.kernels, k)
 		s.byName[n.Name] = int32(i)
 		s.push(event{at: s.now, kind: evBoot, node: n})
 	}
@@ -642,15 +657,19 @@ func (s *Sim) RunUntil(t time.Duration) error {
 		if s.q.len() == 0 || s.q.peek().at > int64(t) || (len(s.pins) > 0 && s.pins[0].before <= s.steps+1) {
 			break
 		}
+		if s.cfg.workers > 1 {
+			if done, err := s.runWindow(int64(t)); done || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		if err := s.dispatch(s.q.pop()); err != nil {
 			return err
 		}
-		if s.steps&1023 == 0 {
-			if err := s.ctx.Err(); err != nil {
-				return fmt.Errorf("sim: stopped at %v: %w", time.Duration(s.now), err)
-			}
-		}
-		if err := s.capped(); err != nil {
+		s.par.SerialEvents++
+		if err := s.afterEvent(); err != nil {
 			return err
 		}
 	}
@@ -686,6 +705,17 @@ func (s *Sim) Next() (time.Duration, bool) {
 // Pending returns how many events are queued.
 func (s *Sim) Pending() int { return s.q.len() }
 
+// afterEvent checks, after each dispatched event, the context (every 1024
+// events) and the run-wide caps.
+func (s *Sim) afterEvent() error {
+	if s.steps&1023 == 0 {
+		if err := s.ctx.Err(); err != nil {
+			return fmt.Errorf("sim: stopped at %v: %w", time.Duration(s.now), err)
+		}
+	}
+	return s.capped()
+}
+
 func (s *Sim) dispatch(e event) error {
 	s.now = e.at
 	s.steps++
@@ -718,39 +748,11 @@ func (s *Sim) name(i int32) string {
 	return fmt.Sprintf("#%d", i)
 }
 
-// kernel is the face a Sim shows its nodes (nodes.Kernel). It is a distinct
-// type so that these hooks are not part of the Sim's public API.
-type kernel Sim
-
-// Send implements nodes.Kernel.
-func (k *kernel) Send(from, to int32, msg []byte) int32 { return (*Sim)(k).send(from, to, msg) }
-
-// ScheduleTimer implements nodes.Kernel.
-func (k *kernel) ScheduleTimer(n *nodes.Node, id int64, at int64) {
-	s := (*Sim)(k)
-	s.push(event{at: at, kind: evTimer, node: n, id: id, shift: s.pausedTotal[n.Index]})
-}
-
-// ScheduleWake implements nodes.Kernel.
-func (k *kernel) ScheduleWake(n *nodes.Node, gen uint64, at int64) {
-	s := (*Sim)(k)
-	s.push(event{at: at, kind: evWake, node: n, gen: gen, shift: s.pausedTotal[n.Index]})
-}
-
-// Record implements nodes.Kernel. A node reports its crashes through it, so
-// every crash is counted whatever caused it.
-func (k *kernel) Record(e trace.Event) {
-	if e.Kind == trace.KindCrash {
-		k.stats.Crashes++
-	}
-	k.rec.Record(e)
-}
-
-// Clock implements nodes.Kernel: the virtual time in ns.
-func (k *kernel) Clock() int64 { return k.now }
-
 // send queues a message from one endpoint to another.
-func (s *Sim) send(from, to int32, msg []byte) int32 {
+func (s *Sim) send(from, to int32, msg []byte) int32 { return s.sendMsg(from, to, msg, false) }
+
+// sendMsg is send; owned says msg is the kernel's own copy already.
+func (s *Sim) sendMsg(from, to int32, msg []byte, owned bool) int32 {
 	if to < 0 || int(to) >= len(s.nodes)+len(s.clients) {
 		return wasmhost.ErrnoNoDest
 	}
@@ -759,7 +761,10 @@ func (s *Sim) send(from, to int32, msg []byte) int32 {
 		return wasmhost.ErrnoQuota
 	}
 	s.msgSeq++
-	m := &message{id: s.msgSeq, from: from, to: to, payload: bytes.Clone(msg)}
+	if !owned {
+		msg = bytes.Clone(msg)
+	}
+	m := &message{id: s.msgSeq, from: from, to: to, payload: msg}
 	if int(to) < len(s.nodes) {
 		m.toInc = s.nodes[to].Incarnation()
 	}
