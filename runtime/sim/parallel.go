@@ -123,10 +123,26 @@ func (k *kernel) Clock() int64 {
 	return k.s.now
 }
 
-// record records a node's trace event, counting crashes.
+// nodeStatus is a node's lifecycle as the trace tells it.
+type nodeStatus struct {
+	state  nodes.State
+	inc    int
+	reason string
+}
+
+// record records a node's trace event, counting crashes and following the
+// node's lifecycle.
 func (s *Sim) record(e trace.Event, owned bool) {
-	if e.Kind == trace.KindCrash {
+	switch e.Kind {
+	case trace.KindCrash:
 		s.stats.Crashes++
+		if st := &s.status[e.Node]; st.state == nodes.Running {
+			st.state, st.reason = nodes.Crashed, string(e.Data)
+		}
+	case trace.KindBoot, trace.KindRestart:
+		st := &s.status[e.Node]
+		st.state, st.reason = nodes.Running, ""
+		st.inc++
 	}
 	if owned {
 		s.rec.RecordImmutable(e)

@@ -104,6 +104,12 @@ func sameRun(t *testing.T, a, b *sim.Sim) {
 	sa, sb := a.Stats(), b.Stats()
 	sa.Wall, sb.Wall = 0, 0
 	assert.Equal(t, sa, sb)
+	for i, n := range a.Nodes() {
+		m := b.Nodes()[i]
+		assert.Equal(t, n.State(), m.State(), n.Name())
+		assert.Equal(t, n.CrashReason(), m.CrashReason(), n.Name())
+		assert.Equal(t, n.Incarnation(), m.Incarnation(), n.Name())
+	}
 }
 
 func TestWorkersGiveTheSameRun(t *testing.T) {

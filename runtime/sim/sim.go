@@ -181,7 +181,8 @@ type Sim struct {
 	pins     []pin   // faults pinned to an event count, in order
 	inFlight []int64 // per node: bytes of its messages on their way
 
-	kernels []*kernel   // per node: its face of the kernel
+	kernels []*kernel    // per node: its face of the kernel
+	status  []nodeStatus // per node: its lifecycle as the trace tells it
 	par     Parallelism // how RunUntil dispatched events
 }
 
@@ -386,6 +387,7 @@ func (s *Sim) Start() error {
 		n := nodes.New(spec, k, s.engine, st, Stream(s.cfg.seed, "node/"+spec.Name))
 		s.nodes[i] = n
 		s.kernels = append(s.kernels, k)
+		s.status = append(s.status, nodeStatus{})
 		s.byName[n.Name] = int32(i)
 		s.push(event{at: s.now, kind: evBoot, node: n})
 	}
@@ -436,17 +438,19 @@ func (v *Node) Index() int32 { return v.n.Index }
 // Role returns the role the node plays.
 func (v *Node) Role() string { return v.n.Role }
 
-// State returns whether the node runs or crashed.
-func (v *Node) State() nodes.State { return v.n.State() }
+// State returns whether the node runs or crashed, as of the last event the
+// trace holds (with workers, a node may have run further in a window that
+// the run did not commit because it stopped on a cap).
+func (v *Node) State() nodes.State { return v.s.status[v.n.Index].state }
 
 // Paused reports whether the node is paused.
 func (v *Node) Paused() bool { return v.s.paused[v.n.Index] != nil }
 
 // CrashReason says why the node crashed ("" while it runs).
-func (v *Node) CrashReason() string { return v.n.CrashReason() }
+func (v *Node) CrashReason() string { return v.s.status[v.n.Index].reason }
 
 // Incarnation counts the node's boots.
-func (v *Node) Incarnation() int { return v.n.Incarnation() }
+func (v *Node) Incarnation() int { return v.s.status[v.n.Index].inc }
 
 // Get reads a key of the node's store, unsynced writes included.
 func (v *Node) Get(key []byte) ([]byte, bool, error) { return v.n.Store().Get(key) }
