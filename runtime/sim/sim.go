@@ -183,7 +183,7 @@ type Sim struct {
 
 	kernels []*kernel    // per node: its face of the kernel
 	status  []nodeStatus // per node: its lifecycle as the trace tells it
-	par     Parallelism // how RunUntil dispatched events
+	par     Parallelism  // how RunUntil dispatched events
 }
 
 // pin is a fault to apply just before the loop's before-th event.
