@@ -1,0 +1,51 @@
+package runner_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/terrarium-sim/terrarium/runtime/runner"
+	"github.com/terrarium-sim/terrarium/runtime/sim"
+)
+
+// BenchmarkWorkers runs the Gossip Glomers 3d shape (testdata/
+// broadcast3d.yaml, as BenchmarkBroadcast3d does) with one and two
+// workers, and reports virtual seconds per wall second (x-realtime) and the
+// share of events that ran on workers. Both must give the same digest.
+func BenchmarkWorkers(b *testing.B) {
+	scn, err := runner.Load("testdata/broadcast3d.yaml", nil)
+	require.NoError(b, err)
+	mods := runner.NewModules()
+	base := runner.NewOptions().WithModules(mods).WithAllEvents(false)
+	first, err := runner.Execute(context.Background(), scn, base) // build and warm up
+	require.NoError(b, err)
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			opts := base.WithWorkers(w)
+			var virtual float64
+			var par sim.Parallelism
+			for range b.N {
+				r, err := runner.Prepare(context.Background(), scn, opts)
+				require.NoError(b, err)
+				res, err := r.Finish()
+				require.NoError(b, err)
+				require.True(b, res.Valid, "%+v", res.Checks)
+				require.Equal(b, first.TraceSHA256, res.TraceSHA256, "%d workers changed the run", w)
+				virtual += res.Stats.Virtual.Seconds()
+				p := r.Sim().Parallelism()
+				par.ParallelEvents += p.ParallelEvents
+				par.SerialEvents += p.SerialEvents
+				par.Windows += p.Windows
+				require.NoError(b, r.Close())
+			}
+			b.ReportMetric(virtual/b.Elapsed().Seconds(), "x-realtime")
+			if all := par.ParallelEvents + par.SerialEvents; all > 0 {
+				b.ReportMetric(100*float64(par.ParallelEvents)/float64(all), "%parallel")
+				b.ReportMetric(float64(par.ParallelEvents)/float64(max(par.Windows, 1)), "events/window")
+			}
+		})
+	}
+}
