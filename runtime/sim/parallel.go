@@ -500,7 +500,7 @@ func (w *window) commit() error {
 			return nil
 		}
 		if !s.plain(&e) {
-			return fmt.Errorf("sim: parallel window: a %d event at %v inside the window (a bug)", e.kind, time.Duration(e.at))
+			return fmt.Errorf("sim: parallel window: an event scheduled at %v while a window committed (an Observe callback that calls At?): with workers, Observe callbacks must only read", time.Duration(e.at))
 		}
 		t := w.byNode[eventNode(&e)]
 		if t == nil {

@@ -210,3 +210,40 @@ func TestWatchdogKeepsOneWorker(t *testing.T) {
 	assert.Zero(t, p.Windows)
 	assert.True(t, strings.Contains(p.Fallback, "watchdog"), p.Fallback)
 }
+
+func TestWorkersStopAtTheCapWhileANodeIsStalled(t *testing.T) {
+	// Stalls (in-flight quota) and a cap together: the commit may stop
+	// before a stalled node's event, which must then be dropped cleanly.
+	for _, cap := range []uint64{1500, 2500, 3500} {
+		cfg := sim.NewConfig().WithSeed(9).WithNetwork(gossipLink()).WithMaxInFlightBytes(40).WithMaxEvents(cap)
+		one, err1 := gossipRun(t, cfg, time.Second)
+		two, err2 := gossipRun(t, cfg.WithWorkers(2), time.Second)
+		var l1, l2 *sim.LimitError
+		require.True(t, errors.As(err1, &l1), "%v", err1)
+		require.True(t, errors.As(err2, &l2), "%v", err2)
+		assert.Equal(t, *l1, *l2)
+		sameRun(t, one, two)
+		assert.Positive(t, two.Parallelism().Stalls)
+	}
+}
+
+func TestWorkersRefuseAnObserverThatSchedules(t *testing.T) {
+	run := func(workers int) error {
+		s := newSim(t, sim.NewConfig().WithSeed(5).WithNetwork(gossipLink()).WithWorkers(workers))
+		g, err := testguests.Wat2Wasm([]byte(gossipWAT))
+		require.NoError(t, err)
+		require.NoError(t, s.LoadModule("gossip", g))
+		_, err = s.AddNodes(sim.NodeSpec{Name: "g", Count: 12, Module: "gossip"})
+		require.NoError(t, err)
+		s.Observe(func(e trace.Event) {
+			if e.Kind == trace.KindEmit && e.Time > int64(10*time.Millisecond) {
+				s.At(s.Now(), func() {})
+			}
+		})
+		return s.RunFor(30 * time.Millisecond)
+	}
+	require.NoError(t, run(1))
+	err := run(2)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Observe callbacks must only read")
+}

@@ -480,6 +480,10 @@ func (s *Sim) Digest() string { return s.rec.Digest() }
 
 // Observe calls fn with every trace event from now on, as it is recorded,
 // on the goroutine that runs the simulation.
+// With workers (Config.WithWorkers) events are recorded as a window
+// commits, after the nodes have run ahead: fn must only read (the event,
+// and the Sim's views); scheduling events or applying faults from fn is for
+// one worker only.
 func (s *Sim) Observe(fn func(trace.Event)) { s.rec.Observe(fn) }
 
 // Events returns the trace (if kept).
