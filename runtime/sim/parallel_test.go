@@ -247,3 +247,31 @@ func TestWorkersRefuseAnObserverThatSchedules(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Observe callbacks must only read")
 }
+
+func TestWorkersWithGoAndCommandGuests(t *testing.T) {
+	run := func(workers int) *sim.Sim {
+		s := newSim(t, sim.NewConfig().WithSeed(4).WithNetwork(gossipLink()).WithWorkers(workers))
+		require.NoError(t, s.LoadModule("gotimer", goGuest(t, "../../internal/testguests/gotimer")))
+		require.NoError(t, s.LoadModule("cmd", goGuest(t, "../../internal/testguests/cmdguest")))
+		_, err := s.AddNodes(sim.NodeSpec{Name: "tick", Count: 4, Module: "gotimer", Role: "ticker"})
+		require.NoError(t, err)
+		_, err = s.AddNodes(sim.NodeSpec{Name: "sleeper", Count: 4, Module: "cmd"})
+		require.NoError(t, err)
+		cl, err := s.AddClients(2)
+		require.NoError(t, err)
+		require.NoError(t, s.Start())
+		s.At(0, func() {
+			for i := range 40 {
+				to := "sleeper" + string(rune('0'+i%4))
+				require.NoError(t, cl[i%2].Call(to, map[string]any{"type": "sleep", "ms": (i * 37) % 300}, 0, func(sim.Reply) {}))
+				require.NoError(t, cl[i%2].Call(to, map[string]any{"type": "send", "to": "sleeper" + string(rune('0'+(i+1)%4))}, 0, func(sim.Reply) {}))
+			}
+		})
+		require.NoError(t, s.RunUntil(time.Second))
+		return s
+	}
+	one, two := run(1), run(2)
+	sameRun(t, one, two)
+	assert.Positive(t, two.Parallelism().Windows, "%+v", two.Parallelism())
+	t.Logf("%+v", two.Parallelism())
+}
