@@ -7,7 +7,8 @@ package sim
 // queued events before t0+L (t0: the first event's time) as long as they
 // are plain node events: deliveries to nodes, timers and wake-ups. The
 // first other event (a boot, a client's work or delivery, any evFunc) ends
-// it, as does RunUntil's bound. Inside a window no event at one node can
+// it, as does RunUntil's bound; the timeout of a client call that has had
+// its reply does nothing, and does not end it. Inside a window no event at one node can
 // cause or change an event at another, since a message sent in it lands at
 // t0+L or later. So each node's events (with the timers and wake-ups it
 // sets that fall inside the window) run on a worker, and every kernel call
@@ -378,6 +379,8 @@ func (s *Sim) plain(e *event) bool {
 		return int(e.msg.to) < len(s.nodes)
 	case evTimer, evWake:
 		return true
+	case evTimeout:
+		return e.call.settled() // nothing can unsettle it inside a window
 	}
 	return false
 }
@@ -426,6 +429,9 @@ func (s *Sim) runWindow(until int64) (done bool, err error) {
 	}
 	var native *task
 	for _, e := range w.list {
+		if e.kind == evTimeout {
+			continue // a no-op, for no node
+		}
 		idx := eventNode(&e)
 		t := w.byNode[idx]
 		if t == nil {
@@ -502,6 +508,16 @@ func (w *window) commit() error {
 		e, ok := w.nextEvent()
 		if !ok {
 			return nil
+		}
+		if e.kind == evTimeout && e.call.settled() {
+			if err := s.dispatch(e); err != nil { // does nothing
+				return err
+			}
+			s.par.SerialEvents++
+			if err := s.afterEvent(); err != nil {
+				return err
+			}
+			continue
 		}
 		if !s.plain(&e) {
 			return fmt.Errorf("sim: parallel window: an event scheduled at %v while a window committed (an Observe callback that calls At?): with workers, Observe callbacks must only read", time.Duration(e.at))

@@ -740,7 +740,7 @@ func (s *Sim) dispatch(e event) error {
 		return e.node.FireWake(e.gen)
 	case evBoot:
 		return e.node.Boot(s.ctx)
-	case evFunc:
+	case evFunc, evTimeout:
 		e.fn()
 	}
 	return nil
