@@ -109,7 +109,9 @@ func (k *kernel) ScheduleWake(n *nodes.Node, gen uint64, at int64) {
 // every crash is counted whatever caused it.
 func (k *kernel) Record(e trace.Event) {
 	if k.w != nil {
-		e.Data = bytes.Clone(e.Data) // a view of guest memory, maybe
+		// A view of guest memory, maybe; copied as the recorder would
+		// (empty data becomes nil).
+		e.Data = append([]byte(nil), e.Data...)
 		k.w.t.add(op{kind: opRecord, ev: e})
 		return
 	}

@@ -19,7 +19,8 @@ import (
 
 // gossipWAT forwards every message it gets to a random one of the first 12
 // nodes, writes it to its store, and on a timer (0 to 3 ms, a third of
-// them 0) sends a new one; it emits "rc" with send's result and the time.
+// them 0) emits "k" with no data and sends a new one; it emits "rc" with
+// send's result and the time.
 const gossipWAT = `(module
   (import "terrarium" "send" (func $send (param i32 i32 i32) (result i32)))
   (import "terrarium" "timer_set" (func $tset (param i64) (result i64)))
@@ -47,6 +48,7 @@ const gossipWAT = `(module
     (drop (call $put (i32.const 24) (i32.const 1) (local.get $p) (local.get $n)))
     (call $fwd (local.get $p) (local.get $n)))
   (func (export "on_timer") (param i64)
+    (call $emit (i32.const 24) (i32.const 1) (i32.const 0) (i32.const 0))
     (call $fwd (i32.const 0) (i32.const 12))
     (call $arm)))`
 
