@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -276,4 +277,26 @@ func TestWorkersWithGoAndCommandGuests(t *testing.T) {
 	sameRun(t, one, two)
 	assert.Positive(t, two.Parallelism().Windows, "%+v", two.Parallelism())
 	t.Logf("%+v", two.Parallelism())
+}
+
+func TestWorkersGiveTheSameRunWithManyNodes(t *testing.T) {
+	const n = 64
+	src := strings.Replace(gossipWAT, "(i64.const 12)", fmt.Sprintf("(i64.const %d)", n), 1)
+	g, err := testguests.Wat2Wasm([]byte(src))
+	require.NoError(t, err)
+	run := func(workers int) *sim.Sim {
+		link := netsim.Link{Latency: netsim.Exponential(2*time.Millisecond, 5*time.Millisecond), Loss: 0.3, Duplicate: 0.05, Reorder: 0.05}
+		s := newSim(t, sim.NewConfig().WithSeed(21).WithNetwork(link).WithWorkers(workers))
+		require.NoError(t, s.LoadModule("gossip", g))
+		_, err := s.AddNodes(sim.NodeSpec{Name: "g", Count: n, Module: "gossip"})
+		require.NoError(t, err)
+		require.NoError(t, s.RunFor(100*time.Millisecond))
+		return s
+	}
+	one, three := run(1), run(3)
+	sameRun(t, one, three)
+	assert.Greater(t, one.Stats().Delivered, uint64(5000))
+	p := three.Parallelism()
+	assert.Greater(t, p.ParallelEvents, 10*p.SerialEvents, "%+v", p)
+	t.Logf("%+v %+v", p, one.Stats())
 }
