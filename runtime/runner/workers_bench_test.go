@@ -13,8 +13,10 @@ import (
 
 // BenchmarkWorkers runs the Gossip Glomers 3d shape (testdata/
 // broadcast3d.yaml, as BenchmarkBroadcast3d does) with one and two
-// workers, and reports virtual seconds per wall second (x-realtime) and the
-// share of events that ran on workers. Both must give the same digest.
+// workers, and reports virtual seconds per wall second (x-realtime), the
+// share of events that ran on workers, and the cores the process kept busy
+// (CPU time over wall time: well under the workers when other work shares
+// the machine). Both must give the same digest.
 func BenchmarkWorkers(b *testing.B) {
 	scn, err := runner.Load("testdata/broadcast3d.yaml", nil)
 	require.NoError(b, err)
@@ -27,6 +29,7 @@ func BenchmarkWorkers(b *testing.B) {
 			opts := base.WithWorkers(w)
 			var virtual float64
 			var par sim.Parallelism
+			cpu0 := cpuTime()
 			for range b.N {
 				r, err := runner.Prepare(context.Background(), scn, opts)
 				require.NoError(b, err)
@@ -42,6 +45,9 @@ func BenchmarkWorkers(b *testing.B) {
 				require.NoError(b, r.Close())
 			}
 			b.ReportMetric(virtual/b.Elapsed().Seconds(), "x-realtime")
+			if cpu := cpuTime() - cpu0; cpu > 0 {
+				b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "cores")
+			}
 			if all := par.ParallelEvents + par.SerialEvents; all > 0 {
 				b.ReportMetric(100*float64(par.ParallelEvents)/float64(all), "%parallel")
 				b.ReportMetric(float64(par.ParallelEvents)/float64(max(par.Windows, 1)), "events/window")
