@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/internal/testguests"
+	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
@@ -299,4 +300,28 @@ func TestWorkersGiveTheSameRunWithManyNodes(t *testing.T) {
 	p := three.Parallelism()
 	assert.Greater(t, p.ParallelEvents, 10*p.SerialEvents, "%+v", p)
 	t.Logf("%+v %+v", p, one.Stats())
+}
+
+func TestNodeViewsBeforeStart(t *testing.T) {
+	s := newSim(t, sim.NewConfig())
+	require.NoError(t, s.LoadModule("echo", wasm(t, "echo")))
+	_, err := s.AddNodes(sim.NodeSpec{Name: "n", Count: 2, Module: "echo"})
+	require.NoError(t, err)
+	for _, n := range s.Nodes() {
+		assert.Equal(t, nodes.Down, n.State())
+		assert.Zero(t, n.Incarnation())
+		assert.Empty(t, n.CrashReason())
+	}
+	require.NoError(t, s.RunFor(time.Millisecond))
+	for _, n := range s.Nodes() {
+		assert.Equal(t, nodes.Running, n.State())
+		assert.Equal(t, 1, n.Incarnation())
+	}
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Crash, Node: "n1"}))
+	assert.Equal(t, nodes.Crashed, s.Node("n1").State())
+	assert.Equal(t, "fault: crash", s.Node("n1").CrashReason())
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Restart, Node: "n1"}))
+	assert.Equal(t, nodes.Running, s.Node("n1").State())
+	assert.Equal(t, 2, s.Node("n1").Incarnation())
+	assert.Empty(t, s.Node("n1").CrashReason())
 }

@@ -441,16 +441,25 @@ func (v *Node) Role() string { return v.n.Role }
 // State returns whether the node runs or crashed, as of the last event the
 // trace holds (with workers, a node may have run further in a window that
 // the run did not commit because it stopped on a cap).
-func (v *Node) State() nodes.State { return v.s.status[v.n.Index].state }
+func (v *Node) State() nodes.State { return v.status().state }
 
 // Paused reports whether the node is paused.
 func (v *Node) Paused() bool { return v.s.paused[v.n.Index] != nil }
 
 // CrashReason says why the node crashed ("" while it runs).
-func (v *Node) CrashReason() string { return v.s.status[v.n.Index].reason }
+func (v *Node) CrashReason() string { return v.status().reason }
 
 // Incarnation counts the node's boots.
-func (v *Node) Incarnation() int { return v.s.status[v.n.Index].inc }
+func (v *Node) Incarnation() int { return v.status().inc }
+
+// status returns the node's lifecycle as the trace tells it (before the
+// run starts, the node's own: down).
+func (v *Node) status() nodeStatus {
+	if i := int(v.n.Index); i < len(v.s.status) && v.s.nodes[i] == v.n {
+		return v.s.status[i]
+	}
+	return nodeStatus{state: v.n.State(), inc: v.n.Incarnation(), reason: v.n.CrashReason()}
+}
 
 // Get reads a key of the node's store, unsynced writes included.
 func (v *Node) Get(key []byte) ([]byte, bool, error) { return v.n.Store().Get(key) }
