@@ -489,6 +489,7 @@ func (s *Sim) Digest() string { return s.rec.Digest() }
 
 // Observe calls fn with every trace event from now on, as it is recorded,
 // on the goroutine that runs the simulation.
+//
 // With workers (Config.WithWorkers) events are recorded as a window
 // commits, after the nodes have run ahead: fn must only read (the event,
 // and the Sim's views); scheduling events or applying faults from fn is for
@@ -577,6 +578,7 @@ func (s *Sim) Step() (bool, error) {
 	start := time.Now()
 	err := s.dispatch(s.q.pop())
 	s.wall += time.Since(start)
+	s.par.SerialEvents++
 	if err == nil {
 		err = s.capped()
 	}
