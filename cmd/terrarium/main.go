@@ -43,16 +43,19 @@ func main() {
 }
 
 const usage = `usage:
-  terrarium run SCENARIO [--seed N] [--out DIR] [--persist] [--interpreter] [--watchdog D] [--quiet]
+  terrarium run SCENARIO [--seed N] [--out DIR] [--persist] [--interpreter] [--watchdog D] [--workers N] [--quiet]
   terrarium test -w WORKLOAD --bin DIR_OR_WASM [--node-count N] [--time-limit S] [--rate R] [Maelstrom's other flags; terrarium test -h]
   terrarium patterns
   terrarium shrink SCENARIO --seed N [--out FILE] [--max-runs N]
-  terrarium sweep SCENARIO --seeds 1..1000 [--parallel N] [--shard i/n] [--out DIR] [--quiet]  |  terrarium sweep --merge DIR_OR_FILE...
+  terrarium sweep SCENARIO --seeds 1..1000 [--parallel N] [--workers N] [--shard i/n] [--out DIR] [--quiet]  |  terrarium sweep --merge DIR_OR_FILE...
   terrarium inspect DIR [--write]
   terrarium kv DIR NODE [--prefix P]
   terrarium build DIR [-o FILE]
   terrarium serve [--addr 127.0.0.1:8080] [--data DIR] [--token T]
 `
+
+// workersUsage documents --workers for run and sweep.
+const workersUsage = "run the events of different nodes on up to `N` goroutines; the run and its digest are the same for every N"
 
 // run is the CLI with its exit code; main only wires the process to it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -129,9 +132,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	interp := fs.Bool("interpreter", false, "use wazero's interpreter instead of its compiler")
 	quiet := fs.Bool("quiet", false, "print only the verdict line")
 	watchdog := fs.Duration("watchdog", 0, "abort a guest call after this much wall time (0: off; fuel already bounds calls)")
+	workers := fs.Int("workers", 1, workersUsage)
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return flagExit(err)
+	}
+	if *workers < 0 {
+		fmt.Fprintf(stderr, "terrarium run: --workers %d: want 0 or more (0 and 1: one)\n", *workers)
+		return 2
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "terrarium run: want one SCENARIO file, got %d arguments\n%s", len(pos), usage)
@@ -150,7 +158,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	hasSeed := false
 	fs.Visit(func(f *flag.Flag) { hasSeed = hasSeed || f.Name == "seed" })
-	opts := runner.NewOptions().WithRegistry(reg).WithOutDir(*out).WithPersist(*persist).WithInterpreter(*interp).WithWatchdog(*watchdog)
+	opts := runner.NewOptions().WithRegistry(reg).WithOutDir(*out).WithPersist(*persist).WithInterpreter(*interp).WithWatchdog(*watchdog).WithWorkers(*workers)
 	if hasSeed {
 		opts = opts.WithSeed(*seed)
 	}

@@ -127,3 +127,34 @@ func TestShrinkWritesAMinimalFailingScenario(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, "want SCENARIO and --seed N")
 }
+
+func TestRunWorkersWriteTheSameRunFiles(t *testing.T) {
+	scn := filepath.Join("..", "..", "plugins", "broadcast", "scenario.yaml")
+	files := map[string]map[string][]byte{}
+	for _, w := range []string{"1", "2"} {
+		dir := filepath.Join(t.TempDir(), "out")
+		code, out, errs := cli(t, "run", scn, "--seed", "3", "--out", dir, "--workers", w)
+		require.Equal(t, 0, code, "--workers %s: %s\n%s", w, out, errs)
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		files[w] = map[string][]byte{}
+		for _, e := range entries {
+			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			require.NoError(t, err)
+			files[w][e.Name()] = wallRE.ReplaceAll(b, []byte(`"wall_ns":0`))
+		}
+	}
+	require.NotEmpty(t, files["1"])
+	assert.Equal(t, len(files["1"]), len(files["2"]))
+	for name, b := range files["1"] {
+		assert.True(t, bytes.Equal(b, files["2"][name]), "%s differs between --workers 1 and 2", name)
+	}
+
+	code, _, errs := cli(t, "run", scn, "--workers", "-1")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "--workers -1")
+}
+
+// wallRE matches the wall-clock fields of run files, the one thing that
+// may differ between two runs of a seed.
+var wallRE = regexp.MustCompile(`"wall_ns": ?[0-9]+`)

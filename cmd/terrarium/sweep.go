@@ -36,6 +36,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	merge := fs.Bool("merge", false, "join the sweep.json files given (or found under the directories given)")
 	interp := fs.Bool("interpreter", false, "use wazero's interpreter instead of its compiler")
 	quiet := fs.Bool("quiet", false, "print only the verdict line")
+	workers := fs.Int("workers", 1, workersUsage+" (each of the --parallel runs)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return flagExit(err)
@@ -44,7 +45,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
 	if *merge {
-		for _, f := range []string{"seeds", "parallel", "shard", "out", "interpreter"} {
+		for _, f := range []string{"seeds", "parallel", "shard", "out", "interpreter", "workers"} {
 			if set[f] {
 				fmt.Fprintf(stderr, "terrarium sweep: --%s does not go with --merge\n%s", f, usage)
 				return 2
@@ -82,6 +83,10 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return 2
 		}
 	}
+	if *workers < 0 {
+		fmt.Fprintf(stderr, "terrarium sweep: --workers %d: want 0 or more (0 and 1: one)\n", *workers)
+		return 2
+	}
 	if *parallel < 0 {
 		fmt.Fprintf(stderr, "terrarium sweep: --parallel %d: want at least 1 (0: the default)\n", *parallel)
 		return 2
@@ -93,7 +98,7 @@ func cmdSweep(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	opts := sweep.Options{Seeds: seeds, Parallel: *parallel, Shard: shard, OutDir: *out, Runner: runner.NewOptions().WithInterpreter(*interp).WithRegistry(reg)}
+	opts := sweep.Options{Seeds: seeds, Parallel: *parallel, Shard: shard, OutDir: *out, Runner: runner.NewOptions().WithInterpreter(*interp).WithRegistry(reg).WithWorkers(*workers)}
 	if !*quiet && isTerminal(stderr) {
 		opts.Progress = sweepBar(stderr, time.Now())
 	}

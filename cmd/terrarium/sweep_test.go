@@ -85,6 +85,8 @@ func TestSweepBadInputExits2(t *testing.T) {
 		{[]string{"testdata/badecho.yaml", "--seeds", "1..3", "--shard", "2/2"}, []string{"--shard", `"2/2"`}},
 		{[]string{"testdata/badecho.yaml", "--seeds", "1..3", "--shard", "1"}, []string{"--shard", "want i/n"}},
 		{[]string{"testdata/badecho.yaml", "--seeds", "1", "--parallel", "-2"}, []string{"--parallel -2"}},
+		{[]string{"testdata/badecho.yaml", "--seeds", "1", "--workers", "-3"}, []string{"--workers -3"}},
+		{[]string{"--merge", "x", "--workers", "2"}, []string{"--workers does not go with --merge"}},
 		{[]string{"testdata/badecho.yaml"}, []string{"--seeds is required"}},
 		{[]string{"testdata/bad_unknown_field.yaml", "--seeds", "1..3"}, []string{"testdata/bad_unknown_field.yaml:5:", `unknown field "colour"`}},
 		{[]string{"testdata/bad_wasm.yaml", "--seeds", "1..3"}, []string{"testdata/bad_wasm.yaml:3:", "modules.junk"}},

@@ -21,6 +21,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
+	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata/digests.txt from this run")
@@ -30,34 +31,7 @@ const goldenFile = "testdata/digests.txt"
 var seeds = []uint64{1, 2, 3}
 
 func TestGoldenDigests(t *testing.T) {
-	var files []string
-	for _, pattern := range []string{"../../plugins/*/*.yaml", "../../plugins/maelstrom/*/*.yaml"} {
-		m, err := filepath.Glob(pattern)
-		require.NoError(t, err)
-		for _, f := range m {
-			// plugins/examples' modules are built by its own test (asc, wat2wasm)
-			if !strings.Contains(filepath.ToSlash(f), "/plugins/examples/") {
-				files = append(files, f)
-			}
-		}
-	}
-	require.NotEmpty(t, files)
-	sort.Strings(files)
-	reg := patterns.Registry()
-	mods := runner.NewModules()
-	got := map[string]string{}
-	var keys []string
-	for _, f := range files {
-		scn, err := runner.Load(f, reg)
-		require.NoError(t, err)
-		for _, seed := range seeds {
-			res, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithRegistry(reg).WithModules(mods).WithSeed(seed))
-			require.NoError(t, err, "%s seed %d", f, seed)
-			key := fmt.Sprintf("%s seed=%d", strings.TrimPrefix(filepath.ToSlash(f), "../../"), seed)
-			keys = append(keys, key)
-			got[key] = res.TraceSHA256 + " " + string(res.Verdict)
-		}
-	}
+	keys, got, _ := runAll(t, seeds, 1)
 	if *rewrite {
 		var b strings.Builder
 		b.WriteString("# scenario seed=N trace_sha256 verdict; rewrite with: go test ./internal/golden -rewrite\n")
@@ -78,6 +52,81 @@ func TestGoldenDigests(t *testing.T) {
 	for k := range want {
 		assert.Contains(t, got, k, "golden digest for a scenario that is gone")
 	}
+}
+
+// TestGoldenDigestsWithWorkers runs every bundled scenario with several
+// workers (runner.Options.WithWorkers): the digests and verdicts must be
+// the golden ones. Four workers run seed 1 only, to keep the test's time
+// within reason on a small machine.
+func TestGoldenDigestsWithWorkers(t *testing.T) {
+	if *rewrite {
+		t.Skip("rewriting")
+	}
+	want := readGolden(t)
+	for _, tc := range []struct {
+		workers int
+		seeds   []uint64
+	}{{2, seeds}, {4, seeds[:1]}} {
+		t.Run(fmt.Sprintf("workers=%d", tc.workers), func(t *testing.T) {
+			keys, got, par := runAll(t, tc.seeds, tc.workers)
+			for _, k := range keys {
+				assert.Equal(t, want[k], got[k], "%s with %d workers differs from the golden run", k, tc.workers)
+			}
+			assert.Positive(t, par.Windows, "some windows must run on workers: %+v", par)
+			t.Logf("%d runs: %+v", len(keys), par)
+		})
+	}
+}
+
+// scenarios lists the bundled scenario files.
+func scenarios(t *testing.T) []string {
+	var files []string
+	for _, pattern := range []string{"../../plugins/*/*.yaml", "../../plugins/maelstrom/*/*.yaml"} {
+		m, err := filepath.Glob(pattern)
+		require.NoError(t, err)
+		for _, f := range m {
+			// plugins/examples' modules are built by its own test (asc, wat2wasm)
+			if !strings.Contains(filepath.ToSlash(f), "/plugins/examples/") {
+				files = append(files, f)
+			}
+		}
+	}
+	require.NotEmpty(t, files)
+	sort.Strings(files)
+	return files
+}
+
+// runAll runs every bundled scenario on each seed with the given workers
+// and returns the keys in order, "digest verdict" by key, and the runs'
+// parallelism summed.
+func runAll(t *testing.T, seeds []uint64, workers int) ([]string, map[string]string, sim.Parallelism) {
+	reg := patterns.Registry()
+	mods := runner.NewModules()
+	got := map[string]string{}
+	var keys []string
+	var par sim.Parallelism
+	for _, f := range scenarios(t) {
+		scn, err := runner.Load(f, reg)
+		require.NoError(t, err)
+		for _, seed := range seeds {
+			opts := runner.NewOptions().WithRegistry(reg).WithModules(mods).WithSeed(seed).WithWorkers(workers).WithAllEvents(false)
+			r, err := runner.Prepare(context.Background(), scn, opts)
+			require.NoError(t, err, "%s seed %d", f, seed)
+			res, err := r.Finish()
+			require.NoError(t, err, "%s seed %d", f, seed)
+			p := r.Sim().Parallelism()
+			par.Windows += p.Windows
+			par.ParallelEvents += p.ParallelEvents
+			par.SerialEvents += p.SerialEvents
+			par.ZeroLookahead += p.ZeroLookahead
+			par.Stalls += p.Stalls
+			require.NoError(t, r.Close())
+			key := fmt.Sprintf("%s seed=%d", strings.TrimPrefix(filepath.ToSlash(f), "../../"), seed)
+			keys = append(keys, key)
+			got[key] = res.TraceSHA256 + " " + string(res.Verdict)
+		}
+	}
+	return keys, got, par
 }
 
 func readGolden(t *testing.T) map[string]string {

@@ -155,6 +155,9 @@ type Network struct {
 	def   Link
 	links map[[2]int32]Link
 	cut   map[[2]int32]bool
+
+	minLat   time.Duration // cached MinLatency, valid when !minDirty
+	minDirty bool
 }
 
 // New returns a network in which every link behaves like def.
@@ -162,7 +165,7 @@ func New(def Link) (*Network, error) {
 	if err := def.Validate(); err != nil {
 		return nil, err
 	}
-	return &Network{def: def, links: map[[2]int32]Link{}, cut: map[[2]int32]bool{}}, nil
+	return &Network{def: def, links: map[[2]int32]Link{}, cut: map[[2]int32]bool{}, minDirty: true}, nil
 }
 
 // SetDefault replaces the default link.
@@ -171,6 +174,7 @@ func (n *Network) SetDefault(l Link) error {
 		return err
 	}
 	n.def = l
+	n.minDirty = true
 	return nil
 }
 
@@ -183,11 +187,31 @@ func (n *Network) SetLink(from, to int32, l Link) error {
 		return fmt.Errorf("link %d->%d: %w", from, to, err)
 	}
 	n.links[[2]int32{from, to}] = l
+	n.minDirty = true
 	return nil
 }
 
 // ClearLink removes an override.
-func (n *Network) ClearLink(from, to int32) { delete(n.links, [2]int32{from, to}) }
+func (n *Network) ClearLink(from, to int32) {
+	delete(n.links, [2]int32{from, to})
+	n.minDirty = true
+}
+
+// MinLatency returns the smallest delay any message can have on the network
+// as it is set now: the least Latency.Min of the default link and every
+// override. Every distribution samples at or above its Min, and reordering,
+// duplicates and partitions only add delay or lose messages. It is the
+// simulator's lookahead: a message sent at t lands at t+MinLatency or later.
+func (n *Network) MinLatency() time.Duration {
+	if n.minDirty {
+		m := n.def.Latency.Min
+		for _, l := range n.links {
+			m = min(m, l.Latency.Min)
+		}
+		n.minLat, n.minDirty = m, false
+	}
+	return n.minLat
+}
 
 // Link returns the settings in force from one endpoint to another.
 func (n *Network) Link(from, to int32) Link {

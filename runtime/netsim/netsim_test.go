@@ -110,3 +110,27 @@ func TestValidation(t *testing.T) {
 	_, err := netsim.ParseDist("gaussian")
 	assert.ErrorContains(t, err, `unknown latency distribution "gaussian"`)
 }
+
+func TestMinLatencyIsTheLeastMinOverEveryLink(t *testing.T) {
+	ms := time.Millisecond
+	n, err := netsim.New(netsim.Link{Latency: netsim.Constant(5 * ms)})
+	require.NoError(t, err)
+	assert.Equal(t, 5*ms, n.MinLatency())
+	require.NoError(t, n.SetLink(1, 2, netsim.Link{Latency: netsim.Uniform(2*ms, 9*ms), Reorder: 1, Duplicate: 1}))
+	assert.Equal(t, 2*ms, n.MinLatency())
+	require.NoError(t, n.SetLink(2, 1, netsim.Link{Latency: netsim.Exponential(3*ms, ms)}))
+	assert.Equal(t, 2*ms, n.MinLatency())
+	// Every sample, duplicates and reordering included, is at least it.
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		for _, d := range n.Fate(1, 2, r).Delays {
+			require.GreaterOrEqual(t, time.Duration(d), n.MinLatency())
+		}
+	}
+	n.ClearLink(1, 2)
+	assert.Equal(t, 3*ms, n.MinLatency())
+	require.Error(t, n.SetLink(3, 4, netsim.Link{Latency: netsim.Uniform(ms, 0)}), "a bad link changes nothing")
+	assert.Equal(t, 3*ms, n.MinLatency())
+	require.NoError(t, n.SetDefault(netsim.Link{Latency: netsim.Normal(20*ms, 5*ms)}))
+	assert.Equal(t, time.Duration(0), n.MinLatency(), "a normal latency without a Min clamp can be 0")
+}

@@ -19,6 +19,7 @@ type Options struct {
 	registry    *Registry
 	modules     *Modules
 	allEvents   *bool
+	workers     int
 }
 
 // NewOptions returns the defaults: the scenario's seed (else 1), nothing
@@ -46,6 +47,12 @@ func (o Options) WithCacheDir(dir string) Options { o.cacheDir = dir; return o }
 // WithWatchdog aborts a guest call after d of wall time (0: off). A run
 // where it fires is marked not reproducible.
 func (o Options) WithWatchdog(d time.Duration) Options { o.watchdog = d; return o }
+
+// WithWorkers runs the events of different nodes on up to n goroutines
+// (0 or 1: one at a time; sim.Config.WithWorkers). The run, its digest and
+// its files are the same for every n; n is part of neither the scenario nor
+// the trace.
+func (o Options) WithWorkers(n int) Options { o.workers = n; return o }
 
 // WithProgress calls fn as virtual time advances towards the end.
 func (o Options) WithProgress(fn func(now, total time.Duration)) Options { o.progress = fn; return o }

@@ -69,7 +69,7 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	}
 	wcfg = scn.Limits.Apply(wcfg) // every limits: field, quotas included
 	def := netsim.Link{Latency: latency(scn.Network.Latency), Loss: scn.Network.Loss, Duplicate: scn.Network.Duplicate, Reorder: scn.Network.Reorder}
-	cfg := sim.NewConfig().WithSeed(r.seed).WithWasm(wcfg).WithNetwork(def).WithLoseUnsynced(scn.LoseUnsynced)
+	cfg := sim.NewConfig().WithSeed(r.seed).WithWasm(wcfg).WithNetwork(def).WithLoseUnsynced(scn.LoseUnsynced).WithWorkers(opts.workers)
 	if opts.allEvents != nil && !*opts.allEvents {
 		cfg = cfg.WithTraceKinds(checkerKinds)
 	}

@@ -41,11 +41,16 @@ type Client struct {
 }
 
 type call struct {
+	c    *Client
+	id   int
 	to   int32
 	typ  string
 	sent int64
 	done func(Reply)
 }
+
+// settled reports whether the call has had its reply or its timeout.
+func (p *call) settled() bool { return p.c.pending[p.id] != p }
 
 // Reply is the outcome of a client call.
 type Reply struct {
@@ -91,16 +96,16 @@ func (c *Client) Call(to string, body map[string]any, timeout time.Duration, don
 		return fmt.Errorf("sim: client %s: encode envelope: %w", c.Name, err)
 	}
 	typ, _ := body["type"].(string)
-	p := &call{to: idx, typ: typ, sent: c.sim.now, done: done}
+	p := &call{c: c, id: id, to: idx, typ: typ, sent: c.sim.now, done: done}
 	c.pending[id] = p
 	if timeout > 0 {
-		c.sim.After(timeout, func() {
-			if c.pending[id] != p {
+		c.sim.push(event{at: c.sim.now + int64(timeout), kind: evTimeout, call: p, fn: func() {
+			if p.settled() {
 				return
 			}
 			delete(c.pending, id)
 			p.done(Reply{TimedOut: true, Latency: time.Duration(c.sim.now - p.sent)})
-		})
+		}})
 	}
 	c.sim.send(c.Index, idx, msg)
 	return nil

@@ -10,6 +10,7 @@ const (
 	evWake
 	evBoot
 	evFunc
+	evTimeout // a client call's timeout: evFunc, a no-op once the call is settled
 )
 
 // event is one entry of the queue, ordered by (at, seq).
@@ -25,6 +26,7 @@ type event struct {
 	shift int64
 	msg   *message
 	fn    func()
+	call  *call // evTimeout
 }
 
 type message struct {

@@ -47,6 +47,7 @@ type Config struct {
 	maxEvents    uint64
 	maxTrace     uint64
 	maxInFlight  int64
+	workers      int
 }
 
 // Run-wide caps by default (see WithMaxEvents, WithMaxTraceBytes), and the
@@ -107,6 +108,15 @@ func (c Config) WithLoseUnsynced(on bool) Config { c.loseUnsynced = on; return c
 
 // Seed returns the configured seed.
 func (c Config) Seed() uint64 { return c.seed }
+
+// WithWorkers lets RunUntil run the events of different nodes on up to n
+// goroutines at once (0 or 1: one event at a time). The trace, digest,
+// stats and history are the same for every n (see parallel.go and
+// RATIONALE.md, "One run on many cores").
+func (c Config) WithWorkers(n int) Config { c.workers = n; return c }
+
+// Workers returns the configured number of workers (0: one).
+func (c Config) Workers() int { return c.workers }
 
 // Stats counts what happened in a run.
 type Stats struct {
@@ -173,6 +183,10 @@ type Sim struct {
 	steps    uint64  // events dispatched
 	pins     []pin   // faults pinned to an event count, in order
 	inFlight []int64 // per node: bytes of its messages on their way
+
+	kernels []*kernel    // per node: its face of the kernel
+	status  []nodeStatus // per node: its lifecycle as the trace tells it
+	par     Parallelism  // how RunUntil dispatched events
 }
 
 // pin is a fault to apply just before the loop's before-th event.
@@ -374,8 +388,11 @@ func (s *Sim) Start() error {
 		spec := old.Spec
 		spec.Dir = directory
 		spec.Index, spec.Peers, spec.Services, spec.Clients, spec.Seed, spec.LoseUnsynced = int32(i), names, services, cnames, s.cfg.seed, s.cfg.loseUnsynced
-		n := nodes.New(spec, (*kernel)(s), s.engine, st, Stream(s.cfg.seed, "node/"+spec.Name))
+		k := &kernel{s: s}
+		n := nodes.New(spec, k, s.engine, st, Stream(s.cfg.seed, "node/"+spec.Name))
 		s.nodes[i] = n
+		s.kernels = append(s.kernels, k)
+		s.status = append(s.status, nodeStatus{})
 		s.byName[n.Name] = int32(i)
 		s.push(event{at: s.now, kind: evBoot, node: n})
 	}
@@ -426,17 +443,28 @@ func (v *Node) Index() int32 { return v.n.Index }
 // Role returns the role the node plays.
 func (v *Node) Role() string { return v.n.Role }
 
-// State returns whether the node runs or crashed.
-func (v *Node) State() nodes.State { return v.n.State() }
+// State returns whether the node runs or crashed, as of the last event the
+// trace holds (with workers, a node may have run further in a window that
+// the run did not commit because it stopped on a cap).
+func (v *Node) State() nodes.State { return v.status().state }
 
 // Paused reports whether the node is paused.
 func (v *Node) Paused() bool { return v.s.paused[v.n.Index] != nil }
 
 // CrashReason says why the node crashed ("" while it runs).
-func (v *Node) CrashReason() string { return v.n.CrashReason() }
+func (v *Node) CrashReason() string { return v.status().reason }
 
 // Incarnation counts the node's boots.
-func (v *Node) Incarnation() int { return v.n.Incarnation() }
+func (v *Node) Incarnation() int { return v.status().inc }
+
+// status returns the node's lifecycle as the trace tells it (before the
+// run starts, the node's own: down).
+func (v *Node) status() nodeStatus {
+	if i := int(v.n.Index); i < len(v.s.status) && v.s.nodes[i] == v.n {
+		return v.s.status[i]
+	}
+	return nodeStatus{state: v.n.State(), inc: v.n.Incarnation(), reason: v.n.CrashReason()}
+}
 
 // Get reads a key of the node's store, unsynced writes included.
 func (v *Node) Get(key []byte) ([]byte, bool, error) { return v.n.Store().Get(key) }
@@ -466,6 +494,11 @@ func (s *Sim) Digest() string { return s.rec.Digest() }
 
 // Observe calls fn with every trace event from now on, as it is recorded,
 // on the goroutine that runs the simulation.
+//
+// With workers (Config.WithWorkers) events are recorded as a window
+// commits, after the nodes have run ahead: fn must only read (the event,
+// and the Sim's views); scheduling events or applying faults from fn is for
+// one worker only.
 func (s *Sim) Observe(fn func(trace.Event)) { s.rec.Observe(fn) }
 
 // Events returns the trace (if kept).
@@ -550,6 +583,7 @@ func (s *Sim) Step() (bool, error) {
 	start := time.Now()
 	err := s.dispatch(s.q.pop())
 	s.wall += time.Since(start)
+	s.par.SerialEvents++
 	if err == nil {
 		err = s.capped()
 	}
@@ -647,15 +681,19 @@ func (s *Sim) RunUntil(t time.Duration) error {
 		if s.q.len() == 0 || s.q.peek().at > int64(t) || (len(s.pins) > 0 && s.pins[0].before <= s.steps+1) {
 			break
 		}
+		if s.cfg.workers > 1 {
+			if done, err := s.runWindow(int64(t)); done || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		if err := s.dispatch(s.q.pop()); err != nil {
 			return err
 		}
-		if s.steps&1023 == 0 {
-			if err := s.ctx.Err(); err != nil {
-				return fmt.Errorf("sim: stopped at %v: %w", time.Duration(s.now), err)
-			}
-		}
-		if err := s.capped(); err != nil {
+		s.par.SerialEvents++
+		if err := s.afterEvent(); err != nil {
 			return err
 		}
 	}
@@ -691,6 +729,17 @@ func (s *Sim) Next() (time.Duration, bool) {
 // Pending returns how many events are queued.
 func (s *Sim) Pending() int { return s.q.len() }
 
+// afterEvent checks, after each dispatched event, the context (every 1024
+// events) and the run-wide caps.
+func (s *Sim) afterEvent() error {
+	if s.steps&1023 == 0 {
+		if err := s.ctx.Err(); err != nil {
+			return fmt.Errorf("sim: stopped at %v: %w", time.Duration(s.now), err)
+		}
+	}
+	return s.capped()
+}
+
 func (s *Sim) dispatch(e event) error {
 	s.now = e.at
 	s.steps++
@@ -707,7 +756,7 @@ func (s *Sim) dispatch(e event) error {
 		return e.node.FireWake(e.gen)
 	case evBoot:
 		return e.node.Boot(s.ctx)
-	case evFunc:
+	case evFunc, evTimeout:
 		e.fn()
 	}
 	return nil
@@ -723,39 +772,11 @@ func (s *Sim) name(i int32) string {
 	return fmt.Sprintf("#%d", i)
 }
 
-// kernel is the face a Sim shows its nodes (nodes.Kernel). It is a distinct
-// type so that these hooks are not part of the Sim's public API.
-type kernel Sim
-
-// Send implements nodes.Kernel.
-func (k *kernel) Send(from, to int32, msg []byte) int32 { return (*Sim)(k).send(from, to, msg) }
-
-// ScheduleTimer implements nodes.Kernel.
-func (k *kernel) ScheduleTimer(n *nodes.Node, id int64, at int64) {
-	s := (*Sim)(k)
-	s.push(event{at: at, kind: evTimer, node: n, id: id, shift: s.pausedTotal[n.Index]})
-}
-
-// ScheduleWake implements nodes.Kernel.
-func (k *kernel) ScheduleWake(n *nodes.Node, gen uint64, at int64) {
-	s := (*Sim)(k)
-	s.push(event{at: at, kind: evWake, node: n, gen: gen, shift: s.pausedTotal[n.Index]})
-}
-
-// Record implements nodes.Kernel. A node reports its crashes through it, so
-// every crash is counted whatever caused it.
-func (k *kernel) Record(e trace.Event) {
-	if e.Kind == trace.KindCrash {
-		k.stats.Crashes++
-	}
-	k.rec.Record(e)
-}
-
-// Clock implements nodes.Kernel: the virtual time in ns.
-func (k *kernel) Clock() int64 { return k.now }
-
 // send queues a message from one endpoint to another.
-func (s *Sim) send(from, to int32, msg []byte) int32 {
+func (s *Sim) send(from, to int32, msg []byte) int32 { return s.sendMsg(from, to, msg, false) }
+
+// sendMsg is send; owned says msg is the kernel's own copy already.
+func (s *Sim) sendMsg(from, to int32, msg []byte, owned bool) int32 {
 	if to < 0 || int(to) >= len(s.nodes)+len(s.clients) {
 		return wasmhost.ErrnoNoDest
 	}
@@ -764,7 +785,10 @@ func (s *Sim) send(from, to int32, msg []byte) int32 {
 		return wasmhost.ErrnoQuota
 	}
 	s.msgSeq++
-	m := &message{id: s.msgSeq, from: from, to: to, payload: bytes.Clone(msg)}
+	if !owned {
+		msg = bytes.Clone(msg)
+	}
+	m := &message{id: s.msgSeq, from: from, to: to, payload: msg}
 	if int(to) < len(s.nodes) {
 		m.toInc = s.nodes[to].Incarnation()
 	}

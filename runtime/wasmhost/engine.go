@@ -189,6 +189,9 @@ func (c Config) WithInitFuel(units int64) Config { c.initFuel = units; return c 
 // watchdog needs costs ~100 ns per loop iteration here (RATIONALE.md).
 func (c Config) WithWatchdog(d time.Duration) Config { c.watchdog = d; return c }
 
+// Watchdog returns the watchdog's wall-clock limit (0: off).
+func (c Config) Watchdog() time.Duration { return c.watchdog }
+
 // WithMemoryImage chooses whether a module's data segments become a memory
 // image mapped copy-on-write into each instance (Linux; on by default)
 // instead of being copied at every instantiation.
