@@ -25,6 +25,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -132,7 +133,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	interp := fs.Bool("interpreter", false, "use wazero's interpreter instead of its compiler")
 	quiet := fs.Bool("quiet", false, "print only the verdict line")
 	watchdog := fs.Duration("watchdog", 0, "abort a guest call after this much wall time (0: off; fuel already bounds calls)")
-	workers := fs.Int("workers", 1, workersUsage)
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), workersUsage+"; default: GOMAXPROCS")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return flagExit(err)
