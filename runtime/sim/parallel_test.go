@@ -158,7 +158,14 @@ func TestWorkersDoNotChangeTheInFlightQuota(t *testing.T) {
 }
 
 func TestWorkersHitTheEventCapAtTheSameEvent(t *testing.T) {
-	cfg := sim.NewConfig().WithSeed(3).WithNetwork(gossipLink()).WithMaxEvents(5000)
+	two := sameCapStop(t, sim.NewConfig().WithSeed(3).WithNetwork(gossipLink()).WithMaxEvents(5000))
+	assert.Positive(t, two.Parallelism().Windows)
+}
+
+// sameCapStop runs cfg on one worker and on two: both must stop on the same
+// cap, at the same event, with the same run. It returns the two-worker run.
+func sameCapStop(t *testing.T, cfg sim.Config) *sim.Sim {
+	t.Helper()
 	one, err1 := gossipRun(t, cfg, time.Second)
 	two, err2 := gossipRun(t, cfg.WithWorkers(2), time.Second)
 	var l1, l2 *sim.LimitError
@@ -166,7 +173,7 @@ func TestWorkersHitTheEventCapAtTheSameEvent(t *testing.T) {
 	require.True(t, errors.As(err2, &l2), "%v", err2)
 	assert.Equal(t, *l1, *l2)
 	sameRun(t, one, two)
-	assert.Positive(t, two.Parallelism().Windows)
+	return two
 }
 
 func TestZeroLookaheadFallsBackToOneWorker(t *testing.T) {
@@ -219,14 +226,7 @@ func TestWorkersStopAtTheCapWhileANodeIsStalled(t *testing.T) {
 	// Stalls (in-flight quota) and a cap together: the commit may stop
 	// before a stalled node's event, which must then be dropped cleanly.
 	for _, cap := range []uint64{1500, 2500, 3500} {
-		cfg := sim.NewConfig().WithSeed(9).WithNetwork(gossipLink()).WithMaxInFlightBytes(40).WithMaxEvents(cap)
-		one, err1 := gossipRun(t, cfg, time.Second)
-		two, err2 := gossipRun(t, cfg.WithWorkers(2), time.Second)
-		var l1, l2 *sim.LimitError
-		require.True(t, errors.As(err1, &l1), "%v", err1)
-		require.True(t, errors.As(err2, &l2), "%v", err2)
-		assert.Equal(t, *l1, *l2)
-		sameRun(t, one, two)
+		two := sameCapStop(t, sim.NewConfig().WithSeed(9).WithNetwork(gossipLink()).WithMaxInFlightBytes(40).WithMaxEvents(cap))
 		assert.Positive(t, two.Parallelism().Stalls)
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"hash"
 	"io"
 	"strconv"
+
+	"github.com/terrarium-sim/terrarium/internal/jsonstr"
 )
 
 // Kind names what an event records.
@@ -133,7 +135,7 @@ func (e Event) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `,"t":`...)
 	dst = strconv.AppendInt(dst, e.Time, 10)
 	dst = append(dst, `,"kind":`...)
-	dst = appendJSONString(dst, e.Kind.String())
+	dst = jsonstr.Append(dst, e.Kind.String())
 	dst = append(dst, `,"node":`...)
 	dst = strconv.AppendInt(dst, int64(e.Node), 10)
 	dst = append(dst, `,"peer":`...)
@@ -144,7 +146,7 @@ func (e Event) AppendJSON(dst []byte) []byte {
 	}
 	if e.Label != "" {
 		dst = append(dst, `,"label":`...)
-		dst = appendJSONString(dst, e.Label)
+		dst = jsonstr.Append(dst, e.Label)
 	}
 	switch {
 	case len(e.Data) == 0:
@@ -153,28 +155,13 @@ func (e Event) AppendJSON(dst []byte) []byte {
 		dst = append(dst, e.Data...)
 	case isText(e.Data):
 		dst = append(dst, `,"text":`...)
-		dst = appendJSONString(dst, string(e.Data))
+		dst = jsonstr.Append(dst, string(e.Data))
 	default:
 		dst = append(dst, `,"b64":"`...)
 		dst = base64.StdEncoding.AppendEncode(dst, e.Data)
 		dst = append(dst, '"')
 	}
 	return append(dst, '}')
-}
-
-// appendJSONString appends s as encoding/json writes a string: printable
-// ASCII but for ", \, <, > and & is copied, anything else is left to
-// json.Marshal.
-func appendJSONString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			b, _ := json.Marshal(s) // marshaling a string cannot fail
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
 }
 
 // UnmarshalJSON implements json.Unmarshaler.

@@ -1,11 +1,12 @@
 package maelstrom
 
 import (
-	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/terrarium-sim/terrarium/internal/jsonstr"
 )
 
 // A reflection-free encoder for the values handlers send most: maps with
@@ -119,17 +120,5 @@ func appendFloat(dst []byte, f float64) ([]byte, bool) {
 	return dst, true
 }
 
-// appendString appends s as a JSON string, escaped as encoding/json escapes
-// it: a string of plain printable ASCII is copied; any other goes through
-// json.Marshal.
-func appendString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			b, _ := json.Marshal(s) // marshaling a string cannot fail
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
-}
+// appendString appends s as a JSON string, as encoding/json writes it.
+func appendString(dst []byte, s string) []byte { return jsonstr.Append(dst, s) }
