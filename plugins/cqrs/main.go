@@ -89,10 +89,8 @@ func startCommand(n *maelstrom.Node) error {
 		QueryNodes []string `json:"query_nodes"`
 		PublishMS  int      `json:"publish_ms"`
 	}
-	if len(n.Params()) > 0 {
-		if err := json.Unmarshal(n.Params(), &p); err != nil {
-			return fmt.Errorf("cqrs: params: %w", err)
-		}
+	if err := n.ParamsInto(&p); err != nil {
+		return fmt.Errorf("cqrs: %w", err)
 	}
 	if p.QueryNodes == nil { // default: every node named q...
 		for _, id := range n.NodeIDs() {
@@ -279,10 +277,8 @@ func startQuery(n *maelstrom.Node) error {
 	p := struct {
 		Idempotent *bool `json:"idempotent"`
 	}{}
-	if len(n.Params()) > 0 {
-		if err := json.Unmarshal(n.Params(), &p); err != nil {
-			return fmt.Errorf("cqrs: params: %w", err)
-		}
+	if err := n.ParamsInto(&p); err != nil {
+		return fmt.Errorf("cqrs: %w", err)
 	}
 	q := &querySide{n: n, kv: n.Store(), idempotent: p.Idempotent == nil || *p.Idempotent,
 		balances: map[string]int{}, applied: map[string]int{}}

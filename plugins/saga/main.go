@@ -71,10 +71,8 @@ type node struct {
 func main() {
 	n := maelstrom.NewNode()
 	s := &node{n: n, kv: n.Store(), role: n.Role(), waiters: map[string][]maelstrom.Message{}}
-	if len(n.Params()) > 0 {
-		if err := json.Unmarshal(n.Params(), &s.p); err != nil {
-			log.Fatalf("saga: params: %v", err)
-		}
+	if err := n.ParamsInto(&s.p); err != nil {
+		log.Fatalf("saga: %v", err)
 	}
 	if s.p.Style == "" {
 		s.p.Style = "orchestration"

@@ -192,10 +192,8 @@ type router struct {
 
 func newRouter(n *maelstrom.Node) (*router, error) {
 	p := routerParams{Scheme: "hash", Buckets: 12, Keys: 8}
-	if len(n.Params()) > 0 {
-		if err := json.Unmarshal(n.Params(), &p); err != nil {
-			return nil, fmt.Errorf("router params: %w", err)
-		}
+	if err := n.ParamsInto(&p); err != nil {
+		return nil, fmt.Errorf("router: %w", err)
 	}
 	if p.Scheme != "hash" && p.Scheme != "range" {
 		return nil, fmt.Errorf("router params: scheme %q is not hash or range", p.Scheme)

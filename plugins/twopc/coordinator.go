@@ -61,10 +61,8 @@ func startCoordinator(n *maelstrom.Node) error {
 		CommitEarly   bool     `json:"commit_early"`
 		CrashAfterMS  int      `json:"crash_after_prepare_ms"`
 	}
-	if len(n.Params()) > 0 {
-		if err := json.Unmarshal(n.Params(), &p); err != nil {
-			return fmt.Errorf("coordinator params: %w", err)
-		}
+	if err := n.ParamsInto(&p); err != nil {
+		return fmt.Errorf("coordinator: %w", err)
 	}
 	c := &coordinator{n: n, kv: n.Store(), txns: map[string]*ctxn{},
 		retry: ms(p.RetryMS, 100), voteTimeout: ms(p.VoteTimeoutMS, 400), commitEarly: p.CommitEarly}

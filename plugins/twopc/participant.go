@@ -45,10 +45,8 @@ func startParticipant(n *maelstrom.Node) error {
 		InDoubtMS int     `json:"indoubt_ms"`
 		RetryMS   int     `json:"retry_ms"`
 	}
-	if len(n.Params()) > 0 {
-		if err := json.Unmarshal(n.Params(), &p); err != nil {
-			return fmt.Errorf("participant params: %w", err)
-		}
+	if err := n.ParamsInto(&p); err != nil {
+		return fmt.Errorf("participant: %w", err)
 	}
 	s := &participant{n: n, kv: n.Store(), prepared: map[string]*prepared{}, locks: map[string]string{}, done: map[string]string{},
 		abortRate: p.AbortRate, inDoubt: ms(p.InDoubtMS, 300)}

@@ -54,10 +54,8 @@ type server struct {
 func main() {
 	n := maelstrom.NewNode()
 	s := &server{n: n, st: n.Store(), seen: map[int]struct{}{}, pending: map[string]map[int]struct{}{}, p: params{GossipMS: 100}}
-	if len(n.Params()) > 0 {
-		if err := json.Unmarshal(n.Params(), &s.p); err != nil {
-			log.Fatalf("params: %v", err)
-		}
+	if err := n.ParamsInto(&s.p); err != nil {
+		log.Fatal(err)
 	}
 	if err := s.load(); err != nil {
 		log.Fatal(err)

@@ -33,10 +33,8 @@ func main() {
 		GossipMS int  `json:"gossip_ms"`
 		Broken   bool `json:"broken"`
 	}{GossipMS: 200}
-	if len(n.Params()) > 0 {
-		if err := json.Unmarshal(n.Params(), &p); err != nil {
-			log.Fatalf("params: %v", err)
-		}
+	if err := n.ParamsInto(&p); err != nil {
+		log.Fatal(err)
 	}
 	st := n.Store()
 	var mu sync.Mutex

@@ -36,10 +36,8 @@ func main() {
 	var p struct {
 		Broken bool `json:"broken"`
 	}
-	if len(n.Params()) > 0 {
-		if err := json.Unmarshal(n.Params(), &p); err != nil {
-			log.Fatalf("params: %v", err)
-		}
+	if err := n.ParamsInto(&p); err != nil {
+		log.Fatal(err)
 	}
 	kv := maelstrom.NewLinKV(n)
 	n.Handle("txn", func(msg maelstrom.Message) error {

@@ -8,7 +8,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"log"
 	"sync"
@@ -21,10 +20,8 @@ func main() {
 	var p struct {
 		Broken bool `json:"broken"`
 	}
-	if len(n.Params()) > 0 {
-		if err := json.Unmarshal(n.Params(), &p); err != nil {
-			log.Fatalf("params: %v", err)
-		}
+	if err := n.ParamsInto(&p); err != nil {
+		log.Fatal(err)
 	}
 	boot := n.Now().UnixNano()
 	var mu sync.Mutex

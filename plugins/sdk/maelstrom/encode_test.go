@@ -79,3 +79,17 @@ func TestBodyBuildsTheObjectItWasGiven(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `{"type":"ping","seq":4}`, string(body))
 }
+
+func TestParamsIntoDecodesOrNamesTheProblem(t *testing.T) {
+	n := newNode(nil)
+	p := struct {
+		GossipMS int `json:"gossip_ms"`
+	}{GossipMS: 100}
+	require.NoError(t, n.ParamsInto(&p), "no params: nothing to decode")
+	assert.Equal(t, 100, p.GossipMS, "defaults stay")
+	n.params = json.RawMessage(`{"gossip_ms":7}`)
+	require.NoError(t, n.ParamsInto(&p))
+	assert.Equal(t, 7, p.GossipMS)
+	n.params = json.RawMessage(`{"gossip_ms":"fast"}`)
+	assert.ErrorContains(t, n.ParamsInto(&p), "maelstrom: params:")
+}

@@ -250,6 +250,19 @@ func (n *Node) Params() json.RawMessage {
 	return n.params
 }
 
+// ParamsInto decodes the role's parameters (Params) into v with
+// encoding/json; with no parameters it leaves v as it is.
+func (n *Node) ParamsInto(v any) error {
+	p := n.Params()
+	if len(p) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(p, v); err != nil {
+		return fmt.Errorf("maelstrom: params: %w", err)
+	}
+	return nil
+}
+
 // Restarted reports whether this instance replaces one that crashed: the
 // node's Store holds what the previous one synced.
 func (n *Node) Restarted() bool {
