@@ -30,8 +30,8 @@ const (
 	DefaultFreeReserve int64 = 256 << 20
 	// DefaultRunMaxAge is how long a finished run's folder is kept.
 	DefaultRunMaxAge = 7 * 24 * time.Hour
-	// diskCheckEvery is how often a running run's folder is measured.
-	diskCheckEvery = 250 * time.Millisecond
+	// runHeadroom is the free space, past the reserve, a new run needs.
+	runHeadroom = 4 << 20
 )
 
 // ErrInsufficientStorage marks a write the server refused because a quota
@@ -139,26 +139,18 @@ func (s *Server) checkRunSpace() error {
 	if used >= s.cfg.runQuota {
 		return insufficient("the run folders use %d bytes of their %d byte quota, all of it by runs still going; delete a run", used, s.cfg.runQuota)
 	}
-	return s.checkFree(s.runDir, 0)
+	return s.checkFree(s.runDir, runHeadroom)
 }
 
 // runDiskError says why a running run must stop for disk space: the run
-// folders past their quota, or the disk past its reserve. It measures at
-// most every diskCheckEvery.
-func (s *Server) runDiskError(r *run) error {
-	r.rc.mu.Lock()
-	due := time.Since(r.rc.diskChecked) >= diskCheckEvery
-	if due {
-		r.rc.diskChecked = time.Now()
-	}
-	r.rc.mu.Unlock()
-	if !due {
-		return nil
-	}
-	if used := s.runFolderBytes(false); used > s.cfg.runQuota {
+// folders past their quota, or the disk past its reserve. It is checked
+// between slices of a run, so a run passes the quota by at most one slice
+// (and the trace writer's buffer) before it stops.
+func (s *Server) runDiskError(*run) error {
+	if used := s.runFolderBytes(true); used > s.cfg.runQuota {
 		return fmt.Errorf("%w: the run folders use %d bytes, over their quota of %d", ErrInsufficientStorage, used, s.cfg.runQuota)
 	}
-	if err := s.checkFree(r.dir, 0); err != nil {
+	if err := s.checkFree(s.runDir, 0); err != nil {
 		return fmt.Errorf("%w: %s", ErrInsufficientStorage, err.(*APIError).Message)
 	}
 	return nil
@@ -200,17 +192,20 @@ func (s *Server) runFolders() []runFolder {
 			continue
 		}
 		f := runFolder{id: e.Name()}
+		if info, err := e.Info(); err == nil {
+			f.mtime = info.ModTime() // a folder without files: its own time
+		}
+		files := 0
 		_ = filepath.WalkDir(filepath.Join(s.runDir, e.Name()), func(_ string, d fs.DirEntry, err error) error {
-			if err != nil {
+			if err != nil || d.IsDir() {
 				return nil
 			}
-			if info, err := d.Info(); err == nil {
-				if info.Mode().IsRegular() {
-					f.size += info.Size()
-				}
-				if info.ModTime().After(f.mtime) {
+			if info, err := d.Info(); err == nil && info.Mode().IsRegular() {
+				f.size += info.Size()
+				if files == 0 || info.ModTime().After(f.mtime) {
 					f.mtime = info.ModTime()
 				}
+				files++
 			}
 			return nil
 		})

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -93,8 +92,6 @@ type readCache struct {
 	// in liveDiagramFile.
 	live   sync.Mutex
 	liveAt string
-	// diskChecked is when the running run's disk use was last checked.
-	diskChecked time.Time
 }
 
 // fromFile says whether the run's trace is read from its folder (it has
@@ -303,8 +300,10 @@ func (p *storePage) add(k, v string) bool {
 		p.more = true
 		return false
 	}
-	p.rows = append(p.rows, KVText{Key: k, Value: v})
-	p.bytes += len(k) + len(v) + 24
+	kv := KVText{Key: k, Value: v}
+	b, _ := json.Marshal(kv) // its size as the page will write it
+	p.rows = append(p.rows, kv)
+	p.bytes += len(b) + 1
 	return true
 }
 
