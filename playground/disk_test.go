@@ -193,3 +193,22 @@ func TestRealFullDisk(t *testing.T) {
 	}
 	require507(t, upload(t, hs2.URL, wasmOf(t, "counter")), "upload")
 }
+
+func TestReadAndDiskConfigValidation(t *testing.T) {
+	for _, c := range []struct {
+		cfg  playground.Config
+		want string
+	}{
+		{playground.NewConfig().WithReadLimits(0, 1<<20, 10), "heavy reads 0"},
+		{playground.NewConfig().WithReadLimits(1, 100, 10), "page bytes 100"},
+		{playground.NewConfig().WithReadLimits(1, 1<<20, 0), "live diagram events 0"},
+		{playground.NewConfig().WithDiskQuotas(0, 1, 1), "modules 0"},
+		{playground.NewConfig().WithDiskQuotas(1, -1, 1), "runs -1"},
+		{playground.NewConfig().WithFreeReserve(-5), "free reserve -5"},
+		{playground.NewConfig().WithRunRetention(0), "run retention 0s"},
+	} {
+		_, err := playground.New(t.Context(), c.cfg.WithPreload(false))
+		require.Error(t, err, c.want)
+		assert.Contains(t, err.Error(), c.want)
+	}
+}
