@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -271,6 +272,11 @@ func (s *Server) trimCache() {
 	var total int64
 	_ = filepath.WalkDir(s.cacheDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
+			return nil
+		}
+		if strings.HasSuffix(p, ".tmp") {
+			// An entry being written (wazero's filecache writes NAME.*.tmp
+			// and renames it): removing it would fail that compilation.
 			return nil
 		}
 		if info, err := d.Info(); err == nil && info.Mode().IsRegular() {

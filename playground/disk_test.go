@@ -212,3 +212,29 @@ func TestReadAndDiskConfigValidation(t *testing.T) {
 		assert.Contains(t, err.Error(), c.want)
 	}
 }
+
+// The compilation cache keeps to its quota: the oldest entries go first.
+func TestCacheQuota(t *testing.T) {
+	dir := t.TempDir()
+	_, hs := newServer(t, runConfig().WithDataDir(dir).WithDiskQuotas(playground.DefaultModuleQuota, playground.DefaultRunQuota, 100).WithIdleClose(50*time.Millisecond))
+	api := hs.URL + "/api/v1/runs"
+	cacheSize := func() (n int64, files int) {
+		_ = filepath.WalkDir(filepath.Join(dir, "cache"), func(_ string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if info, err := d.Info(); err == nil {
+					n += info.Size()
+					files++
+				}
+			}
+			return nil
+		})
+		return n, files
+	}
+	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
+	mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
+	size, files := cacheSize()
+	require.Positive(t, files, "the run compiled its module into the server's cache")
+	require.Greater(t, size, int64(100))
+	// The server trims it (at each new run and on its reaper's tick).
+	require.Eventually(t, func() bool { n, _ := cacheSize(); return n <= 100 }, time.Minute, 10*time.Millisecond)
+}
