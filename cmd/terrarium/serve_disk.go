@@ -64,4 +64,3 @@ func serveDiskFlags(fs *flag.FlagSet) func(playground.Config) playground.Config 
 			WithRunRetention(*keep).WithReadLimits(*heavy, int(page), *live)
 	}
 }
-
