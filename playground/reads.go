@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,6 +119,11 @@ func (r *run) eventsJSON(ctx context.Context, from, n, maxBytes int) ([]byte, in
 	var buf []byte
 	count := 0
 	add := func(line []byte) bool {
+		if need := len(line) + 1; cap(buf)-len(buf) < need {
+			// Double: append's gentler growth for large slices would copy
+			// a page several times over.
+			buf = slices.Grow(buf, max(need, cap(buf)))
+		}
 		if count > 0 {
 			buf = append(buf, ',')
 		}
@@ -240,17 +246,18 @@ func (s *Server) runTrace(c echo.Context) error {
 		return err
 	}
 	// The page, as TracePage marshals it, from the events' own JSON.
-	out := make([]byte, 0, len(buf)+96)
-	out = append(out, `{"from":`...)
-	out = strconv.AppendInt(out, int64(from), 10)
-	out = append(out, `,"events":[`...)
-	out = append(out, buf...)
-	out = append(out, `],"next":`...)
-	out = strconv.AppendInt(out, int64(from+count), 10)
-	out = append(out, `,"total":`...)
-	out = strconv.AppendUint(out, total, 10)
-	out = append(out, "}\n"...)
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, out)
+	head := fmt.Appendf(nil, `{"from":%d,"events":[`, from)
+	tail := fmt.Appendf(nil, "],\"next\":%d,\"total\":%d}\n", from+count, total)
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	w.Header().Set(echo.HeaderContentLength, strconv.Itoa(len(head)+len(buf)+len(tail)))
+	w.WriteHeader(http.StatusOK)
+	for _, b := range [][]byte{head, buf, tail} {
+		if _, err := w.Write(b); err != nil {
+			return nil // the client went away
+		}
+	}
+	return nil
 }
 
 // nodeInfos returns the run's nodes: a finished run's from its status

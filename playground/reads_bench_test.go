@@ -156,6 +156,17 @@ func BenchmarkHeavyReads(b *testing.B) {
 		}
 		b.ReportMetric(float64(n), "body_bytes")
 	})
+	b.Run("trace_page_3KB_events", func(b *testing.B) {
+		sha := uploadB(b, base, mustWat(b, bigLogWAT))
+		run := finishedRun(b, base, bigLogScenario(sha))
+		b.ReportAllocs()
+		b.ResetTimer()
+		var n int64
+		for range b.N {
+			n = getDiscard(b, run+"/trace?from=0&n=5000")
+		}
+		b.ReportMetric(float64(n), "body_bytes")
+	})
 	b.Run("node_store_8MiB", func(b *testing.B) {
 		sha := uploadB(b, base, wasmMust(b, "storefill"))
 		run := finishedRun(b, base, storeFillScenario(sha, 8<<20))
@@ -209,3 +220,40 @@ func wasmMust(b testing.TB, name string) []byte {
 func httpServer(s *playground.Server) *httptest.Server { return httptest.NewServer(s.Handler()) }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// bigLogWAT logs a 3,000-byte line every millisecond: a run of large events.
+var bigLogWAT = logWAT(3000, 1_000_000)
+
+// logWAT logs a line of size bytes every period nanoseconds.
+func logWAT(size, period int) string {
+	return fmt.Sprintf(`(module
+  (import "terrarium" "log" (func $log (param i32 i32 i32)))
+  (import "terrarium" "timer_set" (func $timer_set (param i64) (result i64)))
+  (memory (export "memory") 1)
+  (func (export "terrarium_abi_v1"))
+  (func (export "alloc") (param i32) (result i32) (i32.const 8192))
+  (func (export "on_init") (param i32 i32)
+    (memory.fill (i32.const 0) (i32.const 66) (i32.const %[1]d))
+    (drop (call $timer_set (i64.const %[2]d))))
+  (func (export "on_message") (param i32 i32 i32))
+  (func (export "on_timer") (param i64)
+    (call $log (i32.const 1) (i32.const 0) (i32.const %[1]d))
+    (drop (call $timer_set (i64.const %[2]d)))))`, size, period)
+}
+
+func bigLogScenario(sha string) string {
+	return fmt.Sprintf(`name: big-log
+seed: 1
+duration: 1s
+modules:
+  l: {sha256: %s, roles: [server]}
+nodes:
+  - {name: l, count: 2, module: l, role: server}
+`, sha)
+}
+
+func mustWat(b testing.TB, src string) []byte {
+	w, err := watBytes(src)
+	require.NoError(b, err)
+	return w
+}
