@@ -40,6 +40,9 @@ const (
 	// of a running run draws (the first ones; the finished run's
 	// lamport.html draws them all).
 	DefaultLiveDiagramEvents = 50_000
+	// liveDiagramBytes caps the trace the live diagram draws, whatever the
+	// size of its events.
+	liveDiagramBytes = 32 << 20
 	// streamPageBytes caps one catch-up page of the live event stream.
 	streamPageBytes = 256 << 10
 	// streamPageEvents caps the events of one catch-up page.
@@ -566,12 +569,17 @@ func writeLiveFolder(dir string, rr *runner.Run, limit int) error {
 	}
 	w := bufio.NewWriterSize(f, 256<<10)
 	var line []byte
-	evs := rr.Events(0, limit)
-	for _, e := range evs {
+	evs, written := rr.Events(0, limit), 0
+	for i, e := range evs {
 		line = append(e.AppendJSON(line[:0]), '\n')
+		if written+len(line) > liveDiagramBytes {
+			evs = evs[:i]
+			break
+		}
 		if _, err := w.Write(line); err != nil {
 			break
 		}
+		written += len(line)
 	}
 	if err := errors.Join(w.Flush(), f.Close()); err != nil {
 		return err

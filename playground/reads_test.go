@@ -333,4 +333,5 @@ func TestLiveDiagramCachedAndBounded(t *testing.T) {
 	assert.False(t, bytes.Equal(first.Body, third.Body), "a new position is drawn anew")
 	// The hidden cache is not a run file.
 	assert.Equal(t, http.StatusNotFound, get(t, run+"/files/.live-lamport.html").Status)
+	assert.NotContains(t, string(get(t, run+"/files").Body), ".live")
 }

@@ -389,7 +389,15 @@ func (r *run) ensure(ctx context.Context) error {
 	acts, st := slices.Clone(r.actions), r.status
 	r.mu.Unlock()
 	pins, restore := restorePlan(acts, st.Steps, time.Duration(st.NowNS), st.Seq)
-	return r.openAt(ctx, pins, restore)
+	if err := r.openAt(ctx, pins, restore); err != nil {
+		return err
+	}
+	if r.h == nil {
+		// The rebuild reached the end (or a cap): the run finished and
+		// gave its simulation back.
+		return apiErr(http.StatusConflict, "conflict", "run %s finished while it was rebuilt; read it again", r.id)
+	}
+	return nil
 }
 
 // restorePlan rebuilds a run exactly where it was: after steps loop events,

@@ -227,6 +227,9 @@ func (s *Server) runFiles(c echo.Context) error {
 	}
 	out := []file{}
 	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue // the server's own (cached diagram, saved stores)
+		}
 		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
 			out = append(out, file{e.Name(), info.Size()})
 		}
