@@ -9,6 +9,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -96,10 +97,15 @@ func (s *Server) uploadModule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	release, err := s.reserveModule(int64(len(wasm)))
+	if err != nil {
+		return err
+	}
+	defer release()
 	meta, created, err := s.store.Put(wasm, ModuleMeta{Name: name, Uploaded: time.Now().UTC().Truncate(time.Millisecond),
 		Exports: info.Exports, Imports: info.Imports})
 	if err != nil {
-		return err
+		return storeErr(err)
 	}
 	status := http.StatusOK
 	if created {
@@ -144,8 +150,13 @@ func shaParam(c echo.Context) (string, error) {
 }
 
 func storeErr(err error) error {
-	if errors.Is(err, ErrNoModule) {
+	switch {
+	case errors.Is(err, ErrNoModule):
 		return apiErr(http.StatusNotFound, "not_found", "%v", err)
+	case errors.Is(err, ErrReadOnly):
+		return insufficient("%v: the server started on a full disk; free space and restart it", err)
+	case errors.Is(err, syscall.ENOSPC):
+		return insufficient("the server's disk is full: %v", err)
 	}
 	return err
 }

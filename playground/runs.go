@@ -85,6 +85,7 @@ func (rs *runs) reap() {
 		for _, r := range list {
 			r.closeIfIdle(idle)
 		}
+		rs.s.retain()
 	}
 }
 
@@ -223,6 +224,8 @@ type run struct {
 	wake      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
+	// rc is what the run keeps for its readers (reads.go).
+	rc readCache
 }
 
 // Status is a run as the API reports it.
@@ -344,7 +347,7 @@ func (r *run) openAt(ctx context.Context, acts []action, position func(*runner.R
 		r.hasOp = true
 	}
 	rctx, cancel := context.WithCancel(context.Background())
-	opts := runner.NewOptions().WithRegistry(r.rs.s.reg).WithModules(r.rs.s.modules).WithOutDir(r.dir).WithSeed(r.seed)
+	opts := runner.NewOptions().WithRegistry(r.rs.s.reg).WithModules(r.rs.s.modules).WithOutDir(r.dir).WithSeed(r.seed).WithCacheDir(r.rs.s.cacheDir)
 	h, err := runner.Start(rctx, r.timeline(acts), opts)
 	if err != nil {
 		cancel()
@@ -386,7 +389,15 @@ func (r *run) ensure(ctx context.Context) error {
 	acts, st := slices.Clone(r.actions), r.status
 	r.mu.Unlock()
 	pins, restore := restorePlan(acts, st.Steps, time.Duration(st.NowNS), st.Seq)
-	return r.openAt(ctx, pins, restore)
+	if err := r.openAt(ctx, pins, restore); err != nil {
+		return err
+	}
+	if r.h == nil {
+		// The rebuild reached the end (or a cap): the run finished and
+		// gave its simulation back.
+		return apiErr(http.StatusConflict, "conflict", "run %s finished while it was rebuilt; read it again", r.id)
+	}
+	return nil
 }
 
 // restorePlan rebuilds a run exactly where it was: after steps loop events,
@@ -466,6 +477,10 @@ func (r *run) do(ctx context.Context, fn func(*runner.Run) error) error {
 		} else if rr.Done() && res == nil {
 			res, finErr = rr.Finish()
 		}
+		if res != nil {
+			// The inspector reads a finished run's stores from its folder.
+			finErr = errors.Join(finErr, r.saveStores(rr))
+		}
 		st = r.fill(rr)
 		return nil
 	})
@@ -496,6 +511,11 @@ func (r *run) do(ctx context.Context, fn func(*runner.Run) error) error {
 		}
 	}
 	r.mu.Unlock()
+	if res != nil {
+		// Everything of a finished run is read from its folder: its
+		// simulation and its run slot go back now.
+		r.closeHandle(true)
+	}
 	r.notify()
 	return err
 }
@@ -533,6 +553,9 @@ func (r *run) provisional(rr *runner.Run) map[string]CheckStatus {
 // checkNow refreshes the provisional verdicts of a run that is not done.
 // Called with r.op held and the handle open.
 func (r *run) checkNow(ctx context.Context) {
+	if r.h == nil {
+		return
+	}
 	var cs map[string]CheckStatus
 	err := r.h.Do(ctx, func(rr *runner.Run) error {
 		if !rr.Done() {
@@ -594,6 +617,9 @@ func (r *run) drive() {
 		err := r.ensure(context.Background())
 		if err == nil {
 			err = r.do(context.Background(), func(rr *runner.Run) error {
+				if err := r.rs.s.runDiskError(r); err != nil {
+					return err
+				}
 				target := rr.Now() + time.Duration(speed*float64(tick))
 				if speed <= 0 {
 					target = rr.End()

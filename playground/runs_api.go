@@ -2,7 +2,6 @@ package playground
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -122,6 +121,9 @@ func (s *Server) createRun(c echo.Context) error {
 	if err := s.checkLimits(scn); err != nil {
 		return err
 	}
+	if err := s.checkRunSpace(); err != nil {
+		return err
+	}
 	seed := runner.NewOptions().Seed(scn.Seed)
 	if req.Seed != nil {
 		seed = *req.Seed
@@ -190,57 +192,6 @@ func (r *run) withSim(ctx context.Context, fn func(*runner.Run) error) error {
 	return r.h.Do(ctx, fn)
 }
 
-// events returns up to n trace events from index from, and the trace's
-// length. A finished run whose simulation was closed is read from its
-// trace.jsonl instead of being replayed.
-func (r *run) events(ctx context.Context, from, n int) ([]trace.Event, uint64, error) {
-	r.op.Lock()
-	r.mu.Lock()
-	fromFile := !r.loaded && r.result != nil
-	total := r.status.Seq
-	r.mu.Unlock()
-	if fromFile {
-		r.op.Unlock()
-		evs, err := readTrace(filepath.Join(r.dir, report.TraceFile), from, n)
-		return evs, total, err
-	}
-	defer r.op.Unlock()
-	r.touch()
-	if err := r.ensure(ctx); err != nil {
-		return nil, 0, err
-	}
-	var evs []trace.Event
-	err := r.h.Do(ctx, func(rr *runner.Run) error {
-		evs = slices.Clone(rr.Events(from, n))
-		total = rr.Stats().Events
-		return nil
-	})
-	return evs, total, err
-}
-
-// readTrace reads events [from, from+n) of a trace.jsonl file.
-func readTrace(path string, from, n int) ([]trace.Event, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("playground: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 256<<20)
-	var out []trace.Event
-	for i := 0; sc.Scan() && len(out) < n; i++ {
-		if i < from {
-			continue
-		}
-		var e trace.Event
-		if err := e.UnmarshalJSON(sc.Bytes()); err != nil {
-			return nil, fmt.Errorf("playground: %s line %d: %w", path, i+1, err)
-		}
-		out = append(out, e)
-	}
-	return out, sc.Err()
-}
-
 func queryInt(c echo.Context, name string, def, lo, hi int) (int, error) {
 	v := c.QueryParam(name)
 	if v == "" {
@@ -261,29 +212,6 @@ type TracePage struct {
 	Total  uint64        `json:"total"`
 }
 
-func (s *Server) runTrace(c echo.Context) error {
-	r, err := s.runs.get(c.Param("id"))
-	if err != nil {
-		return err
-	}
-	from, err := queryInt(c, "from", 0, 0, math.MaxInt32)
-	if err != nil {
-		return err
-	}
-	n, err := queryInt(c, "n", 500, 1, 5000)
-	if err != nil {
-		return err
-	}
-	page := TracePage{From: from, Events: []trace.Event{}}
-	evs, total, err := r.events(c.Request().Context(), from, n)
-	if err != nil {
-		return err
-	}
-	page.Events, page.Total = append(page.Events, evs...), total
-	page.Next = from + len(page.Events)
-	return c.JSON(http.StatusOK, page)
-}
-
 func (s *Server) runFiles(c echo.Context) error {
 	r, err := s.runs.get(c.Param("id"))
 	if err != nil {
@@ -299,6 +227,9 @@ func (s *Server) runFiles(c echo.Context) error {
 	}
 	out := []file{}
 	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue // the server's own (cached diagram, saved stores)
+		}
 		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
 			out = append(out, file{e.Name(), info.Size()})
 		}
@@ -328,71 +259,6 @@ func (s *Server) runFile(c echo.Context) error {
 	return c.File(p)
 }
 
-// liveLamport draws the space-time diagram of a run that is still going
-// with the run report's renderer: it writes the trace so far into a
-// snapshot folder and lets report.Write make lamport.html there.
-func (s *Server) liveLamport(c echo.Context, r *run) error {
-	snap, err := os.MkdirTemp(r.dir, ".live-")
-	if err != nil {
-		return fmt.Errorf("playground: %w", err)
-	}
-	defer os.RemoveAll(snap)
-	err = r.withSim(c.Request().Context(), func(rr *runner.Run) error {
-		f, err := os.Create(filepath.Join(snap, report.TraceFile))
-		if err != nil {
-			return err
-		}
-		w := bufio.NewWriterSize(f, 1<<20)
-		for _, e := range rr.Events(0, math.MaxInt32) {
-			b, err := e.MarshalJSON()
-			if err != nil {
-				f.Close()
-				return err
-			}
-			w.Write(b)
-			w.WriteByte('\n')
-		}
-		if err := errors.Join(w.Flush(), f.Close()); err != nil {
-			return err
-		}
-		scn := rr.Scenario()
-		res := runner.Result{Scenario: scn.File, Name: scn.Name + " (live)", Seed: rr.Seed(), Verdict: "unknown",
-			TraceSHA256: rr.Digest(), Reproducible: true, Stats: rr.Stats(), Nodes: scn.NodeNames()}
-		for i := range scn.Workload.Clients {
-			res.Clients = append(res.Clients, fmt.Sprintf("c%d", i))
-		}
-		b, err := json.Marshal(res)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(snap, "results.json"), b, 0o644)
-	})
-	if err != nil {
-		return err
-	}
-	if err := report.Write(snap); err != nil {
-		return fmt.Errorf("playground: live diagram: %w", err)
-	}
-	b, err := os.ReadFile(filepath.Join(snap, report.LamportFile))
-	if err != nil {
-		return fmt.Errorf("playground: %w", err)
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.HTMLBlob(http.StatusOK, b)
-}
-
-func (s *Server) runNodes(c echo.Context) error {
-	r, err := s.runs.get(c.Param("id"))
-	if err != nil {
-		return err
-	}
-	var ns []runner.NodeInfo
-	if err := r.withSim(c.Request().Context(), func(rr *runner.Run) error { ns = rr.Nodes(); return nil }); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"nodes": ns})
-}
-
 // NodeDetail is the node inspector's view of one node now.
 type NodeDetail struct {
 	runner.NodeInfo
@@ -400,6 +266,9 @@ type NodeDetail struct {
 	Log   []trace.Event   `json:"log"`
 	Emits []trace.Event   `json:"emits"`
 	Stats map[string]uint `json:"stats"`
+	// StoreNext, when set, is the last key of this page of the store: more
+	// entries follow (ask again with after=StoreNext).
+	StoreNext string `json:"store_next,omitempty"`
 }
 
 // KVText is a store entry with its bytes as text where they are UTF-8.
@@ -410,55 +279,6 @@ type KVText struct {
 
 // inspectTail is how many log lines and emitted events the inspector shows.
 const inspectTail = 200
-
-func (s *Server) runNode(c echo.Context) error {
-	r, err := s.runs.get(c.Param("id"))
-	if err != nil {
-		return err
-	}
-	name := c.Param("node")
-	var d *NodeDetail
-	err = r.withSim(c.Request().Context(), func(rr *runner.Run) error {
-		for _, n := range rr.Nodes() {
-			if n.Name == name {
-				d = &NodeDetail{NodeInfo: n, Store: []KVText{}, Log: []trace.Event{}, Emits: []trace.Event{}, Stats: map[string]uint{}}
-			}
-		}
-		if d == nil {
-			names := []string{}
-			for _, n := range rr.Nodes() {
-				names = append(names, n.Name)
-			}
-			return apiErr(http.StatusNotFound, "not_found", "run %s has no node %q (nodes: %s)", r.id, name, strings.Join(names, ", "))
-		}
-		kvs, err := rr.Store(name)
-		if err != nil {
-			return err
-		}
-		for _, kv := range kvs {
-			d.Store = append(d.Store, KVText{Key: string(kv.Key), Value: string(kv.Value)})
-		}
-		for _, e := range rr.Events(0, math.MaxInt32) {
-			if e.Node != d.Index {
-				continue
-			}
-			d.Stats[e.Kind.String()]++
-			switch e.Kind {
-			case trace.KindLog:
-				d.Log = append(d.Log, e)
-			case trace.KindEmit:
-				d.Emits = append(d.Emits, e)
-			}
-		}
-		d.Log = d.Log[max(0, len(d.Log)-inspectTail):]
-		d.Emits = d.Emits[max(0, len(d.Emits)-inspectTail):]
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, d)
-}
 
 type controlReq struct {
 	Action string   `json:"action"`
@@ -562,6 +382,9 @@ func (r *run) command(ctx context.Context, req controlReq) error {
 				target = rr.Now() + to
 			}
 			for rr.Now() < min(target, rr.End()) {
+				if err := r.rs.s.runDiskError(r); err != nil {
+					return err
+				}
 				if err := advance(rr, target); err != nil {
 					return err
 				}
@@ -571,6 +394,9 @@ func (r *run) command(ctx context.Context, req controlReq) error {
 	case "finish":
 		err = r.do(ctx, func(rr *runner.Run) error {
 			for !rr.Done() {
+				if err := r.rs.s.runDiskError(r); err != nil {
+					return err
+				}
 				if err := advance(rr, rr.End()); err != nil {
 					return err
 				}
@@ -727,6 +553,9 @@ func (s *Server) forkRun(c echo.Context) error {
 			return apiErr(http.StatusBadRequest, "bad_request", "%v", err)
 		}
 	}
+	if err := s.checkRunSpace(); err != nil {
+		return err
+	}
 	parent.mu.Lock()
 	var acts []action
 	for _, a := range parent.actions {
@@ -777,45 +606,84 @@ func (s *Server) exportRun(c echo.Context) error {
 }
 
 // exportBundle writes a zip that replays anywhere: ID/scenario.yaml with
-// every module as a file beside it (ID/modules/NAME-SHA.wasm), uploaded and
+// every module as a file beside it (ID/modules/SHA.wasm), uploaded and
 // built-in alike, so that `terrarium run ID/scenario.yaml` needs neither
-// this server nor the plugins' sources.
+// this server nor the plugins' sources. The zip is streamed, one module at
+// a time, and a module named several times is written once (files are
+// named by digest).
 func (s *Server) exportBundle(c echo.Context, id string, scn *scenario.Scenario) error {
+	release, err := s.heavyRead()
+	if err != nil {
+		return err
+	}
+	defer release()
 	ctx := c.Request().Context()
 	root := filepath.Join(string(filepath.Separator), "bundle", id) // a name only: nothing is written there
 	cp := *scn
 	cp.Modules = nil
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, m := range scn.Modules {
-		b, err := s.modules.Bytes(ctx, m)
-		if err != nil {
-			return fmt.Errorf("playground: export module %s: %w", m.Name, err)
+	// First the digests, so that the scenario is known (and every module
+	// found) before the response starts.
+	shas := make([]string, len(scn.Modules))
+	for i, m := range scn.Modules {
+		sha := m.SHA256
+		if sha == "" {
+			b, err := s.modules.Bytes(ctx, m)
+			if err != nil {
+				return fmt.Errorf("playground: export module %s: %w", m.Name, err)
+			}
+			sum := sha256.Sum256(b)
+			sha = hex.EncodeToString(sum[:])
 		}
-		sum := sha256.Sum256(b)
-		file := path.Join("modules", m.Name+"-"+hex.EncodeToString(sum[:6])+".wasm")
-		w, err := zw.Create(path.Join(id, file))
-		if err != nil {
-			return fmt.Errorf("playground: export: %w", err)
-		}
-		if _, err := w.Write(b); err != nil {
-			return fmt.Errorf("playground: export: %w", err)
-		}
+		shas[i] = sha
 		mc := *m
-		mc.Go, mc.SHA256, mc.Wasm = "", "", filepath.Join(root, filepath.FromSlash(file))
+		mc.Go, mc.SHA256, mc.Wasm = "", "", filepath.Join(root, "modules", sha+".wasm")
 		cp.Modules = append(cp.Modules, &mc)
 	}
 	y, err := scenario.Encode(&cp, root)
 	if err != nil {
 		return fmt.Errorf("playground: export: %w", err)
 	}
-	w, err := zw.Create(path.Join(id, "scenario.yaml"))
+	w := c.Response()
+	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`.zip"`)
+	w.Header().Set(echo.HeaderContentType, "application/zip")
+	w.WriteHeader(http.StatusOK)
+	zw := zip.NewWriter(w)
+	fail := func(err error) error {
+		// The response has started: abort it, so the client sees a broken
+		// download rather than a short zip, and log why.
+		s.logf("playground: export %s: %v", id, err)
+		panic(http.ErrAbortHandler)
+	}
+	sy, err := zw.Create(path.Join(id, "scenario.yaml"))
 	if err == nil {
-		_, err = w.Write(y)
+		_, err = sy.Write(y)
 	}
-	if err := errors.Join(err, zw.Close()); err != nil {
-		return fmt.Errorf("playground: export: %w", err)
+	if err != nil {
+		return fail(err)
 	}
-	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+id+`.zip"`)
-	return c.Blob(http.StatusOK, "application/zip", buf.Bytes())
+	done := map[string]bool{}
+	for i, m := range scn.Modules {
+		if done[shas[i]] {
+			continue
+		}
+		done[shas[i]] = true
+		b, err := s.modules.Bytes(ctx, m)
+		if err != nil {
+			return fail(fmt.Errorf("module %s: %w", m.Name, err))
+		}
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != shas[i] {
+			return fail(fmt.Errorf("module %s changed while exporting", m.Name))
+		}
+		fw, err := zw.Create(path.Join(id, "modules", shas[i]+".wasm"))
+		if err == nil {
+			_, err = fw.Write(b)
+		}
+		if err != nil {
+			return fail(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return fail(err)
+	}
+	return nil
 }

@@ -91,6 +91,16 @@ type Config struct {
 	maxPages    int
 	logger      *log.Logger
 	noPreload   bool
+	// Reads (reads.go) and disk (disk.go).
+	heavyReads  int
+	pageBytes   int
+	liveEvents  int
+	moduleQuota int64
+	runQuota    int64
+	cacheQuota  int64
+	reserve     int64
+	freeSpace   FreeSpaceFunc
+	runMaxAge   time.Duration
 }
 
 // NewConfig returns the defaults: an in-memory module store, no token, CORS
@@ -102,6 +112,8 @@ func NewConfig() Config {
 		maxRuns: DefaultMaxRuns, maxNodes: DefaultMaxNodes, maxVirtual: DefaultMaxVirtual,
 		wallBudget: DefaultWallBudget, maxKeptRuns: DefaultMaxKeptRuns, subBuffer: DefaultSubscriberBuffer,
 		maxEvents: DefaultMaxEvents, idleClose: DefaultIdleClose, maxStreams: DefaultMaxStreams, maxFuel: DefaultMaxFuel, maxPages: DefaultMaxMemoryPages,
+		heavyReads: DefaultHeavyReads, pageBytes: DefaultPageBytes, liveEvents: DefaultLiveDiagramEvents,
+		moduleQuota: DefaultModuleQuota, runQuota: DefaultRunQuota, cacheQuota: DefaultCacheQuota, reserve: DefaultFreeReserve, runMaxAge: DefaultRunMaxAge,
 	}
 }
 
@@ -194,7 +206,7 @@ func (c Config) validate() error {
 	case c.maxFuel < 1000 || c.maxPages <= 0 || c.maxPages > 65536:
 		return fmt.Errorf("playground: guest limits: fuel %d must be at least 1000, memory %d pages in 1..65536", c.maxFuel, c.maxPages)
 	}
-	return nil
+	return errors.Join(c.validateReads(), c.validateDisk())
 }
 
 // Server is the HTTP API and playground. Create it with New, serve
@@ -218,6 +230,15 @@ type Server struct {
 	validators chan struct{}
 	uploads    chan struct{}
 	streams    chan struct{}
+	// heavy bounds the heavy reads served at once (reads.go).
+	heavy chan struct{}
+	// disk tracks quotas and free space (disk.go); readOnly is set when the
+	// server started on a full disk; cacheDir is the compilation cache.
+	disk     *disk
+	readOnly bool
+	cacheDir string
+	retainMu sync.Mutex
+	started  time.Time
 }
 
 // New opens the module store and builds the routes.
@@ -225,7 +246,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, validators: make(chan struct{}, 2), uploads: make(chan struct{}, 4), streams: make(chan struct{}, cfg.maxStreams)}
+	s := &Server{cfg: cfg, validators: make(chan struct{}, 2), uploads: make(chan struct{}, 4), streams: make(chan struct{}, cfg.maxStreams),
+		heavy: make(chan struct{}, cfg.heavyReads), disk: &disk{free: cfg.freeSpace}, started: time.Now()}
+	if s.disk.free == nil {
+		s.disk.free = statfsFree
+	}
 	s.stopCtx, s.stopWork = context.WithCancel(context.Background())
 	storeDir := ""
 	if cfg.dataDir != "" {
@@ -241,7 +266,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(s.runDir, 0o755); err != nil {
 		return nil, fmt.Errorf("playground: %w", err)
 	}
-	st, err := OpenStore(storeDir)
+	s.cacheDir = filepath.Join(filepath.Dir(s.runDir), "cache")
+	st, err := s.openStore(storeDir)
 	if err != nil {
 		s.cleanup()
 		return nil, err
@@ -256,6 +282,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return s.store.Wasm(sha)
 	})
 	s.runs = newRuns(s)
+	s.retain()
 	s.e = s.routes()
 	if !cfg.noPreload {
 		s.preload.Add(1)
@@ -362,7 +389,7 @@ func readBody(c echo.Context, max int64, what string) ([]byte, error) {
 
 func (s *Server) health(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"ok": true, "max_module_bytes": s.cfg.maxModule,
-		"token_required": s.cfg.token != "", "limits": s.limits()})
+		"token_required": s.cfg.token != "", "limits": s.limits(), "read_only": s.readOnly})
 }
 
 // Limits are the run limits, as the API reports them.

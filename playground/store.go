@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -33,8 +34,14 @@ type ModuleMeta struct {
 // transaction, so after a crash the store holds either both or neither:
 // no partial module is ever listed.
 type Store struct {
-	db *badger.DB
+	db       *badger.DB
+	readOnly bool
+	// used is the bytes of the modules stored (their own bytes).
+	used atomic.Int64
 }
+
+// ErrReadOnly is returned by Put and Delete on a store opened read-only.
+var ErrReadOnly = errors.New("playground: the module store is read-only")
 
 const (
 	prefixWasm = "wasm/"
@@ -43,8 +50,13 @@ const (
 
 // OpenStore opens (creating if needed) the module store in dir; "" keeps
 // it in memory.
-func OpenStore(dir string) (*Store, error) {
+func OpenStore(dir string) (*Store, error) { return openStore(dir, false) }
+
+// openStore opens the store, read-only if asked (on a full disk: a
+// read-only Badger writes nothing).
+func openStore(dir string, readOnly bool) (*Store, error) {
 	opts := badger.DefaultOptions(dir).
+		WithReadOnly(readOnly).
 		WithInMemory(dir == "").
 		WithLogger(nil).
 		// Modules are big values: keep them in the value log, small tables.
@@ -62,8 +74,20 @@ func OpenStore(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("playground: open module store %s: %w", dir, err)
 	}
-	return &Store{db: db}, nil
+	st := &Store{db: db, readOnly: readOnly}
+	ms, err := st.List()
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	for _, m := range ms {
+		st.used.Add(int64(m.Size))
+	}
+	return st, nil
 }
+
+// Used returns the bytes of the modules stored.
+func (s *Store) Used() int64 { return s.used.Load() }
 
 // Close closes the database.
 func (s *Store) Close() error {
@@ -79,6 +103,9 @@ func (s *Store) Close() error {
 func (s *Store) Put(wasm []byte, meta ModuleMeta) (ModuleMeta, bool, error) {
 	sum := sha256.Sum256(wasm)
 	meta.SHA256, meta.Size = hex.EncodeToString(sum[:]), len(wasm)
+	if s.readOnly {
+		return ModuleMeta{}, false, fmt.Errorf("store module %s: %w", meta.SHA256, ErrReadOnly)
+	}
 	created := false
 	err := s.db.Update(func(txn *badger.Txn) error {
 		if it, err := txn.Get([]byte(prefixMeta + meta.SHA256)); err == nil {
@@ -98,6 +125,9 @@ func (s *Store) Put(wasm []byte, meta ModuleMeta) (ModuleMeta, bool, error) {
 	})
 	if err != nil {
 		return ModuleMeta{}, false, fmt.Errorf("playground: store module %s: %w", meta.SHA256, err)
+	}
+	if created {
+		s.used.Add(int64(meta.Size))
 	}
 	return meta, created, nil
 }
@@ -175,10 +205,20 @@ func (s *Store) List() ([]ModuleMeta, error) {
 
 // Delete removes a module and its metadata together.
 func (s *Store) Delete(sha string) error {
+	if s.readOnly {
+		return fmt.Errorf("delete module %s: %w", sha, ErrReadOnly)
+	}
+	size := 0
 	err := s.db.Update(func(txn *badger.Txn) error {
-		if _, err := txn.Get([]byte(prefixMeta + sha)); err != nil {
+		it, err := txn.Get([]byte(prefixMeta + sha))
+		if err != nil {
 			return err
 		}
+		var m ModuleMeta
+		if err := it.Value(func(v []byte) error { return json.Unmarshal(v, &m) }); err != nil {
+			return err
+		}
+		size = m.Size
 		if err := txn.Delete([]byte(prefixWasm + sha)); err != nil {
 			return err
 		}
@@ -190,5 +230,6 @@ func (s *Store) Delete(sha string) error {
 	if err != nil {
 		return fmt.Errorf("playground: delete module %s: %w", sha, err)
 	}
+	s.used.Add(-int64(size))
 	return nil
 }

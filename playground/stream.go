@@ -123,20 +123,21 @@ func (s *Server) runEvents(c echo.Context) error {
 	return nil
 }
 
-// catchUp sends the retained trace after *next in pages.
+// catchUp sends the retained trace after *next in pages bounded in events
+// and bytes, each built from the events' own JSON.
 func (s *Server) catchUp(ctx context.Context, r *run, next *uint64, send func(string, any) error) error {
 	for {
-		page, _, err := r.events(ctx, int(*next), 1000)
+		buf, count, _, err := r.eventsJSON(ctx, int(*next), streamPageEvents, streamPageBytes)
 		if err != nil {
 			return err
 		}
-		if len(page) == 0 {
+		if count == 0 {
 			return nil
 		}
-		if err := send("trace", page); err != nil {
+		if err := send("trace", json.RawMessage(append(append([]byte{'['}, buf...), ']'))); err != nil {
 			return err
 		}
-		*next = page[len(page)-1].Seq
+		*next += uint64(count)
 	}
 }
 

@@ -30,6 +30,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	plugins := fs.String("plugins", "", "the pattern plugins `DIR` (default: plugins/ found from the working directory up)")
 	uiDir := fs.String("ui-dir", "", "serve the playground from `DIR` instead of the embedded copy (UI development)")
 	maxRuns := fs.Int("max-runs", playground.DefaultMaxRuns, "runs that may execute at once")
+	diskFlags := serveDiskFlags(fs)
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return flagExit(err)
@@ -48,6 +49,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg := playground.NewConfig().WithDataDir(dir).WithToken(*token).WithPluginsDir(*plugins).
 		WithUIDir(*uiDir).WithLogger(log.New(stderr, "", log.LstdFlags))
 	cfg = cfg.WithRunLimits(*maxRuns, playground.DefaultMaxNodes, playground.DefaultMaxVirtual, playground.DefaultWallBudget)
+	cfg = diskFlags(cfg)
 	if *cors != "" {
 		cfg = cfg.WithCORS(strings.Split(*cors, ",")...)
 	}

@@ -258,7 +258,8 @@ async function inspect(name) {
       }
       box.append(h, t);
     };
-    table('store', n.store, ['key', 'value']);
+    // The server pages a store by key; the inspector shows its first page.
+    table(n.store_next ? 'store, first entries' : 'store', n.store, ['key', 'value']);
     table('log', n.log.map((e) => ({ t: fmtT(e.t), text: e.text ?? JSON.stringify(e.data) })), ['t', 'text']);
     table('emitted', n.emits.map((e) => ({ t: fmtT(e.t), key: e.label, v: e.data })), ['t', 'key', 'v']);
     topo.inspected = name;
