@@ -114,6 +114,11 @@ type Instance struct {
 	inbox    *inboxFile
 	idle     bool  // an idle point was reached during the current call
 	nextWake int64 // relative timeout at the last idle point; -1: none
+	// strayPolls counts the clock-only polls of the current call that
+	// looked like going idle with no read of /inbox pending (pollOneoff)
+	strayPolls int
+
+	notes exitNotes // what the guest wrote to stderr in this callback
 }
 
 // Clock gives an instance its notion of time for WASI.
@@ -241,7 +246,8 @@ func (in *Instance) begin(where string, base int64, bytes int) error {
 	if in.closed {
 		return &CrashError{Reason: "instance is closed"}
 	}
-	in.idle = false
+	in.idle, in.strayPolls = false, 0
+	in.notes.reset()
 	in.where, in.fuelBase, in.delivered = where, base, bytes
 	in.sends, in.sendBytes, in.timerSets, in.logBytes = 0, 0, 0, 0
 	if in.fuelG != nil {
@@ -310,9 +316,16 @@ func (in *Instance) crash(err error) error {
 	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeContextCanceled:
 		reason = "aborted by the wall-clock watchdog"
 	case errors.As(err, &exit):
-		reason = fmt.Sprintf("exited with code %d", exit.ExitCode())
+		reason = in.notes.reason(exit.ExitCode())
 	case errors.As(err, &v):
 		reason = v.Error()
+	case in.notes.panicReason() != "":
+		reason = in.notes.panicReason()
+		if strings.HasPrefix(reason, "fatal error: all goroutines are asleep") && in.inbox.nonblock {
+			// A reactor that waits for idle points reads /inbox in its
+			// poller: everything asleep means the export itself blocked.
+			reason += ": " + blockedCall
+		}
 	default:
 		reason = firstLine(err.Error())
 		if strings.Contains(reason, "abi violation") {
@@ -460,6 +473,9 @@ func (w *logWriter) flush() {
 	if w.dropped > 0 {
 		line = fmt.Appendf(line, truncatedMarker, w.dropped)
 	}
+	if w.level == LevelStderr {
+		w.in.notes.line(w.buf)
+	}
 	w.in.chargeLog(len(line))
 	w.in.host.Log(w.level, line)
 	w.buf, w.dropped = w.buf[:0], 0
@@ -469,6 +485,16 @@ func (w *logWriter) flush() {
 // guest that polls /inbox: Go's runtime itself sleeps only microseconds
 // (usleep while spinning), a blocked goroutine's timer far longer.
 const idleSleep = int64(time.Millisecond)
+
+// blockedCall explains a guest call that blocked with nobody reading
+// /inbox.
+const blockedCall = "the call blocked where it must not (in the Go SDK: a HandleInline handler waited on a timer, a channel or a reply)"
+
+// maxStrayPolls is how many clock-only polls of idleSleep or more a call
+// may make with no read of /inbox pending before it counts as blocked.
+// Go's runtime makes at most seven while it prints a panic (runtime
+// freezetheworld, Go 1.26); a blocked call makes them without end.
+const maxStrayPolls = 32
 
 // pollOneoff replaces WASI's poll_oneoff. See docs/ABI.md, "Idle points".
 func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
@@ -531,14 +557,23 @@ func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
 			}
 		}
 	}
+	if fdSubs > 0 {
+		in.strayPolls = 0
+	}
 	switch {
+	case fdSubs == 0 && in.inbox.nonblock && clockSub >= 0 && timeout >= idleSleep && in.strayPolls < maxStrayPolls:
+		// Go's runtime sleeps this way itself while it stops the world to
+		// print a panic (freezetheworld: usleep(1000), up to seven
+		// times); a blocked call's scheduler polls the same way, but
+		// forever. Let the first few pass as plain sleeps.
+		in.strayPolls++
+		event(clockSub, 0)
 	case fdSubs == 0 && in.inbox.nonblock && clockSub >= 0 && timeout >= idleSleep:
 		// The guest waits for idle points through its poller (it made
 		// /inbox non-blocking) and now sleeps with no read of /inbox
-		// pending: a call blocked where it must not, and nothing will ever
-		// end the export.
-		violate("went idle with no read of /inbox pending: the call blocked where it must not " +
-			"(in the Go SDK: a HandleInline handler waited on a timer, a channel or a reply)")
+		// pending, again and again: a call blocked where it must not, and
+		// nothing will ever end the export.
+		violate("went idle with no read of /inbox pending: " + blockedCall)
 	case fdSubs == 0: // a plain sleep: virtual time does not pass inside a call
 		if clockSub >= 0 {
 			event(clockSub, 0)
