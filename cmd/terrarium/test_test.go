@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -114,4 +115,25 @@ func TestTestBadFlags(t *testing.T) {
 			assert.Contains(t, errs, tc.want)
 		})
 	}
+}
+
+// Reference: issue 16, "Crash reasons that lie": a program with no handler
+// for the workload's messages stops as upstream's library does, and the
+// reason that names the type reaches the CLI's output and results.json.
+func TestTestReportsAGoGuestsOwnCrashReason(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	bin := filepath.Join("..", "..", "internal", "testguests", "gocrash")
+	code, out, errs := cli(t, "test", "-w", "echo", "--bin", bin, "--node-count", "1", "--time-limit", "1", "--out", dir)
+	assert.Equal(t, 1, code, out, errs)
+	want := `maelstrom: no handler for message type "echo": {"src":"c0","dest":"n0","body":{"echo":`
+	assert.Contains(t, out, "crashed: n0: "+want)
+	var res struct {
+		Crashes []struct{ Node, Reason string } `json:"crashes"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &res))
+	require.Len(t, res.Crashes, 1)
+	assert.Equal(t, "n0", res.Crashes[0].Node)
+	assert.True(t, strings.HasPrefix(res.Crashes[0].Reason, want), res.Crashes[0].Reason)
 }
