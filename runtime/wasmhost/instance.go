@@ -105,6 +105,16 @@ type Instance struct {
 	where     string
 	fuelBase  int64
 	delivered int
+	// the fuel meter: fuelTotal is the callback's budget so far (base and
+	// per-byte earnings), fuelUsed what it used before the last refill of
+	// the fuel global, fuelSet what that refill put there, and spinCut
+	// whether the spin window (Config.WithSpinFuel) cut the refill short
+	fuelTotal int64
+	fuelUsed  int64
+	fuelSet   int64
+	spinCut   bool
+	maxFuel   int64  // the most fuel one callback used
+	maxWhere  string // which callback that was
 	sends     int
 	sendBytes int64
 	timerSets int
@@ -250,18 +260,62 @@ func (in *Instance) begin(where string, base int64, bytes int) error {
 	in.notes.reset()
 	in.where, in.fuelBase, in.delivered = where, base, bytes
 	in.sends, in.sendBytes, in.timerSets, in.logBytes = 0, 0, 0, 0
-	if in.fuelG != nil {
-		in.fuelG.Set(uint64(satAdd(base, satMul(in.eng.cfg.fuelPerByte, int64(bytes)))))
-	}
+	in.fuelTotal = satAdd(base, satMul(in.eng.cfg.fuelPerByte, int64(bytes)))
+	in.fuelUsed = 0
+	in.refill()
 	return nil
 }
 
-// earn adds the fuel that n bytes sent earn to the running callback.
+// earn adds the fuel that n bytes sent earn to the running callback's
+// budget; the next progress call refills the fuel global with it.
 func (in *Instance) earn(n int64) {
-	if in.fuelG != nil && in.eng.cfg.fuelPerByte > 0 {
-		in.fuelG.Set(uint64(satAdd(int64(in.fuelG.Get()), satMul(in.eng.cfg.fuelPerByte, n))))
+	in.fuelTotal = satAdd(in.fuelTotal, satMul(in.eng.cfg.fuelPerByte, n))
+}
+
+// used is the fuel the running callback has used so far.
+func (in *Instance) used() int64 {
+	return in.fuelUsed + in.fuelSet - int64(in.fuelG.Get())
+}
+
+// refill sets the fuel global to what the callback may still use: the rest
+// of its budget, or less, the spin window, if one is set.
+func (in *Instance) refill() {
+	if in.fuelG == nil {
+		return
+	}
+	avail := max(in.fuelTotal-in.fuelUsed, 0)
+	in.fuelSet, in.spinCut = avail, false
+	if w := in.eng.cfg.spinFuel; w > 0 && w < avail {
+		in.fuelSet, in.spinCut = w, true
+	}
+	in.fuelG.Set(uint64(in.fuelSet))
+}
+
+// progress marks a host call by which the guest makes progress (a send, a
+// timer, a store write, a log line, an idle point): the spin window starts
+// again from here.
+func (in *Instance) progress() {
+	if in.fuelG == nil {
+		return
+	}
+	in.fuelUsed = in.used()
+	in.refill()
+}
+
+// noteFuel records the running callback's fuel in the high-water mark.
+func (in *Instance) noteFuel() {
+	if in.fuelG == nil {
+		return
+	}
+	if u := in.used(); u > in.maxFuel {
+		in.maxFuel, in.maxWhere = u, in.where
 	}
 }
+
+// FuelHighWater returns the most fuel one callback of this instance has
+// used so far and which callback it was (on_message, on_wake, ...): what
+// a budget must leave room for. It is 0 when metering is off.
+func (in *Instance) FuelHighWater() (units int64, where string) { return in.maxFuel, in.maxWhere }
 
 // budget describes the running callback's fuel for a crash reason.
 func (in *Instance) budget() string {
@@ -296,9 +350,11 @@ func (in *Instance) call(f api.Function, n int) error {
 		in.eng.running.Store(in)
 		defer in.eng.running.Store(nil)
 	}
-	if err := f.CallWithStack(in.ctx, in.stack[:max(n, 1)]); err != nil {
+	err := f.CallWithStack(in.ctx, in.stack[:max(n, 1)])
+	if err != nil {
 		return in.crash(err)
 	}
+	in.noteFuel()
 	return nil
 }
 
@@ -309,6 +365,9 @@ func (in *Instance) crash(err error) error {
 	var v abiViolation
 	var f *Fault
 	switch {
+	case in.fuelG != nil && int64(in.fuelG.Get()) < 0 && in.spinCut:
+		reason = fmt.Sprintf("spin wait in %s: %d units of fuel with no send, timer, store write, log line or idle point (limits.spin_fuel): "+
+			"a loop waits for what cannot happen while the guest runs (virtual time stands still until it blocks)", in.where, in.eng.cfg.spinFuel)
 	case in.fuelG != nil && int64(in.fuelG.Get()) < 0:
 		reason = fmt.Sprintf("cpu budget exhausted in %s (%s)", in.where, in.budget())
 	case errors.As(err, &f):
@@ -559,6 +618,7 @@ func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
 	}
 	if fdSubs > 0 {
 		in.strayPolls = 0
+		in.progress()
 	}
 	switch {
 	case fdSubs == 0 && in.inbox.nonblock && clockSub >= 0 && timeout >= idleSleep && in.strayPolls < maxStrayPolls:
