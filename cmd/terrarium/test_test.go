@@ -103,6 +103,7 @@ func TestTestBadFlags(t *testing.T) {
 		"rate":             {[]string{"-w", "echo", "--bin", bin, "--rate", "0"}, "--rate: must be positive"},
 		"interval":         {[]string{"-w", "echo", "--bin", bin, "--nemesis", "kill", "--nemesis-interval", "60", "--time-limit", "10"}, "--nemesis-interval: 60s leaves no room"},
 		"consistency":      {[]string{"-w", "txn-rw-register", "--bin", bin, "--consistency-models", "strict-serializable", "--time-limit", "1"}, "FAIL"},
+		"fuel":             {[]string{"-w", "echo", "--bin", bin, "--fuel", "10"}, "--fuel and --spin-fuel must be at least 1000, got 10 and 2000000000"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, out, errs := cli(t, append([]string{"test"}, tc.args...)...)
@@ -136,4 +137,29 @@ func TestTestReportsAGoGuestsOwnCrashReason(t *testing.T) {
 	require.Len(t, res.Crashes, 1)
 	assert.Equal(t, "n0", res.Crashes[0].Node)
 	assert.True(t, strings.HasPrefix(res.Crashes[0].Reason, want), res.Crashes[0].Reason)
+}
+
+// Reference: issue 16, "Correct programs die on a budget meant for hostile
+// uploads": gobacklog's retries pile up under partitions and one on_wake
+// runs them all (about 3.6e9 fuel units, over the default limits.fuel);
+// test mode's budget follows that work, and only a program that spins is
+// stopped, with a reason that names the spin.
+func TestTestBudgetFollowsLegitimateWorkAndNamesASpin(t *testing.T) {
+	backlog := filepath.Join("..", "..", "internal", "testguests", "gobacklog")
+	args := []string{"test", "-w", "txn-rw-register", "--bin", backlog, "--node-count", "2", "--time-limit", "20", "--rate", "100",
+		"--concurrency", "2n", "--nemesis", "partition", "--consistency-models", "read-uncommitted"}
+	code, out, errs := cli(t, args...)
+	assert.Equal(t, 0, code, out, errs)
+	assert.NotContains(t, out, "crashed:")
+	assert.True(t, strings.HasPrefix(lastLine(out), "PASS test -w txn-rw-register"), lastLine(out))
+
+	// the same run on the default budget of terrarium run crashes both nodes
+	_, out, _ = cli(t, append(args, "--fuel", "2000000000")...)
+	assert.Contains(t, out, "crashed: n0: cpu budget exhausted in on_wake (")
+
+	spin := filepath.Join("..", "..", "internal", "testguests", "gospin")
+	code, out, _ = cli(t, "test", "-w", "txn-rw-register", "--bin", spin, "--node-count", "1", "--time-limit", "1", "--spin-fuel", "100000000")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "crashed: n0: spin wait in on_message: 100000000 units of fuel with no send, timer, store write, log line or idle point (limits.spin_fuel): "+
+		"a loop waits for what cannot happen while the guest runs (virtual time stands still until it blocks)\n")
 }

@@ -920,3 +920,13 @@ func skipSpace(b []byte) []byte {
 
 // WasmConfig returns the guest engine configuration.
 func (c Config) WasmConfig() wasmhost.Config { return c.wasm }
+
+// FuelHighWater returns the most fuel one callback of the node's running
+// guest has used and which callback it was (0 and "" for a guest that is
+// not metered, or a node that is not running).
+func (v *Node) FuelHighWater() (units int64, where string) {
+	if g, ok := v.n.Guest().(interface{ FuelHighWater() (int64, string) }); ok {
+		return g.FuelHighWater()
+	}
+	return 0, ""
+}

@@ -307,14 +307,19 @@ func (in *Instance) noteFuel() {
 	if in.fuelG == nil {
 		return
 	}
+	switch in.where {
+	case "start", "_initialize", "on_init", "boot":
+		return // the boot runs on its own budget
+	}
 	if u := in.used(); u > in.maxFuel {
 		in.maxFuel, in.maxWhere = u, in.where
 	}
 }
 
 // FuelHighWater returns the most fuel one callback of this instance has
-// used so far and which callback it was (on_message, on_wake, ...): what
-// a budget must leave room for. It is 0 when metering is off.
+// used so far, boot aside (it has its own budget), and which callback it
+// was (on_message, on_wake, ...): what limits.fuel must leave room for.
+// It is 0 when metering is off.
 func (in *Instance) FuelHighWater() (units int64, where string) { return in.maxFuel, in.maxWhere }
 
 // budget describes the running callback's fuel for a crash reason.
