@@ -125,8 +125,10 @@ func TestSpinWindowTellsSpinFromWork(t *testing.T) {
 		require.NoError(t, n.Deliver(1, msg))
 		require.Equal(t, nodes.Running, n.State(), n.CrashReason())
 		assert.Equal(t, 100, k.sent)
-		used, where := n.Guest().(*wasmhost.Instance).FuelHighWater()
+		used, stretch, where := n.Guest().(*wasmhost.Instance).FuelHighWater()
 		assert.Greater(t, used, int64(100_000), "the callback used more than twice the window")
+		assert.Less(t, stretch, int64(50_000), "no stretch between sends filled the window")
+		assert.Greater(t, stretch, int64(1_000), "a stretch is the loop between two sends")
 		assert.Equal(t, "on_message", where)
 
 		n, k = wasmNode(t, cfg.WithSpinFuel(1_000), "earn")

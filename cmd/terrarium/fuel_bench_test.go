@@ -43,8 +43,9 @@ func fuelCases() []fuelCase {
 }
 
 // maxCallbackFuel runs f as terrarium test does and returns the most fuel
-// one callback of any node used, and which callback.
-func maxCallbackFuel(tb testing.TB, f testFlags) (int64, string) {
+// one callback of any node used, which callback, and the most fuel any
+// node used between two progress calls (what the spin window bounds).
+func maxCallbackFuel(tb testing.TB, f testFlags) (int64, string, int64) {
 	reg := patterns.Registry()
 	scn, err := testScenario(f, reg)
 	require.NoError(tb, err)
@@ -54,32 +55,36 @@ func maxCallbackFuel(tb testing.TB, f testFlags) (int64, string) {
 	res, err := r.Finish()
 	require.NoError(tb, err)
 	require.Empty(tb, res.Crashes)
-	var most int64
+	var most, stretch int64
 	where := ""
 	for _, n := range r.Sim().Nodes() {
-		if u, w := n.FuelHighWater(); u > most {
+		u, s, w := n.FuelHighWater()
+		if u > most {
 			most, where = u, w
 		}
+		stretch = max(stretch, s)
 	}
-	return most, where
+	return most, where, stretch
 }
 
 // BenchmarkTestModeFuel reports the most fuel one callback uses in each
-// case (fuel/callback), against which test mode's budget (testFuel) and
-// spin window (testSpinFuel) are sized:
+// case (fuel/callback), against which test mode's budget (testFuel) is
+// sized, and the most used between two progress calls (fuel/stretch),
+// against which its spin window (testSpinFuel) is:
 //
 //	go test ./cmd/terrarium -run '^$' -bench TestModeFuel -benchtime 1x
 func BenchmarkTestModeFuel(b *testing.B) {
 	for _, c := range fuelCases() {
 		b.Run(c.name, func(b *testing.B) {
-			var most int64
+			var most, stretch int64
 			var where string
 			for range b.N {
-				most, where = maxCallbackFuel(b, c.f)
+				most, where, stretch = maxCallbackFuel(b, c.f)
 			}
 			b.ReportMetric(float64(most), "fuel/callback")
-			b.Logf("%s: the largest callback (%s) used %d fuel units: %.2f%% of test mode's budget, %.1f%% of its spin window",
-				c.name, where, most, 100*float64(most)/float64(testFuel), 100*float64(most)/float64(testSpinFuel))
+			b.ReportMetric(float64(stretch), "fuel/stretch")
+			b.Logf("%s: the largest callback (%s) used %d fuel units, %.2f%% of test mode's budget; the longest stretch without progress %d, %.1f%% of its spin window",
+				c.name, where, most, 100*float64(most)/float64(testFuel), stretch, 100*float64(stretch)/float64(testSpinFuel))
 		})
 	}
 }

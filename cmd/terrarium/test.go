@@ -40,11 +40,12 @@ type testFlags struct {
 const (
 	// testFuel is test mode's budget per callback: 500 times the default.
 	testFuel = 500 * wasmhost.DefaultFuel
-	// testSpinFuel is test mode's spin window: the default budget, which
-	// the bundled plugins' largest callback uses 2% of, now allowed
-	// between any two sends, timers, store writes, log lines or idle
-	// points.
-	testSpinFuel = wasmhost.DefaultFuel
+	// testSpinFuel is test mode's spin window: ten times the default
+	// budget, now allowed between any two sends, timers, store writes,
+	// log lines or idle points, where the longest such stretch of our own
+	// Maelstrom solutions is 0.31e9 (a garbage collection of g-set's
+	// state). A spin is stopped after about ten seconds of wall time.
+	testSpinFuel = 10 * wasmhost.DefaultFuel
 )
 
 // cmdTest runs a Maelstrom-style test: Maelstrom's flags become a

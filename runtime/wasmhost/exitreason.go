@@ -1,6 +1,7 @@
 package wasmhost
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strings"
@@ -30,7 +31,7 @@ var stdLogPrefix = regexp.MustCompile(`^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(\.\d
 
 // exitNotes follows a guest's stderr during one callback.
 type exitNotes struct {
-	last    string // the last line
+	last    []byte // the last line (clipped; its buffer is reused)
 	handler string // the SDK's handler marker, when it was the last line
 	// a Go panic or fatal error seen in this callback
 	panic      string // "panic: ..." or "fatal error: ..."
@@ -41,56 +42,60 @@ type exitNotes struct {
 }
 
 // reset forgets what earlier callbacks wrote.
-func (n *exitNotes) reset() { *n = exitNotes{} }
+func (n *exitNotes) reset() { *n = exitNotes{last: n.last[:0]} }
 
-// line takes one complete stderr line.
+// line takes one complete stderr line. Most lines are only copied into
+// last; a string is made only of the lines a reason may quote.
 func (n *exitNotes) line(b []byte) {
-	s := clipNote(string(b))
+	if len(b) > maxNote {
+		b = append(b[:maxNote:maxNote], "..."...)
+	}
 	switch {
-	case n.panic == "" && (strings.HasPrefix(s, "panic: ") || strings.HasPrefix(s, "fatal error: ")):
-		n.panic, n.panicIn = s, n.handler
-	case n.panic != "" && n.frame == "" && strings.HasPrefix(s, "goroutine ") && strings.HasSuffix(s, ":"):
+	case n.panic == "" && (bytes.HasPrefix(b, []byte("panic: ")) || bytes.HasPrefix(b, []byte("fatal error: "))):
+		n.panic, n.panicIn = string(b), n.handler
+	case n.panic != "" && n.frame == "" && bytes.HasPrefix(b, []byte("goroutine ")) && bytes.HasSuffix(b, []byte(":")):
 		n.inTrace = true
 	case n.inTrace && n.frame == "":
 		switch {
-		case s == "" || strings.HasPrefix(s, "created by "):
+		case len(b) == 0 || bytes.HasPrefix(b, []byte("created by ")):
 			n.inTrace = false
-		case strings.HasPrefix(s, "\t"):
+		case b[0] == '\t':
 			if n.pendingFun != "" {
-				file, _, _ := strings.Cut(strings.TrimSpace(s), " ")
-				n.frame = n.pendingFun + " at " + file
+				file, _, _ := bytes.Cut(bytes.TrimSpace(b), []byte(" "))
+				n.frame = n.pendingFun + " at " + string(file)
 			}
 		default:
-			fun := s
-			if i := strings.LastIndexByte(fun, '('); i > 0 {
+			fun := b
+			if i := bytes.LastIndexByte(fun, '('); i > 0 {
 				fun = fun[:i]
 			}
 			n.pendingFun = ""
-			if !strings.HasPrefix(fun, "runtime.") && !strings.HasPrefix(fun, "panic") && !strings.HasPrefix(fun, sdkFrames) {
-				n.pendingFun = fun
+			if !bytes.HasPrefix(fun, []byte("runtime.")) && !bytes.HasPrefix(fun, []byte("panic")) && !bytes.HasPrefix(fun, []byte(sdkFrames)) {
+				n.pendingFun = string(fun)
 			}
 		}
 	}
 	n.handler = ""
-	if h, ok := strings.CutPrefix(s, abi.HandlerPanicPrefix); ok {
-		n.handler = h
+	if h, ok := bytes.CutPrefix(b, []byte(abi.HandlerPanicPrefix)); ok {
+		n.handler = string(h)
 	}
-	n.last = s
+	n.last = append(n.last[:0], b...)
 }
 
 // reason is the crash reason of a guest that called proc_exit(code).
 func (n *exitNotes) reason(code uint32) string {
-	if r, ok := strings.CutPrefix(n.last, abi.CrashReasonPrefix); ok && code != 0 {
+	last := string(n.last)
+	if r, ok := strings.CutPrefix(last, abi.CrashReasonPrefix); ok && code != 0 {
 		return r
 	}
 	if r := n.panicReason(); r != "" && code == 2 {
 		return r
 	}
-	if n.last != "" && code != 0 {
-		if loc := stdLogPrefix.FindStringIndex(n.last); loc != nil && code == 1 {
-			return "log.Fatal: " + n.last[loc[1]:]
+	if last != "" && code != 0 {
+		if loc := stdLogPrefix.FindStringIndex(last); loc != nil && code == 1 {
+			return "log.Fatal: " + last[loc[1]:]
 		}
-		return fmt.Sprintf("exited with code %d; its last stderr line: %s", code, n.last)
+		return fmt.Sprintf("exited with code %d; its last stderr line: %s", code, last)
 	}
 	return fmt.Sprintf("exited with code %d", code)
 }
@@ -110,11 +115,4 @@ func (n *exitNotes) panicReason() string {
 		r += " (in " + n.frame + ")"
 	}
 	return r
-}
-
-func clipNote(s string) string {
-	if len(s) > maxNote {
-		return s[:maxNote] + "..."
-	}
-	return s
 }

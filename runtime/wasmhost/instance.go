@@ -115,6 +115,7 @@ type Instance struct {
 	spinCut   bool
 	maxFuel   int64  // the most fuel one callback used
 	maxWhere  string // which callback that was
+	maxSpin   int64  // the most fuel used between two progress calls
 	sends     int
 	sendBytes int64
 	timerSets int
@@ -298,8 +299,27 @@ func (in *Instance) progress() {
 	if in.fuelG == nil {
 		return
 	}
+	in.noteStretch()
 	in.fuelUsed = in.used()
 	in.refill()
+}
+
+// noteStretch records the fuel used since the last refill in the spin
+// high-water mark.
+func (in *Instance) noteStretch() {
+	if d := in.fuelSet - int64(in.fuelG.Get()); d > in.maxSpin && !in.booting() {
+		in.maxSpin = d
+	}
+}
+
+// booting reports whether the running callback is part of the boot, which
+// has its own budget.
+func (in *Instance) booting() bool {
+	switch in.where {
+	case "start", "_initialize", "on_init", "boot":
+		return true
+	}
+	return false
 }
 
 // noteFuel records the running callback's fuel in the high-water mark.
@@ -307,10 +327,10 @@ func (in *Instance) noteFuel() {
 	if in.fuelG == nil {
 		return
 	}
-	switch in.where {
-	case "start", "_initialize", "on_init", "boot":
+	if in.booting() {
 		return // the boot runs on its own budget
 	}
+	in.noteStretch()
 	if u := in.used(); u > in.maxFuel {
 		in.maxFuel, in.maxWhere = u, in.where
 	}
@@ -318,9 +338,13 @@ func (in *Instance) noteFuel() {
 
 // FuelHighWater returns the most fuel one callback of this instance has
 // used so far, boot aside (it has its own budget), and which callback it
-// was (on_message, on_wake, ...): what limits.fuel must leave room for.
-// It is 0 when metering is off.
-func (in *Instance) FuelHighWater() (units int64, where string) { return in.maxFuel, in.maxWhere }
+// was (on_message, on_wake, ...): what limits.fuel must leave room for;
+// and the most it used between two progress calls (a send, a timer, a
+// store write, a log line, an idle point): what limits.spin_fuel must
+// leave room for. Both are 0 when metering is off.
+func (in *Instance) FuelHighWater() (callback, stretch int64, where string) {
+	return in.maxFuel, in.maxSpin, in.maxWhere
+}
 
 // budget describes the running callback's fuel for a crash reason.
 func (in *Instance) budget() string {
