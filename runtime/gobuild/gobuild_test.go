@@ -110,15 +110,15 @@ func TestKnownBuildFailureNamesItsFix(t *testing.T) {
 	ctx := context.Background()
 	_, err := gobuild.Build(ctx, dir)
 	require.Error(t, err)
-	assert.ErrorContains(t, err, "termlog/terminal_check_notappengine.go:6:35: undefined: isTerminal")
+	assert.ErrorContains(t, err, "termlog/terminal_check_notappengine.go:6:30: undefined: isTerminal")
 	assert.ErrorContains(t, err, "known wasip1 build failure: logrus (up to 1.9) has no terminal check for wasip1\n  fix: build with the appengine tag")
 	_, err = gobuild.BuildWith(ctx, dir, gobuild.Options{Tags: []string{"appengine"}})
 	assert.NoError(t, err, "the fix the hint names works")
 
 	// a program that calls a syscall wasip1 lacks
-	writeFiles(t, dir, map[string]string{"main.go": "package main\n\nimport \"syscall\"\n\nfunc main() { _ = syscall.Kill(1, syscall.SIGTERM) }\n"})
+	writeFiles(t, dir, map[string]string{"main.go": "package main\n\nimport \"syscall\"\n\nfunc main() { _ = syscall.Flock(0, 0) }\n"})
 	_, err = gobuild.Build(ctx, dir)
-	assert.ErrorContains(t, err, "known wasip1 build failure: a syscall that wasip1 does not have\n  fix: wasip1 has no processes, signals or sockets to call: remove the call to syscall.Kill")
+	assert.ErrorContains(t, err, "known wasip1 build failure: a syscall that wasip1 does not have\n  fix: wasip1 has no process groups, file locks or memory maps: remove the call to syscall.Flock")
 }
 
 func TestDiagnose(t *testing.T) {

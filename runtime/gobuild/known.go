@@ -31,12 +31,12 @@ var knownFailures = []Known{
 		Name: "golang.org/x/sys/unix does not build for wasip1",
 		Fix: "a dependency uses golang.org/x/sys/unix (usually for a terminal check or a signal): " +
 			"upgrade it to a version that builds for wasip1, drop it, or look in its docs for a build tag that avoids it (go list -deps shows who imports it)",
-		match: regexp.MustCompile(`build constraints exclude all Go files in \S*golang\.org/x/sys/unix`),
+		match: regexp.MustCompile(`build constraints exclude all Go files in \S*golang\.org/x/sys(@[^/\s]+)?/unix`),
 	},
 	{
 		Name: "a syscall that wasip1 does not have",
-		Fix: "wasip1 has no processes, signals or sockets to call: remove the call to syscall.%s (a node stops with os.Exit; " +
-			"Terrarium delivers messages on stdin and never signals a node)",
+		Fix: "wasip1 has no process groups, file locks or memory maps: remove the call to syscall.%s, or the dependency that makes it " +
+			"(often an on-disk database: keep state in memory or in the node's store, Node.Store in the Go SDK)",
 		match: regexp.MustCompile(`undefined: syscall\.(\w+)`),
 	},
 	{
