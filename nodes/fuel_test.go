@@ -109,3 +109,43 @@ func TestSendingEarnsFuel(t *testing.T) {
 		assert.Contains(t, n.CrashReason(), "limits.fuel 50000 + limits.fuel_per_byte 1 x (100 bytes delivered + ")
 	}
 }
+
+// Reference: docs/ABI.md, "Limits" (limits.spin_fuel): a callback whose
+// work is spread between sends runs on a budget far above any window, as
+// long as no stretch between two sends is longer than the window; a loop
+// that makes no progress at all crashes with a reason that names the
+// behaviour, not a budget.
+func TestSpinWindowTellsSpinFromWork(t *testing.T) {
+	msg := make([]byte, 100)
+	for _, interp := range []bool{false, true} {
+		// earn.wat loops 1,000 times between its 100 sends: over 100,000
+		// units in all, under 50,000 between two sends
+		cfg := wasmhost.NewConfig().WithInterpreter(interp).WithFuel(1e12).WithFuelPerByte(1).WithSpinFuel(50_000)
+		n, k := wasmNode(t, cfg, "earn")
+		require.NoError(t, n.Deliver(1, msg))
+		require.Equal(t, nodes.Running, n.State(), n.CrashReason())
+		assert.Equal(t, 100, k.sent)
+		used, stretch, where := n.Guest().(*wasmhost.Instance).FuelHighWater()
+		assert.Greater(t, used, int64(100_000), "the callback used more than twice the window")
+		assert.Less(t, stretch, int64(50_000), "no stretch between sends filled the window")
+		assert.Greater(t, stretch, int64(1_000), "a stretch is the loop between two sends")
+		assert.Equal(t, "on_message", where)
+
+		n, k = wasmNode(t, cfg.WithSpinFuel(1_000), "earn")
+		require.NoError(t, n.Deliver(1, msg))
+		require.Equal(t, nodes.Crashed, n.State())
+		assert.Equal(t, 1, k.sent, "the first stretch between sends is over the window")
+		assert.Equal(t, "spin wait in on_message: 1000 units of fuel with no send, timer, store write, log line or idle point (limits.spin_fuel): "+
+			"a loop waits for what cannot happen while the guest runs (virtual time stands still until it blocks)", n.CrashReason())
+
+		n, _ = wasmNode(t, cfg, "spin")
+		require.NoError(t, n.Deliver(1, msg))
+		require.Equal(t, nodes.Crashed, n.State())
+		assert.Contains(t, n.CrashReason(), "spin wait in on_message: 50000 units of fuel")
+
+		// without a window, the same loop is a budget error, as before
+		n, _ = wasmNode(t, cfg.WithSpinFuel(0).WithFuel(1e6), "spin")
+		require.NoError(t, n.Deliver(1, msg))
+		assert.Equal(t, "cpu budget exhausted in on_message (1000100 units: limits.fuel 1000000 + limits.fuel_per_byte 1 x (100 bytes delivered + 0 sent))", n.CrashReason())
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
+	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // testFlags are Maelstrom's test options, as terrarium test takes them.
@@ -28,7 +29,24 @@ type testFlags struct {
 	nodeCount, keyCount, maxTxnLength                                        int
 	timeLimit, rate, latency, nemesisInterval                                float64
 	seed                                                                     uint64
+	fuel, spinFuel                                                           int64
 }
+
+// Test mode's CPU limits (docs/ABI.md, "Limits"). Maelstrom has no CPU
+// budget, and terrarium test must never fail a correct program on one:
+// its budget per callback is far above what correct programs use
+// (BenchmarkTestModeFuel measures it), and a program that busy-waits is
+// still stopped, early, by the spin window, with a reason that says so.
+const (
+	// testFuel is test mode's budget per callback: 500 times the default.
+	testFuel = 500 * wasmhost.DefaultFuel
+	// testSpinFuel is test mode's spin window: ten times the default
+	// budget, now allowed between any two sends, timers, store writes,
+	// log lines or idle points, where the longest such stretch of our own
+	// Maelstrom solutions is 0.31e9 (a garbage collection of g-set's
+	// state). A spin is stopped after about ten seconds of wall time.
+	testSpinFuel = 10 * wasmhost.DefaultFuel
+)
 
 // cmdTest runs a Maelstrom-style test: Maelstrom's flags become a
 // scenario (written out with --write-scenario), which runs like
@@ -54,6 +72,8 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.maxTxnLength, "max-txn-length", 0, "most micro-ops in a transaction (default 4)")
 	fs.StringVar(&f.consistency, "consistency-models", "serializable", "txn workloads: read-uncommitted, read-committed or serializable (Maelstrom's default is strict-serializable; real time is not checked)")
 	fs.Uint64Var(&f.seed, "seed", 1, "the run's seed")
+	fs.Int64Var(&f.fuel, "fuel", testFuel, "CPU budget of one callback, in fuel `UNITS` (limits.fuel; Maelstrom has none, so the default is far above what correct programs use)")
+	fs.Int64Var(&f.spinFuel, "spin-fuel", testSpinFuel, "the most fuel `UNITS` a callback may use with no send, timer, store write, log line or idle point before it crashes as a spin wait (limits.spin_fuel)")
 	fs.StringVar(&f.writeScenario, "write-scenario", "", "also write the scenario to `FILE` (terrarium run FILE replays this test)")
 	fs.StringVar(&f.out, "out", "", "write the run folder to `DIR`, as terrarium run --out does")
 	pos, err := parseFlags(fs, args, stdout)
@@ -143,6 +163,8 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 		return nil, fmt.Errorf("--nemesis-interval: must be positive, got %v", f.nemesisInterval)
 	case f.keyCount < 0 || f.maxTxnLength < 0:
 		return nil, errors.New("--key-count and --max-txn-length must not be negative")
+	case f.fuel < 1000 || f.spinFuel < 1000:
+		return nil, fmt.Errorf("--fuel and --spin-fuel must be at least 1000, got %d and %d", f.fuel, f.spinFuel)
 	}
 	clients, err := parseConcurrency(f.concurrency, f.nodeCount)
 	if err != nil {
@@ -202,6 +224,7 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 		"network":  map[string]any{"latency": lat},
 		"services": scenario.ServiceNames, // Maelstrom always runs every service
 		"workload": map[string]any{"type": wl, "clients": clients, "interval": interval.String(), "timeout": timeout.String(), "params": params},
+		"limits":   map[string]any{"fuel": f.fuel, "spin_fuel": f.spinFuel},
 	}
 	var cs []any
 	for _, c := range checks {

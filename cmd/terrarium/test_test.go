@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -102,6 +103,7 @@ func TestTestBadFlags(t *testing.T) {
 		"rate":             {[]string{"-w", "echo", "--bin", bin, "--rate", "0"}, "--rate: must be positive"},
 		"interval":         {[]string{"-w", "echo", "--bin", bin, "--nemesis", "kill", "--nemesis-interval", "60", "--time-limit", "10"}, "--nemesis-interval: 60s leaves no room"},
 		"consistency":      {[]string{"-w", "txn-rw-register", "--bin", bin, "--consistency-models", "strict-serializable", "--time-limit", "1"}, "FAIL"},
+		"fuel":             {[]string{"-w", "echo", "--bin", bin, "--fuel", "10"}, "--fuel and --spin-fuel must be at least 1000, got 10 and 20000000000"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, out, errs := cli(t, append([]string{"test"}, tc.args...)...)
@@ -114,4 +116,80 @@ func TestTestBadFlags(t *testing.T) {
 			assert.Contains(t, errs, tc.want)
 		})
 	}
+}
+
+// Reference: issue 16, "Crash reasons that lie": a program with no handler
+// for the workload's messages stops as upstream's library does, and the
+// reason that names the type reaches the CLI's output and results.json.
+func TestTestReportsAGoGuestsOwnCrashReason(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	bin := filepath.Join("..", "..", "internal", "testguests", "gocrash")
+	code, out, errs := cli(t, "test", "-w", "echo", "--bin", bin, "--node-count", "1", "--time-limit", "1", "--out", dir)
+	assert.Equal(t, 1, code, out, errs)
+	want := `maelstrom: no handler for message type "echo": {"src":"c0","dest":"n0","body":{"echo":`
+	assert.Contains(t, out, "crashed: n0: "+want)
+	var res struct {
+		Crashes []struct{ Node, Reason string } `json:"crashes"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &res))
+	require.Len(t, res.Crashes, 1)
+	assert.Equal(t, "n0", res.Crashes[0].Node)
+	assert.True(t, strings.HasPrefix(res.Crashes[0].Reason, want), res.Crashes[0].Reason)
+}
+
+// Reference: issue 16, "Correct programs die on a budget meant for hostile
+// uploads": gobacklog's retries pile up under partitions and one on_wake
+// runs them all (about 3.6e9 fuel units, over the default limits.fuel);
+// test mode's budget follows that work, and only a program that spins is
+// stopped, with a reason that names the spin.
+func TestTestBudgetFollowsLegitimateWorkAndNamesASpin(t *testing.T) {
+	backlog := filepath.Join("..", "..", "internal", "testguests", "gobacklog")
+	args := []string{"test", "-w", "txn-rw-register", "--bin", backlog, "--node-count", "2", "--time-limit", "20", "--rate", "100",
+		"--concurrency", "2n", "--nemesis", "partition", "--consistency-models", "read-uncommitted"}
+	code, out, errs := cli(t, args...)
+	assert.Equal(t, 0, code, out, errs)
+	assert.NotContains(t, out, "crashed:")
+	assert.True(t, strings.HasPrefix(lastLine(out), "PASS test -w txn-rw-register"), lastLine(out))
+
+	// the same run on the default budget of terrarium run crashes both nodes
+	_, out, _ = cli(t, append(args, "--fuel", "2000000000")...)
+	assert.Contains(t, out, "crashed: n0: cpu budget exhausted in on_wake (")
+
+	spin := filepath.Join("..", "..", "internal", "testguests", "gospin")
+	code, out, _ = cli(t, "test", "-w", "txn-rw-register", "--bin", spin, "--node-count", "1", "--time-limit", "1", "--spin-fuel", "100000000")
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "crashed: n0: spin wait in on_message: 100000000 units of fuel with no send, timer, store write, log line or idle point (limits.spin_fuel): "+
+		"a loop waits for what cannot happen while the guest runs (virtual time stands still until it blocks)\n")
+}
+
+// Reference: issue 16, "Unchanged programs build, or say why not": a
+// program whose dependency has logrus's wasip1 terminal-check failure
+// (termlog here: the same shape in our own lines) gets the fix from
+// terrarium build and terrarium test --bin DIR, and the fix works.
+func TestBuildAndTestPrintTheFixOfAKnownBuildFailure(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"go.mod":  "module example.com/prog\n\ngo 1.21\n",
+		"main.go": "package main\n\nimport \"example.com/prog/termlog\"\n\nfunc main() { println(termlog.Colored()) }\n",
+		"termlog/terminal_check_notappengine.go": "//go:build !appengine && !js && !windows\n\npackage termlog\n\n" +
+			"// Colored reports whether stderr is a terminal.\nfunc Colored() bool { return isTerminal(2) }\n",
+		"termlog/terminal_check_unix.go":      "//go:build linux || darwin\n\npackage termlog\n\nfunc isTerminal(fd int) bool { return fd == 1 }\n",
+		"termlog/terminal_check_appengine.go": "//go:build appengine\n\npackage termlog\n\n// Colored reports whether stderr is a terminal.\nfunc Colored() bool { return true }\n",
+	} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644))
+	}
+	fix := "known wasip1 build failure: logrus (up to 1.9) has no terminal check for wasip1\n  fix: build with the appengine tag"
+	code, _, errs := cli(t, "build", "-o", filepath.Join(dir, "prog.wasm"), dir)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, fix)
+	code, out, errs := cli(t, "build", "-tags", "appengine", "-o", filepath.Join(dir, "prog.wasm"), dir)
+	assert.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "wrote ")
+
+	code, _, errs = cli(t, "test", "-w", "echo", "--bin", dir, "--time-limit", "1")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, fix)
 }

@@ -86,3 +86,17 @@ const (
 	MaxKeyBytes   = 1024
 	MaxValueBytes = 64 << 10
 )
+
+// Stderr lines with which a guest tells the host why it stops
+// (docs/ABI.md, "Crash reasons").
+const (
+	// CrashReasonPrefix starts a line by which a guest names its own crash
+	// reason: when the last line it writes to stderr before proc_exit with
+	// a non-zero code begins with it, the rest of the line is the reason.
+	// The Go SDK stops this way on a message with no handler.
+	CrashReasonPrefix = "terrarium: crash: "
+	// HandlerPanicPrefix starts the line the Go SDK writes when a handler
+	// panics, just before Go's runtime prints the panic; the rest of the
+	// line is the handler's message type, quoted.
+	HandlerPanicPrefix = "terrarium: panic in handler for "
+)

@@ -43,7 +43,7 @@ func Detect(ctx context.Context, dir string) (Style, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("gobuild: go list in %s: %w\n%s", dir, err, stderr.Bytes())
+		return "", fmt.Errorf("gobuild: go list in %s: %w\n%s%s", dir, err, stderr.Bytes(), hints(Diagnose(stderr.String())))
 	}
 	if slices.Contains(strings.Fields(string(out)), SDKPackage) {
 		return Reactor, nil
@@ -123,7 +123,7 @@ func BuildWith(ctx context.Context, dir string, opts Options) ([]byte, error) {
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		_ = os.Remove(tmp)
-		return nil, fmt.Errorf("gobuild: go build in %s: %w\n%s", dir, err, stderr.Bytes())
+		return nil, fmt.Errorf("gobuild: go build in %s: %w\n%s%s", dir, err, stderr.Bytes(), hints(Diagnose(stderr.String())))
 	}
 	if err := os.Rename(tmp, out); err != nil {
 		return nil, fmt.Errorf("gobuild: %w", err)

@@ -55,6 +55,7 @@
 //	  fuel: 1000000000    # >= 1000
 //	  max_message_bytes: 1048576  # 1..2147483647
 //	  fuel_per_byte: 50000         # extra fuel per byte delivered, >= 1
+//	  spin_fuel: 2000000000        # fuel with no send, timer, store write, log or idle point, >= 1000 (default: no window)
 //	  sends_per_callback: 10000    # the per-node quotas of docs/ABI.md,
 //	  send_bytes_per_callback: 16777216  # each >= 1
 //	  pending_timers: 10000

@@ -28,6 +28,9 @@ func (l Limits) Apply(c wasmhost.Config) wasmhost.Config {
 	if l.FuelPerByte > 0 {
 		c = c.WithFuelPerByte(l.FuelPerByte)
 	}
+	if l.SpinFuel > 0 {
+		c = c.WithSpinFuel(l.SpinFuel)
+	}
 	set(l.SendsPerCallback, &q.SendsPerCallback)
 	set64(l.SendBytesPerCallback, &q.SendBytesPerCallback)
 	set(l.PendingTimers, &q.PendingTimers)

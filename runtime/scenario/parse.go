@@ -26,7 +26,7 @@ var (
 	linkKeys     = []string{"from", "to", "latency", "loss", "duplicate", "reorder"}
 	workloadKeys = []string{"type", "clients", "interval", "ops", "timeout", "targets", "params"}
 	checkKeys    = []string{"name", "params"}
-	limitsKeys   = []string{"memory_pages", "fuel", "max_message_bytes", "fuel_per_byte", "sends_per_callback", "send_bytes_per_callback", "pending_timers",
+	limitsKeys   = []string{"memory_pages", "fuel", "max_message_bytes", "fuel_per_byte", "spin_fuel", "sends_per_callback", "send_bytes_per_callback", "pending_timers",
 		"callbacks_per_instant", "log_line_bytes", "log_bytes_per_callback", "log_bytes_per_run", "store_bytes",
 		"fs_bytes", "max_key_bytes", "max_value_bytes", "max_events", "max_trace_bytes", "in_flight_bytes",
 		"init_names", "shared_store_nodes"}
@@ -724,6 +724,7 @@ func (p *parser) limits(s *Scenario, n *yaml.Node) {
 		*dst = int(v)
 	}
 	i64("fuel_per_byte", &s.Limits.FuelPerByte, 1, 1<<40)
+	i64("spin_fuel", &s.Limits.SpinFuel, 1000, 1<<63-1)
 	i("sends_per_callback", &s.Limits.SendsPerCallback, 1, 1<<40)
 	i64("send_bytes_per_callback", &s.Limits.SendBytesPerCallback, 1, 1<<50)
 	i("pending_timers", &s.Limits.PendingTimers, 1, 1<<40)

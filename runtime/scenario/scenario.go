@@ -373,6 +373,10 @@ type Limits struct {
 	MaxMessageBytes int `yaml:"max_message_bytes,omitempty"`
 	// FuelPerByte is the extra fuel per byte delivered to a callback.
 	FuelPerByte int64 `yaml:"fuel_per_byte,omitempty"`
+	// SpinFuel is the spin window: the most fuel a callback may use with
+	// no send, timer, store write, log line or idle point (absent: no
+	// window; docs/ABI.md, "Limits").
+	SpinFuel int64 `yaml:"spin_fuel,omitempty"`
 	// The per-node quotas (docs/ABI.md, "Limits").
 	SendsPerCallback     int   `yaml:"sends_per_callback,omitempty"`
 	SendBytesPerCallback int64 `yaml:"send_bytes_per_callback,omitempty"`

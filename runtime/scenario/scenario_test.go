@@ -60,6 +60,7 @@ limits:
   fuel: 1e9
   max_message_bytes: 1_048_576
   fuel_per_byte: 500
+  spin_fuel: 2e9
   sends_per_callback: 100
   send_bytes_per_callback: 150
   pending_timers: 200
@@ -122,7 +123,7 @@ func TestParseFullScenario(t *testing.T) {
 		{Name: "linearizable", Params: json.RawMessage(`{"model":"kv"}`), Line: 41},
 	}, s.Checks)
 
-	assert.Equal(t, scenario.Limits{MemoryPages: 1024, Fuel: 1_000_000_000, MaxMessageBytes: 1 << 20, FuelPerByte: 500,
+	assert.Equal(t, scenario.Limits{MemoryPages: 1024, Fuel: 1_000_000_000, MaxMessageBytes: 1 << 20, FuelPerByte: 500, SpinFuel: 2_000_000_000,
 		SendsPerCallback: 100, SendBytesPerCallback: 150, PendingTimers: 200, CallbacksPerInstant: 300, LogLineBytes: 400, LogBytesPerCallback: 5000,
 		LogBytesPerRun: 60000, StoreBytes: 1_000_000, FSBytes: 70000, MaxKeyBytes: 64, MaxValueBytes: 4096}, s.Limits)
 	q := s.Limits.Apply(wasmhost.NewConfig()).Quotas()

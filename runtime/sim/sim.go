@@ -920,3 +920,17 @@ func skipSpace(b []byte) []byte {
 
 // WasmConfig returns the guest engine configuration.
 func (c Config) WasmConfig() wasmhost.Config { return c.wasm }
+
+// FuelHighWater returns the most fuel one callback of the node's running
+// guest has used, the most it used between two progress calls (the spin
+// window's measure), and which callback the first was; zeros for a guest
+// that is not metered or a node that is not running
+// (wasmhost.Instance.FuelHighWater).
+func (v *Node) FuelHighWater() (callback, stretch int64, where string) {
+	if g, ok := v.n.Guest().(interface {
+		FuelHighWater() (int64, int64, string)
+	}); ok {
+		return g.FuelHighWater()
+	}
+	return 0, 0, ""
+}

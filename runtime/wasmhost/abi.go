@@ -294,6 +294,7 @@ var hostFuncs = []hostFunc{
 			d = 0
 		}
 		in.timerSets++
+		in.progress()
 		if q := in.eng.cfg.quotas.PendingTimers; in.timerSets > q {
 			Stop(Quota("pending_timers", "more than %d timer_set calls in one %s", q, in.where))
 		}
@@ -333,6 +334,7 @@ var hostFuncs = []hostFunc{
 		in := inst(ctx)
 		k := read(mod, "kv_put", u32(s[0]), uint64(u32(s[1])))
 		v := read(mod, "kv_put", u32(s[2]), uint64(u32(s[3])))
+		in.progress()
 		switch err := in.host.KVPut(k, v); {
 		case err == nil:
 			s[0] = 0
@@ -348,6 +350,7 @@ var hostFuncs = []hostFunc{
 	}},
 	{"kv_delete", []api.ValueType{i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
 		in := inst(ctx)
+		in.progress()
 		switch err := in.host.KVDelete(read(mod, "kv_delete", u32(s[0]), uint64(u32(s[1])))); {
 		case err == nil:
 			s[0] = 0
@@ -387,7 +390,9 @@ var hostFuncs = []hostFunc{
 		s[0] = api.EncodeI32(int32(len(buf)))
 	}},
 	{"kv_sync", nil, []api.ValueType{i32}, func(ctx context.Context, _ api.Module, s []uint64) {
-		if err := inst(ctx).host.KVSync(); err != nil {
+		in := inst(ctx)
+		in.progress()
+		if err := in.host.KVSync(); err != nil {
 			Stop("store error: " + err.Error())
 		}
 		s[0] = 0
@@ -443,6 +448,7 @@ func (in *Instance) send(to int32, msg []byte) int32 {
 		Stop(Quota("send_bytes_per_callback", "more than %d bytes sent in one %s", q, in.where))
 	}
 	in.earn(n)
+	in.progress()
 	return in.host.Send(to, msg)
 }
 
@@ -463,6 +469,7 @@ func (in *Instance) log(level int32, line []byte) {
 
 // chargeLog counts a record against the per-callback log quota.
 func (in *Instance) chargeLog(n int) {
+	in.progress()
 	in.logBytes += int64(n) + RecordOverhead
 	if q := in.eng.cfg.quotas.LogBytesPerCallback; in.logBytes > q {
 		Stop(Quota("log_bytes_per_callback", "more than %d log and emit bytes in one %s", q, in.where))

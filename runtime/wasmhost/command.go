@@ -141,7 +141,11 @@ func (c *command) step() error {
 		defer in.eng.running.Store(nil)
 	}
 	c.resume <- struct{}{}
-	if err := <-c.yield; err != nil {
+	err := <-c.yield
+	if err == nil {
+		in.noteFuel()
+	}
+	if err != nil {
 		c.done = true
 		<-c.exited
 		if errors.Is(err, errStartReturned) {
@@ -409,6 +413,7 @@ func (c *command) poll(mod api.Module, s []uint64) {
 			event(clockSub, 0, 0)
 		}
 		if n > 0 {
+			in.progress()
 			c.woken = false
 			binary.LittleEndian.PutUint32(res, uint32(n))
 			s[0] = 0

@@ -131,6 +131,7 @@ type Config struct {
 	watchdog    time.Duration
 	noImage     bool
 	fuelPerByte int64
+	spinFuel    int64
 	quotas      Quotas
 	env         []envVar // sorted by key (WithEnv)
 }
@@ -176,6 +177,15 @@ func (c Config) WithFuel(units int64) Config {
 	}
 	return c
 }
+
+// WithSpinFuel sets the spin window: the most fuel a callback may use with
+// no send, timer_set, store write, log line, emit, stdout or stderr line
+// and no idle point in between; 0 (the default) turns it off. A guest that
+// uses more crashes with "spin wait in WHERE": it loops waiting for what
+// cannot happen while it runs (docs/ABI.md, "Limits"). With a window, the
+// whole budget (WithFuel) can be sized for a callback's legitimate work
+// and a busy wait is still stopped early and named.
+func (c Config) WithSpinFuel(units int64) Config { c.spinFuel = units; return c }
 
 // WithInitFuel sets the budget of a node's boot: the module's start
 // function, and _initialize with on_init (each gets the whole budget).
@@ -313,6 +323,9 @@ func (c Config) validate() error {
 	}
 	if c.memoryPages == 0 || c.memoryPages > 65536 {
 		return fmt.Errorf("wasmhost: memory limit %d pages is outside 1..65536", c.memoryPages)
+	}
+	if c.spinFuel < 0 {
+		return fmt.Errorf("wasmhost: spin fuel %d is negative", c.spinFuel)
 	}
 	if c.fuel < 0 || c.initFuel < 0 {
 		return fmt.Errorf("wasmhost: fuel %d or init fuel %d is negative", c.fuel, c.initFuel)

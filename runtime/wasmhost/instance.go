@@ -105,6 +105,17 @@ type Instance struct {
 	where     string
 	fuelBase  int64
 	delivered int
+	// the fuel meter: fuelTotal is the callback's budget so far (base and
+	// per-byte earnings), fuelUsed what it used before the last refill of
+	// the fuel global, fuelSet what that refill put there, and spinCut
+	// whether the spin window (Config.WithSpinFuel) cut the refill short
+	fuelTotal int64
+	fuelUsed  int64
+	fuelSet   int64
+	spinCut   bool
+	maxFuel   int64  // the most fuel one callback used
+	maxWhere  string // which callback that was
+	maxSpin   int64  // the most fuel used between two progress calls
 	sends     int
 	sendBytes int64
 	timerSets int
@@ -114,6 +125,11 @@ type Instance struct {
 	inbox    *inboxFile
 	idle     bool  // an idle point was reached during the current call
 	nextWake int64 // relative timeout at the last idle point; -1: none
+	// strayPolls counts the clock-only polls of the current call that
+	// looked like going idle with no read of /inbox pending (pollOneoff)
+	strayPolls int
+
+	notes exitNotes // what the guest wrote to stderr in this callback
 }
 
 // Clock gives an instance its notion of time for WASI.
@@ -241,20 +257,93 @@ func (in *Instance) begin(where string, base int64, bytes int) error {
 	if in.closed {
 		return &CrashError{Reason: "instance is closed"}
 	}
-	in.idle = false
+	in.idle, in.strayPolls = false, 0
+	in.notes.reset()
 	in.where, in.fuelBase, in.delivered = where, base, bytes
 	in.sends, in.sendBytes, in.timerSets, in.logBytes = 0, 0, 0, 0
-	if in.fuelG != nil {
-		in.fuelG.Set(uint64(satAdd(base, satMul(in.eng.cfg.fuelPerByte, int64(bytes)))))
-	}
+	in.fuelTotal = satAdd(base, satMul(in.eng.cfg.fuelPerByte, int64(bytes)))
+	in.fuelUsed = 0
+	in.refill()
 	return nil
 }
 
-// earn adds the fuel that n bytes sent earn to the running callback.
+// earn adds the fuel that n bytes sent earn to the running callback's
+// budget; the next progress call refills the fuel global with it.
 func (in *Instance) earn(n int64) {
-	if in.fuelG != nil && in.eng.cfg.fuelPerByte > 0 {
-		in.fuelG.Set(uint64(satAdd(int64(in.fuelG.Get()), satMul(in.eng.cfg.fuelPerByte, n))))
+	in.fuelTotal = satAdd(in.fuelTotal, satMul(in.eng.cfg.fuelPerByte, n))
+}
+
+// used is the fuel the running callback has used so far.
+func (in *Instance) used() int64 {
+	return in.fuelUsed + in.fuelSet - int64(in.fuelG.Get())
+}
+
+// refill sets the fuel global to what the callback may still use: the rest
+// of its budget, or less, the spin window, if one is set.
+func (in *Instance) refill() {
+	if in.fuelG == nil {
+		return
 	}
+	avail := max(in.fuelTotal-in.fuelUsed, 0)
+	in.fuelSet, in.spinCut = avail, false
+	if w := in.eng.cfg.spinFuel; w > 0 && w < avail {
+		in.fuelSet, in.spinCut = w, true
+	}
+	in.fuelG.Set(uint64(in.fuelSet))
+}
+
+// progress marks a host call by which the guest makes progress (a send, a
+// timer, a store write, a log line, an idle point): the spin window starts
+// again from here.
+func (in *Instance) progress() {
+	if in.fuelG == nil {
+		return
+	}
+	in.noteStretch()
+	in.fuelUsed = in.used()
+	in.refill()
+}
+
+// noteStretch records the fuel used since the last refill in the spin
+// high-water mark.
+func (in *Instance) noteStretch() {
+	if d := in.fuelSet - int64(in.fuelG.Get()); d > in.maxSpin && !in.booting() {
+		in.maxSpin = d
+	}
+}
+
+// booting reports whether the running callback is part of the boot, which
+// has its own budget.
+func (in *Instance) booting() bool {
+	switch in.where {
+	case "start", "_initialize", "on_init", "boot":
+		return true
+	}
+	return false
+}
+
+// noteFuel records the running callback's fuel in the high-water mark.
+func (in *Instance) noteFuel() {
+	if in.fuelG == nil {
+		return
+	}
+	if in.booting() {
+		return // the boot runs on its own budget
+	}
+	in.noteStretch()
+	if u := in.used(); u > in.maxFuel {
+		in.maxFuel, in.maxWhere = u, in.where
+	}
+}
+
+// FuelHighWater returns the most fuel one callback of this instance has
+// used so far, boot aside (it has its own budget), and which callback it
+// was (on_message, on_wake, ...): what limits.fuel must leave room for;
+// and the most it used between two progress calls (a send, a timer, a
+// store write, a log line, an idle point): what limits.spin_fuel must
+// leave room for. Both are 0 when metering is off.
+func (in *Instance) FuelHighWater() (callback, stretch int64, where string) {
+	return in.maxFuel, in.maxSpin, in.maxWhere
 }
 
 // budget describes the running callback's fuel for a crash reason.
@@ -290,9 +379,11 @@ func (in *Instance) call(f api.Function, n int) error {
 		in.eng.running.Store(in)
 		defer in.eng.running.Store(nil)
 	}
-	if err := f.CallWithStack(in.ctx, in.stack[:max(n, 1)]); err != nil {
+	err := f.CallWithStack(in.ctx, in.stack[:max(n, 1)])
+	if err != nil {
 		return in.crash(err)
 	}
+	in.noteFuel()
 	return nil
 }
 
@@ -303,6 +394,9 @@ func (in *Instance) crash(err error) error {
 	var v abiViolation
 	var f *Fault
 	switch {
+	case in.fuelG != nil && int64(in.fuelG.Get()) < 0 && in.spinCut:
+		reason = fmt.Sprintf("spin wait in %s: %d units of fuel with no send, timer, store write, log line or idle point (limits.spin_fuel): "+
+			"a loop waits for what cannot happen while the guest runs (virtual time stands still until it blocks)", in.where, in.eng.cfg.spinFuel)
 	case in.fuelG != nil && int64(in.fuelG.Get()) < 0:
 		reason = fmt.Sprintf("cpu budget exhausted in %s (%s)", in.where, in.budget())
 	case errors.As(err, &f):
@@ -310,9 +404,16 @@ func (in *Instance) crash(err error) error {
 	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeContextCanceled:
 		reason = "aborted by the wall-clock watchdog"
 	case errors.As(err, &exit):
-		reason = fmt.Sprintf("exited with code %d", exit.ExitCode())
+		reason = in.notes.reason(exit.ExitCode())
 	case errors.As(err, &v):
 		reason = v.Error()
+	case in.notes.panicReason() != "":
+		reason = in.notes.panicReason()
+		if strings.HasPrefix(reason, "fatal error: all goroutines are asleep") && in.inbox.nonblock {
+			// A reactor that waits for idle points reads /inbox in its
+			// poller: everything asleep means the export itself blocked.
+			reason += ": " + blockedCall
+		}
 	default:
 		reason = firstLine(err.Error())
 		if strings.Contains(reason, "abi violation") {
@@ -460,6 +561,9 @@ func (w *logWriter) flush() {
 	if w.dropped > 0 {
 		line = fmt.Appendf(line, truncatedMarker, w.dropped)
 	}
+	if w.level == LevelStderr {
+		w.in.notes.line(w.buf)
+	}
 	w.in.chargeLog(len(line))
 	w.in.host.Log(w.level, line)
 	w.buf, w.dropped = w.buf[:0], 0
@@ -469,6 +573,16 @@ func (w *logWriter) flush() {
 // guest that polls /inbox: Go's runtime itself sleeps only microseconds
 // (usleep while spinning), a blocked goroutine's timer far longer.
 const idleSleep = int64(time.Millisecond)
+
+// blockedCall explains a guest call that blocked with nobody reading
+// /inbox.
+const blockedCall = "the call blocked where it must not (in the Go SDK: a HandleInline handler waited on a timer, a channel or a reply)"
+
+// maxStrayPolls is how many clock-only polls of idleSleep or more a call
+// may make with no read of /inbox pending before it counts as blocked.
+// Go's runtime makes at most seven while it prints a panic (runtime
+// freezetheworld, Go 1.26); a blocked call makes them without end.
+const maxStrayPolls = 32
 
 // pollOneoff replaces WASI's poll_oneoff. See docs/ABI.md, "Idle points".
 func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
@@ -531,14 +645,24 @@ func pollOneoff(ctx context.Context, mod api.Module, s []uint64) {
 			}
 		}
 	}
+	if fdSubs > 0 {
+		in.strayPolls = 0
+		in.progress()
+	}
 	switch {
+	case fdSubs == 0 && in.inbox.nonblock && clockSub >= 0 && timeout >= idleSleep && in.strayPolls < maxStrayPolls:
+		// Go's runtime sleeps this way itself while it stops the world to
+		// print a panic (freezetheworld: usleep(1000), up to seven
+		// times); a blocked call's scheduler polls the same way, but
+		// forever. Let the first few pass as plain sleeps.
+		in.strayPolls++
+		event(clockSub, 0)
 	case fdSubs == 0 && in.inbox.nonblock && clockSub >= 0 && timeout >= idleSleep:
 		// The guest waits for idle points through its poller (it made
 		// /inbox non-blocking) and now sleeps with no read of /inbox
-		// pending: a call blocked where it must not, and nothing will ever
-		// end the export.
-		violate("went idle with no read of /inbox pending: the call blocked where it must not " +
-			"(in the Go SDK: a HandleInline handler waited on a timer, a channel or a reply)")
+		// pending, again and again: a call blocked where it must not, and
+		// nothing will ever end the export.
+		violate("went idle with no read of /inbox pending: " + blockedCall)
 	case fdSubs == 0: // a plain sleep: virtual time does not pass inside a call
 		if clockSub >= 0 {
 			event(clockSub, 0)

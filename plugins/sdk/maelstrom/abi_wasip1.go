@@ -4,7 +4,11 @@ package maelstrom
 
 import (
 	"os"
+	"strconv"
+	"strings"
 	"unsafe"
+
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 )
 
 // The terrarium import module, typed as docs/ABI.md types it.
@@ -68,6 +72,19 @@ func (wasmHost) nodeName(i int32, buf []byte) int32 {
 	return hostNodeName(i, bptr(buf), int32(len(buf)))
 }
 func (wasmHost) nodeIndex(name string) int32 { return hostNodeIndex(sptr(name), int32(len(name))) }
+
+// stop names the crash reason on stderr and exits (docs/ABI.md, "Crash
+// reasons").
+func (wasmHost) stop(reason string) {
+	_, _ = os.Stderr.WriteString(abi.CrashReasonPrefix + strings.ReplaceAll(reason, "\n", " ") + "\n")
+	os.Exit(1)
+}
+
+// handlerPanicked writes the line that names the panicking handler just
+// before Go's runtime prints the panic (docs/ABI.md, "Crash reasons").
+func (wasmHost) handlerPanicked(typ string) {
+	_, _ = os.Stderr.WriteString(abi.HandlerPanicPrefix + strconv.Quote(typ) + "\n")
+}
 
 func init() { global.host = wasmHost{} }
 

@@ -52,7 +52,10 @@
 // HandleInline handler inline, after which the call returns at once (see
 // HandleInline for its contract). A message of a type with no handler
 // stops the node, as upstream's library stops (its Run returns "No handler
-// for ..."): the node crashes with that reason. Replies with no callback are
+// for ..."): the node crashes with the reason `maelstrom: no handler for
+// message type "TYPE": MESSAGE`. A handler that panics crashes the node
+// with `panic in handler for "TYPE": ...`, Go's message and where it
+// panicked (docs/ABI.md, "Crash reasons"). Replies with no callback are
 // ignored. Message.RPCError follows upstream too: a body with a non-zero
 // "code" is an error, whatever its "type". A handler's
 // error is sent back as an error reply: an *RPCError as it is, any other

@@ -23,6 +23,20 @@ type fakeHost struct {
 	sentCh  chan sent
 	names   []string // every endpoint's name, for nodeName and nodeIndex
 	lookups int      // nodeName and nodeIndex calls
+	stops   []string // stop's reasons
+	panics  []string // handlerPanicked's types
+}
+
+func (f *fakeHost) stop(reason string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stops = append(f.stops, reason)
+}
+
+func (f *fakeHost) handlerPanicked(typ string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.panics = append(f.panics, typ)
 }
 
 type sent struct {

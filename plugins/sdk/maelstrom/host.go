@@ -25,6 +25,12 @@ type host interface {
 	nodeName(i int32, buf []byte) int32
 	// nodeIndex returns the index of the endpoint called name, -1 if none.
 	nodeIndex(name string) int32
+	// stop ends the node with reason as its crash reason; on wasip1 it
+	// does not return.
+	stop(reason string)
+	// handlerPanicked tells the host, as a panic unwinds a handler, which
+	// message type's handler it was; the runtime prints the panic next.
+	handlerPanicked(typ string)
 }
 
 // Error codes of the ABI's imports.

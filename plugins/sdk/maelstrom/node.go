@@ -539,8 +539,8 @@ func (n *Node) deliver(from int32, data []byte) bool {
 			return false
 		}
 		// Upstream's library stops (Run returns "No handler for ..."): so
-		// does this node, crashing with that reason.
-		panic(fmt.Sprintf("maelstrom: No handler for %s", data))
+		// does this node, crashing with a reason that names the type.
+		n.stop(noHandler(typ, h.typ, data))
 	}
 	if !hd.inline {
 		n.spawn(job{hd: hd, msg: msg, msgID: h.msgID})
@@ -549,6 +549,29 @@ func (n *Node) deliver(from int32, data []byte) bool {
 	g := n.goroutines()
 	n.runHandler(hd, msg, h.msgID)
 	return n.goroutines() != g
+}
+
+// noHandler is the crash reason of a message with no handler: its type
+// (typ from the slow path, raw from the fast one) and the message, clipped.
+func noHandler(typ string, raw []byte, data []byte) string {
+	if typ == "" {
+		typ = string(raw)
+	}
+	const clipAt = 200
+	msg := string(data)
+	if len(msg) > clipAt {
+		msg = msg[:clipAt] + "..."
+	}
+	return fmt.Sprintf("maelstrom: no handler for message type %q: %s", typ, msg)
+}
+
+// stop ends the node with reason (the host's stop does not return on
+// wasip1); without a host, or with a host that returns, it panics.
+func (n *Node) stop(reason string) {
+	if n.host != nil {
+		n.host.stop(reason)
+	}
+	panic(reason)
 }
 
 // spawn runs j in a goroutine: a parked worker if there is one.
@@ -583,7 +606,15 @@ func (n *Node) worker(j job) {
 }
 
 func (n *Node) runHandler(hd handler, msg Message, msgID int) {
+	returned := false
+	defer func() {
+		// A panic is unwinding the handler: name it for the crash reason.
+		if !returned && n.host != nil {
+			n.host.handlerPanicked(hd.typ)
+		}
+	}()
 	err := hd.fn(msg)
+	returned = true
 	if err == nil {
 		return
 	}

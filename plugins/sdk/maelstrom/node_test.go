@@ -219,15 +219,33 @@ func TestSyncRPC(t *testing.T) {
 }
 
 // Reference: upstream's Node.Run returns "No handler for ..." for a message
-// of a type with no handler, with or without msg_id; the node stops.
+// of a type with no handler, with or without msg_id; the node stops, and
+// its crash reason names the type.
 func TestNoHandlerStopsTheNodeAsUpstreamDoes(t *testing.T) {
 	for _, msg := range []string{
 		`{"src":"c0","dest":"n1","body":{"type":"nope","msg_id":3}}`,
 		`{"src":"c0","dest":"n1","body":{"type":"nope"}}`,
+		`{"src":"c0","dest":"n1","body":{"msg_id":3,"type":"no\u0070e"}}`, // the slow path
 	} {
-		n := testNode(newFakeHost())
-		assert.PanicsWithValue(t, "maelstrom: No handler for "+msg, func() { n.deliver(3, []byte(msg)) })
+		h := newFakeHost()
+		n := testNode(h)
+		assert.Panics(t, func() { n.deliver(3, []byte(msg)) })
+		require.Len(t, h.stops, 1)
+		assert.Equal(t, `maelstrom: no handler for message type "nope": `+msg, h.stops[0])
 	}
+}
+
+// A handler that panics names its message type to the host before the
+// panic goes on; one that returns does not.
+func TestHandlerPanicNamesItsType(t *testing.T) {
+	h := newFakeHost()
+	n := testNode(h)
+	n.HandleInline("boom", func(Message) error { panic("boom") })
+	n.HandleInline("fine", func(Message) error { return nil })
+	n.deliver(3, []byte(`{"src":"c0","dest":"n1","body":{"type":"fine"}}`))
+	assert.Empty(t, h.panics)
+	assert.PanicsWithValue(t, "boom", func() { n.deliver(3, []byte(`{"src":"c0","dest":"n1","body":{"type":"boom"}}`)) })
+	assert.Equal(t, []string{"boom"}, h.panics)
 }
 
 // Reference: upstream's Message.RPCError: a body is an error when its code
