@@ -94,7 +94,7 @@ func (p *parser) document(data []byte) *yaml.Node {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			p.errs = append(p.errs, &Error{File: p.file, Line: 1, Column: 1, Msg: "empty scenario: expected a mapping with duration, modules and nodes"})
+			p.add(&Error{File: p.file, Line: 1, Column: 1, Msg: "empty scenario: expected a mapping with duration, modules and nodes"})
 		} else {
 			p.syntaxError(err, data)
 		}
@@ -104,8 +104,11 @@ func (p *parser) document(data []byte) *yaml.Node {
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
 		root = doc.Content[0]
 	}
+	if root != nil && !p.checkAliases(root) {
+		return nil
+	}
 	if isNull(root) {
-		p.errs = append(p.errs, &Error{File: p.file, Line: max(doc.Line, 1), Column: max(doc.Column, 1), Msg: "empty scenario: expected a mapping with duration, modules and nodes"})
+		p.add(&Error{File: p.file, Line: max(doc.Line, 1), Column: max(doc.Column, 1), Msg: "empty scenario: expected a mapping with duration, modules and nodes"})
 		return nil
 	}
 	var next yaml.Node
@@ -157,6 +160,11 @@ func (p *parser) modules(s *Scenario, top *fields) bool {
 			continue // a duplicate, already reported
 		case strings.TrimSpace(deref(k).Value) == "":
 			p.errorf(deref(k), "modules", "module names must not be empty")
+			namesKnown = false
+			continue
+		case !nodeNameRE.MatchString(deref(k).Value):
+			// Module names become file names (a run's export bundle).
+			p.errorf(deref(k), "modules."+deref(k).Value, "invalid module name %q: use letters, digits, '_', '-' and '.', starting with a letter, digit or '_'", deref(k).Value)
 			namesKnown = false
 			continue
 		}

@@ -35,6 +35,17 @@ const (
 	MaxBytes = 1 << 20
 	// MaxDuration bounds a scenario's virtual duration.
 	MaxDuration = 24 * time.Hour
+	// MinNemesisEvery is the shortest nemesis period: a fault every
+	// millisecond is already far denser than any system heals from, and a
+	// floor keeps a tiny every from turning a short file into billions of
+	// scheduled strikes.
+	MinNemesisEvery = time.Millisecond
+	// MaxProblems bounds the problems one parse lists; past it the last
+	// line says how many more there were.
+	MaxProblems = 100
+	// MaxExpandedNodes bounds the YAML nodes of a scenario with every alias
+	// expanded (a 1 MiB file without aliases has well under this many).
+	MaxExpandedNodes = 1 << 20
 )
 
 // Scenario is a validated scenario file with every default applied.
@@ -458,9 +469,8 @@ func ParseWith(name string, data []byte, opts Options) (*Scenario, error) {
 	}
 	p := &parser{file: name, opts: opts, rolesUnknown: map[string]bool{}}
 	s := p.parse(data)
-	if len(p.errs) > 0 {
-		sortErrors(p.errs)
-		return nil, p.errs
+	if errs := p.problems(); errs != nil {
+		return nil, errs
 	}
 	return s, nil
 }
