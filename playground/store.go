@@ -80,7 +80,9 @@ func (s *Store) Put(wasm []byte, meta ModuleMeta) (ModuleMeta, bool, error) {
 	sum := sha256.Sum256(wasm)
 	meta.SHA256, meta.Size = hex.EncodeToString(sum[:]), len(wasm)
 	created := false
-	err := s.db.Update(func(txn *badger.Txn) error {
+	given := meta
+	err := s.update(func(txn *badger.Txn) error {
+		meta, created = given, false
 		if it, err := txn.Get([]byte(prefixMeta + meta.SHA256)); err == nil {
 			return it.Value(func(v []byte) error { return json.Unmarshal(v, &meta) })
 		} else if !errors.Is(err, badger.ErrKeyNotFound) {
@@ -100,6 +102,23 @@ func (s *Store) Put(wasm []byte, meta ModuleMeta) (ModuleMeta, bool, error) {
 		return ModuleMeta{}, false, fmt.Errorf("playground: store module %s: %w", meta.SHA256, err)
 	}
 	return meta, created, nil
+}
+
+// conflictRetries is how many times a write that lost a race with another
+// (badger.ErrConflict: an upload and a delete of one module at once) is
+// tried again before its error is returned.
+const conflictRetries = 8
+
+// update runs fn in a read-write transaction, again from the start when
+// Badger reports a conflict with a concurrent one (fn must be safe to rerun).
+func (s *Store) update(fn func(txn *badger.Txn) error) error {
+	var err error
+	for range conflictRetries {
+		if err = s.db.Update(fn); !errors.Is(err, badger.ErrConflict) {
+			return err
+		}
+	}
+	return err
 }
 
 // Meta returns a module's metadata.
@@ -175,7 +194,7 @@ func (s *Store) List() ([]ModuleMeta, error) {
 
 // Delete removes a module and its metadata together.
 func (s *Store) Delete(sha string) error {
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		if _, err := txn.Get([]byte(prefixMeta + sha)); err != nil {
 			return err
 		}
