@@ -32,8 +32,13 @@ var (
 		"init_names", "shared_store_nodes"}
 )
 
-// nodeNameRE is the syntax of node names.
+// nodeNameRE is the syntax of node names, and of module names.
 var nodeNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+
+// ValidName reports whether name follows the rule for node and module
+// names: letters, digits, '_', '-' and '.', starting with a letter, digit
+// or '_' (so a name is always a plain file name, never a path).
+func ValidName(name string) bool { return nodeNameRE.MatchString(name) }
 
 // parse parses data into a Scenario, recording problems in p.errs. The
 // result is meaningful only if p.errs is empty.
