@@ -124,7 +124,7 @@ func TestBuildFlagsRefused(t *testing.T) {
 	_, hs := newServer(t, runConfig())
 	target := filepath.Join(t.TempDir(), "written")
 	for flags, field := range map[string]string{
-		`ldflags: "-o ` + target + ` -X main.v=1"`:  "modules.e.ldflags",
+		`ldflags: "-o ` + target + ` -X main.v=1"`: "modules.e.ldflags",
 		`ldflags: "-importcfg /proc/self/environ"`: "modules.e.ldflags",
 		`ldflags: "-X 'main.v=a b'"`:               "modules.e.ldflags",
 		`tags: [fancy]`:                            "modules.e.tags",

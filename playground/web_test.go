@@ -44,12 +44,12 @@ func TestLoopbackHostWithoutToken(t *testing.T) {
 	_, hs := newServer(t, playground.NewConfig().WithPreload(false))
 	port := hs.Listener.Addr().(*net.TCPAddr).Port
 	for host, want := range map[string]int{
-		fmt.Sprintf("127.0.0.1:%d", port):   http.StatusOK,
-		fmt.Sprintf("localhost:%d", port):   http.StatusOK,
-		fmt.Sprintf("LOCALHOST:%d", port):   http.StatusOK,
-		fmt.Sprintf("[::1]:%d", port):       http.StatusOK,
+		fmt.Sprintf("127.0.0.1:%d", port):    http.StatusOK,
+		fmt.Sprintf("localhost:%d", port):    http.StatusOK,
+		fmt.Sprintf("LOCALHOST:%d", port):    http.StatusOK,
+		fmt.Sprintf("[::1]:%d", port):        http.StatusOK,
 		fmt.Sprintf("evil.example:%d", port): http.StatusForbidden,
-		fmt.Sprintf("127.0.0.2:%d", port):   http.StatusForbidden,
+		fmt.Sprintf("127.0.0.2:%d", port):    http.StatusForbidden,
 		"127.0.0.1:1":                        http.StatusForbidden,
 		"localhost":                          http.StatusForbidden,
 	} {

@@ -17,7 +17,7 @@ func TestCheckLDFlags(t *testing.T) {
 		assert.NoError(t, gobuild.CheckLDFlags(ok), ok)
 	}
 	for flags, want := range map[string]string{
-		"-o /tmp/x -X main.v=1":        `ldflags: "-o" is not allowed: only -X importpath.name=value, -s and -w are`,
+		"-o /tmp/x -X main.v=1":         `ldflags: "-o" is not allowed: only -X importpath.name=value, -s and -w are`,
 		"-importcfg /proc/self/environ": `ldflags: "-importcfg" is not allowed: only -X importpath.name=value, -s and -w are`,
 		"-X main.v=1 -extld=/bin/sh":    `ldflags: "-extld=/bin/sh" is not allowed: only -X importpath.name=value, -s and -w are`,
 		"-X /etc/passwd":                `ldflags: -X "/etc/passwd" is not importpath.name=value`,
