@@ -95,3 +95,13 @@ func TestParseModuleNames(t *testing.T) {
 	_, err := scenario.Parse("s.yaml", []byte("duration: 1s\nmodules: {my-mod_1.v2: {wasm: e.wasm}}\nnodes: [{name: n, module: my-mod_1.v2}]\n"))
 	assert.NoError(t, err)
 }
+
+// A go: module's ldflags and tags are checked where they are written: no
+// linker flag that names a file.
+func TestParseBuildFlags(t *testing.T) {
+	es := parseErrs(t, "duration: 1s\nmodules:\n  e: {go: ., ldflags: \"-X main.v=1 -o /tmp/x\", tags: [ok, \"a b\"]}\nnodes: [{name: n, module: e}]\n")
+	assert.Equal(t, "s.yaml:3:23: modules.e.ldflags: \"-o\" is not allowed: only -X importpath.name=value, -s and -w are\n"+
+		"s.yaml:3:54: modules.e.tags: \"a b\" is not a build tag (letters, digits, '_' and '.')", es.Error())
+	_, err := scenario.Parse("s.yaml", []byte("duration: 1s\nmodules:\n  e: {go: ., ldflags: \"-s -w -X main.v=1\", tags: [fancy]}\nnodes: [{name: n, module: e}]\n"))
+	assert.NoError(t, err)
+}

@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/terrarium-sim/terrarium/runtime/abi"
+	"github.com/terrarium-sim/terrarium/runtime/gobuild"
 )
 
 // Allowed keys of each schema mapping, in documentation order.
@@ -228,9 +229,15 @@ func (p *parser) module(name string, e entry) (*Module, bool) {
 	}
 	if v := f.get("ldflags"); v != nil {
 		m.LDFlags, _ = p.nonEmpty(v, f.field("ldflags"))
+		if err := gobuild.CheckLDFlags(m.LDFlags); err != nil {
+			p.errorf(v, f.field("ldflags"), "%s", strings.TrimPrefix(err.Error(), "ldflags: "))
+		}
 	}
 	if v := f.get("tags"); v != nil {
 		m.Tags, _ = p.stringList(v, f.field("tags"), "tag")
+		if err := gobuild.CheckTags(m.Tags); err != nil {
+			p.errorf(v, f.field("tags"), "%s", strings.TrimPrefix(err.Error(), "tags: "))
+		}
 	}
 	if e, present := f.m["roles"]; present {
 		roles, ok := p.stringList(e.val, f.field("roles"), "role")
