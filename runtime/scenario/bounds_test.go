@@ -105,3 +105,19 @@ func TestParseBuildFlags(t *testing.T) {
 	_, err := scenario.Parse("s.yaml", []byte("duration: 1s\nmodules:\n  e: {go: ., ldflags: \"-s -w -X main.v=1\", tags: [fancy]}\nnodes: [{name: n, module: e}]\n"))
 	assert.NoError(t, err)
 }
+
+// BenchmarkParseAliasBomb measures refusing the small file of
+// nested aliases (10^5 copies of a mapping with 100 duplicate keys).
+func BenchmarkParseAliasBomb(b *testing.B) {
+	src := "x0: &a0 " + dupKeys(100) + "\n"
+	for i := 1; i <= 5; i++ {
+		src += fmt.Sprintf("x%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 10), ", "))
+	}
+	src += "duration: 1s\nmodules: {echo: {wasm: e.wasm}}\nnodes: [*a5]\n"
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := scenario.Parse("s.yaml", []byte(src)); err == nil {
+			b.Fatal("parsed")
+		}
+	}
+}
