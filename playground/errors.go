@@ -23,11 +23,12 @@ type APIError struct {
 	Status int `json:"-"`
 	// Code is a stable machine-readable word: malformed, too_large, abi,
 	// unsupported, scenario, limit, not_found, method_not_allowed, unauthorized,
-	// busy, conflict, gone, bad_request, insufficient_storage, internal.
+	// busy, memory, conflict, gone, bad_request, forbidden,
+	// unsupported_media_type, timeout, insufficient_storage, internal.
 	Code     string    `json:"code"`
 	Message  string    `json:"message"`
 	Problems []Problem `json:"problems,omitempty"`
-	// RetryAfter, in seconds, becomes the Retry-After header (429).
+	// RetryAfter, in seconds, becomes the Retry-After header (429, 503).
 	RetryAfter int `json:"retry_after,omitempty"`
 }
 

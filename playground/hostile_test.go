@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/playground"
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
@@ -86,7 +87,7 @@ func TestHostileModulesLeaveServerServing(t *testing.T) {
 		return true
 	}, 3*time.Minute, 50*time.Millisecond)
 
-	reasons := map[string]string{"loop": "cpu budget exhausted", "hog": "memory limit of 1024 pages", "trap": "unreachable",
+	reasons := map[string]string{"loop": "spin wait in on_message", // the server's spin window is its callback budget "hog": "memory limit of 1024 pages", "trap": "unreachable",
 		"livelock": "callbacks_per_instant"}
 	for name, want := range reasons {
 		st := final[name]
@@ -99,12 +100,12 @@ func TestHostileModulesLeaveServerServing(t *testing.T) {
 	// server's event cap stops its run (or, on a machine slow enough, its
 	// wall-clock budget does first).
 	assert.Equal(t, "unknown", final["flood"].Verdict)
-	assert.Regexp(t, `more than 200000 events|wall-clock budget of 1m0s`, final["flood"].Error)
+	assert.Regexp(t, `limits.max_events = 200000|wall-clock budget of 1m0s`, final["flood"].Error)
 	assert.Less(t, final["flood"].NowNS, final["flood"].EndNS)
 
 	scn, err := runner.Load("../plugins/twopc/scenario.yaml", patterns.Registry())
 	require.NoError(t, err)
-	scn.Limits.Fuel, scn.Limits.MemoryPages = 200_000_000, 1024 // the server's guest limits
+	scn.Limits = playground.DefaultMaxLimits() // the server's limits (twopc sets none of its own)
 	res, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithRegistry(patterns.Registry()))
 	require.NoError(t, err)
 	assert.Equal(t, "valid", final["good"].Verdict)
@@ -156,6 +157,7 @@ func TestEventCap(t *testing.T) {
 	_, hs := newServer(t, runConfig().WithMaxEvents(50_000))
 	_, fin := runToTheEnd(t, hs.URL, "flood", floodWAT)
 	assert.Equal(t, "unknown", fin.Verdict)
-	assert.Contains(t, fin.Error, "more than 50000 events")
+	// The server's cap is the run's limits.max_events (the status shows it).
+	assert.Contains(t, fin.Error, "the run reached its cap limits.max_events = 50000")
 	assert.Less(t, fin.NowNS, fin.EndNS)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -180,6 +181,11 @@ func TestConfigValidation(t *testing.T) {
 		playground.NewConfig().WithRunLimits(0, 1, 1, 1),
 		playground.NewConfig().WithKeptRuns(0),
 		playground.NewConfig().WithPluginsDir("/no/such/folder"),
+		playground.NewConfig().WithMemoryBudget(0),
+		playground.NewConfig().WithMaxFaults(0),
+		playground.NewConfig().WithMinBodyRate(0, time.Second),
+		playground.NewConfig().WithMinBodyRate(1, 0),
+		playground.NewConfig().WithGuestLimits(10, 1),
 	} {
 		_, err := playground.New(t.Context(), cfg)
 		assert.ErrorContains(t, err, "playground:")

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -52,6 +53,9 @@ type runs struct {
 	byID  map[string]*run
 	order []string // creation order
 	open  int      // runs holding a simulation (counted against maxRuns)
+	// reserved is the worst-case memory of the runs holding a simulation
+	// (runCost), counted against the memory budget.
+	reserved int64
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -103,8 +107,9 @@ func (rs *runs) closeAll() {
 	}
 }
 
-// acquire takes a slot for a simulation, or says when to retry.
-func (rs *runs) acquire() error {
+// acquire takes a slot and cost bytes of the memory budget for a
+// simulation, or says when to retry.
+func (rs *runs) acquire(cost int64) error {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.open >= rs.s.cfg.maxRuns {
@@ -112,13 +117,20 @@ func (rs *runs) acquire() error {
 		e.RetryAfter = 5
 		return e
 	}
+	if budget := rs.s.cfg.memBudget; rs.reserved+cost > budget {
+		e := apiErr(http.StatusServiceUnavailable, "memory", "this run may need up to %s and the runs open now may need %s of this server's memory budget of %s; try again shortly, delete a run you no longer need, or lower the run's limits", mib(cost), mib(rs.reserved), mib(budget))
+		e.RetryAfter = 5
+		return e
+	}
 	rs.open++
+	rs.reserved += cost
 	return nil
 }
 
-func (rs *runs) release() {
+func (rs *runs) release(cost int64) {
 	rs.mu.Lock()
 	rs.open--
+	rs.reserved -= cost
 	rs.mu.Unlock()
 }
 
@@ -198,6 +210,7 @@ type run struct {
 	dir        string
 	created    time.Time
 	base       *scenario.Scenario // as parsed; never changed
+	cost       int64              // worst-case memory while open (runCost)
 	seed       uint64
 	forkedFrom string
 
@@ -257,6 +270,12 @@ type Status struct {
 	// InMemory says whether the run's simulation is loaded (else it is
 	// rebuilt by replay when needed).
 	InMemory bool `json:"in_memory"`
+	// Limits are the limits the run runs under: the scenario's, clamped to
+	// the server's maximums (absent ones set to them).
+	Limits scenario.Limits `json:"limits"`
+	// MemoryCost is the run's worst-case memory, counted against the
+	// server's memory budget while its simulation is loaded.
+	MemoryCost int64 `json:"memory_cost_bytes"`
 }
 
 // CheckStatus is a checker's verdict; Settled is false while the run goes
@@ -337,7 +356,7 @@ func (r *run) openAt(ctx context.Context, acts []action, position func(*runner.R
 	}
 	if r.h == nil {
 		if !r.hasOp {
-			if err := r.rs.acquire(); err != nil {
+			if err := r.rs.acquire(r.cost); err != nil {
 				return err
 			}
 			r.hasOp = true
@@ -351,7 +370,7 @@ func (r *run) openAt(ctx context.Context, acts []action, position func(*runner.R
 	h, err := runner.Start(rctx, r.timeline(acts), opts)
 	if err != nil {
 		cancel()
-		r.rs.release()
+		r.rs.release(r.cost)
 		r.hasOp = false
 		return err
 	}
@@ -374,7 +393,7 @@ func (r *run) closeHandle(releaseSlot bool) {
 		r.mu.Unlock()
 	}
 	if releaseSlot && r.hasOp {
-		r.rs.release()
+		r.rs.release(r.cost)
 		r.hasOp = false
 	}
 }
@@ -525,7 +544,7 @@ func (r *run) fill(rr *runner.Run) Status {
 	scn := rr.Scenario()
 	st := Status{ID: r.id, Name: scn.Name, File: scn.File, Seed: rr.Seed(), NowNS: int64(rr.Now()), EndNS: int64(rr.End()),
 		Seq: rr.Stats().Events, Steps: rr.Steps(), Digest: rr.Digest(), Nodes: rr.Nodes(), ForkedFrom: r.forkedFrom, Created: r.created,
-		Checks: map[string]CheckStatus{}, Clients: []string{}}
+		Checks: map[string]CheckStatus{}, Clients: []string{}, Limits: scn.Limits, MemoryCost: r.cost}
 	for i := range scn.Workload.Clients {
 		st.Clients = append(st.Clients, fmt.Sprintf("c%d", i))
 	}
@@ -708,10 +727,12 @@ func (r *run) setState(state string, speed *float64) {
 // resolveModules makes the scenario's module paths absolute against base
 // and refuses paths outside the plugins folder: a scenario sent to the
 // server names uploaded modules by sha256, or a pattern's own sources.
+// It also refuses build tags and any ldflags but -X (buildFlagProblems).
 func (s *Server) resolveModules(scn *scenario.Scenario, base string) error {
 	var probs []Problem
 	root := s.gallery.dir
 	for _, m := range scn.Modules {
+		probs = append(probs, buildFlagProblems(m)...)
 		for _, p := range []*string{&m.Go, &m.Wasm} {
 			if *p == "" {
 				continue
@@ -750,6 +771,31 @@ func (s *Server) resolveModules(scn *scenario.Scenario, base string) error {
 	return nil
 }
 
+// serverXDefRE is the one linker flag a scenario sent to the server may
+// carry: -X importpath.name=value, the value plain (no quotes, no spaces).
+var serverXDefRE = regexp.MustCompile(`^[A-Za-z0-9_.~/-]+\.[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9_.,:+@/-]*$`)
+
+// buildFlagProblems refuses a module's tags, and its ldflags unless they
+// are only -X importpath.name=value: the server's go build must never take
+// a flag that names a file (-o, -importcfg, ...). gobuild checks again.
+func buildFlagProblems(m *scenario.Module) []Problem {
+	var probs []Problem
+	if len(m.Tags) > 0 {
+		probs = append(probs, Problem{Line: m.Line, Field: "modules." + m.Name + ".tags", Message: "this server builds modules without tags: build it yourself and upload the .wasm"})
+	}
+	if m.LDFlags == "" {
+		return probs
+	}
+	f := strings.Fields(m.LDFlags)
+	for i := 0; i < len(f); i += 2 {
+		if f[i] != "-X" || i+1 >= len(f) || !serverXDefRE.MatchString(f[i+1]) {
+			return append(probs, Problem{Line: m.Line, Field: "modules." + m.Name + ".ldflags",
+				Message: "this server takes only -X importpath.name=value ldflags (value of letters, digits and _.,:+@/-): build it yourself and upload the .wasm"})
+		}
+	}
+	return probs
+}
+
 // scenarioError turns a scenario or run-setup error into a 422 listing
 // every located problem.
 func scenarioError(err error) error {
@@ -783,20 +829,16 @@ func (s *Server) checkLimits(scn *scenario.Scenario) error {
 	if len(probs) > 0 {
 		return &APIError{Status: http.StatusUnprocessableEntity, Code: "limit", Message: probs[0].Message, Problems: probs}
 	}
-	if l := &scn.Limits; l.Fuel == 0 || l.Fuel > s.cfg.maxFuel {
-		l.Fuel = s.cfg.maxFuel
-	}
-	if l := &scn.Limits; l.MemoryPages == 0 || l.MemoryPages > s.cfg.maxPages {
-		l.MemoryPages = s.cfg.maxPages
-	}
-	return nil
+	clampLimits(&scn.Limits, s.cfg.maxLimits)
+	return s.fitsBudget(scn)
 }
 
 // newRun registers a run and builds its simulation at seq with acts.
 func (s *Server) newRun(ctx context.Context, scn *scenario.Scenario, seed uint64, forkedFrom string, acts []action, seq uint64) (*run, error) {
 	id := newID()
+	cost, _ := runCost(scn)
 	r := &run{rs: s.runs, id: id, dir: filepath.Join(s.runDir, id), created: time.Now().UTC().Truncate(time.Millisecond),
-		base: scn, seed: seed, forkedFrom: forkedFrom, state: statePaused, speed: 1, actions: acts,
+		base: scn, cost: cost, seed: seed, forkedFrom: forkedFrom, state: statePaused, speed: 1, actions: acts,
 		changed: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{}), touched: time.Now()}
 	r.op.Lock()
 	err := r.openHandle(ctx, acts, seq)

@@ -460,6 +460,12 @@ func (r *run) snapshotLocked() posInfo {
 func (r *run) act(ctx context.Context, f fault.Fault) error {
 	r.op.Lock()
 	defer r.op.Unlock()
+	r.mu.Lock()
+	n := len(r.actions)
+	r.mu.Unlock()
+	if limit := r.rs.s.cfg.maxFaults; n >= limit {
+		return apiErr(http.StatusConflict, "limit", "run %s has %d faults applied by hand, this server's cap (start a new run to go on)", r.id, limit)
+	}
 	if err := r.ensure(ctx); err != nil {
 		return err
 	}

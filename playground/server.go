@@ -31,6 +31,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
+	"github.com/terrarium-sim/terrarium/runtime/scenario"
 )
 
 // APIPrefix is the versioned prefix of every API route.
@@ -66,6 +68,10 @@ const (
 	DefaultMaxFuel = 200_000_000
 	// DefaultMaxMemoryPages caps a node's memory on the server (64 MiB).
 	DefaultMaxMemoryPages = 1024
+	// DefaultMinBodyRate and DefaultBodyRateWindow: a request body must
+	// bring at least 16 KiB in every 10 s, or it gets 408.
+	DefaultMinBodyRate    = 16 << 10 / 10
+	DefaultBodyRateWindow = 10 * time.Second
 )
 
 // Config configures a Server. Start from NewConfig; every With method
@@ -87,8 +93,11 @@ type Config struct {
 	maxEvents   uint64
 	idleClose   time.Duration
 	maxStreams  int
-	maxFuel     int64
-	maxPages    int
+	maxLimits   scenario.Limits
+	memBudget   int64
+	maxFaults   int
+	uploadRate  int64
+	rateWindow  time.Duration
 	logger      *log.Logger
 	noPreload   bool
 	// Reads (reads.go) and disk (disk.go).
@@ -111,7 +120,9 @@ func NewConfig() Config {
 		maxBody: DefaultMaxBody, maxModule: DefaultMaxModuleBytes,
 		maxRuns: DefaultMaxRuns, maxNodes: DefaultMaxNodes, maxVirtual: DefaultMaxVirtual,
 		wallBudget: DefaultWallBudget, maxKeptRuns: DefaultMaxKeptRuns, subBuffer: DefaultSubscriberBuffer,
-		maxEvents: DefaultMaxEvents, idleClose: DefaultIdleClose, maxStreams: DefaultMaxStreams, maxFuel: DefaultMaxFuel, maxPages: DefaultMaxMemoryPages,
+		maxEvents: DefaultMaxEvents, idleClose: DefaultIdleClose, maxStreams: DefaultMaxStreams,
+		maxLimits: DefaultMaxLimits(), memBudget: DefaultMemoryBudget, maxFaults: DefaultMaxFaults,
+		uploadRate: DefaultMinBodyRate, rateWindow: DefaultBodyRateWindow,
 		heavyReads: DefaultHeavyReads, pageBytes: DefaultPageBytes, liveEvents: DefaultLiveDiagramEvents,
 		moduleQuota: DefaultModuleQuota, runQuota: DefaultRunQuota, cacheQuota: DefaultCacheQuota, reserve: DefaultFreeReserve, runMaxAge: DefaultRunMaxAge,
 	}
@@ -156,7 +167,11 @@ func (c Config) WithRunLimits(concurrent, nodes int, virtual, wall time.Duration
 
 // WithMaxEvents caps the trace events one run may record; a run that
 // records more stops, verdict unknown. It bounds a run's memory.
-func (c Config) WithMaxEvents(n uint64) Config { c.maxEvents = n; return c }
+func (c Config) WithMaxEvents(n uint64) Config {
+	c.maxEvents = n
+	c.maxLimits.MaxEvents = int64(min(n, 1<<62))
+	return c
+}
 
 // WithMaxStreams bounds the live event streams (SSE clients) open at once;
 // more are refused with 429.
@@ -173,7 +188,47 @@ func (c Config) WithIdleClose(d time.Duration) Config { c.idleClose = d; return 
 // sets nothing, gets the cap, written into its limits (so an export replays
 // under the same limits).
 func (c Config) WithGuestLimits(fuel int64, pages int) Config {
-	c.maxFuel, c.maxPages = fuel, pages
+	c.maxLimits.Fuel, c.maxLimits.MemoryPages = fuel, pages
+	return c
+}
+
+// WithMaxLimits sets the server's maximum of every limits: field that max
+// sets (its zero fields keep their current maximum; DefaultMaxLimits lists
+// the defaults). A scenario that asks for less keeps its own; one that asks
+// for more, or sets nothing, gets the maximum, written into its limits. The
+// run's status shows the limits it runs under. max_events is also the
+// server's event cap (WithMaxEvents).
+func (c Config) WithMaxLimits(max scenario.Limits) Config {
+	mv, cv := reflect.ValueOf(max), reflect.ValueOf(&c.maxLimits).Elem()
+	for i := range mv.NumField() {
+		if v := mv.Field(i).Int(); v > 0 {
+			cv.Field(i).SetInt(v)
+		}
+	}
+	if max.MaxEvents > 0 {
+		c.maxEvents = uint64(max.MaxEvents)
+	}
+	return c
+}
+
+// WithMemoryBudget bounds the memory all open runs together may need at
+// worst, estimated from each run's limits and node count: every node's
+// memory_pages, store_bytes, fs_bytes, in_flight_bytes and
+// log_bytes_per_run, plus the run's max_trace_bytes. A run that alone needs
+// more is refused (422); one that does not fit beside the others gets 503
+// with Retry-After.
+func (c Config) WithMemoryBudget(bytes int64) Config { c.memBudget = bytes; return c }
+
+// WithMaxFaults caps the faults applied by hand to one run (POST
+// /runs/{id}/faults and fork); more are refused with 409.
+func (c Config) WithMaxFaults(n int) Config { c.maxFaults = n; return c }
+
+// WithMinBodyRate sets the slowest a request body may arrive: at least
+// bytesPerSec on average over every window (a body that sends less within a
+// window gets 408). Bodies are read, uploads spooled to disk, before they
+// take an upload slot.
+func (c Config) WithMinBodyRate(bytesPerSec int64, window time.Duration) Config {
+	c.uploadRate, c.rateWindow = bytesPerSec, window
 	return c
 }
 
@@ -203,8 +258,12 @@ func (c Config) validate() error {
 		return fmt.Errorf("playground: run limits must be positive")
 	case c.maxKeptRuns <= 0 || c.subBuffer <= 0 || c.maxEvents == 0 || c.idleClose <= 0 || c.maxStreams <= 0:
 		return fmt.Errorf("playground: kept runs, subscriber buffer and max events must be positive")
-	case c.maxFuel < 1000 || c.maxPages <= 0 || c.maxPages > 65536:
-		return fmt.Errorf("playground: guest limits: fuel %d must be at least 1000, memory %d pages in 1..65536", c.maxFuel, c.maxPages)
+	case c.maxLimits.Fuel < 1000 || c.maxLimits.MemoryPages <= 0 || c.maxLimits.MemoryPages > 65536:
+		return fmt.Errorf("playground: guest limits: fuel %d must be at least 1000, memory %d pages in 1..65536", c.maxLimits.Fuel, c.maxLimits.MemoryPages)
+	case c.memBudget <= 0 || c.maxFaults <= 0:
+		return fmt.Errorf("playground: memory budget %d and max faults %d must be positive", c.memBudget, c.maxFaults)
+	case c.uploadRate <= 0 || c.rateWindow <= 0:
+		return fmt.Errorf("playground: minimum body rate %d B/s over %v must be positive", c.uploadRate, c.rateWindow)
 	}
 	return errors.Join(c.validateReads(), c.validateDisk())
 }
@@ -239,6 +298,9 @@ type Server struct {
 	cacheDir string
 	retainMu sync.Mutex
 	started  time.Time
+	// spools bounds the upload bodies being spooled to spoolDir at once.
+	spools   chan struct{}
+	spoolDir string
 }
 
 // New opens the module store and builds the routes.
@@ -246,7 +308,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, validators: make(chan struct{}, 2), uploads: make(chan struct{}, 4), streams: make(chan struct{}, cfg.maxStreams),
+	s := &Server{cfg: cfg, validators: make(chan struct{}, 2), uploads: make(chan struct{}, 4), spools: make(chan struct{}, maxSpools), streams: make(chan struct{}, cfg.maxStreams),
 		heavy: make(chan struct{}, cfg.heavyReads), disk: &disk{free: cfg.freeSpace}, started: time.Now()}
 	if s.disk.free == nil {
 		s.disk.free = statfsFree
@@ -267,6 +329,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("playground: %w", err)
 	}
 	s.cacheDir = filepath.Join(filepath.Dir(s.runDir), "cache")
+	// Upload bodies wait here, on disk, until they take an upload slot;
+	// what a crash left behind is removed. On a full disk the folder may
+	// not be made: the server still starts (read-only) and uploads are
+	// refused with 507 when they try to spool.
+	s.spoolDir = filepath.Join(filepath.Dir(s.runDir), "spool")
+	if err := errors.Join(os.RemoveAll(s.spoolDir), os.MkdirAll(s.spoolDir, 0o700)); err != nil {
+		s.logf("playground: spool folder: %v", err)
+	}
 	st, err := s.openStore(storeDir)
 	if err != nil {
 		s.cleanup()
@@ -330,6 +400,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.Recover())
+	e.Use(s.guard)
 	if len(s.cfg.cors) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: s.cfg.cors,
 			AllowHeaders: []string{"Authorization", "Content-Type"}}))
@@ -378,6 +449,9 @@ func readBody(c echo.Context, max int64, what string) ([]byte, error) {
 		return nil, apiErr(http.StatusRequestEntityTooLarge, "too_large", "%s of %d bytes is over the limit of %d bytes", what, r.ContentLength, max)
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if errors.Is(err, errSlowBody) {
+		return nil, apiErr(http.StatusRequestTimeout, "timeout", "reading %s: %v", what, err)
+	}
 	if err != nil {
 		return nil, apiErr(http.StatusBadRequest, "bad_request", "reading %s: %v", what, err)
 	}
@@ -398,8 +472,14 @@ type Limits struct {
 	MaxNodes       int    `json:"max_nodes"`
 	MaxVirtual     string `json:"max_virtual"`
 	WallBudget     string `json:"wall_budget"`
+	// MemoryBudget is the memory all open runs together may need at worst.
+	MemoryBudget int64 `json:"memory_budget_bytes"`
+	// MaxFaults caps the faults applied by hand to one run.
+	MaxFaults int `json:"max_faults"`
+	// Max is the server's maximum of every limits: field.
+	Max scenario.Limits `json:"max_limits"`
 }
 
 func (s *Server) limits() Limits {
-	return Limits{s.cfg.maxRuns, s.cfg.maxNodes, s.cfg.maxVirtual.String(), s.cfg.wallBudget.String()}
+	return Limits{s.cfg.maxRuns, s.cfg.maxNodes, s.cfg.maxVirtual.String(), s.cfg.wallBudget.String(), s.cfg.memBudget, s.cfg.maxFaults, s.cfg.maxLimits}
 }

@@ -107,7 +107,9 @@ func (s *Store) Put(wasm []byte, meta ModuleMeta) (ModuleMeta, bool, error) {
 		return ModuleMeta{}, false, fmt.Errorf("store module %s: %w", meta.SHA256, ErrReadOnly)
 	}
 	created := false
-	err := s.db.Update(func(txn *badger.Txn) error {
+	given := meta
+	err := s.update(func(txn *badger.Txn) error {
+		meta, created = given, false
 		if it, err := txn.Get([]byte(prefixMeta + meta.SHA256)); err == nil {
 			return it.Value(func(v []byte) error { return json.Unmarshal(v, &meta) })
 		} else if !errors.Is(err, badger.ErrKeyNotFound) {
@@ -130,6 +132,23 @@ func (s *Store) Put(wasm []byte, meta ModuleMeta) (ModuleMeta, bool, error) {
 		s.used.Add(int64(meta.Size))
 	}
 	return meta, created, nil
+}
+
+// conflictRetries is how many times a write that lost a race with another
+// (badger.ErrConflict: an upload and a delete of one module at once) is
+// tried again before its error is returned.
+const conflictRetries = 8
+
+// update runs fn in a read-write transaction, again from the start when
+// Badger reports a conflict with a concurrent one (fn must be safe to rerun).
+func (s *Store) update(fn func(txn *badger.Txn) error) error {
+	var err error
+	for range conflictRetries {
+		if err = s.db.Update(fn); !errors.Is(err, badger.ErrConflict) {
+			return err
+		}
+	}
+	return err
 }
 
 // Meta returns a module's metadata.
@@ -209,7 +228,7 @@ func (s *Store) Delete(sha string) error {
 		return fmt.Errorf("delete module %s: %w", sha, ErrReadOnly)
 	}
 	size := 0
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		it, err := txn.Get([]byte(prefixMeta + sha))
 		if err != nil {
 			return err

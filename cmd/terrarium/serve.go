@@ -31,6 +31,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	uiDir := fs.String("ui-dir", "", "serve the playground from `DIR` instead of the embedded copy (UI development)")
 	maxRuns := fs.Int("max-runs", playground.DefaultMaxRuns, "runs that may execute at once")
 	diskFlags := serveDiskFlags(fs)
+	budget := fs.String("memory-budget", "4GiB", "the memory all open runs together may need at worst, from their limits and node counts (`BYTES`, KiB/MiB/GiB suffix)")
+	maxFaults := fs.Int("max-faults", playground.DefaultMaxFaults, "faults that may be applied by hand to one run")
+	maxLimits := playground.DefaultMaxLimits()
+	fs.Func("max-limit", "the server's maximum for one scenario `NAME=VALUE` under limits: (repeatable; e.g. store_bytes=32MiB; see README, \"Serve\")", func(v string) error {
+		l, err := playground.ParseLimit(maxLimits, v)
+		if err == nil {
+			maxLimits = l
+		}
+		return err
+	})
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return flagExit(err)
@@ -50,6 +60,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		WithUIDir(*uiDir).WithLogger(log.New(stderr, "", log.LstdFlags))
 	cfg = cfg.WithRunLimits(*maxRuns, playground.DefaultMaxNodes, playground.DefaultMaxVirtual, playground.DefaultWallBudget)
 	cfg = diskFlags(cfg)
+	mem, err := playground.ParseSize(*budget)
+	if err != nil {
+		fmt.Fprintf(stderr, "terrarium serve: --memory-budget: %v\n", err)
+		return 2
+	}
+	cfg = cfg.WithMaxLimits(maxLimits).WithMemoryBudget(mem).WithMaxFaults(*maxFaults)
 	if *cors != "" {
 		cfg = cfg.WithCORS(strings.Split(*cors, ",")...)
 	}
@@ -68,6 +84,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "Terrarium playground: http://%s/  (data in %s; Ctrl-C stops)\n", ln.Addr(), dir)
+	if *token == "" {
+		fmt.Fprintf(stderr, "terrarium serve: warning: no --token (or $%s): anyone who can reach this port may upload and run modules; "+
+			"only requests to 127.0.0.1, localhost or [::1] are answered. Set --token to serve anything beyond this machine.\n", tokenEnv)
+	}
 	select {
 	case err := <-done:
 		fmt.Fprintln(stderr, "terrarium serve:", err)

@@ -340,6 +340,19 @@ function renderChecks(r) {
     v.textContent = r.verdict;
     v.className = `v-${r.verdict}`;
     v.id = 'verdict';
+    const l = r.limits || {};
+    if (Object.keys(l).length > 0) {
+      // The limits the run ran under: the scenario's, clamped by the server.
+      const mib = (b) => `${Math.round(b / 1048576)} MiB`;
+      const lr = tb.insertRow();
+      lr.insertCell().textContent = 'limits';
+      const c = lr.insertCell();
+      c.colSpan = 2;
+      c.id = 'run-limits';
+      c.className = 'small muted';
+      c.textContent = `memory ${mib(l.memory_pages * 65536)}, fuel ${l.fuel}, store ${mib(l.store_bytes)}, events ${l.max_events}, trace ${mib(l.max_trace_bytes)}`;
+      c.title = Object.entries(l).map(([k, v]) => `${k}: ${v}`).join('\n');
+    }
   }
 }
 

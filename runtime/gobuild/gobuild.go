@@ -72,7 +72,17 @@ func Build(ctx context.Context, dir string) ([]byte, error) { return BuildWith(c
 // BuildWith is Build with go build flags. A package with its own go.mod
 // builds against it as it is: go.mod and go.sum are never rewritten
 // (-mod=readonly), and no workspace file applies.
+//
+// Only -X, -s and -w linker flags and plain build tags are accepted
+// (CheckLDFlags, CheckTags): a scenario's flags never reach the linker's
+// file options.
 func BuildWith(ctx context.Context, dir string, opts Options) ([]byte, error) {
+	if err := CheckLDFlags(opts.LDFlags); err != nil {
+		return nil, fmt.Errorf("gobuild: %w", err)
+	}
+	if err := CheckTags(opts.Tags); err != nil {
+		return nil, fmt.Errorf("gobuild: %w", err)
+	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("gobuild: %s: %w", dir, err)

@@ -46,7 +46,7 @@ func TestOwnModuleBuildsAsItIsWithFlags(t *testing.T) {
 	assert.True(t, os.IsNotExist(err), "no go.sum appears")
 
 	_, err = gobuild.BuildWith(ctx, dir, gobuild.Options{LDFlags: "-X"})
-	assert.ErrorContains(t, err, "go build in", "a bad flag is go build's error, named")
+	assert.EqualError(t, err, "gobuild: ldflags: -X needs importpath.name=value", "a bad flag is refused, naming the field")
 }
 
 // Reference: issue 11, "measure first": a package that speaks the ABI with

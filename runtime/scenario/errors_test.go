@@ -194,7 +194,7 @@ func TestParseErrors(t *testing.T) {
 			"    a: &a [1,2,3,4,5,6,7,8,9,10]\n    b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n    c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n" +
 			"    d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n    e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n    f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n" +
 			"    g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n    h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g,*g]\n",
-			want: `s.yaml:7:5: workload.params: larger than 1048576 bytes as JSON (check for aliases expanding too much)`},
+			want: `s.yaml:12:33: aliases expand the scenario to more than 1048576 YAML nodes (scenario.MaxExpandedNodes); alias *e is where it passes that`},
 
 		// Network.
 		{name: "loss above one", src: valid + "network:\n  loss: 1.5\n",

@@ -159,7 +159,7 @@ func (p *parser) faults(s *Scenario, n *yaml.Node, nodesOK bool) {
 	for i := 1; i < len(s.Faults); i++ {
 		a, b := s.Faults[i-1], s.Faults[i]
 		if a.BeforeEvent > 0 && b.BeforeEvent > 0 && b.BeforeEvent < a.BeforeEvent {
-			p.errs = append(p.errs, &Error{File: p.file, Line: b.Line, Field: "faults", Msg: fmt.Sprintf(
+			p.add(&Error{File: p.file, Line: b.Line, Field: "faults", Msg: fmt.Sprintf(
 				"before_event %d at %v comes after before_event %d at %v: pinned faults must be in the order of both", b.BeforeEvent, b.At, a.BeforeEvent, a.At)})
 		}
 	}
@@ -206,7 +206,11 @@ func (p *parser) nemeses(s *Scenario, n *yaml.Node, nodesOK bool) {
 			nm.Kinds = kinds
 		}
 		if v := p.required(f, "every"); v != nil {
-			nm.Every, _ = p.positiveDuration(v, f.field("every"))
+			if every, ok := p.positiveDuration(v, f.field("every")); ok && every < MinNemesisEvery {
+				p.errorf(v, f.field("every"), "must be at least %s (scenario.MinNemesisEvery), got %s", MinNemesisEvery, deref(v).Value)
+			} else {
+				nm.Every = every
+			}
 		}
 		nm.Heal = nm.Every / 2
 		if v := f.get("heal"); v != nil {

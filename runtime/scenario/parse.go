@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/terrarium-sim/terrarium/runtime/abi"
+	"github.com/terrarium-sim/terrarium/runtime/gobuild"
 )
 
 // Allowed keys of each schema mapping, in documentation order.
@@ -32,8 +33,13 @@ var (
 		"init_names", "shared_store_nodes"}
 )
 
-// nodeNameRE is the syntax of node names.
+// nodeNameRE is the syntax of node names, and of module names.
 var nodeNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+
+// ValidName reports whether name follows the rule for node and module
+// names: letters, digits, '_', '-' and '.', starting with a letter, digit
+// or '_' (so a name is always a plain file name, never a path).
+func ValidName(name string) bool { return nodeNameRE.MatchString(name) }
 
 // parse parses data into a Scenario, recording problems in p.errs. The
 // result is meaningful only if p.errs is empty.
@@ -94,7 +100,7 @@ func (p *parser) document(data []byte) *yaml.Node {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			p.errs = append(p.errs, &Error{File: p.file, Line: 1, Column: 1, Msg: "empty scenario: expected a mapping with duration, modules and nodes"})
+			p.add(&Error{File: p.file, Line: 1, Column: 1, Msg: "empty scenario: expected a mapping with duration, modules and nodes"})
 		} else {
 			p.syntaxError(err, data)
 		}
@@ -104,8 +110,11 @@ func (p *parser) document(data []byte) *yaml.Node {
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
 		root = doc.Content[0]
 	}
+	if root != nil && !p.checkAliases(root) {
+		return nil
+	}
 	if isNull(root) {
-		p.errs = append(p.errs, &Error{File: p.file, Line: max(doc.Line, 1), Column: max(doc.Column, 1), Msg: "empty scenario: expected a mapping with duration, modules and nodes"})
+		p.add(&Error{File: p.file, Line: max(doc.Line, 1), Column: max(doc.Column, 1), Msg: "empty scenario: expected a mapping with duration, modules and nodes"})
 		return nil
 	}
 	var next yaml.Node
@@ -157,6 +166,11 @@ func (p *parser) modules(s *Scenario, top *fields) bool {
 			continue // a duplicate, already reported
 		case strings.TrimSpace(deref(k).Value) == "":
 			p.errorf(deref(k), "modules", "module names must not be empty")
+			namesKnown = false
+			continue
+		case !nodeNameRE.MatchString(deref(k).Value):
+			// Module names become file names (a run's export bundle).
+			p.errorf(deref(k), "modules."+deref(k).Value, "invalid module name %q: use letters, digits, '_', '-' and '.', starting with a letter, digit or '_'", deref(k).Value)
 			namesKnown = false
 			continue
 		}
@@ -215,9 +229,15 @@ func (p *parser) module(name string, e entry) (*Module, bool) {
 	}
 	if v := f.get("ldflags"); v != nil {
 		m.LDFlags, _ = p.nonEmpty(v, f.field("ldflags"))
+		if err := gobuild.CheckLDFlags(m.LDFlags); err != nil {
+			p.errorf(v, f.field("ldflags"), "%s", strings.TrimPrefix(err.Error(), "ldflags: "))
+		}
 	}
 	if v := f.get("tags"); v != nil {
 		m.Tags, _ = p.stringList(v, f.field("tags"), "tag")
+		if err := gobuild.CheckTags(m.Tags); err != nil {
+			p.errorf(v, f.field("tags"), "%s", strings.TrimPrefix(err.Error(), "tags: "))
+		}
 	}
 	if e, present := f.m["roles"]; present {
 		roles, ok := p.stringList(e.val, f.field("roles"), "role")

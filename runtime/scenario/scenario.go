@@ -35,6 +35,17 @@ const (
 	MaxBytes = 1 << 20
 	// MaxDuration bounds a scenario's virtual duration.
 	MaxDuration = 24 * time.Hour
+	// MinNemesisEvery is the shortest nemesis period: a fault every
+	// millisecond is already far denser than any system heals from, and a
+	// floor keeps a tiny every from turning a short file into billions of
+	// scheduled strikes.
+	MinNemesisEvery = time.Millisecond
+	// MaxProblems bounds the problems one parse lists; past it the last
+	// line says how many more there were.
+	MaxProblems = 100
+	// MaxExpandedNodes bounds the YAML nodes of a scenario with every alias
+	// expanded (a 1 MiB file without aliases has well under this many).
+	MaxExpandedNodes = 1 << 20
 )
 
 // Scenario is a validated scenario file with every default applied.
@@ -366,44 +377,44 @@ type Check struct {
 // runtime's default.
 type Limits struct {
 	// MemoryPages caps a node's linear memory, in 64 KiB pages (1..65536).
-	MemoryPages int `yaml:"memory_pages,omitempty"`
+	MemoryPages int `yaml:"memory_pages,omitempty" json:"memory_pages,omitempty"`
 	// Fuel is the fuel budget of each callback (>= 1000).
-	Fuel int64 `yaml:"fuel,omitempty"`
+	Fuel int64 `yaml:"fuel,omitempty" json:"fuel,omitempty"`
 	// MaxMessageBytes caps the size of one message (1..2147483647).
-	MaxMessageBytes int `yaml:"max_message_bytes,omitempty"`
+	MaxMessageBytes int `yaml:"max_message_bytes,omitempty" json:"max_message_bytes,omitempty"`
 	// FuelPerByte is the extra fuel per byte delivered to a callback.
-	FuelPerByte int64 `yaml:"fuel_per_byte,omitempty"`
+	FuelPerByte int64 `yaml:"fuel_per_byte,omitempty" json:"fuel_per_byte,omitempty"`
 	// SpinFuel is the spin window: the most fuel a callback may use with
 	// no send, timer, store write, log line or idle point (absent: no
 	// window; docs/ABI.md, "Limits").
-	SpinFuel int64 `yaml:"spin_fuel,omitempty"`
+	SpinFuel int64 `yaml:"spin_fuel,omitempty" json:"spin_fuel,omitempty"`
 	// The per-node quotas (docs/ABI.md, "Limits").
-	SendsPerCallback     int   `yaml:"sends_per_callback,omitempty"`
-	SendBytesPerCallback int64 `yaml:"send_bytes_per_callback,omitempty"`
-	PendingTimers        int   `yaml:"pending_timers,omitempty"`
-	CallbacksPerInstant  int   `yaml:"callbacks_per_instant,omitempty"`
-	LogLineBytes         int   `yaml:"log_line_bytes,omitempty"`
-	LogBytesPerCallback  int64 `yaml:"log_bytes_per_callback,omitempty"`
-	LogBytesPerRun       int64 `yaml:"log_bytes_per_run,omitempty"`
-	StoreBytes           int64 `yaml:"store_bytes,omitempty"`
-	FSBytes              int64 `yaml:"fs_bytes,omitempty"`
-	MaxKeyBytes          int   `yaml:"max_key_bytes,omitempty"`
-	MaxValueBytes        int   `yaml:"max_value_bytes,omitempty"`
+	SendsPerCallback     int   `yaml:"sends_per_callback,omitempty" json:"sends_per_callback,omitempty"`
+	SendBytesPerCallback int64 `yaml:"send_bytes_per_callback,omitempty" json:"send_bytes_per_callback,omitempty"`
+	PendingTimers        int   `yaml:"pending_timers,omitempty" json:"pending_timers,omitempty"`
+	CallbacksPerInstant  int   `yaml:"callbacks_per_instant,omitempty" json:"callbacks_per_instant,omitempty"`
+	LogLineBytes         int   `yaml:"log_line_bytes,omitempty" json:"log_line_bytes,omitempty"`
+	LogBytesPerCallback  int64 `yaml:"log_bytes_per_callback,omitempty" json:"log_bytes_per_callback,omitempty"`
+	LogBytesPerRun       int64 `yaml:"log_bytes_per_run,omitempty" json:"log_bytes_per_run,omitempty"`
+	StoreBytes           int64 `yaml:"store_bytes,omitempty" json:"store_bytes,omitempty"`
+	FSBytes              int64 `yaml:"fs_bytes,omitempty" json:"fs_bytes,omitempty"`
+	MaxKeyBytes          int   `yaml:"max_key_bytes,omitempty" json:"max_key_bytes,omitempty"`
+	MaxValueBytes        int   `yaml:"max_value_bytes,omitempty" json:"max_value_bytes,omitempty"`
 	// MaxEvents and MaxTraceBytes cap a whole run (0: the defaults,
 	// sim.DefaultMaxEvents and sim.DefaultMaxTraceBytes); a run that
 	// reaches one ends with verdict unknown, naming the cap.
-	MaxEvents     int64 `yaml:"max_events,omitempty"`
-	MaxTraceBytes int64 `yaml:"max_trace_bytes,omitempty"`
+	MaxEvents     int64 `yaml:"max_events,omitempty" json:"max_events,omitempty"`
+	MaxTraceBytes int64 `yaml:"max_trace_bytes,omitempty" json:"max_trace_bytes,omitempty"`
 	// InFlightBytes caps the bytes of one node's messages on their way
 	// (0: sim.DefaultMaxInFlightBytes); a send past it returns -5.
-	InFlightBytes int64 `yaml:"in_flight_bytes,omitempty"`
+	InFlightBytes int64 `yaml:"in_flight_bytes,omitempty" json:"in_flight_bytes,omitempty"`
 	// InitNames is the most endpoints (nodes, services, clients) whose
 	// names every init document lists (0: abi.DefaultInitNames); past it
 	// guests read names through host calls (docs/ABI.md).
-	InitNames int `yaml:"init_names,omitempty"`
+	InitNames int `yaml:"init_names,omitempty" json:"init_names,omitempty"`
 	// SharedStoreNodes is the node count from which all nodes share one
 	// Badger database (0: sim.DefaultSharedStoreNodes).
-	SharedStoreNodes int `yaml:"shared_store_nodes,omitempty"`
+	SharedStoreNodes int `yaml:"shared_store_nodes,omitempty" json:"shared_store_nodes,omitempty"`
 }
 
 // NodeNames returns the names of all node instances in index order.
@@ -462,9 +473,8 @@ func ParseWith(name string, data []byte, opts Options) (*Scenario, error) {
 	}
 	p := &parser{file: name, opts: opts, rolesUnknown: map[string]bool{}}
 	s := p.parse(data)
-	if len(p.errs) > 0 {
-		sortErrors(p.errs)
-		return nil, p.errs
+	if errs := p.problems(); errs != nil {
+		return nil, errs
 	}
 	return s, nil
 }

@@ -104,7 +104,90 @@ type parser struct {
 	file         string
 	opts         Options
 	errs         Errors
+	more         int             // problems past MaxProblems, counted only
 	rolesUnknown map[string]bool // modules whose roles could not be parsed
+}
+
+// add records a problem; past MaxProblems it only counts it.
+func (p *parser) add(e *Error) {
+	if len(p.errs) >= MaxProblems {
+		p.more++
+		return
+	}
+	p.errs = append(p.errs, e)
+}
+
+// problems returns the recorded problems sorted by position, ending with
+// how many more were found, if any; nil if there were none.
+func (p *parser) problems() Errors {
+	if len(p.errs) == 0 {
+		return nil
+	}
+	sortErrors(p.errs)
+	if p.more > 0 {
+		p.errs = append(p.errs, &Error{File: p.file, Msg: fmt.Sprintf("... and %d more problems (only the first %d are listed: scenario.MaxProblems)", p.more, MaxProblems)})
+	}
+	return p.errs
+}
+
+// checkAliases refuses a document whose aliases, expanded, would make more
+// than MaxExpandedNodes nodes, naming the alias where the count passes it.
+// The parser follows aliases wherever they are used, so without the bound a
+// few nested aliases in a small file make it walk (and report on) billions
+// of nodes. yaml/v3 bounds alias expansion only when decoding into Go
+// values (decode.go, allowedAliasRatio), not into the yaml.Node tree the
+// parser reads.
+func (p *parser) checkAliases(root *yaml.Node) bool {
+	sizes := map[*yaml.Node]int{}
+	open := map[*yaml.Node]bool{}
+	var size func(n *yaml.Node) int
+	size = func(n *yaml.Node) int {
+		if n.Kind == yaml.AliasNode {
+			if n.Alias == nil || open[n.Alias] {
+				return 1 // recursive: reported where the value is read
+			}
+			return min(1+size(n.Alias), MaxExpandedNodes+1)
+		}
+		if v, ok := sizes[n]; ok {
+			return v
+		}
+		open[n] = true
+		total := 1
+		for _, c := range n.Content {
+			total = min(total+size(c), MaxExpandedNodes+1)
+		}
+		delete(open, n)
+		sizes[n] = total
+		return total
+	}
+	if size(root) <= MaxExpandedNodes {
+		return true
+	}
+	// Find the alias, in document order, at which the count passes the bound.
+	count := 0
+	var at *yaml.Node
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if at != nil {
+			return
+		}
+		if n.Kind == yaml.AliasNode {
+			if count += size(n); count > MaxExpandedNodes {
+				at = n
+			}
+			return
+		}
+		count++
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(root)
+	if at == nil {
+		at = root
+	}
+	p.errorf(at, "", "aliases expand the scenario to more than %d YAML nodes (scenario.MaxExpandedNodes); alias *%s is where it passes that", MaxExpandedNodes, at.Value)
+	return false
 }
 
 // errorf records a problem at n's position.
@@ -113,7 +196,7 @@ func (p *parser) errorf(n *yaml.Node, field, format string, args ...any) {
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
 	}
-	p.errs = append(p.errs, e)
+	p.add(e)
 }
 
 // mapping checks that n is a mapping whose keys are unique and among
@@ -583,7 +666,7 @@ func (p *parser) syntaxError(err error, data []byte) {
 		}
 	}
 	e.Msg = "invalid YAML: " + msg
-	p.errs = append(p.errs, e)
+	p.add(e)
 }
 
 // position returns the 1-based line and column (in bytes) of offset i.
