@@ -313,8 +313,9 @@ func (s *Server) openStore(dir string) (*Store, error) {
 	}
 	s.readOnly = true
 	if _, err := os.Stat(filepath.Join(dir, "MANIFEST")); errors.Is(err, os.ErrNotExist) {
-		// Nothing stored yet: an empty in-memory store that takes no writes.
-		st, err := OpenStore("")
+		// Nothing stored yet: an empty store in memory (Badger's in-memory
+		// mode: no folder to make on the full disk) that takes no writes.
+		st, err := openStore("", false)
 		if err != nil {
 			return nil, err
 		}

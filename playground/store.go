@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,9 @@ type ModuleMeta struct {
 type Store struct {
 	db       *badger.DB
 	readOnly bool
+	// temp is the folder of a store opened with no folder of its own,
+	// removed at Close.
+	temp string
 	// used is the bytes of the modules stored (their own bytes).
 	used atomic.Int64
 }
@@ -49,8 +53,25 @@ const (
 )
 
 // OpenStore opens (creating if needed) the module store in dir; "" keeps
-// it in memory.
-func OpenStore(dir string) (*Store, error) { return openStore(dir, false) }
+// it in a temporary folder removed at Close. (Badger's in-memory mode
+// holds a value only up to its value threshold and a transaction only up
+// to 15% of a memtable, far below a Go module's size.)
+func OpenStore(dir string) (*Store, error) {
+	if dir != "" {
+		return openStore(dir, false)
+	}
+	tmp, err := os.MkdirTemp("", "terrarium-modules-")
+	if err != nil {
+		return nil, fmt.Errorf("playground: module store: %w", err)
+	}
+	st, err := openStore(tmp, false)
+	if err != nil {
+		_ = os.RemoveAll(tmp)
+		return nil, err
+	}
+	st.temp = tmp
+	return st, nil
+}
 
 // openStore opens the store, read-only if asked (on a full disk: a
 // read-only Badger writes nothing).
@@ -91,7 +112,11 @@ func (s *Store) Used() int64 { return s.used.Load() }
 
 // Close closes the database.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
+	err := s.db.Close()
+	if s.temp != "" {
+		err = errors.Join(err, os.RemoveAll(s.temp))
+	}
+	if err != nil {
 		return fmt.Errorf("playground: close module store: %w", err)
 	}
 	return nil

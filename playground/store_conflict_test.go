@@ -49,3 +49,24 @@ func TestStoreRetriesConflicts(t *testing.T) {
 		assert.NoError(t, err)
 	}
 }
+
+// A store opened with no folder (the default of an embedded server) takes
+// a module as big as the server allows: Badger's in-memory mode refused
+// any value over 64 KiB, so no Go module could be uploaded there. Its
+// temporary folder is gone after Close.
+func TestStoreWithoutFolderTakesBigModules(t *testing.T) {
+	st, err := playground.OpenStore("")
+	require.NoError(t, err)
+	big := make([]byte, playground.DefaultMaxModuleBytes)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	meta, created, err := st.Put(big, playground.ModuleMeta{Name: "big.wasm"})
+	require.NoError(t, err)
+	assert.True(t, created)
+	got, err := st.Wasm(meta.SHA256)
+	require.NoError(t, err)
+	assert.Equal(t, big, got)
+	assert.Equal(t, int64(len(big)), st.Used())
+	require.NoError(t, st.Close())
+}
