@@ -17,6 +17,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/plugins/maelstrom/mcheck"
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
+	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 )
@@ -28,6 +29,7 @@ type testFlags struct {
 	nodeCount, keyCount, maxTxnLength                                        int
 	timeLimit, rate, latency, nemesisInterval                                float64
 	seed                                                                     uint64
+	strict                                                                   bool
 }
 
 // cmdTest runs a Maelstrom-style test: Maelstrom's flags become a
@@ -54,6 +56,7 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.maxTxnLength, "max-txn-length", 0, "most micro-ops in a transaction (default 4)")
 	fs.StringVar(&f.consistency, "consistency-models", "serializable", "txn workloads: read-uncommitted, read-committed or serializable (Maelstrom's default is strict-serializable; real time is not checked)")
 	fs.Uint64Var(&f.seed, "seed", 1, "the run's seed")
+	fs.BoolVar(&f.strict, "strict", false, "fail on findings too (what Terrarium checks beyond Maelstrom, e.g. kafka phantom commits); the scenario's strict: true")
 	fs.StringVar(&f.writeScenario, "write-scenario", "", "also write the scenario to `FILE` (terrarium run FILE replays this test)")
 	fs.StringVar(&f.out, "out", "", "write the run folder to `DIR`, as terrarium run --out does")
 	pos, err := parseFlags(fs, args, stdout)
@@ -116,6 +119,9 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if res.Valid && availOK {
 		fmt.Fprintf(stdout, "PASS test -w %s seed=%d trace_sha256=%s\n", f.workload, res.Seed, res.TraceSHA256)
 		return 0
+	}
+	if verdict == res.Verdict {
+		verdict += check.Verdict(verdictWhy(res))
 	}
 	fmt.Fprintf(stdout, "FAIL test -w %s seed=%d verdict=%s trace_sha256=%s reproduce: %s\n", f.workload, res.Seed, verdict, res.TraceSHA256, again)
 	return 1
@@ -212,6 +218,9 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 		cs = append(cs, entry)
 	}
 	doc["checks"] = cs
+	if f.strict {
+		doc["strict"] = true
+	}
 	if f.nemesis != "" {
 		var kinds []string
 		for _, k := range strings.Split(f.nemesis, ",") {

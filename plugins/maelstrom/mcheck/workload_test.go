@@ -24,7 +24,7 @@ func TestWorkloadParamsAreValidated(t *testing.T) {
 		"topology":       {"maelstrom-broadcast", `{"topology":"mesh"}`, `workload maelstrom-broadcast: params.topology: "mesh" is not one of grid`},
 		"key count":      {"lin-kv", `{"key_count":0}`, "workload lin-kv: params.key_count must be at least 1, got 0"},
 		"kafka keys":     {"kafka", `{"key_count":-2}`, "workload kafka: params.key_count must be at least 1, got -2"},
-		"txn length":     {"txn-list-append", `{"max_txn_length":0}`, "workload txn-list-append: params.key_count and params.max_txn_length must be at least 1"},
+		"txn length":     {"txn-list-append", `{"max_txn_length":0}`, "workload txn-list-append: params.key_count, params.max_txn_length and params.max_writes_per_key must be at least 1"},
 		"not an object":  {"unique-ids", `[1]`, ""},
 		"wrong type":     {"g-counter", `{"settle":5}`, "workload g-counter: params: json: cannot unmarshal number"},
 	} {
