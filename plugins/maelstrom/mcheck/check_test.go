@@ -270,8 +270,8 @@ func TestTxnListAppend(t *testing.T) {
 		h    *hist
 		want string
 	}{
-		"G1a":     {good().op(10, "n0", "txn", mops{{"r", 2, nil}}, sim.OpOK, mops{{"r", 2, []int{1}}}), "[G1a]"},
-		"order":   {good().op(10, "n0", "txn", mops{{"r", 1, nil}}, sim.OpOK, mops{{"r", 1, []int{2}}}), "[incompatible-order]"},
+		"G1a":   {good().op(10, "n0", "txn", mops{{"r", 2, nil}}, sim.OpOK, mops{{"r", 2, []int{1}}}), "[G1a]"},
+		"order": {good().op(10, "n0", "txn", mops{{"r", 1, nil}}, sim.OpOK, mops{{"r", 1, []int{2}}}), "[incompatible-order]"},
 		"G1b": {good().op(10, "n0", "txn", mops{{"append", 3, 1}, {"append", 3, 2}}, sim.OpOK, mops{{"append", 3, 1}, {"append", 3, 2}}).
 			op(11, "n1", "txn", mops{{"r", 3, nil}}, sim.OpOK, mops{{"r", 3, []int{1}}}), "[G1b]"},
 		"G0": {(&hist{}).

@@ -137,7 +137,7 @@ func mapOr(m map[string]int, k string, def int) int {
 type kafkaClient struct {
 	c       *sim.Client
 	offsets map[string]int
-	crash   bool // crash-client-gen picked this client for its next op
+	crash   bool   // crash-client-gen picked this client for its next op
 	busy    bool   // an operation is in flight
 	idle    func() // runs when the operation in flight completes
 }
