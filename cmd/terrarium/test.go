@@ -26,7 +26,7 @@ import (
 type testFlags struct {
 	workload, bin, latencyDist, nemesis, topology, availability, concurrency string
 	consistency, writeScenario, out                                          string
-	nodeCount, keyCount, maxTxnLength                                        int
+	nodeCount, keyCount, maxTxnLength, maxWritesPerKey                       int
 	timeLimit, rate, latency, nemesisInterval                                float64
 	seed                                                                     uint64
 	strict                                                                   bool
@@ -54,6 +54,7 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.availability, "availability", "", "the fraction of requests that must succeed: a number from 0 to 1, or total (default: not checked)")
 	fs.IntVar(&f.keyCount, "key-count", 0, "keys for lin-kv, kafka and the txn workloads (default: the workload's)")
 	fs.IntVar(&f.maxTxnLength, "max-txn-length", 0, "most micro-ops in a transaction (default 4)")
+	fs.IntVar(&f.maxWritesPerKey, "max-writes-per-key", 0, "kafka and txn workloads: writes to a key before the generator moves to a fresh key (default 16)")
 	fs.StringVar(&f.consistency, "consistency-models", "serializable", "txn workloads: read-uncommitted, read-committed or serializable (Maelstrom's default is strict-serializable; real time is not checked)")
 	fs.Uint64Var(&f.seed, "seed", 1, "the run's seed")
 	fs.BoolVar(&f.strict, "strict", false, "fail on findings too (what Terrarium checks beyond Maelstrom, e.g. kafka phantom commits); the scenario's strict: true")
@@ -147,8 +148,8 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 		return nil, fmt.Errorf("--latency: must not be negative, got %v", f.latency)
 	case f.nemesisInterval <= 0:
 		return nil, fmt.Errorf("--nemesis-interval: must be positive, got %v", f.nemesisInterval)
-	case f.keyCount < 0 || f.maxTxnLength < 0:
-		return nil, errors.New("--key-count and --max-txn-length must not be negative")
+	case f.keyCount < 0 || f.maxTxnLength < 0 || f.maxWritesPerKey < 0:
+		return nil, errors.New("--key-count, --max-txn-length and --max-writes-per-key must not be negative")
 	}
 	clients, err := parseConcurrency(f.concurrency, f.nodeCount)
 	if err != nil {
@@ -191,7 +192,7 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 		}
 		params["topology"] = f.topology
 		params["settle"] = settle.String()
-	case "g-set", "g-counter", "pn-counter":
+	case "g-set", "g-counter", "pn-counter", "kafka":
 		params["settle"] = settle.String()
 	}
 	if f.keyCount > 0 {
@@ -199,6 +200,9 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 	}
 	if f.maxTxnLength > 0 {
 		params["max_txn_length"] = f.maxTxnLength
+	}
+	if f.maxWritesPerKey > 0 {
+		params["max_writes_per_key"] = f.maxWritesPerKey
 	}
 	doc := map[string]any{
 		"name":     "maelstrom-" + f.workload,
