@@ -182,7 +182,9 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 	}
 	limit := time.Duration(f.timeLimit * float64(time.Second))
 	interval := time.Duration(float64(clients) / f.rate * float64(time.Second))
-	timeout := max(time.Second, time.Duration(20*f.latency*float64(time.Millisecond)))
+	// Maelstrom's client waits 5 s for any reply (src/maelstrom/client.clj,
+	// default-timeout), whatever the latency
+	timeout := 5 * time.Second
 	settle := 2*time.Second + time.Duration(10*f.latency*float64(time.Millisecond))
 	params := map[string]any{}
 	switch wl {

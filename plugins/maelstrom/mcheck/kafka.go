@@ -136,6 +136,7 @@ func mapOr(m map[string]int, k string, def int) int {
 // client/Reusable), so its offsets start empty again.
 type kafkaClient struct {
 	c       *sim.Client
+	node    string // the node Jepsen binds this client's thread to
 	offsets map[string]int
 	crash   bool   // crash-client-gen picked this client for its next op
 	busy    bool   // an operation is in flight
@@ -178,13 +179,13 @@ func (kafka) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 	g := &kafkaGen{pool: newKeyPool(spec.Rand, p.KeyCount, p.MaxWritesPerKey), sent: map[string]int{}, polled: map[string]int{}, highest: map[string]int{}}
 	clients := map[*sim.Client]*kafkaClient{}
 	var order []*kafkaClient
-	for _, c := range spec.Clients {
-		kc := &kafkaClient{c: c, offsets: map[string]int{}}
+	for i, c := range spec.Clients {
+		kc := &kafkaClient{c: c, node: boundTarget(spec, i), offsets: map[string]int{}}
 		clients[c] = kc
 		order = append(order, kc)
 	}
 	scheduleCrashes(s, spec, order)
-	loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	loopBound(s, spec, 0, func(c *sim.Client, target string, done func()) {
 		kc := clients[c]
 		if kc.crash {
 			kc.crash = false
@@ -444,7 +445,6 @@ func (kc *kafkaClient) finalPolls(s *sim.Sim, spec workload.Spec, g *kafkaGen, u
 		target[k] = o
 	}
 	kc.crashNow()
-	node := spec.Targets[spec.Rand.IntN(len(spec.Targets))]
 	var pollNext func()
 	pollNext = func() {
 		if len(target) == 0 || s.Now() >= until {
@@ -455,8 +455,7 @@ func (kc *kafkaClient) finalPolls(s *sim.Sim, spec workload.Spec, g *kafkaGen, u
 			if s.Now() >= until {
 				return
 			}
-			node := spec.Targets[spec.Rand.IntN(len(spec.Targets))]
-			kc.poll(spec, g, node, func(highest map[string]int) {
+			kc.poll(spec, g, kc.node, func(highest map[string]int) {
 				for _, k := range sortedKeys(highest) {
 					if t, ok := target[k]; ok && highest[k] >= t {
 						delete(target, k)
@@ -466,7 +465,7 @@ func (kc *kafkaClient) finalPolls(s *sim.Sim, spec workload.Spec, g *kafkaGen, u
 			})
 		})
 	}
-	kc.assign(spec, sortedKeys(target), true, node, pollNext)
+	kc.assign(spec, sortedKeys(target), true, kc.node, pollNext)
 }
 
 func contains(xs []string, x string) bool {
