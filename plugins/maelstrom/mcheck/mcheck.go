@@ -10,7 +10,6 @@ package mcheck
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
@@ -249,9 +248,6 @@ func isFinal(v json.RawMessage) bool {
 	var m finalMark
 	return json.Unmarshal(v, &m) == nil && m.Final
 }
-
-// pick returns a random element of xs.
-func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
 // preview shortens a list for a summary line.
 func preview[T any](vs []T) string {
