@@ -290,6 +290,23 @@ func TestTxnListAppend(t *testing.T) {
 	}
 }
 
+// TestTxnNilReadPrecedesEveryVersion: as Elle's initial state, nil comes
+// before every version, so a transaction that saw one write of another
+// but read nil for the other's second key is a G-single cycle.
+func TestTxnNilReadPrecedesEveryVersion(t *testing.T) {
+	h := (&hist{}).
+		op(10, "n0", "txn", mops{{"w", 1, 1}, {"w", 2, 1}}, sim.OpOK, mops{{"w", 1, 1}, {"w", 2, 1}}).
+		op(11, "n1", "txn", mops{{"r", 1, nil}, {"r", 2, nil}}, sim.OpOK, mops{{"r", 1, nil}, {"r", 2, 1}})
+	in := input(h)
+	in.Params = json.RawMessage(`{"consistency_model":"serializable"}`)
+	r := TxnRWRegister(in)
+	assert.Equal(t, check.Invalid, r.Verdict)
+	assert.Contains(t, r.Summary, "[G2]")
+	assert.Contains(t, r.Summary, "op 0 -wr-> op 2 -rw-> op 0")
+	in.Params = json.RawMessage(`{"consistency_model":"read-committed"}`)
+	assert.Equal(t, check.Valid, TxnRWRegister(in).Verdict, "read skew is allowed under read-committed")
+}
+
 // TestTxnGarbageReadIsAFinding: Elle has no garbage read, so a read of
 // a value no transaction wrote (0 for a key never written) does not
 // change the verdict; it is a finding.

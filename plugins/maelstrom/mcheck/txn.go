@@ -383,6 +383,7 @@ func TxnRWRegister(in check.Input) check.Result {
 		v kv
 	}
 	var extReads []extRead
+	nilReads := map[int][]*txnOp{} // key -> transactions that read it as nil
 	for _, t := range txns {
 		if t.typ != sim.OpOK {
 			continue
@@ -408,6 +409,7 @@ func TxnRWRegister(in check.Input) check.Result {
 					continue
 				}
 				if v == "null" {
+					nilReads[m.key] = append(nilReads[m.key], t)
 					continue
 				}
 				w, ok := writer[kv{m.key, v}]
@@ -430,6 +432,24 @@ func TxnRWRegister(in check.Input) check.Result {
 	for _, r := range extReads {
 		for _, x := range overwrote[r.v] {
 			g.link(r.t, x, rw)
+		}
+	}
+	// Elle's initial-state-version-graphs: nil comes before every version
+	// of a key, so a transaction that read nil is followed (rw) by every
+	// transaction that wrote the key and did not fail
+	for _, k := range sortedIntKeys(nilReads) {
+		for _, t := range nilReads[k] {
+			for _, w := range txns {
+				if w.typ == sim.OpFail {
+					continue
+				}
+				for _, m := range w.ops {
+					if m.f == "w" && m.key == k {
+						g.link(t, w, rw)
+						break
+					}
+				}
+			}
 		}
 	}
 	return txnResult("txn-rw-register", in, txns, a, g)
@@ -537,4 +557,13 @@ func TxnListAppend(in check.Input) check.Result {
 		}
 	}
 	return txnResult("txn-list-append", in, txns, a, g)
+}
+
+func sortedIntKeys[V any](m map[int]V) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Ints(out)
+	return out
 }
