@@ -200,10 +200,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "FAIL %s seed=%d verdict=unknown (%s) trace_sha256=%s reproduce: terrarium run %s --seed %d\n", path, res.Seed, res.Reason, res.TraceSHA256, path, res.Seed)
 		return exitInterrupted
 	}
-	why := ""
-	if res.Reason != "" {
-		why = " (" + res.Reason + ")"
-	}
+	why := verdictWhy(res)
 	fmt.Fprintf(stdout, "FAIL %s seed=%d verdict=%s%s trace_sha256=%s reproduce: terrarium run %s --seed %d\n", path, res.Seed, res.Verdict, why, res.TraceSHA256, path, res.Seed)
 	return 1
 }
@@ -228,6 +225,29 @@ func report(w io.Writer, res *runner.Result) {
 		c := res.Checks[n]
 		fmt.Fprintf(w, "  check %-20s %-8s %s\n", n, c.Verdict, c.Summary)
 	}
+	for _, f := range res.Findings {
+		fmt.Fprintf(w, "  finding %s/%s: %s\n", f.Check, f.Name, f.Summary)
+	}
+	if len(res.Findings) > 0 && !res.Strict {
+		fmt.Fprintln(w, "  (findings go beyond the reference checkers and do not fail the run; strict: true or terrarium test --strict makes them)")
+	}
+}
+
+// verdictWhy says, for a FAIL line, why a run failed when its checks do
+// not say it: the reason it did not finish, or the findings of a strict
+// run.
+func verdictWhy(res *runner.Result) string {
+	switch {
+	case res.Reason != "":
+		return " (" + res.Reason + ")"
+	case res.Strict && len(res.Findings) > 0:
+		var names []string
+		for _, f := range res.Findings {
+			names = append(names, f.Check+"/"+f.Name)
+		}
+		return " (strict: findings " + strings.Join(names, ", ") + ")"
+	}
+	return ""
 }
 
 // progressBar draws a bar on virtual time once a run has taken half a second.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/plugins/maelstrom/mcheck"
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
+	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
@@ -26,10 +27,11 @@ import (
 type testFlags struct {
 	workload, bin, latencyDist, nemesis, topology, availability, concurrency string
 	consistency, writeScenario, out                                          string
-	nodeCount, keyCount, maxTxnLength                                        int
+	nodeCount, keyCount, maxTxnLength, maxWritesPerKey                       int
 	timeLimit, rate, latency, nemesisInterval                                float64
 	seed                                                                     uint64
 	fuel, spinFuel                                                           int64
+	strict                                                                   bool
 }
 
 // Test mode's CPU limits (docs/ABI.md, "Limits"). Maelstrom has no CPU
@@ -70,10 +72,12 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.availability, "availability", "", "the fraction of requests that must succeed: a number from 0 to 1, or total (default: not checked)")
 	fs.IntVar(&f.keyCount, "key-count", 0, "keys for lin-kv, kafka and the txn workloads (default: the workload's)")
 	fs.IntVar(&f.maxTxnLength, "max-txn-length", 0, "most micro-ops in a transaction (default 4)")
+	fs.IntVar(&f.maxWritesPerKey, "max-writes-per-key", 0, "kafka and txn workloads: writes to a key before the generator moves to a fresh key (default 16)")
 	fs.StringVar(&f.consistency, "consistency-models", "serializable", "txn workloads: read-uncommitted, read-committed or serializable (Maelstrom's default is strict-serializable; real time is not checked)")
 	fs.Uint64Var(&f.seed, "seed", 1, "the run's seed")
 	fs.Int64Var(&f.fuel, "fuel", testFuel, "CPU budget of one callback, in fuel `UNITS` (limits.fuel; Maelstrom has none, so the default is far above what correct programs use)")
 	fs.Int64Var(&f.spinFuel, "spin-fuel", testSpinFuel, "the most fuel `UNITS` a callback may use with no send, timer, store write, log line or idle point before it crashes as a spin wait (limits.spin_fuel)")
+	fs.BoolVar(&f.strict, "strict", false, "fail on findings too (what Terrarium checks beyond Maelstrom, e.g. kafka phantom commits); the scenario's strict: true")
 	fs.StringVar(&f.writeScenario, "write-scenario", "", "also write the scenario to `FILE` (terrarium run FILE replays this test)")
 	fs.StringVar(&f.out, "out", "", "write the run folder to `DIR`, as terrarium run --out does")
 	pos, err := parseFlags(fs, args, stdout)
@@ -137,6 +141,9 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "PASS test -w %s seed=%d trace_sha256=%s\n", f.workload, res.Seed, res.TraceSHA256)
 		return 0
 	}
+	if verdict == res.Verdict {
+		verdict += check.Verdict(verdictWhy(res))
+	}
 	fmt.Fprintf(stdout, "FAIL test -w %s seed=%d verdict=%s trace_sha256=%s reproduce: %s\n", f.workload, res.Seed, verdict, res.TraceSHA256, again)
 	return 1
 }
@@ -161,8 +168,8 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 		return nil, fmt.Errorf("--latency: must not be negative, got %v", f.latency)
 	case f.nemesisInterval <= 0:
 		return nil, fmt.Errorf("--nemesis-interval: must be positive, got %v", f.nemesisInterval)
-	case f.keyCount < 0 || f.maxTxnLength < 0:
-		return nil, errors.New("--key-count and --max-txn-length must not be negative")
+	case f.keyCount < 0 || f.maxTxnLength < 0 || f.maxWritesPerKey < 0:
+		return nil, errors.New("--key-count, --max-txn-length and --max-writes-per-key must not be negative")
 	case f.fuel < 1000 || f.spinFuel < 1000:
 		return nil, fmt.Errorf("--fuel and --spin-fuel must be at least 1000, got %d and %d", f.fuel, f.spinFuel)
 	}
@@ -197,7 +204,9 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 	}
 	limit := time.Duration(f.timeLimit * float64(time.Second))
 	interval := time.Duration(float64(clients) / f.rate * float64(time.Second))
-	timeout := max(time.Second, time.Duration(20*f.latency*float64(time.Millisecond)))
+	// Maelstrom's client waits 5 s for any reply (src/maelstrom/client.clj,
+	// default-timeout), whatever the latency
+	timeout := 5 * time.Second
 	settle := 2*time.Second + time.Duration(10*f.latency*float64(time.Millisecond))
 	params := map[string]any{}
 	switch wl {
@@ -207,7 +216,7 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 		}
 		params["topology"] = f.topology
 		params["settle"] = settle.String()
-	case "g-set", "g-counter", "pn-counter":
+	case "g-set", "g-counter", "pn-counter", "kafka":
 		params["settle"] = settle.String()
 	}
 	if f.keyCount > 0 {
@@ -215,6 +224,9 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 	}
 	if f.maxTxnLength > 0 {
 		params["max_txn_length"] = f.maxTxnLength
+	}
+	if f.maxWritesPerKey > 0 {
+		params["max_writes_per_key"] = f.maxWritesPerKey
 	}
 	doc := map[string]any{
 		"name":     "maelstrom-" + f.workload,
@@ -235,6 +247,9 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 		cs = append(cs, entry)
 	}
 	doc["checks"] = cs
+	if f.strict {
+		doc["strict"] = true
+	}
 	if f.nemesis != "" {
 		var kinds []string
 		for _, k := range strings.Split(f.nemesis, ",") {

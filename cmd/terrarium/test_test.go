@@ -91,19 +91,20 @@ func TestTestBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		"no workload":      {[]string{"--bin", bin}, "-w: name a workload"},
-		"unknown workload": {[]string{"-w", "chat", "--bin", bin}, `-w: unknown workload "chat" (known: broadcast, echo,`},
-		"no bin":           {[]string{"-w", "echo"}, "--bin: name the program"},
-		"missing bin":      {[]string{"-w", "echo", "--bin", "no/such/dir"}, "--bin: stat"},
-		"nemesis":          {[]string{"-w", "echo", "--bin", bin, "--nemesis", "partition,flood"}, `--nemesis: "flood" is not partition, kill or pause`},
-		"topology":         {[]string{"-w", "broadcast", "--bin", bin, "--topology", "mesh"}, `--topology: "mesh" is not one of grid`},
-		"latency dist":     {[]string{"-w", "echo", "--bin", bin, "--latency-dist", "normal"}, `--latency-dist: "normal" is not constant`},
-		"concurrency":      {[]string{"-w", "echo", "--bin", bin, "--concurrency", "many"}, `--concurrency: "many" is not a positive number`},
-		"availability":     {[]string{"-w", "echo", "--bin", bin, "--availability", "most"}, `--availability: "most" is not a number from 0 to 1 or total`},
-		"rate":             {[]string{"-w", "echo", "--bin", bin, "--rate", "0"}, "--rate: must be positive"},
-		"interval":         {[]string{"-w", "echo", "--bin", bin, "--nemesis", "kill", "--nemesis-interval", "60", "--time-limit", "10"}, "--nemesis-interval: 60s leaves no room"},
-		"consistency":      {[]string{"-w", "txn-rw-register", "--bin", bin, "--consistency-models", "strict-serializable", "--time-limit", "1"}, "FAIL"},
-		"fuel":             {[]string{"-w", "echo", "--bin", bin, "--fuel", "10"}, "--fuel and --spin-fuel must be at least 1000, got 10 and 20000000000"},
+		"no workload":        {[]string{"--bin", bin}, "-w: name a workload"},
+		"unknown workload":   {[]string{"-w", "chat", "--bin", bin}, `-w: unknown workload "chat" (known: broadcast, echo,`},
+		"no bin":             {[]string{"-w", "echo"}, "--bin: name the program"},
+		"missing bin":        {[]string{"-w", "echo", "--bin", "no/such/dir"}, "--bin: stat"},
+		"nemesis":            {[]string{"-w", "echo", "--bin", bin, "--nemesis", "partition,flood"}, `--nemesis: "flood" is not partition, kill or pause`},
+		"topology":           {[]string{"-w", "broadcast", "--bin", bin, "--topology", "mesh"}, `--topology: "mesh" is not one of grid`},
+		"latency dist":       {[]string{"-w", "echo", "--bin", bin, "--latency-dist", "normal"}, `--latency-dist: "normal" is not constant`},
+		"concurrency":        {[]string{"-w", "echo", "--bin", bin, "--concurrency", "many"}, `--concurrency: "many" is not a positive number`},
+		"availability":       {[]string{"-w", "echo", "--bin", bin, "--availability", "most"}, `--availability: "most" is not a number from 0 to 1 or total`},
+		"rate":               {[]string{"-w", "echo", "--bin", bin, "--rate", "0"}, "--rate: must be positive"},
+		"interval":           {[]string{"-w", "echo", "--bin", bin, "--nemesis", "kill", "--nemesis-interval", "60", "--time-limit", "10"}, "--nemesis-interval: 60s leaves no room"},
+		"lin-kv concurrency": {[]string{"-w", "lin-kv", "--bin", bin, "--node-count", "3", "--time-limit", "1"}, "clients must be a multiple of 6 (terrarium test: --concurrency 2n)"},
+		"consistency":        {[]string{"-w", "txn-rw-register", "--bin", bin, "--consistency-models", "strict-serializable", "--time-limit", "1"}, "FAIL"},
+		"fuel":               {[]string{"-w", "echo", "--bin", bin, "--fuel", "10"}, "--fuel and --spin-fuel must be at least 1000, got 10 and 20000000000"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, out, errs := cli(t, append([]string{"test"}, tc.args...)...)

@@ -31,6 +31,30 @@ type Result struct {
 	Summary string `json:"summary"`
 	// Details are the checker's numbers and counterexamples.
 	Details map[string]any `json:"details,omitempty"`
+	// Findings are what the checker saw beyond the reference it follows
+	// (an anomaly Maelstrom, Jepsen or Elle does not have). They never
+	// change Verdict; a run fails on them only when it is strict (a
+	// scenario's strict: true, terrarium test --strict).
+	Findings []Finding `json:"findings,omitempty"`
+}
+
+// Finding is one named stricter check that did not hold: Name is its
+// anomaly (e.g. "phantom-commit"), Summary one line with the first case,
+// Details its cases.
+type Finding struct {
+	Name    string `json:"name"`
+	Summary string `json:"summary"`
+	Details any    `json:"details,omitempty"`
+}
+
+// Find adds a finding named name with its cases (a finding with no case
+// is not added); the summary counts them and quotes the first.
+func (r *Result) Find(name string, cases []string) {
+	if len(cases) == 0 {
+		return
+	}
+	r.Findings = append(r.Findings, Finding{Name: name, Summary: fmt.Sprintf("%d cases; first: %s", len(cases), cases[0]),
+		Details: cases[:min(len(cases), 10)]})
 }
 
 // Input is what a checker may read.

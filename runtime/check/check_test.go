@@ -2,9 +2,11 @@ package check_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
@@ -93,4 +95,19 @@ func TestBroadcastSetFull(t *testing.T) {
 func TestGetUnknownChecker(t *testing.T) {
 	_, err := check.Get("linearizable-banana")
 	assert.ErrorContains(t, err, `unknown checker "linearizable-banana" (known: broadcast-set-full, echo)`)
+}
+
+func TestFind(t *testing.T) {
+	var r check.Result
+	r.Find("nothing", nil)
+	assert.Empty(t, r.Findings, "a finding with no case is not one")
+	var cases []string
+	for i := range 12 {
+		cases = append(cases, fmt.Sprintf("case %d", i))
+	}
+	r.Find("many", cases)
+	require.Len(t, r.Findings, 1)
+	assert.Equal(t, "many", r.Findings[0].Name)
+	assert.Equal(t, "12 cases; first: case 0", r.Findings[0].Summary)
+	assert.Len(t, r.Findings[0].Details, 10, "details keep the first ten cases")
 }

@@ -52,6 +52,13 @@ type Result struct {
 	Checks       map[string]check.Result `json:"checks"`
 	Stats        sim.Stats               `json:"stats"`
 	Crashes      []Crash                 `json:"crashes,omitempty"`
+	// Findings lists what the checks saw beyond the reference they follow
+	// (see check.Finding), check by check in the scenario's order. They
+	// fail the run only when Strict is set.
+	Findings []Finding `json:"findings,omitempty"`
+	// Strict is true when the scenario asked for findings to fail the run
+	// (strict: true, terrarium test --strict).
+	Strict bool `json:"strict,omitempty"`
 	// Injected lists the faults the nemeses injected, as timed faults.
 	Injected []scenario.Fault `json:"-"`
 	// Manual lists the faults applied by hand, pinned to where they
@@ -60,6 +67,13 @@ type Result struct {
 	// Nodes and Clients name every endpoint by index, as the trace uses them.
 	Nodes   []string `json:"nodes"`
 	Clients []string `json:"clients"`
+}
+
+// Finding is one check's finding, as results.json lists it:
+// {"check", "name", "summary", "details"}.
+type Finding struct {
+	Check string `json:"check"`
+	check.Finding
 }
 
 // Crash records a node that ended the run crashed.

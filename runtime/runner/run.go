@@ -449,6 +449,10 @@ func (r *Run) Finish() (*Result, error) {
 		}
 		in.Params = c.Params
 		cr := fn(in)
+		for _, f := range cr.Findings {
+			res.Findings = append(res.Findings, Finding{Check: c.Name, Finding: f})
+		}
+		cr.Findings = nil // listed once, in res.Findings
 		res.Checks[c.Name] = cr
 		switch {
 		case cr.Verdict == check.Invalid:
@@ -456,6 +460,10 @@ func (r *Run) Finish() (*Result, error) {
 		case cr.Verdict == check.Unknown && res.Verdict == check.Valid:
 			res.Verdict = check.Unknown
 		}
+	}
+	res.Strict = scn.Strict
+	if res.Strict && len(res.Findings) > 0 {
+		res.Verdict = check.Invalid // a strict run fails on a finding
 	}
 	if res.Reason != "" {
 		res.Verdict = check.Unknown

@@ -22,6 +22,9 @@ import (
 // Result is the outcome of a run, and the content of results.json.
 type Result = report.Result
 
+// Finding is one check's finding in a Result.
+type Finding = report.Finding
+
 // Crash records a node that ended the run crashed.
 type Crash = report.Crash
 

@@ -97,6 +97,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		Faults      []faultEntry      `yaml:"faults,omitempty"`
 		Nemesis     []nemesis         `yaml:"nemesis,omitempty"`
 		Services    []string          `yaml:"services,omitempty"`
+		Strict      bool              `yaml:"strict,omitempty"`
 	}
 	var err error
 	params := func(raw json.RawMessage) any {
@@ -127,7 +128,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		}
 		return d.String()
 	}
-	f := file{Name: s.Name, Description: s.Description, Seed: s.Seed, Duration: s.Duration.String(), Modules: map[string]module{}}
+	f := file{Name: s.Name, Description: s.Description, Seed: s.Seed, Duration: s.Duration.String(), Modules: map[string]module{}, Strict: s.Strict}
 	for _, m := range s.Modules {
 		f.Modules[m.Name] = module{Go: rel(m.Go), Wasm: rel(m.Wasm), SHA256: m.SHA256, LDFlags: m.LDFlags, Tags: m.Tags, Roles: m.Roles}
 	}

@@ -58,7 +58,7 @@ func TestParseErrors(t *testing.T) {
 
 		// Unknown, duplicate and unsupported keys at any depth.
 		{name: "unknown top-level field", src: valid + "seeds: 3\n",
-			want: `s.yaml:4:1: seeds: unknown field "seeds" (allowed: name, description, seed, duration, modules, nodes, network, workload, checks, limits, disk, faults, nemesis, services)`},
+			want: `s.yaml:4:1: seeds: unknown field "seeds" (allowed: name, description, seed, duration, modules, nodes, network, workload, checks, limits, disk, faults, nemesis, services, strict)`},
 		{name: "unknown node field", src: "duration: 1s\nmodules: {echo: {wasm: e.wasm}}\nnodes:\n  - name: n\n    module: echo\n    rol: server\n",
 			want: `s.yaml:6:5: nodes[0].rol: unknown field "rol" (allowed: name, count, indexed, module, role, params)`},
 		{name: "unknown module field", src: "duration: 1s\nmodules:\n  echo:\n    wasm: e.wasm\n    path: x\nnodes: [{name: n, module: echo}]\n",

@@ -19,7 +19,7 @@ import (
 
 // Allowed keys of each schema mapping, in documentation order.
 var (
-	topKeys      = []string{"name", "description", "seed", "duration", "modules", "nodes", "network", "workload", "checks", "limits", "disk", "faults", "nemesis", "services"}
+	topKeys      = []string{"name", "description", "seed", "duration", "modules", "nodes", "network", "workload", "checks", "limits", "disk", "faults", "nemesis", "services", "strict"}
 	moduleKeys   = []string{"go", "wasm", "sha256", "roles", "ldflags", "tags"}
 	nodeKeys     = []string{"name", "count", "indexed", "module", "role", "params"}
 	networkKeys  = []string{"latency", "loss", "duplicate", "reorder", "links"}
@@ -81,6 +81,9 @@ func (p *parser) parse(data []byte) *Scenario {
 	p.faults(s, f.get("faults"), nodesOK)
 	p.nemeses(s, f.get("nemesis"), nodesOK)
 	p.services(s, f.get("services"))
+	if v := f.get("strict"); v != nil {
+		s.Strict, _ = p.boolean(v, "strict")
+	}
 	return s
 }
 

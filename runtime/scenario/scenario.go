@@ -92,6 +92,10 @@ type Scenario struct {
 	// names such as lin-kv), in file order. They are reachable by name
 	// but are not among the nodes.
 	Services []string
+	// Strict makes the checks' findings (what Terrarium checks beyond
+	// the reference tool, e.g. Maelstrom) fail the run (strict: true);
+	// without it findings are reported and the verdict is the checks'.
+	Strict bool
 }
 
 // Fault is one timed fault action of a faults: list.

@@ -329,6 +329,11 @@ func runSeed(ctx context.Context, scn *scenario.Scenario, seed uint64, opts Opti
 				r.Failures = append(r.Failures, CheckFailure{Check: n, Verdict: string(c.Verdict), Summary: c.Summary})
 			}
 		}
+		if res.Strict { // a strict run also fails on its findings
+			for _, f := range res.Findings {
+				r.Failures = append(r.Failures, CheckFailure{Check: f.Check + "/" + f.Name, Verdict: "finding", Summary: f.Summary})
+			}
+		}
 	}
 	if r.Passed() || opts.OutDir == "" || ctx.Err() != nil {
 		return r, nil

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
 
@@ -226,4 +228,31 @@ func TestRunRejectsBadOptions(t *testing.T) {
 
 func TestDefaultParallel(t *testing.T) {
 	assert.GreaterOrEqual(t, DefaultParallel(), 1)
+}
+
+// TestStrictSweepListsFindings: a seed of a strict scenario that fails on
+// a finding lists it among the seed's failures.
+func TestStrictSweepListsFindings(t *testing.T) {
+	reg := runner.NewRegistry()
+	require.NoError(t, reg.AddCheck("picky", func(in check.Input) check.Result {
+		r := check.Result{Verdict: check.Valid, Summary: "fine"}
+		r.Find("too-slow", []string{"op 1 took 4ms"})
+		return r
+	}))
+	src, err := os.ReadFile(echoScenario)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	abs, err := filepath.Abs(filepath.Dir(echoScenario))
+	require.NoError(t, err)
+	yaml := strings.Replace(string(src), "go: .", "go: "+abs, 1)
+	yaml = strings.Replace(yaml, "  - echo", "  - echo\n  - picky", 1) + "strict: true\n"
+	file := filepath.Join(dir, "strict.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(yaml), 0o644))
+	scn, err := runner.Load(file, reg)
+	require.NoError(t, err)
+	s, err := Run(context.Background(), file, scn, Options{Seeds: mustSeeds(t, "1"), Parallel: 1, Runner: runner.NewOptions().WithRegistry(reg)})
+	require.NoError(t, err)
+	require.Len(t, s.Results, 1)
+	assert.Equal(t, "invalid", s.Results[0].Verdict)
+	assert.Equal(t, []CheckFailure{{Check: "picky/too-slow", Verdict: "finding", Summary: "1 cases; first: op 1 took 4ms"}}, s.Results[0].Failures)
 }

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"sync"
 	"time"
 
 	maelstrom "github.com/terrarium-sim/terrarium/plugins/sdk/maelstrom"
@@ -113,28 +114,53 @@ func (s *server) poll(msg maelstrom.Message) error {
 	}
 	ctx, cancel := timeout()
 	defer cancel()
+	// every key is read at once: a poll of many keys (Maelstrom's final
+	// polls ask for every key from offset 0) must fit in one timeout
 	out := map[string][][2]any{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var failed error
 	for key, from := range b.Offsets {
-		var msgs [][2]any
-		for off := max(from, 0); len(msgs) < pollMax; off++ {
-			var v any
-			err := s.kv.ReadInto(ctx, fmt.Sprintf("msg/%s/%d", key, off), &v)
-			if maelstrom.ErrorCode(err) == maelstrom.KeyDoesNotExist {
-				break
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msgs, err := s.readLog(ctx, key, from)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && failed == nil {
+				failed = err
 			}
-			if err != nil {
-				return unavailable(err, false)
+			if len(msgs) > 0 {
+				out[key] = msgs
 			}
-			if s.broken && off%5 == 0 {
-				continue
-			}
-			msgs = append(msgs, [2]any{off, v})
-		}
-		if len(msgs) > 0 {
-			out[key] = msgs
-		}
+		}()
+	}
+	wg.Wait()
+	if failed != nil {
+		return unavailable(failed, false)
 	}
 	return s.n.Reply(msg, map[string]any{"type": "poll_ok", "msgs": out})
+}
+
+// readLog reads consecutive offsets of key from the one asked for, up to
+// pollMax messages, until an offset holds none.
+func (s *server) readLog(ctx context.Context, key string, from int) ([][2]any, error) {
+	var msgs [][2]any
+	for off := max(from, 0); len(msgs) < pollMax; off++ {
+		var v any
+		err := s.kv.ReadInto(ctx, fmt.Sprintf("msg/%s/%d", key, off), &v)
+		if maelstrom.ErrorCode(err) == maelstrom.KeyDoesNotExist {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if s.broken && off%5 == 0 {
+			continue
+		}
+		msgs = append(msgs, [2]any{off, v})
+	}
+	return msgs, nil
 }
 
 func (s *server) commit(msg maelstrom.Message) error {

@@ -7,161 +7,465 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
+// The kafka workload follows Maelstrom's (src/maelstrom/workload/kafka.clj
+// in jepsen-io/maelstrom) and the Jepsen workload it wraps
+// (jepsen/src/jepsen/tests/kafka.clj in jepsen-io/jepsen, workload with
+// :txn? false, :crash-clients? true, :sub-via #{:assign}). The checker is
+// in kafkacheck.go.
+
 type kafka struct{}
 
 type kafkaParams struct {
-	// KeyCount is the number of logs (keys "0", "1", ...).
+	// KeyCount is the number of keys written at any time (Elle's
+	// key-count, default 10).
 	KeyCount int `json:"key_count"`
+	// MaxWritesPerKey is how many messages a key gets before the
+	// generator replaces it with a fresh key (Maelstrom's
+	// --max-writes-per-key, default 16).
+	MaxWritesPerKey int `json:"max_writes_per_key"`
+	// Settle is the quiet time between the last operation and the final
+	// polls (Maelstrom waits 10 s "for recovery").
+	Settle string `json:"settle"`
 }
 
-// kafkaClient is one client's consumer state: the keys it is assigned
-// and the next offset it polls from on each.
-type kafkaClient struct {
+// Constants of jepsen.tests.kafka and Maelstrom's kafka workload.
+const (
+	// kafkaSubP: interleave-subscribes' :sub-p default, the chance that an
+	// operation is replaced by an assign of its keys.
+	kafkaSubP = 1.0 / 64
+	// kafkaUnseenP: poll-unseen adds the keys sent but not yet polled to
+	// an assign a third of the time.
+	kafkaUnseenP = 1.0 / 3
+	// kafkaCrashInterval: crash-client-gen's :crash-client-interval
+	// default, divided by the concurrency and staggered.
+	kafkaCrashInterval = 30 * time.Second
+	// kafkaFinalLimit: Maelstrom's workload clips the final polls to 10 s
+	// (kafka.clj, workload: (gen/time-limit 10)).
+	kafkaFinalLimit = 10 * time.Second
+	// kafkaFinalStagger: final-polls polls with (gen/stagger 1/5).
+	kafkaFinalStagger = 200 * time.Millisecond
+)
+
+// kafkaOp is one operation the generator hands a client.
+type kafkaOp struct {
+	f    string // send, poll, assign, crash
+	key  string // send
+	msg  int    // send
 	keys []string
-	next map[string]int
-	seen map[string]int // highest offset polled since the last assign
 }
 
-// Start implements workload.Workload: Maelstrom's kafka operations. A
-// client first assigns itself keys (list_committed_offsets, then polling
-// from each committed offset + 1), then sends ({"type":"send","key":k,
-// "msg":n} -> send_ok {"offset":o}, half the operations), polls
-// ({"type":"poll","offsets":{k:o}} -> poll_ok {"msgs":{k:[[o,m],...]}}),
-// commits what it polled ({"type":"commit_offsets","offsets":{k:o}}) and
-// now and then assigns itself new keys.
+// kafkaGen is the shared generator: Elle's list-append transactions of
+// length 1 (jepsen.tests.cycle.append/test with :max-txn-length 1 when
+// not :txn?) rewritten by txn-generator ([:append k v] -> send, [:r k]
+// -> poll), interleave-subscribes (an assign of the op's keys instead, 1
+// time in 64), poll-unseen (an assign also takes the keys sent but not
+// yet polled, 1 time in 3) and track-key-offsets (the highest offset
+// seen per key, for the final polls).
+type kafkaGen struct {
+	pool    *keyPool
+	pending *kafkaOp // an op an assign stood in for: offered again next
+	sent    map[string]int
+	polled  map[string]int
+	highest map[string]int // track-key-offsets
+}
+
+func (g *kafkaGen) next(spec workload.Spec) kafkaOp {
+	op := g.pending
+	if op == nil {
+		f, k, v := g.pool.mop()
+		if f == "r" {
+			op = &kafkaOp{f: "poll", keys: []string{strconv.Itoa(k)}}
+		} else {
+			op = &kafkaOp{f: "send", key: strconv.Itoa(k), msg: v, keys: []string{strconv.Itoa(k)}}
+		}
+	}
+	g.pending = nil
+	out := *op
+	// InterleaveSubscribes.op: on a draw below sub-p, emit an assign of
+	// the op's keys and keep the generator where it was.
+	if spec.Rand.Float64() < kafkaSubP {
+		g.pending = op
+		out = kafkaOp{f: "assign", keys: append([]string(nil), op.keys...)}
+	}
+	// PollUnseen.op: a third of the assigns also take every key sent but
+	// not yet polled.
+	if spec.Rand.Float64() < kafkaUnseenP && len(g.sent) > 0 && out.f == "assign" {
+		for _, k := range sortedKeys(g.sent) {
+			if !contains(out.keys, k) {
+				out.keys = append(out.keys, k)
+			}
+		}
+	}
+	return out
+}
+
+// update is PollUnseen.update and TrackKeyOffsets.update for an ok
+// operation: sends and polls advance the highest offsets sent and polled
+// per key; keys polled up to what was sent are dropped from both.
+func (g *kafkaGen) update(sent, polled map[string]int) {
+	for k, o := range sent {
+		g.sent[k] = max(o, mapOr(g.sent, k, -1))
+		g.highest[k] = max(o, mapOr(g.highest, k, -1))
+	}
+	for k, o := range polled {
+		g.polled[k] = max(o, mapOr(g.polled, k, -1))
+		g.highest[k] = max(o, mapOr(g.highest, k, -1))
+	}
+	for _, k := range sortedKeys(g.sent) {
+		if mapOr(g.polled, k, -1) >= g.sent[k] {
+			delete(g.sent, k)
+			delete(g.polled, k)
+		}
+	}
+}
+
+func mapOr(m map[string]int, k string, def int) int {
+	if v, ok := m[k]; ok {
+		return v
+	}
+	return def
+}
+
+// kafkaClient is Maelstrom's kafka Client record: offsets maps each
+// assigned key to the next offset to poll. A client that returned an
+// indefinite result is torn down and opened afresh (Client is not
+// client/Reusable), so its offsets start empty again.
+type kafkaClient struct {
+	c       *sim.Client
+	node    string // the node Jepsen binds this client's thread to
+	offsets map[string]int
+	crash   bool   // crash-client-gen picked this client for its next op
+	busy    bool   // an operation is in flight
+	idle    func() // runs when the operation in flight completes
+}
+
+// whenIdle runs f now, or once the client's operation in flight is done
+// (a client, as a Jepsen worker thread, runs one operation at a time).
+func (kc *kafkaClient) whenIdle(f func()) {
+	if !kc.busy {
+		f()
+		return
+	}
+	kc.idle = f
+}
+
+// Start implements workload.Workload: Maelstrom's kafka client and
+// generator.
 //
 // History: send {"key","msg"} completing {"key","msg","offset"}; poll
-// {"offsets"} completing {"msgs"}; commit {"offsets"}; assign {"keys"}
-// completing {"offsets"}.
+// {"offsets"} (what the client asked for) completing {"msgs","commit"}
+// (commit: the offsets it then committed); assign {"keys",
+// "seek_to_beginning"} completing {"keys","committed"} (what
+// list_committed_offsets answered); crash (always info).
 func (kafka) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
-	p := kafkaParams{KeyCount: 3}
+	p := kafkaParams{KeyCount: elleKeyCount, MaxWritesPerKey: elleMaxWritesPerKey, Settle: "2s"}
 	if err := params("kafka", spec.Params, &p); err != nil {
 		return 0, err
 	}
 	if p.KeyCount < 1 {
 		return 0, fmt.Errorf("workload kafka: params.key_count must be at least 1, got %d", p.KeyCount)
 	}
-	keys := make([]string, p.KeyCount)
-	for i := range keys {
-		keys[i] = strconv.Itoa(i)
+	if p.MaxWritesPerKey < 1 {
+		return 0, fmt.Errorf("workload kafka: params.max_writes_per_key must be at least 1, got %d", p.MaxWritesPerKey)
 	}
-	state := map[*sim.Client]*kafkaClient{}
-	msg := 0
-	assign := func(c *sim.Client, target string, done func()) {
-		st := state[c]
-		var mine []string
-		for _, k := range keys {
-			if spec.Rand.IntN(2) == 0 {
-				mine = append(mine, k)
-			}
+	settle, err := duration("kafka", "settle", p.Settle)
+	if err != nil {
+		return 0, err
+	}
+	g := &kafkaGen{pool: newKeyPool(spec.Rand, p.KeyCount, p.MaxWritesPerKey), sent: map[string]int{}, polled: map[string]int{}, highest: map[string]int{}}
+	clients := map[*sim.Client]*kafkaClient{}
+	var order []*kafkaClient
+	for i, c := range spec.Clients {
+		kc := &kafkaClient{c: c, node: boundTarget(spec, i), offsets: map[string]int{}}
+		clients[c] = kc
+		order = append(order, kc)
+	}
+	scheduleCrashes(s, spec, order)
+	loopBound(s, spec, 0, func(c *sim.Client, target string, done func()) {
+		kc := clients[c]
+		if kc.crash {
+			kc.crash = false
+			kc.crashNow()
+			done()
+			return
 		}
-		if len(mine) == 0 {
-			mine = []string{pick(spec.Rand, keys)}
-		}
-		perform(c, target, spec.Timeout, request{f: "assign", value: map[string]any{"keys": mine},
-			body: map[string]any{"type": "list_committed_offsets", "keys": mine},
-			ok: func(b json.RawMessage) (any, error) {
-				var r struct {
-					Offsets map[string]int `json:"offsets"`
-				}
-				if err := json.Unmarshal(b, &r); err != nil {
-					return nil, err
-				}
-				if r.Offsets == nil {
-					r.Offsets = map[string]int{}
-				}
-				return map[string]any{"offsets": r.Offsets}, nil
-			}}, func(o outcome) {
-			if o.typ == sim.OpOK {
-				offs := o.value.(map[string]any)["offsets"].(map[string]int)
-				st.keys, st.next, st.seen = mine, map[string]int{}, map[string]int{}
-				for _, k := range mine {
-					if v, ok := offs[k]; ok {
-						st.next[k] = v + 1
-					}
-				}
+		kc.busy = true
+		kc.run(spec, g, g.next(spec), target, func() {
+			kc.busy = false
+			if f := kc.idle; f != nil {
+				kc.idle = nil
+				f()
 			}
 			done()
 		})
-	}
-	loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
-		st := state[c]
-		if st == nil {
-			st = &kafkaClient{}
-			state[c] = st
+	})
+	finalAt := spec.Duration + settle
+	s.At(finalAt, func() {
+		if len(g.highest) == 0 {
+			return // FinalPolls emits nothing without target offsets
 		}
-		u := spec.Rand.Float64()
-		switch {
-		case st.keys == nil || u < 0.05:
-			assign(c, target, done)
-		case u < 0.55:
-			k := pick(spec.Rand, keys)
-			m := msg
-			msg++
-			perform(c, target, spec.Timeout, request{f: "send", value: map[string]any{"key": k, "msg": m},
-				body: map[string]any{"type": "send", "key": k, "msg": m},
-				ok: func(b json.RawMessage) (any, error) {
-					var r struct {
-						Offset *int `json:"offset"`
-					}
-					if err := json.Unmarshal(b, &r); err != nil || r.Offset == nil {
-						return nil, fmt.Errorf("no offset in %s", b)
-					}
-					return map[string]any{"key": k, "msg": m, "offset": *r.Offset}, nil
-				}}, func(outcome) { done() })
-		case u < 0.85:
-			offs := map[string]int{}
-			for _, k := range st.keys {
-				offs[k] = st.next[k]
-			}
-			perform(c, target, spec.Timeout, request{f: "poll", value: map[string]any{"offsets": offs},
-				body: map[string]any{"type": "poll", "offsets": offs},
-				ok: func(b json.RawMessage) (any, error) {
-					var r struct {
-						Msgs map[string][][2]int `json:"msgs"`
-					}
-					if err := json.Unmarshal(b, &r); err != nil {
-						return nil, err
-					}
-					if r.Msgs == nil {
-						r.Msgs = map[string][][2]int{}
-					}
-					return map[string]any{"msgs": r.Msgs}, nil
-				}}, func(o outcome) {
-				if o.typ == sim.OpOK {
-					for k, ms := range o.value.(map[string]any)["msgs"].(map[string][][2]int) {
-						if _, mine := st.next[k]; !mine && !contains(st.keys, k) {
-							continue
-						}
-						for _, m := range ms {
-							if m[0] >= st.next[k] {
-								st.next[k] = m[0] + 1
-								st.seen[k] = m[0]
-							}
-						}
-					}
-				}
-				done()
-			})
-		default:
-			if len(st.seen) == 0 {
-				done()
-				return
-			}
-			offs := map[string]int{}
-			for k, v := range st.seen {
-				offs[k] = v
-			}
-			perform(c, target, spec.Timeout, request{f: "commit", value: map[string]any{"offsets": offs},
-				body: map[string]any{"type": "commit_offsets", "offsets": offs}}, func(outcome) { done() })
+		for _, kc := range order {
+			kc.whenIdle(func() { kc.finalPolls(s, spec, g, finalAt+kafkaFinalLimit) })
 		}
 	})
-	return spec.Duration + spec.Timeout, nil
+	return finalAt + kafkaFinalLimit + spec.Timeout, nil
+}
+
+// scheduleCrashes is crash-client-gen: a {:f :crash} operation every
+// crash-client-interval / concurrency seconds, staggered (uniform between
+// 0 and twice that), taken by a random client as its next operation.
+func scheduleCrashes(s *sim.Sim, spec workload.Spec, clients []*kafkaClient) {
+	if len(clients) == 0 {
+		return
+	}
+	dt := kafkaCrashInterval / time.Duration(len(clients))
+	var next func()
+	next = func() {
+		at := s.Now() + time.Duration(spec.Rand.Int64N(int64(2*dt)))
+		if at >= spec.Duration {
+			return
+		}
+		s.At(at, func() {
+			clients[spec.Rand.IntN(len(clients))].crash = true
+			next()
+		})
+	}
+	next()
+}
+
+// crashNow is the client's :crash op: always info, after which Jepsen
+// opens a fresh client (empty offsets).
+func (kc *kafkaClient) crashNow() {
+	kc.c.Invoke("crash", nil, "")
+	kc.c.Complete(sim.OpInfo, "crash", nil, "", "crash")
+	kc.offsets = map[string]int{}
+}
+
+// rpcResult is one RPC's outcome as Maelstrom's client/with-errors sees it.
+type rpcResult struct {
+	body json.RawMessage // the _ok reply
+	typ  string          // sim.OpOK, or what the error makes the op: OpFail, OpInfo
+	err  string
+}
+
+// rpc sends body and calls done with the outcome. idempotent is
+// with-errors' set: a timeout or error of an idempotent op fails it
+// (it can be retried without harm), otherwise only definite errors do.
+func rpc(c *sim.Client, target string, timeout time.Duration, body map[string]any, idempotent bool, done func(rpcResult)) {
+	err := c.Call(target, body, timeout, func(rep sim.Reply) {
+		indefinite := sim.OpInfo
+		if idempotent {
+			indefinite = sim.OpFail
+		}
+		switch {
+		case rep.TimedOut:
+			done(rpcResult{typ: indefinite, err: "net-timeout"})
+		case rep.Type == fmt.Sprint(body["type"])+"_ok":
+			done(rpcResult{typ: sim.OpOK, body: rep.Body})
+		case rep.Type == "error":
+			var e errorBody
+			_ = json.Unmarshal(rep.Body, &e)
+			typ := indefinite
+			if definite[e.Code] {
+				typ = sim.OpFail
+			}
+			done(rpcResult{typ: typ, err: fmt.Sprintf("error %d: %s", e.Code, e.Text)})
+		default:
+			done(rpcResult{typ: sim.OpInfo, err: "unexpected reply " + string(rep.Body)})
+		}
+	})
+	if err != nil {
+		done(rpcResult{typ: sim.OpFail, err: err.Error()})
+	}
+}
+
+// finish completes an op; an indefinite result tears the client down.
+func (kc *kafkaClient) finish(typ, f string, value any, target, errText string) {
+	kc.c.Complete(typ, f, value, target, errText)
+	if typ == sim.OpInfo {
+		kc.offsets = map[string]int{}
+	}
+}
+
+// run performs one operation as Client.invoke! does.
+func (kc *kafkaClient) run(spec workload.Spec, g *kafkaGen, op kafkaOp, target string, done func()) {
+	switch op.f {
+	case "assign":
+		kc.assign(spec, op.keys, false, target, done)
+	case "send":
+		kc.send(spec, g, op, target, done)
+	default:
+		kc.poll(spec, g, target, func(map[string]int) { done() })
+	}
+}
+
+// assign is invoke!'s :assign: with seek-to-beginning every key starts at
+// 0; otherwise list_committed_offsets, and each assigned key keeps the
+// offset the client already had for it, else takes the committed offset
+// (polling resumes AT it), else 0: (or (offsets k) (committed k) 0).
+// Assign is idempotent in with-errors: a timeout fails it.
+func (kc *kafkaClient) assign(spec workload.Spec, keys []string, seek bool, target string, done func()) {
+	kc.c.Invoke("assign", map[string]any{"keys": keys, "seek_to_beginning": seek}, target)
+	if seek {
+		kc.offsets = map[string]int{}
+		for _, k := range keys {
+			kc.offsets[k] = 0
+		}
+		kc.finish(sim.OpOK, "assign", map[string]any{"keys": keys}, target, "")
+		done()
+		return
+	}
+	rpc(kc.c, target, spec.Timeout, map[string]any{"type": "list_committed_offsets", "keys": keys}, true, func(r rpcResult) {
+		var body struct {
+			Offsets map[string]int `json:"offsets"`
+		}
+		if r.typ == sim.OpOK {
+			if err := json.Unmarshal(r.body, &body); err != nil {
+				r = rpcResult{typ: sim.OpFail, err: fmt.Sprintf("malformed list_committed_offsets_ok: %v", err)}
+			}
+		}
+		if r.typ != sim.OpOK {
+			kc.finish(r.typ, "assign", map[string]any{"keys": keys}, target, r.err)
+			done()
+			return
+		}
+		next := map[string]int{}
+		for _, k := range keys {
+			switch o, ok := kc.offsets[k]; {
+			case ok:
+				next[k] = o
+			default:
+				next[k] = mapOr(body.Offsets, k, 0)
+			}
+		}
+		kc.offsets = next
+		if body.Offsets == nil {
+			body.Offsets = map[string]int{}
+		}
+		kc.finish(sim.OpOK, "assign", map[string]any{"keys": keys, "committed": body.Offsets}, target, "")
+		done()
+	})
+}
+
+// send is apply-mop!'s :send; a send commits nothing (txn-offsets counts
+// polls only).
+func (kc *kafkaClient) send(spec workload.Spec, g *kafkaGen, op kafkaOp, target string, done func()) {
+	kc.c.Invoke("send", map[string]any{"key": op.key, "msg": op.msg}, target)
+	rpc(kc.c, target, spec.Timeout, map[string]any{"type": "send", "key": op.key, "msg": op.msg}, false, func(r rpcResult) {
+		var body struct {
+			Offset *int `json:"offset"`
+		}
+		if r.typ == sim.OpOK && (json.Unmarshal(r.body, &body) != nil || body.Offset == nil) {
+			r = rpcResult{typ: sim.OpInfo, err: fmt.Sprintf("malformed send_ok: no offset in %s", r.body)}
+		}
+		if r.typ != sim.OpOK {
+			kc.finish(r.typ, "send", map[string]any{"key": op.key, "msg": op.msg}, target, r.err)
+			done()
+			return
+		}
+		g.update(map[string]int{op.key: *body.Offset}, nil)
+		kc.finish(sim.OpOK, "send", map[string]any{"key": op.key, "msg": op.msg, "offset": *body.Offset}, target, "")
+		done()
+	})
+}
+
+// poll is apply-mop!'s :poll followed by invoke!'s commit: poll from the
+// client's offsets, advance each polled key to one past its highest
+// offset returned (merge-with max), then commit_offsets the highest
+// offset polled of each key that returned messages (txn-offsets) before
+// the op completes. A poll that fails or times out, or whose commit does,
+// is indefinite (with-errors: poll is not idempotent). done gets the
+// highest offset polled per key (op->max-poll-offsets), nil unless the
+// poll completed ok.
+func (kc *kafkaClient) poll(spec workload.Spec, g *kafkaGen, target string, done func(highest map[string]int)) {
+	asked := map[string]int{}
+	for k, o := range kc.offsets {
+		asked[k] = o
+	}
+	kc.c.Invoke("poll", map[string]any{"offsets": asked}, target)
+	rpc(kc.c, target, spec.Timeout, map[string]any{"type": "poll", "offsets": asked}, false, func(r rpcResult) {
+		var body struct {
+			Msgs map[string][][2]int `json:"msgs"`
+		}
+		if r.typ == sim.OpOK && json.Unmarshal(r.body, &body) != nil {
+			r = rpcResult{typ: sim.OpInfo, err: fmt.Sprintf("malformed poll_ok: %s", r.body)}
+		}
+		if r.typ != sim.OpOK {
+			kc.finish(r.typ, "poll", map[string]any{"offsets": asked}, target, r.err)
+			done(nil)
+			return
+		}
+		if body.Msgs == nil {
+			body.Msgs = map[string][][2]int{}
+		}
+		commit := map[string]int{}
+		highest := map[string]int{} // op->max-poll-offsets: -1 for an empty list
+		for k, pairs := range body.Msgs {
+			top := -1
+			for _, m := range pairs {
+				top = max(top, m[0])
+			}
+			highest[k] = top
+			kc.offsets[k] = max(top+1, mapOr(kc.offsets, k, top+1))
+			if len(pairs) > 0 {
+				commit[k] = max(top, 0)
+			}
+		}
+		complete := func() {
+			g.update(nil, highest)
+			kc.finish(sim.OpOK, "poll", map[string]any{"msgs": body.Msgs, "commit": commit}, target, "")
+			done(highest)
+		}
+		if len(commit) == 0 {
+			complete()
+			return
+		}
+		rpc(kc.c, target, spec.Timeout, map[string]any{"type": "commit_offsets", "offsets": commit}, false, func(cr rpcResult) {
+			if cr.typ != sim.OpOK {
+				kc.finish(cr.typ, "poll", map[string]any{"offsets": asked}, target, "commit_offsets: "+cr.err)
+				done(nil)
+				return
+			}
+			complete()
+		})
+	})
+}
+
+// finalPolls is final-polls for one client (gen/each-thread): crash the
+// client, assign every key the run touched with seek-to-beginning, then
+// poll, staggered, until this client's polls have reached the highest
+// offset of every key (FinalPolls.update) or the 10 s limit.
+func (kc *kafkaClient) finalPolls(s *sim.Sim, spec workload.Spec, g *kafkaGen, until time.Duration) {
+	target := map[string]int{}
+	for k, o := range g.highest {
+		target[k] = o
+	}
+	kc.crashNow()
+	var pollNext func()
+	pollNext = func() {
+		if len(target) == 0 || s.Now() >= until {
+			return
+		}
+		delay := time.Duration(spec.Rand.Int64N(int64(2 * kafkaFinalStagger)))
+		s.After(delay, func() {
+			if s.Now() >= until {
+				return
+			}
+			kc.poll(spec, g, kc.node, func(highest map[string]int) {
+				for _, k := range sortedKeys(highest) {
+					if t, ok := target[k]; ok && highest[k] >= t {
+						delete(target, k)
+					}
+				}
+				pollNext()
+			})
+		})
+	}
+	kc.assign(spec, sortedKeys(target), true, kc.node, pollNext)
 }
 
 func contains(xs []string, x string) bool {
@@ -171,242 +475,6 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
-}
-
-// Kafka checks a kafka history for the anomalies Maelstrom's checker
-// names:
-//
-//   - inconsistent offsets: two messages at one offset of a key, or one
-//     message at two offsets;
-//   - lost writes: an acknowledged send whose offset no poll ever
-//     returned, though polls returned a higher offset of the key;
-//   - internal nonmonotonic polls: offsets not strictly increasing within
-//     one poll of a key;
-//   - skips: a poll that passed over an offset whose send had been
-//     acknowledged before the poll began, inside its own list of messages
-//     or between the offset it asked for and the first one it returned;
-//   - external nonmonotonic polls: a client's poll of a key that starts at
-//     or before the last offset its previous poll of that key returned,
-//     with no assign in between;
-//   - phantom commits: list_committed_offsets returning for a key an
-//     offset higher than any commit_offsets had asked for by then.
-func Kafka(in check.Input) check.Result {
-	done, open := check.Pairs(in.History)
-	type at struct {
-		key string
-		off int
-	}
-	msgAt := map[at]int{}     // (key, offset) -> msg
-	offsetOf := map[int]at{}  // msg -> where it was seen
-	ackedAt := map[at]int64{} // acknowledged send -> completion time
-	polled := map[at]bool{}
-	maxPolled := map[string]int{}
-	var errs []string
-	var sends, acked, polls, commits, assigns int
-	note := func(k string, off, m int, how string) {
-		a := at{k, off}
-		if prev, ok := msgAt[a]; ok && prev != m {
-			errs = append(errs, fmt.Sprintf("inconsistent offsets: key %s offset %d holds message %d and %d (%s)", k, off, prev, m, how))
-		}
-		msgAt[a] = m
-		if prev, ok := offsetOf[m]; ok && prev != a {
-			errs = append(errs, fmt.Sprintf("inconsistent offsets: message %d is at key %s offset %d and key %s offset %d (%s)", m, prev.key, prev.off, k, off, how))
-		}
-		offsetOf[m] = a
-	}
-	type sendAck struct {
-		a   at
-		end int64
-	}
-	var ackList []sendAck
-	for _, p := range done {
-		if p[0].F == "send" {
-			sends++
-			if p[1].Type != sim.OpOK {
-				continue
-			}
-			var v struct {
-				Key    string `json:"key"`
-				Msg    int    `json:"msg"`
-				Offset int    `json:"offset"`
-			}
-			if json.Unmarshal(p[1].Value, &v) != nil {
-				continue
-			}
-			acked++
-			note(v.Key, v.Offset, v.Msg, fmt.Sprintf("send op %d", p[1].Index))
-			ackedAt[at{v.Key, v.Offset}] = p[1].Time
-			ackList = append(ackList, sendAck{at{v.Key, v.Offset}, p[1].Time})
-		}
-	}
-	// acked offsets per key, sorted, to find skips
-	ackedOffs := map[string][]sendAck{}
-	for _, s := range ackList {
-		ackedOffs[s.a.key] = append(ackedOffs[s.a.key], s)
-	}
-	for _, l := range ackedOffs {
-		sort.Slice(l, func(i, j int) bool { return l[i].a.off < l[j].a.off })
-	}
-	skipped := func(k string, lo, hi int, before int64) []int {
-		var out []int
-		for _, s := range ackedOffs[k] {
-			if s.a.off > lo && s.a.off < hi && s.end < before {
-				out = append(out, s.a.off)
-			}
-		}
-		return out
-	}
-	lastPolled := map[int]map[string]int{} // process -> key -> last offset returned
-	type commitReq struct {
-		inv     int64
-		offsets map[string]int
-	}
-	var commitReqs []commitReq // not known to have failed
-	for _, p := range done {
-		var v struct {
-			Offsets map[string]int `json:"offsets"`
-		}
-		if p[0].F == "commit" && p[1].Type != sim.OpFail && json.Unmarshal(p[0].Value, &v) == nil {
-			commitReqs = append(commitReqs, commitReq{p[0].Time, v.Offsets})
-		}
-	}
-	for _, op := range open {
-		var v struct {
-			Offsets map[string]int `json:"offsets"`
-		}
-		if op.F == "commit" && json.Unmarshal(op.Value, &v) == nil {
-			commitReqs = append(commitReqs, commitReq{op.Time, v.Offsets})
-		}
-	}
-	committedBy := func(t int64) map[string]int {
-		m := map[string]int{}
-		for _, c := range commitReqs {
-			if c.inv >= t {
-				continue
-			}
-			for k, o := range c.offsets {
-				if mc, ok := m[k]; !ok || o > mc {
-					m[k] = o
-				}
-			}
-		}
-		return m
-	}
-	for _, p := range done {
-		inv, c := p[0], p[1]
-		switch inv.F {
-		case "assign":
-			if c.Type != sim.OpOK {
-				continue
-			}
-			assigns++
-			lastPolled[inv.Process] = map[string]int{}
-			var v struct {
-				Offsets map[string]int `json:"offsets"`
-			}
-			if json.Unmarshal(c.Value, &v) != nil {
-				continue
-			}
-			maxCommitted := committedBy(c.Time)
-			for _, k := range sortedKeys(v.Offsets) {
-				if mc, ok := maxCommitted[k]; !ok || v.Offsets[k] > mc {
-					errs = append(errs, fmt.Sprintf("phantom commit: op %d listed key %s committed at %d, but no commit had asked for more than %v", c.Index, k, v.Offsets[k], mcOr(maxCommitted, k)))
-				}
-			}
-		case "commit":
-			if c.Type == sim.OpOK {
-				commits++
-			}
-		case "poll":
-			if c.Type != sim.OpOK {
-				continue
-			}
-			polls++
-			var req struct {
-				Offsets map[string]int `json:"offsets"`
-			}
-			var got struct {
-				Msgs map[string][][2]int `json:"msgs"`
-			}
-			if json.Unmarshal(inv.Value, &req) != nil || json.Unmarshal(c.Value, &got) != nil {
-				continue
-			}
-			if lastPolled[inv.Process] == nil {
-				lastPolled[inv.Process] = map[string]int{}
-			}
-			for _, k := range sortedKeys(got.Msgs) {
-				ms := got.Msgs[k]
-				if len(ms) == 0 {
-					continue
-				}
-				from, asked := req.Offsets[k]
-				if asked && ms[0][0] < from {
-					errs = append(errs, fmt.Sprintf("poll op %d asked key %s from offset %d and got offset %d first", c.Index, k, from, ms[0][0]))
-				}
-				if asked {
-					if sk := skipped(k, from-1, ms[0][0], inv.Time); len(sk) > 0 {
-						errs = append(errs, fmt.Sprintf("skip: poll op %d asked key %s from offset %d and started at %d, skipping acknowledged offsets %v", c.Index, k, from, ms[0][0], sk))
-					}
-				}
-				if last, ok := lastPolled[inv.Process][k]; ok && ms[0][0] <= last {
-					errs = append(errs, fmt.Sprintf("external nonmonotonic: process %d polled key %s up to offset %d, then op %d from offset %d", inv.Process, k, last, c.Index, ms[0][0]))
-				}
-				for i, m := range ms {
-					note(k, m[0], m[1], fmt.Sprintf("poll op %d", c.Index))
-					polled[at{k, m[0]}] = true
-					if m[0] > maxPolled[k] {
-						maxPolled[k] = m[0]
-					}
-					if i == 0 {
-						continue
-					}
-					prev := ms[i-1][0]
-					if m[0] <= prev {
-						errs = append(errs, fmt.Sprintf("internal nonmonotonic: poll op %d returned key %s offset %d after %d", c.Index, k, m[0], prev))
-					} else if sk := skipped(k, prev, m[0], inv.Time); len(sk) > 0 {
-						errs = append(errs, fmt.Sprintf("skip: poll op %d returned key %s offsets %d then %d, skipping acknowledged offsets %v", c.Index, k, prev, m[0], sk))
-					}
-				}
-				lastPolled[inv.Process][k] = ms[len(ms)-1][0]
-			}
-		}
-	}
-	var lost []string
-	for _, s := range ackList {
-		if !polled[s.a] && s.a.off < maxPolled[s.a.key] {
-			lost = append(lost, fmt.Sprintf("key %s offset %d (message %d)", s.a.key, s.a.off, msgAt[s.a]))
-		}
-	}
-	sort.Strings(lost)
-	unobserved := 0
-	for _, s := range ackList {
-		if !polled[s.a] {
-			unobserved++
-		}
-	}
-	d := map[string]any{"sends": sends, "acknowledged": acked, "polls": polls, "commits": commits, "assigns": assigns,
-		"lost_count": len(lost), "unobserved_count": unobserved - len(lost), "error_count": len(errs)}
-	switch {
-	case len(lost) > 0:
-		d["lost"] = lost
-		if len(errs) > 0 {
-			d["errors"] = errs
-		}
-		return check.Result{Verdict: check.Invalid, Details: d, Summary: fmt.Sprintf("%d acknowledged sends lost (never polled, a later offset was); first: %s", len(lost), lost[0])}
-	case len(errs) > 0:
-		d["errors"] = errs
-		return check.Result{Verdict: check.Invalid, Details: d, Summary: fmt.Sprintf("%d anomalies; first: %s", len(errs), errs[0])}
-	case acked == 0 || polls == 0:
-		return check.Result{Verdict: check.Unknown, Details: d, Summary: "no acknowledged send or no completed poll"}
-	}
-	return check.Result{Verdict: check.Valid, Details: d, Summary: fmt.Sprintf("%d acknowledged sends, %d polls: no lost write, no skip, offsets monotonic and consistent, commits consistent", acked, polls)}
-}
-
-func mcOr(m map[string]int, k string) any {
-	if v, ok := m[k]; ok {
-		return v
-	}
-	return "nothing"
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -10,7 +10,6 @@ package mcheck
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
@@ -155,6 +154,21 @@ func perform(c *sim.Client, target string, timeout time.Duration, r request, nex
 // spec.Ops; clients start staggered across one interval. Each operation
 // gets a target drawn from the workload's stream.
 func loop(s *sim.Sim, spec workload.Spec, start time.Duration, op func(c *sim.Client, target string, next func())) {
+	loopWith(s, spec, start, false, op)
+}
+
+// loopBound is loop with every client bound to one node for the whole
+// run, as Jepsen binds a worker thread: client i talks to node i mod n
+// (jepsen/src/jepsen/generator/interpreter.clj, spawn-worker: (nth nodes
+// (mod id (count nodes)))), and a fresh client of that thread too.
+func loopBound(s *sim.Sim, spec workload.Spec, start time.Duration, op func(c *sim.Client, target string, next func())) {
+	loopWith(s, spec, start, true, op)
+}
+
+// boundTarget is the node Jepsen binds client index ci to.
+func boundTarget(spec workload.Spec, ci int) string { return spec.Targets[ci%len(spec.Targets)] }
+
+func loopWith(s *sim.Sim, spec workload.Spec, start time.Duration, bound bool, op func(c *sim.Client, target string, next func())) {
 	for ci, c := range spec.Clients {
 		n := 0
 		var step func()
@@ -163,7 +177,12 @@ func loop(s *sim.Sim, spec workload.Spec, start time.Duration, op func(c *sim.Cl
 				return
 			}
 			n++
-			target := spec.Targets[spec.Rand.IntN(len(spec.Targets))]
+			var target string
+			if bound {
+				target = boundTarget(spec, ci)
+			} else {
+				target = spec.Targets[spec.Rand.IntN(len(spec.Targets))]
+			}
 			op(c, target, func() { s.After(spec.Interval, step) })
 		}
 		s.At(start+time.Duration(ci)*spec.Interval/time.Duration(max(len(spec.Clients), 1)), step)
@@ -229,9 +248,6 @@ func isFinal(v json.RawMessage) bool {
 	var m finalMark
 	return json.Unmarshal(v, &m) == nil && m.Final
 }
-
-// pick returns a random element of xs.
-func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
 
 // preview shortens a list for a summary line.
 func preview[T any](vs []T) string {

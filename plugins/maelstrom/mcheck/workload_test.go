@@ -3,6 +3,7 @@ package mcheck
 import (
 	"context"
 	"encoding/json"
+	"sort"
 	"testing"
 	"time"
 
@@ -22,9 +23,10 @@ func TestWorkloadParamsAreValidated(t *testing.T) {
 		"settle":         {"g-set", `{"settle":"soon"}`, `workload g-set: params.settle "soon" is not a duration`},
 		"counter settle": {"pn-counter", `{"settle":"-1s"}`, `workload pn-counter: params.settle "-1s" is not a duration`},
 		"topology":       {"maelstrom-broadcast", `{"topology":"mesh"}`, `workload maelstrom-broadcast: params.topology: "mesh" is not one of grid`},
-		"key count":      {"lin-kv", `{"key_count":0}`, "workload lin-kv: params.key_count must be at least 1, got 0"},
+		"lin-kv clients": {"lin-kv", `{}`, "workload lin-kv: 1 clients for 1 nodes: Maelstrom's lin-kv runs each key with 2 clients (twice the nodes; jepsen.independent/concurrent-generator), so clients must be a multiple of 2 (terrarium test: --concurrency 2n)"},
+		"kafka writes":   {"kafka", `{"max_writes_per_key":0}`, "workload kafka: params.max_writes_per_key must be at least 1, got 0"},
 		"kafka keys":     {"kafka", `{"key_count":-2}`, "workload kafka: params.key_count must be at least 1, got -2"},
-		"txn length":     {"txn-list-append", `{"max_txn_length":0}`, "workload txn-list-append: params.key_count and params.max_txn_length must be at least 1"},
+		"txn length":     {"txn-list-append", `{"max_txn_length":0}`, "workload txn-list-append: params.key_count, params.max_txn_length and params.max_writes_per_key must be at least 1"},
 		"not an object":  {"unique-ids", `[1]`, ""},
 		"wrong type":     {"g-counter", `{"settle":5}`, "workload g-counter: params: json: cannot unmarshal number"},
 	} {
@@ -92,4 +94,215 @@ func TestBroadcastSendsTopologyFirst(t *testing.T) {
 	r := Broadcast(check.Input{History: s.History(), Nodes: []string{"n0", "n1", "n2", "n3"}})
 	assert.Equal(t, check.Invalid, r.Verdict, "these nodes acknowledge and forget: every broadcast is lost")
 	assert.Contains(t, r.Summary, "acknowledged messages lost")
+}
+
+// nativeServer runs handle on every message a node gets and replies with
+// what it returns (a body; nil: no reply).
+func nativeServer(t *testing.T, s *sim.Sim, name string, handle func(body map[string]any) map[string]any) {
+	t.Helper()
+	_, err := s.AddNodes(sim.NodeSpec{Name: name, Native: func(h wasmhost.Host, from int32, msg []byte) {
+		var env struct {
+			Src  string         `json:"src"`
+			Dest string         `json:"dest"`
+			Body map[string]any `json:"body"`
+		}
+		require.NoError(t, json.Unmarshal(msg, &env))
+		out := handle(env.Body)
+		if out == nil {
+			return
+		}
+		out["in_reply_to"] = env.Body["msg_id"]
+		reply, _ := json.Marshal(map[string]any{"src": env.Dest, "dest": env.Src, "body": out})
+		h.Send(from, reply)
+	}})
+	require.NoError(t, err)
+}
+
+// TestLinKVGeneratorAsJepsens: clients work in groups of twice the
+// nodes; the first half of a group only reads, the other half writes or
+// cas (one to two); a group stays on one key until 20 processes have used
+// it, and a client that timed out is a new process.
+func TestLinKVGeneratorAsJepsens(t *testing.T) {
+	run := func(answer bool) []sim.Op {
+		s, err := sim.New(context.Background(), sim.NewConfig())
+		require.NoError(t, err)
+		defer s.Close()
+		for _, n := range []string{"n0", "n1"} {
+			nativeServer(t, s, n, func(b map[string]any) map[string]any {
+				if !answer {
+					return nil
+				}
+				if b["type"] == "read" {
+					return map[string]any{"type": "error", "code": 20}
+				}
+				return map[string]any{"type": b["type"].(string) + "_ok"}
+			})
+		}
+		cs, err := s.AddClients(4)
+		require.NoError(t, err)
+		require.NoError(t, s.Start())
+		end, err := linKV{}.Start(s, workload.Spec{Clients: cs, Targets: []string{"n0", "n1"}, Duration: 3 * time.Second,
+			Interval: 10 * time.Millisecond, Timeout: 50 * time.Millisecond, Rand: sim.Stream(1, "workload")})
+		require.NoError(t, err)
+		require.NoError(t, s.RunUntil(end))
+		return s.History()
+	}
+	fs := map[int]map[string]int{}
+	keys := map[string]bool{}
+	for _, op := range run(true) {
+		if op.Type != sim.OpInvoke {
+			continue
+		}
+		if fs[op.Process] == nil {
+			fs[op.Process] = map[string]int{}
+		}
+		fs[op.Process][op.F]++
+		var v struct {
+			Key string `json:"key"`
+		}
+		require.NoError(t, json.Unmarshal(op.Value, &v))
+		keys[v.Key] = true
+	}
+	require.Len(t, fs, 4)
+	procs := sortedProcs(fs)
+	for _, p := range procs[:2] {
+		assert.Equal(t, []string{"read"}, sortedKeys(fs[p]), "process %d is a reader", p)
+	}
+	for _, p := range procs[2:] {
+		assert.Equal(t, []string{"cas", "write"}, sortedKeys(fs[p]), "process %d writes", p)
+		assert.Greater(t, fs[p]["cas"], fs[p]["write"], "cas is twice as likely as write")
+	}
+	assert.Equal(t, map[string]bool{"0": true}, keys, "no process was replaced: one key all run")
+
+	keys = map[string]bool{}
+	for _, op := range run(false) {
+		var v struct {
+			Key string `json:"key"`
+		}
+		if op.Type == sim.OpInvoke && json.Unmarshal(op.Value, &v) == nil {
+			keys[v.Key] = true
+		}
+	}
+	assert.Greater(t, len(keys), 2, "every timeout makes a new process, and 20 processes move the group to a new key")
+}
+
+func sortedProcs(m map[int]map[string]int) []int {
+	var out []int
+	for p := range m {
+		out = append(out, p)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// TestKafkaClientPollsFromTheCommittedOffset: after an assign, a key the
+// client did not hold is polled from the committed offset listed for it
+// (Maelstrom's (or (offsets k) (committed k) 0)), not the one after it;
+// a server that lists 0 for keys never committed loses nothing, and
+// listing it is a finding, not a failure.
+func TestKafkaClientPollsFromTheCommittedOffset(t *testing.T) {
+	s, err := sim.New(context.Background(), sim.NewConfig())
+	require.NoError(t, err)
+	defer s.Close()
+	logs := map[string][]any{}
+	committed := map[string]float64{}
+	nativeServer(t, s, "n0", func(b map[string]any) map[string]any {
+		switch b["type"] {
+		case "send":
+			k := b["key"].(string)
+			logs[k] = append(logs[k], b["msg"])
+			return map[string]any{"type": "send_ok", "offset": len(logs[k]) - 1}
+		case "poll":
+			out := map[string]any{}
+			for k, from := range b["offsets"].(map[string]any) {
+				var ms [][2]any
+				for o := int(from.(float64)); o < len(logs[k]); o++ {
+					ms = append(ms, [2]any{o, logs[k][o]})
+				}
+				if len(ms) > 0 {
+					out[k] = ms
+				}
+			}
+			return map[string]any{"type": "poll_ok", "msgs": out}
+		case "commit_offsets":
+			for k, o := range b["offsets"].(map[string]any) {
+				committed[k] = max(committed[k], o.(float64))
+			}
+			return map[string]any{"type": "commit_offsets_ok"}
+		case "list_committed_offsets":
+			out := map[string]any{}
+			for _, k := range b["keys"].([]any) {
+				out[k.(string)] = committed[k.(string)] // 0 for a key never committed
+			}
+			return map[string]any{"type": "list_committed_offsets_ok", "offsets": out}
+		}
+		return nil
+	})
+	cs, err := s.AddClients(3)
+	require.NoError(t, err)
+	require.NoError(t, s.Start())
+	end, err := kafka{}.Start(s, workload.Spec{Clients: cs, Targets: []string{"n0"}, Duration: 20 * time.Second,
+		Interval: 10 * time.Millisecond, Timeout: 100 * time.Millisecond, Params: json.RawMessage(`{"key_count":2}`), Rand: sim.Stream(3, "workload")})
+	require.NoError(t, err)
+	require.NoError(t, s.RunUntil(end))
+	h := s.History()
+	r := Kafka(check.Input{History: h})
+	require.Equal(t, check.Valid, r.Verdict, r.Summary)
+	require.NotEmpty(t, r.Findings)
+	assert.Equal(t, "phantom-commit", r.Findings[0].Name)
+
+	// every assign that listed a key the client did not hold is followed,
+	// on that client, by a poll asking for the listed offset itself
+	checked := 0
+	held := map[int]map[string]bool{}
+	for i, op := range h {
+		if op.Type != sim.OpOK && op.Type != sim.OpInfo {
+			continue
+		}
+		if op.Type == sim.OpInfo {
+			held[op.Process] = nil
+		}
+		var v struct {
+			Keys      []string       `json:"keys"`
+			Committed map[string]int `json:"committed"`
+		}
+		if op.F != "assign" || op.Type != sim.OpOK || json.Unmarshal(op.Value, &v) != nil {
+			if op.F == "poll" && op.Type == sim.OpOK {
+				var p struct {
+					Msgs map[string]json.RawMessage `json:"msgs"`
+				}
+				require.NoError(t, json.Unmarshal(op.Value, &p))
+				for k := range p.Msgs {
+					if held[op.Process] == nil {
+						held[op.Process] = map[string]bool{}
+					}
+					held[op.Process][k] = true
+				}
+			}
+			continue
+		}
+		for _, next := range h[i+1:] {
+			if next.Process != op.Process || next.Type != sim.OpInvoke {
+				continue
+			}
+			if next.F == "poll" {
+				var p struct {
+					Offsets map[string]int `json:"offsets"`
+				}
+				require.NoError(t, json.Unmarshal(next.Value, &p))
+				for _, k := range v.Keys {
+					if c, ok := v.Committed[k]; ok && !held[op.Process][k] {
+						assert.Equal(t, c, p.Offsets[k], "op %d polls key %s from its committed offset", next.Index, k)
+						checked++
+					}
+				}
+			}
+			break
+		}
+		held[op.Process] = map[string]bool{}
+		for _, k := range v.Keys {
+			held[op.Process][k] = true
+		}
+	}
+	assert.Positive(t, checked, "no assign was followed by a poll")
 }
