@@ -79,6 +79,9 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	if scn.Limits.InFlightBytes > 0 {
 		cfg = cfg.WithMaxInFlightBytes(scn.Limits.InFlightBytes)
 	}
+	if scn.Limits.InFlightMessages > 0 {
+		cfg = cfg.WithMaxInFlightMessages(scn.Limits.InFlightMessages)
+	}
 	if scn.Limits.MaxTraceBytes > 0 {
 		cfg = cfg.WithMaxTraceBytes(uint64(scn.Limits.MaxTraceBytes))
 	}
