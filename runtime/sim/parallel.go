@@ -209,6 +209,7 @@ type task struct {
 	nodes  []int32
 	live   bool // the commit dispatches these nodes' events directly
 	stall  bool
+	cut    bool // the run's context ended the task before its events did
 	ended  bool      // stalled, and the run ended before its event: discard
 	resume chan bool // true: go on on the kernel; false: the run ended
 	done   chan error
@@ -301,9 +302,15 @@ func (t *task) nextEvent() (event, bool) {
 }
 
 // run runs the task on a worker; false if it stalled (and then finished its
-// event on the kernel, on this goroutine).
+// event on the kernel, on this goroutine). It stops early, cut, when the
+// run's context is done (checked every 256 events), so that a large
+// window does not delay an interrupt.
 func (t *task) run() bool {
-	for {
+	for n := 1; ; n++ {
+		if n&255 == 0 && t.s.ctx.Err() != nil {
+			t.cut = true
+			return true
+		}
 		e, ok := t.nextEvent()
 		if !ok {
 			return true
@@ -537,6 +544,9 @@ func (w *window) commit() error {
 			err = s.dispatch(e)
 			s.par.SerialEvents++
 		} else {
+			if t.ci == len(t.res) && t.cut {
+				return fmt.Errorf("sim: stopped at %v: %w", time.Duration(e.at), t.s.ctx.Err())
+			}
 			if t.ci == len(t.res) {
 				return fmt.Errorf("sim: parallel window: node %d ran fewer events than the window holds at %v (a bug)", eventNode(&e), time.Duration(e.at))
 			}
