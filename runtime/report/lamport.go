@@ -36,12 +36,12 @@ type lamportWriter struct {
 	// The file's bound (0: none): rows stop where the rest of the page
 	// (tail, metadata, the labels and lanes it lists) would no longer fit.
 	limit      int64
-	written    int64 // bytes of the page's head and rows
-	labelBytes int64 // bytes the interned labels take in the metadata
-	laneBytes  int64 // bytes the lanes take in the metadata
-	lanes      int   // lanes counted in laneBytes
-	kept       int   // rows written
-	cut        bool  // a row did not fit: the rest are left out
+	written    int64  // bytes of the page's head and rows
+	labelBytes int64  // bytes the interned labels take in the metadata
+	laneBytes  int64  // bytes the lanes take in the metadata
+	lanes      int    // lanes counted in laneBytes
+	kept       int    // rows written
+	cut        bool   // a row did not fit: the rest are left out
 	note       string // what was cut; after finish, the whole note
 }
 

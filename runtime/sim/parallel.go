@@ -209,7 +209,7 @@ type task struct {
 	nodes  []int32
 	live   bool // the commit dispatches these nodes' events directly
 	stall  bool
-	cut    bool // the run's context ended the task before its events did
+	cut    bool      // the run's context ended the task before its events did
 	ended  bool      // stalled, and the run ended before its event: discard
 	resume chan bool // true: go on on the kernel; false: the run ended
 	done   chan error
