@@ -148,3 +148,24 @@ func TestWriteStopsWhenTheContextEnds(t *testing.T) {
 		assert.NotEqual(t, report.LamportFile, e.Name())
 	}
 }
+
+// Labels the page lists once (emit keys, here 2,000 bytes each, all
+// different) count against lamport.html's bound like its rows.
+func TestLamportBoundCountsItsLabels(t *testing.T) {
+	const n = 3000
+	evs := make([]trace.Event, 0, n)
+	for i := range n {
+		evs = append(evs, trace.Event{Time: int64(i), Kind: trace.KindEmit, Node: 0, Peer: -1, Label: fmt.Sprintf("%04d%s", i, strings.Repeat("k", 1996)), Data: []byte(`{"v":1}`)})
+	}
+	dir := runFolder(t, []string{"n0"}, nil, n, evs)
+	got, err := report.WriteWithin(context.Background(), dir, report.MinFileBytes)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, fileSize(t, dir, report.LamportFile), int64(report.MinFileBytes))
+	require.NotEmpty(t, got)
+	assert.Regexp(t, `^lamport.html: cut .*: the first \d+ of 3000 events$`, got[0])
+	b, err := os.ReadFile(filepath.Join(dir, report.LamportFile))
+	require.NoError(t, err)
+	var m meta
+	require.NoError(t, json.Unmarshal([]byte(embedded(t, string(b), "meta")), &m))
+	assert.Len(t, m.Labels, m.Count+1, "one label a row kept, after the empty one")
+}

@@ -102,6 +102,10 @@ func (l *lamportWriter) label(s string, inline bool) (int, bool) {
 // row writes one event as [kind, node, dt, peer, label, msg, link, data],
 // leaving out trailing defaults.
 func (l *lamportWriter) row(p *pass, e *event, row, link int) error {
+	if l.cut {
+		return nil // past the bound: no row, and no label it would intern
+	}
+	nLabels, nLabelBytes := len(l.list), l.labelBytes
 	b := l.buf[:0]
 	if row > 0 {
 		b = append(b, ',')
@@ -180,7 +184,11 @@ func (l *lamportWriter) row(p *pass, e *event, row, link int) error {
 	}
 	b = append(b, ']')
 	l.buf = b
-	if l.cut || !l.fits(p, len(b)) {
+	if !l.fits(p, len(b)) {
+		for _, s := range l.list[nLabels:] { // the row's new label goes too
+			delete(l.labels, s)
+		}
+		l.list, l.labelBytes = l.list[:nLabels], nLabelBytes
 		l.cut = true
 		return nil
 	}
