@@ -102,6 +102,9 @@ type Node struct {
 	quotas    wasmhost.Quotas
 	instantAt int64 // the virtual instant of the last callback
 	instantN  int   // callbacks run at instantAt
+	second    int64 // the virtual second (from 0) of the last callback
+	secondN   int   // callbacks run in that second
+	peakN     int   // the most callbacks run in any one second
 	logBytes  int64 // log and emit bytes this run, over every incarnation
 }
 
@@ -117,7 +120,7 @@ func New(spec Spec, kernel Kernel, engine *wasmhost.Engine, store *Store, rng *r
 		q = engine.Config().Quotas()
 	}
 	return &Node{Spec: spec, kernel: kernel, engine: engine, store: store, rng: rng, timers: map[int64]struct{}{},
-		quotas: q, instantAt: -1}
+		quotas: q, instantAt: -1, second: -1}
 }
 
 // State returns the node's lifecycle state.
@@ -276,19 +279,34 @@ func (n *Node) InitDocument(restart bool) ([]byte, error) {
 }
 
 // callback counts a callback the node caused itself (its boot, a timer, a
-// wake-up, a message to itself) against the callbacks-per-instant quota;
-// it returns the crash reason when the quota is exceeded. Messages from
-// others do not count: another node must not be able to crash this one.
+// wake-up, a message to itself) against the callbacks-per-instant and
+// callbacks-per-second quotas; it returns the crash reason when one is
+// exceeded. Messages from others do not count: another node must not be
+// able to crash this one.
 func (n *Node) callback() string {
-	if now := n.kernel.Clock(); now != n.instantAt {
+	now := n.kernel.Clock()
+	if now != n.instantAt {
 		n.instantAt, n.instantN = now, 0
 	}
 	n.instantN++
 	if q := n.quotas.CallbacksPerInstant; n.instantN > q {
 		return wasmhost.Quota("callbacks_per_instant", "more than %d callbacks at virtual time %dns (a zero-delay timer loop or a message flood?)", q, n.instantAt)
 	}
+	if sec := now / 1e9; sec != n.second {
+		n.second, n.secondN = sec, 0
+	}
+	n.secondN++
+	n.peakN = max(n.peakN, n.secondN)
+	if q := n.quotas.CallbacksPerSecond; n.secondN > q {
+		return wasmhost.Quota("callbacks_per_second", "more than %d callbacks the node caused itself in the virtual second from %ds (a timer loop or a flood of messages to itself?)", q, n.second)
+	}
 	return ""
 }
+
+// PeakCallbacksPerSecond returns the most callbacks the node caused itself
+// in one second of virtual time so far (what limits.callbacks_per_second
+// bounds).
+func (n *Node) PeakCallbacksPerSecond() int { return n.peakN }
 
 // Deliver hands a message to the guest. The caller checks the node runs.
 func (n *Node) Deliver(from int32, msg []byte) error {

@@ -152,6 +152,35 @@ func TestCallbacksPerInstantQuota(t *testing.T) {
 	assert.Contains(t, n.CrashReason(), "quota callbacks_per_instant exceeded: more than 5 callbacks at virtual time 1ns")
 }
 
+// Reference: issue 15, "CLI": callbacks a node causes itself are counted
+// per second of virtual time, across instants; each second starts again,
+// and messages from others never count.
+func TestCallbacksPerSecondQuota(t *testing.T) {
+	n, k := nativeNode(t, wasmhost.NewConfig().WithCallbacksPerSecond(5), nil)
+	// boot was callback 1 at time 0; n0 has index 0
+	for i := range 4 {
+		k.clock = int64(i+1) * int64(100*time.Millisecond)
+		require.NoError(t, n.Deliver(0, nil))
+	}
+	require.Equal(t, nodes.Running, n.State(), n.CrashReason())
+	assert.Equal(t, 5, n.PeakCallbacksPerSecond())
+	k.clock = int64(time.Second)
+	for i := range 5 {
+		k.clock += int64(i)
+		require.NoError(t, n.Deliver(0, nil))
+	}
+	require.Equal(t, nodes.Running, n.State(), "the count starts again each second")
+	for range 100 {
+		require.NoError(t, n.Deliver(1, nil))
+	}
+	require.Equal(t, nodes.Running, n.State(), "messages from other nodes do not count")
+	k.clock += int64(time.Millisecond)
+	require.NoError(t, n.Deliver(0, nil))
+	assert.Equal(t, nodes.Crashed, n.State())
+	assert.Equal(t, "quota callbacks_per_second exceeded: more than 5 callbacks the node caused itself in the virtual second from 1s (a timer loop or a flood of messages to itself?) (raise limits.callbacks_per_second)", n.CrashReason())
+	assert.Equal(t, 6, n.PeakCallbacksPerSecond())
+}
+
 func TestLogBytesPerRunQuotaSurvivesRestarts(t *testing.T) {
 	n, _ := nativeNode(t, wasmhost.NewConfig().WithLogBytes(1<<20, 1000), func(h wasmhost.Host, _ int32, msg []byte) {
 		h.Log(wasmhost.LevelInfo, msg)

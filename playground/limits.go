@@ -9,6 +9,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
+	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
@@ -38,6 +39,7 @@ func DefaultMaxLimits() scenario.Limits {
 		SendBytesPerCallback: 4 << 20,
 		PendingTimers:        wasmhost.DefaultPendingTimers,
 		CallbacksPerInstant:  wasmhost.DefaultCallbacksPerInstant,
+		CallbacksPerSecond:   wasmhost.DefaultCallbacksPerSecond,
 		LogLineBytes:         wasmhost.DefaultLogLineBytes,
 		LogBytesPerCallback:  wasmhost.DefaultLogBytesPerCallback,
 		LogBytesPerRun:       4 << 20,
@@ -48,6 +50,7 @@ func DefaultMaxLimits() scenario.Limits {
 		MaxEvents:            DefaultMaxEvents,
 		MaxTraceBytes:        256 << 20,
 		InFlightBytes:        16 << 20,
+		InFlightMessages:     sim.DefaultMaxInFlightMessages,
 		InitNames:            abi.DefaultInitNames,
 		SharedStoreNodes:     512,
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/nodes"
 	runreport "github.com/terrarium-sim/terrarium/runtime/report"
+	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
 // cmdInspect prints the summary of a run folder; --write regenerates its
@@ -38,8 +39,11 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return inspectError(stderr, err)
 	}
+	var notes []string
 	if *write {
-		if err := runreport.Write(dir); err != nil {
+		// The run's own trace cap is not in the folder: the default one
+		// bounds the files (README, "See what happened").
+		if notes, err = runreport.WriteWithin(ctx, dir, runreport.FileBound(sim.DefaultMaxTraceBytes)); err != nil {
 			return inspectError(stderr, err)
 		}
 	}
@@ -57,6 +61,9 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			}
 		}
 		fmt.Fprintf(stdout, "wrote %s: %s\n", dir, strings.Join(parts, ", "))
+		for _, n := range notes {
+			fmt.Fprintf(stdout, "note: %s\n", n)
+		}
 	}
 	return 0
 }

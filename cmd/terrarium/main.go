@@ -216,6 +216,9 @@ func report(w io.Writer, res *runner.Result) {
 	for _, c := range res.Crashes {
 		fmt.Fprintf(w, "  crashed: %s: %s\n", c.Node, c.Reason)
 	}
+	for _, n := range res.ReportNotes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
 	names := make([]string, 0, len(res.Checks))
 	for n := range res.Checks {
 		names = append(names, n)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/terrarium-sim/terrarium/internal/testguests"
 )
 
 func TestEverySubcommandHasHelpOnStdout(t *testing.T) {
@@ -96,4 +98,77 @@ func TestSignalStopsARunWithVerdictUnknown(t *testing.T) {
 			assert.Equal(t, uint64(4), res.Seed)
 		})
 	}
+}
+
+// floodScenario writes a scenario whose one node floods itself (each
+// message it gets, two more; selfflood.wat) with the per-node caps raised
+// out of the way, so the run stays busy until the run-wide caps, writing a
+// trace as fast as it can.
+func floodScenario(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	wasm, err := testguests.Wasm("selfflood")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "flood.wasm"), wasm, 0o644))
+	scn := filepath.Join(dir, "flood.yaml")
+	require.NoError(t, os.WriteFile(scn, []byte(`name: flood
+duration: 60s
+modules:
+  f: {wasm: flood.wasm}
+nodes:
+  - {name: n, module: f}
+network:
+  latency: {dist: normal, mean: 1ms, stddev: 200us, min: 500us}
+limits: {in_flight_messages: 1000000000, callbacks_per_second: 1000000000}
+`), 0o644))
+	return scn
+}
+
+// Reference: issue 15, "CLI": SIGTERM ends a flooding run with a large
+// trace within a second (here, generously, five): the report files, which
+// would read the whole trace again, are not written, and results.json says
+// so beside verdict unknown and the reason.
+func TestSignalEndsAFloodingRunPromptly(t *testing.T) {
+	bin := buildCLI(t)
+	scn := floodScenario(t)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "run", scn, "--out", dir, "--workers", "2")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	var err error
+	go func() { err = cmd.Wait(); close(exited) }()
+	trace := filepath.Join(dir, "trace.jsonl")
+	waitFor(t, "the flood writes 96 MiB of trace", exited, func() bool {
+		st, err := os.Stat(trace)
+		return err == nil && st.Size() > 96<<20
+	})
+	sent := time.Now()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-exited:
+	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+		<-exited
+		t.Fatalf("the run did not end within a minute of SIGTERM")
+	}
+	took := time.Since(sent)
+	t.Logf("the run ended %v after SIGTERM", took)
+	assert.Less(t, took, 5*time.Second, "SIGTERM ends the run promptly")
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "stderr: %s", stderr.String())
+	assert.Equal(t, exitInterrupted, exit.ExitCode())
+	var res struct {
+		Verdict     string   `json:"verdict"`
+		Reason      string   `json:"reason"`
+		ReportNotes []string `json:"report_notes"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &res))
+	assert.Equal(t, "unknown", res.Verdict)
+	assert.Contains(t, res.Reason, "interrupted")
+	assert.Equal(t, []string{"lamport.html, shiviz.log, stats.json, timeline.json: not written: the run was interrupted (terrarium inspect DIR --write writes them)"}, res.ReportNotes)
+	assert.NoFileExists(t, filepath.Join(dir, "lamport.html"))
 }

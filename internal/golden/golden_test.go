@@ -22,6 +22,7 @@ import (
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata/digests.txt from this run")
@@ -31,7 +32,14 @@ const goldenFile = "testdata/digests.txt"
 var seeds = []uint64{1, 2, 3}
 
 func TestGoldenDigests(t *testing.T) {
-	keys, got, _ := runAll(t, seeds, 1)
+	keys, got, _ := runAll(t, seeds, 1, func(key string, l sim.Load) {
+		// Reference: issue 15, "CLI": the per-node rate caps are for
+		// hostile modules; every bundled scenario stays a factor of ten
+		// below their defaults (README's Limits table gives the margins).
+		t.Logf("%s: peak %d messages in flight, %d callbacks per second", key, l.InFlightMessages, l.CallbacksPerSecond)
+		assert.Less(t, l.InFlightMessages, int64(sim.DefaultMaxInFlightMessages/10), "%s: limits.in_flight_messages", key)
+		assert.Less(t, l.CallbacksPerSecond, wasmhost.DefaultCallbacksPerSecond/10, "%s: limits.callbacks_per_second", key)
+	})
 	if *rewrite {
 		var b strings.Builder
 		b.WriteString("# scenario seed=N trace_sha256 verdict; rewrite with: go test ./internal/golden -rewrite\n")
@@ -68,7 +76,7 @@ func TestGoldenDigestsWithWorkers(t *testing.T) {
 		seeds   []uint64
 	}{{2, seeds}, {4, seeds[:1]}} {
 		t.Run(fmt.Sprintf("workers=%d", tc.workers), func(t *testing.T) {
-			keys, got, par := runAll(t, tc.seeds, tc.workers)
+			keys, got, par := runAll(t, tc.seeds, tc.workers, nil)
 			for _, k := range keys {
 				assert.Equal(t, want[k], got[k], "%s with %d workers differs from the golden run", k, tc.workers)
 			}
@@ -98,8 +106,8 @@ func scenarios(t *testing.T) []string {
 
 // runAll runs every bundled scenario on each seed with the given workers
 // and returns the keys in order, "digest verdict" by key, and the runs'
-// parallelism summed.
-func runAll(t *testing.T, seeds []uint64, workers int) ([]string, map[string]string, sim.Parallelism) {
+// parallelism summed. load, if set, gets each run's peak load.
+func runAll(t *testing.T, seeds []uint64, workers int, load func(key string, l sim.Load)) ([]string, map[string]string, sim.Parallelism) {
 	reg := patterns.Registry()
 	mods := runner.NewModules()
 	got := map[string]string{}
@@ -120,8 +128,11 @@ func runAll(t *testing.T, seeds []uint64, workers int) ([]string, map[string]str
 			par.SerialEvents += p.SerialEvents
 			par.ZeroLookahead += p.ZeroLookahead
 			par.Stalls += p.Stalls
-			require.NoError(t, r.Close())
 			key := fmt.Sprintf("%s seed=%d", strings.TrimPrefix(filepath.ToSlash(f), "../../"), seed)
+			if load != nil {
+				load(key, r.Sim().PeakLoad())
+			}
+			require.NoError(t, r.Close())
 			keys = append(keys, key)
 			got[key] = res.TraceSHA256 + " " + string(res.Verdict)
 		}

@@ -19,6 +19,9 @@ type Stats struct {
 	Ops   OpStats              `json:"ops"`
 	// DropReasons counts dropped messages by reason (loss, partition, ...).
 	DropReasons map[string]uint64 `json:"drop_reasons"`
+	// Cut says what the file leaves out to stay within its bound
+	// (FileBound).
+	Cut string `json:"cut,omitempty"`
 }
 
 // TypeStats counts one message type's fate.
@@ -68,6 +71,8 @@ type OpCounts struct {
 type Timeline struct {
 	EndNS int64          `json:"end_ns"`
 	Nodes []NodeTimeline `json:"nodes"`
+	// Cut says what the file leaves out to stay within its bound.
+	Cut string `json:"cut,omitempty"`
 }
 
 // NodeTimeline is one node's states, back to back from 0 to EndNS.

@@ -29,6 +29,13 @@
 //     paused, partitioned) in virtual ns.
 //   - shiviz.log: the host-local events with vector clocks, for ShiViz.
 //
+// WriteWithin cuts each of these files at a bound, FileBound of the run's
+// trace cap (a sixteenth of limits.max_trace_bytes, at least 1 MiB):
+// lamport.html keeps the first events that fit and names the cut in its
+// metadata ("cut"), shiviz.log in its header's note line, stats.json and
+// timeline.json keep their totals beside a "cut" field, and results.json's
+// report_notes lists every cut.
+//
 // # ShiViz
 //
 // Paste shiviz.log into ShiViz (https://bestchai.bitbucket.io/shiviz/) with

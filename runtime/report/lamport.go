@@ -32,7 +32,22 @@ type lamportWriter struct {
 	labels map[string]int
 	list   []string
 	prevT  int64
+
+	// The file's bound (0: none): rows stop where the rest of the page
+	// (tail, metadata, the labels and lanes it lists) would no longer fit.
+	limit      int64
+	written    int64  // bytes of the page's head and rows
+	labelBytes int64  // bytes the interned labels take in the metadata
+	laneBytes  int64  // bytes the lanes take in the metadata
+	lanes      int    // lanes counted in laneBytes
+	kept       int    // rows written
+	cut        bool   // a row did not fit: the rest are left out
+	note       string // what was cut; after finish, the whole note
 }
+
+// metaSlack is what the page's metadata needs besides its lanes, labels and
+// marks (names, digest, kinds, numbers).
+const metaSlack = 16 << 10
 
 type lamportMeta struct {
 	Title         string   `json:"title"`
@@ -52,9 +67,11 @@ type lamportMeta struct {
 	Marks   [][4]int `json:"marks"`
 	States  []string `json:"states"`
 	DataCap int      `json:"data_cap"`
+	// Cut says what the page leaves out to stay within its bound.
+	Cut string `json:"cut,omitempty"`
 }
 
-func newLamportWriter(w *bufio.Writer, title string) (*lamportWriter, error) {
+func newLamportWriter(w *bufio.Writer, title string, limit int64) (*lamportWriter, error) {
 	head, rest, ok1 := strings.Cut(lamportTemplate, phEvents)
 	if !ok1 || !strings.Contains(rest, phMeta) {
 		return nil, fmt.Errorf("report: lamport template lacks its placeholders")
@@ -66,7 +83,7 @@ func newLamportWriter(w *bufio.Writer, title string) (*lamportWriter, error) {
 	if _, err := w.WriteString("["); err != nil {
 		return nil, err
 	}
-	return &lamportWriter{w: w, tail: rest, labels: map[string]int{"": 0}, list: []string{""}}, nil
+	return &lamportWriter{w: w, tail: rest, labels: map[string]int{"": 0}, list: []string{""}, limit: limit, written: int64(len(head) + 1)}, nil
 }
 
 func (l *lamportWriter) label(s string, inline bool) (int, bool) {
@@ -78,12 +95,17 @@ func (l *lamportWriter) label(s string, inline bool) (int, bool) {
 	}
 	l.list = append(l.list, s)
 	l.labels[s] = len(l.list) - 1
+	l.labelBytes += int64(len(appendJSONString(nil, s)) + 1)
 	return len(l.list) - 1, true
 }
 
 // row writes one event as [kind, node, dt, peer, label, msg, link, data],
 // leaving out trailing defaults.
 func (l *lamportWriter) row(p *pass, e *event, row, link int) error {
+	if l.cut {
+		return nil // past the bound: no row, and no label it would intern
+	}
+	nLabels, nLabelBytes := len(l.list), l.labelBytes
 	b := l.buf[:0]
 	if row > 0 {
 		b = append(b, ',')
@@ -162,8 +184,30 @@ func (l *lamportWriter) row(p *pass, e *event, row, link int) error {
 	}
 	b = append(b, ']')
 	l.buf = b
+	if !l.fits(p, len(b)) {
+		for _, s := range l.list[nLabels:] { // the row's new label goes too
+			delete(l.labels, s)
+		}
+		l.list, l.labelBytes = l.list[:nLabels], nLabelBytes
+		l.cut = true
+		return nil
+	}
+	l.kept++
+	l.written += int64(len(b))
 	_, err := l.w.Write(b)
 	return err
+}
+
+// fits reports whether n more bytes of rows leave room for the rest of
+// the page within the bound.
+func (l *lamportWriter) fits(p *pass, n int) bool {
+	if l.limit <= 0 {
+		return true
+	}
+	for ; l.lanes < len(p.lanes); l.lanes++ {
+		l.laneBytes += int64(len(appendJSONString(nil, p.lanes[l.lanes])) + 1)
+	}
+	return l.written+int64(n)+int64(len(l.tail))+metaSlack+l.labelBytes+l.laneBytes <= l.limit
 }
 
 // finish writes the metadata and the rest of the page.
@@ -174,27 +218,50 @@ func (l *lamportWriter) finish(p *pass) error {
 	}
 	m := lamportMeta{Title: p.res.Name, Scenario: p.res.Scenario, Seed: p.res.Seed, Verdict: string(p.res.Verdict),
 		Digest: p.res.TraceSHA256, Lanes: p.lanes, Nodes: p.nNodes, Kinds: p.kinds.names, Labels: l.list,
-		Seq0: p.firstSeq, SeqContiguous: p.contiguousSeqs, Count: p.rows, EndNS: p.endTime(),
+		Seq0: p.firstSeq, SeqContiguous: p.contiguousSeqs, Count: l.kept, EndNS: p.endTime(),
 		Marks: [][4]int{}, States: stateNames, DataCap: DataCap}
 	if m.Title == "" {
 		m.Title = "terrarium run"
 	}
 	for i := range p.tl {
 		for _, iv := range p.intervals(i) {
-			if iv.state != stUp && (iv.endRow > iv.startRow || iv.end > iv.start) {
-				m.Marks = append(m.Marks, [4]int{i, iv.startRow, iv.endRow, iv.state})
+			if iv.state != stUp && (iv.endRow > iv.startRow || iv.end > iv.start) && iv.startRow < l.kept {
+				m.Marks = append(m.Marks, [4]int{i, iv.startRow, min(iv.endRow, max(l.kept-1, 0)), iv.state})
 			}
 		}
 	}
-	b, err := json.Marshal(m) // escapes <, > and &: safe inside <script>
-	if err != nil {
-		return err
+	if l.cut {
+		l.note = fmt.Sprintf("the first %d of %d events", l.kept, p.rows)
 	}
-	b = bytes.ReplaceAll(b, []byte("/"), []byte(`\/`)) // '/' only occurs in strings
+	var b []byte
+	marksCut := false
+	for {
+		if note := l.note; note != "" || marksCut {
+			if note == "" {
+				note = fmt.Sprintf("all %d events", p.rows)
+			}
+			if marksCut {
+				note += ", some lane states left out"
+			}
+			m.Cut = boundNote(LamportFile, l.limit, note)
+		}
+		var err error
+		if b, err = json.Marshal(m); err != nil { // escapes <, > and &: safe inside <script>
+			return err
+		}
+		b = bytes.ReplaceAll(b, []byte("/"), []byte(`\/`)) // '/' only occurs in strings
+		if l.limit <= 0 || l.written+int64(len(b)+len(l.tail)+3) <= l.limit || len(m.Marks) == 0 {
+			break
+		}
+		// The state marks do not fit beside the rows: keep what does.
+		m.Marks = m.Marks[:len(m.Marks)/2]
+		marksCut = true
+	}
+	l.note = m.Cut
 	if _, err := l.w.Write(b); err != nil {
 		return err
 	}
-	_, err = l.w.WriteString(tail)
+	_, err := l.w.WriteString(tail)
 	return err
 }
 

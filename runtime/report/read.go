@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,6 +60,9 @@ type Result struct {
 	// Strict is true when the scenario asked for findings to fail the run
 	// (strict: true, terrarium test --strict).
 	Strict bool `json:"strict,omitempty"`
+	// ReportNotes says which files of the run folder were cut at their
+	// bound (FileBound) or not written, and why.
+	ReportNotes []string `json:"report_notes,omitempty"`
 	// Injected lists the faults the nemeses injected, as timed faults.
 	Injected []scenario.Fault `json:"-"`
 	// Manual lists the faults applied by hand, pinned to where they
@@ -221,6 +225,12 @@ func (e *event) raw() []byte {
 // scanTrace calls fn for every event of the trace file, in order. The event
 // is reused: fn must copy what it keeps.
 func scanTrace(path string, kinds *kindTable, fn func(e *event) error) error {
+	return scanTraceContext(context.Background(), path, kinds, fn)
+}
+
+// scanTraceContext is scanTrace, stopping with ctx's error (checked every
+// few thousand lines) when ctx is done.
+func scanTraceContext(ctx context.Context, path string, kinds *kindTable, fn func(e *event) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("report: %w: %v", ErrNotRunFolder, err)
@@ -244,6 +254,11 @@ func scanTrace(path string, kinds *kindTable, fn func(e *event) error) error {
 		}
 		if len(b) > 0 {
 			line++
+			if line&4095 == 0 {
+				if err := ctx.Err(); err != nil {
+					return fmt.Errorf("report: %s: stopped at line %d: %w", path, line, err)
+				}
+			}
 			if !isBlank(b) {
 				e := event{}
 				if !parseEvent(b, &e) {

@@ -43,6 +43,7 @@ type meta struct {
 	Labels []string `json:"labels"`
 	Count  int      `json:"count"`
 	Marks  [][4]int `json:"marks"`
+	Cut    string   `json:"cut"`
 }
 
 // Reference: the brief's stats.json (per type sent/delivered/dropped/

@@ -20,18 +20,42 @@ type shivizWriter struct {
 	w   *bufio.Writer
 	vc  [][]uint32
 	buf []byte
+
+	limit   int64 // the file's bound (0: none)
+	written int64
+	noteAt  int64 // the offset of the header's note line
+	kept    int   // host events written
+	total   int   // host events seen
+	cut     bool
 }
 
-func newShiVizWriter(w *bufio.Writer, res *results) (*shivizWriter, error) {
+// shivizNoteWidth is the width of the header's note line, which says
+// whether the log is whole; Write rewrites it in place if the log was cut.
+const shivizNoteWidth = 200
+
+func newShiVizWriter(w *bufio.Writer, res *results, limit int64) (*shivizWriter, error) {
 	name := res.Name
 	if name == "" {
 		name = "(unnamed)"
 	}
-	_, err := fmt.Fprintf(w, "# ShiViz log of terrarium run %s (scenario %s, seed %d).\n"+
+	head := fmt.Sprintf("# ShiViz log of terrarium run %s (scenario %s, seed %d).\n"+
 		"# Paste it into ShiViz (https://bestchai.bitbucket.io/shiviz/) with the parser RegExp below.\n"+
-		"# Drops, duplicates, wake-ups and faults are not host events and are left out.\n"+
-		"# %s\n\n", name, res.Scenario, res.Seed, ShiVizRegex)
-	return &shivizWriter{w: w}, err
+		"# Drops, duplicates, wake-ups and faults are not host events and are left out.\n", clip(oneLine(name), 200), clip(oneLine(res.Scenario), 200), res.Seed)
+	note := noteLine("# Every host event of the trace is here.")
+	tail := fmt.Sprintf("# %s\n\n", ShiVizRegex)
+	_, err := w.WriteString(head + note + tail)
+	return &shivizWriter{w: w, limit: limit, noteAt: int64(len(head)), written: int64(len(head) + len(note) + len(tail))}, err
+}
+
+// noteLine pads s (cut to fit) to the note line's width, newline included.
+func noteLine(s string) string {
+	s = clip(s, shivizNoteWidth-4)
+	return s + strings.Repeat(" ", max(shivizNoteWidth-1-len(s), 0)) + "\n"
+}
+
+// cutNote returns the header's note line for a log that was cut.
+func (s *shivizWriter) cutNote() string {
+	return noteLine(fmt.Sprintf("# CUT: the first %d of %d host events only (shiviz.log's bound is %d bytes).", s.kept, s.total, s.limit))
 }
 
 func (s *shivizWriter) clock(lanes int, l int32) []uint32 {
@@ -52,6 +76,10 @@ func (s *shivizWriter) event(p *pass, e *event, fl *flight) error {
 		return nil
 	}
 	if e.Node < 0 {
+		return nil
+	}
+	if s.cut {
+		s.total++
 		return nil
 	}
 	vc := s.clock(len(p.lanes), e.Node)
@@ -85,6 +113,13 @@ func (s *shivizWriter) event(p *pass, e *event, fl *flight) error {
 	b = append(b, oneLine(s.describe(p, e, fl))...)
 	b = append(b, '\n')
 	s.buf = b
+	s.total++
+	if s.cut || s.limit > 0 && s.written+int64(len(b)) > s.limit {
+		s.cut = true
+		return nil
+	}
+	s.kept++
+	s.written += int64(len(b))
 	_, err := s.w.Write(b)
 	return err
 }

@@ -45,6 +45,7 @@ type Run struct {
 	injected []scenario.Fault
 	manual   []scenario.Fault
 	faultErr error
+	maxTrace uint64 // the trace cap, which bounds the report files
 	result   *Result
 	closed   bool
 }
@@ -79,8 +80,13 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	if scn.Limits.InFlightBytes > 0 {
 		cfg = cfg.WithMaxInFlightBytes(scn.Limits.InFlightBytes)
 	}
+	if scn.Limits.InFlightMessages > 0 {
+		cfg = cfg.WithMaxInFlightMessages(scn.Limits.InFlightMessages)
+	}
+	r.maxTrace = sim.DefaultMaxTraceBytes
 	if scn.Limits.MaxTraceBytes > 0 {
-		cfg = cfg.WithMaxTraceBytes(uint64(scn.Limits.MaxTraceBytes))
+		r.maxTrace = uint64(scn.Limits.MaxTraceBytes)
+		cfg = cfg.WithMaxTraceBytes(r.maxTrace)
 	}
 	cfg = cfg.WithInitNames(scn.Limits.InitNames).WithSharedStore(scn.Limits.SharedStoreNodes)
 	if opts.outDir != "" {
@@ -493,20 +499,55 @@ func (r *Run) runToEnd() error {
 	return nil
 }
 
+// writeFolder writes the run folder: results.json, history.jsonl and the
+// report files, each within report.FileBound of the trace cap. A run that
+// was interrupted writes no report files (reading a long trace again would
+// keep the user waiting), and one interrupted while they are written
+// leaves them out; results.json says so in report_notes.
 func (r *Run) writeFolder(res *Result) error {
-	if r.opts.outDir == "" {
+	dir := r.opts.outDir
+	if dir == "" {
 		return nil
 	}
 	if err := r.traceBuf.Flush(); err != nil {
 		return fmt.Errorf("runner: trace: %w", err)
 	}
-	if err := writeOut(r.opts.outDir, res, r.s.History()); err != nil {
+	bound := report.FileBound(r.maxTrace)
+	note, err := writeHistory(dir, r.s.History(), bound)
+	if err != nil {
 		return err
 	}
-	if err := report.Write(r.opts.outDir); err != nil {
+	if note != "" {
+		res.ReportNotes = append(res.ReportNotes, note)
+	}
+	if r.ctx.Err() != nil {
+		return r.skipReports(res, "the run was interrupted")
+	}
+	if err := writeResults(dir, res); err != nil {
+		return err
+	}
+	notes, err := report.WriteWithin(r.ctx, dir, bound)
+	if err != nil && r.ctx.Err() != nil && errors.Is(err, r.ctx.Err()) {
+		return r.skipReports(res, "interrupted while they were written")
+	}
+	if err != nil {
 		return fmt.Errorf("runner: report: %w", err)
 	}
+	res.ReportNotes = append(res.ReportNotes, notes...)
 	return nil
+}
+
+// skipReports writes results.json with a note that the report files were
+// not written, and removes any an earlier run left in the folder.
+func (r *Run) skipReports(res *Result, why string) error {
+	dir := r.opts.outDir
+	for _, f := range []string{report.LamportFile, report.ShiVizFile, report.StatsFile, report.TimelineFile} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("runner: %w", err)
+		}
+	}
+	res.ReportNotes = append(res.ReportNotes, report.NotWritten(why))
+	return writeResults(dir, res)
 }
 
 // Close releases the simulation and the run folder's files.

@@ -78,25 +78,49 @@ func Execute(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result
 	return r.Finish()
 }
 
-func writeOut(dir string, res *Result, hist []sim.Op) error {
+// writeResults writes results.json.
+func writeResults(dir string, res *Result) error {
 	b, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		return fmt.Errorf("runner: results: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, report.ResultsFile), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("runner: %w", err)
 	}
-	f, err := os.Create(filepath.Join(dir, "history.jsonl"))
+	return nil
+}
+
+// historyNoteRoom is what history.jsonl keeps free under its bound for the
+// line that says it was cut.
+const historyNoteRoom = 512
+
+// writeHistory writes history.jsonl, one operation a line, within bound
+// bytes (0: no bound). A history past it is cut: its last line is
+// {"cut": NOTE}, and NOTE is returned.
+func writeHistory(dir string, hist []sim.Op, bound int64) (note string, err error) {
+	f, err := os.Create(filepath.Join(dir, report.HistoryFile))
 	if err != nil {
-		return fmt.Errorf("runner: %w", err)
+		return "", fmt.Errorf("runner: %w", err)
 	}
 	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
-	for _, op := range hist {
-		if err := enc.Encode(op); err != nil {
+	var written int64
+	for i, op := range hist {
+		b, err := json.Marshal(op)
+		if err != nil {
 			f.Close()
-			return fmt.Errorf("runner: history: %w", err)
+			return "", fmt.Errorf("runner: history: %w", err)
 		}
+		if bound > 0 && written+int64(len(b)+1) > bound-historyNoteRoom {
+			note = fmt.Sprintf("%s: cut at its bound of %d bytes (limits.max_trace_bytes / 16, at least 1 MiB): the first %d of %d operations", report.HistoryFile, bound, i, len(hist))
+			line, _ := json.Marshal(map[string]string{"cut": note})
+			w.Write(append(line, '\n'))
+			break
+		}
+		written += int64(len(b) + 1)
+		w.Write(append(b, '\n'))
 	}
-	return errors.Join(w.Flush(), f.Close())
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		return "", fmt.Errorf("runner: history: %w", err)
+	}
+	return note, nil
 }

@@ -60,6 +60,7 @@
 //	  send_bytes_per_callback: 16777216  # each >= 1
 //	  pending_timers: 10000
 //	  callbacks_per_instant: 10000
+//	  callbacks_per_second: 200000
 //	  log_line_bytes: 65536
 //	  log_bytes_per_callback: 1048576
 //	  log_bytes_per_run: 16777216

@@ -70,7 +70,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "unknown workload field", src: valid + "workload: {type: echo, client: 2}\n",
 			want: `s.yaml:4:24: workload.client: unknown field "client" (allowed: type, clients, interval, ops, timeout, targets, params)`},
 		{name: "unknown limits field", src: valid + "limits: {pages: 3}\n",
-			want: `s.yaml:4:10: limits.pages: unknown field "pages" (allowed: memory_pages, fuel, max_message_bytes, fuel_per_byte, spin_fuel, sends_per_callback, send_bytes_per_callback, pending_timers, callbacks_per_instant, log_line_bytes, log_bytes_per_callback, log_bytes_per_run, store_bytes, fs_bytes, max_key_bytes, max_value_bytes, max_events, max_trace_bytes, in_flight_bytes, init_names, shared_store_nodes)`},
+			want: `s.yaml:4:10: limits.pages: unknown field "pages" (allowed: memory_pages, fuel, max_message_bytes, fuel_per_byte, spin_fuel, sends_per_callback, send_bytes_per_callback, pending_timers, callbacks_per_instant, callbacks_per_second, log_line_bytes, log_bytes_per_callback, log_bytes_per_run, store_bytes, fs_bytes, max_key_bytes, max_value_bytes, max_events, max_trace_bytes, in_flight_bytes, in_flight_messages, init_names, shared_store_nodes)`},
 		{name: "unknown check field", src: valid + "checks:\n  - {name: echo, args: {}}\n",
 			want: `s.yaml:5:18: checks[0].args: unknown field "args" (allowed: name, params)`},
 		{name: "duplicate field", src: valid + "duration: 2s\n",

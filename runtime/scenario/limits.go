@@ -35,6 +35,7 @@ func (l Limits) Apply(c wasmhost.Config) wasmhost.Config {
 	set64(l.SendBytesPerCallback, &q.SendBytesPerCallback)
 	set(l.PendingTimers, &q.PendingTimers)
 	set(l.CallbacksPerInstant, &q.CallbacksPerInstant)
+	set(l.CallbacksPerSecond, &q.CallbacksPerSecond)
 	set(l.LogLineBytes, &q.LogLineBytes)
 	set64(l.LogBytesPerCallback, &q.LogBytesPerCallback)
 	set64(l.LogBytesPerRun, &q.LogBytesPerRun)
@@ -43,7 +44,7 @@ func (l Limits) Apply(c wasmhost.Config) wasmhost.Config {
 	set(l.MaxKeyBytes, &q.MaxKeyBytes)
 	set(l.MaxValueBytes, &q.MaxValueBytes)
 	return c.WithSendsPerCallback(q.SendsPerCallback).WithSendBytesPerCallback(q.SendBytesPerCallback).WithPendingTimers(q.PendingTimers).
-		WithCallbacksPerInstant(q.CallbacksPerInstant).WithLogLineBytes(q.LogLineBytes).
+		WithCallbacksPerInstant(q.CallbacksPerInstant).WithCallbacksPerSecond(q.CallbacksPerSecond).WithLogLineBytes(q.LogLineBytes).
 		WithLogBytes(q.LogBytesPerCallback, q.LogBytesPerRun).WithStoreBytes(q.StoreBytes).WithFSBytes(q.FSBytes).
 		WithKeyValueBytes(q.MaxKeyBytes, q.MaxValueBytes)
 }

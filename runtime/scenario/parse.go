@@ -28,9 +28,9 @@ var (
 	workloadKeys = []string{"type", "clients", "interval", "ops", "timeout", "targets", "params"}
 	checkKeys    = []string{"name", "params"}
 	limitsKeys   = []string{"memory_pages", "fuel", "max_message_bytes", "fuel_per_byte", "spin_fuel", "sends_per_callback", "send_bytes_per_callback", "pending_timers",
-		"callbacks_per_instant", "log_line_bytes", "log_bytes_per_callback", "log_bytes_per_run", "store_bytes",
+		"callbacks_per_instant", "callbacks_per_second", "log_line_bytes", "log_bytes_per_callback", "log_bytes_per_run", "store_bytes",
 		"fs_bytes", "max_key_bytes", "max_value_bytes", "max_events", "max_trace_bytes", "in_flight_bytes",
-		"init_names", "shared_store_nodes"}
+		"in_flight_messages", "init_names", "shared_store_nodes"}
 )
 
 // nodeNameRE is the syntax of node names, and of module names.
@@ -752,6 +752,7 @@ func (p *parser) limits(s *Scenario, n *yaml.Node) {
 	i64("send_bytes_per_callback", &s.Limits.SendBytesPerCallback, 1, 1<<50)
 	i("pending_timers", &s.Limits.PendingTimers, 1, 1<<40)
 	i("callbacks_per_instant", &s.Limits.CallbacksPerInstant, 1, 1<<40)
+	i("callbacks_per_second", &s.Limits.CallbacksPerSecond, 1, 1<<40)
 	i("log_line_bytes", &s.Limits.LogLineBytes, 1, 1<<40)
 	i64("log_bytes_per_callback", &s.Limits.LogBytesPerCallback, 1, 1<<50)
 	i64("log_bytes_per_run", &s.Limits.LogBytesPerRun, 1, 1<<50)
@@ -762,6 +763,7 @@ func (p *parser) limits(s *Scenario, n *yaml.Node) {
 	i64("max_events", &s.Limits.MaxEvents, 1, 1<<50)
 	i64("max_trace_bytes", &s.Limits.MaxTraceBytes, 1, 1<<50)
 	i64("in_flight_bytes", &s.Limits.InFlightBytes, 1, 1<<50)
+	i64("in_flight_messages", &s.Limits.InFlightMessages, 1, 1<<40)
 	i("init_names", &s.Limits.InitNames, 1, 1<<31-1)
 	i("shared_store_nodes", &s.Limits.SharedStoreNodes, 1, 1<<31-1)
 }

@@ -397,6 +397,7 @@ type Limits struct {
 	SendBytesPerCallback int64 `yaml:"send_bytes_per_callback,omitempty" json:"send_bytes_per_callback,omitempty"`
 	PendingTimers        int   `yaml:"pending_timers,omitempty" json:"pending_timers,omitempty"`
 	CallbacksPerInstant  int   `yaml:"callbacks_per_instant,omitempty" json:"callbacks_per_instant,omitempty"`
+	CallbacksPerSecond   int   `yaml:"callbacks_per_second,omitempty" json:"callbacks_per_second,omitempty"`
 	LogLineBytes         int   `yaml:"log_line_bytes,omitempty" json:"log_line_bytes,omitempty"`
 	LogBytesPerCallback  int64 `yaml:"log_bytes_per_callback,omitempty" json:"log_bytes_per_callback,omitempty"`
 	LogBytesPerRun       int64 `yaml:"log_bytes_per_run,omitempty" json:"log_bytes_per_run,omitempty"`
@@ -412,6 +413,10 @@ type Limits struct {
 	// InFlightBytes caps the bytes of one node's messages on their way
 	// (0: sim.DefaultMaxInFlightBytes); a send past it returns -5.
 	InFlightBytes int64 `yaml:"in_flight_bytes,omitempty" json:"in_flight_bytes,omitempty"`
+	// InFlightMessages caps how many of one node's messages are on their
+	// way at once (0: sim.DefaultMaxInFlightMessages); a send past it
+	// crashes the node.
+	InFlightMessages int64 `yaml:"in_flight_messages,omitempty" json:"in_flight_messages,omitempty"`
 	// InitNames is the most endpoints (nodes, services, clients) whose
 	// names every init document lists (0: abi.DefaultInitNames); past it
 	// guests read names through host calls (docs/ABI.md).

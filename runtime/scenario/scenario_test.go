@@ -65,6 +65,7 @@ limits:
   send_bytes_per_callback: 150
   pending_timers: 200
   callbacks_per_instant: 300
+  callbacks_per_second: 350
   log_line_bytes: 400
   log_bytes_per_callback: 5000
   log_bytes_per_run: 60000
@@ -72,6 +73,7 @@ limits:
   max_key_bytes: 64
   max_value_bytes: 4096
   fs_bytes: 70000
+  in_flight_messages: 500
 `
 
 func TestParseFullScenario(t *testing.T) {
@@ -124,10 +126,10 @@ func TestParseFullScenario(t *testing.T) {
 	}, s.Checks)
 
 	assert.Equal(t, scenario.Limits{MemoryPages: 1024, Fuel: 1_000_000_000, MaxMessageBytes: 1 << 20, FuelPerByte: 500, SpinFuel: 2_000_000_000,
-		SendsPerCallback: 100, SendBytesPerCallback: 150, PendingTimers: 200, CallbacksPerInstant: 300, LogLineBytes: 400, LogBytesPerCallback: 5000,
-		LogBytesPerRun: 60000, StoreBytes: 1_000_000, FSBytes: 70000, MaxKeyBytes: 64, MaxValueBytes: 4096}, s.Limits)
+		SendsPerCallback: 100, SendBytesPerCallback: 150, PendingTimers: 200, CallbacksPerInstant: 300, CallbacksPerSecond: 350, LogLineBytes: 400, LogBytesPerCallback: 5000,
+		LogBytesPerRun: 60000, StoreBytes: 1_000_000, FSBytes: 70000, MaxKeyBytes: 64, MaxValueBytes: 4096, InFlightMessages: 500}, s.Limits)
 	q := s.Limits.Apply(wasmhost.NewConfig()).Quotas()
-	assert.Equal(t, wasmhost.Quotas{SendsPerCallback: 100, SendBytesPerCallback: 150, PendingTimers: 200, CallbacksPerInstant: 300, LogLineBytes: 400,
+	assert.Equal(t, wasmhost.Quotas{SendsPerCallback: 100, SendBytesPerCallback: 150, PendingTimers: 200, CallbacksPerInstant: 300, CallbacksPerSecond: 350, LogLineBytes: 400,
 		LogBytesPerCallback: 5000, LogBytesPerRun: 60000, StoreBytes: 1_000_000, MaxKeyBytes: 64, MaxValueBytes: 4096, FSBytes: 70000}, q)
 	assert.Equal(t, wasmhost.DefaultQuotas(), scenario.Limits{}.Apply(wasmhost.NewConfig()).Quotas(), "absent limits keep the defaults")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
@@ -155,4 +156,38 @@ func TestBytesInFlightPerNodeAreCapped(t *testing.T) {
 	require.Len(t, codes, 30)
 	assert.Equal(t, []int32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -5, -5, -5, -5, -5}, codes[15:], "the released bytes landed and freed the quota")
 	assert.Equal(t, uint64(2+10+10), s.Stats().Delivered, "two go messages, the ten held, the ten sent again")
+}
+
+// Reference: issue 15, "CLI": a node may have at most its cap of messages
+// on their way (held ones included); the send past it crashes the node
+// with the quota's name, and landed messages free the count.
+func TestMessagesInFlightPerNodeAreCapped(t *testing.T) {
+	var sent int
+	burst := func(n int) nodes.NativeFunc {
+		return func(h wasmhost.Host, from int32, msg []byte) {
+			for range n {
+				h.Send(1, []byte("x"))
+				sent++
+			}
+		}
+	}
+	s := nativeSim(t, sim.NewConfig().WithMaxInFlightMessages(10),
+		sim.NodeSpec{Name: "src", Native: burst(10)},
+		sim.NodeSpec{Name: "dst", Native: func(wasmhost.Host, int32, []byte) {}})
+	require.NoError(t, s.Start())
+	s.At(time.Millisecond, func() { s.Send(1, 0, []byte("go")) })
+	s.At(5*time.Millisecond, func() { s.Send(1, 0, []byte("again")) })
+	require.NoError(t, s.RunUntil(10*time.Millisecond))
+	require.Equal(t, nodes.Running, s.Node("src").State(), "ten on their way, then they land: %s", s.Node("src").CrashReason())
+	assert.Equal(t, 20, sent)
+	assert.Equal(t, int64(10), s.PeakLoad().InFlightMessages)
+
+	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Hold, From: []string{"src"}, To: []string{"dst"}}))
+	s.After(time.Millisecond, func() { s.Send(1, 0, []byte("go")) })
+	s.After(2*time.Millisecond, func() { s.Send(1, 0, []byte("more")) })
+	require.NoError(t, s.RunUntil(20*time.Millisecond))
+	assert.Equal(t, 30, sent, "the held ten are on their way: the eleventh send crashes the node")
+	require.Equal(t, nodes.Crashed, s.Node("src").State())
+	assert.Equal(t, "quota in_flight_messages exceeded: more than 10 of this node's messages on their way at once (a flood that grows with every hop?) (raise limits.in_flight_messages)", s.Node("src").CrashReason())
+	assert.Len(t, s.Held(), 10)
 }

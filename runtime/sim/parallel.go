@@ -22,13 +22,14 @@ package sim
 // with one worker, whatever the number of workers or the interleaving.
 //
 // The one answer a guest gets synchronously that depends on other nodes is
-// send's in-flight quota: deliveries elsewhere free the sender's bytes. A
-// worker knows an upper bound of its node's bytes in flight (the count at
-// the window's start plus what the node has sent since), which answers
-// every send that fits under the cap. A send that might not fit stalls its
-// node: the worker waits, the commit runs up to that event, and the node
-// finishes the event, and the rest of its window, directly on the kernel,
-// in order.
+// send's in-flight quotas (bytes, and the message count): deliveries
+// elsewhere free the sender's share. A worker knows an upper bound of its
+// node's bytes and messages in flight (the counts at the window's start
+// plus what the node has sent since), which answers every send that fits
+// under the caps. A send that might not fit stalls its node: the worker
+// waits, the commit runs up to that event, and the node finishes the event,
+// and the rest of its window, directly on the kernel, in order (where a
+// send over the message count crashes the node, as with one worker).
 
 import (
 	"bytes"
@@ -186,8 +187,9 @@ type result struct {
 
 // winNode is one node's state in a window.
 type winNode struct {
-	t     *task
-	upper int64 // at least the node's bytes in flight now
+	t      *task
+	upper  int64 // at least the node's bytes in flight now
+	upperN int64 // at least the number of its messages in flight now
 }
 
 // task is the work of one worker: the events of one Wasm node, or of every
@@ -207,6 +209,7 @@ type task struct {
 	nodes  []int32
 	live   bool // the commit dispatches these nodes' events directly
 	stall  bool
+	cut    bool      // the run's context ended the task before its events did
 	ended  bool      // stalled, and the run ended before its event: discard
 	resume chan bool // true: go on on the kernel; false: the run ended
 	done   chan error
@@ -246,7 +249,8 @@ func (w *winNode) send(from, to int32, msg []byte) int32 {
 	if to < 0 || int(to) >= len(s.nodes)+len(s.clients) {
 		return wasmhost.ErrnoNoDest
 	}
-	if s.cfg.maxInFlight > 0 && w.upper+int64(len(msg)) > s.cfg.maxInFlight {
+	if s.cfg.maxInFlight > 0 && w.upper+int64(len(msg)) > s.cfg.maxInFlight ||
+		s.cfg.maxInFlightN > 0 && w.upperN >= s.cfg.maxInFlightN {
 		// The answer depends on deliveries at other nodes: finish on the
 		// kernel, in order.
 		if !w.t.stallHere() {
@@ -255,6 +259,7 @@ func (w *winNode) send(from, to int32, msg []byte) int32 {
 		return s.send(from, to, msg)
 	}
 	w.upper += int64(len(msg))
+	w.upperN++
 	w.t.add(op{kind: opSend, from: from, to: to, msg: bytes.Clone(msg)})
 	return 0
 }
@@ -297,9 +302,15 @@ func (t *task) nextEvent() (event, bool) {
 }
 
 // run runs the task on a worker; false if it stalled (and then finished its
-// event on the kernel, on this goroutine).
+// event on the kernel, on this goroutine). It stops early, cut, when the
+// run's context is done (checked every 256 events), so that a large
+// window does not delay an interrupt.
 func (t *task) run() bool {
-	for {
+	for n := 1; ; n++ {
+		if n&255 == 0 && t.s.ctx.Err() != nil {
+			t.cut = true
+			return true
+		}
 		e, ok := t.nextEvent()
 		if !ok {
 			return true
@@ -463,7 +474,7 @@ func (s *Sim) runWindow(until int64) (done bool, err error) {
 	slices.SortStableFunc(w.tasks, func(a, b *task) int { return len(b.evs) - len(a.evs) })
 	for _, t := range w.tasks {
 		for _, idx := range t.nodes {
-			s.kernels[idx].w = &winNode{t: t, upper: s.inFlight[idx]}
+			s.kernels[idx].w = &winNode{t: t, upper: s.inFlight[idx], upperN: s.inFlightN[idx]}
 		}
 	}
 	w.wg.Add(len(w.tasks))
@@ -533,6 +544,9 @@ func (w *window) commit() error {
 			err = s.dispatch(e)
 			s.par.SerialEvents++
 		} else {
+			if t.ci == len(t.res) && t.cut {
+				return fmt.Errorf("sim: stopped at %v: %w", time.Duration(e.at), t.s.ctx.Err())
+			}
 			if t.ci == len(t.res) {
 				return fmt.Errorf("sim: parallel window: node %d ran fewer events than the window holds at %v (a bug)", eventNode(&e), time.Duration(e.at))
 			}

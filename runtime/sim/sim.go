@@ -47,22 +47,25 @@ type Config struct {
 	maxEvents    uint64
 	maxTrace     uint64
 	maxInFlight  int64
+	maxInFlightN int64
 	workers      int
 }
 
 // Run-wide caps by default (see WithMaxEvents, WithMaxTraceBytes), and the
-// default cap on one node's bytes in flight (WithMaxInFlightBytes).
+// default caps on one node's bytes and messages in flight
+// (WithMaxInFlightBytes, WithMaxInFlightMessages).
 const (
-	DefaultMaxEvents        = 20_000_000
-	DefaultMaxTraceBytes    = 2 << 30
-	DefaultMaxInFlightBytes = 64 << 20
+	DefaultMaxEvents           = 20_000_000
+	DefaultMaxTraceBytes       = 2 << 30
+	DefaultMaxInFlightBytes    = 64 << 20
+	DefaultMaxInFlightMessages = 100_000
 )
 
 // NewConfig returns the defaults: seed 1, wasmhost defaults, 1 ms constant
 // latency without loss, events kept in memory, stores in memory.
 func NewConfig() Config {
 	return Config{seed: 1, wasm: wasmhost.NewConfig(), network: netsim.Link{Latency: netsim.Constant(time.Millisecond)}, keepTrace: true,
-		maxEvents: DefaultMaxEvents, maxTrace: DefaultMaxTraceBytes, maxInFlight: DefaultMaxInFlightBytes}
+		maxEvents: DefaultMaxEvents, maxTrace: DefaultMaxTraceBytes, maxInFlight: DefaultMaxInFlightBytes, maxInFlightN: DefaultMaxInFlightMessages}
 }
 
 // WithMaxEvents caps the events one run may record (0: no cap). A run that
@@ -74,6 +77,14 @@ func (c Config) WithMaxEvents(n uint64) Config { c.maxEvents = n; return c }
 // paused node included); 0: no cap. A send past it returns ErrnoQuota
 // (-5) and sends nothing.
 func (c Config) WithMaxInFlightBytes(n int64) Config { c.maxInFlight = n; return c }
+
+// WithMaxInFlightMessages caps how many of one node's messages may be on
+// their way at once (counted like WithMaxInFlightBytes); 0: no cap. A send
+// past it crashes the node with "quota in_flight_messages exceeded": a
+// flood that grows with every hop (a node answering each message with two)
+// ends at its node within a bounded number of events, where the byte cap
+// alone would let it fill the run's event cap first.
+func (c Config) WithMaxInFlightMessages(n int64) Config { c.maxInFlightN = n; return c }
 
 // WithMaxTraceBytes caps the bytes of trace one run may record (0: no cap),
 // like WithMaxEvents.
@@ -183,6 +194,10 @@ type Sim struct {
 	steps    uint64  // events dispatched
 	pins     []pin   // faults pinned to an event count, in order
 	inFlight []int64 // per node: bytes of its messages on their way
+	// inFlightN is, per node, how many of its messages are on their way;
+	// peakInFlightN the most any node has had at once.
+	inFlightN     []int64
+	peakInFlightN int64
 
 	kernels []*kernel    // per node: its face of the kernel
 	status  []nodeStatus // per node: its lifecycle as the trace tells it
@@ -370,6 +385,7 @@ func (s *Sim) Start() error {
 		}
 	}
 	s.inFlight = make([]int64, len(s.nodes))
+	s.inFlightN = make([]int64, len(s.nodes))
 	cnames := make([]string, len(s.clients))
 	for i, c := range s.clients {
 		c.Index = int32(len(s.nodes) + i)
@@ -518,6 +534,27 @@ func (s *Sim) Stats() Stats {
 
 // Seed returns the run's seed.
 func (s *Sim) Seed() uint64 { return s.cfg.seed }
+
+// Load is the most any one node has asked so far of the per-node caps on
+// message rates, to compare with them (WithMaxInFlightMessages,
+// wasmhost.Config.WithCallbacksPerSecond).
+type Load struct {
+	// InFlightMessages is the most messages of one node on their way at
+	// once.
+	InFlightMessages int64 `json:"in_flight_messages"`
+	// CallbacksPerSecond is the most callbacks one node caused itself in
+	// one second of virtual time.
+	CallbacksPerSecond int `json:"callbacks_per_second"`
+}
+
+// PeakLoad returns the run's peak Load so far.
+func (s *Sim) PeakLoad() Load {
+	l := Load{InFlightMessages: s.peakInFlightN}
+	for _, n := range s.nodes {
+		l.CallbacksPerSecond = max(l.CallbacksPerSecond, n.PeakCallbacksPerSecond())
+	}
+	return l
+}
 
 // Reproducible is false when the wall-clock watchdog aborted a guest call:
 // such a run depended on the machine's speed, not only on its seed.
@@ -781,6 +818,12 @@ func (s *Sim) sendMsg(from, to int32, msg []byte, owned bool) int32 {
 		return wasmhost.ErrnoNoDest
 	}
 	node := from >= 0 && int(from) < len(s.inFlight) // nodes, once started
+	if node && s.cfg.maxInFlightN > 0 && s.inFlightN[from] >= s.cfg.maxInFlightN {
+		// Sends from a node come only from its guest's host calls
+		// (kernel.Send), where Stop crashes the node. A replayed window
+		// never gets here: its worker saw an upper bound under the cap.
+		wasmhost.Stop(inFlightMessagesQuota(s.cfg.maxInFlightN))
+	}
 	if node && s.cfg.maxInFlight > 0 && s.inFlight[from]+int64(len(msg)) > s.cfg.maxInFlight {
 		return wasmhost.ErrnoQuota
 	}
@@ -824,6 +867,9 @@ func (s *Sim) sendMsg(from, to int32, msg []byte, owned bool) int32 {
 			m.pending = 1
 		}
 		s.inFlight[from] += int64(len(m.payload))
+		if s.inFlightN[from]++; s.inFlightN[from] > s.peakInFlightN {
+			s.peakInFlightN = s.inFlightN[from]
+		}
 	}
 	if held {
 		s.held = append(s.held, heldMsg{msg: m, since: s.now})
@@ -839,11 +885,18 @@ func (s *Sim) sendMsg(from, to int32, msg []byte, owned bool) int32 {
 	return 0
 }
 
+// inFlightMessagesQuota is the crash reason of a node over its in-flight
+// message count.
+func inFlightMessagesQuota(limit int64) string {
+	return wasmhost.Quota("in_flight_messages", "more than %d of this node's messages on their way at once (a flood that grows with every hop?)", limit)
+}
+
 // landed settles one copy of m: delivered or dropped.
 func (s *Sim) landed(m *message) {
 	if m.pending > 0 {
 		if m.pending--; m.pending == 0 {
 			s.inFlight[m.from] -= int64(len(m.payload))
+			s.inFlightN[m.from]--
 		}
 	}
 }

@@ -67,6 +67,10 @@ const (
 	// DefaultCallbacksPerInstant caps the callbacks (boot, message, timer,
 	// wake-up) one node runs at one virtual instant.
 	DefaultCallbacksPerInstant = 10_000
+	// DefaultCallbacksPerSecond caps the callbacks one node causes itself
+	// (boot, timers, wake-ups, messages to itself) in one second of virtual
+	// time.
+	DefaultCallbacksPerSecond = 200_000
 	// DefaultLogLineBytes caps one log line (longer ones are truncated with
 	// a marker) and one emitted event (key plus value; longer ones crash).
 	DefaultLogLineBytes = 64 << 10
@@ -91,6 +95,7 @@ type Quotas struct {
 	SendBytesPerCallback int64
 	PendingTimers        int
 	CallbacksPerInstant  int
+	CallbacksPerSecond   int
 	LogLineBytes         int
 	LogBytesPerCallback  int64
 	LogBytesPerRun       int64
@@ -107,6 +112,7 @@ func DefaultQuotas() Quotas {
 		SendBytesPerCallback: DefaultSendBytesPerCallback,
 		PendingTimers:        DefaultPendingTimers,
 		CallbacksPerInstant:  DefaultCallbacksPerInstant,
+		CallbacksPerSecond:   DefaultCallbacksPerSecond,
 		LogLineBytes:         DefaultLogLineBytes,
 		LogBytesPerCallback:  DefaultLogBytesPerCallback,
 		LogBytesPerRun:       DefaultLogBytesPerRun,
@@ -263,6 +269,13 @@ func (c Config) WithPendingTimers(n int) Config { c.quotas.PendingTimers = n; re
 // node crashes instead of running the next one.
 func (c Config) WithCallbacksPerInstant(n int) Config { c.quotas.CallbacksPerInstant = n; return c }
 
+// WithCallbacksPerSecond caps the callbacks one node causes itself (its
+// boot, timers, wake-ups, messages to itself) in one second of virtual time
+// (the seconds from 0s, 1s, 2s, ...): a timer loop with a tiny delay, or a
+// flood of messages to itself; the node crashes instead of running the
+// next one. Messages from others do not count.
+func (c Config) WithCallbacksPerSecond(n int) Config { c.quotas.CallbacksPerSecond = n; return c }
+
 // WithLogLineBytes caps one log line (truncated, with a marker) and one
 // emitted event (the node crashes).
 func (c Config) WithLogLineBytes(n int) Config { c.quotas.LogLineBytes = n; return c }
@@ -301,6 +314,7 @@ func (c Config) validate() error {
 		{"send bytes per callback", q.SendBytesPerCallback, 1 << 50},
 		{"pending timers", int64(q.PendingTimers), 1 << 40},
 		{"callbacks per instant", int64(q.CallbacksPerInstant), 1 << 40},
+		{"callbacks per second", int64(q.CallbacksPerSecond), 1 << 40},
 		{"log line bytes", int64(q.LogLineBytes), 1 << 40},
 		{"log bytes per callback", q.LogBytesPerCallback, 1 << 50},
 		{"log bytes per run", q.LogBytesPerRun, 1 << 50},
