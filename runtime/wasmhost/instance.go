@@ -94,6 +94,7 @@ type Instance struct {
 	onWake     api.Function
 	init       api.Function
 	fuelG      api.MutableGlobal
+	memReq     api.Global // fuel.MemoryRequestName: set by table.grow
 	stack      [3]uint64
 	scratch    []byte
 	maxMessage int
@@ -185,6 +186,7 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Cl
 			return nil, fmt.Errorf("wasmhost: module %s: fuel global missing after instrumentation", m.name)
 		}
 		in.fuelG = g
+		in.memReq = mod.ExportedGlobal(fuel.MemoryRequestName)
 	}
 	if m.hasStart {
 		if err := in.begin("start", e.cfg.initFuel, 0); err != nil {
@@ -303,6 +305,11 @@ func (in *Instance) crash(err error) error {
 	var v abiViolation
 	var f *Fault
 	switch {
+	case in.memReq != nil && int64(in.memReq.Get()) > in.eng.cfg.memoryBytes():
+		// The instrumented table.grow stores what the node would hold and
+		// traps when that is over the budget (runtime/fuel/bulk.go).
+		reason = Quota("memory_pages", "table.grow would bring the node's tables and memory to %d bytes, over its budget of %d (%d pages)",
+			int64(in.memReq.Get()), in.eng.cfg.memoryBytes(), in.eng.cfg.pages())
 	case in.fuelG != nil && int64(in.fuelG.Get()) < 0:
 		reason = fmt.Sprintf("cpu budget exhausted in %s (%s)", in.where, in.budget())
 	case errors.As(err, &f):
