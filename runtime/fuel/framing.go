@@ -141,22 +141,22 @@ func checkTags(b []byte) error {
 }
 
 // checkElements walks the element section (all eight segment encodings).
-// Constant expressions must not name the fuel counter. A segment may hold
-// at most maxEntries entries; *most is raised to the largest count seen.
-func checkElements(b []byte, numGlobals uint32, maxEntries int, most *int) error {
+// Constant expressions must not name the fuel counter. The segments
+// together may hold at most maxEntries entries; *total counts them.
+func checkElements(b []byte, numGlobals uint32, maxEntries int, total *int) error {
 	count, p, err := readCount(b, 0, 3, "element segment")
 	if err != nil {
 		return err
 	}
 	for i := uint32(0); i < count; i++ {
-		if p, err = skipElement(b, p, numGlobals, maxEntries, most); err != nil {
+		if p, err = skipElement(b, p, numGlobals, maxEntries, total); err != nil {
 			return fmt.Errorf("element segment %d: %w", i, err)
 		}
 	}
 	return trailing(b, p)
 }
 
-func skipElement(b []byte, p int, numGlobals uint32, maxEntries int, most *int) (int, error) {
+func skipElement(b []byte, p int, numGlobals uint32, maxEntries int, total *int) (int, error) {
 	flags, n, err := readU32(b[p:])
 	if err != nil {
 		return 0, fmt.Errorf("flags: %w", err)
@@ -196,10 +196,10 @@ func skipElement(b []byte, p int, numGlobals uint32, maxEntries int, most *int) 
 	if err != nil {
 		return 0, err
 	}
-	if count > uint32(maxEntries) {
-		return 0, limitf("%d entries exceed the limit of %d (Limits.TableElements)", count, maxEntries)
+	*total += int(count)
+	if *total > maxEntries {
+		return 0, limitf("more than %d entries in the module's element segments (Limits.ElementEntries)", maxEntries)
 	}
-	*most = max(*most, int(count))
 	for i := uint32(0); i < count; i++ {
 		if exprs {
 			p, err = skipConstExpr(b, p, numGlobals)

@@ -28,9 +28,11 @@ type Limits struct {
 	Exports int
 	// Tables bounds imported plus defined tables.
 	Tables int
-	// TableElements bounds one table's initial size, and the entries of one
-	// element segment.
+	// TableElements bounds one table's initial size.
 	TableElements int
+	// ElementEntries bounds the entries of all element segments together:
+	// the runtime copies each passive one into every instance.
+	ElementEntries int
 	// ElementSegments bounds the element section's entries.
 	ElementSegments int
 	// DataSegments bounds the data section's entries.
@@ -63,6 +65,7 @@ const (
 	DefaultMaxExports             = 20_000
 	DefaultMaxTables              = 16
 	DefaultMaxTableElements       = 1 << 20
+	DefaultMaxElementEntries      = 1 << 20
 	DefaultMaxElementSegments     = 10_000
 	DefaultMaxDataSegments        = 500_000
 	DefaultMaxFunctionLocals      = 50_000
@@ -84,6 +87,7 @@ func DefaultLimits() Limits {
 		Exports:             DefaultMaxExports,
 		Tables:              DefaultMaxTables,
 		TableElements:       DefaultMaxTableElements,
+		ElementEntries:      DefaultMaxElementEntries,
 		ElementSegments:     DefaultMaxElementSegments,
 		DataSegments:        DefaultMaxDataSegments,
 		FunctionLocals:      DefaultMaxFunctionLocals,
@@ -99,7 +103,7 @@ func DefaultLimits() Limits {
 // unlimited has every bound at its largest; Measure uses it.
 func unlimited() Limits {
 	const n = math.MaxInt32
-	return Limits{n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n}
+	return Limits{n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n}
 }
 
 // withDefaults fills the zero fields of l from DefaultLimits.
@@ -108,7 +112,8 @@ func (l Limits) withDefaults() Limits {
 	for _, f := range []struct{ v, def *int }{
 		{&l.Types, &d.Types}, {&l.Imports, &d.Imports}, {&l.Functions, &d.Functions},
 		{&l.Globals, &d.Globals}, {&l.Exports, &d.Exports}, {&l.Tables, &d.Tables},
-		{&l.TableElements, &d.TableElements}, {&l.ElementSegments, &d.ElementSegments},
+		{&l.TableElements, &d.TableElements}, {&l.ElementEntries, &d.ElementEntries},
+		{&l.ElementSegments, &d.ElementSegments},
 		{&l.DataSegments, &d.DataSegments}, {&l.FunctionLocals, &d.FunctionLocals},
 		{&l.Locals, &d.Locals}, {&l.BodyBytes, &d.BodyBytes}, {&l.Depth, &d.Depth},
 		{&l.BrTableLabels, &d.BrTableLabels}, {&l.NestingWork, &d.NestingWork},
@@ -127,7 +132,7 @@ func (l Limits) withDefaults() Limits {
 type Figures struct {
 	Types, Imports, Functions, Globals, Exports, Tables int
 	// TableElements is the largest initial table size; ElementEntries the
-	// most entries in one element segment.
+	// entries of all element segments.
 	TableElements, ElementEntries int
 	ElementSegments, DataSegments int
 	// MemoryPages is the initial memory size.

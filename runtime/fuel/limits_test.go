@@ -1,6 +1,7 @@
 package fuel
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,4 +25,14 @@ func TestLimitsOverrideTheDefaults(t *testing.T) {
 	_, err = InstrumentWithOptions(bin, Options{MemoryBytes: 65535})
 	require.ErrorIs(t, err, ErrLimit, "the module's one page is over a budget of 65,535 bytes")
 	assert.Contains(t, err.Error(), "the initial memory (65536 bytes) and tables (0 elements of 8 bytes) need 65536 bytes, over the memory budget of 65535 bytes")
+}
+
+// Every bound has a default: a zero would refuse every module that has the
+// thing at all.
+func TestEveryLimitHasADefault(t *testing.T) {
+	d := reflect.ValueOf(DefaultLimits())
+	for i := range d.NumField() {
+		assert.Positive(t, d.Field(i).Int(), d.Type().Field(i).Name)
+	}
+	assert.Equal(t, DefaultLimits(), Limits{}.withDefaults())
 }

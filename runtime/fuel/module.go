@@ -168,7 +168,7 @@ func parseModule(wasm []byte, lim Limits, budget int64) (*module, error) {
 		case secTag:
 			err = checkTags(s.payload)
 		case secElement:
-			err = checkElements(s.payload, m.numGlobals(), m.lim.TableElements, &m.fig.ElementEntries)
+			err = checkElements(s.payload, m.numGlobals(), m.lim.ElementEntries, &m.fig.ElementEntries)
 		case secDataCount:
 			m.hasDataCount = true
 			err = checkDataCount(s.payload)

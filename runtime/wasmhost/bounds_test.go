@@ -73,7 +73,7 @@ func TestRealGuestsFitTheBoundsWithRoom(t *testing.T) {
 			{"exports", fig.Exports, lim.Exports},
 			{"tables", fig.Tables, lim.Tables},
 			{"table elements", fig.TableElements, lim.TableElements},
-			{"element entries", fig.ElementEntries, lim.TableElements},
+			{"element entries", fig.ElementEntries, lim.ElementEntries},
 			{"element segments", fig.ElementSegments, lim.ElementSegments},
 			{"data segments", fig.DataSegments, lim.DataSegments},
 			{"function locals", fig.FunctionLocals, lim.FunctionLocals},

@@ -112,6 +112,12 @@ var hostileModules = []hostileModule{
 		return bytes.Join([][]byte{[]byte(header), section(5, []byte{1, 0, 1}),
 			section(11, []byte{1, 0, 0x41}, []byte{0x80, 0x7e, 0x0b, 1, 'x'})}, nil)
 	}, ErrModuleTooLarge, "1 bytes at offset 4294967040 lie outside the initial memory of 65536 bytes"},
+	{"passive element segments of 2^20+1 entries", func() []byte {
+		seg := append([]byte{1, 0}, uleb(1<<19+1)...) // passive, funcref indices
+		seg = append(seg, make([]byte, 1<<19+1)...)
+		return bytes.Join([][]byte{[]byte(header), section(1, []byte{1, 0x60, 0, 0}), section(3, []byte{1, 0}),
+			section(9, []byte{2}, seg, seg), section(10, []byte{1, 2, 0, 0x0b})}, nil)
+	}, ErrModuleTooLarge, "more than 1048576 entries in the module's element segments (Limits.ElementEntries)"},
 	{"17 tables", func() []byte {
 		return bytes.Join([][]byte{[]byte(header), section(4, []byte{17}, bytes.Repeat([]byte{0x70, 0, 0}, 17))}, nil)
 	}, ErrModuleTooLarge, "17 tables exceed the limit of 16 (Limits.Tables)"},
