@@ -328,7 +328,7 @@ func (in *Instance) crash(err error) error {
 	}
 	// A guest that hits the memory cap sees memory.grow fail and then traps
 	// or exits in its own way; name the likely cause when it was close.
-	if lim, used := in.eng.cfg.pages(), in.MemoryPages(); in.api != nil && used+max(lim/16, 64) > lim && !strings.HasPrefix(reason, "cpu budget exhausted") && f == nil {
+	if lim, used := in.eng.cfg.pages(), in.MemoryPages(); in.api != nil && used+max(lim/16, 64) > lim && !strings.HasPrefix(reason, "cpu budget exhausted") && !strings.HasPrefix(reason, "quota ") && f == nil {
 		reason = fmt.Sprintf("memory limit of %d pages reached (%d in use): %s", lim, used, reason)
 	}
 	in.Close()

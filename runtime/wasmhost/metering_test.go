@@ -221,3 +221,18 @@ type emitHost struct {
 }
 
 func (h *emitHost) Emit(k, v []byte) { h.emits = append(h.emits, string(k)) }
+
+// The quota reason stands alone even when the memory is at its cap (the
+// reason of a guest that traps near the cap otherwise names the cap).
+func TestTableQuotaReasonAtTheMemoryCap(t *testing.T) {
+	ctx := context.Background()
+	wasm, err := testguests.Wasm("tablegrow")
+	require.NoError(t, err)
+	e, err := NewEngine(ctx, NewConfig().WithCacheDir("").WithMemoryPages(2))
+	require.NoError(t, err)
+	defer e.Close(ctx)
+	m, err := e.Compile(ctx, "tablegrow", wasm)
+	require.NoError(t, err)
+	reason, _ := bootReason(t, e, m)
+	assert.Equal(t, fmt.Sprintf("quota memory_pages exceeded: table.grow would bring the node's tables and memory to %d bytes, over its budget of 131072 (2 pages) (raise limits.memory_pages)", (1<<27+1)*8+65536), reason)
+}
