@@ -60,6 +60,11 @@ func FuzzABI(f *testing.F) {
 	f.Add(record(17, 1, mem-1, 1<<32-1))             // node_name: a huge capacity at the end
 	f.Add(record(17, 1<<31, 0, 16))                  // node_name: a negative index
 	f.Add(record(18, mem-1, 1<<32-1))                // node_index: a name past memory
+	f.Add(record(19, 0, 7, 1<<32-1))                 // memory.fill: 4 GiB, paid before it traps
+	f.Add(record(20, 0, 1, mem-1))                   // memory.copy: all of memory but a byte
+	f.Add(record(21, 1<<27))                         // table.grow: 1 GiB of table, over the budget
+	f.Add(record(21, 1<<32-1))                       // table.grow: the largest delta
+	f.Add(record(22, 0, 1<<31))                      // table.fill: 2^31 elements out of bounds
 
 	eng, err := wasmhost.NewEngine(context.Background(), wasmhost.NewConfig().WithCacheDir(""))
 	require.NoError(f, err)
@@ -109,4 +114,26 @@ func TestEmitOverTheLineCapCrashes(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, emits)
+}
+
+// The bulk-instruction records of FuzzABI's seeds end the way fuel and the
+// memory budget say (issue 15): a 4 GiB memory.fill runs out of fuel before
+// it writes a byte, a table.grow of 2^27 elements crashes on the
+// memory_pages quota, and a small fill runs.
+func TestBulkRecordsAreMetered(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		msg    []byte
+		reason string
+	}{
+		{"small fill", record(19, 0, 7, 4096), ""},
+		{"4 GiB fill", record(19, 0, 7, 1<<32-1), "cpu budget exhausted in on_message (2002450000 units: limits.fuel 2000000000 + limits.fuel_per_byte 50000 x (49 bytes delivered + 0 sent))"},
+		{"1 GiB table", record(21, 1<<27), "quota memory_pages exceeded: table.grow would bring the node's tables and memory to 1073872904 bytes, over its budget of 268435456 (4096 pages) (raise limits.memory_pages)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n, _ := wasmNode(t, wasmhost.NewConfig(), "fuzzabi")
+			require.NoError(t, n.Deliver(1, c.msg))
+			assert.Equal(t, c.reason, n.CrashReason())
+		})
+	}
 }

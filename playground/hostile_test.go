@@ -50,7 +50,8 @@ checks: [echo]
 `, name, sha)
 }
 
-// Modules that loop, grow memory, trap, flood and livelock, uploaded and
+// Modules that loop, grow memory, trap, flood, livelock, fill memory in a
+// loop and grow a table past the memory budget, uploaded and
 // run through the API at full speed, end (their nodes crash, or their runs
 // stop at a cap) while another user's 2PC run on the same server finishes
 // with the same digest as on the command line.
@@ -63,6 +64,10 @@ func TestHostileModulesLeaveServerServing(t *testing.T) {
 		"trap":     wasmOf(t, "trap"),
 		"flood":    wat(t, floodWAT),
 		"livelock": wat(t, livelockWAT),
+		// issue 15: a memory.fill loop froze the server, a table.grow by
+		// 2^31-1 killed it (tablegrow asks for 2^27)
+		"fill":  wasmOf(t, "fillloop"),
+		"table": wasmOf(t, "tablegrow"),
 	}
 	ids := map[string]string{}
 	for name, wasm := range hostile {
@@ -87,8 +92,11 @@ func TestHostileModulesLeaveServerServing(t *testing.T) {
 		return true
 	}, 3*time.Minute, 50*time.Millisecond)
 
-	reasons := map[string]string{"loop": "spin wait in on_message", // the server's spin window is its callback budget "hog": "memory limit of 1024 pages", "trap": "unreachable",
-		"livelock": "callbacks_per_instant"}
+	// The server's spin window is its callback budget: a loop with no
+	// progress call is named a spin wait.
+	reasons := map[string]string{"loop": "spin wait in on_message", "hog": "memory limit of 1024 pages", "trap": "unreachable",
+		"livelock": "callbacks_per_instant", "fill": "in on_init",
+		"table": "quota memory_pages exceeded: table.grow would bring the node's tables and memory to 1073807368 bytes"}
 	for name, want := range reasons {
 		st := final[name]
 		require.NotEmpty(t, st.Nodes, name)

@@ -106,6 +106,11 @@ func TestModuleUploadErrors(t *testing.T) {
 		{"socket import", "application/wasm", bytes.NewReader(abiGuest(t, `(import "wasi_snapshot_preview1" "sock_send" (func (param i32 i32 i32 i32 i32) (result i32)))`, "")), 422, "abi", "wasi_snapshot_preview1.sock_send is not allowed"},
 		{"foreign import", "application/wasm", bytes.NewReader(abiGuest(t, `(import "env" "system" (func (param i32)))`, "")), 422, "abi", "import env.system"},
 		{"unknown host function", "application/wasm", bytes.NewReader(abiGuest(t, `(import "terrarium" "spawn" (func))`, "")), 422, "abi", "terrarium.spawn is not a host function"},
+		// Issue 15: 15 bytes declaring 2^32-1 function bodies killed the
+		// server with "out of memory"; a module past a bound of
+		// fuel.Limits is too large whatever its size.
+		{"2^32-1 bodies in 15 bytes", "application/wasm", strings.NewReader("\x00asm\x01\x00\x00\x00\x0a\x05\xff\xff\xff\xff\x0f"), 400, "malformed", "function body count 4294967295 exceeds the 0 bytes left"},
+		{"17 tables", "application/wasm", bytes.NewReader(append([]byte("\x00asm\x01\x00\x00\x00\x04\x34\x11"), bytes.Repeat([]byte{0x70, 0, 0}, 17)...)), 413, "too_large", "17 tables exceed the limit of 16 (Limits.Tables)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

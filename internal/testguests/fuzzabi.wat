@@ -1,11 +1,13 @@
 ;; Calls host functions with arguments taken from its messages, for the fuzz
 ;; test of the ABI boundary. A message is a sequence of 49-byte records: one
 ;; selector byte and six little-endian i64 arguments (each import takes the
-;; low 32 bits where it wants an i32). Selectors, modulo 19: 0 send,
+;; low 32 bits where it wants an i32). Selectors, modulo 23: 0 send,
 ;; 1 timer_set, 2 timer_cancel, 3 now, 4 rand, 5 kv_get, 6 kv_put,
 ;; 7 kv_delete, 8 kv_scan, 9 kv_sync, 10 log, 11 emit, 12 poll_oneoff,
 ;; 13 fd_write, 14 env.abort, 15 random_get, 16 clock_time_get,
-;; 17 node_name, 18 node_index.
+;; 17 node_name, 18 node_index; and the bulk instructions that fuel
+;; charges by length (runtime/fuel/bulk.go): 19 memory.fill, 20 memory.copy,
+;; 21 table.grow, 22 table.fill (on a table of one element).
 (module
   (import "terrarium" "send" (func $send (param i32 i32 i32) (result i32)))
   (import "terrarium" "timer_set" (func $timer_set (param i64) (result i64)))
@@ -27,6 +29,7 @@
   (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
   (import "env" "abort" (func $abort (param i32 i32 i32 i32)))
   (memory (export "memory") 2)
+  (table $t 1 funcref)
   (func (export "terrarium_abi_v1"))
   (func (export "alloc") (param i32) (result i32) (i32.const 65536))
   (func (export "on_init") (param i32 i32))
@@ -36,11 +39,12 @@
     (i32.wrap_i64 (call $arg (local.get $r) (local.get $k))))
   (func $call (param $r i32)
     (local $sel i32)
-    (local.set $sel (i32.rem_u (i32.load8_u (local.get $r)) (i32.const 19)))
+    (local.set $sel (i32.rem_u (i32.load8_u (local.get $r)) (i32.const 23)))
+    (block $b22 (block $b21 (block $b20 (block $b19
     (block $b18 (block $b17 (block $b16 (block $b15 (block $b14 (block $b13 (block $b12 (block $b11 (block $b10
     (block $b9 (block $b8 (block $b7 (block $b6 (block $b5 (block $b4 (block $b3 (block $b2
     (block $b1 (block $b0
-      (br_table $b0 $b1 $b2 $b3 $b4 $b5 $b6 $b7 $b8 $b9 $b10 $b11 $b12 $b13 $b14 $b15 $b16 $b17 $b18 (local.get $sel)))
+      (br_table $b0 $b1 $b2 $b3 $b4 $b5 $b6 $b7 $b8 $b9 $b10 $b11 $b12 $b13 $b14 $b15 $b16 $b17 $b18 $b19 $b20 $b21 $b22 (local.get $sel)))
       (drop (call $send (call $a (local.get $r) (i32.const 0)) (call $a (local.get $r) (i32.const 1)) (call $a (local.get $r) (i32.const 2)))) (return))
       (drop (call $timer_set (call $arg (local.get $r) (i32.const 0)))) (return))
       (drop (call $timer_cancel (call $arg (local.get $r) (i32.const 0)))) (return))
@@ -59,7 +63,11 @@
       (drop (call $random_get (call $a (local.get $r) (i32.const 0)) (call $a (local.get $r) (i32.const 1)))) (return))
       (drop (call $clock (call $a (local.get $r) (i32.const 0)) (call $arg (local.get $r) (i32.const 1)) (call $a (local.get $r) (i32.const 2)))) (return))
       (drop (call $node_name (call $a (local.get $r) (i32.const 0)) (call $a (local.get $r) (i32.const 1)) (call $a (local.get $r) (i32.const 2)))) (return))
-    (drop (call $node_index (call $a (local.get $r) (i32.const 0)) (call $a (local.get $r) (i32.const 1)))))
+      (drop (call $node_index (call $a (local.get $r) (i32.const 0)) (call $a (local.get $r) (i32.const 1)))) (return))
+      (memory.fill (call $a (local.get $r) (i32.const 0)) (call $a (local.get $r) (i32.const 1)) (call $a (local.get $r) (i32.const 2))) (return))
+      (memory.copy (call $a (local.get $r) (i32.const 0)) (call $a (local.get $r) (i32.const 1)) (call $a (local.get $r) (i32.const 2))) (return))
+      (drop (table.grow $t (ref.null func) (call $a (local.get $r) (i32.const 0)))) (return))
+    (table.fill $t (call $a (local.get $r) (i32.const 0)) (ref.null func) (call $a (local.get $r) (i32.const 1))))
   (func (export "on_message") (param $from i32) (param $p i32) (param $n i32)
     (local $end i32)
     (local.set $end (i32.add (local.get $p) (local.get $n)))

@@ -65,6 +65,7 @@ const (
 
 	blockTypeEmpty = 0x40
 	valTypeI64     = 0x7e
+	valTypeI32     = 0x7f
 )
 
 // Heap and value type codes as decoded by readS33 (negative single-byte
@@ -96,6 +97,33 @@ type bodyScanner struct {
 	frames     []byte
 	points     []meterPoint
 	regions    []region
+	bulk       []bulkPoint
+
+	// limits (Limits.Depth, BrTableLabels, NestingWork, ModuleBrTableLabels)
+	// and the figures seen over all bodies scanned: the deepest nesting and
+	// largest br_table, and the module-wide sums
+	maxDepth, maxLabels      int
+	maxNesting, maxModLabels int64
+	depth, labels            int
+	nesting, modLabels       int64
+}
+
+// bulkKind tells what an instruction recorded as a bulkPoint does with its
+// operands (see bulk.go).
+type bulkKind byte
+
+const (
+	bulkMemory     bulkKind = iota + 1 // memory.fill, memory.copy, memory.init: n bytes
+	bulkTable                          // table.fill, table.copy, table.init: n elements
+	bulkTableGrow                      // table.grow: n elements more
+	bulkMemoryGrow                     // memory.grow: n pages more
+)
+
+// bulkPoint is an instruction whose cost depends on an operand, at offset
+// off of the instruction sequence; instrumentBody inserts code before it.
+type bulkPoint struct {
+	off  int
+	kind bulkKind
 }
 
 // region is a metering region of the CostRegion model that is still open:
@@ -118,6 +146,7 @@ func (s *bodyScanner) scan(code []byte, base int) error {
 	s.frames = s.frames[:0]
 	s.points = s.points[:0]
 	s.regions = s.regions[:0]
+	s.bulk = s.bulk[:0]
 	byRegion := s.model == CostRegion
 	// State of the CostToNextControl model: whether a segment is open,
 	// where it starts and how many instructions it has so far.
@@ -149,11 +178,11 @@ func (s *bodyScanner) scan(code []byte, base int) error {
 		case opBlock, opLoop, opIf:
 			control = true
 			p, err = skipBlockType(code, p)
-			s.frames = append(s.frames, op)
+			err = s.push(op, err)
 		case opTryTable:
 			control = true
 			p, err = skipTryTable(code, p)
-			s.frames = append(s.frames, op)
+			err = s.push(op, err)
 		case opElse:
 			control = true
 			if n := len(s.frames); n == 0 || s.frames[n-1] != opIf {
@@ -179,7 +208,18 @@ func (s *bodyScanner) scan(code []byte, base int) error {
 			}
 		case opBrTable:
 			control = true
-			p, err = skipBrTable(code, p)
+			var labels uint32
+			p, labels, err = skipBrTable(code, p)
+			if err == nil {
+				s.modLabels += int64(labels)
+				s.labels = max(s.labels, int(labels))
+				switch {
+				case labels > uint32(s.maxLabels):
+					err = limitf("br_table with %d labels exceeds the limit of %d (Limits.BrTableLabels)", labels, s.maxLabels)
+				case s.modLabels > s.maxModLabels:
+					err = limitf("more than %d br_table labels in the module (Limits.ModuleBrTableLabels)", s.maxModLabels)
+				}
+			}
 		case opSelectT:
 			p, err = skipTypedSelect(code, p)
 		case opLocalGet, opLocalSet, opLocalTee, opTableGet, opTableSet, opRefFunc:
@@ -192,8 +232,11 @@ func (s *bodyScanner) scan(code []byte, base int) error {
 			if err == nil && idx >= s.numGlobals {
 				err = malformedf("global index %d out of range (the module has %d globals)", idx, s.numGlobals)
 			}
-		case opMemorySize, opMemoryGrow:
+		case opMemorySize:
 			p, err = skipZeroByte(code, p, "memory index")
+		case opMemoryGrow:
+			p, err = skipZeroByte(code, p, "memory index")
+			s.bulk = append(s.bulk, bulkPoint{off: start, kind: bulkMemoryGrow})
 		case opI32Const:
 			var n int
 			_, n, err = readS32(code[p:])
@@ -209,6 +252,11 @@ func (s *bodyScanner) scan(code []byte, base int) error {
 		case opRefNull:
 			p, err = skipRefNullType(code, p)
 		case opPrefixMisc:
+			if sub, _, e := readU32(code[p:]); e == nil {
+				if k := miscBulk(sub); k != 0 {
+					s.bulk = append(s.bulk, bulkPoint{off: start, kind: k})
+				}
+			}
 			p, err = skipMisc(code, p)
 		case opPrefixSIMD:
 			p, err = skipSIMD(code, p)
@@ -255,6 +303,38 @@ func (s *bodyScanner) scan(code []byte, base int) error {
 	return malformedf("function body is not terminated by end")
 }
 
+// push opens a block, loop, if or try_table frame unless err is set or the
+// nesting would exceed the depth limit.
+func (s *bodyScanner) push(op byte, err error) error {
+	if err != nil {
+		return err
+	}
+	s.frames = append(s.frames, op)
+	s.depth = max(s.depth, len(s.frames))
+	s.nesting += int64(len(s.frames))
+	switch {
+	case len(s.frames) > s.maxDepth:
+		return limitf("blocks nested more than %d deep (Limits.Depth)", s.maxDepth)
+	case s.nesting > s.maxNesting:
+		return limitf("the module's nesting work (the depth of every block, loop, if and try_table, summed) exceeds the limit of %d (Limits.NestingWork)", s.maxNesting)
+	}
+	return nil
+}
+
+// miscBulk classifies a 0xFC sub-opcode: the bulk memory and table
+// instructions whose cost grows with an operand, or 0.
+func miscBulk(sub uint32) bulkKind {
+	switch sub {
+	case 8, 10, 11: // memory.init, memory.copy, memory.fill
+		return bulkMemory
+	case 12, 14, 17: // table.init, table.copy, table.fill
+		return bulkTable
+	case 15: // table.grow
+		return bulkTableGrow
+	}
+	return 0
+}
+
 // openRegion starts a CostRegion region whose check goes at offset off.
 func (s *bodyScanner) openRegion(off int) {
 	s.points = append(s.points, meterPoint{off: off})
@@ -285,13 +365,25 @@ func appendMeter(dst []byte, g uint32, cost int64) []byte {
 }
 
 // instrumentBody appends to dst the instruction sequence code with the fuel
-// checks recorded by the last scan inserted.
-func (s *bodyScanner) instrumentBody(dst, code []byte, g uint32) []byte {
-	last := 0
+// checks recorded by the last scan inserted, and the code of bc before each
+// bulk instruction. Where a check and a bulk instruction share an offset,
+// the check comes first.
+func (s *bodyScanner) instrumentBody(dst, code []byte, g uint32, bc *bulkCode) []byte {
+	last, j := 0, 0
 	for _, pt := range s.points {
+		for ; j < len(s.bulk) && s.bulk[j].off < pt.off; j++ {
+			dst = append(dst, code[last:s.bulk[j].off]...)
+			dst = bc.appendBulk(dst, s.bulk[j].kind)
+			last = s.bulk[j].off
+		}
 		dst = append(dst, code[last:pt.off]...)
 		dst = appendMeter(dst, g, max(pt.cost, 1))
 		last = pt.off
+	}
+	for ; j < len(s.bulk); j++ {
+		dst = append(dst, code[last:s.bulk[j].off]...)
+		dst = bc.appendBulk(dst, s.bulk[j].kind)
+		last = s.bulk[j].off
 	}
 	return append(dst, code[last:]...)
 }
@@ -407,21 +499,23 @@ func skipTypedSelect(b []byte, p int) (int, error) {
 	return skipValType(b, p+1)
 }
 
-func skipBrTable(b []byte, p int) (int, error) {
+// skipBrTable skips the immediates of br_table and returns its label count
+// (without the default).
+func skipBrTable(b []byte, p int) (int, uint32, error) {
 	count, n, err := readU32(b[p:])
 	if err != nil {
-		return 0, fmt.Errorf("br_table label count: %w", err)
+		return 0, 0, fmt.Errorf("br_table label count: %w", err)
 	}
 	p += n
 	if int64(count) >= int64(len(b)-p) {
-		return 0, malformedf("br_table label count %d exceeds the remaining body", count)
+		return 0, 0, malformedf("br_table label count %d exceeds the remaining body", count)
 	}
 	for i := uint32(0); i <= count; i++ { // count labels plus the default
 		if p, err = skipU32(b, p); err != nil {
-			return 0, fmt.Errorf("br_table label: %w", err)
+			return 0, 0, fmt.Errorf("br_table label: %w", err)
 		}
 	}
-	return p, nil
+	return p, count, nil
 }
 
 func skipTryTable(b []byte, p int) (int, error) {
@@ -615,26 +709,27 @@ func skipConstExpr(b []byte, p int, numGlobals uint32) (int, error) {
 	}
 }
 
-// skipLocals skips the local declarations at the start of a function body
-// and returns the offset of the first instruction.
-func skipLocals(b []byte) (int, error) {
+// skipLocals skips the local declarations at the start of a function body,
+// at most limit locals, and returns the offset of the first instruction and
+// the number of locals.
+func skipLocals(b []byte, limit int) (int, int, error) {
 	count, p, err := readU32(b)
 	if err != nil {
-		return 0, fmt.Errorf("local declaration count: %w", err)
+		return 0, 0, fmt.Errorf("local declaration count: %w", err)
 	}
 	var total uint64
 	for i := uint32(0); i < count; i++ {
 		n, k, err := readU32(b[p:])
 		if err != nil {
-			return 0, fmt.Errorf("local count: %w", err)
+			return 0, 0, fmt.Errorf("local count: %w", err)
 		}
 		total += uint64(n)
-		if total > maxFunctionLocals {
-			return 0, unsupportedf("more than %d locals", maxFunctionLocals)
+		if total > uint64(limit) {
+			return 0, 0, limitf("more than %d locals in one function (Limits.FunctionLocals)", limit)
 		}
 		if p, err = skipValType(b, p+k); err != nil {
-			return 0, fmt.Errorf("local type: %w", err)
+			return 0, 0, fmt.Errorf("local type: %w", err)
 		}
 	}
-	return p, nil
+	return p, int(total), nil
 }

@@ -92,7 +92,7 @@ func TestScanImmediates(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := bodyScanner{numGlobals: 1}
+			s := testScanner()
 			require.NoError(t, s.scan(cat(tc.code, []byte{opEnd}), 0))
 			want := int64(2) // the instruction and the end
 			if tc.control {
@@ -156,7 +156,7 @@ func TestScanBlocks(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := bodyScanner{numGlobals: 1}
+			s := testScanner()
 			require.NoError(t, s.scan(tc.code, 0))
 			assert.Equal(t, tc.points, s.points, "CostToNextControl")
 
@@ -165,7 +165,7 @@ func TestScanBlocks(t *testing.T) {
 			assert.Equal(t, tc.region, s.points, "CostRegion")
 
 			// Instrumenting inserts one check per point, in order.
-			out := s.instrumentBody(nil, tc.code, 1)
+			out := s.instrumentBody(nil, tc.code, 1, &bulkCode{})
 			var want []byte
 			last := 0
 			for _, pt := range tc.region {
@@ -177,4 +177,10 @@ func TestScanBlocks(t *testing.T) {
 			assert.Equal(t, want, out)
 		})
 	}
+}
+
+// testScanner is a scanner for a module with one global and default limits.
+func testScanner() bodyScanner {
+	return bodyScanner{numGlobals: 1, maxDepth: DefaultMaxDepth, maxLabels: DefaultMaxBrTableLabels,
+		maxNesting: DefaultMaxNestingWork, maxModLabels: DefaultMaxModuleBrTableLabels}
 }

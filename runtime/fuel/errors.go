@@ -19,6 +19,12 @@ var (
 	// collection or legacy exception handling.
 	ErrUnsupported = errors.New("unsupported feature")
 
+	// ErrLimit is matched by errors Instrument returns for a module that
+	// declares more than Limits allow (functions, locals, nesting depth,
+	// table sizes, ...) or whose initial memory and tables exceed the
+	// memory budget (Options.MemoryBytes).
+	ErrLimit = errors.New("module exceeds a limit")
+
 	// ErrNotInstrumented is matched by errors Set and Remaining return when
 	// the module does not export a mutable i64 global named GlobalName.
 	ErrNotInstrumented = errors.New("module is not fuel-instrumented")

@@ -14,13 +14,8 @@ import (
 // v1.12 allocates memory for a vector before reading its elements, so a
 // module of a few bytes declaring billions of entries makes CompileModule
 // allocate gigabytes and can kill the host process. With these checks, and
-// the limit on locals, a module Instrument accepts cannot make the runtime's
-// decoder allocate far more than the module's own size.
-
-// maxFunctionLocals limits the locals a function may declare. wazero
-// allocates every declared local while decoding; the limit is the one of V8
-// and SpiderMonkey, so real toolchains stay below it.
-const maxFunctionLocals = 50_000
+// the limits of limits.go, a module Instrument accepts cannot make the
+// runtime's decoder allocate far more than the module's own size.
 
 // readCount reads a vector count and checks that each element can have at
 // least minSize bytes in what is left of b.
@@ -81,43 +76,51 @@ func skipRefType(b []byte, p int) (int, error) {
 	return 0, malformedf("invalid reference type")
 }
 
-// checkTables walks the table section. Table initializer expressions come
-// before the global section, so they cannot name the fuel counter.
-func checkTables(b []byte) error {
+// checkTables walks the table section and returns each table's initial
+// size. Table initializer expressions come before the global section, so
+// they cannot name the fuel counter.
+func checkTables(b []byte) ([]uint32, error) {
 	count, p, err := readCount(b, 0, 3, "table")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	mins := make([]uint32, 0, count)
 	for i := uint32(0); i < count; i++ {
 		withInit := p+1 < len(b) && b[p] == 0x40 && b[p+1] == 0x00
 		if withInit {
 			p += 2
 		}
+		var lo uint32
 		if p, err = skipRefType(b, p); err == nil {
-			p, err = skipLimits(b, p)
+			lo, p, err = readLimits(b, p)
 		}
 		if err == nil && withInit {
 			p, err = skipConstExpr(b, p, math.MaxUint32)
 		}
 		if err != nil {
-			return fmt.Errorf("table %d: %w", i, err)
+			return nil, fmt.Errorf("table %d: %w", i, err)
 		}
+		mins = append(mins, lo)
 	}
-	return trailing(b, p)
+	return mins, trailing(b, p)
 }
 
-// checkMemories walks the memory section.
-func checkMemories(b []byte) error {
+// checkMemories walks the memory section and returns each memory's initial
+// size in pages.
+func checkMemories(b []byte) ([]uint32, error) {
 	count, p, err := readCount(b, 0, 2, "memory")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	mins := make([]uint32, 0, count)
 	for i := uint32(0); i < count; i++ {
-		if p, err = skipLimits(b, p); err != nil {
-			return fmt.Errorf("memory %d: %w", i, err)
+		var lo uint32
+		if lo, p, err = readLimits(b, p); err != nil {
+			return nil, fmt.Errorf("memory %d: %w", i, err)
 		}
+		mins = append(mins, lo)
 	}
-	return trailing(b, p)
+	return mins, trailing(b, p)
 }
 
 // checkTags walks the tag section.
@@ -138,21 +141,22 @@ func checkTags(b []byte) error {
 }
 
 // checkElements walks the element section (all eight segment encodings).
-// Constant expressions must not name the fuel counter.
-func checkElements(b []byte, numGlobals uint32) error {
+// Constant expressions must not name the fuel counter. The segments
+// together may hold at most maxEntries entries; *total counts them.
+func checkElements(b []byte, numGlobals uint32, maxEntries int, total *int) error {
 	count, p, err := readCount(b, 0, 3, "element segment")
 	if err != nil {
 		return err
 	}
 	for i := uint32(0); i < count; i++ {
-		if p, err = skipElement(b, p, numGlobals); err != nil {
+		if p, err = skipElement(b, p, numGlobals, maxEntries, total); err != nil {
 			return fmt.Errorf("element segment %d: %w", i, err)
 		}
 	}
 	return trailing(b, p)
 }
 
-func skipElement(b []byte, p int, numGlobals uint32) (int, error) {
+func skipElement(b []byte, p int, numGlobals uint32, maxEntries int, total *int) (int, error) {
 	flags, n, err := readU32(b[p:])
 	if err != nil {
 		return 0, fmt.Errorf("flags: %w", err)
@@ -192,6 +196,10 @@ func skipElement(b []byte, p int, numGlobals uint32) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	*total += int(count)
+	if *total > maxEntries {
+		return 0, limitf("more than %d entries in the module's element segments (Limits.ElementEntries)", maxEntries)
+	}
 	for i := uint32(0); i < count; i++ {
 		if exprs {
 			p, err = skipConstExpr(b, p, numGlobals)
@@ -206,28 +214,33 @@ func skipElement(b []byte, p int, numGlobals uint32) (int, error) {
 }
 
 // checkData walks the data section. Offset expressions must not name the
-// fuel counter.
-func checkData(b []byte, numGlobals uint32) error {
+// fuel counter. An active segment at a constant offset must lie within the
+// initial memory (memBytes): one that does not can only fail to
+// instantiate, and the memory image built from the segments (ExtractData)
+// would otherwise be as large as the offset, whatever the module's size.
+func checkData(b []byte, numGlobals uint32, memBytes uint64) error {
 	count, p, err := readCount(b, 0, 2, "data segment")
 	if err != nil {
 		return err
 	}
 	for i := uint32(0); i < count; i++ {
-		if p, err = skipData(b, p, numGlobals); err != nil {
+		if p, err = skipData(b, p, numGlobals, memBytes); err != nil {
 			return fmt.Errorf("data segment %d: %w", i, err)
 		}
 	}
 	return trailing(b, p)
 }
 
-func skipData(b []byte, p int, numGlobals uint32) (int, error) {
+func skipData(b []byte, p int, numGlobals uint32, memBytes uint64) (int, error) {
 	flags, n, err := readU32(b[p:])
 	if err != nil {
 		return 0, fmt.Errorf("flags: %w", err)
 	}
 	p += n
+	offset, constant := uint64(0), false
 	switch flags {
 	case 0:
+		offset, constant = constOffset(b, p)
 		p, err = skipConstExpr(b, p, numGlobals)
 	case 1:
 	case 2:
@@ -238,6 +251,7 @@ func skipData(b []byte, p int, numGlobals uint32) (int, error) {
 			err = unsupportedf("data segment for memory %d (multiple memories are not supported)", mem)
 		}
 		if err == nil {
+			offset, constant = constOffset(b, p)
 			p, err = skipConstExpr(b, p, numGlobals)
 		}
 	default:
@@ -250,7 +264,23 @@ func skipData(b []byte, p int, numGlobals uint32) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if constant && offset+uint64(size) > memBytes {
+		return 0, limitf("%d bytes at offset %d lie outside the initial memory of %d bytes", size, offset, memBytes)
+	}
 	return p + int(size), nil
+}
+
+// constOffset reads an offset expression of the form i32.const k; end and
+// returns k as the unsigned offset it denotes.
+func constOffset(b []byte, p int) (uint64, bool) {
+	if p >= len(b) || b[p] != opI32Const {
+		return 0, false
+	}
+	k, n, err := readS32(b[p+1:])
+	if err != nil || p+1+n >= len(b) || b[p+1+n] != opEnd {
+		return 0, false
+	}
+	return uint64(uint32(k)), true
 }
 
 // checkDataCount checks the data count section.

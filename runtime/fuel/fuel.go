@@ -30,10 +30,13 @@
 // bound instead, at the same run-time cost; it is the better choice when the
 // budget has to bound CPU time rather than only be deterministic.
 //
-// Work done outside guest instructions is not metered: host functions, and
-// the length-dependent part of bulk memory and table instructions
-// (memory.fill, memory.copy, memory.init, table.fill, table.copy,
-// table.init, memory.grow), which are charged like any other instruction.
+// Bulk instructions are charged by their length on top of that:
+// memory.fill, memory.copy and memory.init MemoryByteFuel a byte,
+// table.fill, table.copy, table.init and table.grow TableElementFuel an
+// element, by code inserted before each (bulk.go). The same code counts
+// tables against a memory budget (Options.MemoryBytes). Work done in host
+// functions is not metered here, and memory.grow is bounded by the budget
+// rather than charged.
 //
 // # Safety
 //
@@ -46,12 +49,14 @@
 // cannot refill its own fuel.
 //
 // Instrument also rejects modules that declare vector counts or lengths
-// their bytes cannot back, or functions with more than 50000 locals. wazero
-// v1.12 allocates memory for such declarations before reading them, so a
-// module of a few dozen bytes can otherwise exhaust the host's memory in
-// CompileModule; for a module Instrument accepts, those allocations stay
-// proportional to its size. (Linear memory sizes are a separate matter for
-// the host's wazero configuration.)
+// their bytes cannot back, and modules past the bounds of Limits (functions,
+// locals, body size, nesting, br_table labels, tables, segments; ErrLimit).
+// wazero v1.12 allocates memory for such declarations before reading them,
+// and spends compile time that grows faster than their size, so a module of
+// a few dozen bytes can otherwise exhaust the host's memory in
+// CompileModule and one of a few hundred KB its CPU; for a module
+// Instrument accepts, both stay bounded. Measure reports a module's figures
+// in the terms of Limits.
 //
 // DWARF custom sections are copied unchanged, so the code offsets they
 // describe are stale after instrumentation; source positions in wazero's
@@ -122,6 +127,16 @@ type Options struct {
 	// it must call that export right after instantiation, before anything
 	// else. The name must not be exported by the module already.
 	ExportStart string
+
+	// Limits bound what the module may declare (see Limits); zero fields
+	// mean the defaults.
+	Limits Limits
+
+	// MemoryBytes is the node's memory budget: the initial memory and
+	// tables must fit in it, table.grow traps past it and memory.grow fails
+	// past it (see bulk.go). 0 means DefaultMemoryBytes. Set it to the
+	// runtime's memory limit in bytes.
+	MemoryBytes int64
 }
 
 // Instrument returns a copy of the Wasm binary in which a mutable i64 global,
@@ -153,10 +168,17 @@ func InstrumentWithOptions(wasm []byte, opts Options) ([]byte, error) {
 	if opts.StartFuel < 0 {
 		return nil, fmt.Errorf("fuel: negative start fuel %d", opts.StartFuel)
 	}
+	if opts.MemoryBytes < 0 {
+		return nil, fmt.Errorf("fuel: negative memory budget %d", opts.MemoryBytes)
+	}
 	if opts.Cost != CostToNextControl && opts.Cost != CostRegion {
 		return nil, fmt.Errorf("fuel: unknown cost model %d", opts.Cost)
 	}
-	m, err := parseModule(wasm)
+	budget := opts.MemoryBytes
+	if budget == 0 {
+		budget = DefaultMemoryBytes
+	}
+	m, err := parseModule(wasm, opts.Limits.withDefaults(), budget)
 	if err != nil {
 		return nil, fmt.Errorf("fuel: %w", err)
 	}

@@ -1,6 +1,7 @@
 package fuel
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -12,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tetratelabs/wabin/wasm"
 	"github.com/tetratelabs/wazero"
+
+	"github.com/terrarium-sim/terrarium/internal/testguests"
 )
 
 type namedModule struct {
@@ -81,11 +84,12 @@ func checkInstrument(t testing.TB, in []byte, stats bool) (ok, valid bool) {
 	out, err := Instrument(in)
 	if err != nil {
 		require.Nil(t, out)
-		require.True(t, errors.Is(err, ErrMalformed) || errors.Is(err, ErrUnsupported), "unclassified error: %v", err)
+		require.True(t, errors.Is(err, ErrMalformed) || errors.Is(err, ErrUnsupported) || errors.Is(err, ErrLimit), "unclassified error: %v", err)
 		require.True(t, strings.HasPrefix(err.Error(), "fuel: "), err.Error())
-		// Inputs rejected for declaring sizes their bytes cannot back are
-		// exactly those that can make wazero allocate without bound.
-		oversized := strings.Contains(err.Error(), "exceeds") || strings.Contains(err.Error(), "locals")
+		// Inputs rejected for declaring sizes their bytes cannot back, or
+		// more than Limits allow, are those that can make wazero allocate
+		// or compile without bound.
+		oversized := strings.Contains(err.Error(), "exceeds") || errors.Is(err, ErrLimit)
 		return false, stats && !oversized && wazeroAccepts(in)
 	}
 	valid = wazeroAcceptsPadded(in)
@@ -107,6 +111,20 @@ func FuzzInstrument(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte("\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00"))
 	f.Add([]byte("not wasm at all"))
+	// Issue 15: sections declaring 2^32-1 entries in 15 bytes (code,
+	// import, data), a table of 2^31 elements, and a data segment at 4 GiB.
+	f.Add([]byte("\x00asm\x01\x00\x00\x00\x0a\x05\xff\xff\xff\xff\x0f"))
+	f.Add([]byte("\x00asm\x01\x00\x00\x00\x02\x05\xff\xff\xff\xff\x0f"))
+	f.Add([]byte("\x00asm\x01\x00\x00\x00\x0b\x05\xff\xff\xff\xff\x0f"))
+	f.Add([]byte("\x00asm\x01\x00\x00\x00\x04\x08\x01\x70\x00\x80\x80\x80\x80\x08"))
+	f.Add([]byte("\x00asm\x01\x00\x00\x00\x05\x03\x01\x00\x01\x0b\x08\x01\x00\x41\x80\x7e\x0b\x01x"))
+	// Every bulk instruction, and deep nesting around a br_table.
+	bulk, err := testguests.Wat2Wasm([]byte(bulkWAT))
+	require.NoError(f, err)
+	f.Add(bulk)
+	f.Add(funcsModule([]*wasm.FunctionType{{}}, []string{"deep"}, [][]byte{cat(
+		bytes.Repeat([]byte{opBlock, blockTypeEmpty}, 40), i32c(0), []byte{opBrTable, 3, 0, 1, 2, 39},
+		bytes.Repeat([]byte{opEnd}, 41))}, nil))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		checkInstrument(t, in, false)
 	})

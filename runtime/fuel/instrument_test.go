@@ -24,14 +24,15 @@ func TestInstrumentLayout(t *testing.T) {
 	require.NoError(t, err)
 
 	// The counter is appended after the existing global, so it is global 1.
-	require.Len(t, m.GlobalSection, 2)
+	require.Len(t, m.GlobalSection, 4)
 	assert.Equal(t, wasm.ValueTypeI32, m.GlobalSection[0].Type.ValType, "existing global unchanged")
 	fuelGlobal := m.GlobalSection[1]
 	assert.Equal(t, &wasm.GlobalType{ValType: wasm.ValueTypeI64, Mutable: true}, fuelGlobal.Type)
 	assert.Equal(t, &wasm.ConstantExpression{Opcode: wasm.OpcodeI64Const, Data: []byte{0}}, fuelGlobal.Init)
 
-	require.Len(t, m.ExportSection, 3)
+	require.Len(t, m.ExportSection, 4)
 	assert.Equal(t, &wasm.Export{Name: GlobalName, Type: wasm.ExternTypeGlobal, Index: 1}, m.ExportSection[2])
+	assert.Equal(t, &wasm.Export{Name: MemoryRequestName, Type: wasm.ExternTypeGlobal, Index: 3}, m.ExportSection[3])
 
 	// Entry: i32.const, drop, loop = 3. Loop head: br = 1.
 	want := cat(meter(1, 3), i32c(7), []byte{opDrop, opLoop, blockTypeEmpty}, meter(1, 1), []byte{opBr, 0, opEnd, opEnd})
@@ -355,10 +356,10 @@ func TestInstrumentRejects(t *testing.T) {
 			sec(secCode, vec(entry([]byte{1, 1, 0x40, opEnd})))), ErrMalformed, "invalid value type"},
 		{"too many locals", rawModule(
 			sec(secType, vec([]byte{0x60, 0, 0})), sec(secFunction, vec(u32(0))),
-			sec(secCode, vec(entry(cat([]byte{2}, u32(50_000), []byte{0x7f}, u32(1), []byte{0x7e, opEnd}))))), ErrUnsupported, "more than 50000 locals"},
+			sec(secCode, vec(entry(cat([]byte{2}, u32(50_000), []byte{0x7f}, u32(1), []byte{0x7e, opEnd}))))), ErrLimit, "more than 50000 locals"},
 		{"two billion locals", rawModule(
 			sec(secType, vec([]byte{0x60, 0, 0})), sec(secFunction, vec(u32(0))),
-			sec(secCode, vec(entry(cat([]byte{1}, u32(0x7fffffff), []byte{0x7e, opEnd}))))), ErrUnsupported, "more than 50000 locals"},
+			sec(secCode, vec(entry(cat([]byte{1}, u32(0x7fffffff), []byte{0x7e, opEnd}))))), ErrLimit, "more than 50000 locals"},
 		// Declared sizes the runtime would allocate before reading.
 		{"huge import count", rawModule(sec(secImport, u32(0x7fffffff), []byte{0})), ErrMalformed, "import count 2147483647 exceeds"},
 		{"huge type count", rawModule(sec(secType, u32(0xffffffff))), ErrMalformed, "type count 4294967295 exceeds"},

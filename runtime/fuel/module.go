@@ -77,6 +77,37 @@ type module struct {
 	keepData        bool
 	exportStart     string   // if set, the start function becomes this export
 	exportNames     []string // the original export names
+
+	lim       Limits
+	fig       Figures
+	budget    int64    // Options.MemoryBytes; 0 in Measure (no budget)
+	tableMins []uint32 // imported then defined tables' initial sizes
+	memMins   []uint32 // imported then defined memories' initial pages
+}
+
+// hasMemory reports whether the module has a linear memory.
+func (m *module) hasMemory() bool { return len(m.memMins) > 0 }
+
+// sectionBound maps the sections whose entry counts Limits bound to the
+// limit: what they hold, its value and its field name.
+func (m *module) sectionBound(id byte) (what string, limit int, field string) {
+	switch id {
+	case secType:
+		return "types", m.lim.Types, "Types"
+	case secImport:
+		return "imports", m.lim.Imports, "Imports"
+	case secGlobal:
+		return "globals", m.lim.Globals, "Globals"
+	case secExport:
+		return "exports", m.lim.Exports, "Exports"
+	case secTable:
+		return "tables", m.lim.Tables, "Tables"
+	case secElement:
+		return "element segments", m.lim.ElementSegments, "ElementSegments"
+	case secData:
+		return "data segments", m.lim.DataSegments, "DataSegments"
+	}
+	return "", 0, ""
 }
 
 // numGlobals is the size of the original global index space, which is also
@@ -87,17 +118,29 @@ func (m *module) numGlobals() uint32 {
 
 // parseModule splits wasm into sections, checks their order, decodes the
 // import, function, global, export and start sections, and checks the
-// framing of the others (see framing.go).
-func parseModule(wasm []byte) (*module, error) {
+// framing of the others (see framing.go), and the limits of lim (see
+// limits.go). A positive budget bounds the initial memory and tables in
+// bytes.
+func parseModule(wasm []byte, lim Limits, budget int64) (*module, error) {
 	sections, err := splitSections(wasm)
 	if err != nil {
 		return nil, err
 	}
-	m := &module{sections: sections}
+	m := &module{sections: sections, lim: lim, budget: budget}
 	// Sections are in order, so imports are parsed before globals and
 	// globals before exports.
 	for i := range m.sections {
 		s := &m.sections[i]
+		if what, limit, field := m.sectionBound(s.id); what != "" {
+			// Checked before the entries are walked: the count is all a
+			// runtime needs to allocate. A count the bytes cannot back is
+			// left to the walk, which reports the module malformed.
+			if n, _, err := readU32(s.payload); err == nil && uint64(n) <= uint64(len(s.payload)) {
+				if err := bound(what, uint64(n), limit, field); err != nil {
+					return nil, fmt.Errorf("%s section at offset %#x: %w", sectionNames[s.id], s.offset, err)
+				}
+			}
+		}
 		var err error
 		switch s.id {
 		case secImport:
@@ -115,26 +158,96 @@ func parseModule(wasm []byte) (*module, error) {
 		case secType:
 			err = checkTypes(s.payload)
 		case secTable:
-			err = checkTables(s.payload)
+			var mins []uint32
+			mins, err = checkTables(s.payload)
+			m.tableMins = append(m.tableMins, mins...)
 		case secMemory:
-			err = checkMemories(s.payload)
+			var mins []uint32
+			mins, err = checkMemories(s.payload)
+			m.memMins = append(m.memMins, mins...)
 		case secTag:
 			err = checkTags(s.payload)
 		case secElement:
-			err = checkElements(s.payload, m.numGlobals())
+			err = checkElements(s.payload, m.numGlobals(), m.lim.ElementEntries, &m.fig.ElementEntries)
 		case secDataCount:
 			m.hasDataCount = true
 			err = checkDataCount(s.payload)
 		case secData:
-			err = checkData(s.payload, m.numGlobals())
+			err = checkData(s.payload, m.numGlobals(), m.initialMemoryBytes())
 		case secCustom:
 			err = checkCustom(s.payload)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s section at offset %#x: %w", sectionNames[s.id], s.offset, err)
 		}
+		if s.id == secImport || s.id == secMemory || s.id == secTable {
+			if err := m.checkMemoryAndTables(); err != nil {
+				return nil, fmt.Errorf("%s section at offset %#x: %w", sectionNames[s.id], s.offset, err)
+			}
+		}
+	}
+	m.fig.Functions = int(m.importedFuncs) + int(m.definedFuncs)
+	m.fig.Globals = int(m.numGlobals())
+	m.fig.Exports = len(m.exportNames)
+	m.fig.Tables = len(m.tableMins)
+	for _, n := range m.tableMins {
+		m.fig.TableElements = max(m.fig.TableElements, int(n))
+	}
+	if m.hasMemory() {
+		m.fig.MemoryPages = int(m.memMins[0])
+	}
+	for _, s := range m.sections {
+		if n, _, err := readU32(s.payload); err == nil {
+			switch s.id {
+			case secType:
+				m.fig.Types = int(n)
+			case secImport:
+				m.fig.Imports = int(n)
+			case secElement:
+				m.fig.ElementSegments = int(n)
+			case secData:
+				m.fig.DataSegments = int(n)
+			}
+		}
 	}
 	return m, nil
+}
+
+// pageBytes is the size of a WebAssembly memory page.
+const pageBytes = 65536
+
+// initialMemoryBytes is the initial size of memory 0 in bytes (0 if the
+// module has no memory yet).
+func (m *module) initialMemoryBytes() uint64 {
+	if !m.hasMemory() {
+		return 0
+	}
+	return uint64(m.memMins[0]) * pageBytes
+}
+
+// checkMemoryAndTables checks the tables and memories declared so far
+// against the limits and the memory budget: tables count as
+// TableElementBytes an element.
+func (m *module) checkMemoryAndTables() error {
+	if err := bound("tables", uint64(len(m.tableMins)), m.lim.Tables, "Tables"); err != nil {
+		return err
+	}
+	var elems uint64
+	for i, n := range m.tableMins {
+		if n > uint32(m.lim.TableElements) {
+			return limitf("table %d: initial size %d exceeds the limit of %d elements (Limits.TableElements)", i, n, m.lim.TableElements)
+		}
+		elems += uint64(n)
+	}
+	if m.budget <= 0 {
+		return nil
+	}
+	total := m.initialMemoryBytes() + elems*TableElementBytes
+	if total > uint64(m.budget) {
+		return limitf("the initial memory (%d bytes) and tables (%d elements of %d bytes) need %d bytes, over the memory budget of %d bytes (limits.memory_pages)",
+			m.initialMemoryBytes(), elems, TableElementBytes, total, m.budget)
+	}
+	return nil
 }
 
 // splitSections checks the header of wasm and splits the rest into
@@ -249,9 +362,13 @@ func (m *module) parseImport(b []byte, p int) (int, error) {
 		default:
 			return 0, malformedf("invalid table element type %#x", b[p])
 		}
-		return skipLimits(b, p)
+		lo, p, err := readLimits(b, p)
+		m.tableMins = append(m.tableMins, lo)
+		return p, err
 	case kindMemory:
-		return skipLimits(b, p)
+		lo, p, err := readLimits(b, p)
+		m.memMins = append(m.memMins, lo)
+		return p, err
 	case kindGlobal:
 		m.importedGlobals++
 		if m.importedGlobals == 0 {
@@ -267,29 +384,31 @@ func (m *module) parseImport(b []byte, p int) (int, error) {
 	return 0, malformedf("invalid import kind %#x", kind)
 }
 
-// skipLimits skips table or memory limits: a flags byte, the minimum and an
-// optional maximum. Flags 0x02 and 0x03 mark shared memories.
-func skipLimits(b []byte, p int) (int, error) {
+// readLimits reads table or memory limits: a flags byte, the minimum and an
+// optional maximum. Flags 0x02 and 0x03 mark shared memories. It returns
+// the minimum.
+func readLimits(b []byte, p int) (uint32, int, error) {
 	if p >= len(b) {
-		return 0, malformedf("unexpected end of section reading limits")
+		return 0, 0, malformedf("unexpected end of section reading limits")
 	}
 	flags := b[p]
 	if flags > 3 {
 		if flags <= 7 {
-			return 0, unsupportedf("64-bit memories or tables")
+			return 0, 0, unsupportedf("64-bit memories or tables")
 		}
-		return 0, malformedf("invalid limits flags %#x", flags)
+		return 0, 0, malformedf("invalid limits flags %#x", flags)
 	}
-	p, err := skipU32(b, p+1)
+	lo, n, err := readU32(b[p+1:])
 	if err != nil {
-		return 0, fmt.Errorf("limits minimum: %w", err)
+		return 0, 0, fmt.Errorf("limits minimum: %w", err)
 	}
+	p += 1 + n
 	if flags&1 != 0 {
 		if p, err = skipU32(b, p); err != nil {
-			return 0, fmt.Errorf("limits maximum: %w", err)
+			return 0, 0, fmt.Errorf("limits maximum: %w", err)
 		}
 	}
-	return p, nil
+	return lo, p, nil
 }
 
 func skipGlobalType(b []byte, p int) (int, error) {
@@ -309,6 +428,9 @@ func skipGlobalType(b []byte, p int) (int, error) {
 func (m *module) parseFunctions(b []byte) error {
 	count, p, err := readCount(b, 0, 1, "function")
 	if err != nil {
+		return err
+	}
+	if err := bound("functions (imported and defined)", uint64(m.importedFuncs)+uint64(count), m.lim.Functions, "Functions"); err != nil {
 		return err
 	}
 	for i := uint32(0); i < count; i++ {
@@ -331,7 +453,7 @@ func (m *module) parseGlobals(b []byte) error {
 	if err != nil {
 		return err
 	}
-	if uint64(m.importedGlobals)+uint64(count) >= math.MaxUint32 {
+	if uint64(m.importedGlobals)+uint64(count)+addedGlobals > math.MaxUint32 {
 		return malformedf("too many globals")
 	}
 	numGlobals := m.importedGlobals + count
@@ -461,12 +583,18 @@ func (m *module) rewrite(sizeHint int, initial int64, model CostModel) ([]byte, 
 	return out, nil
 }
 
+// addedGlobals is the number of globals Instrument appends: the fuel
+// counter (index numGlobals), the scratch i32 of the bulk instructions
+// (numGlobals+1) and the memory request (numGlobals+2). Guest code may name
+// none of them.
+const addedGlobals = 3
+
 // appendGlobalSection appends the global section: the original entries (old
 // is the original payload, or nil) followed by the fuel counter, a mutable
-// i64 initialized to initial.
+// i64 initialized to initial, and the two globals of bulk.go.
 func (m *module) appendGlobalSection(dst, old []byte, initial int64) []byte {
 	var payload []byte
-	payload = appendU32(payload, m.definedGlobals+1)
+	payload = appendU32(payload, m.definedGlobals+addedGlobals)
 	if old != nil {
 		_, n, _ := readU32(old) // validated by parseGlobals
 		payload = append(payload, old[n:]...)
@@ -474,6 +602,9 @@ func (m *module) appendGlobalSection(dst, old []byte, initial int64) []byte {
 	payload = append(payload, valTypeI64, 1, opI64Const)
 	payload = appendS64(payload, initial)
 	payload = append(payload, opEnd)
+	// the scratch i32 and the memory request i64 of bulk.go
+	payload = append(payload, valTypeI32, 1, opI32Const, 0, opEnd)
+	payload = append(payload, valTypeI64, 1, opI64Const, 0, opEnd)
 	return appendSection(dst, secGlobal, payload)
 }
 
@@ -486,7 +617,7 @@ func (m *module) appendExportSection(dst, old []byte) []byte {
 	if old != nil {
 		count, n, _ = readU32(old) // validated by checkExports
 	}
-	extra := uint32(1)
+	extra := uint32(2)
 	if m.exportStart != "" && m.hasStart {
 		extra++
 	}
@@ -495,7 +626,7 @@ func (m *module) appendExportSection(dst, old []byte) []byte {
 	if old != nil {
 		payload = append(payload, old[n:]...)
 	}
-	if extra == 2 {
+	if extra == 3 {
 		payload = appendU32(payload, uint32(len(m.exportStart)))
 		payload = append(payload, m.exportStart...)
 		payload = append(payload, kindFunc)
@@ -505,6 +636,10 @@ func (m *module) appendExportSection(dst, old []byte) []byte {
 	payload = append(payload, GlobalName...)
 	payload = append(payload, kindGlobal)
 	payload = appendU32(payload, m.numGlobals())
+	payload = appendU32(payload, uint32(len(MemoryRequestName)))
+	payload = append(payload, MemoryRequestName...)
+	payload = append(payload, kindGlobal)
+	payload = appendU32(payload, m.numGlobals()+2)
 	return appendSection(dst, secExport, payload)
 }
 
@@ -518,8 +653,15 @@ func (m *module) appendCodeSection(dst, b []byte, base int, model CostModel) ([]
 	if count != m.definedFuncs {
 		return nil, malformedf("%d function bodies for %d declared functions", count, m.definedFuncs)
 	}
-	sc := bodyScanner{numGlobals: m.numGlobals(), model: model}
+	sc := bodyScanner{numGlobals: m.numGlobals(), model: model,
+		maxDepth: m.lim.Depth, maxLabels: m.lim.BrTableLabels,
+		maxNesting: int64(m.lim.NestingWork), maxModLabels: int64(m.lim.ModuleBrTableLabels)}
 	g := m.numGlobals()
+	bc := bulkCode{g: g, scratch: g + 1, request: g + 2, tables: uint32(len(m.tableMins)), memory: m.hasMemory(), budget: m.budget}
+	if bc.budget <= 0 {
+		bc.budget = DefaultMemoryBytes
+	}
+	locals := 0
 	payload := make([]byte, 0, len(b)+len(b)/4+16)
 	payload = appendU32(payload, count)
 	var body []byte
@@ -535,15 +677,29 @@ func (m *module) appendCodeSection(dst, b []byte, base int, model CostModel) ([]
 		}
 		fn := b[p : p+int(size)]
 		p += int(size)
-		locals, err := skipLocals(fn)
+		m.fig.BodyBytes = max(m.fig.BodyBytes, len(fn))
+		if len(fn) > m.lim.BodyBytes {
+			return nil, fmt.Errorf("function %d (index %d): %w", i, m.importedFuncs+i,
+				limitf("body of %d bytes exceeds the limit of %d (Limits.BodyBytes)", len(fn), m.lim.BodyBytes))
+		}
+		code, n, err := skipLocals(fn, m.lim.FunctionLocals)
 		if err == nil {
-			err = sc.scan(fn[locals:], base+p-int(size)+locals)
+			locals += n
+			m.fig.FunctionLocals = max(m.fig.FunctionLocals, n)
+			m.fig.Locals = locals
+			if locals > m.lim.Locals {
+				err = limitf("more than %d locals in all functions (Limits.Locals)", m.lim.Locals)
+			}
+		}
+		if err == nil {
+			err = sc.scan(fn[code:], base+p-int(size)+code)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("function %d (index %d): %w", i, m.importedFuncs+i, err)
 		}
-		body = append(body[:0], fn[:locals]...)
-		body = sc.instrumentBody(body, fn[locals:], g)
+		m.fig.BulkOps += len(sc.bulk)
+		body = append(body[:0], fn[:code]...)
+		body = sc.instrumentBody(body, fn[code:], g, &bc)
 		if uint64(len(body)) > math.MaxUint32 {
 			return nil, fmt.Errorf("function %d (index %d): %w", i, m.importedFuncs+i,
 				unsupportedf("instrumented body is too large"))
@@ -554,6 +710,8 @@ func (m *module) appendCodeSection(dst, b []byte, base int, model CostModel) ([]
 	if err := trailing(b, p); err != nil {
 		return nil, err
 	}
+	m.fig.Depth, m.fig.BrTableLabels = sc.depth, sc.labels
+	m.fig.NestingWork, m.fig.ModuleBrTableLabels = int(sc.nesting), int(sc.modLabels)
 	if uint64(len(payload)) > math.MaxUint32 {
 		return nil, unsupportedf("instrumented code section is too large")
 	}

@@ -175,6 +175,10 @@ const MaxUsablePages = 65535
 // pages is the memory limit the engines enforce.
 func (c Config) pages() uint32 { return min(c.memoryPages, MaxUsablePages) }
 
+// memoryBytes is a node's memory budget in bytes: its linear memory and its
+// tables together (docs/ABI.md, "Limits").
+func (c Config) memoryBytes() int64 { return int64(c.pages()) * 65536 }
+
 // WithFuel sets the per-callback CPU budget in fuel units; 0 turns metering off.
 func (c Config) WithFuel(units int64) Config {
 	c.fuel, c.noFuel = units, units == 0
@@ -508,13 +512,16 @@ func (m *Module) SHA256() [32]byte { return m.sha256 }
 // is off, and compiles it. The error names the offending symbol.
 func (e *Engine) Compile(ctx context.Context, name string, wasm []byte) (*Module, error) {
 	m := &Module{name: name, sha256: sha256.Sum256(wasm)}
-	code := wasm
-	if !e.cfg.noFuel {
-		var err error
-		code, err = fuel.InstrumentWithOptions(wasm, fuel.Options{Cost: fuel.CostRegion, StartFuel: fuel.DefaultStartFuel, ExportStart: startExport})
-		if err != nil {
-			return nil, fmt.Errorf("module %s: %w", name, err)
-		}
+	// Instrumenting decodes the whole module and checks the bounds of
+	// fuel.Limits, so it runs before wazero sees the bytes; with metering
+	// off the result only serves as that check.
+	code, err := fuel.InstrumentWithOptions(wasm, instrumentOptions(e.cfg.memoryBytes()))
+	if err != nil {
+		return nil, fmt.Errorf("module %s: %w", name, err)
+	}
+	if e.cfg.noFuel {
+		code = wasm
+	} else {
 		m.fueled = true
 	}
 	var img []byte
@@ -555,6 +562,13 @@ func (e *Engine) Compile(ctx context.Context, name string, wasm []byte) (*Module
 	m.command = isCommand(exports)
 	m.compiled = cm
 	return m, nil
+}
+
+// instrumentOptions are the options every module is instrumented with: the
+// region cost model, the start function exported so that the host runs it
+// on a budget it can read, the default limits, and the node's memory budget.
+func instrumentOptions(memoryBytes int64) fuel.Options {
+	return fuel.Options{Cost: fuel.CostRegion, StartFuel: fuel.DefaultStartFuel, ExportStart: startExport, MemoryBytes: memoryBytes}
 }
 
 // startExport is the name under which the fuel rewriter exports a module's

@@ -94,6 +94,7 @@ type Instance struct {
 	onWake     api.Function
 	init       api.Function
 	fuelG      api.MutableGlobal
+	memReq     api.Global // fuel.MemoryRequestName: set by table.grow
 	stack      [3]uint64
 	scratch    []byte
 	maxMessage int
@@ -201,6 +202,7 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Cl
 			return nil, fmt.Errorf("wasmhost: module %s: fuel global missing after instrumentation", m.name)
 		}
 		in.fuelG = g
+		in.memReq = mod.ExportedGlobal(fuel.MemoryRequestName)
 	}
 	if m.hasStart {
 		if err := in.begin("start", e.cfg.initFuel, 0); err != nil {
@@ -394,6 +396,11 @@ func (in *Instance) crash(err error) error {
 	var v abiViolation
 	var f *Fault
 	switch {
+	case in.memReq != nil && int64(in.memReq.Get()) > in.eng.cfg.memoryBytes():
+		// The instrumented table.grow stores what the node would hold and
+		// traps when that is over the budget (runtime/fuel/bulk.go).
+		reason = Quota("memory_pages", "table.grow would bring the node's tables and memory to %d bytes, over its budget of %d (%d pages)",
+			int64(in.memReq.Get()), in.eng.cfg.memoryBytes(), in.eng.cfg.pages())
 	case in.fuelG != nil && int64(in.fuelG.Get()) < 0 && in.spinCut:
 		reason = fmt.Sprintf("spin wait in %s: %d units of fuel with no send, timer, store write, log line or idle point (limits.spin_fuel): "+
 			"a loop waits for what cannot happen while the guest runs (virtual time stands still until it blocks)", in.where, in.eng.cfg.spinFuel)
@@ -422,7 +429,7 @@ func (in *Instance) crash(err error) error {
 	}
 	// A guest that hits the memory cap sees memory.grow fail and then traps
 	// or exits in its own way; name the likely cause when it was close.
-	if lim, used := in.eng.cfg.pages(), in.MemoryPages(); in.api != nil && used+max(lim/16, 64) > lim && !strings.HasPrefix(reason, "cpu budget exhausted") && f == nil {
+	if lim, used := in.eng.cfg.pages(), in.MemoryPages(); in.api != nil && used+max(lim/16, 64) > lim && !strings.HasPrefix(reason, "cpu budget exhausted") && !strings.HasPrefix(reason, "quota ") && f == nil {
 		reason = fmt.Sprintf("memory limit of %d pages reached (%d in use): %s", lim, used, reason)
 	}
 	in.Close()

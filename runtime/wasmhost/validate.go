@@ -45,11 +45,16 @@ type ModuleInfo struct {
 
 // Validate runs on wasm the checks Engine.Compile runs when a simulation
 // loads a module, without an Engine and without keeping anything: the size
-// limit (maxBytes; 0 means DefaultMaxModuleBytes), WebAssembly structure and
-// validation, fuel instrumentation, data segments that fit the initial
-// memory, and ABI v1 (required exports and their signatures, the import
-// allow-list). The error wraps ErrModuleTooLarge, ErrMalformed, ErrUnsupported or
-// ErrABI and names the offending export or import.
+// limit (maxBytes; 0 means DefaultMaxModuleBytes), WebAssembly structure,
+// the bounds of fuel.Limits and the default memory budget, fuel
+// instrumentation, validation, data segments that fit the initial memory,
+// and ABI v1 (required exports and their signatures, the import
+// allow-list). Every check that does not need wazero runs first, so wazero
+// never sees a module that declares more than the bounds allow; the module
+// is then compiled once, in its instrumented form. The error wraps
+// ErrModuleTooLarge (the size limit or a bound of fuel.Limits),
+// ErrMalformed, ErrUnsupported or ErrABI and names the offending export,
+// import or section.
 func Validate(ctx context.Context, wasm []byte, maxBytes int) (*ModuleInfo, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxModuleBytes
@@ -63,28 +68,25 @@ func Validate(ctx context.Context, wasm []byte, maxBytes int) (*ModuleInfo, erro
 	if v := wasm[4:8]; v[0] != 1 || v[1] != 0 || v[2] != 0 || v[3] != 0 {
 		return nil, fmt.Errorf("%w: binary format version %x, want 1", ErrMalformed, v)
 	}
-	// The interpreter validates every function body at compile time, as the
-	// compiler does, and compiles faster: nothing here runs the module.
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter().WithMemoryLimitPages(DefaultMemoryPages))
-	defer rt.Close(ctx)
-	orig, err := rt.CompileModule(ctx, wasm)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	defer orig.Close(ctx)
-
-	code, err := fuel.InstrumentWithOptions(wasm, fuel.Options{Cost: fuel.CostRegion, StartFuel: fuel.DefaultStartFuel, ExportStart: startExport})
+	code, err := fuel.InstrumentWithOptions(wasm, instrumentOptions(DefaultMemoryPages*65536))
 	switch {
+	case errors.Is(err, fuel.ErrLimit):
+		return nil, fmt.Errorf("%w: %v", ErrModuleTooLarge, err)
 	case errors.Is(err, fuel.ErrUnsupported):
 		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
 	case err != nil:
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	// The loader compiles the instrumented module; check that one, so a
-	// module that only the instrumented form breaks is caught here too.
+	// The interpreter validates every function body at compile time, as the
+	// compiler does, and compiles faster: nothing here runs the module.
+	// Instrumentation keeps a module valid exactly when it was valid
+	// (runtime/fuel's fuzz tests check this), so compiling the form the
+	// loader compiles is enough.
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter().WithMemoryLimitPages(DefaultMemoryPages))
+	defer rt.Close(ctx)
 	cm, err := rt.CompileModule(ctx, code)
 	if err != nil {
-		return nil, fmt.Errorf("%w: after fuel instrumentation: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	defer cm.Close(ctx)
 	if err := checkABI(cm); err != nil {
@@ -102,10 +104,13 @@ func Validate(ctx context.Context, wasm []byte, maxBytes int) (*ModuleInfo, erro
 
 	sum := sha256.Sum256(wasm)
 	info := &ModuleInfo{SHA256: hex.EncodeToString(sum[:]), Size: len(wasm), Exports: []string{}, Imports: []string{}}
-	for n := range orig.ExportedFunctions() {
-		info.Exports = append(info.Exports, n)
+	for n := range cm.ExportedFunctions() {
+		// Instrumentation adds this export (the module may not have it).
+		if n != startExport {
+			info.Exports = append(info.Exports, n)
+		}
 	}
-	for _, def := range orig.ImportedFunctions() {
+	for _, def := range cm.ImportedFunctions() {
 		mod, name, _ := def.Import()
 		info.Imports = append(info.Imports, mod+"."+name)
 	}
