@@ -75,12 +75,13 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		PPM         int64      `yaml:"ppm,omitempty"`
 	}
 	type nemesis struct {
-		Kinds   []string `yaml:"kinds"`
-		Every   string   `yaml:"every"`
-		Heal    string   `yaml:"heal"`
-		Start   string   `yaml:"start,omitempty"`
-		Stop    string   `yaml:"stop,omitempty"`
-		Targets []string `yaml:"targets,omitempty"`
+		Kinds    []string `yaml:"kinds"`
+		Schedule string   `yaml:"schedule,omitempty"`
+		Every    string   `yaml:"every"`
+		Heal     string   `yaml:"heal,omitempty"`
+		Start    string   `yaml:"start,omitempty"`
+		Stop     string   `yaml:"stop,omitempty"`
+		Targets  []string `yaml:"targets,omitempty"`
 	}
 	type file struct {
 		Name        string            `yaml:"name"`
@@ -176,8 +177,12 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		f.Faults = append(f.Faults, e)
 	}
 	for _, nm := range s.Nemeses {
-		f.Nemesis = append(f.Nemesis, nemesis{Kinds: nm.Kinds, Every: nm.Every.String(), Heal: nm.Heal.String(),
-			Start: dur(nm.Start), Stop: dur(nm.Stop), Targets: nm.Targets})
+		e := nemesis{Kinds: nm.Kinds, Schedule: nm.Schedule, Every: nm.Every.String(), Heal: nm.Heal.String(),
+			Start: dur(nm.Start), Stop: dur(nm.Stop), Targets: nm.Targets}
+		if nm.Schedule == ScheduleJepsen {
+			e.Heal = ""
+		}
+		f.Nemesis = append(f.Nemesis, e)
 	}
 	f.Services = s.Services
 	if err != nil {

@@ -1,0 +1,60 @@
+package runner_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/runner"
+	"github.com/terrarium-sim/terrarium/runtime/scenario"
+)
+
+// Reference: jepsen.nemesis.combined/partition-package under gen/stagger,
+// as Maelstrom's --nemesis partition runs it: the first partition at the
+// start, then heals and partitions alternating, each step less than
+// 2×interval after the previous one and before the time limit, and one
+// final heal at the limit.
+func TestJepsenScheduleAlternatesAndHealsAtTheEnd(t *testing.T) {
+	scn := load(t, broadcastScenario, nil)
+	scn.Nemeses = []scenario.Nemesis{{Kinds: []string{scenario.NemesisIsolate, scenario.NemesisMinorityThird, scenario.NemesisPartitionHalves, scenario.NemesisMajoritiesRing},
+		Schedule: scenario.ScheduleJepsen, Every: 300 * time.Millisecond}}
+	res, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithSeed(5))
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Injected)
+	assert.Equal(t, time.Duration(0), res.Injected[0].At, "the first fault comes at once (gen/stagger)")
+	// group the faults by instant: a majorities-ring is several one-way cuts
+	type step struct {
+		at    time.Duration
+		kinds []fault.Kind
+	}
+	var steps []step
+	for _, f := range res.Injected {
+		if len(steps) == 0 || steps[len(steps)-1].at != f.At {
+			steps = append(steps, step{at: f.At})
+		}
+		steps[len(steps)-1].kinds = append(steps[len(steps)-1].kinds, f.Kind)
+	}
+	last := steps[len(steps)-1]
+	assert.Equal(t, scn.Duration, last.at, "the final heal comes at the time limit")
+	assert.Equal(t, []fault.Kind{fault.Repair}, last.kinds)
+	strikes := 0
+	for i, s := range steps[:len(steps)-1] {
+		assert.Less(t, s.at, scn.Duration)
+		if i > 0 {
+			assert.Less(t, s.at-steps[i-1].at, 600*time.Millisecond, "a gap of 2×every or more")
+		}
+		if i%2 == 1 {
+			assert.Equal(t, []fault.Kind{fault.Repair}, s.kinds, "step %d heals", i)
+			continue
+		}
+		strikes++
+		for _, k := range s.kinds {
+			assert.Contains(t, []fault.Kind{fault.Partition, fault.PartitionOneWay}, k, "step %d partitions", i)
+		}
+	}
+	assert.Greater(t, strikes, 3)
+}
