@@ -51,6 +51,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		Type     string   `yaml:"type"`
 		Clients  int      `yaml:"clients"`
 		Interval string   `yaml:"interval"`
+		Start    string   `yaml:"start,omitempty"`
 		Ops      int      `yaml:"ops,omitempty"`
 		Timeout  string   `yaml:"timeout"`
 		Targets  []string `yaml:"targets,omitempty"`
@@ -151,7 +152,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 	}
 	if s.Workload.Type != "" && s.Workload.Type != WorkloadNone {
 		w := &workload{Type: s.Workload.Type, Clients: s.Workload.Clients, Interval: s.Workload.Interval.String(),
-			Ops: s.Workload.Ops, Timeout: s.Workload.Timeout.String(), Params: params(s.Workload.Params)}
+			Start: dur(s.Workload.Start), Ops: s.Workload.Ops, Timeout: s.Workload.Timeout.String(), Params: params(s.Workload.Params)}
 		if !slices.Equal(s.Workload.Targets, s.NodeNames()) {
 			w.Targets = s.Workload.Targets
 		}

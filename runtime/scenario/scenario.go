@@ -355,6 +355,10 @@ type Workload struct {
 	Clients int
 	// Interval is the time between a client's operations, > 0.
 	Interval time.Duration
+	// Start is when clients begin their operations (0: at once). A start
+	// at or after the duration leaves only a workload's final phase, as
+	// Maelstrom's --rate 0 does.
+	Start time.Duration
 	// Ops is the number of operations per client; 0 means until the run
 	// ends.
 	Ops int

@@ -150,53 +150,97 @@ func perform(c *sim.Client, target string, timeout time.Duration, r request, nex
 	}
 }
 
-// loop runs op for each client from start on, one operation at a time,
-// spec.Interval after the previous one completed, until spec.Duration or
-// spec.Ops; clients start staggered across one interval. Each operation
-// gets a target drawn from the workload's stream.
-func loop(s *sim.Sim, spec workload.Spec, start time.Duration, op func(c *sim.Client, target string, next func())) {
+// loop runs op for each client from start on (or spec.Start, if later),
+// one operation at a time, spec.Interval after the previous one
+// completed, until spec.Duration or spec.Ops; clients start staggered
+// across one interval. Each operation gets a target drawn from the
+// workload's stream. The phase it returns ends when every client is done.
+func loop(s *sim.Sim, spec workload.Spec, start time.Duration, op func(c *sim.Client, target string, next func())) *phase {
+	ph := &phase{}
+	runLoop(s, spec, start, ph, op)
+	return ph
+}
+
+// runLoop is loop reporting to a phase made beforehand.
+func runLoop(s *sim.Sim, spec workload.Spec, start time.Duration, ph *phase, op func(c *sim.Client, target string, next func())) {
+	start = max(start, spec.Start)
+	ph.left = len(spec.Clients)
+	over := func(n int) bool { return spec.Ops > 0 && n >= spec.Ops }
 	for ci, c := range spec.Clients {
 		n := 0
 		var step func()
 		step = func() {
-			if s.Now() >= spec.Duration || (spec.Ops > 0 && n >= spec.Ops) {
+			if s.Now() >= spec.Duration || over(n) {
+				ph.done()
 				return
 			}
 			n++
 			target := spec.Targets[spec.Rand.IntN(len(spec.Targets))]
-			op(c, target, func() { s.After(spec.Interval, step) })
+			op(c, target, func() {
+				// a client whose next operation would come too late is
+				// done now (Jepsen's gen/phases waits for free workers)
+				if s.Now()+spec.Interval >= spec.Duration || over(n) {
+					ph.done()
+					return
+				}
+				s.After(spec.Interval, step)
+			})
 		}
 		s.At(start+time.Duration(ci)*spec.Interval/time.Duration(max(len(spec.Clients), 1)), step)
 	}
 }
 
-// finalAttempts bounds the retries of a final read that timed out.
-const finalAttempts = 5
+// phase is the main phase of a workload: it ends when its last client has
+// completed its last operation.
+type phase struct {
+	left  int
+	ended bool
+	then  []func()
+}
 
-// finalReads reads every target once at time at (retrying a read that
-// timed out), each client reading its share one after another, and
-// returns when the last read can have ended.
-func finalReads(s *sim.Sim, spec workload.Spec, at time.Duration, mk func() request) time.Duration {
-	share := workload.Split(spec.Targets, len(spec.Clients))
-	for i, c := range spec.Clients {
-		c, mine := c, share[i]
-		var read func(k, attempt int)
-		read = func(k, attempt int) {
-			if k >= len(mine) {
-				return
-			}
-			perform(c, mine[k], spec.Timeout, mk(), func(o outcome) {
-				if o.typ == sim.OpInfo && attempt < finalAttempts {
-					read(k, attempt+1)
-					return
-				}
-				read(k+1, 1)
-			})
-		}
-		s.At(at, func() { read(0, 1) })
+func (p *phase) done() {
+	if p.left--; p.left > 0 || p.ended {
+		return
 	}
-	rounds := (len(spec.Targets) + len(spec.Clients) - 1) / len(spec.Clients)
-	return at + time.Duration(rounds*finalAttempts)*(spec.Timeout+time.Millisecond)
+	p.ended = true
+	for _, f := range p.then {
+		f()
+	}
+}
+
+// whenDone runs f when the phase ends (at once if it has).
+func (p *phase) whenDone(f func()) {
+	if p.ended {
+		f()
+		return
+	}
+	p.then = append(p.then, f)
+}
+
+// recovery is how long Maelstrom waits between healing every fault and
+// the final operations ("Waiting for recovery...", gen/sleep 10 in
+// src/maelstrom/core.clj, maelstrom-test).
+const recovery = 10 * time.Second
+
+// finalReads is Maelstrom's final phase for workloads that have one
+// (src/maelstrom/core.clj, maelstrom-test): when the main phase is over
+// and every operation in flight has completed (gen/phases), and not
+// before spec.Duration, wait settle (Maelstrom: 10 s, once the nemesis
+// has healed everything at the time limit), then each client performs
+// one final read (gen/each-thread), of the node it is bound to (Jepsen's
+// interpreter binds worker i to node i mod the node count), with no
+// retry: a read that fails or times out simply does not count. It
+// returns when the last read can have ended.
+func finalReads(s *sim.Sim, spec workload.Spec, main *phase, settle time.Duration, mk func() request) time.Duration {
+	main.whenDone(func() {
+		at := max(s.Now(), spec.Duration) + settle
+		for i, c := range spec.Clients {
+			target := spec.Targets[i%len(spec.Targets)]
+			s.At(at, func() { perform(c, target, spec.Timeout, mk(), nil) })
+		}
+	})
+	// the main phase ends at most one timeout after the duration
+	return spec.Duration + spec.Timeout + settle + spec.Timeout + time.Millisecond
 }
 
 // params decodes a workload's params into p (defaults already set).
