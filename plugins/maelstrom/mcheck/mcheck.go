@@ -217,16 +217,12 @@ func (p *phase) whenDone(f func()) {
 	p.then = append(p.then, f)
 }
 
-// recovery is how long Maelstrom waits between healing every fault and
-// the final operations ("Waiting for recovery...", gen/sleep 10 in
-// src/maelstrom/core.clj, maelstrom-test).
-const recovery = 10 * time.Second
-
 // finalReads is Maelstrom's final phase for workloads that have one
 // (src/maelstrom/core.clj, maelstrom-test): when the main phase is over
 // and every operation in flight has completed (gen/phases), and not
-// before spec.Duration, wait settle (Maelstrom: 10 s, once the nemesis
-// has healed everything at the time limit), then each client performs
+// before spec.Duration, wait settle (Maelstrom: 10 s, "Waiting for
+// recovery...", gen/sleep 10, once the nemesis has healed everything at
+// the time limit; terrarium test sets it), then each client performs
 // one final read (gen/each-thread), of the node it is bound to (Jepsen's
 // interpreter binds worker i to node i mod the node count), with no
 // retry: a read that fails or times out simply does not count. It
