@@ -347,3 +347,19 @@ func TestTxnG2(t *testing.T) {
 	r = TxnListAppend(withModel(input(serial), "serializable"))
 	assert.Equal(t, check.Valid, r.Verdict, r.Summary)
 }
+
+// Reference: jepsen.checker/stats as Maelstrom composes it (wrapped by
+// jepsen.tests.kafka/stats-checker): an operation name that never
+// succeeded makes the run invalid; crash and debug-topic-partitions are
+// left out.
+func TestStats(t *testing.T) {
+	h := (&hist{}).op(10, "n0", "add", 1, sim.OpOK, 1).op(11, "n1", "read", nil, sim.OpInfo, nil).op(11, "n1", "read", nil, sim.OpFail, nil)
+	r := Stats(input(h))
+	assert.Equal(t, check.Invalid, r.Verdict)
+	assert.Contains(t, r.Summary, "no operation succeeded: read (1 failed, 1 indeterminate)")
+	h.op(12, "n0", "read", nil, sim.OpOK, 3).op(13, "n0", "crash", nil, sim.OpInfo, nil)
+	r = Stats(input(h))
+	assert.Equal(t, check.Valid, r.Verdict, r.Summary)
+	assert.Equal(t, map[string]int{"ok": 1, "fail": 1, "info": 1}, r.Details["read"])
+	assert.Equal(t, check.Valid, Stats(input(&hist{})).Verdict, "nothing to count")
+}

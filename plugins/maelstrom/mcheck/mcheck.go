@@ -45,20 +45,23 @@ func Checks() map[string]check.Checker {
 		"lin-kv":              check.LinearizableKV,
 		"txn-rw-register":     TxnRWRegister,
 		"txn-list-append":     TxnListAppend,
+		"maelstrom-stats":     Stats,
 	}
 }
 
 // Workload names the workload a Maelstrom workload name (as given to
-// terrarium test -w) is registered under, and the checks to run with it.
+// terrarium test -w) is registered under, and the checks to run with it:
+// the workload's own, then maelstrom-stats, which Maelstrom composes with
+// every workload's checker.
 func Workload(name string) (registered string, checks []string, ok bool) {
 	switch name {
 	case "echo":
-		return "echo", []string{"echo"}, true
+		return "echo", []string{"echo", "maelstrom-stats"}, true
 	case "broadcast":
-		return "maelstrom-broadcast", []string{"maelstrom-broadcast"}, true
+		return "maelstrom-broadcast", []string{"maelstrom-broadcast", "maelstrom-stats"}, true
 	}
 	if _, ok := Workloads()[name]; ok {
-		return name, []string{name}, true
+		return name, []string{name, "maelstrom-stats"}, true
 	}
 	return "", nil, false
 }
