@@ -156,8 +156,10 @@ func perform(c *sim.Client, target string, timeout time.Duration, r request, nex
 // loop runs op for each client from start on (or spec.Start, if later),
 // one operation at a time, spec.Interval after the previous one
 // completed, until spec.Duration or spec.Ops; clients start staggered
-// across one interval. Each operation gets a target drawn from the
-// workload's stream. The phase it returns ends when every client is done.
+// across one interval. Client i always talks to target i mod the number
+// of targets, as Jepsen's interpreter binds worker i to node i mod the
+// node count (jepsen/src/jepsen/generator/interpreter.clj, ClientWorker).
+// The phase it returns ends when every client is done.
 func loop(s *sim.Sim, spec workload.Spec, start time.Duration, op func(c *sim.Client, target string, next func())) *phase {
 	ph := &phase{}
 	runLoop(s, spec, start, ph, op)
@@ -171,6 +173,7 @@ func runLoop(s *sim.Sim, spec workload.Spec, start time.Duration, ph *phase, op 
 	over := func(n int) bool { return spec.Ops > 0 && n >= spec.Ops }
 	for ci, c := range spec.Clients {
 		n := 0
+		target := spec.Targets[ci%len(spec.Targets)]
 		var step func()
 		step = func() {
 			if s.Now() >= spec.Duration || over(n) {
@@ -178,7 +181,6 @@ func runLoop(s *sim.Sim, spec workload.Spec, start time.Duration, ph *phase, op 
 				return
 			}
 			n++
-			target := spec.Targets[spec.Rand.IntN(len(spec.Targets))]
 			op(c, target, func() {
 				// a client whose next operation would come too late is
 				// done now (Jepsen's gen/phases waits for free workers)
