@@ -99,3 +99,14 @@ func TestParseFaultErrors(t *testing.T) {
 		})
 	}
 }
+
+// workload.start delays the clients; terrarium test sets it to the
+// duration for Maelstrom's --rate 0. It round-trips through Encode.
+func TestWorkloadStart(t *testing.T) {
+	s, err := scenario.Parse("s.yaml", []byte(three+"workload: {type: echo, start: 5s}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Second, s.Workload.Start)
+	b, err := scenario.Encode(s, ".")
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "start: 5s")
+}
