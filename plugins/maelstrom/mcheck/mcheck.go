@@ -170,6 +170,14 @@ func loop(s *sim.Sim, spec workload.Spec, start time.Duration, op func(c *sim.Cl
 func runLoop(s *sim.Sim, spec workload.Spec, start time.Duration, ph *phase, op func(c *sim.Client, target string, next func())) {
 	start = max(start, spec.Start)
 	ph.left = len(spec.Clients)
+	if start >= spec.Duration { // no operation at all (Maelstrom's --rate 0)
+		s.At(start, func() {
+			for range spec.Clients {
+				ph.done()
+			}
+		})
+		return
+	}
 	over := func(n int) bool { return spec.Ops > 0 && n >= spec.Ops }
 	for ci, c := range spec.Clients {
 		n := 0
