@@ -58,3 +58,40 @@ func TestJepsenScheduleAlternatesAndHealsAtTheEnd(t *testing.T) {
 	}
 	assert.Greater(t, strikes, 3)
 }
+
+// Reference: jepsen.nemesis.combined/db-package (Terrarium's kill and
+// pause; Maelstrom's own nemesis takes only partition): kills and pauses
+// hit random node specs, start and resume bring back every node, and the
+// final generator heals everything at the limit.
+func TestJepsenScheduleKillsAndPausesAndHealsAll(t *testing.T) {
+	scn := load(t, broadcastScenario, nil)
+	scn.Nemeses = []scenario.Nemesis{{Kinds: []string{scenario.NemesisKill, scenario.NemesisPause}, Schedule: scenario.ScheduleJepsen, Every: 200 * time.Millisecond}}
+	res, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithSeed(2))
+	require.NoError(t, err)
+	down := map[string]int{}
+	paused := map[string]int{}
+	kinds := map[fault.Kind]int{}
+	for _, f := range res.Injected {
+		kinds[f.Kind]++
+		switch f.Kind {
+		case fault.Crash:
+			down[f.Node]++
+		case fault.Restart:
+			down[f.Node]--
+		case fault.Pause:
+			paused[f.Node]++
+		case fault.Resume:
+			paused[f.Node]--
+		}
+		assert.LessOrEqual(t, f.At, scn.Duration)
+		assert.LessOrEqual(t, down[f.Node], 1, "%s killed twice", f.Node)
+		assert.LessOrEqual(t, paused[f.Node], 1, "%s paused twice", f.Node)
+	}
+	for _, k := range []fault.Kind{fault.Crash, fault.Restart, fault.Pause, fault.Resume} {
+		assert.Positive(t, kinds[k], "no %s", k)
+	}
+	for n := range down {
+		assert.Zero(t, down[n], "%s still down at the end", n)
+		assert.Zero(t, paused[n], "%s still paused at the end", n)
+	}
+}
