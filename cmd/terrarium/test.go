@@ -26,8 +26,9 @@ import (
 // testFlags are Maelstrom's test options, as terrarium test takes them.
 type testFlags struct {
 	workload, bin, latencyDist, nemesis, topology, availability, concurrency string
-	consistency, writeScenario, out                                          string
-	nodeCount, keyCount, maxTxnLength, maxWritesPerKey                       int
+	consistency, writeScenario, out, nodes, nodesFile                        string
+	node                                                                     nodeList
+	nodeCount, keyCount, maxTxnLength, maxWritesPerKey, testCount            int
 	timeLimit, rate, latency, nemesisInterval                                float64
 	seed                                                                     uint64
 	fuel, spinFuel                                                           int64
@@ -50,6 +51,24 @@ const (
 	testSpinFuel = 10 * wasmhost.DefaultFuel
 )
 
+// nodeList is Jepsen's repeatable -n/--node flag.
+type nodeList []string
+
+func (l *nodeList) String() string     { return strings.Join(*l, ",") }
+func (l *nodeList) Set(v string) error { *l = append(*l, v); return nil }
+
+// maelstromTimeout is the deadline of every client RPC in Maelstrom
+// (src/maelstrom/client.clj, default-timeout: 5000 ms).
+const maelstromTimeout = 5 * time.Second
+
+// maelstromRecovery is Maelstrom's wait between the final heal and the
+// final operations (src/maelstrom/core.clj, maelstrom-test: gen/sleep 10).
+const maelstromRecovery = 10 * time.Second
+
+// defaultNodes are Jepsen's nodes when neither --node-count nor a node
+// list is given (jepsen/src/jepsen/cli.clj, default-nodes).
+var defaultNodes = []string{"n1", "n2", "n3", "n4", "n5"}
+
 // cmdTest runs a Maelstrom-style test: Maelstrom's flags become a
 // scenario (written out with --write-scenario), which runs like
 // terrarium run; Maelstrom's headline figures follow the checks.
@@ -57,22 +76,36 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f testFlags
-	fs.StringVar(&f.workload, "w", "", "the workload: "+strings.Join(mcheck.WorkloadNames(), ", "))
-	fs.StringVar(&f.workload, "workload", "", "the workload (same as -w)")
+	fs.StringVar(&f.workload, "w", "lin-kv", "the workload: "+strings.Join(mcheck.WorkloadNames(), ", "))
+	fs.StringVar(&f.workload, "workload", "lin-kv", "the workload (same as -w)")
 	fs.StringVar(&f.bin, "bin", "", "the program: a Go package `DIR` (built for wasip1: a reactor if it uses Terrarium's SDK, else a plain command reading Maelstrom's protocol on stdin) or a .wasm file of either style")
-	fs.IntVar(&f.nodeCount, "node-count", 5, "how many nodes to run (n0, n1, ...)")
-	fs.Float64Var(&f.timeLimit, "time-limit", 60, "virtual `SECONDS` of operations (the final reads come after)")
-	fs.Float64Var(&f.rate, "rate", 5, "approximate client requests per second, over all clients")
+	fs.IntVar(&f.nodeCount, "node-count", 0, "how many nodes to run (n0, n1, ...); default: the node list, else n1 to n5 as Jepsen's")
+	fs.Var(&f.node, "node", "a node `NAME` (repeatable; Jepsen's -n/--node)")
+	fs.Var(&f.node, "n", "a node `NAME` (same as --node)")
+	fs.StringVar(&f.nodes, "nodes", "", "comma-separated node names")
+	fs.StringVar(&f.nodesFile, "nodes-file", "", "a `FILE` of node names, one a line")
+	fs.Float64Var(&f.timeLimit, "time-limit", 60, "virtual `SECONDS` of operations (the final phase comes after)")
+	fs.Float64Var(&f.rate, "rate", 5, "approximate client requests per second, over all clients (0: none, only the final phase)")
 	fs.StringVar(&f.concurrency, "concurrency", "1n", "how many clients: a number, or Kn for K per node")
 	fs.Float64Var(&f.latency, "latency", 0, "mean network latency in `MS`")
 	fs.StringVar(&f.latencyDist, "latency-dist", "constant", "latency distribution: constant, uniform (0 to twice the mean) or exponential")
-	fs.StringVar(&f.nemesis, "nemesis", "", "faults, comma-separated: partition, kill, pause")
-	fs.Float64Var(&f.nemesisInterval, "nemesis-interval", 10, "`SECONDS` between faults; each is healed after half of it")
+	fs.StringVar(&f.nemesis, "nemesis", "", "faults, comma-separated: partition (Maelstrom's only one); kill and pause are Terrarium's")
+	fs.Float64Var(&f.nemesisInterval, "nemesis-interval", 10, "mean `SECONDS` between nemesis operations (each gap is uniform in [0, 2×this))")
+	fs.IntVar(&f.maxWritesPerKey, "max-writes-per-key", 16, "kafka and txn workloads: writes to a key before the generator moves to a fresh key")
+	fs.IntVar(&f.testCount, "test-count", 1, "run the test this many times, with seeds seed, seed+1, ...")
+	// Accepted for Maelstrom's and Jepsen's command lines; nothing here
+	// needs them: every message is in the trace, every node log in the
+	// run, and there is no SSH or database to keep.
+	for _, name := range []string{"log-net-send", "log-net-recv", "log-stderr", "no-ssh", "strict-host-key-checking", "leave-db-running", "logging-json"} {
+		fs.Bool(name, false, "accepted for Maelstrom's command line; no effect here")
+	}
+	for _, name := range []string{"username", "password", "ssh-private-key"} {
+		fs.String(name, "", "accepted for Jepsen's command line; no effect here")
+	}
 	fs.StringVar(&f.topology, "topology", "grid", "broadcast topology: grid, line, ring, total, tree2, tree3, tree4")
 	fs.StringVar(&f.availability, "availability", "", "the fraction of requests that must succeed: a number from 0 to 1, or total (default: not checked)")
 	fs.IntVar(&f.keyCount, "key-count", 0, "keys for lin-kv, kafka and the txn workloads (default: the workload's)")
 	fs.IntVar(&f.maxTxnLength, "max-txn-length", 0, "most micro-ops in a transaction (default 4)")
-	fs.IntVar(&f.maxWritesPerKey, "max-writes-per-key", 0, "kafka and txn workloads: writes to a key before the generator moves to a fresh key (default 16)")
 	fs.StringVar(&f.consistency, "consistency-models", "serializable", "txn workloads: read-uncommitted, read-committed or serializable (Maelstrom's default is strict-serializable; real time is not checked)")
 	fs.Uint64Var(&f.seed, "seed", 1, "the run's seed")
 	fs.Int64Var(&f.fuel, "fuel", testFuel, "CPU budget of one callback, in fuel `UNITS` (limits.fuel; Maelstrom has none, so the default is far above what correct programs use)")
@@ -85,7 +118,7 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return flagExit(err)
 	}
 	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "terrarium test: unexpected argument %q\n%s", pos[0], usage)
+		fmt.Fprintf(stderr, "terrarium test: unexpected argument %q: Maelstrom passes arguments after the flags to the program, which a Wasm module here cannot take\n%s", pos[0], usage)
 		return 2
 	}
 	reg := patterns.Registry()
@@ -97,6 +130,10 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	minAvail, err := parseAvailability(f.availability)
 	if err != nil {
 		fmt.Fprintln(stderr, "terrarium test:", err)
+		return 2
+	}
+	if f.testCount < 1 {
+		fmt.Fprintf(stderr, "terrarium test: --test-count: must be positive, got %d\n", f.testCount)
 		return 2
 	}
 	if f.writeScenario != "" {
@@ -112,7 +149,26 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	r, err := runner.Prepare(ctx, scn, runner.NewOptions().WithRegistry(reg).WithSeed(f.seed).WithOutDir(f.out))
+	worst := 0
+	for i := range f.testCount {
+		if code := runTest(ctx, f, scn, reg, f.seed+uint64(i), minAvail, args, stdout, stderr); code > worst {
+			worst = code
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return worst
+}
+
+// runTest runs the test once with seed and prints its verdict; it returns
+// the exit code.
+func runTest(ctx context.Context, f testFlags, scn *scenario.Scenario, reg *runner.Registry, seed uint64, minAvail float64, args []string, stdout, stderr io.Writer) int {
+	out := f.out
+	if out != "" && f.testCount > 1 {
+		out = filepath.Join(out, strconv.FormatUint(seed, 10))
+	}
+	r, err := runner.Prepare(ctx, scn, runner.NewOptions().WithRegistry(reg).WithSeed(seed).WithOutDir(out))
 	if err != nil {
 		fmt.Fprintln(stderr, "terrarium test:", err)
 		return 2
@@ -124,14 +180,14 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	again := reproduce(args, f.seed)
+	again := reproduce(args, seed)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		fmt.Fprintf(stdout, "FAIL test -w %s seed=%d error reproduce: %s\n", f.workload, f.seed, again)
+		fmt.Fprintf(stdout, "FAIL test -w %s seed=%d error reproduce: %s\n", f.workload, seed, again)
 		return 1
 	}
 	report(stdout, res)
-	fig := mcheck.Figure(r.History(), r.Sim().Events(), f.nodeCount)
+	fig := mcheck.Figure(r.History(), r.Sim().Events(), len(scn.Nodes))
 	availOK := printFigures(stdout, fig, res, minAvail)
 	verdict := res.Verdict
 	if res.Valid && !availOK {
@@ -148,32 +204,40 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-// testScenario maps Maelstrom's flags onto a scenario.
+// testScenario maps Maelstrom's flags onto a scenario, following
+// src/maelstrom/core.clj (opt-spec, maelstrom-test) and Jepsen's
+// jepsen/src/jepsen/cli.clj (test-opt-spec): every flag combination they
+// accept is accepted, and what they refuse is refused in their words
+// where that reads well.
 func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error) {
 	wl, checks, ok := mcheck.Workload(f.workload)
 	switch {
-	case f.workload == "":
-		return nil, fmt.Errorf("-w: name a workload (%s)", strings.Join(mcheck.WorkloadNames(), ", "))
 	case !ok:
-		return nil, fmt.Errorf("-w: unknown workload %q (known: %s)", f.workload, strings.Join(mcheck.WorkloadNames(), ", "))
+		return nil, fmt.Errorf("-w: unknown workload %q: Must be one of %s", f.workload, strings.Join(mcheck.WorkloadNames(), ", "))
 	case f.bin == "":
-		return nil, errors.New("--bin: name the program: a Go package directory or a .wasm file")
-	case f.nodeCount < 1 || f.nodeCount > scenario.MaxNodes:
-		return nil, fmt.Errorf("--node-count: must be 1..%d, got %d", scenario.MaxNodes, f.nodeCount)
+		return nil, errors.New("--bin: Expected a --bin PATH_TO_BINARY to test (a Go package directory or a .wasm file)")
+	case f.nodeCount < 0:
+		return nil, fmt.Errorf("--node-count: Must be positive, got %d", f.nodeCount)
 	case f.timeLimit <= 0:
-		return nil, fmt.Errorf("--time-limit: must be positive, got %v", f.timeLimit)
-	case f.rate <= 0:
-		return nil, fmt.Errorf("--rate: must be positive, got %v", f.rate)
+		return nil, fmt.Errorf("--time-limit: Must be positive, got %v", f.timeLimit)
+	case f.rate < 0:
+		return nil, fmt.Errorf("--rate: Can't be negative, got %v", f.rate)
 	case f.latency < 0:
-		return nil, fmt.Errorf("--latency: must not be negative, got %v", f.latency)
+		return nil, fmt.Errorf("--latency: Must be non-negative, got %v", f.latency)
 	case f.nemesisInterval <= 0:
-		return nil, fmt.Errorf("--nemesis-interval: must be positive, got %v", f.nemesisInterval)
-	case f.keyCount < 0 || f.maxTxnLength < 0 || f.maxWritesPerKey < 0:
-		return nil, errors.New("--key-count, --max-txn-length and --max-writes-per-key must not be negative")
+		return nil, fmt.Errorf("--nemesis-interval: Must be positive, got %v", f.nemesisInterval)
+	case f.keyCount < 0 || f.maxTxnLength < 0:
+		return nil, errors.New("--key-count and --max-txn-length: must be positive")
+	case f.maxWritesPerKey < 1:
+		return nil, fmt.Errorf("--max-writes-per-key: must be positive, got %d", f.maxWritesPerKey)
 	case f.fuel < 1000 || f.spinFuel < 1000:
 		return nil, fmt.Errorf("--fuel and --spin-fuel must be at least 1000, got %d and %d", f.fuel, f.spinFuel)
 	}
-	clients, err := parseConcurrency(f.concurrency, f.nodeCount)
+	names, err := nodeNames(f)
+	if err != nil {
+		return nil, err
+	}
+	clients, err := parseConcurrency(f.concurrency, len(names))
 	if err != nil {
 		return nil, err
 	}
@@ -200,14 +264,17 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 	case "exponential":
 		lat = map[string]string{"dist": "exponential", "mean": ms(f.latency)}
 	default:
-		return nil, fmt.Errorf("--latency-dist: %q is not constant, uniform or exponential", f.latencyDist)
+		return nil, fmt.Errorf("--latency-dist: %q: Must be constant, uniform, or exponential", f.latencyDist)
 	}
 	limit := time.Duration(f.timeLimit * float64(time.Second))
-	interval := time.Duration(float64(clients) / f.rate * float64(time.Second))
-	// Maelstrom's client waits 5 s for any reply (src/maelstrom/client.clj,
-	// default-timeout), whatever the latency
-	timeout := 5 * time.Second
-	settle := 2*time.Second + time.Duration(10*f.latency*float64(time.Millisecond))
+	work := map[string]any{"type": wl, "clients": clients, "timeout": maelstromTimeout.String()}
+	if f.rate > 0 {
+		work["interval"] = time.Duration(float64(clients) / f.rate * float64(time.Second)).String()
+	} else {
+		// Maelstrom's --rate 0: the main phase only sleeps (gen/sleep
+		// time-limit); the final phase still runs
+		work["interval"], work["start"] = limit.String(), limit.String()
+	}
 	params := map[string]any{}
 	switch wl {
 	case "maelstrom-broadcast":
@@ -215,9 +282,16 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 			return nil, fmt.Errorf("--topology: %w", err)
 		}
 		params["topology"] = f.topology
-		params["settle"] = settle.String()
-	case "g-set", "g-counter", "pn-counter", "kafka":
-		params["settle"] = settle.String()
+		params["settle"] = maelstromRecovery.String()
+	case "g-set", "g-counter", "pn-counter":
+		params["settle"] = maelstromRecovery.String()
+	case "kafka":
+		// heal, 10 s of recovery, then the final polls (src/maelstrom/
+		// workload/kafka.clj, final-generator, after core.clj's sleep 10)
+		params["settle"] = maelstromRecovery.String()
+		params["max_writes_per_key"] = f.maxWritesPerKey
+	case "txn-list-append", "txn-rw-register":
+		params["max_writes_per_key"] = f.maxWritesPerKey
 	}
 	if f.keyCount > 0 {
 		params["key_count"] = f.keyCount
@@ -225,17 +299,23 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 	if f.maxTxnLength > 0 {
 		params["max_txn_length"] = f.maxTxnLength
 	}
-	if f.maxWritesPerKey > 0 {
-		params["max_writes_per_key"] = f.maxWritesPerKey
+	work["params"] = params
+	var groups []any
+	if f.nodeCount > 0 {
+		groups = []any{map[string]any{"name": "n", "count": f.nodeCount, "indexed": true, "module": "bin"}}
+	} else {
+		for _, n := range names {
+			groups = append(groups, map[string]any{"name": n, "module": "bin"})
+		}
 	}
 	doc := map[string]any{
 		"name":     "maelstrom-" + f.workload,
 		"duration": limit.String(),
 		"modules":  map[string]any{"bin": module},
-		"nodes":    []any{map[string]any{"name": "n", "count": f.nodeCount, "indexed": true, "module": "bin"}},
+		"nodes":    groups,
 		"network":  map[string]any{"latency": lat},
 		"services": scenario.ServiceNames, // Maelstrom always runs every service
-		"workload": map[string]any{"type": wl, "clients": clients, "interval": interval.String(), "timeout": timeout.String(), "params": params},
+		"workload": work,
 		"limits":   map[string]any{"fuel": f.fuel, "spin_fuel": f.spinFuel},
 	}
 	var cs []any
@@ -250,27 +330,10 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 	if f.strict {
 		doc["strict"] = true
 	}
-	if f.nemesis != "" {
-		var kinds []string
-		for _, k := range strings.Split(f.nemesis, ",") {
-			switch strings.TrimSpace(k) {
-			case "partition":
-				kinds = append(kinds, scenario.NemesisPartitionHalves, scenario.NemesisIsolate, scenario.NemesisBridge)
-			case "kill":
-				kinds = append(kinds, scenario.NemesisKill)
-			case "pause":
-				kinds = append(kinds, scenario.NemesisPause)
-			default:
-				return nil, fmt.Errorf("--nemesis: %q is not partition, kill or pause", k)
-			}
-		}
-		every := time.Duration(f.nemesisInterval * float64(time.Second))
-		if every >= limit {
-			return nil, fmt.Errorf("--nemesis-interval: %vs leaves no room for a fault in a %vs run", f.nemesisInterval, f.timeLimit)
-		}
-		// a fault every interval, healed after half of it (Maelstrom
-		// alternates faults and healing); all healed by the time limit
-		doc["nemesis"] = []any{map[string]any{"kinds": kinds, "every": every.String(), "heal": (every / 2).String()}}
+	if nm, err := testNemesis(f); err != nil {
+		return nil, err
+	} else if nm != nil {
+		doc["nemesis"] = []any{nm}
 	}
 	b, err := yaml.Marshal(doc)
 	if err != nil {
@@ -281,6 +344,87 @@ func testScenario(f testFlags, reg *runner.Registry) (*scenario.Scenario, error)
 		return nil, err
 	}
 	return scn, nil
+}
+
+// testNemesis maps --nemesis and --nemesis-interval onto a nemesis with
+// Jepsen's schedule (src/maelstrom/nemesis.clj, package): partition is
+// jepsen.nemesis.combined's partition-package, whose grudges are :one,
+// :minority-third, :majority and :majorities-ring (partition-specs for a
+// database without primaries); kill and pause, which Maelstrom refuses
+// (its nemeses set is #{:partition}), are Terrarium's and follow
+// db-package. nil when there is no fault.
+func testNemesis(f testFlags) (map[string]any, error) {
+	var kinds []string
+	for _, k := range strings.Split(f.nemesis, ",") {
+		switch k = strings.TrimSpace(k); k {
+		case "":
+		case "partition":
+			kinds = append(kinds, scenario.NemesisIsolate, scenario.NemesisMinorityThird, scenario.NemesisPartitionHalves, scenario.NemesisMajoritiesRing)
+		case "kill":
+			kinds = append(kinds, scenario.NemesisKill)
+		case "pause":
+			kinds = append(kinds, scenario.NemesisPause)
+		default:
+			return nil, fmt.Errorf("--nemesis: %q: Must be one of partition (Maelstrom's), kill or pause (Terrarium's)", k)
+		}
+	}
+	if len(kinds) == 0 {
+		return nil, nil
+	}
+	every := time.Duration(f.nemesisInterval * float64(time.Second))
+	return map[string]any{"kinds": kinds, "schedule": scenario.ScheduleJepsen, "every": every.String()}, nil
+}
+
+// nodeNames are the test's nodes as Maelstrom and Jepsen pick them:
+// --node-count N gives n0 to n(N-1) (core.clj, parse-node-count);
+// otherwise --nodes-file, --nodes and --node together (cli.clj,
+// parse-nodes), or Jepsen's default n1 to n5.
+func nodeNames(f testFlags) ([]string, error) {
+	if f.nodeCount > 0 {
+		if f.nodeCount > scenario.MaxNodes {
+			return nil, fmt.Errorf("--node-count: at most %d here, got %d", scenario.MaxNodes, f.nodeCount)
+		}
+		names := make([]string, f.nodeCount)
+		for i := range names {
+			names[i] = "n" + strconv.Itoa(i)
+		}
+		return names, nil
+	}
+	var names []string
+	if f.nodesFile != "" {
+		b, err := os.ReadFile(f.nodesFile)
+		if err != nil {
+			return nil, fmt.Errorf("--nodes-file: %w", err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				names = append(names, l)
+			}
+		}
+	}
+	if f.nodes != "" {
+		for _, n := range strings.Split(f.nodes, ",") {
+			names = append(names, strings.TrimSpace(n))
+		}
+	}
+	names = append(names, f.node...)
+	if len(names) == 0 {
+		names = defaultNodes
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		switch {
+		case n == "":
+			return nil, errors.New("--nodes: an empty node name")
+		case seen[n]:
+			return nil, fmt.Errorf("--nodes: node %q is named twice", n)
+		}
+		seen[n] = true
+	}
+	if len(names) > scenario.MaxNodes {
+		return nil, fmt.Errorf("--nodes: at most %d nodes here, got %d", scenario.MaxNodes, len(names))
+	}
+	return names, nil
 }
 
 // parseConcurrency reads Maelstrom's --concurrency: N, or Kn for K clients
@@ -309,8 +453,20 @@ func parseAvailability(s string) (float64, error) {
 		return 1, nil
 	}
 	v, err := strconv.ParseFloat(s, 64)
+	if num, den, ok := strings.Cut(s, "/"); ok { // edn/read-string reads a ratio too
+		var n, d float64
+		n, err = strconv.ParseFloat(num, 64)
+		if err == nil {
+			d, err = strconv.ParseFloat(den, 64)
+		}
+		if err == nil && d != 0 {
+			v = n / d
+		} else {
+			err = errors.New("not a ratio")
+		}
+	}
 	if err != nil || v < 0 || v > 1 {
-		return 0, fmt.Errorf("--availability: %q is not a number from 0 to 1 or total", s)
+		return 0, fmt.Errorf("--availability: %q: must be either 'total' or a number between 0 and 1", s)
 	}
 	return v, nil
 }

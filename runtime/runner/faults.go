@@ -14,6 +14,10 @@ import (
 // run's fault stream, each healed nm.Heal later. Each fault it applies is
 // reported to record.
 func scheduleNemesis(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r *rand.Rand, record func(fault.Fault)) {
+	if nm.Schedule == scenario.ScheduleJepsen {
+		scheduleJepsen(s, nm, scn, r, record)
+		return
+	}
 	stop := nm.Stop
 	if stop == 0 {
 		stop = scn.Duration

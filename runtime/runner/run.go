@@ -236,7 +236,7 @@ func (r *Run) startWorkload() error {
 		targets = scn.NodeNames()
 	}
 	wend, err := w.Start(r.s, workload.Spec{
-		Clients: r.clients, Targets: targets, Duration: scn.Duration, Interval: scn.Workload.Interval,
+		Clients: r.clients, Targets: targets, Duration: scn.Duration, Interval: scn.Workload.Interval, Start: scn.Workload.Start,
 		Ops: scn.Workload.Ops, Timeout: scn.Workload.Timeout, Params: scn.Workload.Params,
 		Rand: sim.Stream(r.seed, "workload"),
 	})

@@ -51,6 +51,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		Type     string   `yaml:"type"`
 		Clients  int      `yaml:"clients"`
 		Interval string   `yaml:"interval"`
+		Start    string   `yaml:"start,omitempty"`
 		Ops      int      `yaml:"ops,omitempty"`
 		Timeout  string   `yaml:"timeout"`
 		Targets  []string `yaml:"targets,omitempty"`
@@ -75,12 +76,13 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		PPM         int64      `yaml:"ppm,omitempty"`
 	}
 	type nemesis struct {
-		Kinds   []string `yaml:"kinds"`
-		Every   string   `yaml:"every"`
-		Heal    string   `yaml:"heal"`
-		Start   string   `yaml:"start,omitempty"`
-		Stop    string   `yaml:"stop,omitempty"`
-		Targets []string `yaml:"targets,omitempty"`
+		Kinds    []string `yaml:"kinds"`
+		Schedule string   `yaml:"schedule,omitempty"`
+		Every    string   `yaml:"every"`
+		Heal     string   `yaml:"heal,omitempty"`
+		Start    string   `yaml:"start,omitempty"`
+		Stop     string   `yaml:"stop,omitempty"`
+		Targets  []string `yaml:"targets,omitempty"`
 	}
 	type file struct {
 		Name        string            `yaml:"name"`
@@ -151,7 +153,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 	}
 	if s.Workload.Type != "" && s.Workload.Type != WorkloadNone {
 		w := &workload{Type: s.Workload.Type, Clients: s.Workload.Clients, Interval: s.Workload.Interval.String(),
-			Ops: s.Workload.Ops, Timeout: s.Workload.Timeout.String(), Params: params(s.Workload.Params)}
+			Start: dur(s.Workload.Start), Ops: s.Workload.Ops, Timeout: s.Workload.Timeout.String(), Params: params(s.Workload.Params)}
 		if !slices.Equal(s.Workload.Targets, s.NodeNames()) {
 			w.Targets = s.Workload.Targets
 		}
@@ -177,8 +179,12 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		f.Faults = append(f.Faults, e)
 	}
 	for _, nm := range s.Nemeses {
-		f.Nemesis = append(f.Nemesis, nemesis{Kinds: nm.Kinds, Every: nm.Every.String(), Heal: nm.Heal.String(),
-			Start: dur(nm.Start), Stop: dur(nm.Stop), Targets: nm.Targets})
+		e := nemesis{Kinds: nm.Kinds, Schedule: nm.Schedule, Every: nm.Every.String(), Heal: nm.Heal.String(),
+			Start: dur(nm.Start), Stop: dur(nm.Stop), Targets: nm.Targets}
+		if nm.Schedule == ScheduleJepsen {
+			e.Heal = ""
+		}
+		f.Nemesis = append(f.Nemesis, e)
 	}
 	f.Services = s.Services
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 var (
 	diskKeys    = []string{"lose_unsynced"}
 	faultKeys   = []string{"at", "action", "before_event", "node", "groups", "from", "to", "by", "ppm"}
-	nemesisKeys = []string{"kinds", "every", "heal", "start", "stop", "targets"}
+	nemesisKeys = []string{"kinds", "schedule", "every", "heal", "start", "stop", "targets"}
 )
 
 // disk parses the disk section (n nil: absent).
@@ -212,9 +212,24 @@ func (p *parser) nemeses(s *Scenario, n *yaml.Node, nodesOK bool) {
 				nm.Every = every
 			}
 		}
+		if v := f.get("schedule"); v != nil {
+			if sch, ok := p.str(v, f.field("schedule")); ok {
+				if sch != SchedulePeriodic && sch != ScheduleJepsen {
+					p.errorf(v, f.field("schedule"), "%q is not %s or %s", sch, SchedulePeriodic, ScheduleJepsen)
+				} else if sch == ScheduleJepsen {
+					nm.Schedule = sch
+				}
+			}
+		}
 		nm.Heal = nm.Every / 2
 		if v := f.get("heal"); v != nil {
+			if nm.Schedule == ScheduleJepsen {
+				p.errorf(v, f.field("heal"), "not with schedule %s: each heal comes after its own draw from [0, 2×every)", ScheduleJepsen)
+			}
 			nm.Heal, _ = p.positiveDuration(v, f.field("heal"))
+		}
+		if nm.Schedule == ScheduleJepsen {
+			nm.Heal = 0
 		}
 		if v := f.get("start"); v != nil {
 			nm.Start, _ = p.duration(v, f.field("start"))

@@ -32,6 +32,7 @@ faults:
 nemesis:
   - {kinds: [kill, pause], every: 500ms, heal: 200ms, start: 1s, stop: 4s, targets: [n1, n2]}
   - {kinds: [partition-halves], every: 1s}
+  - {kinds: [majorities-ring, minority-third], schedule: jepsen, every: 2s}
 `
 	s, err := scenario.Parse("s.yaml", []byte(src))
 	require.NoError(t, err)
@@ -59,7 +60,8 @@ nemesis:
 	assert.Equal(t, []string{"*"}, s.Faults[4].To)
 	assert.Equal(t, -250*ms, s.Faults[5].By)
 
-	require.Len(t, s.Nemeses, 2)
+	require.Len(t, s.Nemeses, 3)
+	assert.Equal(t, scenario.Nemesis{Kinds: []string{"majorities-ring", "minority-third"}, Schedule: "jepsen", Every: 2 * time.Second, Line: 21}, s.Nemeses[2])
 	assert.Equal(t, scenario.Nemesis{Kinds: []string{"kill", "pause"}, Every: 500 * ms, Heal: 200 * ms, Start: time.Second, Stop: 4 * time.Second, Targets: []string{"n1", "n2"}, Line: 19}, s.Nemeses[0])
 	assert.Equal(t, 500*ms, s.Nemeses[1].Heal, "heal defaults to half the interval")
 }
@@ -81,6 +83,8 @@ func TestParseFaultErrors(t *testing.T) {
 		{"not a list", "faults: {at: 1s}", `s.yaml:4:9: faults: expected a sequence of fault actions`},
 		{"unknown nemesis kind", "nemesis: [{kinds: [meteor], every: 1s}]", `s.yaml:4:20: nemesis[0].kinds[0]: unknown nemesis kind "meteor"`},
 		{"nemesis without every", "nemesis: [{kinds: [kill]}]", `s.yaml:4:11: nemesis[0].every: missing required field`},
+		{"unknown schedule", "nemesis: [{kinds: [kill], schedule: often, every: 1s}]", `s.yaml:4:37: nemesis[0].schedule: "often" is not periodic or jepsen`},
+		{"heal with the jepsen schedule", "nemesis: [{kinds: [isolate], schedule: jepsen, every: 1s, heal: 1s}]", `s.yaml:4:65: nemesis[0].heal: not with schedule jepsen`},
 		{"nemesis stop before start", "nemesis: [{kinds: [kill], every: 1s, start: 2s, stop: 1s}]", `s.yaml:4:55: nemesis[0].stop: must be after start (2s)`},
 		{"bad distribution", "network: {latency: {dist: gaussian, mean: 1ms}}", `s.yaml:4:27: network.latency.dist: unknown distribution "gaussian"`},
 		{"normal without stddev", "network: {latency: {dist: normal, mean: 1ms}}", `s.yaml:4:20: network.latency.stddev: missing required field`},
@@ -94,4 +98,15 @@ func TestParseFaultErrors(t *testing.T) {
 			assert.True(t, strings.HasPrefix(err.Error(), tc.want), "got %s", err)
 		})
 	}
+}
+
+// workload.start delays the clients; terrarium test sets it to the
+// duration for Maelstrom's --rate 0. It round-trips through Encode.
+func TestWorkloadStart(t *testing.T) {
+	s, err := scenario.Parse("s.yaml", []byte(three+"workload: {type: echo, start: 5s}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Second, s.Workload.Start)
+	b, err := scenario.Encode(s, ".")
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "start: 5s")
 }

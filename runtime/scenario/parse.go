@@ -25,7 +25,7 @@ var (
 	networkKeys  = []string{"latency", "loss", "duplicate", "reorder", "links"}
 	latencyKeys  = []string{"dist", "min", "max", "mean", "stddev"}
 	linkKeys     = []string{"from", "to", "latency", "loss", "duplicate", "reorder"}
-	workloadKeys = []string{"type", "clients", "interval", "ops", "timeout", "targets", "params"}
+	workloadKeys = []string{"type", "clients", "interval", "start", "ops", "timeout", "targets", "params"}
 	checkKeys    = []string{"name", "params"}
 	limitsKeys   = []string{"memory_pages", "fuel", "max_message_bytes", "fuel_per_byte", "spin_fuel", "sends_per_callback", "send_bytes_per_callback", "pending_timers",
 		"callbacks_per_instant", "callbacks_per_second", "log_line_bytes", "log_bytes_per_callback", "log_bytes_per_run", "store_bytes",
@@ -637,6 +637,9 @@ func (p *parser) workload(s *Scenario, n *yaml.Node, nodesOK bool) {
 	}
 	if v := f.get("interval"); v != nil {
 		w.Interval, _ = p.positiveDuration(v, f.field("interval"))
+	}
+	if v := f.get("start"); v != nil {
+		w.Start, _ = p.duration(v, f.field("start"))
 	}
 	if v := f.get("ops"); v != nil {
 		o, _ := p.intRange(v, f.field("ops"), 0, 1<<62)

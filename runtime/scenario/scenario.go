@@ -120,15 +120,34 @@ const (
 	NemesisBridge          = "bridge"
 	NemesisKill            = "kill"
 	NemesisPause           = "pause"
+	// NemesisMinorityThird cuts off fewer than a third of the nodes
+	// (Jepsen's :minority-third partition).
+	NemesisMinorityThird = "minority-third"
+	// NemesisMajoritiesRing lets every node see a majority, no two the
+	// same one (Jepsen's :majorities-ring; some cuts are one-way).
+	NemesisMajoritiesRing = "majorities-ring"
 )
 
 // NemesisKinds lists the nemesis kinds in documentation order.
-var NemesisKinds = []string{NemesisPartitionHalves, NemesisIsolate, NemesisBridge, NemesisKill, NemesisPause}
+var NemesisKinds = []string{NemesisPartitionHalves, NemesisIsolate, NemesisBridge, NemesisKill, NemesisPause, NemesisMinorityThird, NemesisMajoritiesRing}
 
-// Nemesis injects a random fault every Every, drawn from Kinds with the
-// run's fault stream, and heals it after Heal.
+// Nemesis schedules.
+const (
+	// SchedulePeriodic strikes every Every and heals after Heal.
+	SchedulePeriodic = "periodic"
+	// ScheduleJepsen is Jepsen's combined nemesis as Maelstrom runs it:
+	// faults and their heals alternate, each after a uniform draw from
+	// [0, 2×Every); everything is healed at Stop.
+	ScheduleJepsen = "jepsen"
+)
+
+// Nemesis injects random faults drawn from Kinds with the run's fault
+// stream: by default one every Every, healed after Heal; with Schedule
+// ScheduleJepsen as Jepsen's combined nemesis does.
 type Nemesis struct {
 	Kinds []string
+	// Schedule is SchedulePeriodic (also when empty) or ScheduleJepsen.
+	Schedule string
 	// Every is the time between two faults; Heal how long each lasts.
 	Every, Heal time.Duration
 	// Start and Stop bound when faults start (Stop 0: the run's duration).
@@ -351,6 +370,10 @@ type Workload struct {
 	Clients int
 	// Interval is the time between a client's operations, > 0.
 	Interval time.Duration
+	// Start is when clients begin their operations (0: at once). A start
+	// at or after the duration leaves only a workload's final phase, as
+	// Maelstrom's --rate 0 does.
+	Start time.Duration
 	// Ops is the number of operations per client; 0 means until the run
 	// ends.
 	Ops int

@@ -3,13 +3,16 @@
 // consistent), lww-kv (deliberately weak: last write wins over independent
 // replicas) and lin-tso (a linearizable timestamp oracle).
 //
-// A service answers Maelstrom RPCs with upstream's bodies and error codes:
-// read -> read_ok {value} or error 20; write -> write_ok; cas {from, to,
-// create_if_not_exists} -> cas_ok, error 20 (no key) or 22 (from does not
-// match); ts -> ts_ok {ts}. Any other type gets error 10 (not supported),
-// a malformed body error 12. Its state lives in host memory for one run;
-// the random choices of seq-kv and lww-kv come from the service node's
-// seeded stream, so a run stays a pure function of its seed.
+// A service answers Maelstrom RPCs with upstream's bodies and error codes
+// (src/maelstrom/service.clj): read -> read_ok {value} or error 20; write
+// -> write_ok; cas {from, to, create_if_not_exists} -> cas_ok, error 20 (no
+// key) or 22 (from does not match); ts -> ts_ok {ts}. A missing key is the
+// key null, as upstream reads it. A request upstream cannot handle (a type
+// the service does not know, a body that is not an object) gets no reply
+// at all, as upstream's service thread logs the exception and answers
+// nothing; here the service's log says why. Its state lives in host memory
+// for one run; the random choices of seq-kv and lww-kv come from the
+// service node's seeded stream, so a run stays a pure function of its seed.
 package service
 
 import (
@@ -27,10 +30,8 @@ func Names() []string { return []string{"lin-kv", "lin-tso", "lww-kv", "seq-kv"}
 
 // Maelstrom's error codes the services use.
 const (
-	codeNotSupported     = 10
-	codeMalformedRequest = 12
-	codeKeyDoesNotExist  = 20
-	codePrecondition     = 22
+	codeKeyDoesNotExist = 20
+	codePrecondition    = 22
 )
 
 // seqBuffer is how many past states seq-kv keeps for reads (upstream: 32).
@@ -74,10 +75,18 @@ type request struct {
 	from  string // canonical JSON of "from"
 	to    json.RawMessage
 	cine  bool
+	// dropped, if set, is why the request gets no reply.
+	dropped string
 }
 
-// reply is a response body without in_reply_to.
+// reply is a response body without in_reply_to; nil means no reply.
 type reply map[string]any
+
+// noReply returns the nil reply with the reason recorded in r.
+func noReply(r *request, why string) reply {
+	r.dropped = why
+	return nil
+}
 
 func errReply(code int, text string) reply {
 	return reply{"type": "error", "code": code, "text": text}
@@ -108,16 +117,21 @@ func serve(host wasmhost.Host, h handler, from int32, msg []byte) {
 		To    json.RawMessage `json:"to"`
 		CINE  bool            `json:"create_if_not_exists"`
 	}
-	var out reply
 	if err := json.Unmarshal(env.Body, &body); err != nil {
-		out = errReply(codeMalformedRequest, fmt.Sprintf("malformed request body: %v", err))
-	} else {
-		if body.Reply != nil {
-			return // a stray reply: services send no requests
-		}
-		r := &request{src: env.Src, typ: body.Type, msgID: body.MsgID, rawK: body.Key, value: body.Value, to: body.To, cine: body.CINE,
-			key: canonical(body.Key), from: canonical(body.From)}
-		out = h.handle(r, func(n int) int { return int(host.Rand() % uint64(n)) })
+		// upstream (service-thread) throws on a body it cannot read and
+		// answers nothing
+		host.Log(wasmhost.LevelWarn, fmt.Appendf(nil, "service: no reply to %s: malformed request body: %v", env.Src, err))
+		return
+	}
+	if body.Reply != nil {
+		return // a stray reply: services send no requests
+	}
+	r := &request{src: env.Src, typ: body.Type, msgID: body.MsgID, rawK: body.Key, value: body.Value, to: body.To, cine: body.CINE,
+		key: canonical(body.Key), from: canonical(body.From)}
+	out := h.handle(r, func(n int) int { return int(host.Rand() % uint64(n)) })
+	if out == nil {
+		host.Log(wasmhost.LevelWarn, fmt.Appendf(nil, "service: no reply to %s (as Maelstrom, whose service throws and answers nothing): %s", env.Src, r.dropped))
+		return
 	}
 	if body.MsgID != nil {
 		out["in_reply_to"] = *body.MsgID
@@ -131,10 +145,11 @@ func serve(host wasmhost.Host, h handler, from int32, msg []byte) {
 }
 
 // canonical re-encodes a JSON value so that equal values compare equal as
-// strings (object keys sorted, whitespace dropped); "" when absent.
+// strings (object keys sorted, whitespace dropped); an absent value is
+// null, as upstream's parsed body reads it (nil).
 func canonical(raw json.RawMessage) string {
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return ""
+		return "null"
 	}
 	var v any
 	d := json.NewDecoder(bytes.NewReader(raw))
@@ -158,12 +173,12 @@ type state interface {
 // kvState is upstream's persistent KV: canonical key -> raw value.
 type kvState map[string]json.RawMessage
 
+// apply follows upstream's PersistentKV handle. changed is upstream's test
+// (= service service'): a write or cas that stores the value already there
+// leaves the state equal, hence unchanged.
 func (m kvState) apply(r *request) (state, bool, reply) {
 	if r.typ != "read" && r.typ != "write" && r.typ != "cas" {
-		return m, false, errReply(codeNotSupported, fmt.Sprintf("unsupported request type %q", r.typ))
-	}
-	if r.key == "" {
-		return m, false, errReply(codeMalformedRequest, r.typ+" without a key")
+		return m, false, noReply(r, fmt.Sprintf("kv services take read, write and cas, not %q", r.typ))
 	}
 	cur, ok := m[r.key]
 	switch r.typ {
@@ -173,7 +188,7 @@ func (m kvState) apply(r *request) (state, bool, reply) {
 		}
 		return m, false, reply{"type": "read_ok", "value": cur}
 	case "write":
-		return m.with(r.key, r.value), true, reply{"type": "write_ok"}
+		return m.with(r.key, r.value), !ok || canonical(cur) != canonical(r.value), reply{"type": "write_ok"}
 	}
 	switch {
 	case !ok && !r.cine:
@@ -181,7 +196,7 @@ func (m kvState) apply(r *request) (state, bool, reply) {
 	case ok && canonical(cur) != r.from:
 		return m, false, errReply(codePrecondition, fmt.Sprintf("current value %s is not %s", cur, r.from))
 	}
-	return m.with(r.key, r.to), true, reply{"type": "cas_ok"}
+	return m.with(r.key, r.to), !ok || canonical(cur) != canonical(r.to), reply{"type": "cas_ok"}
 }
 
 func (m kvState) with(k string, v json.RawMessage) kvState {
@@ -201,7 +216,7 @@ type tsoState struct{ next int64 }
 
 func (t tsoState) apply(r *request) (state, bool, reply) {
 	if r.typ != "ts" {
-		return t, false, errReply(codeNotSupported, fmt.Sprintf("unsupported request type %q", r.typ))
+		return t, false, noReply(r, fmt.Sprintf("lin-tso takes ts, not %q", r.typ))
 	}
 	return tsoState{t.next + 1}, true, reply{"type": "ts_ok", "ts": t.next}
 }
@@ -216,25 +231,33 @@ func (l *linear) handle(r *request, _ func(int) int) reply {
 	return out
 }
 
-// sequential is upstream's seq-kv: it keeps the last seqBuffer states. A
-// request from a client may run on any state from the last one that
-// client saw onwards; if it would change that state, it runs on the
-// newest one instead (appending a state). Every client thus sees a
-// monotonic sequence of states, and all updates form one total order, but
-// reads may be stale.
+// sequential is upstream's Sequential wrapper (src/maelstrom/service.clj,
+// Sequential's handle!) with its ring buffer of seqBuffer states
+// (amalloy/ring-buffer 1.3.1). A request from a client picks an index
+// uniformly from the last index that client was served at to the newest,
+// and runs on the state that many steps back from the newest, modulo the
+// states the buffer holds: upstream's nth on its ring buffer wraps, so a
+// client more than seqBuffer states behind may see any state in the
+// buffer, and keeps its old index. If the request leaves that state equal,
+// its reply stands and the client's index becomes the one picked;
+// otherwise it runs again on the newest state, whose successor is
+// appended, and the client's index becomes the new newest.
 type sequential struct {
-	buf     []state // buf[len-1] has index last
+	buf     []state // oldest first; buf[len-1] is the newest, index last
 	last    int
 	clients map[string]int
 }
 
 func (s *sequential) handle(r *request, rnd func(int) int) reply {
-	seen := s.clients[r.src]
-	oldest := s.last - len(s.buf) + 1
-	seen = max(seen, oldest)
+	seen := s.clients[r.src] // upstream: (get clients client 0)
 	idx := seen + rnd(s.last-seen+1)
-	st := s.buf[idx-oldest]
-	if _, changed, out := st.apply(r); !changed {
+	back := (s.last - idx) % len(s.buf) // (nth buffer (dec (- index last-index))) wraps
+	st := s.buf[len(s.buf)-1-back]
+	_, changed, out := st.apply(r)
+	if out == nil {
+		return nil // upstream throws inside swap!: no state change, no reply
+	}
+	if !changed {
 		s.clients[r.src] = idx
 		return out
 	}
@@ -262,10 +285,7 @@ type lwwState struct {
 
 func (l lwwState) apply(r *request) (lwwState, reply) {
 	if r.typ != "read" && r.typ != "write" && r.typ != "cas" {
-		return l, errReply(codeNotSupported, fmt.Sprintf("unsupported request type %q", r.typ))
-	}
-	if r.key == "" {
-		return l, errReply(codeMalformedRequest, r.typ+" without a key")
+		return l, noReply(r, fmt.Sprintf("kv services take read, write and cas, not %q", r.typ))
 	}
 	cur, ok := l.m[r.key]
 	switch r.typ {
@@ -298,32 +318,23 @@ func (l lwwState) with(k string, v json.RawMessage) lwwState {
 	return lwwState{clock: l.clock + 1, m: m}
 }
 
-// merge joins other into l: the higher clock, and per key the value with
-// the higher timestamp (l's on a tie).
-func (l lwwState) merge(other lwwState) lwwState {
-	m := make(map[string]lwwValue, len(l.m))
-	for k, v := range l.m {
-		m[k] = v
-	}
-	for k, v := range other.m {
-		if mine, ok := m[k]; !ok || mine.ts < v.ts {
-			m[k] = v
-		}
-	}
-	return lwwState{clock: max(l.clock, other.clock), m: m}
-}
-
-// eventual is upstream's lww-kv wrapper: on every request one random
-// replica is merged into another, then the request runs on a third random
-// replica. Reads can be stale and writes can be lost.
+// eventual is upstream's Eventual wrapper over lww-kv replicas
+// (src/maelstrom/service.clj, Eventual's handle!). Upstream draws a merge
+// of one random replica into another, but then applies the request to
+// the replicas as they were before that merge, so the merge is lost:
+// the replicas never exchange state. We draw the same three numbers and
+// do the same, so a write is seen only by requests that land on its
+// replica; reads can be stale and writes can seem lost for good.
 type eventual struct{ replicas []lwwState }
 
 func (e *eventual) handle(r *request, rnd func(int) int) reply {
 	n := len(e.replicas)
-	src, dst := rnd(n), rnd(n)
-	e.replicas[dst] = e.replicas[src].merge(e.replicas[dst])
+	_, _ = rnd(n), rnd(n) // merge source and destination, discarded as upstream's are
 	i := rnd(n)
 	next, out := e.replicas[i].apply(r)
+	if out == nil {
+		return nil
+	}
 	e.replicas[i] = next
 	return out
 }

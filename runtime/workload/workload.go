@@ -23,6 +23,9 @@ type Spec struct {
 	Duration time.Duration
 	// Interval separates a client's operations.
 	Interval time.Duration
+	// Start is when clients begin (a start at or after Duration leaves
+	// only the final phase).
+	Start time.Duration
 	// Ops bounds operations per client (0: until Duration).
 	Ops int
 	// Timeout is a request's deadline.
@@ -93,7 +96,7 @@ func Loop(s *sim.Sim, spec Spec, op func(c *sim.Client, n int, target string, ne
 			op(c, n, target, func() { s.After(spec.Interval, step) })
 		}
 		// stagger clients so they do not all fire at the same instant
-		s.At(time.Duration(ci)*spec.Interval/time.Duration(max(len(spec.Clients), 1)), step)
+		s.At(spec.Start+time.Duration(ci)*spec.Interval/time.Duration(max(len(spec.Clients), 1)), step)
 	}
 }
 

@@ -50,8 +50,9 @@ func (broadcast) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		return r
 	}
 	next := 0
+	main := &phase{}
 	ops := func() {
-		loop(s, spec, s.Now(), func(c *sim.Client, target string, done func()) {
+		runLoop(s, spec, s.Now(), main, func(c *sim.Client, target string, done func()) {
 			if spec.Rand.Float64() < p.Reads {
 				perform(c, target, spec.Timeout, read(false), func(outcome) { done() })
 				return
@@ -89,7 +90,7 @@ func (broadcast) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		}
 		s.At(0, func() { tell(0, 1) })
 	}
-	return finalReads(s, spec, spec.Duration+settle, func() request { return read(true) }), nil
+	return finalReads(s, spec, main, settle, func() request { return read(true) }), nil
 }
 
 // Topology returns Maelstrom's neighbour map of the given kind over names.

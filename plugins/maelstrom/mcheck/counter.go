@@ -1,9 +1,10 @@
 package mcheck
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
@@ -19,7 +20,11 @@ type counter struct {
 
 // Start implements workload.Workload: clients add deltas
 // ({"type":"add","delta":d}) and read ({"type":"read"} -> read_ok
-// {"value":n}); after a settle time every node is read once more.
+// {"value":n}); then comes Maelstrom's final phase (finalReads): each
+// client reads its node once. As Maelstrom's pn-counter client
+// (src/maelstrom/workload/pn_counter.clj, client) wraps no error handling
+// around its RPCs, any error reply or timeout leaves the operation
+// indeterminate (info): an add that got an error may still have happened.
 func (w counter) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 	p := setParams{Settle: "2s", Reads: 0.5}
 	if err := params(w.name, spec.Params, &p); err != nil {
@@ -29,8 +34,11 @@ func (w counter) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
+	indefinite := func(e errorBody) (outcome, bool) {
+		return outcome{typ: sim.OpInfo, err: fmt.Sprintf("error %d: %s", e.Code, e.Text)}, true
+	}
 	read := func(final bool) request {
-		r := request{f: "read", body: map[string]any{"type": "read"}, ok: func(b json.RawMessage) (any, error) {
+		r := request{f: "read", body: map[string]any{"type": "read"}, onError: indefinite, ok: func(b json.RawMessage) (any, error) {
 			var v struct {
 				Value *int `json:"value"`
 			}
@@ -44,7 +52,7 @@ func (w counter) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		}
 		return r
 	}
-	loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	main := loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
 		if spec.Rand.Float64() < p.Reads {
 			perform(c, target, spec.Timeout, read(false), func(outcome) { done() })
 			return
@@ -53,21 +61,23 @@ func (w counter) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		if w.negative {
 			d = spec.Rand.IntN(10) - 5
 		}
-		perform(c, target, spec.Timeout, request{f: "add", value: d, body: map[string]any{"type": "add", "delta": d}}, func(outcome) { done() })
+		perform(c, target, spec.Timeout, request{f: "add", value: d, body: map[string]any{"type": "add", "delta": d}, onError: indefinite}, func(outcome) { done() })
 	})
-	return finalReads(s, spec, spec.Duration+settle, func() request { return read(true) }), nil
+	return finalReads(s, spec, main, settle, func() request { return read(true) }), nil
 }
 
-// Counter checks a g-counter or pn-counter history as Maelstrom does: each
-// node's final read must lie between the sum of the acknowledged deltas
-// plus every negative delta that may have happened (timed out) and the
-// same plus every positive one. Maelstrom's checker (src/maelstrom/
-// workload/pn_counter.clj, checker) reads only final reads; a read during
-// the run outside what the deltas not known to have failed could add up
-// to is a finding, impossible-read.
+// Counter checks a g-counter or pn-counter history as Maelstrom's checker
+// does (src/maelstrom/workload/pn_counter.clj, checker): the acceptable
+// values are the sum of the acknowledged (ok) deltas plus the sum of any
+// subset of the indeterminate (info) ones, and every final read that
+// completed (op/ok?) must be one of them. Final reads that did not
+// complete do not count; none completing is valid, as upstream's empty
+// error list is. Reads during the run are not judged (upstream does not);
+// any that no sum of deltas can give is a finding, impossible-read.
 func Counter(in check.Input) check.Result {
 	done, open := check.Pairs(in.History)
-	var okSum, maybeNeg, maybePos, allNeg, allPos int
+	var okSum, allNeg, allPos int
+	var maybe []int
 	adds := 0
 	type read struct {
 		node  string
@@ -76,12 +86,12 @@ func Counter(in check.Input) check.Result {
 		final bool
 	}
 	var reads []read
-	finals := map[string]read{}
+	var finals []read
 	for _, op := range open {
 		if op.F == "add" {
 			var d int
 			if json.Unmarshal(op.Value, &d) == nil {
-				addMaybe(d, &maybeNeg, &maybePos)
+				maybe = append(maybe, d)
 				addMaybe(d, &allNeg, &allPos)
 			}
 		}
@@ -100,7 +110,7 @@ func Counter(in check.Input) check.Result {
 				okSum += d
 				addMaybe(d, &allNeg, &allPos)
 			case sim.OpInfo:
-				addMaybe(d, &maybeNeg, &maybePos)
+				maybe = append(maybe, d)
 				addMaybe(d, &allNeg, &allPos)
 			}
 		case "read":
@@ -114,43 +124,70 @@ func Counter(in check.Input) check.Result {
 			r := read{node: inv.Node, value: v, at: c.Time, final: isFinal(inv.Value)}
 			reads = append(reads, r)
 			if r.final {
-				finals[inv.Node] = r
+				finals = append(finals, r)
 			}
 		}
 	}
-	lo, hi := okSum+maybeNeg, okSum+maybePos
-	d := map[string]any{"adds": adds, "acknowledged_sum": okSum, "final_range": []int{lo, hi}, "final_reads": len(finals), "reads": len(reads)}
+	acceptable := acceptableSums(okSum, maybe)
+	d := map[string]any{"adds": adds, "acknowledged_sum": okSum, "acceptable": acceptable, "final_reads": len(finals), "reads": len(reads)}
+	var finalValues []int
 	var bad []string
-	nodes := make([]string, 0, len(finals))
-	for n := range finals {
-		nodes = append(nodes, n)
-	}
-	sort.Strings(nodes)
-	for _, n := range nodes {
-		if v := finals[n].value; v < lo || v > hi {
-			bad = append(bad, fmt.Sprintf("%s's final read %d is outside [%d, %d]", n, v, lo, hi))
+	for _, r := range finals {
+		finalValues = append(finalValues, r.value)
+		if !inRanges(acceptable, r.value) {
+			bad = append(bad, fmt.Sprintf("%s's final read %d is not acceptable %v", r.node, r.value, acceptable))
 		}
 	}
+	d["final_values"] = finalValues
 	var impossible []string
 	for _, r := range reads {
-		if !r.final && (r.value < allNeg || r.value > allPos) {
-			impossible = append(impossible, fmt.Sprintf("%s read %d at %v, outside every possible sum [%d, %d]", r.node, r.value, time.Duration(r.at), allNeg, allPos))
+		if !r.final && (r.value < okSum+allNeg || r.value > okSum+allPos) {
+			impossible = append(impossible, fmt.Sprintf("%s read %d at %v", r.node, r.value, time.Duration(r.at)))
 		}
 	}
-	var res check.Result
-	switch {
-	case len(bad) > 0:
+	res := check.Result{Verdict: check.Valid, Details: d, Summary: fmt.Sprintf("%d final reads acceptable %v (%d adds)", len(finals), acceptable, adds)}
+	if len(bad) > 0 {
 		d["errors"] = bad
-		res = check.Result{Verdict: check.Invalid, Details: d, Summary: fmt.Sprintf("%d reads impossible; first: %s", len(bad), bad[0])}
-	case len(finals) == 0:
-		res = check.Result{Verdict: check.Unknown, Details: d, Summary: "no final read completed"}
-	case len(finals) < len(in.Nodes):
-		res = check.Result{Verdict: check.Unknown, Details: d, Summary: fmt.Sprintf("final reads completed on %d of %d nodes", len(finals), len(in.Nodes))}
-	default:
-		res = check.Result{Verdict: check.Valid, Details: d, Summary: fmt.Sprintf("all %d final reads in [%d, %d] (%d adds)", len(finals), lo, hi, adds)}
+		res = check.Result{Verdict: check.Invalid, Details: d, Summary: fmt.Sprintf("%d final reads not acceptable; first: %s", len(bad), bad[0])}
 	}
 	res.Find("impossible-read", impossible)
 	return res
+}
+
+// acceptableSums is upstream's acceptable TreeRangeSet as closed integer
+// ranges: start from {definite}; for each indeterminate delta, add every
+// range shifted by it; coalesce ranges that touch or overlap.
+func acceptableSums(definite int, maybe []int) [][2]int {
+	rs := [][2]int{{definite, definite}}
+	for _, d := range maybe {
+		if d == 0 {
+			continue
+		}
+		next := slices.Clone(rs)
+		for _, r := range rs {
+			next = append(next, [2]int{r[0] + d, r[1] + d})
+		}
+		slices.SortFunc(next, func(a, b [2]int) int { return cmp.Compare(a[0], b[0]) })
+		rs = next[:1]
+		for _, r := range next[1:] {
+			last := &rs[len(rs)-1]
+			if r[0] <= last[1]+1 {
+				last[1] = max(last[1], r[1])
+				continue
+			}
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+func inRanges(rs [][2]int, v int) bool {
+	for _, r := range rs {
+		if r[0] <= v && v <= r[1] {
+			return true
+		}
+	}
+	return false
 }
 
 func addMaybe(d int, neg, pos *int) {

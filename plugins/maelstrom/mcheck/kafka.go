@@ -185,7 +185,7 @@ func (kafka) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		order = append(order, kc)
 	}
 	scheduleCrashes(s, spec, order)
-	loopBound(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
 		kc := clients[c]
 		if kc.crash {
 			kc.crash = false

@@ -59,7 +59,7 @@ func (linKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 	for i, c := range spec.Clients {
 		index[c] = i
 	}
-	loopBound(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
 		i := index[c]
 		g := groups[i/size]
 		proc := [2]int{i, incarnation[c]}

@@ -44,20 +44,23 @@ func Checks() map[string]check.Checker {
 		"lin-kv":              check.LinearizableKV,
 		"txn-rw-register":     TxnRWRegister,
 		"txn-list-append":     TxnListAppend,
+		"maelstrom-stats":     Stats,
 	}
 }
 
 // Workload names the workload a Maelstrom workload name (as given to
-// terrarium test -w) is registered under, and the checks to run with it.
+// terrarium test -w) is registered under, and the checks to run with it:
+// the workload's own, then maelstrom-stats, which Maelstrom composes with
+// every workload's checker.
 func Workload(name string) (registered string, checks []string, ok bool) {
 	switch name {
 	case "echo":
-		return "echo", []string{"echo"}, true
+		return "echo", []string{"echo", "maelstrom-stats"}, true
 	case "broadcast":
-		return "maelstrom-broadcast", []string{"maelstrom-broadcast"}, true
+		return "maelstrom-broadcast", []string{"maelstrom-broadcast", "maelstrom-stats"}, true
 	}
 	if _, ok := Workloads()[name]; ok {
-		return name, []string{name}, true
+		return name, []string{name, "maelstrom-stats"}, true
 	}
 	return "", nil, false
 }
@@ -149,73 +152,106 @@ func perform(c *sim.Client, target string, timeout time.Duration, r request, nex
 	}
 }
 
-// loop runs op for each client from start on, one operation at a time,
-// spec.Interval after the previous one completed, until spec.Duration or
-// spec.Ops; clients start staggered across one interval. Each operation
-// gets a target drawn from the workload's stream.
-func loop(s *sim.Sim, spec workload.Spec, start time.Duration, op func(c *sim.Client, target string, next func())) {
-	loopWith(s, spec, start, false, op)
-}
-
-// loopBound is loop with every client bound to one node for the whole
-// run, as Jepsen binds a worker thread: client i talks to node i mod n
-// (jepsen/src/jepsen/generator/interpreter.clj, spawn-worker: (nth nodes
-// (mod id (count nodes)))), and a fresh client of that thread too.
-func loopBound(s *sim.Sim, spec workload.Spec, start time.Duration, op func(c *sim.Client, target string, next func())) {
-	loopWith(s, spec, start, true, op)
-}
-
-// boundTarget is the node Jepsen binds client index ci to.
+// boundTarget is the node Jepsen binds client index ci to (see loop).
 func boundTarget(spec workload.Spec, ci int) string { return spec.Targets[ci%len(spec.Targets)] }
 
-func loopWith(s *sim.Sim, spec workload.Spec, start time.Duration, bound bool, op func(c *sim.Client, target string, next func())) {
+// loop runs op for each client from start on (or spec.Start, if later),
+// one operation at a time, spec.Interval after the previous one
+// completed, until spec.Duration or spec.Ops; clients start staggered
+// across one interval. Client i always talks to target i mod the number
+// of targets, as Jepsen's interpreter binds worker i to node i mod the
+// node count (jepsen/src/jepsen/generator/interpreter.clj, ClientWorker).
+// The phase it returns ends when every client is done.
+func loop(s *sim.Sim, spec workload.Spec, start time.Duration, op func(c *sim.Client, target string, next func())) *phase {
+	ph := &phase{}
+	runLoop(s, spec, start, ph, op)
+	return ph
+}
+
+// runLoop is loop reporting to a phase made beforehand.
+func runLoop(s *sim.Sim, spec workload.Spec, start time.Duration, ph *phase, op func(c *sim.Client, target string, next func())) {
+	start = max(start, spec.Start)
+	ph.left = len(spec.Clients)
+	if start >= spec.Duration { // no operation at all (Maelstrom's --rate 0)
+		s.At(start, func() {
+			for range spec.Clients {
+				ph.done()
+			}
+		})
+		return
+	}
+	over := func(n int) bool { return spec.Ops > 0 && n >= spec.Ops }
 	for ci, c := range spec.Clients {
 		n := 0
+		target := boundTarget(spec, ci)
 		var step func()
 		step = func() {
-			if s.Now() >= spec.Duration || (spec.Ops > 0 && n >= spec.Ops) {
+			if s.Now() >= spec.Duration || over(n) {
+				ph.done()
 				return
 			}
 			n++
-			var target string
-			if bound {
-				target = boundTarget(spec, ci)
-			} else {
-				target = spec.Targets[spec.Rand.IntN(len(spec.Targets))]
-			}
-			op(c, target, func() { s.After(spec.Interval, step) })
+			op(c, target, func() {
+				// a client whose next operation would come too late is
+				// done now (Jepsen's gen/phases waits for free workers)
+				if s.Now()+spec.Interval >= spec.Duration || over(n) {
+					ph.done()
+					return
+				}
+				s.After(spec.Interval, step)
+			})
 		}
 		s.At(start+time.Duration(ci)*spec.Interval/time.Duration(max(len(spec.Clients), 1)), step)
 	}
 }
 
-// finalAttempts bounds the retries of a final read that timed out.
-const finalAttempts = 5
+// phase is the main phase of a workload: it ends when its last client has
+// completed its last operation.
+type phase struct {
+	left  int
+	ended bool
+	then  []func()
+}
 
-// finalReads reads every target once at time at (retrying a read that
-// timed out), each client reading its share one after another, and
-// returns when the last read can have ended.
-func finalReads(s *sim.Sim, spec workload.Spec, at time.Duration, mk func() request) time.Duration {
-	share := workload.Split(spec.Targets, len(spec.Clients))
-	for i, c := range spec.Clients {
-		c, mine := c, share[i]
-		var read func(k, attempt int)
-		read = func(k, attempt int) {
-			if k >= len(mine) {
-				return
-			}
-			perform(c, mine[k], spec.Timeout, mk(), func(o outcome) {
-				if o.typ == sim.OpInfo && attempt < finalAttempts {
-					read(k, attempt+1)
-					return
-				}
-				read(k+1, 1)
-			})
-		}
-		s.At(at, func() { read(0, 1) })
+func (p *phase) done() {
+	if p.left--; p.left > 0 || p.ended {
+		return
 	}
-	rounds := (len(spec.Targets) + len(spec.Clients) - 1) / len(spec.Clients)
-	return at + time.Duration(rounds*finalAttempts)*(spec.Timeout+time.Millisecond)
+	p.ended = true
+	for _, f := range p.then {
+		f()
+	}
+}
+
+// whenDone runs f when the phase ends (at once if it has).
+func (p *phase) whenDone(f func()) {
+	if p.ended {
+		f()
+		return
+	}
+	p.then = append(p.then, f)
+}
+
+// finalReads is Maelstrom's final phase for workloads that have one
+// (src/maelstrom/core.clj, maelstrom-test): when the main phase is over
+// and every operation in flight has completed (gen/phases), and not
+// before spec.Duration, wait settle (Maelstrom: 10 s, "Waiting for
+// recovery...", gen/sleep 10, once the nemesis has healed everything at
+// the time limit; terrarium test sets it), then each client performs
+// one final read (gen/each-thread), of the node it is bound to (Jepsen's
+// interpreter binds worker i to node i mod the node count), with no
+// retry: a read that fails or times out simply does not count. It
+// returns when the last read can have ended.
+func finalReads(s *sim.Sim, spec workload.Spec, main *phase, settle time.Duration, mk func() request) time.Duration {
+	main.whenDone(func() {
+		at := max(s.Now(), spec.Duration) + settle
+		for i, c := range spec.Clients {
+			target := spec.Targets[i%len(spec.Targets)]
+			s.At(at, func() { perform(c, target, spec.Timeout, mk(), nil) })
+		}
+	})
+	// the main phase ends at most one timeout after the duration
+	return spec.Duration + spec.Timeout + settle + spec.Timeout + time.Millisecond
 }
 
 // params decodes a workload's params into p (defaults already set).

@@ -14,7 +14,9 @@ import (
 type gset struct{}
 
 type setParams struct {
-	// Settle is the quiet time before the final reads.
+	// Settle is the quiet time between the end of the main phase (every
+	// operation completed, and not before the duration) and the final
+	// reads; terrarium test sets Maelstrom's 10 s.
 	Settle string `json:"settle"`
 	// Reads is the share of operations that are reads during the run.
 	Reads float64 `json:"reads"`
@@ -41,7 +43,7 @@ func (gset) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		return r
 	}
 	next := 0
-	loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	main := loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
 		if spec.Rand.Float64() < p.Reads {
 			perform(c, target, spec.Timeout, read(false), func(outcome) { done() })
 			return
@@ -50,7 +52,7 @@ func (gset) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		next++
 		perform(c, target, spec.Timeout, request{f: "add", value: v, body: map[string]any{"type": "add", "element": v}}, func(outcome) { done() })
 	})
-	return finalReads(s, spec, spec.Duration+settle, func() request { return read(true) }), nil
+	return finalReads(s, spec, main, settle, func() request { return read(true) }), nil
 }
 
 // intList decodes an _ok body's field as a list of integers.

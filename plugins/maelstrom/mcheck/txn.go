@@ -52,7 +52,7 @@ func (w txn) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		write = "append"
 	}
 	pool := newKeyPool(spec.Rand, p.KeyCount, p.MaxWritesPerKey)
-	loopBound(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
 		ops := make([][3]any, txnLength(spec.Rand, p.MaxTxnLength))
 		for i := range ops {
 			f, k, v := pool.mop()

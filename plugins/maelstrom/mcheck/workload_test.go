@@ -306,3 +306,77 @@ func TestKafkaClientPollsFromTheCommittedOffset(t *testing.T) {
 	}
 	assert.Positive(t, checked, "no assign was followed by a poll")
 }
+
+// counterNode is a native g-counter node that answers add and read; from
+// silentFrom on, a node listed in silent answers nothing.
+func counterNode(t *testing.T, name string, silent map[string]bool, silentFrom time.Duration) sim.NodeSpec {
+	return sim.NodeSpec{Name: name, Native: func(h wasmhost.Host, from int32, msg []byte) {
+		if silent[name] && time.Duration(h.Now()) >= silentFrom {
+			return
+		}
+		var env struct {
+			Src, Dest string
+			Body      struct {
+				Type  string `json:"type"`
+				MsgID int    `json:"msg_id"`
+			} `json:"body"`
+		}
+		require.NoError(t, json.Unmarshal(msg, &env))
+		reply, _ := json.Marshal(map[string]any{"src": env.Dest, "dest": env.Src, "body": map[string]any{"type": env.Body.Type + "_ok", "in_reply_to": env.Body.MsgID, "value": 0}})
+		h.Send(from, reply)
+	}}
+}
+
+// Reference: Maelstrom's final phase (src/maelstrom/core.clj,
+// maelstrom-test): gen/phases waits for every operation in flight, then
+// after the recovery sleep each client thread reads once
+// (gen/each-thread), from the node Jepsen binds it to (worker i, node i
+// mod n), and a read that times out is not retried.
+func TestFinalPhase(t *testing.T) {
+	for name, start := range map[string]time.Duration{"after operations": 0, "no operations (--rate 0)": time.Second} {
+		t.Run(name, func(t *testing.T) {
+			s, err := sim.New(context.Background(), sim.NewConfig())
+			require.NoError(t, err)
+			defer s.Close()
+			silent := map[string]bool{"n1": true}
+			for _, n := range []string{"n0", "n1"} {
+				_, err = s.AddNodes(counterNode(t, n, silent, 950*time.Millisecond))
+				require.NoError(t, err)
+			}
+			cs, err := s.AddClients(3)
+			require.NoError(t, err)
+			require.NoError(t, s.Start())
+			const settle = 10 * time.Second
+			end, err := counter{name: "g-counter"}.Start(s, workload.Spec{Clients: cs, Targets: []string{"n0", "n1"}, Duration: time.Second, Start: start,
+				Interval: 40 * time.Millisecond, Timeout: 300 * time.Millisecond, Params: json.RawMessage(`{"settle":"10s"}`), Rand: sim.Stream(1, "workload")})
+			require.NoError(t, err)
+			require.NoError(t, s.RunUntil(end))
+			var lastMain int64
+			var finals []sim.Op
+			for _, op := range s.History() {
+				if isFinal(op.Value) && op.Type == sim.OpInvoke {
+					finals = append(finals, op)
+				}
+			}
+			require.Len(t, finals, 3, "one final read per client, no retry")
+			for _, op := range s.History() {
+				if op.Type != sim.OpInvoke && op.Time < finals[0].Time {
+					lastMain = max(lastMain, op.Time)
+				}
+			}
+			want := time.Duration(lastMain) + settle
+			if start > 0 {
+				assert.Zero(t, lastMain, "--rate 0 ran operations")
+				want = time.Second + settle
+			} else {
+				assert.Greater(t, time.Duration(lastMain), time.Second, "an operation on the silent node was in flight at the limit")
+			}
+			for i, op := range finals {
+				assert.Equal(t, want, time.Duration(op.Time), "final read %d", i)
+				assert.Equal(t, []string{"n0", "n1", "n0"}[i], op.Node, "client %d reads its own node", i)
+			}
+			r := Counter(check.Input{History: s.History(), Nodes: []string{"n0", "n1"}})
+			assert.Equal(t, 2, r.Details["final_reads"], "the silent node's final read timed out and does not count")
+		})
+	}
+}

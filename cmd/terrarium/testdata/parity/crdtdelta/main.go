@@ -1,0 +1,62 @@
+// Command crdtdelta is a regression program for the pattern "CRDT counter
+// on seq-kv", broken: like crdtcounter, but an add writes its own delta to
+// the node's key instead of the node's running total, so each add
+// overwrites the ones before it on that node and final reads fall short
+// of the acknowledged sum.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log"
+	"sync"
+	"time"
+
+	maelstrom "github.com/terrarium-sim/terrarium/plugins/sdk/maelstrom"
+)
+
+func main() {
+	n := maelstrom.NewNode()
+	kv := maelstrom.NewSeqKV(n)
+	var mu sync.Mutex
+	reads := 0
+	n.Handle("add", func(msg maelstrom.Message) error {
+		var b struct {
+			Delta int `json:"delta"`
+		}
+		if err := json.Unmarshal(msg.Body, &b); err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if err := kv.Write(ctx, n.ID(), b.Delta); err != nil {
+			return maelstrom.NewRPCError(maelstrom.Crash, err.Error())
+		}
+		return n.Reply(msg, map[string]any{"type": "add_ok"})
+	})
+	n.Handle("read", func(msg maelstrom.Message) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		mu.Lock()
+		reads++
+		token := reads
+		mu.Unlock()
+		if err := kv.Write(ctx, "fresh-"+n.ID(), token); err != nil {
+			return maelstrom.NewRPCError(maelstrom.Crash, err.Error())
+		}
+		sum := 0
+		for _, id := range n.NodeIDs() {
+			v, err := kv.ReadInt(ctx, id)
+			if err != nil && maelstrom.ErrorCode(err) != maelstrom.KeyDoesNotExist {
+				return maelstrom.NewRPCError(maelstrom.Crash, err.Error())
+			}
+			sum += v
+		}
+		return n.Reply(msg, map[string]any{"type": "read_ok", "value": sum})
+	})
+	if err := n.Run(); err != nil {
+		log.Fatal(err)
+	}
+}

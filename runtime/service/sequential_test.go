@@ -1,0 +1,97 @@
+package service
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// script is a rnd function that returns the given draws in order (each
+// checked against its bound).
+func script(t *testing.T, draws ...int) func(int) int {
+	return func(n int) int {
+		t.Helper()
+		require.NotEmpty(t, draws, "more draws than scripted")
+		d := draws[0]
+		draws = draws[1:]
+		require.Less(t, d, n, "scripted draw out of range")
+		return d
+	}
+}
+
+func req(src, typ string, key string, value any) *request {
+	v, _ := json.Marshal(value)
+	k, _ := json.Marshal(key)
+	return &request{src: src, typ: typ, rawK: k, key: canonical(k), value: v}
+}
+
+func newSeq() *sequential { return &sequential{buf: []state{kvState{}}, clients: map[string]int{}} }
+
+// TestSeqKVEqualWriteStaysOnItsState: upstream's Sequential keeps a
+// request on the state it picked when the request leaves that state equal
+// (= service service'), and a write of the value a key already holds does.
+// So n1's write of 1, picked on the state where x is 1, is answered there
+// and the newest state still has x = 2.
+func TestSeqKVEqualWriteStaysOnItsState(t *testing.T) {
+	s := newSeq()
+	s.handle(req("n0", "write", "x", 1), script(t, 0))
+	s.handle(req("n0", "write", "x", 2), script(t, 0))
+	require.Equal(t, 2, s.last)
+	out := s.handle(req("n1", "write", "x", 1), script(t, 1)) // picks index 1: x = 1
+	assert.Equal(t, "write_ok", out["type"])
+	assert.Equal(t, 2, s.last, "the write of an equal value appended a state")
+	assert.Equal(t, 1, s.clients["n1"], "n1's index is the one it was served at")
+	out = s.handle(req("n0", "read", "x", nil), script(t, 0)) // n0 is at 2: only index 2
+	assert.Equal(t, json.RawMessage("2"), out["value"])
+}
+
+// TestSeqKVFarBehindWraps: upstream indexes its ring buffer with a
+// negative offset that wraps modulo the states it holds, and keeps the
+// picked index as the client's. A client 40 states behind that picks its
+// own index 0 reads the state 40 mod 32 = 8 back from the newest, and
+// stays at index 0.
+func TestSeqKVFarBehindWraps(t *testing.T) {
+	s := newSeq()
+	for i := 1; i <= 40; i++ {
+		s.handle(req("n0", "write", "x", i), script(t, s.last-s.clients["n0"]))
+	}
+	require.Equal(t, 40, s.last)
+	require.Len(t, s.buf, seqBuffer)
+	out := s.handle(req("n1", "read", "x", nil), script(t, 0))
+	assert.Equal(t, json.RawMessage("32"), out["value"])
+	assert.Equal(t, 0, s.clients["n1"])
+	out = s.handle(req("n1", "read", "x", nil), script(t, 39)) // index 39: one back
+	assert.Equal(t, json.RawMessage("39"), out["value"])
+	assert.Equal(t, 39, s.clients["n1"])
+}
+
+// TestSeqKVChangeRunsOnNewest: an update that changes the state it
+// picked runs again on the newest state.
+func TestSeqKVChangeRunsOnNewest(t *testing.T) {
+	s := newSeq()
+	s.handle(req("n0", "write", "x", 1), script(t, 0))
+	s.handle(req("n0", "write", "x", 2), script(t, 0))
+	r := req("n1", "cas", "x", nil)
+	r.from, r.to = "1", json.RawMessage("3")
+	out := s.handle(r, script(t, 1)) // on index 1 the cas would succeed; on the newest x is 2
+	assert.Equal(t, "error", out["type"])
+	assert.Equal(t, codePrecondition, out["code"])
+	assert.Equal(t, 3, s.last, "upstream appends the (equal) newest state again")
+	assert.Equal(t, 3, s.clients["n1"])
+}
+
+// TestLWWKVReplicasNeverMerge: upstream's Eventual computes a merge and
+// then applies the request to the replicas as they were, so a write on
+// replica 0 is never seen on replica 1.
+func TestLWWKVReplicasNeverMerge(t *testing.T) {
+	e := &eventual{replicas: []lwwState{{m: map[string]lwwValue{}}, {m: map[string]lwwValue{}}}}
+	assert.Equal(t, "write_ok", e.handle(req("n0", "write", "x", 1), script(t, 0, 0, 0))["type"])
+	for i := range 5 {
+		out := e.handle(req("n0", "read", "x", nil), script(t, 0, 1, 1)) // "merge 0 into 1", read 1
+		assert.Equal(t, codeKeyDoesNotExist, out["code"], fmt.Sprint("read ", i))
+	}
+	assert.Equal(t, json.RawMessage("1"), e.handle(req("n0", "read", "x", nil), script(t, 1, 0, 0))["value"])
+}
