@@ -38,6 +38,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/terrarium-sim/terrarium/internal/worker"
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
@@ -91,6 +92,10 @@ type Config struct {
 	maxPages    int
 	logger      *log.Logger
 	noPreload   bool
+	// workerBin, if set, runs runs and validations in worker processes
+	// (workers.go) under workerLimits.
+	workerBin    string
+	workerLimits worker.Limits
 }
 
 // NewConfig returns the defaults: an in-memory module store, no token, CORS
@@ -102,6 +107,7 @@ func NewConfig() Config {
 		maxRuns: DefaultMaxRuns, maxNodes: DefaultMaxNodes, maxVirtual: DefaultMaxVirtual,
 		wallBudget: DefaultWallBudget, maxKeptRuns: DefaultMaxKeptRuns, subBuffer: DefaultSubscriberBuffer,
 		maxEvents: DefaultMaxEvents, idleClose: DefaultIdleClose, maxStreams: DefaultMaxStreams, maxFuel: DefaultMaxFuel, maxPages: DefaultMaxMemoryPages,
+		workerLimits: defaultWorkerLimits(),
 	}
 }
 
@@ -205,6 +211,7 @@ type Server struct {
 	store   *Store
 	gallery *gallery
 	runs    *runs
+	pool    *pool // runs in worker processes, if cfg.workerBin is set
 	runDir  string
 	tmpDir  string
 	reg     *runner.Registry
@@ -256,6 +263,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return s.store.Wasm(sha)
 	})
 	s.runs = newRuns(s)
+	if cfg.workerBin != "" {
+		base := cfg.dataDir
+		if base == "" {
+			base = s.tmpDir
+		}
+		if s.pool, err = newPool(s, base); err != nil {
+			s.cleanup()
+			return nil, err
+		}
+	}
 	s.e = s.routes()
 	if !cfg.noPreload {
 		s.preload.Add(1)
@@ -280,6 +297,9 @@ func (s *Server) Handler() http.Handler { return s.e }
 // Close stops every run and closes the module store.
 func (s *Server) Close() error {
 	s.stopWork()
+	if s.pool != nil {
+		s.pool.closeAll()
+	}
 	s.runs.closeAll()
 	s.preload.Wait()
 	err := s.store.Close()
@@ -310,6 +330,9 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(s.auth)
 	e.GET("/api/openapi.json", s.openAPI)
 	api := e.Group(APIPrefix)
+	if s.pool != nil {
+		api.Use(s.viaWorkers)
+	}
 	api.GET("/health", s.health)
 	api.POST("/modules", s.uploadModule)
 	api.GET("/modules", s.listModules)

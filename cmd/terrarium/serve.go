@@ -30,6 +30,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	plugins := fs.String("plugins", "", "the pattern plugins `DIR` (default: plugins/ found from the working directory up)")
 	uiDir := fs.String("ui-dir", "", "serve the playground from `DIR` instead of the embedded copy (UI development)")
 	maxRuns := fs.Int("max-runs", playground.DefaultMaxRuns, "runs that may execute at once")
+	withWorkers := workerFlags(fs)
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return flagExit(err)
@@ -50,6 +51,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg = cfg.WithRunLimits(*maxRuns, playground.DefaultMaxNodes, playground.DefaultMaxVirtual, playground.DefaultWallBudget)
 	if *cors != "" {
 		cfg = cfg.WithCORS(strings.Split(*cors, ",")...)
+	}
+	if cfg, err = withWorkers(cfg); err != nil {
+		fmt.Fprintln(stderr, "terrarium serve:", err)
+		return 2
 	}
 	srv, err := playground.New(ctx, cfg)
 	if err != nil {
