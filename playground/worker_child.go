@@ -84,6 +84,8 @@ type savedRun struct {
 	Result  *runner.Result `json:"result,omitempty"`
 	Err     string         `json:"error,omitempty"`
 	UsedNS  int64          `json:"used_ns"`
+	// Snapshot is the run's status as the API reports it.
+	Snapshot Status `json:"snapshot"`
 }
 
 // workerReady is a run worker's first line on stdout: the new run's
@@ -108,7 +110,7 @@ func (r *run) save() savedRun {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return savedRun{State: r.state, Speed: r.speed, Actions: st.Actions, Status: r.status, MaxSeq: r.maxSeq,
-		Result: r.result, Err: r.errMsg, UsedNS: int64(r.used)}
+		Result: r.result, Err: r.errMsg, UsedNS: int64(r.used), Snapshot: st}
 }
 
 // restoredRun makes a run from a saved state, without a simulation: the

@@ -243,7 +243,8 @@ func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, er
 	ended := make(chan struct{})
 	w.proc, w.rp, w.hc, w.ended = proc, rp, &http.Client{Transport: tr}, ended
 	w.lastSeen, w.lastUsed, w.parking = time.Now(), time.Now(), false
-	w.saved = savedRun{State: ready.Status.State, Speed: ready.Status.Speed, Actions: ready.Status.Actions, Status: *ready.Status, MaxSeq: ready.Status.MaxSeq}
+	w.saved = savedRun{State: ready.Status.State, Speed: ready.Status.Speed, Actions: ready.Status.Actions, Status: *ready.Status,
+		MaxSeq: ready.Status.MaxSeq, Snapshot: *ready.Status}
 	if w.local != nil {
 		p.s.runs.mu.Lock()
 		delete(p.s.runs.byID, w.id)
@@ -533,14 +534,33 @@ func (p *pool) closeAll() {
 	p.wg.Wait()
 }
 
-// status is w's status: its worker's, else its saved state's.
-func (w *wrun) status(s *Server) Status {
+// status is w's status: as its worker last reported it, else its saved
+// state's.
+func (w *wrun) status() Status {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.local != nil {
 		return w.local.snapshot()
 	}
-	return s.restoredRun(w.id, w.scn, w.seed, w.forked, w.created, w.saved).snapshot()
+	return w.saved.Snapshot
+}
+
+// fresh asks w's worker for its status for at most d; a worker that does
+// not answer (one frozen by a guest) is reported as last seen.
+func (w *wrun) fresh(ctx context.Context, d time.Duration) Status {
+	w.mu.Lock()
+	hc := w.hc
+	w.mu.Unlock()
+	if hc != nil {
+		if sv, err := w.state(ctx, hc, d); err == nil {
+			w.mu.Lock()
+			if w.hc == hc {
+				w.saved, w.lastSeen = sv, time.Now()
+			}
+			w.mu.Unlock()
+		}
+	}
+	return w.status()
 }
 
 // createInWorker starts a new run in a worker (createRun's second half).
@@ -608,33 +628,18 @@ func (p *pool) list(c echo.Context) error {
 	p.mu.Unlock()
 	// Live workers are asked at once, each for a short while; one that
 	// does not answer is listed as last seen.
+	out := make([]Status, len(ws))
 	var wg sync.WaitGroup
-	for _, w := range ws {
-		w.mu.Lock()
-		hc := w.hc
-		w.mu.Unlock()
-		if hc == nil {
-			continue
-		}
+	for i, w := range ws {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if sv, err := w.state(c.Request().Context(), hc, 300*time.Millisecond); err == nil {
-				w.mu.Lock()
-				if w.hc == hc {
-					w.saved, w.lastSeen = sv, time.Now()
-				}
-				w.mu.Unlock()
-			}
+			st := w.fresh(c.Request().Context(), 300*time.Millisecond)
+			st.Nodes, st.Actions = nil, nil
+			out[i] = st
 		}()
 	}
 	wg.Wait()
-	out := make([]Status, 0, len(ws))
-	for _, w := range ws {
-		st := w.status(p.s)
-		st.Nodes, st.Actions = nil, nil
-		out = append(out, st)
-	}
 	return c.JSON(http.StatusOK, map[string]any{"runs": out})
 }
 
@@ -679,13 +684,13 @@ func (s *Server) viaWorkers(next echo.HandlerFunc) echo.HandlerFunc {
 		case "POST /runs/:id/fork":
 			return p.fork(c, w)
 		}
+		if key == "GET /runs/:id" {
+			return c.JSON(http.StatusOK, w.fresh(c.Request().Context(), time.Second))
+		}
 		w.mu.Lock()
 		live, local := w.proc != nil && !w.parking, w.local
 		w.mu.Unlock()
-		if !live && local != nil && (key == "GET /runs/:id" || (fromFolder[key] && local.snapshot().State == stateFinished)) {
-			if key == "GET /runs/:id" {
-				return c.JSON(http.StatusOK, local.snapshot())
-			}
+		if !live && local != nil && fromFolder[key] && local.snapshot().State == stateFinished {
 			return next(c)
 		}
 		if key == "POST /runs/:id/control" && live {
@@ -744,5 +749,5 @@ func (p *pool) control(c echo.Context, w *wrun) error {
 	}
 	proc.Kill(fmt.Sprintf("it did not pause within %v (a guest call does not return)", workerGrace))
 	<-ended
-	return c.JSON(http.StatusOK, w.status(p.s))
+	return c.JSON(http.StatusOK, w.status())
 }
