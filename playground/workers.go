@@ -467,11 +467,7 @@ func (p *pool) add(w *wrun) {
 			if at < 0 {
 				at = slices.Index(p.order, id)
 			}
-			o := p.byID[id]
-			o.mu.Lock()
-			fin := o.saved.State == stateFinished
-			o.mu.Unlock()
-			if fin {
+			if st := p.byID[id].fresh(context.Background(), 300*time.Millisecond); st.State == stateFinished {
 				at = slices.Index(p.order, id)
 				break
 			}
@@ -484,8 +480,7 @@ func (p *pool) add(w *wrun) {
 	}
 }
 
-// remove forgets a run: its worker is stopped (killed after a grace
-// period) and its folder removed.
+// remove forgets a run: its worker is killed and its folder removed.
 func (p *pool) remove(id string) error {
 	p.mu.Lock()
 	w, ok := p.byID[id]
@@ -499,13 +494,15 @@ func (p *pool) remove(id string) error {
 	}
 	w.mu.Lock()
 	w.removed = true
-	proc := w.proc
+	proc, ended := w.proc, w.ended
 	w.mu.Unlock()
 	p.s.runs.mu.Lock()
 	delete(p.s.runs.byID, id)
 	p.s.runs.mu.Unlock()
 	if proc != nil {
-		proc.Stop(workerGrace, fmt.Sprintf("its run was deleted and it did not stop within %v", workerGrace))
+		// Nothing of a deleted run is kept: no need to wait for it.
+		proc.Kill("its run was deleted")
+		<-ended // its slot is free again
 	}
 	return os.RemoveAll(w.dir)
 }
