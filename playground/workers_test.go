@@ -9,14 +9,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/internal/testguests"
 	"github.com/terrarium-sim/terrarium/playground"
+	"github.com/terrarium-sim/terrarium/plugins/patterns"
+	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
 
 var workerBin struct {
@@ -116,4 +121,112 @@ func BenchmarkRunThroughAPI(b *testing.B) {
 			b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
+}
+
+// workerConfig is runConfig with runs in workers of the given memory.
+func workerConfig(t *testing.T, memory int64) playground.Config {
+	return runConfig().WithWorkers(terrariumBin(t)).WithWorkerLimits(memory, 300, 1024, 1<<30, false)
+}
+
+// workers counts this process's `terrarium worker run` children.
+func workers(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	require.NoError(t, err)
+	me := strconv.Itoa(os.Getpid())
+	n := 0
+	for _, e := range ents {
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(f) < 2 || f[1] != me {
+			continue
+		}
+		cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if bytes.Contains(cmd, []byte("worker\x00run")) {
+			n++
+		}
+	}
+	return n
+}
+
+// A guest that grows its table by 2^31-1 entries (16 GiB) ends its
+// worker at the worker's memory limit; its run ends with a verdict naming
+// that limit, while a run beside it finishes with the CLI's digest.
+func TestWorkerLimitEndsOnlyItsRun(t *testing.T) {
+	_, hs := newServer(t, workerConfig(t, 256<<20))
+	api := hs.URL + "/api/v1/runs"
+	sha := uploaded(t, hs.URL, wat(t, `(module (table 1 funcref)
+  (memory (export "memory") 1)
+  (func (export "terrarium_abi_v1"))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "on_init") (param i32 i32) (drop (table.grow (ref.null func) (i32.const 0x7fffffff))))
+  (func (export "on_message") (param i32 i32 i32)))`))
+	good := mustOK(t, postJSON(t, api, map[string]any{"pattern": "twopc", "start": true, "speed": 0}), http.StatusCreated)
+	bad := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha), "start": true, "speed": 0}), http.StatusCreated)
+	finished := func(id string) runStatus {
+		var st runStatus
+		require.Eventually(t, func() bool {
+			st = status(t, get(t, api+"/"+id))
+			return st.State == "finished"
+		}, 2*time.Minute, 20*time.Millisecond)
+		return st
+	}
+	st := finished(bad.ID)
+	assert.Equal(t, "unknown", st.Verdict)
+	assert.Equal(t, "unknown: the worker exceeded its memory limit (256 MiB)", st.Error)
+	res := get(t, api+"/"+bad.ID+"/results")
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	assert.Equal(t, "unknown", res.json(t)["verdict"])
+	assert.Contains(t, res.json(t)["reason"], "memory limit")
+
+	st = finished(good.ID)
+	scn, err := runner.Load("../plugins/twopc/scenario.yaml", patterns.Registry())
+	require.NoError(t, err)
+	want, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithRegistry(patterns.Registry()))
+	require.NoError(t, err)
+	assert.Equal(t, want.TraceSHA256, st.Digest, "the run beside it is the CLI's run")
+}
+
+// A worker whose run is idle exits, leaving the run's state with the
+// server; the run's reads are then answered without a worker when it has
+// finished, and by a new worker, rebuilt by replay at the same event,
+// when they need its simulation.
+func TestWorkerParksIdleRunAndRestores(t *testing.T) {
+	_, hs := newServer(t, workerConfig(t, 1<<30).WithIdleClose(50*time.Millisecond))
+	api := hs.URL + "/api/v1/runs"
+	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
+	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
+	run := api + "/" + st.ID
+	mustOK(t, postJSON(t, run+"/control", map[string]any{"action": "advance", "to": "700ms"}), http.StatusOK)
+	before := mustOK(t, postJSON(t, run+"/faults", map[string]any{"action": "crash", "node": "n1"}), http.StatusOK)
+	require.Equal(t, 1, workers(t))
+	require.Eventually(t, func() bool { return workers(t) == 0 }, time.Minute, 20*time.Millisecond, "the idle worker exits")
+
+	parked := status(t, get(t, run))
+	assert.Equal(t, before.Seq, parked.Seq)
+	assert.Equal(t, before.Digest, parked.Digest)
+	assert.Equal(t, "paused", parked.State)
+	require.Len(t, parked.Actions, 1)
+
+	n0 := get(t, run+"/nodes/n1")
+	require.Equal(t, http.StatusOK, n0.Status, "%s", n0.Body)
+	assert.Equal(t, "crashed", n0.json(t)["state"], "rebuilt with the fault applied by hand")
+	assert.Equal(t, 1, workers(t), "a new worker holds it")
+	again := status(t, get(t, run))
+	assert.Equal(t, before.Seq, again.Seq, "rebuilt at the same event")
+	assert.Equal(t, before.Digest, again.Digest)
+
+	fin := mustOK(t, postJSON(t, run+"/control", map[string]any{"action": "finish"}), http.StatusOK)
+	want := get(t, run+"/trace?from=0&n=5000").Body
+	require.Eventually(t, func() bool { return workers(t) == 0 }, time.Minute, 20*time.Millisecond)
+	assert.JSONEq(t, string(want), string(get(t, run+"/trace?from=0&n=5000").Body), "read from its folder")
+	assert.Equal(t, 0, workers(t), "a finished run's trace needs no worker")
+	assert.Equal(t, fin.Digest, status(t, get(t, run)).Digest)
+	res := get(t, run+"/results")
+	require.Equal(t, http.StatusOK, res.Status)
+	assert.Equal(t, fin.Digest, res.json(t)["trace_sha256"])
 }
