@@ -298,6 +298,16 @@ func (p *pool) supervise(w *wrun, proc *worker.Proc) {
 	w.mu.Lock()
 	hc := w.hc
 	w.mu.Unlock()
+	// The run's position, and when it last moved while the run ran: the
+	// wall-clock budget, which the worker cannot enforce on a guest call
+	// that does not return, is enforced here.
+	type position struct {
+		steps uint64
+		now   int64
+		gen   int
+	}
+	var at position
+	moved := time.Now()
 	for {
 		select {
 		case <-proc.Done():
@@ -309,7 +319,11 @@ func (p *pool) supervise(w *wrun, proc *worker.Proc) {
 		w.mu.Lock()
 		if err == nil {
 			w.saved, w.lastSeen = sv, time.Now()
+			if pos := (position{sv.Status.Steps, sv.Status.NowNS, sv.Snapshot.Generation}); pos != at || sv.State != stateRunning {
+				at, moved = pos, time.Now()
+			}
 		}
+		stuck := time.Since(moved) > p.s.cfg.wallBudget
 		hung := time.Since(w.lastSeen) > workerHang
 		idle := err == nil && w.inflight == 0 && w.busy == nil && !sv.Status.InMemory && sv.State != stateRunning &&
 			time.Since(w.lastUsed) > p.s.cfg.idleClose
@@ -322,6 +336,10 @@ func (p *pool) supervise(w *wrun, proc *worker.Proc) {
 		w.mu.Unlock()
 		if hung {
 			proc.Kill(fmt.Sprintf("it stopped answering for %v (a guest call that does not return stops its whole process)", workerHang))
+			continue
+		}
+		if stuck {
+			proc.Kill(fmt.Sprintf("its run made no progress for %v, its wall-clock budget (a guest call that does not return)", p.s.cfg.wallBudget))
 			continue
 		}
 		if idle {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -67,19 +68,54 @@ func inEachMode(t *testing.T, test func(*testing.T, playground.Config)) {
 
 // BenchmarkRunThroughAPI creates a run of the echo guest through the HTTP
 // API, started at full speed, waits for it to finish and deletes it, in
-// the server's process and in a worker. start-ms/op is the creation's
-// latency (POST /runs until its answer); events/s counts the runs' events
-// over the whole loop.
+// the server's process and in a worker (with and without namespaces).
+// start-ms/op is the creation's latency (POST /runs until its answer);
+// events/s counts the runs' events over the whole loop. The short run
+// (echoScenario: ~30 events) measures the start, the long one (pingPong:
+// 120k events) the throughput.
 //
 //	go test ./playground -run '^$' -bench RunThroughAPI -benchtime 20x
 func BenchmarkRunThroughAPI(b *testing.B) {
+	b.Run("short", func(b *testing.B) { benchRunThroughAPI(b, false) })
+	b.Run("long", func(b *testing.B) { benchRunThroughAPI(b, true) })
+}
+
+// pingPong answers every message to its sender: with three nodes, 120k
+// events in 60 s of virtual time.
+const pingPong = `(module
+  (import "terrarium" "send" (func $send (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "ping")
+  (func (export "terrarium_abi_v1"))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "on_init") (param i32 i32) (drop (call $send (i32.const 0) (i32.const 0) (i32.const 4))))
+  (func (export "on_message") (param i32 i32 i32) (drop (call $send (local.get 0) (i32.const 0) (i32.const 4)))))`
+
+const pingPongScenario = `name: ping-pong
+duration: 60s
+modules:
+  p: {sha256: %s}
+nodes:
+  - {name: n, count: 3, module: p}
+network:
+  latency: {min: 1ms, max: 5ms}
+`
+
+func benchRunThroughAPI(b *testing.B, long bool) {
 	wasm, err := testguests.Wasm("echo")
+	if long {
+		wasm, err = testguests.Wat2Wasm([]byte(pingPong))
+	}
 	require.NoError(b, err)
-	for _, mode := range []string{"in-process", "workers"} {
+	for _, mode := range []string{"in-process", "workers", "workers-isolated"} {
 		b.Run(mode, func(b *testing.B) {
 			cfg := runConfig().WithRunLimits(4, 16, time.Minute, time.Minute)
-			if mode == "workers" {
+			switch mode {
+			case "workers":
 				cfg = cfg.WithWorkers(terrariumBin(b))
+			case "workers-isolated":
+				cfg = cfg.WithWorkers(terrariumBin(b)).WithWorkerLimits(playground.DefaultWorkerMemory, playground.DefaultWorkerCPU,
+					playground.DefaultWorkerFiles, playground.DefaultWorkerFileBytes, true)
 			}
 			s, err := playground.New(context.Background(), cfg)
 			require.NoError(b, err)
@@ -91,7 +127,11 @@ func BenchmarkRunThroughAPI(b *testing.B) {
 			require.NoError(b, json.NewDecoder(resp.Body).Decode(&mod))
 			resp.Body.Close()
 			api := hs.URL + "/api/v1/runs"
-			body, _ := json.Marshal(map[string]any{"scenario": echoScenario(mod.SHA256), "start": true, "speed": 0})
+			scn := echoScenario(mod.SHA256)
+			if long {
+				scn = fmt.Sprintf(pingPongScenario, mod.SHA256)
+			}
+			body, _ := json.Marshal(map[string]any{"scenario": scn, "start": true, "speed": 0})
 			var events uint64
 			var starting time.Duration
 			b.ResetTimer()
@@ -229,4 +269,26 @@ func TestWorkerParksIdleRunAndRestores(t *testing.T) {
 	res := get(t, run+"/results")
 	require.Equal(t, http.StatusOK, res.Status)
 	assert.Equal(t, fin.Digest, res.json(t)["trace_sha256"])
+}
+
+// A guest call that never returns (memory.fill in a loop costs a few units
+// of fuel per 64 KiB) holds its run still; past the run's wall-clock
+// budget the server kills its worker, and the run ends saying so.
+func TestWorkerStuckRunEndsAtWallBudget(t *testing.T) {
+	_, hs := newServer(t, workerConfig(t, 1<<30).WithRunLimits(2, 8, time.Minute, 2*time.Second))
+	api := hs.URL + "/api/v1/runs"
+	sha := uploaded(t, hs.URL, wat(t, `(module
+  (memory (export "memory") 1)
+  (func (export "terrarium_abi_v1"))
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "on_init") (param i32 i32) (loop $l (memory.fill (i32.const 0) (i32.const 0) (i32.const 65536)) (br $l)))
+  (func (export "on_message") (param i32 i32 i32)))`))
+	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha), "start": true, "speed": 0}), http.StatusCreated)
+	require.Eventually(t, func() bool {
+		st = status(t, get(t, api+"/"+st.ID))
+		return st.State == "finished"
+	}, time.Minute, 50*time.Millisecond)
+	assert.Equal(t, "unknown", st.Verdict)
+	assert.Contains(t, st.Error, "made no progress for 2s")
+	assert.Equal(t, 0, workers(t))
 }
