@@ -111,3 +111,66 @@ func TestAttackFlood(t *testing.T) {
 	assert.Equal(t, http.StatusNoContent, r.status)
 	s.assertHealthy(t)
 }
+
+// uleb appends n as an unsigned LEB128.
+func uleb(b []byte, n uint64) []byte {
+	for {
+		c := byte(n & 0x7f)
+		n >>= 7
+		if n != 0 {
+			b = append(b, c|0x80)
+			continue
+		}
+		return append(b, c)
+	}
+}
+
+func section(id byte, body []byte) []byte {
+	return append(uleb([]byte{id}, uint64(len(body))), body...)
+}
+
+// manyLocals is a valid 1.6 MB module of 200k functions of 50,000 locals
+// each: under every per-function limit, it took the server past 3 GiB
+// within 2 s of its upload.
+func manyLocals() []byte {
+	const funcs, locals = 200_000, 50_000
+	m := []byte("\x00asm\x01\x00\x00\x00")
+	m = append(m, section(1, []byte{1, 0x60, 0, 0})...) // one type: () -> ()
+	fs := uleb(nil, funcs)
+	for range funcs {
+		fs = append(fs, 0)
+	}
+	m = append(m, section(3, fs)...)
+	body := uleb([]byte{1}, locals) // one local entry: 50,000 × i32
+	body = append(body, 0x7f, 0x0b)
+	code := uleb(nil, funcs)
+	for range funcs {
+		code = uleb(code, uint64(len(body)))
+		code = append(code, body...)
+	}
+	return append(m, section(10, code)...)
+}
+
+// The 1.6 MB module of 200k functions × 50,000 locals is refused, and
+// validating it costs the server nothing.
+func TestAttackManyLocalsUpload(t *testing.T) {
+	s := start(t)
+	wasm := manyLocals()
+	require.Less(t, len(wasm), 2<<20)
+	r := s.call(t, 2*time.Minute, http.MethodPost, "/modules", wasm)
+	assert.Contains(t, []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity}, r.status, "answer: %s", r.body)
+	t.Logf("answer: %d %s", r.status, r.body)
+	s.assertHealthy(t)
+}
+
+// SIGTERM ends the server within a bound while a worker is frozen in a
+// guest call: the worker is killed after its grace period.
+func TestAttackSIGTERMWithFrozenRun(t *testing.T) {
+	s := start(t)
+	sha := s.upload(t, guest(t, "(loop $l (memory.fill (i32.const 0) (i32.const 0) (i32.const 65536)) (br $l))", ""))
+	s.run(t, "fill", sha)
+	s.assertHealthy(t)
+	begin := time.Now()
+	s.stop(t) // fails the test past 10 s
+	t.Logf("the server exited %v after SIGTERM", time.Since(begin))
+}
