@@ -1,0 +1,164 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// childEnv makes the test binary a child that does what its value says.
+const childEnv = "TERRARIUM_WORKER_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(childEnv) {
+	case "":
+		os.Exit(m.Run())
+	case "echo": // copies stdin to stdout
+		_, _ = io.Copy(os.Stdout, os.Stdin)
+	case "alloc": // allocates and touches 1 GiB
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		var keep [][]byte
+		for range 1024 {
+			b := make([]byte, 1<<20)
+			for i := range b {
+				b[i] = 1
+			}
+			keep = append(keep, b)
+		}
+		fmt.Println(len(keep))
+	case "spin": // burns CPU forever
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		for n := 0; ; n++ {
+			_ = n * n
+		}
+	case "serve": // serves HTTP on the listener it was handed
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		ln, err := Listener()
+		if err != nil {
+			os.Exit(3)
+		}
+		fmt.Println("ready")
+		_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "hello "+r.URL.Path) }))
+	case "dial": // dials the address on stdin
+		addr, _ := io.ReadAll(os.Stdin)
+		if c, err := net.Dial("tcp", string(addr)); err == nil {
+			c.Close()
+			fmt.Print("connected")
+		} else {
+			fmt.Print("no network")
+		}
+	case "crash":
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		fmt.Fprintln(os.Stderr, "panic: deliberate")
+		os.Exit(2)
+	}
+	os.Exit(0)
+}
+
+func child(what string, l Limits) Command {
+	return Command{Path: os.Args[0], Args: []string{"-test.run=^$"}, Env: []string{childEnv + "=" + what}, Limits: l}
+}
+
+func TestRunPassesInputAndOutput(t *testing.T) {
+	out, ex, err := Run(context.Background(), Command{Path: os.Args[0], Args: []string{"-test.run=^$"}, Env: []string{childEnv + "=echo"},
+		Input: []byte("bytes in, bytes out")}, 30*time.Second, 1<<10)
+	require.NoError(t, err)
+	assert.True(t, ex.OK(), ex.String())
+	assert.Equal(t, "bytes in, bytes out", string(out))
+}
+
+// Each limit, when a child runs into it, is the reason its exit gives.
+func TestExitNamesTheLimit(t *testing.T) {
+	for _, c := range []struct {
+		name, what string
+		limits     Limits
+		want       string
+	}{
+		{"memory", "alloc", Limits{MemoryBytes: 256 << 20}, "the worker exceeded its memory limit (256 MiB)"},
+		{"cpu", "spin", Limits{CPUSeconds: 1}, "the worker exceeded its CPU time limit (1 s)"},
+		{"crash", "crash", Limits{}, "the worker crashed (exit status 2): panic: deliberate"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, ex, err := Run(context.Background(), child(c.what, c.limits), time.Minute, 1<<10)
+			require.NoError(t, err)
+			assert.False(t, ex.OK())
+			assert.Equal(t, c.want, ex.String())
+		})
+	}
+}
+
+// Without its limit the allocating child succeeds: the limit is what
+// stops it above.
+func TestAllocWithoutLimitSucceeds(t *testing.T) {
+	out, ex, err := Run(context.Background(), child("alloc", Limits{}), time.Minute, 1<<10)
+	require.NoError(t, err)
+	assert.True(t, ex.OK(), ex.String())
+	assert.Equal(t, "1024\n", string(out))
+}
+
+func TestRunKillsPastItsTime(t *testing.T) {
+	_, ex, err := Run(context.Background(), child("spin", Limits{}), 200*time.Millisecond, 1<<10)
+	require.NoError(t, err)
+	assert.Equal(t, "the worker was killed: it ran past its time limit of 200ms", ex.String())
+}
+
+// A child serves HTTP on the listener it is handed; Stop ends it.
+func TestListenerAndTransport(t *testing.T) {
+	c := child("serve", Limits{OpenFiles: 64})
+	c.Listen = true
+	p, err := Start(c)
+	require.NoError(t, err)
+	line, err := p.ReadLine(30 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, "ready", string(line))
+	hc := &http.Client{Transport: p.Transport()}
+	resp, err := hc.Get("http://worker/x")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, "hello /x", string(b))
+	p.Stop(time.Second, "test over")
+	<-p.Done()
+	p.Close()
+	_, err = net.Dial("unix", p.sock)
+	assert.Error(t, err, "the socket is gone with its child")
+}
+
+// An isolated child has a network of its own: it cannot reach a listener
+// of the host's loopback, which a child that is not isolated reaches.
+func TestIsolateCutsTheNetwork(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("new namespaces need root")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	for _, c := range []struct {
+		isolate bool
+		want    string
+	}{{false, "connected"}, {true, "no network"}} {
+		cmd := child("dial", Limits{Isolate: c.isolate})
+		cmd.Input = []byte(ln.Addr().String())
+		out, ex, err := Run(context.Background(), cmd, 30*time.Second, 1<<10)
+		require.NoError(t, err)
+		require.True(t, ex.OK(), ex.String())
+		assert.Equal(t, c.want, string(out), "isolate=%v", c.isolate)
+	}
+}
