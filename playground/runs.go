@@ -345,6 +345,9 @@ func (r *run) openAt(ctx context.Context, acts []action, position func(*runner.R
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	opts := runner.NewOptions().WithRegistry(r.rs.s.reg).WithModules(r.rs.s.modules).WithOutDir(r.dir).WithSeed(r.seed)
+	if dir := r.rs.s.compileCache; dir != "" {
+		opts = opts.WithCacheDir(dir)
+	}
 	h, err := runner.Start(rctx, r.timeline(acts), opts)
 	if err != nil {
 		cancel()

@@ -487,8 +487,11 @@ func testIdleRunsAreRebuiltByReplay(t *testing.T, cfg playground.Config) {
 	assert.Equal(t, fin.Digest, m.Digest)
 }
 
-func TestEventStreamLimit(t *testing.T) {
-	_, hs := newServer(t, runConfig().WithMaxStreams(1))
+func TestEventStreamLimit(t *testing.T) { inEachMode(t, testEventStreamLimit) }
+
+// The cap on open streams is the server's, across runs (and their workers).
+func testEventStreamLimit(t *testing.T, cfg playground.Config) {
+	_, hs := newServer(t, cfg.WithMaxStreams(1))
 	api := hs.URL + "/api/v1/runs"
 	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
 	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
@@ -500,7 +503,8 @@ func TestEventStreamLimit(t *testing.T) {
 	sc := bufio.NewScanner(first.Body)
 	for sc.Scan() && sc.Text() != "event: status" {
 	}
-	r := get(t, api+"/"+st.ID+"/events")
+	other := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
+	r := get(t, api+"/"+other.ID+"/events")
 	assert.Equal(t, http.StatusTooManyRequests, r.Status)
 	assert.Equal(t, "5", r.Header.Get("Retry-After"))
 	assert.Contains(t, r.apiError(t)["message"], "live event streams")

@@ -212,11 +212,14 @@ type Server struct {
 	gallery *gallery
 	runs    *runs
 	pool    *pool // runs in worker processes, if cfg.workerBin is set
-	runDir  string
-	tmpDir  string
-	reg     *runner.Registry
-	modules *runner.Modules
-	preload sync.WaitGroup
+	// compileCache, in a run worker, is wazero's compilation cache folder
+	// that the server's workers share ("": the engine's default).
+	compileCache string
+	runDir       string
+	tmpDir       string
+	reg          *runner.Registry
+	modules      *runner.Modules
+	preload      sync.WaitGroup
 	// stopCtx ends when Close starts, stopping background work.
 	stopCtx  context.Context
 	stopWork context.CancelFunc

@@ -59,6 +59,7 @@ type workerSpec struct {
 	ID        string         `json:"id"`
 	RunDir    string         `json:"run_dir"`    // the server's runs folder
 	ModuleDir string         `json:"module_dir"` // modules by sha256 (NAME.wasm)
+	CacheDir  string         `json:"cache_dir"`  // wazero's compilation cache, shared by workers
 	Prebuilt  []prebuilt     `json:"prebuilt,omitempty"`
 	Source    runSource      `json:"source"`
 	Config    workerConfig   `json:"config"`
@@ -162,7 +163,7 @@ func RunWorker(ctx context.Context, in io.Reader, out io.Writer, ln net.Listener
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	s := &Server{cfg: cfg, runDir: spec.RunDir, gallery: &gallery{dir: wc.PluginsDir}, reg: patterns.Registry(),
+	s := &Server{cfg: cfg, runDir: spec.RunDir, compileCache: spec.CacheDir, gallery: &gallery{dir: wc.PluginsDir}, reg: patterns.Registry(),
 		validators: make(chan struct{}, 1), uploads: make(chan struct{}, 1), streams: make(chan struct{}, cfg.maxStreams)}
 	s.stopCtx, s.stopWork = context.WithCancel(context.Background())
 	modDir := spec.ModuleDir

@@ -83,6 +83,7 @@ type pool struct {
 	bin    string
 	limits worker.Limits
 	modDir string
+	cache  string // wazero's compilation cache, shared by the workers
 
 	mu    sync.Mutex
 	byID  map[string]*wrun
@@ -117,9 +118,12 @@ type wrun struct {
 }
 
 func newPool(s *Server, dataDir string) (*pool, error) {
-	p := &pool{s: s, bin: s.cfg.workerBin, limits: s.cfg.workerLimits, modDir: filepath.Join(dataDir, "worker-modules"), byID: map[string]*wrun{}}
-	if err := os.MkdirAll(p.modDir, 0o755); err != nil {
-		return nil, fmt.Errorf("playground: %w", err)
+	p := &pool{s: s, bin: s.cfg.workerBin, limits: s.cfg.workerLimits, modDir: filepath.Join(dataDir, "worker-modules"),
+		cache: filepath.Join(dataDir, "compile-cache"), byID: map[string]*wrun{}}
+	for _, d := range []string{p.modDir, p.cache} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("playground: %w", err)
+		}
 	}
 	return p, nil
 }
@@ -188,7 +192,7 @@ func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, er
 	if err != nil {
 		return nil, err
 	}
-	spec.ID, spec.RunDir, spec.ModuleDir, spec.Prebuilt, spec.Config = w.id, p.s.runDir, p.modDir, pre, p.config()
+	spec.ID, spec.RunDir, spec.ModuleDir, spec.CacheDir, spec.Prebuilt, spec.Config = w.id, p.s.runDir, p.modDir, p.cache, pre, p.config()
 	spec.Source, spec.Seed, spec.Forked, spec.Created = w.src, w.seed, w.forked, w.created
 	in, err := json.Marshal(spec)
 	if err != nil {
@@ -710,6 +714,17 @@ func (s *Server) viaWorkers(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if key == "POST /runs/:id/control" && live {
 			return p.control(c, w)
+		}
+		if key == "GET /runs/:id/events" {
+			// The server's cap on open streams holds across its workers.
+			select {
+			case s.streams <- struct{}{}:
+				defer func() { <-s.streams }()
+			default:
+				e := apiErr(http.StatusTooManyRequests, "busy", "the server has %d live event streams open, its maximum; close one or poll the paged trace", s.cfg.maxStreams)
+				e.RetryAfter = 5
+				return e
+			}
 		}
 		rp, release, err := p.use(c.Request().Context(), w)
 		if err != nil {
