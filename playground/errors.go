@@ -23,7 +23,8 @@ type APIError struct {
 	Status int `json:"-"`
 	// Code is a stable machine-readable word: malformed, too_large, abi,
 	// unsupported, scenario, limit, not_found, method_not_allowed, unauthorized,
-	// busy, conflict, gone, bad_request, internal.
+	// busy, conflict, gone, bad_request, worker (a run's worker process
+	// ended or did not answer), internal.
 	Code     string    `json:"code"`
 	Message  string    `json:"message"`
 	Problems []Problem `json:"problems,omitempty"`
