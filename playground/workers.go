@@ -221,6 +221,7 @@ func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, er
 		return nil, ready.Error
 	}
 	started = true
+	proc.DiscardOutput()
 	tr := proc.Transport()
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -479,24 +480,37 @@ func (p *pool) add(w *wrun) {
 	p.mu.Lock()
 	p.byID[w.id] = w
 	p.order = append(p.order, w.id)
-	var evict []string
-	for len(p.order)-len(evict) > p.s.cfg.maxKeptRuns {
-		at := -1
-		for _, id := range p.order[:len(p.order)-1] {
-			if slices.Contains(evict, id) {
-				continue
-			}
-			if at < 0 {
-				at = slices.Index(p.order, id)
-			}
-			if st := p.byID[id].fresh(context.Background(), 300*time.Millisecond); st.State == stateFinished {
-				at = slices.Index(p.order, id)
-				break
-			}
-		}
-		evict = append(evict, p.order[at])
+	over := len(p.order) - p.s.cfg.maxKeptRuns
+	older := make([]*wrun, 0, len(p.order)-1)
+	for _, id := range p.order[:len(p.order)-1] {
+		older = append(older, p.byID[id])
 	}
 	p.mu.Unlock()
+	if over <= 0 {
+		return
+	}
+	// Which runs have finished, as their workers say now.
+	fin := make([]bool, len(older))
+	var wg sync.WaitGroup
+	for i, o := range older {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fin[i] = o.fresh(context.Background(), 300*time.Millisecond).State == stateFinished
+		}()
+	}
+	wg.Wait()
+	var evict []string
+	for i, o := range older {
+		if len(evict) < over && fin[i] {
+			evict = append(evict, o.id)
+		}
+	}
+	for _, o := range older {
+		if len(evict) < over && !slices.Contains(evict, o.id) {
+			evict = append(evict, o.id)
+		}
+	}
 	for _, id := range evict {
 		_ = p.remove(id)
 	}

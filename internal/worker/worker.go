@@ -247,6 +247,12 @@ func (p *Proc) ReadLine(d time.Duration) ([]byte, error) {
 	}
 }
 
+// DiscardOutput reads and drops whatever the child writes on stdout from
+// now on, so that it never blocks on a full pipe.
+func (p *Proc) DiscardOutput() {
+	go func() { _, _ = io.Copy(io.Discard, p.stdout) }()
+}
+
 // Done is closed when the child has exited.
 func (p *Proc) Done() <-chan struct{} { return p.done }
 
