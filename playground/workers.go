@@ -464,6 +464,23 @@ func (p *pool) use(ctx context.Context, w *wrun) (*httputil.ReverseProxy, func()
 	}
 }
 
+// settle waits while w's worker starts or parks.
+func (w *wrun) settle(ctx context.Context) error {
+	for {
+		w.mu.Lock()
+		b := w.busy
+		w.mu.Unlock()
+		if b == nil {
+			return nil
+		}
+		select {
+		case <-b:
+		case <-ctx.Done():
+			return apiErr(http.StatusServiceUnavailable, "busy", "request cancelled while run %s's worker started or stopped", w.id)
+		}
+	}
+}
+
 func (p *pool) get(id string) (*wrun, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -719,6 +736,9 @@ func (s *Server) viaWorkers(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if key == "GET /runs/:id" {
 			return c.JSON(http.StatusOK, w.fresh(c.Request().Context(), time.Second))
+		}
+		if err := w.settle(c.Request().Context()); err != nil {
+			return err
 		}
 		w.mu.Lock()
 		live, local := w.proc != nil && !w.parking, w.local

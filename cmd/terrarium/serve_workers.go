@@ -22,6 +22,10 @@ func workerFlags(fs *flag.FlagSet) func(playground.Config) (playground.Config, e
 		if *inProcess {
 			return cfg, nil
 		}
+		if !worker.Supported {
+			fmt.Fprintln(os.Stderr, "terrarium serve: worker processes need Linux; runs execute in the server's process (as with --in-process)")
+			return cfg, nil
+		}
 		bin, err := os.Executable()
 		if err != nil {
 			return cfg, fmt.Errorf("cannot find this binary to start workers (use --in-process): %w", err)

@@ -18,6 +18,15 @@ func cmdWorker(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return 2
 	}
 	switch args[0] {
+	case "run", "validate":
+		// Before anything else: no program, network or other process
+		// for whatever runs here.
+		if err := worker.Confine(); err != nil {
+			fmt.Fprintln(stderr, "terrarium worker:", err)
+			return 2
+		}
+	}
+	switch args[0] {
 	case "run":
 		ln, err := worker.Listener()
 		if err != nil {

@@ -26,8 +26,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Limits are a child's operating-system limits. Zero leaves one unset.
@@ -95,10 +93,7 @@ func Start(c Command) (*Proc, error) {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMEMLIMIT=%d", c.Limits.MemoryBytes/4*3))
 	}
 	cmd.Stderr = p.stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if c.Limits.Isolate {
-		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNET | syscall.CLONE_NEWIPC | syscall.CLONE_NEWPID
-	}
+	cmd.SysProcAttr = sysProcAttr(c.Limits)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
@@ -188,31 +183,6 @@ func (p *Proc) cleanup() {
 	}
 }
 
-// setLimits applies l to the process pid with prlimit(2).
-func setLimits(pid int, l Limits) error {
-	for _, x := range []struct {
-		res   int
-		n     int64
-		name  string
-		slack int64
-	}{
-		{unix.RLIMIT_DATA, l.MemoryBytes, "RLIMIT_DATA", 0},
-		// The soft CPU limit sends SIGXCPU, the hard one SIGKILL.
-		{unix.RLIMIT_CPU, l.CPUSeconds, "RLIMIT_CPU", 2},
-		{unix.RLIMIT_NOFILE, l.OpenFiles, "RLIMIT_NOFILE", 0},
-		{unix.RLIMIT_FSIZE, l.FileBytes, "RLIMIT_FSIZE", 0},
-	} {
-		if x.n <= 0 {
-			continue
-		}
-		lim := unix.Rlimit{Cur: uint64(x.n), Max: uint64(x.n + x.slack)}
-		if err := unix.Prlimit(pid, x.res, &lim, nil); err != nil {
-			return fmt.Errorf("worker: %s %d: %w", x.name, x.n, err)
-		}
-	}
-	return nil
-}
-
 // Pid is the child's process id (as the parent sees it).
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
@@ -264,7 +234,7 @@ func (p *Proc) Kill(why string) {
 	}
 	p.mu.Unlock()
 	// The whole process group: the child and anything it started.
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	killGroup(p.cmd.Process.Pid)
 	_ = p.cmd.Process.Kill()
 }
 

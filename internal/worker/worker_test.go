@@ -2,11 +2,14 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"runtime"
 	"testing"
 	"time"
 
@@ -55,6 +58,16 @@ func TestMain(m *testing.M) {
 		} else {
 			fmt.Print("no network")
 		}
+	case "confined": // confines itself, then tries a program, the network and a unix socket
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		if err := Confine(); err != nil {
+			fmt.Print("confine: ", err)
+			os.Exit(1)
+		}
+		tryAll()
+	case "free":
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		tryAll()
 	case "crash":
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		fmt.Fprintln(os.Stderr, "panic: deliberate")
@@ -164,4 +177,44 @@ func TestIsolateCutsTheNetwork(t *testing.T) {
 		require.True(t, ex.OK(), ex.String())
 		assert.Equal(t, c.want, string(out), "isolate=%v", c.isolate)
 	}
+}
+
+// tryAll prints what a child could do: start a program, open a TCP
+// socket, open a unix socket.
+func tryAll() {
+	if err := exec.Command("/bin/true").Run(); err != nil {
+		fmt.Println("exec:", errors.Unwrap(err))
+	} else {
+		fmt.Println("exec: ok")
+	}
+	if ln, err := net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		fmt.Println("tcp:", errors.Unwrap(errors.Unwrap(err)))
+	} else {
+		ln.Close()
+		fmt.Println("tcp: ok")
+	}
+	dir, _ := os.MkdirTemp("", "trw-test")
+	defer os.RemoveAll(dir)
+	if ln, err := net.Listen("unix", dir+"/s"); err != nil {
+		fmt.Println("unix:", err)
+	} else {
+		ln.Close()
+		fmt.Println("unix: ok")
+	}
+}
+
+// A confined child cannot start a program or open a network socket, and
+// still makes unix sockets (its server's); an unconfined one can do all.
+func TestConfine(t *testing.T) {
+	if auditArch() == 0 {
+		t.Skip("no seccomp filter for " + runtime.GOARCH)
+	}
+	out, ex, err := Run(context.Background(), child("free", Limits{}), 30*time.Second, 1<<10)
+	require.NoError(t, err)
+	require.True(t, ex.OK(), ex.String())
+	assert.Equal(t, "exec: ok\ntcp: ok\nunix: ok\n", string(out))
+	out, ex, err = Run(context.Background(), child("confined", Limits{}), 30*time.Second, 1<<10)
+	require.NoError(t, err)
+	require.True(t, ex.OK(), ex.String()+string(out))
+	assert.Equal(t, "exec: operation not permitted\ntcp: address family not supported by protocol\nunix: ok\n", string(out))
 }
