@@ -198,7 +198,9 @@ func RunWorker(ctx context.Context, in io.Reader, out io.Writer, ln net.Listener
 		return enc.Encode(workerReady{Error: ae, StatusCode: ae.Status})
 	}
 	st := r.snapshot()
-	if err := enc.Encode(workerReady{Status: &st}); err != nil {
+	err = enc.Encode(workerReady{Status: &st})
+	r.op.Unlock()
+	if err != nil {
 		return err
 	}
 
@@ -242,7 +244,8 @@ const (
 	workerParkPath  = "/internal/park"
 )
 
-// workerRun makes the spec's run: restored, created or forked.
+// workerRun makes the spec's run: restored, created or forked. It returns
+// with r.op held, for the caller to release once it has answered.
 func (s *Server) workerRun(ctx context.Context, spec workerSpec) (*run, error) {
 	scn, err := s.parseSource(spec.Source)
 	if err != nil {
@@ -254,6 +257,7 @@ func (s *Server) workerRun(ctx context.Context, spec workerSpec) (*run, error) {
 		s.runs.byID[r.id] = r
 		s.runs.order = append(s.runs.order, r.id)
 		s.runs.mu.Unlock()
+		r.op.Lock()
 		go r.drive()
 		return r, nil
 	}
@@ -271,6 +275,10 @@ func (s *Server) workerRun(ctx context.Context, spec workerSpec) (*run, error) {
 			return nil, err
 		}
 	}
+	// The pacing loop waits for r.op: it runs nothing before the caller
+	// has answered with the run's status and released it (a guest that
+	// loops in its first call could otherwise stop the answer too).
+	r.op.Lock()
 	if spec.Start {
 		r.setState(stateRunning, spec.Speed)
 	} else if spec.Speed != nil {
