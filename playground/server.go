@@ -19,6 +19,12 @@
 // through a bounded subscription and, when the client falls behind, catches
 // it up from the retained trace, so no client makes the server buffer more
 // than its subscription.
+//
+// With Config.WithWorkers (as `terrarium serve` runs it) no guest code runs
+// in the server: each run is held by a `terrarium worker run` process under
+// OS limits, running this same single-run code, and the server proxies the
+// run's routes to it (workers.go); each upload is validated by a
+// short-lived `terrarium worker validate` process.
 package playground
 
 import (

@@ -52,7 +52,9 @@ type Limits struct {
 type Command struct {
 	Path string   // the binary (usually os.Executable)
 	Args []string // arguments after the binary's name
-	Env  []string // added to the parent's environment
+	// Env is added to the few variables of the parent's environment a
+	// child inherits (inherited).
+	Env []string
 	// Input is written to the child's stdin, which is then closed.
 	Input  []byte
 	Limits Limits
@@ -80,6 +82,20 @@ type Proc struct {
 	werr   error
 }
 
+// inherited names the variables of the parent's environment a child gets;
+// nothing else (a token, say) reaches it.
+var inherited = []string{"PATH", "HOME", "TMPDIR", "XDG_CACHE_HOME", "LANG", "GOGC", "GODEBUG", "GOMAXPROCS", "GOTRACEBACK"}
+
+func environ() []string {
+	var env []string
+	for _, k := range inherited {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
 // ListenerFD is the file descriptor of the listener a child gets.
 const ListenerFD = 3
 
@@ -87,7 +103,7 @@ const ListenerFD = 3
 func Start(c Command) (*Proc, error) {
 	p := &Proc{limits: c.Limits, stderr: &tail{max: 8 << 10}, done: make(chan struct{}), start: time.Now()}
 	cmd := exec.Command(c.Path, c.Args...)
-	cmd.Env = append(os.Environ(), c.Env...)
+	cmd.Env = append(environ(), c.Env...)
 	if c.Limits.MemoryBytes > 0 {
 		// Let the child's collector work harder before the hard limit.
 		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMEMLIMIT=%d", c.Limits.MemoryBytes/4*3))

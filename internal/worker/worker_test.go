@@ -68,6 +68,9 @@ func TestMain(m *testing.M) {
 	case "free":
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		tryAll()
+	case "env":
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		fmt.Print(os.Getenv("TERRARIUM_TOKEN"), "|", os.Getenv(childEnv))
 	case "crash":
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		fmt.Fprintln(os.Stderr, "panic: deliberate")
@@ -217,4 +220,14 @@ func TestConfine(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ex.OK(), ex.String()+string(out))
 	assert.Equal(t, "exec: operation not permitted\ntcp: address family not supported by protocol\nunix: ok\n", string(out))
+}
+
+// A child inherits only a few variables of its parent's environment: the
+// server's token, for one, does not reach it.
+func TestChildEnvironment(t *testing.T) {
+	t.Setenv("TERRARIUM_TOKEN", "secret")
+	out, ex, err := Run(context.Background(), child("env", Limits{}), 30*time.Second, 1<<10)
+	require.NoError(t, err)
+	require.True(t, ex.OK(), ex.String())
+	assert.Equal(t, "|env", string(out))
 }
