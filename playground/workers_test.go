@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -171,10 +172,16 @@ func workerConfig(t *testing.T, memory int64) playground.Config {
 // workers counts this process's `terrarium worker run` children.
 func workers(t *testing.T) int {
 	t.Helper()
+	return len(workerPids(t))
+}
+
+// workerPids lists this process's `terrarium worker run` children.
+func workerPids(t *testing.T) []int {
+	t.Helper()
 	ents, err := os.ReadDir("/proc")
 	require.NoError(t, err)
 	me := strconv.Itoa(os.Getpid())
-	n := 0
+	var pids []int
 	for _, e := range ents {
 		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
 		if err != nil {
@@ -186,11 +193,12 @@ func workers(t *testing.T) int {
 			continue
 		}
 		cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if bytes.Contains(cmd, []byte("worker\x00run")) {
-			n++
+		if bytes.Contains(cmd, []byte("worker\x00run")) && !bytes.Contains(stat, []byte(") Z")) {
+			pid, _ := strconv.Atoi(e.Name())
+			pids = append(pids, pid)
 		}
 	}
-	return n
+	return pids
 }
 
 // A guest that grows its table by 2^31-1 entries (16 GiB) ends its
@@ -291,4 +299,25 @@ func TestWorkerStuckRunEndsAtWallBudget(t *testing.T) {
 	assert.Equal(t, "unknown", st.Verdict)
 	assert.Contains(t, st.Error, "made no progress for 2s")
 	assert.Equal(t, 0, workers(t))
+}
+
+// A worker that stops answering (here stopped with SIGSTOP, as a guest
+// call that holds Go's collector would leave it) is killed after the
+// server's watchdog period; its run ends saying so, and the server answers
+// throughout.
+func TestWorkerThatStopsAnsweringIsKilled(t *testing.T) {
+	_, hs := newServer(t, workerConfig(t, 1<<30))
+	api := hs.URL + "/api/v1/runs"
+	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
+	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
+	pids := workerPids(t)
+	require.Len(t, pids, 1)
+	require.NoError(t, syscall.Kill(pids[0], syscall.SIGSTOP))
+	require.Eventually(t, func() bool {
+		st = status(t, get(t, api+"/"+st.ID)) // answered from the last state seen
+		return st.State == "finished"
+	}, time.Minute, 100*time.Millisecond)
+	assert.Equal(t, "unknown", st.Verdict)
+	assert.Equal(t, "unknown: the worker was killed: it stopped answering for 10s (a guest call that does not return stops its whole process)", st.Error)
+	assert.Empty(t, workerPids(t))
 }
