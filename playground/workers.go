@@ -85,11 +85,11 @@ type pool struct {
 	modDir string
 	cache  string // wazero's compilation cache, shared by the workers
 
-	mu    sync.Mutex
-	byID  map[string]*wrun
-	order []string
-	live  int
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	byID    map[string]*wrun
+	order   []string
+	pending int // workers starting
+	wg      sync.WaitGroup
 }
 
 // wrun is one run of a pool.
@@ -169,24 +169,37 @@ func (p *pool) stage(ctx context.Context, scn *scenario.Scenario) ([]prebuilt, e
 	return pre, nil
 }
 
+// holding counts the workers whose runs hold a simulation (loaded, or
+// running), and the workers starting: the runs counted against maxRuns.
+// A worker whose run is idle (its simulation closed) holds no slot, even
+// while a client keeps its event stream open. Called with p.mu held.
+func (p *pool) holding() int {
+	n := p.pending
+	for _, w := range p.byID {
+		w.mu.Lock()
+		if w.proc != nil && !w.parking && (w.saved.Snapshot.InMemory || w.saved.Snapshot.State == stateRunning) {
+			n++
+		}
+		w.mu.Unlock()
+	}
+	return n
+}
+
 // spawn starts w's worker with spec and waits for its first answer.
 func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, error) {
 	p.mu.Lock()
-	if p.live >= p.s.cfg.maxRuns {
+	if p.holding() >= p.s.cfg.maxRuns {
 		p.mu.Unlock()
 		e := apiErr(http.StatusTooManyRequests, "busy", "the server is running its maximum of %d runs at once; try again shortly, or delete a run you no longer need", p.s.cfg.maxRuns)
 		e.RetryAfter = 5
 		return nil, e
 	}
-	p.live++
+	p.pending++
 	p.mu.Unlock()
-	started := false
 	defer func() {
-		if !started {
-			p.mu.Lock()
-			p.live--
-			p.mu.Unlock()
-		}
+		p.mu.Lock()
+		p.pending--
+		p.mu.Unlock()
 	}()
 	pre, err := p.stage(ctx, w.scn)
 	if err != nil {
@@ -220,7 +233,6 @@ func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, er
 		ready.Error.Status = ready.StatusCode
 		return nil, ready.Error
 	}
-	started = true
 	proc.DiscardOutput()
 	tr := proc.Transport()
 	rp := &httputil.ReverseProxy{
@@ -383,9 +395,6 @@ func (p *pool) park(w *wrun, proc *worker.Proc, hc *http.Client) {
 func (p *pool) exited(w *wrun, proc *worker.Proc) {
 	ex := proc.Exit()
 	proc.Close()
-	p.mu.Lock()
-	p.live--
-	p.mu.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.proc != proc {

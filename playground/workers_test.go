@@ -321,3 +321,32 @@ func TestWorkerThatStopsAnsweringIsKilled(t *testing.T) {
 	assert.Equal(t, "unknown: the worker was killed: it stopped answering for 10s (a guest call that does not return stops its whole process)", st.Error)
 	assert.Empty(t, workerPids(t))
 }
+
+// A run whose simulation was closed for idleness holds no run slot, even
+// while a client keeps its event stream (and so its worker) open: another
+// run can start, as in the server's own process.
+func TestWorkerIdleRunWithOpenStreamHoldsNoSlot(t *testing.T) {
+	_, hs := newServer(t, workerConfig(t, 1<<30).WithRunLimits(1, 8, time.Minute, time.Minute).WithIdleClose(50*time.Millisecond))
+	api := hs.URL + "/api/v1/runs"
+	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
+	first := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, api+"/"+first.ID+"/events", nil)
+	require.NoError(t, err)
+	stream, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer stream.Body.Close()
+	require.Equal(t, http.StatusOK, stream.StatusCode)
+	r := postJSON(t, api, map[string]any{"scenario": echoScenario(sha)})
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "the first run holds the only slot while loaded")
+	var m inMem
+	require.Eventually(t, func() bool {
+		require.NoError(t, json.Unmarshal(get(t, api+"/"+first.ID).Body, &m))
+		return !m.InMemory
+	}, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool {
+		return postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}).Status == http.StatusCreated
+	}, time.Minute, 100*time.Millisecond, "an idle run's slot is free")
+	assert.Equal(t, 2, workers(t), "the streamed run's worker stays")
+}
