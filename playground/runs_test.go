@@ -521,7 +521,7 @@ func testVerdictsSettleWhileRunning(t *testing.T, cfg playground.Config) {
 	require.Eventually(t, func() bool {
 		cur = status(t, get(t, api+"/"+st.ID))
 		return cur.State == "running" && len(cur.Checks) > 0
-	}, 2*time.Minute, 50*time.Millisecond)
+	}, 2*time.Minute, 50*time.Millisecond, "last status: %+v", &cur)
 	for name, c := range cur.Checks {
 		assert.False(t, c.Settled, name)
 		assert.NotEmpty(t, c.Verdict, name)
