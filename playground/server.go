@@ -102,6 +102,7 @@ type Config struct {
 	// (workers.go) under workerLimits.
 	workerBin    string
 	workerLimits worker.Limits
+	workerHang   time.Duration
 }
 
 // NewConfig returns the defaults: an in-memory module store, no token, CORS
@@ -113,7 +114,7 @@ func NewConfig() Config {
 		maxRuns: DefaultMaxRuns, maxNodes: DefaultMaxNodes, maxVirtual: DefaultMaxVirtual,
 		wallBudget: DefaultWallBudget, maxKeptRuns: DefaultMaxKeptRuns, subBuffer: DefaultSubscriberBuffer,
 		maxEvents: DefaultMaxEvents, idleClose: DefaultIdleClose, maxStreams: DefaultMaxStreams, maxFuel: DefaultMaxFuel, maxPages: DefaultMaxMemoryPages,
-		workerLimits: defaultWorkerLimits(),
+		workerLimits: defaultWorkerLimits(), workerHang: DefaultWorkerWatchdog,
 	}
 }
 
@@ -203,6 +204,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("playground: run limits must be positive")
 	case c.maxKeptRuns <= 0 || c.subBuffer <= 0 || c.maxEvents == 0 || c.idleClose <= 0 || c.maxStreams <= 0:
 		return fmt.Errorf("playground: kept runs, subscriber buffer and max events must be positive")
+	case c.workerHang <= 0:
+		return fmt.Errorf("playground: worker watchdog %v must be positive", c.workerHang)
 	case c.maxFuel < 1000 || c.maxPages <= 0 || c.maxPages > 65536:
 		return fmt.Errorf("playground: guest limits: fuel %d must be at least 1000, memory %d pages in 1..65536", c.maxFuel, c.maxPages)
 	}

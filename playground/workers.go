@@ -28,6 +28,12 @@ import (
 
 // Defaults for the worker processes' limits (WithWorkerLimits).
 const (
+	// DefaultWorkerWatchdog is how long a run worker may leave its
+	// server's status polls unanswered before it is killed: a guest call
+	// that does not return can stop its whole process (Go's collector
+	// waits for it). It is long enough that a loaded machine does not
+	// set it off.
+	DefaultWorkerWatchdog = 30 * time.Second
 	// DefaultWorkerMemory caps a run worker's data (RLIMIT_DATA).
 	DefaultWorkerMemory = 2 << 30
 	// DefaultWorkerCPU caps a run worker's CPU time, in seconds.
@@ -45,10 +51,6 @@ const (
 
 // Timings of the supervision of run workers.
 const (
-	// workerHang is how long a worker may leave its server's polls
-	// unanswered before it is killed: a guest call that does not return
-	// can stop the whole process (Go's collector waits for it).
-	workerHang = 10 * time.Second
 	// workerGrace is how long a worker asked to stop (SIGTERM) has before
 	// SIGKILL, and how long a pause may take before the worker is killed.
 	workerGrace = 3 * time.Second
@@ -71,6 +73,11 @@ func (c Config) WithWorkerLimits(memory, cpuSeconds, files, fileBytes int64, iso
 	c.workerLimits = worker.Limits{MemoryBytes: memory, CPUSeconds: cpuSeconds, OpenFiles: files, FileBytes: fileBytes, Isolate: isolate}
 	return c
 }
+
+// WithWorkerWatchdog sets how long a run worker may leave the server's
+// status polls unanswered before the server kills it (its run then ends,
+// verdict unknown, saying so); DefaultWorkerWatchdog by default.
+func (c Config) WithWorkerWatchdog(d time.Duration) Config { c.workerHang = d; return c }
 
 func defaultWorkerLimits() worker.Limits {
 	return worker.Limits{MemoryBytes: DefaultWorkerMemory, CPUSeconds: DefaultWorkerCPU, OpenFiles: DefaultWorkerFiles, FileBytes: DefaultWorkerFileBytes}
@@ -341,7 +348,7 @@ func (p *pool) supervise(w *wrun, proc *worker.Proc) {
 			}
 		}
 		stuck := time.Since(moved) > p.s.cfg.wallBudget
-		hung := time.Since(w.lastSeen) > workerHang
+		hung := time.Since(w.lastSeen) > p.s.cfg.workerHang
 		idle := err == nil && w.inflight == 0 && w.busy == nil && !sv.Status.InMemory && sv.State != stateRunning &&
 			time.Since(w.lastUsed) > p.s.cfg.idleClose
 		var done chan struct{}
@@ -352,7 +359,7 @@ func (p *pool) supervise(w *wrun, proc *worker.Proc) {
 		}
 		w.mu.Unlock()
 		if hung {
-			proc.Kill(fmt.Sprintf("it stopped answering for %v (a guest call that does not return stops its whole process)", workerHang))
+			proc.Kill(fmt.Sprintf("it stopped answering for %v (a guest call that does not return stops its whole process)", p.s.cfg.workerHang))
 			continue
 		}
 		if stuck {

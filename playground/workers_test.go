@@ -306,7 +306,7 @@ func TestWorkerStuckRunEndsAtWallBudget(t *testing.T) {
 // server's watchdog period; its run ends saying so, and the server answers
 // throughout.
 func TestWorkerThatStopsAnsweringIsKilled(t *testing.T) {
-	_, hs := newServer(t, workerConfig(t, 1<<30))
+	_, hs := newServer(t, workerConfig(t, 1<<30).WithWorkerWatchdog(2*time.Second))
 	api := hs.URL + "/api/v1/runs"
 	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
 	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
@@ -318,7 +318,7 @@ func TestWorkerThatStopsAnsweringIsKilled(t *testing.T) {
 		return st.State == "finished"
 	}, time.Minute, 100*time.Millisecond)
 	assert.Equal(t, "unknown", st.Verdict)
-	assert.Equal(t, "unknown: the worker was killed: it stopped answering for 10s (a guest call that does not return stops its whole process)", st.Error)
+	assert.Equal(t, "unknown: the worker was killed: it stopped answering for 2s (a guest call that does not return stops its whole process)", st.Error)
 	assert.Empty(t, workerPids(t))
 }
 
