@@ -156,35 +156,9 @@ func RunWorker(ctx context.Context, in io.Reader, out io.Writer, ln net.Listener
 	if err := json.NewDecoder(io.LimitReader(in, 64<<20)).Decode(&spec); err != nil {
 		return fmt.Errorf("playground: worker spec: %w", err)
 	}
-	wc := spec.Config
-	cfg := NewConfig().WithRunLimits(1, wc.MaxNodes, wc.MaxVirtual, wc.WallBudget).WithMaxEvents(wc.MaxEvents).
-		WithIdleClose(wc.IdleClose).WithSubscriberBuffer(wc.SubBuffer).WithMaxStreams(wc.MaxStreams).
-		WithGuestLimits(wc.MaxFuel, wc.MaxPages).WithMaxBody(wc.MaxBody).WithKeptRuns(1).WithPreload(false)
-	if err := cfg.validate(); err != nil {
+	s, err := workerServer(spec)
+	if err != nil {
 		return err
-	}
-	s := &Server{cfg: cfg, runDir: spec.RunDir, compileCache: spec.CacheDir, gallery: &gallery{dir: wc.PluginsDir}, reg: patterns.Registry(),
-		validators: make(chan struct{}, 1), uploads: make(chan struct{}, 1), streams: make(chan struct{}, cfg.maxStreams)}
-	s.stopCtx, s.stopWork = context.WithCancel(context.Background())
-	modDir := spec.ModuleDir
-	s.modules = runner.NewModules().WithSource(func(_ context.Context, sha string) ([]byte, error) {
-		if !shaRE.MatchString(sha) {
-			return nil, fmt.Errorf("playground: module id %q is not a sha256", sha)
-		}
-		return os.ReadFile(filepath.Join(modDir, sha+".wasm"))
-	})
-	for _, p := range spec.Prebuilt {
-		b, err := os.ReadFile(filepath.Join(modDir, p.SHA256+".wasm"))
-		if err != nil {
-			return fmt.Errorf("playground: worker: prebuilt module %s: %w", p.Module.Name, err)
-		}
-		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != p.SHA256 {
-			return fmt.Errorf("playground: worker: prebuilt module %s does not match its digest", p.Module.Name)
-		}
-		m := p.Module
-		if err := s.modules.Prebuilt(&m, b); err != nil {
-			return fmt.Errorf("playground: worker: prebuilt module %s: %w", p.Module.Name, err)
-		}
 	}
 	s.runs = newRuns(s)
 	defer s.runs.closeAll()
@@ -236,6 +210,43 @@ func RunWorker(ctx context.Context, in io.Reader, out io.Writer, ln net.Listener
 	defer cancel()
 	_ = hs.Shutdown(sctx)
 	return nil
+}
+
+// workerServer is the single-run server a run worker holds: the server's
+// limits, its runs folder, and modules read by digest from the folder the
+// server staged them in.
+func workerServer(spec workerSpec) (*Server, error) {
+	wc := spec.Config
+	cfg := NewConfig().WithRunLimits(1, wc.MaxNodes, wc.MaxVirtual, wc.WallBudget).WithMaxEvents(wc.MaxEvents).
+		WithIdleClose(wc.IdleClose).WithSubscriberBuffer(wc.SubBuffer).WithMaxStreams(wc.MaxStreams).
+		WithGuestLimits(wc.MaxFuel, wc.MaxPages).WithMaxBody(wc.MaxBody).WithKeptRuns(1).WithPreload(false)
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, runDir: spec.RunDir, compileCache: spec.CacheDir, gallery: &gallery{dir: wc.PluginsDir}, reg: patterns.Registry(),
+		validators: make(chan struct{}, 1), uploads: make(chan struct{}, 1), streams: make(chan struct{}, cfg.maxStreams)}
+	s.stopCtx, s.stopWork = context.WithCancel(context.Background())
+	modDir := spec.ModuleDir
+	s.modules = runner.NewModules().WithSource(func(_ context.Context, sha string) ([]byte, error) {
+		if !shaRE.MatchString(sha) {
+			return nil, fmt.Errorf("playground: module id %q is not a sha256", sha)
+		}
+		return os.ReadFile(filepath.Join(modDir, sha+".wasm"))
+	})
+	for _, p := range spec.Prebuilt {
+		b, err := os.ReadFile(filepath.Join(modDir, p.SHA256+".wasm"))
+		if err != nil {
+			return nil, fmt.Errorf("playground: worker: prebuilt module %s: %w", p.Module.Name, err)
+		}
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != p.SHA256 {
+			return nil, fmt.Errorf("playground: worker: prebuilt module %s does not match its digest", p.Module.Name)
+		}
+		m := p.Module
+		if err := s.modules.Prebuilt(&m, b); err != nil {
+			return nil, fmt.Errorf("playground: worker: prebuilt module %s: %w", p.Module.Name, err)
+		}
+	}
+	return s, nil
 }
 
 // Routes a run worker answers only to its server (on its own socket).

@@ -242,27 +242,7 @@ func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, er
 	}
 	proc.DiscardOutput()
 	tr := proc.Transport()
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.Out.URL.Scheme, pr.Out.URL.Host, pr.Out.Host = "http", "worker", "worker"
-		},
-		Transport:     tr,
-		FlushInterval: -1, // event streams go through as they are written
-		ErrorHandler: func(rw http.ResponseWriter, r *http.Request, err error) {
-			why := "it did not answer"
-			select {
-			case <-proc.Done():
-				why = proc.Exit().String()
-			case <-time.After(workerGrace):
-			case <-r.Context().Done():
-				return
-			}
-			b, _ := json.Marshal(errorBody{Error: apiErr(http.StatusServiceUnavailable, "worker", "run %s: %s", w.id, why)})
-			rw.Header().Set("Content-Type", "application/json")
-			rw.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = rw.Write(b)
-		},
-	}
+	rp := newProxy(w.id, proc)
 	w.mu.Lock()
 	ended := make(chan struct{})
 	w.proc, w.rp, w.hc, w.ended = proc, rp, &http.Client{Transport: tr}, ended
@@ -282,6 +262,32 @@ func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, er
 		p.supervise(w, proc)
 	}()
 	return ready.Status, nil
+}
+
+// newProxy forwards requests to proc's run, answering 503 (code worker)
+// with the reason when the worker has ended or does not answer.
+func newProxy(id string, proc *worker.Proc) *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL.Scheme, pr.Out.URL.Host, pr.Out.Host = "http", "worker", "worker"
+		},
+		Transport:     proc.Transport(),
+		FlushInterval: -1, // event streams go through as they are written
+		ErrorHandler: func(rw http.ResponseWriter, r *http.Request, err error) {
+			why := "it did not answer"
+			select {
+			case <-proc.Done():
+				why = proc.Exit().String()
+			case <-time.After(workerGrace):
+			case <-r.Context().Done():
+				return
+			}
+			b, _ := json.Marshal(errorBody{Error: apiErr(http.StatusServiceUnavailable, "worker", "run %s: %s", id, why)})
+			rw.Header().Set("Content-Type", "application/json")
+			rw.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = rw.Write(b)
+		},
+	}
 }
 
 func truncate(s string, n int) string {
