@@ -17,6 +17,7 @@ run:
 test: deps lint
 	$(GO) test -timeout 40m $$($(GO) list ./... | grep -v /playground/e2e)
 	$(GO) test -timeout 10m -count=1 ./playground/e2e
+	TERRARIUM_SLOW=1 $(GO) test -timeout 10m -count=1 ./internal/attack
 	cd examples/embed && $(GO) test -count=1 ./...
 
 # Go benchmarks (speed and memory are measured here, never asserted).

@@ -220,6 +220,9 @@ func (s *Server) runFolders() []runFolder {
 // the oldest finished ones too (folders left by an earlier server count as
 // finished). It returns the bytes the run folders then use.
 func (s *Server) retain() int64 {
+	if s.inWorker {
+		return s.runFolderBytes(true)
+	}
 	s.retainMu.Lock()
 	defer s.retainMu.Unlock()
 	folders := s.runFolders()
@@ -230,18 +233,18 @@ func (s *Server) retain() int64 {
 	}
 	now := time.Now()
 	for _, f := range folders {
-		r, err := s.runs.get(f.id)
-		if err == nil && !r.finished() {
+		known, finished := s.runState(f.id)
+		if known && !finished {
 			continue // a run still going is never removed
 		}
-		if err != nil && !f.mtime.Before(s.started) {
+		if !known && !f.mtime.Before(s.started) {
 			continue // a run being created, not yet listed
 		}
 		if total <= s.cfg.runQuota && now.Sub(f.mtime) <= s.cfg.runMaxAge {
 			continue
 		}
-		if err == nil {
-			if s.runs.remove(f.id) != nil {
+		if known {
+			if s.forgetRun(f.id) != nil {
 				continue
 			}
 		} else if os.RemoveAll(filepath.Join(s.runDir, f.id)) != nil {
@@ -323,4 +326,29 @@ func (s *Server) openStore(dir string) (*Store, error) {
 		return st, nil
 	}
 	return openStore(dir, true)
+}
+
+// runState says whether the server knows run id, and whether that run has
+// finished (its worker's run, when runs execute in workers).
+func (s *Server) runState(id string) (known, finished bool) {
+	if s.pool != nil {
+		w, err := s.pool.get(id)
+		if err != nil {
+			return false, false
+		}
+		return true, w.status().State == stateFinished
+	}
+	r, err := s.runs.get(id)
+	if err != nil {
+		return false, false
+	}
+	return true, r.finished()
+}
+
+// forgetRun removes a run the server knows, and its folder.
+func (s *Server) forgetRun(id string) error {
+	if s.pool != nil {
+		return s.pool.remove(id)
+	}
+	return s.runs.remove(id)
 }

@@ -31,7 +31,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(childEnv); dir != "" {
 		os.Exit(serveChild(dir))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeWorkerBin()
+	os.Exit(code)
 }
 
 func serveChild(dir string) int {

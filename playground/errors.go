@@ -24,7 +24,8 @@ type APIError struct {
 	// Code is a stable machine-readable word: malformed, too_large, abi,
 	// unsupported, scenario, limit, not_found, method_not_allowed, unauthorized,
 	// busy, memory, conflict, gone, bad_request, forbidden,
-	// unsupported_media_type, timeout, insufficient_storage, internal.
+	// unsupported_media_type, timeout, insufficient_storage, worker (a
+	// run's worker process ended or did not answer), internal.
 	Code     string    `json:"code"`
 	Message  string    `json:"message"`
 	Problems []Problem `json:"problems,omitempty"`

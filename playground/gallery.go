@@ -13,7 +13,6 @@ import (
 
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // Pattern is one entry of the patterns gallery.
@@ -235,7 +234,7 @@ func (s *Server) preloadPatterns() {
 				s.logf("playground: preload %s: %v", p.Name, err)
 				continue
 			}
-			info, err := wasmhost.Validate(s.stopCtx, b, 0)
+			info, err := s.validateBytes(s.stopCtx, b, 0)
 			if err != nil {
 				s.logf("playground: preload %s: %v", p.Name, err)
 				continue

@@ -1,6 +1,7 @@
 package playground
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -196,8 +197,11 @@ func (s *Server) validate(c echo.Context, wasm []byte) (*wasmhost.ModuleInfo, er
 	case <-ctx.Done():
 		return nil, apiErr(http.StatusServiceUnavailable, "busy", "request cancelled while waiting to validate")
 	}
-	info, err := wasmhost.Validate(ctx, wasm, s.cfg.maxModule)
+	info, err := s.validateBytes(ctx, wasm, s.cfg.maxModule)
+	var ae *APIError
 	switch {
+	case errors.As(err, &ae):
+		return nil, ae
 	case err == nil:
 		return info, nil
 	case errors.Is(err, wasmhost.ErrModuleTooLarge):
@@ -210,6 +214,15 @@ func (s *Server) validate(c echo.Context, wasm []byte) (*wasmhost.ModuleInfo, er
 		return nil, apiErr(http.StatusUnprocessableEntity, "abi", "%v", err)
 	}
 	return nil, fmt.Errorf("playground: validate module: %w", err)
+}
+
+// validateBytes validates a module in a worker when the server has them,
+// else in this process.
+func (s *Server) validateBytes(ctx context.Context, wasm []byte, max int) (*wasmhost.ModuleInfo, error) {
+	if s.pool != nil {
+		return s.pool.validate(ctx, wasm, max)
+	}
+	return wasmhost.Validate(ctx, wasm, max)
 }
 
 func shaParam(c echo.Context) (string, error) {

@@ -21,8 +21,10 @@ func shaOf(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-func TestModuleLifecycle(t *testing.T) {
-	_, hs := newServer(t, playground.NewConfig())
+func TestModuleLifecycle(t *testing.T) { inEachMode(t, testModuleLifecycle) }
+
+func testModuleLifecycle(t *testing.T, cfg playground.Config) {
+	_, hs := newServer(t, cfg)
 	base := hs.URL + "/api/v1/modules"
 	echo := wasmOf(t, "echo")
 	sha := shaOf(echo)
@@ -73,9 +75,11 @@ func TestModuleLifecycle(t *testing.T) {
 	assert.Len(t, uploadedModules(t, get(t, base)), 1)
 }
 
-func TestModuleUploadErrors(t *testing.T) {
+func TestModuleUploadErrors(t *testing.T) { inEachMode(t, testModuleUploadErrors) }
+
+func testModuleUploadErrors(t *testing.T, cfg playground.Config) {
 	const limit = 4096
-	_, hs := newServer(t, playground.NewConfig().WithMaxModuleBytes(limit))
+	_, hs := newServer(t, cfg.WithMaxModuleBytes(limit))
 	base := hs.URL + "/api/v1/modules"
 	echo := wasmOf(t, "echo")
 	big := append(append([]byte{}, echo...), bytes.Repeat([]byte{0}, limit)...)

@@ -835,9 +835,14 @@ func (s *Server) checkLimits(scn *scenario.Scenario) error {
 
 // newRun registers a run and builds its simulation at seq with acts.
 func (s *Server) newRun(ctx context.Context, scn *scenario.Scenario, seed uint64, forkedFrom string, acts []action, seq uint64) (*run, error) {
-	id := newID()
+	return s.newRunWith(ctx, newID(), time.Now().UTC().Truncate(time.Millisecond), scn, seed, forkedFrom, acts, seq)
+}
+
+// newRunWith is newRun with the run's id and creation time given (a run
+// worker makes the run its server named).
+func (s *Server) newRunWith(ctx context.Context, id string, created time.Time, scn *scenario.Scenario, seed uint64, forkedFrom string, acts []action, seq uint64) (*run, error) {
 	cost, _ := runCost(scn)
-	r := &run{rs: s.runs, id: id, dir: filepath.Join(s.runDir, id), created: time.Now().UTC().Truncate(time.Millisecond),
+	r := &run{rs: s.runs, id: id, dir: filepath.Join(s.runDir, id), created: created,
 		base: scn, cost: cost, seed: seed, forkedFrom: forkedFrom, state: statePaused, speed: 1, actions: acts,
 		changed: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{}), touched: time.Now()}
 	r.op.Lock()

@@ -128,6 +128,9 @@ func (s *Server) createRun(c echo.Context) error {
 	if req.Seed != nil {
 		seed = *req.Seed
 	}
+	if s.pool != nil {
+		return s.pool.create(c, runSource{Name: name, Text: req.Scenario, Base: base}, scn, seed, req.Start, req.Speed)
+	}
 	r, err := s.newRun(c.Request().Context(), scn, seed, "", nil, 0)
 	if err != nil {
 		return err

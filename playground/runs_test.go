@@ -140,8 +140,10 @@ func replayBundle(t *testing.T, zipped []byte) string {
 	return res.TraceSHA256
 }
 
-func TestRunLifecycleAndTimeTravel(t *testing.T) {
-	s, hs := newServer(t, runConfig())
+func TestRunLifecycleAndTimeTravel(t *testing.T) { inEachMode(t, testRunLifecycleAndTimeTravel) }
+
+func testRunLifecycleAndTimeTravel(t *testing.T, cfg playground.Config) {
+	s, hs := newServer(t, cfg)
 	api := hs.URL + "/api/v1"
 	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
 
@@ -266,8 +268,10 @@ func TestRunLifecycleAndTimeTravel(t *testing.T) {
 }
 
 // A run of a built-in pattern, by name, replays to the CLI's digest.
-func TestPatternRunMatchesCLI(t *testing.T) {
-	s, hs := newServer(t, runConfig())
+func TestPatternRunMatchesCLI(t *testing.T) { inEachMode(t, testPatternRunMatchesCLI) }
+
+func testPatternRunMatchesCLI(t *testing.T, cfg playground.Config) {
+	s, hs := newServer(t, cfg)
 	st := mustOK(t, postJSON(t, hs.URL+"/api/v1/runs", map[string]any{"pattern": "twopc", "file": "broken.yaml", "start": true, "speed": 0}), http.StatusCreated)
 	var fin runStatus
 	require.Eventually(t, func() bool {
@@ -349,8 +353,10 @@ func TestRunCreateErrors(t *testing.T) {
 	assert.Empty(t, get(t, api).json(t)["runs"], "nothing that failed was kept")
 }
 
-func TestConcurrentRunsLimit(t *testing.T) {
-	_, hs := newServer(t, runConfig().WithRunLimits(1, 8, time.Minute, time.Minute))
+func TestConcurrentRunsLimit(t *testing.T) { inEachMode(t, testConcurrentRunsLimit) }
+
+func testConcurrentRunsLimit(t *testing.T, cfg playground.Config) {
+	_, hs := newServer(t, cfg.WithRunLimits(1, 8, time.Minute, time.Minute))
 	api := hs.URL + "/api/v1/runs"
 	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
 	first := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
@@ -372,8 +378,10 @@ func TestConcurrentRunsLimit(t *testing.T) {
 // A client of the live stream that reads slowly through a one-event buffer
 // still receives every event exactly once and in order: it is caught up
 // from the retained trace, never by buffering more for it.
-func TestEventStreamSlowClient(t *testing.T) {
-	_, hs := newServer(t, runConfig().WithSubscriberBuffer(1))
+func TestEventStreamSlowClient(t *testing.T) { inEachMode(t, testEventStreamSlowClient) }
+
+func testEventStreamSlowClient(t *testing.T, cfg playground.Config) {
+	_, hs := newServer(t, cfg.WithSubscriberBuffer(1))
 	api := hs.URL + "/api/v1/runs"
 	st := mustOK(t, postJSON(t, api, map[string]any{"pattern": "twopc"}), http.StatusCreated)
 	res, err := http.Get(api + "/" + st.ID + "/events")
@@ -421,8 +429,10 @@ func TestEventStreamSlowClient(t *testing.T) {
 	t.Logf("%d events streamed; the client lagged %d times", next, lagged)
 }
 
-func TestUnknownRun(t *testing.T) {
-	_, hs := newServer(t, runConfig())
+func TestUnknownRun(t *testing.T) { inEachMode(t, testUnknownRun) }
+
+func testUnknownRun(t *testing.T, cfg playground.Config) {
+	_, hs := newServer(t, cfg)
 	for _, p := range []string{"", "/trace", "/events", "/export", "/nodes", "/files", "/results"} {
 		r := get(t, hs.URL+"/api/v1/runs/nope"+p)
 		assert.Equal(t, http.StatusNotFound, r.Status, p)
@@ -441,8 +451,10 @@ type inMem struct {
 // A run nobody touches gives its simulation back; a paused one is rebuilt by
 // replay at the same event with the same digest, and a finished one is read
 // from its run folder.
-func TestIdleRunsAreRebuiltByReplay(t *testing.T) {
-	_, hs := newServer(t, runConfig().WithIdleClose(50*time.Millisecond))
+func TestIdleRunsAreRebuiltByReplay(t *testing.T) { inEachMode(t, testIdleRunsAreRebuiltByReplay) }
+
+func testIdleRunsAreRebuiltByReplay(t *testing.T, cfg playground.Config) {
+	_, hs := newServer(t, cfg.WithIdleClose(50*time.Millisecond))
 	api := hs.URL + "/api/v1/runs"
 	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
 	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
@@ -475,8 +487,11 @@ func TestIdleRunsAreRebuiltByReplay(t *testing.T) {
 	assert.Equal(t, fin.Digest, m.Digest)
 }
 
-func TestEventStreamLimit(t *testing.T) {
-	_, hs := newServer(t, runConfig().WithMaxStreams(1))
+func TestEventStreamLimit(t *testing.T) { inEachMode(t, testEventStreamLimit) }
+
+// The cap on open streams is the server's, across runs (and their workers).
+func testEventStreamLimit(t *testing.T, cfg playground.Config) {
+	_, hs := newServer(t, cfg.WithMaxStreams(1))
 	api := hs.URL + "/api/v1/runs"
 	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
 	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
@@ -488,22 +503,25 @@ func TestEventStreamLimit(t *testing.T) {
 	sc := bufio.NewScanner(first.Body)
 	for sc.Scan() && sc.Text() != "event: status" {
 	}
-	r := get(t, api+"/"+st.ID+"/events")
+	other := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
+	r := get(t, api+"/"+other.ID+"/events")
 	assert.Equal(t, http.StatusTooManyRequests, r.Status)
 	assert.Equal(t, "5", r.Header.Get("Retry-After"))
 	assert.Contains(t, r.apiError(t)["message"], "live event streams")
 }
 
 // While a run goes on at wall-clock pace, its verdicts so far appear.
-func TestVerdictsSettleWhileRunning(t *testing.T) {
-	_, hs := newServer(t, runConfig())
+func TestVerdictsSettleWhileRunning(t *testing.T) { inEachMode(t, testVerdictsSettleWhileRunning) }
+
+func testVerdictsSettleWhileRunning(t *testing.T, cfg playground.Config) {
+	_, hs := newServer(t, cfg)
 	api := hs.URL + "/api/v1/runs"
 	st := mustOK(t, postJSON(t, api, map[string]any{"pattern": "twopc", "start": true, "speed": 0.5}), http.StatusCreated)
 	var cur runStatus
 	require.Eventually(t, func() bool {
 		cur = status(t, get(t, api+"/"+st.ID))
 		return cur.State == "running" && len(cur.Checks) > 0
-	}, 2*time.Minute, 50*time.Millisecond)
+	}, 2*time.Minute, 50*time.Millisecond, "last status: %+v", &cur)
 	for name, c := range cur.Checks {
 		assert.False(t, c.Settled, name)
 		assert.NotEmpty(t, c.Verdict, name)
@@ -532,8 +550,10 @@ func TestJSONScenario(t *testing.T) {
 }
 
 // Past its limit the server forgets the oldest finished run, not a live one.
-func TestKeptRuns(t *testing.T) {
-	_, hs := newServer(t, runConfig().WithKeptRuns(2))
+func TestKeptRuns(t *testing.T) { inEachMode(t, testKeptRuns) }
+
+func testKeptRuns(t *testing.T, cfg playground.Config) {
+	_, hs := newServer(t, cfg.WithKeptRuns(2))
 	api := hs.URL + "/api/v1/runs"
 	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
 	live := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)

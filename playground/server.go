@@ -19,6 +19,12 @@
 // through a bounded subscription and, when the client falls behind, catches
 // it up from the retained trace, so no client makes the server buffer more
 // than its subscription.
+//
+// With Config.WithWorkers (as `terrarium serve` runs it) no guest code runs
+// in the server: each run is held by a `terrarium worker run` process under
+// OS limits, running this same single-run code, and the server proxies the
+// run's routes to it (workers.go); each upload is validated by a
+// short-lived `terrarium worker validate` process.
 package playground
 
 import (
@@ -39,6 +45,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/terrarium-sim/terrarium/internal/worker"
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
@@ -110,6 +117,11 @@ type Config struct {
 	reserve     int64
 	freeSpace   FreeSpaceFunc
 	runMaxAge   time.Duration
+	// workerBin, if set, runs runs and validations in worker processes
+	// (workers.go) under workerLimits.
+	workerBin    string
+	workerLimits worker.Limits
+	workerHang   time.Duration
 }
 
 // NewConfig returns the defaults: an in-memory module store, no token, CORS
@@ -125,6 +137,7 @@ func NewConfig() Config {
 		uploadRate: DefaultMinBodyRate, rateWindow: DefaultBodyRateWindow,
 		heavyReads: DefaultHeavyReads, pageBytes: DefaultPageBytes, liveEvents: DefaultLiveDiagramEvents,
 		moduleQuota: DefaultModuleQuota, runQuota: DefaultRunQuota, cacheQuota: DefaultCacheQuota, reserve: DefaultFreeReserve, runMaxAge: DefaultRunMaxAge,
+		workerLimits: defaultWorkerLimits(), workerHang: DefaultWorkerWatchdog,
 	}
 }
 
@@ -258,6 +271,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("playground: run limits must be positive")
 	case c.maxKeptRuns <= 0 || c.subBuffer <= 0 || c.maxEvents == 0 || c.idleClose <= 0 || c.maxStreams <= 0:
 		return fmt.Errorf("playground: kept runs, subscriber buffer and max events must be positive")
+	case c.workerHang <= 0:
+		return fmt.Errorf("playground: worker watchdog %v must be positive", c.workerHang)
 	case c.maxLimits.Fuel < 1000 || c.maxLimits.MemoryPages <= 0 || c.maxLimits.MemoryPages > 65536:
 		return fmt.Errorf("playground: guest limits: fuel %d must be at least 1000, memory %d pages in 1..65536", c.maxLimits.Fuel, c.maxLimits.MemoryPages)
 	case c.memBudget <= 0 || c.maxFaults <= 0:
@@ -276,6 +291,7 @@ type Server struct {
 	store   *Store
 	gallery *gallery
 	runs    *runs
+	pool    *pool // runs in worker processes, if cfg.workerBin is set
 	runDir  string
 	tmpDir  string
 	reg     *runner.Registry
@@ -298,6 +314,10 @@ type Server struct {
 	cacheDir string
 	retainMu sync.Mutex
 	started  time.Time
+	// inWorker is set in a run worker's single-run server: it shares the
+	// runs folder with its server and every other worker, so it measures
+	// it but never removes a folder nor trims the cache (its server does).
+	inWorker bool
 	// spools bounds the upload bodies being spooled to spoolDir at once.
 	spools   chan struct{}
 	spoolDir string
@@ -352,6 +372,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return s.store.Wasm(sha)
 	})
 	s.runs = newRuns(s)
+	if cfg.workerBin != "" {
+		base := cfg.dataDir
+		if base == "" {
+			base = s.tmpDir
+		}
+		if s.pool, err = newPool(s, base); err != nil {
+			s.cleanup()
+			return nil, err
+		}
+	}
 	s.retain()
 	s.e = s.routes()
 	if !cfg.noPreload {
@@ -377,6 +407,9 @@ func (s *Server) Handler() http.Handler { return s.e }
 // Close stops every run and closes the module store.
 func (s *Server) Close() error {
 	s.stopWork()
+	if s.pool != nil {
+		s.pool.closeAll()
+	}
 	s.runs.closeAll()
 	s.preload.Wait()
 	err := s.store.Close()
@@ -408,6 +441,9 @@ func (s *Server) routes() *echo.Echo {
 	e.Use(s.auth)
 	e.GET("/api/openapi.json", s.openAPI)
 	api := e.Group(APIPrefix)
+	if s.pool != nil {
+		api.Use(s.viaWorkers)
+	}
 	api.GET("/health", s.health)
 	api.POST("/modules", s.uploadModule)
 	api.GET("/modules", s.listModules)

@@ -79,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdInspect(ctx, args[1:], stdout, stderr)
 	case "kv":
 		return cmdKV(ctx, args[1:], stdout, stderr)
+	case "worker":
+		return cmdWorker(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "build":
 		return cmdBuild(ctx, args[1:], stdout, stderr)
 	case "serve":

@@ -41,6 +41,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return err
 	})
+	withWorkers := workerFlags(fs)
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return flagExit(err)
@@ -68,6 +69,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg = cfg.WithMaxLimits(maxLimits).WithMemoryBudget(mem).WithMaxFaults(*maxFaults)
 	if *cors != "" {
 		cfg = cfg.WithCORS(strings.Split(*cors, ",")...)
+	}
+	if cfg, err = withWorkers(cfg); err != nil {
+		fmt.Fprintln(stderr, "terrarium serve:", err)
+		return 2
 	}
 	srv, err := playground.New(ctx, cfg)
 	if err != nil {

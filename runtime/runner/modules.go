@@ -75,6 +75,21 @@ func (m *Modules) Bytes(ctx context.Context, mod *scenario.Module) ([]byte, erro
 	return b, nil
 }
 
+// Prebuilt records b as the build of the Go package mod names (with its
+// ldflags and tags), so that Bytes returns it without building: a server's
+// worker processes get their parent's builds this way.
+func (m *Modules) Prebuilt(mod *scenario.Module, b []byte) error {
+	key, err := sourceKey(mod.Go)
+	if err != nil {
+		return err
+	}
+	key += "\x00" + mod.LDFlags + "\x00" + strings.Join(mod.Tags, ",")
+	m.mu.Lock()
+	m.built[key] = b
+	m.mu.Unlock()
+	return nil
+}
+
 // sourceKey identifies a Go package directory by its path and the content
 // of its Go files, go.mod and go.sum, so that an edit between two runs of
 // one process builds again.
