@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,9 +135,15 @@ const busyWAT = `(module
 // runToTheEnd uploads a WAT module, runs it at full speed and waits until
 // the server says the run finished.
 func runToTheEnd(t *testing.T, base, name, src string) (runStatus, runStatus) {
+	return runFor(t, base, name, src, "2s")
+}
+
+// runFor is runToTheEnd with the scenario's duration given.
+func runFor(t *testing.T, base, name, src, duration string) (runStatus, runStatus) {
 	api := base + "/api/v1/runs"
 	sha := uploaded(t, base, wat(t, src))
-	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": hostileScenario(name, sha), "start": true, "speed": 0}), http.StatusCreated)
+	scn := strings.Replace(hostileScenario(name, sha), "duration: 2s", "duration: "+duration, 1)
+	st := mustOK(t, postJSON(t, api, map[string]any{"scenario": scn, "start": true, "speed": 0}), http.StatusCreated)
 	var fin runStatus
 	require.Eventually(t, func() bool {
 		fin = status(t, get(t, api+"/"+st.ID))
@@ -150,7 +157,9 @@ func runToTheEnd(t *testing.T, base, name, src string) (runStatus, runStatus) {
 func TestWallClockBudget(t *testing.T) {
 	_, hs := newServer(t, runConfig().WithRunLimits(2, 16, time.Minute, 500*time.Millisecond))
 	api := hs.URL + "/api/v1/runs"
-	st, fin := runToTheEnd(t, hs.URL, "busy", busyWAT)
+	// A minute of messages at 20 million steps each is far more work than
+	// any machine does in 500ms, so only the wall-clock budget can end it.
+	st, fin := runFor(t, hs.URL, "busy", busyWAT, "1m")
 	assert.Equal(t, "unknown", fin.Verdict)
 	assert.Contains(t, fin.Error, "wall-clock budget of 500ms")
 	assert.Less(t, fin.NowNS, fin.EndNS)
