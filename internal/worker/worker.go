@@ -314,7 +314,7 @@ func (e Exit) String() string {
 	case l.MemoryBytes > 0 && outOfMemory(e.Stderr):
 		return fmt.Sprintf("the worker exceeded its memory limit (%d MiB)", l.MemoryBytes>>20)
 	case l.MemoryBytes > 0 && gcFault(e.Stderr):
-		return fmt.Sprintf("the worker ran out of memory at its limit (%d MiB): Go's garbage collector crashed (SIGSEGV) as allocations failed", l.MemoryBytes>>20)
+		return fmt.Sprintf("the worker exceeded its memory limit (%d MiB): Go's garbage collector crashed (SIGSEGV) as allocations failed", l.MemoryBytes>>20)
 	case e.Signal == syscall.SIGXFSZ || (l.FileBytes > 0 && strings.Contains(e.Stderr, "file too large")):
 		return fmt.Sprintf("the worker exceeded its file size limit (%d MiB)", l.FileBytes>>20)
 	case l.OpenFiles > 0 && strings.Contains(e.Stderr, "too many open files"):

@@ -242,7 +242,7 @@ func TestExitStringNamesEveryOutOfMemory(t *testing.T) {
 		"fatal error: runtime: cannot allocate memory\n":                                       "the worker exceeded its memory limit (256 MiB)",
 		"fatal error: out of memory allocating heap arena metadata\n":                          "the worker exceeded its memory limit (256 MiB)",
 		"runtime/cgo: pthread_create failed: Resource temporarily unavailable\nSIGABRT: abort": "the worker exceeded its memory limit (256 MiB)",
-		"SIGSEGV: segmentation violation\nPC=0x438dfd m=0 sigcode=1 addr=0x0\n\ngoroutine 0 gp=0x176a520 m=0 mp=0x176bba0 [idle]:\nruntime.(*spanQueue).tryDrain(0x1?)\n\t/usr/local/go/src/runtime/mgcmark_greenteagc.go:520 +0x5d\n": "the worker ran out of memory at its limit (256 MiB): Go's garbage collector crashed (SIGSEGV) as allocations failed",
+		"SIGSEGV: segmentation violation\nPC=0x438dfd m=0 sigcode=1 addr=0x0\n\ngoroutine 0 gp=0x176a520 m=0 mp=0x176bba0 [idle]:\nruntime.(*spanQueue).tryDrain(0x1?)\n\t/usr/local/go/src/runtime/mgcmark_greenteagc.go:520 +0x5d\n": "the worker exceeded its memory limit (256 MiB): Go's garbage collector crashed (SIGSEGV) as allocations failed",
 		"panic: boom\n\ngoroutine 1 [running]:\n": "the worker crashed (exit status 2): panic: boom",
 	} {
 		assert.Equal(t, want, Exit{Code: 2, Stderr: stderr, Limits: l}.String(), stderr)
