@@ -10,27 +10,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/plugins/plugin"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
-// Catalogue entries.
-const (
-	Name     = "cqrs"
-	Title    = "Command and Query Responsibility Segregation (CQRS)"
-	Category = "event-driven"
-	Summary  = "Commands append validated events to a log on the write side; query nodes project them into a read model that answers reads, eventually consistent."
-)
-
-// Workloads returns the plugin's workloads by name.
-func Workloads() map[string]workload.Workload {
-	return map[string]workload.Workload{"cqrs": Workload{}}
-}
-
-// Checks returns the plugin's checkers by name.
-func Checks() map[string]check.Checker {
-	return map[string]check.Checker{"cqrs-projection": Projection, "cqrs-staleness": Staleness}
+// Plugin returns the plugin's catalogue entry, workloads and checkers.
+func Plugin() plugin.Plugin {
+	return plugin.Plugin{
+		Name:      "cqrs",
+		Title:     "Command and Query Responsibility Segregation (CQRS)",
+		Category:  "event-driven",
+		Summary:   "Commands append validated events to a log on the write side; query nodes project them into a read model that answers reads, eventually consistent.",
+		Workloads: map[string]workload.Workload{"cqrs": Workload{}},
+		Checks:    map[string]check.Checker{"cqrs-projection": Projection, "cqrs-staleness": Staleness},
+	}
 }
 
 // History function names the workload records.

@@ -11,35 +11,30 @@ import (
 	"strings"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/plugins/plugin"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
-// Catalogue entries.
-const (
-	Name     = "saga"
-	Title    = "Saga"
-	Category = "event-driven"
-	Summary  = "A long business transaction as a sequence of local transactions, each undone by a compensating action; orchestrated or choreographed over events."
-)
+// Plugin returns the plugin's catalogue entry, workloads and checkers.
+func Plugin() plugin.Plugin {
+	return plugin.Plugin{
+		Name:      "saga",
+		Title:     "Saga",
+		Category:  "event-driven",
+		Summary:   "A long business transaction as a sequence of local transactions, each undone by a compensating action; orchestrated or choreographed over events.",
+		Workloads: map[string]workload.Workload{"saga": sagaWorkload{}},
+		Checks: map[string]check.Checker{
+			"saga-consistency": Consistency,
+			"saga-isolation":   Isolation,
+		},
+	}
+}
 
 // Steps are the saga's steps in order, as the guest names them.
 var Steps = []string{"order", "payment", "inventory", "shipping"}
-
-// Workloads returns the plugin's workloads by name.
-func Workloads() map[string]workload.Workload {
-	return map[string]workload.Workload{"saga": sagaWorkload{}}
-}
-
-// Checks returns the plugin's checkers by name.
-func Checks() map[string]check.Checker {
-	return map[string]check.Checker{
-		"saga-consistency": Consistency,
-		"saga-isolation":   Isolation,
-	}
-}
 
 // ---- workload ----
 

@@ -8,27 +8,22 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/plugins/plugin"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
-// Catalogue entry.
-const (
-	Name     = "twopc"
-	Title    = "Two-Phase Commit"
-	Category = "object communication"
-	Summary  = "A coordinator asks every participant to prepare, logs commit or abort, then tells them all: atomic across nodes, blocking when the coordinator fails."
-)
-
-// Workloads returns the plugin's workloads by name.
-func Workloads() map[string]workload.Workload {
-	return map[string]workload.Workload{"twopc": Workload{}}
-}
-
-// Checks returns the plugin's checkers by name.
-func Checks() map[string]check.Checker {
-	return map[string]check.Checker{"twopc-atomicity": Atomicity, "twopc-blocking": Blocking}
+// Plugin returns the plugin's catalogue entry, workloads and checkers.
+func Plugin() plugin.Plugin {
+	return plugin.Plugin{
+		Name:      "twopc",
+		Title:     "Two-Phase Commit",
+		Category:  "object communication",
+		Summary:   "A coordinator asks every participant to prepare, logs commit or abort, then tells them all: atomic across nodes, blocking when the coordinator fails.",
+		Workloads: map[string]workload.Workload{"twopc": Workload{}},
+		Checks:    map[string]check.Checker{"twopc-atomicity": Atomicity, "twopc-blocking": Blocking},
+	}
 }
 
 // Workload submits transactions to the coordinator: each writes KeysPerTxn
