@@ -148,50 +148,40 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		return 0, err
 	}
 	r := spec.Rand
-	for ci, c := range spec.Clients {
-		c := c
-		n := 0
-		var step func()
-		step = func() {
-			if s.Now() >= spec.Duration || (spec.Ops > 0 && n >= spec.Ops) {
-				return
-			}
-			n++
-			next := func() { s.After(spec.Interval, step) }
-			k := r.IntN(p.Accounts)
-			v := CommandValue{Cmd: fmt.Sprintf("%s-%d", c.Name, n), Op: "deposit", Account: fmt.Sprintf("a%d", k),
-				Amount: 1 + r.IntN(p.MaxAmount)}
-			if r.Float64() < withdraw {
-				v.Op = "withdraw"
-			}
-			target := p.Commands[k%len(p.Commands)]
-			c.Invoke(FCommand, v, target)
-			err := c.Call(target, map[string]any{"type": "command", "cmd": v.Cmd, "op": v.Op, "account": v.Account, "amount": v.Amount},
-				spec.Timeout, func(rep sim.Reply) {
-					var b struct {
-						Log string `json:"log"`
-						Seq int    `json:"seq"`
-					}
-					switch {
-					case rep.TimedOut:
-						c.Complete(sim.OpInfo, FCommand, v, target, "timeout")
-						next()
-					case rep.Type == "command_ok" && json.Unmarshal(rep.Body, &b) == nil:
-						v.Log, v.Seq = b.Log, b.Seq
-						c.Complete(sim.OpOK, FCommand, v, target, "")
-						probe(s, spec, c, p.Queries, v, s.Now()+probeLimit, probeEvery, next)
-					default:
-						c.Complete(sim.OpFail, FCommand, v, target, string(rep.Body))
-						next()
-					}
-				})
-			if err != nil {
-				c.Complete(sim.OpFail, FCommand, v, target, err.Error())
-				next()
-			}
+	// the clients start at 0, whatever spec.Start says
+	workload.ClosedLoop{}.Run(s, spec, func(_ int, c *sim.Client, n int, next func()) {
+		k := r.IntN(p.Accounts)
+		v := CommandValue{Cmd: fmt.Sprintf("%s-%d", c.Name, n), Op: "deposit", Account: fmt.Sprintf("a%d", k),
+			Amount: 1 + r.IntN(p.MaxAmount)}
+		if r.Float64() < withdraw {
+			v.Op = "withdraw"
 		}
-		s.At(time.Duration(ci)*spec.Interval/time.Duration(len(spec.Clients)), step)
-	}
+		target := p.Commands[k%len(p.Commands)]
+		c.Invoke(FCommand, v, target)
+		err := c.Call(target, map[string]any{"type": "command", "cmd": v.Cmd, "op": v.Op, "account": v.Account, "amount": v.Amount},
+			spec.Timeout, func(rep sim.Reply) {
+				var b struct {
+					Log string `json:"log"`
+					Seq int    `json:"seq"`
+				}
+				switch {
+				case rep.TimedOut:
+					c.Complete(sim.OpInfo, FCommand, v, target, "timeout")
+					next()
+				case rep.Type == "command_ok" && json.Unmarshal(rep.Body, &b) == nil:
+					v.Log, v.Seq = b.Log, b.Seq
+					c.Complete(sim.OpOK, FCommand, v, target, "")
+					probe(s, spec, c, p.Queries, v, s.Now()+probeLimit, probeEvery, next)
+				default:
+					c.Complete(sim.OpFail, FCommand, v, target, string(rep.Body))
+					next()
+				}
+			})
+		if err != nil {
+			c.Complete(sim.OpFail, FCommand, v, target, err.Error())
+			next()
+		}
+	})
 	final := spec.Duration + settle
 	share := workload.Split(p.Queries, len(spec.Clients))
 	for i, c := range spec.Clients {

@@ -188,29 +188,9 @@ func runLoop(s *sim.Sim, spec workload.Spec, start time.Duration, ph *phase, op 
 		})
 		return
 	}
-	over := func(n int) bool { return spec.Ops > 0 && n >= spec.Ops }
-	for ci, c := range spec.Clients {
-		n := 0
-		target := boundTarget(spec, ci)
-		var step func()
-		step = func() {
-			if s.Now() >= spec.Duration || over(n) {
-				ph.done()
-				return
-			}
-			n++
-			op(c, target, func() {
-				// a client whose next operation would come too late is
-				// done now (Jepsen's gen/phases waits for free workers)
-				if s.Now()+spec.Interval >= spec.Duration || over(n) {
-					ph.done()
-					return
-				}
-				s.After(spec.Interval, step)
-			})
-		}
-		s.At(start+time.Duration(ci)*spec.Interval/time.Duration(max(len(spec.Clients), 1)), step)
-	}
+	workload.ClosedLoop{Start: start, StopEarly: true, Stopped: ph.done}.Run(s, spec, func(ci int, c *sim.Client, _ int, next func()) {
+		op(c, boundTarget(spec, ci), next)
+	})
 }
 
 // phase is the main phase of a workload: it ends when its last client has

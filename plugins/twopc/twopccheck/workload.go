@@ -66,52 +66,42 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		}
 		coord = spec.Targets[0]
 	}
-	for ci, c := range spec.Clients {
-		c := c
-		seq := 0
-		var step func()
-		step = func() {
-			if s.Now() >= spec.Duration || (spec.Ops > 0 && seq >= spec.Ops) {
-				return
-			}
-			seq++
-			id := fmt.Sprintf("%s-%d", c.Name, seq)
-			writes := map[string]string{}
-			for _, i := range spec.Rand.Perm(p.Keys)[:p.KeysPerTxn] {
-				writes[fmt.Sprintf("k%d", i)] = id
-			}
-			next := func() { s.After(spec.Interval, step) }
-			c.Invoke("txn", map[string]any{"txn": id, "writes": writes}, coord)
-			err := c.Call(coord, map[string]any{"type": "txn", "txn": id, "writes": writes}, spec.Timeout, func(r sim.Reply) {
-				var b struct {
-					Outcome string `json:"outcome"`
-				}
-				switch {
-				case r.TimedOut:
-					c.Complete(sim.OpInfo, "txn", map[string]any{"txn": id}, coord, "timeout")
-				case r.Type == "txn_ok" && json.Unmarshal(r.Body, &b) == nil:
-					c.Complete(sim.OpOK, "txn", map[string]any{"txn": id, "outcome": b.Outcome}, coord, "")
-				default:
-					// Only a refused request certainly did nothing; any other
-					// error leaves the outcome unknown.
-					var e struct {
-						Code int `json:"code"`
-					}
-					_ = json.Unmarshal(r.Body, &e)
-					typ := sim.OpInfo
-					if r.Type == "error" && (e.Code == 10 || e.Code == 12) {
-						typ = sim.OpFail
-					}
-					c.Complete(typ, "txn", map[string]any{"txn": id}, coord, string(r.Body))
-				}
-				next()
-			})
-			if err != nil {
-				c.Complete(sim.OpFail, "txn", map[string]any{"txn": id}, coord, err.Error())
-				next()
-			}
+	// the clients start at 0, whatever spec.Start says
+	workload.ClosedLoop{}.Run(s, spec, func(_ int, c *sim.Client, seq int, next func()) {
+		id := fmt.Sprintf("%s-%d", c.Name, seq)
+		writes := map[string]string{}
+		for _, i := range spec.Rand.Perm(p.Keys)[:p.KeysPerTxn] {
+			writes[fmt.Sprintf("k%d", i)] = id
 		}
-		s.At(time.Duration(ci)*spec.Interval/time.Duration(max(len(spec.Clients), 1)), step)
-	}
+		c.Invoke("txn", map[string]any{"txn": id, "writes": writes}, coord)
+		err := c.Call(coord, map[string]any{"type": "txn", "txn": id, "writes": writes}, spec.Timeout, func(r sim.Reply) {
+			var b struct {
+				Outcome string `json:"outcome"`
+			}
+			switch {
+			case r.TimedOut:
+				c.Complete(sim.OpInfo, "txn", map[string]any{"txn": id}, coord, "timeout")
+			case r.Type == "txn_ok" && json.Unmarshal(r.Body, &b) == nil:
+				c.Complete(sim.OpOK, "txn", map[string]any{"txn": id, "outcome": b.Outcome}, coord, "")
+			default:
+				// Only a refused request certainly did nothing; any other
+				// error leaves the outcome unknown.
+				var e struct {
+					Code int `json:"code"`
+				}
+				_ = json.Unmarshal(r.Body, &e)
+				typ := sim.OpInfo
+				if r.Type == "error" && (e.Code == 10 || e.Code == 12) {
+					typ = sim.OpFail
+				}
+				c.Complete(typ, "txn", map[string]any{"txn": id}, coord, string(r.Body))
+			}
+			next()
+		})
+		if err != nil {
+			c.Complete(sim.OpFail, "txn", map[string]any{"txn": id}, coord, err.Error())
+			next()
+		}
+	})
 	return spec.Duration + spec.Timeout + settle, nil
 }
