@@ -1,7 +1,7 @@
 // Package patterns is the catalogue of Terrarium's plugins: the pattern
 // plugins' descriptions, and a runner registry with the workloads and
 // checkers every plugin adds to the core ones (runtime/workload,
-// runtime/check). Each plugin's host package fills in one plugin.Plugin
+// runtime/check). Each plugin's host package fills in one contract.Plugin
 // value; this package lists them and registers them in one place.
 package patterns
 
@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/plugins/cqrs/cqrscheck"
 	"github.com/terrarium-sim/terrarium/plugins/maelstrom/mcheck"
-	"github.com/terrarium-sim/terrarium/plugins/plugin"
 	"github.com/terrarium-sim/terrarium/plugins/rlbs/rlbscheck"
 	"github.com/terrarium-sim/terrarium/plugins/saga/sagacheck"
 	"github.com/terrarium-sim/terrarium/plugins/sharding/shardcheck"
@@ -20,8 +20,8 @@ import (
 )
 
 // plugins returns every plugin's host side, patterns and others alike.
-func plugins() []plugin.Plugin {
-	return []plugin.Plugin{
+func plugins() []contract.Plugin {
+	return []contract.Plugin{
 		sagacheck.Plugin(),
 		twopccheck.Plugin(),
 		shardcheck.Plugin(),
@@ -32,8 +32,8 @@ func plugins() []plugin.Plugin {
 }
 
 // All returns the pattern plugins, by name.
-func All() []plugin.Plugin {
-	var ps []plugin.Plugin
+func All() []contract.Plugin {
+	var ps []contract.Plugin
 	for _, p := range plugins() {
 		if p.Pattern() {
 			ps = append(ps, p)
@@ -57,7 +57,7 @@ func Registry() *runner.Registry {
 }
 
 // register adds one plugin's workloads and checkers to r, in name order.
-func register(r *runner.Registry, p plugin.Plugin) error {
+func register(r *runner.Registry, p contract.Plugin) error {
 	for _, name := range sortedKeys(p.Workloads) {
 		if err := r.AddWorkload(name, p.Workloads[name]); err != nil {
 			return fmt.Errorf("patterns: %s: %w", p.Name, err)

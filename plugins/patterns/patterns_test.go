@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/terrarium-sim/terrarium/plugins/plugin"
+	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
@@ -38,7 +38,7 @@ func TestRegistryHoldsEveryPluginsWorkloadsAndChecks(t *testing.T) {
 
 func TestRegisterRefusesANameTakenTwice(t *testing.T) {
 	r := runner.NewRegistry()
-	p := plugin.Plugin{Name: "mine", Checks: map[string]check.Checker{"x-check": check.LinearizableKV}}
+	p := contract.Plugin{Name: "mine", Checks: map[string]check.Checker{"x-check": check.LinearizableKV}}
 	require.NoError(t, register(r, p))
 	err := register(r, p)
 	require.Error(t, err)

@@ -10,15 +10,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/terrarium-sim/terrarium/plugins/plugin"
+	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
 // Plugin returns the plugin's catalogue entry, workloads and checkers.
-func Plugin() plugin.Plugin {
-	return plugin.Plugin{
+func Plugin() contract.Plugin {
+	return contract.Plugin{
 		Name:      "cqrs",
 		Title:     "Command and Query Responsibility Segregation (CQRS)",
 		Category:  "event-driven",

@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/terrarium-sim/terrarium/plugins/plugin"
+	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
@@ -21,8 +21,8 @@ import (
 // Plugin returns Maelstrom's workloads and checkers as a plugin. It has no
 // title: Maelstrom's workloads are not a pattern, so the catalogue does not
 // list them.
-func Plugin() plugin.Plugin {
-	return plugin.Plugin{Name: "maelstrom", Workloads: workloads(), Checks: checks()}
+func Plugin() contract.Plugin {
+	return contract.Plugin{Name: "maelstrom", Workloads: workloads(), Checks: checks()}
 }
 
 // workloads returns the workloads this package adds, by registry name.

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/terrarium-sim/terrarium/plugins/plugin"
+	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
@@ -19,8 +19,8 @@ import (
 )
 
 // Plugin returns the plugin's catalogue entry, workloads and checkers.
-func Plugin() plugin.Plugin {
-	return plugin.Plugin{
+func Plugin() contract.Plugin {
+	return contract.Plugin{
 		Name:      "saga",
 		Title:     "Saga",
 		Category:  "event-driven",

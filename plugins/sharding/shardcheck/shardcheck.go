@@ -5,14 +5,14 @@
 package shardcheck
 
 import (
-	"github.com/terrarium-sim/terrarium/plugins/plugin"
+	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
 // Plugin returns the plugin's catalogue entry, workloads and checkers.
-func Plugin() plugin.Plugin {
-	return plugin.Plugin{
+func Plugin() contract.Plugin {
+	return contract.Plugin{
 		Name:      "sharding",
 		Title:     "Sharded Services",
 		Category:  "object communication",

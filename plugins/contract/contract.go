@@ -1,8 +1,8 @@
-// Package plugin is the contract a plugin's host side fills in: one Plugin
+// Package contract is the contract a plugin's host side fills in: one Plugin
 // value naming the plugin, its catalogue entry and the workloads and
 // checkers it adds. It is a leaf: a plugin's host package imports it, and
 // plugins/patterns lists the values and registers them.
-package plugin
+package contract
 
 import (
 	"github.com/terrarium-sim/terrarium/runtime/check"
