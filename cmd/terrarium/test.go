@@ -361,7 +361,7 @@ func testNemesis(f testFlags) (map[string]any, error) {
 		case "partition":
 			kinds = append(kinds, scenario.NemesisIsolate, scenario.NemesisMinorityThird, scenario.NemesisPartitionHalves, scenario.NemesisMajoritiesRing)
 		case "kill":
-			kinds = append(kinds, scenario.NemesisKill)
+			kinds = append(kinds, scenario.NemesisCrash)
 		case "pause":
 			kinds = append(kinds, scenario.NemesisPause)
 		default:

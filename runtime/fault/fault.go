@@ -6,6 +6,10 @@
 // or a hand on the run handle decides that. In the trace a fault is one
 // event of kind "fault" whose label is the kind and whose data is the
 // fault's JSON encoding (see [Fault.Encode]).
+//
+// A [Filter] is the standing form of a message fault, installed on a
+// simulation from Go: it drops, delays, duplicates or holds every message
+// it matches, and its kinds are fault kinds too.
 package fault
 
 import (
@@ -50,6 +54,47 @@ const (
 
 // Kinds lists every fault kind in documentation order.
 var Kinds = []Kind{Partition, PartitionOneWay, Repair, Crash, Restart, Bounce, Pause, Resume, Hold, Release, Skew, Drift}
+
+// The message fault kinds a Filter applies, besides Hold.
+const (
+	// Drop loses the message.
+	Drop Kind = "drop"
+	// Delay adds Filter.Delay to the message's latency.
+	Delay Kind = "delay"
+	// Duplicate delivers the message twice.
+	Duplicate Kind = "duplicate"
+)
+
+// FilterKinds lists the kinds a Filter may apply, in documentation order.
+var FilterKinds = []Kind{Drop, Delay, Duplicate, Hold}
+
+// Filter is a standing message fault: from when it is installed until it is
+// removed, it applies its Kind to every message it matches when the message
+// is sent (Drop, Delay or Duplicate it, or Hold it until a Release). It
+// matches by the message's type, sender and receiver; "" (or "*" for a
+// node) matches any.
+type Filter struct {
+	Type, From, To string
+	Kind           Kind
+	// Delay is what a Delay filter adds to a message's latency.
+	Delay time.Duration
+}
+
+// Validate checks f's kind and that a delay is positive. Node names are
+// checked by whoever knows the nodes.
+func (f Filter) Validate() error {
+	if !slices.Contains(FilterKinds, f.Kind) {
+		s := make([]string, len(FilterKinds))
+		for i, k := range FilterKinds {
+			s[i] = string(k)
+		}
+		return fmt.Errorf("fault: filter: unknown kind %q (known: %s)", f.Kind, strings.Join(s, ", "))
+	}
+	if f.Kind == Delay && f.Delay <= 0 {
+		return fmt.Errorf("fault: filter: delay action needs a positive Delay")
+	}
+	return nil
+}
 
 // Args returns the argument fields a kind takes, by their scenario names.
 func (k Kind) Args() []string {

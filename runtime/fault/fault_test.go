@@ -52,3 +52,27 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	_, err = fault.Decode([]byte(`{"action":"crash"}`))
 	assert.ErrorContains(t, err, "crash needs a node")
 }
+
+func TestFilterValidate(t *testing.T) {
+	for _, f := range []fault.Filter{
+		{Kind: fault.Drop, Type: "vote"},
+		{Kind: fault.Delay, From: "n0", Delay: time.Millisecond},
+		{Kind: fault.Duplicate, To: "*"},
+		{Kind: fault.Hold},
+	} {
+		assert.NoError(t, f.Validate(), "%+v", f)
+	}
+	for name, tc := range map[string]struct {
+		f    fault.Filter
+		want string
+	}{
+		"no kind":        {fault.Filter{}, `fault: filter: unknown kind "" (known: drop, delay, duplicate, hold)`},
+		"a timed kind":   {fault.Filter{Kind: fault.Crash}, `fault: filter: unknown kind "crash" (known: drop, delay, duplicate, hold)`},
+		"delay of zero":  {fault.Filter{Kind: fault.Delay}, "fault: filter: delay action needs a positive Delay"},
+		"negative delay": {fault.Filter{Kind: fault.Delay, Delay: -time.Second}, "fault: filter: delay action needs a positive Delay"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			assert.EqualError(t, tc.f.Validate(), tc.want)
+		})
+	}
+}

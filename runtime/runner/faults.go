@@ -73,7 +73,7 @@ func strike(s *sim.Sim, kind string, targets []string, r *rand.Rand, record func
 		rest := shuffled[1:]
 		half := len(rest) / 2
 		return partition(rest[:half], rest[half:])
-	case scenario.NemesisKill, scenario.NemesisPause:
+	case scenario.NemesisCrash, scenario.NemesisPause:
 		act, undo := fault.Crash, fault.Restart
 		if kind == scenario.NemesisPause {
 			act, undo = fault.Pause, fault.Resume

@@ -40,7 +40,7 @@ func scheduleJepsen(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r *
 	j := &jepsenNemesis{s: s, r: r, record: record, targets: targets, stop: stop, every: nm.Every, killed: map[string]bool{}}
 	var parts, db []string
 	for _, k := range nm.Kinds {
-		if k == scenario.NemesisKill || k == scenario.NemesisPause {
+		if k == scenario.NemesisCrash || k == scenario.NemesisPause {
 			if !slices.Contains(db, k) {
 				db = append(db, k)
 			}
@@ -278,7 +278,7 @@ func (j *jepsenNemesis) db(kind string) {
 		if nd == nil || nd.State() != nodes.Running {
 			continue
 		}
-		if kind == scenario.NemesisKill {
+		if kind == scenario.NemesisCrash {
 			j.killed[name] = true
 			j.do(fault.Fault{Kind: fault.Crash, Node: name})
 		} else if !nd.Paused() {
@@ -298,7 +298,7 @@ func (j *jepsenNemesis) heal(kind string) {
 			continue
 		}
 		switch {
-		case kind == scenario.NemesisKill && j.killed[name]:
+		case kind == scenario.NemesisCrash && j.killed[name]:
 			delete(j.killed, name)
 			if nd.State() != nodes.Running {
 				j.do(fault.Fault{Kind: fault.Restart, Node: name})

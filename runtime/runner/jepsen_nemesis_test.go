@@ -65,7 +65,7 @@ func TestJepsenScheduleAlternatesAndHealsAtTheEnd(t *testing.T) {
 // final generator heals everything at the limit.
 func TestJepsenScheduleKillsAndPausesAndHealsAll(t *testing.T) {
 	scn := load(t, broadcastScenario, nil)
-	scn.Nemeses = []scenario.Nemesis{{Kinds: []string{scenario.NemesisKill, scenario.NemesisPause}, Schedule: scenario.ScheduleJepsen, Every: 200 * time.Millisecond}}
+	scn.Nemeses = []scenario.Nemesis{{Kinds: []string{scenario.NemesisCrash, scenario.NemesisPause}, Schedule: scenario.ScheduleJepsen, Every: 200 * time.Millisecond}}
 	res, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithSeed(2))
 	require.NoError(t, err)
 	down := map[string]int{}

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -177,6 +178,29 @@ func (p *parser) signedDuration(n *yaml.Node, field string) (time.Duration, bool
 }
 
 // nemeses parses the nemesis list (n nil: absent).
+// nemesisAliases maps the spellings of Jepsen and Maelstrom that a
+// scenario may write to the nemesis kinds they stand for.
+var nemesisAliases = map[string]string{"kill": NemesisCrash}
+
+// nemesisKind returns the kind a nemesis spelling stands for, and whether
+// it is one.
+func nemesisKind(spelling string) (string, bool) {
+	if k, ok := nemesisAliases[spelling]; ok {
+		return k, true
+	}
+	return spelling, slices.Contains(NemesisKinds, spelling)
+}
+
+// nemesisSpellings lists the nemesis kinds as users write them (an alias
+// in place of its kind), for error messages.
+func nemesisSpellings() string {
+	out := slices.Clone(NemesisKinds)
+	for alias, k := range nemesisAliases {
+		out[slices.Index(out, k)] = alias
+	}
+	return strings.Join(out, ", ")
+}
+
 func (p *parser) nemeses(s *Scenario, n *yaml.Node, nodesOK bool) {
 	if n == nil {
 		return
@@ -195,10 +219,12 @@ func (p *parser) nemeses(s *Scenario, n *yaml.Node, nodesOK bool) {
 		if v := p.required(f, "kinds"); v != nil {
 			kinds, ok := p.stringList(v, f.field("kinds"), "kind")
 			for j, k := range kinds {
-				if !contains(NemesisKinds, k) {
-					p.errorf(deref(v).Content[j], index(f.field("kinds"), j), "unknown nemesis kind %q (known: %s)", k, strings.Join(NemesisKinds, ", "))
+				kind, known := nemesisKind(k)
+				if !known {
+					p.errorf(deref(v).Content[j], index(f.field("kinds"), j), "unknown nemesis kind %q (known: %s)", k, nemesisSpellings())
 					ok = false
 				}
+				kinds[j] = kind
 			}
 			if ok && len(kinds) == 0 {
 				p.errorf(v, f.field("kinds"), "must name at least one kind")

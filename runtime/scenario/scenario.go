@@ -113,13 +113,17 @@ type Fault struct {
 	Line int
 }
 
-// Nemesis kinds of a nemesis: list.
+// Nemesis kinds of a nemesis: list. A node fault is spelled as its fault
+// kind; a partition kind names the shape of the partition it makes.
 const (
 	NemesisPartitionHalves = "partition-halves"
 	NemesisIsolate         = "isolate"
 	NemesisBridge          = "bridge"
-	NemesisKill            = "kill"
-	NemesisPause           = "pause"
+	// NemesisCrash crashes nodes and restarts them (Jepsen's kill, which a
+	// scenario may write instead).
+	NemesisCrash = string(fault.Crash)
+	// NemesisPause pauses nodes and resumes them.
+	NemesisPause = string(fault.Pause)
 	// NemesisMinorityThird cuts off fewer than a third of the nodes
 	// (Jepsen's :minority-third partition).
 	NemesisMinorityThird = "minority-third"
@@ -129,7 +133,7 @@ const (
 )
 
 // NemesisKinds lists the nemesis kinds in documentation order.
-var NemesisKinds = []string{NemesisPartitionHalves, NemesisIsolate, NemesisBridge, NemesisKill, NemesisPause, NemesisMinorityThird, NemesisMajoritiesRing}
+var NemesisKinds = []string{NemesisPartitionHalves, NemesisIsolate, NemesisBridge, NemesisCrash, NemesisPause, NemesisMinorityThird, NemesisMajoritiesRing}
 
 // Nemesis schedules.
 const (

@@ -9,42 +9,17 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
-// FilterAction is what a message filter does to the messages it matches.
-type FilterAction uint8
-
-// Filter actions.
-const (
-	// FilterDrop loses the message.
-	FilterDrop FilterAction = iota + 1
-	// FilterDelay adds Filter.Delay to its latency.
-	FilterDelay
-	// FilterDuplicate delivers it twice.
-	FilterDuplicate
-	// FilterHold holds it until Release.
-	FilterHold
-)
-
-// Filter matches messages at send time by type, source and destination
-// ("" matches any) and applies its action; the first matching filter wins.
-type Filter struct {
-	Type, From, To string
-	Action         FilterAction
-	Delay          time.Duration
-}
-
 type filterEntry struct {
 	id       int
-	f        Filter
+	f        fault.Filter
 	from, to int32 // -1: any
 }
 
 // AddFilter installs a message filter and returns its id for RemoveFilter.
-func (s *Sim) AddFilter(f Filter) (int, error) {
-	if f.Action < FilterDrop || f.Action > FilterHold {
-		return 0, fmt.Errorf("sim: filter: unknown action %d", f.Action)
-	}
-	if f.Action == FilterDelay && f.Delay <= 0 {
-		return 0, fmt.Errorf("sim: filter: delay action needs a positive Delay")
+// The first installed filter that matches a message is the one applied.
+func (s *Sim) AddFilter(f fault.Filter) (int, error) {
+	if err := f.Validate(); err != nil {
+		return 0, fmt.Errorf("sim: %w", err)
 	}
 	from, err := s.endpoint(f.From)
 	if err != nil {
@@ -82,7 +57,7 @@ func (s *Sim) endpoint(name string) (int32, error) {
 	return i, nil
 }
 
-func (s *Sim) matchFilter(typ string, from, to int32) *Filter {
+func (s *Sim) matchFilter(typ string, from, to int32) *fault.Filter {
 	for i := range s.filters {
 		e := &s.filters[i]
 		if (e.f.Type == "" || e.f.Type == typ) && (e.from < 0 || e.from == from) && (e.to < 0 || e.to == to) {

@@ -175,14 +175,18 @@ func TestDuplicationDeliversTwice(t *testing.T) {
 
 func TestFilters(t *testing.T) {
 	s := echoPair(t, sim.NewConfig())
-	id, err := s.AddFilter(sim.Filter{Type: "vote", From: "n0", Action: sim.FilterDrop})
+	id, err := s.AddFilter(fault.Filter{Type: "vote", From: "n0", Kind: fault.Drop})
 	require.NoError(t, err)
-	_, err = s.AddFilter(sim.Filter{Type: "slow", Action: sim.FilterDelay, Delay: 30 * time.Millisecond})
+	_, err = s.AddFilter(fault.Filter{Type: "slow", Kind: fault.Delay, Delay: 30 * time.Millisecond})
 	require.NoError(t, err)
-	_, err = s.AddFilter(sim.Filter{Action: sim.FilterHold, Type: "held"})
+	_, err = s.AddFilter(fault.Filter{Kind: fault.Hold, Type: "held"})
 	require.NoError(t, err)
-	_, err = s.AddFilter(sim.Filter{Action: sim.FilterDrop, From: "nobody"})
+	_, err = s.AddFilter(fault.Filter{Kind: fault.Drop, From: "nobody"})
 	assert.ErrorContains(t, err, `unknown node or client "nobody"`)
+	_, err = s.AddFilter(fault.Filter{Kind: fault.Pause})
+	assert.EqualError(t, err, `sim: fault: filter: unknown kind "pause" (known: drop, delay, duplicate, hold)`)
+	_, err = s.AddFilter(fault.Filter{Kind: fault.Delay})
+	assert.EqualError(t, err, "sim: fault: filter: delay action needs a positive Delay")
 
 	s.At(time.Millisecond, func() {
 		s.Send(0, 1, []byte(`{"type":"vote"}`))
@@ -226,7 +230,7 @@ func TestDeterminismWithEveryFault(t *testing.T) {
 			a := i
 			s.At(0, func() { s.Send(a, a+1, []byte("ping")) })
 		}
-		_, err := s.AddFilter(sim.Filter{From: "e0", Action: sim.FilterDelay, Delay: 7 * time.Millisecond})
+		_, err := s.AddFilter(fault.Filter{From: "e0", Kind: fault.Delay, Delay: 7 * time.Millisecond})
 		require.NoError(t, err)
 		s.At(100*time.Millisecond, func() {
 			require.NoError(t, s.Apply(fault.Fault{Kind: fault.Partition, Groups: [][]string{{"n0"}, {"n1"}}}))

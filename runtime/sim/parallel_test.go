@@ -86,7 +86,7 @@ func gossipRun(t *testing.T, cfg sim.Config, d time.Duration) (*sim.Sim, error) 
 	apply(100*time.Millisecond, fault.Fault{Kind: fault.Restart, Node: "g5"})
 	apply(110*time.Millisecond, fault.Fault{Kind: fault.Hold, From: []string{"*"}, To: []string{"g6"}})
 	apply(120*time.Millisecond, fault.Fault{Kind: fault.Release, From: []string{"*"}, To: []string{"g6"}})
-	_, err = s.AddFilter(sim.Filter{From: "g7", Action: sim.FilterDelay, Delay: 3 * time.Millisecond})
+	_, err = s.AddFilter(fault.Filter{From: "g7", Kind: fault.Delay, Delay: 3 * time.Millisecond})
 	require.NoError(t, err)
 	return s, s.RunFor(d)
 }

@@ -840,15 +840,15 @@ func (s *Sim) sendMsg(from, to int32, msg []byte, owned bool) int32 {
 	s.rec.RecordImmutable(trace.Event{Time: s.now, Kind: trace.KindSend, Node: from, Peer: to, Msg: m.id, Label: label, Data: m.payload})
 	extra, copies, held := int64(0), 1, false
 	if f := s.matchFilter(label, from, to); f != nil {
-		switch f.Action {
-		case FilterDrop:
+		switch f.Kind {
+		case fault.Drop:
 			s.drop(m, "filter")
 			return 0
-		case FilterDelay:
+		case fault.Delay:
 			extra = int64(f.Delay)
-		case FilterDuplicate:
+		case fault.Duplicate:
 			copies = 2
-		case FilterHold:
+		case fault.Hold:
 			held = true
 		}
 	}

@@ -31,7 +31,6 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/terrarium-sim/terrarium/runtime/abi"
-	"github.com/terrarium-sim/terrarium/runtime/fuel"
 )
 
 // Defaults for Config.
@@ -508,51 +507,31 @@ func (m *Module) Name() string { return m.name }
 // SHA256 returns the digest of the module's original bytes.
 func (m *Module) SHA256() [32]byte { return m.sha256 }
 
-// Compile checks wasm against ABI v1, instruments it for fuel unless metering
-// is off, and compiles it. The error names the offending symbol.
+// Compile takes wasm through the pipeline Validate runs too (pipeline.go):
+// it checks the bounds and instruments the module for fuel (compiling the
+// instrumented form unless metering is off), takes its data segments out
+// as an initial memory image where images are on, compiles it and checks
+// it against ABI v1. The error names the offending symbol.
 func (e *Engine) Compile(ctx context.Context, name string, wasm []byte) (*Module, error) {
-	m := &Module{name: name, sha256: sha256.Sum256(wasm)}
-	// Instrumenting decodes the whole module and checks the bounds of
-	// fuel.Limits, so it runs before wazero sees the bytes; with metering
-	// off the result only serves as that check.
-	code, err := fuel.InstrumentWithOptions(wasm, instrumentOptions(e.cfg.memoryBytes()))
-	if err != nil {
-		return nil, fmt.Errorf("module %s: %w", name, err)
-	}
-	if e.cfg.noFuel {
-		code = wasm
-	} else {
-		m.fueled = true
-	}
-	var img []byte
+	m := &Module{name: name, sha256: sha256.Sum256(wasm), fueled: !e.cfg.noFuel}
+	p := pipeline{memoryBytes: e.cfg.memoryBytes(), meter: m.fueled}
 	if imageSupported && !e.cfg.noImage {
-		stripped, image, ok, err := fuel.ExtractData(code)
-		if err != nil {
-			return nil, fmt.Errorf("module %s: %w", name, err)
-		}
-		if ok {
-			code, img = stripped, image
-		}
+		p.data = dataImage
 	}
-	cm, err := e.rt.CompileModule(ctx, code)
-	if err != nil {
-		return nil, fmt.Errorf("module %s: compile: %w", name, err)
+	cm, img, fail := p.run(ctx, e.rt, wasm)
+	if fail != nil {
+		if fail.step == stepCompile {
+			return nil, fmt.Errorf("module %s: compile: %w", name, fail.err)
+		}
+		return nil, fmt.Errorf("module %s: %w", name, fail.err)
 	}
 	if img != nil {
-		// The image must fit the initial memory, as the segments had to.
-		if mem, ok := cm.ExportedMemories()["memory"]; !ok || uint64(len(img)) > uint64(mem.Min())*65536 {
-			_ = cm.Close(ctx)
-			return nil, fmt.Errorf("module %s: %w: data segments lie outside the initial memory", name, ErrABI)
-		}
+		var err error
 		if m.image, err = newImage(name, img); err != nil {
 			_ = cm.Close(ctx)
 			return nil, err
 		}
 		e.images = append(e.images, m.image)
-	}
-	if err := checkABI(cm); err != nil {
-		_ = cm.Close(ctx)
-		return nil, fmt.Errorf("module %s: %w", name, err)
 	}
 	exports := cm.ExportedFunctions()
 	_, m.hasInit = exports["_initialize"]
@@ -562,13 +541,6 @@ func (e *Engine) Compile(ctx context.Context, name string, wasm []byte) (*Module
 	m.command = isCommand(exports)
 	m.compiled = cm
 	return m, nil
-}
-
-// instrumentOptions are the options every module is instrumented with: the
-// region cost model, the start function exported so that the host runs it
-// on a budget it can read, the default limits, and the node's memory budget.
-func instrumentOptions(memoryBytes int64) fuel.Options {
-	return fuel.Options{Cost: fuel.CostRegion, StartFuel: fuel.DefaultStartFuel, ExportStart: startExport, MemoryBytes: memoryBytes}
 }
 
 // startExport is the name under which the fuel rewriter exports a module's

@@ -68,15 +68,6 @@ func Validate(ctx context.Context, wasm []byte, maxBytes int) (*ModuleInfo, erro
 	if v := wasm[4:8]; v[0] != 1 || v[1] != 0 || v[2] != 0 || v[3] != 0 {
 		return nil, fmt.Errorf("%w: binary format version %x, want 1", ErrMalformed, v)
 	}
-	code, err := fuel.InstrumentWithOptions(wasm, instrumentOptions(DefaultMemoryPages*65536))
-	switch {
-	case errors.Is(err, fuel.ErrLimit):
-		return nil, fmt.Errorf("%w: %v", ErrModuleTooLarge, err)
-	case errors.Is(err, fuel.ErrUnsupported):
-		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
-	case err != nil:
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
 	// The interpreter validates every function body at compile time, as the
 	// compiler does, and compiles faster: nothing here runs the module.
 	// Instrumentation keeps a module valid exactly when it was valid
@@ -84,23 +75,11 @@ func Validate(ctx context.Context, wasm []byte, maxBytes int) (*ModuleInfo, erro
 	// loader compiles is enough.
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter().WithMemoryLimitPages(DefaultMemoryPages))
 	defer rt.Close(ctx)
-	cm, err := rt.CompileModule(ctx, code)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	cm, _, fail := pipeline{memoryBytes: DefaultMemoryPages * 65536, meter: true, data: dataCheck}.run(ctx, rt, wasm)
+	if fail != nil {
+		return nil, validateError(fail)
 	}
 	defer cm.Close(ctx)
-	if err := checkABI(cm); err != nil {
-		return nil, err
-	}
-	_, img, ok, err := fuel.ExtractData(code)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if ok {
-		if mem := cm.ExportedMemories()["memory"]; uint64(len(img)) > uint64(mem.Min())*65536 {
-			return nil, fmt.Errorf("%w: data segments lie outside the initial memory", ErrABI)
-		}
-	}
 
 	sum := sha256.Sum256(wasm)
 	info := &ModuleInfo{SHA256: hex.EncodeToString(sum[:]), Size: len(wasm), Exports: []string{}, Imports: []string{}}
@@ -117,4 +96,21 @@ func Validate(ctx context.Context, wasm []byte, maxBytes int) (*ModuleInfo, erro
 	sort.Strings(info.Exports)
 	sort.Strings(info.Imports)
 	return info, nil
+}
+
+// validateError words a pipeline failure for Validate: by the sentinel
+// that tells an oversized, unsupported or malformed module from one that
+// breaks the ABI.
+func validateError(fail *pipelineError) error {
+	switch {
+	case fail.step == stepCheck:
+		return fail.err // wraps ErrABI
+	case fail.step != stepInstrument:
+		return fmt.Errorf("%w: %v", ErrMalformed, fail.err)
+	case errors.Is(fail.err, fuel.ErrLimit):
+		return fmt.Errorf("%w: %v", ErrModuleTooLarge, fail.err)
+	case errors.Is(fail.err, fuel.ErrUnsupported):
+		return fmt.Errorf("%w: %v", ErrUnsupported, fail.err)
+	}
+	return fmt.Errorf("%w: %v", ErrMalformed, fail.err)
 }

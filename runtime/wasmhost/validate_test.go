@@ -117,3 +117,29 @@ func TestValidateAgreesWithCompile(t *testing.T) {
 		assert.True(t, strings.HasSuffix(cerr.Error(), verr.Error()), "%s: compile says %q, validate says %q", name, cerr, verr)
 	}
 }
+
+// Validate and Compile run one pipeline: the bounds are checked before
+// wazero compiles the module or the ABI is looked at, and both report the
+// bounds' words (Validate as ErrModuleTooLarge).
+func TestValidateAndCompileCheckBoundsFirst(t *testing.T) {
+	ctx := context.Background()
+	e, err := wasmhost.NewEngine(ctx, wasmhost.NewConfig().WithCacheDir(""))
+	require.NoError(t, err)
+	defer e.Close(ctx)
+	past := `(data (i32.const 65535) "xy")` // one byte past the one-page memory
+	for name, wasm := range map[string][]byte{
+		"data past the memory":   guest(t, past),
+		"that and no on_message": guest(t, past, "on_message"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			const want = "fuel: data section at offset "
+			_, verr := wasmhost.Validate(ctx, wasm, 0)
+			require.ErrorIs(t, verr, wasmhost.ErrModuleTooLarge)
+			assert.Contains(t, verr.Error(), want)
+			_, cerr := e.Compile(ctx, "m", wasm)
+			require.Error(t, cerr)
+			assert.True(t, strings.HasPrefix(cerr.Error(), "module m: "+want), cerr.Error())
+			assert.True(t, strings.HasSuffix(verr.Error(), strings.TrimPrefix(cerr.Error(), "module m: ")), "%s\n%s", verr, cerr)
+		})
+	}
+}

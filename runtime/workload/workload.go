@@ -79,24 +79,61 @@ func Split(names []string, n int) [][]string {
 
 // Loop runs op for each client, one operation at a time, Interval after
 // the previous one completed, until Duration or Ops; clients start
-// staggered across one Interval. The target is drawn from the workload's
-// stream before op runs. op must call next exactly once, when its
-// operation completes.
+// staggered across one Interval from Start. The target is drawn from the
+// workload's stream before op runs. op must call next exactly once, when
+// its operation completes.
 func Loop(s *sim.Sim, spec Spec, op func(c *sim.Client, n int, target string, next func())) {
+	ClosedLoop{Start: spec.Start}.Run(s, spec, func(_ int, c *sim.Client, n int, next func()) {
+		target := spec.Targets[spec.Rand.IntN(len(spec.Targets))]
+		op(c, n, target, next)
+	})
+}
+
+// ClosedLoop paces closed-loop clients: each client sends a request, waits
+// for its reply or its timeout, and sends the next one Interval later,
+// until Duration or Ops. Every workload's clients go through Run, so they
+// all schedule their events in one order.
+type ClosedLoop struct {
+	// Start is when client 0 begins; client i begins i/len(Clients) of an
+	// Interval after it.
+	Start time.Duration
+	// StopEarly stops a client as an operation completes if its next one
+	// would begin at or after Duration, or would pass Ops (Jepsen's
+	// gen/phases waits for free workers); otherwise a client stops at the
+	// first step that finds Duration or Ops reached.
+	StopEarly bool
+	// Stopped, if set, is called once for each client, when it stops.
+	Stopped func()
+}
+
+// Run starts the clients of spec. op performs operation n (counted from 1)
+// of client ci and must call next exactly once, when that operation
+// completes.
+func (l ClosedLoop) Run(s *sim.Sim, spec Spec, op func(ci int, c *sim.Client, n int, next func())) {
+	over := func(n int) bool { return spec.Ops > 0 && n >= spec.Ops }
+	stopped := func() {
+		if l.Stopped != nil {
+			l.Stopped()
+		}
+	}
 	for ci, c := range spec.Clients {
-		c := c
 		n := 0
 		var step func()
 		step = func() {
-			if s.Now() >= spec.Duration || (spec.Ops > 0 && n >= spec.Ops) {
+			if s.Now() >= spec.Duration || over(n) {
+				stopped()
 				return
 			}
 			n++
-			target := spec.Targets[spec.Rand.IntN(len(spec.Targets))]
-			op(c, n, target, func() { s.After(spec.Interval, step) })
+			op(ci, c, n, func() {
+				if l.StopEarly && (s.Now()+spec.Interval >= spec.Duration || over(n)) {
+					stopped()
+					return
+				}
+				s.After(spec.Interval, step)
+			})
 		}
-		// stagger clients so they do not all fire at the same instant
-		s.At(spec.Start+time.Duration(ci)*spec.Interval/time.Duration(max(len(spec.Clients), 1)), step)
+		s.At(l.Start+time.Duration(ci)*spec.Interval/time.Duration(max(len(spec.Clients), 1)), step)
 	}
 }
 

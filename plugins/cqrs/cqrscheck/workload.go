@@ -10,27 +10,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
-// Catalogue entries.
-const (
-	Name     = "cqrs"
-	Title    = "Command and Query Responsibility Segregation (CQRS)"
-	Category = "event-driven"
-	Summary  = "Commands append validated events to a log on the write side; query nodes project them into a read model that answers reads, eventually consistent."
-)
-
-// Workloads returns the plugin's workloads by name.
-func Workloads() map[string]workload.Workload {
-	return map[string]workload.Workload{"cqrs": Workload{}}
-}
-
-// Checks returns the plugin's checkers by name.
-func Checks() map[string]check.Checker {
-	return map[string]check.Checker{"cqrs-projection": Projection, "cqrs-staleness": Staleness}
+// Plugin returns the plugin's catalogue entry, workloads and checkers.
+func Plugin() contract.Plugin {
+	return contract.Plugin{
+		Name:      "cqrs",
+		Title:     "Command and Query Responsibility Segregation (CQRS)",
+		Category:  "event-driven",
+		Summary:   "Commands append validated events to a log on the write side; query nodes project them into a read model that answers reads, eventually consistent.",
+		Workloads: map[string]workload.Workload{"cqrs": Workload{}},
+		Checks:    map[string]check.Checker{"cqrs-projection": Projection, "cqrs-staleness": Staleness},
+	}
 }
 
 // History function names the workload records.
@@ -153,50 +148,40 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		return 0, err
 	}
 	r := spec.Rand
-	for ci, c := range spec.Clients {
-		c := c
-		n := 0
-		var step func()
-		step = func() {
-			if s.Now() >= spec.Duration || (spec.Ops > 0 && n >= spec.Ops) {
-				return
-			}
-			n++
-			next := func() { s.After(spec.Interval, step) }
-			k := r.IntN(p.Accounts)
-			v := CommandValue{Cmd: fmt.Sprintf("%s-%d", c.Name, n), Op: "deposit", Account: fmt.Sprintf("a%d", k),
-				Amount: 1 + r.IntN(p.MaxAmount)}
-			if r.Float64() < withdraw {
-				v.Op = "withdraw"
-			}
-			target := p.Commands[k%len(p.Commands)]
-			c.Invoke(FCommand, v, target)
-			err := c.Call(target, map[string]any{"type": "command", "cmd": v.Cmd, "op": v.Op, "account": v.Account, "amount": v.Amount},
-				spec.Timeout, func(rep sim.Reply) {
-					var b struct {
-						Log string `json:"log"`
-						Seq int    `json:"seq"`
-					}
-					switch {
-					case rep.TimedOut:
-						c.Complete(sim.OpInfo, FCommand, v, target, "timeout")
-						next()
-					case rep.Type == "command_ok" && json.Unmarshal(rep.Body, &b) == nil:
-						v.Log, v.Seq = b.Log, b.Seq
-						c.Complete(sim.OpOK, FCommand, v, target, "")
-						probe(s, spec, c, p.Queries, v, s.Now()+probeLimit, probeEvery, next)
-					default:
-						c.Complete(sim.OpFail, FCommand, v, target, string(rep.Body))
-						next()
-					}
-				})
-			if err != nil {
-				c.Complete(sim.OpFail, FCommand, v, target, err.Error())
-				next()
-			}
+	// the clients start at 0, whatever spec.Start says
+	workload.ClosedLoop{}.Run(s, spec, func(_ int, c *sim.Client, n int, next func()) {
+		k := r.IntN(p.Accounts)
+		v := CommandValue{Cmd: fmt.Sprintf("%s-%d", c.Name, n), Op: "deposit", Account: fmt.Sprintf("a%d", k),
+			Amount: 1 + r.IntN(p.MaxAmount)}
+		if r.Float64() < withdraw {
+			v.Op = "withdraw"
 		}
-		s.At(time.Duration(ci)*spec.Interval/time.Duration(len(spec.Clients)), step)
-	}
+		target := p.Commands[k%len(p.Commands)]
+		c.Invoke(FCommand, v, target)
+		err := c.Call(target, map[string]any{"type": "command", "cmd": v.Cmd, "op": v.Op, "account": v.Account, "amount": v.Amount},
+			spec.Timeout, func(rep sim.Reply) {
+				var b struct {
+					Log string `json:"log"`
+					Seq int    `json:"seq"`
+				}
+				switch {
+				case rep.TimedOut:
+					c.Complete(sim.OpInfo, FCommand, v, target, "timeout")
+					next()
+				case rep.Type == "command_ok" && json.Unmarshal(rep.Body, &b) == nil:
+					v.Log, v.Seq = b.Log, b.Seq
+					c.Complete(sim.OpOK, FCommand, v, target, "")
+					probe(s, spec, c, p.Queries, v, s.Now()+probeLimit, probeEvery, next)
+				default:
+					c.Complete(sim.OpFail, FCommand, v, target, string(rep.Body))
+					next()
+				}
+			})
+		if err != nil {
+			c.Complete(sim.OpFail, FCommand, v, target, err.Error())
+			next()
+		}
+	})
 	final := spec.Duration + settle
 	share := workload.Split(p.Queries, len(spec.Clients))
 	for i, c := range spec.Clients {

@@ -12,13 +12,21 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
-// Workloads returns the workloads this package adds, by registry name.
-func Workloads() map[string]workload.Workload {
+// Plugin returns Maelstrom's workloads and checkers as a plugin. It has no
+// title: Maelstrom's workloads are not a pattern, so the catalogue does not
+// list them.
+func Plugin() contract.Plugin {
+	return contract.Plugin{Name: "maelstrom", Workloads: workloads(), Checks: checks()}
+}
+
+// workloads returns the workloads this package adds, by registry name.
+func workloads() map[string]workload.Workload {
 	return map[string]workload.Workload{
 		"unique-ids":          uniqueIDs{},
 		"g-set":               gset{},
@@ -32,8 +40,8 @@ func Workloads() map[string]workload.Workload {
 	}
 }
 
-// Checks returns the checkers this package adds, by registry name.
-func Checks() map[string]check.Checker {
+// checks returns the checkers this package adds, by registry name.
+func checks() map[string]check.Checker {
 	return map[string]check.Checker{
 		"unique-ids":          UniqueIDs,
 		"g-set":               GSet,
@@ -59,7 +67,7 @@ func Workload(name string) (registered string, checks []string, ok bool) {
 	case "broadcast":
 		return "maelstrom-broadcast", []string{"maelstrom-broadcast", "maelstrom-stats"}, true
 	}
-	if _, ok := Workloads()[name]; ok {
+	if _, ok := workloads()[name]; ok {
 		return name, []string{name, "maelstrom-stats"}, true
 	}
 	return "", nil, false
@@ -180,29 +188,9 @@ func runLoop(s *sim.Sim, spec workload.Spec, start time.Duration, ph *phase, op 
 		})
 		return
 	}
-	over := func(n int) bool { return spec.Ops > 0 && n >= spec.Ops }
-	for ci, c := range spec.Clients {
-		n := 0
-		target := boundTarget(spec, ci)
-		var step func()
-		step = func() {
-			if s.Now() >= spec.Duration || over(n) {
-				ph.done()
-				return
-			}
-			n++
-			op(c, target, func() {
-				// a client whose next operation would come too late is
-				// done now (Jepsen's gen/phases waits for free workers)
-				if s.Now()+spec.Interval >= spec.Duration || over(n) {
-					ph.done()
-					return
-				}
-				s.After(spec.Interval, step)
-			})
-		}
-		s.At(start+time.Duration(ci)*spec.Interval/time.Duration(max(len(spec.Clients), 1)), step)
-	}
+	workload.ClosedLoop{Start: start, StopEarly: true, Stopped: ph.done}.Run(s, spec, func(ci int, c *sim.Client, _ int, next func()) {
+		op(c, boundTarget(spec, ci), next)
+	})
 }
 
 // phase is the main phase of a workload: it ends when its last client has

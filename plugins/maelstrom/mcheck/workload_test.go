@@ -38,7 +38,7 @@ func TestWorkloadParamsAreValidated(t *testing.T) {
 			require.NoError(t, err)
 			cs, err := s.AddClients(1)
 			require.NoError(t, err)
-			_, err = Workloads()[tc.workload].Start(s, workload.Spec{Clients: cs, Targets: []string{"n0"}, Duration: time.Second,
+			_, err = Plugin().Workloads[tc.workload].Start(s, workload.Spec{Clients: cs, Targets: []string{"n0"}, Duration: time.Second,
 				Interval: time.Millisecond, Timeout: time.Second, Params: json.RawMessage(tc.params), Rand: sim.Stream(1, "workload")})
 			if tc.want == "" {
 				assert.NoError(t, err, "unique-ids has no params to check")

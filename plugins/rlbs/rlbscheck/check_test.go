@@ -205,8 +205,8 @@ func TestPercentile(t *testing.T) {
 }
 
 func TestCatalogueEntry(t *testing.T) {
-	assert.Equal(t, "rlbs", Name)
-	assert.Contains(t, Checks(), "rlbs-availability")
-	assert.Contains(t, Checks(), "rlbs-latency")
-	assert.Contains(t, Workloads(), "rlbs")
+	assert.Equal(t, "rlbs", Plugin().Name)
+	assert.Contains(t, Plugin().Checks, "rlbs-availability")
+	assert.Contains(t, Plugin().Checks, "rlbs-latency")
+	assert.Contains(t, Plugin().Workloads, "rlbs")
 }

@@ -5,27 +5,22 @@
 package rlbscheck
 
 import (
+	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
-// The pattern's catalogue entry.
-const (
-	Name     = "rlbs"
-	Title    = "Replicated Load-Balanced Services"
-	Category = "object communication"
-	Summary  = "Identical stateless replicas behind a balancer (round-robin, least-outstanding, p2c) with health checks and retries"
-)
-
-// Workloads returns the plugin's workloads by name.
-func Workloads() map[string]workload.Workload {
-	return map[string]workload.Workload{"rlbs": Workload{}}
-}
-
-// Checks returns the plugin's checkers by name.
-func Checks() map[string]check.Checker {
-	return map[string]check.Checker{
-		"rlbs-availability": Availability,
-		"rlbs-latency":      Latency,
+// Plugin returns the plugin's catalogue entry, workloads and checkers.
+func Plugin() contract.Plugin {
+	return contract.Plugin{
+		Name:      "rlbs",
+		Title:     "Replicated Load-Balanced Services",
+		Category:  "object communication",
+		Summary:   "Identical stateless replicas behind a balancer (round-robin, least-outstanding, p2c) with health checks and retries",
+		Workloads: map[string]workload.Workload{"rlbs": Workload{}},
+		Checks: map[string]check.Checker{
+			"rlbs-availability": Availability,
+			"rlbs-latency":      Latency,
+		},
 	}
 }

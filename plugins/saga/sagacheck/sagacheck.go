@@ -11,35 +11,30 @@ import (
 	"strings"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
-// Catalogue entries.
-const (
-	Name     = "saga"
-	Title    = "Saga"
-	Category = "event-driven"
-	Summary  = "A long business transaction as a sequence of local transactions, each undone by a compensating action; orchestrated or choreographed over events."
-)
+// Plugin returns the plugin's catalogue entry, workloads and checkers.
+func Plugin() contract.Plugin {
+	return contract.Plugin{
+		Name:      "saga",
+		Title:     "Saga",
+		Category:  "event-driven",
+		Summary:   "A long business transaction as a sequence of local transactions, each undone by a compensating action; orchestrated or choreographed over events.",
+		Workloads: map[string]workload.Workload{"saga": sagaWorkload{}},
+		Checks: map[string]check.Checker{
+			"saga-consistency": Consistency,
+			"saga-isolation":   Isolation,
+		},
+	}
+}
 
 // Steps are the saga's steps in order, as the guest names them.
 var Steps = []string{"order", "payment", "inventory", "shipping"}
-
-// Workloads returns the plugin's workloads by name.
-func Workloads() map[string]workload.Workload {
-	return map[string]workload.Workload{"saga": sagaWorkload{}}
-}
-
-// Checks returns the plugin's checkers by name.
-func Checks() map[string]check.Checker {
-	return map[string]check.Checker{
-		"saga-consistency": Consistency,
-		"saga-isolation":   Isolation,
-	}
-}
 
 // ---- workload ----
 
@@ -85,83 +80,72 @@ func (sagaWorkload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error)
 	next := 0
 	inflight := map[string]bool{}
 	last := ""
-	for ci, c := range spec.Clients {
-		c := c
-		reader := ci >= nOrder
-		count := 0
-		var step func()
-		step = func() {
-			if s.Now() >= spec.Duration || (spec.Ops > 0 && count >= spec.Ops) {
+	// the clients start at 0, whatever spec.Start says
+	workload.ClosedLoop{}.Run(s, spec, func(ci int, c *sim.Client, _ int, again func()) {
+		if ci >= nOrder { // a reader
+			saga := last
+			if len(inflight) > 0 {
+				ids := make([]string, 0, len(inflight))
+				for id := range inflight {
+					ids = append(ids, id)
+				}
+				sort.Strings(ids)
+				saga = ids[spec.Rand.IntN(len(ids))]
+			}
+			if saga == "" {
+				again()
 				return
 			}
-			count++
-			again := func() { s.After(spec.Interval, step) }
-			if reader {
-				saga := last
-				if len(inflight) > 0 {
-					ids := make([]string, 0, len(inflight))
-					for id := range inflight {
-						ids = append(ids, id)
-					}
-					sort.Strings(ids)
-					saga = ids[spec.Rand.IntN(len(ids))]
-				}
-				if saga == "" {
-					again()
-					return
-				}
-				svc := p.Services[spec.Rand.IntN(len(p.Services))]
-				in := map[string]string{"saga": saga, "service": svc}
-				c.Invoke("read", in, svc)
-				err := c.Call(svc, map[string]any{"type": "read", "saga": saga}, spec.Timeout, func(r sim.Reply) {
-					var b struct {
-						State string `json:"state"`
-					}
-					switch {
-					case r.TimedOut:
-						c.Complete(sim.OpInfo, "read", in, svc, "timeout")
-					case r.Type == "read_ok" && json.Unmarshal(r.Body, &b) == nil:
-						c.Complete(sim.OpOK, "read", map[string]string{"saga": saga, "service": svc, "state": b.State}, svc, "")
-					default:
-						c.Complete(sim.OpFail, "read", in, svc, string(r.Body))
-					}
-					again()
-				})
-				if err != nil {
-					c.Complete(sim.OpFail, "read", in, svc, err.Error())
-					again()
-				}
-				return
-			}
-			next++
-			saga := fmt.Sprintf("s%d", next)
-			inflight[saga] = true
-			last = saga
-			in := map[string]string{"saga": saga}
-			c.Invoke("order", in, p.SubmitTo)
-			err := c.Call(p.SubmitTo, map[string]any{"type": "order", "saga": saga}, spec.Timeout, func(r sim.Reply) {
-				delete(inflight, saga)
+			svc := p.Services[spec.Rand.IntN(len(p.Services))]
+			in := map[string]string{"saga": saga, "service": svc}
+			c.Invoke("read", in, svc)
+			err := c.Call(svc, map[string]any{"type": "read", "saga": saga}, spec.Timeout, func(r sim.Reply) {
 				var b struct {
-					Outcome string `json:"outcome"`
+					State string `json:"state"`
 				}
 				switch {
 				case r.TimedOut:
-					c.Complete(sim.OpInfo, "order", in, p.SubmitTo, "timeout")
-				case r.Type == "order_ok" && json.Unmarshal(r.Body, &b) == nil:
-					c.Complete(sim.OpOK, "order", map[string]string{"saga": saga, "outcome": b.Outcome}, p.SubmitTo, "")
+					c.Complete(sim.OpInfo, "read", in, svc, "timeout")
+				case r.Type == "read_ok" && json.Unmarshal(r.Body, &b) == nil:
+					c.Complete(sim.OpOK, "read", map[string]string{"saga": saga, "service": svc, "state": b.State}, svc, "")
 				default:
-					c.Complete(sim.OpFail, "order", in, p.SubmitTo, string(r.Body))
+					c.Complete(sim.OpFail, "read", in, svc, string(r.Body))
 				}
 				again()
 			})
 			if err != nil {
-				delete(inflight, saga)
-				c.Complete(sim.OpFail, "order", in, p.SubmitTo, err.Error())
+				c.Complete(sim.OpFail, "read", in, svc, err.Error())
 				again()
 			}
+			return
 		}
-		s.At(time.Duration(ci)*spec.Interval/time.Duration(len(spec.Clients)), step)
-	}
+		next++
+		saga := fmt.Sprintf("s%d", next)
+		inflight[saga] = true
+		last = saga
+		in := map[string]string{"saga": saga}
+		c.Invoke("order", in, p.SubmitTo)
+		err := c.Call(p.SubmitTo, map[string]any{"type": "order", "saga": saga}, spec.Timeout, func(r sim.Reply) {
+			delete(inflight, saga)
+			var b struct {
+				Outcome string `json:"outcome"`
+			}
+			switch {
+			case r.TimedOut:
+				c.Complete(sim.OpInfo, "order", in, p.SubmitTo, "timeout")
+			case r.Type == "order_ok" && json.Unmarshal(r.Body, &b) == nil:
+				c.Complete(sim.OpOK, "order", map[string]string{"saga": saga, "outcome": b.Outcome}, p.SubmitTo, "")
+			default:
+				c.Complete(sim.OpFail, "order", in, p.SubmitTo, string(r.Body))
+			}
+			again()
+		})
+		if err != nil {
+			delete(inflight, saga)
+			c.Complete(sim.OpFail, "order", in, p.SubmitTo, err.Error())
+			again()
+		}
+	})
 	return spec.Duration + settle, nil
 }
 

@@ -203,9 +203,9 @@ func TestIsolationUnknownWithoutReads(t *testing.T) {
 }
 
 func TestCatalogueEntries(t *testing.T) {
-	assert.Equal(t, "saga", Name)
-	assert.Equal(t, "event-driven", Category)
-	assert.Contains(t, Workloads(), "saga")
-	assert.Contains(t, Checks(), "saga-consistency")
-	assert.Contains(t, Checks(), "saga-isolation")
+	assert.Equal(t, "saga", Plugin().Name)
+	assert.Equal(t, "event-driven", Plugin().Category)
+	assert.Contains(t, Plugin().Workloads, "saga")
+	assert.Contains(t, Plugin().Checks, "saga-consistency")
+	assert.Contains(t, Plugin().Checks, "saga-isolation")
 }

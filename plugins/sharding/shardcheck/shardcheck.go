@@ -5,28 +5,23 @@
 package shardcheck
 
 import (
+	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
-// Catalogue entries.
-const (
-	Name     = "sharding"
-	Title    = "Sharded Services"
-	Category = "object communication"
-	Summary  = "Routers split a key space over shards by hash or range; each key has one owner, and a hot key makes a hot shard."
-)
-
-// Workloads returns the plugin's workloads by name.
-func Workloads() map[string]workload.Workload {
-	return map[string]workload.Workload{"sharded-kv": ShardedKV{}}
-}
-
-// Checks returns the plugin's checkers by name.
-func Checks() map[string]check.Checker {
-	return map[string]check.Checker{
-		"sharding-linearizable": check.LinearizableKV,
-		"sharding-ownership":    Ownership,
-		"sharding-load":         Load,
+// Plugin returns the plugin's catalogue entry, workloads and checkers.
+func Plugin() contract.Plugin {
+	return contract.Plugin{
+		Name:      "sharding",
+		Title:     "Sharded Services",
+		Category:  "object communication",
+		Summary:   "Routers split a key space over shards by hash or range; each key has one owner, and a hot key makes a hot shard.",
+		Workloads: map[string]workload.Workload{"sharded-kv": ShardedKV{}},
+		Checks: map[string]check.Checker{
+			"sharding-linearizable": check.LinearizableKV,
+			"sharding-ownership":    Ownership,
+			"sharding-load":         Load,
+		},
 	}
 }

@@ -164,8 +164,8 @@ func TestBlockingUnknownWithoutTransactions(t *testing.T) {
 }
 
 func TestCatalogue(t *testing.T) {
-	assert.Contains(t, twopccheck.Workloads(), twopccheck.Name)
-	assert.Contains(t, twopccheck.Checks(), "twopc-atomicity")
-	assert.Contains(t, twopccheck.Checks(), "twopc-blocking")
-	assert.NotEmpty(t, twopccheck.Category)
+	assert.Contains(t, twopccheck.Plugin().Workloads, twopccheck.Plugin().Name)
+	assert.Contains(t, twopccheck.Plugin().Checks, "twopc-atomicity")
+	assert.Contains(t, twopccheck.Plugin().Checks, "twopc-blocking")
+	assert.NotEmpty(t, twopccheck.Plugin().Category)
 }

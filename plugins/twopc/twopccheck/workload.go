@@ -8,27 +8,22 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
-// Catalogue entry.
-const (
-	Name     = "twopc"
-	Title    = "Two-Phase Commit"
-	Category = "object communication"
-	Summary  = "A coordinator asks every participant to prepare, logs commit or abort, then tells them all: atomic across nodes, blocking when the coordinator fails."
-)
-
-// Workloads returns the plugin's workloads by name.
-func Workloads() map[string]workload.Workload {
-	return map[string]workload.Workload{"twopc": Workload{}}
-}
-
-// Checks returns the plugin's checkers by name.
-func Checks() map[string]check.Checker {
-	return map[string]check.Checker{"twopc-atomicity": Atomicity, "twopc-blocking": Blocking}
+// Plugin returns the plugin's catalogue entry, workloads and checkers.
+func Plugin() contract.Plugin {
+	return contract.Plugin{
+		Name:      "twopc",
+		Title:     "Two-Phase Commit",
+		Category:  "object communication",
+		Summary:   "A coordinator asks every participant to prepare, logs commit or abort, then tells them all: atomic across nodes, blocking when the coordinator fails.",
+		Workloads: map[string]workload.Workload{"twopc": Workload{}},
+		Checks:    map[string]check.Checker{"twopc-atomicity": Atomicity, "twopc-blocking": Blocking},
+	}
 }
 
 // Workload submits transactions to the coordinator: each writes KeysPerTxn
@@ -71,52 +66,42 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		}
 		coord = spec.Targets[0]
 	}
-	for ci, c := range spec.Clients {
-		c := c
-		seq := 0
-		var step func()
-		step = func() {
-			if s.Now() >= spec.Duration || (spec.Ops > 0 && seq >= spec.Ops) {
-				return
-			}
-			seq++
-			id := fmt.Sprintf("%s-%d", c.Name, seq)
-			writes := map[string]string{}
-			for _, i := range spec.Rand.Perm(p.Keys)[:p.KeysPerTxn] {
-				writes[fmt.Sprintf("k%d", i)] = id
-			}
-			next := func() { s.After(spec.Interval, step) }
-			c.Invoke("txn", map[string]any{"txn": id, "writes": writes}, coord)
-			err := c.Call(coord, map[string]any{"type": "txn", "txn": id, "writes": writes}, spec.Timeout, func(r sim.Reply) {
-				var b struct {
-					Outcome string `json:"outcome"`
-				}
-				switch {
-				case r.TimedOut:
-					c.Complete(sim.OpInfo, "txn", map[string]any{"txn": id}, coord, "timeout")
-				case r.Type == "txn_ok" && json.Unmarshal(r.Body, &b) == nil:
-					c.Complete(sim.OpOK, "txn", map[string]any{"txn": id, "outcome": b.Outcome}, coord, "")
-				default:
-					// Only a refused request certainly did nothing; any other
-					// error leaves the outcome unknown.
-					var e struct {
-						Code int `json:"code"`
-					}
-					_ = json.Unmarshal(r.Body, &e)
-					typ := sim.OpInfo
-					if r.Type == "error" && (e.Code == 10 || e.Code == 12) {
-						typ = sim.OpFail
-					}
-					c.Complete(typ, "txn", map[string]any{"txn": id}, coord, string(r.Body))
-				}
-				next()
-			})
-			if err != nil {
-				c.Complete(sim.OpFail, "txn", map[string]any{"txn": id}, coord, err.Error())
-				next()
-			}
+	// the clients start at 0, whatever spec.Start says
+	workload.ClosedLoop{}.Run(s, spec, func(_ int, c *sim.Client, seq int, next func()) {
+		id := fmt.Sprintf("%s-%d", c.Name, seq)
+		writes := map[string]string{}
+		for _, i := range spec.Rand.Perm(p.Keys)[:p.KeysPerTxn] {
+			writes[fmt.Sprintf("k%d", i)] = id
 		}
-		s.At(time.Duration(ci)*spec.Interval/time.Duration(max(len(spec.Clients), 1)), step)
-	}
+		c.Invoke("txn", map[string]any{"txn": id, "writes": writes}, coord)
+		err := c.Call(coord, map[string]any{"type": "txn", "txn": id, "writes": writes}, spec.Timeout, func(r sim.Reply) {
+			var b struct {
+				Outcome string `json:"outcome"`
+			}
+			switch {
+			case r.TimedOut:
+				c.Complete(sim.OpInfo, "txn", map[string]any{"txn": id}, coord, "timeout")
+			case r.Type == "txn_ok" && json.Unmarshal(r.Body, &b) == nil:
+				c.Complete(sim.OpOK, "txn", map[string]any{"txn": id, "outcome": b.Outcome}, coord, "")
+			default:
+				// Only a refused request certainly did nothing; any other
+				// error leaves the outcome unknown.
+				var e struct {
+					Code int `json:"code"`
+				}
+				_ = json.Unmarshal(r.Body, &e)
+				typ := sim.OpInfo
+				if r.Type == "error" && (e.Code == 10 || e.Code == 12) {
+					typ = sim.OpFail
+				}
+				c.Complete(typ, "txn", map[string]any{"txn": id}, coord, string(r.Body))
+			}
+			next()
+		})
+		if err != nil {
+			c.Complete(sim.OpFail, "txn", map[string]any{"txn": id}, coord, err.Error())
+			next()
+		}
+	})
 	return spec.Duration + spec.Timeout + settle, nil
 }
