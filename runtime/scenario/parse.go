@@ -13,8 +13,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 )
 
 // Allowed keys of each schema mapping, in documentation order.
@@ -27,10 +27,6 @@ var (
 	linkKeys     = []string{"from", "to", "latency", "loss", "duplicate", "reorder"}
 	workloadKeys = []string{"type", "clients", "interval", "start", "ops", "timeout", "targets", "params"}
 	checkKeys    = []string{"name", "params"}
-	limitsKeys   = []string{"memory_pages", "fuel", "max_message_bytes", "fuel_per_byte", "spin_fuel", "sends_per_callback", "send_bytes_per_callback", "pending_timers",
-		"callbacks_per_instant", "callbacks_per_second", "log_line_bytes", "log_bytes_per_callback", "log_bytes_per_run", "store_bytes",
-		"fs_bytes", "max_key_bytes", "max_value_bytes", "max_events", "max_trace_bytes", "in_flight_bytes",
-		"in_flight_messages", "init_names", "shared_store_nodes"}
 )
 
 // nodeNameRE is the syntax of node names, and of module names.
@@ -724,51 +720,16 @@ func (p *parser) limits(s *Scenario, n *yaml.Node) {
 	if n == nil {
 		return
 	}
-	f := p.mapping(n, "limits", "a limits mapping", limitsKeys...)
+	f := p.mapping(n, "limits", "a limits mapping", limits.Names()...)
 	if f == nil {
 		return
 	}
-	if v := f.get("memory_pages"); v != nil {
-		m, _ := p.intRange(v, f.field("memory_pages"), 1, 65536)
-		s.Limits.MemoryPages = int(m)
-	}
-	if v := f.get("fuel"); v != nil {
-		s.Limits.Fuel, _ = p.intRange(v, f.field("fuel"), 1000, 1<<63-1)
-	}
-	if v := f.get("max_message_bytes"); v != nil {
-		b, _ := p.intRange(v, f.field("max_message_bytes"), 1, 1<<31-1)
-		s.Limits.MaxMessageBytes = int(b)
-	}
-	i64 := func(key string, dst *int64, lo, hi int64) {
-		if v := f.get(key); v != nil {
-			*dst, _ = p.intRange(v, f.field(key), lo, hi)
+	for _, lf := range limits.Fields() {
+		if v := f.get(lf.Name); v != nil {
+			n, _ := p.intRange(v, f.field(lf.Name), lf.Min, lf.Max)
+			s.Limits = s.Limits.With(lf, n)
 		}
 	}
-	i := func(key string, dst *int, lo, hi int64) {
-		var v int64
-		i64(key, &v, lo, hi)
-		*dst = int(v)
-	}
-	i64("fuel_per_byte", &s.Limits.FuelPerByte, 1, 1<<40)
-	i64("spin_fuel", &s.Limits.SpinFuel, 1000, 1<<63-1)
-	i("sends_per_callback", &s.Limits.SendsPerCallback, 1, 1<<40)
-	i64("send_bytes_per_callback", &s.Limits.SendBytesPerCallback, 1, 1<<50)
-	i("pending_timers", &s.Limits.PendingTimers, 1, 1<<40)
-	i("callbacks_per_instant", &s.Limits.CallbacksPerInstant, 1, 1<<40)
-	i("callbacks_per_second", &s.Limits.CallbacksPerSecond, 1, 1<<40)
-	i("log_line_bytes", &s.Limits.LogLineBytes, 1, 1<<40)
-	i64("log_bytes_per_callback", &s.Limits.LogBytesPerCallback, 1, 1<<50)
-	i64("log_bytes_per_run", &s.Limits.LogBytesPerRun, 1, 1<<50)
-	i64("store_bytes", &s.Limits.StoreBytes, 1, 1<<50)
-	i64("fs_bytes", &s.Limits.FSBytes, 1, 1<<50)
-	i("max_key_bytes", &s.Limits.MaxKeyBytes, 1, abi.MaxKeyBytes)
-	i("max_value_bytes", &s.Limits.MaxValueBytes, 1, abi.MaxValueBytes)
-	i64("max_events", &s.Limits.MaxEvents, 1, 1<<50)
-	i64("max_trace_bytes", &s.Limits.MaxTraceBytes, 1, 1<<50)
-	i64("in_flight_bytes", &s.Limits.InFlightBytes, 1, 1<<50)
-	i64("in_flight_messages", &s.Limits.InFlightMessages, 1, 1<<40)
-	i("init_names", &s.Limits.InitNames, 1, 1<<31-1)
-	i("shared_store_nodes", &s.Limits.SharedStoreNodes, 1, 1<<31-1)
 }
 
 // isSHA256 reports whether s is a lower-case hex SHA-256.

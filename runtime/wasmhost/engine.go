@@ -32,57 +32,58 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/fuel"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 )
 
-// Defaults for Config.
+// Defaults for Config (limits.Default holds them all).
 const (
 	// DefaultMemoryPages caps each node at 256 MiB of linear memory.
-	DefaultMemoryPages = 4096
+	DefaultMemoryPages = limits.DefaultMemoryPages
 	// DefaultFuel is the per-callback budget. A Go guest's runtime start-up
 	// spends a few million units; a handler usually far fewer.
-	DefaultFuel = 2_000_000_000
+	DefaultFuel = limits.DefaultFuel
 	// DefaultInitFuel is the budget for _initialize and on_init together.
 	DefaultInitFuel = 20_000_000_000
 	// DefaultMaxMessage is the largest message a guest may send.
-	DefaultMaxMessage = 4 << 20
+	DefaultMaxMessage = limits.DefaultMaxMessageBytes
 	// DefaultFuelPerByte is the fuel a callback gets on top of its budget
 	// for each byte delivered to it and each byte it sends (docs/ABI.md,
 	// "Limits"). The Go echo plugin spends ~24,000 units per byte of a
 	// request, and a broadcast hub ~12,500 per byte of gossip it sends (Go's
 	// wasm code jumps through each function's loop head, which the cost
 	// model charges the whole function); this is twice the larger.
-	DefaultFuelPerByte = 50_000
+	DefaultFuelPerByte = limits.DefaultFuelPerByte
 )
 
 // Default quotas (docs/ABI.md, "Limits"; the scenario's limits: fields of
 // the same names raise or lower them).
 const (
 	// DefaultSendsPerCallback caps the sends of one callback.
-	DefaultSendsPerCallback = 10_000
+	DefaultSendsPerCallback = limits.DefaultSendsPerCallback
 	// DefaultSendBytesPerCallback caps the bytes one callback sends.
-	DefaultSendBytesPerCallback = 16 << 20
+	DefaultSendBytesPerCallback = limits.DefaultSendBytesPerCallback
 	// DefaultPendingTimers caps a node's pending timers, and also the
 	// timer_set calls of one callback.
-	DefaultPendingTimers = 10_000
+	DefaultPendingTimers = limits.DefaultPendingTimers
 	// DefaultCallbacksPerInstant caps the callbacks (boot, message, timer,
 	// wake-up) one node runs at one virtual instant.
-	DefaultCallbacksPerInstant = 10_000
+	DefaultCallbacksPerInstant = limits.DefaultCallbacksPerInstant
 	// DefaultCallbacksPerSecond caps the callbacks one node causes itself
 	// (boot, timers, wake-ups, messages to itself) in one second of virtual
 	// time.
-	DefaultCallbacksPerSecond = 200_000
+	DefaultCallbacksPerSecond = limits.DefaultCallbacksPerSecond
 	// DefaultLogLineBytes caps one log line (longer ones are truncated with
 	// a marker) and one emitted event (key plus value; longer ones crash).
-	DefaultLogLineBytes = 64 << 10
+	DefaultLogLineBytes = limits.DefaultLogLineBytes
 	// DefaultLogBytesPerCallback caps the log and emit bytes of one callback.
-	DefaultLogBytesPerCallback = 1 << 20
+	DefaultLogBytesPerCallback = limits.DefaultLogBytesPerCallback
 	// DefaultLogBytesPerRun caps the log and emit bytes of one node in a run.
-	DefaultLogBytesPerRun = 16 << 20
+	DefaultLogBytesPerRun = limits.DefaultLogBytesPerRun
 	// DefaultStoreBytes caps a node's store (synced pairs plus buffered
 	// writes).
-	DefaultStoreBytes = 64 << 20
+	DefaultStoreBytes = limits.DefaultStoreBytes
 	// DefaultFSBytes caps a node's in-memory file system (memfs.go).
-	DefaultFSBytes = 16 << 20
+	DefaultFSBytes = limits.DefaultFSBytes
 	// RecordOverhead is what each log line or emitted event costs on top of
 	// its bytes, so that empty lines are not free.
 	RecordOverhead = 64
