@@ -13,6 +13,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/limits"
+	yc "github.com/terrarium-sim/terrarium/runtime/scenario/internal/yamlcheck"
 )
 
 // Defaults applied to fields a scenario leaves out.
@@ -459,7 +460,7 @@ func ParseWith(name string, data []byte, opts Options) (*Scenario, error) {
 	if len(data) > MaxBytes {
 		return nil, Errors{&Error{File: name, Msg: fmt.Sprintf("the scenario is larger than %d bytes (scenario.MaxBytes)", MaxBytes)}}
 	}
-	p := &parser{file: name, opts: opts, rolesUnknown: map[string]bool{}}
+	p := &parser{Checker: yc.Checker{Max: MaxProblems}, file: name, opts: opts, rolesUnknown: map[string]bool{}}
 	s := p.parse(data)
 	if errs := p.problems(); errs != nil {
 		return nil, errs
