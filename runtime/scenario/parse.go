@@ -725,51 +725,7 @@ func (p *parser) faults(s *Scenario, seq yc.Seq[faultWire], nodesOK bool) {
 			p.Errorf(w.Action.Node, w.Action.Path, "unknown action %q (known: %s)", action, fault.KindNames())
 			continue
 		}
-		want := ft.Kind.Args()
-		args := map[string]yc.At{"node": w.Target.At, "groups": w.Groups.At, "from": w.From.At, "to": w.To.At, "by": w.By.At, "ppm": w.PPM.At}
-		for _, key := range yc.Keys(reflect.TypeFor[faultWire]())[3:] {
-			if a := args[key]; a.Set() && !slices.Contains(want, key) {
-				p.Errorf(a.Node, a.Path, "does not apply to action %q (it takes: %s)", action, strings.Join(want, ", "))
-			}
-		}
-		for _, key := range want {
-			a := args[key]
-			if !p.Required(w.At, a) {
-				continue
-			}
-			switch key {
-			case "node":
-				ft.Node, _ = p.nodeRef(s, a.Node, a.Path, nodesOK, false)
-			case "by":
-				ft.By, _ = p.SignedDuration(a.Node, a.Path)
-			case "ppm":
-				ft.PPM, _ = p.IntRange(a.Node, a.Path, -fault.MaxPPM, fault.MaxPPM)
-			case "groups":
-				if a.Node.Kind != yaml.SequenceNode || len(a.Node.Content) < 2 {
-					p.Errorf(a.Node, a.Path, "expected two or more lists of nodes, got %s", yc.Describe(a.Node))
-					continue
-				}
-				for j, g := range a.Node.Content {
-					if names, ok := p.nodeList(s, g, yc.Index(a.Path, j), nodesOK); ok {
-						ft.Groups = append(ft.Groups, names)
-					}
-				}
-			case "from", "to":
-				var names []string
-				if ft.Kind == fault.Hold || ft.Kind == fault.Release {
-					if name, ok := p.nodeRef(s, a.Node, a.Path, nodesOK, true); ok {
-						names = []string{name}
-					}
-				} else {
-					names, _ = p.nodeList(s, a.Node, a.Path, nodesOK)
-				}
-				if key == "from" {
-					ft.From = names
-				} else {
-					ft.To = names
-				}
-			}
-		}
+		p.faultArgs(s, &ft, &w, nodesOK)
 		s.Faults = append(s.Faults, ft)
 	}
 	sort.SliceStable(s.Faults, func(i, j int) bool { return s.Faults[i].At < s.Faults[j].At })
@@ -778,6 +734,57 @@ func (p *parser) faults(s *Scenario, seq yc.Seq[faultWire], nodesOK bool) {
 		if a.BeforeEvent > 0 && b.BeforeEvent > 0 && b.BeforeEvent < a.BeforeEvent {
 			p.Add(yc.Problem{Line: b.Line, Field: "faults", Msg: fmt.Sprintf(
 				"before_event %d at %v comes after before_event %d at %v: pinned faults must be in the order of both", b.BeforeEvent, b.At, a.BeforeEvent, a.At)})
+		}
+	}
+}
+
+// faultArgs reads the arguments of ft's action from w, reporting those
+// the action does not take.
+func (p *parser) faultArgs(s *Scenario, ft *Fault, w *faultWire, nodesOK bool) {
+	action := w.Action.V
+	want := ft.Kind.Args()
+	args := map[string]yc.At{"node": w.Target.At, "groups": w.Groups.At, "from": w.From.At, "to": w.To.At, "by": w.By.At, "ppm": w.PPM.At}
+	for _, key := range yc.Keys(reflect.TypeFor[faultWire]())[3:] {
+		if a := args[key]; a.Set() && !slices.Contains(want, key) {
+			p.Errorf(a.Node, a.Path, "does not apply to action %q (it takes: %s)", action, strings.Join(want, ", "))
+		}
+	}
+	for _, key := range want {
+		a := args[key]
+		if !p.Required(w.At, a) {
+			continue
+		}
+		switch key {
+		case "node":
+			ft.Node, _ = p.nodeRef(s, a.Node, a.Path, nodesOK, false)
+		case "by":
+			ft.By, _ = p.SignedDuration(a.Node, a.Path)
+		case "ppm":
+			ft.PPM, _ = p.IntRange(a.Node, a.Path, -fault.MaxPPM, fault.MaxPPM)
+		case "groups":
+			if a.Node.Kind != yaml.SequenceNode || len(a.Node.Content) < 2 {
+				p.Errorf(a.Node, a.Path, "expected two or more lists of nodes, got %s", yc.Describe(a.Node))
+				continue
+			}
+			for j, g := range a.Node.Content {
+				if names, ok := p.nodeList(s, g, yc.Index(a.Path, j), nodesOK); ok {
+					ft.Groups = append(ft.Groups, names)
+				}
+			}
+		case "from", "to":
+			var names []string
+			if ft.Kind == fault.Hold || ft.Kind == fault.Release {
+				if name, ok := p.nodeRef(s, a.Node, a.Path, nodesOK, true); ok {
+					names = []string{name}
+				}
+			} else {
+				names, _ = p.nodeList(s, a.Node, a.Path, nodesOK)
+			}
+			if key == "from" {
+				ft.From = names
+			} else {
+				ft.To = names
+			}
 		}
 	}
 }

@@ -340,17 +340,8 @@ func (n *Network) Link(from, to string) (Latency, float64) {
 	latRank, lossRank := 0, 0
 	for i := range n.Links {
 		l := &n.Links[i]
-		rank := 0
-		switch {
-		case l.From == from && l.To == to:
-			rank = 4
-		case l.From == from && l.To == "*":
-			rank = 3
-		case l.From == "*" && l.To == to:
-			rank = 2
-		case l.From == "*" && l.To == "*":
-			rank = 1
-		default:
+		rank := linkRank(l, from, to)
+		if rank == 0 {
 			continue
 		}
 		if l.Latency != nil && rank > latRank {
