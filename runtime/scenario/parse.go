@@ -268,7 +268,8 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 		p.Errorf(w.Node, path, "one of go, wasm or sha256 is required")
 	default:
 		v := where[0]
-		val, _ := p.NonEmpty(v.Node, v.Path)
+		p.Get(v)
+		val := v.V
 		m.Line, m.col = v.Node.Line, v.Node.Column
 		switch set[0] {
 		case "go":
@@ -287,14 +288,16 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 			p.Errorf(f.Node, f.Path, "applies only to a go: module")
 		}
 	}
-	if f := w.LDFlags; f.Set() {
-		m.LDFlags, _ = p.NonEmpty(f.Node, f.Path)
+	if f := &w.LDFlags; f.Set() {
+		p.Get(f)
+		m.LDFlags = f.V
 		if err := gobuild.CheckLDFlags(m.LDFlags); err != nil {
 			p.Errorf(f.Node, f.Path, "%s", strings.TrimPrefix(err.Error(), "ldflags: "))
 		}
 	}
-	if f := w.Tags; f.Set() {
-		m.Tags, _ = p.StringList(f.Node, f.Path, "tag")
+	if f := &w.Tags; f.Set() {
+		p.Get(f)
+		m.Tags = f.V
 		if err := gobuild.CheckTags(m.Tags); err != nil {
 			p.Errorf(f.Node, f.Path, "%s", strings.TrimPrefix(err.Error(), "tags: "))
 		}

@@ -2,12 +2,15 @@
 // structs with yaml tags, collecting every problem with its line, column
 // and field path instead of stopping at the first.
 //
-// A schema struct's fields are its mapping's keys, in the order the
-// allowed keys are listed; a field of type At tagged yaml:"-" receives the
-// mapping's own location. Fields of the position-carrying types (Str, Int,
-// Dur, List, ...) are read as they are decoded; a field of type At keeps
-// only its node, for a reader that needs context to decide what it is.
-// The same structs marshal back to YAML with yaml.Marshal.
+// A schema struct's tagged fields are its mapping's keys (Keys); an
+// embedded At tagged yaml:"-" receives the mapping's own location. Struct
+// checks a mapping's keys and records where each field was written; the
+// reader then reads the fields of the position-carrying types (Str, Name,
+// Int, Dur, List, ...) with Get or Need, nested mappings with Struct and
+// sequences with Items, in the order it wants problems found, and checks
+// what the schema alone cannot (ranges, references, combinations) against
+// the positions the values keep. The same structs marshal back to YAML
+// with yaml.Marshal, in declaration order.
 package yamlcheck
 
 import (
