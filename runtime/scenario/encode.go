@@ -56,21 +56,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		}
 		f.Nodes.V = append(f.Nodes.V, gw)
 	}
-	n := s.Network
-	f.Network = networkWire{Latency: latencyWire{V: n.Latency}, Loss: yc.Prob{V: n.Loss}, Duplicate: yc.Prob{V: n.Duplicate}, Reorder: yc.Prob{V: n.Reorder}}
-	prob := func(p *float64) *yc.Prob {
-		if p == nil {
-			return nil
-		}
-		return &yc.Prob{V: *p}
-	}
-	for _, l := range n.Links {
-		lw := linkWire{From: str(l.From), To: str(l.To), Loss: prob(l.Loss), Duplicate: prob(l.Duplicate), Reorder: prob(l.Reorder)}
-		if l.Latency != nil {
-			lw.Latency = &latencyWire{V: *l.Latency}
-		}
-		f.Network.Links.V = append(f.Network.Links.V, lw)
-	}
+	f.Network = encodeNetwork(s.Network)
 	if w := s.Workload; w.Type != "" && w.Type != WorkloadNone {
 		f.Workload = &workloadWire{Type: str(w.Type), Clients: yc.Int{V: int64(w.Clients)}, Interval: dur(w.Interval), Start: dur(w.Start),
 			Ops: yc.Int{V: int64(w.Ops)}, Timeout: dur(w.Timeout), Params: params(w.Params)}
@@ -105,6 +91,25 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		return nil, fmt.Errorf("scenario: encode: %w", err)
 	}
 	return b, nil
+}
+
+// encodeNetwork fills the network section.
+func encodeNetwork(n Network) networkWire {
+	w := networkWire{Latency: latencyWire{V: n.Latency}, Loss: yc.Prob{V: n.Loss}, Duplicate: yc.Prob{V: n.Duplicate}, Reorder: yc.Prob{V: n.Reorder}}
+	prob := func(p *float64) *yc.Prob {
+		if p == nil {
+			return nil
+		}
+		return &yc.Prob{V: *p}
+	}
+	for _, l := range n.Links {
+		lw := linkWire{From: yc.Name{V: l.From}, To: yc.Name{V: l.To}, Loss: prob(l.Loss), Duplicate: prob(l.Duplicate), Reorder: prob(l.Reorder)}
+		if l.Latency != nil {
+			lw.Latency = &latencyWire{V: *l.Latency}
+		}
+		w.Links.V = append(w.Links.V, lw)
+	}
+	return w
 }
 
 // encodeLatency writes a latency as a duration when it is constant, else
