@@ -311,22 +311,23 @@ func (c Config) Quotas() Quotas { return c.quotas }
 
 func (c Config) validate() error {
 	q := c.quotas
+	hi := func(key string) int64 { f, _ := limits.Lookup(key); return f.Max } // the limits: field's range
 	for _, b := range []struct {
 		name   string
 		v, max int64
 	}{
-		{"sends per callback", int64(q.SendsPerCallback), 1 << 40},
-		{"send bytes per callback", q.SendBytesPerCallback, 1 << 50},
-		{"pending timers", int64(q.PendingTimers), 1 << 40},
-		{"callbacks per instant", int64(q.CallbacksPerInstant), 1 << 40},
-		{"callbacks per second", int64(q.CallbacksPerSecond), 1 << 40},
-		{"log line bytes", int64(q.LogLineBytes), 1 << 40},
-		{"log bytes per callback", q.LogBytesPerCallback, 1 << 50},
-		{"log bytes per run", q.LogBytesPerRun, 1 << 50},
-		{"store bytes", q.StoreBytes, 1 << 50},
-		{"fs bytes", q.FSBytes, 1 << 50},
-		{"max key bytes", int64(q.MaxKeyBytes), abi.MaxKeyBytes},
-		{"max value bytes", int64(q.MaxValueBytes), abi.MaxValueBytes},
+		{"sends per callback", int64(q.SendsPerCallback), hi("sends_per_callback")},
+		{"send bytes per callback", q.SendBytesPerCallback, hi("send_bytes_per_callback")},
+		{"pending timers", int64(q.PendingTimers), hi("pending_timers")},
+		{"callbacks per instant", int64(q.CallbacksPerInstant), hi("callbacks_per_instant")},
+		{"callbacks per second", int64(q.CallbacksPerSecond), hi("callbacks_per_second")},
+		{"log line bytes", int64(q.LogLineBytes), hi("log_line_bytes")},
+		{"log bytes per callback", q.LogBytesPerCallback, hi("log_bytes_per_callback")},
+		{"log bytes per run", q.LogBytesPerRun, hi("log_bytes_per_run")},
+		{"store bytes", q.StoreBytes, hi("store_bytes")},
+		{"fs bytes", q.FSBytes, hi("fs_bytes")},
+		{"max key bytes", int64(q.MaxKeyBytes), hi("max_key_bytes")},
+		{"max value bytes", int64(q.MaxValueBytes), hi("max_value_bytes")},
 	} {
 		if b.v < 1 || b.v > b.max {
 			return fmt.Errorf("wasmhost: %s %d is outside 1..%d", b.name, b.v, b.max)
