@@ -3,14 +3,11 @@ package playground
 import (
 	"fmt"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 
-	"github.com/terrarium-sim/terrarium/runtime/abi"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // DefaultMemoryBudget is the memory all the server's open runs together
@@ -31,63 +28,44 @@ func DefaultMaxLimits() scenario.Limits {
 		MemoryPages:     DefaultMaxMemoryPages,
 		Fuel:            DefaultMaxFuel,
 		MaxMessageBytes: 1 << 20,
-		FuelPerByte:     wasmhost.DefaultFuelPerByte,
+		FuelPerByte:     limits.DefaultFuelPerByte,
 		// A spin window as long as the callback budget: a guest that spins
 		// through the whole budget is named a spin wait, not out of fuel.
 		SpinFuel:             DefaultMaxFuel,
-		SendsPerCallback:     wasmhost.DefaultSendsPerCallback,
+		SendsPerCallback:     limits.DefaultSendsPerCallback,
 		SendBytesPerCallback: 4 << 20,
-		PendingTimers:        wasmhost.DefaultPendingTimers,
-		CallbacksPerInstant:  wasmhost.DefaultCallbacksPerInstant,
-		CallbacksPerSecond:   wasmhost.DefaultCallbacksPerSecond,
-		LogLineBytes:         wasmhost.DefaultLogLineBytes,
-		LogBytesPerCallback:  wasmhost.DefaultLogBytesPerCallback,
+		PendingTimers:        limits.DefaultPendingTimers,
+		CallbacksPerInstant:  limits.DefaultCallbacksPerInstant,
+		CallbacksPerSecond:   limits.DefaultCallbacksPerSecond,
+		LogLineBytes:         limits.DefaultLogLineBytes,
+		LogBytesPerCallback:  limits.DefaultLogBytesPerCallback,
 		LogBytesPerRun:       4 << 20,
 		StoreBytes:           16 << 20,
 		FSBytes:              16 << 20,
-		MaxKeyBytes:          abi.MaxKeyBytes,
-		MaxValueBytes:        abi.MaxValueBytes,
+		MaxKeyBytes:          limits.MaxKeyBytes,
+		MaxValueBytes:        limits.MaxValueBytes,
 		MaxEvents:            DefaultMaxEvents,
 		MaxTraceBytes:        256 << 20,
 		InFlightBytes:        16 << 20,
-		InFlightMessages:     sim.DefaultMaxInFlightMessages,
-		InitNames:            abi.DefaultInitNames,
+		InFlightMessages:     limits.DefaultInFlightMessages,
+		InitNames:            limits.DefaultInitNames,
 		SharedStoreNodes:     512,
 	}
 }
 
-// limitFields maps each limits: field name to its index in scenario.Limits.
-func limitFields() map[string]int {
-	out := map[string]int{}
-	t := reflect.TypeFor[scenario.Limits]()
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		out[name] = i
-	}
-	return out
-}
-
 // LimitNames lists the limits: fields, in declaration order.
-func LimitNames() []string {
-	t := reflect.TypeFor[scenario.Limits]()
-	names := make([]string, t.NumField())
-	for i := range names {
-		names[i], _, _ = strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-	}
-	return names
-}
+func LimitNames() []string { return limits.Names() }
 
 // SetLimit returns l with the field called name (a limits: key) set to v.
 func SetLimit(l scenario.Limits, name string, v int64) (scenario.Limits, error) {
-	i, ok := limitFields()[name]
+	f, ok := limits.Lookup(name)
 	if !ok {
 		return l, fmt.Errorf("playground: no limit %q (limits: %s)", name, strings.Join(LimitNames(), ", "))
 	}
 	if v <= 0 {
 		return l, fmt.Errorf("playground: limit %s=%d must be positive", name, v)
 	}
-	reflect.ValueOf(&l).Elem().Field(i).SetInt(v)
-	return l, nil
+	return l.With(f, v), nil
 }
 
 // ParseLimit reads NAME=VALUE (VALUE an integer, with optional _ separators
@@ -124,15 +102,7 @@ func ParseSize(s string) (int64, error) {
 // clampLimits lowers every field of l above its maximum, and sets every
 // absent (zero) one, to the maximum: the scenario then carries the limits
 // it runs under, so an export replays under them.
-func clampLimits(l *scenario.Limits, maxes scenario.Limits) {
-	lv, mv := reflect.ValueOf(l).Elem(), reflect.ValueOf(maxes)
-	for i := range lv.NumField() {
-		v, m := lv.Field(i).Int(), mv.Field(i).Int()
-		if m > 0 && (v == 0 || v > m) {
-			lv.Field(i).SetInt(m)
-		}
-	}
-}
+func clampLimits(l *scenario.Limits, maxes scenario.Limits) { *l = l.Clamp(maxes) }
 
 // pageBytes is the size of a WebAssembly memory page.
 const pageBytes = 64 << 10

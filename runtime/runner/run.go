@@ -68,27 +68,13 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	if opts.cacheDir != "" {
 		wcfg = wcfg.WithCacheDir(opts.cacheDir)
 	}
-	wcfg = scn.Limits.Apply(wcfg) // every limits: field, quotas included
 	def := netsim.Link{Latency: latency(scn.Network.Latency), Loss: scn.Network.Loss, Duplicate: scn.Network.Duplicate, Reorder: scn.Network.Reorder}
 	cfg := sim.NewConfig().WithSeed(r.seed).WithWasm(wcfg).WithNetwork(def).WithLoseUnsynced(scn.LoseUnsynced).WithWorkers(opts.workers)
 	if opts.allEvents != nil && !*opts.allEvents {
 		cfg = cfg.WithTraceKinds(checkerKinds)
 	}
-	if scn.Limits.MaxEvents > 0 {
-		cfg = cfg.WithMaxEvents(uint64(scn.Limits.MaxEvents))
-	}
-	if scn.Limits.InFlightBytes > 0 {
-		cfg = cfg.WithMaxInFlightBytes(scn.Limits.InFlightBytes)
-	}
-	if scn.Limits.InFlightMessages > 0 {
-		cfg = cfg.WithMaxInFlightMessages(scn.Limits.InFlightMessages)
-	}
-	r.maxTrace = sim.DefaultMaxTraceBytes
-	if scn.Limits.MaxTraceBytes > 0 {
-		r.maxTrace = uint64(scn.Limits.MaxTraceBytes)
-		cfg = cfg.WithMaxTraceBytes(r.maxTrace)
-	}
-	cfg = cfg.WithInitNames(scn.Limits.InitNames).WithSharedStore(scn.Limits.SharedStoreNodes)
+	cfg = cfg.WithLimits(scn.Limits) // every limits: field: the engine's and the run-wide caps
+	r.maxTrace = uint64(scn.Limits.WithDefaults().MaxTraceBytes)
 	if opts.outDir != "" {
 		if err := r.openOut(&cfg); err != nil {
 			return nil, err

@@ -7,8 +7,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/terrarium-sim/terrarium/runtime/fault"
+	yc "github.com/terrarium-sim/terrarium/runtime/scenario/internal/yamlcheck"
 )
 
 // Encode writes s back as a scenario file that Load reads to the same
@@ -16,177 +18,71 @@ import (
 // file will be saved in. Node groups keep their shape; the workload's
 // targets are written only if they differ from all nodes.
 func Encode(s *Scenario, dir string) ([]byte, error) {
-	type module struct {
-		Go      string   `yaml:"go,omitempty"`
-		Wasm    string   `yaml:"wasm,omitempty"`
-		SHA256  string   `yaml:"sha256,omitempty"`
-		LDFlags string   `yaml:"ldflags,omitempty"`
-		Tags    []string `yaml:"tags,omitempty"`
-		Roles   []string `yaml:"roles,omitempty"`
-	}
-	type group struct {
-		Name    string `yaml:"name"`
-		Count   int    `yaml:"count,omitempty"`
-		Indexed bool   `yaml:"indexed,omitempty"`
-		Module  string `yaml:"module"`
-		Role    string `yaml:"role,omitempty"`
-		Params  any    `yaml:"params,omitempty"`
-	}
-	type link struct {
-		From      string   `yaml:"from"`
-		To        string   `yaml:"to"`
-		Latency   any      `yaml:"latency,omitempty"`
-		Loss      *float64 `yaml:"loss,omitempty"`
-		Duplicate *float64 `yaml:"duplicate,omitempty"`
-		Reorder   *float64 `yaml:"reorder,omitempty"`
-	}
-	type network struct {
-		Latency   any     `yaml:"latency"`
-		Loss      float64 `yaml:"loss,omitempty"`
-		Duplicate float64 `yaml:"duplicate,omitempty"`
-		Reorder   float64 `yaml:"reorder,omitempty"`
-		Links     []link  `yaml:"links,omitempty"`
-	}
-	type workload struct {
-		Type     string   `yaml:"type"`
-		Clients  int      `yaml:"clients"`
-		Interval string   `yaml:"interval"`
-		Start    string   `yaml:"start,omitempty"`
-		Ops      int      `yaml:"ops,omitempty"`
-		Timeout  string   `yaml:"timeout"`
-		Targets  []string `yaml:"targets,omitempty"`
-		Params   any      `yaml:"params,omitempty"`
-	}
-	type check struct {
-		Name   string `yaml:"name"`
-		Params any    `yaml:"params,omitempty"`
-	}
-	type disk struct {
-		LoseUnsynced bool `yaml:"lose_unsynced"`
-	}
-	type faultEntry struct {
-		At          string     `yaml:"at"`
-		BeforeEvent uint64     `yaml:"before_event,omitempty"`
-		Action      string     `yaml:"action"`
-		Node        string     `yaml:"node,omitempty"`
-		Groups      [][]string `yaml:"groups,omitempty"`
-		From        any        `yaml:"from,omitempty"`
-		To          any        `yaml:"to,omitempty"`
-		By          string     `yaml:"by,omitempty"`
-		PPM         int64      `yaml:"ppm,omitempty"`
-	}
-	type nemesis struct {
-		Kinds    []string `yaml:"kinds"`
-		Schedule string   `yaml:"schedule,omitempty"`
-		Every    string   `yaml:"every"`
-		Heal     string   `yaml:"heal,omitempty"`
-		Start    string   `yaml:"start,omitempty"`
-		Stop     string   `yaml:"stop,omitempty"`
-		Targets  []string `yaml:"targets,omitempty"`
-	}
-	type file struct {
-		Name        string            `yaml:"name"`
-		Description string            `yaml:"description,omitempty"`
-		Seed        uint64            `yaml:"seed,omitempty"`
-		Duration    string            `yaml:"duration"`
-		Modules     map[string]module `yaml:"modules"`
-		Nodes       []group           `yaml:"nodes"`
-		Network     network           `yaml:"network"`
-		Workload    *workload         `yaml:"workload,omitempty"`
-		Checks      []check           `yaml:"checks,omitempty"`
-		Limits      *Limits           `yaml:"limits,omitempty"`
-		Disk        *disk             `yaml:"disk,omitempty"`
-		Faults      []faultEntry      `yaml:"faults,omitempty"`
-		Nemesis     []nemesis         `yaml:"nemesis,omitempty"`
-		Services    []string          `yaml:"services,omitempty"`
-		Strict      bool              `yaml:"strict,omitempty"`
-	}
 	var err error
-	params := func(raw json.RawMessage) any {
-		if len(raw) == 0 || string(raw) == "{}" {
-			return nil
-		}
+	params := func(raw json.RawMessage) yc.Params {
 		var v any
-		if e := json.Unmarshal(raw, &v); e != nil && err == nil {
-			err = fmt.Errorf("scenario: encode params: %w", e)
+		if len(raw) != 0 && string(raw) != "{}" && err == nil {
+			if e := json.Unmarshal(raw, &v); e != nil {
+				err = fmt.Errorf("scenario: encode params: %w", e)
+			}
 		}
-		return v
+		return yc.Params{V: raw}
 	}
-	rel := func(p string) string {
+	rel := func(p string) yc.Name {
 		if p == "" || !filepath.IsAbs(p) || dir == "" {
-			return p
+			return yc.Name{V: p}
 		}
 		if r, e := filepath.Rel(dir, p); e == nil {
 			if r == "" {
-				return "."
+				r = "."
 			}
-			return filepath.ToSlash(r)
+			return yc.Name{V: filepath.ToSlash(r)}
 		}
-		return p
+		return yc.Name{V: p}
 	}
-	dur := func(d time.Duration) string {
-		if d == 0 {
-			return ""
-		}
-		return d.String()
-	}
-	f := file{Name: s.Name, Description: s.Description, Seed: s.Seed, Duration: s.Duration.String(), Modules: map[string]module{}, Strict: s.Strict}
+	dur := func(d time.Duration) yc.Dur { return yc.Dur{V: d} }
+	str := func(v string) yc.Name { return yc.Name{V: v} }
+	f := fileWire{Name: str(s.Name), Description: yc.Str{V: s.Description}, Seed: yc.Uint{V: s.Seed}, Duration: dur(s.Duration),
+		Modules: modulesWire{V: map[string]moduleWire{}}, Limits: limitsWire{V: s.Limits}, Services: yc.List{V: s.Services}, Strict: yc.Bool{V: s.Strict}}
 	for _, m := range s.Modules {
-		f.Modules[m.Name] = module{Go: rel(m.Go), Wasm: rel(m.Wasm), SHA256: m.SHA256, LDFlags: m.LDFlags, Tags: m.Tags, Roles: m.Roles}
+		f.Modules.V[m.Name] = moduleWire{Go: rel(m.Go), Wasm: rel(m.Wasm), SHA256: str(m.SHA256), LDFlags: str(m.LDFlags), Tags: yc.List{V: m.Tags}, Roles: yc.List{V: m.Roles}}
 	}
 	for _, g := range s.Groups {
-		gr := group{Name: g.Name, Module: g.Module, Role: g.Role, Params: params(g.Params)}
+		gw := groupWire{Name: str(g.Name), Module: str(g.Module), Role: str(g.Role), Params: params(g.Params)}
 		if g.Count > 1 {
-			gr.Count = g.Count
-		} else if g.Indexed {
-			gr.Indexed = true
+			gw.Count.V = int64(g.Count)
+		} else {
+			gw.Indexed.V = g.Indexed
 		}
-		f.Nodes = append(f.Nodes, gr)
+		f.Nodes.V = append(f.Nodes.V, gw)
 	}
-	f.Network = network{Latency: encodeLatency(s.Network.Latency), Loss: s.Network.Loss, Duplicate: s.Network.Duplicate, Reorder: s.Network.Reorder}
-	for _, l := range s.Network.Links {
-		ln := link{From: l.From, To: l.To, Loss: l.Loss, Duplicate: l.Duplicate, Reorder: l.Reorder}
-		if l.Latency != nil {
-			ln.Latency = encodeLatency(*l.Latency)
+	f.Network = encodeNetwork(s.Network)
+	if w := s.Workload; w.Type != "" && w.Type != WorkloadNone {
+		f.Workload = &workloadWire{Type: str(w.Type), Clients: yc.Int{V: int64(w.Clients)}, Interval: dur(w.Interval), Start: dur(w.Start),
+			Ops: yc.Int{V: int64(w.Ops)}, Timeout: dur(w.Timeout), Params: params(w.Params)}
+		if !slices.Equal(w.Targets, s.NodeNames()) {
+			f.Workload.Targets.V = w.Targets
 		}
-		f.Network.Links = append(f.Network.Links, ln)
-	}
-	if s.Workload.Type != "" && s.Workload.Type != WorkloadNone {
-		w := &workload{Type: s.Workload.Type, Clients: s.Workload.Clients, Interval: s.Workload.Interval.String(),
-			Start: dur(s.Workload.Start), Ops: s.Workload.Ops, Timeout: s.Workload.Timeout.String(), Params: params(s.Workload.Params)}
-		if !slices.Equal(s.Workload.Targets, s.NodeNames()) {
-			w.Targets = s.Workload.Targets
-		}
-		f.Workload = w
 	}
 	for _, c := range s.Checks {
-		f.Checks = append(f.Checks, check{Name: c.Name, Params: params(c.Params)})
-	}
-	if s.Limits != (Limits{}) {
-		l := s.Limits
-		f.Limits = &l
+		f.Checks.V = append(f.Checks.V, checkWire{Name: str(c.Name), Params: params(c.Params)})
 	}
 	if s.LoseUnsynced {
-		f.Disk = &disk{LoseUnsynced: true}
+		f.Disk = &diskWire{LoseUnsynced: yc.Bool{V: true}}
 	}
 	for _, ft := range s.Faults {
-		e := faultEntry{At: ft.At.String(), BeforeEvent: ft.BeforeEvent, Action: string(ft.Kind), Node: ft.Node, Groups: ft.Groups, By: dur(ft.By), PPM: ft.PPM}
-		if ft.Kind == fault.Hold || ft.Kind == fault.Release {
-			e.From, e.To = ft.From[0], ft.To[0]
-		} else if len(ft.From) > 0 {
-			e.From, e.To = ft.From, ft.To
-		}
-		f.Faults = append(f.Faults, e)
+		one := ft.Kind == fault.Hold || ft.Kind == fault.Release
+		f.Faults.V = append(f.Faults.V, faultWire{Time: dur(ft.At), BeforeEvent: yc.Int{V: int64(ft.BeforeEvent)}, Action: str(string(ft.Kind)),
+			Target: str(ft.Node), Groups: groupsWire{V: ft.Groups}, From: nodesWire{V: ft.From, One: one}, To: nodesWire{V: ft.To, One: one},
+			By: dur(ft.By), PPM: yc.Int{V: ft.PPM}})
 	}
 	for _, nm := range s.Nemeses {
-		e := nemesis{Kinds: nm.Kinds, Schedule: nm.Schedule, Every: nm.Every.String(), Heal: nm.Heal.String(),
-			Start: dur(nm.Start), Stop: dur(nm.Stop), Targets: nm.Targets}
-		if nm.Schedule == ScheduleJepsen {
-			e.Heal = ""
+		w := nemesisWire{Kinds: yc.List{V: nm.Kinds}, Schedule: yc.Str{V: nm.Schedule}, Every: dur(nm.Every), Start: dur(nm.Start), Stop: dur(nm.Stop), Targets: yc.List{V: nm.Targets}}
+		if nm.Schedule != ScheduleJepsen {
+			w.Heal = &yc.Dur{V: nm.Heal}
 		}
-		f.Nemesis = append(f.Nemesis, e)
+		f.Nemesis.V = append(f.Nemesis.V, w)
 	}
-	f.Services = s.Services
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +93,27 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 	return b, nil
 }
 
+// encodeNetwork fills the network section.
+func encodeNetwork(n Network) networkWire {
+	w := networkWire{Latency: latencyWire{V: n.Latency}, Loss: yc.Prob{V: n.Loss}, Duplicate: yc.Prob{V: n.Duplicate}, Reorder: yc.Prob{V: n.Reorder}}
+	prob := func(p *float64) *yc.Prob {
+		if p == nil {
+			return nil
+		}
+		return &yc.Prob{V: *p}
+	}
+	for _, l := range n.Links {
+		lw := linkWire{From: yc.Name{V: l.From}, To: yc.Name{V: l.To}, Loss: prob(l.Loss), Duplicate: prob(l.Duplicate), Reorder: prob(l.Reorder)}
+		if l.Latency != nil {
+			lw.Latency = &latencyWire{V: *l.Latency}
+		}
+		w.Links.V = append(w.Links.V, lw)
+	}
+	return w
+}
+
+// encodeLatency writes a latency as a duration when it is constant, else
+// as a mapping.
 func encodeLatency(l Latency) any {
 	if l.Dist == "" && l.Min == l.Max {
 		return l.Min.String()

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
+	yc "github.com/terrarium-sim/terrarium/runtime/scenario/internal/yamlcheck"
 )
 
 // Defaults applied to fields a scenario leaves out.
@@ -342,17 +344,8 @@ func (n *Network) Link(from, to string) (Latency, float64) {
 	latRank, lossRank := 0, 0
 	for i := range n.Links {
 		l := &n.Links[i]
-		rank := 0
-		switch {
-		case l.From == from && l.To == to:
-			rank = 4
-		case l.From == from && l.To == "*":
-			rank = 3
-		case l.From == "*" && l.To == to:
-			rank = 2
-		case l.From == "*" && l.To == "*":
-			rank = 1
-		default:
+		rank := linkRank(l, from, to)
+		if rank == 0 {
 			continue
 		}
 		if l.Latency != nil && rank > latRank {
@@ -404,54 +397,9 @@ type Check struct {
 	Line int
 }
 
-// Limits holds resource limits; a zero field was absent and means the
-// runtime's default.
-type Limits struct {
-	// MemoryPages caps a node's linear memory, in 64 KiB pages (1..65536).
-	MemoryPages int `yaml:"memory_pages,omitempty" json:"memory_pages,omitempty"`
-	// Fuel is the fuel budget of each callback (>= 1000).
-	Fuel int64 `yaml:"fuel,omitempty" json:"fuel,omitempty"`
-	// MaxMessageBytes caps the size of one message (1..2147483647).
-	MaxMessageBytes int `yaml:"max_message_bytes,omitempty" json:"max_message_bytes,omitempty"`
-	// FuelPerByte is the extra fuel per byte delivered to a callback.
-	FuelPerByte int64 `yaml:"fuel_per_byte,omitempty" json:"fuel_per_byte,omitempty"`
-	// SpinFuel is the spin window: the most fuel a callback may use with
-	// no send, timer, store write, log line or idle point (absent: no
-	// window; docs/ABI.md, "Limits").
-	SpinFuel int64 `yaml:"spin_fuel,omitempty" json:"spin_fuel,omitempty"`
-	// The per-node quotas (docs/ABI.md, "Limits").
-	SendsPerCallback     int   `yaml:"sends_per_callback,omitempty" json:"sends_per_callback,omitempty"`
-	SendBytesPerCallback int64 `yaml:"send_bytes_per_callback,omitempty" json:"send_bytes_per_callback,omitempty"`
-	PendingTimers        int   `yaml:"pending_timers,omitempty" json:"pending_timers,omitempty"`
-	CallbacksPerInstant  int   `yaml:"callbacks_per_instant,omitempty" json:"callbacks_per_instant,omitempty"`
-	CallbacksPerSecond   int   `yaml:"callbacks_per_second,omitempty" json:"callbacks_per_second,omitempty"`
-	LogLineBytes         int   `yaml:"log_line_bytes,omitempty" json:"log_line_bytes,omitempty"`
-	LogBytesPerCallback  int64 `yaml:"log_bytes_per_callback,omitempty" json:"log_bytes_per_callback,omitempty"`
-	LogBytesPerRun       int64 `yaml:"log_bytes_per_run,omitempty" json:"log_bytes_per_run,omitempty"`
-	StoreBytes           int64 `yaml:"store_bytes,omitempty" json:"store_bytes,omitempty"`
-	FSBytes              int64 `yaml:"fs_bytes,omitempty" json:"fs_bytes,omitempty"`
-	MaxKeyBytes          int   `yaml:"max_key_bytes,omitempty" json:"max_key_bytes,omitempty"`
-	MaxValueBytes        int   `yaml:"max_value_bytes,omitempty" json:"max_value_bytes,omitempty"`
-	// MaxEvents and MaxTraceBytes cap a whole run (0: the defaults,
-	// sim.DefaultMaxEvents and sim.DefaultMaxTraceBytes); a run that
-	// reaches one ends with verdict unknown, naming the cap.
-	MaxEvents     int64 `yaml:"max_events,omitempty" json:"max_events,omitempty"`
-	MaxTraceBytes int64 `yaml:"max_trace_bytes,omitempty" json:"max_trace_bytes,omitempty"`
-	// InFlightBytes caps the bytes of one node's messages on their way
-	// (0: sim.DefaultMaxInFlightBytes); a send past it returns -5.
-	InFlightBytes int64 `yaml:"in_flight_bytes,omitempty" json:"in_flight_bytes,omitempty"`
-	// InFlightMessages caps how many of one node's messages are on their
-	// way at once (0: sim.DefaultMaxInFlightMessages); a send past it
-	// crashes the node.
-	InFlightMessages int64 `yaml:"in_flight_messages,omitempty" json:"in_flight_messages,omitempty"`
-	// InitNames is the most endpoints (nodes, services, clients) whose
-	// names every init document lists (0: abi.DefaultInitNames); past it
-	// guests read names through host calls (docs/ABI.md).
-	InitNames int `yaml:"init_names,omitempty" json:"init_names,omitempty"`
-	// SharedStoreNodes is the node count from which all nodes share one
-	// Badger database (0: sim.DefaultSharedStoreNodes).
-	SharedStoreNodes int `yaml:"shared_store_nodes,omitempty" json:"shared_store_nodes,omitempty"`
-}
+// Limits holds the resource limits of a limits: section; a zero field was
+// absent and means the runtime's default.
+type Limits = limits.Limits
 
 // NodeNames returns the names of all node instances in index order.
 func (s *Scenario) NodeNames() []string {
@@ -507,7 +455,7 @@ func ParseWith(name string, data []byte, opts Options) (*Scenario, error) {
 	if len(data) > MaxBytes {
 		return nil, Errors{&Error{File: name, Msg: fmt.Sprintf("the scenario is larger than %d bytes (scenario.MaxBytes)", MaxBytes)}}
 	}
-	p := &parser{file: name, opts: opts, rolesUnknown: map[string]bool{}}
+	p := &parser{Checker: yc.Checker{Max: MaxProblems}, file: name, opts: opts, rolesUnknown: map[string]bool{}}
 	s := p.parse(data)
 	if errs := p.problems(); errs != nil {
 		return nil, errs

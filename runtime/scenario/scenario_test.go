@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 const fullScenario = `name: echo-demo
@@ -128,10 +127,6 @@ func TestParseFullScenario(t *testing.T) {
 	assert.Equal(t, scenario.Limits{MemoryPages: 1024, Fuel: 1_000_000_000, MaxMessageBytes: 1 << 20, FuelPerByte: 500, SpinFuel: 2_000_000_000,
 		SendsPerCallback: 100, SendBytesPerCallback: 150, PendingTimers: 200, CallbacksPerInstant: 300, CallbacksPerSecond: 350, LogLineBytes: 400, LogBytesPerCallback: 5000,
 		LogBytesPerRun: 60000, StoreBytes: 1_000_000, FSBytes: 70000, MaxKeyBytes: 64, MaxValueBytes: 4096, InFlightMessages: 500}, s.Limits)
-	q := s.Limits.Apply(wasmhost.NewConfig()).Quotas()
-	assert.Equal(t, wasmhost.Quotas{SendsPerCallback: 100, SendBytesPerCallback: 150, PendingTimers: 200, CallbacksPerInstant: 300, CallbacksPerSecond: 350, LogLineBytes: 400,
-		LogBytesPerCallback: 5000, LogBytesPerRun: 60000, StoreBytes: 1_000_000, MaxKeyBytes: 64, MaxValueBytes: 4096, FSBytes: 70000}, q)
-	assert.Equal(t, wasmhost.DefaultQuotas(), scenario.Limits{}.Apply(wasmhost.NewConfig()).Quotas(), "absent limits keep the defaults")
 }
 
 // withoutCol copies m without its unexported fields, so that it compares

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 )
 
 // scaleConfig holds the settings that make runs of many nodes cheap
@@ -23,7 +24,7 @@ func (c Config) WithInitNames(n int) Config { c.scale.initNames = n; return c }
 
 // DefaultSharedStoreNodes is the node count from which a run's nodes share
 // one store (WithSharedStore).
-const DefaultSharedStoreNodes = 512
+const DefaultSharedStoreNodes = limits.DefaultSharedStoreNodes
 
 // WithSharedStore makes every node's store a view of one shared Badger
 // database (nodes.SharedDB) when the run has at least n nodes (services

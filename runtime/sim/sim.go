@@ -27,6 +27,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
@@ -55,10 +56,10 @@ type Config struct {
 // default caps on one node's bytes and messages in flight
 // (WithMaxInFlightBytes, WithMaxInFlightMessages).
 const (
-	DefaultMaxEvents           = 20_000_000
-	DefaultMaxTraceBytes       = 2 << 30
-	DefaultMaxInFlightBytes    = 64 << 20
-	DefaultMaxInFlightMessages = 100_000
+	DefaultMaxEvents           = limits.DefaultMaxEvents
+	DefaultMaxTraceBytes       = limits.DefaultMaxTraceBytes
+	DefaultMaxInFlightBytes    = limits.DefaultInFlightBytes
+	DefaultMaxInFlightMessages = limits.DefaultInFlightMessages
 )
 
 // NewConfig returns the defaults: seed 1, wasmhost defaults, 1 ms constant

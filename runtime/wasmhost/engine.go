@@ -31,57 +31,58 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/terrarium-sim/terrarium/runtime/abi"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 )
 
-// Defaults for Config.
+// Defaults for Config (limits.Default holds them all).
 const (
 	// DefaultMemoryPages caps each node at 256 MiB of linear memory.
-	DefaultMemoryPages = 4096
+	DefaultMemoryPages = limits.DefaultMemoryPages
 	// DefaultFuel is the per-callback budget. A Go guest's runtime start-up
 	// spends a few million units; a handler usually far fewer.
-	DefaultFuel = 2_000_000_000
+	DefaultFuel = limits.DefaultFuel
 	// DefaultInitFuel is the budget for _initialize and on_init together.
 	DefaultInitFuel = 20_000_000_000
 	// DefaultMaxMessage is the largest message a guest may send.
-	DefaultMaxMessage = 4 << 20
+	DefaultMaxMessage = limits.DefaultMaxMessageBytes
 	// DefaultFuelPerByte is the fuel a callback gets on top of its budget
 	// for each byte delivered to it and each byte it sends (docs/ABI.md,
 	// "Limits"). The Go echo plugin spends ~24,000 units per byte of a
 	// request, and a broadcast hub ~12,500 per byte of gossip it sends (Go's
 	// wasm code jumps through each function's loop head, which the cost
 	// model charges the whole function); this is twice the larger.
-	DefaultFuelPerByte = 50_000
+	DefaultFuelPerByte = limits.DefaultFuelPerByte
 )
 
 // Default quotas (docs/ABI.md, "Limits"; the scenario's limits: fields of
 // the same names raise or lower them).
 const (
 	// DefaultSendsPerCallback caps the sends of one callback.
-	DefaultSendsPerCallback = 10_000
+	DefaultSendsPerCallback = limits.DefaultSendsPerCallback
 	// DefaultSendBytesPerCallback caps the bytes one callback sends.
-	DefaultSendBytesPerCallback = 16 << 20
+	DefaultSendBytesPerCallback = limits.DefaultSendBytesPerCallback
 	// DefaultPendingTimers caps a node's pending timers, and also the
 	// timer_set calls of one callback.
-	DefaultPendingTimers = 10_000
+	DefaultPendingTimers = limits.DefaultPendingTimers
 	// DefaultCallbacksPerInstant caps the callbacks (boot, message, timer,
 	// wake-up) one node runs at one virtual instant.
-	DefaultCallbacksPerInstant = 10_000
+	DefaultCallbacksPerInstant = limits.DefaultCallbacksPerInstant
 	// DefaultCallbacksPerSecond caps the callbacks one node causes itself
 	// (boot, timers, wake-ups, messages to itself) in one second of virtual
 	// time.
-	DefaultCallbacksPerSecond = 200_000
+	DefaultCallbacksPerSecond = limits.DefaultCallbacksPerSecond
 	// DefaultLogLineBytes caps one log line (longer ones are truncated with
 	// a marker) and one emitted event (key plus value; longer ones crash).
-	DefaultLogLineBytes = 64 << 10
+	DefaultLogLineBytes = limits.DefaultLogLineBytes
 	// DefaultLogBytesPerCallback caps the log and emit bytes of one callback.
-	DefaultLogBytesPerCallback = 1 << 20
+	DefaultLogBytesPerCallback = limits.DefaultLogBytesPerCallback
 	// DefaultLogBytesPerRun caps the log and emit bytes of one node in a run.
-	DefaultLogBytesPerRun = 16 << 20
+	DefaultLogBytesPerRun = limits.DefaultLogBytesPerRun
 	// DefaultStoreBytes caps a node's store (synced pairs plus buffered
 	// writes).
-	DefaultStoreBytes = 64 << 20
+	DefaultStoreBytes = limits.DefaultStoreBytes
 	// DefaultFSBytes caps a node's in-memory file system (memfs.go).
-	DefaultFSBytes = 16 << 20
+	DefaultFSBytes = limits.DefaultFSBytes
 	// RecordOverhead is what each log line or emitted event costs on top of
 	// its bytes, so that empty lines are not free.
 	RecordOverhead = 64
@@ -309,22 +310,23 @@ func (c Config) Quotas() Quotas { return c.quotas }
 
 func (c Config) validate() error {
 	q := c.quotas
+	hi := func(key string) int64 { f, _ := limits.Lookup(key); return f.Max } // the limits: field's range
 	for _, b := range []struct {
 		name   string
 		v, max int64
 	}{
-		{"sends per callback", int64(q.SendsPerCallback), 1 << 40},
-		{"send bytes per callback", q.SendBytesPerCallback, 1 << 50},
-		{"pending timers", int64(q.PendingTimers), 1 << 40},
-		{"callbacks per instant", int64(q.CallbacksPerInstant), 1 << 40},
-		{"callbacks per second", int64(q.CallbacksPerSecond), 1 << 40},
-		{"log line bytes", int64(q.LogLineBytes), 1 << 40},
-		{"log bytes per callback", q.LogBytesPerCallback, 1 << 50},
-		{"log bytes per run", q.LogBytesPerRun, 1 << 50},
-		{"store bytes", q.StoreBytes, 1 << 50},
-		{"fs bytes", q.FSBytes, 1 << 50},
-		{"max key bytes", int64(q.MaxKeyBytes), abi.MaxKeyBytes},
-		{"max value bytes", int64(q.MaxValueBytes), abi.MaxValueBytes},
+		{"sends per callback", int64(q.SendsPerCallback), hi("sends_per_callback")},
+		{"send bytes per callback", q.SendBytesPerCallback, hi("send_bytes_per_callback")},
+		{"pending timers", int64(q.PendingTimers), hi("pending_timers")},
+		{"callbacks per instant", int64(q.CallbacksPerInstant), hi("callbacks_per_instant")},
+		{"callbacks per second", int64(q.CallbacksPerSecond), hi("callbacks_per_second")},
+		{"log line bytes", int64(q.LogLineBytes), hi("log_line_bytes")},
+		{"log bytes per callback", q.LogBytesPerCallback, hi("log_bytes_per_callback")},
+		{"log bytes per run", q.LogBytesPerRun, hi("log_bytes_per_run")},
+		{"store bytes", q.StoreBytes, hi("store_bytes")},
+		{"fs bytes", q.FSBytes, hi("fs_bytes")},
+		{"max key bytes", int64(q.MaxKeyBytes), hi("max_key_bytes")},
+		{"max value bytes", int64(q.MaxValueBytes), hi("max_value_bytes")},
 	} {
 		if b.v < 1 || b.v > b.max {
 			return fmt.Errorf("wasmhost: %s %d is outside 1..%d", b.name, b.v, b.max)
