@@ -23,7 +23,10 @@ var ErrPastEnd = errors.New("runner: past the end of the run")
 // was before the call.
 type ActionError struct{ Err error }
 
+// Error returns the refused fault's reason.
 func (e *ActionError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the reason, for errors.Is and errors.As.
 func (e *ActionError) Unwrap() error { return e.Err }
 
 // Position is where a cursor stands on its timeline: the loop events run
