@@ -104,7 +104,7 @@ type readCache struct {
 func (r *run) fromFile() (bool, uint64, int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return !r.loaded && r.result != nil, r.status.Seq, r.gen
+	return !r.cur.Loaded() && r.result != nil, r.status.Seq, r.cur.Generation()
 }
 
 // finished says whether the run has its result.
@@ -146,7 +146,7 @@ func (r *run) eventsJSON(ctx context.Context, from, n, maxBytes int) ([]byte, in
 		return nil, 0, 0, err
 	}
 	var total uint64
-	err := r.h.Do(ctx, func(rr *runner.Run) error {
+	err := r.cur.Do(ctx, func(rr *runner.Run) error {
 		var line []byte
 		for _, e := range rr.Events(from, n) {
 			line = e.AppendJSON(line[:0])
@@ -537,7 +537,7 @@ func (r *run) liveDiagram(ctx context.Context, limit int) (*os.File, error) {
 	at := ""
 	err = r.withSim(ctx, func(rr *runner.Run) error {
 		r.mu.Lock()
-		at = position(r.gen, rr.Stats().Events, rr.Steps())
+		at = position(r.cur.Generation(), rr.Stats().Events, rr.Steps())
 		r.mu.Unlock()
 		return writeLiveFolder(snap, rr, limit)
 	})

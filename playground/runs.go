@@ -38,13 +38,6 @@ const (
 	sliceEvents = 20_000
 )
 
-// action is a fault applied by hand on a timeline, with the trace length
-// just after it (so a fork at seq keeps the actions at or before seq).
-type action struct {
-	Fault scenario.Fault
-	Seq   uint64
-}
-
 // runs is the server's table of runs.
 type runs struct {
 	s *Server
@@ -201,38 +194,32 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// run is one timeline: a scenario, a seed and the faults applied by hand.
-// Its simulation (a runner.Handle) is a cache: it can always be rebuilt by
-// replaying the timeline to where it was.
+// run is one timeline (a scenario, a seed and the faults applied by hand)
+// and its cursor, with the HTTP side's pacing, limits and status. The
+// cursor's simulation is a cache: it is rebuilt by replay when needed.
 type run struct {
 	rs         *runs
 	id         string
 	dir        string
 	created    time.Time
-	base       *scenario.Scenario // as parsed; never changed
-	cost       int64              // worst-case memory while open (runCost)
-	seed       uint64
+	cost       int64 // worst-case memory while open (runCost)
 	forkedFrom string
 
 	// op serialises everything that drives the simulation: the pacing
 	// loop's slices and every command.
-	op     sync.Mutex
-	h      *runner.Handle
-	cancel context.CancelFunc
-	hasOp  bool // holds a slot in rs.open
+	op    sync.Mutex
+	cur   *runner.Cursor
+	hasOp bool // holds a slot in rs.open
 
 	mu        sync.Mutex
 	state     string
 	speed     float64
-	actions   []action
 	status    Status
 	maxSeq    uint64
 	result    *runner.Result
 	errMsg    string
 	used      time.Duration
 	touched   time.Time
-	gen       int           // bumped when the simulation is rebuilt
-	loaded    bool          // r.h != nil, for readers that do not hold r.op
 	changed   chan struct{} // closed and replaced at every status change
 	wake      chan struct{}
 	done      chan struct{}
@@ -295,18 +282,6 @@ type ActionStatus struct {
 	Fault       fault.Fault `json:"fault"`
 }
 
-// timeline returns the scenario that replays this run: the base with the
-// hand-applied faults pinned where they happened.
-func (r *run) timeline(acts []action) *scenario.Scenario {
-	c := *r.base
-	c.Faults = slices.Clone(r.base.Faults)
-	for _, a := range acts {
-		c.Faults = append(c.Faults, a.Fault)
-	}
-	c.Seed = r.seed
-	return &c
-}
-
 func (r *run) notify() {
 	r.mu.Lock()
 	close(r.changed)
@@ -324,74 +299,40 @@ func (r *run) snapshot() Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.status
-	st.State, st.Speed, st.MaxSeq, st.Error, st.Generation = r.state, r.speed, r.maxSeq, r.errMsg, r.gen
+	st.State, st.Speed, st.MaxSeq, st.Error, st.Generation = r.state, r.speed, r.maxSeq, r.errMsg, r.cur.Generation()
 	st.Rewound = st.Seq < r.maxSeq && r.state != stateFinished
 	st.WallUsedMS = r.used.Milliseconds()
-	st.InMemory = r.loaded
-	st.Actions = make([]ActionStatus, len(r.actions))
-	for i, a := range r.actions {
-		st.Actions[i] = ActionStatus{AtNS: int64(a.Fault.At), BeforeEvent: a.Fault.BeforeEvent, Seq: a.Seq, Fault: a.Fault.Fault}
-	}
+	st.InMemory = r.cur.Loaded()
+	st.Actions = actionStatuses(r.cur.Timeline().Actions())
 	return st
 }
 
-// openHandle builds the simulation for acts and steps it to seq. Called
-// with r.op held.
-func (r *run) openHandle(ctx context.Context, acts []action, seq uint64) error {
-	return r.openAt(ctx, acts, func(rr *runner.Run) error {
-		if seq == 0 {
-			return nil
-		}
-		return rr.StepTo(seq)
-	})
-}
-
-// openAt builds the simulation with acts pinned and runs position on it.
-// Called with r.op held.
-func (r *run) openAt(ctx context.Context, acts []action, position func(*runner.Run) error) error {
+// load builds the simulation with move (a cursor's Replay or Resume),
+// taking a run slot for it first unless the run holds one. Called with
+// r.op held.
+func (r *run) load(ctx context.Context, move func(context.Context) error) error {
 	select {
 	case <-r.done:
 		return apiErr(http.StatusGone, "gone", "run %s was deleted", r.id)
 	default:
 	}
-	if r.h == nil {
-		if !r.hasOp {
-			if err := r.rs.acquire(r.cost); err != nil {
-				return err
-			}
-			r.hasOp = true
+	if !r.hasOp {
+		if err := r.rs.acquire(r.cost); err != nil {
+			return err
 		}
-	} else {
-		r.closeHandle(false)
 		r.hasOp = true
 	}
-	rctx, cancel := context.WithCancel(context.Background())
-	opts := runner.NewOptions().WithRegistry(r.rs.s.reg).WithModules(r.rs.s.modules).WithOutDir(r.dir).WithSeed(r.seed).WithCacheDir(r.rs.s.cacheDir)
-	h, err := runner.Start(rctx, r.timeline(acts), opts)
-	if err != nil {
-		cancel()
-		r.rs.release(r.cost)
-		r.hasOp = false
-		return err
+	err := move(ctx)
+	if err != nil && !r.cur.Loaded() {
+		// The simulation did not start: its slot goes back.
+		r.closeHandle(true)
 	}
-	r.h, r.cancel = h, cancel
-	r.mu.Lock()
-	r.gen++
-	r.loaded = true
-	r.mu.Unlock()
-	return r.do(ctx, position)
+	return err
 }
 
 // closeHandle releases the simulation. Called with r.op held.
 func (r *run) closeHandle(releaseSlot bool) {
-	if r.h != nil {
-		r.h.Close()
-		r.cancel()
-		r.h, r.cancel = nil, nil
-		r.mu.Lock()
-		r.loaded = false
-		r.mu.Unlock()
-	}
+	r.cur.Suspend()
 	if releaseSlot && r.hasOp {
 		r.rs.release(r.cost)
 		r.hasOp = false
@@ -401,59 +342,18 @@ func (r *run) closeHandle(releaseSlot bool) {
 // ensure makes sure the simulation is there, rebuilding it by replay at the
 // run's position if it was closed. Called with r.op held.
 func (r *run) ensure(ctx context.Context) error {
-	if r.h != nil {
+	if r.cur.Loaded() {
 		return nil
 	}
-	r.mu.Lock()
-	acts, st := slices.Clone(r.actions), r.status
-	r.mu.Unlock()
-	pins, restore := restorePlan(acts, st.Steps, time.Duration(st.NowNS), st.Seq)
-	if err := r.openAt(ctx, pins, restore); err != nil {
+	if err := r.load(ctx, r.cur.Resume); err != nil {
 		return err
 	}
-	if r.h == nil {
+	if !r.cur.Loaded() {
 		// The rebuild reached the end (or a cap): the run finished and
 		// gave its simulation back.
 		return apiErr(http.StatusConflict, "conflict", "run %s finished while it was rebuilt; read it again", r.id)
 	}
 	return nil
-}
-
-// restorePlan rebuilds a run exactly where it was: after steps loop events,
-// with the actions applied there by hand (pinned before event steps+1 and
-// already in the trace at seq) applied by hand again at their times, and
-// the clock at now. Every other action stays pinned. Stepping to a trace
-// length instead would run the event after such an action too.
-func restorePlan(acts []action, steps uint64, now time.Duration, seq uint64) ([]action, func(*runner.Run) error) {
-	var pins, here []action
-	for _, a := range acts {
-		if a.Fault.BeforeEvent == steps+1 && a.Seq <= seq {
-			here = append(here, a)
-		} else {
-			pins = append(pins, a)
-		}
-	}
-	return pins, func(rr *runner.Run) error {
-		for rr.Steps() < steps {
-			if ok, err := rr.Step(); err != nil || !ok {
-				return err
-			}
-		}
-		for _, a := range here {
-			if a.Fault.At > rr.Now() {
-				if err := rr.AdvanceTo(a.Fault.At); err != nil {
-					return err
-				}
-			}
-			if err := rr.Apply(a.Fault.Fault); err != nil {
-				return err
-			}
-		}
-		if now > rr.Now() {
-			return rr.AdvanceTo(now)
-		}
-		return nil
-	}
 }
 
 // do runs fn on the simulation under the wall-clock budget, then refreshes
@@ -466,13 +366,13 @@ func (r *run) do(ctx context.Context, fn func(*runner.Run) error) error {
 	if left <= 0 {
 		return apiErr(http.StatusConflict, "limit", "the run used its wall-clock budget of %v", cfg.wallBudget)
 	}
-	cancel := r.cancel
+	cancel := r.cur.Cancel
 	timer := time.AfterFunc(left, cancel)
 	start := time.Now()
 	var st Status
 	var res *runner.Result
 	var finErr error
-	err := r.h.Do(ctx, func(rr *runner.Run) error {
+	err := r.cur.Do(ctx, func(rr *runner.Run) error {
 		ferr := fn(rr)
 		if ferr == nil && rr.Steps() > 0 && rr.Stats().Events > cfg.maxEvents {
 			ferr = fmt.Errorf("the run recorded more than %d events, the server's cap", cfg.maxEvents)
@@ -480,7 +380,8 @@ func (r *run) do(ctx context.Context, fn func(*runner.Run) error) error {
 		}
 		if ferr != nil {
 			var ae *APIError
-			if errors.As(ferr, &ae) {
+			var refused *runner.ActionError
+			if errors.As(ferr, &ae) || errors.As(ferr, &refused) {
 				st = r.fill(rr)
 				return ferr
 			}
@@ -572,11 +473,11 @@ func (r *run) provisional(rr *runner.Run) map[string]CheckStatus {
 // checkNow refreshes the provisional verdicts of a run that is not done.
 // Called with r.op held and the handle open.
 func (r *run) checkNow(ctx context.Context) {
-	if r.h == nil {
+	if !r.cur.Loaded() {
 		return
 	}
 	var cs map[string]CheckStatus
-	err := r.h.Do(ctx, func(rr *runner.Run) error {
+	err := r.cur.Do(ctx, func(rr *runner.Run) error {
 		if !rr.Done() {
 			cs = r.provisional(rr)
 		}
@@ -660,7 +561,7 @@ func (r *run) drive() {
 		r.mu.Unlock()
 		if fin {
 			r.touch() // the reaper closes it once nobody looks
-		} else if err == nil && r.h != nil && time.Now().After(nextCheck) {
+		} else if err == nil && r.cur.Loaded() && time.Now().After(nextCheck) {
 			// Verdicts so far, while it runs: at most every 2 s, and never
 			// more than a twentieth of the wall time the checkers take.
 			start := time.Now()
@@ -695,7 +596,7 @@ func (r *run) closeIfIdle(idle time.Duration) {
 	r.mu.Lock()
 	quiet := r.state != stateRunning && time.Since(r.touched) > idle
 	r.mu.Unlock()
-	if quiet && r.h != nil {
+	if quiet && r.cur.Loaded() {
 		r.closeHandle(true)
 	}
 }
@@ -833,20 +734,21 @@ func (s *Server) checkLimits(scn *scenario.Scenario) error {
 	return s.fitsBudget(scn)
 }
 
-// newRun registers a run and builds its simulation at seq with acts.
-func (s *Server) newRun(ctx context.Context, scn *scenario.Scenario, seed uint64, forkedFrom string, acts []action, seq uint64) (*run, error) {
-	return s.newRunWith(ctx, newID(), time.Now().UTC().Truncate(time.Millisecond), scn, seed, forkedFrom, acts, seq)
+// newRun registers a run of tl and builds its simulation at event seq.
+func (s *Server) newRun(ctx context.Context, tl runner.Timeline, forkedFrom string, seq uint64) (*run, error) {
+	return s.newRunWith(ctx, newID(), time.Now().UTC().Truncate(time.Millisecond), tl, forkedFrom, seq)
 }
 
 // newRunWith is newRun with the run's id and creation time given (a run
 // worker makes the run its server named).
-func (s *Server) newRunWith(ctx context.Context, id string, created time.Time, scn *scenario.Scenario, seed uint64, forkedFrom string, acts []action, seq uint64) (*run, error) {
-	cost, _ := runCost(scn)
+func (s *Server) newRunWith(ctx context.Context, id string, created time.Time, tl runner.Timeline, forkedFrom string, seq uint64) (*run, error) {
+	cost, _ := runCost(tl.Scenario())
 	r := &run{rs: s.runs, id: id, dir: filepath.Join(s.runDir, id), created: created,
-		base: scn, cost: cost, seed: seed, forkedFrom: forkedFrom, state: statePaused, speed: 1, actions: acts,
+		cost: cost, forkedFrom: forkedFrom, state: statePaused, speed: 1,
 		changed: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{}), touched: time.Now()}
+	s.attach(r, tl, runner.Position{})
 	r.op.Lock()
-	err := r.openHandle(ctx, acts, seq)
+	err := r.replay(ctx, seq)
 	r.op.Unlock()
 	if err != nil {
 		r.shutdown()
@@ -863,4 +765,41 @@ func (s *Server) newRunWith(ctx context.Context, id string, created time.Time, s
 	s.runs.add(r)
 	go r.drive()
 	return r, nil
+}
+
+// attach gives r its cursor over tl, at pos: every move it makes runs
+// through r.do, under the run's budget.
+func (s *Server) attach(r *run, tl runner.Timeline, pos runner.Position) {
+	opts := runner.NewOptions().WithRegistry(s.reg).WithModules(s.modules).WithOutDir(r.dir).WithCacheDir(s.cacheDir)
+	r.cur = runner.NewCursorAt(tl, opts, pos).WithCall(r.do)
+}
+
+// replay rebuilds the run from the start of its timeline and steps it to
+// event seq, or to its end if that comes first. Called with r.op held.
+func (r *run) replay(ctx context.Context, seq uint64) error {
+	return r.load(ctx, func(ctx context.Context) error {
+		err := r.cur.Replay(ctx, seq)
+		if errors.Is(err, runner.ErrPastEnd) {
+			return nil // the run ended first, and stays at its end
+		}
+		return err
+	})
+}
+
+// actionStatuses are a timeline's actions as the API reports them.
+func actionStatuses(acts []runner.Action) []ActionStatus {
+	out := make([]ActionStatus, len(acts))
+	for i, a := range acts {
+		out[i] = ActionStatus{AtNS: int64(a.Fault.At), BeforeEvent: a.Fault.BeforeEvent, Seq: a.Seq, Fault: a.Fault.Fault}
+	}
+	return out
+}
+
+// toActions turns actions as the API reports them back into a timeline's.
+func toActions(as []ActionStatus) []runner.Action {
+	out := make([]runner.Action, len(as))
+	for i, a := range as {
+		out[i] = runner.Action{Fault: scenario.Fault{At: time.Duration(a.AtNS), BeforeEvent: a.BeforeEvent, Fault: a.Fault}, Seq: a.Seq}
+	}
+	return out
 }

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -131,7 +130,7 @@ func (s *Server) createRun(c echo.Context) error {
 	if s.pool != nil {
 		return s.pool.create(c, runSource{Name: name, Text: req.Scenario, Base: base}, scn, seed, req.Start, req.Speed)
 	}
-	r, err := s.newRun(c.Request().Context(), scn, seed, "", nil, 0)
+	r, err := s.newRun(c.Request().Context(), runner.NewTimeline(scn, seed), "", 0)
 	if err != nil {
 		return err
 	}
@@ -192,7 +191,7 @@ func (r *run) withSim(ctx context.Context, fn func(*runner.Run) error) error {
 	if err := r.ensure(ctx); err != nil {
 		return err
 	}
-	return r.h.Do(ctx, fn)
+	return r.cur.Do(ctx, fn)
 }
 
 func queryInt(c echo.Context, name string, def, lo, hi int) (int, error) {
@@ -341,7 +340,7 @@ func (s *Server) controlRun(c echo.Context) error {
 func (r *run) settle(ctx context.Context) error {
 	r.op.Lock()
 	defer r.op.Unlock()
-	if r.h == nil {
+	if !r.cur.Loaded() {
 		return nil
 	}
 	r.checkNow(ctx)
@@ -463,29 +462,22 @@ func (r *run) snapshotLocked() posInfo {
 func (r *run) act(ctx context.Context, f fault.Fault) error {
 	r.op.Lock()
 	defer r.op.Unlock()
-	r.mu.Lock()
-	n := len(r.actions)
-	r.mu.Unlock()
+	n := len(r.cur.Timeline().Actions())
 	if limit := r.rs.s.cfg.maxFaults; n >= limit {
 		return apiErr(http.StatusConflict, "limit", "run %s has %d faults applied by hand, this server's cap (start a new run to go on)", r.id, limit)
 	}
 	if err := r.ensure(ctx); err != nil {
 		return err
 	}
-	var a action
-	err := r.do(ctx, func(rr *runner.Run) error {
-		if err := rr.Apply(f); err != nil {
-			return apiErr(http.StatusBadRequest, "bad_request", "%v", err)
-		}
-		m := rr.Manual()
-		a = action{Fault: m[len(m)-1], Seq: rr.Stats().Events}
-		return nil
-	})
+	a, err := r.cur.Apply(ctx, f)
+	var refused *runner.ActionError
+	if errors.As(err, &refused) {
+		return apiErr(http.StatusBadRequest, "bad_request", "%v", refused.Err)
+	}
 	if err != nil {
 		return err
 	}
 	r.mu.Lock()
-	r.actions = append(r.actions, a)
 	r.maxSeq = a.Seq
 	r.mu.Unlock()
 	r.checkNow(ctx)
@@ -522,14 +514,14 @@ func (r *run) seek(ctx context.Context, seq uint64) error {
 	r.op.Lock()
 	defer r.op.Unlock()
 	r.mu.Lock()
-	cur, maxSeq, acts := r.status.Seq, r.maxSeq, slices.Clone(r.actions)
+	cur, maxSeq := r.status.Seq, r.maxSeq
 	r.mu.Unlock()
 	if seq > maxSeq {
 		seq = maxSeq
 	}
-	forward := r.h != nil && seq >= cur && r.result == nil
+	forward := r.cur.Loaded() && seq >= cur && r.result == nil
 	if forward {
-		if err := r.do(ctx, func(rr *runner.Run) error { return rr.StepTo(seq) }); err != nil {
+		if err := r.cur.Seek(ctx, seq); err != nil && !errors.Is(err, runner.ErrPastEnd) {
 			return err
 		}
 	} else {
@@ -537,7 +529,7 @@ func (r *run) seek(ctx context.Context, seq uint64) error {
 		r.result, r.state, r.errMsg = nil, statePaused, ""
 		r.status.Verdict = ""
 		r.mu.Unlock()
-		if err := r.openHandle(ctx, acts, seq); err != nil {
+		if err := r.replay(ctx, seq); err != nil {
 			return err
 		}
 	}
@@ -545,36 +537,36 @@ func (r *run) seek(ctx context.Context, seq uint64) error {
 	return nil
 }
 
+// forkRequest reads and checks a fork's request, in the server and in the
+// worker pool alike: the event to fork at, and a valid fault to apply there
+// if any, with room for one more run.
+func (s *Server) forkRequest(c echo.Context) (seekReq, error) {
+	var req seekReq
+	if err := s.bindJSON(c, &req); err != nil {
+		return req, err
+	}
+	if req.Seq == nil {
+		return req, apiErr(http.StatusBadRequest, "bad_request", "fork takes {\"seq\": N, \"fault\": {...}}")
+	}
+	if req.Fault != nil {
+		if err := req.Fault.Validate(); err != nil {
+			return req, apiErr(http.StatusBadRequest, "bad_request", "%v", err)
+		}
+	}
+	return req, s.checkRunSpace()
+}
+
 func (s *Server) forkRun(c echo.Context) error {
 	parent, err := s.runs.get(c.Param("id"))
 	if err != nil {
 		return err
 	}
-	var req seekReq
-	if err := s.bindJSON(c, &req); err != nil {
+	req, err := s.forkRequest(c)
+	if err != nil {
 		return err
 	}
-	if req.Seq == nil {
-		return apiErr(http.StatusBadRequest, "bad_request", "fork takes {\"seq\": N, \"fault\": {...}}")
-	}
-	if req.Fault != nil {
-		if err := req.Fault.Validate(); err != nil {
-			return apiErr(http.StatusBadRequest, "bad_request", "%v", err)
-		}
-	}
-	if err := s.checkRunSpace(); err != nil {
-		return err
-	}
-	parent.mu.Lock()
-	var acts []action
-	for _, a := range parent.actions {
-		if a.Seq <= *req.Seq {
-			acts = append(acts, a)
-		}
-	}
-	parent.mu.Unlock()
 	ctx := c.Request().Context()
-	r, err := s.newRun(ctx, parent.base, parent.seed, parent.id, acts, *req.Seq)
+	r, err := s.newRun(ctx, parent.cur.Timeline().Cut(*req.Seq), parent.id, *req.Seq)
 	if err != nil {
 		return err
 	}
@@ -596,9 +588,7 @@ func (s *Server) exportRun(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r.mu.Lock()
-	scn := r.timeline(r.actions)
-	r.mu.Unlock()
+	scn := r.cur.Timeline().Export()
 	switch c.QueryParam("format") {
 	case "", "yaml":
 	case "zip":

@@ -72,10 +72,8 @@ func (s *Server) runEvents(c echo.Context) error {
 			}
 		}
 		r.op.Lock()
-		h := r.h
-		r.mu.Lock()
-		g := r.gen
-		r.mu.Unlock()
+		h := r.cur.Handle()
+		g := r.cur.Generation()
 		if h != nil {
 			sb := h.Subscribe(s.cfg.subBuffer)
 			sub, ch = sb, sb.C
@@ -113,7 +111,7 @@ func (s *Server) runEvents(c echo.Context) error {
 		sub.Close()
 		// The subscription ended: the simulation closed or was rebuilt.
 		r.mu.Lock()
-		gone := r.h == nil && r.result != nil
+		gone := !r.cur.Loaded() && r.result != nil
 		r.mu.Unlock()
 		if gone {
 			_ = send("status", r.snapshot())

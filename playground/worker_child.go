@@ -109,14 +109,6 @@ type workerReady struct {
 	StatusCode int       `json:"status_code,omitempty"`
 }
 
-func toActions(as []ActionStatus) []action {
-	out := make([]action, len(as))
-	for i, a := range as {
-		out[i] = action{Fault: scenario.Fault{At: time.Duration(a.AtNS), BeforeEvent: a.BeforeEvent, Fault: a.Fault}, Seq: a.Seq}
-	}
-	return out
-}
-
 // save is the run's state outside its simulation.
 func (r *run) save() savedRun {
 	st := r.snapshot()
@@ -133,10 +125,13 @@ func (s *Server) restoredRun(id string, scn *scenario.Scenario, seed uint64, for
 	if state == stateRunning && sv.Result == nil {
 		state = statePaused
 	}
-	return &run{rs: s.runs, id: id, dir: filepath.Join(s.runDir, id), created: created, base: scn, seed: seed, forkedFrom: forked,
-		state: state, speed: sv.Speed, actions: toActions(sv.Actions), status: sv.Status, maxSeq: sv.MaxSeq, result: sv.Result,
+	r := &run{rs: s.runs, id: id, dir: filepath.Join(s.runDir, id), created: created, forkedFrom: forked,
+		state: state, speed: sv.Speed, status: sv.Status, maxSeq: sv.MaxSeq, result: sv.Result,
 		errMsg: sv.Err, used: time.Duration(sv.UsedNS), changed: make(chan struct{}), wake: make(chan struct{}, 1),
 		done: make(chan struct{}), touched: time.Now()}
+	pos := runner.Position{Steps: sv.Status.Steps, Now: time.Duration(sv.Status.NowNS), Seq: sv.Status.Seq}
+	s.attach(r, runner.NewTimeline(scn, seed, toActions(sv.Actions)...), pos)
+	return r
 }
 
 // parseSource parses, resolves and clamps a run's scenario, as createRun does.
@@ -287,7 +282,7 @@ func (s *Server) workerRun(ctx context.Context, spec workerSpec) (*run, error) {
 		go r.drive()
 		return r, nil
 	}
-	r, err := s.newRunWith(ctx, spec.ID, spec.Created, scn, spec.Seed, spec.Forked, toActions(spec.Actions), spec.Seq)
+	r, err := s.newRunWith(ctx, spec.ID, spec.Created, runner.NewTimeline(scn, spec.Seed, toActions(spec.Actions)...), spec.Forked, spec.Seq)
 	if err != nil {
 		return nil, err
 	}

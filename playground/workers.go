@@ -668,19 +668,8 @@ func (p *pool) create(c echo.Context, src runSource, scn *scenario.Scenario, see
 
 // fork starts a run in a new worker from a parent's timeline.
 func (p *pool) fork(c echo.Context, parent *wrun) error {
-	var req seekReq
-	if err := p.s.bindJSON(c, &req); err != nil {
-		return err
-	}
-	if req.Seq == nil {
-		return apiErr(http.StatusBadRequest, "bad_request", "fork takes {\"seq\": N, \"fault\": {...}}")
-	}
-	if req.Fault != nil {
-		if err := req.Fault.Validate(); err != nil {
-			return apiErr(http.StatusBadRequest, "bad_request", "%v", err)
-		}
-	}
-	if err := p.s.checkRunSpace(); err != nil {
+	req, err := p.s.forkRequest(c)
+	if err != nil {
 		return err
 	}
 	parent.mu.Lock()
@@ -691,12 +680,7 @@ func (p *pool) fork(c echo.Context, parent *wrun) error {
 			sv = fresh
 		}
 	}
-	var acts []ActionStatus
-	for _, a := range sv.Actions {
-		if a.Seq <= *req.Seq {
-			acts = append(acts, a)
-		}
-	}
+	acts := actionStatuses(runner.NewTimeline(parent.scn, parent.seed, toActions(sv.Actions)...).Cut(*req.Seq).Actions())
 	id := newID()
 	w := &wrun{id: id, dir: filepath.Join(p.s.runDir, id), src: parent.src, scn: parent.scn, seed: parent.seed, forked: parent.id,
 		created: time.Now().UTC().Truncate(time.Millisecond)}

@@ -2,6 +2,7 @@
 // WebAssembly nodes on a virtual network.
 //
 //	terrarium run SCENARIO [--seed N] [--out DIR] [--persist]   one run; PASS or FAIL
+//	terrarium run SCENARIO --stop-at EVENT                      the run's moment at a trace event
 //	terrarium sweep SCENARIO --seeds 1..1000 [--shard i/n]      many seeds; --merge joins shards
 //	terrarium shrink SCENARIO --seed N                          minimise a failing run
 //	terrarium inspect DIR                                       summarise a run folder
@@ -44,7 +45,7 @@ func main() {
 }
 
 const usage = `usage:
-  terrarium run SCENARIO [--seed N] [--out DIR] [--persist] [--interpreter] [--watchdog D] [--workers N] [--quiet]
+  terrarium run SCENARIO [--seed N] [--out DIR] [--persist] [--interpreter] [--watchdog D] [--workers N] [--quiet] [--stop-at EVENT]
   terrarium test -w WORKLOAD --bin DIR_OR_WASM [--node-count N] [--time-limit S] [--rate R] [Maelstrom's other flags; terrarium test -h]
   terrarium patterns
   terrarium shrink SCENARIO --seed N [--out FILE] [--max-runs N]
@@ -136,9 +137,19 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("quiet", false, "print only the verdict line")
 	watchdog := fs.Duration("watchdog", 0, "abort a guest call after this much wall time (0: off; fuel already bounds calls)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), workersUsage+"; default: GOMAXPROCS")
+	stopAt := fs.Uint64("stop-at", 0, "replay only up to trace event `N` and print where the run stands there, with its digest so far (no checks, no run folder)")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return flagExit(err)
+	}
+	hasSeed, hasStop := false, false
+	fs.Visit(func(f *flag.Flag) {
+		hasSeed = hasSeed || f.Name == "seed"
+		hasStop = hasStop || f.Name == "stop-at"
+	})
+	if hasStop && *out != "" {
+		fmt.Fprintln(stderr, "terrarium run: --stop-at writes no run folder: drop --out")
+		return 2
 	}
 	if *workers < 0 {
 		fmt.Fprintf(stderr, "terrarium run: --workers %d: want 0 or more (0 and 1: one)\n", *workers)
@@ -159,13 +170,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	hasSeed := false
-	fs.Visit(func(f *flag.Flag) { hasSeed = hasSeed || f.Name == "seed" })
 	opts := runner.NewOptions().WithRegistry(reg).WithOutDir(*out).WithPersist(*persist).WithInterpreter(*interp).WithWatchdog(*watchdog).WithWorkers(*workers)
 	if hasSeed {
 		opts = opts.WithSeed(*seed)
 	}
 	seedUsed := opts.Seed(scn.Seed)
+	if hasStop {
+		return stopRun(ctx, path, runner.NewTimeline(scn, seedUsed), opts, *stopAt, stdout, stderr)
+	}
 	tty := isTerminal(stderr)
 	if !*quiet && tty {
 		opts = opts.WithProgress(progressBar(stderr, time.Now()))
@@ -205,6 +217,43 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	why := verdictWhy(res)
 	fmt.Fprintf(stdout, "FAIL %s seed=%d verdict=%s%s trace_sha256=%s reproduce: terrarium run %s --seed %d\n", path, res.Seed, res.Verdict, why, res.TraceSHA256, path, res.Seed)
 	return 1
+}
+
+// stopRun is run --stop-at: it replays tl up to trace event event and
+// prints the moment there: the position, each node's state and the digest
+// so far. An event past the end of the run is bad input.
+func stopRun(ctx context.Context, path string, tl runner.Timeline, opts runner.Options, event uint64, stdout, stderr io.Writer) int {
+	c := runner.NewCursor(tl, opts)
+	defer c.Close()
+	err := c.Seek(ctx, event)
+	var ie *runner.InputError
+	switch {
+	case errors.As(err, &ie):
+		fmt.Fprintln(stderr, err)
+		return 2
+	case errors.Is(err, runner.ErrPastEnd):
+		fmt.Fprintf(stderr, "terrarium run: --stop-at %d: %v\n", event, err)
+		return 2
+	case err != nil:
+		fmt.Fprintf(stderr, "terrarium run: --stop-at %d: %v\n", event, err)
+		return 1
+	}
+	var digest string
+	var nodes []runner.NodeInfo
+	err = c.Do(ctx, func(r *runner.Run) error {
+		digest, nodes = r.Digest(), r.Nodes()
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "terrarium run: --stop-at %d: %v\n", event, err)
+		return 1
+	}
+	for _, n := range nodes {
+		fmt.Fprintf(stdout, "  %-12s %s incarnation=%d %s\n", n.Name, n.State, n.Incarnation, n.CrashReason)
+	}
+	p := c.Position()
+	fmt.Fprintf(stdout, "STOP %s seed=%d event=%d step=%d virtual=%v trace_sha256=%s\n", path, tl.Seed(), p.Seq, p.Steps, p.Now, digest)
+	return 0
 }
 
 // exitInterrupted is the exit code of a command stopped by SIGINT or

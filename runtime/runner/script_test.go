@@ -19,7 +19,12 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
 
-var rewriteScripts = flag.Bool("rewrite", false, "rewrite the expected output of testdata/scripts/*.txt")
+// rewriteScripts reports -rewrite, which datadriven defines for the
+// scripts it drives: one flag refreshes the expected output of both.
+func rewriteScripts() bool {
+	f := flag.Lookup("rewrite")
+	return f != nil && f.Value.String() == "true"
+}
 
 // TestScripts runs the data-driven scripts in testdata/scripts. Each block
 // is a command, a line "----", and the output it must give; blocks are
@@ -76,11 +81,11 @@ func runScript(t *testing.T, file string) {
 			rewritten.WriteString("\n")
 		}
 		fmt.Fprintf(&rewritten, "%s\n----\n%s\n", b.cmd, got)
-		if !*rewriteScripts {
+		if !rewriteScripts() {
 			assert.Equal(t, strings.TrimRight(b.want, "\n"), got, "%s: %s", file, b.cmd)
 		}
 	}
-	if *rewriteScripts {
+	if rewriteScripts() {
 		require.NoError(t, os.WriteFile(file, rewritten.Bytes(), 0o644))
 	}
 }
