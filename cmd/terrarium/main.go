@@ -5,6 +5,7 @@
 //	terrarium sweep SCENARIO --seeds 1..1000 [--shard i/n]      many seeds; --merge joins shards
 //	terrarium shrink SCENARIO --seed N                          minimise a failing run
 //	terrarium inspect DIR                                       summarise a run folder
+//	terrarium diff RUN_A RUN_B [--context N]                    the first event where two runs differ
 //	terrarium kv DIR NODE [--prefix P]                          dump a persisted node store
 //	terrarium patterns                                          list the pattern plugins
 //	terrarium build DIR [-o FILE]                               build a Go guest module
@@ -50,6 +51,7 @@ const usage = `usage:
   terrarium shrink SCENARIO --seed N [--out FILE] [--max-runs N]
   terrarium sweep SCENARIO --seeds 1..1000 [--parallel N] [--workers N] [--shard i/n] [--out DIR] [--quiet]  |  terrarium sweep --merge DIR_OR_FILE...
   terrarium inspect DIR [--write]
+  terrarium diff RUN_A RUN_B [--context N]
   terrarium kv DIR NODE [--prefix P]
   terrarium build DIR [-o FILE]
   terrarium serve [--addr 127.0.0.1:8080] [--data DIR] [--token T]
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdSweep(ctx, args[1:], stdout, stderr)
 	case "inspect":
 		return cmdInspect(ctx, args[1:], stdout, stderr)
+	case "diff":
+		return cmdDiff(ctx, args[1:], stdout, stderr)
 	case "kv":
 		return cmdKV(ctx, args[1:], stdout, stderr)
 	case "worker":
