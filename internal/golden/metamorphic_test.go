@@ -27,8 +27,9 @@ type mode struct {
 	// call instead of from the init document (limits.init_names: 1).
 	// Maelstrom's programs keep the init document: with names by host call
 	// plugins/maelstrom/broadcast seed 3 parts from its golden run at event
-	// 21495 (t=13.5s; n0 sends a gossip before its fourth delivery of that
-	// instant, not after), verdict unchanged. That is a finding to fix, not
+	// 21495 (t=13.5s: the golden run has n0 send a gossip after three
+	// deliveries of that instant, this one a fourth delivery first), verdict
+	// unchanged. That is a finding to fix, not
 	// a behaviour to pin.
 	shared bool
 }
