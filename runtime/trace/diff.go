@@ -47,7 +47,7 @@ func Diff(a, b io.Reader, before int) (Divergence, error) {
 		if d.Index != 0 || (ea == nil && eb == nil) {
 			continue
 		}
-		if ea != nil && eb != nil && Equal(*ea, *eb) {
+		if ea != nil && eb != nil && sameEvent(*ea, *eb) {
 			if before > 0 {
 				if len(ring) == before {
 					ring = append(ring[:0], ring[1:]...)
@@ -91,9 +91,9 @@ func (s *diffSide) next() (*Event, error) {
 	return &e, nil
 }
 
-// Equal reports whether two events are the same in every field the digest
+// sameEvent reports whether two events are the same in every field the digest
 // covers.
-func Equal(a, b Event) bool {
+func sameEvent(a, b Event) bool {
 	return a.Seq == b.Seq && a.Time == b.Time && a.Kind == b.Kind && a.Node == b.Node && a.Peer == b.Peer &&
 		a.Msg == b.Msg && a.Label == b.Label && bytes.Equal(a.Data, b.Data)
 }
