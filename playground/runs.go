@@ -413,22 +413,7 @@ func (r *run) do(ctx context.Context, fn func(*runner.Run) error) error {
 		r.maxSeq = max(r.maxSeq, st.Seq)
 	}
 	if res != nil {
-		r.result = res
-		r.state = stateFinished
-		if r.used >= cfg.wallBudget {
-			r.errMsg = fmt.Sprintf("stopped: the run used its wall-clock budget of %v", cfg.wallBudget)
-		} else if finErr != nil {
-			r.errMsg = finErr.Error()
-		}
-		if res.Reason != "" && r.errMsg == "" {
-			r.errMsg = res.Reason
-		}
-		r.status.Verdict = string(res.Verdict)
-		r.status.Digest = res.TraceSHA256
-		r.status.Checks = map[string]CheckStatus{}
-		for n, c := range res.Checks {
-			r.status.Checks[n] = CheckStatus{Verdict: c.Verdict, Summary: c.Summary, Details: c.Details, Settled: true}
-		}
+		r.finishedLocked(res, finErr)
 	}
 	r.mu.Unlock()
 	if res != nil {
@@ -438,6 +423,28 @@ func (r *run) do(ctx context.Context, fn func(*runner.Run) error) error {
 	}
 	r.notify()
 	return err
+}
+
+// finishedLocked records a finished run's result, verdict and why it
+// ended (r.mu held).
+func (r *run) finishedLocked(res *runner.Result, finErr error) {
+	budget := r.rs.s.cfg.wallBudget
+	r.result = res
+	r.state = stateFinished
+	if r.used >= budget {
+		r.errMsg = fmt.Sprintf("stopped: the run used its wall-clock budget of %v", budget)
+	} else if finErr != nil {
+		r.errMsg = finErr.Error()
+	}
+	if res.Reason != "" && r.errMsg == "" {
+		r.errMsg = res.Reason
+	}
+	r.status.Verdict = string(res.Verdict)
+	r.status.Digest = res.TraceSHA256
+	r.status.Checks = map[string]CheckStatus{}
+	for n, c := range res.Checks {
+		r.status.Checks[n] = CheckStatus{Verdict: c.Verdict, Summary: c.Summary, Details: c.Details, Settled: true}
+	}
 }
 
 // fill reads the status from the simulation (on the owner goroutine).

@@ -6,6 +6,7 @@
 //	terrarium sweep SCENARIO --seeds 1..1000 [--shard i/n]      many seeds; --merge joins shards
 //	terrarium shrink SCENARIO --seed N                          minimise a failing run
 //	terrarium inspect DIR                                       summarise a run folder
+//	terrarium diff RUN_A RUN_B [--context N]                    the first event where two runs differ
 //	terrarium kv DIR NODE [--prefix P]                          dump a persisted node store
 //	terrarium patterns                                          list the pattern plugins
 //	terrarium build DIR [-o FILE]                               build a Go guest module
@@ -51,6 +52,7 @@ const usage = `usage:
   terrarium shrink SCENARIO --seed N [--out FILE] [--max-runs N]
   terrarium sweep SCENARIO --seeds 1..1000 [--parallel N] [--workers N] [--shard i/n] [--out DIR] [--quiet]  |  terrarium sweep --merge DIR_OR_FILE...
   terrarium inspect DIR [--write]
+  terrarium diff RUN_A RUN_B [--context N]
   terrarium kv DIR NODE [--prefix P]
   terrarium build DIR [-o FILE]
   terrarium serve [--addr 127.0.0.1:8080] [--data DIR] [--token T]
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdSweep(ctx, args[1:], stdout, stderr)
 	case "inspect":
 		return cmdInspect(ctx, args[1:], stdout, stderr)
+	case "diff":
+		return cmdDiff(ctx, args[1:], stdout, stderr)
 	case "kv":
 		return cmdKV(ctx, args[1:], stdout, stderr)
 	case "worker":
@@ -186,6 +190,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !*quiet && tty {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
+	return runOutcome(ctx, path, seedUsed, res, err, *quiet, stdout, stderr)
+}
+
+// runOutcome prints how a run ended (its report unless quiet, then the
+// PASS or FAIL line) and returns the exit code: 0 valid, 1 not, 2 bad
+// input, exitInterrupted when stopped by a signal.
+func runOutcome(ctx context.Context, path string, seedUsed uint64, res *runner.Result, err error, quiet bool, stdout, stderr io.Writer) int {
 	var ie *runner.InputError
 	if errors.As(err, &ie) {
 		fmt.Fprintln(stderr, err)
@@ -200,7 +211,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "FAIL %s seed=%d error%s reproduce: terrarium run %s --seed %d\n", path, seedUsed, digest, path, seedUsed)
 		return 1
 	}
-	if !*quiet {
+	if !quiet {
 		report(stdout, res)
 	}
 	if !res.Reproducible {

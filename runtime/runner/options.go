@@ -20,6 +20,8 @@ type Options struct {
 	modules     *Modules
 	allEvents   *bool
 	workers     int
+	noImage     bool
+	checkpoints uint64
 }
 
 // NewOptions returns the defaults: the scenario's seed (else 1), nothing
@@ -40,6 +42,16 @@ func (o Options) WithPersist(on bool) Options { o.persist = on; return o }
 
 // WithInterpreter uses wazero's interpreter instead of its compiler.
 func (o Options) WithInterpreter(on bool) Options { o.interpreter = on; return o }
+
+// WithMemoryImage chooses whether a module's initial memory is mapped
+// copy-on-write from an image (the default) or copied into each instance
+// (wasmhost.Config.WithMemoryImage). The run and its digest are the same
+// either way.
+func (o Options) WithMemoryImage(on bool) Options { o.noImage = !on; return o }
+
+// WithCheckpoints takes a trace checkpoint after every n events (0: none;
+// sim.Config.WithCheckpoints); Run.Checkpoints returns them.
+func (o Options) WithCheckpoints(n uint64) Options { o.checkpoints = n; return o }
 
 // WithCacheDir sets wazero's compilation cache ("" = the default location).
 func (o Options) WithCacheDir(dir string) Options { o.cacheDir = dir; return o }

@@ -64,12 +64,12 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 			r.Close()
 		}
 	}()
-	wcfg := wasmhost.NewConfig().WithInterpreter(opts.interpreter).WithWatchdog(opts.watchdog)
+	wcfg := wasmhost.NewConfig().WithInterpreter(opts.interpreter).WithWatchdog(opts.watchdog).WithMemoryImage(!opts.noImage)
 	if opts.cacheDir != "" {
 		wcfg = wcfg.WithCacheDir(opts.cacheDir)
 	}
 	def := netsim.Link{Latency: latency(scn.Network.Latency), Loss: scn.Network.Loss, Duplicate: scn.Network.Duplicate, Reorder: scn.Network.Reorder}
-	cfg := sim.NewConfig().WithSeed(r.seed).WithWasm(wcfg).WithNetwork(def).WithLoseUnsynced(scn.LoseUnsynced).WithWorkers(opts.workers)
+	cfg := sim.NewConfig().WithSeed(r.seed).WithWasm(wcfg).WithNetwork(def).WithLoseUnsynced(scn.LoseUnsynced).WithWorkers(opts.workers).WithCheckpoints(opts.checkpoints)
 	if opts.allEvents != nil && !*opts.allEvents {
 		cfg = cfg.WithTraceKinds(checkerKinds)
 	}
@@ -239,6 +239,10 @@ func (r *Run) Scenario() *scenario.Scenario { return r.scn }
 // Sim returns the simulation, for what the run handle does not offer.
 // Driving it directly bypasses the record of hand-applied faults.
 func (r *Run) Sim() *sim.Sim { return r.s }
+
+// Checkpoints returns the trace checkpoints taken so far
+// (Options.WithCheckpoints).
+func (r *Run) Checkpoints() []trace.Checkpoint { return r.s.Checkpoints() }
 
 // Seed returns the run's seed.
 func (r *Run) Seed() uint64 { return r.seed }

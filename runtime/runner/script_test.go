@@ -1,218 +1,98 @@
 package runner_test
 
 import (
-	"bytes"
-	"context"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"github.com/cockroachdb/datadriven"
 
-	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
 
-// rewriteScripts reports -rewrite, which datadriven defines for the
-// scripts it drives: one flag refreshes the expected output of both.
-func rewriteScripts() bool {
-	f := flag.Lookup("rewrite")
-	return f != nil && f.Value.String() == "true"
-}
-
-// TestScripts runs the data-driven scripts in testdata/scripts. Each block
-// is a command, a line "----", and the output it must give; blocks are
-// separated by a blank line. Commands:
+// TestScripts runs the data-driven scripts in testdata/scripts with
+// github.com/cockroachdb/datadriven: each directive is a command, a line
+// "----", and the output it must give (go test ./runtime/runner -run
+// TestScripts -rewrite refreshes the outputs; read the diff). A command
+// that fails gives "error: " and its error. Commands, one handler file for
+// each family:
 //
-//	scenario FILE [seed=N]   prepare a run (FILE relative to the script)
-//	run D                    advance D of virtual time
-//	step N                   run N events
-//	partition a,b | c,d      and: repair, crash N, restart N, bounce N,
-//	                         pause N, resume N, hold A B, release A B
-//	nodes                    every node's state
-//	kv-get NODE KEY          a key of a node's store now
-//	kv-scan NODE [PREFIX]    the keys under a prefix
-//	trace-tail N             the last N trace events
-//	finish                   the rest of the run, then each check's verdict
+//	script_run_test.go     scenario [FILE] [seed=N] (YAML below, or FILE
+//	                       relative to the script), run D, step N, finish,
+//	                       events [kinds=(K,...)], trace-tail N
+//	script_faults_test.go  partition A,B | C,D; partition-oneway A B; repair;
+//	                       crash N; restart N; bounce N; pause N; resume N;
+//	                       hold A B; release A B; nodes
+//	script_store_test.go   kv-get NODE KEY, kv-scan NODE [PREFIX]
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/scripts/*.txt")
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) { runScript(t, file) })
-	}
-}
-
-type block struct{ cmd, want string }
-
-func parseScript(t *testing.T, src string) []block {
-	var out []block
-	for _, chunk := range strings.Split(strings.TrimSpace(src), "\n\n") {
-		cmd, want, ok := strings.Cut(chunk, "\n----")
-		require.True(t, ok, "a block without ----: %q", chunk)
-		out = append(out, block{cmd: strings.TrimSpace(cmd), want: strings.TrimPrefix(want, "\n")})
-	}
-	return out
-}
-
-func runScript(t *testing.T, file string) {
-	src, err := os.ReadFile(file)
-	require.NoError(t, err)
-	var r *runner.Run
-	defer func() {
-		if r != nil {
-			r.Close()
-		}
-	}()
-	var rewritten bytes.Buffer
-	for i, b := range parseScript(t, string(src)) {
-		got, err := scriptCommand(t, &r, filepath.Dir(file), b.cmd)
-		if err != nil {
-			got = "error: " + err.Error()
-		}
-		got = strings.TrimRight(got, "\n")
-		if i > 0 {
-			rewritten.WriteString("\n")
-		}
-		fmt.Fprintf(&rewritten, "%s\n----\n%s\n", b.cmd, got)
-		if !rewriteScripts() {
-			assert.Equal(t, strings.TrimRight(b.want, "\n"), got, "%s: %s", file, b.cmd)
+	commands := map[string]command{}
+	for _, family := range []map[string]command{runCommands(), faultCommands(), storeCommands()} {
+		for name, c := range family {
+			commands[name] = c
 		}
 	}
-	if rewriteScripts() {
-		require.NoError(t, os.WriteFile(file, rewritten.Bytes(), 0o644))
-	}
-}
-
-func nodeList(s string) []string {
-	var out []string
-	for _, n := range strings.Split(s, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-func scriptCommand(t *testing.T, rp **runner.Run, dir, line string) (string, error) {
-	args := strings.Fields(line)
-	r := *rp
-	if args[0] != "scenario" && r == nil {
-		return "", fmt.Errorf("no scenario yet")
-	}
-	apply := func(f fault.Fault) (string, error) {
-		if err := r.Apply(f); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("%v at %v before event %d", f, r.Now(), r.Steps()+1), nil
-	}
-	switch args[0] {
-	case "scenario":
-		opts := runner.NewOptions()
-		for _, a := range args[2:] {
-			if v, ok := strings.CutPrefix(a, "seed="); ok {
-				seed, err := strconv.ParseUint(v, 10, 64)
-				if err != nil {
-					return "", err
+	datadriven.Walk(t, "testdata/scripts", func(t *testing.T, path string) {
+		s := &script{path: path}
+		defer s.close()
+		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+			c, ok := commands[d.Cmd]
+			if !ok {
+				d.Fatalf(t, "unknown command %q", d.Cmd)
+			}
+			var out string
+			var err error
+			if d.Cmd != "scenario" && s.r == nil {
+				err = fmt.Errorf("%s: no run (no scenario yet, or it failed)", d.Cmd)
+			} else {
+				out, err = c(s, d)
+			}
+			if err != nil {
+				out = "error: " + err.Error()
+			}
+			var b strings.Builder
+			for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+				if line = strings.TrimRight(line, " "); line != "" || b.Len() > 0 {
+					b.WriteString(line + "\n")
 				}
-				opts = opts.WithSeed(seed)
 			}
-		}
-		scn, err := runner.Load(filepath.Join(dir, args[1]), nil)
-		if err != nil {
-			return "", err
-		}
-		nr, err := runner.Prepare(context.Background(), scn, opts)
-		if err != nil {
-			return "", err
-		}
-		*rp = nr
-		return fmt.Sprintf("%d nodes, seed %d, ends at %v", len(nr.Nodes()), nr.Seed(), nr.End()), nil
-	case "run":
-		d, err := time.ParseDuration(args[1])
-		if err != nil {
-			return "", err
-		}
-		if err := r.AdvanceTo(r.Now() + d); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("t=%v events=%d", r.Now(), r.Stats().Events), nil
-	case "step":
-		n, err := strconv.Atoi(args[1])
-		if err != nil {
-			return "", err
-		}
-		for range n {
-			if _, err := r.Step(); err != nil {
-				return "", err
-			}
-		}
-		return fmt.Sprintf("t=%v events=%d", r.Now(), r.Stats().Events), nil
-	case "partition":
-		var groups [][]string
-		for _, g := range strings.Split(strings.TrimPrefix(line, "partition"), "|") {
-			groups = append(groups, nodeList(g))
-		}
-		return apply(fault.Fault{Kind: fault.Partition, Groups: groups})
-	case "repair":
-		return apply(fault.Fault{Kind: fault.Repair})
-	case "crash", "restart", "bounce", "pause", "resume":
-		return apply(fault.Fault{Kind: fault.Kind(args[0]), Node: args[1]})
-	case "hold", "release":
-		return apply(fault.Fault{Kind: fault.Kind(args[0]), From: []string{args[1]}, To: []string{args[2]}})
-	case "nodes":
-		var b strings.Builder
-		for _, n := range r.Nodes() {
-			fmt.Fprintf(&b, "%s %s incarnation=%d %s\n", n.Name, n.State, n.Incarnation, n.CrashReason)
-		}
-		return b.String(), nil
-	case "kv-get", "kv-scan":
-		kvs, err := r.Store(args[1])
-		if err != nil {
-			return "", err
-		}
-		var b strings.Builder
-		for _, kv := range kvs {
-			k := string(kv.Key)
-			switch {
-			case args[0] == "kv-get" && k == args[2]:
-				return fmt.Sprintf("%s = %q", k, kv.Value), nil
-			case args[0] == "kv-scan" && (len(args) < 3 || strings.HasPrefix(k, args[2])):
-				fmt.Fprintf(&b, "%s\n", k)
-			}
-		}
-		if args[0] == "kv-get" {
-			return args[2] + " absent", nil
-		}
-		return b.String(), nil
-	case "trace-tail":
-		n, err := strconv.Atoi(args[1])
-		if err != nil {
-			return "", err
-		}
-		total := int(r.Stats().Events)
-		var b strings.Builder
-		for _, e := range r.Events(max(0, total-n), n) {
-			fmt.Fprintf(&b, "%d %v %s node=%d peer=%d %s\n", e.Seq, time.Duration(e.Time), e.Kind, e.Node, e.Peer, e.Label)
-		}
-		return b.String(), nil
-	case "finish":
-		res, err := r.Finish()
-		if err != nil {
-			return "", err
-		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "verdict %s, %d events, %d crashes\n", res.Verdict, res.Stats.Events, res.Stats.Crashes)
-		for _, name := range r.Scenario().Checks {
-			fmt.Fprintf(&b, "%s: %s\n", name.Name, res.Checks[name.Name].Verdict)
-		}
-		return b.String(), nil
+			return b.String()
+		})
+	})
+}
+
+// command runs one script directive and returns its output.
+type command func(s *script, d *datadriven.TestData) (string, error)
+
+// script is the state of one script file: its run, and how many of the
+// run's events the events command has shown.
+type script struct {
+	path  string
+	r     *runner.Run
+	shown int
+}
+
+func (s *script) close() {
+	if s.r != nil {
+		s.r.Close()
 	}
-	return "", fmt.Errorf("unknown command %q", args[0])
+}
+
+// positional returns a directive's arguments that have no value, in order.
+func positional(d *datadriven.TestData) []string {
+	var out []string
+	for _, a := range d.CmdArgs {
+		if len(a.Vals) == 0 {
+			out = append(out, a.Key)
+		}
+	}
+	return out
+}
+
+// arg returns the i-th positional argument, or an error naming the command.
+func arg(d *datadriven.TestData, i int) (string, error) {
+	p := positional(d)
+	if i >= len(p) {
+		return "", fmt.Errorf("%s: want at least %d arguments, got %d", d.Cmd, i+1, len(p))
+	}
+	return p[i], nil
 }

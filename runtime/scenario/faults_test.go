@@ -1,7 +1,6 @@
 package scenario_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -80,40 +79,6 @@ func TestNemesisKindsAreFaultKinds(t *testing.T) {
 	_, err := scenario.Parse("s.yaml", []byte(three+"nemesis: [{kinds: [meteor], every: 1s}]\n"))
 	assert.EqualError(t, err, `s.yaml:4:20: nemesis[0].kinds[0]: unknown nemesis kind "meteor" (known: partition-halves, isolate, bridge, kill, pause, minority-third, majorities-ring)`,
 		"the message lists the kinds as users write them")
-}
-
-func TestParseFaultErrors(t *testing.T) {
-	tests := []struct{ name, src, want string }{
-		{"unknown action", "faults: [{at: 1s, action: explode}]",
-			`s.yaml:4:27: faults[0].action: unknown action "explode" (known: partition, partition_oneway, repair, crash, restart, bounce, pause, resume, hold, release, skew, drift)`},
-		{"missing at", "faults: [{action: repair}]", `s.yaml:4:10: faults[0].at: missing required field`},
-		{"before_event zero", "faults: [{at: 1s, before_event: 0, action: repair}]", `s.yaml:4:33: faults[0].before_event: must be at least 1, got 0`},
-		{"pinned faults out of order", "faults: [{at: 1s, before_event: 9, action: repair}, {at: 2s, before_event: 5, action: repair}]",
-			`s.yaml:4: faults: before_event 5 at 2s comes after before_event 9 at 1s`},
-		{"after the duration", "faults: [{at: 9s, action: repair}]", `s.yaml:4:15: faults[0].at: is after the run's duration (5s)`},
-		{"unknown node", "faults: [{at: 1s, action: crash, node: n7}]", `s.yaml:4:40: faults[0].node: unknown node "n7"`},
-		{"field of another action", "faults: [{at: 1s, action: repair, node: n1}]", `s.yaml:4:41: faults[0].node: does not apply to action "repair"`},
-		{"partition with one group", "faults: [{at: 1s, action: partition, groups: [[n0]]}]", `s.yaml:4:46: faults[0].groups: expected two or more lists of nodes`},
-		{"partition naming a stranger", "faults: [{at: 1s, action: partition, groups: [[n0], [zz]]}]", `s.yaml:4:54: faults[0].groups[1][0]: unknown node "zz"`},
-		{"skew without by", "faults: [{at: 1s, action: skew, node: n0}]", `s.yaml:4:10: faults[0].by: missing required field`},
-		{"not a list", "faults: {at: 1s}", `s.yaml:4:9: faults: expected a sequence of fault actions`},
-		{"unknown nemesis kind", "nemesis: [{kinds: [meteor], every: 1s}]", `s.yaml:4:20: nemesis[0].kinds[0]: unknown nemesis kind "meteor"`},
-		{"nemesis without every", "nemesis: [{kinds: [kill]}]", `s.yaml:4:11: nemesis[0].every: missing required field`},
-		{"unknown schedule", "nemesis: [{kinds: [kill], schedule: often, every: 1s}]", `s.yaml:4:37: nemesis[0].schedule: "often" is not periodic or jepsen`},
-		{"heal with the jepsen schedule", "nemesis: [{kinds: [isolate], schedule: jepsen, every: 1s, heal: 1s}]", `s.yaml:4:65: nemesis[0].heal: not with schedule jepsen`},
-		{"nemesis stop before start", "nemesis: [{kinds: [kill], every: 1s, start: 2s, stop: 1s}]", `s.yaml:4:55: nemesis[0].stop: must be after start (2s)`},
-		{"bad distribution", "network: {latency: {dist: gaussian, mean: 1ms}}", `s.yaml:4:27: network.latency.dist: unknown distribution "gaussian"`},
-		{"normal without stddev", "network: {latency: {dist: normal, mean: 1ms}}", `s.yaml:4:20: network.latency.stddev: missing required field`},
-		{"duplicate out of range", "network: {duplicate: 2}", `s.yaml:4:22: network.duplicate:`},
-		{"lose_unsynced not a bool", "disk: {lose_unsynced: maybe}", `s.yaml:4:23: disk.lose_unsynced:`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := scenario.Parse("s.yaml", []byte(three+tc.src+"\n"))
-			require.Error(t, err)
-			assert.True(t, strings.HasPrefix(err.Error(), tc.want), "got %s", err)
-		})
-	}
 }
 
 // workload.start delays the clients; terrarium test sets it to the

@@ -50,6 +50,7 @@ type Config struct {
 	maxInFlight  int64
 	maxInFlightN int64
 	workers      int
+	checkpoints  uint64
 }
 
 // Run-wide caps by default (see WithMaxEvents, WithMaxTraceBytes), and the
@@ -126,6 +127,11 @@ func (c Config) Seed() uint64 { return c.seed }
 // stats and history are the same for every n (see parallel.go and
 // RATIONALE.md, "One run on many cores").
 func (c Config) WithWorkers(n int) Config { c.workers = n; return c }
+
+// WithCheckpoints takes a trace checkpoint (the digest so far) after
+// every n events (0: none; trace.Recorder.CheckpointEvery). Read them with
+// Sim.Checkpoints; the run and its digest do not change.
+func (c Config) WithCheckpoints(n uint64) Config { c.checkpoints = n; return c }
 
 // Workers returns the configured number of workers (0: one).
 func (c Config) Workers() int { return c.workers }
@@ -252,6 +258,7 @@ func New(ctx context.Context, cfg Config) (*Sim, error) {
 func newRecorder(cfg Config) *trace.Recorder {
 	r := trace.NewRecorder(cfg.keepTrace, cfg.traceSink)
 	r.KeepOnly(cfg.keepKinds)
+	r.CheckpointEvery(cfg.checkpoints)
 	return r
 }
 
@@ -508,6 +515,10 @@ func (s *Sim) Network() *netsim.Network { return s.net }
 
 // Digest returns the SHA-256 of the trace so far.
 func (s *Sim) Digest() string { return s.rec.Digest() }
+
+// Checkpoints returns the trace checkpoints taken so far
+// (Config.WithCheckpoints).
+func (s *Sim) Checkpoints() []trace.Checkpoint { return s.rec.Checkpoints() }
 
 // Observe calls fn with every trace event from now on, as it is recorded,
 // on the goroutine that runs the simulation.

@@ -59,13 +59,6 @@ func TestDeterminismSameSeedSameDigest(t *testing.T) {
 	assert.NotEqual(t, a.Digest(), c.Digest(), "a different seed must change a run with random latency")
 }
 
-func TestDeterminismCompilerAndInterpreter(t *testing.T) {
-	cfg := sim.NewConfig().WithSeed(7).WithNetwork(netsim.Link{Latency: netsim.Uniform(time.Millisecond, 5*time.Millisecond)})
-	a := pingPong(t, cfg, 2, 500*time.Millisecond)
-	b := pingPong(t, cfg.WithWasm(wasmhost.NewConfig().WithInterpreter(true)), 2, 500*time.Millisecond)
-	assert.Equal(t, a.Digest(), b.Digest())
-}
-
 func TestIsolationBrokenGuestsCrashOnlyTheirNode(t *testing.T) {
 	cases := []struct {
 		module string

@@ -7,7 +7,6 @@
 package trace
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
@@ -219,27 +218,17 @@ func compact(b []byte) bool {
 // compared.
 func Verify(r io.Reader) (digest string, n uint64, err error) {
 	rec := NewRecorder(false, nil)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1<<16), 1<<30)
-	line := 0
-	for sc.Scan() {
-		line++
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
+	rd := NewReader(r)
+	for {
+		e, err := rd.Next()
+		if err == io.EOF {
+			return rec.Digest(), rec.Count(), nil
 		}
-		var e Event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return "", 0, fmt.Errorf("trace: line %d: %w", line, err)
-		}
-		if e.Seq != rec.Count()+1 {
-			return "", 0, fmt.Errorf("trace: line %d: event seq %d where %d was due: the file lost or gained events", line, e.Seq, rec.Count()+1)
+		if err != nil {
+			return "", 0, err
 		}
 		rec.Record(e)
 	}
-	if err := sc.Err(); err != nil {
-		return "", 0, fmt.Errorf("trace: line %d: %w", line+1, err)
-	}
-	return rec.Digest(), rec.Count(), nil
 }
 
 func isText(b []byte) bool {
@@ -266,6 +255,17 @@ type Recorder struct {
 	count uint64
 	bytes uint64
 	obs   []func(Event)
+	every uint64       // take a checkpoint after every this many events (0: none)
+	cps   []Checkpoint // the checkpoints taken
+}
+
+// Checkpoint is the digest of a trace's first Events events: what Digest
+// returned right after event number Events was recorded. Two runs whose
+// checkpoints at event k agree recorded the same first k events, so the
+// first checkpoint that differs bounds where two runs parted.
+type Checkpoint struct {
+	Events uint64
+	Digest string
 }
 
 // NewRecorder returns a recorder. keep retains every event in memory (read
@@ -300,6 +300,9 @@ func (r *Recorder) record(e Event, immutable bool) {
 	r.h.Write(b)
 	r.h.Write(e.Data)
 	r.bytes += uint64(len(b) + len(e.Data))
+	if r.every > 0 && r.count%r.every == 0 {
+		r.cps = append(r.cps, Checkpoint{Events: r.count, Digest: r.Digest()})
+	}
 	if !immutable && (r.keep || r.sink != nil || len(r.obs) > 0) {
 		e.Data = append([]byte(nil), e.Data...)
 	}
@@ -341,6 +344,14 @@ func (r *Recorder) Bytes() uint64 { return r.bytes }
 // Observe calls fn with every event recorded from now on, as it is
 // recorded, on the recorder's goroutine. e.Data is the event's own copy.
 func (r *Recorder) Observe(fn func(Event)) { r.obs = append(r.obs, fn) }
+
+// CheckpointEvery makes the recorder take a Checkpoint after every n-th
+// event from now on (0: none). Taking one reads the digest and leaves it
+// as it is, so the final digest does not depend on n.
+func (r *Recorder) CheckpointEvery(n uint64) { r.every = n }
+
+// Checkpoints returns the checkpoints taken so far, oldest first.
+func (r *Recorder) Checkpoints() []Checkpoint { return r.cps }
 
 // Err returns the first error writing to the sink, if any.
 func (r *Recorder) Err() error { return r.err }
