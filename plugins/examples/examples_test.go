@@ -19,6 +19,7 @@ import (
 	"github.com/terrarium-sim/terrarium/internal/testguests"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
@@ -82,7 +83,7 @@ func TestAssemblyScriptAbortCrashesWithItsMessage(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
 	s.At(time.Millisecond, func() {
-		require.NoError(t, clients[0].Call("n0", map[string]any{"type": "boom"}, 0, func(sim.Reply) {}))
+		require.NoError(t, clients[0].Call("n0", map[string]any{"type": "boom"}, 0, func(history.Reply) {}))
 	})
 	require.NoError(t, s.RunFor(10*time.Millisecond))
 	n0 := s.Node("n0")

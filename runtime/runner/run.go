@@ -13,6 +13,7 @@ import (
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/report"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
@@ -276,7 +277,7 @@ func (r *Run) Digest() string { return r.s.Digest() }
 func (r *Run) Stats() sim.Stats { return r.s.Stats() }
 
 // History returns the client operations recorded so far.
-func (r *Run) History() []sim.Op { return r.s.History() }
+func (r *Run) History() []history.Op { return r.s.History() }
 
 // Observe calls fn with every trace event from now on, as it is recorded,
 // on the goroutine that drives the run.

@@ -14,9 +14,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/report"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
 // Result is the outcome of a run, and the content of results.json.
@@ -97,7 +97,7 @@ const historyNoteRoom = 512
 // writeHistory writes history.jsonl, one operation a line, within bound
 // bytes (0: no bound). A history past it is cut: its last line is
 // {"cut": NOTE}, and NOTE is returned.
-func writeHistory(dir string, hist []sim.Op, bound int64) (note string, err error) {
+func writeHistory(dir string, hist []history.Op, bound int64) (note string, err error) {
 	f, err := os.Create(filepath.Join(dir, report.HistoryFile))
 	if err != nil {
 		return "", fmt.Errorf("runner: %w", err)

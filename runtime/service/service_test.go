@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/service"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
@@ -47,7 +48,7 @@ func newHarness(t *testing.T, seed uint64, clients int, names ...string) *harnes
 func (h *harness) call(c int, to string, body map[string]any) map[string]any {
 	h.t.Helper()
 	var got map[string]any
-	require.NoError(h.t, h.clients[c].Call(to, body, time.Second, func(r sim.Reply) {
+	require.NoError(h.t, h.clients[c].Call(to, body, time.Second, func(r history.Reply) {
 		require.False(h.t, r.TimedOut, "no reply to %v", body)
 		require.NoError(h.t, json.Unmarshal(r.Body, &got))
 	}))
@@ -95,7 +96,7 @@ func TestLinKV(t *testing.T) {
 func (h *harness) noReply(c int, to string, body map[string]any) {
 	h.t.Helper()
 	timedOut := false
-	require.NoError(h.t, h.clients[c].Call(to, body, time.Second, func(r sim.Reply) { timedOut = r.TimedOut }))
+	require.NoError(h.t, h.clients[c].Call(to, body, time.Second, func(r history.Reply) { timedOut = r.TimedOut }))
 	require.NoError(h.t, h.s.RunFor(2*time.Second))
 	assert.True(h.t, timedOut, "%s answered %v", to, body)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
@@ -57,9 +58,9 @@ func TestForgedRepliesAreCountedAndIgnored(t *testing.T) {
 	clients, err := s.AddClients(1)
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
-	var got []sim.Reply
+	var got []history.Reply
 	s.At(time.Millisecond, func() {
-		require.NoError(t, clients[0].Call("n0", map[string]any{"type": "echo"}, time.Second, func(r sim.Reply) { got = append(got, r) }))
+		require.NoError(t, clients[0].Call("n0", map[string]any{"type": "echo"}, time.Second, func(r history.Reply) { got = append(got, r) }))
 	})
 	// The forger guesses msg_id 1 and claims to be n0.
 	s.At(2*time.Millisecond, func() {

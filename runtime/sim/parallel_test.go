@@ -13,6 +13,7 @@ import (
 	"github.com/terrarium-sim/terrarium/internal/testguests"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
@@ -267,8 +268,8 @@ func TestWorkersWithGoAndCommandGuests(t *testing.T) {
 		s.At(0, func() {
 			for i := range 40 {
 				to := "sleeper" + string(rune('0'+i%4))
-				require.NoError(t, cl[i%2].Call(to, map[string]any{"type": "sleep", "ms": (i * 37) % 300}, 0, func(sim.Reply) {}))
-				require.NoError(t, cl[i%2].Call(to, map[string]any{"type": "send", "to": "sleeper" + string(rune('0'+(i+1)%4))}, 0, func(sim.Reply) {}))
+				require.NoError(t, cl[i%2].Call(to, map[string]any{"type": "sleep", "ms": (i * 37) % 300}, 0, func(history.Reply) {}))
+				require.NoError(t, cl[i%2].Call(to, map[string]any{"type": "send", "to": "sleeper" + string(rune('0'+(i+1)%4))}, 0, func(history.Reply) {}))
 			}
 		})
 		require.NoError(t, s.RunUntil(time.Second))

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
@@ -117,7 +118,7 @@ func TestGoGuestNamesThroughHostCalls(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
 	s.At(250*time.Millisecond, func() {
-		require.NoError(t, cl[0].Call("n0", map[string]any{"type": "go"}, 0, func(sim.Reply) {}))
+		require.NoError(t, cl[0].Call("n0", map[string]any{"type": "go"}, 0, func(history.Reply) {}))
 	})
 	require.NoError(t, s.RunUntil(time.Second))
 	var resumed []string

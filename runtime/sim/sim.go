@@ -27,6 +27,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
@@ -178,7 +179,7 @@ type Sim struct {
 	seq    uint64
 	msgSeq uint64
 	stats  Stats
-	hist   []Op
+	hist   []history.Op
 	wall   time.Duration
 
 	filters     []filterEntry
@@ -521,7 +522,7 @@ func (s *Sim) Observe(fn func(trace.Event)) { s.rec.Observe(fn) }
 func (s *Sim) Events() []trace.Event { return s.rec.Events() }
 
 // History returns the client operations recorded so far.
-func (s *Sim) History() []Op { return s.hist }
+func (s *Sim) History() []history.Op { return s.hist }
 
 // Stats returns the counters so far.
 func (s *Sim) Stats() Stats {

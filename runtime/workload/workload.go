@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
@@ -108,23 +109,23 @@ func (echo) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 	Loop(s, spec, func(c *sim.Client, n int, target string, next func()) {
 		payload := fmt.Sprintf("%s-%d", c.Name, n)
 		c.Invoke("echo", payload, target)
-		err := c.Call(target, map[string]any{"type": "echo", "echo": payload}, spec.Timeout, func(r sim.Reply) {
+		err := c.Call(target, map[string]any{"type": "echo", "echo": payload}, spec.Timeout, func(r history.Reply) {
 			switch {
 			case r.TimedOut:
-				c.Complete(sim.OpInfo, "echo", payload, target, "timeout")
+				c.Complete(history.OpInfo, "echo", payload, target, "timeout")
 			case r.Type == "error":
-				c.Complete(sim.OpFail, "echo", payload, target, string(r.Body))
+				c.Complete(history.OpFail, "echo", payload, target, string(r.Body))
 			default:
 				var b struct {
 					Echo string `json:"echo"`
 				}
 				_ = json.Unmarshal(r.Body, &b)
-				c.Complete(sim.OpOK, "echo", b.Echo, target, "")
+				c.Complete(history.OpOK, "echo", b.Echo, target, "")
 			}
 			next()
 		})
 		if err != nil {
-			c.Complete(sim.OpFail, "echo", payload, target, err.Error())
+			c.Complete(history.OpFail, "echo", payload, target, err.Error())
 			next()
 		}
 	})
@@ -165,7 +166,7 @@ func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 		for _, n := range spec.Targets {
 			n := n
 			s.At(0, func() {
-				_ = c.Call(n, map[string]any{"type": "topology", "topology": topo}, spec.Timeout, func(sim.Reply) {})
+				_ = c.Call(n, map[string]any{"type": "topology", "topology": topo}, spec.Timeout, func(history.Reply) {})
 			})
 		}
 	}
@@ -174,19 +175,19 @@ func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 		v := next
 		next++
 		c.Invoke("broadcast", v, target)
-		err := c.Call(target, map[string]any{"type": "broadcast", "message": v}, spec.Timeout, func(r sim.Reply) {
+		err := c.Call(target, map[string]any{"type": "broadcast", "message": v}, spec.Timeout, func(r history.Reply) {
 			switch {
 			case r.TimedOut:
-				c.Complete(sim.OpInfo, "broadcast", v, target, "timeout")
+				c.Complete(history.OpInfo, "broadcast", v, target, "timeout")
 			case r.Type == "broadcast_ok":
-				c.Complete(sim.OpOK, "broadcast", v, target, "")
+				c.Complete(history.OpOK, "broadcast", v, target, "")
 			default:
-				c.Complete(sim.OpFail, "broadcast", v, target, string(r.Body))
+				c.Complete(history.OpFail, "broadcast", v, target, string(r.Body))
 			}
 			done()
 		})
 		if err != nil {
-			c.Complete(sim.OpFail, "broadcast", v, target, err.Error())
+			c.Complete(history.OpFail, "broadcast", v, target, err.Error())
 			done()
 		}
 	})
@@ -203,13 +204,13 @@ func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 			}
 			n := mine[k]
 			c.Invoke("read", nil, n)
-			err := c.Call(n, map[string]any{"type": "read"}, spec.Timeout, func(r sim.Reply) {
+			err := c.Call(n, map[string]any{"type": "read"}, spec.Timeout, func(r history.Reply) {
 				var b struct {
 					Messages []int `json:"messages"`
 				}
 				switch {
 				case r.TimedOut:
-					c.Complete(sim.OpInfo, "read", nil, n, "timeout")
+					c.Complete(history.OpInfo, "read", nil, n, "timeout")
 					if attempt < finalReadAttempts { // a lost read is retried
 						readNext(k, attempt+1)
 						return
@@ -218,14 +219,14 @@ func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 					if b.Messages == nil {
 						b.Messages = []int{}
 					}
-					c.Complete(sim.OpOK, "read", b.Messages, n, "")
+					c.Complete(history.OpOK, "read", b.Messages, n, "")
 				default:
-					c.Complete(sim.OpFail, "read", nil, n, string(r.Body))
+					c.Complete(history.OpFail, "read", nil, n, string(r.Body))
 				}
 				readNext(k+1, 1)
 			})
 			if err != nil {
-				c.Complete(sim.OpFail, "read", nil, n, err.Error())
+				c.Complete(history.OpFail, "read", nil, n, err.Error())
 				readNext(k+1, 1)
 			}
 		}

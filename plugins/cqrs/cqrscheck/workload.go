@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
@@ -172,26 +173,26 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 			target := p.Commands[k%len(p.Commands)]
 			c.Invoke(FCommand, v, target)
 			err := c.Call(target, map[string]any{"type": "command", "cmd": v.Cmd, "op": v.Op, "account": v.Account, "amount": v.Amount},
-				spec.Timeout, func(rep sim.Reply) {
+				spec.Timeout, func(rep history.Reply) {
 					var b struct {
 						Log string `json:"log"`
 						Seq int    `json:"seq"`
 					}
 					switch {
 					case rep.TimedOut:
-						c.Complete(sim.OpInfo, FCommand, v, target, "timeout")
+						c.Complete(history.OpInfo, FCommand, v, target, "timeout")
 						next()
 					case rep.Type == "command_ok" && json.Unmarshal(rep.Body, &b) == nil:
 						v.Log, v.Seq = b.Log, b.Seq
-						c.Complete(sim.OpOK, FCommand, v, target, "")
+						c.Complete(history.OpOK, FCommand, v, target, "")
 						probe(s, spec, c, p.Queries, v, s.Now()+probeLimit, probeEvery, next)
 					default:
-						c.Complete(sim.OpFail, FCommand, v, target, string(rep.Body))
+						c.Complete(history.OpFail, FCommand, v, target, string(rep.Body))
 						next()
 					}
 				})
 			if err != nil {
-				c.Complete(sim.OpFail, FCommand, v, target, err.Error())
+				c.Complete(history.OpFail, FCommand, v, target, err.Error())
 				next()
 			}
 		}
@@ -208,24 +209,24 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 			}
 			q := mine[k]
 			c.Invoke(FReadModel, nil, q)
-			err := c.Call(q, map[string]any{"type": "read_model"}, spec.Timeout, func(rep sim.Reply) {
+			err := c.Call(q, map[string]any{"type": "read_model"}, spec.Timeout, func(rep history.Reply) {
 				var b ReadModelValue
 				switch {
 				case rep.TimedOut:
-					c.Complete(sim.OpInfo, FReadModel, nil, q, "timeout")
+					c.Complete(history.OpInfo, FReadModel, nil, q, "timeout")
 					if attempt < finalAttempts {
 						read(k, attempt+1)
 						return
 					}
 				case rep.Type == "read_model_ok" && json.Unmarshal(rep.Body, &b) == nil:
-					c.Complete(sim.OpOK, FReadModel, b, q, "")
+					c.Complete(history.OpOK, FReadModel, b, q, "")
 				default:
-					c.Complete(sim.OpFail, FReadModel, nil, q, string(rep.Body))
+					c.Complete(history.OpFail, FReadModel, nil, q, string(rep.Body))
 				}
 				read(k+1, 1)
 			})
 			if err != nil {
-				c.Complete(sim.OpFail, FReadModel, nil, q, err.Error())
+				c.Complete(history.OpFail, FReadModel, nil, q, err.Error())
 				read(k+1, 1)
 			}
 		}
@@ -248,31 +249,31 @@ func probe(s *sim.Sim, spec workload.Spec, c *sim.Client, queries []string, v Co
 		s.After(every, func() { probe(s, spec, c, queries, v, deadline, every, done) })
 	}
 	c.Invoke(FQuery, qv, q)
-	err := c.Call(q, map[string]any{"type": "query", "account": v.Account}, spec.Timeout, func(rep sim.Reply) {
+	err := c.Call(q, map[string]any{"type": "query", "account": v.Account}, spec.Timeout, func(rep history.Reply) {
 		var b struct {
 			Balance int            `json:"balance"`
 			Applied map[string]int `json:"applied"`
 		}
 		switch {
 		case rep.TimedOut:
-			c.Complete(sim.OpInfo, FQuery, qv, q, "timeout")
+			c.Complete(history.OpInfo, FQuery, qv, q, "timeout")
 			again()
 		case rep.Type == "query_ok" && json.Unmarshal(rep.Body, &b) == nil:
 			qv.Balance, qv.Applied = b.Balance, b.Applied[v.Log]
 			qv.Fresh = qv.Applied >= v.Seq
-			c.Complete(sim.OpOK, FQuery, qv, q, "")
+			c.Complete(history.OpOK, FQuery, qv, q, "")
 			if qv.Fresh {
 				done()
 				return
 			}
 			again()
 		default:
-			c.Complete(sim.OpFail, FQuery, qv, q, string(rep.Body))
+			c.Complete(history.OpFail, FQuery, qv, q, string(rep.Body))
 			again()
 		}
 	})
 	if err != nil {
-		c.Complete(sim.OpFail, FQuery, qv, q, err.Error())
+		c.Complete(history.OpFail, FQuery, qv, q, err.Error())
 		done()
 	}
 }

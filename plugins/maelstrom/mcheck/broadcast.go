@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
@@ -77,7 +78,7 @@ func (broadcast) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 				return
 			}
 			n := mine[k]
-			err := c.Call(n, map[string]any{"type": "topology", "topology": topo}, spec.Timeout, func(r sim.Reply) {
+			err := c.Call(n, map[string]any{"type": "topology", "topology": topo}, spec.Timeout, func(r history.Reply) {
 				if r.TimedOut && attempt < topologyAttempts {
 					tell(k, attempt+1)
 					return

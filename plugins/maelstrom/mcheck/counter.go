@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
@@ -35,7 +36,7 @@ func (w counter) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		return 0, err
 	}
 	indefinite := func(e errorBody) (outcome, bool) {
-		return outcome{typ: sim.OpInfo, err: fmt.Sprintf("error %d: %s", e.Code, e.Text)}, true
+		return outcome{typ: history.OpInfo, err: fmt.Sprintf("error %d: %s", e.Code, e.Text)}, true
 	}
 	read := func(final bool) request {
 		r := request{f: "read", body: map[string]any{"type": "read"}, onError: indefinite, ok: func(b json.RawMessage) (any, error) {
@@ -75,7 +76,7 @@ func (w counter) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 // error list is. Reads during the run are not judged (upstream does not);
 // any that no sum of deltas can give is a finding, impossible-read.
 func Counter(in check.Input) check.Result {
-	done, open := check.Pairs(in.History)
+	done, open := history.Pairs(in.History)
 	var okSum, allNeg, allPos int
 	var maybe []int
 	adds := 0
@@ -106,15 +107,15 @@ func Counter(in check.Input) check.Result {
 			}
 			adds++
 			switch c.Type {
-			case sim.OpOK:
+			case history.OpOK:
 				okSum += d
 				addMaybe(d, &allNeg, &allPos)
-			case sim.OpInfo:
+			case history.OpInfo:
 				maybe = append(maybe, d)
 				addMaybe(d, &allNeg, &allPos)
 			}
 		case "read":
-			if c.Type != sim.OpOK {
+			if c.Type != history.OpOK {
 				continue
 			}
 			var v int

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
@@ -241,14 +242,14 @@ func scheduleCrashes(s *sim.Sim, spec workload.Spec, clients []*kafkaClient) {
 // opens a fresh client (empty offsets).
 func (kc *kafkaClient) crashNow() {
 	kc.c.Invoke("crash", nil, "")
-	kc.c.Complete(sim.OpInfo, "crash", nil, "", "crash")
+	kc.c.Complete(history.OpInfo, "crash", nil, "", "crash")
 	kc.offsets = map[string]int{}
 }
 
 // rpcResult is one RPC's outcome as Maelstrom's client/with-errors sees it.
 type rpcResult struct {
 	body json.RawMessage // the _ok reply
-	typ  string          // sim.OpOK, or what the error makes the op: OpFail, OpInfo
+	typ  string          // history.OpOK, or what the error makes the op: OpFail, OpInfo
 	err  string
 }
 
@@ -256,37 +257,37 @@ type rpcResult struct {
 // with-errors' set: a timeout or error of an idempotent op fails it
 // (it can be retried without harm), otherwise only definite errors do.
 func rpc(c *sim.Client, target string, timeout time.Duration, body map[string]any, idempotent bool, done func(rpcResult)) {
-	err := c.Call(target, body, timeout, func(rep sim.Reply) {
-		indefinite := sim.OpInfo
+	err := c.Call(target, body, timeout, func(rep history.Reply) {
+		indefinite := history.OpInfo
 		if idempotent {
-			indefinite = sim.OpFail
+			indefinite = history.OpFail
 		}
 		switch {
 		case rep.TimedOut:
 			done(rpcResult{typ: indefinite, err: "net-timeout"})
 		case rep.Type == fmt.Sprint(body["type"])+"_ok":
-			done(rpcResult{typ: sim.OpOK, body: rep.Body})
+			done(rpcResult{typ: history.OpOK, body: rep.Body})
 		case rep.Type == "error":
 			var e errorBody
 			_ = json.Unmarshal(rep.Body, &e)
 			typ := indefinite
 			if definite[e.Code] {
-				typ = sim.OpFail
+				typ = history.OpFail
 			}
 			done(rpcResult{typ: typ, err: fmt.Sprintf("error %d: %s", e.Code, e.Text)})
 		default:
-			done(rpcResult{typ: sim.OpInfo, err: "unexpected reply " + string(rep.Body)})
+			done(rpcResult{typ: history.OpInfo, err: "unexpected reply " + string(rep.Body)})
 		}
 	})
 	if err != nil {
-		done(rpcResult{typ: sim.OpFail, err: err.Error()})
+		done(rpcResult{typ: history.OpFail, err: err.Error()})
 	}
 }
 
 // finish completes an op; an indefinite result tears the client down.
 func (kc *kafkaClient) finish(typ, f string, value any, target, errText string) {
 	kc.c.Complete(typ, f, value, target, errText)
-	if typ == sim.OpInfo {
+	if typ == history.OpInfo {
 		kc.offsets = map[string]int{}
 	}
 }
@@ -315,7 +316,7 @@ func (kc *kafkaClient) assign(spec workload.Spec, keys []string, seek bool, targ
 		for _, k := range keys {
 			kc.offsets[k] = 0
 		}
-		kc.finish(sim.OpOK, "assign", map[string]any{"keys": keys}, target, "")
+		kc.finish(history.OpOK, "assign", map[string]any{"keys": keys}, target, "")
 		done()
 		return
 	}
@@ -323,12 +324,12 @@ func (kc *kafkaClient) assign(spec workload.Spec, keys []string, seek bool, targ
 		var body struct {
 			Offsets map[string]int `json:"offsets"`
 		}
-		if r.typ == sim.OpOK {
+		if r.typ == history.OpOK {
 			if err := json.Unmarshal(r.body, &body); err != nil {
-				r = rpcResult{typ: sim.OpFail, err: fmt.Sprintf("malformed list_committed_offsets_ok: %v", err)}
+				r = rpcResult{typ: history.OpFail, err: fmt.Sprintf("malformed list_committed_offsets_ok: %v", err)}
 			}
 		}
-		if r.typ != sim.OpOK {
+		if r.typ != history.OpOK {
 			kc.finish(r.typ, "assign", map[string]any{"keys": keys}, target, r.err)
 			done()
 			return
@@ -346,7 +347,7 @@ func (kc *kafkaClient) assign(spec workload.Spec, keys []string, seek bool, targ
 		if body.Offsets == nil {
 			body.Offsets = map[string]int{}
 		}
-		kc.finish(sim.OpOK, "assign", map[string]any{"keys": keys, "committed": body.Offsets}, target, "")
+		kc.finish(history.OpOK, "assign", map[string]any{"keys": keys, "committed": body.Offsets}, target, "")
 		done()
 	})
 }
@@ -359,16 +360,16 @@ func (kc *kafkaClient) send(spec workload.Spec, g *kafkaGen, op kafkaOp, target 
 		var body struct {
 			Offset *int `json:"offset"`
 		}
-		if r.typ == sim.OpOK && (json.Unmarshal(r.body, &body) != nil || body.Offset == nil) {
-			r = rpcResult{typ: sim.OpInfo, err: fmt.Sprintf("malformed send_ok: no offset in %s", r.body)}
+		if r.typ == history.OpOK && (json.Unmarshal(r.body, &body) != nil || body.Offset == nil) {
+			r = rpcResult{typ: history.OpInfo, err: fmt.Sprintf("malformed send_ok: no offset in %s", r.body)}
 		}
-		if r.typ != sim.OpOK {
+		if r.typ != history.OpOK {
 			kc.finish(r.typ, "send", map[string]any{"key": op.key, "msg": op.msg}, target, r.err)
 			done()
 			return
 		}
 		g.update(map[string]int{op.key: *body.Offset}, nil)
-		kc.finish(sim.OpOK, "send", map[string]any{"key": op.key, "msg": op.msg, "offset": *body.Offset}, target, "")
+		kc.finish(history.OpOK, "send", map[string]any{"key": op.key, "msg": op.msg, "offset": *body.Offset}, target, "")
 		done()
 	})
 }
@@ -391,10 +392,10 @@ func (kc *kafkaClient) poll(spec workload.Spec, g *kafkaGen, target string, done
 		var body struct {
 			Msgs map[string][][2]int `json:"msgs"`
 		}
-		if r.typ == sim.OpOK && json.Unmarshal(r.body, &body) != nil {
-			r = rpcResult{typ: sim.OpInfo, err: fmt.Sprintf("malformed poll_ok: %s", r.body)}
+		if r.typ == history.OpOK && json.Unmarshal(r.body, &body) != nil {
+			r = rpcResult{typ: history.OpInfo, err: fmt.Sprintf("malformed poll_ok: %s", r.body)}
 		}
-		if r.typ != sim.OpOK {
+		if r.typ != history.OpOK {
 			kc.finish(r.typ, "poll", map[string]any{"offsets": asked}, target, r.err)
 			done(nil)
 			return
@@ -417,7 +418,7 @@ func (kc *kafkaClient) poll(spec workload.Spec, g *kafkaGen, target string, done
 		}
 		complete := func() {
 			g.update(nil, highest)
-			kc.finish(sim.OpOK, "poll", map[string]any{"msgs": body.Msgs, "commit": commit}, target, "")
+			kc.finish(history.OpOK, "poll", map[string]any{"msgs": body.Msgs, "commit": commit}, target, "")
 			done(highest)
 		}
 		if len(commit) == 0 {
@@ -425,7 +426,7 @@ func (kc *kafkaClient) poll(spec workload.Spec, g *kafkaGen, target string, done
 			return
 		}
 		rpc(kc.c, target, spec.Timeout, map[string]any{"type": "commit_offsets", "offsets": commit}, false, func(cr rpcResult) {
-			if cr.typ != sim.OpOK {
+			if cr.typ != history.OpOK {
 				kc.finish(cr.typ, "poll", map[string]any{"offsets": asked}, target, "commit_offsets: "+cr.err)
 				done(nil)
 				return

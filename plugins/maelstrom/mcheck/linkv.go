@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
@@ -85,7 +86,7 @@ func (linKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 				},
 				onError: func(e errorBody) (outcome, bool) {
 					if e.Code == 20 {
-						return outcome{typ: sim.OpOK, value: map[string]any{"key": key, "value": nil}}, true
+						return outcome{typ: history.OpOK, value: map[string]any{"key": key, "value": nil}}, true
 					}
 					return outcome{}, false
 				}}
@@ -99,7 +100,7 @@ func (linKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 				ok: func(json.RawMessage) (any, error) { return map[string]any{"key": key, "from": from, "to": to}, nil }}
 		}
 		perform(c, target, spec.Timeout, r, func(o outcome) {
-			if o.typ == sim.OpInfo {
+			if o.typ == history.OpInfo {
 				incarnation[c]++
 			}
 			done()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
@@ -83,7 +84,7 @@ type errorBody struct {
 
 // outcome is how a reply completes an operation.
 type outcome struct {
-	typ   string // sim.OpOK, sim.OpFail, sim.OpInfo
+	typ   string // history.OpOK, history.OpFail, history.OpInfo
 	value any
 	err   string
 }
@@ -107,7 +108,7 @@ func perform(c *sim.Client, target string, timeout time.Duration, r request, nex
 	c.Invoke(r.f, r.value, target)
 	finish := func(o outcome) {
 		v := o.value
-		if o.typ != sim.OpOK {
+		if o.typ != history.OpOK {
 			v = r.value
 		}
 		c.Complete(o.typ, r.f, v, target, o.err)
@@ -115,20 +116,20 @@ func perform(c *sim.Client, target string, timeout time.Duration, r request, nex
 			next(o)
 		}
 	}
-	err := c.Call(target, r.body, timeout, func(rep sim.Reply) {
+	err := c.Call(target, r.body, timeout, func(rep history.Reply) {
 		switch {
 		case rep.TimedOut:
-			finish(outcome{typ: sim.OpInfo, err: "timeout"})
+			finish(outcome{typ: history.OpInfo, err: "timeout"})
 		case rep.Type == fmt.Sprint(r.body["type"])+"_ok":
 			var v any
 			if r.ok != nil {
 				var err error
 				if v, err = r.ok(rep.Body); err != nil {
-					finish(outcome{typ: sim.OpInfo, err: fmt.Sprintf("malformed %s: %v", rep.Type, err)})
+					finish(outcome{typ: history.OpInfo, err: fmt.Sprintf("malformed %s: %v", rep.Type, err)})
 					return
 				}
 			}
-			finish(outcome{typ: sim.OpOK, value: v})
+			finish(outcome{typ: history.OpOK, value: v})
 		case rep.Type == "error":
 			var e errorBody
 			_ = json.Unmarshal(rep.Body, &e)
@@ -138,17 +139,17 @@ func perform(c *sim.Client, target string, timeout time.Duration, r request, nex
 					return
 				}
 			}
-			typ := sim.OpInfo
+			typ := history.OpInfo
 			if definite[e.Code] {
-				typ = sim.OpFail
+				typ = history.OpFail
 			}
 			finish(outcome{typ: typ, err: fmt.Sprintf("error %d: %s", e.Code, e.Text)})
 		default:
-			finish(outcome{typ: sim.OpInfo, err: "unexpected reply " + string(rep.Body)})
+			finish(outcome{typ: history.OpInfo, err: "unexpected reply " + string(rep.Body)})
 		}
 	})
 	if err != nil {
-		finish(outcome{typ: sim.OpFail, err: err.Error()})
+		finish(outcome{typ: history.OpFail, err: err.Error()})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
@@ -89,7 +90,7 @@ func GSet(in check.Input) check.Result { return setFull(in, "add", "element") }
 //     that lacked it (0 if none did after the acknowledgement); its
 //     quantiles are reported in milliseconds.
 func setFull(in check.Input, addF, what string) check.Result {
-	done, _ := check.Pairs(in.History)
+	done, _ := history.Pairs(in.History)
 	type add struct {
 		inv, end int64
 		acked    bool
@@ -115,10 +116,10 @@ func setFull(in check.Input, addF, what string) check.Result {
 				continue
 			}
 			attempted++
-			adds[v] = &add{inv: inv.Time, end: c.Time, acked: c.Type == sim.OpOK}
+			adds[v] = &add{inv: inv.Time, end: c.Time, acked: c.Type == history.OpOK}
 		case "read":
 			final := isFinal(inv.Value)
-			if c.Type != sim.OpOK {
+			if c.Type != history.OpOK {
 				if final {
 					failedFinal[inv.Node] = c.Type
 				}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
@@ -34,7 +35,7 @@ func (uniqueIDs) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 // UniqueIDs checks that every id a generate_ok returned is distinct from
 // every other (ids compare as JSON values: 1 and "1" differ).
 func UniqueIDs(in check.Input) check.Result {
-	done, _ := check.Pairs(in.History)
+	done, _ := history.Pairs(in.History)
 	seen := map[string][]int{}
 	var attempted, ok int
 	for _, p := range done {
@@ -42,7 +43,7 @@ func UniqueIDs(in check.Input) check.Result {
 			continue
 		}
 		attempted++
-		if p[1].Type != sim.OpOK {
+		if p[1].Type != history.OpOK {
 			continue
 		}
 		ok++

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
@@ -123,7 +124,7 @@ func nativeServer(t *testing.T, s *sim.Sim, name string, handle func(body map[st
 // cas (one to two); a group stays on one key until 20 processes have used
 // it, and a client that timed out is a new process.
 func TestLinKVGeneratorAsJepsens(t *testing.T) {
-	run := func(answer bool) []sim.Op {
+	run := func(answer bool) []history.Op {
 		s, err := sim.New(context.Background(), sim.NewConfig())
 		require.NoError(t, err)
 		defer s.Close()
@@ -150,7 +151,7 @@ func TestLinKVGeneratorAsJepsens(t *testing.T) {
 	fs := map[int]map[string]int{}
 	keys := map[string]bool{}
 	for _, op := range run(true) {
-		if op.Type != sim.OpInvoke {
+		if op.Type != history.OpInvoke {
 			continue
 		}
 		if fs[op.Process] == nil {
@@ -179,7 +180,7 @@ func TestLinKVGeneratorAsJepsens(t *testing.T) {
 		var v struct {
 			Key string `json:"key"`
 		}
-		if op.Type == sim.OpInvoke && json.Unmarshal(op.Value, &v) == nil {
+		if op.Type == history.OpInvoke && json.Unmarshal(op.Value, &v) == nil {
 			keys[v.Key] = true
 		}
 	}
@@ -256,18 +257,18 @@ func TestKafkaClientPollsFromTheCommittedOffset(t *testing.T) {
 	checked := 0
 	held := map[int]map[string]bool{}
 	for i, op := range h {
-		if op.Type != sim.OpOK && op.Type != sim.OpInfo {
+		if op.Type != history.OpOK && op.Type != history.OpInfo {
 			continue
 		}
-		if op.Type == sim.OpInfo {
+		if op.Type == history.OpInfo {
 			held[op.Process] = nil
 		}
 		var v struct {
 			Keys      []string       `json:"keys"`
 			Committed map[string]int `json:"committed"`
 		}
-		if op.F != "assign" || op.Type != sim.OpOK || json.Unmarshal(op.Value, &v) != nil {
-			if op.F == "poll" && op.Type == sim.OpOK {
+		if op.F != "assign" || op.Type != history.OpOK || json.Unmarshal(op.Value, &v) != nil {
+			if op.F == "poll" && op.Type == history.OpOK {
 				var p struct {
 					Msgs map[string]json.RawMessage `json:"msgs"`
 				}
@@ -282,7 +283,7 @@ func TestKafkaClientPollsFromTheCommittedOffset(t *testing.T) {
 			continue
 		}
 		for _, next := range h[i+1:] {
-			if next.Process != op.Process || next.Type != sim.OpInvoke {
+			if next.Process != op.Process || next.Type != history.OpInvoke {
 				continue
 			}
 			if next.F == "poll" {
@@ -352,15 +353,15 @@ func TestFinalPhase(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, s.RunUntil(end))
 			var lastMain int64
-			var finals []sim.Op
+			var finals []history.Op
 			for _, op := range s.History() {
-				if isFinal(op.Value) && op.Type == sim.OpInvoke {
+				if isFinal(op.Value) && op.Type == history.OpInvoke {
 					finals = append(finals, op)
 				}
 			}
 			require.Len(t, finals, 3, "one final read per client, no retry")
 			for _, op := range s.History() {
-				if op.Type != sim.OpInvoke && op.Time < finals[0].Time {
+				if op.Type != history.OpInvoke && op.Time < finals[0].Time {
 					lastMain = max(lastMain, op.Time)
 				}
 			}

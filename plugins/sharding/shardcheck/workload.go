@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
@@ -112,10 +113,10 @@ func call(s *sim.Sim, c *sim.Client, spec workload.Spec, target, f string, value
 	for k, v := range value {
 		body[k] = v
 	}
-	err := c.Call(target, body, spec.Timeout, func(r sim.Reply) {
+	err := c.Call(target, body, spec.Timeout, func(r history.Reply) {
 		switch {
 		case r.TimedOut:
-			c.Complete(sim.OpInfo, f, value, target, "timeout")
+			c.Complete(history.OpInfo, f, value, target, "timeout")
 		case r.Type == f+"_ok":
 			out := value
 			if f == "read" {
@@ -132,7 +133,7 @@ func call(s *sim.Sim, c *sim.Client, spec workload.Spec, target, f string, value
 			} else {
 				last[key] = value["to"].(int)
 			}
-			c.Complete(sim.OpOK, f, out, target, "")
+			c.Complete(history.OpOK, f, out, target, "")
 		case r.Type == "error":
 			var e struct {
 				Code int    `json:"code"`
@@ -141,17 +142,17 @@ func call(s *sim.Sim, c *sim.Client, spec workload.Spec, target, f string, value
 			_ = json.Unmarshal(r.Body, &e)
 			switch e.Code {
 			case codeTemporarilyUnavailable, codeKeyDoesNotExist, codePreconditionFailed:
-				c.Complete(sim.OpFail, f, value, target, fmt.Sprintf("%d: %s", e.Code, e.Text))
+				c.Complete(history.OpFail, f, value, target, fmt.Sprintf("%d: %s", e.Code, e.Text))
 			default:
-				c.Complete(sim.OpInfo, f, value, target, fmt.Sprintf("%d: %s", e.Code, e.Text))
+				c.Complete(history.OpInfo, f, value, target, fmt.Sprintf("%d: %s", e.Code, e.Text))
 			}
 		default:
-			c.Complete(sim.OpInfo, f, value, target, "unexpected reply "+r.Type)
+			c.Complete(history.OpInfo, f, value, target, "unexpected reply "+r.Type)
 		}
 		done()
 	})
 	if err != nil {
-		c.Complete(sim.OpFail, f, value, target, err.Error())
+		c.Complete(history.OpFail, f, value, target, err.Error())
 		done()
 	}
 }

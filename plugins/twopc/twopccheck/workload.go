@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
@@ -87,15 +88,15 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 			}
 			next := func() { s.After(spec.Interval, step) }
 			c.Invoke("txn", map[string]any{"txn": id, "writes": writes}, coord)
-			err := c.Call(coord, map[string]any{"type": "txn", "txn": id, "writes": writes}, spec.Timeout, func(r sim.Reply) {
+			err := c.Call(coord, map[string]any{"type": "txn", "txn": id, "writes": writes}, spec.Timeout, func(r history.Reply) {
 				var b struct {
 					Outcome string `json:"outcome"`
 				}
 				switch {
 				case r.TimedOut:
-					c.Complete(sim.OpInfo, "txn", map[string]any{"txn": id}, coord, "timeout")
+					c.Complete(history.OpInfo, "txn", map[string]any{"txn": id}, coord, "timeout")
 				case r.Type == "txn_ok" && json.Unmarshal(r.Body, &b) == nil:
-					c.Complete(sim.OpOK, "txn", map[string]any{"txn": id, "outcome": b.Outcome}, coord, "")
+					c.Complete(history.OpOK, "txn", map[string]any{"txn": id, "outcome": b.Outcome}, coord, "")
 				default:
 					// Only a refused request certainly did nothing; any other
 					// error leaves the outcome unknown.
@@ -103,16 +104,16 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 						Code int `json:"code"`
 					}
 					_ = json.Unmarshal(r.Body, &e)
-					typ := sim.OpInfo
+					typ := history.OpInfo
 					if r.Type == "error" && (e.Code == 10 || e.Code == 12) {
-						typ = sim.OpFail
+						typ = history.OpFail
 					}
 					c.Complete(typ, "txn", map[string]any{"txn": id}, coord, string(r.Body))
 				}
 				next()
 			})
 			if err != nil {
-				c.Complete(sim.OpFail, "txn", map[string]any{"txn": id}, coord, err.Error())
+				c.Complete(history.OpFail, "txn", map[string]any{"txn": id}, coord, err.Error())
 				next()
 			}
 		}
