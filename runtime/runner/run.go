@@ -236,8 +236,12 @@ func (r *Run) startWorkload() error {
 	if len(targets) == 0 {
 		targets = scn.NodeNames()
 	}
+	clients := make([]workload.Client, len(r.clients))
+	for i, c := range r.clients {
+		clients[i] = c
+	}
 	wend, err := w.Start(r.s, workload.Spec{
-		Clients: r.clients, Targets: targets, Duration: scn.Duration, Interval: scn.Workload.Interval, Start: scn.Workload.Start,
+		Clients: clients, Targets: targets, Duration: scn.Duration, Interval: scn.Workload.Interval, Start: scn.Workload.Start,
 		Ops: scn.Workload.Ops, Timeout: scn.Workload.Timeout, Params: scn.Workload.Params,
 		Rand: sim.Stream(r.seed, "workload"),
 	})
@@ -421,7 +425,7 @@ func (r *Run) Finish() (*Result, error) {
 	res := &Result{Scenario: scn.File, Name: scn.Name, Seed: r.seed, TraceSHA256: r.s.Digest(), Reproducible: r.s.Reproducible(),
 		Stats: r.s.Stats(), Checks: map[string]check.Result{}, Verdict: check.Valid, Injected: r.injected, Manual: r.Manual(), Nodes: append(scn.NodeNames(), scn.Services...)}
 	for _, c := range r.clients {
-		res.Clients = append(res.Clients, c.Name)
+		res.Clients = append(res.Clients, c.Name())
 	}
 	for _, n := range r.s.Nodes() {
 		if reason := n.CrashReason(); reason != "" {

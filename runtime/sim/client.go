@@ -14,7 +14,7 @@ import (
 type Client struct {
 	sim     *Sim
 	Index   int32
-	Name    string
+	name    string
 	nextID  int
 	pending map[int]*call
 }
@@ -45,7 +45,7 @@ type envelope struct {
 func (c *Client) Call(to string, body map[string]any, timeout time.Duration, done func(history.Reply)) error {
 	idx, ok := c.sim.Index(to)
 	if !ok {
-		return fmt.Errorf("sim: client %s: unknown destination %q", c.Name, to)
+		return fmt.Errorf("sim: client %s: unknown destination %q", c.name, to)
 	}
 	c.nextID++
 	id := c.nextID
@@ -56,11 +56,11 @@ func (c *Client) Call(to string, body map[string]any, timeout time.Duration, don
 	b["msg_id"] = id
 	raw, err := json.Marshal(b)
 	if err != nil {
-		return fmt.Errorf("sim: client %s: encode body: %w", c.Name, err)
+		return fmt.Errorf("sim: client %s: encode body: %w", c.name, err)
 	}
-	msg, err := json.Marshal(envelope{Src: c.Name, Dest: to, Body: raw})
+	msg, err := json.Marshal(envelope{Src: c.name, Dest: to, Body: raw})
 	if err != nil {
-		return fmt.Errorf("sim: client %s: encode envelope: %w", c.Name, err)
+		return fmt.Errorf("sim: client %s: encode envelope: %w", c.name, err)
 	}
 	typ, _ := body["type"].(string)
 	p := &call{c: c, id: id, to: idx, typ: typ, sent: c.sim.now, done: done}
@@ -78,6 +78,9 @@ func (c *Client) Call(to string, body map[string]any, timeout time.Duration, don
 	return nil
 }
 
+// Name returns the client's node name (c0, c1, ...).
+func (c *Client) Name() string { return c.name }
+
 // Pending returns how many calls await a reply.
 func (c *Client) Pending() int { return len(c.pending) }
 
@@ -85,7 +88,7 @@ func (c *Client) receive(m *message) {
 	var env envelope
 	if err := json.Unmarshal(m.payload, &env); err != nil {
 		c.sim.rec.Record(trace.Event{Time: c.sim.now, Kind: trace.KindLog, Node: c.Index, Peer: m.from, Label: "warn",
-			Data: []byte(fmt.Sprintf("client %s: undecodable message: %v", c.Name, err))})
+			Data: []byte(fmt.Sprintf("client %s: undecodable message: %v", c.name, err))})
 		return
 	}
 	var hdr struct {
@@ -102,7 +105,7 @@ func (c *Client) receive(m *message) {
 		// envelope's "src" says: the host knows who really sent it.
 		c.sim.stats.ForgedReplies++
 		c.sim.rec.Record(trace.Event{Time: c.sim.now, Kind: trace.KindLog, Node: c.Index, Peer: m.from, Label: "warn",
-			Data: []byte(fmt.Sprintf("client %s: ignored a reply to msg %d from %s: the request went to %s", c.Name, hdr.InReplyTo, c.sim.name(m.from), c.sim.name(p.to)))})
+			Data: []byte(fmt.Sprintf("client %s: ignored a reply to msg %d from %s: the request went to %s", c.name, hdr.InReplyTo, c.sim.name(m.from), c.sim.name(p.to)))})
 		return
 	}
 	delete(c.pending, hdr.InReplyTo)

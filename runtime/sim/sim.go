@@ -360,7 +360,7 @@ func (s *Sim) AddClients(n int) ([]*Client, error) {
 	}
 	var out []*Client
 	for range n {
-		c := &Client{sim: s, Name: fmt.Sprintf("c%d", len(s.clients)), pending: map[int]*call{}}
+		c := &Client{sim: s, name: fmt.Sprintf("c%d", len(s.clients)), pending: map[int]*call{}}
 		s.clients = append(s.clients, c)
 		out = append(out, c)
 	}
@@ -390,11 +390,11 @@ func (s *Sim) Start() error {
 	cnames := make([]string, len(s.clients))
 	for i, c := range s.clients {
 		c.Index = int32(len(s.nodes) + i)
-		cnames[i] = c.Name
-		if _, dup := s.byName[c.Name]; dup {
-			return fmt.Errorf("sim: client name %q is also a node's name", c.Name)
+		cnames[i] = c.name
+		if _, dup := s.byName[c.name]; dup {
+			return fmt.Errorf("sim: client name %q is also a node's name", c.name)
 		}
-		s.byName[c.Name] = c.Index
+		s.byName[c.name] = c.Index
 	}
 	directory := nodes.NewDirectory(names, services, cnames, s.cfg.scale.initNames)
 	for i, old := range s.nodes {
@@ -682,7 +682,7 @@ func (s *Sim) deadlock() error {
 		sort.Ints(ids)
 		for _, id := range ids {
 			p := c.pending[id]
-			waits = append(waits, fmt.Sprintf("%s waits for %s's reply to msg %d (%s) since %v", c.Name, s.name(p.to), id, p.typ, time.Duration(p.sent)))
+			waits = append(waits, fmt.Sprintf("%s waits for %s's reply to msg %d (%s) since %v", c.name, s.name(p.to), id, p.typ, time.Duration(p.sent)))
 		}
 	}
 	if len(waits) == 0 {
@@ -805,7 +805,7 @@ func (s *Sim) name(i int32) string {
 	case i >= 0 && int(i) < len(s.nodes):
 		return s.nodes[i].Name
 	case int(i) >= len(s.nodes) && int(i) < len(s.nodes)+len(s.clients):
-		return s.clients[int(i)-len(s.nodes)].Name
+		return s.clients[int(i)-len(s.nodes)].name
 	}
 	return fmt.Sprintf("#%d", i)
 }

@@ -11,13 +11,43 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/history"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
+
+// Env is what a workload sees of the simulation: its virtual clock, a
+// way to schedule a callback on it, and the node names it may address.
+// Callbacks run on the event loop, one at a time.
+type Env interface {
+	// Now is the current virtual time.
+	Now() time.Duration
+	// At runs fn at virtual time t (now, if t has passed).
+	At(t time.Duration, fn func())
+	// After runs fn d after now.
+	After(d time.Duration, fn func())
+	// Index returns the index of a named node or client.
+	Index(name string) (int32, bool)
+}
+
+// Client is a host-side actor that sends Maelstrom-shaped requests and
+// records the operations it makes in the client history.
+type Client interface {
+	// Name is the client's node name (c0, c1, ...).
+	Name() string
+	// Call sends body (a JSON object, to which "msg_id" is added) to the
+	// named node and calls done with the reply, or with TimedOut after
+	// timeout (0: wait forever).
+	Call(to string, body map[string]any, timeout time.Duration, done func(history.Reply)) error
+	// Invoke records the start of an operation and returns its history
+	// index.
+	Invoke(f string, value any, node string) int
+	// Complete records an operation's outcome (history.OpOK, OpFail or
+	// OpInfo) and returns its history index.
+	Complete(typ, f string, value any, node, errText string) int
+}
 
 // Spec is what a workload needs to know.
 type Spec struct {
 	// Clients run the workload; each keeps one request in flight.
-	Clients []*sim.Client
+	Clients []Client
 	// Targets are the node names clients send to.
 	Targets []string
 	// Duration is how long clients issue new operations.
@@ -41,7 +71,7 @@ type Spec struct {
 type Workload interface {
 	// Start schedules the workload; it returns the virtual time at which
 	// the run may end (after any final phase, such as final reads).
-	Start(s *sim.Sim, spec Spec) (end time.Duration, err error)
+	Start(s Env, spec Spec) (end time.Duration, err error)
 }
 
 // Names lists the registered workloads.
@@ -83,7 +113,7 @@ func Split(names []string, n int) [][]string {
 // staggered across one Interval. The target is drawn from the workload's
 // stream before op runs. op must call next exactly once, when its
 // operation completes.
-func Loop(s *sim.Sim, spec Spec, op func(c *sim.Client, n int, target string, next func())) {
+func Loop(s Env, spec Spec, op func(c Client, n int, target string, next func())) {
 	for ci, c := range spec.Clients {
 		c := c
 		n := 0
@@ -105,9 +135,9 @@ type echo struct{}
 
 // Start implements Workload: each operation sends {"type":"echo","echo":s}
 // and expects echo_ok carrying the same string.
-func (echo) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
-	Loop(s, spec, func(c *sim.Client, n int, target string, next func()) {
-		payload := fmt.Sprintf("%s-%d", c.Name, n)
+func (echo) Start(s Env, spec Spec) (time.Duration, error) {
+	Loop(s, spec, func(c Client, n int, target string, next func()) {
+		payload := fmt.Sprintf("%s-%d", c.Name(), n)
 		c.Invoke("echo", payload, target)
 		err := c.Call(target, map[string]any{"type": "echo", "echo": payload}, spec.Timeout, func(r history.Reply) {
 			switch {
@@ -146,7 +176,7 @@ type broadcastParams struct {
 
 // Start implements Workload: clients broadcast unique integers; after the
 // workload and a settle time every node is read once ("final" reads).
-func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
+func (broadcast) Start(s Env, spec Spec) (time.Duration, error) {
 	p := broadcastParams{Settle: "2s"}
 	if len(spec.Params) > 0 {
 		if err := json.Unmarshal(spec.Params, &p); err != nil {
@@ -171,7 +201,7 @@ func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 		}
 	}
 	next := 0
-	Loop(s, spec, func(c *sim.Client, _ int, target string, done func()) {
+	Loop(s, spec, func(c Client, _ int, target string, done func()) {
 		v := next
 		next++
 		c.Invoke("broadcast", v, target)

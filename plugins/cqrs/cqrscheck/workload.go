@@ -12,7 +12,6 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/history"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -111,7 +110,7 @@ func dur(s, def string, field string) (time.Duration, error) {
 }
 
 // Start implements workload.Workload.
-func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (Workload) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	var p Params
 	if len(spec.Params) > 0 {
 		if err := json.Unmarshal(spec.Params, &p); err != nil {
@@ -165,7 +164,7 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 			n++
 			next := func() { s.After(spec.Interval, step) }
 			k := r.IntN(p.Accounts)
-			v := CommandValue{Cmd: fmt.Sprintf("%s-%d", c.Name, n), Op: "deposit", Account: fmt.Sprintf("a%d", k),
+			v := CommandValue{Cmd: fmt.Sprintf("%s-%d", c.Name(), n), Op: "deposit", Account: fmt.Sprintf("a%d", k),
 				Amount: 1 + r.IntN(p.MaxAmount)}
 			if r.Float64() < withdraw {
 				v.Op = "withdraw"
@@ -238,7 +237,7 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 
 // probe queries random query nodes until one has applied v (its log has
 // reached v.Seq) or deadline passes, then calls done.
-func probe(s *sim.Sim, spec workload.Spec, c *sim.Client, queries []string, v CommandValue, deadline, every time.Duration, done func()) {
+func probe(s workload.Env, spec workload.Spec, c workload.Client, queries []string, v CommandValue, deadline, every time.Duration, done func()) {
 	q := queries[spec.Rand.IntN(len(queries))]
 	qv := QueryValue{Cmd: v.Cmd, Account: v.Account, Log: v.Log, Seq: v.Seq}
 	again := func() {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/history"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -26,7 +25,7 @@ type counter struct {
 // (src/maelstrom/workload/pn_counter.clj, client) wraps no error handling
 // around its RPCs, any error reply or timeout leaves the operation
 // indeterminate (info): an add that got an error may still have happened.
-func (w counter) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (w counter) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := setParams{Settle: "2s", Reads: 0.5}
 	if err := params(w.name, spec.Params, &p); err != nil {
 		return 0, err
@@ -53,7 +52,7 @@ func (w counter) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		}
 		return r
 	}
-	main := loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	main := loop(s, spec, 0, func(c workload.Client, target string, done func()) {
 		if spec.Rand.Float64() < p.Reads {
 			perform(c, target, spec.Timeout, read(false), func(outcome) { done() })
 			return

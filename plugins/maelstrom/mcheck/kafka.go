@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/history"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -136,7 +135,7 @@ func mapOr(m map[string]int, k string, def int) int {
 // indefinite result is torn down and opened afresh (Client is not
 // client/Reusable), so its offsets start empty again.
 type kafkaClient struct {
-	c       *sim.Client
+	c       workload.Client
 	node    string // the node Jepsen binds this client's thread to
 	offsets map[string]int
 	crash   bool   // crash-client-gen picked this client for its next op
@@ -162,7 +161,7 @@ func (kc *kafkaClient) whenIdle(f func()) {
 // (commit: the offsets it then committed); assign {"keys",
 // "seek_to_beginning"} completing {"keys","committed"} (what
 // list_committed_offsets answered); crash (always info).
-func (kafka) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (kafka) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := kafkaParams{KeyCount: elleKeyCount, MaxWritesPerKey: elleMaxWritesPerKey, Settle: "2s"}
 	if err := params("kafka", spec.Params, &p); err != nil {
 		return 0, err
@@ -178,7 +177,7 @@ func (kafka) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		return 0, err
 	}
 	g := &kafkaGen{pool: newKeyPool(spec.Rand, p.KeyCount, p.MaxWritesPerKey), sent: map[string]int{}, polled: map[string]int{}, highest: map[string]int{}}
-	clients := map[*sim.Client]*kafkaClient{}
+	clients := map[workload.Client]*kafkaClient{}
 	var order []*kafkaClient
 	for i, c := range spec.Clients {
 		kc := &kafkaClient{c: c, node: boundTarget(spec, i), offsets: map[string]int{}}
@@ -186,7 +185,7 @@ func (kafka) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		order = append(order, kc)
 	}
 	scheduleCrashes(s, spec, order)
-	loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	loop(s, spec, 0, func(c workload.Client, target string, done func()) {
 		kc := clients[c]
 		if kc.crash {
 			kc.crash = false
@@ -219,7 +218,7 @@ func (kafka) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 // scheduleCrashes is crash-client-gen: a {:f :crash} operation every
 // crash-client-interval / concurrency seconds, staggered (uniform between
 // 0 and twice that), taken by a random client as its next operation.
-func scheduleCrashes(s *sim.Sim, spec workload.Spec, clients []*kafkaClient) {
+func scheduleCrashes(s workload.Env, spec workload.Spec, clients []*kafkaClient) {
 	if len(clients) == 0 {
 		return
 	}
@@ -256,7 +255,7 @@ type rpcResult struct {
 // rpc sends body and calls done with the outcome. idempotent is
 // with-errors' set: a timeout or error of an idempotent op fails it
 // (it can be retried without harm), otherwise only definite errors do.
-func rpc(c *sim.Client, target string, timeout time.Duration, body map[string]any, idempotent bool, done func(rpcResult)) {
+func rpc(c workload.Client, target string, timeout time.Duration, body map[string]any, idempotent bool, done func(rpcResult)) {
 	err := c.Call(target, body, timeout, func(rep history.Reply) {
 		indefinite := history.OpInfo
 		if idempotent {
@@ -440,7 +439,7 @@ func (kc *kafkaClient) poll(spec workload.Spec, g *kafkaGen, target string, done
 // client, assign every key the run touched with seek-to-beginning, then
 // poll, staggered, until this client's polls have reached the highest
 // offset of every key (FinalPolls.update) or the 10 s limit.
-func (kc *kafkaClient) finalPolls(s *sim.Sim, spec workload.Spec, g *kafkaGen, until time.Duration) {
+func (kc *kafkaClient) finalPolls(s workload.Env, spec workload.Spec, g *kafkaGen, until time.Duration) {
 	target := map[string]int{}
 	for k, o := range g.highest {
 		target[k] = o

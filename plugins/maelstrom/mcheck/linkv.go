@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/history"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -43,7 +42,7 @@ type linKVGroup struct {
 //
 // History values follow the sharded-kv workload's, so that its porcupine
 // checker applies: {"key":"k","value":v}, {"key":"k","from":a,"to":b}.
-func (linKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (linKV) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	n := len(spec.Targets)
 	size := 2 * n
 	if c := len(spec.Clients); c < size || c%size != 0 {
@@ -55,12 +54,12 @@ func (linKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		groups[i] = &linKVGroup{key: nextKey, procs: map[[2]int]bool{}}
 		nextKey++
 	}
-	index := map[*sim.Client]int{}
-	incarnation := map[*sim.Client]int{}
+	index := map[workload.Client]int{}
+	incarnation := map[workload.Client]int{}
 	for i, c := range spec.Clients {
 		index[c] = i
 	}
-	loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	loop(s, spec, 0, func(c workload.Client, target string, done func()) {
 		i := index[c]
 		g := groups[i/size]
 		proc := [2]int{i, incarnation[c]}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/history"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -104,7 +103,7 @@ type request struct {
 
 // perform records the request's invocation, sends it and records its
 // completion, then calls next (if not nil) with the outcome.
-func perform(c *sim.Client, target string, timeout time.Duration, r request, next func(outcome)) {
+func perform(c workload.Client, target string, timeout time.Duration, r request, next func(outcome)) {
 	c.Invoke(r.f, r.value, target)
 	finish := func(o outcome) {
 		v := o.value
@@ -163,14 +162,14 @@ func boundTarget(spec workload.Spec, ci int) string { return spec.Targets[ci%len
 // of targets, as Jepsen's interpreter binds worker i to node i mod the
 // node count (jepsen/src/jepsen/generator/interpreter.clj, ClientWorker).
 // The phase it returns ends when every client is done.
-func loop(s *sim.Sim, spec workload.Spec, start time.Duration, op func(c *sim.Client, target string, next func())) *phase {
+func loop(s workload.Env, spec workload.Spec, start time.Duration, op func(c workload.Client, target string, next func())) *phase {
 	ph := &phase{}
 	runLoop(s, spec, start, ph, op)
 	return ph
 }
 
 // runLoop is loop reporting to a phase made beforehand.
-func runLoop(s *sim.Sim, spec workload.Spec, start time.Duration, ph *phase, op func(c *sim.Client, target string, next func())) {
+func runLoop(s workload.Env, spec workload.Spec, start time.Duration, ph *phase, op func(c workload.Client, target string, next func())) {
 	start = max(start, spec.Start)
 	ph.left = len(spec.Clients)
 	if start >= spec.Duration { // no operation at all (Maelstrom's --rate 0)
@@ -243,7 +242,7 @@ func (p *phase) whenDone(f func()) {
 // interpreter binds worker i to node i mod the node count), with no
 // retry: a read that fails or times out simply does not count. It
 // returns when the last read can have ended.
-func finalReads(s *sim.Sim, spec workload.Spec, main *phase, settle time.Duration, mk func() request) time.Duration {
+func finalReads(s workload.Env, spec workload.Spec, main *phase, settle time.Duration, mk func() request) time.Duration {
 	main.whenDone(func() {
 		at := max(s.Now(), spec.Duration) + settle
 		for i, c := range spec.Clients {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/history"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -27,7 +26,7 @@ type setParams struct {
 // ({"type":"add","element":n}) and read ({"type":"read"} -> read_ok
 // {"value":[...]}), half and half; after a settle time every node is read
 // once more (the final reads).
-func (gset) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (gset) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := setParams{Settle: "2s", Reads: 0.5}
 	if err := params("g-set", spec.Params, &p); err != nil {
 		return 0, err
@@ -44,7 +43,7 @@ func (gset) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		return r
 	}
 	next := 0
-	main := loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	main := loop(s, spec, 0, func(c workload.Client, target string, done func()) {
 		if spec.Rand.Float64() < p.Reads {
 			perform(c, target, spec.Timeout, read(false), func(outcome) { done() })
 			return

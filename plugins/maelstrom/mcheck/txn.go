@@ -10,7 +10,6 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/history"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -40,7 +39,7 @@ type txnParams struct {
 // {"txn":[...]} with the reads filled in. Written and appended values
 // are unique per key (1, 2, ...). An error reply 30 (txn-conflict) or
 // any other definite error fails the transaction: it did not happen.
-func (w txn) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (w txn) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := txnParams{KeyCount: elleKeyCount, MaxTxnLength: elleMaxTxnLength, MaxWritesPerKey: elleMaxWritesPerKey}
 	if err := params(w.name, spec.Params, &p); err != nil {
 		return 0, err
@@ -53,7 +52,7 @@ func (w txn) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		write = "append"
 	}
 	pool := newKeyPool(spec.Rand, p.KeyCount, p.MaxWritesPerKey)
-	loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	loop(s, spec, 0, func(c workload.Client, target string, done func()) {
 		ops := make([][3]any, txnLength(spec.Rand, p.MaxTxnLength))
 		for i := range ops {
 			f, k, v := pool.mop()

@@ -8,7 +8,6 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/history"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -16,8 +15,8 @@ type uniqueIDs struct{}
 
 // Start implements workload.Workload: clients send {"type":"generate"} and
 // record the id of each generate_ok (any JSON value).
-func (uniqueIDs) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
-	loop(s, spec, 0, func(c *sim.Client, target string, next func()) {
+func (uniqueIDs) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
+	loop(s, spec, 0, func(c workload.Client, target string, next func()) {
 		perform(c, target, spec.Timeout, request{f: "generate", body: map[string]any{"type": "generate"},
 			ok: func(b json.RawMessage) (any, error) {
 				var r struct {

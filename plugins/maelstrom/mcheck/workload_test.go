@@ -39,7 +39,7 @@ func TestWorkloadParamsAreValidated(t *testing.T) {
 			require.NoError(t, err)
 			cs, err := s.AddClients(1)
 			require.NoError(t, err)
-			_, err = Workloads()[tc.workload].Start(s, workload.Spec{Clients: cs, Targets: []string{"n0"}, Duration: time.Second,
+			_, err = Workloads()[tc.workload].Start(s, workload.Spec{Clients: asClients(cs), Targets: []string{"n0"}, Duration: time.Second,
 				Interval: time.Millisecond, Timeout: time.Second, Params: json.RawMessage(tc.params), Rand: sim.Stream(1, "workload")})
 			if tc.want == "" {
 				assert.NoError(t, err, "unique-ids has no params to check")
@@ -85,7 +85,7 @@ func TestBroadcastSendsTopologyFirst(t *testing.T) {
 	cs, err := s.AddClients(2)
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
-	end, err := broadcast{}.Start(s, workload.Spec{Clients: cs, Targets: []string{"n0", "n1", "n2", "n3"}, Duration: time.Second,
+	end, err := broadcast{}.Start(s, workload.Spec{Clients: asClients(cs), Targets: []string{"n0", "n1", "n2", "n3"}, Duration: time.Second,
 		Interval: 10 * time.Millisecond, Timeout: 100 * time.Millisecond, Rand: sim.Stream(1, "workload")})
 	require.NoError(t, err)
 	require.NoError(t, s.RunUntil(end))
@@ -142,7 +142,7 @@ func TestLinKVGeneratorAsJepsens(t *testing.T) {
 		cs, err := s.AddClients(4)
 		require.NoError(t, err)
 		require.NoError(t, s.Start())
-		end, err := linKV{}.Start(s, workload.Spec{Clients: cs, Targets: []string{"n0", "n1"}, Duration: 3 * time.Second,
+		end, err := linKV{}.Start(s, workload.Spec{Clients: asClients(cs), Targets: []string{"n0", "n1"}, Duration: 3 * time.Second,
 			Interval: 10 * time.Millisecond, Timeout: 50 * time.Millisecond, Rand: sim.Stream(1, "workload")})
 		require.NoError(t, err)
 		require.NoError(t, s.RunUntil(end))
@@ -242,7 +242,7 @@ func TestKafkaClientPollsFromTheCommittedOffset(t *testing.T) {
 	cs, err := s.AddClients(3)
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
-	end, err := kafka{}.Start(s, workload.Spec{Clients: cs, Targets: []string{"n0"}, Duration: 20 * time.Second,
+	end, err := kafka{}.Start(s, workload.Spec{Clients: asClients(cs), Targets: []string{"n0"}, Duration: 20 * time.Second,
 		Interval: 10 * time.Millisecond, Timeout: 100 * time.Millisecond, Params: json.RawMessage(`{"key_count":2}`), Rand: sim.Stream(3, "workload")})
 	require.NoError(t, err)
 	require.NoError(t, s.RunUntil(end))
@@ -348,7 +348,7 @@ func TestFinalPhase(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, s.Start())
 			const settle = 10 * time.Second
-			end, err := counter{name: "g-counter"}.Start(s, workload.Spec{Clients: cs, Targets: []string{"n0", "n1"}, Duration: time.Second, Start: start,
+			end, err := counter{name: "g-counter"}.Start(s, workload.Spec{Clients: asClients(cs), Targets: []string{"n0", "n1"}, Duration: time.Second, Start: start,
 				Interval: 40 * time.Millisecond, Timeout: 300 * time.Millisecond, Params: json.RawMessage(`{"settle":"10s"}`), Rand: sim.Stream(1, "workload")})
 			require.NoError(t, err)
 			require.NoError(t, s.RunUntil(end))
@@ -380,4 +380,13 @@ func TestFinalPhase(t *testing.T) {
 			assert.Equal(t, 2, r.Details["final_reads"], "the silent node's final read timed out and does not count")
 		})
 	}
+}
+
+// asClients hands a simulation's clients to a workload.
+func asClients(cs []*sim.Client) []workload.Client {
+	out := make([]workload.Client, len(cs))
+	for i, c := range cs {
+		out[i] = c
+	}
+	return out
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/history"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -37,7 +36,7 @@ type workloadParams struct {
 }
 
 // Start implements workload.Workload.
-func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (Workload) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := workloadParams{Arrivals: "poisson"}
 	if len(spec.Params) > 0 {
 		if err := json.Unmarshal(spec.Params, &p); err != nil {
@@ -88,7 +87,7 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 			queue = queue[1:]
 			busy = true
 			n++
-			req := fmt.Sprintf("%s-%d", c.Name, n)
+			req := fmt.Sprintf("%s-%d", c.Name(), n)
 			c.Invoke("work", map[string]any{"req": req}, target)
 			sent := s.Now()
 			finish := func(typ string, v map[string]any, errText string) {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/history"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
@@ -62,7 +61,7 @@ type sagaWorkload struct{}
 // {"saga","outcome"}); reader clients pick a saga in flight and read one
 // service's state for it, recording read ops ({"saga","service"} →
 // {"saga","service","state"}).
-func (sagaWorkload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (sagaWorkload) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := workloadParams{SubmitTo: "orchestrator", Settle: "2s"}
 	if len(spec.Params) > 0 {
 		if err := json.Unmarshal(spec.Params, &p); err != nil {

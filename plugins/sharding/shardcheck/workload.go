@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/history"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -67,7 +66,7 @@ func pick(cdf []float64, u float64) int {
 }
 
 // Start implements workload.Workload.
-func (ShardedKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (ShardedKV) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := Params{Keys: 8, Reads: 0.5, CAS: 0.2}
 	if len(spec.Params) > 0 {
 		if err := json.Unmarshal(spec.Params, &p); err != nil {
@@ -89,7 +88,7 @@ func (ShardedKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 	cdf := zipfCDF(p.Keys, p.S)
 	last := map[string]int{} // the last value any client saw per key
 	next := 0
-	workload.Loop(s, spec, func(c *sim.Client, _ int, target string, done func()) {
+	workload.Loop(s, spec, func(c workload.Client, _ int, target string, done func()) {
 		key := KeyName(pick(cdf, spec.Rand.Float64()))
 		u := spec.Rand.Float64()
 		switch {
@@ -106,7 +105,7 @@ func (ShardedKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 	return spec.Duration + spec.Timeout, nil
 }
 
-func call(s *sim.Sim, c *sim.Client, spec workload.Spec, target, f string, value map[string]any, last map[string]int, done func()) {
+func call(s workload.Env, c workload.Client, spec workload.Spec, target, f string, value map[string]any, last map[string]int, done func()) {
 	key := value["key"].(string)
 	c.Invoke(f, value, target)
 	body := map[string]any{"type": f}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/history"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -51,7 +50,7 @@ type params struct {
 }
 
 // Start implements workload.Workload.
-func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (Workload) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := params{Keys: 6, KeysPerTxn: 2, Settle: "1s"}
 	if len(spec.Params) > 0 {
 		if err := json.Unmarshal(spec.Params, &p); err != nil {
@@ -81,7 +80,7 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 				return
 			}
 			seq++
-			id := fmt.Sprintf("%s-%d", c.Name, seq)
+			id := fmt.Sprintf("%s-%d", c.Name(), seq)
 			writes := map[string]string{}
 			for _, i := range spec.Rand.Perm(p.Keys)[:p.KeysPerTxn] {
 				writes[fmt.Sprintf("k%d", i)] = id
