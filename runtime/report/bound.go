@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 )
 
 // MinFileBytes is the smallest bound a report file gets, however small the
@@ -33,7 +35,7 @@ func boundNote(file string, bound int64, what string) string {
 
 // Notes about the report files start with their names (boundNote,
 // NotWritten).
-var reportFiles = []string{LamportFile, ShiVizFile, StatsFile, TimelineFile}
+var reportFiles = []string{runfolder.LamportFile, runfolder.ShiVizFile, runfolder.StatsFile, runfolder.TimelineFile}
 
 // NotWritten is the note for a run folder whose report files were not
 // written: why says why.
@@ -44,7 +46,7 @@ func NotWritten(why string) string {
 // noteResults sets the notes about the report files in dir's
 // results.json's report_notes to notes, keeping the other notes.
 func noteResults(dir string, notes []string) error {
-	res, err := readResults(dir)
+	res, err := runfolder.ReadResults(dir)
 	if err != nil {
 		return err
 	}
@@ -62,7 +64,7 @@ func noteResults(dir string, notes []string) error {
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	path := filepath.Join(dir, ResultsFile)
+	path := filepath.Join(dir, runfolder.ResultsFile)
 	if err := os.WriteFile(path+".tmp", append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}

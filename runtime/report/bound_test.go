@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/runtime/report"
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -34,8 +35,8 @@ func fileSize(t *testing.T, dir, name string) int64 {
 // notes returns results.json's report_notes.
 func notes(t *testing.T, dir string) []string {
 	t.Helper()
-	var res report.Result
-	readJSON(t, filepath.Join(dir, report.ResultsFile), &res)
+	var res runfolder.Result
+	readJSON(t, filepath.Join(dir, runfolder.ResultsFile), &res)
 	return res.ReportNotes
 }
 
@@ -51,12 +52,12 @@ func TestReportsAreCutAtTheirBound(t *testing.T) {
 	got, err := report.WriteWithin(context.Background(), dir, 0)
 	require.NoError(t, err)
 	assert.Empty(t, got)
-	require.Greater(t, fileSize(t, dir, report.LamportFile), int64(2*bound))
-	require.Greater(t, fileSize(t, dir, report.ShiVizFile), int64(2*bound))
+	require.Greater(t, fileSize(t, dir, runfolder.LamportFile), int64(2*bound))
+	require.Greater(t, fileSize(t, dir, runfolder.ShiVizFile), int64(2*bound))
 
 	got, err = report.WriteWithin(context.Background(), dir, bound)
 	require.NoError(t, err)
-	for _, f := range []string{report.LamportFile, report.ShiVizFile, report.StatsFile, report.TimelineFile} {
+	for _, f := range []string{runfolder.LamportFile, runfolder.ShiVizFile, runfolder.StatsFile, runfolder.TimelineFile} {
 		assert.LessOrEqual(t, fileSize(t, dir, f), int64(bound), f)
 	}
 	require.Len(t, got, 2)
@@ -65,7 +66,7 @@ func TestReportsAreCutAtTheirBound(t *testing.T) {
 	assert.Equal(t, got, notes(t, dir), "results.json says what was cut")
 
 	// lamport.html: a whole page with the rows that fit, the note inside.
-	b, err := os.ReadFile(filepath.Join(dir, report.LamportFile))
+	b, err := os.ReadFile(filepath.Join(dir, runfolder.LamportFile))
 	require.NoError(t, err)
 	page := string(b)
 	assert.True(t, strings.HasSuffix(strings.TrimSpace(page), "</html>"), "the page is whole")
@@ -84,7 +85,7 @@ func TestReportsAreCutAtTheirBound(t *testing.T) {
 
 	// shiviz.log: the header says it was cut; the events after it are
 	// whole two-line records.
-	f, err := os.Open(filepath.Join(dir, report.ShiVizFile))
+	f, err := os.Open(filepath.Join(dir, runfolder.ShiVizFile))
 	require.NoError(t, err)
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -122,9 +123,9 @@ func TestStatsCutAtTheirBound(t *testing.T) {
 	got, err := report.WriteWithin(context.Background(), dir, report.MinFileBytes)
 	require.NoError(t, err)
 	assert.Contains(t, got, "stats.json: cut at its bound of 1048576 bytes (limits.max_trace_bytes / 16, at least 1 MiB): only the totals are here")
-	assert.LessOrEqual(t, fileSize(t, dir, report.StatsFile), int64(report.MinFileBytes))
+	assert.LessOrEqual(t, fileSize(t, dir, runfolder.StatsFile), int64(report.MinFileBytes))
 	var st report.Stats
-	readJSON(t, filepath.Join(dir, report.StatsFile), &st)
+	readJSON(t, filepath.Join(dir, runfolder.StatsFile), &st)
 	assert.Equal(t, uint64(types), st.Total.Sent)
 	assert.Equal(t, uint64(types), st.Total.Delivered)
 	assert.Empty(t, st.Types)
@@ -145,7 +146,7 @@ func TestWriteStopsWhenTheContextEnds(t *testing.T) {
 	require.NoError(t, err)
 	for _, e := range entries {
 		assert.False(t, strings.HasSuffix(e.Name(), ".tmp"), e.Name())
-		assert.NotEqual(t, report.LamportFile, e.Name())
+		assert.NotEqual(t, runfolder.LamportFile, e.Name())
 	}
 }
 
@@ -160,10 +161,10 @@ func TestLamportBoundCountsItsLabels(t *testing.T) {
 	dir := runFolder(t, []string{"n0"}, nil, n, evs)
 	got, err := report.WriteWithin(context.Background(), dir, report.MinFileBytes)
 	require.NoError(t, err)
-	assert.LessOrEqual(t, fileSize(t, dir, report.LamportFile), int64(report.MinFileBytes))
+	assert.LessOrEqual(t, fileSize(t, dir, runfolder.LamportFile), int64(report.MinFileBytes))
 	require.NotEmpty(t, got)
 	assert.Regexp(t, `^lamport.html: cut .*: the first \d+ of 3000 events$`, got[0])
-	b, err := os.ReadFile(filepath.Join(dir, report.LamportFile))
+	b, err := os.ReadFile(filepath.Join(dir, runfolder.LamportFile))
 	require.NoError(t, err)
 	var m meta
 	require.NoError(t, json.Unmarshal([]byte(embedded(t, string(b), "meta")), &m))

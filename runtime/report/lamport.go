@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 )
 
 //go:embed lamport.html.tmpl
@@ -243,7 +245,7 @@ func (l *lamportWriter) finish(p *pass) error {
 			if marksCut {
 				note += ", some lane states left out"
 			}
-			m.Cut = boundNote(LamportFile, l.limit, note)
+			m.Cut = boundNote(runfolder.LamportFile, l.limit, note)
 		}
 		var err error
 		if b, err = json.Marshal(m); err != nil { // escapes <, > and &: safe inside <script>

@@ -4,121 +4,21 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 
-	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/scenario"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-)
-
-// ErrNotRunFolder marks a folder that is not a readable run folder: a
-// required file is missing or cannot be parsed. The error's text names the
-// file.
-var ErrNotRunFolder = errors.New("not a run folder")
-
-// Files a run folder holds (read) and the files Write adds to it.
-const (
-	ResultsFile  = "results.json"
-	TraceFile    = "trace.jsonl"
-	HistoryFile  = "history.jsonl"
-	LamportFile  = "lamport.html"
-	StatsFile    = "stats.json"
-	TimelineFile = "timeline.json"
-	ShiVizFile   = "shiviz.log"
 )
 
 // DataCap is the largest event payload lamport.html embeds whole.
 const DataCap = 8 << 10
 
-// Result is the outcome of a run and the content of results.json: the one
-// declaration of that file's shape (runner.Result is this type).
-type Result struct {
-	Scenario    string        `json:"scenario"`
-	Name        string        `json:"name"`
-	Seed        uint64        `json:"seed"`
-	Valid       bool          `json:"valid"`
-	Verdict     check.Verdict `json:"verdict"`
-	TraceSHA256 string        `json:"trace_sha256"`
-	// Reason says why a run that did not finish has verdict unknown: it
-	// was interrupted, or it reached a run-wide cap.
-	Reason string `json:"reason,omitempty"`
-	// Reproducible is false if the wall-clock watchdog fired.
-	Reproducible bool                    `json:"reproducible"`
-	Checks       map[string]check.Result `json:"checks"`
-	Stats        sim.Stats               `json:"stats"`
-	Crashes      []Crash                 `json:"crashes,omitempty"`
-	// Findings lists what the checks saw beyond the reference they follow
-	// (see check.Finding), check by check in the scenario's order. They
-	// fail the run only when Strict is set.
-	Findings []Finding `json:"findings,omitempty"`
-	// Strict is true when the scenario asked for findings to fail the run
-	// (strict: true, terrarium test --strict).
-	Strict bool `json:"strict,omitempty"`
-	// ReportNotes says which files of the run folder were cut at their
-	// bound (FileBound) or not written, and why.
-	ReportNotes []string `json:"report_notes,omitempty"`
-	// Injected lists the faults the nemeses injected, as timed faults.
-	Injected []scenario.Fault `json:"-"`
-	// Manual lists the faults applied by hand, pinned to where they
-	// happened (see runner.Run.Apply).
-	Manual []scenario.Fault `json:"-"`
-	// Nodes and Clients name every endpoint by index, as the trace uses them.
-	Nodes   []string `json:"nodes"`
-	Clients []string `json:"clients"`
-}
-
-// Finding is one check's finding, as results.json lists it:
-// {"check", "name", "summary", "details"}.
-type Finding struct {
-	Check string `json:"check"`
-	check.Finding
-}
-
-// Crash records a node that ended the run crashed.
-type Crash struct {
-	Node   string `json:"node"`
-	Reason string `json:"reason"`
-}
-
-// results is the name the report's code uses for Result.
-type results = Result
-
-// checkRunFolder returns an ErrNotRunFolder error naming the first missing
-// required file.
-func checkRunFolder(dir string) error {
-	st, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("report: %w: %s: %v", ErrNotRunFolder, dir, errors.Unwrap(err))
-	}
-	if !st.IsDir() {
-		return fmt.Errorf("report: %w: %s is not a directory", ErrNotRunFolder, dir)
-	}
-	for _, f := range []string{ResultsFile, TraceFile} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			return fmt.Errorf("report: %w: %s has no %s", ErrNotRunFolder, dir, f)
-		}
-	}
-	return nil
-}
-
-func readResults(dir string) (*results, error) {
-	p := filepath.Join(dir, ResultsFile)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return nil, fmt.Errorf("report: %w: %v", ErrNotRunFolder, err)
-	}
-	r := results{Reproducible: true}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("report: %w: %s: %v", ErrNotRunFolder, p, err)
-	}
-	return &r, nil
-}
+// results is the name the report's code uses for the run folder's
+// results.json.
+type results = runfolder.Result
 
 // event is one trace line as read. Data and Text keep their raw JSON; the
 // kind is resolved to a code (kindNames).
@@ -233,7 +133,7 @@ func scanTrace(path string, kinds *kindTable, fn func(e *event) error) error {
 func scanTraceContext(ctx context.Context, path string, kinds *kindTable, fn func(e *event) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("report: %w: %v", ErrNotRunFolder, err)
+		return fmt.Errorf("report: %w: %v", runfolder.ErrNotRunFolder, err)
 	}
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 1<<20)
@@ -263,7 +163,7 @@ func scanTraceContext(ctx context.Context, path string, kinds *kindTable, fn fun
 				e := event{}
 				if !parseEvent(b, &e) {
 					if jerr := json.Unmarshal(b, &e); jerr != nil {
-						return fmt.Errorf("report: %w: %s:%d: %v", ErrNotRunFolder, path, line, jerr)
+						return fmt.Errorf("report: %w: %s:%d: %v", runfolder.ErrNotRunFolder, path, line, jerr)
 					}
 				}
 				e.kind = kinds.code(e.Kind)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
@@ -26,7 +27,7 @@ func Write(dir string) error {
 // bound bytes (0: no bound; at least MinFileBytes). It reads the trace once, as a stream, and stops
 // with ctx's error when ctx is done, leaving the earlier files in place. A
 // folder without results.json or trace.jsonl gives an error wrapping
-// ErrNotRunFolder.
+// runfolder.ErrNotRunFolder.
 //
 // A file past its bound is cut: it says so itself (lamport.html in its
 // title bar and overview, shiviz.log in its header, stats.json and
@@ -34,10 +35,10 @@ func Write(dir string) error {
 // out. They replace, in results.json's report_notes, the notes about these
 // files that an earlier Write (or an interrupted run) left there.
 func WriteWithin(ctx context.Context, dir string, bound int64) (notes []string, err error) {
-	if err := checkRunFolder(dir); err != nil {
+	if err := runfolder.Check(dir); err != nil {
 		return nil, err
 	}
-	res, err := readResults(dir)
+	res, err := runfolder.ReadResults(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -62,28 +63,28 @@ func WriteWithin(ctx context.Context, dir string, bound int64) (notes []string, 
 		temps = append(temps, f.Name())
 		return f, bufio.NewWriterSize(f, 1<<20), nil
 	}
-	lf, lw, err := create(LamportFile)
+	lf, lw, err := create(runfolder.LamportFile)
 	if err != nil {
 		return nil, err
 	}
 	defer lf.Close()
-	sf, sw, err := create(ShiVizFile)
+	sf, sw, err := create(runfolder.ShiVizFile)
 	if err != nil {
 		return nil, err
 	}
 	defer sf.Close()
 	title := fmt.Sprintf("%s (seed %d)", res.Name, res.Seed)
 	if p.lam, err = newLamportWriter(lw, title, bound); err != nil {
-		return nil, fmt.Errorf("report: %s: %w", LamportFile, err)
+		return nil, fmt.Errorf("report: %s: %w", runfolder.LamportFile, err)
 	}
 	if p.shv, err = newShiVizWriter(sw, res, bound); err != nil {
-		return nil, fmt.Errorf("report: %s: %w", ShiVizFile, err)
+		return nil, fmt.Errorf("report: %s: %w", runfolder.ShiVizFile, err)
 	}
-	if err := scanTraceContext(ctx, filepath.Join(dir, TraceFile), p.kinds, p.event); err != nil {
+	if err := scanTraceContext(ctx, filepath.Join(dir, runfolder.TraceFile), p.kinds, p.event); err != nil {
 		return nil, err
 	}
 	if err := p.lam.finish(p); err != nil {
-		return nil, fmt.Errorf("report: %s: %w", LamportFile, err)
+		return nil, fmt.Errorf("report: %s: %w", runfolder.LamportFile, err)
 	}
 	if p.lam.note != "" {
 		notes = append(notes, p.lam.note)
@@ -93,9 +94,9 @@ func WriteWithin(ctx context.Context, dir string, bound int64) (notes []string, 
 	}
 	if p.shv.cut {
 		if _, err := sf.WriteAt([]byte(p.shv.cutNote()), p.shv.noteAt); err != nil {
-			return nil, fmt.Errorf("report: %s: %w", ShiVizFile, err)
+			return nil, fmt.Errorf("report: %s: %w", runfolder.ShiVizFile, err)
 		}
-		notes = append(notes, boundNote(ShiVizFile, bound, fmt.Sprintf("the first %d of %d host events", p.shv.kept, p.shv.total)))
+		notes = append(notes, boundNote(runfolder.ShiVizFile, bound, fmt.Sprintf("the first %d of %d host events", p.shv.kept, p.shv.total)))
 	}
 	if err := errors.Join(lf.Close(), sf.Close()); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
@@ -106,11 +107,11 @@ func WriteWithin(ctx context.Context, dir string, bound int64) (notes []string, 
 		v    any
 		cut  func(note string) any
 	}{
-		{StatsFile, stats, func(note string) any {
+		{runfolder.StatsFile, stats, func(note string) any {
 			stats.Types, stats.Ops.ByF, stats.DropReasons, stats.Cut = nil, nil, nil, note
 			return stats
 		}},
-		{TimelineFile, tl, func(note string) any {
+		{runfolder.TimelineFile, tl, func(note string) any {
 			tl.Nodes, tl.Cut = nil, note
 			return tl
 		}},
@@ -148,17 +149,17 @@ var ErrTraceMismatch = errors.New("the trace does not match the run's trace_sha2
 // VerifyTrace recomputes the digest of dir's trace.jsonl and compares it
 // with results.json. It returns the number of events verified.
 func VerifyTrace(dir string) (uint64, error) {
-	if err := checkRunFolder(dir); err != nil {
+	if err := runfolder.Check(dir); err != nil {
 		return 0, err
 	}
-	res, err := readResults(dir)
+	res, err := runfolder.ReadResults(dir)
 	if err != nil {
 		return 0, err
 	}
-	path := filepath.Join(dir, TraceFile)
+	path := filepath.Join(dir, runfolder.TraceFile)
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, fmt.Errorf("report: %w: %v", ErrNotRunFolder, err)
+		return 0, fmt.Errorf("report: %w: %v", runfolder.ErrNotRunFolder, err)
 	}
 	defer f.Close()
 	digest, n, err := trace.Verify(f)
@@ -175,15 +176,15 @@ func VerifyTrace(dir string) (uint64, error) {
 // verdict, seed, digest, checks, message statistics by type (top 10),
 // crashes, faults and one timeline line per node.
 func Summary(dir string) (string, error) {
-	if err := checkRunFolder(dir); err != nil {
+	if err := runfolder.Check(dir); err != nil {
 		return "", err
 	}
-	res, err := readResults(dir)
+	res, err := runfolder.ReadResults(dir)
 	if err != nil {
 		return "", err
 	}
 	p := newPass(res)
-	if err := scanTrace(filepath.Join(dir, TraceFile), p.kinds, p.event); err != nil {
+	if err := scanTrace(filepath.Join(dir, runfolder.TraceFile), p.kinds, p.event); err != nil {
 		return "", err
 	}
 	return summarize(p), nil

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/runtime/report"
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
@@ -297,19 +298,19 @@ func TestStatsCrafted(t *testing.T) {
 func TestNotARunFolder(t *testing.T) {
 	dir := t.TempDir()
 	err := report.Write(dir)
-	require.ErrorIs(t, err, report.ErrNotRunFolder)
+	require.ErrorIs(t, err, runfolder.ErrNotRunFolder)
 	assert.Contains(t, err.Error(), "results.json")
 	_, err = report.Summary(filepath.Join(dir, "nope"))
-	require.ErrorIs(t, err, report.ErrNotRunFolder)
+	require.ErrorIs(t, err, runfolder.ErrNotRunFolder)
 
 	writeResults(t, dir, []string{"n0"}, nil, 0)
 	_, err = report.Summary(dir)
-	require.ErrorIs(t, err, report.ErrNotRunFolder)
+	require.ErrorIs(t, err, runfolder.ErrNotRunFolder)
 	assert.Contains(t, err.Error(), "trace.jsonl")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "trace.jsonl"), []byte("{\"seq\":1,\"kind\":\"boot\"}\nnot json\n"), 0o644))
 	err = report.Write(dir)
-	require.ErrorIs(t, err, report.ErrNotRunFolder)
+	require.ErrorIs(t, err, runfolder.ErrNotRunFolder)
 	assert.Contains(t, err.Error(), "trace.jsonl:2")
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/report"
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 	"github.com/terrarium-sim/terrarium/runtime/service"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
@@ -278,7 +279,7 @@ func (r *Run) Steps() uint64 { return r.s.Steps() }
 func (r *Run) Digest() string { return r.s.Digest() }
 
 // Stats returns the counters so far.
-func (r *Run) Stats() sim.Stats { return r.s.Stats() }
+func (r *Run) Stats() trace.Stats { return r.s.Stats() }
 
 // History returns the client operations recorded so far.
 func (r *Run) History() []history.Op { return r.s.History() }
@@ -422,14 +423,15 @@ func (r *Run) Finish() (*Result, error) {
 	}
 	runErr := r.runToEnd()
 	scn := r.scn
-	res := &Result{Scenario: scn.File, Name: scn.Name, Seed: r.seed, TraceSHA256: r.s.Digest(), Reproducible: r.s.Reproducible(),
-		Stats: r.s.Stats(), Checks: map[string]check.Result{}, Verdict: check.Valid, Injected: r.injected, Manual: r.Manual(), Nodes: append(scn.NodeNames(), scn.Services...)}
+	res := &Result{Result: runfolder.Result{Scenario: scn.File, Name: scn.Name, Seed: r.seed, TraceSHA256: r.s.Digest(), Reproducible: r.s.Reproducible(),
+		Stats: r.s.Stats(), Checks: map[string]check.Result{}, Verdict: check.Valid, Nodes: append(scn.NodeNames(), scn.Services...)},
+		Injected: r.injected, Manual: r.Manual()}
 	for _, c := range r.clients {
 		res.Clients = append(res.Clients, c.Name())
 	}
 	for _, n := range r.s.Nodes() {
 		if reason := n.CrashReason(); reason != "" {
-			res.Crashes = append(res.Crashes, Crash{Node: n.Name(), Reason: reason})
+			res.Crashes = append(res.Crashes, runfolder.Crash{Node: n.Name(), Reason: reason})
 		}
 	}
 	var lim *sim.LimitError
@@ -461,7 +463,7 @@ func (r *Run) Finish() (*Result, error) {
 		in.Params = c.Params
 		cr := fn(in)
 		for _, f := range cr.Findings {
-			res.Findings = append(res.Findings, Finding{Check: c.Name, Finding: f})
+			res.Findings = append(res.Findings, runfolder.Finding{Check: c.Name, Finding: f})
 		}
 		cr.Findings = nil // listed once, in res.Findings
 		res.Checks[c.Name] = cr
@@ -528,7 +530,7 @@ func (r *Run) writeFolder(res *Result) error {
 	if r.ctx.Err() != nil {
 		return r.skipReports(res, "the run was interrupted")
 	}
-	if err := writeResults(dir, res); err != nil {
+	if err := runfolder.WriteResults(dir, &res.Result); err != nil {
 		return err
 	}
 	notes, err := report.WriteWithin(r.ctx, dir, bound)
@@ -546,13 +548,13 @@ func (r *Run) writeFolder(res *Result) error {
 // not written, and removes any an earlier run left in the folder.
 func (r *Run) skipReports(res *Result, why string) error {
 	dir := r.opts.outDir
-	for _, f := range []string{report.LamportFile, report.ShiVizFile, report.StatsFile, report.TimelineFile} {
+	for _, f := range []string{runfolder.LamportFile, runfolder.ShiVizFile, runfolder.StatsFile, runfolder.TimelineFile} {
 		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("runner: %w", err)
 		}
 	}
 	res.ReportNotes = append(res.ReportNotes, report.NotWritten(why))
-	return writeResults(dir, res)
+	return runfolder.WriteResults(dir, &res.Result)
 }
 
 // Close releases the simulation and the run folder's files.

@@ -130,34 +130,6 @@ func (c Config) WithWorkers(n int) Config { c.workers = n; return c }
 // Workers returns the configured number of workers (0: one).
 func (c Config) Workers() int { return c.workers }
 
-// Stats counts what happened in a run.
-type Stats struct {
-	Sent       uint64 `json:"messages_sent"`
-	Delivered  uint64 `json:"messages_delivered"`
-	Dropped    uint64 `json:"messages_dropped"`
-	Duplicated uint64 `json:"messages_duplicated"`
-	Events     uint64 `json:"events"`
-	Crashes    uint64 `json:"crashes"`
-	// ForgedReplies counts replies a client ignored because they came from
-	// another endpoint than the one its request went to.
-	ForgedReplies uint64        `json:"forged_replies"`
-	Virtual       time.Duration `json:"virtual_ns"`
-	Wall          time.Duration `json:"wall_ns"`
-}
-
-// Add sums o into st, field by field (for totals over many runs).
-func (st *Stats) Add(o Stats) {
-	st.Sent += o.Sent
-	st.Delivered += o.Delivered
-	st.Dropped += o.Dropped
-	st.Duplicated += o.Duplicated
-	st.Events += o.Events
-	st.Crashes += o.Crashes
-	st.ForgedReplies += o.ForgedReplies
-	st.Virtual += o.Virtual
-	st.Wall += o.Wall
-}
-
 // Sim is one simulation.
 type Sim struct {
 	cfg     Config
@@ -178,7 +150,7 @@ type Sim struct {
 	now    int64
 	seq    uint64
 	msgSeq uint64
-	stats  Stats
+	stats  trace.Stats
 	hist   []history.Op
 	wall   time.Duration
 
@@ -525,7 +497,7 @@ func (s *Sim) Events() []trace.Event { return s.rec.Events() }
 func (s *Sim) History() []history.Op { return s.hist }
 
 // Stats returns the counters so far.
-func (s *Sim) Stats() Stats {
+func (s *Sim) Stats() trace.Stats {
 	st := s.stats
 	st.Events = s.rec.Count()
 	st.Virtual = time.Duration(s.now)
