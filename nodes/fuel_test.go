@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/internal/testguests"
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 var echoBuild = sync.OnceValues(func() ([]byte, error) {

@@ -15,8 +15,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	runreport "github.com/terrarium-sim/terrarium/internal/report"
 	"github.com/terrarium-sim/terrarium/nodes"
-	runreport "github.com/terrarium-sim/terrarium/runtime/report"
 	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )

@@ -15,12 +15,12 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/plugins/maelstrom/mcheck"
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // testFlags are Maelstrom's test options, as terrarium test takes them.

@@ -1,6 +1,6 @@
 package scenario
 
-import "github.com/terrarium-sim/terrarium/runtime/wasmhost"
+import "github.com/terrarium-sim/terrarium/internal/wasmhost"
 
 // Apply returns c with every limit the scenario sets; absent (zero) limits
 // keep c's values.

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/fuel"
 	"github.com/terrarium-sim/terrarium/internal/testguests"
-	"github.com/terrarium-sim/terrarium/runtime/fuel"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
 )
 

@@ -17,7 +17,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/sys"
 
-	"github.com/terrarium-sim/terrarium/runtime/fuel"
+	"github.com/terrarium-sim/terrarium/internal/fuel"
 )
 
 // Host is what a node gives its guest: every effect and every source of
@@ -398,7 +398,7 @@ func (in *Instance) crash(err error) error {
 	switch {
 	case in.memReq != nil && int64(in.memReq.Get()) > in.eng.cfg.memoryBytes():
 		// The instrumented table.grow stores what the node would hold and
-		// traps when that is over the budget (runtime/fuel/bulk.go).
+		// traps when that is over the budget (internal/fuel/bulk.go).
 		reason = Quota("memory_pages", "table.grow would bring the node's tables and memory to %d bytes, over its budget of %d (%d pages)",
 			int64(in.memReq.Get()), in.eng.cfg.memoryBytes(), in.eng.cfg.pages())
 	case in.fuelG != nil && int64(in.fuelG.Get()) < 0 && in.spinCut:

@@ -21,8 +21,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // Names lists the services, sorted.

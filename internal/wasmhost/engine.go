@@ -30,8 +30,8 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
+	"github.com/terrarium-sim/terrarium/internal/fuel"
 	"github.com/terrarium-sim/terrarium/runtime/abi"
-	"github.com/terrarium-sim/terrarium/runtime/fuel"
 )
 
 // Defaults for Config.

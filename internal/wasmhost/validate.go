@@ -10,7 +10,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 
-	"github.com/terrarium-sim/terrarium/runtime/fuel"
+	"github.com/terrarium-sim/terrarium/internal/fuel"
 )
 
 // DefaultMaxModuleBytes is the largest module Validate accepts when given a
@@ -80,7 +80,7 @@ func Validate(ctx context.Context, wasm []byte, maxBytes int) (*ModuleInfo, erro
 	// The interpreter validates every function body at compile time, as the
 	// compiler does, and compiles faster: nothing here runs the module.
 	// Instrumentation keeps a module valid exactly when it was valid
-	// (runtime/fuel's fuzz tests check this), so compiling the form the
+	// (internal/fuel's fuzz tests check this), so compiling the form the
 	// loader compiles is enough.
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter().WithMemoryLimitPages(DefaultMemoryPages))
 	defer rt.Close(ctx)

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/internal/testguests"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 )
 
 // guest builds a reactor module from the ABI's required exports plus extra
