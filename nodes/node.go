@@ -211,11 +211,11 @@ func (g nativeGuest) Init([]byte) error { return nil }
 func (g nativeGuest) Message(from int32, msg []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			f, ok := r.(*wasmhost.Fault)
+			ce, ok := wasmhost.Stopped(r)
 			if !ok {
 				panic(r)
 			}
-			err = &wasmhost.CrashError{Reason: f.Reason, Err: f}
+			err = ce
 		}
 	}()
 	g.fn(g.h, from, msg)

@@ -184,16 +184,26 @@ func violate(format string, args ...any) {
 	panic(abiViolation{msg: fmt.Sprintf(format, args...)})
 }
 
-// Fault is the panic value of Stop: a Host method (or the host function
+// fault is the panic value of Stop: a Host method (or the host function
 // itself) ends the running guest call, and the node crashes with Reason.
-type Fault struct{ Reason string }
+type fault struct{ Reason string }
 
-func (f *Fault) Error() string { return f.Reason }
+func (f *fault) Error() string { return f.Reason }
+
+// Stopped reports whether r, a value recovered from a panic, is Stop's,
+// and if so returns the CrashError the guest call ends with.
+func Stopped(r any) (*CrashError, bool) {
+	f, ok := r.(*fault)
+	if !ok {
+		return nil, false
+	}
+	return &CrashError{Reason: f.Reason, Err: f}, true
+}
 
 // Stop ends the guest call in progress from inside a Host method: the call
 // fails with a CrashError carrying reason. Call it only from a Host method
 // while the guest runs (a native guest's Guest methods recover it too).
-func Stop(reason string) { panic(&Fault{Reason: reason}) }
+func Stop(reason string) { panic(&fault{Reason: reason}) }
 
 // Quota builds the crash reason of an exceeded quota: its name, what
 // happened, and the scenario field that raises it.

@@ -394,7 +394,7 @@ func (in *Instance) crash(err error) error {
 	reason := ""
 	var exit *sys.ExitError
 	var v abiViolation
-	var f *Fault
+	var f *fault
 	switch {
 	case in.memReq != nil && int64(in.memReq.Get()) > in.eng.cfg.memoryBytes():
 		// The instrumented table.grow stores what the node would hold and
