@@ -382,12 +382,11 @@ func (s *Server) runNode(c echo.Context) error {
 		err = r.nodeFromFolder(d, page, t)
 	} else {
 		err = r.withSim(ctx, func(rr *runner.Run) error {
-			n := rr.Sim().Node(name)
-			if n == nil {
+			if !slices.ContainsFunc(rr.Nodes(), func(n runner.NodeInfo) bool { return n.Name == name }) {
 				return apiErr(http.StatusNotFound, "not_found", "run %s has no node %q", r.id, name)
 			}
 			full := false
-			if err := n.Scan(nil, func(k, v []byte) {
+			if err := rr.ScanStore(name, func(k, v []byte) {
 				if !full && !page.add(string(k), string(v)) {
 					full = true
 				}
@@ -471,21 +470,21 @@ func (r *run) saveStores(rr *runner.Run) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("playground: save stores: %w", err)
 	}
-	for _, n := range rr.Sim().Nodes() {
-		f, err := os.Create(filepath.Join(dir, strconv.Itoa(int(n.Index()))+".jsonl"))
+	for _, n := range rr.Nodes() {
+		f, err := os.Create(filepath.Join(dir, strconv.Itoa(int(n.Index))+".jsonl"))
 		if err != nil {
 			return fmt.Errorf("playground: save stores: %w", err)
 		}
 		w := bufio.NewWriterSize(f, 64<<10)
 		enc := json.NewEncoder(w)
 		var werr error
-		serr := n.Scan(nil, func(k, v []byte) {
+		serr := rr.ScanStore(n.Name, func(k, v []byte) {
 			if werr == nil {
 				werr = enc.Encode(KVText{Key: string(k), Value: string(v)})
 			}
 		})
 		if err := errors.Join(serr, werr, w.Flush(), f.Close()); err != nil {
-			return fmt.Errorf("playground: save store of %s: %w", n.Name(), err)
+			return fmt.Errorf("playground: save store of %s: %w", n.Name, err)
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -187,7 +188,7 @@ func runTest(ctx context.Context, f testFlags, scn *scenario.Scenario, reg *runn
 		return 1
 	}
 	report(stdout, res)
-	fig := mcheck.Figure(r.History(), r.Sim().Events(), len(scn.Nodes))
+	fig := mcheck.Figure(r.History(), r.Events(0, math.MaxInt32), len(scn.Nodes))
 	availOK := printFigures(stdout, fig, res, minAvail)
 	verdict := res.Verdict
 	if res.Valid && !availOK {

@@ -122,7 +122,7 @@ func runAll(t *testing.T, seeds []uint64, workers int, load func(key string, l s
 			require.NoError(t, err, "%s seed %d", f, seed)
 			res, err := r.Finish()
 			require.NoError(t, err, "%s seed %d", f, seed)
-			p := r.Sim().Parallelism()
+			p := r.Parallelism()
 			par.Windows += p.Windows
 			par.ParallelEvents += p.ParallelEvents
 			par.SerialEvents += p.SerialEvents
@@ -130,7 +130,7 @@ func runAll(t *testing.T, seeds []uint64, workers int, load func(key string, l s
 			par.Stalls += p.Stalls
 			key := fmt.Sprintf("%s seed=%d", strings.TrimPrefix(filepath.ToSlash(f), "../../"), seed)
 			if load != nil {
-				load(key, r.Sim().PeakLoad())
+				load(key, r.PeakLoad())
 			}
 			require.NoError(t, r.Close())
 			keys = append(keys, key)

@@ -256,9 +256,25 @@ func (r *Run) startWorkload() error {
 // Scenario returns the scenario the run was prepared from.
 func (r *Run) Scenario() *scenario.Scenario { return r.scn }
 
-// Sim returns the simulation, for what the run handle does not offer.
-// Driving it directly bypasses the record of hand-applied faults.
-func (r *Run) Sim() *sim.Sim { return r.s }
+// Next returns the virtual time of the next queued event; false if none.
+func (r *Run) Next() (time.Duration, bool) { return r.s.Next() }
+
+// Parallelism returns how the events so far were dispatched.
+func (r *Run) Parallelism() sim.Parallelism { return r.s.Parallelism() }
+
+// PeakLoad returns the run's peak load so far.
+func (r *Run) PeakLoad() sim.Load { return r.s.PeakLoad() }
+
+// FuelHighWater returns the most fuel one callback of the node burned, the
+// longest stretch between yields, and where it was.
+func (r *Run) FuelHighWater(node string) (callback, stretch int64, where string, err error) {
+	n := r.s.Node(node)
+	if n == nil {
+		return 0, 0, "", fmt.Errorf("runner: unknown node %q", node)
+	}
+	callback, stretch, where = n.FuelHighWater()
+	return callback, stretch, where, nil
+}
 
 // Seed returns the run's seed.
 func (r *Run) Seed() uint64 { return r.seed }
@@ -401,15 +417,21 @@ type KV struct {
 // Store returns the node's store now, in key order, with its unsynced
 // writes.
 func (r *Run) Store(node string) ([]KV, error) {
-	n := r.s.Node(node)
-	if n == nil {
-		return nil, fmt.Errorf("runner: unknown node %q", node)
-	}
 	var out []KV
-	err := n.Scan(nil, func(k, v []byte) {
+	err := r.ScanStore(node, func(k, v []byte) {
 		out = append(out, KV{Key: slices.Clone(k), Value: slices.Clone(v)})
 	})
 	return out, err
+}
+
+// ScanStore calls fn with each key and value of the node's store now, in
+// key order, with its unsynced writes. fn must not keep k or v.
+func (r *Run) ScanStore(node string, fn func(k, v []byte)) error {
+	n := r.s.Node(node)
+	if n == nil {
+		return fmt.Errorf("runner: unknown node %q", node)
+	}
+	return n.Scan(nil, fn)
 }
 
 // Finish runs to the end, applies the checkers and, with an out folder,
