@@ -84,7 +84,7 @@ type Spec struct {
 type Node struct {
 	Spec
 	kernel Kernel
-	engine *wasmhost.Engine
+	engine Engine
 	store  *Store
 	rng    *rand.Rand
 	guest  Guest
@@ -108,16 +108,41 @@ type Node struct {
 	logBytes  int64 // log and emit bytes this run, over every incarnation
 }
 
+// Engine makes a node's guest from its module: the Wasm engine in a
+// simulation (WasmEngine), a fake in tests. A node without one runs only
+// native guests.
+type Engine interface {
+	// Instantiate starts a fresh guest of m: host is the node's host
+	// functions, clock its virtual clocks, random its seeded stream.
+	Instantiate(ctx context.Context, m *wasmhost.Module, host wasmhost.Host, clock wasmhost.Clock, random func(p []byte)) (Guest, error)
+	// Quotas are the per-node quotas a node enforces.
+	Quotas() wasmhost.Quotas
+}
+
+// WasmEngine is the Engine that runs Wasm guests on e.
+func WasmEngine(e *wasmhost.Engine) Engine { return wasmEngine{e} }
+
+type wasmEngine struct{ e *wasmhost.Engine }
+
+func (w wasmEngine) Instantiate(ctx context.Context, m *wasmhost.Module, host wasmhost.Host, clock wasmhost.Clock, random func(p []byte)) (Guest, error) {
+	inst, err := w.e.Instantiate(ctx, m, host, clock, random)
+	if err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+func (w wasmEngine) Quotas() wasmhost.Quotas { return w.e.Config().Quotas() }
+
 // New creates a node in state Down with its store open.
-// Its quotas are the engine's (wasmhost.Config.Quotas), or the defaults
-// without an engine.
-func New(spec Spec, kernel Kernel, engine *wasmhost.Engine, store *Store, rng *rand.Rand) *Node {
+// Its quotas are the engine's, or the defaults without an engine.
+func New(spec Spec, kernel Kernel, engine Engine, store *Store, rng *rand.Rand) *Node {
 	if spec.Dir == nil {
 		spec.Dir = NewDirectory(spec.Peers, spec.Services, spec.Clients, 0)
 	}
 	q := wasmhost.DefaultQuotas()
 	if engine != nil {
-		q = engine.Config().Quotas()
+		q = engine.Quotas()
 	}
 	return &Node{Spec: spec, kernel: kernel, engine: engine, store: store, rng: rng, timers: map[int64]struct{}{},
 		quotas: q, instantAt: -1, second: -1}

@@ -278,7 +278,7 @@ func (s *Sim) Start() error {
 		spec.Dir = directory
 		spec.Index, spec.Peers, spec.Services, spec.Clients, spec.Seed, spec.LoseUnsynced = int32(i), names, services, cnames, s.cfg.seed, s.cfg.loseUnsynced
 		k := &kernel{s: s}
-		n := nodes.New(spec, k, s.engine, st, Stream(s.cfg.seed, "node/"+spec.Name))
+		n := nodes.New(spec, k, nodes.WasmEngine(s.engine), st, Stream(s.cfg.seed, "node/"+spec.Name))
 		s.nodes[i] = n
 		s.kernels = append(s.kernels, k)
 		s.status = append(s.status, nodeStatus{})
