@@ -1,7 +1,7 @@
 // Package fuel makes the CPU budget of untrusted WebAssembly guests
 // deterministic by rewriting the module binary at load time.
 //
-// Instrument adds a mutable i64 global (the fuel counter, exported as
+// InstrumentWithOptions adds a mutable i64 global (the fuel counter, exported as
 // GlobalName) and inserts a check at the entry of every function and at the
 // head of every loop. Each check subtracts a static cost from the counter and
 // executes unreachable (a trap) once the counter drops below zero. Because
@@ -9,10 +9,9 @@
 // given amount of fuel traps at exactly the same point on every run and with
 // every engine, unlike wall-clock timeouts.
 //
-// A host instantiates the instrumented module, calls Set before each call
-// into the guest, and after a trap uses Exhausted to tell a fuel trap from
-// any other trap. Remaining reports what is left, from which the host can
-// compute the fuel a call consumed.
+// A host instantiates the instrumented module, sets the exported counter
+// before each call into the guest, and after a trap reads it: below zero,
+// the trap was a fuel trap, and what is left gives the fuel a call consumed.
 //
 // # Cost model
 //
@@ -66,8 +65,6 @@ package fuel
 import (
 	"fmt"
 	"slices"
-
-	"github.com/tetratelabs/wazero/api"
 )
 
 // GlobalName is the export name of the fuel counter that Instrument adds.
@@ -139,7 +136,7 @@ type Options struct {
 	MemoryBytes int64
 }
 
-// Instrument returns a copy of the Wasm binary in which a mutable i64 global,
+// InstrumentWithOptions returns a copy of the Wasm binary in which a mutable i64 global,
 // exported under GlobalName, is decremented at every function entry and at
 // every loop head by the cost of the straight-line instructions that follow
 // (the instructions up to and including the next control instruction, with a
@@ -152,18 +149,13 @@ type Options struct {
 // the global, export and code sections are copied unchanged, including
 // custom sections such as the name section and DWARF.
 //
-// Instrument returns an error matching ErrMalformed or ErrUnsupported if the
+// It returns an error matching ErrMalformed or ErrUnsupported if the
 // binary cannot be decoded, uses features it does not handle, already
 // exports GlobalName, names the global index reserved for the counter, or
 // declares sizes that would make the runtime allocate out of proportion to
 // the binary (see the package documentation). It does not fully validate the
 // module (types are not checked); the runtime does that when it compiles the
-// result. Instrument never panics on any input and does not modify wasm.
-func Instrument(wasm []byte) ([]byte, error) {
-	return InstrumentWithOptions(wasm, Options{StartFuel: DefaultStartFuel})
-}
-
-// InstrumentWithOptions is Instrument with explicit options.
+// result. It never panics on any input and does not modify wasm.
 func InstrumentWithOptions(wasm []byte, opts Options) ([]byte, error) {
 	if opts.StartFuel < 0 {
 		return nil, fmt.Errorf("fuel: negative start fuel %d", opts.StartFuel)
@@ -198,54 +190,4 @@ func InstrumentWithOptions(wasm []byte, opts Options) ([]byte, error) {
 		return nil, fmt.Errorf("fuel: %w", err)
 	}
 	return out, nil
-}
-
-// counter returns the fuel counter of an instrumented module.
-func counter(mod api.Module) (api.MutableGlobal, error) {
-	if mod == nil {
-		return nil, fmt.Errorf("fuel: nil module: %w", ErrNotInstrumented)
-	}
-	g := mod.ExportedGlobal(GlobalName)
-	if g == nil {
-		return nil, fmt.Errorf("fuel: module %q exports no global %q: %w", mod.Name(), GlobalName, ErrNotInstrumented)
-	}
-	mg, ok := g.(api.MutableGlobal)
-	if !ok || g.Type() != api.ValueTypeI64 {
-		return nil, fmt.Errorf("fuel: global %q of module %q is not a mutable i64: %w", GlobalName, mod.Name(), ErrNotInstrumented)
-	}
-	return mg, nil
-}
-
-// Set sets the fuel of an instantiated, instrumented module to units. Call it
-// before each call into the guest. units must not be negative. It must not be
-// called while the guest is running.
-func Set(mod api.Module, units int64) error {
-	if units < 0 {
-		return fmt.Errorf("fuel: negative fuel %d", units)
-	}
-	g, err := counter(mod)
-	if err != nil {
-		return err
-	}
-	g.Set(api.EncodeI64(units))
-	return nil
-}
-
-// Remaining returns the fuel left in an instantiated, instrumented module. It
-// is negative after a fuel trap: the check that trapped subtracted its cost
-// from the fuel that was left.
-func Remaining(mod api.Module) (int64, error) {
-	g, err := counter(mod)
-	if err != nil {
-		return 0, err
-	}
-	return int64(g.Get()), nil
-}
-
-// Exhausted reports whether the fuel counter of an instantiated module is
-// below zero, meaning that the trap the guest last raised was a fuel trap.
-// It returns false for modules that are not instrumented.
-func Exhausted(mod api.Module) bool {
-	n, err := Remaining(mod)
-	return err == nil && n < 0
 }

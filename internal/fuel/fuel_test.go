@@ -463,10 +463,10 @@ func TestHelpersRejectUninstrumentedModules(t *testing.T) {
 	plain := instantiate(t, r, loopModule())
 
 	err := Set(plain, 10)
-	require.ErrorIs(t, err, ErrNotInstrumented)
+	require.ErrorIs(t, err, errNotInstrumented)
 	assert.Contains(t, err.Error(), "fuel: ")
 	_, err = Remaining(plain)
-	require.ErrorIs(t, err, ErrNotInstrumented)
+	require.ErrorIs(t, err, errNotInstrumented)
 	assert.False(t, Exhausted(plain))
 
 	// An exported global of the right name but the wrong type.
@@ -476,10 +476,10 @@ func TestHelpersRejectUninstrumentedModules(t *testing.T) {
 		ExportSection: []*wasm.Export{{Name: GlobalName, Type: wasm.ExternTypeGlobal, Index: 0}},
 	})
 	wrongMod := instantiate(t, r, wrong)
-	require.ErrorIs(t, Set(wrongMod, 1), ErrNotInstrumented)
+	require.ErrorIs(t, Set(wrongMod, 1), errNotInstrumented)
 	assert.False(t, Exhausted(wrongMod))
 
-	require.ErrorIs(t, Set(nil, 1), ErrNotInstrumented)
+	require.ErrorIs(t, Set(nil, 1), errNotInstrumented)
 
 	inst := instantiate(t, r, mustInstrument(t, loopModule()))
 	require.ErrorContains(t, Set(inst, -1), "fuel: negative fuel")
