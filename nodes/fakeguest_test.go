@@ -11,6 +11,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 )
 
 // fakeEngine makes fakeGuests: a node's lifecycle and quotas run without
@@ -20,7 +21,7 @@ type fakeEngine struct {
 	made   []*fakeGuest
 }
 
-func (e *fakeEngine) Instantiate(_ context.Context, _ *wasmhost.Module, host wasmhost.Host, _ wasmhost.Clock, _ func([]byte)) (nodes.Guest, error) {
+func (e *fakeEngine) Instantiate(_ context.Context, _ *wasmhost.Module, host abi.Host, _ abi.Clock, _ func([]byte)) (nodes.Guest, error) {
 	g := &fakeGuest{host: host}
 	e.made = append(e.made, g)
 	return g, nil
@@ -31,18 +32,18 @@ func (e *fakeEngine) Quotas() wasmhost.Quotas { return e.quotas }
 // fakeGuest remembers its init document; a message "timers" sets three
 // timers, "boom" crashes it.
 type fakeGuest struct {
-	host   wasmhost.Host
+	host   abi.Host
 	init   []byte
 	closed bool
 }
 
 func (g *fakeGuest) Init(doc []byte) error { g.init = doc; return nil }
 func (g *fakeGuest) Message(_ int32, msg []byte) (err error) {
-	// A host function ends the call with wasmhost.Stop; a guest turns that
+	// A host function ends the call with abi.Stop; a guest turns that
 	// into its crash, as the Wasm instance does.
 	defer func() {
 		if r := recover(); r != nil {
-			ce, ok := wasmhost.Stopped(r)
+			ce, ok := abi.Stopped(r)
 			if !ok {
 				panic(r)
 			}
@@ -51,7 +52,7 @@ func (g *fakeGuest) Message(_ int32, msg []byte) (err error) {
 	}()
 	switch string(msg) {
 	case "boom":
-		return &wasmhost.CrashError{Reason: "panic: boom"}
+		return &abi.CrashError{Reason: "panic: boom"}
 	case "timers":
 		for range 3 {
 			g.host.TimerSet(1000)

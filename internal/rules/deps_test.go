@@ -22,6 +22,7 @@ var engineFree = []string{
 	"runtime/fault",
 	"runtime/runfolder",
 	"runtime/workload",
+	"runtime/abi",
 }
 
 // engineModules are the third-party modules that make the engine.

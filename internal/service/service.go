@@ -21,8 +21,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 )
 
 // Names lists the services, sorted.
@@ -61,7 +61,7 @@ func New(name string) (nodes.NativeFunc, error) {
 	default:
 		return nil, fmt.Errorf("service: unknown service %q (known: %v)", name, Names())
 	}
-	return func(host wasmhost.Host, from int32, msg []byte) { serve(host, h, from, msg) }, nil
+	return func(host abi.Host, from int32, msg []byte) { serve(host, h, from, msg) }, nil
 }
 
 // request is a decoded request.
@@ -97,14 +97,14 @@ type handler interface {
 	handle(r *request, rnd func(n int) int) reply
 }
 
-func serve(host wasmhost.Host, h handler, from int32, msg []byte) {
+func serve(host abi.Host, h handler, from int32, msg []byte) {
 	var env struct {
 		Src  string          `json:"src"`
 		Dest string          `json:"dest"`
 		Body json.RawMessage `json:"body"`
 	}
 	if err := json.Unmarshal(msg, &env); err != nil {
-		host.Log(wasmhost.LevelWarn, fmt.Appendf(nil, "service: dropping a message that is not a JSON envelope: %v", err))
+		host.Log(abi.LevelWarn, fmt.Appendf(nil, "service: dropping a message that is not a JSON envelope: %v", err))
 		return
 	}
 	var body struct {
@@ -120,7 +120,7 @@ func serve(host wasmhost.Host, h handler, from int32, msg []byte) {
 	if err := json.Unmarshal(env.Body, &body); err != nil {
 		// upstream (service-thread) throws on a body it cannot read and
 		// answers nothing
-		host.Log(wasmhost.LevelWarn, fmt.Appendf(nil, "service: no reply to %s: malformed request body: %v", env.Src, err))
+		host.Log(abi.LevelWarn, fmt.Appendf(nil, "service: no reply to %s: malformed request body: %v", env.Src, err))
 		return
 	}
 	if body.Reply != nil {
@@ -130,7 +130,7 @@ func serve(host wasmhost.Host, h handler, from int32, msg []byte) {
 		key: canonical(body.Key), from: canonical(body.From)}
 	out := h.handle(r, func(n int) int { return int(host.Rand() % uint64(n)) })
 	if out == nil {
-		host.Log(wasmhost.LevelWarn, fmt.Appendf(nil, "service: no reply to %s (as Maelstrom, whose service throws and answers nothing): %s", env.Src, r.dropped))
+		host.Log(abi.LevelWarn, fmt.Appendf(nil, "service: no reply to %s (as Maelstrom, whose service throws and answers nothing): %s", env.Src, r.dropped))
 		return
 	}
 	if body.MsgID != nil {
@@ -138,7 +138,7 @@ func serve(host wasmhost.Host, h handler, from int32, msg []byte) {
 	}
 	b, err := json.Marshal(map[string]any{"src": env.Dest, "dest": env.Src, "body": out})
 	if err != nil {
-		host.Log(wasmhost.LevelError, fmt.Appendf(nil, "service: encode reply: %v", err))
+		host.Log(abi.LevelError, fmt.Appendf(nil, "service: encode reply: %v", err))
 		return
 	}
 	host.Send(from, b)

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/internal/service"
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
@@ -35,7 +35,7 @@ func newHarness(t *testing.T, seed uint64, clients int, names ...string) *harnes
 		require.NoError(t, err)
 	}
 	// a program node added after the services still gets index 0
-	_, err = s.AddNodes(sim.NodeSpec{Name: "n0", Native: func(wasmhost.Host, int32, []byte) {}})
+	_, err = s.AddNodes(sim.NodeSpec{Name: "n0", Native: func(abi.Host, int32, []byte) {}})
 	require.NoError(t, err)
 	cs, err := s.AddClients(clients)
 	require.NoError(t, err)

@@ -184,43 +184,6 @@ func violate(format string, args ...any) {
 	panic(abiViolation{msg: fmt.Sprintf(format, args...)})
 }
 
-// fault is the panic value of Stop: a Host method (or the host function
-// itself) ends the running guest call, and the node crashes with Reason.
-type fault struct{ Reason string }
-
-func (f *fault) Error() string { return f.Reason }
-
-// Stopped reports whether r, a value recovered from a panic, is Stop's,
-// and if so returns the CrashError the guest call ends with.
-func Stopped(r any) (*CrashError, bool) {
-	f, ok := r.(*fault)
-	if !ok {
-		return nil, false
-	}
-	return &CrashError{Reason: f.Reason, Err: f}, true
-}
-
-// Stop ends the guest call in progress from inside a Host method: the call
-// fails with a CrashError carrying reason. Call it only from a Host method
-// while the guest runs (a native guest's Guest methods recover it too).
-func Stop(reason string) { panic(&fault{Reason: reason}) }
-
-// Quota builds the crash reason of an exceeded quota: its name, what
-// happened, and the scenario field that raises it.
-func Quota(field, format string, args ...any) string {
-	return fmt.Sprintf("quota %s exceeded: %s (raise limits.%s)", field, fmt.Sprintf(format, args...), field)
-}
-
-// Errors a Host's KVPut and KVDelete may return (wrapped) to make the call
-// return a code: ErrTooLarge gives ErrnoTooLarge, ErrQuota ErrnoQuota and
-// ErrBadKey (an empty key) ErrnoStore. Any other store error crashes the
-// node.
-var (
-	ErrTooLarge = errors.New("wasmhost: too large")
-	ErrQuota    = errors.New("wasmhost: quota exceeded")
-	ErrBadKey   = errors.New("wasmhost: empty key")
-)
-
 // memSize returns the size of a guest memory in bytes. wazero's Size is a
 // uint32 and reads 0 for a full 4 GiB memory (65,536 pages).
 func memSize(m api.Memory) uint64 {
@@ -306,7 +269,7 @@ var hostFuncs = []hostFunc{
 		in.timerSets++
 		in.progress()
 		if q := in.eng.cfg.quotas.PendingTimers; in.timerSets > q {
-			Stop(Quota("pending_timers", "more than %d timer_set calls in one %s", q, in.where))
+			abi.Stop(abi.Quota("pending_timers", "more than %d timer_set calls in one %s", q, in.where))
 		}
 		s[0] = uint64(in.host.TimerSet(d))
 	}},
@@ -330,7 +293,7 @@ var hostFuncs = []hostFunc{
 		v, ok, err := in.host.KVGet(k)
 		switch {
 		case err != nil:
-			Stop("store error: " + err.Error())
+			abi.Stop("store error: " + err.Error())
 		case !ok:
 			s[0] = api.EncodeI32(ErrnoAbsent)
 		default:
@@ -348,14 +311,14 @@ var hostFuncs = []hostFunc{
 		switch err := in.host.KVPut(k, v); {
 		case err == nil:
 			s[0] = 0
-		case errors.Is(err, ErrTooLarge):
+		case errors.Is(err, abi.ErrTooLarge):
 			s[0] = api.EncodeI32(ErrnoTooLarge)
-		case errors.Is(err, ErrQuota):
+		case errors.Is(err, abi.ErrQuota):
 			s[0] = api.EncodeI32(ErrnoQuota)
-		case errors.Is(err, ErrBadKey):
+		case errors.Is(err, abi.ErrBadKey):
 			s[0] = api.EncodeI32(ErrnoStore)
 		default:
-			Stop("store error: " + err.Error())
+			abi.Stop("store error: " + err.Error())
 		}
 	}},
 	{"kv_delete", []api.ValueType{i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
@@ -364,12 +327,12 @@ var hostFuncs = []hostFunc{
 		switch err := in.host.KVDelete(read(mod, "kv_delete", u32(s[0]), uint64(u32(s[1])))); {
 		case err == nil:
 			s[0] = 0
-		case errors.Is(err, ErrTooLarge):
+		case errors.Is(err, abi.ErrTooLarge):
 			s[0] = api.EncodeI32(ErrnoTooLarge)
-		case errors.Is(err, ErrBadKey):
+		case errors.Is(err, abi.ErrBadKey):
 			s[0] = api.EncodeI32(ErrnoStore)
 		default:
-			Stop("store error: " + err.Error())
+			abi.Stop("store error: " + err.Error())
 		}
 	}},
 	{"kv_scan", []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
@@ -389,10 +352,10 @@ var hostFuncs = []hostFunc{
 			in.scratch = nil
 		}
 		if err != nil {
-			Stop("store error: " + err.Error())
+			abi.Stop("store error: " + err.Error())
 		}
 		if uint64(len(buf)) > 1<<31-1 {
-			Stop(fmt.Sprintf("kv_scan: %d bytes under the prefix do not fit an i32 result", len(buf)))
+			abi.Stop(fmt.Sprintf("kv_scan: %d bytes under the prefix do not fit an i32 result", len(buf)))
 		}
 		if uint64(len(buf)) <= bcap {
 			copy(read(mod, "kv_scan", bptr, uint64(len(buf))), buf)
@@ -403,7 +366,7 @@ var hostFuncs = []hostFunc{
 		in := inst(ctx)
 		in.progress()
 		if err := in.host.KVSync(); err != nil {
-			Stop("store error: " + err.Error())
+			abi.Stop("store error: " + err.Error())
 		}
 		s[0] = 0
 	}},
@@ -438,7 +401,7 @@ var hostFuncs = []hostFunc{
 		v := read(mod, "emit", u32(s[2]), uint64(u32(s[3])))
 		q := in.eng.cfg.quotas
 		if len(k)+len(v) > q.LogLineBytes {
-			Stop(Quota("log_line_bytes", "an emitted event of %d bytes (key %d, value %d) is over %d", len(k)+len(v), len(k), len(v), q.LogLineBytes))
+			abi.Stop(abi.Quota("log_line_bytes", "an emitted event of %d bytes (key %d, value %d) is over %d", len(k)+len(v), len(k), len(v), q.LogLineBytes))
 		}
 		in.chargeLog(len(k) + len(v))
 		in.host.Emit(k, v)
@@ -452,10 +415,10 @@ func (in *Instance) send(to int32, msg []byte) int32 {
 	in.sends++
 	in.sendBytes += n
 	if q := in.eng.cfg.quotas.SendsPerCallback; in.sends > q {
-		Stop(Quota("sends_per_callback", "more than %d sends in one %s", q, in.where))
+		abi.Stop(abi.Quota("sends_per_callback", "more than %d sends in one %s", q, in.where))
 	}
 	if q := in.eng.cfg.quotas.SendBytesPerCallback; in.sendBytes > q {
-		Stop(Quota("send_bytes_per_callback", "more than %d bytes sent in one %s", q, in.where))
+		abi.Stop(abi.Quota("send_bytes_per_callback", "more than %d bytes sent in one %s", q, in.where))
 	}
 	in.earn(n)
 	in.progress()
@@ -480,9 +443,9 @@ func (in *Instance) log(level int32, line []byte) {
 // chargeLog counts a record against the per-callback log quota.
 func (in *Instance) chargeLog(n int) {
 	in.progress()
-	in.logBytes += int64(n) + RecordOverhead
+	in.logBytes += int64(n) + abi.RecordOverhead
 	if q := in.eng.cfg.quotas.LogBytesPerCallback; in.logBytes > q {
-		Stop(Quota("log_bytes_per_callback", "more than %d log and emit bytes in one %s", q, in.where))
+		abi.Stop(abi.Quota("log_bytes_per_callback", "more than %d log and emit bytes in one %s", q, in.where))
 	}
 }
 
@@ -500,7 +463,7 @@ func envAbort(_ context.Context, mod api.Module, s []uint64) {
 	if file == "" {
 		file = "(unknown file)"
 	}
-	Stop(fmt.Sprintf("abort: %s at %s:%d:%d", msg, file, line, col))
+	abi.Stop(fmt.Sprintf("abort: %s at %s:%d:%d", msg, file, line, col))
 }
 
 // asString decodes the AssemblyScript string at ptr, at most 1024 UTF-16

@@ -129,7 +129,7 @@ func (c *command) park() {
 func (c *command) step() error {
 	in := c.in
 	if c.done || in.closed {
-		return &CrashError{Reason: "instance is closed"}
+		return &abi.CrashError{Reason: "instance is closed"}
 	}
 	if !c.started {
 		c.started = true
@@ -150,7 +150,7 @@ func (c *command) step() error {
 		<-c.exited
 		if errors.Is(err, errStartReturned) {
 			in.Close()
-			return &CrashError{Reason: errStartReturned.Error(), Err: err}
+			return &abi.CrashError{Reason: errStartReturned.Error(), Err: err}
 		}
 		return in.crash(err)
 	}
@@ -211,7 +211,7 @@ func (c *command) message(from int32, msg []byte) error {
 	}
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(msg, &env); err != nil || env == nil {
-		in.host.Log(LevelWarn, fmt.Appendf(nil, "dropping a message from index %d that is not a JSON envelope", from))
+		in.host.Log(abi.LevelWarn, fmt.Appendf(nil, "dropping a message from index %d that is not a JSON envelope", from))
 		return nil
 	}
 	if name, ok := in.host.EndpointName(from); ok {
@@ -220,12 +220,12 @@ func (c *command) message(from int32, msg []byte) error {
 	}
 	line, err := json.Marshal(env) // compact: one line
 	if err != nil {
-		in.host.Log(LevelWarn, fmt.Appendf(nil, "dropping a message from index %d: %v", from, err))
+		in.host.Log(abi.LevelWarn, fmt.Appendf(nil, "dropping a message from index %d: %v", from, err))
 		return nil
 	}
 	if len(c.stdin)+len(line)+1 > c.stdinBacklog() {
 		in.Close()
-		return &CrashError{Reason: fmt.Sprintf("stdin backlog over %d bytes: the program is not reading stdin", c.stdinBacklog())}
+		return &abi.CrashError{Reason: fmt.Sprintf("stdin backlog over %d bytes: the program is not reading stdin", c.stdinBacklog())}
 	}
 	c.stdin = append(append(c.stdin, line...), '\n')
 	return c.step()
@@ -292,7 +292,7 @@ func (w stdoutWriter) Write(p []byte) (int, error) {
 			break
 		}
 		if c.dropping > 0 {
-			c.in.log(LevelWarn, fmt.Appendf(nil, "stdout: dropping a line of %d bytes, over the message limit of %d", c.dropping, limit))
+			c.in.log(abi.LevelWarn, fmt.Appendf(nil, "stdout: dropping a line of %d bytes, over the message limit of %d", c.dropping, limit))
 			c.dropping = 0
 		} else {
 			c.route(c.out)
@@ -321,24 +321,24 @@ func (c *command) route(line []byte) {
 		if err != nil {
 			why = err.Error()
 		}
-		c.in.log(LevelWarn, fmt.Appendf(nil, "stdout: dropping a line that is not a Maelstrom envelope (%s): %s", why, clip(line)))
+		c.in.log(abi.LevelWarn, fmt.Appendf(nil, "stdout: dropping a line that is not a Maelstrom envelope (%s): %s", why, clip(line)))
 		return
 	}
 	dest := *env.Dest
 	if dest == CommandInitSource && !c.initDone && env.Body.InReplyTo != nil && *env.Body.InReplyTo == commandInitMsgID {
 		if env.Body.Type != "init_ok" {
-			Stop(fmt.Sprintf("the program answered its init message with %s", clip(line)))
+			abi.Stop(fmt.Sprintf("the program answered its init message with %s", clip(line)))
 		}
 		c.initDone = true
 		return
 	}
 	to, ok := c.in.host.EndpointIndex([]byte(dest))
 	if !ok {
-		c.in.log(LevelWarn, fmt.Appendf(nil, "stdout: dropping a message to unknown dest %q: %s", dest, clip(line)))
+		c.in.log(abi.LevelWarn, fmt.Appendf(nil, "stdout: dropping a message to unknown dest %q: %s", dest, clip(line)))
 		return
 	}
 	if rc := c.in.send(to, line); rc != 0 {
-		c.in.log(LevelWarn, fmt.Appendf(nil, "stdout: the message to %q was not sent (code %d)", dest, rc))
+		c.in.log(abi.LevelWarn, fmt.Appendf(nil, "stdout: the message to %q was not sent (code %d)", dest, rc))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/internal/testguests"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
 )
 
@@ -65,7 +66,7 @@ func cmdInstance(t *testing.T, e *Engine, m *Module, name string) (*Instance, *c
 	require.NoError(t, err)
 	doc := `{"node":"` + name + `","index":0,"nodes":["` + name + `"],"clients":["c0"],"params":{}}`
 	if err := in.Init([]byte(doc)); err != nil {
-		var ce *CrashError
+		var ce *abi.CrashError
 		require.ErrorAs(t, err, &ce)
 	}
 	return in, h

@@ -83,9 +83,6 @@ const (
 	DefaultStoreBytes = 64 << 20
 	// DefaultFSBytes caps a node's in-memory file system (memfs.go).
 	DefaultFSBytes = 16 << 20
-	// RecordOverhead is what each log line or emitted event costs on top of
-	// its bytes, so that empty lines are not free.
-	RecordOverhead = 64
 )
 
 // Quotas are the per-node bounds a Config enforces (docs/ABI.md, "Limits").

@@ -18,63 +18,8 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/terrarium-sim/terrarium/internal/fuel"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 )
-
-// Host is what a node gives its guest: every effect and every source of
-// nondeterminism a guest can reach goes through it. Byte slices passed to
-// Host methods are views of guest memory, valid only during the call: copy
-// what you keep. A method crashes the node from inside the call with Stop
-// (a quota, a store failure); KVPut and KVDelete may instead return the
-// errors that become codes (ErrTooLarge, ErrQuota, ErrBadKey).
-type Host interface {
-	// Send queues a message to the endpoint with index to; it returns 0 or
-	// a negative ABI error code.
-	Send(to int32, msg []byte) int32
-	// TimerSet schedules on_timer after delay ns of virtual time and
-	// returns the timer's id.
-	TimerSet(delay int64) int64
-	// TimerCancel cancels a pending timer; false if none was pending.
-	TimerCancel(id int64) bool
-	// Now is the node's virtual clock in ns (with its skew).
-	Now() int64
-	// Rand returns 64 bits of the node's seeded stream.
-	Rand() uint64
-	KVGet(key []byte) (val []byte, ok bool, err error)
-	KVPut(key, val []byte) error
-	KVDelete(key []byte) error
-	// KVScan calls fn for each pair under prefix, in key order.
-	KVScan(prefix []byte, fn func(k, v []byte)) error
-	KVSync() error
-	Log(level int32, line []byte)
-	Emit(key, val []byte)
-	// EndpointName returns the name of the endpoint (node, service or
-	// client) with index i; false if there is none.
-	EndpointName(i int32) (string, bool)
-	// EndpointIndex returns the index of the endpoint called name; false
-	// if there is none.
-	EndpointIndex(name []byte) (int32, bool)
-}
-
-// Log levels passed to Host.Log.
-const (
-	LevelDebug int32 = iota
-	LevelInfo
-	LevelWarn
-	LevelError
-	// LevelStdout and LevelStderr mark lines the guest wrote through WASI.
-	LevelStdout int32 = 10
-	LevelStderr int32 = 11
-)
-
-// CrashError means the guest must be considered crashed: it trapped, ran out
-// of fuel, exited, or broke the ABI. The instance is closed.
-type CrashError struct {
-	Reason string
-	Err    error
-}
-
-func (e *CrashError) Error() string { return "guest crashed: " + e.Reason }
-func (e *CrashError) Unwrap() error { return e.Err }
 
 type instanceKey struct{}
 
@@ -82,8 +27,8 @@ type instanceKey struct{}
 type Instance struct {
 	mod        *Module
 	eng        *Engine
-	host       Host
-	clock      Clock
+	host       abi.Host
+	clock      abi.Clock
 	api        api.Module
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -133,17 +78,9 @@ type Instance struct {
 	notes exitNotes // what the guest wrote to stderr in this callback
 }
 
-// Clock gives an instance its notion of time for WASI.
-type Clock interface {
-	// Nanotime is the monotonic clock in ns; it must be > 0.
-	Nanotime() int64
-	// Walltime is the realtime clock in ns since the Unix epoch.
-	Walltime() int64
-}
-
 // Instantiate creates a guest instance for one node. Nothing runs yet: call
 // Init next.
-func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Clock, random func(p []byte)) (*Instance, error) {
+func (e *Engine) Instantiate(ctx context.Context, m *Module, host abi.Host, clock abi.Clock, random func(p []byte)) (*Instance, error) {
 	in := &Instance{mod: m, eng: e, host: host, clock: clock, maxMessage: e.cfg.maxMessage, inbox: &inboxFile{}, nextWake: -1}
 	cctx, cancel := context.WithCancel(context.WithValue(ctx, instanceKey{}, in))
 	in.ctx, in.cancel = cctx, cancel
@@ -152,8 +89,8 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host Host, clock Cl
 	cfg := wazero.NewModuleConfig().
 		WithName("").
 		WithStartFunctions().
-		WithStdout(&logWriter{in: in, level: LevelStdout}).
-		WithStderr(&logWriter{in: in, level: LevelStderr}).
+		WithStdout(&logWriter{in: in, level: abi.LevelStdout}).
+		WithStderr(&logWriter{in: in, level: abi.LevelStderr}).
 		WithFSConfig(fsc).
 		WithWalltime(func() (int64, int32) {
 			w := clock.Walltime()
@@ -257,7 +194,7 @@ func (in *Instance) MemoryPages() uint32 {
 // (and, as the callback runs, for each byte it sends).
 func (in *Instance) begin(where string, base int64, bytes int) error {
 	if in.closed {
-		return &CrashError{Reason: "instance is closed"}
+		return &abi.CrashError{Reason: "instance is closed"}
 	}
 	in.idle, in.strayPolls = false, 0
 	in.notes.reset()
@@ -394,20 +331,21 @@ func (in *Instance) crash(err error) error {
 	reason := ""
 	var exit *sys.ExitError
 	var v abiViolation
-	var f *fault
+	stopReason, stopped := abi.StopReason(err)
+	byStop := false // the reason is a Stop's
 	switch {
 	case in.memReq != nil && int64(in.memReq.Get()) > in.eng.cfg.memoryBytes():
 		// The instrumented table.grow stores what the node would hold and
 		// traps when that is over the budget (internal/fuel/bulk.go).
-		reason = Quota("memory_pages", "table.grow would bring the node's tables and memory to %d bytes, over its budget of %d (%d pages)",
+		reason = abi.Quota("memory_pages", "table.grow would bring the node's tables and memory to %d bytes, over its budget of %d (%d pages)",
 			int64(in.memReq.Get()), in.eng.cfg.memoryBytes(), in.eng.cfg.pages())
 	case in.fuelG != nil && int64(in.fuelG.Get()) < 0 && in.spinCut:
 		reason = fmt.Sprintf("spin wait in %s: %d units of fuel with no send, timer, store write, log line or idle point (limits.spin_fuel): "+
 			"a loop waits for what cannot happen while the guest runs (virtual time stands still until it blocks)", in.where, in.eng.cfg.spinFuel)
 	case in.fuelG != nil && int64(in.fuelG.Get()) < 0:
 		reason = fmt.Sprintf("cpu budget exhausted in %s (%s)", in.where, in.budget())
-	case errors.As(err, &f):
-		reason = f.Reason
+	case stopped:
+		reason, byStop = stopReason, true
 	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeContextCanceled:
 		reason = "aborted by the wall-clock watchdog"
 	case errors.As(err, &exit):
@@ -429,11 +367,11 @@ func (in *Instance) crash(err error) error {
 	}
 	// A guest that hits the memory cap sees memory.grow fail and then traps
 	// or exits in its own way; name the likely cause when it was close.
-	if lim, used := in.eng.cfg.pages(), in.MemoryPages(); in.api != nil && used+max(lim/16, 64) > lim && !strings.HasPrefix(reason, "cpu budget exhausted") && !strings.HasPrefix(reason, "quota ") && f == nil {
+	if lim, used := in.eng.cfg.pages(), in.MemoryPages(); in.api != nil && used+max(lim/16, 64) > lim && !strings.HasPrefix(reason, "cpu budget exhausted") && !strings.HasPrefix(reason, "quota ") && !byStop {
 		reason = fmt.Sprintf("memory limit of %d pages reached (%d in use): %s", lim, used, reason)
 	}
 	in.Close()
-	return &CrashError{Reason: reason, Err: err}
+	return &abi.CrashError{Reason: reason, Err: err}
 }
 
 func firstLine(s string) string {
@@ -568,7 +506,7 @@ func (w *logWriter) flush() {
 	if w.dropped > 0 {
 		line = fmt.Appendf(line, truncatedMarker, w.dropped)
 	}
-	if w.level == LevelStderr {
+	if w.level == abi.LevelStderr {
 		w.in.notes.line(w.buf)
 	}
 	w.in.chargeLog(len(line))

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/internal/testguests"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 )
 
 // The hostile modules of issue 15, written as bytes: most are malformed or
@@ -208,7 +209,7 @@ func bootReason(t *testing.T, e *Engine, m *Module) (string, *emitHost) {
 	if err == nil {
 		return "", h
 	}
-	var ce *CrashError
+	var ce *abi.CrashError
 	require.ErrorAs(t, err, &ce)
 	require.True(t, in.Closed())
 	return ce.Reason, h

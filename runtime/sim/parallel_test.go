@@ -13,6 +13,7 @@ import (
 	"github.com/terrarium-sim/terrarium/internal/testguests"
 	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
@@ -68,7 +69,7 @@ func gossipRun(t *testing.T, cfg sim.Config, d time.Duration) (*sim.Sim, error) 
 	require.NoError(t, s.LoadModule("ticker", wasm(t, "ticker")))
 	_, err = s.AddNodes(sim.NodeSpec{Name: "g", Count: 9, Module: "gossip"})
 	require.NoError(t, err)
-	_, err = s.AddNodes(sim.NodeSpec{Name: "echo", Native: func(h wasmhost.Host, from int32, msg []byte) { h.Send(from, msg) }})
+	_, err = s.AddNodes(sim.NodeSpec{Name: "echo", Native: func(h abi.Host, from int32, msg []byte) { h.Send(from, msg) }})
 	require.NoError(t, err)
 	_, err = s.AddNodes(sim.NodeSpec{Name: "trap", Module: "trap"})
 	require.NoError(t, err)

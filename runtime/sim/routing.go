@@ -6,6 +6,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -32,7 +33,7 @@ func (s *Sim) sendMsg(from, to int32, msg []byte, owned bool) int32 {
 		// Sends from a node come only from its guest's host calls
 		// (kernel.Send), where Stop crashes the node. A replayed window
 		// never gets here: its worker saw an upper bound under the cap.
-		wasmhost.Stop(inFlightMessagesQuota(s.cfg.maxInFlightN))
+		abi.Stop(inFlightMessagesQuota(s.cfg.maxInFlightN))
 	}
 	if node && s.cfg.maxInFlight > 0 && s.inFlight[from]+int64(len(msg)) > s.cfg.maxInFlight {
 		return wasmhost.ErrnoQuota
@@ -98,7 +99,7 @@ func (s *Sim) sendMsg(from, to int32, msg []byte, owned bool) int32 {
 // inFlightMessagesQuota is the crash reason of a node over its in-flight
 // message count.
 func inFlightMessagesQuota(limit int64) string {
-	return wasmhost.Quota("in_flight_messages", "more than %d of this node's messages on their way at once (a flood that grows with every hop?)", limit)
+	return abi.Quota("in_flight_messages", "more than %d of this node's messages on their way at once (a flood that grows with every hop?)", limit)
 }
 
 // landed settles one copy of m: delivered or dropped.

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
@@ -35,7 +35,7 @@ func TestWorkloadParamsAreValidated(t *testing.T) {
 			s, err := sim.New(context.Background(), sim.NewConfig())
 			require.NoError(t, err)
 			defer s.Close()
-			_, err = s.AddNodes(sim.NodeSpec{Name: "n0", Native: func(wasmhost.Host, int32, []byte) {}})
+			_, err = s.AddNodes(sim.NodeSpec{Name: "n0", Native: func(abi.Host, int32, []byte) {}})
 			require.NoError(t, err)
 			cs, err := s.AddClients(1)
 			require.NoError(t, err)
@@ -60,7 +60,7 @@ func TestBroadcastSendsTopologyFirst(t *testing.T) {
 	var got []map[string][]string
 	var firstOp time.Duration = -1
 	for i := range 4 {
-		_, err = s.AddNodes(sim.NodeSpec{Name: []string{"n0", "n1", "n2", "n3"}[i], Native: func(h wasmhost.Host, from int32, msg []byte) {
+		_, err = s.AddNodes(sim.NodeSpec{Name: []string{"n0", "n1", "n2", "n3"}[i], Native: func(h abi.Host, from int32, msg []byte) {
 			var env struct {
 				Src  string `json:"src"`
 				Dest string `json:"dest"`
@@ -101,7 +101,7 @@ func TestBroadcastSendsTopologyFirst(t *testing.T) {
 // what it returns (a body; nil: no reply).
 func nativeServer(t *testing.T, s *sim.Sim, name string, handle func(body map[string]any) map[string]any) {
 	t.Helper()
-	_, err := s.AddNodes(sim.NodeSpec{Name: name, Native: func(h wasmhost.Host, from int32, msg []byte) {
+	_, err := s.AddNodes(sim.NodeSpec{Name: name, Native: func(h abi.Host, from int32, msg []byte) {
 		var env struct {
 			Src  string         `json:"src"`
 			Dest string         `json:"dest"`
@@ -311,7 +311,7 @@ func TestKafkaClientPollsFromTheCommittedOffset(t *testing.T) {
 // counterNode is a native g-counter node that answers add and read; from
 // silentFrom on, a node listed in silent answers nothing.
 func counterNode(t *testing.T, name string, silent map[string]bool, silentFrom time.Duration) sim.NodeSpec {
-	return sim.NodeSpec{Name: name, Native: func(h wasmhost.Host, from int32, msg []byte) {
+	return sim.NodeSpec{Name: name, Native: func(h abi.Host, from int32, msg []byte) {
 		if silent[name] && time.Duration(h.Now()) >= silentFrom {
 			return
 		}

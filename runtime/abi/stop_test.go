@@ -1,4 +1,4 @@
-package wasmhost_test
+package abi_test
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 )
 
 func TestStoppedTellsStopFromOtherPanics(t *testing.T) {
@@ -15,10 +15,10 @@ func TestStoppedTellsStopFromOtherPanics(t *testing.T) {
 		fn()
 		return nil
 	}
-	ce, ok := wasmhost.Stopped(recovered(func() { wasmhost.Stop("quota: too many timers") }))
+	ce, ok := abi.Stopped(recovered(func() { abi.Stop("quota: too many timers") }))
 	require.True(t, ok)
 	assert.Equal(t, "quota: too many timers", ce.Reason)
 
-	_, ok = wasmhost.Stopped(recovered(func() { panic("a bug") }))
+	_, ok = abi.Stopped(recovered(func() { panic("a bug") }))
 	assert.False(t, ok, "a panic that is not Stop's is not a guest's crash")
 }
