@@ -21,7 +21,7 @@ type fakeEngine struct {
 	made   []*fakeGuest
 }
 
-func (e *fakeEngine) Instantiate(_ context.Context, _ *wasmhost.Module, host abi.Host, _ abi.Clock, _ func([]byte)) (nodes.Guest, error) {
+func (e *fakeEngine) Instantiate(_ context.Context, _ nodes.Module, host abi.Host, _ abi.Clock, _ func([]byte)) (nodes.Guest, error) {
 	g := &fakeGuest{host: host}
 	e.made = append(e.made, g)
 	return g, nil
@@ -72,7 +72,7 @@ func fakeNode(t *testing.T, q wasmhost.Quotas) (*nodes.Node, *fakeEngine) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	eng := &fakeEngine{quotas: q}
-	n := nodes.New(nodes.Spec{Name: "n0", Peers: []string{"n0"}, Module: &wasmhost.Module{}}, &kernel{}, eng, st, rand.New(rand.NewPCG(1, 2)))
+	n := nodes.New(nodes.Spec{Name: "n0", Peers: []string{"n0"}, Module: fakeModule("fake")}, &kernel{}, eng, st, rand.New(rand.NewPCG(1, 2)))
 	return n, eng
 }
 
@@ -109,3 +109,8 @@ func TestPendingTimersQuotaWithAFakeGuest(t *testing.T) {
 	assert.Equal(t, nodes.Crashed, n.State(), "the third timer is over the engine's quota")
 	assert.Contains(t, n.CrashReason(), "pending_timers")
 }
+
+// fakeModule is a module only the fake engine understands.
+type fakeModule string
+
+func (m fakeModule) Name() string { return string(m) }

@@ -42,7 +42,7 @@ func goEcho(t *testing.T, cfg wasmhost.Config) (*nodes.Node, *kernel) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	k := &kernel{}
-	n := nodes.New(nodes.Spec{Name: "n0", Module: mod, Peers: []string{"n0", "n1"}, Clients: []string{"c0"}}, k, nodes.WasmEngine(eng), st, rand.New(rand.NewPCG(1, 1)))
+	n := nodes.New(nodes.Spec{Name: "n0", Module: mod, Peers: []string{"n0", "n1"}, Clients: []string{"c0"}}, k, wasmEngine{eng}, st, rand.New(rand.NewPCG(1, 1)))
 	require.NoError(t, n.Boot(context.Background()))
 	require.Equal(t, nodes.Running, n.State(), n.CrashReason())
 	return n, k
@@ -84,7 +84,7 @@ func wasmNode(t *testing.T, cfg wasmhost.Config, name string) (*nodes.Node, *ker
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	k := &kernel{}
-	n := nodes.New(nodes.Spec{Name: "n0", Module: mod, Peers: []string{"n0", "n1"}}, k, nodes.WasmEngine(eng), st, rand.New(rand.NewPCG(1, 1)))
+	n := nodes.New(nodes.Spec{Name: "n0", Module: mod, Peers: []string{"n0", "n1"}}, k, wasmEngine{eng}, st, rand.New(rand.NewPCG(1, 1)))
 	require.NoError(t, n.Boot(context.Background()))
 	require.Equal(t, nodes.Running, n.State(), n.CrashReason())
 	return n, k

@@ -82,7 +82,7 @@ func FuzzABI(f *testing.F) {
 		require.NoError(t, err)
 		defer st.Close()
 		k := &kernel{}
-		n := nodes.New(nodes.Spec{Name: "n0", Module: mod, Peers: []string{"n0", "n1"}}, k, nodes.WasmEngine(eng), st, rand.New(rand.NewPCG(1, 1)))
+		n := nodes.New(nodes.Spec{Name: "n0", Module: mod, Peers: []string{"n0", "n1"}}, k, wasmEngine{eng}, st, rand.New(rand.NewPCG(1, 1)))
 		require.NoError(t, n.Boot(context.Background()))
 		require.Equal(t, nodes.Running, n.State(), n.CrashReason())
 		require.NoError(t, n.Deliver(1, msg), "a guest must not cause a host error")

@@ -62,7 +62,7 @@ type Spec struct {
 	Name   string
 	Role   string
 	Params json.RawMessage
-	Module *wasmhost.Module
+	Module Module
 	// Peers is every node's name by index; Clients every client's name.
 	Peers, Clients []string
 	// Services names the services by index, from len(Peers) on; Service
@@ -108,31 +108,22 @@ type Node struct {
 	logBytes  int64 // log and emit bytes this run, over every incarnation
 }
 
+// Module is a guest's compiled code, opaque to the node: its engine made
+// it, and takes it back to instantiate a guest.
+type Module interface {
+	// Name is the module's name in the scenario.
+	Name() string
+}
+
 // Engine makes a node's guest from its module: the Wasm engine in a
-// simulation (WasmEngine), a fake in tests. A node without one runs only
-// native guests.
+// simulation, a fake in tests. A node without one runs only native guests.
 type Engine interface {
 	// Instantiate starts a fresh guest of m: host is the node's host
 	// functions, clock its virtual clocks, random its seeded stream.
-	Instantiate(ctx context.Context, m *wasmhost.Module, host abi.Host, clock abi.Clock, random func(p []byte)) (Guest, error)
+	Instantiate(ctx context.Context, m Module, host abi.Host, clock abi.Clock, random func(p []byte)) (Guest, error)
 	// Quotas are the per-node quotas a node enforces.
 	Quotas() wasmhost.Quotas
 }
-
-// WasmEngine is the Engine that runs Wasm guests on e.
-func WasmEngine(e *wasmhost.Engine) Engine { return wasmEngine{e} }
-
-type wasmEngine struct{ e *wasmhost.Engine }
-
-func (w wasmEngine) Instantiate(ctx context.Context, m *wasmhost.Module, host abi.Host, clock abi.Clock, random func(p []byte)) (Guest, error) {
-	inst, err := w.e.Instantiate(ctx, m, host, clock, random)
-	if err != nil {
-		return nil, err
-	}
-	return inst, nil
-}
-
-func (w wasmEngine) Quotas() wasmhost.Quotas { return w.e.Config().Quotas() }
 
 // New creates a node in state Down with its store open.
 // Its quotas are the engine's, or the defaults without an engine.

@@ -46,7 +46,7 @@ func nativeNode(t *testing.T, cfg wasmhost.Config, fn nodes.NativeFunc) (*nodes.
 	if fn == nil {
 		fn = func(abi.Host, int32, []byte) {}
 	}
-	n := nodes.New(nodes.Spec{Name: "n0", Native: fn}, k, nodes.WasmEngine(eng), st, rand.New(rand.NewPCG(1, 2)))
+	n := nodes.New(nodes.Spec{Name: "n0", Native: fn}, k, wasmEngine{eng}, st, rand.New(rand.NewPCG(1, 2)))
 	require.NoError(t, n.Boot(context.Background()))
 	return n, k
 }

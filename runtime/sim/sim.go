@@ -24,6 +24,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
@@ -278,7 +279,7 @@ func (s *Sim) Start() error {
 		spec.Dir = directory
 		spec.Index, spec.Peers, spec.Services, spec.Clients, spec.Seed, spec.LoseUnsynced = int32(i), names, services, cnames, s.cfg.seed, s.cfg.loseUnsynced
 		k := &kernel{s: s}
-		n := nodes.New(spec, k, nodes.WasmEngine(s.engine), st, Stream(s.cfg.seed, "node/"+spec.Name))
+		n := nodes.New(spec, k, wasmEngine{s.engine}, st, Stream(s.cfg.seed, "node/"+spec.Name))
 		s.nodes[i] = n
 		s.kernels = append(s.kernels, k)
 		s.status = append(s.status, nodeStatus{})
@@ -345,3 +346,22 @@ func (s *Sim) PeakLoad() Load {
 // Reproducible is false when the wall-clock watchdog aborted a guest call:
 // such a run depended on the machine's speed, not only on its seed.
 func (s *Sim) Reproducible() bool { return !s.engine.WatchdogFired() }
+
+// wasmEngine gives nodes their guests from the Wasm engine.
+type wasmEngine struct{ e *wasmhost.Engine }
+
+// Instantiate implements nodes.Engine.
+func (w wasmEngine) Instantiate(ctx context.Context, m nodes.Module, host abi.Host, clock abi.Clock, random func(p []byte)) (nodes.Guest, error) {
+	wm, ok := m.(*wasmhost.Module)
+	if !ok {
+		return nil, fmt.Errorf("sim: module %q was not compiled by the Wasm engine", m.Name())
+	}
+	inst, err := w.e.Instantiate(ctx, wm, host, clock, random)
+	if err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+// Quotas implements nodes.Engine.
+func (w wasmEngine) Quotas() wasmhost.Quotas { return w.e.Config().Quotas() }
