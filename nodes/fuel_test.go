@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/internal/testguests"
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 var echoBuild = sync.OnceValues(func() ([]byte, error) {
@@ -42,7 +42,7 @@ func goEcho(t *testing.T, cfg wasmhost.Config) (*nodes.Node, *kernel) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	k := &kernel{}
-	n := nodes.New(nodes.Spec{Name: "n0", Module: mod, Peers: []string{"n0", "n1"}, Clients: []string{"c0"}}, k, eng, st, rand.New(rand.NewPCG(1, 1)))
+	n := nodes.New(nodes.Spec{Name: "n0", Module: mod, Peers: []string{"n0", "n1"}, Clients: []string{"c0"}}, k, wasmEngine{eng}, st, rand.New(rand.NewPCG(1, 1)))
 	require.NoError(t, n.Boot(context.Background()))
 	require.Equal(t, nodes.Running, n.State(), n.CrashReason())
 	return n, k
@@ -84,7 +84,7 @@ func wasmNode(t *testing.T, cfg wasmhost.Config, name string) (*nodes.Node, *ker
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	k := &kernel{}
-	n := nodes.New(nodes.Spec{Name: "n0", Module: mod, Peers: []string{"n0", "n1"}}, k, eng, st, rand.New(rand.NewPCG(1, 1)))
+	n := nodes.New(nodes.Spec{Name: "n0", Module: mod, Peers: []string{"n0", "n1"}}, k, wasmEngine{eng}, st, rand.New(rand.NewPCG(1, 1)))
 	require.NoError(t, n.Boot(context.Background()))
 	require.Equal(t, nodes.Running, n.State(), n.CrashReason())
 	return n, k

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/internal/testguests"
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // record encodes one call for fuzzabi.wat: a selector and six arguments.
@@ -82,7 +82,7 @@ func FuzzABI(f *testing.F) {
 		require.NoError(t, err)
 		defer st.Close()
 		k := &kernel{}
-		n := nodes.New(nodes.Spec{Name: "n0", Module: mod, Peers: []string{"n0", "n1"}}, k, eng, st, rand.New(rand.NewPCG(1, 1)))
+		n := nodes.New(nodes.Spec{Name: "n0", Module: mod, Peers: []string{"n0", "n1"}}, k, wasmEngine{eng}, st, rand.New(rand.NewPCG(1, 1)))
 		require.NoError(t, n.Boot(context.Background()))
 		require.Equal(t, nodes.Running, n.State(), n.CrashReason())
 		require.NoError(t, n.Deliver(1, msg), "a guest must not cause a host error")

@@ -15,9 +15,9 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // State is a node's lifecycle state.
@@ -62,7 +62,7 @@ type Spec struct {
 	Name   string
 	Role   string
 	Params json.RawMessage
-	Module *wasmhost.Module
+	Module Module
 	// Peers is every node's name by index; Clients every client's name.
 	Peers, Clients []string
 	// Services names the services by index, from len(Peers) on; Service
@@ -84,7 +84,7 @@ type Spec struct {
 type Node struct {
 	Spec
 	kernel Kernel
-	engine *wasmhost.Engine
+	engine Engine
 	store  *Store
 	rng    *rand.Rand
 	guest  Guest
@@ -108,16 +108,32 @@ type Node struct {
 	logBytes  int64 // log and emit bytes this run, over every incarnation
 }
 
+// Module is a guest's compiled code, opaque to the node: its engine made
+// it, and takes it back to instantiate a guest.
+type Module interface {
+	// Name is the module's name in the scenario.
+	Name() string
+}
+
+// Engine makes a node's guest from its module: the Wasm engine in a
+// simulation, a fake in tests. A node without one runs only native guests.
+type Engine interface {
+	// Instantiate starts a fresh guest of m: host is the node's host
+	// functions, clock its virtual clocks, random its seeded stream.
+	Instantiate(ctx context.Context, m Module, host abi.Host, clock abi.Clock, random func(p []byte)) (Guest, error)
+	// Quotas are the per-node quotas a node enforces.
+	Quotas() wasmhost.Quotas
+}
+
 // New creates a node in state Down with its store open.
-// Its quotas are the engine's (wasmhost.Config.Quotas), or the defaults
-// without an engine.
-func New(spec Spec, kernel Kernel, engine *wasmhost.Engine, store *Store, rng *rand.Rand) *Node {
+// Its quotas are the engine's, or the defaults without an engine.
+func New(spec Spec, kernel Kernel, engine Engine, store *Store, rng *rand.Rand) *Node {
 	if spec.Dir == nil {
 		spec.Dir = NewDirectory(spec.Peers, spec.Services, spec.Clients, 0)
 	}
 	q := wasmhost.DefaultQuotas()
 	if engine != nil {
-		q = engine.Config().Quotas()
+		q = engine.Quotas()
 	}
 	return &Node{Spec: spec, kernel: kernel, engine: engine, store: store, rng: rng, timers: map[int64]struct{}{},
 		quotas: q, instantAt: -1, second: -1}
@@ -185,7 +201,7 @@ func (n *Node) Guest() Guest { return n.guest }
 
 // Guest is a node's running program: a Wasm instance (*wasmhost.Instance)
 // or native Go code. Its methods mirror the guest exports of ABI v1; an
-// error that is a *wasmhost.CrashError crashes the node.
+// error that is a *abi.CrashError crashes the node.
 type Guest interface {
 	Init(doc []byte) error
 	Message(from int32, msg []byte) error
@@ -200,10 +216,10 @@ type Guest interface {
 
 // NativeFunc makes a Guest from a Go function that handles messages: the
 // simplest native node, used as a baseline and for host-side services.
-type NativeFunc func(h wasmhost.Host, from int32, msg []byte)
+type NativeFunc func(h abi.Host, from int32, msg []byte)
 
 type nativeGuest struct {
-	h  wasmhost.Host
+	h  abi.Host
 	fn NativeFunc
 }
 
@@ -211,11 +227,11 @@ func (g nativeGuest) Init([]byte) error { return nil }
 func (g nativeGuest) Message(from int32, msg []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			f, ok := r.(*wasmhost.Fault)
+			ce, ok := abi.Stopped(r)
 			if !ok {
 				panic(r)
 			}
-			err = &wasmhost.CrashError{Reason: f.Reason, Err: f}
+			err = ce
 		}
 	}()
 	g.fn(g.h, from, msg)
@@ -290,7 +306,7 @@ func (n *Node) callback() string {
 	}
 	n.instantN++
 	if q := n.quotas.CallbacksPerInstant; n.instantN > q {
-		return wasmhost.Quota("callbacks_per_instant", "more than %d callbacks at virtual time %dns (a zero-delay timer loop or a message flood?)", q, n.instantAt)
+		return abi.Quota("callbacks_per_instant", "more than %d callbacks at virtual time %dns (a zero-delay timer loop or a message flood?)", q, n.instantAt)
 	}
 	if sec := now / 1e9; sec != n.second {
 		n.second, n.secondN = sec, 0
@@ -298,7 +314,7 @@ func (n *Node) callback() string {
 	n.secondN++
 	n.peakN = max(n.peakN, n.secondN)
 	if q := n.quotas.CallbacksPerSecond; n.secondN > q {
-		return wasmhost.Quota("callbacks_per_second", "more than %d callbacks the node caused itself in the virtual second from %ds (a timer loop or a flood of messages to itself?)", q, n.second)
+		return abi.Quota("callbacks_per_second", "more than %d callbacks the node caused itself in the virtual second from %ds (a timer loop or a flood of messages to itself?)", q, n.second)
 	}
 	return ""
 }
@@ -389,23 +405,23 @@ func (n *Node) after(err error) error {
 }
 
 func (n *Node) fail(err error) error {
-	var ce *wasmhost.CrashError
+	var ce *abi.CrashError
 	if errors.As(err, &ce) {
 		return n.Crash(ce.Reason)
 	}
 	return fmt.Errorf("nodes: %s: %w", n.Name, err)
 }
 
-// Host functions (wasmhost.Host).
+// Host functions (abi.Host).
 
-// Send implements wasmhost.Host.
+// Send implements abi.Host.
 func (n *Node) Send(to int32, msg []byte) int32 { return n.kernel.Send(n.Index, to, msg) }
 
-// TimerSet implements wasmhost.Host. Past the pending-timers quota the
+// TimerSet implements abi.Host. Past the pending-timers quota the
 // node crashes.
 func (n *Node) TimerSet(delay int64) int64 {
 	if q := n.quotas.PendingTimers; len(n.timers) >= q {
-		wasmhost.Stop(wasmhost.Quota("pending_timers", "more than %d timers pending at once", q))
+		abi.Stop(abi.Quota("pending_timers", "more than %d timers pending at once", q))
 	}
 	n.nextTimer++
 	id := n.nextTimer
@@ -414,7 +430,7 @@ func (n *Node) TimerSet(delay int64) int64 {
 	return id
 }
 
-// TimerCancel implements wasmhost.Host.
+// TimerCancel implements abi.Host.
 func (n *Node) TimerCancel(id int64) bool {
 	if _, ok := n.timers[id]; !ok {
 		return false
@@ -423,7 +439,7 @@ func (n *Node) TimerCancel(id int64) bool {
 	return true
 }
 
-// Now implements wasmhost.Host: the virtual time scaled by the drift, plus
+// Now implements abi.Host: the virtual time scaled by the drift, plus
 // the skew, saturating rather than wrapping.
 func (n *Node) Now() int64 {
 	c := n.kernel.Clock()
@@ -433,7 +449,7 @@ func (n *Node) Now() int64 {
 	return satAdd(c, n.skew)
 }
 
-// Rand implements wasmhost.Host.
+// Rand implements abi.Host.
 func (n *Node) Rand() uint64 { return n.rng.Uint64() }
 
 func (n *Node) fill(p []byte) {
@@ -445,63 +461,63 @@ func (n *Node) fill(p []byte) {
 	}
 }
 
-// EndpointName implements wasmhost.Host, from the run's directory.
+// EndpointName implements abi.Host, from the run's directory.
 func (n *Node) EndpointName(i int32) (string, bool) { return n.Dir.Name(i) }
 
-// EndpointIndex implements wasmhost.Host, from the run's directory.
+// EndpointIndex implements abi.Host, from the run's directory.
 func (n *Node) EndpointIndex(name []byte) (int32, bool) { return n.Dir.Index(name) }
 
-// KVGet implements wasmhost.Host.
+// KVGet implements abi.Host.
 func (n *Node) KVGet(key []byte) ([]byte, bool, error) { return n.store.Get(key) }
 
-// KVPut implements wasmhost.Host: a key or value over the node's limits is
-// wasmhost.ErrTooLarge, a write past its store quota wasmhost.ErrQuota.
+// KVPut implements abi.Host: a key or value over the node's limits is
+// abi.ErrTooLarge, a write past its store quota abi.ErrQuota.
 func (n *Node) KVPut(key, val []byte) error {
 	if len(key) == 0 {
-		return fmt.Errorf("nodes: kv_put: %w", wasmhost.ErrBadKey)
+		return fmt.Errorf("nodes: kv_put: %w", abi.ErrBadKey)
 	}
 	if len(key) > n.quotas.MaxKeyBytes || len(val) > n.quotas.MaxValueBytes {
 		return fmt.Errorf("%w: key %d bytes (limits.max_key_bytes %d), value %d bytes (limits.max_value_bytes %d)",
-			wasmhost.ErrTooLarge, len(key), n.quotas.MaxKeyBytes, len(val), n.quotas.MaxValueBytes)
+			abi.ErrTooLarge, len(key), n.quotas.MaxKeyBytes, len(val), n.quotas.MaxValueBytes)
 	}
 	if b := n.store.PutBytes(key, val); b > n.quotas.StoreBytes {
-		return fmt.Errorf("%w: the store would hold %d bytes (limits.store_bytes %d)", wasmhost.ErrQuota, b, n.quotas.StoreBytes)
+		return fmt.Errorf("%w: the store would hold %d bytes (limits.store_bytes %d)", abi.ErrQuota, b, n.quotas.StoreBytes)
 	}
 	return n.store.Put(key, val)
 }
 
-// KVDelete implements wasmhost.Host.
+// KVDelete implements abi.Host.
 func (n *Node) KVDelete(key []byte) error {
 	if len(key) == 0 {
-		return fmt.Errorf("nodes: kv_delete: %w", wasmhost.ErrBadKey)
+		return fmt.Errorf("nodes: kv_delete: %w", abi.ErrBadKey)
 	}
 	if len(key) > n.quotas.MaxKeyBytes {
-		return fmt.Errorf("%w: key %d bytes (limits.max_key_bytes %d)", wasmhost.ErrTooLarge, len(key), n.quotas.MaxKeyBytes)
+		return fmt.Errorf("%w: key %d bytes (limits.max_key_bytes %d)", abi.ErrTooLarge, len(key), n.quotas.MaxKeyBytes)
 	}
 	return n.store.Delete(key)
 }
 
-// KVScan implements wasmhost.Host.
+// KVScan implements abi.Host.
 func (n *Node) KVScan(prefix []byte, fn func(k, v []byte)) error { return n.store.Scan(prefix, fn) }
 
-// KVSync implements wasmhost.Host.
+// KVSync implements abi.Host.
 func (n *Node) KVSync() error { return n.store.Sync() }
 
 // chargeLog counts a record against the node's per-run log quota.
 func (n *Node) chargeLog(bytes int) {
-	n.logBytes += int64(bytes) + wasmhost.RecordOverhead
+	n.logBytes += int64(bytes) + abi.RecordOverhead
 	if q := n.quotas.LogBytesPerRun; n.logBytes > q {
-		wasmhost.Stop(wasmhost.Quota("log_bytes_per_run", "more than %d log and emit bytes from this node in the run", q))
+		abi.Stop(abi.Quota("log_bytes_per_run", "more than %d log and emit bytes from this node in the run", q))
 	}
 }
 
-// Log implements wasmhost.Host.
+// Log implements abi.Host.
 func (n *Node) Log(level int32, line []byte) {
 	n.chargeLog(len(line))
 	n.kernel.Record(trace.Event{Time: n.kernel.Clock(), Kind: trace.KindLog, Node: n.Index, Peer: -1, Label: levelName(level), Data: line})
 }
 
-// Emit implements wasmhost.Host.
+// Emit implements abi.Host.
 func (n *Node) Emit(key, val []byte) {
 	n.chargeLog(len(key) + len(val))
 	n.kernel.Record(trace.Event{Time: n.kernel.Clock(), Kind: trace.KindEmit, Node: n.Index, Peer: -1, Label: string(key), Data: val})
@@ -509,17 +525,17 @@ func (n *Node) Emit(key, val []byte) {
 
 func levelName(l int32) string {
 	switch l {
-	case wasmhost.LevelDebug:
+	case abi.LevelDebug:
 		return "debug"
-	case wasmhost.LevelInfo:
+	case abi.LevelInfo:
 		return "info"
-	case wasmhost.LevelWarn:
+	case abi.LevelWarn:
 		return "warn"
-	case wasmhost.LevelError:
+	case abi.LevelError:
 		return "error"
-	case wasmhost.LevelStdout:
+	case abi.LevelStdout:
 		return "stdout"
-	case wasmhost.LevelStderr:
+	case abi.LevelStderr:
 		return "stderr"
 	}
 	return fmt.Sprint("level", l)

@@ -11,9 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // kernel is the smallest simulator a node needs: a settable clock, and a
@@ -43,9 +44,9 @@ func nativeNode(t *testing.T, cfg wasmhost.Config, fn nodes.NativeFunc) (*nodes.
 	t.Cleanup(func() { _ = st.Close() })
 	k := &kernel{}
 	if fn == nil {
-		fn = func(wasmhost.Host, int32, []byte) {}
+		fn = func(abi.Host, int32, []byte) {}
 	}
-	n := nodes.New(nodes.Spec{Name: "n0", Native: fn}, k, eng, st, rand.New(rand.NewPCG(1, 2)))
+	n := nodes.New(nodes.Spec{Name: "n0", Native: fn}, k, wasmEngine{eng}, st, rand.New(rand.NewPCG(1, 2)))
 	require.NoError(t, n.Boot(context.Background()))
 	return n, k
 }
@@ -118,7 +119,7 @@ func TestVirtualTimeNeverGoesBackwards(t *testing.T) {
 
 func TestPendingTimersQuotaCrashesTheNode(t *testing.T) {
 	var calls int
-	n, _ := nativeNode(t, wasmhost.NewConfig().WithPendingTimers(3), func(h wasmhost.Host, _ int32, _ []byte) {
+	n, _ := nativeNode(t, wasmhost.NewConfig().WithPendingTimers(3), func(h abi.Host, _ int32, _ []byte) {
 		for {
 			calls++
 			h.TimerSet(int64(time.Second))
@@ -182,10 +183,10 @@ func TestCallbacksPerSecondQuota(t *testing.T) {
 }
 
 func TestLogBytesPerRunQuotaSurvivesRestarts(t *testing.T) {
-	n, _ := nativeNode(t, wasmhost.NewConfig().WithLogBytes(1<<20, 1000), func(h wasmhost.Host, _ int32, msg []byte) {
-		h.Log(wasmhost.LevelInfo, msg)
+	n, _ := nativeNode(t, wasmhost.NewConfig().WithLogBytes(1<<20, 1000), func(h abi.Host, _ int32, msg []byte) {
+		h.Log(abi.LevelInfo, msg)
 	})
-	line := make([]byte, 400-wasmhost.RecordOverhead)
+	line := make([]byte, 400-abi.RecordOverhead)
 	require.NoError(t, n.Deliver(1, line))
 	require.NoError(t, n.Deliver(1, line))
 	require.NoError(t, n.Crash("test"))
@@ -197,12 +198,12 @@ func TestLogBytesPerRunQuotaSurvivesRestarts(t *testing.T) {
 
 func TestStoreQuotasReturnCodes(t *testing.T) {
 	n, _ := nativeNode(t, wasmhost.NewConfig().WithStoreBytes(100).WithKeyValueBytes(8, 50), nil)
-	assert.ErrorIs(t, n.KVPut([]byte("123456789"), nil), wasmhost.ErrTooLarge)
-	assert.ErrorIs(t, n.KVPut([]byte("k"), make([]byte, 51)), wasmhost.ErrTooLarge)
-	assert.ErrorIs(t, n.KVPut(nil, nil), wasmhost.ErrBadKey)
+	assert.ErrorIs(t, n.KVPut([]byte("123456789"), nil), abi.ErrTooLarge)
+	assert.ErrorIs(t, n.KVPut([]byte("k"), make([]byte, 51)), abi.ErrTooLarge)
+	assert.ErrorIs(t, n.KVPut(nil, nil), abi.ErrBadKey)
 	require.NoError(t, n.KVPut([]byte("a"), make([]byte, 49)))
 	require.NoError(t, n.KVPut([]byte("b"), make([]byte, 49)))
-	assert.ErrorIs(t, n.KVPut([]byte("c"), make([]byte, 1)), wasmhost.ErrQuota)
+	assert.ErrorIs(t, n.KVPut([]byte("c"), make([]byte, 1)), abi.ErrQuota)
 	require.NoError(t, n.KVPut([]byte("b"), make([]byte, 10)), "an overwrite that shrinks the buffer fits")
 	require.NoError(t, n.KVSync())
 }

@@ -17,8 +17,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 var shaRE = regexp.MustCompile(`^[0-9a-f]{64}$`)

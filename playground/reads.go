@@ -19,7 +19,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/terrarium-sim/terrarium/runtime/report"
+	"github.com/terrarium-sim/terrarium/internal/report"
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
@@ -174,7 +175,7 @@ func (r *run) scanTrace(gen, from int, fn func(line []byte) bool) error {
 	known := len(rc.offsets)
 	rc.mu.Unlock()
 
-	path := filepath.Join(r.dir, report.TraceFile)
+	path := filepath.Join(r.dir, runfolder.TraceFile)
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("playground: %w", err)
@@ -381,12 +382,11 @@ func (s *Server) runNode(c echo.Context) error {
 		err = r.nodeFromFolder(d, page, t)
 	} else {
 		err = r.withSim(ctx, func(rr *runner.Run) error {
-			n := rr.Sim().Node(name)
-			if n == nil {
+			if !slices.ContainsFunc(rr.Nodes(), func(n runner.NodeInfo) bool { return n.Name == name }) {
 				return apiErr(http.StatusNotFound, "not_found", "run %s has no node %q", r.id, name)
 			}
 			full := false
-			if err := n.Scan(nil, func(k, v []byte) {
+			if err := rr.ScanStore(name, func(k, v []byte) {
 				if !full && !page.add(string(k), string(v)) {
 					full = true
 				}
@@ -470,21 +470,21 @@ func (r *run) saveStores(rr *runner.Run) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("playground: save stores: %w", err)
 	}
-	for _, n := range rr.Sim().Nodes() {
-		f, err := os.Create(filepath.Join(dir, strconv.Itoa(int(n.Index()))+".jsonl"))
+	for _, n := range rr.Nodes() {
+		f, err := os.Create(filepath.Join(dir, strconv.Itoa(int(n.Index))+".jsonl"))
 		if err != nil {
 			return fmt.Errorf("playground: save stores: %w", err)
 		}
 		w := bufio.NewWriterSize(f, 64<<10)
 		enc := json.NewEncoder(w)
 		var werr error
-		serr := n.Scan(nil, func(k, v []byte) {
+		serr := rr.ScanStore(n.Name, func(k, v []byte) {
 			if werr == nil {
 				werr = enc.Encode(KVText{Key: string(k), Value: string(v)})
 			}
 		})
 		if err := errors.Join(serr, werr, w.Flush(), f.Close()); err != nil {
-			return fmt.Errorf("playground: save store of %s: %w", n.Name(), err)
+			return fmt.Errorf("playground: save store of %s: %w", n.Name, err)
 		}
 	}
 	return nil
@@ -512,7 +512,7 @@ func (s *Server) liveLamport(c echo.Context, r *run) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	http.ServeContent(c.Response(), c.Request(), report.LamportFile, info.ModTime(), f)
+	http.ServeContent(c.Response(), c.Request(), runfolder.LamportFile, info.ModTime(), f)
 	return nil
 }
 
@@ -547,7 +547,7 @@ func (r *run) liveDiagram(ctx context.Context, limit int) (*os.File, error) {
 	if err := report.Write(snap); err != nil {
 		return nil, fmt.Errorf("playground: live diagram: %w", err)
 	}
-	if err := os.Rename(filepath.Join(snap, report.LamportFile), cached); err != nil {
+	if err := os.Rename(filepath.Join(snap, runfolder.LamportFile), cached); err != nil {
 		return nil, fmt.Errorf("playground: %w", err)
 	}
 	rc.liveAt = at
@@ -563,7 +563,7 @@ func position(gen int, seq, steps uint64) string { return fmt.Sprintf("%d/%d/%d"
 // writeLiveFolder writes a run folder of the run so far (its first limit
 // events and a provisional results.json) for the report renderer.
 func writeLiveFolder(dir string, rr *runner.Run, limit int) error {
-	f, err := os.Create(filepath.Join(dir, report.TraceFile))
+	f, err := os.Create(filepath.Join(dir, runfolder.TraceFile))
 	if err != nil {
 		return err
 	}
@@ -589,7 +589,7 @@ func writeLiveFolder(dir string, rr *runner.Run, limit int) error {
 	if total := rr.Stats().Events; uint64(len(evs)) < total {
 		name = fmt.Sprintf("%s (live: the first %d of %d events)", scn.Name, len(evs), total)
 	}
-	res := runner.Result{Scenario: scn.File, Name: name, Seed: rr.Seed(), Verdict: "unknown",
+	res := runfolder.Result{Scenario: scn.File, Name: name, Seed: rr.Seed(), Verdict: "unknown",
 		TraceSHA256: rr.Digest(), Reproducible: true, Stats: rr.Stats(), Nodes: scn.NodeNames()}
 	for i := range scn.Workload.Clients {
 		res.Clients = append(res.Clients, fmt.Sprintf("c%d", i))

@@ -584,7 +584,7 @@ func (r *run) drive() {
 func advance(rr *runner.Run, target time.Duration) error {
 	target = min(target, rr.End())
 	for range sliceEvents {
-		at, ok := rr.Sim().Next()
+		at, ok := rr.Next()
 		if !ok || at > target {
 			return rr.AdvanceTo(target)
 		}

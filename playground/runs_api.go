@@ -21,7 +21,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/terrarium-sim/terrarium/runtime/fault"
-	"github.com/terrarium-sim/terrarium/runtime/report"
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
@@ -251,7 +251,7 @@ func (s *Server) runFile(c echo.Context) error {
 	r.mu.Lock()
 	finished := r.result != nil
 	r.mu.Unlock()
-	if name == report.LamportFile && !finished {
+	if name == runfolder.LamportFile && !finished {
 		return s.liveLamport(c, r)
 	}
 	p := filepath.Join(r.dir, name)

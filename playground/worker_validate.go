@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/internal/worker"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // validateAnswer is a validation worker's answer on stdout.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/internal/worker"
 	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 )
@@ -441,8 +442,8 @@ func (p *pool) exited(w *wrun, proc *worker.Proc) {
 		sv.State = stateFinished
 		sv.Err = "unknown: " + why
 		sv.Status.Verdict = string(check.Unknown)
-		res := &runner.Result{Scenario: w.scn.File, Name: w.scn.Name, Seed: w.seed, Verdict: check.Unknown, Reason: sv.Err,
-			TraceSHA256: sv.Status.Digest, Nodes: w.scn.NodeNames(), Checks: map[string]check.Result{}}
+		res := &runner.Result{Result: runfolder.Result{Scenario: w.scn.File, Name: w.scn.Name, Seed: w.seed, Verdict: check.Unknown, Reason: sv.Err,
+			TraceSHA256: sv.Status.Digest, Nodes: w.scn.NodeNames(), Checks: map[string]check.Result{}}}
 		if sv.Result == nil {
 			sv.Result = res
 		}

@@ -11,7 +11,8 @@ import (
 	"strings"
 	"time"
 
-	runreport "github.com/terrarium-sim/terrarium/runtime/report"
+	runreport "github.com/terrarium-sim/terrarium/internal/report"
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -61,12 +62,12 @@ func checkTrace(arg string) (string, error) {
 	}
 	if st.IsDir() {
 		if _, err := runreport.VerifyTrace(arg); err != nil {
-			if errors.Is(err, runreport.ErrNotRunFolder) {
+			if errors.Is(err, runfolder.ErrNotRunFolder) {
 				return "", fmt.Errorf("%w (a run folder is what `terrarium run SCENARIO --out DIR` writes)", err)
 			}
 			return "", err
 		}
-		return filepath.Join(arg, runreport.TraceFile), nil
+		return filepath.Join(arg, runfolder.TraceFile), nil
 	}
 	f, err := os.Open(arg)
 	if err != nil {

@@ -57,8 +57,9 @@ func maxCallbackFuel(tb testing.TB, f testFlags) (int64, string, int64) {
 	require.Empty(tb, res.Crashes)
 	var most, stretch int64
 	where := ""
-	for _, n := range r.Sim().Nodes() {
-		u, s, w := n.FuelHighWater()
+	for _, n := range r.Nodes() {
+		u, s, w, err := r.FuelHighWater(n.Name)
+		require.NoError(tb, err)
 		if u > most {
 			most, where = u, w
 		}

@@ -15,8 +15,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	runreport "github.com/terrarium-sim/terrarium/internal/report"
 	"github.com/terrarium-sim/terrarium/nodes"
-	runreport "github.com/terrarium-sim/terrarium/runtime/report"
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
@@ -55,7 +56,7 @@ func cmdInspect(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fmt.Fprintf(stdout, "trace     %d events verified against trace_sha256\n", verified)
 	if *write {
 		var parts []string
-		for _, f := range []string{runreport.LamportFile, runreport.StatsFile, runreport.TimelineFile, runreport.ShiVizFile} {
+		for _, f := range []string{runfolder.LamportFile, runfolder.StatsFile, runfolder.TimelineFile, runfolder.ShiVizFile} {
 			if st, err := os.Stat(filepath.Join(dir, f)); err == nil {
 				parts = append(parts, fmt.Sprintf("%s (%s)", f, size(st.Size())))
 			}
@@ -74,7 +75,7 @@ func inspectError(stderr io.Writer, err error) int {
 		fmt.Fprintf(stderr, "terrarium inspect: %s\n(the folder's trace is not the one its run recorded: it was edited, cut short or mixed with another run's)\n", msg)
 		return 2
 	}
-	if errors.Is(err, runreport.ErrNotRunFolder) {
+	if errors.Is(err, runfolder.ErrNotRunFolder) {
 		fmt.Fprintf(stderr, "terrarium inspect: %s\n(a run folder is what `terrarium run SCENARIO --out DIR` writes)\n", msg)
 		return 2
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,12 +16,12 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/plugins/maelstrom/mcheck"
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // testFlags are Maelstrom's test options, as terrarium test takes them.
@@ -187,7 +188,7 @@ func runTest(ctx context.Context, f testFlags, scn *scenario.Scenario, reg *runn
 		return 1
 	}
 	report(stdout, res)
-	fig := mcheck.Figure(r.History(), r.Sim().Events(), len(scn.Nodes))
+	fig := mcheck.Figure(r.History(), r.Events(0, math.MaxInt32), len(scn.Nodes))
 	availOK := printFigures(stdout, fig, res, minAvail)
 	verdict := res.Verdict
 	if res.Valid && !availOK {

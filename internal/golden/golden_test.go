@@ -20,12 +20,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata/digests.txt from this run")
@@ -226,7 +226,7 @@ func runOne(t *testing.T, scn *scenario.Scenario, opts runner.Options) (entry, s
 	defer func() { require.NoError(t, r.Close()) }()
 	res, err := r.Finish()
 	require.NoError(t, err, "%s seed %d", scn.File, opts.Seed(scn.Seed))
-	return entry{final: res.TraceSHA256 + " " + string(res.Verdict), cps: checkpoints(r.Checkpoints())}, r.Sim().Parallelism(), r.Sim().PeakLoad()
+	return entry{final: res.TraceSHA256 + " " + string(res.Verdict), cps: checkpoints(r.Checkpoints())}, r.Parallelism(), r.PeakLoad()
 }
 
 // readGolden reads the golden file: entries by key.

@@ -6,7 +6,7 @@
 ;; 7 kv_delete, 8 kv_scan, 9 kv_sync, 10 log, 11 emit, 12 poll_oneoff,
 ;; 13 fd_write, 14 env.abort, 15 random_get, 16 clock_time_get,
 ;; 17 node_name, 18 node_index; and the bulk instructions that fuel
-;; charges by length (runtime/fuel/bulk.go): 19 memory.fill, 20 memory.copy,
+;; charges by length (internal/fuel/bulk.go): 19 memory.fill, 20 memory.copy,
 ;; 21 table.grow, 22 table.fill (on a table of one element).
 (module
   (import "terrarium" "send" (func $send (param i32 i32 i32) (result i32)))

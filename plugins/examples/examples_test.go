@@ -17,10 +17,11 @@ import (
 
 	"github.com/terrarium-sim/terrarium/internal/scenariotest"
 	"github.com/terrarium-sim/terrarium/internal/testguests"
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 func build(t *testing.T, example string) []byte {
@@ -82,7 +83,7 @@ func TestAssemblyScriptAbortCrashesWithItsMessage(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
 	s.At(time.Millisecond, func() {
-		require.NoError(t, clients[0].Call("n0", map[string]any{"type": "boom"}, 0, func(sim.Reply) {}))
+		require.NoError(t, clients[0].Call("n0", map[string]any{"type": "boom"}, 0, func(history.Reply) {}))
 	})
 	require.NoError(t, s.RunFor(10*time.Millisecond))
 	n0 := s.Node("n0")

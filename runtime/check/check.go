@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -59,7 +59,7 @@ func (r *Result) Find(name string, cases []string) {
 
 // Input is what a checker may read.
 type Input struct {
-	History []sim.Op
+	History []history.Op
 	// Events are the run's emit, boot, crash, restart and fault events in
 	// trace order; every event, messages included, when the run was made
 	// with runner.Options.WithAllEvents(true) (or driven through Prepare).
@@ -95,32 +95,10 @@ func Get(name string) (Checker, error) {
 	return c, nil
 }
 
-// Pairs matches each completion to its invocation, per process (a process
-// keeps one operation in flight), and returns the invocations never
-// completed, in history order.
-func Pairs(h []sim.Op) (done [][2]sim.Op, open []sim.Op) {
-	inflight := map[int]sim.Op{}
-	for _, op := range h {
-		if op.Type == sim.OpInvoke {
-			inflight[op.Process] = op
-			continue
-		}
-		if inv, ok := inflight[op.Process]; ok && inv.F == op.F {
-			done = append(done, [2]sim.Op{inv, op})
-			delete(inflight, op.Process)
-		}
-	}
-	for _, op := range inflight {
-		open = append(open, op)
-	}
-	sort.Slice(open, func(i, j int) bool { return open[i].Index < open[j].Index })
-	return done, open
-}
-
 // Echo checks that every successful echo reply carries exactly the payload
 // its request sent.
 func Echo(in Input) Result {
-	done, _ := Pairs(in.History)
+	done, _ := history.Pairs(in.History)
 	var ok, info, fail int
 	var bad []string
 	for _, p := range done {
@@ -129,14 +107,14 @@ func Echo(in Input) Result {
 			continue
 		}
 		switch c.Type {
-		case sim.OpOK:
+		case history.OpOK:
 			ok++
 			if string(inv.Value) != string(c.Value) {
 				bad = append(bad, fmt.Sprintf("op %d at %s: sent %s, got %s back", inv.Index, inv.Node, inv.Value, c.Value))
 			}
-		case sim.OpInfo:
+		case history.OpInfo:
 			info++
-		case sim.OpFail:
+		case history.OpFail:
 			fail++
 		}
 	}
@@ -154,7 +132,7 @@ func Echo(in Input) Result {
 // BroadcastSetFull checks Maelstrom's broadcast property: every value whose
 // broadcast was acknowledged is present in every node's final read.
 func BroadcastSetFull(in Input) Result {
-	done, _ := Pairs(in.History)
+	done, _ := history.Pairs(in.History)
 	acked := map[int]bool{}
 	attempted := 0
 	reads := map[string][]int{}
@@ -164,14 +142,14 @@ func BroadcastSetFull(in Input) Result {
 		switch inv.F {
 		case "broadcast":
 			attempted++
-			if c.Type == sim.OpOK {
+			if c.Type == history.OpOK {
 				var v int
 				if json.Unmarshal(inv.Value, &v) == nil {
 					acked[v] = true
 				}
 			}
 		case "read":
-			if c.Type != sim.OpOK {
+			if c.Type != history.OpOK {
 				failedReads[inv.Node] = c.Type
 				continue
 			}

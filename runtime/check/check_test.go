@@ -9,18 +9,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 )
 
-func op(process int, typ, f string, value any, node string) sim.Op {
+func op(process int, typ, f string, value any, node string) history.Op {
 	var raw json.RawMessage
 	if value != nil {
 		raw, _ = json.Marshal(value)
 	}
-	return sim.Op{Process: process, Type: typ, F: f, Value: raw, Node: node}
+	return history.Op{Process: process, Type: typ, F: f, Value: raw, Node: node}
 }
 
-func history(ops ...sim.Op) []sim.Op {
+func hist(ops ...history.Op) []history.Op {
 	for i := range ops {
 		ops[i].Index = i
 	}
@@ -30,20 +30,20 @@ func history(ops ...sim.Op) []sim.Op {
 func TestEcho(t *testing.T) {
 	cases := []struct {
 		name    string
-		hist    []sim.Op
+		hist    []history.Op
 		verdict check.Verdict
 		summary string
 	}{
-		{"matching replies", history(
-			op(3, sim.OpInvoke, "echo", "c0-1", "n0"), op(3, sim.OpOK, "echo", "c0-1", "n0"),
-			op(4, sim.OpInvoke, "echo", "c1-1", "n1"), op(4, sim.OpInfo, "echo", "c1-1", "n1"),
+		{"matching replies", hist(
+			op(3, history.OpInvoke, "echo", "c0-1", "n0"), op(3, history.OpOK, "echo", "c0-1", "n0"),
+			op(4, history.OpInvoke, "echo", "c1-1", "n1"), op(4, history.OpInfo, "echo", "c1-1", "n1"),
 		), check.Valid, "1 replies matched"},
-		{"a reply carries another payload", history(
-			op(3, sim.OpInvoke, "echo", "c0-1", "n0"), op(3, sim.OpOK, "echo", "c0-1", "n0"),
-			op(3, sim.OpInvoke, "echo", "c0-2", "n2"), op(3, sim.OpOK, "echo", "garbled", "n2"),
+		{"a reply carries another payload", hist(
+			op(3, history.OpInvoke, "echo", "c0-1", "n0"), op(3, history.OpOK, "echo", "c0-1", "n0"),
+			op(3, history.OpInvoke, "echo", "c0-2", "n2"), op(3, history.OpOK, "echo", "garbled", "n2"),
 		), check.Invalid, `op 2 at n2: sent "c0-2", got "garbled" back`},
-		{"nothing completed", history(
-			op(3, sim.OpInvoke, "echo", "c0-1", "n0"), op(3, sim.OpInfo, "echo", "c0-1", "n0"),
+		{"nothing completed", hist(
+			op(3, history.OpInvoke, "echo", "c0-1", "n0"), op(3, history.OpInfo, "echo", "c0-1", "n0"),
 		), check.Unknown, "no echo request completed"},
 	}
 	for _, tc := range cases {
@@ -58,29 +58,29 @@ func TestEcho(t *testing.T) {
 func TestBroadcastSetFull(t *testing.T) {
 	cases := []struct {
 		name    string
-		hist    []sim.Op
+		hist    []history.Op
 		verdict check.Verdict
 		summary string
 	}{
-		{"every acknowledged value everywhere", history(
-			op(2, sim.OpInvoke, "broadcast", 0, "n0"), op(2, sim.OpOK, "broadcast", 0, "n0"),
-			op(2, sim.OpInvoke, "broadcast", 1, "n1"), op(2, sim.OpInfo, "broadcast", 1, "n1"),
-			op(2, sim.OpInvoke, "read", nil, "n0"), op(2, sim.OpOK, "read", []int{0}, "n0"),
-			op(2, sim.OpInvoke, "read", nil, "n1"), op(2, sim.OpOK, "read", []int{0, 1}, "n1"),
+		{"every acknowledged value everywhere", hist(
+			op(2, history.OpInvoke, "broadcast", 0, "n0"), op(2, history.OpOK, "broadcast", 0, "n0"),
+			op(2, history.OpInvoke, "broadcast", 1, "n1"), op(2, history.OpInfo, "broadcast", 1, "n1"),
+			op(2, history.OpInvoke, "read", nil, "n0"), op(2, history.OpOK, "read", []int{0}, "n0"),
+			op(2, history.OpInvoke, "read", nil, "n1"), op(2, history.OpOK, "read", []int{0, 1}, "n1"),
 		), check.Valid, "all 1 acknowledged values read on all 2 nodes"},
-		{"a node lost an acknowledged value", history(
-			op(2, sim.OpInvoke, "broadcast", 0, "n0"), op(2, sim.OpOK, "broadcast", 0, "n0"),
-			op(2, sim.OpInvoke, "broadcast", 7, "n0"), op(2, sim.OpOK, "broadcast", 7, "n0"),
-			op(2, sim.OpInvoke, "read", nil, "n0"), op(2, sim.OpOK, "read", []int{0, 7}, "n0"),
-			op(2, sim.OpInvoke, "read", nil, "n1"), op(2, sim.OpOK, "read", []int{0}, "n1"),
+		{"a node lost an acknowledged value", hist(
+			op(2, history.OpInvoke, "broadcast", 0, "n0"), op(2, history.OpOK, "broadcast", 0, "n0"),
+			op(2, history.OpInvoke, "broadcast", 7, "n0"), op(2, history.OpOK, "broadcast", 7, "n0"),
+			op(2, history.OpInvoke, "read", nil, "n0"), op(2, history.OpOK, "read", []int{0, 7}, "n0"),
+			op(2, history.OpInvoke, "read", nil, "n1"), op(2, history.OpOK, "read", []int{0}, "n1"),
 		), check.Invalid, "1 acknowledged values missing from final reads; n1 lacks [7]"},
-		{"a final read timed out", history(
-			op(2, sim.OpInvoke, "broadcast", 0, "n0"), op(2, sim.OpOK, "broadcast", 0, "n0"),
-			op(2, sim.OpInvoke, "read", nil, "n0"), op(2, sim.OpOK, "read", []int{0}, "n0"),
-			op(2, sim.OpInvoke, "read", nil, "n1"), op(2, sim.OpInfo, "read", nil, "n1"),
+		{"a final read timed out", hist(
+			op(2, history.OpInvoke, "broadcast", 0, "n0"), op(2, history.OpOK, "broadcast", 0, "n0"),
+			op(2, history.OpInvoke, "read", nil, "n0"), op(2, history.OpOK, "read", []int{0}, "n0"),
+			op(2, history.OpInvoke, "read", nil, "n1"), op(2, history.OpInfo, "read", nil, "n1"),
 		), check.Unknown, "final reads did not complete on n1 (info)"},
-		{"no reads at all", history(
-			op(2, sim.OpInvoke, "broadcast", 0, "n0"), op(2, sim.OpOK, "broadcast", 0, "n0"),
+		{"no reads at all", hist(
+			op(2, history.OpInvoke, "broadcast", 0, "n0"), op(2, history.OpOK, "broadcast", 0, "n0"),
 		), check.Unknown, "no acknowledged broadcast or no final read"},
 	}
 	for _, tc := range cases {

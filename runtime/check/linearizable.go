@@ -9,7 +9,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 )
 
 // kvInput is one operation on one key as the model sees it. Values are
@@ -39,15 +39,15 @@ var registerModel = (&porcupine.NondeterministicModel{
 	},
 }).ToModel()
 
-type pair struct{ inv, done sim.Op }
+type pair struct{ inv, done history.Op }
 
 // pairs matches each completion to its invocation per process; an
 // invocation never completed is returned with an empty done.Type.
-func pairs(h []sim.Op) []pair {
-	inflight := map[int]sim.Op{}
+func pairs(h []history.Op) []pair {
+	inflight := map[int]history.Op{}
 	var out []pair
 	for _, op := range h {
-		if op.Type == sim.OpInvoke {
+		if op.Type == history.OpInvoke {
 			if prev, ok := inflight[op.Process]; ok {
 				out = append(out, pair{inv: prev})
 			}
@@ -105,7 +105,7 @@ func describe(p pair, in kvInput, out kvOutput) string {
 		what += " (timed out)"
 	}
 	end := int64(math.MaxInt64)
-	if p.done.Type == sim.OpOK {
+	if p.done.Type == history.OpOK {
 		end = p.done.Time
 	}
 	return fmt.Sprintf("process %d %s via %s [%s, %s]", p.inv.Process, what, p.inv.Node, fmtTime(p.inv.Time), fmtTime(end))
@@ -155,10 +155,10 @@ func LinearizableKV(in Input) Result {
 		var kout kvOutput
 		ret := int64(math.MaxInt64)
 		switch pr.done.Type {
-		case sim.OpFail:
+		case history.OpFail:
 			nFail++
 			continue
-		case sim.OpOK:
+		case history.OpOK:
 			nOK++
 			ret = pr.done.Time
 			if kin.F == "read" {

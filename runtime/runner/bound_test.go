@@ -11,9 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/report"
 	"github.com/terrarium-sim/terrarium/internal/testguests"
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/report"
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
 
@@ -57,13 +58,13 @@ limits: {max_trace_bytes: 16777216}
 	// The cap counts the trace's canonical encoding (the same with or
 	// without a run folder, so the run stops at the same event); its JSON
 	// lines are at most six times that (README, "See what happened").
-	assert.Greater(t, sizes[report.TraceFile], int64(maxTrace), "the trace reached its cap")
-	assert.LessOrEqual(t, sizes[report.TraceFile], int64(6*maxTrace))
-	for _, f := range []string{report.HistoryFile, report.LamportFile, report.ShiVizFile, report.StatsFile, report.TimelineFile} {
+	assert.Greater(t, sizes[runfolder.TraceFile], int64(maxTrace), "the trace reached its cap")
+	assert.LessOrEqual(t, sizes[runfolder.TraceFile], int64(6*maxTrace))
+	for _, f := range []string{runfolder.HistoryFile, runfolder.LamportFile, runfolder.ShiVizFile, runfolder.StatsFile, runfolder.TimelineFile} {
 		assert.LessOrEqual(t, sizes[f], bound, f)
 	}
 	var onDisk runner.Result
-	b, err := os.ReadFile(filepath.Join(out, report.ResultsFile))
+	b, err := os.ReadFile(filepath.Join(out, runfolder.ResultsFile))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &onDisk))
 	assert.Equal(t, res.ReportNotes, onDisk.ReportNotes)

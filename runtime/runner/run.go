@@ -10,16 +10,18 @@ import (
 	"slices"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/internal/report"
+	"github.com/terrarium-sim/terrarium/internal/service"
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
-	"github.com/terrarium-sim/terrarium/runtime/report"
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
-	"github.com/terrarium-sim/terrarium/runtime/service"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -221,8 +223,12 @@ func (r *Run) startWorkload() error {
 	if len(targets) == 0 {
 		targets = scn.NodeNames()
 	}
+	clients := make([]workload.Client, len(r.clients))
+	for i, c := range r.clients {
+		clients[i] = c
+	}
 	wend, err := w.Start(r.s, workload.Spec{
-		Clients: r.clients, Targets: targets, Duration: scn.Duration, Interval: scn.Workload.Interval, Start: scn.Workload.Start,
+		Clients: clients, Targets: targets, Duration: scn.Duration, Interval: scn.Workload.Interval, Start: scn.Workload.Start,
 		Ops: scn.Workload.Ops, Timeout: scn.Workload.Timeout, Params: scn.Workload.Params,
 		Rand: sim.Stream(r.seed, "workload"),
 	})
@@ -236,9 +242,25 @@ func (r *Run) startWorkload() error {
 // Scenario returns the scenario the run was prepared from.
 func (r *Run) Scenario() *scenario.Scenario { return r.scn }
 
-// Sim returns the simulation, for what the run handle does not offer.
-// Driving it directly bypasses the record of hand-applied faults.
-func (r *Run) Sim() *sim.Sim { return r.s }
+// Next returns the virtual time of the next queued event; false if none.
+func (r *Run) Next() (time.Duration, bool) { return r.s.Next() }
+
+// Parallelism returns how the events so far were dispatched.
+func (r *Run) Parallelism() sim.Parallelism { return r.s.Parallelism() }
+
+// PeakLoad returns the run's peak load so far.
+func (r *Run) PeakLoad() sim.Load { return r.s.PeakLoad() }
+
+// FuelHighWater returns the most fuel one callback of the node burned, the
+// longest stretch between yields, and where it was.
+func (r *Run) FuelHighWater(node string) (callback, stretch int64, where string, err error) {
+	n := r.s.Node(node)
+	if n == nil {
+		return 0, 0, "", fmt.Errorf("runner: unknown node %q", node)
+	}
+	callback, stretch, where = n.FuelHighWater()
+	return callback, stretch, where, nil
+}
 
 // Checkpoints returns the trace checkpoints taken so far
 // (Options.WithCheckpoints).
@@ -263,10 +285,10 @@ func (r *Run) Steps() uint64 { return r.s.Steps() }
 func (r *Run) Digest() string { return r.s.Digest() }
 
 // Stats returns the counters so far.
-func (r *Run) Stats() sim.Stats { return r.s.Stats() }
+func (r *Run) Stats() trace.Stats { return r.s.Stats() }
 
 // History returns the client operations recorded so far.
-func (r *Run) History() []sim.Op { return r.s.History() }
+func (r *Run) History() []history.Op { return r.s.History() }
 
 // Observe calls fn with every trace event from now on, as it is recorded,
 // on the goroutine that drives the run.
@@ -385,15 +407,21 @@ type KV struct {
 // Store returns the node's store now, in key order, with its unsynced
 // writes.
 func (r *Run) Store(node string) ([]KV, error) {
-	n := r.s.Node(node)
-	if n == nil {
-		return nil, fmt.Errorf("runner: unknown node %q", node)
-	}
 	var out []KV
-	err := n.Scan(nil, func(k, v []byte) {
+	err := r.ScanStore(node, func(k, v []byte) {
 		out = append(out, KV{Key: slices.Clone(k), Value: slices.Clone(v)})
 	})
 	return out, err
+}
+
+// ScanStore calls fn with each key and value of the node's store now, in
+// key order, with its unsynced writes. fn must not keep k or v.
+func (r *Run) ScanStore(node string, fn func(k, v []byte)) error {
+	n := r.s.Node(node)
+	if n == nil {
+		return fmt.Errorf("runner: unknown node %q", node)
+	}
+	return n.Scan(nil, fn)
 }
 
 // Finish runs to the end, applies the checkers and, with an out folder,
@@ -407,14 +435,15 @@ func (r *Run) Finish() (*Result, error) {
 	}
 	runErr := r.runToEnd()
 	scn := r.scn
-	res := &Result{Scenario: scn.File, Name: scn.Name, Seed: r.seed, TraceSHA256: r.s.Digest(), Reproducible: r.s.Reproducible(),
-		Stats: r.s.Stats(), Checks: map[string]check.Result{}, Verdict: check.Valid, Injected: r.injected, Manual: r.Manual(), Nodes: append(scn.NodeNames(), scn.Services...)}
+	res := &Result{Result: runfolder.Result{Scenario: scn.File, Name: scn.Name, Seed: r.seed, TraceSHA256: r.s.Digest(), Reproducible: r.s.Reproducible(),
+		Stats: r.s.Stats(), Checks: map[string]check.Result{}, Verdict: check.Valid, Nodes: append(scn.NodeNames(), scn.Services...)},
+		Injected: r.injected, Manual: r.Manual()}
 	for _, c := range r.clients {
-		res.Clients = append(res.Clients, c.Name)
+		res.Clients = append(res.Clients, c.Name())
 	}
 	for _, n := range r.s.Nodes() {
 		if reason := n.CrashReason(); reason != "" {
-			res.Crashes = append(res.Crashes, Crash{Node: n.Name(), Reason: reason})
+			res.Crashes = append(res.Crashes, runfolder.Crash{Node: n.Name(), Reason: reason})
 		}
 	}
 	var lim *sim.LimitError
@@ -446,7 +475,7 @@ func (r *Run) Finish() (*Result, error) {
 		in.Params = c.Params
 		cr := fn(in)
 		for _, f := range cr.Findings {
-			res.Findings = append(res.Findings, Finding{Check: c.Name, Finding: f})
+			res.Findings = append(res.Findings, runfolder.Finding{Check: c.Name, Finding: f})
 		}
 		cr.Findings = nil // listed once, in res.Findings
 		res.Checks[c.Name] = cr
@@ -513,7 +542,7 @@ func (r *Run) writeFolder(res *Result) error {
 	if r.ctx.Err() != nil {
 		return r.skipReports(res, "the run was interrupted")
 	}
-	if err := writeResults(dir, res); err != nil {
+	if err := runfolder.WriteResults(dir, &res.Result); err != nil {
 		return err
 	}
 	notes, err := report.WriteWithin(r.ctx, dir, bound)
@@ -531,13 +560,13 @@ func (r *Run) writeFolder(res *Result) error {
 // not written, and removes any an earlier run left in the folder.
 func (r *Run) skipReports(res *Result, why string) error {
 	dir := r.opts.outDir
-	for _, f := range []string{report.LamportFile, report.ShiVizFile, report.StatsFile, report.TimelineFile} {
+	for _, f := range []string{runfolder.LamportFile, runfolder.ShiVizFile, runfolder.StatsFile, runfolder.TimelineFile} {
 		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("runner: %w", err)
 		}
 	}
 	res.ReportNotes = append(res.ReportNotes, report.NotWritten(why))
-	return writeResults(dir, res)
+	return runfolder.WriteResults(dir, &res.Result)
 }
 
 // Close releases the simulation and the run folder's files.

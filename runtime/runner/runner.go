@@ -14,19 +14,21 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/terrarium-sim/terrarium/runtime/report"
+	"github.com/terrarium-sim/terrarium/runtime/history"
+	"github.com/terrarium-sim/terrarium/runtime/runfolder"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
-// Result is the outcome of a run, and the content of results.json.
-type Result = report.Result
-
-// Finding is one check's finding in a Result.
-type Finding = report.Finding
-
-// Crash records a node that ended the run crashed.
-type Crash = report.Crash
+// Result is the outcome of a run: what its results.json holds, and the
+// faults it injected and was given by hand, which that file does not hold.
+type Result struct {
+	runfolder.Result
+	// Injected lists the faults the nemeses injected, as timed faults.
+	Injected []scenario.Fault `json:"-"`
+	// Manual lists the faults applied by hand, pinned to where they
+	// happened (see Run.Apply).
+	Manual []scenario.Fault `json:"-"`
+}
 
 // InputError marks a problem with the scenario or its modules (CLI exit 2),
 // as opposed to a failure while running.
@@ -78,18 +80,6 @@ func Execute(ctx context.Context, scn *scenario.Scenario, opts Options) (*Result
 	return r.Finish()
 }
 
-// writeResults writes results.json.
-func writeResults(dir string, res *Result) error {
-	b, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return fmt.Errorf("runner: results: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, report.ResultsFile), append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("runner: %w", err)
-	}
-	return nil
-}
-
 // historyNoteRoom is what history.jsonl keeps free under its bound for the
 // line that says it was cut.
 const historyNoteRoom = 512
@@ -97,8 +87,8 @@ const historyNoteRoom = 512
 // writeHistory writes history.jsonl, one operation a line, within bound
 // bytes (0: no bound). A history past it is cut: its last line is
 // {"cut": NOTE}, and NOTE is returned.
-func writeHistory(dir string, hist []sim.Op, bound int64) (note string, err error) {
-	f, err := os.Create(filepath.Join(dir, report.HistoryFile))
+func writeHistory(dir string, hist []history.Op, bound int64) (note string, err error) {
+	f, err := os.Create(filepath.Join(dir, runfolder.HistoryFile))
 	if err != nil {
 		return "", fmt.Errorf("runner: %w", err)
 	}
@@ -111,7 +101,7 @@ func writeHistory(dir string, hist []sim.Op, bound int64) (note string, err erro
 			return "", fmt.Errorf("runner: history: %w", err)
 		}
 		if bound > 0 && written+int64(len(b)+1) > bound-historyNoteRoom {
-			note = fmt.Sprintf("%s: cut at its bound of %d bytes (limits.max_trace_bytes / 16, at least 1 MiB): the first %d of %d operations", report.HistoryFile, bound, i, len(hist))
+			note = fmt.Sprintf("%s: cut at its bound of %d bytes (limits.max_trace_bytes / 16, at least 1 MiB): the first %d of %d operations", runfolder.HistoryFile, bound, i, len(hist))
 			line, _ := json.Marshal(map[string]string{"cut": note})
 			w.Write(append(line, '\n'))
 			break

@@ -47,7 +47,7 @@ func BenchmarkWorkers(b *testing.B) {
 					require.Equal(b, d, res.TraceSHA256, "%d workers changed the run", w)
 				}
 				virtual += res.Stats.Virtual.Seconds()
-				p := r.Sim().Parallelism()
+				p := r.Parallelism()
 				par.ParallelEvents += p.ParallelEvents
 				par.SerialEvents += p.SerialEvents
 				par.Windows += p.Windows

@@ -11,9 +11,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 type guestKind struct {
@@ -79,7 +80,7 @@ func benchSim(b *testing.B, k guestKind, nodes int) *sim.Sim {
 	b.Cleanup(func() { _ = s.Close() })
 	spec := sim.NodeSpec{Name: "n", Count: nodes, Module: "m", Role: k.role}
 	if k.module == nil {
-		spec.Native = func(h wasmhost.Host, from int32, msg []byte) { nativeEcho(h, from, msg) }
+		spec.Native = func(h abi.Host, from int32, msg []byte) { nativeEcho(h, from, msg) }
 	} else {
 		require.NoError(b, s.LoadModule("m", k.module(b)))
 	}
@@ -151,7 +152,7 @@ func BenchmarkBoot(b *testing.B) {
 			}
 			spec := sim.NodeSpec{Name: "b", Count: b.N + 1, Module: "m2", Role: k.role}
 			if k.module == nil {
-				spec.Native = func(h wasmhost.Host, from int32, msg []byte) { nativeEcho(h, from, msg) }
+				spec.Native = func(h abi.Host, from int32, msg []byte) { nativeEcho(h, from, msg) }
 			}
 			_, err := s.AddNodes(spec)
 			require.NoError(b, err)

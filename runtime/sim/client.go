@@ -5,29 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-)
-
-// Op is one entry of a client history, in Jepsen's vocabulary: an operation
-// is invoked, then completes ok, fails (it certainly did not happen) or ends
-// as info (unknown: it timed out).
-type Op struct {
-	Index   int             `json:"index"`
-	Process int             `json:"process"`
-	Type    string          `json:"type"`
-	F       string          `json:"f"`
-	Value   json.RawMessage `json:"value,omitempty"`
-	Time    int64           `json:"time"`
-	Node    string          `json:"node,omitempty"`
-	Error   string          `json:"error,omitempty"`
-}
-
-// History op types.
-const (
-	OpInvoke = "invoke"
-	OpOK     = "ok"
-	OpFail   = "fail"
-	OpInfo   = "info"
 )
 
 // Client is a host-side actor with an index in the same space as nodes. It
@@ -35,7 +14,7 @@ const (
 type Client struct {
 	sim     *Sim
 	Index   int32
-	Name    string
+	name    string
 	nextID  int
 	pending map[int]*call
 }
@@ -46,23 +25,11 @@ type call struct {
 	to   int32
 	typ  string
 	sent int64
-	done func(Reply)
+	done func(history.Reply)
 }
 
 // settled reports whether the call has had its reply or its timeout.
 func (p *call) settled() bool { return p.c.pending[p.id] != p }
-
-// Reply is the outcome of a client call.
-type Reply struct {
-	// Body is the reply's body (nil on timeout).
-	Body json.RawMessage
-	// Type is the reply body's "type" ("" on timeout).
-	Type string
-	// TimedOut is true when no reply came within the timeout.
-	TimedOut bool
-	// Latency is the virtual time from send to reply (or to the timeout).
-	Latency time.Duration
-}
 
 // envelope is Maelstrom's message shape.
 type envelope struct {
@@ -75,10 +42,10 @@ type envelope struct {
 // node and calls done with the reply, or with TimedOut after timeout
 // (timeout 0: wait forever). It must be called from the event loop (inside
 // an At/After callback or another reply) or before the run starts.
-func (c *Client) Call(to string, body map[string]any, timeout time.Duration, done func(Reply)) error {
+func (c *Client) Call(to string, body map[string]any, timeout time.Duration, done func(history.Reply)) error {
 	idx, ok := c.sim.Index(to)
 	if !ok {
-		return fmt.Errorf("sim: client %s: unknown destination %q", c.Name, to)
+		return fmt.Errorf("sim: client %s: unknown destination %q", c.name, to)
 	}
 	c.nextID++
 	id := c.nextID
@@ -89,11 +56,11 @@ func (c *Client) Call(to string, body map[string]any, timeout time.Duration, don
 	b["msg_id"] = id
 	raw, err := json.Marshal(b)
 	if err != nil {
-		return fmt.Errorf("sim: client %s: encode body: %w", c.Name, err)
+		return fmt.Errorf("sim: client %s: encode body: %w", c.name, err)
 	}
-	msg, err := json.Marshal(envelope{Src: c.Name, Dest: to, Body: raw})
+	msg, err := json.Marshal(envelope{Src: c.name, Dest: to, Body: raw})
 	if err != nil {
-		return fmt.Errorf("sim: client %s: encode envelope: %w", c.Name, err)
+		return fmt.Errorf("sim: client %s: encode envelope: %w", c.name, err)
 	}
 	typ, _ := body["type"].(string)
 	p := &call{c: c, id: id, to: idx, typ: typ, sent: c.sim.now, done: done}
@@ -104,12 +71,15 @@ func (c *Client) Call(to string, body map[string]any, timeout time.Duration, don
 				return
 			}
 			delete(c.pending, id)
-			p.done(Reply{TimedOut: true, Latency: time.Duration(c.sim.now - p.sent)})
+			p.done(history.Reply{TimedOut: true, Latency: time.Duration(c.sim.now - p.sent)})
 		}})
 	}
 	c.sim.send(c.Index, idx, msg)
 	return nil
 }
+
+// Name returns the client's node name (c0, c1, ...).
+func (c *Client) Name() string { return c.name }
 
 // Pending returns how many calls await a reply.
 func (c *Client) Pending() int { return len(c.pending) }
@@ -118,7 +88,7 @@ func (c *Client) receive(m *message) {
 	var env envelope
 	if err := json.Unmarshal(m.payload, &env); err != nil {
 		c.sim.rec.Record(trace.Event{Time: c.sim.now, Kind: trace.KindLog, Node: c.Index, Peer: m.from, Label: "warn",
-			Data: []byte(fmt.Sprintf("client %s: undecodable message: %v", c.Name, err))})
+			Data: []byte(fmt.Sprintf("client %s: undecodable message: %v", c.name, err))})
 		return
 	}
 	var hdr struct {
@@ -135,22 +105,22 @@ func (c *Client) receive(m *message) {
 		// envelope's "src" says: the host knows who really sent it.
 		c.sim.stats.ForgedReplies++
 		c.sim.rec.Record(trace.Event{Time: c.sim.now, Kind: trace.KindLog, Node: c.Index, Peer: m.from, Label: "warn",
-			Data: []byte(fmt.Sprintf("client %s: ignored a reply to msg %d from %s: the request went to %s", c.Name, hdr.InReplyTo, c.sim.name(m.from), c.sim.name(p.to)))})
+			Data: []byte(fmt.Sprintf("client %s: ignored a reply to msg %d from %s: the request went to %s", c.name, hdr.InReplyTo, c.sim.name(m.from), c.sim.name(p.to)))})
 		return
 	}
 	delete(c.pending, hdr.InReplyTo)
-	p.done(Reply{Body: env.Body, Type: hdr.Type, Latency: time.Duration(c.sim.now - p.sent)})
+	p.done(history.Reply{Body: env.Body, Type: hdr.Type, Latency: time.Duration(c.sim.now - p.sent)})
 }
 
 // Invoke records the start of an operation in the history and returns its
 // history index; Complete records its end.
 func (c *Client) Invoke(f string, value any, node string) int {
-	return c.sim.recordOp(Op{Process: int(c.Index), Type: OpInvoke, F: f, Value: mustJSON(value), Node: node})
+	return c.sim.recordOp(history.Op{Process: int(c.Index), Type: history.OpInvoke, F: f, Value: mustJSON(value), Node: node})
 }
 
-// Complete records an operation's outcome (OpOK, OpFail or OpInfo).
+// Complete records an operation's outcome (history.OpOK, history.OpFail or history.OpInfo).
 func (c *Client) Complete(typ, f string, value any, node, errText string) int {
-	return c.sim.recordOp(Op{Process: int(c.Index), Type: typ, F: f, Value: mustJSON(value), Node: node, Error: errText})
+	return c.sim.recordOp(history.Op{Process: int(c.Index), Type: typ, F: f, Value: mustJSON(value), Node: node, Error: errText})
 }
 
 func mustJSON(v any) json.RawMessage {
@@ -167,9 +137,9 @@ func mustJSON(v any) json.RawMessage {
 	return b
 }
 
-var opKinds = map[string]trace.Kind{OpInvoke: trace.KindInvoke, OpOK: trace.KindOK, OpFail: trace.KindFail, OpInfo: trace.KindInfo}
+var opKinds = map[string]trace.Kind{history.OpInvoke: trace.KindInvoke, history.OpOK: trace.KindOK, history.OpFail: trace.KindFail, history.OpInfo: trace.KindInfo}
 
-func (s *Sim) recordOp(op Op) int {
+func (s *Sim) recordOp(op history.Op) int {
 	op.Index = len(s.hist)
 	op.Time = s.now
 	s.hist = append(s.hist, op)

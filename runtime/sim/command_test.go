@@ -10,11 +10,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // cmdSim runs command guests (internal/testguests/cmdguest, a plain
@@ -51,11 +52,11 @@ func TestCommandGuestSleepsOnVirtualTime(t *testing.T) {
 	cl, err := s.AddClients(1)
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
-	var got []sim.Reply
+	var got []history.Reply
 	var at []time.Duration
 	s.At(100*time.Millisecond, func() {
 		for _, ms := range []int{70, 30} {
-			require.NoError(t, cl[0].Call("sleeper", map[string]any{"type": "sleep", "ms": ms}, 0, func(r sim.Reply) {
+			require.NoError(t, cl[0].Call("sleeper", map[string]any{"type": "sleep", "ms": ms}, 0, func(r history.Reply) {
 				got = append(got, r)
 				at = append(at, s.Now())
 			}))
@@ -88,7 +89,7 @@ func TestCommandGuestRoutesByDestAndDropsUnknownDest(t *testing.T) {
 	var types []string
 	s.At(10*time.Millisecond, func() {
 		for _, to := range []string{"other", "nobody"} {
-			require.NoError(t, cl[0].Call("sleeper", map[string]any{"type": "send", "to": to}, 0, func(r sim.Reply) { types = append(types, r.Type) }))
+			require.NoError(t, cl[0].Call("sleeper", map[string]any{"type": "send", "to": to}, 0, func(r history.Reply) { types = append(types, r.Type) }))
 		}
 	})
 	require.NoError(t, s.RunUntil(time.Second))
@@ -152,7 +153,7 @@ func TestCommandGuestStdinBacklogIsBounded(t *testing.T) {
 	pad := strings.Repeat("x", 512<<10)
 	s.At(time.Millisecond, func() {
 		for range 40 {
-			require.NoError(t, cl[0].Call("deaf", map[string]any{"type": "pad", "pad": pad}, 0, func(sim.Reply) {}))
+			require.NoError(t, cl[0].Call("deaf", map[string]any{"type": "pad", "pad": pad}, 0, func(history.Reply) {}))
 		}
 	})
 	require.NoError(t, s.RunUntil(time.Second))
@@ -171,8 +172,8 @@ func TestCommandGuestSameSeedSameDigestBothEngines(t *testing.T) {
 		for i := range 20 {
 			s.At(time.Duration(i)*7*time.Millisecond, func() {
 				c := cl[i%2]
-				require.NoError(t, c.Call("sleeper", map[string]any{"type": "sleep", "ms": (i * 13) % 50}, 0, func(sim.Reply) {}))
-				require.NoError(t, c.Call("sleeper", map[string]any{"type": "send", "to": "other"}, 0, func(sim.Reply) {}))
+				require.NoError(t, c.Call("sleeper", map[string]any{"type": "sleep", "ms": (i * 13) % 50}, 0, func(history.Reply) {}))
+				require.NoError(t, c.Call("sleeper", map[string]any{"type": "send", "to": "other"}, 0, func(history.Reply) {}))
 			})
 		}
 		require.NoError(t, s.RunUntil(time.Second))
@@ -194,7 +195,7 @@ func TestCommandGuestFileSystem(t *testing.T) {
 	replies := map[string]map[string]any{}
 	call := func(at time.Duration, key string, body map[string]any) {
 		s.At(at, func() {
-			require.NoError(t, cl[0].Call("files", body, 0, func(r sim.Reply) {
+			require.NoError(t, cl[0].Call("files", body, 0, func(r history.Reply) {
 				var b map[string]any
 				require.NoError(t, json.Unmarshal(r.Body, &b))
 				replies[key] = b
@@ -239,7 +240,7 @@ func TestReactorGuestFileSystem(t *testing.T) {
 	var texts []string
 	for _, at := range []time.Duration{10 * time.Millisecond, 20 * time.Millisecond} {
 		s.At(at, func() {
-			require.NoError(t, cl[0].Call("n0", map[string]any{"type": "cat"}, 0, func(r sim.Reply) {
+			require.NoError(t, cl[0].Call("n0", map[string]any{"type": "cat"}, 0, func(r history.Reply) {
 				var b map[string]any
 				require.NoError(t, json.Unmarshal(r.Body, &b))
 				text, _ := b["text"].(string)
@@ -260,7 +261,7 @@ func TestCommandGuestMessageDoesNotDelaySleep(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
 	s.At(30*time.Millisecond, func() {
-		require.NoError(t, cl[0].Call("napper", map[string]any{"type": "hi"}, 0, func(sim.Reply) {}))
+		require.NoError(t, cl[0].Call("napper", map[string]any{"type": "hi"}, 0, func(history.Reply) {}))
 	})
 	require.NoError(t, s.RunUntil(time.Second))
 	var woke []time.Duration
@@ -286,7 +287,7 @@ func TestCommandGuestBlockingRead(t *testing.T) {
 	require.NoError(t, s.Start())
 	for _, at := range []time.Duration{10, 20, 30} {
 		s.At(at*time.Millisecond, func() {
-			require.NoError(t, cl[0].Call("n0", map[string]any{"type": "ping"}, 0, func(sim.Reply) {}))
+			require.NoError(t, cl[0].Call("n0", map[string]any{"type": "ping"}, 0, func(history.Reply) {}))
 		})
 	}
 	require.NoError(t, s.RunUntil(time.Second))

@@ -8,9 +8,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // crashReason runs one node of module dir (role role) with one client
@@ -33,7 +34,7 @@ func crashReason(t *testing.T, cache, dir, role string, env bool, body map[strin
 	require.NoError(t, s.Start())
 	if body != nil {
 		s.At(10*time.Millisecond, func() {
-			require.NoError(t, cl[0].Call("n0", body, 0, func(sim.Reply) {}))
+			require.NoError(t, cl[0].Call("n0", body, 0, func(history.Reply) {}))
 		})
 	}
 	require.NoError(t, s.RunUntil(200*time.Millisecond))

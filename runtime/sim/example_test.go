@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
@@ -35,7 +36,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	s.At(10*time.Millisecond, func() {
-		_ = clients[0].Call("n1", map[string]any{"type": "echo", "echo": "hello"}, time.Second, func(r sim.Reply) {
+		_ = clients[0].Call("n1", map[string]any{"type": "echo", "echo": "hello"}, time.Second, func(r history.Reply) {
 			fmt.Printf("%s after %v: %s\n", r.Type, r.Latency, r.Body)
 		})
 	})

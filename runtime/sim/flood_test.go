@@ -7,11 +7,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // floodRun runs the hostile module beside two good ticker nodes (as

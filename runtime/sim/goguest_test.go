@@ -11,10 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 var goBuilds sync.Map
@@ -71,7 +72,7 @@ func TestGoGuestSyncRPCResumesWhenReplyIsDelivered(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
 	s.At(250*time.Millisecond, func() {
-		require.NoError(t, cl[0].Call("n0", map[string]any{"type": "go"}, 0, func(sim.Reply) {}))
+		require.NoError(t, cl[0].Call("n0", map[string]any{"type": "go"}, 0, func(history.Reply) {}))
 	})
 	require.NoError(t, s.RunUntil(time.Second))
 
@@ -134,9 +135,9 @@ func TestGoGuestInlineHandlerThatBlocksCrashesItsNode(t *testing.T) {
 			cl, err := s.AddClients(1)
 			require.NoError(t, err)
 			require.NoError(t, s.Start())
-			var got []sim.Reply
+			var got []history.Reply
 			s.At(10*time.Millisecond, func() {
-				require.NoError(t, cl[0].Call("n0", map[string]any{"type": "ping"}, 0, func(r sim.Reply) { got = append(got, r) }))
+				require.NoError(t, cl[0].Call("n0", map[string]any{"type": "ping"}, 0, func(r history.Reply) { got = append(got, r) }))
 			})
 			require.NoError(t, s.RunUntil(500*time.Millisecond))
 			n0, n1 := s.Node("n0"), s.Node("n1")

@@ -10,11 +10,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // hostileRun runs the hostile module h between two good ticker nodes,

@@ -11,15 +11,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // reply answers a Maelstrom request as node `as` would, sent to `to`.
-func reply(t *testing.T, h wasmhost.Host, to int32, as string, msg []byte) {
+func reply(t *testing.T, h abi.Host, to int32, as string, msg []byte) {
 	var env struct {
 		Src  string `json:"src"`
 		Body struct {
@@ -48,18 +49,18 @@ func TestForgedRepliesAreCountedAndIgnored(t *testing.T) {
 	var client int32 = 2
 	var s *sim.Sim
 	s = nativeSim(t, sim.NewConfig(),
-		sim.NodeSpec{Name: "n0", Native: func(h wasmhost.Host, from int32, msg []byte) {
+		sim.NodeSpec{Name: "n0", Native: func(h abi.Host, from int32, msg []byte) {
 			// slow honest server: answers after 10 ms
 			s.After(10*time.Millisecond, func() { reply(t, h, from, "n0", msg) })
 		}},
-		sim.NodeSpec{Name: "forger", Native: func(wasmhost.Host, int32, []byte) {}},
+		sim.NodeSpec{Name: "forger", Native: func(abi.Host, int32, []byte) {}},
 	)
 	clients, err := s.AddClients(1)
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
-	var got []sim.Reply
+	var got []history.Reply
 	s.At(time.Millisecond, func() {
-		require.NoError(t, clients[0].Call("n0", map[string]any{"type": "echo"}, time.Second, func(r sim.Reply) { got = append(got, r) }))
+		require.NoError(t, clients[0].Call("n0", map[string]any{"type": "echo"}, time.Second, func(r history.Reply) { got = append(got, r) }))
 	})
 	// The forger guesses msg_id 1 and claims to be n0.
 	s.At(2*time.Millisecond, func() {
@@ -77,7 +78,7 @@ func TestForgedRepliesAreCountedAndIgnored(t *testing.T) {
 // LimitError naming the cap instead of running out of memory.
 func TestRunWideEventCap(t *testing.T) {
 	s := nativeSim(t, sim.NewConfig().WithMaxEvents(500),
-		sim.NodeSpec{Name: "ping", Count: 2, Native: func(h wasmhost.Host, from int32, msg []byte) { h.Send(from, msg) }})
+		sim.NodeSpec{Name: "ping", Count: 2, Native: func(h abi.Host, from int32, msg []byte) { h.Send(from, msg) }})
 	require.NoError(t, s.Start())
 	s.At(0, func() { s.Send(0, 1, []byte("x")) })
 	err := s.RunUntil(time.Hour)
@@ -91,7 +92,7 @@ func TestRunWideEventCap(t *testing.T) {
 // A pinned fault applies just before its event, even inside one instant.
 func TestApplyBeforePinsAFaultBetweenTwoEventsOfOneInstant(t *testing.T) {
 	build := func() *sim.Sim {
-		s := nativeSim(t, sim.NewConfig(), sim.NodeSpec{Name: "n", Count: 2, Native: func(wasmhost.Host, int32, []byte) {}})
+		s := nativeSim(t, sim.NewConfig(), sim.NodeSpec{Name: "n", Count: 2, Native: func(abi.Host, int32, []byte) {}})
 		require.NoError(t, s.Start())
 		for range 4 { // four sends at 5 ms arrive together at 6 ms
 			s.At(5*time.Millisecond, func() { s.Send(0, 1, []byte("m")) })
@@ -136,12 +137,12 @@ func TestBytesInFlightPerNodeAreCapped(t *testing.T) {
 	payload := make([]byte, 1000)
 	var codes []int32
 	s := nativeSim(t, sim.NewConfig().WithMaxInFlightBytes(10_000),
-		sim.NodeSpec{Name: "src", Native: func(h wasmhost.Host, from int32, msg []byte) {
+		sim.NodeSpec{Name: "src", Native: func(h abi.Host, from int32, msg []byte) {
 			for range 15 {
 				codes = append(codes, h.Send(1, payload))
 			}
 		}},
-		sim.NodeSpec{Name: "dst", Native: func(wasmhost.Host, int32, []byte) {}})
+		sim.NodeSpec{Name: "dst", Native: func(abi.Host, int32, []byte) {}})
 	require.NoError(t, s.Start())
 	require.NoError(t, s.Apply(fault.Fault{Kind: fault.Hold, From: []string{"src"}, To: []string{"dst"}}))
 	s.At(time.Millisecond, func() { s.Send(1, 0, []byte("go")) })
@@ -164,7 +165,7 @@ func TestBytesInFlightPerNodeAreCapped(t *testing.T) {
 func TestMessagesInFlightPerNodeAreCapped(t *testing.T) {
 	var sent int
 	burst := func(n int) nodes.NativeFunc {
-		return func(h wasmhost.Host, from int32, msg []byte) {
+		return func(h abi.Host, from int32, msg []byte) {
 			for range n {
 				h.Send(1, []byte("x"))
 				sent++
@@ -173,7 +174,7 @@ func TestMessagesInFlightPerNodeAreCapped(t *testing.T) {
 	}
 	s := nativeSim(t, sim.NewConfig().WithMaxInFlightMessages(10),
 		sim.NodeSpec{Name: "src", Native: burst(10)},
-		sim.NodeSpec{Name: "dst", Native: func(wasmhost.Host, int32, []byte) {}})
+		sim.NodeSpec{Name: "dst", Native: func(abi.Host, int32, []byte) {}})
 	require.NoError(t, s.Start())
 	s.At(time.Millisecond, func() { s.Send(1, 0, []byte("go")) })
 	s.At(5*time.Millisecond, func() { s.Send(1, 0, []byte("again")) })

@@ -40,9 +40,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // Parallelism tells how RunUntil dispatched a run's events. It depends on

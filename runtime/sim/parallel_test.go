@@ -11,12 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/internal/testguests"
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // gossipWAT forwards every message it gets to a random one of the first 12
@@ -67,7 +69,7 @@ func gossipRun(t *testing.T, cfg sim.Config, d time.Duration) (*sim.Sim, error) 
 	require.NoError(t, s.LoadModule("ticker", wasm(t, "ticker")))
 	_, err = s.AddNodes(sim.NodeSpec{Name: "g", Count: 9, Module: "gossip"})
 	require.NoError(t, err)
-	_, err = s.AddNodes(sim.NodeSpec{Name: "echo", Native: func(h wasmhost.Host, from int32, msg []byte) { h.Send(from, msg) }})
+	_, err = s.AddNodes(sim.NodeSpec{Name: "echo", Native: func(h abi.Host, from int32, msg []byte) { h.Send(from, msg) }})
 	require.NoError(t, err)
 	_, err = s.AddNodes(sim.NodeSpec{Name: "trap", Module: "trap"})
 	require.NoError(t, err)
@@ -267,8 +269,8 @@ func TestWorkersWithGoAndCommandGuests(t *testing.T) {
 		s.At(0, func() {
 			for i := range 40 {
 				to := "sleeper" + string(rune('0'+i%4))
-				require.NoError(t, cl[i%2].Call(to, map[string]any{"type": "sleep", "ms": (i * 37) % 300}, 0, func(sim.Reply) {}))
-				require.NoError(t, cl[i%2].Call(to, map[string]any{"type": "send", "to": "sleeper" + string(rune('0'+(i+1)%4))}, 0, func(sim.Reply) {}))
+				require.NoError(t, cl[i%2].Call(to, map[string]any{"type": "sleep", "ms": (i * 37) % 300}, 0, func(history.Reply) {}))
+				require.NoError(t, cl[i%2].Call(to, map[string]any{"type": "send", "to": "sleeper" + string(rune('0'+(i+1)%4))}, 0, func(history.Reply) {}))
 			}
 		})
 		require.NoError(t, s.RunUntil(time.Second))

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // idleSim is a simulation of one echo node that nothing talks to.

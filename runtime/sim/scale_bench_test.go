@@ -14,9 +14,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // scaleSteps are BenchmarkScale's runs: tiny WAT nodes up to 100,000 and

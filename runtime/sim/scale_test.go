@@ -8,10 +8,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/abi"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 // A guest finds every endpoint by name and index through node_index and
@@ -27,11 +29,11 @@ func TestNamesThroughHostCalls(t *testing.T) {
 			_, err := s.AddNodes(sim.NodeSpec{Name: "asker", Module: "names"})
 			require.NoError(t, err)
 			var got []string
-			_, err = s.AddNodes(sim.NodeSpec{Name: "n", Count: 3, Native: func(h wasmhost.Host, from int32, msg []byte) {
+			_, err = s.AddNodes(sim.NodeSpec{Name: "n", Count: 3, Native: func(h abi.Host, from int32, msg []byte) {
 				got = append(got, string(msg))
 			}})
 			require.NoError(t, err)
-			_, err = s.AddNodes(sim.NodeSpec{Name: "lin-kv", Service: true, Native: func(wasmhost.Host, int32, []byte) {}})
+			_, err = s.AddNodes(sim.NodeSpec{Name: "lin-kv", Service: true, Native: func(abi.Host, int32, []byte) {}})
 			require.NoError(t, err)
 			_, err = s.AddClients(2)
 			require.NoError(t, err)
@@ -117,7 +119,7 @@ func TestGoGuestNamesThroughHostCalls(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
 	s.At(250*time.Millisecond, func() {
-		require.NoError(t, cl[0].Call("n0", map[string]any{"type": "go"}, 0, func(sim.Reply) {}))
+		require.NoError(t, cl[0].Call("n0", map[string]any{"type": "go"}, 0, func(history.Reply) {}))
 	})
 	require.NoError(t, s.RunUntil(time.Second))
 	var resumed []string
@@ -188,7 +190,7 @@ func TestGuestEnvironment(t *testing.T) {
 		_, err := s.AddNodes(sim.NodeSpec{Name: "env", Module: "env"})
 		require.NoError(t, err)
 		var got []string
-		_, err = s.AddNodes(sim.NodeSpec{Name: "asker", Native: func(h wasmhost.Host, from int32, msg []byte) { got = append(got, string(msg)) }})
+		_, err = s.AddNodes(sim.NodeSpec{Name: "asker", Native: func(h abi.Host, from int32, msg []byte) { got = append(got, string(msg)) }})
 		require.NoError(t, err)
 		require.NoError(t, s.Start())
 		s.At(0, func() { s.Send(1, 0, []byte("?")) })

@@ -10,12 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/internal/testguests"
+	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 )
 
 func wasm(t testing.TB, name string) []byte {
@@ -174,7 +175,7 @@ func TestDeadlockReported(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
 	s.At(0, func() {
-		require.NoError(t, cl[0].Call("n", map[string]any{"type": "echo"}, 0, func(sim.Reply) {}))
+		require.NoError(t, cl[0].Call("n", map[string]any{"type": "echo"}, 0, func(history.Reply) {}))
 	})
 	err = s.RunUntilQuiescent(time.Minute)
 	require.ErrorIs(t, err, sim.ErrDeadlock)

@@ -25,7 +25,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
 // Format names the layout of sweep.json.
@@ -108,7 +108,7 @@ type Failing struct {
 }
 
 // Totals sums the runs' statistics (Wall: the runs' own wall times).
-type Totals = sim.Stats
+type Totals = trace.Stats
 
 // Part is one summary that Merge joined.
 type Part struct {

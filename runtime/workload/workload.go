@@ -10,13 +10,44 @@ import (
 	"sort"
 	"time"
 
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 )
+
+// Env is what a workload sees of the simulation: its virtual clock, a
+// way to schedule a callback on it, and the node names it may address.
+// Callbacks run on the event loop, one at a time.
+type Env interface {
+	// Now is the current virtual time.
+	Now() time.Duration
+	// At runs fn at virtual time t (now, if t has passed).
+	At(t time.Duration, fn func())
+	// After runs fn d after now.
+	After(d time.Duration, fn func())
+	// Index returns the index of a named node or client.
+	Index(name string) (int32, bool)
+}
+
+// Client is a host-side actor that sends Maelstrom-shaped requests and
+// records the operations it makes in the client history.
+type Client interface {
+	// Name is the client's node name (c0, c1, ...).
+	Name() string
+	// Call sends body (a JSON object, to which "msg_id" is added) to the
+	// named node and calls done with the reply, or with TimedOut after
+	// timeout (0: wait forever).
+	Call(to string, body map[string]any, timeout time.Duration, done func(history.Reply)) error
+	// Invoke records the start of an operation and returns its history
+	// index.
+	Invoke(f string, value any, node string) int
+	// Complete records an operation's outcome (history.OpOK, OpFail or
+	// OpInfo) and returns its history index.
+	Complete(typ, f string, value any, node, errText string) int
+}
 
 // Spec is what a workload needs to know.
 type Spec struct {
 	// Clients run the workload; each keeps one request in flight.
-	Clients []*sim.Client
+	Clients []Client
 	// Targets are the node names clients send to.
 	Targets []string
 	// Duration is how long clients issue new operations.
@@ -40,7 +71,7 @@ type Spec struct {
 type Workload interface {
 	// Start schedules the workload; it returns the virtual time at which
 	// the run may end (after any final phase, such as final reads).
-	Start(s *sim.Sim, spec Spec) (end time.Duration, err error)
+	Start(s Env, spec Spec) (end time.Duration, err error)
 }
 
 // Names lists the registered workloads.
@@ -82,8 +113,8 @@ func Split(names []string, n int) [][]string {
 // staggered across one Interval from Start. The target is drawn from the
 // workload's stream before op runs. op must call next exactly once, when
 // its operation completes.
-func Loop(s *sim.Sim, spec Spec, op func(c *sim.Client, n int, target string, next func())) {
-	ClosedLoop{Start: spec.Start}.Run(s, spec, func(_ int, c *sim.Client, n int, next func()) {
+func Loop(s Env, spec Spec, op func(c Client, n int, target string, next func())) {
+	ClosedLoop{Start: spec.Start}.Run(s, spec, func(_ int, c Client, n int, next func()) {
 		target := spec.Targets[spec.Rand.IntN(len(spec.Targets))]
 		op(c, n, target, next)
 	})
@@ -109,7 +140,7 @@ type ClosedLoop struct {
 // Run starts the clients of spec. op performs operation n (counted from 1)
 // of client ci and must call next exactly once, when that operation
 // completes.
-func (l ClosedLoop) Run(s *sim.Sim, spec Spec, op func(ci int, c *sim.Client, n int, next func())) {
+func (l ClosedLoop) Run(s Env, spec Spec, op func(ci int, c Client, n int, next func())) {
 	over := func(n int) bool { return spec.Ops > 0 && n >= spec.Ops }
 	stopped := func() {
 		if l.Stopped != nil {
@@ -141,27 +172,27 @@ type echo struct{}
 
 // Start implements Workload: each operation sends {"type":"echo","echo":s}
 // and expects echo_ok carrying the same string.
-func (echo) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
-	Loop(s, spec, func(c *sim.Client, n int, target string, next func()) {
-		payload := fmt.Sprintf("%s-%d", c.Name, n)
+func (echo) Start(s Env, spec Spec) (time.Duration, error) {
+	Loop(s, spec, func(c Client, n int, target string, next func()) {
+		payload := fmt.Sprintf("%s-%d", c.Name(), n)
 		c.Invoke("echo", payload, target)
-		err := c.Call(target, map[string]any{"type": "echo", "echo": payload}, spec.Timeout, func(r sim.Reply) {
+		err := c.Call(target, map[string]any{"type": "echo", "echo": payload}, spec.Timeout, func(r history.Reply) {
 			switch {
 			case r.TimedOut:
-				c.Complete(sim.OpInfo, "echo", payload, target, "timeout")
+				c.Complete(history.OpInfo, "echo", payload, target, "timeout")
 			case r.Type == "error":
-				c.Complete(sim.OpFail, "echo", payload, target, string(r.Body))
+				c.Complete(history.OpFail, "echo", payload, target, string(r.Body))
 			default:
 				var b struct {
 					Echo string `json:"echo"`
 				}
 				_ = json.Unmarshal(r.Body, &b)
-				c.Complete(sim.OpOK, "echo", b.Echo, target, "")
+				c.Complete(history.OpOK, "echo", b.Echo, target, "")
 			}
 			next()
 		})
 		if err != nil {
-			c.Complete(sim.OpFail, "echo", payload, target, err.Error())
+			c.Complete(history.OpFail, "echo", payload, target, err.Error())
 			next()
 		}
 	})
@@ -182,7 +213,7 @@ type broadcastParams struct {
 
 // Start implements Workload: clients broadcast unique integers; after the
 // workload and a settle time every node is read once ("final" reads).
-func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
+func (broadcast) Start(s Env, spec Spec) (time.Duration, error) {
 	p := broadcastParams{Settle: "2s"}
 	if len(spec.Params) > 0 {
 		if err := json.Unmarshal(spec.Params, &p); err != nil {
@@ -202,28 +233,28 @@ func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 		for _, n := range spec.Targets {
 			n := n
 			s.At(0, func() {
-				_ = c.Call(n, map[string]any{"type": "topology", "topology": topo}, spec.Timeout, func(sim.Reply) {})
+				_ = c.Call(n, map[string]any{"type": "topology", "topology": topo}, spec.Timeout, func(history.Reply) {})
 			})
 		}
 	}
 	next := 0
-	Loop(s, spec, func(c *sim.Client, _ int, target string, done func()) {
+	Loop(s, spec, func(c Client, _ int, target string, done func()) {
 		v := next
 		next++
 		c.Invoke("broadcast", v, target)
-		err := c.Call(target, map[string]any{"type": "broadcast", "message": v}, spec.Timeout, func(r sim.Reply) {
+		err := c.Call(target, map[string]any{"type": "broadcast", "message": v}, spec.Timeout, func(r history.Reply) {
 			switch {
 			case r.TimedOut:
-				c.Complete(sim.OpInfo, "broadcast", v, target, "timeout")
+				c.Complete(history.OpInfo, "broadcast", v, target, "timeout")
 			case r.Type == "broadcast_ok":
-				c.Complete(sim.OpOK, "broadcast", v, target, "")
+				c.Complete(history.OpOK, "broadcast", v, target, "")
 			default:
-				c.Complete(sim.OpFail, "broadcast", v, target, string(r.Body))
+				c.Complete(history.OpFail, "broadcast", v, target, string(r.Body))
 			}
 			done()
 		})
 		if err != nil {
-			c.Complete(sim.OpFail, "broadcast", v, target, err.Error())
+			c.Complete(history.OpFail, "broadcast", v, target, err.Error())
 			done()
 		}
 	})
@@ -240,13 +271,13 @@ func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 			}
 			n := mine[k]
 			c.Invoke("read", nil, n)
-			err := c.Call(n, map[string]any{"type": "read"}, spec.Timeout, func(r sim.Reply) {
+			err := c.Call(n, map[string]any{"type": "read"}, spec.Timeout, func(r history.Reply) {
 				var b struct {
 					Messages []int `json:"messages"`
 				}
 				switch {
 				case r.TimedOut:
-					c.Complete(sim.OpInfo, "read", nil, n, "timeout")
+					c.Complete(history.OpInfo, "read", nil, n, "timeout")
 					if attempt < finalReadAttempts { // a lost read is retried
 						readNext(k, attempt+1)
 						return
@@ -255,14 +286,14 @@ func (broadcast) Start(s *sim.Sim, spec Spec) (time.Duration, error) {
 					if b.Messages == nil {
 						b.Messages = []int{}
 					}
-					c.Complete(sim.OpOK, "read", b.Messages, n, "")
+					c.Complete(history.OpOK, "read", b.Messages, n, "")
 				default:
-					c.Complete(sim.OpFail, "read", nil, n, string(r.Body))
+					c.Complete(history.OpFail, "read", nil, n, string(r.Body))
 				}
 				readNext(k+1, 1)
 			})
 			if err != nil {
-				c.Complete(sim.OpFail, "read", nil, n, err.Error())
+				c.Complete(history.OpFail, "read", nil, n, err.Error())
 				readNext(k+1, 1)
 			}
 		}

@@ -1,90 +1,133 @@
 package workload_test
 
 import (
-	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sort"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/terrarium-sim/terrarium/runtime/sim"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
-// started is one operation as a test op saw it begin.
-type started struct {
-	client, n int
-	at        time.Duration
+// fakeEnv is a tiny event loop: callbacks sorted by (time, order added).
+type fakeEnv struct {
+	now  time.Duration
+	seq  int
+	todo []fakeEvent
+	hist []history.Op
 }
 
-// runLoop runs l over two clients whose operations each take 3 ms, and
-// returns the operations in the order they began and how many clients
-// reported stopping.
-// newSim returns a simulation with one idle node, as a run needs one.
-func newSim(t *testing.T) *sim.Sim {
-	t.Helper()
-	s, err := sim.New(context.Background(), sim.NewConfig())
+type fakeEvent struct {
+	at  time.Duration
+	seq int
+	fn  func()
+}
+
+func (e *fakeEnv) Now() time.Duration { return e.now }
+func (e *fakeEnv) At(t time.Duration, fn func()) {
+	e.seq++
+	e.todo = append(e.todo, fakeEvent{at: max(t, e.now), seq: e.seq, fn: fn})
+}
+func (e *fakeEnv) After(d time.Duration, fn func()) { e.At(e.now+d, fn) }
+func (e *fakeEnv) Index(name string) (int32, bool) { return 0, name == "n0" }
+
+func (e *fakeEnv) run(until time.Duration) {
+	for len(e.todo) > 0 {
+		sort.Slice(e.todo, func(i, j int) bool {
+			a, b := e.todo[i], e.todo[j]
+			return a.at < b.at || (a.at == b.at && a.seq < b.seq)
+		})
+		ev := e.todo[0]
+		if ev.at > until {
+			return
+		}
+		e.todo = e.todo[1:]
+		e.now = ev.at
+		ev.fn()
+	}
+}
+
+// echoClient answers every echo request 1ms later, as a correct node would.
+type echoClient struct {
+	env  *fakeEnv
+	name string
+}
+
+func (c echoClient) Name() string { return c.name }
+func (c echoClient) Call(to string, body map[string]any, _ time.Duration, done func(history.Reply)) error {
+	b, err := json.Marshal(map[string]any{"type": "echo_ok", "echo": body["echo"]})
+	if err != nil {
+		return err
+	}
+	c.env.After(time.Millisecond, func() { done(history.Reply{Body: b, Type: "echo_ok", Latency: time.Millisecond}) })
+	return nil
+}
+func (c echoClient) Invoke(f string, value any, node string) int {
+	return c.record(history.OpInvoke, f, value, node, "")
+}
+func (c echoClient) Complete(typ, f string, value any, node, errText string) int {
+	return c.record(typ, f, value, node, errText)
+}
+func (c echoClient) record(typ, f string, value any, node, errText string) int {
+	v, _ := json.Marshal(value)
+	c.env.hist = append(c.env.hist, history.Op{Index: len(c.env.hist), Type: typ, F: f, Value: v, Node: node, Error: errText, Time: int64(c.env.now)})
+	return len(c.env.hist) - 1
+}
+
+func TestEchoRunsOnAnyEnv(t *testing.T) {
+	env := &fakeEnv{}
+	w, err := workload.Get("echo")
 	require.NoError(t, err)
-	t.Cleanup(func() { assert.NoError(t, s.Close()) })
-	_, err = s.AddNodes(sim.NodeSpec{Name: "n0", Native: func(wasmhost.Host, int32, []byte) {}})
+	end, err := w.Start(env, workload.Spec{Clients: []workload.Client{echoClient{env, "c0"}}, Targets: []string{"n0"},
+		Duration: 100 * time.Millisecond, Interval: 10 * time.Millisecond, Timeout: time.Second, Rand: rand.New(rand.NewPCG(1, 2))})
 	require.NoError(t, err)
-	return s
+	assert.Equal(t, 1100*time.Millisecond, end, "duration plus one timeout")
+	env.run(end)
+	done, open := history.Pairs(env.hist)
+	assert.Empty(t, open)
+	require.Len(t, done, 10, "one operation every 11ms (1ms reply, 10ms interval) within 100ms")
+	for _, p := range done {
+		assert.Equal(t, history.OpOK, p[1].Type)
+		assert.JSONEq(t, string(p[0].Value), string(p[1].Value))
+	}
 }
 
-func runLoop(t *testing.T, l workload.ClosedLoop, spec workload.Spec) ([]started, int) {
-	t.Helper()
-	s := newSim(t)
-	cs, err := s.AddClients(2)
-	require.NoError(t, err)
-	spec.Clients = cs
-	stops := 0
-	l.Stopped = func() { stops++ }
-	var got []started
-	inFlight := map[int]bool{}
-	l.Run(s, spec, func(ci int, _ *sim.Client, n int, next func()) {
-		require.False(t, inFlight[ci], "client %d has one operation in flight at a time", ci)
-		inFlight[ci] = true
-		got = append(got, started{ci, n, s.Now()})
-		s.After(3*time.Millisecond, func() { inFlight[ci] = false; next() })
-	})
-	require.NoError(t, s.RunUntil(time.Second))
-	return got, stops
+func TestGetUnknown(t *testing.T) {
+	_, err := workload.Get("nope")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `workload: unknown workload "nope"`)
 }
 
-func TestClosedLoopPacesEachClientAfterItsReply(t *testing.T) {
-	got, stops := runLoop(t, workload.ClosedLoop{Start: 5 * time.Millisecond},
-		workload.Spec{Duration: 25 * time.Millisecond, Interval: 10 * time.Millisecond})
-	ms := time.Millisecond
-	// client 1 starts half an interval after client 0; each next operation
-	// begins an interval after the reply (3 ms) to the previous one
-	assert.Equal(t, []started{{0, 1, 5 * ms}, {1, 1, 10 * ms}, {0, 2, 18 * ms}, {1, 2, 23 * ms}}, got)
-	assert.Equal(t, 2, stops, "each client reports stopping once")
-}
-
-func TestClosedLoopStopsAtOps(t *testing.T) {
-	got, stops := runLoop(t, workload.ClosedLoop{}, workload.Spec{Duration: time.Second, Interval: time.Millisecond, Ops: 3})
-	assert.Len(t, got, 6, "three operations for each of two clients")
-	assert.Equal(t, 2, stops)
-}
-
-func TestClosedLoopStopEarlyEndsAClientAsItsLastReplyArrives(t *testing.T) {
-	spec := workload.Spec{Duration: 25 * time.Millisecond, Interval: 10 * time.Millisecond}
-	var stoppedAt []time.Duration
-	s := newSim(t)
-	var err error
-	spec.Clients, err = s.AddClients(1)
-	require.NoError(t, err)
-	l := workload.ClosedLoop{StopEarly: true, Stopped: func() { stoppedAt = append(stoppedAt, s.Now()) }}
-	ops := 0
-	l.Run(s, spec, func(_ int, _ *sim.Client, _ int, next func()) {
-		ops++
-		s.After(3*time.Millisecond, next)
-	})
-	require.NoError(t, s.RunUntil(time.Second))
-	// operations at 0 and 13 ms; after the reply at 16 ms the next would
-	// begin at 26 ms, past the duration, so the client stops at 16 ms
-	assert.Equal(t, 2, ops)
-	assert.Equal(t, []time.Duration{16 * time.Millisecond}, stoppedAt)
+// Example runs the built-in echo workload on a hand-made environment: a
+// workload sees only a clock, a scheduler and its clients.
+func Example() {
+	env := &fakeEnv{}
+	w, err := workload.Get("echo")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = w.Start(env, workload.Spec{Clients: []workload.Client{echoClient{env, "c0"}}, Targets: []string{"n0"},
+		Duration: 25 * time.Millisecond, Interval: 10 * time.Millisecond, Timeout: time.Second, Rand: rand.New(rand.NewPCG(1, 2))})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	env.run(time.Second)
+	for _, op := range env.hist {
+		fmt.Println(time.Duration(op.Time), op.Type, op.F, string(op.Value))
+	}
+	// Output:
+	// 0s invoke echo "c0-1"
+	// 1ms ok echo "c0-1"
+	// 11ms invoke echo "c0-2"
+	// 12ms ok echo "c0-2"
+	// 22ms invoke echo "c0-3"
+	// 23ms ok echo "c0-3"
 }

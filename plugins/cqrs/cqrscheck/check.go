@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -112,19 +112,19 @@ func Projection(in check.Input) check.Result {
 			var v CommandValue
 			_ = json.Unmarshal(c.Value, &v)
 			switch c.Type {
-			case sim.OpOK:
+			case history.OpOK:
 				acked++
 				if _, ok := inLog[v.Cmd]; !ok {
 					problems = append(problems, fmt.Sprintf("acknowledged command %s (%s#%d) is not in the log", v.Cmd, v.Log, v.Seq))
 				}
-			case sim.OpFail:
+			case history.OpFail:
 				refused++
 				if at, ok := inLog[v.Cmd]; ok {
 					problems = append(problems, fmt.Sprintf("refused command %s is in the log at %s", v.Cmd, at))
 				}
 			}
 		case FReadModel:
-			if c.Type != sim.OpOK {
+			if c.Type != history.OpOK {
 				finalFailed[inv.Node] = c.Type
 				continue
 			}
@@ -232,14 +232,14 @@ func Staleness(in check.Input) check.Result {
 		inv, c := p[0], p[1]
 		switch inv.F {
 		case FCommand:
-			if c.Type == sim.OpOK {
+			if c.Type == history.OpOK {
 				var v CommandValue
 				if json.Unmarshal(c.Value, &v) == nil {
 					ackAt[v.Cmd] = c.Time
 				}
 			}
 		case FQuery:
-			if c.Type != sim.OpOK {
+			if c.Type != history.OpOK {
 				continue
 			}
 			var v QueryValue
@@ -280,8 +280,8 @@ func Staleness(in check.Input) check.Result {
 
 func round(x float64) float64 { return math.Round(x*1000) / 1000 }
 
-// pairsOf is check.Pairs without the open invocations.
-func pairsOf(h []sim.Op) [][2]sim.Op {
-	done, _ := check.Pairs(h)
+// pairsOf is history.Pairs without the open invocations.
+func pairsOf(h []history.Op) [][2]history.Op {
+	done, _ := history.Pairs(h)
 	return done
 }

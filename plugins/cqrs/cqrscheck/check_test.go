@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -28,10 +28,10 @@ func raw(v any) json.RawMessage {
 	return b
 }
 
-type hist struct{ ops []sim.Op }
+type hist struct{ ops []history.Op }
 
 func (h *hist) op(typ, f string, v any, node string, t int64) {
-	h.ops = append(h.ops, sim.Op{Index: len(h.ops), Process: 3, Type: typ, F: f, Value: raw(v), Node: node, Time: t})
+	h.ops = append(h.ops, history.Op{Index: len(h.ops), Process: 3, Type: typ, F: f, Value: raw(v), Node: node, Time: t})
 }
 
 // good is a run where a0 got +100, -30 and a1 +5; c-3 (withdraw 500 from
@@ -45,22 +45,22 @@ func good() (check.Input, *hist) {
 		emit(0, "event", LogEvent{Seq: 3, Cmd: "c-4", Account: "a1", Amount: 5}),
 	}
 	h := &hist{}
-	h.op(sim.OpInvoke, FCommand, CommandValue{Cmd: "c-1", Op: "deposit", Account: "a0", Amount: 100}, "cmd0", 0)
-	h.op(sim.OpOK, FCommand, CommandValue{Cmd: "c-1", Op: "deposit", Account: "a0", Amount: 100, Log: "cmd0", Seq: 1}, "cmd0", 10e6)
-	h.op(sim.OpInvoke, FQuery, QueryValue{Cmd: "c-1", Account: "a0", Log: "cmd0", Seq: 1}, "q0", 10e6)
-	h.op(sim.OpOK, FQuery, QueryValue{Cmd: "c-1", Account: "a0", Log: "cmd0", Seq: 1}, "q0", 15e6) // stale
-	h.op(sim.OpInvoke, FQuery, QueryValue{Cmd: "c-1", Account: "a0", Log: "cmd0", Seq: 1}, "q1", 25e6)
-	h.op(sim.OpOK, FQuery, QueryValue{Cmd: "c-1", Account: "a0", Log: "cmd0", Seq: 1, Applied: 1, Balance: 100, Fresh: true}, "q1", 30e6)
-	h.op(sim.OpInvoke, FCommand, CommandValue{Cmd: "c-3", Op: "withdraw", Account: "a1", Amount: 500}, "cmd0", 40e6)
-	h.op(sim.OpFail, FCommand, CommandValue{Cmd: "c-3", Op: "withdraw", Account: "a1", Amount: 500}, "cmd0", 50e6)
+	h.op(history.OpInvoke, FCommand, CommandValue{Cmd: "c-1", Op: "deposit", Account: "a0", Amount: 100}, "cmd0", 0)
+	h.op(history.OpOK, FCommand, CommandValue{Cmd: "c-1", Op: "deposit", Account: "a0", Amount: 100, Log: "cmd0", Seq: 1}, "cmd0", 10e6)
+	h.op(history.OpInvoke, FQuery, QueryValue{Cmd: "c-1", Account: "a0", Log: "cmd0", Seq: 1}, "q0", 10e6)
+	h.op(history.OpOK, FQuery, QueryValue{Cmd: "c-1", Account: "a0", Log: "cmd0", Seq: 1}, "q0", 15e6) // stale
+	h.op(history.OpInvoke, FQuery, QueryValue{Cmd: "c-1", Account: "a0", Log: "cmd0", Seq: 1}, "q1", 25e6)
+	h.op(history.OpOK, FQuery, QueryValue{Cmd: "c-1", Account: "a0", Log: "cmd0", Seq: 1, Applied: 1, Balance: 100, Fresh: true}, "q1", 30e6)
+	h.op(history.OpInvoke, FCommand, CommandValue{Cmd: "c-3", Op: "withdraw", Account: "a1", Amount: 500}, "cmd0", 40e6)
+	h.op(history.OpFail, FCommand, CommandValue{Cmd: "c-3", Op: "withdraw", Account: "a1", Amount: 500}, "cmd0", 50e6)
 	return check.Input{Events: ev, Nodes: testNodes}, h
 }
 
 func finalReads(h *hist, q0, q1 map[string]int) {
-	h.op(sim.OpInvoke, FReadModel, nil, "q0", 1e9)
-	h.op(sim.OpOK, FReadModel, ReadModelValue{Balances: q0, Applied: map[string]int{"cmd0": 3}}, "q0", 1e9+5)
-	h.op(sim.OpInvoke, FReadModel, nil, "q1", 1e9+10)
-	h.op(sim.OpOK, FReadModel, ReadModelValue{Balances: q1, Applied: map[string]int{"cmd0": 3}}, "q1", 1e9+15)
+	h.op(history.OpInvoke, FReadModel, nil, "q0", 1e9)
+	h.op(history.OpOK, FReadModel, ReadModelValue{Balances: q0, Applied: map[string]int{"cmd0": 3}}, "q0", 1e9+5)
+	h.op(history.OpInvoke, FReadModel, nil, "q1", 1e9+10)
+	h.op(history.OpOK, FReadModel, ReadModelValue{Balances: q1, Applied: map[string]int{"cmd0": 3}}, "q1", 1e9+15)
 }
 
 func TestProjectionValidWhenReadModelsEqualTheFold(t *testing.T) {
@@ -125,8 +125,8 @@ func TestProjectionReportsDoubleApplication(t *testing.T) {
 
 func TestProjectionUnknownWithoutFinalReads(t *testing.T) {
 	in, h := good()
-	h.op(sim.OpInvoke, FReadModel, nil, "q0", 1e9)
-	h.op(sim.OpInfo, FReadModel, nil, "q0", 2e9)
+	h.op(history.OpInvoke, FReadModel, nil, "q0", 1e9)
+	h.op(history.OpInfo, FReadModel, nil, "q0", 2e9)
 	in.History = h.ops
 	r := Projection(in)
 	assert.Equal(t, check.Unknown, r.Verdict)
@@ -147,10 +147,10 @@ func TestStalenessComputesLagAndStaleShare(t *testing.T) {
 
 func TestStalenessCountsUnresolvedProbes(t *testing.T) {
 	in, h := good()
-	h.op(sim.OpInvoke, FCommand, CommandValue{Cmd: "c-9", Op: "deposit", Account: "a2", Amount: 1}, "cmd0", 60e6)
-	h.op(sim.OpOK, FCommand, CommandValue{Cmd: "c-9", Op: "deposit", Account: "a2", Amount: 1, Log: "cmd0", Seq: 9}, "cmd0", 70e6)
-	h.op(sim.OpInvoke, FQuery, QueryValue{Cmd: "c-9", Account: "a2", Log: "cmd0", Seq: 9}, "q0", 70e6)
-	h.op(sim.OpOK, FQuery, QueryValue{Cmd: "c-9", Account: "a2", Log: "cmd0", Seq: 9, Applied: 3}, "q0", 75e6)
+	h.op(history.OpInvoke, FCommand, CommandValue{Cmd: "c-9", Op: "deposit", Account: "a2", Amount: 1}, "cmd0", 60e6)
+	h.op(history.OpOK, FCommand, CommandValue{Cmd: "c-9", Op: "deposit", Account: "a2", Amount: 1, Log: "cmd0", Seq: 9}, "cmd0", 70e6)
+	h.op(history.OpInvoke, FQuery, QueryValue{Cmd: "c-9", Account: "a2", Log: "cmd0", Seq: 9}, "q0", 70e6)
+	h.op(history.OpOK, FQuery, QueryValue{Cmd: "c-9", Account: "a2", Log: "cmd0", Seq: 9, Applied: 3}, "q0", 75e6)
 	in.History = h.ops
 	r := Staleness(in)
 	require.Equal(t, check.Valid, r.Verdict)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -105,7 +105,7 @@ func dur(s, def string, field string) (time.Duration, error) {
 }
 
 // Start implements workload.Workload.
-func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (Workload) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	var p Params
 	if len(spec.Params) > 0 {
 		if err := json.Unmarshal(spec.Params, &p); err != nil {
@@ -149,9 +149,9 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 	}
 	r := spec.Rand
 	// the clients start at 0, whatever spec.Start says
-	workload.ClosedLoop{}.Run(s, spec, func(_ int, c *sim.Client, n int, next func()) {
+	workload.ClosedLoop{}.Run(s, spec, func(_ int, c workload.Client, n int, next func()) {
 		k := r.IntN(p.Accounts)
-		v := CommandValue{Cmd: fmt.Sprintf("%s-%d", c.Name, n), Op: "deposit", Account: fmt.Sprintf("a%d", k),
+		v := CommandValue{Cmd: fmt.Sprintf("%s-%d", c.Name(), n), Op: "deposit", Account: fmt.Sprintf("a%d", k),
 			Amount: 1 + r.IntN(p.MaxAmount)}
 		if r.Float64() < withdraw {
 			v.Op = "withdraw"
@@ -159,26 +159,26 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		target := p.Commands[k%len(p.Commands)]
 		c.Invoke(FCommand, v, target)
 		err := c.Call(target, map[string]any{"type": "command", "cmd": v.Cmd, "op": v.Op, "account": v.Account, "amount": v.Amount},
-			spec.Timeout, func(rep sim.Reply) {
+			spec.Timeout, func(rep history.Reply) {
 				var b struct {
 					Log string `json:"log"`
 					Seq int    `json:"seq"`
 				}
 				switch {
 				case rep.TimedOut:
-					c.Complete(sim.OpInfo, FCommand, v, target, "timeout")
+					c.Complete(history.OpInfo, FCommand, v, target, "timeout")
 					next()
 				case rep.Type == "command_ok" && json.Unmarshal(rep.Body, &b) == nil:
 					v.Log, v.Seq = b.Log, b.Seq
-					c.Complete(sim.OpOK, FCommand, v, target, "")
+					c.Complete(history.OpOK, FCommand, v, target, "")
 					probe(s, spec, c, p.Queries, v, s.Now()+probeLimit, probeEvery, next)
 				default:
-					c.Complete(sim.OpFail, FCommand, v, target, string(rep.Body))
+					c.Complete(history.OpFail, FCommand, v, target, string(rep.Body))
 					next()
 				}
 			})
 		if err != nil {
-			c.Complete(sim.OpFail, FCommand, v, target, err.Error())
+			c.Complete(history.OpFail, FCommand, v, target, err.Error())
 			next()
 		}
 	})
@@ -193,24 +193,24 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 			}
 			q := mine[k]
 			c.Invoke(FReadModel, nil, q)
-			err := c.Call(q, map[string]any{"type": "read_model"}, spec.Timeout, func(rep sim.Reply) {
+			err := c.Call(q, map[string]any{"type": "read_model"}, spec.Timeout, func(rep history.Reply) {
 				var b ReadModelValue
 				switch {
 				case rep.TimedOut:
-					c.Complete(sim.OpInfo, FReadModel, nil, q, "timeout")
+					c.Complete(history.OpInfo, FReadModel, nil, q, "timeout")
 					if attempt < finalAttempts {
 						read(k, attempt+1)
 						return
 					}
 				case rep.Type == "read_model_ok" && json.Unmarshal(rep.Body, &b) == nil:
-					c.Complete(sim.OpOK, FReadModel, b, q, "")
+					c.Complete(history.OpOK, FReadModel, b, q, "")
 				default:
-					c.Complete(sim.OpFail, FReadModel, nil, q, string(rep.Body))
+					c.Complete(history.OpFail, FReadModel, nil, q, string(rep.Body))
 				}
 				read(k+1, 1)
 			})
 			if err != nil {
-				c.Complete(sim.OpFail, FReadModel, nil, q, err.Error())
+				c.Complete(history.OpFail, FReadModel, nil, q, err.Error())
 				read(k+1, 1)
 			}
 		}
@@ -222,7 +222,7 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 
 // probe queries random query nodes until one has applied v (its log has
 // reached v.Seq) or deadline passes, then calls done.
-func probe(s *sim.Sim, spec workload.Spec, c *sim.Client, queries []string, v CommandValue, deadline, every time.Duration, done func()) {
+func probe(s workload.Env, spec workload.Spec, c workload.Client, queries []string, v CommandValue, deadline, every time.Duration, done func()) {
 	q := queries[spec.Rand.IntN(len(queries))]
 	qv := QueryValue{Cmd: v.Cmd, Account: v.Account, Log: v.Log, Seq: v.Seq}
 	again := func() {
@@ -233,31 +233,31 @@ func probe(s *sim.Sim, spec workload.Spec, c *sim.Client, queries []string, v Co
 		s.After(every, func() { probe(s, spec, c, queries, v, deadline, every, done) })
 	}
 	c.Invoke(FQuery, qv, q)
-	err := c.Call(q, map[string]any{"type": "query", "account": v.Account}, spec.Timeout, func(rep sim.Reply) {
+	err := c.Call(q, map[string]any{"type": "query", "account": v.Account}, spec.Timeout, func(rep history.Reply) {
 		var b struct {
 			Balance int            `json:"balance"`
 			Applied map[string]int `json:"applied"`
 		}
 		switch {
 		case rep.TimedOut:
-			c.Complete(sim.OpInfo, FQuery, qv, q, "timeout")
+			c.Complete(history.OpInfo, FQuery, qv, q, "timeout")
 			again()
 		case rep.Type == "query_ok" && json.Unmarshal(rep.Body, &b) == nil:
 			qv.Balance, qv.Applied = b.Balance, b.Applied[v.Log]
 			qv.Fresh = qv.Applied >= v.Seq
-			c.Complete(sim.OpOK, FQuery, qv, q, "")
+			c.Complete(history.OpOK, FQuery, qv, q, "")
 			if qv.Fresh {
 				done()
 				return
 			}
 			again()
 		default:
-			c.Complete(sim.OpFail, FQuery, qv, q, string(rep.Body))
+			c.Complete(history.OpFail, FQuery, qv, q, string(rep.Body))
 			again()
 		}
 	})
 	if err != nil {
-		c.Complete(sim.OpFail, FQuery, qv, q, err.Error())
+		c.Complete(history.OpFail, FQuery, qv, q, err.Error())
 		done()
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -29,7 +29,7 @@ const topologyAttempts = 5
 // ({"type":"broadcast","message":n}) and reads ({"type":"read"} ->
 // read_ok {"messages":[...]}), half and half, throughout the run; after a
 // settle time every node is read once more (the final reads).
-func (broadcast) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (broadcast) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := broadcastParams{setParams: setParams{Settle: "2s", Reads: 0.5}, Topology: "grid"}
 	if err := params("maelstrom-broadcast", spec.Params, &p); err != nil {
 		return 0, err
@@ -52,7 +52,7 @@ func (broadcast) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 	next := 0
 	main := &phase{}
 	ops := func() {
-		runLoop(s, spec, s.Now(), main, func(c *sim.Client, target string, done func()) {
+		runLoop(s, spec, s.Now(), main, func(c workload.Client, target string, done func()) {
 			if spec.Rand.Float64() < p.Reads {
 				perform(c, target, spec.Timeout, read(false), func(outcome) { done() })
 				return
@@ -77,7 +77,7 @@ func (broadcast) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 				return
 			}
 			n := mine[k]
-			err := c.Call(n, map[string]any{"type": "topology", "topology": topo}, spec.Timeout, func(r sim.Reply) {
+			err := c.Call(n, map[string]any{"type": "topology", "topology": topo}, spec.Timeout, func(r history.Reply) {
 				if r.TimedOut && attempt < topologyAttempts {
 					tell(k, attempt+1)
 					return

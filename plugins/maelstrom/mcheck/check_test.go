@@ -9,22 +9,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
 // hist builds a history: each op() call adds an invocation and its
 // completion for one process, at increasing times.
 type hist struct {
-	ops []sim.Op
+	ops []history.Op
 	t   int64
 }
 
 func (h *hist) op(proc int, node, f string, in any, typ string, out any) *hist {
 	h.t += int64(time.Millisecond)
-	h.ops = append(h.ops, sim.Op{Index: len(h.ops), Process: proc, Type: sim.OpInvoke, F: f, Value: raw(in), Time: h.t, Node: node})
+	h.ops = append(h.ops, history.Op{Index: len(h.ops), Process: proc, Type: history.OpInvoke, F: f, Value: raw(in), Time: h.t, Node: node})
 	h.t += int64(time.Millisecond)
-	h.ops = append(h.ops, sim.Op{Index: len(h.ops), Process: proc, Type: typ, F: f, Value: raw(out), Time: h.t, Node: node})
+	h.ops = append(h.ops, history.Op{Index: len(h.ops), Process: proc, Type: typ, F: f, Value: raw(out), Time: h.t, Node: node})
 	return h
 }
 
@@ -39,13 +39,13 @@ func raw(v any) json.RawMessage {
 func input(h *hist, nodes ...string) check.Input { return check.Input{History: h.ops, Nodes: nodes} }
 
 func TestUniqueIDs(t *testing.T) {
-	h := (&hist{}).op(10, "n0", "generate", nil, sim.OpOK, "n0-1").op(11, "n1", "generate", nil, sim.OpOK, 1).op(10, "n0", "generate", nil, sim.OpInfo, nil)
+	h := (&hist{}).op(10, "n0", "generate", nil, history.OpOK, "n0-1").op(11, "n1", "generate", nil, history.OpOK, 1).op(10, "n0", "generate", nil, history.OpInfo, nil)
 	assert.Equal(t, check.Valid, UniqueIDs(input(h)).Verdict)
-	h.op(11, "n1", "generate", nil, sim.OpOK, "n0-1")
+	h.op(11, "n1", "generate", nil, history.OpOK, "n0-1")
 	r := UniqueIDs(input(h))
 	assert.Equal(t, check.Invalid, r.Verdict)
 	assert.Contains(t, r.Summary, `"n0-1" (ops [1 7])`)
-	assert.Equal(t, check.Unknown, UniqueIDs(input((&hist{}).op(10, "n0", "generate", nil, sim.OpInfo, nil))).Verdict)
+	assert.Equal(t, check.Unknown, UniqueIDs(input((&hist{}).op(10, "n0", "generate", nil, history.OpInfo, nil))).Verdict)
 }
 
 var final = finalMark{Final: true}
@@ -53,32 +53,32 @@ var final = finalMark{Final: true}
 func TestSetFull(t *testing.T) {
 	ok := func() *hist {
 		return (&hist{}).
-			op(10, "n0", "add", 1, sim.OpOK, 1).
-			op(11, "n1", "read", nil, sim.OpOK, []int{}). // stale: 1 was acknowledged before this read
-			op(11, "n1", "add", 2, sim.OpInfo, 2).
-			op(10, "n0", "read", final, sim.OpOK, []int{1, 2}).
-			op(11, "n1", "read", final, sim.OpOK, []int{1})
+			op(10, "n0", "add", 1, history.OpOK, 1).
+			op(11, "n1", "read", nil, history.OpOK, []int{}). // stale: 1 was acknowledged before this read
+			op(11, "n1", "add", 2, history.OpInfo, 2).
+			op(10, "n0", "read", final, history.OpOK, []int{1, 2}).
+			op(11, "n1", "read", final, history.OpOK, []int{1})
 	}
 	r := GSet(input(ok(), "n0", "n1"))
 	require.Equal(t, check.Valid, r.Verdict, r.Summary)
 	assert.Equal(t, 1, r.Details["stale_count"])
 	assert.Equal(t, 1.0, r.Details["stable_latencies_ms"].(map[string]float64)["1"], "1 was absent from a read invoked 1ms after its add was acknowledged")
 
-	lost := ok().op(11, "n1", "read", final, sim.OpOK, []int{2})
+	lost := ok().op(11, "n1", "read", final, history.OpOK, []int{2})
 	r = GSet(input(lost, "n0", "n1"))
 	assert.Equal(t, check.Invalid, r.Verdict)
 	assert.Contains(t, r.Summary, "1 acknowledged elements lost")
 	assert.Contains(t, r.Summary, "n1 lacks [1]")
 
-	odd := ok().op(10, "n0", "read", nil, sim.OpOK, []int{1, 7})
+	odd := ok().op(10, "n0", "read", nil, history.OpOK, []int{1, 7})
 	r = GSet(input(odd, "n0", "n1"))
 	assert.Equal(t, check.Invalid, r.Verdict)
 	assert.Contains(t, r.Summary, "never added")
 
-	noFinal := (&hist{}).op(10, "n0", "add", 1, sim.OpOK, 1).op(10, "n0", "read", final, sim.OpInfo, nil)
+	noFinal := (&hist{}).op(10, "n0", "add", 1, history.OpOK, 1).op(10, "n0", "read", final, history.OpInfo, nil)
 	assert.Equal(t, check.Unknown, GSet(input(noFinal, "n0")).Verdict)
 
-	b := (&hist{}).op(10, "n0", "broadcast", 5, sim.OpOK, 5).op(10, "n0", "read", final, sim.OpOK, []int{})
+	b := (&hist{}).op(10, "n0", "broadcast", 5, history.OpOK, 5).op(10, "n0", "read", final, history.OpOK, []int{})
 	r = Broadcast(input(b, "n0"))
 	assert.Equal(t, check.Invalid, r.Verdict)
 	assert.Contains(t, r.Summary, "messages lost")
@@ -104,18 +104,18 @@ func TestCounter(t *testing.T) {
 	}{
 		"empty": {acceptable: [][2]int{{0, 0}}, valid: true},
 		// 2 + 3 acknowledged: only 5
-		"definite": {adds: []add{{2, sim.OpOK}, {3, sim.OpOK}}, finals: []any{5, 4}, acceptable: [][2]int{{5, 5}}, bad: "n1's final read 4"},
+		"definite": {adds: []add{{2, history.OpOK}, {3, history.OpOK}}, finals: []any{5, 4}, acceptable: [][2]int{{5, 5}}, bad: "n1's final read 4"},
 		// 10 acknowledged; +5, -1, -1 maybe: 10 + {0, 5, -1, -2, 4, 3} = {8, 9, 10, 13, 14, 15}
-		"indefinite": {adds: []add{{10, sim.OpOK}, {5, sim.OpInfo}, {-1, sim.OpInfo}, {-1, sim.OpInfo}}, finals: []any{11, 15},
+		"indefinite": {adds: []add{{10, history.OpOK}, {5, history.OpInfo}, {-1, history.OpInfo}, {-1, history.OpInfo}}, finals: []any{11, 15},
 			acceptable: [][2]int{{8, 10}, {13, 15}}, bad: "n0's final read 11"},
 		// a failed add did not happen; a final read that timed out, and
 		// reads during the run, are not judged
-		"only completed final reads": {adds: []add{{3, sim.OpOK}, {100, sim.OpFail}}, finals: []any{3, nil}, other: []int{50},
+		"only completed final reads": {adds: []add{{3, history.OpOK}, {100, history.OpFail}}, finals: []any{3, nil}, other: []int{50},
 			acceptable: [][2]int{{3, 3}}, valid: true},
 		// no final read completed: upstream's error list is empty, valid
-		"no final read": {adds: []add{{1, sim.OpOK}}, finals: []any{nil, nil}, acceptable: [][2]int{{1, 1}}, valid: true},
+		"no final read": {adds: []add{{1, history.OpOK}}, finals: []any{nil, nil}, acceptable: [][2]int{{1, 1}}, valid: true},
 		// g-counter: 1 acknowledged, +4 maybe: {1, 5}; 3 lies between but is no sum
-		"a gap": {adds: []add{{1, sim.OpOK}, {4, sim.OpInfo}}, finals: []any{5, 3}, acceptable: [][2]int{{1, 1}, {5, 5}}, bad: "n1's final read 3"},
+		"a gap": {adds: []add{{1, history.OpOK}, {4, history.OpInfo}}, finals: []any{5, 3}, acceptable: [][2]int{{1, 1}, {5, 5}}, bad: "n1's final read 3"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := &hist{}
@@ -123,12 +123,12 @@ func TestCounter(t *testing.T) {
 				h.op(10, "n0", "add", a.d, a.typ, a.d)
 			}
 			for _, v := range tc.other {
-				h.op(11, "n1", "read", nil, sim.OpOK, v)
+				h.op(11, "n1", "read", nil, history.OpOK, v)
 			}
 			for i, v := range tc.finals {
-				typ := sim.OpOK
+				typ := history.OpOK
 				if v == nil {
-					typ = sim.OpInfo
+					typ = history.OpInfo
 				}
 				h.op(10+i, []string{"n0", "n1"}[i], "read", final, typ, v)
 			}
@@ -144,7 +144,7 @@ func TestCounter(t *testing.T) {
 	}
 	// A read during the run that no sum of deltas can give is a finding,
 	// never a failure: Maelstrom's checker reads only final reads.
-	h := (&hist{}).op(10, "n0", "add", 3, sim.OpOK, 3).op(11, "n1", "read", nil, sim.OpOK, 50).op(12, "n0", "read", final, sim.OpOK, 3)
+	h := (&hist{}).op(10, "n0", "add", 3, history.OpOK, 3).op(11, "n1", "read", nil, history.OpOK, 50).op(12, "n0", "read", final, history.OpOK, 3)
 	r := Counter(input(h, "n0", "n1"))
 	assert.Equal(t, check.Valid, r.Verdict, r.Summary)
 	require.Len(t, r.Findings, 1, "a read no sum of deltas can give is a finding")
@@ -154,7 +154,7 @@ func TestCounter(t *testing.T) {
 
 func TestKafka(t *testing.T) {
 	send := func(h *hist, p int, k string, m, off int) *hist {
-		return h.op(p, "n0", "send", map[string]any{"key": k, "msg": m}, sim.OpOK, map[string]any{"key": k, "msg": m, "offset": off})
+		return h.op(p, "n0", "send", map[string]any{"key": k, "msg": m}, history.OpOK, map[string]any{"key": k, "msg": m, "offset": off})
 	}
 	poll := func(h *hist, p int, from map[string]int, msgs map[string][][2]int) *hist {
 		commit := map[string]int{}
@@ -163,10 +163,10 @@ func TestKafka(t *testing.T) {
 				commit[k] = ms[len(ms)-1][0]
 			}
 		}
-		return h.op(p, "n0", "poll", map[string]any{"offsets": from}, sim.OpOK, map[string]any{"msgs": msgs, "commit": commit})
+		return h.op(p, "n0", "poll", map[string]any{"offsets": from}, history.OpOK, map[string]any{"msgs": msgs, "commit": commit})
 	}
 	assign := func(h *hist, p int, keys []string, committed map[string]int) *hist {
-		return h.op(p, "n0", "assign", map[string]any{"keys": keys}, sim.OpOK, map[string]any{"keys": keys, "committed": committed})
+		return h.op(p, "n0", "assign", map[string]any{"keys": keys}, history.OpOK, map[string]any{"keys": keys, "committed": committed})
 	}
 	base := func() *hist {
 		h := assign(&hist{}, 10, []string{"a"}, map[string]int{})
@@ -204,7 +204,7 @@ func TestKafka(t *testing.T) {
 			"inconsistent-offsets"},
 		"inconsistent": {poll(base(), 10, map[string]int{"a": 0}, map[string][][2]int{"a": {{0, 1}, {1, 9}, {2, 3}}}), "inconsistent-offsets: key a offset 1 holds messages [2 9]"},
 		"duplicate":    {poll(base(), 10, map[string]int{"a": 0}, map[string][][2]int{"a": {{0, 1}, {1, 2}, {2, 3}, {3, 3}}}), "duplicate: key a message 3 is at offsets [2 3]"},
-		"G1a": {poll(base().op(11, "n0", "send", map[string]any{"key": "a", "msg": 4}, sim.OpFail, map[string]any{"key": "a", "msg": 4}), 10, map[string]int{"a": 0},
+		"G1a": {poll(base().op(11, "n0", "send", map[string]any{"key": "a", "msg": 4}, history.OpFail, map[string]any{"key": "a", "msg": 4}), 10, map[string]int{"a": 0},
 			map[string][][2]int{"a": {{0, 1}, {1, 2}, {2, 3}, {3, 4}}}), "G1a: poll op 11 returned key a message 4, whose send failed"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -226,7 +226,7 @@ func TestKafka(t *testing.T) {
 	r = Kafka(input(poll(ns, 10, map[string]int{"a": 0}, map[string][][2]int{"a": {{3, 2}, {5, 1}}})))
 	assert.Equal(t, check.Invalid, r.Verdict)
 	assert.Contains(t, r.Summary, "anomalies [nonmonotonic-send]; first: nonmonotonic-send: process 11 sent to key a at offset 5, then op 5 at offset 3")
-	ns = send(send(assign(&hist{}, 10, []string{"a"}, nil), 11, "a", 1, 5).op(11, "n0", "poll", map[string]any{"offsets": map[string]int{}}, sim.OpInfo, nil), 11, "a", 2, 3)
+	ns = send(send(assign(&hist{}, 10, []string{"a"}, nil), 11, "a", 1, 5).op(11, "n0", "poll", map[string]any{"offsets": map[string]int{}}, history.OpInfo, nil), 11, "a", 2, 3)
 	r = Kafka(input(poll(ns, 10, map[string]int{"a": 0}, map[string][][2]int{"a": {{3, 2}, {5, 1}}})))
 	assert.Equal(t, check.Valid, r.Verdict, r.Summary)
 
@@ -240,10 +240,10 @@ func TestKafka(t *testing.T) {
 // never the verdict.
 func TestKafkaFindings(t *testing.T) {
 	h := (&hist{}).
-		op(10, "n0", "assign", map[string]any{"keys": []string{"a"}}, sim.OpOK, map[string]any{"keys": []string{"a"}, "committed": map[string]int{"a": 0}}).
-		op(11, "n0", "send", map[string]any{"key": "a", "msg": 1}, sim.OpOK, map[string]any{"key": "a", "msg": 1, "offset": 0}).
-		op(11, "n0", "send", map[string]any{"key": "a", "msg": 2}, sim.OpOK, map[string]any{"key": "a", "msg": 2, "offset": 1}).
-		op(10, "n0", "poll", map[string]any{"offsets": map[string]int{"a": 1}}, sim.OpOK, map[string]any{"msgs": map[string][][2]int{"a": {{0, 1}, {1, 2}}}, "commit": map[string]int{"a": 1}})
+		op(10, "n0", "assign", map[string]any{"keys": []string{"a"}}, history.OpOK, map[string]any{"keys": []string{"a"}, "committed": map[string]int{"a": 0}}).
+		op(11, "n0", "send", map[string]any{"key": "a", "msg": 1}, history.OpOK, map[string]any{"key": "a", "msg": 1, "offset": 0}).
+		op(11, "n0", "send", map[string]any{"key": "a", "msg": 2}, history.OpOK, map[string]any{"key": "a", "msg": 2, "offset": 1}).
+		op(10, "n0", "poll", map[string]any{"offsets": map[string]int{"a": 1}}, history.OpOK, map[string]any{"msgs": map[string][][2]int{"a": {{0, 1}, {1, 2}}}, "commit": map[string]int{"a": 1}})
 	r := Kafka(input(h))
 	require.Equal(t, check.Valid, r.Verdict, r.Summary)
 	require.Len(t, r.Findings, 2)
@@ -254,11 +254,11 @@ func TestKafkaFindings(t *testing.T) {
 }
 
 func TestLinKVFindsAStaleRead(t *testing.T) {
-	h := (&hist{}).op(10, "n0", "write", map[string]any{"key": "0", "value": 3}, sim.OpOK, map[string]any{"key": "0", "value": 3}).
-		op(11, "n1", "read", map[string]any{"key": "0"}, sim.OpOK, map[string]any{"key": "0", "value": 3})
+	h := (&hist{}).op(10, "n0", "write", map[string]any{"key": "0", "value": 3}, history.OpOK, map[string]any{"key": "0", "value": 3}).
+		op(11, "n1", "read", map[string]any{"key": "0"}, history.OpOK, map[string]any{"key": "0", "value": 3})
 	assert.Equal(t, check.Valid, check.LinearizableKV(input(h)).Verdict)
-	h.op(10, "n0", "write", map[string]any{"key": "0", "value": 4}, sim.OpOK, map[string]any{"key": "0", "value": 4}).
-		op(11, "n1", "read", map[string]any{"key": "0"}, sim.OpOK, map[string]any{"key": "0", "value": 3})
+	h.op(10, "n0", "write", map[string]any{"key": "0", "value": 4}, history.OpOK, map[string]any{"key": "0", "value": 4}).
+		op(11, "n1", "read", map[string]any{"key": "0"}, history.OpOK, map[string]any{"key": "0", "value": 3})
 	r := check.LinearizableKV(input(h))
 	assert.Equal(t, check.Invalid, r.Verdict)
 	assert.Contains(t, r.Summary, "key 0 is not linearizable")
@@ -269,9 +269,9 @@ type mops = [][3]any
 func TestTxnRWRegister(t *testing.T) {
 	good := func() *hist {
 		return (&hist{}).
-			op(10, "n0", "txn", mops{{"w", 1, 1}, {"r", 1, nil}}, sim.OpOK, mops{{"w", 1, 1}, {"r", 1, 1}}).
-			op(11, "n1", "txn", mops{{"r", 1, nil}, {"w", 1, 2}}, sim.OpOK, mops{{"r", 1, 1}, {"w", 1, 2}}).
-			op(10, "n0", "txn", mops{{"w", 2, 1}}, sim.OpFail, nil)
+			op(10, "n0", "txn", mops{{"w", 1, 1}, {"r", 1, nil}}, history.OpOK, mops{{"w", 1, 1}, {"r", 1, 1}}).
+			op(11, "n1", "txn", mops{{"r", 1, nil}, {"w", 1, 2}}, history.OpOK, mops{{"r", 1, 1}, {"w", 1, 2}}).
+			op(10, "n0", "txn", mops{{"w", 2, 1}}, history.OpFail, nil)
 	}
 	r := TxnRWRegister(input(good()))
 	require.Equal(t, check.Valid, r.Verdict, r.Summary)
@@ -279,13 +279,13 @@ func TestTxnRWRegister(t *testing.T) {
 		h    *hist
 		want string
 	}{
-		"G1a": {good().op(11, "n1", "txn", mops{{"r", 2, nil}}, sim.OpOK, mops{{"r", 2, 1}}), "[G1a]"},
-		"G1b": {good().op(10, "n0", "txn", mops{{"w", 3, 1}, {"w", 3, 2}}, sim.OpOK, mops{{"w", 3, 1}, {"w", 3, 2}}).
-			op(11, "n1", "txn", mops{{"r", 3, nil}}, sim.OpOK, mops{{"r", 3, 1}}), "[G1b]"},
-		"internal": {good().op(10, "n0", "txn", mops{{"w", 4, 1}, {"r", 4, nil}}, sim.OpOK, mops{{"w", 4, 1}, {"r", 4, nil}}), "[internal]"},
+		"G1a": {good().op(11, "n1", "txn", mops{{"r", 2, nil}}, history.OpOK, mops{{"r", 2, 1}}), "[G1a]"},
+		"G1b": {good().op(10, "n0", "txn", mops{{"w", 3, 1}, {"w", 3, 2}}, history.OpOK, mops{{"w", 3, 1}, {"w", 3, 2}}).
+			op(11, "n1", "txn", mops{{"r", 3, nil}}, history.OpOK, mops{{"r", 3, 1}}), "[G1b]"},
+		"internal": {good().op(10, "n0", "txn", mops{{"w", 4, 1}, {"r", 4, nil}}, history.OpOK, mops{{"w", 4, 1}, {"r", 4, nil}}), "[internal]"},
 		"G1c": {(&hist{}).
-			op(10, "n0", "txn", mops{{"w", 1, 1}, {"r", 2, nil}}, sim.OpOK, mops{{"w", 1, 1}, {"r", 2, 1}}).
-			op(11, "n1", "txn", mops{{"w", 2, 1}, {"r", 1, nil}}, sim.OpOK, mops{{"w", 2, 1}, {"r", 1, 1}}), "dependency cycle: op 0 -wr-> op 2 -wr-> op 0"},
+			op(10, "n0", "txn", mops{{"w", 1, 1}, {"r", 2, nil}}, history.OpOK, mops{{"w", 1, 1}, {"r", 2, 1}}).
+			op(11, "n1", "txn", mops{{"w", 2, 1}, {"r", 1, nil}}, history.OpOK, mops{{"w", 2, 1}, {"r", 1, 1}}), "dependency cycle: op 0 -wr-> op 2 -wr-> op 0"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := TxnRWRegister(input(tc.h))
@@ -294,7 +294,7 @@ func TestTxnRWRegister(t *testing.T) {
 		})
 	}
 	// read-uncommitted allows an aborted read
-	in := input(good().op(11, "n1", "txn", mops{{"r", 2, nil}}, sim.OpOK, mops{{"r", 2, 1}}))
+	in := input(good().op(11, "n1", "txn", mops{{"r", 2, nil}}, history.OpOK, mops{{"r", 2, 1}}))
 	in.Params = json.RawMessage(`{"consistency_model":"read-uncommitted"}`)
 	assert.Equal(t, check.Valid, TxnRWRegister(in).Verdict)
 	in.Params = json.RawMessage(`{"consistency_model":"psi"}`)
@@ -304,10 +304,10 @@ func TestTxnRWRegister(t *testing.T) {
 func TestTxnListAppend(t *testing.T) {
 	good := func() *hist {
 		return (&hist{}).
-			op(10, "n0", "txn", mops{{"append", 1, 1}, {"r", 1, nil}}, sim.OpOK, mops{{"append", 1, 1}, {"r", 1, []int{1}}}).
-			op(11, "n1", "txn", mops{{"append", 1, 2}}, sim.OpOK, mops{{"append", 1, 2}}).
-			op(10, "n0", "txn", mops{{"r", 1, nil}}, sim.OpOK, mops{{"r", 1, []int{1, 2}}}).
-			op(11, "n1", "txn", mops{{"append", 2, 1}}, sim.OpFail, nil)
+			op(10, "n0", "txn", mops{{"append", 1, 1}, {"r", 1, nil}}, history.OpOK, mops{{"append", 1, 1}, {"r", 1, []int{1}}}).
+			op(11, "n1", "txn", mops{{"append", 1, 2}}, history.OpOK, mops{{"append", 1, 2}}).
+			op(10, "n0", "txn", mops{{"r", 1, nil}}, history.OpOK, mops{{"r", 1, []int{1, 2}}}).
+			op(11, "n1", "txn", mops{{"append", 2, 1}}, history.OpFail, nil)
 	}
 	r := TxnListAppend(input(good()))
 	require.Equal(t, check.Valid, r.Verdict, r.Summary)
@@ -315,14 +315,14 @@ func TestTxnListAppend(t *testing.T) {
 		h    *hist
 		want string
 	}{
-		"G1a":   {good().op(10, "n0", "txn", mops{{"r", 2, nil}}, sim.OpOK, mops{{"r", 2, []int{1}}}), "[G1a]"},
-		"order": {good().op(10, "n0", "txn", mops{{"r", 1, nil}}, sim.OpOK, mops{{"r", 1, []int{2}}}), "[incompatible-order]"},
-		"G1b": {good().op(10, "n0", "txn", mops{{"append", 3, 1}, {"append", 3, 2}}, sim.OpOK, mops{{"append", 3, 1}, {"append", 3, 2}}).
-			op(11, "n1", "txn", mops{{"r", 3, nil}}, sim.OpOK, mops{{"r", 3, []int{1}}}), "[G1b]"},
+		"G1a":   {good().op(10, "n0", "txn", mops{{"r", 2, nil}}, history.OpOK, mops{{"r", 2, []int{1}}}), "[G1a]"},
+		"order": {good().op(10, "n0", "txn", mops{{"r", 1, nil}}, history.OpOK, mops{{"r", 1, []int{2}}}), "[incompatible-order]"},
+		"G1b": {good().op(10, "n0", "txn", mops{{"append", 3, 1}, {"append", 3, 2}}, history.OpOK, mops{{"append", 3, 1}, {"append", 3, 2}}).
+			op(11, "n1", "txn", mops{{"r", 3, nil}}, history.OpOK, mops{{"r", 3, []int{1}}}), "[G1b]"},
 		"G0": {(&hist{}).
-			op(10, "n0", "txn", mops{{"append", 1, 1}, {"append", 2, 2}}, sim.OpOK, mops{{"append", 1, 1}, {"append", 2, 2}}).
-			op(11, "n1", "txn", mops{{"append", 1, 2}, {"append", 2, 1}}, sim.OpOK, mops{{"append", 1, 2}, {"append", 2, 1}}).
-			op(12, "n0", "txn", mops{{"r", 1, nil}, {"r", 2, nil}}, sim.OpOK, mops{{"r", 1, []int{1, 2}}, {"r", 2, []int{1, 2}}}), "write cycle"},
+			op(10, "n0", "txn", mops{{"append", 1, 1}, {"append", 2, 2}}, history.OpOK, mops{{"append", 1, 1}, {"append", 2, 2}}).
+			op(11, "n1", "txn", mops{{"append", 1, 2}, {"append", 2, 1}}, history.OpOK, mops{{"append", 1, 2}, {"append", 2, 1}}).
+			op(12, "n0", "txn", mops{{"r", 1, nil}, {"r", 2, nil}}, history.OpOK, mops{{"r", 1, []int{1, 2}}, {"r", 2, []int{1, 2}}}), "write cycle"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := TxnListAppend(input(tc.h))
@@ -337,8 +337,8 @@ func TestTxnListAppend(t *testing.T) {
 // but read nil for the other's second key is a G-single cycle.
 func TestTxnNilReadPrecedesEveryVersion(t *testing.T) {
 	h := (&hist{}).
-		op(10, "n0", "txn", mops{{"w", 1, 1}, {"w", 2, 1}}, sim.OpOK, mops{{"w", 1, 1}, {"w", 2, 1}}).
-		op(11, "n1", "txn", mops{{"r", 1, nil}, {"r", 2, nil}}, sim.OpOK, mops{{"r", 1, nil}, {"r", 2, 1}})
+		op(10, "n0", "txn", mops{{"w", 1, 1}, {"w", 2, 1}}, history.OpOK, mops{{"w", 1, 1}, {"w", 2, 1}}).
+		op(11, "n1", "txn", mops{{"r", 1, nil}, {"r", 2, nil}}, history.OpOK, mops{{"r", 1, nil}, {"r", 2, 1}})
 	in := input(h)
 	in.Params = json.RawMessage(`{"consistency_model":"serializable"}`)
 	r := TxnRWRegister(in)
@@ -354,8 +354,8 @@ func TestTxnNilReadPrecedesEveryVersion(t *testing.T) {
 // change the verdict; it is a finding.
 func TestTxnGarbageReadIsAFinding(t *testing.T) {
 	rw := (&hist{}).
-		op(10, "n0", "txn", mops{{"w", 1, 1}}, sim.OpOK, mops{{"w", 1, 1}}).
-		op(11, "n1", "txn", mops{{"r", 5, nil}, {"r", 1, nil}}, sim.OpOK, mops{{"r", 5, 0}, {"r", 1, 1}})
+		op(10, "n0", "txn", mops{{"w", 1, 1}}, history.OpOK, mops{{"w", 1, 1}}).
+		op(11, "n1", "txn", mops{{"r", 5, nil}, {"r", 1, nil}}, history.OpOK, mops{{"r", 5, 0}, {"r", 1, 1}})
 	r := TxnRWRegister(input(rw))
 	assert.Equal(t, check.Valid, r.Verdict, r.Summary)
 	require.Len(t, r.Findings, 1)
@@ -363,8 +363,8 @@ func TestTxnGarbageReadIsAFinding(t *testing.T) {
 	assert.Contains(t, r.Findings[0].Summary, "read key 5 = 0, which no transaction wrote")
 
 	la := (&hist{}).
-		op(10, "n0", "txn", mops{{"append", 1, 1}}, sim.OpOK, mops{{"append", 1, 1}}).
-		op(11, "n1", "txn", mops{{"r", 1, nil}}, sim.OpOK, mops{{"r", 1, []int{1, 8}}})
+		op(10, "n0", "txn", mops{{"append", 1, 1}}, history.OpOK, mops{{"append", 1, 1}}).
+		op(11, "n1", "txn", mops{{"r", 1, nil}}, history.OpOK, mops{{"r", 1, []int{1, 8}}})
 	r = TxnListAppend(input(la))
 	assert.Equal(t, check.Valid, r.Verdict, r.Summary)
 	require.Len(t, r.Findings, 1)
@@ -391,8 +391,8 @@ func TestTopology(t *testing.T) {
 
 func TestFigures(t *testing.T) {
 	// nodes 0-1, a service at 2, client 3
-	h := (&hist{}).op(3, "n0", "read", nil, sim.OpOK, nil).op(3, "n1", "read", nil, sim.OpFail, nil)
-	h.ops = append(h.ops, sim.Op{Process: 3, Type: sim.OpInvoke, F: "read"})
+	h := (&hist{}).op(3, "n0", "read", nil, history.OpOK, nil).op(3, "n1", "read", nil, history.OpFail, nil)
+	h.ops = append(h.ops, history.Op{Process: 3, Type: history.OpInvoke, F: "read"})
 	var evs []trace.Event
 	for _, e := range [][2]int32{{3, 0}, {0, 3}, {0, 1}, {1, 0}, {0, 1}, {0, 2}, {2, 0}, {3, 1}} {
 		evs = append(evs, trace.Event{Kind: trace.KindSend, Node: e[0], Peer: e[1]}, trace.Event{Kind: trace.KindDeliver, Node: e[1], Peer: e[0]})
@@ -414,9 +414,9 @@ func withModel(in check.Input, model string) check.Input {
 // TestTxnG2: write skew is read-committed but not serializable.
 func TestTxnG2(t *testing.T) {
 	la := (&hist{}).
-		op(10, "n0", "txn", mops{{"r", 1, nil}, {"append", 2, 1}}, sim.OpOK, mops{{"r", 1, nil}, {"append", 2, 1}}).
-		op(11, "n1", "txn", mops{{"r", 2, nil}, {"append", 1, 1}}, sim.OpOK, mops{{"r", 2, nil}, {"append", 1, 1}}).
-		op(12, "n0", "txn", mops{{"r", 1, nil}, {"r", 2, nil}}, sim.OpOK, mops{{"r", 1, []int{1}}, {"r", 2, []int{1}}})
+		op(10, "n0", "txn", mops{{"r", 1, nil}, {"append", 2, 1}}, history.OpOK, mops{{"r", 1, nil}, {"append", 2, 1}}).
+		op(11, "n1", "txn", mops{{"r", 2, nil}, {"append", 1, 1}}, history.OpOK, mops{{"r", 2, nil}, {"append", 1, 1}}).
+		op(12, "n0", "txn", mops{{"r", 1, nil}, {"r", 2, nil}}, history.OpOK, mops{{"r", 1, []int{1}}, {"r", 2, []int{1}}})
 	assert.Equal(t, check.Valid, TxnListAppend(input(la)).Verdict)
 	r := TxnListAppend(withModel(input(la), "serializable"))
 	assert.Equal(t, check.Invalid, r.Verdict)
@@ -424,9 +424,9 @@ func TestTxnG2(t *testing.T) {
 	assert.Contains(t, r.Summary, "anti-dependency cycle: op 0 -rw-> op 2 -rw-> op 0")
 
 	rw := (&hist{}).
-		op(10, "n0", "txn", mops{{"w", 1, 1}, {"w", 2, 1}}, sim.OpOK, mops{{"w", 1, 1}, {"w", 2, 1}}).
-		op(11, "n1", "txn", mops{{"r", 1, nil}, {"r", 2, nil}, {"w", 2, 2}}, sim.OpOK, mops{{"r", 1, 1}, {"r", 2, 1}, {"w", 2, 2}}).
-		op(12, "n2", "txn", mops{{"r", 1, nil}, {"r", 2, nil}, {"w", 1, 2}}, sim.OpOK, mops{{"r", 1, 1}, {"r", 2, 1}, {"w", 1, 2}})
+		op(10, "n0", "txn", mops{{"w", 1, 1}, {"w", 2, 1}}, history.OpOK, mops{{"w", 1, 1}, {"w", 2, 1}}).
+		op(11, "n1", "txn", mops{{"r", 1, nil}, {"r", 2, nil}, {"w", 2, 2}}, history.OpOK, mops{{"r", 1, 1}, {"r", 2, 1}, {"w", 2, 2}}).
+		op(12, "n2", "txn", mops{{"r", 1, nil}, {"r", 2, nil}, {"w", 1, 2}}, history.OpOK, mops{{"r", 1, 1}, {"r", 2, 1}, {"w", 1, 2}})
 	assert.Equal(t, check.Valid, TxnRWRegister(input(rw)).Verdict)
 	r = TxnRWRegister(withModel(input(rw), "serializable"))
 	assert.Equal(t, check.Invalid, r.Verdict)
@@ -434,9 +434,9 @@ func TestTxnG2(t *testing.T) {
 
 	// a serial history has no cycle at all
 	serial := (&hist{}).
-		op(10, "n0", "txn", mops{{"r", 1, nil}, {"append", 1, 1}}, sim.OpOK, mops{{"r", 1, nil}, {"append", 1, 1}}).
-		op(11, "n1", "txn", mops{{"r", 1, nil}, {"append", 1, 2}}, sim.OpOK, mops{{"r", 1, []int{1}}, {"append", 1, 2}}).
-		op(12, "n0", "txn", mops{{"r", 1, nil}}, sim.OpOK, mops{{"r", 1, []int{1, 2}}})
+		op(10, "n0", "txn", mops{{"r", 1, nil}, {"append", 1, 1}}, history.OpOK, mops{{"r", 1, nil}, {"append", 1, 1}}).
+		op(11, "n1", "txn", mops{{"r", 1, nil}, {"append", 1, 2}}, history.OpOK, mops{{"r", 1, []int{1}}, {"append", 1, 2}}).
+		op(12, "n0", "txn", mops{{"r", 1, nil}}, history.OpOK, mops{{"r", 1, []int{1, 2}}})
 	r = TxnListAppend(withModel(input(serial), "serializable"))
 	assert.Equal(t, check.Valid, r.Verdict, r.Summary)
 }
@@ -446,11 +446,11 @@ func TestTxnG2(t *testing.T) {
 // succeeded makes the run invalid; crash and debug-topic-partitions are
 // left out.
 func TestStats(t *testing.T) {
-	h := (&hist{}).op(10, "n0", "add", 1, sim.OpOK, 1).op(11, "n1", "read", nil, sim.OpInfo, nil).op(11, "n1", "read", nil, sim.OpFail, nil)
+	h := (&hist{}).op(10, "n0", "add", 1, history.OpOK, 1).op(11, "n1", "read", nil, history.OpInfo, nil).op(11, "n1", "read", nil, history.OpFail, nil)
 	r := Stats(input(h))
 	assert.Equal(t, check.Invalid, r.Verdict)
 	assert.Contains(t, r.Summary, "no operation succeeded: read (1 failed, 1 indeterminate)")
-	h.op(12, "n0", "read", nil, sim.OpOK, 3).op(13, "n0", "crash", nil, sim.OpInfo, nil)
+	h.op(12, "n0", "read", nil, history.OpOK, 3).op(13, "n0", "crash", nil, history.OpInfo, nil)
 	r = Stats(input(h))
 	assert.Equal(t, check.Valid, r.Verdict, r.Summary)
 	assert.Equal(t, map[string]int{"ok": 1, "fail": 1, "info": 1}, r.Details["read"])

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -25,7 +25,7 @@ type counter struct {
 // (src/maelstrom/workload/pn_counter.clj, client) wraps no error handling
 // around its RPCs, any error reply or timeout leaves the operation
 // indeterminate (info): an add that got an error may still have happened.
-func (w counter) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (w counter) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := setParams{Settle: "2s", Reads: 0.5}
 	if err := params(w.name, spec.Params, &p); err != nil {
 		return 0, err
@@ -35,7 +35,7 @@ func (w counter) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		return 0, err
 	}
 	indefinite := func(e errorBody) (outcome, bool) {
-		return outcome{typ: sim.OpInfo, err: fmt.Sprintf("error %d: %s", e.Code, e.Text)}, true
+		return outcome{typ: history.OpInfo, err: fmt.Sprintf("error %d: %s", e.Code, e.Text)}, true
 	}
 	read := func(final bool) request {
 		r := request{f: "read", body: map[string]any{"type": "read"}, onError: indefinite, ok: func(b json.RawMessage) (any, error) {
@@ -52,7 +52,7 @@ func (w counter) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		}
 		return r
 	}
-	main := loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	main := loop(s, spec, 0, func(c workload.Client, target string, done func()) {
 		if spec.Rand.Float64() < p.Reads {
 			perform(c, target, spec.Timeout, read(false), func(outcome) { done() })
 			return
@@ -75,7 +75,7 @@ func (w counter) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 // error list is. Reads during the run are not judged (upstream does not);
 // any that no sum of deltas can give is a finding, impossible-read.
 func Counter(in check.Input) check.Result {
-	done, open := check.Pairs(in.History)
+	done, open := history.Pairs(in.History)
 	var okSum, allNeg, allPos int
 	var maybe []int
 	adds := 0
@@ -106,15 +106,15 @@ func Counter(in check.Input) check.Result {
 			}
 			adds++
 			switch c.Type {
-			case sim.OpOK:
+			case history.OpOK:
 				okSum += d
 				addMaybe(d, &allNeg, &allPos)
-			case sim.OpInfo:
+			case history.OpInfo:
 				maybe = append(maybe, d)
 				addMaybe(d, &allNeg, &allPos)
 			}
 		case "read":
-			if c.Type != sim.OpOK {
+			if c.Type != history.OpOK {
 				continue
 			}
 			var v int

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -42,14 +42,14 @@ type MsgRates struct {
 
 // Figure computes the figures from a run's history and trace; nodes is
 // the number of program nodes (indices 0..nodes-1).
-func Figure(history []sim.Op, events []trace.Event, nodes int) Figures {
+func Figure(hist []history.Op, events []trace.Event, nodes int) Figures {
 	var f Figures
 	clients := map[int32]bool{}
-	inflight := map[int]sim.Op{}
+	inflight := map[int]history.Op{}
 	var lat []time.Duration
-	for _, op := range history {
+	for _, op := range hist {
 		clients[int32(op.Process)] = true
-		if op.Type == sim.OpInvoke {
+		if op.Type == history.OpInvoke {
 			f.Ops++
 			inflight[op.Process] = op
 			continue
@@ -60,10 +60,10 @@ func Figure(history []sim.Op, events []trace.Event, nodes int) Figures {
 		}
 		delete(inflight, op.Process)
 		switch op.Type {
-		case sim.OpOK:
+		case history.OpOK:
 			f.OK++
 			lat = append(lat, time.Duration(op.Time-inv.Time))
-		case sim.OpFail:
+		case history.OpFail:
 			f.Fail++
 		default:
 			f.Info++

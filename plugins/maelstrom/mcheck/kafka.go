@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -135,7 +135,7 @@ func mapOr(m map[string]int, k string, def int) int {
 // indefinite result is torn down and opened afresh (Client is not
 // client/Reusable), so its offsets start empty again.
 type kafkaClient struct {
-	c       *sim.Client
+	c       workload.Client
 	node    string // the node Jepsen binds this client's thread to
 	offsets map[string]int
 	crash   bool   // crash-client-gen picked this client for its next op
@@ -161,7 +161,7 @@ func (kc *kafkaClient) whenIdle(f func()) {
 // (commit: the offsets it then committed); assign {"keys",
 // "seek_to_beginning"} completing {"keys","committed"} (what
 // list_committed_offsets answered); crash (always info).
-func (kafka) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (kafka) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := kafkaParams{KeyCount: elleKeyCount, MaxWritesPerKey: elleMaxWritesPerKey, Settle: "2s"}
 	if err := params("kafka", spec.Params, &p); err != nil {
 		return 0, err
@@ -177,7 +177,7 @@ func (kafka) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		return 0, err
 	}
 	g := &kafkaGen{pool: newKeyPool(spec.Rand, p.KeyCount, p.MaxWritesPerKey), sent: map[string]int{}, polled: map[string]int{}, highest: map[string]int{}}
-	clients := map[*sim.Client]*kafkaClient{}
+	clients := map[workload.Client]*kafkaClient{}
 	var order []*kafkaClient
 	for i, c := range spec.Clients {
 		kc := &kafkaClient{c: c, node: boundTarget(spec, i), offsets: map[string]int{}}
@@ -185,7 +185,7 @@ func (kafka) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		order = append(order, kc)
 	}
 	scheduleCrashes(s, spec, order)
-	loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	loop(s, spec, 0, func(c workload.Client, target string, done func()) {
 		kc := clients[c]
 		if kc.crash {
 			kc.crash = false
@@ -218,7 +218,7 @@ func (kafka) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 // scheduleCrashes is crash-client-gen: a {:f :crash} operation every
 // crash-client-interval / concurrency seconds, staggered (uniform between
 // 0 and twice that), taken by a random client as its next operation.
-func scheduleCrashes(s *sim.Sim, spec workload.Spec, clients []*kafkaClient) {
+func scheduleCrashes(s workload.Env, spec workload.Spec, clients []*kafkaClient) {
 	if len(clients) == 0 {
 		return
 	}
@@ -241,52 +241,52 @@ func scheduleCrashes(s *sim.Sim, spec workload.Spec, clients []*kafkaClient) {
 // opens a fresh client (empty offsets).
 func (kc *kafkaClient) crashNow() {
 	kc.c.Invoke("crash", nil, "")
-	kc.c.Complete(sim.OpInfo, "crash", nil, "", "crash")
+	kc.c.Complete(history.OpInfo, "crash", nil, "", "crash")
 	kc.offsets = map[string]int{}
 }
 
 // rpcResult is one RPC's outcome as Maelstrom's client/with-errors sees it.
 type rpcResult struct {
 	body json.RawMessage // the _ok reply
-	typ  string          // sim.OpOK, or what the error makes the op: OpFail, OpInfo
+	typ  string          // history.OpOK, or what the error makes the op: OpFail, OpInfo
 	err  string
 }
 
 // rpc sends body and calls done with the outcome. idempotent is
 // with-errors' set: a timeout or error of an idempotent op fails it
 // (it can be retried without harm), otherwise only definite errors do.
-func rpc(c *sim.Client, target string, timeout time.Duration, body map[string]any, idempotent bool, done func(rpcResult)) {
-	err := c.Call(target, body, timeout, func(rep sim.Reply) {
-		indefinite := sim.OpInfo
+func rpc(c workload.Client, target string, timeout time.Duration, body map[string]any, idempotent bool, done func(rpcResult)) {
+	err := c.Call(target, body, timeout, func(rep history.Reply) {
+		indefinite := history.OpInfo
 		if idempotent {
-			indefinite = sim.OpFail
+			indefinite = history.OpFail
 		}
 		switch {
 		case rep.TimedOut:
 			done(rpcResult{typ: indefinite, err: "net-timeout"})
 		case rep.Type == fmt.Sprint(body["type"])+"_ok":
-			done(rpcResult{typ: sim.OpOK, body: rep.Body})
+			done(rpcResult{typ: history.OpOK, body: rep.Body})
 		case rep.Type == "error":
 			var e errorBody
 			_ = json.Unmarshal(rep.Body, &e)
 			typ := indefinite
 			if definite[e.Code] {
-				typ = sim.OpFail
+				typ = history.OpFail
 			}
 			done(rpcResult{typ: typ, err: fmt.Sprintf("error %d: %s", e.Code, e.Text)})
 		default:
-			done(rpcResult{typ: sim.OpInfo, err: "unexpected reply " + string(rep.Body)})
+			done(rpcResult{typ: history.OpInfo, err: "unexpected reply " + string(rep.Body)})
 		}
 	})
 	if err != nil {
-		done(rpcResult{typ: sim.OpFail, err: err.Error()})
+		done(rpcResult{typ: history.OpFail, err: err.Error()})
 	}
 }
 
 // finish completes an op; an indefinite result tears the client down.
 func (kc *kafkaClient) finish(typ, f string, value any, target, errText string) {
 	kc.c.Complete(typ, f, value, target, errText)
-	if typ == sim.OpInfo {
+	if typ == history.OpInfo {
 		kc.offsets = map[string]int{}
 	}
 }
@@ -315,7 +315,7 @@ func (kc *kafkaClient) assign(spec workload.Spec, keys []string, seek bool, targ
 		for _, k := range keys {
 			kc.offsets[k] = 0
 		}
-		kc.finish(sim.OpOK, "assign", map[string]any{"keys": keys}, target, "")
+		kc.finish(history.OpOK, "assign", map[string]any{"keys": keys}, target, "")
 		done()
 		return
 	}
@@ -323,12 +323,12 @@ func (kc *kafkaClient) assign(spec workload.Spec, keys []string, seek bool, targ
 		var body struct {
 			Offsets map[string]int `json:"offsets"`
 		}
-		if r.typ == sim.OpOK {
+		if r.typ == history.OpOK {
 			if err := json.Unmarshal(r.body, &body); err != nil {
-				r = rpcResult{typ: sim.OpFail, err: fmt.Sprintf("malformed list_committed_offsets_ok: %v", err)}
+				r = rpcResult{typ: history.OpFail, err: fmt.Sprintf("malformed list_committed_offsets_ok: %v", err)}
 			}
 		}
-		if r.typ != sim.OpOK {
+		if r.typ != history.OpOK {
 			kc.finish(r.typ, "assign", map[string]any{"keys": keys}, target, r.err)
 			done()
 			return
@@ -346,7 +346,7 @@ func (kc *kafkaClient) assign(spec workload.Spec, keys []string, seek bool, targ
 		if body.Offsets == nil {
 			body.Offsets = map[string]int{}
 		}
-		kc.finish(sim.OpOK, "assign", map[string]any{"keys": keys, "committed": body.Offsets}, target, "")
+		kc.finish(history.OpOK, "assign", map[string]any{"keys": keys, "committed": body.Offsets}, target, "")
 		done()
 	})
 }
@@ -359,16 +359,16 @@ func (kc *kafkaClient) send(spec workload.Spec, g *kafkaGen, op kafkaOp, target 
 		var body struct {
 			Offset *int `json:"offset"`
 		}
-		if r.typ == sim.OpOK && (json.Unmarshal(r.body, &body) != nil || body.Offset == nil) {
-			r = rpcResult{typ: sim.OpInfo, err: fmt.Sprintf("malformed send_ok: no offset in %s", r.body)}
+		if r.typ == history.OpOK && (json.Unmarshal(r.body, &body) != nil || body.Offset == nil) {
+			r = rpcResult{typ: history.OpInfo, err: fmt.Sprintf("malformed send_ok: no offset in %s", r.body)}
 		}
-		if r.typ != sim.OpOK {
+		if r.typ != history.OpOK {
 			kc.finish(r.typ, "send", map[string]any{"key": op.key, "msg": op.msg}, target, r.err)
 			done()
 			return
 		}
 		g.update(map[string]int{op.key: *body.Offset}, nil)
-		kc.finish(sim.OpOK, "send", map[string]any{"key": op.key, "msg": op.msg, "offset": *body.Offset}, target, "")
+		kc.finish(history.OpOK, "send", map[string]any{"key": op.key, "msg": op.msg, "offset": *body.Offset}, target, "")
 		done()
 	})
 }
@@ -391,10 +391,10 @@ func (kc *kafkaClient) poll(spec workload.Spec, g *kafkaGen, target string, done
 		var body struct {
 			Msgs map[string][][2]int `json:"msgs"`
 		}
-		if r.typ == sim.OpOK && json.Unmarshal(r.body, &body) != nil {
-			r = rpcResult{typ: sim.OpInfo, err: fmt.Sprintf("malformed poll_ok: %s", r.body)}
+		if r.typ == history.OpOK && json.Unmarshal(r.body, &body) != nil {
+			r = rpcResult{typ: history.OpInfo, err: fmt.Sprintf("malformed poll_ok: %s", r.body)}
 		}
-		if r.typ != sim.OpOK {
+		if r.typ != history.OpOK {
 			kc.finish(r.typ, "poll", map[string]any{"offsets": asked}, target, r.err)
 			done(nil)
 			return
@@ -417,7 +417,7 @@ func (kc *kafkaClient) poll(spec workload.Spec, g *kafkaGen, target string, done
 		}
 		complete := func() {
 			g.update(nil, highest)
-			kc.finish(sim.OpOK, "poll", map[string]any{"msgs": body.Msgs, "commit": commit}, target, "")
+			kc.finish(history.OpOK, "poll", map[string]any{"msgs": body.Msgs, "commit": commit}, target, "")
 			done(highest)
 		}
 		if len(commit) == 0 {
@@ -425,7 +425,7 @@ func (kc *kafkaClient) poll(spec workload.Spec, g *kafkaGen, target string, done
 			return
 		}
 		rpc(kc.c, target, spec.Timeout, map[string]any{"type": "commit_offsets", "offsets": commit}, false, func(cr rpcResult) {
-			if cr.typ != sim.OpOK {
+			if cr.typ != history.OpOK {
 				kc.finish(cr.typ, "poll", map[string]any{"offsets": asked}, target, "commit_offsets: "+cr.err)
 				done(nil)
 				return
@@ -439,7 +439,7 @@ func (kc *kafkaClient) poll(spec workload.Spec, g *kafkaGen, target string, done
 // client, assign every key the run touched with seek-to-beginning, then
 // poll, staggered, until this client's polls have reached the highest
 // offset of every key (FinalPolls.update) or the 10 s limit.
-func (kc *kafkaClient) finalPolls(s *sim.Sim, spec workload.Spec, g *kafkaGen, until time.Duration) {
+func (kc *kafkaClient) finalPolls(s workload.Env, spec workload.Spec, g *kafkaGen, until time.Duration) {
 	target := map[string]int{}
 	for k, o := range g.highest {
 		target[k] = o

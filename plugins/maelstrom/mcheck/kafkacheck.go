@@ -6,7 +6,7 @@ import (
 	"sort"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 )
 
 // kafkaAnomalies are the error types jepsen.tests.kafka's checker reports
@@ -24,7 +24,7 @@ type kmsg struct {
 }
 
 type kpoll struct {
-	inv, done sim.Op
+	inv, done history.Op
 	asked     map[string]int
 	msgs      map[string][][2]int
 	commit    map[string]int
@@ -106,7 +106,7 @@ func (v *kafkaVersions) delta(k string, a, b int) int {
 // poll-before-offset (a poll's first offset of a key below the one it
 // asked for).
 func Kafka(in check.Input) check.Result {
-	done, open := check.Pairs(in.History)
+	done, open := history.Pairs(in.History)
 	v := &kafkaVersions{at: map[string]map[int]map[int]bool{}, index: map[string]map[int]int{}, byMsg: map[kmsg][]int{}}
 	acked := map[kmsg]int{} // acknowledged send -> offset
 	var ackOrder []kmsg
@@ -127,15 +127,15 @@ func Kafka(in check.Input) check.Result {
 				continue
 			}
 			switch {
-			case c.Type == sim.OpOK && s.Offset != nil:
+			case c.Type == history.OpOK && s.Offset != nil:
 				acked[kmsg{s.Key, s.Msg}] = *s.Offset
 				ackOrder = append(ackOrder, kmsg{s.Key, s.Msg})
 				v.add(s.Key, *s.Offset, s.Msg)
-			case c.Type == sim.OpFail:
+			case c.Type == history.OpFail:
 				failed[kmsg{s.Key, s.Msg}] = true
 			}
 		case "poll":
-			if c.Type != sim.OpOK {
+			if c.Type != history.OpOK {
 				continue
 			}
 			var a struct {
@@ -155,7 +155,7 @@ func Kafka(in check.Input) check.Result {
 				}
 			}
 		case "assign":
-			if c.Type == sim.OpOK {
+			if c.Type == history.OpOK {
 				assigns++
 			}
 		}
@@ -261,7 +261,7 @@ func Kafka(in check.Input) check.Result {
 
 // processOrder is poll-skip+nonmonotonic-cases and nonmonotonic-send-cases:
 // per process, the last offset it polled and sent of each key.
-func processOrder(done [][2]sim.Op, v *kafkaVersions, add func(name, format string, args ...any)) {
+func processOrder(done [][2]history.Op, v *kafkaVersions, add func(name, format string, args ...any)) {
 	type last struct{ polled, sent map[string]int }
 	procs := map[int]*last{}
 	fresh := func() *last { return &last{map[string]int{}, map[string]int{}} }
@@ -273,7 +273,7 @@ func processOrder(done [][2]sim.Op, v *kafkaVersions, add func(name, format stri
 			procs[inv.Process] = st
 		}
 		switch {
-		case inv.F == "assign" && c.Type == sim.OpOK:
+		case inv.F == "assign" && c.Type == history.OpOK:
 			var a struct {
 				Keys []string `json:"keys"`
 			}
@@ -285,7 +285,7 @@ func processOrder(done [][2]sim.Op, v *kafkaVersions, add func(name, format stri
 					}
 				}
 			}
-		case inv.F == "poll" && c.Type == sim.OpOK:
+		case inv.F == "poll" && c.Type == history.OpOK:
 			var r struct {
 				Msgs map[string][][2]int `json:"msgs"`
 			}
@@ -305,7 +305,7 @@ func processOrder(done [][2]sim.Op, v *kafkaVersions, add func(name, format stri
 				}
 				st.polled[k] = ms[len(ms)-1][0]
 			}
-		case inv.F == "send" && c.Type == sim.OpOK:
+		case inv.F == "send" && c.Type == history.OpOK:
 			var s struct {
 				Key    string `json:"key"`
 				Offset *int   `json:"offset"`
@@ -318,7 +318,7 @@ func processOrder(done [][2]sim.Op, v *kafkaVersions, add func(name, format stri
 			}
 			st.sent[s.Key] = *s.Offset
 		}
-		if c.Type == sim.OpInfo {
+		if c.Type == history.OpInfo {
 			// Jepsen gives a worker a new process after an indefinite result
 			procs[inv.Process] = fresh()
 		}
@@ -329,10 +329,10 @@ func processOrder(done [][2]sim.Op, v *kafkaVersions, add func(name, format stri
 // key, an offset above every offset that polls invoked before the assign
 // completed had committed. An assign after a poll whose commit is in
 // doubt (indefinite or never completed) is not judged.
-func phantomCommits(done [][2]sim.Op, open []sim.Op, polls []kpoll) []string {
+func phantomCommits(done [][2]history.Op, open []history.Op, polls []kpoll) []string {
 	var doubt []int64 // invocation times of polls whose commit is unknown
 	for _, p := range done {
-		if p[0].F == "poll" && p[1].Type == sim.OpInfo {
+		if p[0].F == "poll" && p[1].Type == history.OpInfo {
 			doubt = append(doubt, p[0].Time)
 		}
 	}
@@ -344,7 +344,7 @@ func phantomCommits(done [][2]sim.Op, open []sim.Op, polls []kpoll) []string {
 	var out []string
 	for _, p := range done {
 		inv, c := p[0], p[1]
-		if inv.F != "assign" || c.Type != sim.OpOK {
+		if inv.F != "assign" || c.Type != history.OpOK {
 			continue
 		}
 		var a struct {

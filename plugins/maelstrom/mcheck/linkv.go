@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -42,7 +42,7 @@ type linKVGroup struct {
 //
 // History values follow the sharded-kv workload's, so that its porcupine
 // checker applies: {"key":"k","value":v}, {"key":"k","from":a,"to":b}.
-func (linKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (linKV) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	n := len(spec.Targets)
 	size := 2 * n
 	if c := len(spec.Clients); c < size || c%size != 0 {
@@ -54,12 +54,12 @@ func (linKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		groups[i] = &linKVGroup{key: nextKey, procs: map[[2]int]bool{}}
 		nextKey++
 	}
-	index := map[*sim.Client]int{}
-	incarnation := map[*sim.Client]int{}
+	index := map[workload.Client]int{}
+	incarnation := map[workload.Client]int{}
 	for i, c := range spec.Clients {
 		index[c] = i
 	}
-	loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	loop(s, spec, 0, func(c workload.Client, target string, done func()) {
 		i := index[c]
 		g := groups[i/size]
 		proc := [2]int{i, incarnation[c]}
@@ -85,7 +85,7 @@ func (linKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 				},
 				onError: func(e errorBody) (outcome, bool) {
 					if e.Code == 20 {
-						return outcome{typ: sim.OpOK, value: map[string]any{"key": key, "value": nil}}, true
+						return outcome{typ: history.OpOK, value: map[string]any{"key": key, "value": nil}}, true
 					}
 					return outcome{}, false
 				}}
@@ -99,7 +99,7 @@ func (linKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 				ok: func(json.RawMessage) (any, error) { return map[string]any{"key": key, "from": from, "to": to}, nil }}
 		}
 		perform(c, target, spec.Timeout, r, func(o outcome) {
-			if o.typ == sim.OpInfo {
+			if o.typ == history.OpInfo {
 				incarnation[c]++
 			}
 			done()

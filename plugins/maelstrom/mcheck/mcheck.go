@@ -14,7 +14,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -91,7 +91,7 @@ type errorBody struct {
 
 // outcome is how a reply completes an operation.
 type outcome struct {
-	typ   string // sim.OpOK, sim.OpFail, sim.OpInfo
+	typ   string // history.OpOK, history.OpFail, history.OpInfo
 	value any
 	err   string
 }
@@ -111,11 +111,11 @@ type request struct {
 
 // perform records the request's invocation, sends it and records its
 // completion, then calls next (if not nil) with the outcome.
-func perform(c *sim.Client, target string, timeout time.Duration, r request, next func(outcome)) {
+func perform(c workload.Client, target string, timeout time.Duration, r request, next func(outcome)) {
 	c.Invoke(r.f, r.value, target)
 	finish := func(o outcome) {
 		v := o.value
-		if o.typ != sim.OpOK {
+		if o.typ != history.OpOK {
 			v = r.value
 		}
 		c.Complete(o.typ, r.f, v, target, o.err)
@@ -123,20 +123,20 @@ func perform(c *sim.Client, target string, timeout time.Duration, r request, nex
 			next(o)
 		}
 	}
-	err := c.Call(target, r.body, timeout, func(rep sim.Reply) {
+	err := c.Call(target, r.body, timeout, func(rep history.Reply) {
 		switch {
 		case rep.TimedOut:
-			finish(outcome{typ: sim.OpInfo, err: "timeout"})
+			finish(outcome{typ: history.OpInfo, err: "timeout"})
 		case rep.Type == fmt.Sprint(r.body["type"])+"_ok":
 			var v any
 			if r.ok != nil {
 				var err error
 				if v, err = r.ok(rep.Body); err != nil {
-					finish(outcome{typ: sim.OpInfo, err: fmt.Sprintf("malformed %s: %v", rep.Type, err)})
+					finish(outcome{typ: history.OpInfo, err: fmt.Sprintf("malformed %s: %v", rep.Type, err)})
 					return
 				}
 			}
-			finish(outcome{typ: sim.OpOK, value: v})
+			finish(outcome{typ: history.OpOK, value: v})
 		case rep.Type == "error":
 			var e errorBody
 			_ = json.Unmarshal(rep.Body, &e)
@@ -146,17 +146,17 @@ func perform(c *sim.Client, target string, timeout time.Duration, r request, nex
 					return
 				}
 			}
-			typ := sim.OpInfo
+			typ := history.OpInfo
 			if definite[e.Code] {
-				typ = sim.OpFail
+				typ = history.OpFail
 			}
 			finish(outcome{typ: typ, err: fmt.Sprintf("error %d: %s", e.Code, e.Text)})
 		default:
-			finish(outcome{typ: sim.OpInfo, err: "unexpected reply " + string(rep.Body)})
+			finish(outcome{typ: history.OpInfo, err: "unexpected reply " + string(rep.Body)})
 		}
 	})
 	if err != nil {
-		finish(outcome{typ: sim.OpFail, err: err.Error()})
+		finish(outcome{typ: history.OpFail, err: err.Error()})
 	}
 }
 
@@ -170,14 +170,14 @@ func boundTarget(spec workload.Spec, ci int) string { return spec.Targets[ci%len
 // of targets, as Jepsen's interpreter binds worker i to node i mod the
 // node count (jepsen/src/jepsen/generator/interpreter.clj, ClientWorker).
 // The phase it returns ends when every client is done.
-func loop(s *sim.Sim, spec workload.Spec, start time.Duration, op func(c *sim.Client, target string, next func())) *phase {
+func loop(s workload.Env, spec workload.Spec, start time.Duration, op func(c workload.Client, target string, next func())) *phase {
 	ph := &phase{}
 	runLoop(s, spec, start, ph, op)
 	return ph
 }
 
 // runLoop is loop reporting to a phase made beforehand.
-func runLoop(s *sim.Sim, spec workload.Spec, start time.Duration, ph *phase, op func(c *sim.Client, target string, next func())) {
+func runLoop(s workload.Env, spec workload.Spec, start time.Duration, ph *phase, op func(c workload.Client, target string, next func())) {
 	start = max(start, spec.Start)
 	ph.left = len(spec.Clients)
 	if start >= spec.Duration { // no operation at all (Maelstrom's --rate 0)
@@ -188,7 +188,7 @@ func runLoop(s *sim.Sim, spec workload.Spec, start time.Duration, ph *phase, op 
 		})
 		return
 	}
-	workload.ClosedLoop{Start: start, StopEarly: true, Stopped: ph.done}.Run(s, spec, func(ci int, c *sim.Client, _ int, next func()) {
+	workload.ClosedLoop{Start: start, StopEarly: true, Stopped: ph.done}.Run(s, spec, func(ci int, c workload.Client, _ int, next func()) {
 		op(c, boundTarget(spec, ci), next)
 	})
 }
@@ -230,7 +230,7 @@ func (p *phase) whenDone(f func()) {
 // interpreter binds worker i to node i mod the node count), with no
 // retry: a read that fails or times out simply does not count. It
 // returns when the last read can have ended.
-func finalReads(s *sim.Sim, spec workload.Spec, main *phase, settle time.Duration, mk func() request) time.Duration {
+func finalReads(s workload.Env, spec workload.Spec, main *phase, settle time.Duration, mk func() request) time.Duration {
 	main.whenDone(func() {
 		at := max(s.Now(), spec.Duration) + settle
 		for i, c := range spec.Clients {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -26,7 +26,7 @@ type setParams struct {
 // ({"type":"add","element":n}) and read ({"type":"read"} -> read_ok
 // {"value":[...]}), half and half; after a settle time every node is read
 // once more (the final reads).
-func (gset) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (gset) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := setParams{Settle: "2s", Reads: 0.5}
 	if err := params("g-set", spec.Params, &p); err != nil {
 		return 0, err
@@ -43,7 +43,7 @@ func (gset) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		return r
 	}
 	next := 0
-	main := loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	main := loop(s, spec, 0, func(c workload.Client, target string, done func()) {
 		if spec.Rand.Float64() < p.Reads {
 			perform(c, target, spec.Timeout, read(false), func(outcome) { done() })
 			return
@@ -89,7 +89,7 @@ func GSet(in check.Input) check.Result { return setFull(in, "add", "element") }
 //     that lacked it (0 if none did after the acknowledgement); its
 //     quantiles are reported in milliseconds.
 func setFull(in check.Input, addF, what string) check.Result {
-	done, _ := check.Pairs(in.History)
+	done, _ := history.Pairs(in.History)
 	type add struct {
 		inv, end int64
 		acked    bool
@@ -115,10 +115,10 @@ func setFull(in check.Input, addF, what string) check.Result {
 				continue
 			}
 			attempted++
-			adds[v] = &add{inv: inv.Time, end: c.Time, acked: c.Type == sim.OpOK}
+			adds[v] = &add{inv: inv.Time, end: c.Time, acked: c.Type == history.OpOK}
 		case "read":
 			final := isFinal(inv.Value)
-			if c.Type != sim.OpOK {
+			if c.Type != history.OpOK {
 				if final {
 					failedFinal[inv.Node] = c.Type
 				}

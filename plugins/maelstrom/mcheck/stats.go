@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 )
 
 // statsIgnored are the operations Maelstrom's stats check leaves out
@@ -20,7 +20,7 @@ var statsIgnored = map[string]bool{"crash": true, "debug-topic-partitions": true
 // (an invocation the run ended on counts as info, as Jepsen's client times
 // it out), every name must have at least one ok, or the run is invalid.
 func Stats(in check.Input) check.Result {
-	done, open := check.Pairs(in.History)
+	done, open := history.Pairs(in.History)
 	type counts struct{ OK, Fail, Info int }
 	by := map[string]*counts{}
 	get := func(f string) *counts {
@@ -32,9 +32,9 @@ func Stats(in check.Input) check.Result {
 	for _, p := range done {
 		c := get(p[0].F)
 		switch p[1].Type {
-		case sim.OpOK:
+		case history.OpOK:
 			c.OK++
-		case sim.OpFail:
+		case history.OpFail:
 			c.Fail++
 		default:
 			c.Info++

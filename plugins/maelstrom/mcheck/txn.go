@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -39,7 +39,7 @@ type txnParams struct {
 // {"txn":[...]} with the reads filled in. Written and appended values
 // are unique per key (1, 2, ...). An error reply 30 (txn-conflict) or
 // any other definite error fails the transaction: it did not happen.
-func (w txn) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (w txn) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := txnParams{KeyCount: elleKeyCount, MaxTxnLength: elleMaxTxnLength, MaxWritesPerKey: elleMaxWritesPerKey}
 	if err := params(w.name, spec.Params, &p); err != nil {
 		return 0, err
@@ -52,7 +52,7 @@ func (w txn) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		write = "append"
 	}
 	pool := newKeyPool(spec.Rand, p.KeyCount, p.MaxWritesPerKey)
-	loop(s, spec, 0, func(c *sim.Client, target string, done func()) {
+	loop(s, spec, 0, func(c workload.Client, target string, done func()) {
 		ops := make([][3]any, txnLength(spec.Rand, p.MaxTxnLength))
 		for i := range ops {
 			f, k, v := pool.mop()
@@ -124,9 +124,9 @@ func (t *txnOp) String() string { return t.desc }
 // txnHistory collects the transactions: ok ones with their completed
 // micro-ops, others as invoked.
 func txnHistory(in check.Input) []*txnOp {
-	done, open := check.Pairs(in.History)
+	done, open := history.Pairs(in.History)
 	var out []*txnOp
-	add := func(inv sim.Op, typ string, val json.RawMessage) {
+	add := func(inv history.Op, typ string, val json.RawMessage) {
 		ops, err := decodeTxn(val)
 		if err != nil {
 			return
@@ -139,14 +139,14 @@ func txnHistory(in check.Input) []*txnOp {
 			continue
 		}
 		v := p[0].Value
-		if p[1].Type == sim.OpOK {
+		if p[1].Type == history.OpOK {
 			v = p[1].Value
 		}
 		add(p[0], p[1].Type, v)
 	}
 	for _, op := range open {
 		if op.F == "txn" {
-			add(op, sim.OpInfo, op.Value)
+			add(op, history.OpInfo, op.Value)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].index < out[j].index })
@@ -292,7 +292,7 @@ func txnResult(name string, in check.Input, txns []*txnOp, a anomalies, g *graph
 	}
 	ok := 0
 	for _, t := range txns {
-		if t.typ == sim.OpOK {
+		if t.typ == history.OpOK {
 			ok++
 		}
 	}
@@ -385,7 +385,7 @@ func TxnRWRegister(in check.Input) check.Result {
 	var extReads []extRead
 	nilReads := map[int][]*txnOp{} // key -> transactions that read it as nil
 	for _, t := range txns {
-		if t.typ != sim.OpOK {
+		if t.typ != history.OpOK {
 			continue
 		}
 		own := map[int]string{}
@@ -417,7 +417,7 @@ func TxnRWRegister(in check.Input) check.Result {
 				case !ok:
 					a.add("garbage-read", "%s read key %d = %s, which no transaction wrote", t, m.key, v)
 					continue
-				case w.typ == sim.OpFail:
+				case w.typ == history.OpFail:
 					a.add("G1a", "%s read key %d = %s, written by the failed %s", t, m.key, v, w)
 				case w != t && !final[kv{m.key, v}]:
 					a.add("G1b", "%s read key %d = %s, an intermediate write of %s", t, m.key, v, w)
@@ -440,7 +440,7 @@ func TxnRWRegister(in check.Input) check.Result {
 	for _, k := range sortedIntKeys(nilReads) {
 		for _, t := range nilReads[k] {
 			for _, w := range txns {
-				if w.typ == sim.OpFail {
+				if w.typ == history.OpFail {
 					continue
 				}
 				for _, m := range w.ops {
@@ -477,7 +477,7 @@ func TxnListAppend(in check.Input) check.Result {
 	}
 	var reads = map[int][]readOf{}
 	for _, t := range txns {
-		if t.typ != sim.OpOK {
+		if t.typ != history.OpOK {
 			continue
 		}
 		own := map[int][]string{}
@@ -512,7 +512,7 @@ func TxnListAppend(in check.Input) check.Result {
 					switch {
 					case !ok:
 						a.add("garbage-read", "%s read key %d holding %s, which no transaction appended", t, m.key, e)
-					case w.typ == sim.OpFail:
+					case w.typ == history.OpFail:
 						a.add("G1a", "%s read key %d holding %s, appended by the failed %s", t, m.key, e, w)
 					}
 				}

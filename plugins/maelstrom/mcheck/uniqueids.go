@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -15,8 +15,8 @@ type uniqueIDs struct{}
 
 // Start implements workload.Workload: clients send {"type":"generate"} and
 // record the id of each generate_ok (any JSON value).
-func (uniqueIDs) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
-	loop(s, spec, 0, func(c *sim.Client, target string, next func()) {
+func (uniqueIDs) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
+	loop(s, spec, 0, func(c workload.Client, target string, next func()) {
 		perform(c, target, spec.Timeout, request{f: "generate", body: map[string]any{"type": "generate"},
 			ok: func(b json.RawMessage) (any, error) {
 				var r struct {
@@ -34,7 +34,7 @@ func (uniqueIDs) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 // UniqueIDs checks that every id a generate_ok returned is distinct from
 // every other (ids compare as JSON values: 1 and "1" differ).
 func UniqueIDs(in check.Input) check.Result {
-	done, _ := check.Pairs(in.History)
+	done, _ := history.Pairs(in.History)
 	seen := map[string][]int{}
 	var attempted, ok int
 	for _, p := range done {
@@ -42,7 +42,7 @@ func UniqueIDs(in check.Input) check.Result {
 			continue
 		}
 		attempted++
-		if p[1].Type != sim.OpOK {
+		if p[1].Type != history.OpOK {
 			continue
 		}
 		ok++

@@ -10,9 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
-	"github.com/terrarium-sim/terrarium/runtime/wasmhost"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -34,11 +35,11 @@ func TestWorkloadParamsAreValidated(t *testing.T) {
 			s, err := sim.New(context.Background(), sim.NewConfig())
 			require.NoError(t, err)
 			defer s.Close()
-			_, err = s.AddNodes(sim.NodeSpec{Name: "n0", Native: func(wasmhost.Host, int32, []byte) {}})
+			_, err = s.AddNodes(sim.NodeSpec{Name: "n0", Native: func(abi.Host, int32, []byte) {}})
 			require.NoError(t, err)
 			cs, err := s.AddClients(1)
 			require.NoError(t, err)
-			_, err = Plugin().Workloads[tc.workload].Start(s, workload.Spec{Clients: cs, Targets: []string{"n0"}, Duration: time.Second,
+			_, err = Plugin().Workloads[tc.workload].Start(s, workload.Spec{Clients: asClients(cs), Targets: []string{"n0"}, Duration: time.Second,
 				Interval: time.Millisecond, Timeout: time.Second, Params: json.RawMessage(tc.params), Rand: sim.Stream(1, "workload")})
 			if tc.want == "" {
 				assert.NoError(t, err, "unique-ids has no params to check")
@@ -59,7 +60,7 @@ func TestBroadcastSendsTopologyFirst(t *testing.T) {
 	var got []map[string][]string
 	var firstOp time.Duration = -1
 	for i := range 4 {
-		_, err = s.AddNodes(sim.NodeSpec{Name: []string{"n0", "n1", "n2", "n3"}[i], Native: func(h wasmhost.Host, from int32, msg []byte) {
+		_, err = s.AddNodes(sim.NodeSpec{Name: []string{"n0", "n1", "n2", "n3"}[i], Native: func(h abi.Host, from int32, msg []byte) {
 			var env struct {
 				Src  string `json:"src"`
 				Dest string `json:"dest"`
@@ -84,7 +85,7 @@ func TestBroadcastSendsTopologyFirst(t *testing.T) {
 	cs, err := s.AddClients(2)
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
-	end, err := broadcast{}.Start(s, workload.Spec{Clients: cs, Targets: []string{"n0", "n1", "n2", "n3"}, Duration: time.Second,
+	end, err := broadcast{}.Start(s, workload.Spec{Clients: asClients(cs), Targets: []string{"n0", "n1", "n2", "n3"}, Duration: time.Second,
 		Interval: 10 * time.Millisecond, Timeout: 100 * time.Millisecond, Rand: sim.Stream(1, "workload")})
 	require.NoError(t, err)
 	require.NoError(t, s.RunUntil(end))
@@ -100,7 +101,7 @@ func TestBroadcastSendsTopologyFirst(t *testing.T) {
 // what it returns (a body; nil: no reply).
 func nativeServer(t *testing.T, s *sim.Sim, name string, handle func(body map[string]any) map[string]any) {
 	t.Helper()
-	_, err := s.AddNodes(sim.NodeSpec{Name: name, Native: func(h wasmhost.Host, from int32, msg []byte) {
+	_, err := s.AddNodes(sim.NodeSpec{Name: name, Native: func(h abi.Host, from int32, msg []byte) {
 		var env struct {
 			Src  string         `json:"src"`
 			Dest string         `json:"dest"`
@@ -123,7 +124,7 @@ func nativeServer(t *testing.T, s *sim.Sim, name string, handle func(body map[st
 // cas (one to two); a group stays on one key until 20 processes have used
 // it, and a client that timed out is a new process.
 func TestLinKVGeneratorAsJepsens(t *testing.T) {
-	run := func(answer bool) []sim.Op {
+	run := func(answer bool) []history.Op {
 		s, err := sim.New(context.Background(), sim.NewConfig())
 		require.NoError(t, err)
 		defer s.Close()
@@ -141,7 +142,7 @@ func TestLinKVGeneratorAsJepsens(t *testing.T) {
 		cs, err := s.AddClients(4)
 		require.NoError(t, err)
 		require.NoError(t, s.Start())
-		end, err := linKV{}.Start(s, workload.Spec{Clients: cs, Targets: []string{"n0", "n1"}, Duration: 3 * time.Second,
+		end, err := linKV{}.Start(s, workload.Spec{Clients: asClients(cs), Targets: []string{"n0", "n1"}, Duration: 3 * time.Second,
 			Interval: 10 * time.Millisecond, Timeout: 50 * time.Millisecond, Rand: sim.Stream(1, "workload")})
 		require.NoError(t, err)
 		require.NoError(t, s.RunUntil(end))
@@ -150,7 +151,7 @@ func TestLinKVGeneratorAsJepsens(t *testing.T) {
 	fs := map[int]map[string]int{}
 	keys := map[string]bool{}
 	for _, op := range run(true) {
-		if op.Type != sim.OpInvoke {
+		if op.Type != history.OpInvoke {
 			continue
 		}
 		if fs[op.Process] == nil {
@@ -179,7 +180,7 @@ func TestLinKVGeneratorAsJepsens(t *testing.T) {
 		var v struct {
 			Key string `json:"key"`
 		}
-		if op.Type == sim.OpInvoke && json.Unmarshal(op.Value, &v) == nil {
+		if op.Type == history.OpInvoke && json.Unmarshal(op.Value, &v) == nil {
 			keys[v.Key] = true
 		}
 	}
@@ -241,7 +242,7 @@ func TestKafkaClientPollsFromTheCommittedOffset(t *testing.T) {
 	cs, err := s.AddClients(3)
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
-	end, err := kafka{}.Start(s, workload.Spec{Clients: cs, Targets: []string{"n0"}, Duration: 20 * time.Second,
+	end, err := kafka{}.Start(s, workload.Spec{Clients: asClients(cs), Targets: []string{"n0"}, Duration: 20 * time.Second,
 		Interval: 10 * time.Millisecond, Timeout: 100 * time.Millisecond, Params: json.RawMessage(`{"key_count":2}`), Rand: sim.Stream(3, "workload")})
 	require.NoError(t, err)
 	require.NoError(t, s.RunUntil(end))
@@ -256,18 +257,18 @@ func TestKafkaClientPollsFromTheCommittedOffset(t *testing.T) {
 	checked := 0
 	held := map[int]map[string]bool{}
 	for i, op := range h {
-		if op.Type != sim.OpOK && op.Type != sim.OpInfo {
+		if op.Type != history.OpOK && op.Type != history.OpInfo {
 			continue
 		}
-		if op.Type == sim.OpInfo {
+		if op.Type == history.OpInfo {
 			held[op.Process] = nil
 		}
 		var v struct {
 			Keys      []string       `json:"keys"`
 			Committed map[string]int `json:"committed"`
 		}
-		if op.F != "assign" || op.Type != sim.OpOK || json.Unmarshal(op.Value, &v) != nil {
-			if op.F == "poll" && op.Type == sim.OpOK {
+		if op.F != "assign" || op.Type != history.OpOK || json.Unmarshal(op.Value, &v) != nil {
+			if op.F == "poll" && op.Type == history.OpOK {
 				var p struct {
 					Msgs map[string]json.RawMessage `json:"msgs"`
 				}
@@ -282,7 +283,7 @@ func TestKafkaClientPollsFromTheCommittedOffset(t *testing.T) {
 			continue
 		}
 		for _, next := range h[i+1:] {
-			if next.Process != op.Process || next.Type != sim.OpInvoke {
+			if next.Process != op.Process || next.Type != history.OpInvoke {
 				continue
 			}
 			if next.F == "poll" {
@@ -310,7 +311,7 @@ func TestKafkaClientPollsFromTheCommittedOffset(t *testing.T) {
 // counterNode is a native g-counter node that answers add and read; from
 // silentFrom on, a node listed in silent answers nothing.
 func counterNode(t *testing.T, name string, silent map[string]bool, silentFrom time.Duration) sim.NodeSpec {
-	return sim.NodeSpec{Name: name, Native: func(h wasmhost.Host, from int32, msg []byte) {
+	return sim.NodeSpec{Name: name, Native: func(h abi.Host, from int32, msg []byte) {
 		if silent[name] && time.Duration(h.Now()) >= silentFrom {
 			return
 		}
@@ -347,20 +348,20 @@ func TestFinalPhase(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, s.Start())
 			const settle = 10 * time.Second
-			end, err := counter{name: "g-counter"}.Start(s, workload.Spec{Clients: cs, Targets: []string{"n0", "n1"}, Duration: time.Second, Start: start,
+			end, err := counter{name: "g-counter"}.Start(s, workload.Spec{Clients: asClients(cs), Targets: []string{"n0", "n1"}, Duration: time.Second, Start: start,
 				Interval: 40 * time.Millisecond, Timeout: 300 * time.Millisecond, Params: json.RawMessage(`{"settle":"10s"}`), Rand: sim.Stream(1, "workload")})
 			require.NoError(t, err)
 			require.NoError(t, s.RunUntil(end))
 			var lastMain int64
-			var finals []sim.Op
+			var finals []history.Op
 			for _, op := range s.History() {
-				if isFinal(op.Value) && op.Type == sim.OpInvoke {
+				if isFinal(op.Value) && op.Type == history.OpInvoke {
 					finals = append(finals, op)
 				}
 			}
 			require.Len(t, finals, 3, "one final read per client, no retry")
 			for _, op := range s.History() {
-				if op.Type != sim.OpInvoke && op.Time < finals[0].Time {
+				if op.Type != history.OpInvoke && op.Time < finals[0].Time {
 					lastMain = max(lastMain, op.Time)
 				}
 			}
@@ -379,4 +380,13 @@ func TestFinalPhase(t *testing.T) {
 			assert.Equal(t, 2, r.Details["final_reads"], "the silent node's final read timed out and does not count")
 		})
 	}
+}
+
+// asClients hands a simulation's clients to a workload.
+func asClients(cs []*sim.Client) []workload.Client {
+	out := make([]workload.Client, len(cs))
+	for i, c := range cs {
+		out[i] = c
+	}
+	return out
 }

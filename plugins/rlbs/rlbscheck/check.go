@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -29,9 +29,9 @@ type op struct {
 }
 
 // workOps pairs the work invocations with their completions, per process.
-func workOps(h []sim.Op) []op {
+func workOps(h []history.Op) []op {
 	type open struct {
-		inv sim.Op
+		inv history.Op
 		i   int
 	}
 	var ops []op
@@ -40,7 +40,7 @@ func workOps(h []sim.Op) []op {
 		if o.F != "work" {
 			continue
 		}
-		if o.Type == sim.OpInvoke {
+		if o.Type == history.OpInvoke {
 			inflight[o.Process] = open{o, len(ops)}
 			ops = append(ops, op{balancer: o.Node})
 			continue
@@ -230,15 +230,15 @@ func Availability(in check.Input) check.Result {
 	}
 	for _, o := range ops {
 		switch o.result {
-		case sim.OpOK:
+		case history.OpOK:
 			served++
 			perReplica[o.replica]++
 			if o.attempts > 1 {
 				retried++
 			}
-		case sim.OpInfo:
+		case history.OpInfo:
 			timeouts++
-		case sim.OpFail:
+		case history.OpFail:
 			failed++
 		default:
 			open++
@@ -359,7 +359,7 @@ func Latency(in check.Input) check.Result {
 			by[algo] = a
 		}
 		a.requests++
-		if o.result == sim.OpOK {
+		if o.result == history.OpOK {
 			a.lat = append(a.lat, o.latencyMS)
 			a.arrival = append(a.arrival, o.latencyMS+o.queuedMS)
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -20,7 +20,7 @@ var testNodes = []string{"lb", "r0", "r1", "r2"}
 const ms = int64(time.Millisecond)
 
 type builder struct {
-	hist   []sim.Op
+	hist   []history.Op
 	events []trace.Event
 	proc   int
 }
@@ -41,13 +41,13 @@ func (b *builder) op(balancer string, at int64, typ, replica string, lat float64
 	req := fmt.Sprintf("c%d", b.proc)
 	inv, _ := json.Marshal(map[string]any{"req": req})
 	v := map[string]any{"req": req, "latency_ms": lat, "queued_ms": 0}
-	if typ == sim.OpOK {
+	if typ == history.OpOK {
 		v["replica"], v["attempts"] = replica, 1
 	}
 	done, _ := json.Marshal(v)
 	b.hist = append(b.hist,
-		sim.Op{Index: len(b.hist), Process: 100 + b.proc, Type: sim.OpInvoke, F: "work", Value: inv, Time: at, Node: balancer},
-		sim.Op{Index: len(b.hist) + 1, Process: 100 + b.proc, Type: typ, F: "work", Value: done, Time: at + int64(lat*float64(ms)), Node: balancer})
+		history.Op{Index: len(b.hist), Process: 100 + b.proc, Type: history.OpInvoke, F: "work", Value: inv, Time: at, Node: balancer},
+		history.Op{Index: len(b.hist) + 1, Process: 100 + b.proc, Type: typ, F: "work", Value: done, Time: at + int64(lat*float64(ms)), Node: balancer})
 }
 
 func (b *builder) input(params string) check.Input {
@@ -65,7 +65,7 @@ func healthyRun() *builder {
 		r := fmt.Sprintf("r%d", i%3)
 		at := int64(i) * 10 * ms
 		b.emit(at, 0, "route", map[string]any{"replica": r, "req": fmt.Sprint(i)})
-		b.op("lb", at, sim.OpOK, r, 5)
+		b.op("lb", at, history.OpOK, r, 5)
 	}
 	return b
 }
@@ -93,9 +93,9 @@ func deadRun() *builder {
 		at := int64(i) * 50 * ms
 		b.emit(at, 0, "route", map[string]any{"replica": r, "req": fmt.Sprint(i)})
 		if r == "r1" && at >= 100*ms {
-			b.op("lb", at, sim.OpInfo, "", 200)
+			b.op("lb", at, history.OpInfo, "", 200)
 		} else {
-			b.op("lb", at, sim.OpOK, r, 5)
+			b.op("lb", at, history.OpOK, r, 5)
 		}
 	}
 	return b
@@ -141,7 +141,7 @@ func TestAvailabilityUnknown(t *testing.T) {
 func TestAvailabilityImbalance(t *testing.T) {
 	b := healthyRun()
 	for i := range 10 {
-		b.op("lb", 400*ms+int64(i)*ms, sim.OpOK, "r0", 5)
+		b.op("lb", 400*ms+int64(i)*ms, history.OpOK, "r0", 5)
 	}
 	assert.Equal(t, check.Valid, Availability(b.input("")).Verdict)
 	res := Availability(b.input(`{"max_imbalance": 1.5}`))
@@ -156,11 +156,11 @@ func TestLatencyByAlgorithm(t *testing.T) {
 		b.emit(0, int32(i), "balancer", map[string]any{"algorithm": a, "replicas": []string{"r0"}})
 	}
 	for i := 1; i <= 100; i++ { // 1..100 ms, 2..200 ms, 3..300 ms
-		b.op("lb-rr", int64(i)*ms, sim.OpOK, "r0", float64(i))
-		b.op("lb-lo", int64(i)*ms, sim.OpOK, "r0", float64(2*i))
-		b.op("lb-p2c", int64(i)*ms, sim.OpOK, "r0", float64(3*i))
+		b.op("lb-rr", int64(i)*ms, history.OpOK, "r0", float64(i))
+		b.op("lb-lo", int64(i)*ms, history.OpOK, "r0", float64(2*i))
+		b.op("lb-p2c", int64(i)*ms, history.OpOK, "r0", float64(3*i))
 	}
-	b.op("lb-p2c", 0, sim.OpInfo, "", 1000) // a timeout: counted, not a latency
+	b.op("lb-p2c", 0, history.OpInfo, "", 1000) // a timeout: counted, not a latency
 	in := b.input(`{"min_algorithms": 3}`)
 	in.Nodes = nodes
 	res := Latency(in)
@@ -193,7 +193,7 @@ func TestLatencyUnknown(t *testing.T) {
 	assert.Equal(t, check.Valid, Latency(healthyRun().input("")).Verdict)
 	// only timeouts: nothing to compute
 	b := &builder{}
-	b.op("lb", 0, sim.OpInfo, "", 200)
+	b.op("lb", 0, history.OpInfo, "", 200)
 	assert.Equal(t, check.Unknown, Latency(b.input("")).Verdict)
 }
 

@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -36,7 +36,7 @@ type workloadParams struct {
 }
 
 // Start implements workload.Workload.
-func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (Workload) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := workloadParams{Arrivals: "poisson"}
 	if len(spec.Params) > 0 {
 		if err := json.Unmarshal(spec.Params, &p); err != nil {
@@ -87,7 +87,7 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 			queue = queue[1:]
 			busy = true
 			n++
-			req := fmt.Sprintf("%s-%d", c.Name, n)
+			req := fmt.Sprintf("%s-%d", c.Name(), n)
 			c.Invoke("work", map[string]any{"req": req}, target)
 			sent := s.Now()
 			finish := func(typ string, v map[string]any, errText string) {
@@ -98,10 +98,10 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 				busy = false
 				send()
 			}
-			err := c.Call(target, map[string]any{"type": "work", "req": req}, spec.Timeout, func(r sim.Reply) {
+			err := c.Call(target, map[string]any{"type": "work", "req": req}, spec.Timeout, func(r history.Reply) {
 				switch {
 				case r.TimedOut:
-					finish(sim.OpInfo, map[string]any{}, "timeout")
+					finish(history.OpInfo, map[string]any{}, "timeout")
 				case r.Type == "work_ok":
 					var b struct {
 						Replica   string `json:"replica"`
@@ -110,13 +110,13 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 						Attempts  int    `json:"attempts"`
 					}
 					_ = json.Unmarshal(r.Body, &b)
-					finish(sim.OpOK, map[string]any{"replica": b.Replica, "balancer": b.Balancer, "algorithm": b.Algorithm, "attempts": b.Attempts}, "")
+					finish(history.OpOK, map[string]any{"replica": b.Replica, "balancer": b.Balancer, "algorithm": b.Algorithm, "attempts": b.Attempts}, "")
 				default:
-					finish(sim.OpFail, map[string]any{}, string(r.Body))
+					finish(history.OpFail, map[string]any{}, string(r.Body))
 				}
 			})
 			if err != nil {
-				finish(sim.OpFail, map[string]any{}, err.Error())
+				finish(history.OpFail, map[string]any{}, err.Error())
 			}
 		}
 		arrivals := 0

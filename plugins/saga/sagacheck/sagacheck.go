@@ -13,7 +13,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
@@ -56,7 +56,7 @@ type sagaWorkload struct{}
 // {"saga","outcome"}); reader clients pick a saga in flight and read one
 // service's state for it, recording read ops ({"saga","service"} →
 // {"saga","service","state"}).
-func (sagaWorkload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (sagaWorkload) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := workloadParams{SubmitTo: "orchestrator", Settle: "2s"}
 	if len(spec.Params) > 0 {
 		if err := json.Unmarshal(spec.Params, &p); err != nil {
@@ -81,7 +81,7 @@ func (sagaWorkload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error)
 	inflight := map[string]bool{}
 	last := ""
 	// the clients start at 0, whatever spec.Start says
-	workload.ClosedLoop{}.Run(s, spec, func(ci int, c *sim.Client, _ int, again func()) {
+	workload.ClosedLoop{}.Run(s, spec, func(ci int, c workload.Client, _ int, again func()) {
 		if ci >= nOrder { // a reader
 			saga := last
 			if len(inflight) > 0 {
@@ -99,22 +99,22 @@ func (sagaWorkload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error)
 			svc := p.Services[spec.Rand.IntN(len(p.Services))]
 			in := map[string]string{"saga": saga, "service": svc}
 			c.Invoke("read", in, svc)
-			err := c.Call(svc, map[string]any{"type": "read", "saga": saga}, spec.Timeout, func(r sim.Reply) {
+			err := c.Call(svc, map[string]any{"type": "read", "saga": saga}, spec.Timeout, func(r history.Reply) {
 				var b struct {
 					State string `json:"state"`
 				}
 				switch {
 				case r.TimedOut:
-					c.Complete(sim.OpInfo, "read", in, svc, "timeout")
+					c.Complete(history.OpInfo, "read", in, svc, "timeout")
 				case r.Type == "read_ok" && json.Unmarshal(r.Body, &b) == nil:
-					c.Complete(sim.OpOK, "read", map[string]string{"saga": saga, "service": svc, "state": b.State}, svc, "")
+					c.Complete(history.OpOK, "read", map[string]string{"saga": saga, "service": svc, "state": b.State}, svc, "")
 				default:
-					c.Complete(sim.OpFail, "read", in, svc, string(r.Body))
+					c.Complete(history.OpFail, "read", in, svc, string(r.Body))
 				}
 				again()
 			})
 			if err != nil {
-				c.Complete(sim.OpFail, "read", in, svc, err.Error())
+				c.Complete(history.OpFail, "read", in, svc, err.Error())
 				again()
 			}
 			return
@@ -125,24 +125,24 @@ func (sagaWorkload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error)
 		last = saga
 		in := map[string]string{"saga": saga}
 		c.Invoke("order", in, p.SubmitTo)
-		err := c.Call(p.SubmitTo, map[string]any{"type": "order", "saga": saga}, spec.Timeout, func(r sim.Reply) {
+		err := c.Call(p.SubmitTo, map[string]any{"type": "order", "saga": saga}, spec.Timeout, func(r history.Reply) {
 			delete(inflight, saga)
 			var b struct {
 				Outcome string `json:"outcome"`
 			}
 			switch {
 			case r.TimedOut:
-				c.Complete(sim.OpInfo, "order", in, p.SubmitTo, "timeout")
+				c.Complete(history.OpInfo, "order", in, p.SubmitTo, "timeout")
 			case r.Type == "order_ok" && json.Unmarshal(r.Body, &b) == nil:
-				c.Complete(sim.OpOK, "order", map[string]string{"saga": saga, "outcome": b.Outcome}, p.SubmitTo, "")
+				c.Complete(history.OpOK, "order", map[string]string{"saga": saga, "outcome": b.Outcome}, p.SubmitTo, "")
 			default:
-				c.Complete(sim.OpFail, "order", in, p.SubmitTo, string(r.Body))
+				c.Complete(history.OpFail, "order", in, p.SubmitTo, string(r.Body))
 			}
 			again()
 		})
 		if err != nil {
 			delete(inflight, saga)
-			c.Complete(sim.OpFail, "order", in, p.SubmitTo, err.Error())
+			c.Complete(history.OpFail, "order", in, p.SubmitTo, err.Error())
 			again()
 		}
 	})
@@ -374,7 +374,7 @@ func Isolation(in check.Input) check.Result {
 	byService := map[string]int{}
 	var examples []string
 	for _, op := range in.History {
-		if op.F != "read" || op.Type != sim.OpOK {
+		if op.F != "read" || op.Type != history.OpOK {
 			continue
 		}
 		var r readVal

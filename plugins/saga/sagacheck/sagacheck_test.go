@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -164,26 +164,26 @@ func TestConsistencyRanTwice(t *testing.T) {
 	assert.Contains(t, r.Summary, "saga s10, step payment: ran twice")
 }
 
-func readOp(t int64, saga, svc, state string) []sim.Op {
+func readOp(t int64, saga, svc, state string) []history.Op {
 	inv, _ := json.Marshal(map[string]string{"saga": saga, "service": svc})
 	out, _ := json.Marshal(map[string]string{"saga": saga, "service": svc, "state": state})
-	return []sim.Op{
-		{Process: 9, Type: sim.OpInvoke, F: "read", Value: inv, Time: t - 1, Node: svc},
-		{Process: 9, Type: sim.OpOK, F: "read", Value: out, Time: t, Node: svc},
+	return []history.Op{
+		{Process: 9, Type: history.OpInvoke, F: "read", Value: inv, Time: t - 1, Node: svc},
+		{Process: 9, Type: history.OpOK, F: "read", Value: out, Time: t, Node: svc},
 	}
 }
 
 func TestIsolationCounts(t *testing.T) {
 	evs := append(committed("s1", 100), compensatedAtShipping("s2", 100)...)
 	// s1 ends at 104, s2 at 107.
-	var h []sim.Op
-	h = append(h, readOp(101, "s1", "payment", "charged")...)                 // before s1's end: intermediate
-	h = append(h, readOp(103, "s1", "order", "pending")...)                   // intermediate
-	h = append(h, readOp(200, "s1", "payment", "charged")...)                 // after the end: fine
-	h = append(h, readOp(102, "s2", "inventory", "reserved")...)              // intermediate, later compensated: dirty
-	h = append(h, readOp(102, "s2", "shipping", "none")...)                   // nothing visible yet
-	h = append(h, readOp(104, "s1", "order", "confirmed")...)                 // the order's terminal state
-	h = append(h, sim.Op{Process: 9, Type: sim.OpInfo, F: "read", Time: 300}) // timed out: not counted
+	var h []history.Op
+	h = append(h, readOp(101, "s1", "payment", "charged")...)                         // before s1's end: intermediate
+	h = append(h, readOp(103, "s1", "order", "pending")...)                           // intermediate
+	h = append(h, readOp(200, "s1", "payment", "charged")...)                         // after the end: fine
+	h = append(h, readOp(102, "s2", "inventory", "reserved")...)                      // intermediate, later compensated: dirty
+	h = append(h, readOp(102, "s2", "shipping", "none")...)                           // nothing visible yet
+	h = append(h, readOp(104, "s1", "order", "confirmed")...)                         // the order's terminal state
+	h = append(h, history.Op{Process: 9, Type: history.OpInfo, F: "read", Time: 300}) // timed out: not counted
 	r := Isolation(check.Input{History: h, Events: evs, Nodes: nodes})
 	require.Equal(t, check.Valid, r.Verdict, r.Summary)
 	assert.Equal(t, 6, r.Details["reads"])

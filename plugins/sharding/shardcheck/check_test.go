@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -21,36 +21,36 @@ type hop struct {
 	t     int64
 }
 
-func history(ops ...hop) []sim.Op {
-	h := make([]sim.Op, len(ops))
+func hist(ops ...hop) []history.Op {
+	h := make([]history.Op, len(ops))
 	for i, o := range ops {
-		h[i] = sim.Op{Index: i, Process: o.p, Type: o.typ, F: o.f, Value: json.RawMessage(o.value), Time: o.t, Node: "r"}
+		h[i] = history.Op{Index: i, Process: o.p, Type: o.typ, F: o.f, Value: json.RawMessage(o.value), Time: o.t, Node: "r"}
 	}
 	return h
 }
 
 func TestLinearizableAcceptsALinearizableHistory(t *testing.T) {
-	h := history(
-		hop{1, sim.OpInvoke, "write", `{"key":"k000","value":1}`, 0},
-		hop{1, sim.OpOK, "write", `{"key":"k000","value":1}`, 10},
+	h := hist(
+		hop{1, history.OpInvoke, "write", `{"key":"k000","value":1}`, 0},
+		hop{1, history.OpOK, "write", `{"key":"k000","value":1}`, 10},
 		// concurrent with the cas: may see 1 or 2
-		hop{2, sim.OpInvoke, "read", `{"key":"k000"}`, 15},
-		hop{1, sim.OpInvoke, "cas", `{"key":"k000","from":1,"to":2}`, 16},
-		hop{1, sim.OpOK, "cas", `{"key":"k000","from":1,"to":2}`, 25},
-		hop{2, sim.OpOK, "read", `{"key":"k000","value":2}`, 30},
+		hop{2, history.OpInvoke, "read", `{"key":"k000"}`, 15},
+		hop{1, history.OpInvoke, "cas", `{"key":"k000","from":1,"to":2}`, 16},
+		hop{1, history.OpOK, "cas", `{"key":"k000","from":1,"to":2}`, 25},
+		hop{2, history.OpOK, "read", `{"key":"k000","value":2}`, 30},
 		// another key, read before any write: absent
-		hop{3, sim.OpInvoke, "read", `{"key":"k001"}`, 0},
-		hop{3, sim.OpOK, "read", `{"key":"k001","value":null}`, 5},
+		hop{3, history.OpInvoke, "read", `{"key":"k001"}`, 0},
+		hop{3, history.OpOK, "read", `{"key":"k001","value":null}`, 5},
 		// a timed-out write may have happened: a later read may see it
-		hop{3, sim.OpInvoke, "write", `{"key":"k001","value":7}`, 40},
-		hop{3, sim.OpInfo, "write", `{"key":"k001","value":7}`, 90},
-		hop{4, sim.OpInvoke, "read", `{"key":"k001"}`, 100},
-		hop{4, sim.OpOK, "read", `{"key":"k001","value":7}`, 110},
+		hop{3, history.OpInvoke, "write", `{"key":"k001","value":7}`, 40},
+		hop{3, history.OpInfo, "write", `{"key":"k001","value":7}`, 90},
+		hop{4, history.OpInvoke, "read", `{"key":"k001"}`, 100},
+		hop{4, history.OpOK, "read", `{"key":"k001","value":7}`, 110},
 		// a failed cas did not happen
-		hop{4, sim.OpInvoke, "cas", `{"key":"k001","from":3,"to":9}`, 120},
-		hop{4, sim.OpFail, "cas", `{"key":"k001","from":3,"to":9}`, 130},
-		hop{4, sim.OpInvoke, "read", `{"key":"k001"}`, 140},
-		hop{4, sim.OpOK, "read", `{"key":"k001","value":7}`, 150},
+		hop{4, history.OpInvoke, "cas", `{"key":"k001","from":3,"to":9}`, 120},
+		hop{4, history.OpFail, "cas", `{"key":"k001","from":3,"to":9}`, 130},
+		hop{4, history.OpInvoke, "read", `{"key":"k001"}`, 140},
+		hop{4, history.OpOK, "read", `{"key":"k001","value":7}`, 150},
 	)
 	r := check.LinearizableKV(check.Input{History: h})
 	require.Equal(t, check.Valid, r.Verdict, r.Summary)
@@ -60,16 +60,16 @@ func TestLinearizableAcceptsALinearizableHistory(t *testing.T) {
 }
 
 func TestLinearizableRejectsAStaleRead(t *testing.T) {
-	h := history(
-		hop{1, sim.OpInvoke, "write", `{"key":"k003","value":1}`, 0},
-		hop{1, sim.OpOK, "write", `{"key":"k003","value":1}`, 10},
-		hop{1, sim.OpInvoke, "write", `{"key":"k003","value":2}`, 20},
-		hop{1, sim.OpOK, "write", `{"key":"k003","value":2}`, 30},
-		hop{2, sim.OpInvoke, "read", `{"key":"k003"}`, 40},
-		hop{2, sim.OpOK, "read", `{"key":"k003","value":1}`, 50},
+	h := hist(
+		hop{1, history.OpInvoke, "write", `{"key":"k003","value":1}`, 0},
+		hop{1, history.OpOK, "write", `{"key":"k003","value":1}`, 10},
+		hop{1, history.OpInvoke, "write", `{"key":"k003","value":2}`, 20},
+		hop{1, history.OpOK, "write", `{"key":"k003","value":2}`, 30},
+		hop{2, history.OpInvoke, "read", `{"key":"k003"}`, 40},
+		hop{2, history.OpOK, "read", `{"key":"k003","value":1}`, 50},
 		// k004 is fine
-		hop{3, sim.OpInvoke, "write", `{"key":"k004","value":5}`, 0},
-		hop{3, sim.OpOK, "write", `{"key":"k004","value":5}`, 10},
+		hop{3, history.OpInvoke, "write", `{"key":"k004","value":5}`, 0},
+		hop{3, history.OpOK, "write", `{"key":"k004","value":5}`, 10},
 	)
 	r := check.LinearizableKV(check.Input{History: h})
 	require.Equal(t, check.Invalid, r.Verdict, r.Summary)
@@ -82,11 +82,11 @@ func TestLinearizableRejectsAStaleRead(t *testing.T) {
 }
 
 func TestLinearizableRejectsACasThatCannotHaveSucceeded(t *testing.T) {
-	h := history(
-		hop{1, sim.OpInvoke, "write", `{"key":"k000","value":1}`, 0},
-		hop{1, sim.OpOK, "write", `{"key":"k000","value":1}`, 10},
-		hop{2, sim.OpInvoke, "cas", `{"key":"k000","from":5,"to":6}`, 20},
-		hop{2, sim.OpOK, "cas", `{"key":"k000","from":5,"to":6}`, 30},
+	h := hist(
+		hop{1, history.OpInvoke, "write", `{"key":"k000","value":1}`, 0},
+		hop{1, history.OpOK, "write", `{"key":"k000","value":1}`, 10},
+		hop{2, history.OpInvoke, "cas", `{"key":"k000","from":5,"to":6}`, 20},
+		hop{2, history.OpOK, "cas", `{"key":"k000","from":5,"to":6}`, 30},
 	)
 	r := check.LinearizableKV(check.Input{History: h})
 	assert.Equal(t, check.Invalid, r.Verdict, r.Summary)
@@ -94,15 +94,15 @@ func TestLinearizableRejectsACasThatCannotHaveSucceeded(t *testing.T) {
 
 func TestLinearizableTimedOutCasMayOrMayNotHaveHappened(t *testing.T) {
 	for _, seen := range []string{"1", "2"} {
-		h := history(
-			hop{1, sim.OpInvoke, "write", `{"key":"k000","value":1}`, 0},
-			hop{1, sim.OpOK, "write", `{"key":"k000","value":1}`, 10},
-			hop{1, sim.OpInvoke, "cas", `{"key":"k000","from":1,"to":2}`, 20},
-			hop{1, sim.OpInfo, "cas", `{"key":"k000","from":1,"to":2}`, 30},
-			hop{2, sim.OpInvoke, "read", `{"key":"k000"}`, 40},
-			hop{2, sim.OpOK, "read", `{"key":"k000","value":` + seen + `}`, 50},
-			hop{2, sim.OpInvoke, "read", `{"key":"k000"}`, 60},
-			hop{2, sim.OpOK, "read", `{"key":"k000","value":` + seen + `}`, 70},
+		h := hist(
+			hop{1, history.OpInvoke, "write", `{"key":"k000","value":1}`, 0},
+			hop{1, history.OpOK, "write", `{"key":"k000","value":1}`, 10},
+			hop{1, history.OpInvoke, "cas", `{"key":"k000","from":1,"to":2}`, 20},
+			hop{1, history.OpInfo, "cas", `{"key":"k000","from":1,"to":2}`, 30},
+			hop{2, history.OpInvoke, "read", `{"key":"k000"}`, 40},
+			hop{2, history.OpOK, "read", `{"key":"k000","value":` + seen + `}`, 50},
+			hop{2, history.OpInvoke, "read", `{"key":"k000"}`, 60},
+			hop{2, history.OpOK, "read", `{"key":"k000","value":` + seen + `}`, 70},
 		)
 		r := check.LinearizableKV(check.Input{History: h})
 		assert.Equal(t, check.Valid, r.Verdict, "read %s: %s", seen, r.Summary)
@@ -110,17 +110,17 @@ func TestLinearizableTimedOutCasMayOrMayNotHaveHappened(t *testing.T) {
 }
 
 func TestLinearizableIsUnknownWhenOutOfTimeOrEvidence(t *testing.T) {
-	h := history(
-		hop{1, sim.OpInvoke, "write", `{"key":"k000","value":1}`, 0},
-		hop{1, sim.OpOK, "write", `{"key":"k000","value":1}`, 10},
+	h := hist(
+		hop{1, history.OpInvoke, "write", `{"key":"k000","value":1}`, 0},
+		hop{1, history.OpOK, "write", `{"key":"k000","value":1}`, 10},
 	)
 	r := check.LinearizableKV(check.Input{History: h, Params: json.RawMessage(`{"timeout":"1ns"}`)})
 	assert.Equal(t, check.Unknown, r.Verdict, r.Summary)
 	assert.Equal(t, []string{"k000"}, r.Details["unknown_keys"])
 
-	r = check.LinearizableKV(check.Input{History: history(
-		hop{1, sim.OpInvoke, "write", `{"key":"k000","value":1}`, 0},
-		hop{1, sim.OpInfo, "write", `{"key":"k000","value":1}`, 10},
+	r = check.LinearizableKV(check.Input{History: hist(
+		hop{1, history.OpInvoke, "write", `{"key":"k000","value":1}`, 0},
+		hop{1, history.OpInfo, "write", `{"key":"k000","value":1}`, 10},
 	)})
 	assert.Equal(t, check.Unknown, r.Verdict, r.Summary)
 }

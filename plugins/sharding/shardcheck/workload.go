@@ -6,7 +6,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -66,7 +66,7 @@ func pick(cdf []float64, u float64) int {
 }
 
 // Start implements workload.Workload.
-func (ShardedKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (ShardedKV) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := Params{Keys: 8, Reads: 0.5, CAS: 0.2}
 	if len(spec.Params) > 0 {
 		if err := json.Unmarshal(spec.Params, &p); err != nil {
@@ -88,7 +88,7 @@ func (ShardedKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 	cdf := zipfCDF(p.Keys, p.S)
 	last := map[string]int{} // the last value any client saw per key
 	next := 0
-	workload.Loop(s, spec, func(c *sim.Client, _ int, target string, done func()) {
+	workload.Loop(s, spec, func(c workload.Client, _ int, target string, done func()) {
 		key := KeyName(pick(cdf, spec.Rand.Float64()))
 		u := spec.Rand.Float64()
 		switch {
@@ -105,17 +105,17 @@ func (ShardedKV) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 	return spec.Duration + spec.Timeout, nil
 }
 
-func call(s *sim.Sim, c *sim.Client, spec workload.Spec, target, f string, value map[string]any, last map[string]int, done func()) {
+func call(s workload.Env, c workload.Client, spec workload.Spec, target, f string, value map[string]any, last map[string]int, done func()) {
 	key := value["key"].(string)
 	c.Invoke(f, value, target)
 	body := map[string]any{"type": f}
 	for k, v := range value {
 		body[k] = v
 	}
-	err := c.Call(target, body, spec.Timeout, func(r sim.Reply) {
+	err := c.Call(target, body, spec.Timeout, func(r history.Reply) {
 		switch {
 		case r.TimedOut:
-			c.Complete(sim.OpInfo, f, value, target, "timeout")
+			c.Complete(history.OpInfo, f, value, target, "timeout")
 		case r.Type == f+"_ok":
 			out := value
 			if f == "read" {
@@ -132,7 +132,7 @@ func call(s *sim.Sim, c *sim.Client, spec workload.Spec, target, f string, value
 			} else {
 				last[key] = value["to"].(int)
 			}
-			c.Complete(sim.OpOK, f, out, target, "")
+			c.Complete(history.OpOK, f, out, target, "")
 		case r.Type == "error":
 			var e struct {
 				Code int    `json:"code"`
@@ -141,17 +141,17 @@ func call(s *sim.Sim, c *sim.Client, spec workload.Spec, target, f string, value
 			_ = json.Unmarshal(r.Body, &e)
 			switch e.Code {
 			case codeTemporarilyUnavailable, codeKeyDoesNotExist, codePreconditionFailed:
-				c.Complete(sim.OpFail, f, value, target, fmt.Sprintf("%d: %s", e.Code, e.Text))
+				c.Complete(history.OpFail, f, value, target, fmt.Sprintf("%d: %s", e.Code, e.Text))
 			default:
-				c.Complete(sim.OpInfo, f, value, target, fmt.Sprintf("%d: %s", e.Code, e.Text))
+				c.Complete(history.OpInfo, f, value, target, fmt.Sprintf("%d: %s", e.Code, e.Text))
 			}
 		default:
-			c.Complete(sim.OpInfo, f, value, target, "unexpected reply "+r.Type)
+			c.Complete(history.OpInfo, f, value, target, "unexpected reply "+r.Type)
 		}
 		done()
 	})
 	if err != nil {
-		c.Complete(sim.OpFail, f, value, target, err.Error())
+		c.Complete(history.OpFail, f, value, target, err.Error())
 		done()
 	}
 }

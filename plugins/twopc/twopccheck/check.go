@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -116,7 +116,7 @@ func collect(in check.Input) (map[string]*txnView, []string) {
 		}
 	}
 	for _, op := range in.History {
-		if op.Type != sim.OpOK || op.F != "txn" {
+		if op.Type != history.OpOK || op.F != "txn" {
 			continue
 		}
 		var v struct {

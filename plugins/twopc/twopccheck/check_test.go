@@ -10,7 +10,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/plugins/twopc/twopccheck"
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -42,13 +42,13 @@ func (tr *trail) decide(ms int, txn, outcome string, parts ...string) *trail {
 	return tr.emit(ms, 0, "decide", map[string]any{"txn": txn, "outcome": outcome, "participants": parts})
 }
 
-func (tr *trail) input(h ...sim.Op) check.Input {
+func (tr *trail) input(h ...history.Op) check.Input {
 	return check.Input{Events: tr.evs, Nodes: nodes, History: h}
 }
 
-func ok(txn, outcome string) sim.Op {
+func ok(txn, outcome string) history.Op {
 	v, _ := json.Marshal(map[string]string{"txn": txn, "outcome": outcome})
-	return sim.Op{Process: 4, Type: sim.OpOK, F: "txn", Value: v}
+	return history.Op{Process: 4, Type: history.OpOK, F: "txn", Value: v}
 }
 
 // good is a correct run: t1 commits on p0 and p1, t2 aborts on a no vote.

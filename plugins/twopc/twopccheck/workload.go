@@ -10,7 +10,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
-	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
@@ -45,7 +45,7 @@ type params struct {
 }
 
 // Start implements workload.Workload.
-func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
+func (Workload) Start(s workload.Env, spec workload.Spec) (time.Duration, error) {
 	p := params{Keys: 6, KeysPerTxn: 2, Settle: "1s"}
 	if len(spec.Params) > 0 {
 		if err := json.Unmarshal(spec.Params, &p); err != nil {
@@ -67,22 +67,22 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 		coord = spec.Targets[0]
 	}
 	// the clients start at 0, whatever spec.Start says
-	workload.ClosedLoop{}.Run(s, spec, func(_ int, c *sim.Client, seq int, next func()) {
-		id := fmt.Sprintf("%s-%d", c.Name, seq)
+	workload.ClosedLoop{}.Run(s, spec, func(_ int, c workload.Client, seq int, next func()) {
+		id := fmt.Sprintf("%s-%d", c.Name(), seq)
 		writes := map[string]string{}
 		for _, i := range spec.Rand.Perm(p.Keys)[:p.KeysPerTxn] {
 			writes[fmt.Sprintf("k%d", i)] = id
 		}
 		c.Invoke("txn", map[string]any{"txn": id, "writes": writes}, coord)
-		err := c.Call(coord, map[string]any{"type": "txn", "txn": id, "writes": writes}, spec.Timeout, func(r sim.Reply) {
+		err := c.Call(coord, map[string]any{"type": "txn", "txn": id, "writes": writes}, spec.Timeout, func(r history.Reply) {
 			var b struct {
 				Outcome string `json:"outcome"`
 			}
 			switch {
 			case r.TimedOut:
-				c.Complete(sim.OpInfo, "txn", map[string]any{"txn": id}, coord, "timeout")
+				c.Complete(history.OpInfo, "txn", map[string]any{"txn": id}, coord, "timeout")
 			case r.Type == "txn_ok" && json.Unmarshal(r.Body, &b) == nil:
-				c.Complete(sim.OpOK, "txn", map[string]any{"txn": id, "outcome": b.Outcome}, coord, "")
+				c.Complete(history.OpOK, "txn", map[string]any{"txn": id, "outcome": b.Outcome}, coord, "")
 			default:
 				// Only a refused request certainly did nothing; any other
 				// error leaves the outcome unknown.
@@ -90,16 +90,16 @@ func (Workload) Start(s *sim.Sim, spec workload.Spec) (time.Duration, error) {
 					Code int `json:"code"`
 				}
 				_ = json.Unmarshal(r.Body, &e)
-				typ := sim.OpInfo
+				typ := history.OpInfo
 				if r.Type == "error" && (e.Code == 10 || e.Code == 12) {
-					typ = sim.OpFail
+					typ = history.OpFail
 				}
 				c.Complete(typ, "txn", map[string]any{"txn": id}, coord, string(r.Body))
 			}
 			next()
 		})
 		if err != nil {
-			c.Complete(sim.OpFail, "txn", map[string]any{"txn": id}, coord, err.Error())
+			c.Complete(history.OpFail, "txn", map[string]any{"txn": id}, coord, err.Error())
 			next()
 		}
 	})
