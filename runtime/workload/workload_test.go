@@ -35,7 +35,7 @@ func (e *fakeEnv) At(t time.Duration, fn func()) {
 	e.todo = append(e.todo, fakeEvent{at: max(t, e.now), seq: e.seq, fn: fn})
 }
 func (e *fakeEnv) After(d time.Duration, fn func()) { e.At(e.now+d, fn) }
-func (e *fakeEnv) Index(name string) (int32, bool) { return 0, name == "n0" }
+func (e *fakeEnv) Index(name string) (int32, bool)  { return 0, name == "n0" }
 
 func (e *fakeEnv) run(until time.Duration) {
 	for len(e.todo) > 0 {
