@@ -6,6 +6,7 @@ import (
 	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/abi"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 )
 
 // wasmEngine runs the tests' Wasm guests on a real engine, as a simulation
@@ -20,4 +21,4 @@ func (w wasmEngine) Instantiate(ctx context.Context, m nodes.Module, host abi.Ho
 	return inst, nil
 }
 
-func (w wasmEngine) Quotas() wasmhost.Quotas { return w.e.Config().Quotas() }
+func (w wasmEngine) Quotas() limits.Quotas { return w.e.Config().Quotas() }

@@ -9,15 +9,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/abi"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 )
 
 // fakeEngine makes fakeGuests: a node's lifecycle and quotas run without
 // the Wasm engine.
 type fakeEngine struct {
-	quotas wasmhost.Quotas
+	quotas limits.Quotas
 	made   []*fakeGuest
 }
 
@@ -27,7 +27,7 @@ func (e *fakeEngine) Instantiate(_ context.Context, _ nodes.Module, host abi.Hos
 	return g, nil
 }
 
-func (e *fakeEngine) Quotas() wasmhost.Quotas { return e.quotas }
+func (e *fakeEngine) Quotas() limits.Quotas { return e.quotas }
 
 // fakeGuest remembers its init document; a message "timers" sets three
 // timers, "boom" crashes it.
@@ -66,7 +66,7 @@ func (g *fakeGuest) Idle() (bool, int64) { return false, -1 }
 func (g *fakeGuest) HasWake() bool       { return false }
 func (g *fakeGuest) Close()              { g.closed = true }
 
-func fakeNode(t *testing.T, q wasmhost.Quotas) (*nodes.Node, *fakeEngine) {
+func fakeNode(t *testing.T, q limits.Quotas) (*nodes.Node, *fakeEngine) {
 	t.Helper()
 	st, err := nodes.OpenStore("")
 	require.NoError(t, err)
@@ -77,7 +77,7 @@ func fakeNode(t *testing.T, q wasmhost.Quotas) (*nodes.Node, *fakeEngine) {
 }
 
 func TestLifecycleWithAFakeGuest(t *testing.T) {
-	n, eng := fakeNode(t, wasmhost.DefaultQuotas())
+	n, eng := fakeNode(t, limits.DefaultQuotas())
 	ctx := context.Background()
 	require.NoError(t, n.Boot(ctx))
 	assert.Equal(t, nodes.Running, n.State())
@@ -101,7 +101,7 @@ func TestLifecycleWithAFakeGuest(t *testing.T) {
 }
 
 func TestPendingTimersQuotaWithAFakeGuest(t *testing.T) {
-	q := wasmhost.DefaultQuotas()
+	q := limits.DefaultQuotas()
 	q.PendingTimers = 2
 	n, _ := fakeNode(t, q)
 	require.NoError(t, n.Boot(context.Background()))

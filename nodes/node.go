@@ -15,8 +15,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/runtime/abi"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -99,7 +99,7 @@ type Node struct {
 	timers    map[int64]struct{}
 	wakeGen   uint64
 
-	quotas    wasmhost.Quotas
+	quotas    limits.Quotas
 	instantAt int64 // the virtual instant of the last callback
 	instantN  int   // callbacks run at instantAt
 	second    int64 // the virtual second (from 0) of the last callback
@@ -122,7 +122,7 @@ type Engine interface {
 	// functions, clock its virtual clocks, random its seeded stream.
 	Instantiate(ctx context.Context, m Module, host abi.Host, clock abi.Clock, random func(p []byte)) (Guest, error)
 	// Quotas are the per-node quotas a node enforces.
-	Quotas() wasmhost.Quotas
+	Quotas() limits.Quotas
 }
 
 // New creates a node in state Down with its store open.
@@ -131,7 +131,7 @@ func New(spec Spec, kernel Kernel, engine Engine, store *Store, rng *rand.Rand) 
 	if spec.Dir == nil {
 		spec.Dir = NewDirectory(spec.Peers, spec.Services, spec.Clients, 0)
 	}
-	q := wasmhost.DefaultQuotas()
+	q := limits.DefaultQuotas()
 	if engine != nil {
 		q = engine.Quotas()
 	}

@@ -62,3 +62,12 @@ func TestLeavesDoNotReachTheEngine(t *testing.T) {
 func TestEngineInSeesTheEngine(t *testing.T) {
 	assert.NotEmpty(t, engineIn(t, "internal/wasmhost"), "the rule must catch a package that does reach the engine")
 }
+
+// nodes/ owns a node's lifecycle and its Badger store; its guest engine is
+// injected (nodes.Engine), so it must not reach wazero or the Wasm host.
+func TestNodesTakeTheirEngine(t *testing.T) {
+	for _, d := range deps(t, "nodes") {
+		assert.False(t, d == module+"internal/wasmhost" || strings.HasPrefix(d, "github.com/tetratelabs/wazero"),
+			"nodes must not depend on %s", d)
+	}
+}

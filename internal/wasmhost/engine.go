@@ -30,7 +30,6 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
-	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/limits"
 )
 
@@ -85,41 +84,6 @@ const (
 	DefaultFSBytes = limits.DefaultFSBytes
 )
 
-// Quotas are the per-node bounds a Config enforces (docs/ABI.md, "Limits").
-// Every one is counted in guest actions, never in wall time.
-type Quotas struct {
-	SendsPerCallback     int
-	SendBytesPerCallback int64
-	PendingTimers        int
-	CallbacksPerInstant  int
-	CallbacksPerSecond   int
-	LogLineBytes         int
-	LogBytesPerCallback  int64
-	LogBytesPerRun       int64
-	StoreBytes           int64
-	MaxKeyBytes          int
-	MaxValueBytes        int
-	FSBytes              int64
-}
-
-// DefaultQuotas returns the default quotas.
-func DefaultQuotas() Quotas {
-	return Quotas{
-		SendsPerCallback:     DefaultSendsPerCallback,
-		SendBytesPerCallback: DefaultSendBytesPerCallback,
-		PendingTimers:        DefaultPendingTimers,
-		CallbacksPerInstant:  DefaultCallbacksPerInstant,
-		CallbacksPerSecond:   DefaultCallbacksPerSecond,
-		LogLineBytes:         DefaultLogLineBytes,
-		LogBytesPerCallback:  DefaultLogBytesPerCallback,
-		LogBytesPerRun:       DefaultLogBytesPerRun,
-		StoreBytes:           DefaultStoreBytes,
-		MaxKeyBytes:          abi.MaxKeyBytes,
-		MaxValueBytes:        abi.MaxValueBytes,
-		FSBytes:              DefaultFSBytes,
-	}
-}
-
 // Config configures an Engine. The zero value is not useful: start from
 // NewConfig, which sets the defaults; every With method returns a copy.
 type Config struct {
@@ -135,7 +99,7 @@ type Config struct {
 	noImage     bool
 	fuelPerByte int64
 	spinFuel    int64
-	quotas      Quotas
+	quotas      limits.Quotas
 	env         []envVar // sorted by key (WithEnv)
 }
 
@@ -146,7 +110,7 @@ type envVar struct{ key, value string }
 // DefaultFuel.
 func NewConfig() Config {
 	return Config{memoryPages: DefaultMemoryPages, fuel: DefaultFuel, initFuel: DefaultInitFuel, maxMessage: DefaultMaxMessage,
-		fuelPerByte: DefaultFuelPerByte, quotas: DefaultQuotas()}
+		fuelPerByte: DefaultFuelPerByte, quotas: limits.DefaultQuotas()}
 }
 
 // WithInterpreter selects wazero's interpreter instead of its compiler.
@@ -303,7 +267,7 @@ func (c Config) WithKeyValueBytes(key, val int) Config {
 }
 
 // Quotas returns the configured quotas.
-func (c Config) Quotas() Quotas { return c.quotas }
+func (c Config) Quotas() limits.Quotas { return c.quotas }
 
 func (c Config) validate() error {
 	q := c.quotas

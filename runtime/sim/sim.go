@@ -27,6 +27,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/history"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
@@ -369,4 +370,4 @@ func (w wasmEngine) Instantiate(ctx context.Context, m nodes.Module, host abi.Ho
 }
 
 // Quotas implements nodes.Engine.
-func (w wasmEngine) Quotas() wasmhost.Quotas { return w.e.Config().Quotas() }
+func (w wasmEngine) Quotas() limits.Quotas { return w.e.Config().Quotas() }
