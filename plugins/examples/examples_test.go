@@ -17,7 +17,6 @@ import (
 
 	"github.com/terrarium-sim/terrarium/internal/scenariotest"
 	"github.com/terrarium-sim/terrarium/internal/testguests"
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/history"
@@ -73,7 +72,7 @@ func TestExamplesPassTheEchoWorkload(t *testing.T) {
 // AssemblyScript's default import env.abort is accepted, and a throw
 // crashes the node with the message, file, line and column decoded.
 func TestAssemblyScriptAbortCrashesWithItsMessage(t *testing.T) {
-	s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(wasmhost.NewConfig().WithCacheDir(t.TempDir())))
+	s, err := sim.New(context.Background(), sim.NewConfig().WithEngine(sim.Engine{CacheDir: t.TempDir()}))
 	require.NoError(t, err)
 	defer s.Close()
 	require.NoError(t, s.LoadModule("as", build(t, "assemblyscript")))

@@ -45,7 +45,7 @@ func (o Options) WithInterpreter(on bool) Options { o.interpreter = on; return o
 
 // WithMemoryImage chooses whether a module's initial memory is mapped
 // copy-on-write from an image (the default) or copied into each instance
-// (wasmhost.Config.WithMemoryImage). The run and its digest are the same
+// (sim.Engine.NoMemoryImage). The run and its digest are the same
 // either way.
 func (o Options) WithMemoryImage(on bool) Options { o.noImage = !on; return o }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/terrarium-sim/terrarium/internal/report"
 	"github.com/terrarium-sim/terrarium/internal/service"
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
@@ -66,12 +65,9 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 			r.Close()
 		}
 	}()
-	wcfg := wasmhost.NewConfig().WithInterpreter(opts.interpreter).WithWatchdog(opts.watchdog).WithMemoryImage(!opts.noImage)
-	if opts.cacheDir != "" {
-		wcfg = wcfg.WithCacheDir(opts.cacheDir)
-	}
+	eng := sim.Engine{Interpreter: opts.interpreter, CacheDir: opts.cacheDir, Watchdog: opts.watchdog, NoMemoryImage: opts.noImage}
 	def := netsim.Link{Latency: latency(scn.Network.Latency), Loss: scn.Network.Loss, Duplicate: scn.Network.Duplicate, Reorder: scn.Network.Reorder}
-	cfg := sim.NewConfig().WithSeed(r.seed).WithWasm(wcfg).WithNetwork(def).WithLoseUnsynced(scn.LoseUnsynced).WithWorkers(opts.workers).WithCheckpoints(opts.checkpoints)
+	cfg := sim.NewConfig().WithSeed(r.seed).WithEngine(eng).WithNetwork(def).WithLoseUnsynced(scn.LoseUnsynced).WithWorkers(opts.workers).WithCheckpoints(opts.checkpoints)
 	if opts.allEvents != nil && !*opts.allEvents {
 		cfg = cfg.WithTraceKinds(checkerKinds)
 	}

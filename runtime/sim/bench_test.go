@@ -11,7 +11,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
@@ -71,11 +70,7 @@ func benchSim(b *testing.B, k guestKind, nodes int) *sim.Sim {
 	b.Helper()
 	// The default compilation cache (under the user cache directory), so
 	// that a module compiles once, not in every b.N round of every run.
-	wc := wasmhost.NewConfig()
-	if !k.fuel {
-		wc = wc.WithFuel(0)
-	}
-	s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(wc).WithTrace(false, nil))
+	s, err := sim.New(context.Background(), sim.NewConfig().WithEngine(sim.Engine{Unmetered: !k.fuel}).WithTrace(false, nil))
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = s.Close() })
 	spec := sim.NodeSpec{Name: "n", Count: nodes, Module: "m", Role: k.role}

@@ -10,19 +10,20 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/history"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
 // cmdSim runs command guests (internal/testguests/cmdguest, a plain
 // `go build` program) named by names.
-func cmdSim(t *testing.T, w wasmhost.Config, seed uint64, names ...string) *sim.Sim {
+func cmdSim(t *testing.T, e sim.Engine, l limits.Limits, seed uint64, names ...string) *sim.Sim {
 	t.Helper()
-	s, err := sim.New(context.Background(), sim.NewConfig().WithSeed(seed).WithWasm(w.WithCacheDir(t.TempDir())))
+	e.CacheDir = t.TempDir()
+	s, err := sim.New(context.Background(), sim.NewConfig().WithSeed(seed).WithEngine(e).WithLimits(l))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	require.NoError(t, s.LoadModule("cmd", goGuest(t, "../../internal/testguests/cmdguest")))
@@ -48,7 +49,7 @@ func logs(s *sim.Sim, node string, label string) []string {
 // init first, sleeps on the ordinary clock in virtual time, and its stdout
 // lines are routed by dest.
 func TestCommandGuestSleepsOnVirtualTime(t *testing.T) {
-	s := cmdSim(t, wasmhost.NewConfig(), 1, "sleeper", "other")
+	s := cmdSim(t, sim.Engine{}, limits.Limits{}, 1, "sleeper", "other")
 	cl, err := s.AddClients(1)
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
@@ -82,7 +83,7 @@ func TestCommandGuestSleepsOnVirtualTime(t *testing.T) {
 }
 
 func TestCommandGuestRoutesByDestAndDropsUnknownDest(t *testing.T) {
-	s := cmdSim(t, wasmhost.NewConfig(), 1, "sleeper", "other")
+	s := cmdSim(t, sim.Engine{}, limits.Limits{}, 1, "sleeper", "other")
 	cl, err := s.AddClients(1)
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
@@ -111,8 +112,7 @@ func TestCommandGuestRoutesByDestAndDropsUnknownDest(t *testing.T) {
 // Every way a command guest can end crashes only its own node, with the
 // reason.
 func TestCommandGuestCrashes(t *testing.T) {
-	w := wasmhost.NewConfig().WithFuel(50_000_000).WithMemoryPages(1024)
-	s := cmdSim(t, w, 1, "spin", "exit", "return", "badinit", "hog", "sleeper")
+	s := cmdSim(t, sim.Engine{}, limits.Limits{Fuel: 50_000_000, MemoryPages: 1024}, 1, "spin", "exit", "return", "badinit", "hog", "sleeper")
 	require.NoError(t, s.Start())
 	require.NoError(t, s.RunUntil(100*time.Millisecond))
 	want := map[string]string{
@@ -132,7 +132,7 @@ func TestCommandGuestCrashes(t *testing.T) {
 
 // A command module whose _start returns without proc_exit crashes its node.
 func TestCommandGuestStartReturns(t *testing.T) {
-	s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(wasmhost.NewConfig().WithCacheDir(t.TempDir())))
+	s, err := sim.New(context.Background(), sim.NewConfig().WithEngine(sim.Engine{CacheDir: t.TempDir()}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	require.NoError(t, s.LoadModule("ret", wasm(t, "cmdreturn")))
@@ -146,7 +146,7 @@ func TestCommandGuestStartReturns(t *testing.T) {
 // A node that never reads stdin crashes once its backlog passes the bound,
 // instead of growing host memory.
 func TestCommandGuestStdinBacklogIsBounded(t *testing.T) {
-	s := cmdSim(t, wasmhost.NewConfig().WithMaxMessage(1<<20), 1, "deaf")
+	s := cmdSim(t, sim.Engine{}, limits.Limits{MaxMessageBytes: 1 << 20}, 1, "deaf")
 	cl, err := s.AddClients(1)
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
@@ -164,8 +164,8 @@ func TestCommandGuestStdinBacklogIsBounded(t *testing.T) {
 // A run of command guests is a pure function of its seed, under both
 // engines.
 func TestCommandGuestSameSeedSameDigestBothEngines(t *testing.T) {
-	digest := func(w wasmhost.Config, seed uint64) string {
-		s := cmdSim(t, w, seed, "sleeper", "other")
+	digest := func(e sim.Engine, seed uint64) string {
+		s := cmdSim(t, e, limits.Limits{}, seed, "sleeper", "other")
 		cl, err := s.AddClients(2)
 		require.NoError(t, err)
 		require.NoError(t, s.Start())
@@ -179,16 +179,16 @@ func TestCommandGuestSameSeedSameDigestBothEngines(t *testing.T) {
 		require.NoError(t, s.RunUntil(time.Second))
 		return s.Digest()
 	}
-	a := digest(wasmhost.NewConfig(), 5)
-	assert.Equal(t, a, digest(wasmhost.NewConfig(), 5))
-	assert.Equal(t, a, digest(wasmhost.NewConfig().WithInterpreter(true), 5))
+	a := digest(sim.Engine{}, 5)
+	assert.Equal(t, a, digest(sim.Engine{}, 5))
+	assert.Equal(t, a, digest(sim.Engine{Interpreter: true}, 5))
 }
 
 // Reference: docs/ABI.md, "WASI": each node has its own in-memory file
 // system, with a writable /tmp and working directory, bound by
 // limits.fs_bytes, and lost on crash.
 func TestCommandGuestFileSystem(t *testing.T) {
-	s := cmdSim(t, wasmhost.NewConfig().WithFSBytes(1<<20), 1, "files")
+	s := cmdSim(t, sim.Engine{}, limits.Limits{FSBytes: 1 << 20}, 1, "files")
 	cl, err := s.AddClients(1)
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
@@ -228,7 +228,7 @@ func TestCommandGuestFileSystem(t *testing.T) {
 // Reactor (SDK) guests get the same file system: a program that opens
 // /tmp/maelstrom.log in init() runs.
 func TestReactorGuestFileSystem(t *testing.T) {
-	s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(wasmhost.NewConfig().WithCacheDir(t.TempDir())))
+	s, err := sim.New(context.Background(), sim.NewConfig().WithEngine(sim.Engine{CacheDir: t.TempDir()}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	require.NoError(t, s.LoadModule("files", goGuest(t, "../../internal/testguests/gofiles")))
@@ -256,7 +256,7 @@ func TestReactorGuestFileSystem(t *testing.T) {
 // A message that comes while the guest sleeps without reading stdin does
 // not move its wake-up: the sleep ends when it was due.
 func TestCommandGuestMessageDoesNotDelaySleep(t *testing.T) {
-	s := cmdSim(t, wasmhost.NewConfig(), 1, "napper")
+	s := cmdSim(t, sim.Engine{}, limits.Limits{}, 1, "napper")
 	cl, err := s.AddClients(1)
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
@@ -276,7 +276,7 @@ func TestCommandGuestMessageDoesNotDelaySleep(t *testing.T) {
 // A command guest that reads stdin with blocking fd_read parks there until
 // the next message: one read per resumption, and nothing runs in between.
 func TestCommandGuestBlockingRead(t *testing.T) {
-	s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(wasmhost.NewConfig().WithCacheDir(t.TempDir())))
+	s, err := sim.New(context.Background(), sim.NewConfig().WithEngine(sim.Engine{CacheDir: t.TempDir()}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	require.NoError(t, s.LoadModule("blocking", wasm(t, "cmdblocking")))

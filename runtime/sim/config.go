@@ -2,6 +2,7 @@ package sim
 
 import (
 	"io"
+	"slices"
 	"time"
 
 	"github.com/terrarium-sim/terrarium/internal/wasmhost"
@@ -14,7 +15,8 @@ import (
 // modified copy, and New validates the whole.
 type Config struct {
 	seed         uint64
-	wasm         wasmhost.Config
+	wasm         wasmhost.Config // the defaults and the limits (WithLimits); engine goes on top (wasmConfig)
+	engine       Engine
 	network      netsim.Link
 	keepTrace    bool
 	keepKinds    func(trace.Kind) bool
@@ -40,7 +42,8 @@ const (
 	DefaultMaxInFlightMessages = limits.DefaultInFlightMessages
 )
 
-// NewConfig returns the defaults: seed 1, wasmhost defaults, 1 ms constant
+// NewConfig returns the defaults: seed 1, the engine's defaults (a zero
+// Engine, limits.Default), 1 ms constant
 // latency without loss, events kept in memory, stores in memory.
 func NewConfig() Config {
 	return Config{seed: 1, wasm: wasmhost.NewConfig(), network: netsim.Link{Latency: netsim.Constant(time.Millisecond)}, keepTrace: true,
@@ -72,8 +75,13 @@ func (c Config) WithMaxTraceBytes(n uint64) Config { c.maxTrace = n; return c }
 // WithSeed sets the run's seed.
 func (c Config) WithSeed(seed uint64) Config { c.seed = seed; return c }
 
-// WithWasm sets the guest engine's configuration.
-func (c Config) WithWasm(w wasmhost.Config) Config { c.wasm = w; return c }
+// WithEngine sets how the guest engine runs (see Engine); the limits and
+// quotas it enforces are set with WithLimits. c keeps its own copy of e.Env.
+func (c Config) WithEngine(e Engine) Config {
+	e.Env = slices.Clone(e.Env)
+	c.engine = e
+	return c
+}
 
 // WithNetwork sets the default link.
 func (c Config) WithNetwork(l netsim.Link) Config { c.network = l; return c }
@@ -113,5 +121,9 @@ func (c Config) WithCheckpoints(n uint64) Config { c.checkpoints = n; return c }
 // Workers returns the configured number of workers (0: one).
 func (c Config) Workers() int { return c.workers }
 
-// WasmConfig returns the guest engine configuration.
-func (c Config) WasmConfig() wasmhost.Config { return c.wasm }
+// Engine returns the configured Engine (with a copy of its Env).
+func (c Config) Engine() Engine {
+	e := c.engine
+	e.Env = slices.Clone(e.Env)
+	return e
+}

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
@@ -19,11 +18,11 @@ import (
 // the reason its trace crash event carries.
 func crashReason(t *testing.T, cache, dir, role string, env bool, body map[string]any) (string, string) {
 	t.Helper()
-	w := wasmhost.NewConfig().WithCacheDir(cache)
+	e := sim.Engine{CacheDir: cache}
 	if env {
-		w = w.WithEnv("GOCRASH_INIT", "1")
+		e.Env = [][2]string{{"GOCRASH_INIT", "1"}}
 	}
-	s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(w))
+	s, err := sim.New(context.Background(), sim.NewConfig().WithEngine(e))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	require.NoError(t, s.LoadModule("m", goGuest(t, dir)))

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
@@ -56,7 +56,7 @@ func TestFloodsCrashTheirNodeOnAPerNodeQuota(t *testing.T) {
 			crash:     "quota callbacks_per_second exceeded: more than 200000 callbacks the node caused itself in the virtual second from 0s",
 			maxEvents: 500_000},
 		{name: "self-flood, callbacks per second", module: "selfflood",
-			cfg:       sim.NewConfig().WithWasm(wasmhost.NewConfig().WithCallbacksPerSecond(1000)),
+			cfg:       sim.NewConfig().WithLimits(limits.Limits{CallbacksPerSecond: 1000}),
 			crash:     "quota callbacks_per_second exceeded: more than 1000 callbacks the node caused itself in the virtual second from 0s (a timer loop or a flood of messages to itself?) (raise limits.callbacks_per_second)",
 			maxEvents: 20_000},
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
 	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
@@ -34,7 +33,7 @@ func goGuest(t testing.TB, dir string) []byte {
 
 func goSim(t testing.TB, cfg sim.Config) *sim.Sim {
 	t.Helper()
-	s, err := sim.New(context.Background(), cfg.WithWasm(wasmhost.NewConfig().WithCacheDir(t.TempDir())))
+	s, err := sim.New(context.Background(), cfg.WithEngine(sim.Engine{CacheDir: t.TempDir()}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	require.NoError(t, s.LoadModule("gotimer", goGuest(t, "../../internal/testguests/gotimer")))

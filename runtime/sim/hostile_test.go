@@ -10,18 +10,19 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
 // hostileRun runs the hostile module h between two good ticker nodes,
 // good0 (index 0) and good2 (index 2), for d of virtual time.
-func hostileRun(t *testing.T, module string, wcfg wasmhost.Config, d time.Duration, before func(*sim.Sim)) *sim.Sim {
+func hostileRun(t *testing.T, module string, e sim.Engine, l limits.Limits, d time.Duration, before func(*sim.Sim)) *sim.Sim {
 	t.Helper()
-	s, err := sim.New(context.Background(), sim.NewConfig().WithSeed(5).WithWasm(wcfg.WithCacheDir(t.TempDir())))
+	e.CacheDir = t.TempDir()
+	s, err := sim.New(context.Background(), sim.NewConfig().WithSeed(5).WithEngine(e).WithLimits(l))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	require.NoError(t, s.LoadModule("good", wasm(t, "ticker")))
@@ -67,7 +68,7 @@ func TestHostileModulesAreContainedToTheirNode(t *testing.T) {
 	const d = 200 * time.Millisecond
 	cases := []struct {
 		module string
-		cfg    func(wasmhost.Config) wasmhost.Config
+		limits limits.Limits // on top of a fuel of 50,000,000
 		before func(*sim.Sim)
 		// crash is the expected crash reason (a substring); "" means the
 		// node must survive, and check looks at what it recorded.
@@ -88,13 +89,13 @@ func TestHostileModulesAreContainedToTheirNode(t *testing.T) {
 				for _, e := range s.Events() {
 					if e.Kind == trace.KindLog && e.Node == 1 {
 						lines++
-						require.Len(t, e.Data, wasmhost.DefaultLogLineBytes+len(" ... [truncated 67043328 bytes: limits.log_line_bytes]"))
+						require.Len(t, e.Data, limits.DefaultLogLineBytes+len(" ... [truncated 67043328 bytes: limits.log_line_bytes]"))
 						assert.True(t, strings.HasSuffix(string(e.Data), " ... [truncated 67043328 bytes: limits.log_line_bytes]"))
 					}
 				}
 				assert.Equal(t, 15, lines, "lines are recorded until the callback's log quota is spent")
 			}},
-		{module: "storefill", cfg: func(c wasmhost.Config) wasmhost.Config { return c.WithStoreBytes(8 << 20) },
+		{module: "storefill", limits: limits.Limits{StoreBytes: 8 << 20},
 			check: func(t *testing.T, s *sim.Sim) {
 				assert.Equal(t, []string{"-5"}, emitted(s, 1, "full"), "kv_put returns ErrnoQuota at the store quota")
 				assert.LessOrEqual(t, s.Node("h").StoreBytes(), int64(8<<20))
@@ -131,11 +132,9 @@ func TestHostileModulesAreContainedToTheirNode(t *testing.T) {
 		t.Run(tc.module, func(t *testing.T) {
 			digests := map[bool]string{}
 			for _, interp := range []bool{false, true} {
-				cfg := wasmhost.NewConfig().WithInterpreter(interp).WithFuel(50_000_000).WithInitFuel(200_000_000)
-				if tc.cfg != nil {
-					cfg = tc.cfg(cfg)
-				}
-				s := hostileRun(t, tc.module, cfg, d, tc.before)
+				l := tc.limits
+				l.Fuel = 50_000_000
+				s := hostileRun(t, tc.module, sim.Engine{Interpreter: interp, InitFuel: 200_000_000}, l, d, tc.before)
 				h := s.Node("h")
 				if tc.crash != "" {
 					require.Equal(t, nodes.Crashed, h.State())
@@ -183,8 +182,8 @@ func TestLargestMemoryInBothEngines(t *testing.T) {
 	}
 	digests := map[bool]string{}
 	for _, interp := range []bool{false, true} {
-		s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(wasmhost.NewConfig().
-			WithInterpreter(interp).WithMemoryPages(65536).WithCacheDir(t.TempDir())))
+		s, err := sim.New(context.Background(), sim.NewConfig().
+			WithEngine(sim.Engine{Interpreter: interp, CacheDir: t.TempDir()}).WithLimits(limits.Limits{MemoryPages: 65536}))
 		require.NoError(t, err)
 		require.NoError(t, s.LoadModule("big", wasm(t, "bigmem")))
 		_, err = s.AddNodes(sim.NodeSpec{Name: "n0", Module: "big"})

@@ -4,8 +4,9 @@ import "github.com/terrarium-sim/terrarium/runtime/limits"
 
 // WithLimits returns c with the run-wide caps that l sets (max_events,
 // max_trace_bytes, in_flight_bytes, in_flight_messages, init_names,
-// shared_store_nodes) and the engine's limits (wasmhost.Config.WithLimits);
-// unset (zero) fields keep c's values.
+// shared_store_nodes) and the limits the guest engine enforces (memory,
+// fuel, message size, spin window and the per-node quotas); unset (zero)
+// fields keep c's values.
 func (c Config) WithLimits(l limits.Limits) Config {
 	c.wasm = c.wasm.WithLimits(l)
 	if l.MaxEvents > 0 {

@@ -413,7 +413,7 @@ func (s *Sim) runWindow(until int64) (done bool, err error) {
 	if s.par.Fallback != "" {
 		return false, nil
 	}
-	if s.cfg.wasm.Watchdog() > 0 {
+	if s.cfg.engine.Watchdog > 0 {
 		s.par.Fallback = "the watchdog watches one guest call at a time"
 		return false, nil
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/internal/testguests"
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
@@ -150,7 +149,7 @@ func TestWorkersDoNotChangeTheInFlightQuota(t *testing.T) {
 	sameRun(t, one, two)
 	quota := 0
 	for _, e := range one.Events() {
-		if e.Kind == trace.KindEmit && e.Label == "rc" && int32(uint32(e.Data[0])|uint32(e.Data[1])<<8|uint32(e.Data[2])<<16|uint32(e.Data[3])<<24) == wasmhost.ErrnoQuota {
+		if e.Kind == trace.KindEmit && e.Label == "rc" && int32(uint32(e.Data[0])|uint32(e.Data[1])<<8|uint32(e.Data[2])<<16|uint32(e.Data[3])<<24) == abi.ErrnoQuota {
 			quota++
 		}
 	}
@@ -216,7 +215,7 @@ func TestZeroLatencyLinkFallsBackToOneWorker(t *testing.T) {
 
 func TestWatchdogKeepsOneWorker(t *testing.T) {
 	cfg := sim.NewConfig().WithSeed(5).WithNetwork(gossipLink()).WithWorkers(2)
-	cfg = cfg.WithWasm(cfg.WasmConfig().WithWatchdog(time.Second))
+	cfg = cfg.WithEngine(sim.Engine{Watchdog: time.Second})
 	s, err := gossipRun(t, cfg, 50*time.Millisecond)
 	require.NoError(t, err)
 	p := s.Parallelism()

@@ -9,14 +9,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
 // idleSim is a simulation of one echo node that nothing talks to.
 func idleSim(t *testing.T) *sim.Sim {
 	t.Helper()
-	s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(wasmhost.NewConfig().WithCacheDir(t.TempDir())))
+	s, err := sim.New(context.Background(), sim.NewConfig().WithEngine(sim.Engine{CacheDir: t.TempDir()}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	require.NoError(t, s.LoadModule("echo", wasm(t, "echo")))

@@ -14,7 +14,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
@@ -107,8 +106,8 @@ func scaleRun(b *testing.B, module []byte, role string, nodes int) (boot, total 
 	runtime.GC()
 	debug.FreeOSMemory()
 	before, pbefore := rss(), pss()
-	wc := wasmhost.NewConfig() // the default compilation cache, as benchSim
-	cfg := sim.NewConfig().WithWasm(wc).WithTrace(false, nil).
+	// The default compilation cache (a zero Engine), as benchSim.
+	cfg := sim.NewConfig().WithTrace(false, nil).
 		WithNetwork(netsim.Link{Latency: netsim.Constant(scaleLatency)})
 	s, err := sim.New(context.Background(), cfg)
 	require.NoError(b, err)

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/terrarium-sim/terrarium/internal/wasmhost"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/history"
@@ -170,7 +169,7 @@ func TestTenThousandWATNodesBoot(t *testing.T) {
 	assert.GreaterOrEqual(t, s.Stats().Delivered, uint64(5*n), "every pair keeps echoing")
 }
 
-// wasmhost.Config.WithEnv gives every guest the same environment; without
+// Engine.Env gives every guest the same environment; without
 // it a guest has none.
 func TestGuestEnvironment(t *testing.T) {
 	for _, tc := range []struct {
@@ -181,11 +180,7 @@ func TestGuestEnvironment(t *testing.T) {
 		{[][2]string{{"GOGC", "25"}, {"A", "1"}, {"GOGC", "50"}}, "A=1\x00GOGC=50\x00"},
 		{[][2]string{{"A", "1"}, {"A", ""}}, ""},
 	} {
-		wc := wasmhost.NewConfig()
-		for _, kv := range tc.env {
-			wc = wc.WithEnv(kv[0], kv[1])
-		}
-		s := newSim(t, sim.NewConfig().WithWasm(wc))
+		s := newSim(t, sim.NewConfig().WithEngine(sim.Engine{Env: tc.env}))
 		require.NoError(t, s.LoadModule("env", wasm(t, "env")))
 		_, err := s.AddNodes(sim.NodeSpec{Name: "env", Module: "env"})
 		require.NoError(t, err)
@@ -198,7 +193,7 @@ func TestGuestEnvironment(t *testing.T) {
 		assert.Equal(t, []string{tc.want}, got)
 	}
 	for _, bad := range [][2]string{{"", "x"}, {"A=B", "x"}, {"A", "x\x00y"}} {
-		_, err := wasmhost.NewEngine(context.Background(), wasmhost.NewConfig().WithEnv(bad[0], bad[1]))
+		_, err := sim.New(context.Background(), sim.NewConfig().WithEngine(sim.Engine{Env: [][2]string{bad}}))
 		assert.ErrorContains(t, err, "environment variable", "%q", bad)
 	}
 }

@@ -107,7 +107,7 @@ func New(ctx context.Context, cfg Config) (*Sim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sim: network: %w", err)
 	}
-	eng, err := wasmhost.NewEngine(ctx, cfg.wasm)
+	eng, err := wasmhost.NewEngine(ctx, cfg.wasmConfig())
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}

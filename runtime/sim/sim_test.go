@@ -14,6 +14,7 @@ import (
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/history"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
@@ -28,7 +29,9 @@ func wasm(t testing.TB, name string) []byte {
 
 func newSim(t testing.TB, cfg sim.Config) *sim.Sim {
 	t.Helper()
-	s, err := sim.New(context.Background(), cfg.WithWasm(cfg.WasmConfig().WithCacheDir(t.TempDir()).WithFuel(10_000_000)))
+	e := cfg.Engine()
+	e.CacheDir = t.TempDir()
+	s, err := sim.New(context.Background(), cfg.WithEngine(e).WithLimits(limits.Limits{Fuel: 10_000_000}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	return s
@@ -72,7 +75,7 @@ func TestIsolationBrokenGuestsCrashOnlyTheirNode(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.module, func(t *testing.T) {
-			s := newSim(t, sim.NewConfig().WithWasm(wasmhost.NewConfig().WithMemoryPages(64)))
+			s := newSim(t, sim.NewConfig().WithLimits(limits.Limits{MemoryPages: 64}))
 			require.NoError(t, s.LoadModule("bad", wasm(t, tc.module)))
 			require.NoError(t, s.LoadModule("echo", wasm(t, "echo")))
 			_, err := s.AddNodes(sim.NodeSpec{Name: "bad", Module: "bad"})
@@ -183,8 +186,8 @@ func TestDeadlockReported(t *testing.T) {
 }
 
 func TestWatchdogIsABackstopThatMarksTheRun(t *testing.T) {
-	s, err := sim.New(context.Background(), sim.NewConfig().WithWasm(
-		wasmhost.NewConfig().WithCacheDir(t.TempDir()).WithFuel(0).WithWatchdog(200*time.Millisecond)))
+	s, err := sim.New(context.Background(), sim.NewConfig().WithEngine(
+		sim.Engine{CacheDir: t.TempDir(), Unmetered: true, Watchdog: 200 * time.Millisecond}))
 	require.NoError(t, err)
 	defer s.Close()
 	require.NoError(t, s.LoadModule("spin", wasm(t, "spin")))
