@@ -45,7 +45,12 @@ func (s *Sim) sendMsg(from, to int32, msg []byte, owned bool) int32 {
 	}
 	m := &message{id: s.msgSeq, from: from, to: to, payload: msg}
 	if int(to) < len(s.nodes) {
-		m.toInc = s.nodes[to].Incarnation()
+		// A message is for the incarnation that runs when it is sent; one
+		// sent before its destination's first boot (a node's init talking
+		// to a service or a node that boots after it at the same instant)
+		// is for that first incarnation, as in Maelstrom, where a message
+		// waits for a node that has not handled init yet.
+		m.toInc = max(s.nodes[to].Incarnation(), 1)
 	}
 	label := s.labels.of(msg)
 	s.stats.Sent++
