@@ -3,10 +3,12 @@ package playground
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/terrarium-sim/terrarium/runtime/limits"
+	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 )
 
@@ -19,10 +21,13 @@ const DefaultMaxFaults = 1000
 
 // DefaultMaxLimits returns the server's maximum for every limits: field: a
 // scenario sent to the server gets at most these, and these where it sets
-// nothing. They are the CLI's defaults (README.md, "Limits") except where a
-// shared server needs less: memory 64 MiB, fuel 2e8, messages 1 MiB, sends
-// of 4 MiB per callback, logs of 4 MiB per node, stores and files of 16 MiB,
-// 16 MiB in flight per node, 2M events and 256 MiB of trace per run.
+// nothing. They are the CLI's defaults (README.md, "Limits"), so that a
+// scenario gets the verdict it gets from `terrarium run`, except where a
+// shared server needs less: messages 1 MiB, sends of 4 MiB per callback,
+// logs of 4 MiB per node, stores and files of 16 MiB, 16 MiB in flight per
+// node, 2M events and 256 MiB of trace per run. An operator lowers any of
+// them with `serve --max-limit NAME=VALUE`; a node that crashes on a cap
+// below the CLI's default says so beside the run's verdict (Status.CapCrashes).
 func DefaultMaxLimits() scenario.Limits {
 	return scenario.Limits{
 		MemoryPages:     DefaultMaxMemoryPages,
@@ -116,8 +121,30 @@ func runCost(scn *scenario.Scenario) (total, perNode int64) {
 	return int64(len(scn.Nodes))*perNode + l.MaxTraceBytes, perNode
 }
 
+// cost is what a run may need in memory at worst (runCost), but never
+// more than a run worker's memory limit: past it the OS stops the worker.
+func (c Config) cost(scn *scenario.Scenario) int64 {
+	total, _ := runCost(scn)
+	if lim := c.runCostCap(); lim > 0 {
+		total = min(total, lim)
+	}
+	return total
+}
+
+// runCostCap is the most memory one run may take: its worker's memory
+// limit when runs execute in workers (0: no cap).
+func (c Config) runCostCap() int64 {
+	if c.workerBin != "" {
+		return c.workerLimits.MemoryBytes
+	}
+	return c.costCap
+}
+
 // fitsBudget refuses a run that alone needs more than the memory budget.
 func (s *Server) fitsBudget(scn *scenario.Scenario) error {
+	if s.cfg.cost(scn) <= s.cfg.memBudget {
+		return nil
+	}
 	total, perNode := runCost(scn)
 	if total <= s.cfg.memBudget {
 		return nil
@@ -128,3 +155,43 @@ func (s *Server) fitsBudget(scn *scenario.Scenario) error {
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// CapCrash is a node that crashed on one of the server's caps that is
+// below the CLI's default: the run may get a verdict here that `terrarium
+// run` would not give it.
+type CapCrash struct {
+	Node string `json:"node"`
+	// Limit is the limits: key the node ran past.
+	Limit string `json:"limit"`
+	// Server is the server's cap, CLI the CLI's default.
+	Server int64  `json:"server"`
+	CLI    int64  `json:"cli"`
+	Reason string `json:"reason"`
+}
+
+// limitRefRE finds the limits: keys a crash reason names (limits.fuel).
+var limitRefRE = regexp.MustCompile(`limits\.([a-z_]+)`)
+
+// capCrashes lists the crashed nodes whose reason names a limit the run
+// ran with at the server's cap, where that cap is below the CLI's default.
+func capCrashes(nodes []runner.NodeInfo, l, maxes scenario.Limits) []CapCrash {
+	def := limits.Default()
+	var out []CapCrash
+	for _, n := range nodes {
+		if n.CrashReason == "" {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, m := range limitRefRE.FindAllStringSubmatch(n.CrashReason, -1) {
+			f, ok := limits.Lookup(m[1])
+			if !ok || seen[m[1]] {
+				continue
+			}
+			seen[m[1]] = true
+			if c := maxes.Get(f); c > 0 && c < def.Get(f) && l.Get(f) == c {
+				out = append(out, CapCrash{Node: n.Name, Limit: m[1], Server: c, CLI: def.Get(f), Reason: n.CrashReason})
+			}
+		}
+	}
+	return out
+}

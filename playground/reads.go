@@ -272,6 +272,9 @@ func (r *run) nodeInfos(ctx context.Context) ([]runner.NodeInfo, error) {
 	}
 	var ns []runner.NodeInfo
 	err := r.withSim(ctx, func(rr *runner.Run) error { ns = rr.Nodes(); return nil })
+	if errors.Is(err, errRunFinished) {
+		return r.snapshot().Nodes, nil
+	}
 	return ns, err
 }
 
@@ -398,6 +401,9 @@ func (s *Server) runNode(c echo.Context) error {
 			}
 			return nil
 		})
+		if errors.Is(err, errRunFinished) {
+			err = r.nodeFromFolder(d, page, t)
+		}
 	}
 	if err != nil {
 		return err
@@ -502,6 +508,11 @@ func (s *Server) liveLamport(c echo.Context, r *run) error {
 	}
 	defer release()
 	f, err := r.liveDiagram(c.Request().Context(), s.cfg.liveEvents)
+	if errors.Is(err, errRunFinished) {
+		// It finished while this request waited: its final diagram.
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return c.File(filepath.Join(r.dir, runfolder.LamportFile))
+	}
 	if err != nil {
 		return err
 	}

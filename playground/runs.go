@@ -45,7 +45,7 @@ type runs struct {
 	mu    sync.Mutex
 	byID  map[string]*run
 	order []string // creation order
-	open  int      // runs holding a simulation (counted against maxRuns)
+	open  int      // runs holding a simulation
 	// reserved is the worst-case memory of the runs holding a simulation
 	// (runCost), counted against the memory budget.
 	reserved int64
@@ -100,15 +100,51 @@ func (rs *runs) closeAll() {
 	}
 }
 
-// acquire takes a slot and cost bytes of the memory budget for a
-// simulation, or says when to retry.
-func (rs *runs) acquire(cost int64) error {
+// busyErr is the answer to a run that would pass the cap on runs running
+// at once.
+func busyErr(maxRuns int) *APIError {
+	e := apiErr(http.StatusTooManyRequests, "busy", "the server is running its maximum of %d runs at once; try again shortly, or delete a run you no longer need", maxRuns)
+	e.RetryAfter = 5
+	return e
+}
+
+// runningLocked counts the runs whose pacing loop runs, other than self:
+// the runs counted against maxRuns. A paused or finished run holds no
+// slot (a loaded one still counts against the memory budget). Called with
+// rs.mu held.
+func (rs *runs) runningLocked(self *run) int {
+	n := 0
+	for _, r := range rs.byID {
+		if r == self {
+			continue
+		}
+		r.mu.Lock()
+		if r.state == stateRunning {
+			n++
+		}
+		r.mu.Unlock()
+	}
+	return n
+}
+
+// canRun refuses with 429 when maxRuns other runs are running.
+func (rs *runs) canRun(self *run) error {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	if rs.open >= rs.s.cfg.maxRuns {
-		e := apiErr(http.StatusTooManyRequests, "busy", "the server is running its maximum of %d runs at once; try again shortly, or delete a run you no longer need", rs.s.cfg.maxRuns)
-		e.RetryAfter = 5
-		return e
+	if rs.runningLocked(self) >= rs.s.cfg.maxRuns {
+		return busyErr(rs.s.cfg.maxRuns)
+	}
+	return nil
+}
+
+// acquire takes cost bytes of the memory budget for self's simulation, or
+// says when to retry; it refuses with 429 when maxRuns other runs are
+// running.
+func (rs *runs) acquire(self *run, cost int64) error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.runningLocked(self) >= rs.s.cfg.maxRuns {
+		return busyErr(rs.s.cfg.maxRuns)
 	}
 	if budget := rs.s.cfg.memBudget; rs.reserved+cost > budget {
 		e := apiErr(http.StatusServiceUnavailable, "memory", "this run may need up to %s and the runs open now may need %s of this server's memory budget of %s; try again shortly, delete a run you no longer need, or lower the run's limits", mib(cost), mib(rs.reserved), mib(budget))
@@ -202,14 +238,15 @@ type run struct {
 	id         string
 	dir        string
 	created    time.Time
-	cost       int64 // worst-case memory while open (runCost)
+	cost       int64 // worst-case memory while open (Config.cost)
 	forkedFrom string
+	src        runSource // what its scenario was made from (for the editor, and a restart)
 
 	// op serialises everything that drives the simulation: the pacing
 	// loop's slices and every command.
 	op    sync.Mutex
 	cur   *runner.Cursor
-	hasOp bool // holds a slot in rs.open
+	hasOp bool // holds a share of rs.open and rs.reserved
 
 	mu        sync.Mutex
 	state     string
@@ -263,6 +300,9 @@ type Status struct {
 	// MemoryCost is the run's worst-case memory, counted against the
 	// server's memory budget while its simulation is loaded.
 	MemoryCost int64 `json:"memory_cost_bytes"`
+	// CapCrashes are the nodes that crashed on a server cap below the
+	// CLI's default (the verdict may differ from `terrarium run`'s).
+	CapCrashes []CapCrash `json:"cap_crashes,omitempty"`
 }
 
 // CheckStatus is a checker's verdict; Settled is false while the run goes
@@ -304,6 +344,7 @@ func (r *run) snapshot() Status {
 	st.WallUsedMS = r.used.Milliseconds()
 	st.InMemory = r.cur.Loaded()
 	st.Actions = actionStatuses(r.cur.Timeline().Actions())
+	st.CapCrashes = capCrashes(st.Nodes, st.Limits, r.rs.s.cfg.maxLimits)
 	return st
 }
 
@@ -317,7 +358,7 @@ func (r *run) load(ctx context.Context, move func(context.Context) error) error 
 	default:
 	}
 	if !r.hasOp {
-		if err := r.rs.acquire(r.cost); err != nil {
+		if err := r.rs.acquire(r, r.cost); err != nil {
 			return err
 		}
 		r.hasOp = true
@@ -420,6 +461,7 @@ func (r *run) do(ctx context.Context, fn func(*runner.Run) error) error {
 		// Everything of a finished run is read from its folder: its
 		// simulation and its run slot go back now.
 		r.closeHandle(true)
+		r.persist()
 	}
 	r.notify()
 	return err
@@ -749,7 +791,7 @@ func (s *Server) newRun(ctx context.Context, tl runner.Timeline, forkedFrom stri
 // newRunWith is newRun with the run's id and creation time given (a run
 // worker makes the run its server named).
 func (s *Server) newRunWith(ctx context.Context, id string, created time.Time, tl runner.Timeline, forkedFrom string, seq uint64) (*run, error) {
-	cost, _ := runCost(tl.Scenario())
+	cost := s.cfg.cost(tl.Scenario())
 	r := &run{rs: s.runs, id: id, dir: filepath.Join(s.runDir, id), created: created,
 		cost: cost, forkedFrom: forkedFrom, state: statePaused, speed: 1,
 		changed: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{}), touched: time.Now()}

@@ -44,6 +44,7 @@ func (s *Server) runRoutes(api *echo.Group) {
 	api.POST("/runs/:id/seek", s.seekRun)
 	api.POST("/runs/:id/fork", s.forkRun)
 	api.GET("/runs/:id/export", s.exportRun)
+	api.GET("/runs/:id/source", s.runSource)
 }
 
 // bindJSON decodes a capped JSON body into v, refusing unknown fields.
@@ -134,6 +135,8 @@ func (s *Server) createRun(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	r.src = runSource{Name: name, Text: req.Scenario, Base: base}
+	r.persist()
 	if req.Start {
 		r.setState(stateRunning, req.Speed)
 	} else if req.Speed != nil {
@@ -183,11 +186,20 @@ func (s *Server) runResults(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
-// withSim runs fn on the run's simulation, rebuilding it if it was closed.
+// errRunFinished says a read found the run finished with its simulation
+// closed: it is served from the run's folder instead. A read never
+// rebuilds a finished run (which would take its memory back for nothing).
+var errRunFinished = errors.New("playground: the run finished: read it from its folder")
+
+// withSim runs fn on the run's simulation, rebuilding it if it was closed;
+// a finished run's is never rebuilt (errRunFinished).
 func (r *run) withSim(ctx context.Context, fn func(*runner.Run) error) error {
 	r.op.Lock()
 	defer r.op.Unlock()
 	r.touch()
+	if !r.cur.Loaded() && r.finished() {
+		return errRunFinished
+	}
 	if err := r.ensure(ctx); err != nil {
 		return err
 	}
@@ -315,6 +327,9 @@ func (s *Server) controlRun(c echo.Context) error {
 			return err
 		}
 	case "resume":
+		if err := r.rs.canRun(r); err != nil {
+			return err
+		}
 		r.setState(stateRunning, req.Speed)
 	case "speed":
 		if req.Speed == nil {
@@ -573,12 +588,14 @@ func (s *Server) forkRun(c echo.Context) error {
 	r.mu.Lock()
 	r.maxSeq = r.status.Seq
 	r.mu.Unlock()
+	r.src = parent.src
 	if req.Fault != nil {
 		if err := r.act(ctx, *req.Fault); err != nil {
 			_ = s.runs.remove(r.id)
 			return err
 		}
 	}
+	r.persist()
 	c.Response().Header().Set("Location", APIPrefix+"/runs/"+r.id)
 	return c.JSON(http.StatusCreated, r.snapshot())
 }

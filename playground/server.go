@@ -47,6 +47,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/internal/worker"
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 )
@@ -70,11 +71,12 @@ const (
 	// DefaultIdleClose is how long a run nobody touches keeps its
 	// simulation in memory; it is rebuilt by replay when needed again.
 	DefaultIdleClose = 2 * time.Minute
-	// DefaultMaxFuel caps a guest callback's CPU budget on the server (the
-	// CLI's default is 2e9): a guest that loops is stopped ten times sooner.
-	DefaultMaxFuel = 200_000_000
-	// DefaultMaxMemoryPages caps a node's memory on the server (64 MiB).
-	DefaultMaxMemoryPages = 1024
+	// DefaultMaxFuel caps a guest callback's CPU budget on the server: the
+	// CLI's default (2e9), so that a run gets the CLI's verdict.
+	DefaultMaxFuel = limits.DefaultFuel
+	// DefaultMaxMemoryPages caps a node's memory on the server: the CLI's
+	// default (256 MiB).
+	DefaultMaxMemoryPages = limits.DefaultMemoryPages
 	// DefaultMinBodyRate and DefaultBodyRateWindow: a request body must
 	// bring at least 16 KiB in every 10 s, or it gets 408.
 	DefaultMinBodyRate    = 16 << 10 / 10
@@ -103,10 +105,13 @@ type Config struct {
 	maxLimits   scenario.Limits
 	memBudget   int64
 	maxFaults   int
-	uploadRate  int64
-	rateWindow  time.Duration
-	logger      *log.Logger
-	noPreload   bool
+	// costCap caps a run's worst-case memory (a run worker's server gets
+	// its worker's memory limit; see Config.cost).
+	costCap    int64
+	uploadRate int64
+	rateWindow time.Duration
+	logger     *log.Logger
+	noPreload  bool
 	// Reads (reads.go) and disk (disk.go).
 	heavyReads  int
 	pageBytes   int
@@ -382,6 +387,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.restoreRuns()
 	s.retain()
 	s.e = s.routes()
 	if !cfg.noPreload {

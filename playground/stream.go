@@ -3,6 +3,7 @@ package playground
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -66,7 +67,7 @@ func (s *Server) runEvents(c echo.Context) error {
 		closedDone := r.result != nil
 		r.mu.Unlock()
 		if !closedDone {
-			if err := r.withSim(ctx, func(*runner.Run) error { return nil }); err != nil {
+			if err := r.withSim(ctx, func(*runner.Run) error { return nil }); err != nil && !errors.Is(err, errRunFinished) {
 				_ = send("error", map[string]string{"message": err.Error()})
 				return nil
 			}
@@ -87,14 +88,18 @@ func (s *Server) runEvents(c echo.Context) error {
 			}
 		}
 		gen = g
-		if err := s.catchUp(ctx, r, &next, send); err != nil {
-			if sub != nil {
-				sub.Close()
-			}
-			return nil
+		// The status goes first, and again whenever it changes while the
+		// client catches up: a run that races ahead of a client never
+		// holds its status back behind its events.
+		st := newStatusPush(r)
+		err := st.send(send)
+		if err == nil {
+			err = s.catchUp(ctx, r, &next, send, st)
 		}
-		st := r.snapshot()
-		if err := send("status", st); err != nil {
+		if err == nil {
+			err = st.send(send)
+		}
+		if err != nil {
 			if sub != nil {
 				sub.Close()
 			}
@@ -104,7 +109,7 @@ func (s *Server) runEvents(c echo.Context) error {
 			return nil
 		}
 		lagged := sub.Lagged()
-		if err := s.pump(ctx, r, ch, sub.Lagged, &lagged, &next, send); err != nil {
+		if err := s.pump(ctx, r, ch, sub.Lagged, &lagged, &next, send, st); err != nil {
 			sub.Close()
 			return nil
 		}
@@ -121,10 +126,45 @@ func (s *Server) runEvents(c echo.Context) error {
 	return nil
 }
 
+// statusPush sends a run's status when it has changed since it last sent
+// it: many changes between two sends make one (the newest).
+type statusPush struct {
+	r       *run
+	changed chan struct{}
+}
+
+func newStatusPush(r *run) *statusPush {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return &statusPush{r: r, changed: r.changed}
+}
+
+// send sends the status now.
+func (p *statusPush) send(send func(string, any) error) error {
+	p.r.mu.Lock()
+	p.changed = p.r.changed
+	p.r.mu.Unlock()
+	return send("status", p.r.snapshot())
+}
+
+// ifChanged sends the status if it changed since the last send.
+func (p *statusPush) ifChanged(send func(string, any) error) error {
+	select {
+	case <-p.changed:
+		return p.send(send)
+	default:
+		return nil
+	}
+}
+
 // catchUp sends the retained trace after *next in pages bounded in events
-// and bytes, each built from the events' own JSON.
-func (s *Server) catchUp(ctx context.Context, r *run, next *uint64, send func(string, any) error) error {
+// and bytes, each built from the events' own JSON, with the status between
+// pages when it changed.
+func (s *Server) catchUp(ctx context.Context, r *run, next *uint64, send func(string, any) error, st *statusPush) error {
 	for {
+		if err := st.ifChanged(send); err != nil {
+			return err
+		}
 		buf, count, _, err := r.eventsJSON(ctx, int(*next), streamPageEvents, streamPageBytes)
 		if err != nil {
 			return err
@@ -140,7 +180,7 @@ func (s *Server) catchUp(ctx context.Context, r *run, next *uint64, send func(st
 }
 
 // pump forwards live events in batches and the status when it changes.
-func (s *Server) pump(ctx context.Context, r *run, ch <-chan trace.Event, laggedFn func() uint64, lagged *uint64, next *uint64, send func(string, any) error) error {
+func (s *Server) pump(ctx context.Context, r *run, ch <-chan trace.Event, laggedFn func() uint64, lagged *uint64, next *uint64, send func(string, any) error, st *statusPush) error {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	var batch []trace.Event
@@ -152,9 +192,6 @@ func (s *Server) pump(ctx context.Context, r *run, ch <-chan trace.Event, lagged
 		batch = batch[:0]
 		return err
 	}
-	r.mu.Lock()
-	changed := r.changed
-	r.mu.Unlock()
 	for {
 		select {
 		case <-ctx.Done():
@@ -171,7 +208,7 @@ func (s *Server) pump(ctx context.Context, r *run, ch <-chan trace.Event, lagged
 				if err := flush(); err != nil {
 					return err
 				}
-				if err := s.catchUp(ctx, r, next, send); err != nil {
+				if err := s.catchUp(ctx, r, next, send, st); err != nil {
 					return err
 				}
 				if e.Seq != *next+1 {
@@ -194,18 +231,15 @@ func (s *Server) pump(ctx context.Context, r *run, ch <-chan trace.Event, lagged
 					return err
 				}
 				*lagged = l
-				if err := s.catchUp(ctx, r, next, send); err != nil {
+				if err := s.catchUp(ctx, r, next, send, st); err != nil {
 					return err
 				}
 			}
-		case <-changed:
+		case <-st.changed:
 			if err := flush(); err != nil {
 				return err
 			}
-			r.mu.Lock()
-			changed = r.changed
-			r.mu.Unlock()
-			if err := send("status", r.snapshot()); err != nil {
+			if err := st.send(send); err != nil {
 				return err
 			}
 		}

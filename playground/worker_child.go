@@ -53,6 +53,8 @@ type workerConfig struct {
 	MaxLimits scenario.Limits `json:"max_limits"`
 	MemBudget int64           `json:"mem_budget"`
 	MaxFaults int             `json:"max_faults"`
+	// CostCap caps a run's worst-case memory: the worker's memory limit.
+	CostCap int64 `json:"cost_cap,omitempty"`
 	// Reads (reads.go) and disk (disk.go): the worker serves its run's
 	// heavy reads and stops its run when the run folders pass their
 	// quota or the disk its reserve.
@@ -229,6 +231,7 @@ func workerServer(spec workerSpec) (*Server, error) {
 		WithMaxLimits(wc.MaxLimits).WithMemoryBudget(wc.MemBudget).WithMaxFaults(wc.MaxFaults).
 		WithReadLimits(wc.HeavyReads, wc.PageBytes, wc.LiveEvents).WithDiskQuotas(DefaultModuleQuota, wc.RunQuota, wc.CacheQuota).
 		WithFreeReserve(wc.Reserve).WithMaxBody(wc.MaxBody).WithKeptRuns(1).WithPreload(false)
+	cfg.costCap = wc.CostCap
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -274,6 +277,7 @@ func (s *Server) workerRun(ctx context.Context, spec workerSpec) (*run, error) {
 	}
 	if spec.Restore != nil {
 		r := s.restoredRun(spec.ID, scn, spec.Seed, spec.Forked, spec.Created, *spec.Restore)
+		r.src = spec.Source
 		s.runs.mu.Lock()
 		s.runs.byID[r.id] = r
 		s.runs.order = append(s.runs.order, r.id)
@@ -286,6 +290,7 @@ func (s *Server) workerRun(ctx context.Context, spec workerSpec) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.src = spec.Source
 	if spec.Forked != "" {
 		r.mu.Lock()
 		r.maxSeq = r.status.Seq

@@ -141,7 +141,7 @@ func (p *pool) config() workerConfig {
 	c := p.s.cfg
 	return workerConfig{MaxNodes: c.maxNodes, MaxVirtual: c.maxVirtual, WallBudget: c.wallBudget, IdleClose: c.idleClose,
 		MaxEvents: c.maxEvents, SubBuffer: c.subBuffer, MaxStreams: c.maxStreams, MaxBody: c.maxBody, PluginsDir: p.s.gallery.dir,
-		MaxLimits: c.maxLimits, MemBudget: c.memBudget, MaxFaults: c.maxFaults,
+		MaxLimits: c.maxLimits, MemBudget: c.memBudget, MaxFaults: c.maxFaults, CostCap: c.runCostCap(),
 		HeavyReads: c.heavyReads, PageBytes: c.pageBytes, LiveEvents: c.liveEvents, RunQuota: c.runQuota, CacheQuota: c.cacheQuota, Reserve: c.reserve}
 }
 
@@ -179,36 +179,70 @@ func (p *pool) stage(ctx context.Context, scn *scenario.Scenario) ([]prebuilt, e
 	return pre, nil
 }
 
-// holding counts the workers whose runs hold a simulation (loaded, or
-// running), and the workers starting: the runs counted against maxRuns,
-// and their worst-case memory (runCost), counted against the memory
-// budget. A worker whose run is idle (its simulation closed) holds no
-// slot, even while a client keeps its event stream open. Called with p.mu
-// held.
+// holding counts the workers whose runs are running, and the workers
+// starting: the runs counted against maxRuns; and the worst-case memory
+// (runCost) of those and of the runs holding a simulation, counted against
+// the memory budget. A paused or finished run holds no slot, and one whose
+// simulation is closed no memory, even while a client keeps its event
+// stream open. Called with p.mu held.
 func (p *pool) holding() (n int, cost int64) {
 	n, cost = p.pending, p.pendingCost
 	for _, w := range p.byID {
 		w.mu.Lock()
-		if w.proc != nil && !w.parking && (w.saved.Snapshot.InMemory || w.saved.Snapshot.State == stateRunning) {
-			n++
-			c, _ := runCost(w.scn)
-			cost += c
+		if w.proc != nil && !w.parking {
+			running := w.saved.Snapshot.State == stateRunning
+			if running {
+				n++
+			}
+			if running || w.saved.Snapshot.InMemory {
+				cost += p.s.cfg.cost(w.scn)
+			}
 		}
 		w.mu.Unlock()
 	}
 	return n, cost
 }
 
+// refresh asks the workers whose runs were last seen running or loaded
+// for their state now (a run that just finished or paused gives its slot
+// back before the next poll would say so).
+func (p *pool) refresh(ctx context.Context) {
+	p.mu.Lock()
+	var ws []*wrun
+	for _, w := range p.byID {
+		w.mu.Lock()
+		if w.proc != nil && (w.saved.Snapshot.State == stateRunning || w.saved.Snapshot.InMemory) {
+			ws = append(ws, w)
+		}
+		w.mu.Unlock()
+	}
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.fresh(ctx, 300*time.Millisecond)
+		}()
+	}
+	wg.Wait()
+}
+
 // spawn starts w's worker with spec and waits for its first answer.
 func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, error) {
-	cost, _ := runCost(w.scn)
+	cost := p.s.cfg.cost(w.scn)
 	p.mu.Lock()
 	n, held := p.holding()
+	if n >= p.s.cfg.maxRuns || held+cost > p.s.cfg.memBudget {
+		// The last polls may be a second old: ask again before refusing.
+		p.mu.Unlock()
+		p.refresh(ctx)
+		p.mu.Lock()
+		n, held = p.holding()
+	}
 	if n >= p.s.cfg.maxRuns {
 		p.mu.Unlock()
-		e := apiErr(http.StatusTooManyRequests, "busy", "the server is running its maximum of %d runs at once; try again shortly, or delete a run you no longer need", p.s.cfg.maxRuns)
-		e.RetryAfter = 5
-		return nil, e
+		return nil, busyErr(p.s.cfg.maxRuns)
 	}
 	if budget := p.s.cfg.memBudget; held+cost > budget {
 		p.mu.Unlock()
@@ -355,10 +389,19 @@ func (p *pool) supervise(w *wrun, proc *worker.Proc) {
 	}
 	var at position
 	moved := time.Now()
+	// What the run's record on disk last said (persisted on change).
+	type mark struct {
+		state  string
+		maxSeq uint64
+		acts   int
+		seq    uint64
+	}
+	var written mark
 	for {
 		select {
 		case <-proc.Done():
 			p.exited(w, proc)
+			p.persist(w)
 			return
 		case <-t.C:
 		}
@@ -381,6 +424,12 @@ func (p *pool) supervise(w *wrun, proc *worker.Proc) {
 			w.busy = done
 		}
 		w.mu.Unlock()
+		if err == nil {
+			if m := (mark{sv.State, sv.MaxSeq, len(sv.Actions), sv.Status.Seq}); m != written {
+				written = m
+				p.persist(w)
+			}
+		}
 		if hung {
 			proc.Kill(fmt.Sprintf("it stopped answering for %v (a guest call that does not return stops its whole process)", p.s.cfg.workerHang))
 			continue
@@ -393,6 +442,7 @@ func (p *pool) supervise(w *wrun, proc *worker.Proc) {
 			p.park(w, proc, hc)
 			<-proc.Done()
 			p.exited(w, proc)
+			p.persist(w)
 			w.mu.Lock()
 			w.busy = nil
 			w.mu.Unlock()
@@ -451,6 +501,7 @@ func (p *pool) exited(w *wrun, proc *worker.Proc) {
 	}
 	w.parking = false
 	w.local = p.s.restoredRun(w.id, w.scn, w.seed, w.forked, w.created, w.saved)
+	w.local.src = w.src
 	if w.saved.State == stateFinished {
 		// Finished: its reads are served from its folder, without a worker.
 		p.s.runs.mu.Lock()
@@ -663,6 +714,7 @@ func (p *pool) create(c echo.Context, src runSource, scn *scenario.Scenario, see
 		return err
 	}
 	p.add(w)
+	p.persist(w)
 	c.Response().Header().Set("Location", APIPrefix+"/runs/"+id)
 	return c.JSON(http.StatusCreated, st)
 }
@@ -691,6 +743,7 @@ func (p *pool) fork(c echo.Context, parent *wrun) error {
 		return err
 	}
 	p.add(w)
+	p.persist(w)
 	c.Response().Header().Set("Location", APIPrefix+"/runs/"+id)
 	return c.JSON(http.StatusCreated, st)
 }
@@ -717,6 +770,29 @@ func (p *pool) list(c echo.Context) error {
 	}
 	wg.Wait()
 	return c.JSON(http.StatusOK, map[string]any{"runs": out})
+}
+
+// canResume refuses with 429 when maxRuns runs other than w are running.
+func (p *pool) canResume(ctx context.Context, w *wrun) error {
+	count := func() int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		n, _ := p.holding()
+		w.mu.Lock()
+		if w.proc != nil && !w.parking && w.saved.Snapshot.State == stateRunning {
+			n--
+		}
+		w.mu.Unlock()
+		return n
+	}
+	if count() < p.s.cfg.maxRuns {
+		return nil
+	}
+	p.refresh(ctx)
+	if count() < p.s.cfg.maxRuns {
+		return nil
+	}
+	return busyErr(p.s.cfg.maxRuns)
 }
 
 // fromFolder are the routes a finished run with no worker answers from its
@@ -764,6 +840,9 @@ func (s *Server) viaWorkers(next echo.HandlerFunc) echo.HandlerFunc {
 		if key == "GET /runs/:id" {
 			return c.JSON(http.StatusOK, w.fresh(c.Request().Context(), time.Second))
 		}
+		if key == "GET /runs/:id/source" {
+			return c.JSON(http.StatusOK, w.src.api())
+		}
 		if err := w.settle(c.Request().Context()); err != nil {
 			return err
 		}
@@ -808,6 +887,11 @@ func (p *pool) control(c echo.Context, w *wrun) error {
 	var req controlReq
 	_ = json.Unmarshal(body, &req)
 	c.Request().Body = io.NopCloser(bytes.NewReader(body))
+	if req.Action == "resume" {
+		if err := p.canResume(c.Request().Context(), w); err != nil {
+			return err
+		}
+	}
 	rp, release, err := p.use(c.Request().Context(), w)
 	if err != nil {
 		return err
