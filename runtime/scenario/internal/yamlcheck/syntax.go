@@ -43,6 +43,12 @@ func Syntax(err error, data []byte) Problem {
 	if contains(parserProblems, msg) {
 		e.Line++
 	}
+	if contains(blockProblems, msg) {
+		// yaml/v3 names where a block starts: find the line that broke it.
+		if l := indentLine(data, 1); l > 0 {
+			e.Line = l
+		}
+	}
 	// At the end of the input the parser's marks can point past the last line.
 	lines := bytes.Count(data, []byte("\n"))
 	if len(data) > 0 && data[len(data)-1] != '\n' {
