@@ -26,8 +26,8 @@ func indentLine(data []byte, from int) int {
 	type block struct{ indent, line, count int }
 	var stack []block
 	opens := anyDeeper // what the line before lets the next one open
-	skipAbove := -1 // inside a block scalar: skip lines indented more than this
-	depth := 0      // open flow brackets carried from earlier lines
+	skipAbove := -1    // inside a block scalar: skip lines indented more than this
+	depth := 0         // open flow brackets carried from earlier lines
 	for i := max(from, 1) - 1; i < len(lines); i++ {
 		raw := strings.TrimRight(lines[i], " \r")
 		text := strings.TrimLeft(raw, " ")
