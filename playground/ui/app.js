@@ -4,16 +4,17 @@ import { api, ApiError, setToken } from './api.js';
 import { Editor } from './editor.js';
 import { Topology } from './topology.js';
 import { Charts } from './charts.js';
+import { markdown } from './md.js';
 
 const $ = (id) => document.getElementById(id);
 const fmtT = (ns) => (ns / 1e6).toFixed(ns < 1e9 ? 1 : 0) + 'ms';
 
 const st = {
   run: null,          // the run's status, as the API returns it
-  origin: null,       // {pattern, file} the editor text came from
+  origin: null,       // {pattern, file, name} the editor text came from
   es: null,           // the EventSource of the current run
   lastSeed: null,
-  lamportAt: -1,
+  lamportAt: null,    // the run position the diagram shows
   lamportTimer: 0,
 };
 
@@ -57,9 +58,12 @@ async function loadGallery() {
         <div class="files"></div>`;
       d.querySelector('.title').textContent = `${p.title}`;
       d.querySelector('.sum').textContent = p.summary;
-      d.querySelector('.purpose').textContent = p.purpose || '';
-      d.querySelector('.adv').textContent = p.advantages || '';
-      d.querySelector('.lim').textContent = p.limitations || '';
+      // Descriptions are Markdown: rendered from a safe subset (md.js).
+      for (const [cls, text] of [['purpose', p.purpose], ['adv', p.advantages], ['lim', p.limitations]]) {
+        const el = d.querySelector(`.${cls}`);
+        el.classList.add('md');
+        el.innerHTML = markdown(text || '');
+      }
       const files = d.querySelector('.files');
       for (const f of p.files) {
         const b = document.createElement('button');
@@ -77,9 +81,70 @@ async function loadGallery() {
 async function loadPatternFile(name, file) {
   const p = await api('GET', `/patterns/${name}`);
   editor.set(p.contents[file]);
-  st.origin = { pattern: name, file };
-  $('scn-title').textContent = `${name}/${file}`;
+  setOrigin({ pattern: name, file, name: scenarioName(p.contents[file]) });
+  // The run on show was of another scenario: its verdict must not sit
+  // next to this one.
+  detach(`no run of ${name}/${file} yet: press Run`);
   flash(`loaded ${name}/${file}`);
+}
+
+// scenarioName is the scenario's top-level name: line.
+function scenarioName(text) {
+  const m = /^name:\s*(.*?)\s*$/m.exec(text || '');
+  return m ? m[1] : '';
+}
+
+// setOrigin says where the editor's text came from (null: written here).
+function setOrigin(o) {
+  st.origin = o;
+  const t = $('scn-title');
+  t.textContent = o ? (o.pattern ? `${o.pattern}/${o.file}` : o.label) : 'your scenario (not from the gallery)';
+  t.classList.toggle('scratch', !o);
+}
+
+// editorChanged forgets the gallery file the text came from once the text
+// is another scenario (emptied, or renamed): its module paths then resolve
+// against the plugins folder, and it is not labelled as that file.
+function editorChanged() {
+  if (!st.origin) return;
+  const text = editor.get();
+  if (text.trim() === '' || scenarioName(text) !== st.origin.name) setOrigin(null);
+}
+
+// detach leaves the run on show: no verdict, topology, charts or diagram
+// of it stay on the page.
+function detach(msg) {
+  if (st.es) st.es.close();
+  st.es = null;
+  st.run = null;
+  st.shownState = null;
+  st.lamportAt = null;
+  clearTimeout(st.lamportTimer);
+  st.lamportTimer = 0;
+  charts.reset();
+  topo.reset([], []);
+  $('lamport').src = 'about:blank';
+  $('lamport-open').removeAttribute('href');
+  $('run-id').textContent = msg;
+  const s = $('run-state');
+  s.textContent = '-';
+  s.className = 'badge';
+  $('vtime').textContent = '0';
+  $('digest').textContent = '-';
+  $('slider').max = '0';
+  $('slider').value = '0';
+  $('slider-label').textContent = 'event 0 / 0';
+  $('rewound').hidden = true;
+  $('actions').textContent = '';
+  const tb = $('checks').tBodies[0];
+  tb.textContent = '';
+  tb.insertRow().insertCell().textContent = 'run to the end to see verdicts';
+  $('insp-name').textContent = '-';
+  $('inspector').className = 'muted';
+  $('inspector').textContent = 'click a node';
+  for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish', 'export', 'delete']) $(b).disabled = true;
+  if (location.pathname !== '/') history.replaceState(null, '', '/');
+  loadRuns().catch(() => {});
 }
 
 async function loadModules() {
@@ -126,14 +191,29 @@ async function loadRuns() {
     li.textContent = `${r.id.slice(0, 6)} ${r.name} seed ${r.seed} ${r.state}${r.verdict ? ` ${r.verdict}` : ''}${r.forked_from ? ` (fork of ${r.forked_from.slice(0, 6)})` : ''}`;
     if (st.run && st.run.id === r.id) li.className = 'current';
     li.onclick = () => openRun(r.id);
+    const del = document.createElement('button');
+    del.className = 'del';
+    del.textContent = '✕';
+    del.title = `delete run ${r.id} and its folder`;
+    del.dataset.del = r.id;
+    del.onclick = (e) => { e.stopPropagation(); deleteRun(r.id).catch(showError); };
+    li.append(del);
     ul.append(li);
   }
 }
 
 async function startRun(seed) {
   editor.clearProblems();
+  hideCapacity();
+  if (editor.get().trim() === '') {
+    // Never the gallery file behind an empty editor.
+    const msg = 'the editor is empty: pick a pattern\'s scenario on the left, or write one, then press Run';
+    editor.showProblems([{ line: 1, message: msg }]);
+    flash(msg, true);
+    return;
+  }
   const body = { scenario: editor.get(), start: !$('start-paused').checked, speed: Number($('speed').value) };
-  if (st.origin) {
+  if (st.origin && st.origin.pattern) {
     body.pattern = st.origin.pattern;
     body.name = st.origin.file;
   }
@@ -144,15 +224,67 @@ async function startRun(seed) {
     flash(`run ${run.id} started, seed ${run.seed}`);
   } catch (err) {
     if (err instanceof ApiError && err.problems) editor.showProblems(err.problems);
-    showError(err);
+    if (!(await showCapacity(err, () => startRun(seed)))) showError(err);
   }
+}
+
+// ---- capacity: a refused run says what to do, with a button that does it ----
+
+function hideCapacity() {
+  $('capacity').hidden = true;
+}
+
+// showCapacity explains a 429 (too many runs running) or 503 (memory
+// budget) and offers to stop or delete the oldest run in the way, then to
+// try again; it returns whether err was one of those.
+async function showCapacity(err, retry) {
+  if (!(err instanceof ApiError) || !['busy', 'memory'].includes(err.code)) return false;
+  let runs = [];
+  try { ({ runs } = await api('GET', '/runs')); } catch { /* offer nothing */ }
+  // The list is newest first: the oldest in the way is the last.
+  const inWay = runs.filter((r) => r.state === 'running' || (err.code === 'memory' && r.in_memory)).reverse();
+  const victim = inWay[0];
+  const busy = err.code === 'busy';
+  $('capacity-msg').textContent = busy
+    ? `The server is already running its maximum of runs at once (${err.message}). Stop or delete a running run, then run again.`
+    : `The server's memory budget is taken by the runs open now (${err.message}). Delete a run you no longer need, then run again.`;
+  const stop = $('capacity-stop');
+  const del = $('capacity-delete');
+  stop.hidden = !victim || !busy;
+  del.hidden = !victim;
+  if (victim) {
+    const what = `${victim.id.slice(0, 6)} (${victim.name}, ${victim.state})`;
+    stop.textContent = `Pause the oldest running run ${what} and run again`;
+    del.textContent = `Delete run ${what} and run again`;
+    stop.onclick = async () => {
+      try { await api('POST', `/runs/${victim.id}/control`, { action: 'pause' }); } catch (e) { showError(e); return; }
+      hideCapacity();
+      retry();
+    };
+    del.onclick = async () => {
+      try { await deleteRun(victim.id); } catch (e) { showError(e); return; }
+      hideCapacity();
+      retry();
+    };
+  }
+  $('capacity').hidden = false;
+  $('capacity').scrollIntoView({ block: 'nearest' });
+  flash(`${err.status} ${err.code}: see the message above the editor`, true);
+  return true;
+}
+
+async function deleteRun(id) {
+  await api('DELETE', `/runs/${id}`);
+  flash(`deleted run ${id}`);
+  if (st.run && st.run.id === id) detach('run deleted: pick a run or press Run');
+  else await loadRuns();
 }
 
 function attach(run) {
   if (st.es) st.es.close();
   st.run = run;
   st.lastSeed = run.seed;
-  st.lamportAt = -1;
+  st.lamportAt = null;
   charts.reset();
   topo.reset(run.nodes || [], run.clients || []);
   $('insp-name').textContent = '-';
@@ -204,7 +336,7 @@ async function control(body) {
     st.run = await api('POST', `/runs/${st.run.id}/control`, body);
     render();
   } catch (err) {
-    showError(err);
+    if (!(await showCapacity(err, () => control(body)))) showError(err);
   }
 }
 
@@ -295,6 +427,7 @@ function render() {
   const done = r.state === 'finished';
   for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish']) $(b).disabled = done;
   $('export').disabled = false;
+  $('delete').disabled = false;
   $('pause').disabled = done || r.state !== 'running';
   $('resume').disabled = done || r.state === 'running';
   const slider = $('slider');
@@ -340,6 +473,18 @@ function renderChecks(r) {
     v.textContent = r.verdict;
     v.className = `v-${r.verdict}`;
     v.id = 'verdict';
+    if ((r.cap_crashes || []).length) {
+      // A node crashed on one of this server's caps below the CLI's
+      // default: `terrarium run` may give another verdict. Said beside the
+      // verdict, not in a tooltip.
+      const cc = r.cap_crashes;
+      const nr = tb.insertRow();
+      nr.id = 'cap-note';
+      const c = nr.insertCell();
+      c.colSpan = 3;
+      const caps = [...new Set(cc.map((x) => `limits.${x.limit} = ${x.server} (terrarium run's default: ${x.cli})`))];
+      c.textContent = `⚠ ${[...new Set(cc.map((x) => x.node))].join(', ')} crashed on this server's cap ${caps.join('; ')}: this verdict may differ from the CLI's. Lower the scenario's need, or ask the operator to raise it (serve --max-limit ${cc[0].limit}=N).`;
+    }
     const l = r.limits || {};
     if (Object.keys(l).length > 0) {
       // The limits the run ran under: the scenario's, clamped by the server.
@@ -359,13 +504,20 @@ function renderChecks(r) {
 // The diagram is the run report's own Lamport renderer, drawn by the server
 // for the run as it is now; refreshed when the run stops moving, and at most
 // every 3 s while it runs.
+// The position is the run, its generation, its event and whether it has
+// finished: a run's last live diagram and its final one can be at one
+// event, and the final one must replace it (else the page keeps showing
+// "(live) · unknown" for a finished run).
+const lamportKey = (r) => `${r.id}/${r.generation}/${r.seq}/${r.state === 'finished' ? 'final' : 'live'}`;
+const lamportSrc = (r) => `/api/v1/runs/${r.id}/files/lamport.html?seq=${r.seq}${r.state === 'finished' ? '&final=1' : ''}`;
+
 function refreshLamport(r) {
-  const src = `/api/v1/runs/${r.id}/files/lamport.html?seq=${r.seq}`;
-  $('lamport-open').href = src;
-  if (r.seq === st.lamportAt) return;
+  $('lamport-open').href = lamportSrc(r);
+  if (lamportKey(r) === st.lamportAt) return;
   const load = () => {
-    st.lamportAt = st.run.seq;
-    $('lamport').src = `/api/v1/runs/${st.run.id}/files/lamport.html?seq=${st.run.seq}`;
+    if (!st.run) return;
+    st.lamportAt = lamportKey(st.run);
+    $('lamport').src = lamportSrc(st.run);
   };
   if (r.state !== 'running') {
     clearTimeout(st.lamportTimer);
@@ -401,9 +553,20 @@ async function openRun(id) {
   try {
     const run = await api('GET', `/runs/${id}`);
     attach(run);
+    await loadSource(run);
   } catch (err) {
     showError(err);
   }
+}
+
+// loadSource fills the editor with the scenario a run was made from, so
+// that editing, Run and "Replay this seed" start from that run.
+async function loadSource(run) {
+  const src = await api('GET', `/runs/${run.id}/source`);
+  editor.set(src.text);
+  setOrigin(src.pattern ? { pattern: src.pattern, file: src.file, name: scenarioName(src.text) }
+    : { label: `${src.name} (run ${run.id.slice(0, 6)})`, name: scenarioName(src.text) });
+  $('seed').value = '';
 }
 
 // ---- wiring ----
@@ -419,6 +582,9 @@ function wire() {
   $('finish').onclick = () => control({ action: 'finish' });
   $('speed').onchange = () => control({ action: 'speed', speed: Number($('speed').value) });
   $('export').onclick = exportRun;
+  $('delete').onclick = () => { if (st.run) deleteRun(st.run.id).catch(showError); };
+  $('capacity-close').onclick = hideCapacity;
+  $('scenario').addEventListener('input', editorChanged);
   $('export-close').onclick = () => $('exportdlg').close();
   $('slider').onchange = (e) => seek(Number(e.target.value));
   $('slider').oninput = (e) => { $('slider-label').textContent = `event ${e.target.value} / ${st.run ? st.run.max_seq : 0}`; };
@@ -440,7 +606,7 @@ function wire() {
 async function main() {
   wire();
   // Nothing to drive until there is a run.
-  for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish', 'export']) $(b).disabled = true;
+  for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish', 'export', 'delete']) $(b).disabled = true;
   $('run-id').textContent = 'no run yet: pick a pattern (or write a scenario) and press Run';
   try {
     const h = await api('GET', '/health');
