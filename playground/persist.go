@@ -35,14 +35,15 @@ type runRecord struct {
 // idRE matches a run's id (newID).
 var idRE = regexp.MustCompile(`^[0-9a-f]{12}$`)
 
-// writeRecord writes rec into dir atomically (a temporary file renamed).
+// writeRecord writes rec into dir atomically (a temporary file renamed),
+// unless dir is gone.
 func writeRecord(dir string, rec runRecord) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("playground: run record: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("playground: run record: %w", err)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil // the run was deleted (its folder with it): nothing to keep
 	}
 	tmp, err := os.CreateTemp(dir, recordFile+".*")
 	if err != nil {

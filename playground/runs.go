@@ -96,6 +96,8 @@ func (rs *runs) closeAll() {
 	}
 	rs.mu.Unlock()
 	for _, r := range list {
+		// The next server lists the run again from its record.
+		r.persist()
 		r.shutdown()
 	}
 }
@@ -137,15 +139,12 @@ func (rs *runs) canRun(self *run) error {
 	return nil
 }
 
-// acquire takes cost bytes of the memory budget for self's simulation, or
-// says when to retry; it refuses with 429 when maxRuns other runs are
-// running.
-func (rs *runs) acquire(self *run, cost int64) error {
+// acquire takes cost bytes of the memory budget for a simulation, or says
+// when to retry. (The cap on runs running at once is canRun's: a run that
+// is loaded but paused holds no slot.)
+func (rs *runs) acquire(cost int64) error {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	if rs.runningLocked(self) >= rs.s.cfg.maxRuns {
-		return busyErr(rs.s.cfg.maxRuns)
-	}
 	if budget := rs.s.cfg.memBudget; rs.reserved+cost > budget {
 		e := apiErr(http.StatusServiceUnavailable, "memory", "this run may need up to %s and the runs open now may need %s of this server's memory budget of %s; try again shortly, delete a run you no longer need, or lower the run's limits", mib(cost), mib(rs.reserved), mib(budget))
 		e.RetryAfter = 5
@@ -358,7 +357,7 @@ func (r *run) load(ctx context.Context, move func(context.Context) error) error 
 	default:
 	}
 	if !r.hasOp {
-		if err := r.rs.acquire(r, r.cost); err != nil {
+		if err := r.rs.acquire(r.cost); err != nil {
 			return err
 		}
 		r.hasOp = true

@@ -131,6 +131,11 @@ func (s *Server) createRun(c echo.Context) error {
 	if s.pool != nil {
 		return s.pool.create(c, runSource{Name: name, Text: req.Scenario, Base: base}, scn, seed, req.Start, req.Speed)
 	}
+	if req.Start {
+		if err := s.runs.canRun(nil); err != nil {
+			return err
+		}
+	}
 	r, err := s.newRun(c.Request().Context(), runner.NewTimeline(scn, seed), "", 0)
 	if err != nil {
 		return err
@@ -425,6 +430,7 @@ func (r *run) command(ctx context.Context, req controlReq) error {
 		return err
 	}
 	r.checkNow(ctx)
+	r.persist()
 	return nil
 }
 
@@ -496,6 +502,7 @@ func (r *run) act(ctx context.Context, f fault.Fault) error {
 	r.maxSeq = a.Seq
 	r.mu.Unlock()
 	r.checkNow(ctx)
+	r.persist()
 	return nil
 }
 

@@ -359,14 +359,21 @@ func testConcurrentRunsLimit(t *testing.T, cfg playground.Config) {
 	_, hs := newServer(t, cfg.WithRunLimits(1, 8, time.Minute, time.Minute))
 	api := hs.URL + "/api/v1/runs"
 	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
-	first := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
-	r := postJSON(t, api, map[string]any{"scenario": echoScenario(sha)})
+	// A run that runs takes the one slot (at this pace, for hours).
+	first := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha), "start": true, "speed": 0.0001}), http.StatusCreated)
+	r := postJSON(t, api, map[string]any{"scenario": echoScenario(sha), "start": true})
 	require.Equal(t, http.StatusTooManyRequests, r.Status, "%s", r.Body)
 	assert.Equal(t, "5", r.Header.Get("Retry-After"))
 	assert.Equal(t, "busy", r.apiError(t)["code"])
-	r = postJSON(t, api+"/"+first.ID+"/fork", map[string]any{"seq": 0})
-	assert.Equal(t, http.StatusTooManyRequests, r.Status)
-	require.Equal(t, http.StatusNoContent, do(t, http.MethodDelete, api+"/"+first.ID, "", nil).Status)
+	// A paused run, and a fork (paused), hold none: they are made, and
+	// refused only when they would run.
+	paused := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
+	fork := mustOK(t, postJSON(t, api+"/"+first.ID+"/fork", map[string]any{"seq": 0}), http.StatusCreated)
+	r = postJSON(t, api+"/"+paused.ID+"/control", map[string]any{"action": "resume"})
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "%s", r.Body)
+	for _, id := range []string{first.ID, paused.ID, fork.ID} {
+		require.Equal(t, http.StatusNoContent, do(t, http.MethodDelete, api+"/"+id, "", nil).Status)
+	}
 	// Deleting a run while it runs gives its slot back, every time.
 	for range 5 {
 		st := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha), "start": true, "speed": 0}), http.StatusCreated)

@@ -233,14 +233,15 @@ func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, er
 	cost := p.s.cfg.cost(w.scn)
 	p.mu.Lock()
 	n, held := p.holding()
-	if n >= p.s.cfg.maxRuns || held+cost > p.s.cfg.memBudget {
+	full := spec.Start && n >= p.s.cfg.maxRuns
+	if full || held+cost > p.s.cfg.memBudget {
 		// The last polls may be a second old: ask again before refusing.
 		p.mu.Unlock()
 		p.refresh(ctx)
 		p.mu.Lock()
 		n, held = p.holding()
 	}
-	if n >= p.s.cfg.maxRuns {
+	if spec.Start && n >= p.s.cfg.maxRuns {
 		p.mu.Unlock()
 		return nil, busyErr(p.s.cfg.maxRuns)
 	}
@@ -651,6 +652,17 @@ func (p *pool) remove(id string) error {
 }
 
 func (p *pool) closeAll() {
+	// Each live run's record gets its state now, for the next server.
+	p.mu.Lock()
+	live := make([]*wrun, 0, len(p.byID))
+	for _, w := range p.byID {
+		live = append(live, w)
+	}
+	p.mu.Unlock()
+	for _, w := range live {
+		w.fresh(context.Background(), 300*time.Millisecond)
+		p.persist(w)
+	}
 	p.mu.Lock()
 	var procs []*worker.Proc
 	for _, w := range p.byID {

@@ -1,0 +1,349 @@
+// The playground as a newcomer meets it (issue 18, part 1): each section
+// checks one defect that was found in Chromium and is fixed now, and takes
+// a screenshot of it. Run by lab_test.go:
+//   node lab.mjs URL CAPPED_URL SHOTS_DIR OUT_JSON
+// URL is a server started with --max-runs 2; CAPPED_URL one started with
+// --max-limit fuel=100000 (a cap far below the CLI's default).
+import { chromium } from 'playwright-core';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [url, cappedURL, shots, outJSON] = process.argv.slice(2);
+const out = { steps: [], runs: {} };
+const log = (msg) => { out.steps.push(msg); console.log(`lab: ${msg}`); };
+
+function check(cond, msg) {
+  if (!cond) throw new Error(`check failed: ${msg}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu'],
+});
+let page;
+const errors = [];
+const shot = async (name) => page.screenshot({ path: join(shots, `lab-${name}.png`) });
+const runId = async () => (await page.locator('#run-id').textContent()).split(' ')[1];
+const api = async (method, path, body) => page.evaluate(async ([m, p, b]) => {
+  const res = await fetch(`/api/v1${p}`, { method: m, headers: { 'Content-Type': 'application/json' }, body: b ? JSON.stringify(b) : undefined });
+  return { status: res.status, body: res.status === 204 ? null : await res.json() };
+}, [method, path, body]);
+const open = async (u, width = 1440, height = 900) => {
+  await page.setViewportSize({ width, height });
+  await page.goto(u);
+  await page.waitForSelector('body[data-ready="1"]');
+};
+const load = async (pattern, file) => {
+  await page.locator(`.pattern[data-pattern="${pattern}"] button[data-file="${file}"]`).click();
+  await page.waitForFunction((t) => document.querySelector('#scn-title').textContent === t, `${pattern}/${file}`);
+};
+const finished = (timeout = 120000) => page.waitForFunction(() => document.querySelector('#run-state').textContent === 'finished', null, { timeout });
+// runToEnd loads a pattern's file and runs it at full speed to its verdict.
+const runToEnd = async (pattern, file) => {
+  await load(pattern, file);
+  await page.locator('#start-paused').uncheck();
+  await page.locator('#speed').selectOption('0');
+  const before = await page.locator('#run-id').textContent();
+  await page.locator('#run').click();
+  await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b && document.querySelector('#run-id').textContent.startsWith('run '), before);
+  const id = await runId();
+  await finished();
+  await page.waitForSelector('#verdict');
+  return id;
+};
+// The diagram frame shows a finished run's final diagram, not a live one.
+const finalDiagram = (verdict) => page.waitForFunction((v) => {
+  const f = document.querySelector('#lamport');
+  const t = f && f.contentDocument && f.contentDocument.querySelector('#title');
+  return t && !/live/.test(t.textContent) && t.textContent.includes(v);
+}, verdict, { timeout: 30000 });
+
+async function defaults() {
+  // g. The default speed is 1x; the Run button stays readable on hover;
+  // pattern descriptions are rendered Markdown.
+  await open(url);
+  check(await page.locator('#speed').inputValue() === '1', 'the default speed is 1x');
+  await page.locator('#run').hover();
+  const [fg, bg] = await page.locator('#run').evaluate((b) => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]);
+  const lum = (c) => { const [r, g, b] = c.match(/\d+/g).map(Number); return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255; };
+  check(Math.abs(lum(fg) - lum(bg)) > 0.5, `the Run button is readable on hover: ${fg} on ${bg}`);
+  const lim = page.locator('.pattern[data-pattern="twopc"] .lim');
+  await page.locator('.pattern[data-pattern="twopc"] summary').click();
+  check(await lim.locator('strong').count() > 0 && await lim.locator('li').count() > 0, 'the limits are a rendered list with bold text');
+  check(!(await lim.textContent()).includes('**'), 'no raw Markdown is shown');
+  check(await page.locator('.pattern .md script, .pattern .md img, .pattern .md [onerror]').count() === 0, 'no HTML from a description reaches the page');
+  await shot('g1-markdown-speed-hover');
+  log('1x by default, readable Run on hover, Markdown descriptions');
+}
+
+async function capacity() {
+  // a. Paused runs hold no slot (429 counts running runs only): with
+  // --max-runs 2, two paused runs and a third started.
+  await open(url);
+  await load('twopc', 'scenario.yaml');
+  await page.locator('#start-paused').check();
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    const before = await page.locator('#run-id').textContent();
+    await page.locator('#run').click();
+    await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b && document.querySelector('#run-id').textContent.startsWith('run '), before);
+    ids.push(await runId());
+  }
+  check(await page.locator('#capacity').isHidden(), 'three paused runs on a 2-run server are not refused');
+  log(`three paused runs: ${ids.join(', ')}`);
+  // Finished runs free their slot at once: three back to back, at full speed.
+  const done = [];
+  for (const f of ['scenario.yaml', 'limit.yaml', 'broken.yaml']) done.push(await runToEnd('twopc', f));
+  check(await page.locator('#capacity').isHidden(), 'finished runs hold no slot');
+  out.runs.finished = done[0];
+  out.runs.broken = done[2];
+  log(`three runs back to back: ${done.join(', ')}`);
+
+  // Two slow runs take both slots: the third is refused, and the page says
+  // so prominently with a button that pauses the oldest and runs again.
+  await load('twopc', 'scenario.yaml');
+  await page.locator('#start-paused').uncheck();
+  await page.locator('#speed').selectOption('0.05');
+  const slow = [];
+  for (let i = 0; i < 2; i++) {
+    const before = await page.locator('#run-id').textContent();
+    await page.locator('#run').click();
+    await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b, before);
+    slow.push(await runId());
+  }
+  await page.locator('#run').click();
+  await page.waitForSelector('#capacity:not([hidden])');
+  const msg = await page.locator('#capacity-msg').textContent();
+  check(/maximum of 2 runs/.test(msg), `the banner says why: ${msg}`);
+  const stop = await page.locator('#capacity-stop').textContent();
+  check(stop.includes(slow[0].slice(0, 6)), `the button names the oldest running run ${slow[0]}: ${stop}`);
+  await shot('a1-capacity-banner');
+  const before = await page.locator('#run-id').textContent();
+  await page.locator('#capacity-stop').click();
+  await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b && document.querySelector('#run-id').textContent.startsWith('run '), before);
+  check(await page.locator('#capacity').isHidden(), 'the banner goes once the run started');
+  const paused = await api('GET', `/runs/${slow[0]}`);
+  check(paused.body.state === 'paused', `the oldest running run was paused: ${paused.body.state}`);
+  const third = await runId();
+  await shot('a2-capacity-resolved');
+  log(`429 shown with a button: paused ${slow[0]}, started ${third}`);
+
+  // Runs can be deleted from the list and from the run bar.
+  await page.locator(`#runs li[data-run="${slow[1]}"] button.del`).click();
+  await page.waitForFunction((id) => !document.querySelector(`#runs li[data-run="${id}"]`), slow[1]);
+  check((await api('GET', `/runs/${slow[1]}`)).status === 404, 'a deleted run is gone');
+  await page.locator('#delete').click();
+  await page.waitForFunction((id) => !document.querySelector(`#runs li[data-run="${id}"]`), third);
+  check((await page.locator('#run-id').textContent()).startsWith('run deleted'), 'deleting the run on show leaves the page without it');
+  await api('DELETE', `/runs/${slow[0]}`);
+  await shot('a3-deleted');
+  log(`deleted ${slow[1]} from the list and ${third} from the run bar`);
+
+  // A newly loaded scenario never sits next to the previous run's verdict.
+  await runToEnd('twopc', 'scenario.yaml');
+  await load('twopc', 'broken.yaml');
+  check(await page.locator('#verdict').count() === 0, 'no verdict of the last run beside broken.yaml');
+  check(!/valid/.test(await page.locator('#checks').textContent()), 'no check verdicts of the last run');
+  check((await page.locator('#run-id').textContent()).includes('no run of twopc/broken.yaml'), 'the run bar says there is no run of it yet');
+  await shot('a4-new-scenario-no-old-verdict');
+  log('a newly loaded scenario shows no verdict until it runs');
+}
+
+async function caps() {
+  // b. The server's caps are the CLI's defaults ...
+  await open(url);
+  await runToEnd('twopc', 'scenario.yaml');
+  const lims = await page.locator('#run-limits').textContent();
+  check(/fuel 2000000000/.test(lims) && /memory 256 MiB/.test(lims), `the CLI's fuel and memory: ${lims}`);
+  // ... and a node that crashes on a cap an operator lowered says so
+  // beside the verdict, in the page, not in a tooltip.
+  await open(cappedURL);
+  await runToEnd('twopc', 'scenario.yaml');
+  await page.waitForSelector('#cap-note');
+  const note = await page.locator('#cap-note').textContent();
+  check(/limits\.fuel = 100000/.test(note) && /2000000000/.test(note) && /coord/.test(note), `the cap is named beside the verdict: ${note}`);
+  check(await page.locator('#cap-note').isVisible(), 'the note is visible');
+  await shot('b1-cap-beside-verdict');
+  log(`cap crash shown: ${note.slice(0, 100)}`);
+}
+
+async function editor() {
+  // c. Opening a run by URL fills the editor with its scenario, and
+  // "Replay this seed" replays it.
+  const id = out.runs.finished;
+  await open(`${url}runs/${id}`);
+  await page.waitForFunction((i) => document.querySelector('#run-id').textContent.startsWith(`run ${i} `), id);
+  await page.waitForFunction(() => document.querySelector('#scenario').value.includes('name: twopc'));
+  check(await page.locator('#scn-title').textContent() === 'twopc/scenario.yaml', 'the editor names the run\'s file');
+  await finished();
+  const d1 = (await page.locator('#digest').textContent()).trim();
+  await shot('c1-opened-by-url');
+  await page.locator('#speed').selectOption('0');
+  await page.locator('#replay').click();
+  await page.waitForFunction((i) => !document.querySelector('#run-id').textContent.includes(`run ${i} `) && document.querySelector('#run-id').textContent.startsWith('run '), id);
+  await finished();
+  const d2 = (await page.locator('#digest').textContent()).trim();
+  check(d1 === d2 && /^[0-9a-f]{64}$/.test(d1), `replay of a run opened by URL: ${d2} vs ${d1}`);
+  log(`opened ${id} by URL: editor filled; replayed to ${d2.slice(0, 12)}`);
+
+  // A scenario written from scratch is not labelled with the last gallery
+  // file, and its relative go: path resolves against the plugins folder.
+  await load('twopc', 'scenario.yaml');
+  await page.locator('#scenario').fill(`name: scratch-echo
+seed: 3
+duration: 500ms
+modules:
+  e: {go: echo, roles: [server]}
+nodes:
+  - {name: n, count: 2, module: e, role: server}
+workload: {type: echo, clients: 1, interval: 20ms, timeout: 200ms}
+checks: [echo]
+`);
+  const title = await page.locator('#scn-title').textContent();
+  check(!title.includes('twopc'), `a scratch scenario is not labelled as twopc's: ${title}`);
+  await page.locator('#run').click();
+  await page.waitForFunction(() => document.querySelector('#run-id').textContent.startsWith('run ') || document.querySelector('#problems li'), null, { timeout: 180000 });
+  check(await page.locator('#problems li').count() === 0, `the scratch scenario runs: ${await page.locator('#problems').textContent()}`);
+  await finished(180000);
+  check((await page.locator('#runs li.current').textContent()).includes('scratch-echo'), 'the run is the scratch scenario');
+  await shot('c2-scratch-scenario');
+  log(`scratch scenario labelled "${title}" ran`);
+
+  // An emptied editor refuses to run, saying why.
+  const runsBefore = (await api('GET', '/runs')).body.runs.length;
+  await page.locator('#scenario').fill('');
+  await page.locator('#run').click();
+  await page.waitForSelector('#problems li');
+  const prob = await page.locator('#problems li').first().textContent();
+  check(/editor is empty/.test(prob), `an empty editor says so: ${prob}`);
+  check((await api('GET', '/runs')).body.runs.length === runsBefore, 'no run was started');
+  await shot('c3-empty-editor');
+  log(`empty editor refused: ${prob}`);
+}
+
+async function diagram() {
+  // e. The diagram never stays "(live)" once a run finished: runs at 5x
+  // load live diagrams while they run, then the final one.
+  await open(url);
+  for (const f of ['scenario.yaml', 'broken.yaml', 'scenario.yaml']) {
+    await load('twopc', f);
+    await page.locator('#start-paused').uncheck();
+    await page.locator('#speed').selectOption('5');
+    const before = await page.locator('#run-id').textContent();
+    await page.locator('#run').click();
+    await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b && document.querySelector('#run-id').textContent.startsWith('run '), before);
+    await finished();
+    const verdict = await page.locator('#verdict').textContent();
+    await finalDiagram(verdict);
+  }
+  await shot('e1-final-diagram');
+  log('three runs: the diagram shows each one\'s final verdict');
+
+  // g. The embedded diagram shows lanes at 1440 and at 1024 px, with a
+  // clear link to the full view; the page fits 1024 px.
+  for (const [w, h] of [[1440, 900], [1024, 768]]) {
+    await open(`${url}runs/${out.runs.finished}`, w, h);
+    await finalDiagram('valid');
+    const lanes = await page.evaluate(() => {
+      const d = document.querySelector('#lamport').contentDocument;
+      const v = d.querySelector('#view');
+      return v ? v.clientWidth : 0;
+    });
+    check(lanes >= 200, `lanes are visible at ${w}px: ${lanes}px wide`);
+    check(await page.locator('#lamport-open').isVisible() && /full view/.test(await page.locator('#lamport-open').textContent()), 'a link opens the full view');
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(over <= 0, `no horizontal scroll at ${w}px (${over}px over)`);
+    for (const sel of ['#run', '#checks', '#topology', '#lamport', '#slider']) {
+      const b = await page.locator(sel).boundingBox();
+      check(b && b.width > 40 && b.x >= 0 && b.x + b.width <= w + 1, `${sel} fits at ${w}px: ${JSON.stringify(b)}`);
+    }
+    await shot(`g2-layout-${w}`);
+    log(`at ${w}px: lanes ${lanes}px wide, everything fits`);
+  }
+}
+
+async function smaller() {
+  await open(url);
+  // g. A YAML indentation error is marked on its own line.
+  await load('twopc', 'scenario.yaml');
+  const lines = (await page.locator('#scenario').inputValue()).split('\n');
+  const at = lines.findIndex((l) => l.includes('name: coord'));
+  lines[at] = ` ${lines[at]}`;
+  await page.locator('#scenario').fill(lines.join('\n'));
+  await page.locator('#run').click();
+  await page.waitForSelector('#gutter .err');
+  const marked = await page.locator('#gutter .err').first().textContent();
+  check(Number(marked) === at + 1, `the bad indentation on line ${at + 1} is marked there, not on ${marked}`);
+  await shot('g3-yaml-indent-line');
+  log(`YAML indentation error marked on line ${marked}`);
+
+  // g. Node names are visible before the first step (nodes not yet booted).
+  await load('twopc', 'scenario.yaml');
+  await page.locator('#start-paused').check();
+  const before = await page.locator('#run-id').textContent();
+  await page.locator('#run').click();
+  await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b && document.querySelector('#run-id').textContent.startsWith('run '), before);
+  await page.waitForSelector('#topology .node[data-node="coord"]');
+  const look = await page.locator('#topology .node[data-node="coord"]').evaluate((g) => ({
+    state: g.dataset.state, fill: getComputedStyle(g.querySelector('circle')).fill, text: getComputedStyle(g.querySelector('text')).fill,
+  }));
+  const lum = (c) => { const [r, g, b] = c.match(/\d+/g).map(Number); return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255; };
+  check(look.state === 'down', `the node has not booted: ${look.state}`);
+  check(lum(look.fill) - lum(look.text) > 0.5, `its name is readable on its circle: ${look.text} on ${look.fill}`);
+  await shot('g4-nodes-before-boot');
+  log(`before the first step: ${look.text} on ${look.fill}`);
+  await api('DELETE', `/runs/${await runId()}`);
+}
+
+async function bigRun() {
+  // f. A big, fast run: 25 nodes at full speed. The live view moves while
+  // it runs (status is never queued behind events).
+  await open(url);
+  await load('twopc', 'scenario.yaml');
+  const text = (await page.locator('#scenario').inputValue())
+    .replace('count: 3, module: twopc, role: participant', 'count: 24, module: twopc, role: participant')
+    .replace('duration: 3s', 'duration: 20s').replace('clients: 3', 'clients: 24').replace('interval: 40ms', 'interval: 5ms');
+  await page.locator('#scenario').fill(text);
+  await page.locator('#start-paused').uncheck();
+  await page.locator('#speed').selectOption('0');
+  await page.locator('#run').click();
+  await page.waitForFunction(() => document.querySelector('#run-id').textContent.startsWith('run '));
+  // While it still runs, time and the event counter have moved and the
+  // nodes are drawn running.
+  await page.waitForFunction(() => {
+    const running = document.querySelector('#run-state').textContent === 'running';
+    const t = parseFloat(document.querySelector('#vtime').textContent);
+    const m = document.querySelector('#slider-label').textContent.match(/event (\d+)/);
+    const up = document.querySelectorAll('#topology .node[data-state="running"]').length;
+    return running && t > 0 && m && Number(m[1]) > 0 && up >= 20;
+  }, null, { timeout: 60000 });
+  const mid = `${await page.locator('#vtime').textContent()} ${await page.locator('#slider-label').textContent()}`;
+  await shot('f1-big-run-live');
+  log(`25 nodes at full speed, live: ${mid}`);
+  await finished(180000);
+  const end = await page.locator('#slider-label').textContent();
+  await shot('f2-big-run-finished');
+  log(`finished: ${end}`);
+}
+
+try {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  page = await ctx.newPage();
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(m.text()); });
+  const only = (process.env.LAB_ONLY || '').split(',').filter(Boolean);
+  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun })) {
+    if (only.length && !only.includes(name)) continue;
+    await fn();
+  }
+  check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
+  out.ok = true;
+} catch (err) {
+  out.ok = false;
+  out.error = String(err && err.stack ? err.stack : err);
+  if (page) await page.screenshot({ path: join(shots, 'lab-failure.png') }).catch(() => {});
+} finally {
+  await browser.close();
+  writeFileSync(outJSON, JSON.stringify(out, null, 1));
+}
+process.exit(out.ok ? 0 : 1);
