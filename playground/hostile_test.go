@@ -57,7 +57,11 @@ checks: [echo]
 // stop at a cap) while another user's 2PC run on the same server finishes
 // with the same digest as on the command line.
 func TestHostileModulesLeaveServerServing(t *testing.T) {
-	_, hs := newServer(t, runConfig().WithRunLimits(8, 16, time.Minute, time.Minute).WithMaxEvents(200_000))
+	// A server whose operator lowered the CLI's fuel and memory (serve
+	// --max-limit), with a spin window as long as the callback budget.
+	hardened := playground.DefaultMaxLimits()
+	hardened.Fuel, hardened.SpinFuel, hardened.MemoryPages = 200_000_000, 200_000_000, 1024
+	_, hs := newServer(t, runConfig().WithMaxLimits(hardened).WithRunLimits(8, 16, time.Minute, time.Minute).WithMaxEvents(200_000))
 	api := hs.URL + "/api/v1/runs"
 	hostile := map[string][]byte{
 		"loop":     wasmOf(t, "spin"),
@@ -114,7 +118,7 @@ func TestHostileModulesLeaveServerServing(t *testing.T) {
 
 	scn, err := runner.Load("../plugins/twopc/scenario.yaml", patterns.Registry())
 	require.NoError(t, err)
-	scn.Limits = playground.DefaultMaxLimits() // the server's limits (twopc sets none of its own)
+	scn.Limits = hardened // the server's limits (twopc sets none of its own)
 	res, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithRegistry(patterns.Registry()))
 	require.NoError(t, err)
 	assert.Equal(t, "valid", final["good"].Verdict)

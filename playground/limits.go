@@ -13,8 +13,10 @@ import (
 )
 
 // DefaultMemoryBudget is the memory all the server's open runs together
-// may need at worst (Config.WithMemoryBudget).
-const DefaultMemoryBudget = 4 << 30
+// may need at worst (Config.WithMemoryBudget). With the CLI's limits a
+// node may need up to ~308 MiB (256 MiB of memory, stores, files,
+// messages and log), so 16 GiB holds a 25-node run and a few small ones.
+const DefaultMemoryBudget = 16 << 30
 
 // DefaultMaxFaults caps the faults applied by hand to one run.
 const DefaultMaxFaults = 1000
@@ -34,9 +36,8 @@ func DefaultMaxLimits() scenario.Limits {
 		Fuel:            DefaultMaxFuel,
 		MaxMessageBytes: 1 << 20,
 		FuelPerByte:     limits.DefaultFuelPerByte,
-		// A spin window as long as the callback budget: a guest that spins
-		// through the whole budget is named a spin wait, not out of fuel.
-		SpinFuel:             DefaultMaxFuel,
+		// No spin window, as on the CLI (SpinFuel unset): a window the CLI
+		// does not have can crash a guest the CLI lets finish.
 		SendsPerCallback:     limits.DefaultSendsPerCallback,
 		SendBytesPerCallback: 4 << 20,
 		PendingTimers:        limits.DefaultPendingTimers,
@@ -122,10 +123,10 @@ func runCost(scn *scenario.Scenario) (total, perNode int64) {
 }
 
 // cost is what a run may need in memory at worst (runCost), but never
-// more than a run worker's memory limit: past it the OS stops the worker.
+// more than its worker's memory limit: past it the OS stops the worker.
 func (c Config) cost(scn *scenario.Scenario) int64 {
 	total, _ := runCost(scn)
-	if lim := c.runCostCap(); lim > 0 {
+	if lim := c.runCostCap(scn); lim > 0 {
 		total = min(total, lim)
 	}
 	return total
@@ -133,11 +134,24 @@ func (c Config) cost(scn *scenario.Scenario) int64 {
 
 // runCostCap is the most memory one run may take: its worker's memory
 // limit when runs execute in workers (0: no cap).
-func (c Config) runCostCap() int64 {
+func (c Config) runCostCap(scn *scenario.Scenario) int64 {
 	if c.workerBin != "" {
-		return c.workerLimits.MemoryBytes
+		return c.workerMemory(scn)
 	}
 	return c.costCap
+}
+
+// workerMemory is the data limit (RLIMIT_DATA) of the worker of a run of
+// scn: the configured one, plus the linear memory every node may reserve
+// (wazero maps a memory's whole limit up front, and the OS counts the
+// mapping), so that a run under the CLI's memory_pages starts however many
+// nodes it has. 0: no limit.
+func (c Config) workerMemory(scn *scenario.Scenario) int64 {
+	base := c.workerLimits.MemoryBytes
+	if base <= 0 {
+		return 0
+	}
+	return base + int64(len(scn.Nodes))*int64(scn.Limits.MemoryPages)*pageBytes
 }
 
 // fitsBudget refuses a run that alone needs more than the memory budget.
@@ -163,7 +177,7 @@ type CapCrash struct {
 	Node string `json:"node"`
 	// Limit is the limits: key the node ran past.
 	Limit string `json:"limit"`
-	// Server is the server's cap, CLI the CLI's default.
+	// Server is the server's cap, CLI the CLI's default (0: none).
 	Server int64  `json:"server"`
 	CLI    int64  `json:"cli"`
 	Reason string `json:"reason"`
@@ -188,7 +202,8 @@ func capCrashes(nodes []runner.NodeInfo, l, maxes scenario.Limits) []CapCrash {
 				continue
 			}
 			seen[m[1]] = true
-			if c := maxes.Get(f); c > 0 && c < def.Get(f) && l.Get(f) == c {
+			// The CLI's default 0 is no limit at all (spin_fuel).
+			if c := maxes.Get(f); c > 0 && (c < def.Get(f) || def.Get(f) == 0) && l.Get(f) == c {
 				out = append(out, CapCrash{Node: n.Name, Limit: m[1], Server: c, CLI: def.Get(f), Reason: n.CrashReason})
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
@@ -36,6 +37,11 @@ const (
 	// guest that floods or livelocks at one instant still yields to
 	// commands and to the budget checks between slices.
 	sliceEvents = 20_000
+	// sliceWall bounds a slice in wall time too: a slice holds the run's
+	// lock, and the live stream's reads (status, catch-up pages) wait for
+	// it. Where a slice stops never changes the run: the next goes on
+	// from the same event.
+	sliceWall = 50 * time.Millisecond
 )
 
 // runs is the server's table of runs.
@@ -155,6 +161,44 @@ func (rs *runs) acquire(cost int64) error {
 	return nil
 }
 
+// evictPaused gives back the memory of the simulations of paused runs
+// other than self, least recently touched first, until cost fits the
+// budget: a paused run's simulation is a cache, rebuilt by replay when it
+// is needed again. It says whether cost fits now.
+func (rs *runs) evictPaused(self *run, cost int64) bool {
+	rs.mu.Lock()
+	var idle []*run
+	for _, r := range rs.byID {
+		if r == self {
+			continue
+		}
+		r.mu.Lock()
+		if r.state != stateRunning && r.watchers.Load() == 0 {
+			idle = append(idle, r)
+		}
+		r.mu.Unlock()
+	}
+	rs.mu.Unlock()
+	touched := func(r *run) time.Time {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.touched
+	}
+	slices.SortFunc(idle, func(a, b *run) int { return touched(a).Compare(touched(b)) })
+	fits := func() bool {
+		rs.mu.Lock()
+		defer rs.mu.Unlock()
+		return rs.reserved+cost <= rs.s.cfg.memBudget
+	}
+	for _, r := range idle {
+		if fits() {
+			return true
+		}
+		r.closeIfIdle(0)
+	}
+	return fits()
+}
+
 func (rs *runs) release(cost int64) {
 	rs.mu.Lock()
 	rs.open--
@@ -262,6 +306,9 @@ type run struct {
 	closeOnce sync.Once
 	// rc is what the run keeps for its readers (reads.go).
 	rc readCache
+	// watchers counts the live event streams open on the run: a run
+	// someone watches keeps its simulation (evictPaused).
+	watchers atomic.Int32
 }
 
 // Status is a run as the API reports it.
@@ -357,7 +404,11 @@ func (r *run) load(ctx context.Context, move func(context.Context) error) error 
 	default:
 	}
 	if !r.hasOp {
-		if err := r.rs.acquire(r.cost); err != nil {
+		err := r.rs.acquire(r.cost)
+		if err != nil && r.rs.evictPaused(r, r.cost) {
+			err = r.rs.acquire(r.cost)
+		}
+		if err != nil {
 			return err
 		}
 		r.hasOp = true
@@ -621,10 +672,15 @@ func (r *run) drive() {
 }
 
 // advance runs the events due at or before target, at most sliceEvents of
-// them; when none are left before target it moves the clock there.
+// them and for about sliceWall; when none are left before target it moves
+// the clock there.
 func advance(rr *runner.Run, target time.Duration) error {
 	target = min(target, rr.End())
-	for range sliceEvents {
+	start := time.Now()
+	for i := range sliceEvents {
+		if i%256 == 255 && time.Since(start) > sliceWall {
+			return nil
+		}
 		at, ok := rr.Next()
 		if !ok || at > target {
 			return rr.AdvanceTo(target)
@@ -642,7 +698,7 @@ func (r *run) closeIfIdle(idle time.Duration) {
 	}
 	defer r.op.Unlock()
 	r.mu.Lock()
-	quiet := r.state != stateRunning && time.Since(r.touched) > idle
+	quiet := r.state != stateRunning && time.Since(r.touched) >= idle
 	r.mu.Unlock()
 	if quiet && r.cur.Loaded() {
 		r.closeHandle(true)

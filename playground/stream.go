@@ -36,6 +36,8 @@ func (s *Server) runEvents(c echo.Context) error {
 		e.RetryAfter = 5
 		return e
 	}
+	r.watchers.Add(1)
+	defer r.watchers.Add(-1)
 	w := c.Response()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -55,6 +57,10 @@ func (s *Server) runEvents(c echo.Context) error {
 	}
 	next := uint64(from) // events sent: seq 1..next
 	gen := -1
+	// The status first, before anything that waits for the run's lock.
+	if err := send("status", r.snapshot()); err != nil {
+		return nil
+	}
 	for ctx.Err() == nil {
 		// (Re)subscribe to the current simulation, then catch up from the
 		// retained trace; the subscription's events overlap and are skipped.

@@ -141,7 +141,7 @@ func (p *pool) config() workerConfig {
 	c := p.s.cfg
 	return workerConfig{MaxNodes: c.maxNodes, MaxVirtual: c.maxVirtual, WallBudget: c.wallBudget, IdleClose: c.idleClose,
 		MaxEvents: c.maxEvents, SubBuffer: c.subBuffer, MaxStreams: c.maxStreams, MaxBody: c.maxBody, PluginsDir: p.s.gallery.dir,
-		MaxLimits: c.maxLimits, MemBudget: c.memBudget, MaxFaults: c.maxFaults, CostCap: c.runCostCap(),
+		MaxLimits: c.maxLimits, MemBudget: c.memBudget, MaxFaults: c.maxFaults,
 		HeavyReads: c.heavyReads, PageBytes: c.pageBytes, LiveEvents: c.liveEvents, RunQuota: c.runQuota, CacheQuota: c.cacheQuota, Reserve: c.reserve}
 }
 
@@ -203,6 +203,60 @@ func (p *pool) holding() (n int, cost int64) {
 	return n, cost
 }
 
+// evictPaused parks the workers of paused runs other than self that nobody
+// is using (no request or event stream open), least recently used first,
+// until cost fits the memory budget. A parked run is rebuilt by replay
+// when it is needed again.
+func (p *pool) evictPaused(self *wrun, cost int64) {
+	p.mu.Lock()
+	var idle []*wrun
+	for _, w := range p.byID {
+		if w == self {
+			continue
+		}
+		w.mu.Lock()
+		if w.proc != nil && !w.parking && w.busy == nil && w.inflight == 0 && w.saved.Snapshot.State != stateRunning && w.saved.Snapshot.InMemory {
+			idle = append(idle, w)
+		}
+		w.mu.Unlock()
+	}
+	p.mu.Unlock()
+	lastUsed := func(w *wrun) time.Time {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.lastUsed
+	}
+	slices.SortFunc(idle, func(a, b *wrun) int { return lastUsed(a).Compare(lastUsed(b)) })
+	for _, w := range idle {
+		p.mu.Lock()
+		_, held := p.holding()
+		p.mu.Unlock()
+		if held+cost <= p.s.cfg.memBudget {
+			return
+		}
+		p.parkNow(w)
+	}
+}
+
+// parkNow parks w's worker if it is idle, and waits until it has exited.
+func (p *pool) parkNow(w *wrun) {
+	w.mu.Lock()
+	if w.proc == nil || w.parking || w.busy != nil || w.inflight > 0 {
+		w.mu.Unlock()
+		return
+	}
+	done := make(chan struct{})
+	w.parking, w.busy = true, done
+	proc, hc, ended := w.proc, w.hc, w.ended
+	w.mu.Unlock()
+	p.park(w, proc, hc)
+	<-ended
+	w.mu.Lock()
+	w.busy = nil
+	w.mu.Unlock()
+	close(done)
+}
+
 // refresh asks the workers whose runs were last seen running or loaded
 // for their state now (a run that just finished or paused gives its slot
 // back before the next poll would say so).
@@ -245,6 +299,13 @@ func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, er
 		p.mu.Unlock()
 		return nil, busyErr(p.s.cfg.maxRuns)
 	}
+	if held+cost > p.s.cfg.memBudget {
+		// Paused runs' simulations are a cache: their workers park.
+		p.mu.Unlock()
+		p.evictPaused(w, cost)
+		p.mu.Lock()
+		n, held = p.holding()
+	}
 	if budget := p.s.cfg.memBudget; held+cost > budget {
 		p.mu.Unlock()
 		e := apiErr(http.StatusServiceUnavailable, "memory", "this run may need up to %s and the runs open now may need %s of this server's memory budget of %s; try again shortly, delete a run you no longer need, or lower the run's limits", mib(cost), mib(held), mib(budget))
@@ -265,12 +326,15 @@ func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, er
 		return nil, err
 	}
 	spec.ID, spec.RunDir, spec.ModuleDir, spec.CacheDir, spec.Prebuilt, spec.Config = w.id, p.s.runDir, p.modDir, p.cache, pre, p.config()
+	lim := p.limits
+	lim.MemoryBytes = p.s.cfg.workerMemory(w.scn)
+	spec.Config.CostCap = lim.MemoryBytes
 	spec.Source, spec.Seed, spec.Forked, spec.Created = w.src, w.seed, w.forked, w.created
 	in, err := json.Marshal(spec)
 	if err != nil {
 		return nil, fmt.Errorf("playground: worker spec: %w", err)
 	}
-	proc, err := worker.Start(worker.Command{Path: p.bin, Args: []string{"worker", "run"}, Input: in, Limits: p.limits, Listen: true})
+	proc, err := worker.Start(worker.Command{Path: p.bin, Args: []string{"worker", "run"}, Input: in, Limits: lim, Listen: true})
 	if err != nil {
 		return nil, fmt.Errorf("playground: %w", err)
 	}

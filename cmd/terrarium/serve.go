@@ -31,7 +31,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	uiDir := fs.String("ui-dir", "", "serve the playground from `DIR` instead of the embedded copy (UI development)")
 	maxRuns := fs.Int("max-runs", playground.DefaultMaxRuns, "runs that may execute at once")
 	diskFlags := serveDiskFlags(fs)
-	budget := fs.String("memory-budget", "4GiB", "the memory all open runs together may need at worst, from their limits and node counts (`BYTES`, KiB/MiB/GiB suffix)")
+	budget := fs.String("memory-budget", "16GiB", "the memory all open runs together may need at worst, from their limits and node counts (`BYTES`, KiB/MiB/GiB suffix)")
 	maxFaults := fs.Int("max-faults", playground.DefaultMaxFaults, "faults that may be applied by hand to one run")
 	maxLimits := playground.DefaultMaxLimits()
 	fs.Func("max-limit", "the server's maximum for one scenario `NAME=VALUE` under limits: (repeatable; e.g. store_bytes=32MiB; see README, \"Serve\")", func(v string) error {

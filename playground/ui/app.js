@@ -482,7 +482,7 @@ function renderChecks(r) {
       nr.id = 'cap-note';
       const c = nr.insertCell();
       c.colSpan = 3;
-      const caps = [...new Set(cc.map((x) => `limits.${x.limit} = ${x.server} (terrarium run's default: ${x.cli})`))];
+      const caps = [...new Set(cc.map((x) => `limits.${x.limit} = ${x.server} (terrarium run's default: ${x.cli || 'no limit'})`))];
       c.textContent = `⚠ ${[...new Set(cc.map((x) => x.node))].join(', ')} crashed on this server's cap ${caps.join('; ')}: this verdict may differ from the CLI's. Lower the scenario's need, or ask the operator to raise it (serve --max-limit ${cc[0].limit}=N).`;
     }
     const l = r.limits || {};
