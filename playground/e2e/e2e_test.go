@@ -44,11 +44,12 @@ func buildTerrarium(t *testing.T) string {
 	return bin
 }
 
-// serve starts `terrarium serve` on the data folder and returns it and its URL.
-func serve(t *testing.T, bin, data string) (*exec.Cmd, string) {
+// serve starts `terrarium serve` on the data folder, with any extra flags,
+// and returns it and its URL.
+func serve(t *testing.T, bin, data string, flags ...string) (*exec.Cmd, string) {
 	plugins, err := filepath.Abs("../../plugins")
 	require.NoError(t, err)
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--plugins", plugins)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--plugins", plugins}, flags...)...)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -81,7 +82,7 @@ func browse(t *testing.T, chromiumPath string, args ...string) map[string]any {
 // see (the script, the UI the binary embeds), so that go test's cache
 // reruns the test when one changes.
 func readInputs(t *testing.T) {
-	for _, root := range []string{"browser.mjs", "restart.mjs", "../ui"} {
+	for _, root := range []string{"browser.mjs", "restart.mjs", "lab.mjs", "lab-restart.mjs", "../ui"} {
 		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err

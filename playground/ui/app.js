@@ -274,6 +274,11 @@ async function showCapacity(err, retry) {
 }
 
 async function deleteRun(id) {
+  // Stop streaming it first: its stream ends with the run.
+  if (st.run && st.run.id === id && st.es) {
+    st.es.close();
+    st.es = null;
+  }
   await api('DELETE', `/runs/${id}`);
   flash(`deleted run ${id}`);
   if (st.run && st.run.id === id) detach('run deleted: pick a run or press Run');

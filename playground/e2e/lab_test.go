@@ -1,0 +1,41 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestLabInChromium walks the defects a newcomer met in the playground
+// (issue 18, part 1) in chromium: lab.mjs against a server that runs two
+// runs at once and one whose operator lowered the fuel cap, then
+// lab-restart.mjs against the first after a hard restart. Screenshots go to
+// $TERRARIUM_SHOTS, else screenshots/lab (gitignored).
+func TestLabInChromium(t *testing.T) {
+	readInputs(t)
+	browser := chromium(t)
+	bin := buildTerrarium(t)
+	shots := os.Getenv("TERRARIUM_SHOTS")
+	if shots == "" {
+		var err error
+		shots, err = filepath.Abs(filepath.Join(ScreenshotDir, "lab"))
+		require.NoError(t, err)
+	}
+	require.NoError(t, os.MkdirAll(shots, 0o755))
+	t.Logf("screenshots in %s", shots)
+
+	data := t.TempDir()
+	server, url := serve(t, bin, data, "--max-runs", "2")
+	_, capped := serve(t, bin, t.TempDir(), "--max-limit", "fuel=100000")
+	out := browse(t, browser, "lab.mjs", url, capped, shots)
+	runs := out["runs"].(map[string]any)
+
+	// A hard restart: the runs are listed again from their folders.
+	require.NoError(t, server.Process.Signal(syscall.SIGKILL))
+	_ = server.Wait()
+	_, url = serve(t, bin, data)
+	browse(t, browser, "lab-restart.mjs", url, shots, runs["finished"].(string), runs["broken"].(string))
+}
