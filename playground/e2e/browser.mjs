@@ -42,7 +42,9 @@ try {
   log('page loaded with 5 patterns');
 
   // 2. A scenario error comes back at its line and column.
+  const loaded = page.waitForResponse((r) => r.url().endsWith('/api/v1/patterns/twopc'));
   await page.locator('.pattern[data-pattern="twopc"] button[data-file="scenario.yaml"]').click();
+  await loaded; // the file is in the editor before it is edited
   const good = await page.locator('#scenario').inputValue();
   await page.locator('#scenario').fill(good.replace('duration: 3s', 'duration: 3 parsecs'));
   await page.locator('#run').click();
