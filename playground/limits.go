@@ -36,8 +36,10 @@ func DefaultMaxLimits() scenario.Limits {
 		Fuel:            DefaultMaxFuel,
 		MaxMessageBytes: 1 << 20,
 		FuelPerByte:     limits.DefaultFuelPerByte,
-		// No spin window, as on the CLI (SpinFuel unset): a window the CLI
-		// does not have can crash a guest the CLI lets finish.
+		// A spin window no callback reaches: as on the CLI, which has none,
+		// since a window the CLI does not have can crash a guest the CLI
+		// lets finish (an operator may set one with --max-limit).
+		SpinFuel:             1 << 62,
 		SendsPerCallback:     limits.DefaultSendsPerCallback,
 		SendBytesPerCallback: 4 << 20,
 		PendingTimers:        limits.DefaultPendingTimers,
@@ -142,14 +144,14 @@ func (c Config) runCostCap(scn *scenario.Scenario) int64 {
 }
 
 // workerMemory is the data limit (RLIMIT_DATA) of the worker of a run of
-// scn: the configured one, plus the linear memory every node may reserve
-// (wazero maps a memory's whole limit up front, and the OS counts the
-// mapping), so that a run under the CLI's memory_pages starts however many
-// nodes it has. 0: no limit.
+// scn: the configured one, plus, with WithWorkerReserve, the linear memory
+// every node may reserve (wazero maps a memory's whole limit up front, and
+// the OS counts the mapping), so that a run under the CLI's memory_pages
+// starts however many nodes it has. 0: no limit.
 func (c Config) workerMemory(scn *scenario.Scenario) int64 {
 	base := c.workerLimits.MemoryBytes
-	if base <= 0 {
-		return 0
+	if base <= 0 || !c.workerReserve {
+		return base
 	}
 	return base + int64(len(scn.Nodes))*int64(scn.Limits.MemoryPages)*pageBytes
 }

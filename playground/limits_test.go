@@ -84,8 +84,11 @@ func TestMemoryBudget(t *testing.T) {
 	_, hs := newServer(t, runConfig().WithMaxLimits(small).WithMemoryBudget(40<<20))
 	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
 	api := hs.URL + "/api/v1/runs"
-	first := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
-	_ = mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
+	// Two running runs (a paused one's simulation would give its memory
+	// back to a new run: it is a cache).
+	slow := map[string]any{"scenario": echoScenario(sha), "start": true, "speed": 0.0001}
+	first := mustOK(t, postJSON(t, api, slow), http.StatusCreated)
+	_ = mustOK(t, postJSON(t, api, slow), http.StatusCreated)
 	r := postJSON(t, api, map[string]any{"scenario": echoScenario(sha)})
 	require.Equal(t, http.StatusServiceUnavailable, r.Status, "%s", r.Body)
 	assert.Equal(t, "memory", r.apiError(t)["code"])

@@ -126,7 +126,10 @@ type Config struct {
 	// (workers.go) under workerLimits.
 	workerBin    string
 	workerLimits worker.Limits
-	workerHang   time.Duration
+	// workerReserve grows a worker's data limit by its run's linear
+	// memory (Config.workerMemory).
+	workerReserve bool
+	workerHang    time.Duration
 }
 
 // NewConfig returns the defaults: an in-memory module store, no token, CORS

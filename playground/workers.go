@@ -75,6 +75,13 @@ func (c Config) WithWorkerLimits(memory, cpuSeconds, files, fileBytes int64, iso
 	return c
 }
 
+// WithWorkerReserve makes each run worker's data limit the one
+// WithWorkerLimits sets plus its run's nodes × memory_pages × 64 KiB: the
+// linear memory wazero maps up front for every node (the OS counts the
+// mapping, used or not). Without it, a run of many nodes under the CLI's
+// memory_pages cannot start in a worker of a fixed limit.
+func (c Config) WithWorkerReserve(on bool) Config { c.workerReserve = on; return c }
+
 // WithWorkerWatchdog sets how long a run worker may leave the server's
 // status polls unanswered before the server kills it (its run then ends,
 // verdict unknown, saying so); DefaultWorkerWatchdog by default.

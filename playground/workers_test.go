@@ -338,7 +338,7 @@ func TestWorkerIdleRunWithOpenStreamHoldsNoSlot(t *testing.T) {
 	_, hs := newServer(t, workerConfig(t, 1<<30).WithRunLimits(1, 8, time.Minute, time.Minute).WithIdleClose(50*time.Millisecond))
 	api := hs.URL + "/api/v1/runs"
 	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
-	first := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}), http.StatusCreated)
+	first := mustOK(t, postJSON(t, api, map[string]any{"scenario": echoScenario(sha), "start": true, "speed": 0.0001}), http.StatusCreated)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, api+"/"+first.ID+"/events", nil)
@@ -347,15 +347,16 @@ func TestWorkerIdleRunWithOpenStreamHoldsNoSlot(t *testing.T) {
 	require.NoError(t, err)
 	defer stream.Body.Close()
 	require.Equal(t, http.StatusOK, stream.StatusCode)
-	r := postJSON(t, api, map[string]any{"scenario": echoScenario(sha)})
-	require.Equal(t, http.StatusTooManyRequests, r.Status, "the first run holds the only slot while loaded")
+	r := postJSON(t, api, map[string]any{"scenario": echoScenario(sha), "start": true})
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "the first run holds the only slot while it runs")
+	mustOK(t, postJSON(t, api+"/"+first.ID+"/control", map[string]any{"action": "pause"}), http.StatusOK)
 	var m inMem
 	require.Eventually(t, func() bool {
 		require.NoError(t, json.Unmarshal(get(t, api+"/"+first.ID).Body, &m))
 		return !m.InMemory
 	}, time.Minute, 20*time.Millisecond)
 	require.Eventually(t, func() bool {
-		return postJSON(t, api, map[string]any{"scenario": echoScenario(sha)}).Status == http.StatusCreated
+		return postJSON(t, api, map[string]any{"scenario": echoScenario(sha), "start": true}).Status == http.StatusCreated
 	}, time.Minute, 100*time.Millisecond, "an idle run's slot is free")
 	assert.Equal(t, 2, workers(t), "the streamed run's worker stays")
 }

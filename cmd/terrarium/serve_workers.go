@@ -13,7 +13,7 @@ import (
 // applies them to a config.
 func workerFlags(fs *flag.FlagSet) func(playground.Config) (playground.Config, error) {
 	inProcess := fs.Bool("in-process", false, "run guest code and module validation in the server's own process instead of supervised `terrarium worker` processes (development only: a hostile module can then stop the server)")
-	mem := fs.Int64("worker-memory", playground.DefaultWorkerMemory>>20, "each run worker's data limit in `MiB` (RLIMIT_DATA); a run past it ends, verdict unknown")
+	mem := fs.Int64("worker-memory", playground.DefaultWorkerMemory>>20, "each run worker's data limit in `MiB` (RLIMIT_DATA), on top of its nodes' linear memory (nodes × memory_pages × 64 KiB); a run past it ends, verdict unknown")
 	cpu := fs.Int64("worker-cpu", playground.DefaultWorkerCPU, "each run worker's CPU time limit in `SECONDS` (RLIMIT_CPU)")
 	files := fs.Int64("worker-files", playground.DefaultWorkerFiles, "each run worker's open files limit (RLIMIT_NOFILE)")
 	disk := fs.Int64("worker-file-size", playground.DefaultWorkerFileBytes>>20, "the largest file a run worker may write, in `MiB` (RLIMIT_FSIZE): its trace and reports")
@@ -40,6 +40,6 @@ func workerFlags(fs *flag.FlagSet) func(playground.Config) (playground.Config, e
 		default:
 			return cfg, fmt.Errorf("--isolate %q: want on, off or auto", *isolate)
 		}
-		return cfg.WithWorkers(bin).WithWorkerLimits(*mem<<20, *cpu, *files, *disk<<20, iso), nil
+		return cfg.WithWorkers(bin).WithWorkerLimits(*mem<<20, *cpu, *files, *disk<<20, iso).WithWorkerReserve(true), nil
 	}
 }
