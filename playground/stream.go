@@ -38,23 +38,8 @@ func (s *Server) runEvents(c echo.Context) error {
 	}
 	r.watchers.Add(1)
 	defer r.watchers.Add(-1)
-	w := c.Response()
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
 	ctx := c.Request().Context()
-	send := func(event string, v any) error {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
-			return err
-		}
-		w.Flush()
-		return nil
-	}
+	send := sse(c)
 	next := uint64(from) // events sent: seq 1..next
 	gen := -1
 	// The status first, before anything that waits for the run's lock.
@@ -159,6 +144,27 @@ func (p *statusPush) ifChanged(send func(string, any) error) error {
 	case <-p.changed:
 		return p.send(send)
 	default:
+		return nil
+	}
+}
+
+// sse starts a server-sent event stream and returns what sends one event
+// (its data: v as JSON), flushed at once.
+func sse(c echo.Context) func(string, any) error {
+	w := c.Response()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	return func(event string, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
+			return err
+		}
+		w.Flush()
 		return nil
 	}
 }

@@ -289,20 +289,21 @@ func (p *pool) refresh(ctx context.Context) {
 	wg.Wait()
 }
 
-// spawn starts w's worker with spec and waits for its first answer.
-func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, error) {
+// admit counts a worker starting for w against maxRuns (if it starts its
+// run running) and the memory budget, or says why it cannot start now; the
+// function it returns takes it off again.
+func (p *pool) admit(ctx context.Context, w *wrun, start bool) (func(), error) {
 	cost := p.s.cfg.cost(w.scn)
 	p.mu.Lock()
 	n, held := p.holding()
-	full := spec.Start && n >= p.s.cfg.maxRuns
-	if full || held+cost > p.s.cfg.memBudget {
+	if (start && n >= p.s.cfg.maxRuns) || held+cost > p.s.cfg.memBudget {
 		// The last polls may be a second old: ask again before refusing.
 		p.mu.Unlock()
 		p.refresh(ctx)
 		p.mu.Lock()
 		n, held = p.holding()
 	}
-	if spec.Start && n >= p.s.cfg.maxRuns {
+	if start && n >= p.s.cfg.maxRuns {
 		p.mu.Unlock()
 		return nil, busyErr(p.s.cfg.maxRuns)
 	}
@@ -311,7 +312,7 @@ func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, er
 		p.mu.Unlock()
 		p.evictPaused(w, cost)
 		p.mu.Lock()
-		n, held = p.holding()
+		_, held = p.holding()
 	}
 	if budget := p.s.cfg.memBudget; held+cost > budget {
 		p.mu.Unlock()
@@ -322,12 +323,21 @@ func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, er
 	p.pending++
 	p.pendingCost += cost
 	p.mu.Unlock()
-	defer func() {
+	return func() {
 		p.mu.Lock()
 		p.pending--
 		p.pendingCost -= cost
 		p.mu.Unlock()
-	}()
+	}, nil
+}
+
+// spawn starts w's worker with spec and waits for its first answer.
+func (p *pool) spawn(ctx context.Context, w *wrun, spec workerSpec) (*Status, error) {
+	done, err := p.admit(ctx, w, spec.Start)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	pre, err := p.stage(ctx, w.scn)
 	if err != nil {
 		return nil, err
