@@ -327,13 +327,38 @@ async function bigRun() {
   log(`finished: ${end}`);
 }
 
+async function shading() {
+  // Part 3: the charts shade the faults' intervals: twopc's crash of p1
+  // (0.8 s) until its restart (1.3 s), and the coordinator's bounce (2 s).
+  await open(url);
+  await runToEnd('twopc', 'scenario.yaml');
+  await page.waitForFunction(() => /crash p1@0\.80-1\.30/.test(document.querySelector('#chart-tput').dataset.faults || ''));
+  const spans = await page.locator('#chart-tput').getAttribute('data-faults');
+  check(/bounce coord@2\.00-2\.00/.test(spans), `the bounce is an instant: ${spans}`);
+  // The shading is drawn: a pixel inside the crash interval is tinted.
+  const tinted = await page.locator('#chart-tput canvas').first().evaluate((cv) => {
+    const u = cv.closest('.uplot');
+    const ctx = cv.getContext('2d');
+    const r = cv.getBoundingClientRect();
+    // 1.0 s of virtual time, near the top of the plot area.
+    const plot = u.querySelector('.u-over').getBoundingClientRect();
+    const xs = (plot.left - r.left) + plot.width * (1.0 / 3.6);
+    const px = ctx.getImageData(Math.round(xs * devicePixelRatio), Math.round((plot.top - r.top + 14) * devicePixelRatio), 1, 1).data;
+    return Array.from(px);
+  });
+  check(tinted[3] > 0 && tinted[0] > tinted[2], `the crash interval is shaded red: ${tinted}`);
+  await page.locator('#chart-tput').scrollIntoViewIfNeeded();
+  await shot('p3-fault-shading');
+  log(`charts shade ${spans}`);
+}
+
 try {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await ctx.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(m.text()); });
   const only = (process.env.LAB_ONLY || '').split(',').filter(Boolean);
-  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun })) {
+  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun, shading })) {
     if (only.length && !only.includes(name)) continue;
     await fn();
   }

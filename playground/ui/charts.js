@@ -1,6 +1,10 @@
 // Charts over virtual time from the trace's client operations (invoke, ok,
 // fail, info): throughput, latency percentiles and availability per bucket,
-// drawn with uPlot (vendored from npm, see playground/ui/vendor).
+// drawn with uPlot (vendored from npm, see playground/ui/vendor), with the
+// faults' intervals shaded behind them, as Maelstrom's plots shade nemesis
+// activity (Jepsen's src/jepsen/checker/perf.clj: nemesis-intervals pairs
+// a fault's start with its end, or the end of the run; nemesis-regions
+// shades them).
 import uPlot from './vendor/uplot/uPlot.esm.js';
 
 const BUCKET = 100e6; // 100 ms of virtual time
@@ -21,6 +25,8 @@ export class Charts {
   reset() {
     this.buckets = [];
     this.open = new Map(); // client node -> invoke time
+    this.faults = [];      // {from, to (null: still on), label} in virtual s
+    this.faultOpen = new Map(); // what a later fault ends ("crash p1") -> its interval
     if (this.plots) {
       for (const p of Object.values(this.plots)) p.destroy();
       this.plots = null;
@@ -34,7 +40,38 @@ export class Charts {
     return this.buckets[i];
   }
 
+  // fault folds a fault event into the shaded intervals: a crash until
+  // its node restarts, a partition until the repair, a pause until the
+  // resume, a hold until the release; any other fault is an instant.
+  fault(e) {
+    const f = e.data || {};
+    const t = e.t / 1e9;
+    const who = f.node || (f.from ? `${f.from}>${f.to}` : '');
+    const ends = { restart: 'crash', repair: 'partition', resume: 'pause', release: 'hold' };
+    if (ends[f.action]) {
+      const keys = f.action === 'repair' ? [...this.faultOpen.keys()].filter((k) => k.startsWith('partition')) : [`${ends[f.action]} ${who}`];
+      for (const k of keys) {
+        const iv = this.faultOpen.get(k);
+        if (iv) iv.to = t;
+        this.faultOpen.delete(k);
+      }
+      return;
+    }
+    const iv = { from: t, to: null, label: `${f.action}${who ? ` ${who}` : ''}` };
+    if (['crash', 'partition', 'partition_oneway', 'pause', 'hold'].includes(f.action)) {
+      this.faultOpen.set(f.action.startsWith('partition') ? `partition ${this.faults.length}` : `${f.action} ${who}`, iv);
+    } else {
+      iv.to = t; // an instant (bounce, skew, a filter)
+    }
+    this.faults.push(iv);
+  }
+
   event(e) {
+    if (e.kind === 'fault' && e.data && typeof e.data === 'object') {
+      this.fault(e);
+      this.dirty();
+      return;
+    }
     switch (e.kind) {
       case 'invoke':
         this.open.set(e.node, e.t);
@@ -77,12 +114,34 @@ export class Charts {
     return { xs, ops, p50, p99, av };
   }
 
+  // shade is a uPlot hook that shades the fault intervals behind the
+  // series (an open one up to the last bucket, an instant as a thin band)
+  // and names each.
+  shade(u) {
+    const { ctx, bbox } = u;
+    const end = (this.buckets.length * BUCKET) / 1e9;
+    ctx.save();
+    ctx.font = `${Math.round(9 * devicePixelRatio)}px sans-serif`;
+    for (const f of this.faults) {
+      const x0 = u.valToPos(f.from, 'x', true);
+      const x1 = Math.max(x0 + 2 * devicePixelRatio, u.valToPos(f.to ?? end, 'x', true));
+      ctx.fillStyle = /crash|partition/.test(f.label) ? 'rgba(224, 96, 79, 0.18)' : 'rgba(240, 192, 80, 0.25)';
+      ctx.fillRect(x0, bbox.top, x1 - x0, bbox.height);
+      ctx.fillStyle = '#8a1c12';
+      ctx.fillText(f.label, x0 + 2, bbox.top + 10 * devicePixelRatio);
+    }
+    ctx.restore();
+  }
+
   draw() {
     const d = this.data();
     this.els.tput.dataset.points = String(d.xs.length);
+    // For the page and its tests: the shaded intervals, "from-to" in s.
+    this.els.tput.dataset.faults = this.faults.map((f) => `${f.label}@${f.from.toFixed(2)}-${f.to === null ? 'end' : f.to.toFixed(2)}`).join(';');
     const width = Math.max(240, this.els.tput.clientWidth || 300);
     const mk = (el, title, series, data, yLabel, yRange) => new uPlot({
       title, width, height: 130,
+      hooks: { drawClear: [(u) => this.shade(u)] },
       scales: { x: { time: false }, y: yRange ? { range: yRange } : {} },
       axes: [{ label: 'virtual s', size: 30 }, { label: yLabel, size: 44 }],
       series: [{ label: 'virtual s' }, ...series],
