@@ -352,13 +352,43 @@ async function shading() {
   log(`charts shade ${spans}`);
 }
 
+async function violation() {
+  // Part 3: clicking a violation seeks the run to the event that shows it,
+  // and the diagram opens there.
+  await open(url);
+  await runToEnd('twopc', 'broken.yaml');
+  await page.waitForSelector('#checks tr[data-check="twopc-atomicity"] a.violation');
+  const link = page.locator('#checks tr[data-check="twopc-atomicity"] a.violation').first();
+  const seq = Number(await link.getAttribute('data-seq'));
+  const text = await link.textContent();
+  const txn = text.match(/txn (\S+?):/)[1];
+  await link.click();
+  // (A seek lands at the first step boundary at or after the event.)
+  await page.waitForFunction((n) => {
+    const m = document.querySelector('#slider-label').textContent.match(/event (\d+) \//);
+    return m && Number(m[1]) >= n && Number(m[1]) <= n + 10 && document.querySelector('#run-state').textContent === 'paused';
+  }, seq);
+  check(await page.locator('#rewound').isVisible(), 'the run is rewound there');
+  check((await page.locator('#lamport').getAttribute('src')).endsWith(`#%23${seq}`), 'the diagram opens at the event');
+  // The event sought is the last one about that transaction up to there.
+  const ev = await api('GET', `/runs/${await runId()}/trace?from=${seq - 1}&n=1`);
+  const e = ev.body.events[0];
+  check(e.seq === seq && e.kind === 'emit' && e.data.txn === txn, `event ${seq} is about ${txn}: ${JSON.stringify(e)}`);
+  await page.waitForFunction(() => {
+    const t = document.querySelector('#lamport').contentDocument?.querySelector('#title');
+    return t && /live/.test(t.textContent);
+  });
+  await shot('p3-violation-sought');
+  log(`violation "${text.slice(0, 60)}" sought the run to event ${seq}`);
+}
+
 try {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await ctx.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(m.text()); });
   const only = (process.env.LAB_ONLY || '').split(',').filter(Boolean);
-  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun, shading })) {
+  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun, shading, violation })) {
     if (only.length && !only.includes(name)) continue;
     await fn();
   }

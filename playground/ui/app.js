@@ -16,7 +16,25 @@ const st = {
   lastSeed: null,
   lamportAt: null,    // the run position the diagram shows
   lamportTimer: 0,
+  marks: new Map(),   // "txn c1-12" -> the last event that emitted about it
 };
+
+// markEvent indexes the events a violation can point at: an emitted event
+// about a transaction, an order, a saga or a key (its last one wins: by
+// then the violation it is part of has happened).
+function markEvent(e) {
+  if (e.kind !== 'emit' || !e.data || typeof e.data !== 'object') return;
+  for (const k of ['txn', 'order', 'saga', 'key']) {
+    if (e.data[k] !== undefined) st.marks.set(`${k} ${e.data[k]}`, { seq: e.seq, t: e.t });
+  }
+}
+
+// violationTarget finds the event a violation's text names ("txn c1-12:
+// ..."), or null.
+function violationTarget(text) {
+  const m = /\b(txn|order|saga|key) ([\w@.:-]+?)(?=[:,;)\s]|$)/.exec(text);
+  return m ? st.marks.get(`${m[1]} ${m[2]}`) || null : null;
+}
 
 const editor = new Editor($('scenario'), $('gutter'), $('problems'));
 const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'));
@@ -290,6 +308,8 @@ function attach(run) {
   st.run = run;
   st.lastSeed = run.seed;
   st.lamportAt = null;
+  st.focusSeq = null;
+  st.marks.clear();
   charts.reset();
   topo.reset(run.nodes || [], run.clients || []);
   $('insp-name').textContent = '-';
@@ -313,9 +333,12 @@ function subscribe(from) {
     for (const e of batch) {
       charts.event(e);
       topo.event(e);
+      markEvent(e);
     }
     // How far the views have seen, for anyone waiting on them (tests).
     if (batch.length) document.body.dataset.seen = String(batch[batch.length - 1].seq);
+    // Violations link to the events just seen.
+    if (batch.length && st.run.state !== 'running') renderChecks(st.run);
   });
   es.addEventListener('status', (m) => {
     if (st.run.id !== id) return;
@@ -330,6 +353,7 @@ function subscribe(from) {
   es.addEventListener('reset', () => {
     if (st.run.id !== id) return;
     document.body.dataset.seen = '0';
+    st.marks.clear();
     charts.reset();
     topo.resetEvents();
   });
@@ -362,11 +386,15 @@ async function applyFault(fault) {
   }
 }
 
-async function seek(seq) {
+// seek moves the run to event seq (it lands at the first step boundary at
+// or after it); focus, if set, is the event the diagram opens at.
+async function seek(seq, focus = null) {
   if (!st.run) return;
+  st.focusSeq = focus;
   try {
     if (st.es) st.es.close();
     st.run = await api('POST', `/runs/${st.run.id}/seek`, { seq });
+    st.marks.clear();
     charts.reset();
     topo.resetEvents();
     render();
@@ -469,7 +497,9 @@ function renderChecks(r) {
     const v = tr.insertCell();
     v.textContent = c.verdict;
     v.className = `v-${c.verdict}`;
-    tr.insertCell().textContent = `${c.settled ? '' : '(so far) '}${c.summary || ''}`;
+    const sum = tr.insertCell();
+    sum.textContent = `${c.settled ? '' : '(so far) '}${c.summary || ''}`;
+    listViolations(sum, c);
   }
   if (r.verdict) {
     const tr = tb.insertRow();
@@ -506,6 +536,37 @@ function renderChecks(r) {
   }
 }
 
+// listViolations lists a check's first violations under its summary; one
+// whose event the page has seen is a link that seeks the run there (the
+// moment it shows), with the diagram scrolled to that event.
+function listViolations(cell, c) {
+  const vs = (c.details && Array.isArray(c.details.violations)) ? c.details.violations.slice(0, 5) : [];
+  if (!vs.length) return;
+  const ul = document.createElement('ul');
+  ul.className = 'violations';
+  for (const v of vs) {
+    const li = document.createElement('li');
+    const at = typeof v === 'string' ? violationTarget(v) : null;
+    if (at) {
+      const a = document.createElement('a');
+      a.href = '#';
+      a.className = 'violation';
+      a.dataset.seq = String(at.seq);
+      a.textContent = v;
+      a.title = `seek the run to event ${at.seq} (t=${fmtT(at.t)}), where this shows`;
+      a.onclick = (e) => {
+        e.preventDefault();
+        seek(at.seq, at.seq);
+      };
+      li.append(a);
+    } else {
+      li.textContent = typeof v === 'string' ? v : JSON.stringify(v);
+    }
+    ul.append(li);
+  }
+  cell.append(ul);
+}
+
 // The diagram is the run report's own Lamport renderer, drawn by the server
 // for the run as it is now; refreshed when the run stops moving, and at most
 // every 3 s while it runs.
@@ -514,7 +575,8 @@ function renderChecks(r) {
 // event, and the final one must replace it (else the page keeps showing
 // "(live) · unknown" for a finished run).
 const lamportKey = (r) => `${r.id}/${r.generation}/${r.seq}/${r.state === 'finished' ? 'final' : 'live'}`;
-const lamportSrc = (r) => `/api/v1/runs/${r.id}/files/lamport.html?seq=${r.seq}${r.state === 'finished' ? '&final=1' : ''}`;
+// A run sought to a violation opens the diagram at that event.
+const lamportSrc = (r) => `/api/v1/runs/${r.id}/files/lamport.html?seq=${r.seq}${r.state === 'finished' ? '&final=1' : ''}${st.focusSeq && r.rewound && r.seq >= st.focusSeq ? `#%23${st.focusSeq}` : ''}`;
 
 function refreshLamport(r) {
   $('lamport-open').href = lamportSrc(r);
