@@ -34,7 +34,9 @@ const open = async (u, width = 1440, height = 900) => {
   await page.waitForSelector('body[data-ready="1"]');
 };
 const load = async (pattern, file) => {
+  const loaded = page.waitForResponse((r) => r.url().endsWith(`/api/v1/patterns/${pattern}`));
   await page.locator(`.pattern[data-pattern="${pattern}"] button[data-file="${file}"]`).click();
+  await loaded;
   await page.waitForFunction((t) => document.querySelector('#scn-title').textContent === t, `${pattern}/${file}`);
 };
 const finished = (timeout = 120000) => page.waitForFunction(() => document.querySelector('#run-state').textContent === 'finished', null, { timeout });
