@@ -122,6 +122,8 @@ export class Charts {
     const end = (this.buckets.length * BUCKET) / 1e9;
     ctx.save();
     ctx.font = `${Math.round(9 * devicePixelRatio)}px sans-serif`;
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'alphabetic';
     for (const f of this.faults) {
       const x0 = u.valToPos(f.from, 'x', true);
       const x1 = Math.max(x0 + 2 * devicePixelRatio, u.valToPos(f.to ?? end, 'x', true));
