@@ -83,6 +83,7 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 		return nil, fmt.Errorf("runner: %w", err)
 	}
 	r.s = s
+	r.choose()
 	modules := opts.modules
 	if modules == nil {
 		modules = NewModules()

@@ -78,6 +78,12 @@ func (s *Sim) sendMsg(from, to int32, msg []byte, owned bool) int32 {
 	if copies == 2 && len(delays) == 1 {
 		delays = append(delays, delays[0])
 	}
+	if s.choice != nil {
+		if delays = s.fatePoint(m, delays); delays == nil {
+			s.drop(m, "chosen")
+			return 0
+		}
+	}
 	if node {
 		m.pending = len(delays)
 		if held {

@@ -77,6 +77,7 @@ type Sim struct {
 	kernels []*kernel    // per node: its face of the kernel
 	status  []nodeStatus // per node: its lifecycle as the trace tells it
 	par     Parallelism  // how RunUntil dispatched events
+	choice  *choices     // the chooser at the choice points, if any (choice.go)
 }
 
 // pin is a fault to apply just before the loop's before-th event.
