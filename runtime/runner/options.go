@@ -24,6 +24,7 @@ type Options struct {
 	workers     int
 	noImage     bool
 	checkpoints uint64
+	pool        *sim.EnginePool
 	chooser     sim.Chooser
 	choiceOpts  sim.ChoiceOptions
 }
@@ -35,6 +36,10 @@ func (o Options) WithChooser(c sim.Chooser, opts sim.ChoiceOptions) Options {
 	o.chooser, o.choiceOpts = c, opts
 	return o
 }
+
+// WithEnginePool makes the run take its guest engine and compiled
+// modules from p (sim.EnginePool), for many runs of one scenario in turn.
+func (o Options) WithEnginePool(p *sim.EnginePool) Options { o.pool = p; return o }
 
 // NewOptions returns the defaults: the scenario's seed (else 1), nothing
 // written to disk, stores in memory, wazero's compiler, the core workloads

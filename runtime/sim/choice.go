@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
@@ -41,6 +42,8 @@ type Point struct {
 	Kind PointKind
 	// Step is the event, counted from 1, about to be dispatched.
 	Step uint64
+	// At is the virtual time now: where a crash chosen here is pinned.
+	At time.Duration
 	// Options are the choices; Options[0] is the default.
 	Options []Option
 	s       *Sim
@@ -92,7 +95,7 @@ func (s *Sim) SetChooser(c Chooser, opts ChoiceOptions) {
 
 // ask consults the chooser and returns the option index taken.
 func (s *Sim) ask(kind PointKind, opts []Option) int {
-	i := s.choice.c.Choose(Point{Kind: kind, Step: s.steps + 1, Options: opts, s: s})
+	i := s.choice.c.Choose(Point{Kind: kind, Step: s.steps + 1, At: time.Duration(s.now), Options: opts, s: s})
 	if i < 0 || i >= len(opts) {
 		return 0
 	}
