@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
+	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/explore"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
@@ -24,7 +25,54 @@ func search(t *testing.T, path string, strat explore.Strategy, runs int, faults 
 	return res
 }
 
-func TestSweepProfile(t *testing.T) {
-	res := search(t, "stamp/scenario.yaml", explore.NewSweep(1), 60, false)
-	assert.Nil(t, res.Failure)
+// zoo lists each bug with its scenario, the checker it breaks and whether
+// finding it takes crashes.
+var zoo = []struct {
+	name, check string
+	crashes     int
+}{
+	{"stamp", "zoo-delivered", 0},
+	{"forget", "zoo-atomic", 1},
+	{"cache", "zoo-coherent", 0},
+}
+
+// The default schedule of every zoo scenario passes, and so does every
+// seed of a sweep: under constant latency the seed decides nothing these
+// protocols depend on. The bugs need a schedule no seed gives.
+func TestZooSweepsMissTheBugs(t *testing.T) {
+	for _, z := range zoo {
+		t.Run(z.name, func(t *testing.T) {
+			res := search(t, z.name+"/scenario.yaml", explore.NewSweep(1), 20, false)
+			assert.Nil(t, res.Failure, "seeds 1..20 pass")
+			assert.Equal(t, 20, res.Stats.Runs)
+		})
+	}
+}
+
+// Each strategy finds each zoo bug within a small budget; the failing
+// schedule, shrunk, exports as a scenario that replays to its digest and
+// fails the same check.
+func TestZooStrategiesFindTheBugs(t *testing.T) {
+	for _, z := range zoo {
+		for name, strat := range map[string]func() explore.Strategy{
+			"dfs":    func() explore.Strategy { return explore.NewDFS(2, z.crashes) },
+			"pct":    func() explore.Strategy { return explore.NewPCT(1, 3, z.crashes) },
+			"random": func() explore.Strategy { return explore.NewRandom(1, z.crashes) },
+		} {
+			t.Run(z.name+"/"+name, func(t *testing.T) {
+				res := search(t, z.name+"/scenario.yaml", strat(), 300, z.crashes > 0)
+				require.NotNil(t, res.Failure, "found within 300 runs")
+				f := res.Failure
+				assert.Contains(t, f.Checks, z.check)
+				assert.True(t, f.Replayed, "the export replays to the digest")
+				assert.NotEmpty(t, f.Schedule)
+				assert.LessOrEqual(t, f.Schedule.Cost(), f.Found.Cost(), "shrinking never adds")
+
+				again, err := runner.Execute(context.Background(), f.Scenario, runner.NewOptions().WithRegistry(patterns.Registry()))
+				require.NoError(t, err)
+				assert.Equal(t, f.Digest, again.TraceSHA256)
+				assert.Equal(t, check.Invalid, again.Checks[z.check].Verdict)
+			})
+		}
+	}
 }
