@@ -34,6 +34,7 @@ var zoo = []struct {
 	{"stamp", "zoo-delivered", 0},
 	{"forget", "zoo-atomic", 1},
 	{"cache", "zoo-coherent", 0},
+	{"lease", "zoo-exclusive", 0},
 }
 
 // The default schedule of every zoo scenario passes, and so does every

@@ -18,7 +18,7 @@ import (
 // pattern the catalogue lists.
 func Plugin() contract.Plugin {
 	return contract.Plugin{Name: "zoo", Summary: "protocols with subtle ordering and crash bugs, for terrarium explore",
-		Checks: map[string]check.Checker{"zoo-delivered": Delivered, "zoo-atomic": Atomic, "zoo-coherent": Coherent}}
+		Checks: map[string]check.Checker{"zoo-delivered": Delivered, "zoo-atomic": Atomic, "zoo-coherent": Coherent, "zoo-exclusive": Exclusive}}
 }
 
 // emitted is one emit event: its node, key and value's v or outcome.
@@ -145,6 +145,37 @@ func Coherent(in check.Input) check.Result {
 		return check.Result{Verdict: check.Invalid, Summary: fmt.Sprintf("%s holds %d for good, %s holds %d", p.Cache, c, p.DB, db)}
 	}
 	return check.Result{Verdict: check.Valid, Summary: fmt.Sprintf("the cache agrees with the database (%d)", db)}
+}
+
+// Exclusive is mutual exclusion of a lease: a grant {holder, until_ms}
+// to one holder while another's grant still runs (its until_ms is after
+// the new grant's time) gives two holders at once.
+func Exclusive(in check.Input) check.Result {
+	var holder string
+	var until int64
+	grants := 0
+	for _, e := range in.Events {
+		if e.Kind != trace.KindEmit || e.Label != "grant" {
+			continue
+		}
+		var g struct {
+			Holder string `json:"holder"`
+			Until  int64  `json:"until_ms"`
+		}
+		if err := json.Unmarshal(e.Data, &g); err != nil {
+			return unknown(fmt.Errorf("%s's grant event: %w", name(in, e.Node), err))
+		}
+		grants++
+		now := e.Time / 1e6
+		if holder != "" && g.Holder != holder && now < until {
+			return check.Result{Verdict: check.Invalid, Summary: fmt.Sprintf("at %dms the lease went to %s while %s held it until %dms", now, g.Holder, holder, until)}
+		}
+		holder, until = g.Holder, g.Until
+	}
+	if grants == 0 {
+		return check.Result{Verdict: check.Unknown, Summary: "no lease was granted"}
+	}
+	return check.Result{Verdict: check.Valid, Summary: fmt.Sprintf("%d grants, one holder at a time", grants)}
 }
 
 func sortedKeys(m map[int32][]int) []int32 {
