@@ -76,7 +76,7 @@ func walkN(s Strategy) [][]int {
 		for j := range 10 {
 			opts := make([]sim.Option, 3)
 			for k := range opts {
-				opts[k].Node = int32((j + k) % 4)
+				opts[k].Node, opts[k].From = int32((j+k)%4), int32(k)
 			}
 			i := plan.Chooser.Choose(sim.Point{Kind: sim.PointOrder, Options: opts})
 			trail = append(trail, Choice{Kind: sim.PointOrder, Options: 3, Taken: i})

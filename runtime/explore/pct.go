@@ -8,14 +8,17 @@ import (
 
 // PCT is probabilistic concurrency testing (Burckhardt, Kothari,
 // Musuvathi and Nagarakatte, "A Randomized Scheduler with Probabilistic
-// Guarantees of Finding Bugs", ASPLOS 2010), with nodes as its threads:
-// each run gives every node a random priority of at least depth, picks
-// depth-1 change points among the run's k order points, and at each order
-// point runs the event of the highest-priority node; at the i-th change
-// point the node that ran gets priority depth-i, below every initial one.
-// For n nodes and k steps a bug of depth d is found by one run with
-// probability at least 1/(n·k^(d-1)) (the paper's Theorem 1). Faults are
-// chosen as the random walk chooses them.
+// Guarantees of Finding Bugs", ASPLOS 2010). Its threads are the pairs
+// (source, node) of sim.Option: the messages from one sender to one node,
+// or one node's own timers, so that a node's timer and a message to it
+// can go in either order. Each run gives every thread a random priority
+// of at least depth, picks depth-1 change points among the run's k order
+// points, and at each order point runs the event of the highest-priority
+// thread; at the i-th change point the thread that ran gets priority
+// depth-i, below every initial one. For n threads and k steps a bug of
+// depth d is found by one run with probability at least 1/(n·k^(d-1))
+// (the paper's Theorem 1). Faults are chosen as the random walk chooses
+// them.
 type PCT struct {
 	seed    uint64
 	depth   int
@@ -35,7 +38,7 @@ func NewPCT(seed uint64, depth, crashes int) *PCT {
 func (p *PCT) Next() (Plan, bool) {
 	p.runs++
 	r := rand.New(rand.NewPCG(p.seed, p.runs))
-	run := &pctRun{r: r, depth: p.depth, prio: map[int32]int{}, change: map[int]int{},
+	run := &pctRun{r: r, depth: p.depth, prio: map[[2]int32]int{}, change: map[int]int{},
 		f: &faults{r: r, crashes: p.crashes, steps: p.steps}}
 	for i := 1; i < p.depth; i++ {
 		run.change[1+r.IntN(max(p.k, 1))] = i
@@ -58,9 +61,9 @@ func (p *PCT) Done(trail []Choice) {
 type pctRun struct {
 	r      *rand.Rand
 	depth  int
-	prio   map[int32]int // node → priority, drawn when first seen
-	change map[int]int   // order point → which change point it is
-	n      int           // order points so far
+	prio   map[[2]int32]int // thread → priority, drawn when first seen
+	change map[int]int      // order point → which change point it is
+	n      int              // order points so far
 	f      *faults
 }
 
@@ -70,10 +73,10 @@ func (run *pctRun) Choose(p sim.Point) int {
 	}
 	best, bestPrio := 0, -1
 	for i, o := range p.Options {
-		pr, ok := run.prio[o.Node]
+		pr, ok := run.prio[thread(o)]
 		if !ok {
 			pr = run.depth + run.r.IntN(1<<30)
-			run.prio[o.Node] = pr
+			run.prio[thread(o)] = pr
 		}
 		if pr > bestPrio {
 			best, bestPrio = i, pr
@@ -81,7 +84,10 @@ func (run *pctRun) Choose(p sim.Point) int {
 	}
 	run.n++
 	if i, ok := run.change[run.n]; ok {
-		run.prio[p.Options[best].Node] = run.depth - i
+		run.prio[thread(p.Options[best])] = run.depth - i
 	}
 	return best
 }
+
+// thread is PCT's thread of an option: its source and its node.
+func thread(o sim.Option) [2]int32 { return [2]int32{o.From, o.Node} }

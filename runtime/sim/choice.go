@@ -59,9 +59,12 @@ type Option struct {
 	// Decision for the default.
 	Decision schedule.Decision
 	// Node is the node whose code the option runs (the receiver of a
-	// message, the owner of a timer, the node crashed), -1 for none: the
-	// "thread" of PCT-like strategies.
+	// message, the owner of a timer, the node crashed), -1 for none.
 	Node int32
+	// From is where the event comes from: a message's sender, the node
+	// itself for its timers, wake-ups and boot, -1 for client actions.
+	// (From, Node) is the "thread" of PCT-like strategies.
+	From int32
 	// Label describes the option for people ("deliver n0→n1 #7").
 	Label string
 }
@@ -146,15 +149,15 @@ func (s *Sim) orderPoint() int {
 func (s *Sim) describe(e *event) Option {
 	switch e.kind {
 	case evDeliver:
-		return Option{Node: e.msg.to, Label: fmt.Sprintf("deliver %s→%s #%d", s.name(e.msg.from), s.name(e.msg.to), e.msg.id)}
+		return Option{Node: e.msg.to, From: e.msg.from, Label: fmt.Sprintf("deliver %s→%s #%d", s.name(e.msg.from), s.name(e.msg.to), e.msg.id)}
 	case evTimer:
-		return Option{Node: e.node.Index, Label: fmt.Sprintf("timer %s #%d", e.node.Name, e.id)}
+		return Option{Node: e.node.Index, From: e.node.Index, Label: fmt.Sprintf("timer %s #%d", e.node.Name, e.id)}
 	case evWake:
-		return Option{Node: e.node.Index, Label: "wake " + e.node.Name}
+		return Option{Node: e.node.Index, From: e.node.Index, Label: "wake " + e.node.Name}
 	case evBoot:
-		return Option{Node: e.node.Index, Label: "boot " + e.node.Name}
+		return Option{Node: e.node.Index, From: e.node.Index, Label: "boot " + e.node.Name}
 	}
-	return Option{Node: -1, Label: "action"}
+	return Option{Node: -1, From: -1, Label: "action"}
 }
 
 // fatePoint lets the chooser drop or duplicate message m, which the

@@ -12,8 +12,8 @@
 // network makes.
 //
 // Roles: server (params {"term_ms": 4}) and client (params {"server"}).
-// Events: the server emits grant {holder, until_ms} at each grant or
-// renewal.
+// Events: the server emits grant {holder, until_ns} at each grant or
+// renewal (until_ns: the virtual time the lease runs to).
 package main
 
 import (
@@ -27,7 +27,7 @@ import (
 
 type body struct {
 	Type  string `json:"type"`
-	Until int64  `json:"until_ms,omitempty"`
+	Until int64  `json:"until_ns,omitempty"`
 }
 
 func main() {
@@ -68,9 +68,9 @@ func server(n *maelstrom.Node, term time.Duration) {
 	}
 	grant = func(to string) {
 		holder, until = to, n.Now().Add(term)
-		n.Emit("grant", map[string]any{"holder": to, "until_ms": until.UnixMilli()})
+		n.Emit("grant", map[string]any{"holder": to, "until_ns": until.UnixNano()})
 		time.AfterFunc(term, expire)
-		_ = n.Send(to, body{Type: "granted", Until: until.UnixMilli()})
+		_ = n.Send(to, body{Type: "granted", Until: until.UnixNano()})
 	}
 	n.Handle("acquire", func(msg maelstrom.Message) error {
 		mu.Lock()
@@ -89,8 +89,8 @@ func server(n *maelstrom.Node, term time.Duration) {
 			return n.Send(msg.Src, body{Type: "lost"})
 		}
 		until = n.Now().Add(term) // and the expiry timer still runs for the old term
-		n.Emit("grant", map[string]any{"holder": holder, "until_ms": until.UnixMilli()})
-		return n.Send(msg.Src, body{Type: "granted", Until: until.UnixMilli()})
+		n.Emit("grant", map[string]any{"holder": holder, "until_ns": until.UnixNano()})
+		return n.Send(msg.Src, body{Type: "granted", Until: until.UnixNano()})
 	})
 }
 
@@ -103,7 +103,7 @@ func client(n *maelstrom.Node, server string) {
 			return err
 		}
 		renewed = true // renew once, one latency before the expiry
-		at := time.UnixMilli(b.Until).Add(-time.Millisecond)
+		at := time.Unix(0, b.Until).Add(-time.Millisecond)
 		time.AfterFunc(at.Sub(n.Now()), func() { _ = n.Send(server, body{Type: "renew"}) })
 		return nil
 	})

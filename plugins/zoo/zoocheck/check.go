@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/runtime/check"
@@ -147,9 +148,9 @@ func Coherent(in check.Input) check.Result {
 	return check.Result{Verdict: check.Valid, Summary: fmt.Sprintf("the cache agrees with the database (%d)", db)}
 }
 
-// Exclusive is mutual exclusion of a lease: a grant {holder, until_ms}
-// to one holder while another's grant still runs (its until_ms is after
-// the new grant's time) gives two holders at once.
+// Exclusive is mutual exclusion of a lease: a grant {holder, until_ns}
+// to one holder while another's grant still runs (its until_ns, a
+// virtual time, is after the new grant's) gives two holders at once.
 func Exclusive(in check.Input) check.Result {
 	var holder string
 	var until int64
@@ -160,15 +161,15 @@ func Exclusive(in check.Input) check.Result {
 		}
 		var g struct {
 			Holder string `json:"holder"`
-			Until  int64  `json:"until_ms"`
+			Until  int64  `json:"until_ns"`
 		}
 		if err := json.Unmarshal(e.Data, &g); err != nil {
 			return unknown(fmt.Errorf("%s's grant event: %w", name(in, e.Node), err))
 		}
 		grants++
-		now := e.Time / 1e6
-		if holder != "" && g.Holder != holder && now < until {
-			return check.Result{Verdict: check.Invalid, Summary: fmt.Sprintf("at %dms the lease went to %s while %s held it until %dms", now, g.Holder, holder, until)}
+		if holder != "" && g.Holder != holder && e.Time < until {
+			return check.Result{Verdict: check.Invalid, Summary: fmt.Sprintf("at %v the lease went to %s while %s held it until %v",
+				time.Duration(e.Time), g.Holder, holder, time.Duration(until))}
 		}
 		holder, until = g.Holder, g.Until
 	}

@@ -51,10 +51,10 @@ func TestCoherent(t *testing.T) {
 
 func TestExclusive(t *testing.T) {
 	at := func(ms int64, e trace.Event) trace.Event { e.Time = ms * 1e6; return e }
-	ok := zoocheck.Exclusive(input("", at(1, emit(0, "grant", `{"holder":"c0","until_ms":5}`)), at(5, emit(0, "grant", `{"holder":"c1","until_ms":9}`))))
+	ok := zoocheck.Exclusive(input("", at(1, emit(0, "grant", `{"holder":"c0","until_ns":5000000}`)), at(5, emit(0, "grant", `{"holder":"c1","until_ns":9000000}`))))
 	assert.Equal(t, check.Valid, ok.Verdict, ok.Summary)
-	two := zoocheck.Exclusive(input("", at(1, emit(0, "grant", `{"holder":"c0","until_ms":5}`)), at(5, emit(0, "grant", `{"holder":"c0","until_ms":9}`)),
-		at(5, emit(0, "grant", `{"holder":"c1","until_ms":9}`))))
+	two := zoocheck.Exclusive(input("", at(1, emit(0, "grant", `{"holder":"c0","until_ns":5000000}`)), at(5, emit(0, "grant", `{"holder":"c0","until_ns":9000000}`)),
+		at(5, emit(0, "grant", `{"holder":"c1","until_ns":9000000}`))))
 	assert.Equal(t, check.Invalid, two.Verdict)
 	assert.Equal(t, "at 5ms the lease went to c1 while c0 held it until 9ms", two.Summary)
 	assert.Equal(t, check.Unknown, zoocheck.Exclusive(input("")).Verdict)
