@@ -144,7 +144,7 @@ func statsLine(s explore.Stats) string {
 	if s.Exhausted {
 		line += "  (space exhausted)"
 	}
-	return line
+	return line + fmt.Sprintf("\n  choice points: order %d, drop/duplicate %d, crash/restart %d", s.Points.Order, s.Points.Fate, s.Points.Fault)
 }
 
 // exploreReport prints the outcome, writes the failing scenario and

@@ -18,6 +18,7 @@ func TestExploreFindsAndRunReplays(t *testing.T) {
 	code, out, errs := cli(t, "explore", filepath.Join("..", "..", "plugins", "zoo", "lease", "scenario.yaml"), "--quiet", "--out", found)
 	require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out, errs)
 	assert.Contains(t, out, "first failing run: ")
+	assert.Contains(t, out, "  choice points: order ")
 	assert.Contains(t, out, "  order ")
 	assert.Contains(t, out, "check zoo-exclusive: at 5ms the lease went to c1 while c0 held it until 9ms")
 	m := regexp.MustCompile(`replays to ([0-9a-f]{64}): true`).FindStringSubmatch(out)

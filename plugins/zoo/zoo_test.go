@@ -68,6 +68,8 @@ func TestZooStrategiesFindTheBugs(t *testing.T) {
 				assert.True(t, f.Replayed, "the export replays to the digest")
 				assert.NotEmpty(t, f.Schedule)
 				assert.LessOrEqual(t, f.Schedule.Cost(), f.Found.Cost(), "shrinking never adds")
+				assert.Positive(t, res.Stats.Points.Order)
+				assert.Equal(t, z.crashes > 0, res.Stats.Points.Fault > 0, "fault points only with a crash budget")
 
 				again, err := runner.Execute(context.Background(), f.Scenario, runner.NewOptions().WithRegistry(patterns.Registry()))
 				require.NoError(t, err)

@@ -52,6 +52,9 @@ type Stats struct {
 	Depth uint64 `json:"depth"`
 	// Deviations is the most one run deviated (schedule.Schedule.Cost).
 	Deviations int `json:"deviations"`
+	// Points counts the choice points the runs went through, by kind
+	// (order, fate, fault): which kinds of choice the search exercised.
+	Points Points `json:"points"`
 	// Elapsed is the wall time so far.
 	Elapsed time.Duration `json:"elapsed"`
 	// Exhausted is true when the strategy had nothing left to try.
@@ -137,7 +140,24 @@ func Search(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
+// Points counts choice points by kind.
+type Points struct {
+	Order int `json:"order"`
+	Fate  int `json:"fate"`
+	Fault int `json:"fault"`
+}
+
 func (s *Stats) add(o *outcome, distinct int, start time.Time) {
+	for _, c := range o.trail {
+		switch c.Kind {
+		case sim.PointOrder:
+			s.Points.Order++
+		case sim.PointFate:
+			s.Points.Fate++
+		case sim.PointFault:
+			s.Points.Fault++
+		}
+	}
 	s.Runs++
 	s.States += o.steps
 	s.Depth = max(s.Depth, o.steps)
