@@ -2,6 +2,8 @@ package zoo_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +13,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/explore"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
+	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
 // search explores a zoo scenario with a strategy for at most runs runs.
@@ -92,4 +95,41 @@ func TestLeaseJitterSweepMissesIt(t *testing.T) {
 		require.NotNil(t, res.Failure)
 		assert.Len(t, res.Failure.Schedule, 1, "one order decision: the renewal first")
 	}
+}
+
+// A per-step invariant fails a run at the event that breaks it, with no
+// checker at the end: the lease's grants, watched as they are emitted.
+func TestInvariantCatchesTheLeaseAtItsEvent(t *testing.T) {
+	reg := patterns.Registry()
+	scn, err := runner.Load("lease/scenario.yaml", reg)
+	require.NoError(t, err)
+	bare := *scn
+	bare.Checks = nil
+	exclusive := func() func(trace.Event) error {
+		var holder string
+		var until int64
+		return func(e trace.Event) error {
+			if e.Kind != trace.KindEmit || e.Label != "grant" {
+				return nil
+			}
+			var g struct {
+				Holder string `json:"holder"`
+				Until  int64  `json:"until_ns"`
+			}
+			if err := json.Unmarshal(e.Data, &g); err != nil {
+				return err
+			}
+			if holder != "" && g.Holder != holder && e.Time < until {
+				return fmt.Errorf("%s granted while %s holds", g.Holder, holder)
+			}
+			holder, until = g.Holder, g.Until
+			return nil
+		}
+	}
+	res, err := explore.Search(context.Background(), explore.Config{Scenario: &bare, Runner: runner.NewOptions().WithRegistry(reg),
+		Strategy: explore.NewDFS(2, 0), Runs: 50, Invariant: exclusive})
+	require.NoError(t, err)
+	require.NotNil(t, res.Failure)
+	assert.Equal(t, map[string]string{explore.InvariantCheck: "event 17 (emit at 5ms): c1 granted while c0 holds"}, res.Failure.Checks)
+	assert.True(t, res.Failure.Replayed)
 }

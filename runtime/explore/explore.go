@@ -18,6 +18,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 	"github.com/terrarium-sim/terrarium/runtime/schedule"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
 // Config is one search.
@@ -36,6 +37,12 @@ type Config struct {
 	Faults bool
 	// Progress, if set, is called after each run with the numbers so far.
 	Progress func(Stats)
+	// Invariant, if set, makes a predicate for each run that sees every
+	// trace event as it is recorded; the first error it returns fails the
+	// run, named by its event, beside the scenario's checks: a violation
+	// is caught at the event that causes it (TigerBeetle's state checkers,
+	// src/testing/cluster/*_checker.zig, assert on every step likewise).
+	Invariant func() func(trace.Event) error
 }
 
 // Stats are a search's numbers.
@@ -174,9 +181,10 @@ type outcome struct {
 	trail []Choice
 	sched schedule.Schedule
 	ats   []time.Duration // when each decision of sched was taken
+	broke string          // the invariant's first error, with its event
 }
 
-func (o *outcome) failed() bool { return o.res.Verdict == check.Invalid }
+func (o *outcome) failed() bool { return o.res.Verdict == check.Invalid || o.broke != "" }
 
 // tracker wraps a plan's chooser: it records the trail, the decisions
 // and the distinct points.
@@ -225,6 +233,14 @@ func execute(ctx context.Context, cfg Config, plan Plan, seen map[string]struct{
 		return nil, err
 	}
 	defer r.Close()
+	if cfg.Invariant != nil {
+		inv := cfg.Invariant()
+		r.Observe(func(e trace.Event) {
+			if err := inv(e); err != nil && o.broke == "" {
+				o.broke = fmt.Sprintf("event %d (%s at %v): %v", e.Seq, e.Kind, time.Duration(e.Time), err)
+			}
+		})
+	}
 	res, err := r.Finish()
 	if err != nil {
 		return nil, err

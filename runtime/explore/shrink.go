@@ -14,6 +14,10 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
+// InvariantCheck is the name under which Failure.Checks lists a broken
+// Config.Invariant.
+const InvariantCheck = "invariant"
+
 // finish shrinks a failing run, exports it and checks that the export
 // replays to the shrunk run's digest.
 func finish(ctx context.Context, cfg Config, seed uint64, o *outcome) (*Failure, error) {
@@ -28,6 +32,9 @@ func finish(ctx context.Context, cfg Config, seed uint64, o *outcome) (*Failure,
 		if c.Verdict == check.Invalid {
 			f.Checks[name] = c.Summary
 		}
+	}
+	if o.broke != "" {
+		f.Checks[InvariantCheck] = o.broke
 	}
 	res, err := runner.Execute(ctx, f.Scenario, cfg.Runner.WithSeed(o.seed))
 	if err != nil {
