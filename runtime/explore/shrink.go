@@ -47,7 +47,9 @@ func finish(ctx context.Context, cfg Config, seed uint64, o *outcome) (*Failure,
 // shrink removes the failing run's decisions one at a time, keeping each
 // removal after which the run still fails (taking the decisions that run
 // actually made), until no single removal fails: a schedule with no
-// decision to spare, as a delta-debugging pass would leave it.
+// decision to spare, as a delta-debugging pass would leave it. Then it
+// lowers each order decision's pick (fewer events skipped) while the run
+// still fails.
 func shrink(ctx context.Context, cfg Config, o *outcome) (*outcome, error) {
 	for i := 0; i < len(o.sched); {
 		cand := slices.Delete(slices.Clone(o.sched), i, i+1)
@@ -60,6 +62,26 @@ func shrink(ctx context.Context, cfg Config, o *outcome) (*outcome, error) {
 			continue
 		}
 		i++
+	}
+	return lowerPicks(ctx, cfg, o)
+}
+
+// lowerPicks tries each order decision with every smaller pick, first
+// to last, keeping the first that still fails.
+func lowerPicks(ctx context.Context, cfg Config, o *outcome) (*outcome, error) {
+	for i := 0; i < len(o.sched); i++ {
+		for pick := 1; o.sched[i].Kind == schedule.Order && pick < o.sched[i].Pick; pick++ {
+			cand := slices.Clone(o.sched)
+			cand[i].Pick = pick
+			try, err := replay(ctx, cfg, o.seed, cand)
+			if err != nil {
+				return nil, err
+			}
+			if try.failed() && try.sched.Cost() < o.sched.Cost() {
+				o = try
+				break
+			}
+		}
 	}
 	return o, nil
 }
