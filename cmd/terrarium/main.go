@@ -5,6 +5,7 @@
 //	terrarium run SCENARIO --stop-at EVENT                      the run's moment at a trace event
 //	terrarium sweep SCENARIO --seeds 1..1000 [--shard i/n]      many seeds; --merge joins shards
 //	terrarium shrink SCENARIO --seed N                          minimise a failing run
+//	terrarium explore SCENARIO [--strategy dfs|pct|random]      search schedules for a failing run
 //	terrarium inspect DIR                                       summarise a run folder
 //	terrarium diff RUN_A RUN_B [--context N]                    the first event where two runs differ
 //	terrarium kv DIR NODE [--prefix P]                          dump a persisted node store
@@ -51,6 +52,7 @@ const usage = `usage:
   terrarium patterns
   terrarium shrink SCENARIO --seed N [--out FILE] [--max-runs N]
   terrarium sweep SCENARIO --seeds 1..1000 [--parallel N] [--workers N] [--shard i/n] [--out DIR] [--quiet]  |  terrarium sweep --merge DIR_OR_FILE...
+  terrarium explore SCENARIO [--strategy dfs|pct|random|sweep] [--budget 10m|1e6] [--seed N] [--bound N] [--depth D] [--crashes N] [--out FILE]
   terrarium inspect DIR [--write]
   terrarium diff RUN_A RUN_B [--context N]
   terrarium kv DIR NODE [--prefix P]
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdShrink(ctx, args[1:], stdout, stderr)
 	case "sweep":
 		return cmdSweep(ctx, args[1:], stdout, stderr)
+	case "explore":
+		return cmdExplore(ctx, args[1:], stdout, stderr)
 	case "inspect":
 		return cmdInspect(ctx, args[1:], stdout, stderr)
 	case "diff":

@@ -16,6 +16,7 @@ import (
 	"github.com/terrarium-sim/terrarium/plugins/saga/sagacheck"
 	"github.com/terrarium-sim/terrarium/plugins/sharding/shardcheck"
 	"github.com/terrarium-sim/terrarium/plugins/twopc/twopccheck"
+	"github.com/terrarium-sim/terrarium/plugins/zoo/zoocheck"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
 
@@ -28,6 +29,7 @@ func plugins() []contract.Plugin {
 		rlbscheck.Plugin(),
 		cqrscheck.Plugin(),
 		mcheck.Plugin(),
+		zoocheck.Plugin(),
 	}
 }
 

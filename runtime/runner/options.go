@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"time"
+
+	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
 // Options tune a run. Build them with NewOptions and the With methods; each
@@ -22,7 +24,22 @@ type Options struct {
 	workers     int
 	noImage     bool
 	checkpoints uint64
+	pool        *sim.EnginePool
+	chooser     sim.Chooser
+	choiceOpts  sim.ChoiceOptions
 }
+
+// WithChooser makes the run's choice points ask c (sim.Chooser) instead
+// of taking the scenario's schedule: (nil: the schedule's own). A search
+// (runtime/explore) drives runs this way.
+func (o Options) WithChooser(c sim.Chooser, opts sim.ChoiceOptions) Options {
+	o.chooser, o.choiceOpts = c, opts
+	return o
+}
+
+// WithEnginePool makes the run take its guest engine and compiled
+// modules from p (sim.EnginePool), for many runs of one scenario in turn.
+func (o Options) WithEnginePool(p *sim.EnginePool) Options { o.pool = p; return o }
 
 // NewOptions returns the defaults: the scenario's seed (else 1), nothing
 // written to disk, stores in memory, wazero's compiler, the core workloads

@@ -67,7 +67,7 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	}()
 	eng := sim.Engine{Interpreter: opts.interpreter, CacheDir: opts.cacheDir, Watchdog: opts.watchdog, NoMemoryImage: opts.noImage}
 	def := netsim.Link{Latency: latency(scn.Network.Latency), Loss: scn.Network.Loss, Duplicate: scn.Network.Duplicate, Reorder: scn.Network.Reorder}
-	cfg := sim.NewConfig().WithSeed(r.seed).WithEngine(eng).WithNetwork(def).WithLoseUnsynced(scn.LoseUnsynced).WithWorkers(opts.workers).WithCheckpoints(opts.checkpoints)
+	cfg := sim.NewConfig().WithSeed(r.seed).WithEngine(eng).WithNetwork(def).WithLoseUnsynced(scn.LoseUnsynced).WithWorkers(opts.workers).WithCheckpoints(opts.checkpoints).WithEnginePool(opts.pool)
 	if opts.allEvents != nil && !*opts.allEvents {
 		cfg = cfg.WithTraceKinds(checkerKinds)
 	}
@@ -83,6 +83,7 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 		return nil, fmt.Errorf("runner: %w", err)
 	}
 	r.s = s
+	r.choose()
 	modules := opts.modules
 	if modules == nil {
 		modules = NewModules()

@@ -43,7 +43,8 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 	dur := func(d time.Duration) yc.Dur { return yc.Dur{V: d} }
 	str := func(v string) yc.Name { return yc.Name{V: v} }
 	f := fileWire{Name: str(s.Name), Description: yc.Str{V: s.Description}, Seed: yc.Uint{V: s.Seed}, Duration: dur(s.Duration),
-		Modules: modulesWire{V: map[string]moduleWire{}}, Limits: limitsWire{V: s.Limits}, Services: yc.List{V: s.Services}, Strict: yc.Bool{V: s.Strict}}
+		Modules: modulesWire{V: map[string]moduleWire{}}, Limits: limitsWire{V: s.Limits}, Services: yc.List{V: s.Services}, Strict: yc.Bool{V: s.Strict},
+		Schedule: yc.List{V: s.Schedule.Strings()}}
 	for _, m := range s.Modules {
 		f.Modules.V[m.Name] = moduleWire{Go: rel(m.Go), Wasm: rel(m.Wasm), SHA256: str(m.SHA256), LDFlags: str(m.LDFlags), Tags: yc.List{V: m.Tags}, Roles: yc.List{V: m.Roles}}
 	}

@@ -146,6 +146,7 @@ func (p *parser) parse(data []byte) *Scenario {
 	}
 	p.Get(&f.Strict)
 	s.Strict = f.Strict.V
+	p.schedule(s, f.Schedule)
 	return s
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/limits"
 	yc "github.com/terrarium-sim/terrarium/runtime/scenario/internal/yamlcheck"
+	"github.com/terrarium-sim/terrarium/runtime/schedule"
 )
 
 // Defaults applied to fields a scenario leaves out.
@@ -98,6 +99,10 @@ type Scenario struct {
 	// the reference tool, e.g. Maelstrom) fail the run (strict: true);
 	// without it findings are reported and the verdict is the checks'.
 	Strict bool
+	// Schedule lists the decisions a run takes at its choice points
+	// (schedule:, one "order STEP PICK", "drop MSG", ... a line; see
+	// runtime/schedule): what `terrarium explore` found, replayed.
+	Schedule schedule.Schedule
 }
 
 // Fault is one timed fault action of a faults: list.

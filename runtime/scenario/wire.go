@@ -27,6 +27,7 @@ type fileWire struct {
 	Nemesis     yc.Seq[nemesisWire] `yaml:"nemesis,omitempty"`
 	Services    yc.List             `yaml:"services,omitempty" item:"service"`
 	Strict      yc.Bool             `yaml:"strict,omitempty"`
+	Schedule    yc.List             `yaml:"schedule,omitempty" item:"decision"`
 }
 
 // modulesWire is the modules: mapping, read name by name (modules).

@@ -30,6 +30,7 @@ type Config struct {
 	maxInFlightN int64
 	workers      int
 	checkpoints  uint64
+	pool         *EnginePool // pool.go
 }
 
 // Run-wide caps by default (see WithMaxEvents, WithMaxTraceBytes), and the

@@ -70,7 +70,10 @@ func (s *Sim) Step() (bool, error) {
 		return false, s.deadlock()
 	}
 	start := time.Now()
-	err := s.dispatch(s.q.pop())
+	e, err := s.popEvent()
+	if err == nil {
+		err = s.dispatch(e)
+	}
 	s.wall += time.Since(start)
 	s.par.SerialEvents++
 	if err == nil {
@@ -170,7 +173,7 @@ func (s *Sim) RunUntil(t time.Duration) error {
 		if s.q.len() == 0 || s.q.peek().at > int64(t) || (len(s.pins) > 0 && s.pins[0].before <= s.steps+1) {
 			break
 		}
-		if s.cfg.workers > 1 {
+		if s.cfg.workers > 1 && s.choice == nil {
 			if done, err := s.runWindow(int64(t)); done || err != nil {
 				if err != nil {
 					return err
@@ -178,7 +181,11 @@ func (s *Sim) RunUntil(t time.Duration) error {
 				continue
 			}
 		}
-		if err := s.dispatch(s.q.pop()); err != nil {
+		e, err := s.popEvent()
+		if err != nil {
+			return err
+		}
+		if err := s.dispatch(e); err != nil {
 			return err
 		}
 		s.par.SerialEvents++

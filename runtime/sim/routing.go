@@ -74,9 +74,10 @@ func (s *Sim) sendMsg(from, to int32, msg []byte, owned bool) int32 {
 		s.drop(m, fate.Reason)
 		return 0
 	}
-	delays := fate.Delays
-	if copies == 2 && len(delays) == 1 {
-		delays = append(delays, delays[0])
+	delays := s.delays(m, fate.Delays, copies)
+	if delays == nil {
+		s.drop(m, "chosen")
+		return 0
 	}
 	if node {
 		m.pending = len(delays)
@@ -100,6 +101,18 @@ func (s *Sim) sendMsg(from, to int32, msg []byte, owned bool) int32 {
 		s.push(event{at: s.now + d + extra, kind: evDeliver, msg: m})
 	}
 	return 0
+}
+
+// delays are the delivery delays of m's copies: the network's, a filter's
+// duplicate, and a chooser's drop (none) or duplicate (choice.go).
+func (s *Sim) delays(m *message, delays []int64, copies int) []int64 {
+	if copies == 2 && len(delays) == 1 {
+		delays = append(delays, delays[0])
+	}
+	if s.choice != nil {
+		return s.fatePoint(m, delays)
+	}
+	return delays
 }
 
 // inFlightMessagesQuota is the crash reason of a node over its in-flight

@@ -77,6 +77,7 @@ type Sim struct {
 	kernels []*kernel    // per node: its face of the kernel
 	status  []nodeStatus // per node: its lifecycle as the trace tells it
 	par     Parallelism  // how RunUntil dispatched events
+	choice  *choices     // the chooser at the choice points, if any (choice.go)
 }
 
 // pin is a fault to apply just before the loop's before-th event.
@@ -107,7 +108,12 @@ func New(ctx context.Context, cfg Config) (*Sim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sim: network: %w", err)
 	}
-	eng, err := wasmhost.NewEngine(ctx, cfg.wasmConfig())
+	var eng *wasmhost.Engine
+	if cfg.pool != nil {
+		eng, err = cfg.pool.get(ctx, cfg.wasmConfig())
+	} else {
+		eng, err = wasmhost.NewEngine(ctx, cfg.wasmConfig())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
@@ -159,7 +165,9 @@ func (s *Sim) Close() error {
 	if s.shared != nil {
 		errs = append(errs, s.shared.Close())
 	}
-	errs = append(errs, s.engine.Close(context.Background()))
+	if s.cfg.pool == nil {
+		errs = append(errs, s.engine.Close(context.Background()))
+	}
 	return errors.Join(errs...)
 }
 
@@ -168,7 +176,13 @@ func (s *Sim) LoadModule(name string, wasm []byte) error {
 	if _, dup := s.modules[name]; dup {
 		return fmt.Errorf("sim: module %q already loaded", name)
 	}
-	m, err := s.engine.Compile(s.ctx, name, wasm)
+	var m *wasmhost.Module
+	var err error
+	if s.cfg.pool != nil {
+		m, err = s.cfg.pool.compile(s.ctx, name, wasm)
+	} else {
+		m, err = s.engine.Compile(s.ctx, name, wasm)
+	}
 	if err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}

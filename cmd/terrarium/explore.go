@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/terrarium-sim/terrarium/plugins/patterns"
+	"github.com/terrarium-sim/terrarium/runtime/explore"
+	"github.com/terrarium-sim/terrarium/runtime/runner"
+	"github.com/terrarium-sim/terrarium/runtime/scenario"
+)
+
+// exploreFlags are terrarium explore's settings.
+type exploreFlags struct {
+	strategy string
+	budget   string
+	seed     uint64
+	bound    int
+	depth    int
+	crashes  int
+	out      string
+	interp   bool
+	quiet    bool
+}
+
+// cmdExplore searches a scenario's schedules:
+//
+//	terrarium explore SCENARIO [--strategy dfs|pct|random|sweep] [--budget 10m|1e6] [--seed N]
+//
+// It exits 1 when it finds a failing run (written as a scenario that
+// terrarium run replays), 0 when none failed within the budget, 2 on bad
+// input.
+func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f exploreFlags
+	fs.StringVar(&f.strategy, "strategy", "dfs", "the search: dfs (depth-first within --bound deviations), pct (PCT of bug depth --depth), random (a random walk), sweep (seed after seed, the baseline)")
+	fs.StringVar(&f.budget, "budget", "1000", "stop after this many runs (1000, 1e6) or this much wall time (30s, 10m)")
+	fs.Uint64Var(&f.seed, "seed", 1, "the strategy's seed (pct, random) or the first seed (sweep)")
+	fs.IntVar(&f.bound, "bound", 2, "dfs: the most deviations from the default schedule (an order choice that skips k events costs k)")
+	fs.IntVar(&f.depth, "depth", 3, "pct: the bug depth d (d-1 priority change points a run)")
+	fs.IntVar(&f.crashes, "crashes", 0, "the fault budget: at most `N` crashes a run chosen by the search (each may be followed by a restart)")
+	fs.StringVar(&f.out, "out", "", "write the failing run's scenario to `FILE` (default: SCENARIO with .found.yaml)")
+	fs.BoolVar(&f.interp, "interpreter", false, "use wazero's interpreter instead of its compiler")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "terrarium explore: want one SCENARIO file, got %d arguments\n%s", len(pos), usage)
+		return 2
+	}
+	runs, wall, err := parseBudget(f.budget)
+	if err != nil {
+		fmt.Fprintf(stderr, "terrarium explore: --budget: %v\n", err)
+		return 2
+	}
+	strat, err := newStrategy(f)
+	if err != nil {
+		fmt.Fprintf(stderr, "terrarium explore: %v\n", err)
+		return 2
+	}
+	path := pos[0]
+	reg := patterns.Registry()
+	scn, err := runner.Load(path, reg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	cfg := explore.Config{Scenario: scn, Runner: runner.NewOptions().WithRegistry(reg).WithInterpreter(f.interp),
+		Strategy: strat, Runs: runs, Time: wall, Faults: f.crashes > 0}
+	if !f.quiet {
+		cfg.Progress = exploreProgress(stderr)
+	}
+	fmt.Fprintf(stdout, "explore %s strategy=%s budget=%s crashes=%d\n", path, f.strategy, f.budget, f.crashes)
+	res, err := explore.Search(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		var ie *runner.InputError
+		if errors.As(err, &ie) {
+			return 2
+		}
+		return 1
+	}
+	return exploreReport(stdout, stderr, path, f, res)
+}
+
+// newStrategy builds the strategy the flags name.
+func newStrategy(f exploreFlags) (explore.Strategy, error) {
+	switch {
+	case f.bound < 0 || f.depth < 1 || f.crashes < 0:
+		return nil, fmt.Errorf("--bound and --crashes want 0 or more, --depth 1 or more")
+	}
+	switch f.strategy {
+	case "dfs":
+		return explore.NewDFS(f.bound, f.crashes), nil
+	case "pct":
+		return explore.NewPCT(f.seed, f.depth, f.crashes), nil
+	case "random":
+		return explore.NewRandom(f.seed, f.crashes), nil
+	case "sweep":
+		return explore.NewSweep(f.seed), nil
+	}
+	return nil, fmt.Errorf("--strategy %q: want dfs, pct, random or sweep", f.strategy)
+}
+
+// parseBudget reads a run count (1000, 1e6) or a wall time (30s, 10m).
+func parseBudget(s string) (runs int, wall time.Duration, err error) {
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return 0, d, nil
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n < 1 || n > 1e12 || n != float64(int64(n)) {
+		return 0, 0, fmt.Errorf("%q is neither a number of runs (1000, 1e6) nor a duration (30s, 10m)", s)
+	}
+	return int(n), 0, nil
+}
+
+// exploreProgress prints the numbers on stderr, at most twice a second.
+func exploreProgress(w io.Writer) func(explore.Stats) {
+	var last time.Duration
+	return func(s explore.Stats) {
+		if s.Elapsed-last < 500*time.Millisecond {
+			return
+		}
+		last = s.Elapsed
+		fmt.Fprintf(w, "  %s\n", statsLine(s))
+	}
+}
+
+func statsLine(s explore.Stats) string {
+	line := fmt.Sprintf("runs %d  states %d  distinct %d  depth %d  deviations %d  runs/s %.1f  elapsed %v",
+		s.Runs, s.States, s.Distinct, s.Depth, s.Deviations, s.RunsPerSecond(), s.Elapsed.Round(time.Millisecond))
+	if s.Exhausted {
+		line += "  (space exhausted)"
+	}
+	return line + fmt.Sprintf("\n  choice points: order %d, drop/duplicate %d, crash/restart %d", s.Points.Order, s.Points.Fate, s.Points.Fault)
+}
+
+// exploreReport prints the outcome, writes the failing scenario and
+// returns the exit code.
+func exploreReport(stdout, stderr io.Writer, path string, f exploreFlags, res *explore.Result) int {
+	fmt.Fprintln(stdout, statsLine(res.Stats))
+	fl := res.Failure
+	if fl == nil {
+		fmt.Fprintf(stdout, "PASS %s: no failing run in %d runs\n", path, res.Stats.Runs)
+		return 0
+	}
+	fmt.Fprintf(stdout, "first failing run: %d (seed %d), %d decisions shrunk to %d:\n", fl.Run, fl.Seed, len(fl.Found), len(fl.Schedule))
+	for _, d := range fl.Schedule {
+		fmt.Fprintf(stdout, "  %s\n", d)
+	}
+	names := make([]string, 0, len(fl.Checks))
+	for n := range fl.Checks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(stdout, "  check %s: %s\n", n, fl.Checks[n])
+	}
+	dst := f.out
+	if dst == "" {
+		dst = strings.TrimSuffix(path, filepath.Ext(path)) + ".found.yaml"
+	}
+	if err := writeFound(dst, path, fl); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	fmt.Fprintf(stdout, "wrote %s (replays to %s: %v)\n", dst, fl.Digest, fl.Replayed)
+	fmt.Fprintf(stdout, "FAIL %s strategy=%s: terrarium run %s\n", path, f.strategy, dst)
+	return 1
+}
+
+// writeFound writes the failing run's scenario to dst.
+func writeFound(dst, from string, fl *explore.Failure) error {
+	dir, err := filepath.Abs(filepath.Dir(dst))
+	if err != nil {
+		return err
+	}
+	s := *fl.Scenario
+	s.Name += "-found"
+	b, err := scenario.Encode(&s, dir)
+	if err != nil {
+		return err
+	}
+	header := fmt.Sprintf("# Found by terrarium explore in %s at run %d; failing: %s.\n# Reproduce: terrarium run %s\n",
+		from, fl.Run, strings.Join(sortedKeys(fl.Checks), ", "), dst)
+	return os.WriteFile(dst, append([]byte(header), b...), 0o644)
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// terrarium explore finds the lease bug, writes the failing run as a
+// scenario, and terrarium run replays that scenario to the same digest
+// and verdict.
+func TestExploreFindsAndRunReplays(t *testing.T) {
+	found := filepath.Join(t.TempDir(), "found.yaml")
+	code, out, errs := cli(t, "explore", filepath.Join("..", "..", "plugins", "zoo", "lease", "scenario.yaml"), "--quiet", "--out", found)
+	require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out, errs)
+	assert.Contains(t, out, "first failing run: ")
+	assert.Contains(t, out, "  choice points: order ")
+	assert.Contains(t, out, "  order ")
+	assert.Contains(t, out, "check zoo-exclusive: at 5ms the lease went to c1 while c0 held it until 9ms")
+	m := regexp.MustCompile(`replays to ([0-9a-f]{64}): true`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	assert.Equal(t, "FAIL ../../plugins/zoo/lease/scenario.yaml strategy=dfs: terrarium run "+found, lastLine(out))
+
+	b, err := os.ReadFile(found)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "schedule:\n")
+	code, out, _ = cli(t, "run", found)
+	assert.Equal(t, 1, code)
+	d := digestRE.FindStringSubmatch(lastLine(out))
+	require.NotNil(t, d, out)
+	assert.Equal(t, m[1], d[1], "the found scenario replays to the digest explore reported")
+}
+
+// Bad flags are bad input (exit 2) with a message.
+func TestExploreBadInput(t *testing.T) {
+	scn := filepath.Join("..", "..", "plugins", "zoo", "lease", "scenario.yaml")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"explore"}, "terrarium explore: want one SCENARIO file, got 0 arguments\n"},
+		{[]string{"explore", scn, "--budget", "soon"}, "terrarium explore: --budget: \"soon\" is neither a number of runs (1000, 1e6) nor a duration (30s, 10m)\n"},
+		{[]string{"explore", scn, "--budget", "1.5"}, "terrarium explore: --budget: \"1.5\" is neither a number of runs (1000, 1e6) nor a duration (30s, 10m)\n"},
+		{[]string{"explore", scn, "--strategy", "bfs"}, "terrarium explore: --strategy \"bfs\": want dfs, pct, random or sweep\n"},
+		{[]string{"explore", scn, "--depth", "0"}, "terrarium explore: --bound and --crashes want 0 or more, --depth 1 or more\n"},
+	} {
+		code, _, errs := cli(t, tc.args...)
+		assert.Equal(t, 2, code, tc.args)
+		assert.Contains(t, errs, tc.want, tc.args)
+	}
+}
+
+// A budget is a run count or a wall time.
+func TestParseBudget(t *testing.T) {
+	runs, wall, err := parseBudget("1e6")
+	require.NoError(t, err)
+	assert.Equal(t, 1_000_000, runs)
+	assert.Zero(t, wall)
+	runs, wall, err = parseBudget("10m")
+	require.NoError(t, err)
+	assert.Zero(t, runs)
+	assert.Equal(t, "10m0s", wall.String())
+	_, _, err = parseBudget("0")
+	assert.Error(t, err)
+}

@@ -1,0 +1,189 @@
+// Package zoocheck holds the bug zoo's checkers (plugins/zoo): pure
+// functions of the events the zoo's guests emit. Each zoo guest has a
+// bug only some schedules show; these are the properties they break.
+package zoocheck
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/terrarium-sim/terrarium/plugins/contract"
+	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/trace"
+)
+
+// Plugin is the zoo's host side: its checkers, no workload. It is not a
+// pattern the catalogue lists.
+func Plugin() contract.Plugin {
+	return contract.Plugin{Name: "zoo", Summary: "protocols with subtle ordering and crash bugs, for terrarium explore",
+		Checks: map[string]check.Checker{"zoo-delivered": Delivered, "zoo-atomic": Atomic, "zoo-coherent": Coherent, "zoo-exclusive": Exclusive}}
+}
+
+// emitted is one emit event: its node, key and value's v or outcome.
+type emitted struct {
+	node    int32
+	key     string
+	V       int    `json:"v"`
+	Outcome string `json:"outcome"`
+}
+
+func emits(in check.Input) ([]emitted, error) {
+	var out []emitted
+	for _, e := range in.Events {
+		if e.Kind != trace.KindEmit {
+			continue
+		}
+		x := emitted{node: e.Node, key: e.Label}
+		if err := json.Unmarshal(e.Data, &x); err != nil {
+			return nil, fmt.Errorf("%s's %s event: %w", name(in, e.Node), e.Label, err)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+func name(in check.Input, i int32) string {
+	if i >= 0 && int(i) < len(in.Nodes) {
+		return in.Nodes[i]
+	}
+	return fmt.Sprintf("#%d", i)
+}
+
+func unknown(err error) check.Result {
+	return check.Result{Verdict: check.Unknown, Summary: "unreadable events: " + err.Error()}
+}
+
+// Delivered is broadcast validity: every value a node sent (sent {v}) is
+// received (got {v}) by every node that received anything.
+func Delivered(in check.Input) check.Result {
+	evs, err := emits(in)
+	if err != nil {
+		return unknown(err)
+	}
+	var sent []int
+	got := map[int32][]int{}
+	for _, e := range evs {
+		switch e.key {
+		case "sent":
+			sent = append(sent, e.V)
+		case "got":
+			got[e.node] = append(got[e.node], e.V)
+		}
+	}
+	if len(sent) == 0 || len(got) == 0 {
+		return check.Result{Verdict: check.Unknown, Summary: "nothing was sent or received"}
+	}
+	var lost []string
+	for _, node := range sortedKeys(got) {
+		for _, v := range sent {
+			if !slices.Contains(got[node], v) {
+				lost = append(lost, fmt.Sprintf("%s never got %d", name(in, node), v))
+			}
+		}
+	}
+	if len(lost) > 0 {
+		return check.Result{Verdict: check.Invalid, Summary: fmt.Sprintf("%d values lost; first: %s", len(lost), lost[0]), Details: map[string]any{"lost": lost}}
+	}
+	return check.Result{Verdict: check.Valid, Summary: fmt.Sprintf("%d values reached %d nodes", len(sent), len(got))}
+}
+
+// Atomic is atomic commitment: every node that decides (decide
+// {outcome}) decides the same.
+func Atomic(in check.Input) check.Result {
+	evs, err := emits(in)
+	if err != nil {
+		return unknown(err)
+	}
+	var first *emitted
+	for i, e := range evs {
+		if e.key != "decide" {
+			continue
+		}
+		if first == nil {
+			first = &evs[i]
+			continue
+		}
+		if e.Outcome != first.Outcome {
+			return check.Result{Verdict: check.Invalid, Summary: fmt.Sprintf("%s decided %s but %s decided %s",
+				name(in, first.node), first.Outcome, name(in, e.node), e.Outcome)}
+		}
+	}
+	if first == nil {
+		return check.Result{Verdict: check.Unknown, Summary: "nobody decided"}
+	}
+	return check.Result{Verdict: check.Valid, Summary: "every decision was " + first.Outcome}
+}
+
+// Coherent is cache coherence at the end of the run: if the cache holds
+// a value (its last state {v} has v >= 0), it is the database's (the
+// database's last state). Params: {"db": NODE, "cache": NODE}.
+func Coherent(in check.Input) check.Result {
+	var p struct {
+		DB    string `json:"db"`
+		Cache string `json:"cache"`
+	}
+	if err := json.Unmarshal(in.Params, &p); err != nil || p.DB == "" || p.Cache == "" {
+		return check.Result{Verdict: check.Unknown, Summary: `zoo-coherent needs params {"db": NODE, "cache": NODE}`}
+	}
+	evs, err := emits(in)
+	if err != nil {
+		return unknown(err)
+	}
+	last := map[string]int{}
+	for _, e := range evs {
+		if e.key == "state" {
+			last[name(in, e.node)] = e.V
+		}
+	}
+	db, ok := last[p.DB]
+	if !ok {
+		return check.Result{Verdict: check.Unknown, Summary: "the database never said what it holds"}
+	}
+	if c, ok := last[p.Cache]; ok && c >= 0 && c != db {
+		return check.Result{Verdict: check.Invalid, Summary: fmt.Sprintf("%s holds %d for good, %s holds %d", p.Cache, c, p.DB, db)}
+	}
+	return check.Result{Verdict: check.Valid, Summary: fmt.Sprintf("the cache agrees with the database (%d)", db)}
+}
+
+// Exclusive is mutual exclusion of a lease: a grant {holder, until_ns}
+// to one holder while another's grant still runs (its until_ns, a
+// virtual time, is after the new grant's) gives two holders at once.
+func Exclusive(in check.Input) check.Result {
+	var holder string
+	var until int64
+	grants := 0
+	for _, e := range in.Events {
+		if e.Kind != trace.KindEmit || e.Label != "grant" {
+			continue
+		}
+		var g struct {
+			Holder string `json:"holder"`
+			Until  int64  `json:"until_ns"`
+		}
+		if err := json.Unmarshal(e.Data, &g); err != nil {
+			return unknown(fmt.Errorf("%s's grant event: %w", name(in, e.Node), err))
+		}
+		grants++
+		if holder != "" && g.Holder != holder && e.Time < until {
+			return check.Result{Verdict: check.Invalid, Summary: fmt.Sprintf("at %v the lease went to %s while %s held it until %v",
+				time.Duration(e.Time), g.Holder, holder, time.Duration(until))}
+		}
+		holder, until = g.Holder, g.Until
+	}
+	if grants == 0 {
+		return check.Result{Verdict: check.Unknown, Summary: "no lease was granted"}
+	}
+	return check.Result{Verdict: check.Valid, Summary: fmt.Sprintf("%d grants, one holder at a time", grants)}
+}
+
+func sortedKeys(m map[int32][]int) []int32 {
+	keys := make([]int32, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	return keys
+}

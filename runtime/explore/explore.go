@@ -1,0 +1,250 @@
+// Package explore searches the schedules of a scenario: it drives the
+// simulator's choice points (sim.Chooser) run after run with a strategy
+// (depth-first with a deviation bound, PCT, a random walk, or a sweep of
+// seeds as the baseline), judges each run with the scenario's checkers,
+// and hands back the first failing run's schedule, shrunk to its fewest
+// deviations, as a scenario that `terrarium run` replays to the same
+// digest (DESIGN.md, "Choice points and search").
+package explore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/runner"
+	"github.com/terrarium-sim/terrarium/runtime/scenario"
+	"github.com/terrarium-sim/terrarium/runtime/schedule"
+	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/trace"
+)
+
+// Config is one search.
+type Config struct {
+	Scenario *scenario.Scenario
+	// Runner holds the per-run options (registry, modules, interpreter);
+	// the chooser and the seed are the search's.
+	Runner   runner.Options
+	Strategy Strategy
+	// Runs and Time bound the search (0: no bound on that); Time is wall
+	// time and only decides when to stop, never what a run does.
+	Runs int
+	Time time.Duration
+	// Faults offers crash and restart points to the strategy (its crash
+	// budget is its own).
+	Faults bool
+	// Progress, if set, is called after each run with the numbers so far.
+	Progress func(Stats)
+	// Invariant, if set, makes a predicate for each run that sees every
+	// trace event as it is recorded; the first error it returns fails the
+	// run, named by its event, beside the scenario's checks: a violation
+	// is caught at the event that causes it (TigerBeetle's state checkers,
+	// src/testing/cluster/*_checker.zig, assert on every step likewise).
+	Invariant func() func(trace.Event) error
+}
+
+// Stats are a search's numbers.
+type Stats struct {
+	// Runs is how many runs the search made (the shrinking's not counted).
+	Runs int `json:"runs"`
+	// States is the events the runs dispatched, all told.
+	States uint64 `json:"states"`
+	// Distinct is how many distinct trace prefixes the choice points saw
+	// (one per distinct digest so far at a point): a lower bound on the
+	// distinct states reached.
+	Distinct int `json:"distinct"`
+	// Depth is the most events one run dispatched.
+	Depth uint64 `json:"depth"`
+	// Deviations is the most one run deviated (schedule.Schedule.Cost).
+	Deviations int `json:"deviations"`
+	// Points counts the choice points the runs went through, by kind
+	// (order, fate, fault): which kinds of choice the search exercised.
+	Points Points `json:"points"`
+	// Elapsed is the wall time so far.
+	Elapsed time.Duration `json:"elapsed"`
+	// Exhausted is true when the strategy had nothing left to try.
+	Exhausted bool `json:"exhausted"`
+}
+
+// RunsPerSecond is Runs over Elapsed.
+func (s Stats) RunsPerSecond() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Runs) / s.Elapsed.Seconds()
+}
+
+// Result is a search's outcome.
+type Result struct {
+	Stats Stats
+	// Failure is the first failing run, shrunk; nil if none was found.
+	Failure *Failure
+}
+
+// Failure is a failing run.
+type Failure struct {
+	// Run is the search's run (from 1) that failed first.
+	Run int
+	// Seed is its seed.
+	Seed uint64
+	// Schedule is its decisions after shrinking; Found before.
+	Schedule, Found schedule.Schedule
+	// Digest is the shrunk run's trace digest, and Replayed whether the
+	// exported scenario replayed to it (checked by running it).
+	Digest   string
+	Replayed bool
+	// Scenario replays the shrunk run: the scenario with the seed, the
+	// crashes and restarts as pinned faults and the rest as schedule:.
+	Scenario *scenario.Scenario
+	// Checks are the failing checks' summaries, by name.
+	Checks map[string]string
+}
+
+// Search runs the search.
+func Search(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Scenario == nil || cfg.Strategy == nil {
+		return nil, errors.New("explore: a search needs a scenario and a strategy")
+	}
+	if cfg.Runner.Modules() == nil {
+		cfg.Runner = cfg.Runner.WithModules(runner.NewModules()) // build Go guests once
+	}
+	pool := sim.NewEnginePool() // compile them once
+	defer pool.Close()
+	cfg.Runner = cfg.Runner.WithEnginePool(pool)
+	start := time.Now()
+	res := &Result{}
+	seen := map[string]struct{}{}
+	for cfg.Runs == 0 || res.Stats.Runs < cfg.Runs {
+		if cfg.Time > 0 && time.Since(start) >= cfg.Time || ctx.Err() != nil {
+			break
+		}
+		plan, ok := cfg.Strategy.Next()
+		if !ok {
+			res.Stats.Exhausted = true
+			break
+		}
+		o, err := execute(ctx, cfg, plan, seen)
+		if err != nil {
+			return res, fmt.Errorf("explore: run %d: %w", res.Stats.Runs+1, err)
+		}
+		cfg.Strategy.Done(o.trail)
+		res.Stats.add(o, len(seen), start)
+		if cfg.Progress != nil {
+			cfg.Progress(res.Stats)
+		}
+		if o.failed() {
+			f, err := finish(ctx, cfg, plan.Seed, o)
+			if err != nil {
+				return res, err
+			}
+			f.Run = res.Stats.Runs
+			res.Failure = f
+			break
+		}
+	}
+	return res, nil
+}
+
+// Points counts choice points by kind.
+type Points struct {
+	Order int `json:"order"`
+	Fate  int `json:"fate"`
+	Fault int `json:"fault"`
+}
+
+func (s *Stats) add(o *outcome, distinct int, start time.Time) {
+	for _, c := range o.trail {
+		switch c.Kind {
+		case sim.PointOrder:
+			s.Points.Order++
+		case sim.PointFate:
+			s.Points.Fate++
+		case sim.PointFault:
+			s.Points.Fault++
+		}
+	}
+	s.Runs++
+	s.States += o.steps
+	s.Depth = max(s.Depth, o.steps)
+	s.Deviations = max(s.Deviations, o.sched.Cost())
+	s.Distinct = distinct
+	s.Elapsed = time.Since(start)
+}
+
+// outcome is one run's: its verdict, choice points and decisions.
+type outcome struct {
+	res   *runner.Result
+	seed  uint64
+	steps uint64
+	trail []Choice
+	sched schedule.Schedule
+	ats   []time.Duration // when each decision of sched was taken
+	broke string          // the invariant's first error, with its event
+}
+
+func (o *outcome) failed() bool { return o.res.Verdict == check.Invalid || o.broke != "" }
+
+// tracker wraps a plan's chooser: it records the trail, the decisions
+// and the distinct points.
+type tracker struct {
+	inner sim.Chooser
+	o     *outcome
+	seen  map[string]struct{}
+}
+
+func (t *tracker) Choose(p sim.Point) int {
+	i := 0
+	if t.inner != nil {
+		i = t.inner.Choose(p)
+	}
+	if i < 0 || i >= len(p.Options) {
+		i = 0
+	}
+	c := Choice{Kind: p.Kind, Options: len(p.Options), Taken: i}
+	if p.Kind == sim.PointFault {
+		c.Kinds = make([]schedule.Kind, len(p.Options))
+		for j, o := range p.Options {
+			c.Kinds[j] = o.Decision.Kind
+		}
+	}
+	t.o.trail = append(t.o.trail, c)
+	if i > 0 {
+		t.o.sched = append(t.o.sched, p.Options[i].Decision)
+		t.o.ats = append(t.o.ats, p.At)
+	}
+	if t.seen != nil && p.Kind == sim.PointOrder {
+		t.seen[p.Digest()] = struct{}{}
+	}
+	return i
+}
+
+// execute makes one run of the plan.
+func execute(ctx context.Context, cfg Config, plan Plan, seen map[string]struct{}) (*outcome, error) {
+	seed := plan.Seed
+	if seed == 0 {
+		seed = cfg.Runner.Seed(cfg.Scenario.Seed)
+	}
+	o := &outcome{seed: seed}
+	opts := cfg.Runner.WithSeed(seed).WithChooser(&tracker{inner: plan.Chooser, o: o, seen: seen}, sim.ChoiceOptions{Faults: cfg.Faults})
+	r, err := runner.Prepare(ctx, cfg.Scenario, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	if cfg.Invariant != nil {
+		inv := cfg.Invariant()
+		r.Observe(func(e trace.Event) {
+			if err := inv(e); err != nil && o.broke == "" {
+				o.broke = fmt.Sprintf("event %d (%s at %v): %v", e.Seq, e.Kind, time.Duration(e.Time), err)
+			}
+		})
+	}
+	res, err := r.Finish()
+	if err != nil {
+		return nil, err
+	}
+	o.res, o.steps = res, r.Steps()
+	return o, nil
+}

@@ -1,0 +1,275 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/terrarium-sim/terrarium/nodes"
+	"github.com/terrarium-sim/terrarium/runtime/fault"
+	"github.com/terrarium-sim/terrarium/runtime/schedule"
+)
+
+// Chooser takes a run's decisions at its choice points (DESIGN.md,
+// "Choice points and search"). The loop consults it only when one is set
+// (SetChooser); without one every point takes its default and the run is
+// the seed's own, digest for digest.
+type Chooser interface {
+	// Choose returns the index of the option to take at p; 0 is the
+	// default (what the loop does without a chooser), and an index out of
+	// range is taken as 0. p.Options is only valid during the call.
+	Choose(p Point) int
+}
+
+// PointKind names a kind of choice point.
+type PointKind uint8
+
+// The kinds of choice point.
+const (
+	// PointOrder chooses which of the events due at the next instant goes
+	// first (messages, timers, wake-ups, client actions).
+	PointOrder PointKind = iota + 1
+	// PointFate chooses whether a message the network let pass is dropped
+	// or duplicated, where its link's loss or duplicate rate allows it.
+	PointFate
+	// PointFault chooses whether a node crashes or a crashed node restarts
+	// before the next event (ChoiceOptions.Faults).
+	PointFault
+)
+
+// Point is one choice point.
+type Point struct {
+	Kind PointKind
+	// Step is the event, counted from 1, about to be dispatched.
+	Step uint64
+	// At is the virtual time now: where a crash chosen here is pinned.
+	At time.Duration
+	// Options are the choices; Options[0] is the default.
+	Options []Option
+	s       *Sim
+}
+
+// Digest is the trace's digest so far: two points with one digest were
+// reached by the same run prefix.
+func (p Point) Digest() string { return p.s.rec.Digest() }
+
+// Option is one choice at a point.
+type Option struct {
+	// Decision is what taking the option means, for a schedule; the zero
+	// Decision for the default.
+	Decision schedule.Decision
+	// Node is the node whose code the option runs (the receiver of a
+	// message, the owner of a timer, the node crashed), -1 for none.
+	Node int32
+	// From is where the event comes from: a message's sender, the node
+	// itself for its timers, wake-ups and boot, -1 for client actions.
+	// (From, Node) is the "thread" of PCT-like strategies.
+	From int32
+	// Label describes the option for people ("deliver n0→n1 #7").
+	Label string
+}
+
+// ChoiceOptions says which choice points a chooser is offered beyond the
+// order of events and the fate of messages.
+type ChoiceOptions struct {
+	// Faults offers a crash of each running node, and a restart of each
+	// crashed one, before every event.
+	Faults bool
+}
+
+// choices is the chooser a Sim consults and its reusable option buffer.
+type choices struct {
+	c    Chooser
+	opts ChoiceOptions
+	buf  []Option
+	due  []int // heap indices of the events due at the next instant
+}
+
+// SetChooser makes the loop consult c at its choice points from now on
+// (nil: none). Runs with a chooser dispatch one event at a time
+// (WithWorkers is ignored).
+func (s *Sim) SetChooser(c Chooser, opts ChoiceOptions) {
+	if c == nil {
+		s.choice = nil
+		return
+	}
+	s.choice = &choices{c: c, opts: opts}
+}
+
+// ask consults the chooser and returns the option index taken.
+func (s *Sim) ask(kind PointKind, opts []Option) int {
+	i := s.choice.c.Choose(Point{Kind: kind, Step: s.steps + 1, At: time.Duration(s.now), Options: opts, s: s})
+	if i < 0 || i >= len(opts) {
+		return 0
+	}
+	return i
+}
+
+// popEvent removes the next event to dispatch: the queue's head, or with
+// a chooser the one it picks among those due at the head's instant, after
+// any crash or restart it chooses.
+func (s *Sim) popEvent() (event, error) {
+	if s.choice == nil {
+		return s.q.pop(), nil
+	}
+	if s.choice.opts.Faults {
+		if err := s.faultPoint(); err != nil {
+			return event{}, err
+		}
+	}
+	return s.q.removeAt(s.orderPoint()), nil
+}
+
+// orderPoint returns the heap index of the event to dispatch next.
+func (s *Sim) orderPoint() int {
+	at := s.q.peek().at
+	ch := s.choice
+	ch.due = ch.due[:0]
+	for i := range s.q.h {
+		if s.q.h[i].at == at {
+			ch.due = append(ch.due, i)
+		}
+	}
+	if len(ch.due) < 2 {
+		return 0
+	}
+	sort.Slice(ch.due, func(a, b int) bool { return s.q.h[ch.due[a]].seq < s.q.h[ch.due[b]].seq })
+	ch.buf = ch.buf[:0]
+	for pick, i := range ch.due {
+		o := s.describe(&s.q.h[i])
+		if pick > 0 {
+			o.Decision = schedule.Decision{Kind: schedule.Order, Step: s.steps + 1, Pick: pick}
+		}
+		ch.buf = append(ch.buf, o)
+	}
+	return ch.due[s.ask(PointOrder, ch.buf)]
+}
+
+// describe names the node an event runs and labels it.
+func (s *Sim) describe(e *event) Option {
+	switch e.kind {
+	case evDeliver:
+		return Option{Node: e.msg.to, From: e.msg.from, Label: fmt.Sprintf("deliver %s→%s #%d", s.name(e.msg.from), s.name(e.msg.to), e.msg.id)}
+	case evTimer:
+		return Option{Node: e.node.Index, From: e.node.Index, Label: fmt.Sprintf("timer %s #%d", e.node.Name, e.id)}
+	case evWake:
+		return Option{Node: e.node.Index, From: e.node.Index, Label: "wake " + e.node.Name}
+	case evBoot:
+		return Option{Node: e.node.Index, From: e.node.Index, Label: "boot " + e.node.Name}
+	}
+	return Option{Node: -1, From: -1, Label: "action"}
+}
+
+// fatePoint lets the chooser drop or duplicate message m, which the
+// network let pass with delays, where the link allows it; it returns the
+// delays to use, none for a drop.
+func (s *Sim) fatePoint(m *message, delays []int64) []int64 {
+	l := s.net.Link(m.from, m.to)
+	ch := s.choice
+	ch.buf = append(ch.buf[:0], Option{Node: m.to, Label: fmt.Sprintf("send %s→%s #%d", s.name(m.from), s.name(m.to), m.id)})
+	if l.Loss > 0 {
+		ch.buf = append(ch.buf, Option{Node: m.to, Label: "drop", Decision: schedule.Decision{Kind: schedule.Drop, Msg: m.id}})
+	}
+	if l.Duplicate > 0 && len(delays) == 1 {
+		ch.buf = append(ch.buf, Option{Node: m.to, Label: "duplicate", Decision: schedule.Decision{Kind: schedule.Duplicate, Msg: m.id}})
+	}
+	if len(ch.buf) == 1 {
+		return delays
+	}
+	switch ch.buf[s.ask(PointFate, ch.buf)].Decision.Kind {
+	case schedule.Drop:
+		return nil
+	case schedule.Duplicate:
+		return append(delays, delays[0])
+	}
+	return delays
+}
+
+// faultPoint lets the chooser crash a running node or restart a crashed
+// one before the next event, as a fault pinned there would
+// (ApplyBefore), so that a schedule's crashes export as pinned faults.
+func (s *Sim) faultPoint() error {
+	ch := s.choice
+	ch.buf = append(ch.buf[:0], Option{Node: -1, Label: "no fault"})
+	for _, n := range s.nodes {
+		var k schedule.Kind
+		switch {
+		case n.Service:
+			continue
+		case n.State() == nodes.Running && s.paused[n.Index] == nil:
+			k = schedule.Crash
+		case n.State() == nodes.Crashed:
+			k = schedule.Restart
+		default:
+			continue
+		}
+		ch.buf = append(ch.buf, Option{Node: n.Index, Label: string(k) + " " + n.Name,
+			Decision: schedule.Decision{Kind: k, Step: s.steps + 1, Node: n.Name}})
+	}
+	d := ch.buf[s.ask(PointFault, ch.buf)].Decision
+	if d.Kind == "" {
+		return nil
+	}
+	return s.Apply(fault.Fault{Kind: fault.Kind(d.Kind), Node: d.Node})
+}
+
+// removeAt removes and returns the event at heap index i.
+func (q *queue) removeAt(i int) event {
+	if i == 0 {
+		return q.pop()
+	}
+	// Move it to the root, past every parent, then pop it: the heap's
+	// order holds for the rest.
+	for i > 0 {
+		p := (i - 1) / 2
+		q.h[i], q.h[p] = q.h[p], q.h[i]
+		i = p
+	}
+	return q.pop()
+}
+
+// Replay returns a chooser that takes the decisions of sched where their
+// points come and the default everywhere else: the run sched was
+// recorded from, again.
+func Replay(sched schedule.Schedule) Chooser {
+	r := replay{}
+	for _, d := range sched {
+		r[replayKey(d)] = d
+	}
+	return r
+}
+
+type replay map[[2]uint64]schedule.Decision
+
+// replayKey is where a decision applies: an order or fault point's step,
+// a message's id.
+func replayKey(d schedule.Decision) [2]uint64 {
+	switch d.Kind {
+	case schedule.Drop, schedule.Duplicate:
+		return [2]uint64{uint64(PointFate), d.Msg}
+	case schedule.Crash, schedule.Restart:
+		return [2]uint64{uint64(PointFault), d.Step}
+	}
+	return [2]uint64{uint64(PointOrder), d.Step}
+}
+
+// Choose implements Chooser.
+func (r replay) Choose(p Point) int {
+	key := [2]uint64{uint64(p.Kind), p.Step}
+	if p.Kind == PointFate {
+		key[1] = p.Options[0].Decision.Msg
+		if len(p.Options) > 1 {
+			key[1] = p.Options[1].Decision.Msg
+		}
+	}
+	d, ok := r[key]
+	if !ok {
+		return 0
+	}
+	for i, o := range p.Options {
+		if o.Decision == d {
+			return i
+		}
+	}
+	return 0
+}
