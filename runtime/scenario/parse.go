@@ -731,7 +731,7 @@ func (p *parser) nemeses(s *Scenario, nodesOK bool) {
 			if nm.Schedule == ScheduleJepsen {
 				p.fail(&nm.Heal, "not with schedule %s: each heal comes after its own draw from [0, 2×every)", ScheduleJepsen)
 			}
-			nm.Heal, _ = p.PositiveDuration(h.Node, h.Path)
+			p.Get(&nm.Heal)
 		}
 		if nm.Schedule == ScheduleJepsen {
 			nm.Heal = 0

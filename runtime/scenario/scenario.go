@@ -156,7 +156,7 @@ type Nemesis struct {
 	Schedule string `yaml:"schedule,omitempty" check:"str"`
 	// Every is the time between two faults; Heal how long each lasts.
 	Every time.Duration `yaml:"every" check:"required,positive"`
-	Heal  time.Duration `yaml:"heal,omitempty" check:"manual"`
+	Heal  time.Duration `yaml:"heal,omitempty" check:"manual,positive"`
 	// Start and Stop bound when faults start (Stop 0: the run's duration).
 	Start time.Duration `yaml:"start,omitempty"`
 	Stop  time.Duration `yaml:"stop,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -40,7 +41,7 @@ func Syntax(err error, data []byte) Problem {
 		e.Line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
-	if contains(parserProblems, msg) {
+	if slices.Contains(parserProblems, msg) {
 		e.Line++
 	}
 	// At the end of the input the parser's marks can point past the last line.
