@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,53 +71,72 @@ func (p *parser) fail(ptr any, format string, args ...any) {
 }
 
 // parse parses data into a Scenario, recording problems. The result is
-// meaningful only if there are none.
+// meaningful only if there are none. The sections are checked in the
+// order the schema lists them, each once the fields before it are read.
 func (p *parser) parse(data []byte) *Scenario {
 	root := p.document(data)
 	s := &Scenario{File: p.file, Name: defaultName(p.file)}
-	if root == nil || !p.Struct(root, "", "a mapping of scenario fields", s) {
+	var modulesKnown, nodesOK bool
+	if root == nil || !p.Struct(root, "", "a mapping of scenario fields", s, func(f any) {
+		switch a := p.At(f); f {
+		case &s.Name:
+			s.Name = cmp.Or(s.Name, defaultName(p.file))
+		case &s.Duration:
+			if s.Duration > MaxDuration {
+				p.fail(f, "must be at most %s (scenario.MaxDuration), got %s", MaxDuration, a.Node.Value)
+				s.Duration = 0
+			}
+		case &s.Modules:
+			modulesKnown = p.modules(s)
+		case &s.Groups:
+			nodesOK = p.nodes(s, modulesKnown)
+		case &s.Network:
+			p.network(s, nodesOK)
+		case &s.Workload:
+			p.workload(s, nodesOK)
+		case &s.Checks:
+			p.checks(s)
+		case &s.Limits:
+			if a.Set() {
+				p.Struct(a.Node, "limits", "a limits mapping", &s.Limits, nil)
+			}
+		case &s.LoseUnsynced:
+			var d struct {
+				LoseUnsynced bool `yaml:"lose_unsynced"`
+			}
+			if a.Set() && p.Struct(a.Node, "disk", "a disk mapping", &d, nil) {
+				s.LoseUnsynced = d.LoseUnsynced
+			}
+		case &s.Faults:
+			p.faults(s, nodesOK)
+		case &s.Nemeses:
+			p.nemeses(s, nodesOK)
+		case &s.Services:
+			p.services(s, a)
+		}
+	}) {
 		return nil
 	}
-	if !p.At(&s.Name).OK {
-		s.Name = defaultName(p.file)
-	}
-	if s.Duration > MaxDuration {
-		p.fail(&s.Duration, "must be at most %s (scenario.MaxDuration), got %s", MaxDuration, p.At(&s.Duration).Node.Value)
-		s.Duration = 0
-	}
-	modulesKnown := p.modules(s)
-	nodesOK := p.nodes(s, modulesKnown)
-	p.network(s, nodesOK)
-	p.workload(s, nodesOK)
-	p.checks(s)
-	if a := p.At(&s.Limits); a.Set() {
-		p.Struct(a.Node, "limits", "a limits mapping", &s.Limits)
-	}
-	if a := p.At(&s.LoseUnsynced); a.Set() {
-		var d struct {
-			LoseUnsynced bool `yaml:"lose_unsynced"`
-		}
-		p.Struct(a.Node, "disk", "a disk mapping", &d)
-		s.LoseUnsynced = d.LoseUnsynced
-	}
-	p.faults(s, nodesOK)
-	p.nemeses(s, nodesOK)
-	if a := p.At(&s.Services); a.OK {
-		names := s.Services
-		s.Services = nil
-		for i, name := range names {
-			item, field := a.Node.Content[i], yc.Index("services", i)
-			switch {
-			case !slices.Contains(ServiceNames, name):
-				p.Errorf(item, field, "unknown service %q (known: %s)", name, strings.Join(ServiceNames, ", "))
-			case s.Node(name) != nil:
-				p.Errorf(item, field, "service %q has the name of a node", name)
-			default:
-				s.Services = append(s.Services, name)
-			}
-		}
-	}
 	return s
+}
+
+// services checks the services read into s.Services.
+func (p *parser) services(s *Scenario, a *yc.At) {
+	names := s.Services
+	s.Services = nil
+	for i, name := range names {
+		item, field := a.Node.Content[i], yc.Index("services", i)
+		switch {
+		case !a.OK:
+			return
+		case !slices.Contains(ServiceNames, name):
+			p.Errorf(item, field, "unknown service %q (known: %s)", name, strings.Join(ServiceNames, ", "))
+		case s.Node(name) != nil:
+			p.Errorf(item, field, "service %q has the name of a node", name)
+		default:
+			s.Services = append(s.Services, name)
+		}
+	}
 }
 
 // defaultName is the scenario name derived from the file name.
@@ -338,39 +358,38 @@ func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 // names are unknown, along with the node the names derive from.
 func (p *parser) group(s *Scenario, item *yaml.Node, path string, modulesKnown bool) (*NodeGroup, *yaml.Node) {
 	g := &NodeGroup{Count: 1, Params: json.RawMessage("{}")}
-	if !p.Struct(item, path, "a node group mapping", g) {
+	namesOK := true
+	var mod *Module
+	if !p.Struct(item, path, "a node group mapping", g, func(f any) {
+		a := p.At(f)
+		switch {
+		case f == &g.Name:
+			namesOK = a.OK
+			if a.OK && !nodeNameRE.MatchString(g.Name) {
+				p.fail(f, "invalid node name %q: %s", g.Name, badName)
+				namesOK = false
+			}
+		case (f == &g.Count || f == &g.Indexed) && a.Set() && !a.OK:
+			namesOK = false
+		case f == &g.Indexed && a.Set() && !g.Indexed && g.Count > 1:
+			p.fail(f, "cannot be false with count %d: names of several nodes carry an index", g.Count)
+			namesOK = false
+		case f == &g.Module && a.OK:
+			if mod = s.Module(g.Module); mod == nil && modulesKnown {
+				p.fail(f, "unknown module %q (modules: %s)", g.Module, strings.Join(s.moduleNames(), ", "))
+			}
+		case f == &g.Role && mod != nil && !p.rolesUnknown[mod.Name]:
+			if !a.OK {
+				g.Role = mod.Roles[0]
+			} else if !mod.HasRole(g.Role) {
+				p.fail(f, "unknown role %q (module %s has roles: %s)", g.Role, mod.Name, strings.Join(mod.Roles, ", "))
+			}
+		}
+	}) {
 		return nil, nil
 	}
 	g.Line = p.At(g).Node.Line
-	namesOK := p.At(&g.Name).OK
-	if namesOK && !nodeNameRE.MatchString(g.Name) {
-		p.fail(&g.Name, "invalid node name %q: %s", g.Name, badName)
-		namesOK = false
-	}
-	namesOK = namesOK && (!p.At(&g.Count).Set() || p.At(&g.Count).OK)
-	if ix := p.At(&g.Indexed); ix.Set() && !ix.OK {
-		namesOK = false
-	} else if ix.Set() && !g.Indexed && g.Count > 1 {
-		p.fail(&g.Indexed, "cannot be false with count %d: names of several nodes carry an index", g.Count)
-		namesOK = false
-	}
 	g.Indexed = g.Indexed || g.Count > 1
-	var mod *Module
-	if p.At(&g.Module).OK {
-		if mod = s.Module(g.Module); mod == nil && modulesKnown {
-			names := make([]string, len(s.Modules))
-			for i, m := range s.Modules {
-				names[i] = m.Name
-			}
-			p.fail(&g.Module, "unknown module %q (modules: %s)", g.Module, strings.Join(names, ", "))
-		}
-	}
-	rolesKnown := mod != nil && !p.rolesUnknown[mod.Name]
-	if role := p.At(&g.Role); !role.OK && rolesKnown {
-		g.Role = mod.Roles[0]
-	} else if role.OK && rolesKnown && !mod.HasRole(g.Role) {
-		p.fail(&g.Role, "unknown role %q (module %s has roles: %s)", g.Role, mod.Name, strings.Join(mod.Roles, ", "))
-	}
 	if !namesOK {
 		return nil, p.At(&g.Name).Node
 	}
@@ -381,48 +400,58 @@ func (p *parser) group(s *Scenario, item *yaml.Node, path string, modulesKnown b
 func (p *parser) network(s *Scenario, nodesOK bool) {
 	n := &s.Network
 	n.Latency = Latency{Min: DefaultLatency, Max: DefaultLatency}
-	if at := p.At(n); !at.Set() || !p.Struct(at.Node, "network", "a network mapping", n) {
-		return
+	if at := p.At(n); at.Set() {
+		p.Struct(at.Node, "network", "a network mapping", n, func(f any) {
+			switch a := p.At(f); f {
+			case &n.Latency:
+				if l, ok := p.latency(a); ok {
+					n.Latency = l
+				}
+			case &n.Links:
+				if a.Set() {
+					items, _ := p.Items(a, "links")
+					seen := map[[2]string]int{}
+					for i, item := range items {
+						p.link(s, item, yc.Index("network.links", i), seen, nodesOK)
+					}
+				}
+			}
+		})
 	}
-	if l, ok := p.latency(p.At(&n.Latency)); ok {
-		n.Latency = l
-	}
-	links := p.At(&n.Links)
-	if !links.Set() {
-		return
-	}
-	items, _ := p.Items(links, "links")
-	seen := map[[2]string]int{}
-	for i, item := range items {
-		l := &Link{}
-		path := yc.Index("network.links", i)
-		if !p.Struct(item, path, "a link mapping with from, to and latency or loss", l) {
-			continue
-		}
-		l.Line = p.At(l).Node.Line
-		endsOK := true
-		for _, end := range []*string{&l.From, &l.To} {
-			if !p.At(end).OK {
+}
+
+// link reads one link; seen holds the lines of the links before it.
+func (p *parser) link(s *Scenario, item *yaml.Node, path string, seen map[[2]string]int, nodesOK bool) {
+	l := &Link{}
+	endsOK := true
+	if !p.Struct(item, path, "a link mapping with from, to and latency or loss", l, func(f any) {
+		switch f {
+		case &l.From, &l.To:
+			if end := f.(*string); !p.At(end).OK {
 				endsOK = false
 			} else if nodesOK && *end != "*" && s.Node(*end) == nil {
 				p.fail(end, "unknown node %q (use a node name or \"*\")", *end)
 				endsOK = false
 			}
-		}
-		if ends := [2]string{l.From, l.To}; endsOK {
-			if line, dup := seen[ends]; dup {
-				p.fail(l, "duplicate link from %q to %q (first at line %d)", l.From, l.To, line)
+			if ends := [2]string{l.From, l.To}; f == &l.To && endsOK {
+				if line, dup := seen[ends]; dup {
+					p.fail(l, "duplicate link from %q to %q (first at line %d)", l.From, l.To, line)
+				}
+				seen[ends] = p.At(l).Node.Line
 			}
-			seen[ends] = l.Line
+		case &l.Latency:
+			if lat, ok := p.latency(p.At(f)); ok {
+				l.Latency = &lat
+			}
 		}
-		if lat, ok := p.latency(p.At(&l.Latency)); ok {
-			l.Latency = &lat
-		}
-		if !p.At(&l.Latency).Set() && !p.At(&l.Loss).Set() && !p.At(&l.Duplicate).Set() && !p.At(&l.Reorder).Set() {
-			p.fail(l, "a link must override latency, loss, duplicate or reorder")
-		}
-		n.Links = append(n.Links, *l)
+	}) {
+		return
 	}
+	l.Line = p.At(l).Node.Line
+	if !p.At(&l.Latency).Set() && !p.At(&l.Loss).Set() && !p.At(&l.Duplicate).Set() && !p.At(&l.Reorder).Set() {
+		p.fail(l, "a link must override latency, loss, duplicate or reorder")
+	}
+	s.Network.Links = append(s.Network.Links, *l)
 }
 
 // latency reads a constant duration, a {min, max} range, or a
@@ -481,32 +510,34 @@ func (p *parser) latency(at *yc.At) (Latency, bool) {
 // workload reads the workload section.
 func (p *parser) workload(s *Scenario, nodesOK bool) {
 	wl := &s.Workload
-	*wl = Workload{Type: WorkloadNone, Clients: 1, Interval: DefaultInterval, Timeout: DefaultTimeout, Params: json.RawMessage("{}")}
+	*wl = Workload{Type: WorkloadNone, Interval: DefaultInterval, Timeout: DefaultTimeout, Params: json.RawMessage("{}")}
 	defer func() {
 		if wl.Targets == nil {
 			wl.Targets = s.NodeNames()
 		}
 	}()
-	if at := p.At(wl); !at.Set() || !p.Struct(at.Node, "workload", "a workload mapping", wl) {
-		wl.Clients = 0
+	if at := p.At(wl); !at.Set() || !p.Struct(at.Node, "workload", "a workload mapping", wl, func(f any) {
+		switch a, reg := p.At(f), p.opts.Workloads; {
+		case f == &wl.Type && a.OK && reg != nil && wl.Type != WorkloadNone && !slices.Contains(reg, wl.Type):
+			if !slices.Contains(reg, WorkloadNone) {
+				reg = append(slices.Clone(reg), WorkloadNone)
+			}
+			p.fail(f, "unknown workload type %q (%s)", wl.Type, known(reg))
+		case f == &wl.Clients && !a.Set():
+			wl.Clients = 1
+		case f == &wl.Targets && a.OK && len(wl.Targets) == 0:
+			p.fail(f, "must list at least one node (omit targets to use every node)")
+		case f == &wl.Targets && a.OK && nodesOK:
+			for i, name := range wl.Targets {
+				if s.Node(name) == nil {
+					p.Errorf(yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), "unknown node %q (nodes: %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "))
+				}
+			}
+		}
+	}) {
 		return
 	}
 	wl.Line = p.At(wl).Node.Line
-	if reg := p.opts.Workloads; p.At(&wl.Type).OK && reg != nil && wl.Type != WorkloadNone && !slices.Contains(reg, wl.Type) {
-		if !slices.Contains(reg, WorkloadNone) {
-			reg = append(slices.Clone(reg), WorkloadNone)
-		}
-		p.fail(&wl.Type, "unknown workload type %q (%s)", wl.Type, known(reg))
-	}
-	if t := p.At(&wl.Targets); t.OK && len(wl.Targets) == 0 {
-		p.fail(&wl.Targets, "must list at least one node (omit targets to use every node)")
-	} else if t.OK && nodesOK {
-		for i, name := range wl.Targets {
-			if s.Node(name) == nil {
-				p.Errorf(yc.Deref(t.Node.Content[i]), yc.Index(t.Path, i), "unknown node %q (nodes: %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "))
-			}
-		}
-	}
 }
 
 // abbreviate shortens a long list of names for messages.
@@ -533,7 +564,14 @@ func (p *parser) checks(s *Scenario) {
 		case yaml.ScalarNode:
 			c.Name, name.OK = p.NonEmpty(item, path)
 		case yaml.MappingNode:
-			p.Struct(item, path, "a check mapping", c)
+			named := false
+			p.Struct(item, path, "a check mapping", c, func(f any) {
+				if f == &c.Name {
+					named = p.Required(*p.At(c), *p.At(f))
+				} else if named {
+					p.Get(&c.Name) // after params, where it has always been read
+				}
+			})
 			name = p.At(&c.Name)
 		default:
 			p.Errorf(item, path, "expected a check name or a mapping with name and params, got %s", yc.Describe(item))
@@ -590,13 +628,14 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 	items, _ := p.Items(at, "fault actions")
 	for i, item := range items {
 		ft := &Fault{}
-		if !p.Struct(item, yc.Index("faults", i), "a fault mapping with at and action", ft) {
+		if !p.Struct(item, yc.Index("faults", i), "a fault mapping with at and action", ft, func(f any) {
+			if f == &ft.At && p.At(f).OK && ft.At > s.Duration && s.Duration > 0 {
+				p.fail(f, "is after the run's duration (%s)", s.Duration)
+			}
+		}) {
 			continue
 		}
 		ft.Line = p.At(ft).Node.Line
-		if p.At(&ft.At).OK && ft.At > s.Duration && s.Duration > 0 {
-			p.fail(&ft.At, "is after the run's duration (%s)", s.Duration)
-		}
 		if !p.Need(ft, &ft.Kind) {
 			continue
 		}
@@ -699,50 +738,59 @@ func (p *parser) nemeses(s *Scenario, nodesOK bool) {
 	items, _ := p.Items(at, "nemeses")
 	for i, item := range items {
 		nm := &Nemesis{}
-		if !p.Struct(item, yc.Index("nemesis", i), "a nemesis mapping with kinds and every", nm) {
-			continue
+		if p.Struct(item, yc.Index("nemesis", i), "a nemesis mapping with kinds and every", nm, func(f any) { p.nemesisField(s, nm, f, nodesOK) }) {
+			nm.Line = p.At(nm).Node.Line
+			s.Nemeses = append(s.Nemeses, *nm)
 		}
-		nm.Line = p.At(nm).Node.Line
-		if k := p.At(&nm.Kinds); k.Set() {
-			for j, spelling := range nm.Kinds {
-				kind, known := nemesisKind(spelling)
-				if !known {
-					p.Errorf(k.Node.Content[j], yc.Index(k.Path, j), "unknown nemesis kind %q (known: %s)", spelling, nemesisSpellings())
-					k.OK = false
-				}
-				nm.Kinds[j] = kind
+	}
+}
+
+// nemesisField checks the field f of nm once it is read (the schedule,
+// after every).
+func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
+	switch a := p.At(f); f {
+	case &nm.Kinds:
+		for j, spelling := range nm.Kinds {
+			kind, known := nemesisKind(spelling)
+			if !known {
+				p.Errorf(a.Node.Content[j], yc.Index(a.Path, j), "unknown nemesis kind %q (known: %s)", spelling, nemesisSpellings())
+				a.OK = false
 			}
-			if k.OK && len(nm.Kinds) == 0 {
-				p.fail(&nm.Kinds, "must name at least one kind")
-			}
+			nm.Kinds[j] = kind
 		}
+		if a.OK && len(nm.Kinds) == 0 {
+			p.fail(f, "must name at least one kind")
+		}
+	case &nm.Every:
 		if nm.Every > 0 && nm.Every < MinNemesisEvery {
-			p.fail(&nm.Every, "must be at least %s (scenario.MinNemesisEvery), got %s", MinNemesisEvery, p.At(&nm.Every).Node.Value)
+			p.fail(f, "must be at least %s (scenario.MinNemesisEvery), got %s", MinNemesisEvery, a.Node.Value)
 			nm.Every = 0
 		}
-		if p.At(&nm.Schedule).OK && nm.Schedule != SchedulePeriodic && nm.Schedule != ScheduleJepsen {
+		if p.Get(&nm.Schedule) && nm.Schedule != SchedulePeriodic && nm.Schedule != ScheduleJepsen {
 			p.fail(&nm.Schedule, "%q is not %s or %s", nm.Schedule, SchedulePeriodic, ScheduleJepsen)
 		}
 		if nm.Schedule != ScheduleJepsen {
 			nm.Schedule = ""
 		}
+	case &nm.Heal:
 		nm.Heal = nm.Every / 2
-		if h := p.At(&nm.Heal); h.Set() {
+		if a.Set() {
 			if nm.Schedule == ScheduleJepsen {
-				p.fail(&nm.Heal, "not with schedule %s: each heal comes after its own draw from [0, 2×every)", ScheduleJepsen)
+				p.fail(f, "not with schedule %s: each heal comes after its own draw from [0, 2×every)", ScheduleJepsen)
 			}
-			p.Get(&nm.Heal)
+			p.Get(f)
 		}
 		if nm.Schedule == ScheduleJepsen {
 			nm.Heal = 0
 		}
-		if p.At(&nm.Stop).Set() && nm.Stop <= nm.Start {
-			p.fail(&nm.Stop, "must be after start (%s)", nm.Start)
+	case &nm.Stop:
+		if a.Set() && nm.Stop <= nm.Start {
+			p.fail(f, "must be after start (%s)", nm.Start)
 		}
-		if t := p.At(&nm.Targets); t.Set() {
-			nm.Targets, _ = p.nodeList(s, t.Node, t.Path, nodesOK)
+	case &nm.Targets:
+		if a.Set() {
+			nm.Targets, _ = p.nodeList(s, a.Node, a.Path, nodesOK)
 		}
-		s.Nemeses = append(s.Nemeses, *nm)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,7 +154,7 @@ const (
 type Nemesis struct {
 	Kinds []string `yaml:"kinds" item:"kind" check:"required"`
 	// Schedule is SchedulePeriodic (also when empty) or ScheduleJepsen.
-	Schedule string `yaml:"schedule,omitempty" check:"str"`
+	Schedule string `yaml:"schedule,omitempty" check:"str,manual"`
 	// Every is the time between two faults; Heal how long each lasts.
 	Every time.Duration `yaml:"every" check:"required,positive"`
 	Heal  time.Duration `yaml:"heal,omitempty" check:"manual,positive"`
@@ -204,14 +205,7 @@ func (m *Module) Path() string {
 }
 
 // HasRole reports whether role is one of the module's roles.
-func (m *Module) HasRole(role string) bool {
-	for _, r := range m.Roles {
-		if r == role {
-			return true
-		}
-	}
-	return false
-}
+func (m *Module) HasRole(role string) bool { return slices.Contains(m.Roles, role) }
 
 // NodeGroup is one item of nodes:, describing Count nodes that run the same
 // module in the same role with the same params.
@@ -389,8 +383,8 @@ type Workload struct {
 
 // Check is one check to apply to the run.
 type Check struct {
-	// Name names the check.
-	Name string `yaml:"name" check:"required"`
+	// Name names the check (required; read after the params).
+	Name string `yaml:"name" check:"manual"`
 	// Params is the check's params as a JSON object with sorted keys; "{}"
 	// when absent.
 	Params json.RawMessage `yaml:"params,omitempty"`
@@ -419,6 +413,15 @@ func (s *Scenario) Module(name string) *Module {
 		}
 	}
 	return nil
+}
+
+// moduleNames returns the names of the modules in file order.
+func (s *Scenario) moduleNames() []string {
+	names := make([]string, len(s.Modules))
+	for i, m := range s.Modules {
+		names[i] = m.Name
+	}
+	return names
 }
 
 // Node returns the node instance called name, or nil.

@@ -133,56 +133,78 @@ func Keys(t reflect.Type) []string {
 
 // Struct reads the mapping n into the schema struct dst points to (what
 // names it in the message if n is not a mapping): it reports keys that
-// are not dst's, records where every field was written (present or not)
-// and reads the scalar fields by their rules. It returns false if n is
-// not a mapping.
-func (r *Reader) Struct(n *yaml.Node, path, what string, dst any) bool {
-	return r.mapping(n, path, what, dst, true)
+// are not dst's, records where every field was written (present or not),
+// then goes through the fields in declaration order, reading each scalar
+// field by its rules and calling then (if not nil) with every field's
+// address, so that the caller checks a field (or reads a manual or
+// structured one) where the schema lists it and problems are found in
+// that order. It returns false if n is not a mapping.
+func (r *Reader) Struct(n *yaml.Node, path, what string, dst any, then func(field any)) bool {
+	fields, ok := r.locate(n, path, what, dst)
+	for _, f := range fields {
+		if f.read && (!strings.Contains(f.at.tag.Get("check"), "required") || r.Required(*r.At(dst), *f.at)) {
+			r.Get(f.ptr)
+		}
+		if then != nil {
+			then(f.ptr)
+		}
+	}
+	return ok
 }
 
 // Locate is Struct without reading any field: the caller reads them all.
 func (r *Reader) Locate(n *yaml.Node, path, what string, dst any) bool {
-	return r.mapping(n, path, what, dst, false)
+	_, ok := r.locate(n, path, what, dst)
+	return ok
 }
 
-func (r *Reader) mapping(n *yaml.Node, path, what string, dst any, read bool) bool {
+// locate checks the mapping n's keys against dst's and locates dst and
+// its fields.
+func (r *Reader) locate(n *yaml.Node, path, what string, dst any) ([]field, bool) {
 	v := reflect.ValueOf(dst).Elem()
 	m := r.Mapping(n, path, what, Keys(v.Type()))
 	if m == nil {
-		return false
+		return nil, false
 	}
 	self := r.At(dst)
 	self.Node, self.Path, self.OK = m.Node, path, true
-	r.fields(m, self, v, read)
-	return true
+	return r.fields(m, self, v, nil), true
 }
 
-// fields locates (and if read, reads) the fields of the struct v.
-func (r *Reader) fields(m *Map, self *At, v reflect.Value, read bool) {
+type field struct {
+	ptr  any
+	at   *At
+	read bool // Struct reads it
+}
+
+// fields locates the fields of the struct v (those of an inline field in
+// its place) and appends them to out.
+func (r *Reader) fields(m *Map, self *At, v reflect.Value, out []field) []field {
 	t := v.Type()
 	for i := range t.NumField() {
 		f, fv := t.Field(i), v.Field(i)
 		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		rules := f.Tag.Get("check")
+		manual := strings.Contains(f.Tag.Get("check"), "manual")
 		if opts == "inline" {
-			r.fields(m, self, fv, read && !strings.Contains(rules, "manual"))
+			n := len(out)
+			out = r.fields(m, self, fv, out)
+			for j := n; manual && j < len(out); j++ {
+				out[j].read = false
+			}
 			continue
 		}
 		if !f.IsExported() || name == "" || name == "-" {
 			continue
 		}
-		a := r.At(fv.Addr().Interface())
+		ptr := fv.Addr().Interface()
+		a := r.At(ptr)
 		*a = At{Path: Join(self.Path, name), tag: f.Tag}
 		if e := m.Get(name); e != nil {
 			a.Node, a.Key = e.Val, e.Key
 		}
-		if !read || strings.Contains(rules, "manual") || !scalar(f.Type) {
-			continue
-		}
-		if !strings.Contains(rules, "required") || r.Required(*self, *a) {
-			r.Get(fv.Addr().Interface())
-		}
+		out = append(out, field{ptr, a, !manual && scalar(f.Type)})
 	}
+	return out
 }
 
 var (

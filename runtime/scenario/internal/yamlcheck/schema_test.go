@@ -53,12 +53,20 @@ func TestKeysFollowTheTags(t *testing.T) {
 func TestStructReadsByTheRules(t *testing.T) {
 	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
 	it := item{Count: 1}
-	require.True(t, r.Struct(root(t, "count: 11\nwait: 0s\nbogus: 1\ntags: [a, a]\nlater: 5\nsub: {on: x}\nkind: ''\n"), "items[0]", "an item", &it))
+	var seen []string
+	require.True(t, r.Struct(root(t, "count: 11\nwait: 0s\nbogus: 1\ntags: [a, a]\nlater: 5\nsub: {on: x}\nkind: ''\n"), "items[0]", "an item", &it, func(f any) {
+		seen = append(seen, r.At(f).Path)
+		if f == &it.Wait {
+			r.Errorf(nil, "then", "after wait")
+		}
+	}))
+	assert.Equal(t, []string{"items[0].name", "items[0].count", "items[0].wait", "items[0].tags", "items[0].kind", "items[0].later", "items[0].params", "items[0].sub"}, seen, "every field, in declaration order")
 	assert.Equal(t, []string{
 		`items[0].bogus: unknown field "bogus" (allowed: name, kind, count, wait, tags, later, params, sub)`,
 		`items[0].name: missing required field`,
 		`items[0].count: must be at most 10, got 11`,
 		`items[0].wait: must be greater than 0, got 0s`,
+		`then: after wait`,
 		`items[0].tags[1]: duplicate tag "a" (first at line 4)`,
 	}, problems(&r.Checker))
 	assert.Equal(t, 0, it.Count, "a bad value reads as zero")
@@ -73,15 +81,15 @@ func TestStructReadsByTheRules(t *testing.T) {
 	assert.False(t, r.At(&it.Params).Present())
 
 	assert.False(t, r.Get(&it.Later))
-	assert.Equal(t, `items[0].later: expected a string, got integer 5 (quote it to make it a string)`, problems(&r.Checker)[5])
+	assert.Equal(t, `items[0].later: expected a string, got integer 5 (quote it to make it a string)`, problems(&r.Checker)[6])
 	assert.False(t, r.Need(&it, &it.Params))
-	assert.Equal(t, `items[0].params: missing required field`, problems(&r.Checker)[6])
+	assert.Equal(t, `items[0].params: missing required field`, problems(&r.Checker)[7])
 }
 
 func TestStructRefusesWhatIsNotAMapping(t *testing.T) {
 	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
 	var it item
-	assert.False(t, r.Struct(root(t, "[1]"), "x", "an item", &it))
+	assert.False(t, r.Struct(root(t, "[1]"), "x", "an item", &it, nil))
 	assert.Equal(t, []string{"x: expected an item, got a sequence"}, problems(&r.Checker))
 }
 
