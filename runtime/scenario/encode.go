@@ -49,8 +49,8 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 			yc.Replace(root, "disk", disk)
 		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("scenario: encode: %w", err)
+	if err != nil { // only params that are not JSON can fail
+		return nil, fmt.Errorf("scenario: encode params: %w", err)
 	}
 	for i, ft := range s.Faults {
 		if ft.Kind == fault.Hold || ft.Kind == fault.Release {
