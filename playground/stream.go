@@ -64,10 +64,8 @@ func (s *Server) runEvents(c echo.Context) error {
 			}
 		}
 		r.op.Lock()
-		h := r.cur.Handle()
 		g := r.cur.Generation()
-		if h != nil {
-			sb := h.Subscribe(s.cfg.subBuffer)
+		if sb := r.cur.Subscribe(s.cfg.subBuffer); sb != nil {
 			sub, ch = sb, sb.C
 		}
 		r.op.Unlock()

@@ -127,19 +127,19 @@ func KindNames() string {
 
 // Fault is one fault action. Only the fields its Kind takes are set.
 type Fault struct {
-	Kind Kind `json:"action"`
+	Kind Kind `json:"action" yaml:"action"`
 	// Node is the target of crash, restart, bounce, pause, resume, skew, drift.
-	Node string `json:"node,omitempty"`
+	Node string `json:"node,omitempty" yaml:"node,omitempty"`
 	// Groups are the sides of a partition: two or more lists of node names.
-	Groups [][]string `json:"groups,omitempty"`
+	Groups [][]string `json:"groups,omitempty" yaml:"groups,omitempty"`
 	// From and To are the sides of partition_oneway (lists of nodes) and of
 	// hold and release (one name each, or "*").
-	From []string `json:"from,omitempty"`
-	To   []string `json:"to,omitempty"`
+	From []string `json:"from,omitempty" yaml:"from,omitempty"`
+	To   []string `json:"to,omitempty" yaml:"to,omitempty"`
 	// By is skew's clock offset.
-	By time.Duration `json:"by,omitempty"`
+	By time.Duration `json:"by,omitempty" yaml:"by,omitempty"`
 	// PPM is drift's rate change, in parts per million.
-	PPM int64 `json:"ppm,omitempty"`
+	PPM int64 `json:"ppm,omitempty" yaml:"ppm,omitempty"`
 }
 
 // MaxPPM bounds a drift's rate change.

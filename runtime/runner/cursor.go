@@ -114,10 +114,19 @@ func (c *Cursor) Generation() int {
 	return c.gen
 }
 
-// Handle returns the handle of the simulation held now (nil while
-// suspended), for subscribing to its events. It is closed when the cursor
-// rebuilds or suspends the run.
-func (c *Cursor) Handle() *Handle {
+// Subscribe subscribes to the trace events of the simulation held now
+// (see Handle.Subscribe); it returns nil while the cursor is suspended.
+// The subscription ends when the cursor rebuilds or suspends the run.
+func (c *Cursor) Subscribe(buffer int) *Subscription {
+	if h := c.handle(); h != nil {
+		return h.Subscribe(buffer)
+	}
+	return nil
+}
+
+// handle returns the handle of the simulation held now, nil while
+// suspended.
+func (c *Cursor) handle() *Handle {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.h
@@ -140,7 +149,7 @@ func (c *Cursor) Cancel() {
 // the cursor holds no simulation. A fault applied by fn with Run.Apply is
 // not recorded on the timeline: use Apply.
 func (c *Cursor) Do(ctx context.Context, fn func(*Run) error) error {
-	h := c.Handle()
+	h := c.handle()
 	if h == nil {
 		return ErrSuspended
 	}

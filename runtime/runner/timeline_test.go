@@ -272,3 +272,28 @@ func TestCursorCallsMoveThroughTheCallFunction(t *testing.T) {
 	assert.Equal(t, 3, c.Generation(), "the first seek, the seek back and the resume built a simulation")
 	assert.GreaterOrEqual(t, c.Position().Seq, uint64(10))
 }
+
+// A cursor's subscription sees the events of the simulation it holds and
+// ends when the cursor suspends it; a suspended cursor has nothing to
+// subscribe to.
+func TestCursorSubscribe(t *testing.T) {
+	ctx := context.Background()
+	scn, err := runner.Load(broadcastScenario, nil)
+	require.NoError(t, err)
+	c := runner.NewCursor(runner.NewTimeline(scn, 1), runner.NewOptions())
+	defer c.Close()
+	assert.Nil(t, c.Subscribe(8), "suspended")
+
+	require.NoError(t, c.Resume(ctx))
+	sub := c.Subscribe(1 << 10)
+	require.NotNil(t, sub)
+	require.NoError(t, c.Seek(ctx, c.Position().Seq+5))
+	first, ok := <-sub.C
+	require.True(t, ok)
+	assert.Positive(t, first.Seq)
+
+	c.Suspend()
+	for range sub.C {
+	}
+	assert.Nil(t, c.Subscribe(8), "suspended again")
+}

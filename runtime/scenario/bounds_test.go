@@ -61,6 +61,23 @@ func TestParseProblemsCapped(t *testing.T) {
 	assert.Equal(t, `s.yaml:4:6: nodes[0].a: unknown field "a" (allowed: name, count, indexed, module, role, params)`, es[2].Error())
 }
 
+// Past MaxProblems the problems listed are the first found, and a
+// mapping's checks are found in the order its schema lists its fields: a
+// link's duplicate ends (checked once from and to are read) come before
+// its loss, which is cut off here.
+func TestParseProblemsCappedInSchemaOrder(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("modules: {echo: {wasm: e.wasm}}\nnodes:\n") // duration is missing: 1 problem
+	for range 49 {
+		b.WriteString("  - {count: 2}\n") // name and module are missing: 2 problems
+	}
+	b.WriteString("network:\n  links:\n    - {from: a, to: b, loss: 0.1}\n    - {from: a, to: b, loss: 2}\n")
+	es := parseErrs(t, b.String())
+	require.Len(t, es, scenario.MaxProblems+1)
+	assert.Equal(t, `s.yaml:55:7: network.links[1]: duplicate link from "a" to "b" (first at line 54)`, es[len(es)-2].Error())
+	assert.Equal(t, "s.yaml: ... and 1 more problems (only the first 100 are listed: scenario.MaxProblems)", es[len(es)-1].Error())
+}
+
 // A small file of nested aliases that would expand past MaxExpandedNodes
 // is refused at the alias where the count passes the bound, before the
 // parser walks it.

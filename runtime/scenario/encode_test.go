@@ -1,6 +1,7 @@
 package scenario_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,4 +28,12 @@ func TestEncodeExact(t *testing.T) {
 	again, err := scenario.Encode(back, "/x")
 	require.NoError(t, err)
 	assert.Equal(t, string(b), string(again), "what Encode writes reads back to the same scenario")
+}
+
+func TestEncodeRefusesParamsThatAreNotJSON(t *testing.T) {
+	s, err := scenario.Parse("s.yaml", []byte(valid))
+	require.NoError(t, err)
+	s.Groups[0].Params = json.RawMessage("{")
+	_, err = scenario.Encode(s, "")
+	assert.ErrorContains(t, err, "scenario: encode params: ")
 }

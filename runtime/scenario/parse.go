@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,7 +19,6 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
-	"github.com/terrarium-sim/terrarium/runtime/limits"
 	yc "github.com/terrarium-sim/terrarium/runtime/scenario/internal/yamlcheck"
 )
 
@@ -36,10 +36,12 @@ func ValidName(name string) bool { return nodeNameRE.MatchString(name) }
 
 const badName = "use letters, digits, '_', '-' and '.', starting with a letter, digit or '_'"
 
-// parser reads a scenario's wire structs into a Scenario, checking what
-// the schema alone cannot: references, ranges and combinations.
+// parser reads a scenario file into a Scenario: the struct tags of the
+// scenario's types are the schema (keys, required fields, ranges), which
+// yc.Reader applies; the parser checks what they cannot: references and
+// combinations.
 type parser struct {
-	yc.Checker
+	yc.Reader
 	file         string
 	opts         Options
 	rolesUnknown map[string]bool // modules whose roles could not be parsed
@@ -62,92 +64,81 @@ func (p *parser) problems() Errors {
 	return errs
 }
 
-// positive reads d (which must be set) and returns it if it is > 0, else 0.
-func (p *parser) positive(d *yc.Dur) time.Duration {
-	if p.Get(d) && p.Positive(d.Node, d.Path, d.V) {
-		return d.V
-	}
-	return 0
-}
-
-// inRange reads i (which must be set) and returns it if it lies in
-// [lo, hi], else 0.
-func (p *parser) inRange(i *yc.Int, lo, hi int64) (int64, bool) {
-	if p.Get(i) && p.InRange(i.Node, i.Path, i.V, lo, hi) {
-		return i.V, true
-	}
-	return 0, false
-}
-
-// params reads m: "{}" if absent, nil if bad.
-func (p *parser) params(m *yc.Params) json.RawMessage {
-	if !m.Set() {
-		return json.RawMessage("{}")
-	}
-	p.Get(m)
-	return m.V
+// fail records a problem at the field ptr points to.
+func (p *parser) fail(ptr any, format string, args ...any) {
+	a := p.At(ptr)
+	p.Errorf(a.Node, a.Path, format, args...)
 }
 
 // parse parses data into a Scenario, recording problems. The result is
-// meaningful only if there are none.
+// meaningful only if there are none. The sections are checked in the
+// order the schema lists them, each once the fields before it are read.
 func (p *parser) parse(data []byte) *Scenario {
 	root := p.document(data)
-	var f fileWire
-	if root == nil || !p.Struct(root, "", "a mapping of scenario fields", &f) {
+	s := &Scenario{File: p.file, Name: defaultName(p.file)}
+	var modulesKnown, nodesOK bool
+	if root == nil || !p.Struct(root, "", "a mapping of scenario fields", s, func(f any) {
+		switch a := p.At(f); f {
+		case &s.Name:
+			s.Name = cmp.Or(s.Name, defaultName(p.file))
+		case &s.Duration:
+			if s.Duration > MaxDuration {
+				p.fail(f, "must be at most %s (scenario.MaxDuration), got %s", MaxDuration, a.Node.Value)
+				s.Duration = 0
+			}
+		case &s.Modules:
+			modulesKnown = p.modules(s)
+		case &s.Groups:
+			nodesOK = p.nodes(s, modulesKnown)
+		case &s.Network:
+			p.network(s, nodesOK)
+		case &s.Workload:
+			p.workload(s, nodesOK)
+		case &s.Checks:
+			p.checks(s)
+		case &s.Limits:
+			if a.Set() {
+				p.Struct(a.Node, "limits", "a limits mapping", &s.Limits, nil)
+			}
+		case &s.LoseUnsynced:
+			var d struct {
+				LoseUnsynced bool `yaml:"lose_unsynced"`
+			}
+			if a.Set() && p.Struct(a.Node, "disk", "a disk mapping", &d, nil) {
+				s.LoseUnsynced = d.LoseUnsynced
+			}
+		case &s.Faults:
+			p.faults(s, nodesOK)
+		case &s.Nemeses:
+			p.nemeses(s, nodesOK)
+		case &s.Services:
+			p.services(s, a)
+		case &s.Schedule:
+			p.schedule(s, a)
+		}
+	}) {
 		return nil
 	}
-	s := &Scenario{File: p.file, Name: defaultName(p.file)}
-	if p.Get(&f.Name) {
-		s.Name = f.Name.V
-	}
-	p.Get(&f.Description)
-	p.Get(&f.Seed)
-	s.Description, s.Seed = f.Description.V, f.Seed.V
-	if p.Required(f.At, f.Duration.At) {
-		s.Duration = p.positive(&f.Duration)
-		if s.Duration > MaxDuration {
-			p.Errorf(f.Duration.Node, "duration", "must be at most %s (scenario.MaxDuration), got %s", MaxDuration, f.Duration.Node.Value)
-			s.Duration = 0
-		}
-	}
-	modulesKnown := p.modules(s, f.At, f.Modules.At)
-	nodesOK := p.nodes(s, f.At, f.Nodes, modulesKnown)
-	p.network(s, &f.Network, nodesOK)
-	p.workload(s, f.Workload, nodesOK)
-	p.checks(s, f.Checks)
-	if f.Limits.Set() {
-		if m := p.Mapping(f.Limits.Node, "limits", "a limits mapping", limits.Names()); m != nil {
-			for _, lf := range limits.Fields() {
-				if e := m.Get(lf.Name); e != nil && !yc.IsNull(e.Val) {
-					n, _ := p.IntRange(e.Val, yc.Join("limits", lf.Name), lf.Min, lf.Max)
-					s.Limits = s.Limits.With(lf, n)
-				}
-			}
-		}
-	}
-	if d := f.Disk; d != nil && d.Set() && p.Struct(d.Node, "disk", "a disk mapping", d) {
-		p.Get(&d.LoseUnsynced)
-		s.LoseUnsynced = d.LoseUnsynced.V
-	}
-	p.faults(s, f.Faults, nodesOK)
-	p.nemeses(s, f.Nemesis, nodesOK)
-	if p.Get(&f.Services) {
-		for i, name := range f.Services.V {
-			item, field := f.Services.Node.Content[i], yc.Index("services", i)
-			switch {
-			case !slices.Contains(ServiceNames, name):
-				p.Errorf(item, field, "unknown service %q (known: %s)", name, strings.Join(ServiceNames, ", "))
-			case s.Node(name) != nil:
-				p.Errorf(item, field, "service %q has the name of a node", name)
-			default:
-				s.Services = append(s.Services, name)
-			}
-		}
-	}
-	p.Get(&f.Strict)
-	s.Strict = f.Strict.V
-	p.schedule(s, f.Schedule)
 	return s
+}
+
+// services checks the services read into s.Services.
+func (p *parser) services(s *Scenario, a *yc.At) {
+	names := s.Services
+	s.Services = nil
+	for i, name := range names {
+		item, field := a.Node.Content[i], yc.Index("services", i)
+		switch {
+		case !a.OK:
+			return
+		case !slices.Contains(ServiceNames, name):
+			p.Errorf(item, field, "unknown service %q (known: %s)", name, strings.Join(ServiceNames, ", "))
+		case s.Node(name) != nil:
+			p.Errorf(item, field, "service %q has the name of a node", name)
+		default:
+			s.Services = append(s.Services, name)
+		}
+	}
 }
 
 // defaultName is the scenario name derived from the file name.
@@ -206,12 +197,13 @@ func (p *parser) document(data []byte) *yaml.Node {
 // modules reads the modules section. It reports whether every module's
 // name is known, so that references to modules can be checked; modules
 // whose roles are unknown are recorded in p.rolesUnknown.
-func (p *parser) modules(s *Scenario, top, at yc.At) bool {
+func (p *parser) modules(s *Scenario) bool {
+	at := p.At(&s.Modules)
 	if !at.Set() {
 		if at.Present() {
 			p.Errorf(at.Key, "modules", "must define at least one module")
 		} else {
-			p.Errorf(top.Node, "modules", "missing required field")
+			p.Errorf(p.At(s).Node, "modules", "missing required field")
 		}
 		return false
 	}
@@ -248,66 +240,54 @@ func (p *parser) modules(s *Scenario, top, at yc.At) bool {
 func (p *parser) module(e yc.Entry) (*Module, bool) {
 	path := "modules." + e.Name
 	m := &Module{Name: e.Name, Roles: []string{DefaultRole}}
-	var w moduleWire
 	if yc.IsNull(e.Val) {
 		p.Errorf(yc.Deref(e.Key), path, "one of go, wasm or sha256 is required")
 		return m, true
-	} else if !p.Struct(e.Val, path, "a mapping with go, wasm or sha256, and roles", &w) {
+	} else if !p.Locate(e.Val, path, "a mapping with go, wasm or sha256, and roles", m) {
 		return m, false
 	}
-	var set []string
-	var where []*yc.Name
-	for _, f := range []*yc.Name{&w.Go, &w.Wasm, &w.SHA256} {
-		if f.Set() {
-			set, where = append(set, f.Path[len(path)+1:]), append(where, f)
+	var set []*string
+	var names []string
+	for _, f := range []*string{&m.Go, &m.Wasm, &m.SHA256} {
+		if a := p.At(f); a.Set() {
+			set, names = append(set, f), append(names, a.Path[len(path)+1:])
 		}
 	}
 	switch {
 	case len(set) > 1:
-		p.Errorf(w.Node, path, "%s are set; use exactly one of go, wasm or sha256", strings.Join(set, " and "))
+		p.fail(m, "%s are set; use exactly one of go, wasm or sha256", strings.Join(names, " and "))
 	case len(set) == 0:
-		p.Errorf(w.Node, path, "one of go, wasm or sha256 is required")
+		p.fail(m, "one of go, wasm or sha256 is required")
 	default:
-		v := where[0]
-		p.Get(v)
-		val := v.V
-		m.Line, m.col = v.Node.Line, v.Node.Column
-		switch set[0] {
-		case "go":
-			m.Go = val
-		case "wasm":
-			m.Wasm = val
-		default:
-			if !isSHA256(val) {
-				p.Errorf(v.Node, v.Path, "%q is not a SHA-256 in hex (64 characters 0-9a-f)", val)
-			}
-			m.SHA256 = val
+		a := p.At(set[0])
+		p.Get(set[0])
+		m.Line, m.col = a.Node.Line, a.Node.Column
+		if set[0] == &m.SHA256 && !isSHA256(m.SHA256) {
+			p.fail(&m.SHA256, "%q is not a SHA-256 in hex (64 characters 0-9a-f)", m.SHA256)
 		}
 	}
-	for _, f := range []yc.At{w.LDFlags.At, w.Tags.At} {
+	for _, f := range []*yc.At{p.At(&m.LDFlags), p.At(&m.Tags)} {
 		if f.Set() && m.Go == "" {
 			p.Errorf(f.Node, f.Path, "applies only to a go: module")
 		}
 	}
-	if f := &w.LDFlags; f.Set() {
-		p.Get(f)
-		m.LDFlags = f.V
+	if p.At(&m.LDFlags).Set() {
+		p.Get(&m.LDFlags)
 		if err := gobuild.CheckLDFlags(m.LDFlags); err != nil {
-			p.Errorf(f.Node, f.Path, "%s", strings.TrimPrefix(err.Error(), "ldflags: "))
+			p.fail(&m.LDFlags, "%s", strings.TrimPrefix(err.Error(), "ldflags: "))
 		}
 	}
-	if f := &w.Tags; f.Set() {
-		p.Get(f)
-		m.Tags = f.V
+	if p.At(&m.Tags).Set() {
+		p.Get(&m.Tags)
 		if err := gobuild.CheckTags(m.Tags); err != nil {
-			p.Errorf(f.Node, f.Path, "%s", strings.TrimPrefix(err.Error(), "tags: "))
+			p.fail(&m.Tags, "%s", strings.TrimPrefix(err.Error(), "tags: "))
 		}
 	}
-	if r := &w.Roles; r.Present() {
-		if r.Set() && !p.Get(r) {
+	if r := p.At(&m.Roles); r.Present() {
+		if r.Set() && !p.Get(&m.Roles) {
 			return m, false
 		}
-		if len(r.V) == 0 {
+		if !r.Set() || len(m.Roles) == 0 {
 			at := r.Node
 			if yc.IsNull(at) {
 				at = yc.Deref(r.Key)
@@ -315,7 +295,6 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 			p.Errorf(at, r.Path, "must list at least one role (omit roles to get [%s])", DefaultRole)
 			return m, false
 		}
-		m.Roles = r.V
 	}
 	return m, true
 }
@@ -323,16 +302,17 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 // nodes reads the nodes section and expands it into node instances,
 // reporting whether every instance's name is known, so that references to
 // them can be checked.
-func (p *parser) nodes(s *Scenario, top yc.At, seq yc.Seq[groupWire], modulesKnown bool) bool {
+func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
+	seq := p.At(&s.Groups)
 	if !seq.Set() {
 		if seq.Present() {
 			p.Errorf(seq.Key, "nodes", "must list at least one node group")
 		} else {
-			p.Errorf(top.Node, "nodes", "missing required field")
+			p.Errorf(p.At(s).Node, "nodes", "missing required field")
 		}
 		return false
 	}
-	items, ok := p.Items(seq.At, "node groups")
+	items, ok := p.Items(seq, "node groups")
 	if !ok {
 		return false
 	} else if len(items) == 0 {
@@ -379,138 +359,107 @@ func (p *parser) nodes(s *Scenario, top yc.At, seq yc.Seq[groupWire], modulesKno
 // group reads one node group. It returns nil if the group's instance
 // names are unknown, along with the node the names derive from.
 func (p *parser) group(s *Scenario, item *yaml.Node, path string, modulesKnown bool) (*NodeGroup, *yaml.Node) {
-	var w groupWire
-	if !p.Struct(item, path, "a node group mapping", &w) {
+	g := &NodeGroup{Count: 1, Params: json.RawMessage("{}")}
+	namesOK := true
+	var mod *Module
+	if !p.Struct(item, path, "a node group mapping", g, func(f any) {
+		a := p.At(f)
+		switch {
+		case f == &g.Name:
+			namesOK = a.OK
+			if a.OK && !nodeNameRE.MatchString(g.Name) {
+				p.fail(f, "invalid node name %q: %s", g.Name, badName)
+				namesOK = false
+			}
+		case (f == &g.Count || f == &g.Indexed) && a.Set() && !a.OK:
+			namesOK = false
+		case f == &g.Indexed && a.Set() && !g.Indexed && g.Count > 1:
+			p.fail(f, "cannot be false with count %d: names of several nodes carry an index", g.Count)
+			namesOK = false
+		case f == &g.Module && a.OK:
+			if mod = s.Module(g.Module); mod == nil && modulesKnown {
+				p.fail(f, "unknown module %q (modules: %s)", g.Module, strings.Join(s.moduleNames(), ", "))
+			}
+		case f == &g.Role && mod != nil && !p.rolesUnknown[mod.Name]:
+			if !a.OK {
+				g.Role = mod.Roles[0]
+			} else if !mod.HasRole(g.Role) {
+				p.fail(f, "unknown role %q (module %s has roles: %s)", g.Role, mod.Name, strings.Join(mod.Roles, ", "))
+			}
+		}
+	}) {
 		return nil, nil
 	}
-	g := &NodeGroup{Count: 1, Line: w.Node.Line}
-	namesOK := p.Need(w.At, &w.Name)
-	g.Name = w.Name.V
-	if namesOK && !nodeNameRE.MatchString(g.Name) {
-		p.Errorf(w.Name.Node, w.Name.Path, "invalid node name %q: %s", g.Name, badName)
-		namesOK = false
-	}
-	if w.Count.Set() {
-		c, ok := p.inRange(&w.Count, 1, MaxNodes)
-		namesOK = namesOK && ok
-		g.Count = int(c)
-	}
-	g.Indexed = g.Count > 1
-	if b := &w.Indexed; b.Set() {
-		switch {
-		case !p.Get(b):
-			namesOK = false
-		case !b.V && g.Count > 1:
-			p.Errorf(b.Node, b.Path, "cannot be false with count %d: names of several nodes carry an index", g.Count)
-			namesOK = false
-		case b.V:
-			g.Indexed = true
-		}
-	}
-	var mod *Module
-	if p.Need(w.At, &w.Module) {
-		g.Module = w.Module.V
-		mod = s.Module(g.Module)
-		if mod == nil && modulesKnown {
-			names := make([]string, len(s.Modules))
-			for i, m := range s.Modules {
-				names[i] = m.Name
-			}
-			p.Errorf(w.Module.Node, w.Module.Path, "unknown module %q (modules: %s)", g.Module, strings.Join(names, ", "))
-		}
-	}
-	rolesKnown := mod != nil && !p.rolesUnknown[mod.Name]
-	if rolesKnown {
-		g.Role = mod.Roles[0]
-	}
-	if r := &w.Role; p.Get(r) {
-		g.Role = r.V
-		if rolesKnown && !mod.HasRole(r.V) {
-			p.Errorf(r.Node, r.Path, "unknown role %q (module %s has roles: %s)", r.V, mod.Name, strings.Join(mod.Roles, ", "))
-		}
-	}
-	g.Params = p.params(&w.Params)
+	g.Line = p.At(g).Node.Line
+	g.Indexed = g.Indexed || g.Count > 1
 	if !namesOK {
-		return nil, w.Name.Node
+		return nil, p.At(&g.Name).Node
 	}
-	return g, w.Name.Node
+	return g, p.At(&g.Name).Node
 }
 
 // network reads the network section.
-func (p *parser) network(s *Scenario, w *networkWire, nodesOK bool) {
-	s.Network.Latency = Latency{Min: DefaultLatency, Max: DefaultLatency}
-	if !w.Set() || !p.Struct(w.Node, "network", "a network mapping", w) {
-		return
+func (p *parser) network(s *Scenario, nodesOK bool) {
+	n := &s.Network
+	n.Latency = Latency{Min: DefaultLatency, Max: DefaultLatency}
+	if at := p.At(n); at.Set() {
+		p.Struct(at.Node, "network", "a network mapping", n, func(f any) {
+			switch a := p.At(f); f {
+			case &n.Latency:
+				if l, ok := p.latency(a); ok {
+					n.Latency = l
+				}
+			case &n.Links:
+				if a.Set() {
+					items, _ := p.Items(a, "links")
+					seen := map[[2]string]int{}
+					for i, item := range items {
+						p.link(s, item, yc.Index("network.links", i), seen, nodesOK)
+					}
+				}
+			}
+		})
 	}
-	if l, ok := p.latency(w.Latency.At); ok {
-		s.Network.Latency = l
-	}
-	p.Get(&w.Loss)
-	p.Get(&w.Duplicate)
-	p.Get(&w.Reorder)
-	s.Network.Loss, s.Network.Duplicate, s.Network.Reorder = w.Loss.V, w.Duplicate.V, w.Reorder.V
-	if !w.Links.Set() {
-		return
-	}
-	items, ok := p.Items(w.Links.At, "links")
-	if !ok {
-		return
-	}
-	seen := map[[2]string]int{}
-	for i, item := range items {
-		var lw linkWire
-		path := yc.Index("network.links", i)
-		if !p.Struct(item, path, "a link mapping with from, to and latency or loss", &lw) {
-			continue
-		}
-		l := Link{Line: lw.Node.Line}
-		endsOK := true
-		for j, end := range []*yc.Name{&lw.From, &lw.To} {
-			if !p.Need(lw.At, end) {
+}
+
+// link reads one link; seen holds the lines of the links before it.
+func (p *parser) link(s *Scenario, item *yaml.Node, path string, seen map[[2]string]int, nodesOK bool) {
+	l := &Link{}
+	endsOK := true
+	if !p.Struct(item, path, "a link mapping with from, to and latency or loss", l, func(f any) {
+		switch f {
+		case &l.From, &l.To:
+			if end := f.(*string); !p.At(end).OK {
 				endsOK = false
-				continue
-			}
-			if nodesOK && end.V != "*" && s.Node(end.V) == nil {
-				p.Errorf(end.Node, end.Path, "unknown node %q (use a node name or \"*\")", end.V)
+			} else if nodesOK && *end != "*" && s.Node(*end) == nil {
+				p.fail(end, "unknown node %q (use a node name or \"*\")", *end)
 				endsOK = false
 			}
-			if j == 0 {
-				l.From = end.V
-			} else {
-				l.To = end.V
+			if ends := [2]string{l.From, l.To}; f == &l.To && endsOK {
+				if line, dup := seen[ends]; dup {
+					p.fail(l, "duplicate link from %q to %q (first at line %d)", l.From, l.To, line)
+				}
+				seen[ends] = p.At(l).Node.Line
 			}
-		}
-		if ends := [2]string{l.From, l.To}; endsOK {
-			if line, dup := seen[ends]; dup {
-				p.Errorf(lw.Node, path, "duplicate link from %q to %q (first at line %d)", l.From, l.To, line)
-			}
-			seen[ends] = l.Line
-		}
-		if lw.Latency != nil {
-			if lat, ok := p.latency(lw.Latency.At); ok {
+		case &l.Latency:
+			if lat, ok := p.latency(p.At(f)); ok {
 				l.Latency = &lat
 			}
 		}
-		for _, k := range []struct {
-			w   *yc.Prob
-			dst **float64
-		}{{lw.Loss, &l.Loss}, {lw.Duplicate, &l.Duplicate}, {lw.Reorder, &l.Reorder}} {
-			if k.w != nil && p.Get(k.w) {
-				*k.dst = &k.w.V
-			}
-		}
-		if !(lw.Latency != nil && lw.Latency.Set()) && !(lw.Loss != nil && lw.Loss.Set()) &&
-			!(lw.Duplicate != nil && lw.Duplicate.Set()) && !(lw.Reorder != nil && lw.Reorder.Set()) {
-			p.Errorf(lw.Node, path, "a link must override latency, loss, duplicate or reorder")
-		}
-		s.Network.Links = append(s.Network.Links, l)
+	}) {
+		return
 	}
+	l.Line = p.At(l).Node.Line
+	if !p.At(&l.Latency).Set() && !p.At(&l.Loss).Set() && !p.At(&l.Duplicate).Set() && !p.At(&l.Reorder).Set() {
+		p.fail(l, "a link must override latency, loss, duplicate or reorder")
+	}
+	s.Network.Links = append(s.Network.Links, *l)
 }
 
 // latency reads a constant duration, a {min, max} range, or a
 // distribution {dist: normal|exponential|uniform|constant, ...}; ok is
 // false if it is absent or bad.
-func (p *parser) latency(at yc.At) (Latency, bool) {
+func (p *parser) latency(at *yc.At) (Latency, bool) {
 	if !at.Set() {
 		return Latency{}, false
 	}
@@ -523,35 +472,27 @@ func (p *parser) latency(at yc.At) (Latency, bool) {
 		p.Errorf(at.Node, at.Path, "expected a duration or a mapping with min and max, got %s", yc.Describe(at.Node))
 		return Latency{}, false
 	}
-	var w latencyKeys
-	if !p.Struct(at.Node, at.Path, "a latency range", &w) {
+	var l Latency
+	if !p.Locate(at.Node, at.Path, "a latency range", &l) {
 		return Latency{}, false
 	}
-	var l Latency
 	dist := "uniform"
-	if w.Dist.Set() {
-		d, ok := p.NonEmpty(w.Dist.Node, w.Dist.Path)
-		if !ok {
+	if p.At(&l.Dist).Set() {
+		if !p.Get(&l.Dist) {
 			return Latency{}, false
 		}
-		if !slices.Contains([]string{"constant", "uniform", "normal", "exponential"}, d) {
-			p.Errorf(w.Dist.Node, w.Dist.Path, "unknown distribution %q (known: constant, uniform, normal, exponential)", d)
+		if !slices.Contains([]string{"constant", "uniform", "normal", "exponential"}, l.Dist) {
+			p.fail(&l.Dist, "unknown distribution %q (known: constant, uniform, normal, exponential)", l.Dist)
 			return Latency{}, false
 		}
-		l.Dist, dist = d, d
+		dist = l.Dist
 	}
-	need := map[string][]string{"constant": {"min"}, "uniform": {"min", "max"}, "normal": {"mean", "stddev"}, "exponential": {"mean"}}[dist]
+	need := map[string][]*time.Duration{"constant": {&l.Min}, "uniform": {&l.Min, &l.Max}, "normal": {&l.Mean, &l.Stddev}, "exponential": {&l.Mean}}[dist]
 	ok := true
-	for _, f := range []struct {
-		w   yc.Dur
-		dst *time.Duration
-	}{{w.Min, &l.Min}, {w.Max, &l.Max}, {w.Mean, &l.Mean}, {w.Stddev, &l.Stddev}} {
-		good := true
-		if slices.Contains(need, f.w.Path[len(at.Path)+1:]) {
-			good = p.Required(w.At, f.w.At)
-		}
-		if good && f.w.Set() {
-			*f.dst, good = p.Duration(f.w.Node, f.w.Path)
+	for _, f := range []*time.Duration{&l.Min, &l.Max, &l.Mean, &l.Stddev} {
+		good := !slices.Contains(need, f) || p.Required(*p.At(&l), *p.At(f))
+		if a := p.At(f); good && a.Set() {
+			*f, good = p.Duration(a.Node, a.Path)
 		}
 		ok = ok && good
 	}
@@ -562,14 +503,14 @@ func (p *parser) latency(at yc.At) (Latency, bool) {
 	case dist == "constant":
 		l.Max = l.Min
 	case l.Max != 0 && l.Min > l.Max, dist == "uniform" && l.Min > l.Max:
-		p.Errorf(w.Max.Node, w.Max.Path, "must not be less than min (%s), got %s", l.Min, l.Max)
+		p.fail(&l.Max, "must not be less than min (%s), got %s", l.Min, l.Max)
 		return Latency{}, false
 	}
 	return l, true
 }
 
-// workload reads the workload section (w nil: absent).
-func (p *parser) workload(s *Scenario, w *workloadWire, nodesOK bool) {
+// workload reads the workload section.
+func (p *parser) workload(s *Scenario, nodesOK bool) {
 	wl := &s.Workload
 	*wl = Workload{Type: WorkloadNone, Interval: DefaultInterval, Timeout: DefaultTimeout, Params: json.RawMessage("{}")}
 	defer func() {
@@ -577,50 +518,28 @@ func (p *parser) workload(s *Scenario, w *workloadWire, nodesOK bool) {
 			wl.Targets = s.NodeNames()
 		}
 	}()
-	if w == nil || !w.Set() || !p.Struct(w.Node, "workload", "a workload mapping", w) {
-		return
-	}
-	wl.Line, wl.Clients = w.Node.Line, 1
-	if p.Need(w.At, &w.Type) {
-		wl.Type = w.Type.V
-		if reg := p.opts.Workloads; reg != nil && wl.Type != WorkloadNone && !slices.Contains(reg, wl.Type) {
+	if at := p.At(wl); !at.Set() || !p.Struct(at.Node, "workload", "a workload mapping", wl, func(f any) {
+		switch a, reg := p.At(f), p.opts.Workloads; {
+		case f == &wl.Type && a.OK && reg != nil && wl.Type != WorkloadNone && !slices.Contains(reg, wl.Type):
 			if !slices.Contains(reg, WorkloadNone) {
 				reg = append(slices.Clone(reg), WorkloadNone)
 			}
-			p.Errorf(w.Type.Node, w.Type.Path, "unknown workload type %q (%s)", wl.Type, known(reg))
-		}
-	}
-	if w.Clients.Set() {
-		c, _ := p.inRange(&w.Clients, 1, MaxNodes)
-		wl.Clients = int(c)
-	}
-	if w.Interval.Set() {
-		wl.Interval = p.positive(&w.Interval)
-	}
-	p.Get(&w.Start)
-	wl.Start = w.Start.V
-	if w.Ops.Set() {
-		o, _ := p.inRange(&w.Ops, 0, 1<<62)
-		wl.Ops = int(o)
-	}
-	if w.Timeout.Set() {
-		wl.Timeout = p.positive(&w.Timeout)
-	}
-	if t := &w.Targets; p.Get(t) {
-		if len(t.V) == 0 {
-			p.Errorf(t.Node, t.Path, "must list at least one node (omit targets to use every node)")
-		} else {
-			wl.Targets = t.V
-			if nodesOK {
-				for i, name := range t.V {
-					if s.Node(name) == nil {
-						p.Errorf(yc.Deref(t.Node.Content[i]), yc.Index(t.Path, i), "unknown node %q (nodes: %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "))
-					}
+			p.fail(f, "unknown workload type %q (%s)", wl.Type, known(reg))
+		case f == &wl.Clients && !a.Set():
+			wl.Clients = 1
+		case f == &wl.Targets && a.OK && len(wl.Targets) == 0:
+			p.fail(f, "must list at least one node (omit targets to use every node)")
+		case f == &wl.Targets && a.OK && nodesOK:
+			for i, name := range wl.Targets {
+				if s.Node(name) == nil {
+					p.Errorf(yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), "unknown node %q (nodes: %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "))
 				}
 			}
 		}
+	}) {
+		return
 	}
-	wl.Params = p.params(&w.Params)
+	wl.Line = p.At(wl).Node.Line
 }
 
 // abbreviate shortens a long list of names for messages.
@@ -633,27 +552,29 @@ func abbreviate(names []string) []string {
 }
 
 // checks reads the checks section.
-func (p *parser) checks(s *Scenario, seq yc.Seq[checkWire]) {
-	if !seq.Set() {
+func (p *parser) checks(s *Scenario) {
+	at := p.At(&s.Checks)
+	if !at.Set() {
 		return
 	}
-	items, _ := p.Items(seq.At, "checks")
+	items, _ := p.Items(at, "checks")
 	for i, item := range items {
 		item, path := yc.Deref(item), yc.Index("checks", i)
-		c := Check{Line: item.Line, Params: json.RawMessage("{}")}
-		name := yc.Name{At: yc.At{Node: item, Path: path}}
+		c := &Check{Line: item.Line, Params: json.RawMessage("{}")}
+		name := &yc.At{Node: item, Path: path}
 		switch item.Kind {
 		case yaml.ScalarNode:
-			name.V, name.OK = p.NonEmpty(item, path)
+			c.Name, name.OK = p.NonEmpty(item, path)
 		case yaml.MappingNode:
-			var w checkWire
-			p.Struct(item, path, "a check mapping", &w)
-			named := p.Required(w.At, w.Name.At)
-			if c.Params = p.params(&w.Params); !named {
-				continue
-			}
-			p.Get(&w.Name)
-			name = w.Name
+			named := false
+			p.Struct(item, path, "a check mapping", c, func(f any) {
+				if f == &c.Name {
+					named = p.Required(*p.At(c), *p.At(f))
+				} else if named {
+					p.Get(&c.Name) // after params, where it has always been read
+				}
+			})
+			name = p.At(&c.Name)
 		default:
 			p.Errorf(item, path, "expected a check name or a mapping with name and params, got %s", yc.Describe(item))
 			continue
@@ -661,11 +582,10 @@ func (p *parser) checks(s *Scenario, seq yc.Seq[checkWire]) {
 		if !name.OK {
 			continue
 		}
-		c.Name = name.V
 		if reg := p.opts.Checks; reg != nil && !slices.Contains(reg, c.Name) {
 			p.Errorf(name.Node, name.Path, "unknown check %q (%s)", c.Name, known(reg))
 		}
-		s.Checks = append(s.Checks, c)
+		s.Checks = append(s.Checks, *c)
 	}
 }
 
@@ -702,35 +622,31 @@ func (p *parser) nodeList(s *Scenario, n *yaml.Node, field string, nodesOK bool)
 }
 
 // faults reads the timed fault list.
-func (p *parser) faults(s *Scenario, seq yc.Seq[faultWire], nodesOK bool) {
-	if !seq.Set() {
+func (p *parser) faults(s *Scenario, nodesOK bool) {
+	at := p.At(&s.Faults)
+	if !at.Set() {
 		return
 	}
-	items, _ := p.Items(seq.At, "fault actions")
+	items, _ := p.Items(at, "fault actions")
 	for i, item := range items {
-		var w faultWire
-		if !p.Struct(item, yc.Index("faults", i), "a fault mapping with at and action", &w) {
+		ft := &Fault{}
+		if !p.Struct(item, yc.Index("faults", i), "a fault mapping with at and action", ft, func(f any) {
+			if f == &ft.At && p.At(f).OK && ft.At > s.Duration && s.Duration > 0 {
+				p.fail(f, "is after the run's duration (%s)", s.Duration)
+			}
+		}) {
 			continue
 		}
-		ft := Fault{Line: w.Node.Line}
-		if p.Need(w.At, &w.Time) && w.Time.V > s.Duration && s.Duration > 0 {
-			p.Errorf(w.Time.Node, w.Time.Path, "is after the run's duration (%s)", s.Duration)
-		}
-		ft.At = w.Time.V
-		if w.BeforeEvent.Set() {
-			n, _ := p.inRange(&w.BeforeEvent, 1, 1<<53)
-			ft.BeforeEvent = uint64(n)
-		}
-		if !p.Need(w.At, &w.Action) {
+		ft.Line = p.At(ft).Node.Line
+		if !p.Need(ft, &ft.Kind) {
 			continue
 		}
-		action := w.Action.V
-		if ft.Kind = fault.Kind(action); !ft.Kind.Known() {
-			p.Errorf(w.Action.Node, w.Action.Path, "unknown action %q (known: %s)", action, fault.KindNames())
+		if !ft.Kind.Known() {
+			p.fail(&ft.Kind, "unknown action %q (known: %s)", ft.Kind, fault.KindNames())
 			continue
 		}
-		p.faultArgs(s, &ft, &w, nodesOK)
-		s.Faults = append(s.Faults, ft)
+		p.faultArgs(s, ft, nodesOK)
+		s.Faults = append(s.Faults, *ft)
 	}
 	sort.SliceStable(s.Faults, func(i, j int) bool { return s.Faults[i].At < s.Faults[j].At })
 	for i := 1; i < len(s.Faults); i++ {
@@ -742,20 +658,19 @@ func (p *parser) faults(s *Scenario, seq yc.Seq[faultWire], nodesOK bool) {
 	}
 }
 
-// faultArgs reads the arguments of ft's action from w, reporting those
-// the action does not take.
-func (p *parser) faultArgs(s *Scenario, ft *Fault, w *faultWire, nodesOK bool) {
-	action := w.Action.V
+// faultArgs reads the arguments of ft's action, reporting those the
+// action does not take.
+func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 	want := ft.Kind.Args()
-	args := map[string]yc.At{"node": w.Target.At, "groups": w.Groups.At, "from": w.From.At, "to": w.To.At, "by": w.By.At, "ppm": w.PPM.At}
-	for _, key := range yc.Keys(reflect.TypeFor[faultWire]())[3:] {
+	args := map[string]*yc.At{"node": p.At(&ft.Node), "groups": p.At(&ft.Groups), "from": p.At(&ft.From), "to": p.At(&ft.To), "by": p.At(&ft.By), "ppm": p.At(&ft.PPM)}
+	for _, key := range yc.Keys(reflect.TypeFor[Fault]())[3:] {
 		if a := args[key]; a.Set() && !slices.Contains(want, key) {
-			p.Errorf(a.Node, a.Path, "does not apply to action %q (it takes: %s)", action, strings.Join(want, ", "))
+			p.Errorf(a.Node, a.Path, "does not apply to action %q (it takes: %s)", ft.Kind, strings.Join(want, ", "))
 		}
 	}
 	for _, key := range want {
 		a := args[key]
-		if !p.Required(w.At, a) {
+		if !p.Required(*p.At(ft), *a) {
 			continue
 		}
 		switch key {
@@ -817,69 +732,67 @@ func nemesisSpellings() string {
 }
 
 // nemeses reads the nemesis list.
-func (p *parser) nemeses(s *Scenario, seq yc.Seq[nemesisWire], nodesOK bool) {
-	if !seq.Set() {
+func (p *parser) nemeses(s *Scenario, nodesOK bool) {
+	at := p.At(&s.Nemeses)
+	if !at.Set() {
 		return
 	}
-	items, _ := p.Items(seq.At, "nemeses")
+	items, _ := p.Items(at, "nemeses")
 	for i, item := range items {
-		var w nemesisWire
-		if !p.Struct(item, yc.Index("nemesis", i), "a nemesis mapping with kinds and every", &w) {
-			continue
+		nm := &Nemesis{}
+		if p.Struct(item, yc.Index("nemesis", i), "a nemesis mapping with kinds and every", nm, func(f any) { p.nemesisField(s, nm, f, nodesOK) }) {
+			nm.Line = p.At(nm).Node.Line
+			s.Nemeses = append(s.Nemeses, *nm)
 		}
-		nm := Nemesis{Line: w.Node.Line}
-		if k := &w.Kinds; p.Required(w.At, k.At) {
-			ok := p.Get(k)
-			for j, spelling := range k.V {
-				kind, known := nemesisKind(spelling)
-				if !known {
-					p.Errorf(k.Node.Content[j], yc.Index(k.Path, j), "unknown nemesis kind %q (known: %s)", spelling, nemesisSpellings())
-					ok = false
-				}
-				k.V[j] = kind
+	}
+}
+
+// nemesisField checks the field f of nm once it is read (the schedule,
+// after every).
+func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
+	switch a := p.At(f); f {
+	case &nm.Kinds:
+		for j, spelling := range nm.Kinds {
+			kind, known := nemesisKind(spelling)
+			if !known {
+				p.Errorf(a.Node.Content[j], yc.Index(a.Path, j), "unknown nemesis kind %q (known: %s)", spelling, nemesisSpellings())
+				a.OK = false
 			}
-			if ok && len(k.V) == 0 {
-				p.Errorf(k.Node, k.Path, "must name at least one kind")
-			}
-			nm.Kinds = k.V
+			nm.Kinds[j] = kind
 		}
-		if e := &w.Every; p.Required(w.At, e.At) {
-			if every := p.positive(e); every > 0 && every < MinNemesisEvery {
-				p.Errorf(e.Node, e.Path, "must be at least %s (scenario.MinNemesisEvery), got %s", MinNemesisEvery, e.Node.Value)
-			} else {
-				nm.Every = every
-			}
+		if a.OK && len(nm.Kinds) == 0 {
+			p.fail(f, "must name at least one kind")
 		}
-		if sch := &w.Schedule; p.Get(sch) {
-			if sch.V != SchedulePeriodic && sch.V != ScheduleJepsen {
-				p.Errorf(sch.Node, sch.Path, "%q is not %s or %s", sch.V, SchedulePeriodic, ScheduleJepsen)
-			} else if sch.V == ScheduleJepsen {
-				nm.Schedule = sch.V
-			}
+	case &nm.Every:
+		if nm.Every > 0 && nm.Every < MinNemesisEvery {
+			p.fail(f, "must be at least %s (scenario.MinNemesisEvery), got %s", MinNemesisEvery, a.Node.Value)
+			nm.Every = 0
 		}
+		if p.Get(&nm.Schedule) && nm.Schedule != SchedulePeriodic && nm.Schedule != ScheduleJepsen {
+			p.fail(&nm.Schedule, "%q is not %s or %s", nm.Schedule, SchedulePeriodic, ScheduleJepsen)
+		}
+		if nm.Schedule != ScheduleJepsen {
+			nm.Schedule = ""
+		}
+	case &nm.Heal:
 		nm.Heal = nm.Every / 2
-		if h := w.Heal; h != nil && h.Set() {
+		if a.Set() {
 			if nm.Schedule == ScheduleJepsen {
-				p.Errorf(h.Node, h.Path, "not with schedule %s: each heal comes after its own draw from [0, 2×every)", ScheduleJepsen)
+				p.fail(f, "not with schedule %s: each heal comes after its own draw from [0, 2×every)", ScheduleJepsen)
 			}
-			nm.Heal, _ = p.PositiveDuration(h.Node, h.Path)
+			p.Get(f)
 		}
 		if nm.Schedule == ScheduleJepsen {
 			nm.Heal = 0
 		}
-		p.Get(&w.Start)
-		nm.Start = w.Start.V
-		if w.Stop.Set() {
-			p.Get(&w.Stop)
-			nm.Stop = w.Stop.V
+	case &nm.Stop:
+		if a.Set() && nm.Stop <= nm.Start {
+			p.fail(f, "must be after start (%s)", nm.Start)
 		}
-		if w.Stop.Set() && nm.Stop <= nm.Start {
-			p.Errorf(w.Stop.Node, w.Stop.Path, "must be after start (%s)", nm.Start)
+	case &nm.Targets:
+		if a.Set() {
+			nm.Targets, _ = p.nodeList(s, a.Node, a.Path, nodesOK)
 		}
-		if w.Targets.Set() {
-			nm.Targets, _ = p.nodeList(s, w.Targets.Node, w.Targets.Path, nodesOK)
-		}
-		s.Nemeses = append(s.Nemeses, nm)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,69 +56,69 @@ const (
 type Scenario struct {
 	// File is the name given to Parse, or the path given to Load; errors
 	// about the scenario name it.
-	File string
+	File string `yaml:"-"`
 	// Dir is the absolute directory module paths were resolved against by
 	// Load; it is empty after Parse.
-	Dir string
+	Dir string `yaml:"-"`
 	// Name is the scenario's name; by default File's base name without its
 	// extension.
-	Name string
+	Name string `yaml:"name"`
 	// Description is free text, empty if absent.
-	Description string
+	Description string `yaml:"description,omitempty" check:"str"`
 	// Seed is the scenario's default random seed, 0 if absent. A seed given
 	// on the command line takes precedence.
-	Seed uint64
+	Seed uint64 `yaml:"seed,omitempty"`
 	// Duration is the virtual length of the run; always > 0.
-	Duration time.Duration
+	Duration time.Duration `yaml:"duration" check:"required,positive"`
 	// Modules lists the modules in file order.
-	Modules []*Module
+	Modules []*Module `yaml:"modules"`
 	// Groups lists the node groups (the items of nodes:) in file order.
-	Groups []*NodeGroup
+	Groups []*NodeGroup `yaml:"nodes"`
 	// Nodes lists every node instance in index order: the groups' instances
 	// one group after the other.
-	Nodes []*Node
+	Nodes []*Node `yaml:"-"`
 	// Network describes the simulated network.
-	Network Network
+	Network Network `yaml:"network"`
 	// Workload describes the clients' workload.
-	Workload Workload
+	Workload Workload `yaml:"workload,omitempty"`
 	// Checks lists the checks to apply to the run, in file order.
-	Checks []Check
+	Checks []Check `yaml:"checks,omitempty"`
 	// Limits holds the resource limits.
-	Limits Limits
+	Limits Limits `yaml:"limits,omitempty"`
 	// LoseUnsynced makes crashes lose writes since a node's last kv_sync
 	// (disk: {lose_unsynced: true}).
-	LoseUnsynced bool
+	LoseUnsynced bool `yaml:"disk,omitempty" check:"manual"`
 	// Faults lists timed fault actions in file order.
-	Faults []Fault
+	Faults []Fault `yaml:"faults,omitempty"`
 	// Nemeses lists random fault generators.
-	Nemeses []Nemesis
+	Nemeses []Nemesis `yaml:"nemesis,omitempty"`
 	// Services lists the host-side services to run (services:, Maelstrom's
 	// names such as lin-kv), in file order. They are reachable by name
 	// but are not among the nodes.
-	Services []string
+	Services []string `yaml:"services,omitempty" item:"service"`
 	// Strict makes the checks' findings (what Terrarium checks beyond
 	// the reference tool, e.g. Maelstrom) fail the run (strict: true);
 	// without it findings are reported and the verdict is the checks'.
-	Strict bool
+	Strict bool `yaml:"strict,omitempty"`
 	// Schedule lists the decisions a run takes at its choice points
 	// (schedule:, one "order STEP PICK", "drop MSG", ... a line; see
 	// runtime/schedule): what `terrarium explore` found, replayed.
-	Schedule schedule.Schedule
+	Schedule schedule.Schedule `yaml:"schedule,omitempty" check:"manual"`
 }
 
 // Fault is one timed fault action of a faults: list.
 type Fault struct {
 	// At is the virtual time of the action.
-	At time.Duration
+	At time.Duration `yaml:"at" check:"required"`
 	// BeforeEvent, if not zero, pins the fault just before the run's
 	// BeforeEvent-th event (counted from 1 over every event the loop
 	// dispatches), with the clock at At. A fault applied by hand to a
 	// running simulation is exported this way, so that it replays exactly
 	// where it happened, even between two events of one instant.
-	BeforeEvent uint64
-	fault.Fault
+	BeforeEvent uint64 `yaml:"before_event,omitempty" range:"1,9007199254740992" docafter:"action"`
+	fault.Fault `yaml:",inline" check:"manual"`
 	// Line is the line of the fault's mapping.
-	Line int
+	Line int `yaml:"-"`
 }
 
 // Nemesis kinds of a nemesis: list. A node fault is spelled as its fault
@@ -156,41 +157,43 @@ const (
 // stream: by default one every Every, healed after Heal; with Schedule
 // ScheduleJepsen as Jepsen's combined nemesis does.
 type Nemesis struct {
-	Kinds []string
+	Kinds []string `yaml:"kinds" item:"kind" check:"required"`
 	// Schedule is SchedulePeriodic (also when empty) or ScheduleJepsen.
-	Schedule string
+	Schedule string `yaml:"schedule,omitempty" check:"str,manual"`
 	// Every is the time between two faults; Heal how long each lasts.
-	Every, Heal time.Duration
+	Every time.Duration `yaml:"every" check:"required,positive"`
+	Heal  time.Duration `yaml:"heal,omitempty" check:"manual,positive"`
 	// Start and Stop bound when faults start (Stop 0: the run's duration).
-	Start, Stop time.Duration
+	Start time.Duration `yaml:"start,omitempty"`
+	Stop  time.Duration `yaml:"stop,omitempty"`
 	// Targets restricts the nodes it may hit (default: all).
-	Targets []string
-	Line    int
+	Targets []string `yaml:"targets,omitempty" check:"manual"`
+	Line    int      `yaml:"-"`
 }
 
 // Module is one WebAssembly module of a scenario: exactly one of Go, Wasm
 // and SHA256 is set.
 type Module struct {
 	// Name is the module's key under modules:.
-	Name string
+	Name string `yaml:"-"`
 	// Go is the directory of a Go main package to build for wasip1. Parse
 	// keeps it as written; Load makes it absolute.
-	Go string
+	Go string `yaml:"go,omitempty"`
 	// Wasm is the path of a ready WebAssembly module. Parse keeps it as
 	// written; Load makes it absolute.
-	Wasm string
+	Wasm string `yaml:"wasm,omitempty"`
 	// SHA256 names a module by the hex SHA-256 of its bytes, for a module
 	// store (the server's uploads) to provide.
-	SHA256 string
+	SHA256 string `yaml:"sha256,omitempty"`
 	// LDFlags and Tags are go build's -ldflags and -tags for a go: module.
-	LDFlags string
-	Tags    []string
+	LDFlags string   `yaml:"ldflags,omitempty"`
+	Tags    []string `yaml:"tags,omitempty" item:"tag"`
 	// Roles lists the roles the module can play, never empty; by default
 	// [DefaultRole].
-	Roles []string
+	Roles []string `yaml:"roles,omitempty" item:"role" docafter:"sha256"`
 	// Line is the line of the module's go: or wasm: entry, where a failure
 	// to build or load the module is best reported.
-	Line int
+	Line int `yaml:"-"`
 
 	col int // column of the go: or wasm: value
 }
@@ -207,34 +210,27 @@ func (m *Module) Path() string {
 }
 
 // HasRole reports whether role is one of the module's roles.
-func (m *Module) HasRole(role string) bool {
-	for _, r := range m.Roles {
-		if r == role {
-			return true
-		}
-	}
-	return false
-}
+func (m *Module) HasRole(role string) bool { return slices.Contains(m.Roles, role) }
 
 // NodeGroup is one item of nodes:, describing Count nodes that run the same
 // module in the same role with the same params.
 type NodeGroup struct {
 	// Name is the name as written; see Node.Name for the instances' names.
-	Name string
-	// Count is the number of instances, >= 1.
-	Count int
+	Name string `yaml:"name" check:"required"`
+	// Count is the number of instances, 1..MaxNodes.
+	Count int `yaml:"count,omitempty" range:"1,65536"`
 	// Indexed reports whether instance names carry an index: true when
 	// Count > 1 or when the file says indexed: true.
-	Indexed bool
+	Indexed bool `yaml:"indexed,omitempty"`
 	// Module names one of the scenario's modules.
-	Module string
+	Module string `yaml:"module" check:"required"`
 	// Role is one of the module's roles; by default its first.
-	Role string
+	Role string `yaml:"role,omitempty"`
 	// Params is the group's params mapping as a JSON object with keys in
 	// sorted order; "{}" when absent. Callers must not modify it.
-	Params json.RawMessage
+	Params json.RawMessage `yaml:"params,omitempty"`
 	// Line is the line of the group's mapping.
-	Line int
+	Line int `yaml:"-"`
 }
 
 // Node is one node instance.
@@ -262,40 +258,44 @@ type Latency struct {
 	// Dist is "", "constant", "uniform", "normal" or "exponential". ""
 	// (a bare duration, or {min, max}) is constant when Min == Max and
 	// uniform otherwise.
-	Dist     string
-	Min, Max time.Duration
+	Dist string        `yaml:"dist"`
+	Min  time.Duration `yaml:"min"`
+	Max  time.Duration `yaml:"max"`
 	// Mean and Stddev parameterise normal (both) and exponential (Mean).
-	Mean, Stddev time.Duration
+	Mean   time.Duration `yaml:"mean"`
+	Stddev time.Duration `yaml:"stddev"`
 }
 
 // Network describes the simulated network.
 type Network struct {
 	// Latency applies to every message unless a link overrides it; by
 	// default DefaultLatency, constant.
-	Latency Latency
+	Latency Latency `yaml:"latency"`
 	// Loss is the probability, in [0, 1], that a message is dropped.
-	Loss float64
+	Loss float64 `yaml:"loss,omitempty"`
 	// Duplicate is the probability that a message is delivered twice.
-	Duplicate float64
+	Duplicate float64 `yaml:"duplicate,omitempty"`
 	// Reorder is the probability that a message is held back so that later
 	// ones overtake it.
-	Reorder float64
+	Reorder float64 `yaml:"reorder,omitempty"`
 	// Links lists per-link overrides in file order.
-	Links []Link
+	Links []Link `yaml:"links,omitempty"`
 }
 
 // Link overrides the latency or loss (or both) of messages from From to To.
 // From and To are node names or "*" for any node.
 type Link struct {
-	From, To string
+	From string `yaml:"from" check:"required"`
+	To   string `yaml:"to" check:"required"`
 	// Latency is nil when the link does not override it.
-	Latency *Latency
+	Latency *Latency `yaml:"latency,omitempty"`
 	// Loss is nil when the link does not override it.
-	Loss *float64
+	Loss *float64 `yaml:"loss,omitempty"`
 	// Duplicate and Reorder are nil when the link does not override them.
-	Duplicate, Reorder *float64
+	Duplicate *float64 `yaml:"duplicate,omitempty"`
+	Reorder   *float64 `yaml:"reorder,omitempty"`
 	// Line is the line of the link's mapping.
-	Line int
+	Line int `yaml:"-"`
 }
 
 // LinkSettings is what Network.Link resolves for one pair of nodes.
@@ -304,23 +304,34 @@ type LinkSettings struct {
 	Loss, Duplicate, Reorder float64
 }
 
-// Settings returns the full link settings from one node to another; each
-// field follows the precedence of Link.
+// Settings returns the full link settings from one node to another: for
+// each setting the most specific link that sets it wins (from→to, then
+// from→*, then *→to, then *→*); without one, the network's default
+// applies.
 func (n *Network) Settings(from, to string) LinkSettings {
-	lat, loss := n.Link(from, to)
-	out := LinkSettings{Latency: lat, Loss: loss, Duplicate: n.Duplicate, Reorder: n.Reorder}
-	dupRank, reRank := 0, 0
+	out := LinkSettings{Latency: n.Latency, Loss: n.Loss, Duplicate: n.Duplicate, Reorder: n.Reorder}
+	var ranks [4]int
 	for i := range n.Links {
 		l := &n.Links[i]
 		rank := linkRank(l, from, to)
-		if rank == 0 {
-			continue
+		wins := func(k int, set bool) bool {
+			if set && rank > ranks[k] {
+				ranks[k] = rank
+				return true
+			}
+			return false
 		}
-		if l.Duplicate != nil && rank > dupRank {
-			out.Duplicate, dupRank = *l.Duplicate, rank
+		if wins(0, l.Latency != nil) {
+			out.Latency = *l.Latency
 		}
-		if l.Reorder != nil && rank > reRank {
-			out.Reorder, reRank = *l.Reorder, rank
+		if wins(1, l.Loss != nil) {
+			out.Loss = *l.Loss
+		}
+		if wins(2, l.Duplicate != nil) {
+			out.Duplicate = *l.Duplicate
+		}
+		if wins(3, l.Reorder != nil) {
+			out.Reorder = *l.Reorder
 		}
 	}
 	return out
@@ -340,66 +351,50 @@ func linkRank(l *Link, from, to string) int {
 	return 0
 }
 
-// Link returns the latency and loss of messages from node from to node to.
-// For each of the two, the most specific link that sets it wins: from→to,
-// then from→*, then *→to, then *→*; without one, the network's default
-// applies.
+// Link returns the latency and loss of messages from node from to node to,
+// as Settings resolves them.
 func (n *Network) Link(from, to string) (Latency, float64) {
-	lat, loss := n.Latency, n.Loss
-	latRank, lossRank := 0, 0
-	for i := range n.Links {
-		l := &n.Links[i]
-		rank := linkRank(l, from, to)
-		if rank == 0 {
-			continue
-		}
-		if l.Latency != nil && rank > latRank {
-			lat, latRank = *l.Latency, rank
-		}
-		if l.Loss != nil && rank > lossRank {
-			loss, lossRank = *l.Loss, rank
-		}
-	}
-	return lat, loss
+	s := n.Settings(from, to)
+	return s.Latency, s.Loss
 }
 
 // Workload describes the clients and the operations they issue.
 type Workload struct {
 	// Type names the workload; WorkloadNone when the section is absent.
-	Type string
+	Type string `yaml:"type" check:"required"`
 	// Clients is the number of clients: >= 1 when the section is present,
 	// 0 when it is absent.
-	Clients int
+	Clients int `yaml:"clients" range:"1,65536"`
 	// Interval is the time between a client's operations, > 0.
-	Interval time.Duration
+	Interval time.Duration `yaml:"interval" check:"positive"`
 	// Start is when clients begin their operations (0: at once). A start
 	// at or after the duration leaves only a workload's final phase, as
 	// Maelstrom's --rate 0 does.
-	Start time.Duration
+	Start time.Duration `yaml:"start,omitempty"`
 	// Ops is the number of operations per client; 0 means until the run
 	// ends.
-	Ops int
+	Ops int `yaml:"ops,omitempty" range:"0,4611686018427387904"`
 	// Timeout is the per-request timeout, > 0.
-	Timeout time.Duration
+	Timeout time.Duration `yaml:"timeout" check:"positive"`
 	// Targets lists the names of the nodes clients may send to; by default
 	// every node, in index order.
-	Targets []string
+	Targets []string `yaml:"targets,omitempty" item:"target"`
 	// Params is the workload's params as a JSON object with sorted keys;
 	// "{}" when absent.
-	Params json.RawMessage
+	Params json.RawMessage `yaml:"params,omitempty"`
 	// Line is the line of the workload mapping, 0 when absent.
-	Line int
+	Line int `yaml:"-"`
 }
 
 // Check is one check to apply to the run.
 type Check struct {
-	// Name names the check.
-	Name string
+	// Name names the check (required; read after the params).
+	Name string `yaml:"name" check:"manual"`
 	// Params is the check's params as a JSON object with sorted keys; "{}"
 	// when absent.
-	Params json.RawMessage
+	Params json.RawMessage `yaml:"params,omitempty"`
 	// Line is the line of the check's item.
-	Line int
+	Line int `yaml:"-"`
 }
 
 // Limits holds the resource limits of a limits: section; a zero field was
@@ -423,6 +418,15 @@ func (s *Scenario) Module(name string) *Module {
 		}
 	}
 	return nil
+}
+
+// moduleNames returns the names of the modules in file order.
+func (s *Scenario) moduleNames() []string {
+	names := make([]string, len(s.Modules))
+	for i, m := range s.Modules {
+		names[i] = m.Name
+	}
+	return names
 }
 
 // Node returns the node instance called name, or nil.
@@ -460,7 +464,7 @@ func ParseWith(name string, data []byte, opts Options) (*Scenario, error) {
 	if len(data) > MaxBytes {
 		return nil, Errors{&Error{File: name, Msg: fmt.Sprintf("the scenario is larger than %d bytes (scenario.MaxBytes)", MaxBytes)}}
 	}
-	p := &parser{Checker: yc.Checker{Max: MaxProblems}, file: name, opts: opts, rolesUnknown: map[string]bool{}}
+	p := &parser{Reader: yc.Reader{Checker: yc.Checker{Max: MaxProblems}}, file: name, opts: opts, rolesUnknown: map[string]bool{}}
 	s := p.parse(data)
 	if errs := p.problems(); errs != nil {
 		return nil, errs

@@ -6,13 +6,17 @@ import (
 )
 
 // schedule reads the schedule: list, one decision a line.
-func (p *parser) schedule(s *Scenario, l yc.List) {
-	if !p.Get(&l) {
+func (p *parser) schedule(s *Scenario, a *yc.At) {
+	if !a.Set() {
 		return
 	}
-	for i, line := range l.V {
-		item, field := l.Node.Content[i], yc.Index("schedule", i)
-		d, err := schedule.Parse(line)
+	items, ok := p.Items(a, "decisions")
+	if !ok {
+		return
+	}
+	for i, item := range items {
+		field := yc.Index("schedule", i)
+		d, err := schedule.Parse(item.Value)
 		switch {
 		case err != nil:
 			p.Errorf(item, field, "%v", err)

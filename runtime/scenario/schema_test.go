@@ -10,7 +10,7 @@ import (
 )
 
 // The allowed keys of the sections errors_test.go does not cover, as the
-// wire structs' tags list them.
+// scenario types' yaml tags list them.
 func TestAllowedKeys(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{"faults: [{at: 1s, action: repair, when: 2s}]",

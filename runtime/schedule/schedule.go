@@ -158,3 +158,7 @@ func ParseAll(lines []string) (Schedule, error) {
 	}
 	return out, nil
 }
+
+// MarshalYAML writes the decision as a scenario's schedule: list holds
+// it, one line.
+func (d Decision) MarshalYAML() (any, error) { return d.String(), nil }

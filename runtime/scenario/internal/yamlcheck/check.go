@@ -15,7 +15,9 @@ package yamlcheck
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -164,8 +166,8 @@ func (c *Checker) Mapping(n *yaml.Node, path, what string, allowed []string) *Ma
 		switch {
 		case !ok:
 			m.BadKeys = true
-		case allowed != nil && !contains(allowed, name):
-			c.Errorf(k, Join(path, name), "unknown field %q (allowed: %s)", name, join(allowed))
+		case allowed != nil && !slices.Contains(allowed, name):
+			c.Errorf(k, Join(path, name), "unknown field %q (allowed: %s)", name, strings.Join(allowed, ", "))
 		case seen[name] != nil:
 			c.Errorf(k, Join(path, name), "duplicate field %q (first at line %d)", name, seen[name].Line)
 		default:
@@ -174,24 +176,4 @@ func (c *Checker) Mapping(n *yaml.Node, path, what string, allowed []string) *Ma
 		}
 	}
 	return m
-}
-
-func join(list []string) string {
-	out := ""
-	for i, s := range list {
-		if i > 0 {
-			out += ", "
-		}
-		out += s
-	}
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -84,23 +84,17 @@ func integral(n *yaml.Node) (float64, bool) {
 	return f, true
 }
 
-// InRange reports v at n unless lo <= v <= hi.
-func (c *Checker) InRange(n *yaml.Node, field string, v, lo, hi int64) bool {
-	switch {
-	case v < lo:
-		c.Errorf(n, field, "must be at least %d, got %d", lo, v)
-		return false
-	case v > hi:
-		c.Errorf(n, field, "must be at most %d, got %d", hi, v)
-		return false
-	}
-	return true
-}
-
 // IntRange returns the integer scalar n, reporting it unless lo <= n <= hi.
 func (c *Checker) IntRange(n *yaml.Node, field string, lo, hi int64) (int64, bool) {
 	v, ok := c.Int(n, field)
-	if !ok || !c.InRange(n, field, v, lo, hi) {
+	switch {
+	case !ok:
+		return 0, false
+	case v < lo:
+		c.Errorf(n, field, "must be at least %d, got %d", lo, v)
+		return 0, false
+	case v > hi:
+		c.Errorf(n, field, "must be at most %d, got %d", hi, v)
 		return 0, false
 	}
 	return v, true
@@ -197,15 +191,6 @@ func (c *Checker) Positive(n *yaml.Node, field string, d time.Duration) bool {
 		return false
 	}
 	return true
-}
-
-// PositiveDuration returns the duration scalar n, reporting it unless > 0.
-func (c *Checker) PositiveDuration(n *yaml.Node, field string) (time.Duration, bool) {
-	d, ok := c.Duration(n, field)
-	if ok && !c.Positive(n, field, d) {
-		return 0, false
-	}
-	return d, ok
 }
 
 // SignedDuration returns the duration scalar n, which may be negative.

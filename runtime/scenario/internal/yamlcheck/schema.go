@@ -3,245 +3,124 @@ package yamlcheck
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// At is where a value was written. Every position-carrying type embeds
-// one; a schema struct holds one tagged yaml:"-" for its own mapping.
+// At is where a field was written.
 type At struct {
-	Node *yaml.Node `yaml:"-"` // the value, aliases followed; nil when absent
-	Key  *yaml.Node `yaml:"-"` // its key as written; nil when absent or an item of a sequence
-	Path string     `yaml:"-"` // its field path
-	OK   bool       `yaml:"-"` // read (Get) without a problem
+	Node *yaml.Node // the value, aliases followed; nil when absent
+	Key  *yaml.Node // its key as written; nil when absent or an item of a sequence
+	Path string     // its field path
+	OK   bool       // read without a problem
 
 	tag reflect.StructTag // the field's tags
 }
 
-func (a *At) loc() *At { return a }
-
 // Present reports whether the key was written, even with a null value.
-func (a At) Present() bool { return a.Node != nil }
+func (a *At) Present() bool { return a.Node != nil }
 
 // Set reports whether a value other than null was written.
-func (a At) Set() bool { return a.Node != nil && !IsNull(a.Node) }
+func (a *At) Set() bool { return a.Node != nil && !IsNull(a.Node) }
 
-type located interface{ loc() *At }
-
-// Scalar is a position-carrying type a reader reads with Get or Need.
-type Scalar interface {
-	located
-	decode(c *Checker, n *yaml.Node, path string, tag reflect.StructTag) bool
+// Reader reads YAML mappings into schema structs: Go structs whose yaml
+// tags are the mapping's keys and whose other tags are the rules of their
+// values. Where each field was written is kept beside the struct, keyed by
+// the field's address (At).
+//
+// The rules, read by Struct for every scalar field in declaration order:
+// check:"required" (the key must be set), check:"positive" (a duration
+// > 0), check:"str" (a string that may be empty; other strings must not
+// be), range:"lo,hi" (an integer in [lo, hi]), item:"what" (a list of
+// unique strings, what naming one in messages), check:"manual" (read by
+// the caller with Get). A duration field is a Go duration >= 0, a float
+// a probability, a json.RawMessage a params mapping. Fields of struct,
+// map or struct-slice type are left to the caller, who reads them (with
+// Struct, Items, Mapping) in the order it wants problems found.
+type Reader struct {
+	Checker
+	at map[any]*At
 }
 
-// Get reads x if it is set, reporting whether it was read without a
-// problem (false when absent or null).
-func (c *Checker) Get(x Scalar) bool {
-	if a := x.loc(); a.Set() {
-		a.OK = x.decode(c, a.Node, a.Path, a.tag)
+// At returns where the field ptr points to was written (a zero At if the
+// reader never saw it).
+func (r *Reader) At(ptr any) *At {
+	if a, ok := r.at[ptr]; ok {
+		return a
 	}
-	return x.loc().OK
+	if r.at == nil {
+		r.at = map[any]*At{}
+	}
+	a := &At{}
+	r.at[ptr] = a
+	return a
 }
 
-// Need is Get for a field of the mapping m that must be set: it reports
-// the field if it is absent or null.
-func (c *Checker) Need(m At, x Scalar) bool {
-	return c.Required(m, *x.loc()) && c.Get(x)
+// Get reads the field ptr points to if it is set, reporting whether it was
+// read without a problem (false when absent or null).
+func (r *Reader) Get(ptr any) bool {
+	if a := r.At(ptr); a.Set() {
+		a.OK = r.decode(a.Node, a.Path, reflect.ValueOf(ptr).Elem(), a.tag)
+	}
+	return r.At(ptr).OK
+}
+
+// Need is Get for a field of the struct m points to that must be set: it
+// reports the field if it is absent or null.
+func (r *Reader) Need(m, ptr any) bool {
+	return r.Required(*r.At(m), *r.At(ptr)) && r.Get(ptr)
 }
 
 // Required reports the field f of the mapping m unless it is set.
-func (c *Checker) Required(m, f At) bool {
+func (r *Reader) Required(m, f At) bool {
 	switch {
 	case !f.Present():
-		c.Errorf(m.Node, f.Path, "missing required field")
+		r.Errorf(m.Node, f.Path, "missing required field")
 		return false
 	case !f.Set():
-		c.Errorf(f.Key, f.Path, "missing value")
+		r.Errorf(f.Key, f.Path, "missing value")
 		return false
 	}
 	return true
 }
 
-// Str is a string.
-type Str struct {
-	V string
-	At
-}
-
-// Name is a non-empty string.
-type Name struct {
-	V string
-	At
-}
-
-// Int is an integer; its range is checked by the reader (InRange).
-type Int struct {
-	V int64
-	At
-}
-
-// Uint is a non-negative integer.
-type Uint struct {
-	V uint64
-	At
-}
-
-// Bool is true or false.
-type Bool struct {
-	V bool
-	At
-}
-
-// Prob is a probability in [0, 1].
-type Prob struct {
-	V float64
-	At
-}
-
-// Dur is a non-negative Go duration such as 250ms; it is written back as
-// time.Duration.String does.
-type Dur struct {
-	V time.Duration
-	At
-}
-
-// List is a sequence of unique non-empty strings; the field's item tag
-// names one of them in messages.
-type List struct {
-	V []string
-	At
-}
-
-// Params is a mapping, held as a JSON object with sorted keys ("{}" when
-// absent).
-type Params struct {
-	V json.RawMessage
-	At
-}
-
-func (s *Str) decode(c *Checker, n *yaml.Node, p string, _ reflect.StructTag) (ok bool) {
-	s.V, ok = c.Str(n, p)
-	return ok
-}
-
-func (s *Name) decode(c *Checker, n *yaml.Node, p string, _ reflect.StructTag) (ok bool) {
-	s.V, ok = c.NonEmpty(n, p)
-	return ok
-}
-
-func (i *Int) decode(c *Checker, n *yaml.Node, p string, _ reflect.StructTag) (ok bool) {
-	i.V, ok = c.Int(n, p)
-	return ok
-}
-
-func (u *Uint) decode(c *Checker, n *yaml.Node, p string, _ reflect.StructTag) (ok bool) {
-	u.V, ok = c.Uint(n, p)
-	return ok
-}
-
-func (b *Bool) decode(c *Checker, n *yaml.Node, p string, _ reflect.StructTag) (ok bool) {
-	b.V, ok = c.Bool(n, p)
-	return ok
-}
-
-func (f *Prob) decode(c *Checker, n *yaml.Node, p string, _ reflect.StructTag) (ok bool) {
-	f.V, ok = c.Prob(n, p)
-	return ok
-}
-
-func (d *Dur) decode(c *Checker, n *yaml.Node, p string, _ reflect.StructTag) (ok bool) {
-	d.V, ok = c.Duration(n, p)
-	return ok
-}
-
-func (l *List) decode(c *Checker, n *yaml.Node, p string, tag reflect.StructTag) (ok bool) {
-	l.V, ok = c.StringList(n, p, tag.Get("item"))
-	return ok
-}
-
-func (m *Params) decode(c *Checker, n *yaml.Node, p string, _ reflect.StructTag) bool {
-	m.V = c.Params(n, p)
-	return m.V != nil
-}
-
-// MarshalYAML writes the string.
-func (s Str) MarshalYAML() (any, error) { return s.V, nil }
-
-// MarshalYAML writes the string.
-func (s Name) MarshalYAML() (any, error) { return s.V, nil }
-
-// MarshalYAML writes the integer.
-func (i Int) MarshalYAML() (any, error) { return i.V, nil }
-
-// MarshalYAML writes the integer.
-func (u Uint) MarshalYAML() (any, error) { return u.V, nil }
-
-// MarshalYAML writes the boolean.
-func (b Bool) MarshalYAML() (any, error) { return b.V, nil }
-
-// MarshalYAML writes the number.
-func (f Prob) MarshalYAML() (any, error) { return f.V, nil }
-
-// MarshalYAML writes the duration as time.Duration.String does.
-func (d Dur) MarshalYAML() (any, error) { return d.V.String(), nil }
-
-// MarshalYAML writes the sequence.
-func (l List) MarshalYAML() (any, error) { return l.V, nil }
-
-// MarshalYAML writes the mapping (nothing for "{}").
-func (m Params) MarshalYAML() (any, error) {
-	if m.IsZero() {
-		return nil, nil
-	}
-	var v any
-	err := json.Unmarshal(m.V, &v)
-	return v, err
-}
-
-// IsZero reports an empty mapping, for omitempty.
-func (m Params) IsZero() bool { return len(m.V) == 0 || string(m.V) == "{}" }
-
-// Seq is a sequence of schema structs, read by the caller item by item
-// (Items); it is written back as its items.
-type Seq[T any] struct {
-	V []T
-	At
-}
-
-// MarshalYAML writes the items.
-func (s Seq[T]) MarshalYAML() (any, error) { return s.V, nil }
-
 // Items checks that the node at is a sequence (what names its items in
 // the message) and returns its items as written; ok is false if it is not
 // a sequence.
-func (c *Checker) Items(at At, what string) ([]*yaml.Node, bool) {
+func (r *Reader) Items(at *At, what string) ([]*yaml.Node, bool) {
 	if at.Node.Kind != yaml.SequenceNode {
-		c.Errorf(at.Node, at.Path, "expected a sequence of %s, got %s", what, Describe(at.Node))
+		r.Errorf(at.Node, at.Path, "expected a sequence of %s, got %s", what, Describe(at.Node))
 		return nil, false
 	}
 	return at.Node.Content, true
 }
 
 // Keys returns the keys of the schema struct type t: its fields' yaml
-// tags in declaration order, except that a field tagged docafter:"k" is
-// listed right after key k.
+// tags in declaration order (those of an inline field in its place),
+// except that a field tagged docafter:"k" is listed right after key k.
 func Keys(t reflect.Type) []string {
 	var keys []string
 	moved := map[string]string{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "" || name == "-" {
-			continue
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			switch {
+			case opts == "inline":
+				walk(f.Type)
+			case name == "" || name == "-":
+			case f.Tag.Get("docafter") != "":
+				moved[f.Tag.Get("docafter")] = name
+			default:
+				keys = append(keys, name)
+			}
 		}
-		if after := f.Tag.Get("docafter"); after != "" {
-			moved[after] = name
-			continue
-		}
-		keys = append(keys, name)
 	}
+	walk(t)
 	out := make([]string, 0, len(keys)+len(moved))
 	for _, k := range keys {
 		out = append(out, k)
@@ -253,49 +132,168 @@ func Keys(t reflect.Type) []string {
 }
 
 // Struct reads the mapping n into the schema struct dst points to (what
-// names it in the message if n is not a mapping). It reports keys that
-// are not dst's and sets the location of every field, present or not;
-// the reader then reads the fields (Get, Need, Struct, Items) in its own
-// order, so that problems are found in the order it checks them. It
-// returns false if n is not a mapping.
-func (c *Checker) Struct(n *yaml.Node, path, what string, dst any) bool {
-	v := reflect.ValueOf(dst).Elem()
-	t := v.Type()
-	m := c.Mapping(n, path, what, Keys(t))
-	if m == nil {
-		return false
+// names it in the message if n is not a mapping): it reports keys that
+// are not dst's, records where every field was written (present or not),
+// then goes through the fields in declaration order, reading each scalar
+// field by its rules and calling then (if not nil) with every field's
+// address, so that the caller checks a field (or reads a manual or
+// structured one) where the schema lists it and problems are found in
+// that order. It returns false if n is not a mapping.
+func (r *Reader) Struct(n *yaml.Node, path, what string, dst any, then func(field any)) bool {
+	fields, ok := r.locate(n, path, what, dst)
+	for _, f := range fields {
+		if f.read && (!strings.Contains(f.at.tag.Get("check"), "required") || r.Required(*r.At(dst), *f.at)) {
+			r.Get(f.ptr)
+		}
+		if then != nil {
+			then(f.ptr)
+		}
 	}
+	return ok
+}
+
+// Locate is Struct without reading any field: the caller reads them all.
+func (r *Reader) Locate(n *yaml.Node, path, what string, dst any) bool {
+	_, ok := r.locate(n, path, what, dst)
+	return ok
+}
+
+// locate checks the mapping n's keys against dst's and locates dst and
+// its fields.
+func (r *Reader) locate(n *yaml.Node, path, what string, dst any) ([]field, bool) {
+	v := reflect.ValueOf(dst).Elem()
+	m := r.Mapping(n, path, what, Keys(v.Type()))
+	if m == nil {
+		return nil, false
+	}
+	self := r.At(dst)
+	self.Node, self.Path, self.OK = m.Node, path, true
+	return r.fields(m, self, v, nil), true
+}
+
+type field struct {
+	ptr  any
+	at   *At
+	read bool // Struct reads it
+}
+
+// fields locates the fields of the struct v (those of an inline field in
+// its place) and appends them to out.
+func (r *Reader) fields(m *Map, self *At, v reflect.Value, out []field) []field {
+	t := v.Type()
 	for i := range t.NumField() {
 		f, fv := t.Field(i), v.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" && f.Type == reflect.TypeFor[At]() {
-			a := fv.Addr().Interface().(*At)
-			a.Node, a.Path, a.OK = m.Node, path, true
-			continue
-		}
-		if name == "" || name == "-" {
-			continue
-		}
-		at := At{Path: Join(path, name)}
-		e := m.Get(name)
-		if e != nil {
-			at.Node, at.Key = e.Val, e.Key
-			if fv.Kind() == reflect.Pointer {
-				fv.Set(reflect.New(f.Type.Elem()))
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		manual := strings.Contains(f.Tag.Get("check"), "manual")
+		if opts == "inline" {
+			n := len(out)
+			out = r.fields(m, self, fv, out)
+			for j := n; manual && j < len(out); j++ {
+				out[j].read = false
 			}
-		}
-		if fv.Kind() == reflect.Pointer {
-			if fv.IsNil() {
-				continue
-			}
-			fv = fv.Elem()
-		}
-		l, ok := fv.Addr().Interface().(located)
-		if !ok {
 			continue
 		}
-		at.tag = f.Tag
-		*l.loc() = at
+		if !f.IsExported() || name == "" || name == "-" {
+			continue
+		}
+		ptr := fv.Addr().Interface()
+		a := r.At(ptr)
+		*a = At{Path: Join(self.Path, name), tag: f.Tag}
+		if e := m.Get(name); e != nil {
+			a.Node, a.Key = e.Val, e.Key
+		}
+		out = append(out, field{ptr, a, !manual && scalar(f.Type)})
+	}
+	return out
+}
+
+var (
+	rawType = reflect.TypeFor[json.RawMessage]()
+	durType = reflect.TypeFor[time.Duration]()
+)
+
+// scalar reports whether Struct reads fields of type t itself.
+func scalar(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return false
+	case reflect.Slice:
+		return t == rawType || t.Elem().Kind() == reflect.String
 	}
 	return true
+}
+
+// decode reads n into v by v's type and the field's rules; on a problem v
+// is left at its zero value (or, for a list, holds the items that were
+// good) and a pointer is left alone.
+func (r *Reader) decode(n *yaml.Node, path string, v reflect.Value, tag reflect.StructTag) bool {
+	if v.Kind() == reflect.Pointer {
+		p := reflect.New(v.Type().Elem())
+		ok := r.decode(n, path, p.Elem(), tag)
+		if ok {
+			v.Set(p)
+		}
+		return ok
+	}
+	rules := tag.Get("check")
+	var x any
+	ok := false
+	switch {
+	case v.Type() == rawType:
+		raw := r.Params(n, path)
+		x, ok = raw, raw != nil
+	case v.Type() == durType:
+		var d time.Duration
+		d, ok = r.Duration(n, path)
+		if ok && strings.Contains(rules, "positive") && !r.Positive(n, path, d) {
+			d, ok = 0, false
+		}
+		x = d
+	case tag.Get("range") != "":
+		lo, hi, _ := strings.Cut(tag.Get("range"), ",")
+		x, ok = r.IntRange(n, path, atoi(lo), atoi(hi))
+	case v.Kind() == reflect.String && strings.Contains(rules, "str"):
+		x, ok = r.Str(n, path)
+	case v.Kind() == reflect.String:
+		x, ok = r.NonEmpty(n, path)
+	case v.Kind() == reflect.Bool:
+		x, ok = r.Bool(n, path)
+	case v.Kind() == reflect.Uint64:
+		x, ok = r.Uint(n, path)
+	case v.Kind() == reflect.Float64:
+		x, ok = r.Prob(n, path)
+	case v.Kind() == reflect.Slice:
+		x, ok = r.StringList(n, path, tag.Get("item"))
+	default:
+		x, ok = r.Int(n, path)
+	}
+	set(v, reflect.ValueOf(x))
+	return ok
+}
+
+// set stores x in v, converting between integer kinds.
+func set(v, x reflect.Value) {
+	switch v.Kind() {
+	case reflect.Int, reflect.Int64:
+		v.SetInt(x.Int())
+	case reflect.Uint64:
+		if x.CanInt() {
+			v.SetUint(uint64(x.Int()))
+		} else {
+			v.SetUint(x.Uint())
+		}
+	default:
+		v.Set(x.Convert(v.Type()))
+	}
+}
+
+func atoi(s string) int64 {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		panic("yamlcheck: bad range tag " + s)
+	}
+	return v
 }

@@ -1,8 +1,10 @@
 package yamlcheck_test
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,19 +14,19 @@ import (
 )
 
 type item struct {
-	yc.At `yaml:"-"`
-	Name  yc.Name  `yaml:"name"`
-	Count yc.Int   `yaml:"count,omitempty"`
-	Wait  *yc.Dur  `yaml:"wait,omitempty"`
-	Tags  yc.List  `yaml:"tags,omitempty" item:"tag"`
-	Kind  yc.Str   `yaml:"kind,omitempty" docafter:"name"`
-	Skip  string   `yaml:"-"`
-	Sub   *subItem `yaml:"sub,omitempty"`
+	Name   string          `yaml:"name" check:"required"`
+	Count  int             `yaml:"count,omitempty" range:"1,10"`
+	Wait   *time.Duration  `yaml:"wait,omitempty" check:"positive"`
+	Tags   []string        `yaml:"tags,omitempty" item:"tag"`
+	Kind   string          `yaml:"kind,omitempty" check:"str" docafter:"name"`
+	Later  string          `yaml:"later,omitempty" check:"manual"`
+	Params json.RawMessage `yaml:"params,omitempty"`
+	Skip   string          `yaml:"-"`
+	Sub    *subItem        `yaml:"sub,omitempty"`
 }
 
 type subItem struct {
-	yc.At `yaml:"-"`
-	On    yc.Bool `yaml:"on"`
+	On bool `yaml:"on"`
 }
 
 func root(t *testing.T, src string) *yaml.Node {
@@ -43,44 +45,52 @@ func problems(c *yc.Checker) []string {
 }
 
 func TestKeysFollowTheTags(t *testing.T) {
-	assert.Equal(t, []string{"name", "kind", "count", "wait", "tags", "sub"}, yc.Keys(reflect.TypeFor[item]()))
+	assert.Equal(t, []string{"name", "kind", "count", "wait", "tags", "later", "params", "sub"}, yc.Keys(reflect.TypeFor[item]()))
 }
 
-func TestStructLocatesAndReportsKeys(t *testing.T) {
-	c := &yc.Checker{Max: 10}
-	var it item
-	require.True(t, c.Struct(root(t, "name: n\ncount: x\nwait: ~\nbogus: 1\nsub: {on: true}\n"), "items[0]", "an item", &it))
-	assert.Equal(t, []string{`items[0].bogus: unknown field "bogus" (allowed: name, kind, count, wait, tags, sub)`}, problems(c))
-	assert.True(t, it.OK, "the mapping's own location")
-	assert.Equal(t, 1, it.Node.Line)
-	assert.Equal(t, "items[0].count", it.Count.Path)
-	assert.Equal(t, 2, it.Count.Node.Line)
-	assert.False(t, it.Count.OK, "nothing is read until the reader asks")
-	require.NotNil(t, it.Wait, "a present pointer field is allocated")
-	assert.True(t, it.Wait.Present())
-	assert.False(t, it.Wait.Set(), "null")
-	assert.False(t, it.Tags.Present())
-	require.NotNil(t, it.Sub)
-	assert.Equal(t, "items[0].sub", it.Sub.Path)
-
-	assert.True(t, c.Get(&it.Name))
-	assert.Equal(t, "n", it.Name.V)
-	assert.False(t, c.Get(&it.Count))
-	assert.False(t, c.Need(it.At, it.Wait))
-	assert.False(t, c.Need(it.At, &it.Tags))
+// Struct reads the scalar fields by their rules, in declaration order,
+// and leaves manual and struct fields to the caller.
+func TestStructReadsByTheRules(t *testing.T) {
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	it := item{Count: 1}
+	var seen []string
+	require.True(t, r.Struct(root(t, "count: 11\nwait: 0s\nbogus: 1\ntags: [a, a]\nlater: 5\nsub: {on: x}\nkind: ''\n"), "items[0]", "an item", &it, func(f any) {
+		seen = append(seen, r.At(f).Path)
+		if f == &it.Wait {
+			r.Errorf(nil, "then", "after wait")
+		}
+	}))
+	assert.Equal(t, []string{"items[0].name", "items[0].count", "items[0].wait", "items[0].tags", "items[0].kind", "items[0].later", "items[0].params", "items[0].sub"}, seen, "every field, in declaration order")
 	assert.Equal(t, []string{
-		`items[0].bogus: unknown field "bogus" (allowed: name, kind, count, wait, tags, sub)`,
-		`items[0].count: expected an integer, got "x"`,
-		`items[0].wait: missing value`,
-		`items[0].tags: missing required field`,
-	}, problems(c))
+		`items[0].bogus: unknown field "bogus" (allowed: name, kind, count, wait, tags, later, params, sub)`,
+		`items[0].name: missing required field`,
+		`items[0].count: must be at most 10, got 11`,
+		`items[0].wait: must be greater than 0, got 0s`,
+		`then: after wait`,
+		`items[0].tags[1]: duplicate tag "a" (first at line 4)`,
+	}, problems(&r.Checker))
+	assert.Equal(t, 0, it.Count, "a bad value reads as zero")
+	assert.Nil(t, it.Wait, "a pointer is set only when its value is good")
+	assert.Equal(t, []string{"a"}, it.Tags, "a list keeps its good items")
+	assert.Equal(t, "", it.Later, "manual fields wait for Get")
+	assert.True(t, r.At(&it.Kind).OK, "str allows an empty string")
+	assert.Nil(t, it.Sub)
+	assert.Equal(t, "items[0].sub", r.At(&it.Sub).Path)
+	assert.Equal(t, 6, r.At(&it.Sub).Node.Line)
+	assert.True(t, r.At(&it).OK, "the mapping's own location")
+	assert.False(t, r.At(&it.Params).Present())
+
+	assert.False(t, r.Get(&it.Later))
+	assert.Equal(t, `items[0].later: expected a string, got integer 5 (quote it to make it a string)`, problems(&r.Checker)[6])
+	assert.False(t, r.Need(&it, &it.Params))
+	assert.Equal(t, `items[0].params: missing required field`, problems(&r.Checker)[7])
 }
 
 func TestStructRefusesWhatIsNotAMapping(t *testing.T) {
-	c := &yc.Checker{Max: 10}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
 	var it item
-	assert.False(t, c.Struct(root(t, "[1]"), "x", "an item", &it))
-	assert.Equal(t, []string{"x: expected an item, got a sequence"}, problems(c))
+	assert.False(t, r.Struct(root(t, "[1]"), "x", "an item", &it, nil))
+	assert.Equal(t, []string{"x: expected an item, got a sequence"}, problems(&r.Checker))
 }
 
 func TestCheckerCapsProblems(t *testing.T) {
@@ -92,9 +102,21 @@ func TestCheckerCapsProblems(t *testing.T) {
 	assert.Equal(t, 3, c.More)
 }
 
-func TestMarshalWritesTheValues(t *testing.T) {
-	it := item{Name: yc.Name{V: "n"}, Kind: yc.Str{V: "k"}, Wait: &yc.Dur{}, Tags: yc.List{V: []string{"a"}}}
-	b, err := yaml.Marshal(it)
+func TestEncodeWritesTheTaggedFields(t *testing.T) {
+	wait := time.Duration(0)
+	it := item{Name: "n", Kind: "k", Wait: &wait, Tags: []string{"a"}, Params: json.RawMessage(`{"b":[1]}`), Skip: "x"}
+	n, err := yc.Encode(it)
 	require.NoError(t, err)
-	assert.Equal(t, "name: \"n\"\nwait: 0s\ntags:\n    - a\nkind: k\n", string(b), "declaration order; zero values omitted, but a set pointer is written")
+	b, err := yaml.Marshal(n)
+	require.NoError(t, err)
+	assert.Equal(t, "name: \"n\"\nwait: 0s\ntags:\n    - a\nkind: k\nparams:\n    b:\n        - 1\n", string(b), "declaration order; zero values omitted, but a set pointer is written")
+
+	n, err = yc.Encode(item{Params: json.RawMessage("{}")})
+	require.NoError(t, err)
+	b, err = yaml.Marshal(n)
+	require.NoError(t, err)
+	assert.Equal(t, "name: \"\"\n", string(b), "empty params are left out")
+
+	_, err = yc.Encode(item{Params: json.RawMessage("{")})
+	assert.Error(t, err, "params that are not JSON")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -40,10 +41,10 @@ func Syntax(err error, data []byte) Problem {
 		e.Line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
-	if contains(parserProblems, msg) {
+	if slices.Contains(parserProblems, msg) {
 		e.Line++
 	}
-	if contains(blockProblems, msg) {
+	if slices.Contains(blockProblems, msg) {
 		// yaml/v3 names where a block starts: find the line that broke it.
 		if l := indentLine(data, 1); l > 0 {
 			e.Line = l
