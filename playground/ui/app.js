@@ -264,8 +264,8 @@ async function showCapacity(err, retry) {
   const victim = inWay[0];
   const busy = err.code === 'busy';
   $('capacity-msg').textContent = busy
-    ? `The server is already running its maximum of runs at once (${err.message}). Stop or delete a running run, then run again.`
-    : `The server's memory budget is taken by the runs open now (${err.message}). Delete a run you no longer need, then run again.`;
+    ? `Not started: ${err.message}. Pause or delete a running run with a button below and this run starts.`
+    : `Not started: ${err.message}. Delete a run you no longer need with the button below and this run starts.`;
   const stop = $('capacity-stop');
   const del = $('capacity-delete');
   stop.hidden = !victim || !busy;
