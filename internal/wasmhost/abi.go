@@ -391,6 +391,29 @@ var hostFuncs = []hostFunc{
 			s[0] = api.EncodeI32(ErrnoAbsent)
 		}
 	}},
+	{"key", []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		k, code := inst(ctx).host.Key(int32(s[0]), int32(s[1]))
+		s[0] = api.EncodeI32(copyOut(mod, "key", k, code, u32(s[2]), uint64(u32(s[3]))))
+	}},
+	{"attack", []api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		in := inst(ctx)
+		op, a, b, ptr, n := int32(s[0]), int32(s[1]), int32(s[2]), u32(s[3]), uint64(u32(s[4]))
+		if n > uint64(in.maxMessage) {
+			s[0] = api.EncodeI32(ErrnoTooLarge)
+			return
+		}
+		in.progress()
+		s[0] = api.EncodeI32(in.host.Attack(op, a, b, read(mod, "attack", ptr, n)))
+	}},
+	{"recorded", []api.ValueType{i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		from, to, msg, code := inst(ctx).host.Recorded(int32(s[0]))
+		var out []byte
+		if code == 0 {
+			out = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(make([]byte, 0, 8+len(msg)), uint32(from)), uint32(to))
+			out = append(out, msg...)
+		}
+		s[0] = api.EncodeI32(copyOut(mod, "recorded", out, code, u32(s[1]), uint64(u32(s[2]))))
+	}},
 	{"log", []api.ValueType{i32, i32, i32}, nil, func(ctx context.Context, mod api.Module, s []uint64) {
 		in := inst(ctx)
 		in.log(int32(s[0]), read(mod, "log", u32(s[1]), uint64(u32(s[2]))))
@@ -406,6 +429,19 @@ var hostFuncs = []hostFunc{
 		in.chargeLog(len(k) + len(v))
 		in.host.Emit(k, v)
 	}},
+}
+
+// copyOut is the result of a host call that returns bytes: code if it is
+// an error, else the length of b, which is copied to the guest at ptr
+// when it fits in bcap (else the guest calls again with more room).
+func copyOut(mod api.Module, fn string, b []byte, code int32, ptr uint32, bcap uint64) int32 {
+	if code < 0 {
+		return code
+	}
+	if uint64(len(b)) <= bcap {
+		copy(read(mod, fn, ptr, uint64(len(b))), b)
+	}
+	return int32(len(b))
 }
 
 // send counts a send against the per-callback quotas and hands it to the

@@ -71,10 +71,10 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		f.Disk = &diskWire{LoseUnsynced: yc.Bool{V: true}}
 	}
 	for _, ft := range s.Faults {
-		one := ft.Kind == fault.Hold || ft.Kind == fault.Release
+		one := ft.Kind == fault.Hold || ft.Kind == fault.Release || ft.Kind.Adversary()
 		f.Faults.V = append(f.Faults.V, faultWire{Time: dur(ft.At), BeforeEvent: yc.Int{V: int64(ft.BeforeEvent)}, Action: str(string(ft.Kind)),
 			Target: str(ft.Node), Groups: groupsWire{V: ft.Groups}, From: nodesWire{V: ft.From, One: one}, To: nodesWire{V: ft.To, One: one},
-			By: dur(ft.By), PPM: yc.Int{V: ft.PPM}})
+			By: dur(ft.By), PPM: yc.Int{V: ft.PPM}, Attacker: str(ft.Attacker), Body: yc.Str{V: ft.Body}})
 	}
 	for _, nm := range s.Nemeses {
 		w := nemesisWire{Kinds: yc.List{V: nm.Kinds}, Schedule: yc.Str{V: nm.Schedule}, Every: dur(nm.Every), Start: dur(nm.Start), Stop: dur(nm.Stop), Targets: yc.List{V: nm.Targets}}

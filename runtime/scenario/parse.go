@@ -729,6 +729,11 @@ func (p *parser) faults(s *Scenario, seq yc.Seq[faultWire], nodesOK bool) {
 			continue
 		}
 		p.faultArgs(s, &ft, &w, nodesOK)
+		if ft.Kind.Adversary() && (ft.Kind == fault.Secure || len(ft.To) == 1 || ft.Attacker != "") {
+			if err := ft.Fault.Validate(); err != nil {
+				p.Errorf(w.Action.Node, w.Action.Path, "%s", strings.TrimPrefix(err.Error(), "fault: "))
+			}
+		}
 		s.Faults = append(s.Faults, ft)
 	}
 	sort.SliceStable(s.Faults, func(i, j int) bool { return s.Faults[i].At < s.Faults[j].At })
@@ -746,7 +751,8 @@ func (p *parser) faults(s *Scenario, seq yc.Seq[faultWire], nodesOK bool) {
 func (p *parser) faultArgs(s *Scenario, ft *Fault, w *faultWire, nodesOK bool) {
 	action := w.Action.V
 	want := ft.Kind.Args()
-	args := map[string]yc.At{"node": w.Target.At, "groups": w.Groups.At, "from": w.From.At, "to": w.To.At, "by": w.By.At, "ppm": w.PPM.At}
+	args := map[string]yc.At{"node": w.Target.At, "groups": w.Groups.At, "from": w.From.At, "to": w.To.At, "by": w.By.At, "ppm": w.PPM.At,
+		"attacker": w.Attacker.At, "body": w.Body.At}
 	for _, key := range yc.Keys(reflect.TypeFor[faultWire]())[3:] {
 		if a := args[key]; a.Set() && !slices.Contains(want, key) {
 			p.Errorf(a.Node, a.Path, "does not apply to action %q (it takes: %s)", action, strings.Join(want, ", "))
@@ -754,6 +760,9 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, w *faultWire, nodesOK bool) {
 	}
 	for _, key := range want {
 		a := args[key]
+		if key == "body" && ft.Kind == fault.Tamper && !a.Set() {
+			continue // without a body, tamper flips a byte
+		}
 		if !p.Required(w.At, a) {
 			continue
 		}
@@ -764,6 +773,10 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, w *faultWire, nodesOK bool) {
 			ft.By, _ = p.SignedDuration(a.Node, a.Path)
 		case "ppm":
 			ft.PPM, _ = p.IntRange(a.Node, a.Path, -fault.MaxPPM, fault.MaxPPM)
+		case "attacker":
+			ft.Attacker, _ = p.nodeRef(s, a.Node, a.Path, nodesOK, false)
+		case "body":
+			ft.Body, _ = p.Str(a.Node, a.Path)
 		case "groups":
 			if a.Node.Kind != yaml.SequenceNode || len(a.Node.Content) < 2 {
 				p.Errorf(a.Node, a.Path, "expected two or more lists of nodes, got %s", yc.Describe(a.Node))
@@ -776,7 +789,7 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, w *faultWire, nodesOK bool) {
 			}
 		case "from", "to":
 			var names []string
-			if ft.Kind == fault.Hold || ft.Kind == fault.Release {
+			if ft.Kind == fault.Hold || ft.Kind == fault.Release || ft.Kind.Adversary() {
 				if name, ok := p.nodeRef(s, a.Node, a.Path, nodesOK, true); ok {
 					names = []string{name}
 				}

@@ -142,6 +142,8 @@ type faultWire struct {
 	To          nodesWire  `yaml:"to,omitempty"`
 	By          yc.Dur     `yaml:"by,omitempty"`
 	PPM         yc.Int     `yaml:"ppm,omitempty"`
+	Attacker    yc.Name    `yaml:"attacker,omitempty"`
+	Body        yc.Str     `yaml:"body,omitempty"`
 }
 
 // groupsWire is a partition's lists of nodes.

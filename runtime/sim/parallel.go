@@ -417,6 +417,10 @@ func (s *Sim) runWindow(until int64) (done bool, err error) {
 		s.par.Fallback = "the watchdog watches one guest call at a time"
 		return false, nil
 	}
+	if s.hasAttacker() {
+		s.par.Fallback = "an attacker node's host calls act on the run at once"
+		return false, nil
+	}
 	if len(s.pins) > 0 || !s.plain(s.q.peek()) {
 		return false, nil
 	}
