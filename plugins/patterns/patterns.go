@@ -11,6 +11,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/plugins/cqrs/cqrscheck"
+	"github.com/terrarium-sim/terrarium/plugins/gatekeeper/gatecheck"
 	"github.com/terrarium-sim/terrarium/plugins/maelstrom/mcheck"
 	"github.com/terrarium-sim/terrarium/plugins/rlbs/rlbscheck"
 	"github.com/terrarium-sim/terrarium/plugins/saga/sagacheck"
@@ -27,6 +28,7 @@ func plugins() []contract.Plugin {
 		shardcheck.Plugin(),
 		rlbscheck.Plugin(),
 		cqrscheck.Plugin(),
+		gatecheck.Plugin(),
 		mcheck.Plugin(),
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -681,6 +682,24 @@ func (p *parser) nodeRef(s *Scenario, n *yaml.Node, field string, nodesOK, star 
 	return name, true
 }
 
+// endpointRef reads a node, client (c0, c1, ... of the workload) or
+// service name, or "*": the ends of an adversary's link.
+func (p *parser) endpointRef(s *Scenario, n *yaml.Node, field string, nodesOK bool) (string, bool) {
+	name, ok := p.NonEmpty(n, field)
+	if !ok || name == "*" || !nodesOK || s.Node(name) != nil || slices.Contains(s.Services, name) {
+		return name, ok
+	}
+	var clients int
+	if s.Workload.Type != "" {
+		clients = s.Workload.Clients
+	}
+	if k, err := strconv.Atoi(strings.TrimPrefix(name, "c")); err == nil && strings.HasPrefix(name, "c") && k >= 0 && k < clients && name == fmt.Sprintf("c%d", k) {
+		return name, true
+	}
+	p.Errorf(n, field, "unknown node or client %q (nodes: %s; clients: c0 to c%d)", name, strings.Join(abbreviate(s.NodeNames()), ", "), clients-1)
+	return "", false
+}
+
 // nodeList reads a list of known node names.
 func (p *parser) nodeList(s *Scenario, n *yaml.Node, field string, nodesOK bool) ([]string, bool) {
 	names, ok := p.StringList(n, field, "node")
@@ -789,7 +808,11 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, w *faultWire, nodesOK bool) {
 			}
 		case "from", "to":
 			var names []string
-			if ft.Kind == fault.Hold || ft.Kind == fault.Release || ft.Kind.Adversary() {
+			if ft.Kind.Adversary() {
+				if name, ok := p.endpointRef(s, a.Node, a.Path, nodesOK); ok {
+					names = []string{name}
+				}
+			} else if ft.Kind == fault.Hold || ft.Kind == fault.Release {
 				if name, ok := p.nodeRef(s, a.Node, a.Path, nodesOK, true); ok {
 					names = []string{name}
 				}
