@@ -73,3 +73,30 @@ func TestLimitShowsTheOutage(t *testing.T) {
 	assert.Greater(t, a.Details["longest_outage_ms"], 700.0, a.Summary)
 	assert.Greater(t, a.Details["timed_out"], 0, a.Summary)
 }
+
+// Reference: DESIGN.md, "The one rule": the compiler and the interpreter,
+// one worker or several (an attacker node keeps the run on one), and a
+// shared store with names from host calls give one trace.
+func TestBothEnginesOneTrace(t *testing.T) {
+	reg := patterns.Registry()
+	digests := map[string]string{}
+	for _, mode := range []struct {
+		name        string
+		interpreter bool
+		workers     int
+		shared      bool
+	}{{"compiler", false, 1, false}, {"interpreter", true, 1, false}, {"compiler-workers-shared", false, 2, true}} {
+		scn, err := runner.Load("../scenario.yaml", reg)
+		require.NoError(t, err)
+		if mode.shared {
+			scn.Limits.SharedStoreNodes, scn.Limits.InitNames = 1, 1
+		}
+		res, err := runner.Execute(t.Context(), scn, runner.NewOptions().WithRegistry(reg).WithSeed(1).
+			WithInterpreter(mode.interpreter).WithWorkers(mode.workers))
+		require.NoError(t, err)
+		require.True(t, res.Valid, mode.name)
+		digests[mode.name] = res.TraceSHA256
+	}
+	assert.Equal(t, digests["compiler"], digests["interpreter"])
+	assert.Equal(t, digests["compiler"], digests["compiler-workers-shared"])
+}
