@@ -11,6 +11,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/plugins/cqrs/cqrscheck"
+	"github.com/terrarium-sim/terrarium/plugins/fedid/fedcheck"
 	"github.com/terrarium-sim/terrarium/plugins/gatekeeper/gatecheck"
 	"github.com/terrarium-sim/terrarium/plugins/maelstrom/mcheck"
 	"github.com/terrarium-sim/terrarium/plugins/rlbs/rlbscheck"
@@ -29,6 +30,7 @@ func plugins() []contract.Plugin {
 		rlbscheck.Plugin(),
 		cqrscheck.Plugin(),
 		gatecheck.Plugin(),
+		fedcheck.Plugin(),
 		mcheck.Plugin(),
 	}
 }
