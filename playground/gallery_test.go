@@ -17,7 +17,7 @@ func TestPatternsGallery(t *testing.T) {
 	r := get(t, hs.URL+"/api/v1/patterns")
 	require.Equal(t, http.StatusOK, r.Status)
 	ps := r.json(t)["patterns"].([]any)
-	require.Len(t, ps, 7)
+	require.Len(t, ps, 8)
 	cats := map[string]bool{}
 	for _, p := range ps {
 		m := p.(map[string]any)

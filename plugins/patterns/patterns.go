@@ -18,6 +18,7 @@ import (
 	"github.com/terrarium-sim/terrarium/plugins/saga/sagacheck"
 	"github.com/terrarium-sim/terrarium/plugins/sharding/shardcheck"
 	"github.com/terrarium-sim/terrarium/plugins/twopc/twopccheck"
+	"github.com/terrarium-sim/terrarium/plugins/valet/valetcheck"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
 
@@ -31,6 +32,7 @@ func plugins() []contract.Plugin {
 		cqrscheck.Plugin(),
 		gatecheck.Plugin(),
 		fedcheck.Plugin(),
+		valetcheck.Plugin(),
 		mcheck.Plugin(),
 	}
 }

@@ -24,6 +24,9 @@ type params struct {
 	Secrets []string `json:"secrets"`
 	// Threshold is the availability an authorised user must get.
 	Threshold float64 `json:"threshold"`
+	// Scope, if set, is the key prefix each user may write, with {user}
+	// standing for the user ("users/{user}/").
+	Scope string `json:"scope"`
 }
 
 func readParams(in check.Input) (params, error) {
@@ -42,9 +45,13 @@ type operation struct {
 	User   string `json:"user"`
 	Op     string `json:"op"`
 	Amount int64  `json:"amount"`
+	Key    string `json:"key,omitempty"`
 }
 
 func (o operation) String() string {
+	if o.Key != "" {
+		return fmt.Sprintf("%s %s %s %s=%d", o.Req, o.User, o.Op, o.Key, o.Amount)
+	}
 	return fmt.Sprintf("%s %s %s %d", o.Req, o.User, o.Op, o.Amount)
 }
 
@@ -119,6 +126,12 @@ func groundTruth(events []trace.Event) (byReq map[string][]string, counts map[st
 	return byReq, counts
 }
 
+// carried reports whether an active adversary action (not only an
+// eavesdropper's recording) carried req.
+func carried(truth map[string][]string, req string) bool {
+	return slices.ContainsFunc(truth[req], func(l string) bool { return l != "eavesdrop" })
+}
+
 // cause names what the adversary did with req, from the ground truth.
 func cause(truth map[string][]string, req string) string {
 	var active []string
@@ -153,6 +166,8 @@ func Unauthorised(in check.Input) check.Result {
 			why = fmt.Sprintf("user %s is not authorised", w.User)
 		case w != a.operation:
 			why = fmt.Sprintf("the client asked for %v", w)
+		case p.Scope != "" && !strings.HasPrefix(a.Key, strings.ReplaceAll(p.Scope, "{user}", w.User)):
+			why = fmt.Sprintf("%s is outside user %s's scope %s", a.Key, w.User, strings.ReplaceAll(p.Scope, "{user}", w.User))
 		default:
 			continue
 		}
@@ -195,7 +210,7 @@ func Injected(in check.Input) check.Result {
 		switch {
 		case times[a.Req] == 2:
 			bad = append(bad, fmt.Sprintf("%s acted on %s twice (%s)", a.node, a.Req, cause(truth, a.Req)))
-		case truth[a.Req] != nil && (!genuine || w != a.operation):
+		case carried(truth, a.Req) && (!genuine || w != a.operation):
 			bad = append(bad, fmt.Sprintf("%s acted on %v (%s)", a.node, a.operation, cause(truth, a.Req)))
 		}
 	}

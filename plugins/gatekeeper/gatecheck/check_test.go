@@ -96,3 +96,24 @@ func TestAvailability(t *testing.T) {
 	assert.Equal(t, check.Invalid, r.Verdict, r.Summary)
 	assert.Equal(t, 897.0, r.Details["longest_outage_ms"])
 }
+
+func TestUnauthorisedScope(t *testing.T) {
+	put := func(req, user, key string) (history.Op, trace.Event) {
+		v, _ := json.Marshal(map[string]any{"req": req, "user": user, "op": "put", "amount": 1, "key": key})
+		return history.Op{Type: history.OpInvoke, F: "put", Value: v}, trace.Event{Kind: trace.KindEmit, Label: "apply", Data: v}
+	}
+	inv, ev := put("c0-1", "c0", "users/c0/k")
+	scoped := json.RawMessage(`{"authorised":["c0"],"scope":"users/{user}/"}`)
+	assert.Equal(t, check.Valid, gatecheck.Unauthorised(check.Input{History: []history.Op{inv}, Events: []trace.Event{ev}, Params: scoped}).Verdict)
+	inv, ev = put("c0-2", "c0", "users/c1/k")
+	r := gatecheck.Unauthorised(check.Input{History: []history.Op{inv}, Events: []trace.Event{ev}, Params: scoped})
+	assert.Equal(t, check.Invalid, r.Verdict)
+	assert.Contains(t, r.Summary, "users/c1/k is outside user c0's scope users/c0/")
+}
+
+func TestInjectedIgnoresWhatWasOnlyRecorded(t *testing.T) {
+	recorded := attack("eavesdrop", `{"body":{"req":"evil-1"}}`)
+	forged := attack("forge", `{"body":{"req":"other"}}`)
+	r := gatecheck.Injected(check.Input{Events: []trace.Event{recorded, forged, applied("evil-1", "c0", 5)}, Params: params})
+	assert.Equal(t, check.Valid, r.Verdict, "a message the adversary only recorded was not injected by it: %s", r.Summary)
+}
