@@ -192,3 +192,41 @@ func FuzzAdversaryRules(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkAdversary measures what the adversary costs per message: native
+// nodes bounce one message, with no adversary, with an eavesdropper on
+// every link, with a byte-flipping tamper rule (the guests ignore what
+// they get), and with a JSON-rewriting one.
+func BenchmarkAdversary(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		faults []fault.Fault
+	}{
+		{"none", nil},
+		{"eavesdrop", []fault.Fault{{Kind: fault.Eavesdrop, From: []string{"*"}, To: []string{"*"}}}},
+		{"tamper-flip", []fault.Fault{{Kind: fault.Tamper, From: []string{"*"}, To: []string{"*"}}}},
+		{"tamper-json", []fault.Fault{{Kind: fault.Tamper, From: []string{"*"}, To: []string{"*"}, Body: `{"n":1}`}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			s, err := sim.New(b.Context(), sim.NewConfig().WithTrace(false, nil).WithLimits(limits.Limits{AttackBudget: 1 << 40}))
+			require.NoError(b, err)
+			b.Cleanup(func() { _ = s.Close() })
+			echo := func(h abi.Host, from int32, msg []byte) { h.Send(from, msg) }
+			_, err = s.AddNodes(sim.NodeSpec{Name: "n", Count: 2, Native: echo})
+			require.NoError(b, err)
+			require.NoError(b, s.Start())
+			for _, f := range c.faults {
+				require.NoError(b, s.Apply(f))
+			}
+			s.At(0, func() { s.Send(0, 1, []byte(`{"src":"n0","dest":"n1","body":{"type":"ping","n":0}}`)) })
+			require.NoError(b, s.RunUntil(0))
+			start := s.Stats().Delivered
+			b.ResetTimer()
+			for s.Stats().Delivered-start < uint64(b.N) {
+				if ok, err := s.Step(); err != nil || !ok {
+					b.Fatal(ok, err)
+				}
+			}
+		})
+	}
+}
