@@ -25,8 +25,8 @@ func startAttacker(n *maelstrom.Node) {
 		n.HandleInline(t, func(maelstrom.Message) error { return nil })
 	}
 	n.HandleInline("init", func(maelstrom.Message) error {
-		_ = n.Eavesdrop("*", p.Service)
-		_ = n.Eavesdrop(p.Service, p.Ledger)
+		_ = maelstrom.AttackerOf(n).Eavesdrop("*", p.Service)
+		_ = maelstrom.AttackerOf(n).Eavesdrop(p.Service, p.Ledger)
 		go attack(n, p)
 		return nil
 	})
@@ -41,17 +41,17 @@ func attack(n *maelstrom.Node, p attackerParams) {
 		c, _ := json.Marshal(claims{Sub: "c0", Aud: "bank", Exp: now + int64(time.Hour)})
 		token := enc.EncodeToString(c) + "." + enc.EncodeToString(make([]byte, 64))
 		t := transfer{Type: "transfer", Req: fmt.Sprintf("evil-forged-%d", k), Token: token, Amount: 1000, TS: now}
-		if err := n.Forge("c0", p.Service, t); err != nil {
+		if err := maelstrom.AttackerOf(n).Forge("c0", p.Service, t); err != nil {
 			n.Log("forge: %v", err)
 		}
 		for {
-			if _, ok, _ := n.Recorded(seen); !ok {
+			if _, ok, _ := maelstrom.AttackerOf(n).Recorded(seen); !ok {
 				break
 			}
 			seen++
 		}
 		if seen > 0 {
-			_ = n.Replay(seen - 1)
+			_ = maelstrom.AttackerOf(n).Replay(seen - 1)
 		}
 	}
 }

@@ -34,10 +34,11 @@ func startIDP(n *maelstrom.Node) {
 			return n.Reply(msg, map[string]any{"type": "login_denied", "reason": "unauthenticated"})
 		}
 		if key == nil {
-			var err error
-			if key, err = n.SigningKey(); err != nil {
+			secret, err := maelstrom.KeysOf(n).Secret()
+			if err != nil {
 				return err
 			}
+			key = ed25519.NewKeyFromSeed(secret)
 		}
 		c := claims{Sub: r.User, Aud: p.Audience, Exp: now.Add(time.Duration(p.TTLMS) * time.Millisecond).UnixNano()}
 		b, _ := json.Marshal(c)

@@ -28,7 +28,7 @@ func startLedger(n *maelstrom.Node) {
 		} else {
 			k := keys[msg.Src]
 			if k == nil {
-				k, _ = n.SharedKey(msg.Src)
+				k, _ = maelstrom.KeysOf(n).SharedKey(msg.Src)
 				keys[msg.Src] = k
 			}
 			switch {

@@ -42,11 +42,11 @@ func startService(n *maelstrom.Node) {
 // expiry. It returns the user, or why the token is refused.
 func (s *service) verify(token string, now time.Time) (string, string) {
 	if s.idpKey == nil {
-		k, err := s.n.PublicKey(s.p.IDP)
+		k, err := maelstrom.KeysOf(s.n).PublicKey(s.p.IDP)
 		if err != nil {
 			return "", "no provider key: " + err.Error()
 		}
-		s.idpKey = k
+		s.idpKey = ed25519.PublicKey(k)
 	}
 	body, sig, ok := strings.Cut(token, ".")
 	enc := base64.RawURLEncoding
@@ -80,7 +80,7 @@ func (s *service) handle(msg maelstrom.Message) error {
 		return s.n.Reply(msg, map[string]any{"type": "transfer_denied", "reason": why})
 	}
 	if s.key == nil {
-		k, err := s.n.SharedKey(s.p.Ledger)
+		k, err := maelstrom.KeysOf(s.n).SharedKey(s.p.Ledger)
 		if err != nil {
 			return err
 		}

@@ -25,7 +25,7 @@ func startAttacker(n *maelstrom.Node) {
 		n.HandleInline(t, func(maelstrom.Message) error { return nil })
 	}
 	n.HandleInline("init", func(maelstrom.Message) error {
-		if err := n.Eavesdrop(p.Gatekeeper, p.Backend); err != nil {
+		if err := maelstrom.AttackerOf(n).Eavesdrop(p.Gatekeeper, p.Backend); err != nil {
 			n.Log("eavesdrop: %v", err)
 		}
 		go attack(n, p)
@@ -45,17 +45,17 @@ func attack(n *maelstrom.Node, p attackerParams) {
 		}
 		forged := direct
 		forged.Req, forged.User = fmt.Sprintf("evil-forged-%d", k), "c0"
-		if err := n.Forge(p.Gatekeeper, p.Backend, forged); err != nil {
+		if err := maelstrom.AttackerOf(n).Forge(p.Gatekeeper, p.Backend, forged); err != nil {
 			n.Log("forge: %v", err)
 		}
 		for {
-			if _, ok, _ := n.Recorded(seen); !ok {
+			if _, ok, _ := maelstrom.AttackerOf(n).Recorded(seen); !ok {
 				break
 			}
 			seen++
 		}
 		if seen > 0 {
-			if err := n.Replay(seen - 1); err != nil {
+			if err := maelstrom.AttackerOf(n).Replay(seen - 1); err != nil {
 				n.Log("replay: %v", err)
 			}
 		}

@@ -39,7 +39,7 @@ func (b *backend) trusted(src string, a apply) string {
 	k := b.keys[src]
 	if k == nil {
 		var err error
-		if k, err = b.n.SharedKey(src); err != nil {
+		if k, err = maelstrom.KeysOf(b.n).SharedKey(src); err != nil {
 			return "no key: " + err.Error()
 		}
 		b.keys[src] = k

@@ -85,7 +85,7 @@ func (g *gatekeeper) handle(msg maelstrom.Message) error {
 		return deny(g.n, msg, why)
 	}
 	if g.key == nil {
-		k, err := g.n.SharedKey(g.p.Backend)
+		k, err := maelstrom.KeysOf(g.n).SharedKey(g.p.Backend)
 		if err != nil {
 			return fmt.Errorf("gatekeeper: key: %w", err)
 		}

@@ -24,7 +24,7 @@ func startAttacker(n *maelstrom.Node) {
 		n.HandleInline(t, func(maelstrom.Message) error { return nil })
 	}
 	n.HandleInline("init", func(maelstrom.Message) error {
-		_ = n.Eavesdrop(p.Victim, p.Storage)
+		_ = maelstrom.AttackerOf(n).Eavesdrop(p.Victim, p.Storage)
 		go steal(n, p)
 		return nil
 	})
@@ -43,7 +43,7 @@ func steal(n *maelstrom.Node, p attackerParams) {
 		time.Sleep(time.Duration(p.EveryMS) * time.Millisecond)
 		now := n.Now()
 		for ; ; seen++ {
-			m, ok, _ := n.Recorded(seen)
+			m, ok, _ := maelstrom.AttackerOf(n).Recorded(seen)
 			if !ok {
 				break
 			}

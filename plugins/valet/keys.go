@@ -33,10 +33,11 @@ func startKeys(n *maelstrom.Node) {
 			return n.Reply(msg, map[string]any{"type": "grant_denied", "reason": "unauthenticated"})
 		}
 		if key == nil {
-			var err error
-			if key, err = n.SigningKey(); err != nil {
+			secret, err := maelstrom.KeysOf(n).Secret()
+			if err != nil {
 				return err
 			}
+			key = ed25519.NewKeyFromSeed(secret)
 		}
 		c := claims{Sub: r.User, Op: "put", Prefix: "users/" + r.User + "/", Exp: now.Add(time.Duration(p.TTLMS) * time.Millisecond).UnixNano()}
 		b, _ := json.Marshal(c)

@@ -32,11 +32,11 @@ func startStorage(n *maelstrom.Node) {
 func (s *storage) check(r put) (claims, string) {
 	var c claims
 	if s.pub == nil {
-		k, err := s.n.PublicKey(s.p.Keys)
+		k, err := maelstrom.KeysOf(s.n).PublicKey(s.p.Keys)
 		if err != nil {
 			return c, "no key service key: " + err.Error()
 		}
-		s.pub = k
+		s.pub = ed25519.PublicKey(k)
 	}
 	body, sig, ok := strings.Cut(r.Token, ".")
 	enc := base64.RawURLEncoding

@@ -54,7 +54,7 @@ func run(n *maelstrom.Node, r request) ([]byte, error) {
 	var out []byte
 	switch r.Op {
 	case "hmac":
-		k, err := n.SharedKey(r.Peer)
+		k, err := maelstrom.KeysOf(n).SharedKey(r.Peer)
 		if err != nil {
 			return nil, err
 		}
@@ -64,15 +64,16 @@ func run(n *maelstrom.Node, r request) ([]byte, error) {
 			out = m.Sum(nil)
 		}
 	case "sign":
-		k, err := n.SigningKey()
+		secret, err := maelstrom.KeysOf(n).Secret()
 		if err != nil {
 			return nil, err
 		}
+		k := ed25519.NewKeyFromSeed(secret)
 		for range r.N {
 			out = ed25519.Sign(k, message)
 		}
 	case "verify":
-		pub, err := n.PublicKey(r.Peer)
+		pub, err := maelstrom.KeysOf(n).PublicKey(r.Peer)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +87,7 @@ func run(n *maelstrom.Node, r request) ([]byte, error) {
 		}
 	case "keys":
 		for range r.N {
-			k, err := n.SharedKey(r.Peer)
+			k, err := maelstrom.KeysOf(n).SharedKey(r.Peer)
 			if err != nil {
 				return nil, err
 			}

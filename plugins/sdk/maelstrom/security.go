@@ -1,7 +1,6 @@
 package maelstrom
 
 import (
-	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -16,48 +15,66 @@ import (
 // Sign or MAC what must be authentic with these keys and Go's crypto
 // packages (crypto/hmac, crypto/ed25519), which build for wasip1.
 
-// ErrDenied: the host refused a key to an attacker node, or an attack to a
-// node that is not one.
-var ErrDenied = errors.New("maelstrom: denied (keys are not given to attacker nodes; attacks only to them)")
+// SecurityError is an error of the key and attack calls. Its values are
+// constants, so that a guest that does not use these calls carries none of
+// them (the SDK's other guests stay byte for byte what they were).
+type SecurityError string
 
-// ErrAttackBudget: the run's adversary has spent limits.attack_budget.
-var ErrAttackBudget = errors.New("maelstrom: the adversary's budget is spent (limits.attack_budget)")
+func (e SecurityError) Error() string { return string(e) }
+
+const (
+	// ErrDenied: the host refused a key to an attacker node, or an attack
+	// to a node that is not one.
+	ErrDenied SecurityError = "maelstrom: denied (keys are not given to attacker nodes; attacks only to them)"
+	// ErrAttackBudget: the run's adversary has spent limits.attack_budget.
+	ErrAttackBudget SecurityError = "maelstrom: the adversary's budget is spent (limits.attack_budget)"
+	errAbsent       SecurityError = "maelstrom: absent"
+)
+
+// Keys is the host key service as one node sees it (KeysOf). Keys and
+// Attacker are types of their own, not methods of Node, so that a guest
+// that does not use them carries nothing of them: the SDK's other guests
+// stay byte for byte what they were.
+type Keys struct{ n *Node }
+
+// KeysOf returns node n's view of the host key service.
+func KeysOf(n *Node) Keys { return Keys{n} }
+
+// Attacker is an attacker node's powers (AttackerOf); the host refuses
+// them (ErrDenied) to a node whose role is not "attacker".
+type Attacker struct{ n *Node }
+
+// AttackerOf returns node n's attacker powers.
+func AttackerOf(n *Node) Attacker { return Attacker{n} }
 
 // Secret returns this node's own 32-byte secret. It is also the seed of
-// the node's Ed25519 key pair (SigningKey).
-func (n *Node) Secret() ([]byte, error) { return hostKey(abi.KeySecret, 0) }
-
-// SigningKey returns this node's Ed25519 private key; any node may learn
-// the public half with PublicKey.
-func (n *Node) SigningKey() (ed25519.PrivateKey, error) {
-	s, err := n.Secret()
-	if err != nil {
-		return nil, err
-	}
-	return ed25519.NewKeyFromSeed(s), nil
-}
+// the node's Ed25519 key pair: ed25519.NewKeyFromSeed(secret) is its
+// private key, whose public half any node gets with PublicKey. (The SDK
+// does not import crypto/ed25519 itself, so that guests that do not sign
+// do not carry its tables.)
+func (k Keys) Secret() ([]byte, error) { return hostKey(abi.KeySecret, 0) }
 
 // SharedKey returns the 32-byte key this node shares with peer: peer's
 // SharedKey for this node is the same key.
-func (n *Node) SharedKey(peer string) ([]byte, error) {
-	i, err := n.index(peer)
+func (k Keys) SharedKey(peer string) ([]byte, error) {
+	i, err := index(k.n, peer)
 	if err != nil {
 		return nil, err
 	}
 	return hostKey(abi.KeyShared, i)
 }
 
-// PublicKey returns node's Ed25519 public key.
-func (n *Node) PublicKey(node string) (ed25519.PublicKey, error) {
-	i, err := n.index(node)
+// PublicKey returns node's 32-byte Ed25519 public key (an
+// ed25519.PublicKey).
+func (k Keys) PublicKey(node string) ([]byte, error) {
+	i, err := index(k.n, node)
 	if err != nil {
 		return nil, err
 	}
-	k, err := hostKey(abi.KeyPublic, i)
-	return ed25519.PublicKey(k), err
+	return hostKey(abi.KeyPublic, i)
 }
 
-func (n *Node) index(name string) (int32, error) {
+func index(n *Node, name string) (int32, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	i, ok := n.indexOfName(name)
@@ -69,12 +86,12 @@ func (n *Node) index(name string) (int32, error) {
 
 // Forge sends body (a message body, JSON-encoded) to dest in the name of
 // from: dest sees from as the sender. Attacker nodes only.
-func (n *Node) Forge(from, dest string, body any) error {
-	f, err := n.index(from)
+func (a Attacker) Forge(from, dest string, body any) error {
+	f, err := index(a.n, from)
 	if err != nil {
 		return err
 	}
-	d, err := n.index(dest)
+	d, err := index(a.n, dest)
 	if err != nil {
 		return err
 	}
@@ -87,11 +104,11 @@ func (n *Node) Forge(from, dest string, body any) error {
 
 // Eavesdrop records, from now on, every message from → to ("*": any
 // endpoint); Recorded reads them. Attacker nodes only.
-func (n *Node) Eavesdrop(from, to string) error {
+func (a Attacker) Eavesdrop(from, to string) error {
 	ends := [2]int32{-1, -1}
 	for k, name := range []string{from, to} {
 		if name != "*" && name != "" {
-			i, err := n.index(name)
+			i, err := index(a.n, name)
 			if err != nil {
 				return err
 			}
@@ -103,7 +120,9 @@ func (n *Node) Eavesdrop(from, to string) error {
 
 // Replay sends the i-th recorded message again, from its sender to its
 // receiver as they were. Attacker nodes only.
-func (n *Node) Replay(i int) error { return attackErr(hostAttack(abi.AttackReplay, int32(i), 0, nil)) }
+func (a Attacker) Replay(i int) error {
+	return attackErr(hostAttack(abi.AttackReplay, int32(i), 0, nil))
+}
 
 // RecordedMessage is one message the adversary recorded.
 type RecordedMessage struct {
@@ -115,7 +134,8 @@ type RecordedMessage struct {
 
 // Recorded returns the i-th message the adversary recorded; false past the
 // last. Attacker nodes only.
-func (n *Node) Recorded(i int) (RecordedMessage, bool, error) {
+func (a Attacker) Recorded(i int) (RecordedMessage, bool, error) {
+	n := a.n
 	b, err := hostRecorded(int32(i))
 	if errors.Is(err, errAbsent) {
 		return RecordedMessage{}, false, nil
@@ -130,8 +150,6 @@ func (n *Node) Recorded(i int) (RecordedMessage, bool, error) {
 	n.mu.Unlock()
 	return RecordedMessage{Src: src, Dest: dest, Raw: b[8:]}, true, nil
 }
-
-var errAbsent = errors.New("maelstrom: absent")
 
 // codeErr maps a key or recorded call's negative result to an error.
 func codeErr(call string, rc int32) error {
