@@ -64,3 +64,19 @@ func TestLimitShowsTheLockout(t *testing.T) {
 	require.Equal(t, check.Valid, a.Verdict, a.Summary)
 	assert.Greater(t, a.Details["longest_outage_ms"], 500.0, a.Summary)
 }
+
+// Reference: DESIGN.md, "The one rule": the compiler and the interpreter
+// give one trace.
+func TestBothEnginesOneTrace(t *testing.T) {
+	reg := patterns.Registry()
+	var digests []string
+	for _, interp := range []bool{false, true} {
+		scn, err := runner.Load("../scenario.yaml", reg)
+		require.NoError(t, err)
+		res, err := runner.Execute(t.Context(), scn, runner.NewOptions().WithRegistry(reg).WithSeed(1).WithInterpreter(interp))
+		require.NoError(t, err)
+		require.True(t, res.Valid, "interpreter %v", interp)
+		digests = append(digests, res.TraceSHA256)
+	}
+	assert.Equal(t, digests[0], digests[1])
+}

@@ -55,3 +55,19 @@ func TestLimitShowsLeakedKeysWorking(t *testing.T) {
 	assert.Greater(t, l.Details["leaked_key_writes"], 0, l.Summary)
 	assert.Greater(t, l.Details["max_after_expiry_ms"], 0.0, l.Summary)
 }
+
+// Reference: DESIGN.md, "The one rule": the compiler and the interpreter
+// give one trace.
+func TestBothEnginesOneTrace(t *testing.T) {
+	reg := patterns.Registry()
+	var digests []string
+	for _, interp := range []bool{false, true} {
+		scn, err := runner.Load("../scenario.yaml", reg)
+		require.NoError(t, err)
+		res, err := runner.Execute(t.Context(), scn, runner.NewOptions().WithRegistry(reg).WithSeed(1).WithInterpreter(interp))
+		require.NoError(t, err)
+		require.True(t, res.Valid, "interpreter %v", interp)
+		digests = append(digests, res.TraceSHA256)
+	}
+	assert.Equal(t, digests[0], digests[1])
+}
