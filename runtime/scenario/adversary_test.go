@@ -54,3 +54,14 @@ func TestAdversaryFaultErrors(t *testing.T) {
 		assert.ErrorContains(t, err, want, f)
 	}
 }
+
+func TestAdversaryFaultsNameClients(t *testing.T) {
+	work := "workload: {type: echo, clients: 2}\n"
+	s, err := scenario.Parse("s.yaml", []byte(adversaryBase+work+"faults:\n  - {at: 0s, action: replay, from: c1, to: gk}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"c1"}, s.Faults[0].From)
+	_, err = scenario.Parse("s.yaml", []byte(adversaryBase+work+"faults:\n  - {at: 0s, action: replay, from: c2, to: gk}\n"))
+	assert.ErrorContains(t, err, `unknown node or client "c2" (nodes: gk, evil, backend; clients: c0 to c1)`)
+	_, err = scenario.Parse("s.yaml", []byte(adversaryBase+work+"faults:\n  - {at: 0s, action: crash, node: c1}\n"))
+	assert.ErrorContains(t, err, `unknown node "c1"`, "the classic faults still name nodes only")
+}

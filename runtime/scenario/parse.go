@@ -696,7 +696,11 @@ func (p *parser) endpointRef(s *Scenario, n *yaml.Node, field string, nodesOK bo
 	if k, err := strconv.Atoi(strings.TrimPrefix(name, "c")); err == nil && strings.HasPrefix(name, "c") && k >= 0 && k < clients && name == fmt.Sprintf("c%d", k) {
 		return name, true
 	}
-	p.Errorf(n, field, "unknown node or client %q (nodes: %s; clients: c0 to c%d)", name, strings.Join(abbreviate(s.NodeNames()), ", "), clients-1)
+	known := "no clients"
+	if clients > 0 {
+		known = fmt.Sprintf("clients: c0 to c%d", clients-1)
+	}
+	p.Errorf(n, field, "unknown node or client %q (nodes: %s; %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "), known)
 	return "", false
 }
 
