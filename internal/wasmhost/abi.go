@@ -2,6 +2,9 @@ package wasmhost
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -413,6 +416,36 @@ var hostFuncs = []hostFunc{
 			out = append(out, msg...)
 		}
 		s[0] = api.EncodeI32(copyOut(mod, "recorded", out, code, u32(s[1]), uint64(u32(s[2]))))
+	}},
+	{"hmac_sha256", []api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		key := read(mod, "hmac_sha256", u32(s[0]), uint64(u32(s[1])))
+		msg := read(mod, "hmac_sha256", u32(s[2]), uint64(u32(s[3])))
+		inst(ctx).charge(cryptoFuel(fuelHMAC, len(key)+len(msg)))
+		m := hmac.New(sha256.New, key)
+		m.Write(msg)
+		s[0] = api.EncodeI32(int32(copy(read(mod, "hmac_sha256", u32(s[4]), sha256.Size), m.Sum(nil))))
+	}},
+	{"ed25519_sign", []api.ValueType{i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		in := inst(ctx)
+		msg := read(mod, "ed25519_sign", u32(s[0]), uint64(u32(s[1])))
+		seed, code := in.host.Key(abi.KeySecret, 0)
+		if code < 0 {
+			s[0] = api.EncodeI32(code)
+			return
+		}
+		in.charge(cryptoFuel(fuelSign, len(msg)))
+		sig := ed25519.Sign(ed25519.NewKeyFromSeed(seed), msg)
+		s[0] = api.EncodeI32(int32(copy(read(mod, "ed25519_sign", u32(s[2]), ed25519.SignatureSize), sig)))
+	}},
+	{"ed25519_verify", []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		pub := read(mod, "ed25519_verify", u32(s[0]), ed25519.PublicKeySize)
+		msg := read(mod, "ed25519_verify", u32(s[1]), uint64(u32(s[2])))
+		sig := read(mod, "ed25519_verify", u32(s[3]), ed25519.SignatureSize)
+		inst(ctx).charge(cryptoFuel(fuelVerify, len(msg)))
+		s[0] = 0
+		if ed25519.Verify(pub, msg, sig) {
+			s[0] = 1
+		}
 	}},
 	{"log", []api.ValueType{i32, i32, i32}, nil, func(ctx context.Context, mod api.Module, s []uint64) {
 		in := inst(ctx)

@@ -15,7 +15,9 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/keys"
+	"github.com/terrarium-sim/terrarium/runtime/limits"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
 // cryptoSim runs internal/testguests/gocrypto as g0, g1 (and an attacker
@@ -69,6 +71,14 @@ func TestGoGuestCryptoWithHostKeys(t *testing.T) {
 	assert.Equal(t, "01", call("g0", "verify", 1, map[string]any{"peer": "g1", "sig": hex.EncodeToString(sig)})["sum"])
 	sig[3] ^= 1
 	assert.Equal(t, "00", call("g0", "verify", 1, map[string]any{"peer": "g1", "sig": hex.EncodeToString(sig)})["sum"])
+	// the host's crypto calls give the same bytes
+	assert.Equal(t, hex.EncodeToString(m.Sum(nil)), call("g0", "host-hmac", 1, map[string]any{"peer": "g1"})["sum"])
+	sig[3] ^= 1
+	assert.Equal(t, hex.EncodeToString(sig), call("g1", "host-sign", 1, nil)["sum"])
+	assert.Equal(t, "01", call("g0", "host-verify", 1, map[string]any{"peer": "g1", "sig": hex.EncodeToString(sig)})["sum"])
+	sig[3] ^= 1
+	assert.Equal(t, "00", call("g0", "host-verify", 1, map[string]any{"peer": "g1", "sig": hex.EncodeToString(sig)})["sum"])
+	assert.Equal(t, "crypto_error", call("evil", "host-sign", 1, nil)["type"], "the host signs for no attacker")
 	got := call("evil", "hmac", 1, map[string]any{"peer": "g1"})
 	assert.Equal(t, "crypto_error", got["type"], "an attacker gets no shared key")
 	assert.Contains(t, got["error"], "denied")
@@ -84,10 +94,13 @@ func TestGoGuestCryptoWithHostKeys(t *testing.T) {
 func BenchmarkGuestCrypto(b *testing.B) {
 	k := keys.New(1)
 	sig := hex.EncodeToString(ed25519.Sign(ed25519.NewKeyFromSeed(k.Secret("g1")), make([]byte, 64)))
-	for _, op := range []string{"hmac", "sign", "verify", "keys"} {
+	for _, op := range []string{"noop", "hmac", "sign", "verify", "keys", "host-hmac", "host-sign", "host-verify"} {
 		b.Run("guest/"+op, func(b *testing.B) {
 			_, call := cryptoSim(b, 1)
-			const per = 20
+			per := 200 // operations per message, so that its round trip is amortised
+			if op == "sign" || op == "verify" {
+				per = 20 // the guest's own Ed25519 would run past limits.fuel
+			}
 			b.ResetTimer()
 			for range max(1, b.N/per) {
 				r := call("g0", op, per, map[string]any{"peer": "g1", "sig": sig})
@@ -118,4 +131,41 @@ func BenchmarkGuestCrypto(b *testing.B) {
 			ed25519.Verify(priv.Public().(ed25519.PublicKey), make([]byte, 64), s)
 		}
 	})
+}
+
+// Reference: docs/ABI.md, "Keys": the host's crypto calls charge fuel for
+// the bytes they hash, so the host's work for a guest is bounded by the
+// guest's budget: HMAC of 1 MiB costs about 52 million units, which a 10
+// million budget does not cover.
+func TestHostCryptoChargesFuel(t *testing.T) {
+	want := hmac.New(sha256.New, nil)
+	want.Write(make([]byte, 1<<20))
+	for _, c := range []struct {
+		fuel  int64
+		crash bool
+	}{{2_000_000_000, false}, {10_000_000, true}} {
+		s, err := sim.New(t.Context(), sim.NewConfig().WithLimits(limits.Limits{Fuel: c.fuel}))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		require.NoError(t, s.LoadModule("h", wasm(t, "hmacbig")))
+		_, err = s.AddNodes(sim.NodeSpec{Name: "h", Module: "h"})
+		require.NoError(t, err)
+		require.NoError(t, s.Start())
+		s.At(time.Millisecond, func() { s.Send(0, 0, []byte("go")) })
+		require.NoError(t, s.RunUntil(10*time.Millisecond))
+		var mac []byte
+		for _, e := range s.Events() {
+			if e.Kind == trace.KindEmit && e.Label == "mac" {
+				mac = e.Data
+			}
+		}
+		reason := s.Nodes()[0].CrashReason()
+		if c.crash {
+			assert.Contains(t, reason, "fuel", "fuel %d", c.fuel)
+			assert.Nil(t, mac)
+		} else {
+			assert.Empty(t, reason)
+			assert.Equal(t, want.Sum(nil), mac, "the host's HMAC is crypto/hmac's")
+		}
+	}
 }

@@ -5,7 +5,8 @@
 // hex). OP is "hmac" (HMAC-SHA256 of a 64-byte message under the key it
 // shares with P), "sign" (Ed25519 over 64 bytes with its own key),
 // "verify" (P's Ed25519 signature of 64 bytes, by P's public key) or
-// "keys" (only the key host calls). A node that is refused a key replies
+// "noop" (nothing: the message's own cost), "keys" (only the key host calls), or "host-hmac", "host-sign",
+// "host-verify": the same with the host's crypto calls. A node that is refused a key replies
 // {"type":"crypto_error","error":...}.
 //
 // Build: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o gocrypto.wasm .
@@ -85,6 +86,10 @@ func run(n *maelstrom.Node, r request) ([]byte, error) {
 				out = []byte{0}
 			}
 		}
+	case "host-hmac", "host-sign", "host-verify":
+		return runHost(n, r)
+	case "noop":
+		out = []byte{}
 	case "keys":
 		for range r.N {
 			k, err := maelstrom.KeysOf(n).SharedKey(r.Peer)
@@ -92,6 +97,46 @@ func run(n *maelstrom.Node, r request) ([]byte, error) {
 				return nil, err
 			}
 			out = k
+		}
+	}
+	return out, nil
+}
+
+// runHost is run with the host's crypto calls (hmac_sha256, ed25519_sign,
+// ed25519_verify) in place of Go's packages.
+func runHost(n *maelstrom.Node, r request) ([]byte, error) {
+	keys := maelstrom.KeysOf(n)
+	var out []byte
+	var err error
+	switch r.Op {
+	case "host-hmac":
+		k, err := keys.SharedKey(r.Peer)
+		if err != nil {
+			return nil, err
+		}
+		for range r.N {
+			if out, err = maelstrom.HostHMAC(k, message); err != nil {
+				return nil, err
+			}
+		}
+	case "host-sign":
+		for range r.N {
+			if out, err = keys.Sign(message); err != nil {
+				return nil, err
+			}
+		}
+	case "host-verify":
+		pub, err := keys.PublicKey(r.Peer)
+		if err != nil {
+			return nil, err
+		}
+		sig, _ := hex.DecodeString(r.Sig)
+		for range r.N {
+			ok, _ := maelstrom.HostVerify(pub, message, sig)
+			out = []byte{0}
+			if ok {
+				out = []byte{1}
+			}
 		}
 	}
 	return out, nil

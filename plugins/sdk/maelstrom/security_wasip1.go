@@ -39,3 +39,30 @@ func hostRecorded(i int32) ([]byte, error) {
 		buf = make([]byte, rc)
 	}
 }
+
+//go:wasmimport terrarium hmac_sha256
+func hostHMACCall(kptr unsafe.Pointer, klen int32, mptr unsafe.Pointer, mlen int32, out unsafe.Pointer) int32
+
+//go:wasmimport terrarium ed25519_sign
+func hostSignCall(mptr unsafe.Pointer, mlen int32, out unsafe.Pointer) int32
+
+//go:wasmimport terrarium ed25519_verify
+func hostVerifyCall(pub unsafe.Pointer, mptr unsafe.Pointer, mlen int32, sig unsafe.Pointer) int32
+
+func hostHMAC(key, msg []byte) ([]byte, error) {
+	out := make([]byte, 32)
+	hostHMACCall(bptr(key), int32(len(key)), bptr(msg), int32(len(msg)), bptr(out))
+	return out, nil
+}
+
+func hostSign(msg []byte) ([]byte, error) {
+	out := make([]byte, 64)
+	if rc := hostSignCall(bptr(msg), int32(len(msg)), bptr(out)); rc < 0 {
+		return nil, codeErr("ed25519_sign", rc)
+	}
+	return out, nil
+}
+
+func hostVerify(pub, msg, sig []byte) (bool, error) {
+	return hostVerifyCall(bptr(pub), bptr(msg), int32(len(msg)), bptr(sig)) == 1, nil
+}
