@@ -78,6 +78,19 @@ type Spec struct {
 	LoseUnsynced bool
 	// Native, if set, runs this Go function instead of a Wasm module.
 	Native NativeFunc
+	// Security is the run's key service and adversary (nil: every key
+	// and attack call is denied).
+	Security Security
+}
+
+// Security is what a node's key and attack host calls reach: the run's
+// key service and its adversary (docs/ABI.md, "Keys", "Attacker"). n is
+// the calling node; the methods answer as abi.Host's Key, Attack and
+// Recorded do.
+type Security interface {
+	Key(n *Node, kind, peer int32) ([]byte, int32)
+	Attack(n *Node, op, a, b int32, msg []byte) int32
+	Recorded(n *Node, i int32) (from, to int32, msg []byte, code int32)
 }
 
 // Node is one virtual node.
@@ -286,6 +299,9 @@ func (n *Node) InitDocument(restart bool) ([]byte, error) {
 		params = json.RawMessage("{}")
 	}
 	d := abi.Init{Node: n.Name, Index: n.Index, Role: n.Role, Params: params, Restart: restart, Seed: n.Seed}
+	if n.Role == abi.AttackerRole {
+		d.Seed = 0 // every key derives from the seed (runtime/keys)
+	}
 	if n.Dir.Listed() {
 		d.Nodes, d.Services, d.Clients = n.Dir.Nodes(), n.Dir.Services(), n.Dir.Clients()
 	} else {

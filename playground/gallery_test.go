@@ -17,7 +17,7 @@ func TestPatternsGallery(t *testing.T) {
 	r := get(t, hs.URL+"/api/v1/patterns")
 	require.Equal(t, http.StatusOK, r.Status)
 	ps := r.json(t)["patterns"].([]any)
-	require.Len(t, ps, 5)
+	require.Len(t, ps, 8)
 	cats := map[string]bool{}
 	for _, p := range ps {
 		m := p.(map[string]any)
@@ -27,7 +27,7 @@ func TestPatternsGallery(t *testing.T) {
 		assert.NotEmpty(t, m["purpose"], m["name"])
 		assert.Equal(t, []any{"scenario.yaml", "limit.yaml", "broken.yaml"}, m["files"].([]any)[:3], m["name"])
 	}
-	assert.Equal(t, map[string]bool{"object communication": true, "event-driven": true}, cats)
+	assert.Equal(t, map[string]bool{"object communication": true, "event-driven": true, "security": true}, cats)
 
 	r = get(t, hs.URL+"/api/v1/patterns/twopc")
 	require.Equal(t, http.StatusOK, r.Status)

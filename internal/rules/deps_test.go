@@ -25,6 +25,7 @@ var engineFree = []string{
 	"runtime/abi",
 	"runtime/limits",
 	"runtime/scenario",
+	"runtime/keys",
 }
 
 // engineModules are the third-party modules that make the engine.

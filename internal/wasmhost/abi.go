@@ -2,6 +2,9 @@ package wasmhost
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -391,6 +394,59 @@ var hostFuncs = []hostFunc{
 			s[0] = api.EncodeI32(ErrnoAbsent)
 		}
 	}},
+	{"key", []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		k, code := inst(ctx).host.Key(int32(s[0]), int32(s[1]))
+		s[0] = api.EncodeI32(copyOut(mod, "key", k, code, u32(s[2]), uint64(u32(s[3]))))
+	}},
+	{"attack", []api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		in := inst(ctx)
+		op, a, b, ptr, n := int32(s[0]), int32(s[1]), int32(s[2]), u32(s[3]), uint64(u32(s[4]))
+		if n > uint64(in.maxMessage) {
+			s[0] = api.EncodeI32(ErrnoTooLarge)
+			return
+		}
+		in.progress()
+		s[0] = api.EncodeI32(in.host.Attack(op, a, b, read(mod, "attack", ptr, n)))
+	}},
+	{"recorded", []api.ValueType{i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		from, to, msg, code := inst(ctx).host.Recorded(int32(s[0]))
+		var out []byte
+		if code == 0 {
+			out = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(make([]byte, 0, 8+len(msg)), uint32(from)), uint32(to))
+			out = append(out, msg...)
+		}
+		s[0] = api.EncodeI32(copyOut(mod, "recorded", out, code, u32(s[1]), uint64(u32(s[2]))))
+	}},
+	{"hmac_sha256", []api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		key := read(mod, "hmac_sha256", u32(s[0]), uint64(u32(s[1])))
+		msg := read(mod, "hmac_sha256", u32(s[2]), uint64(u32(s[3])))
+		inst(ctx).charge(cryptoFuel(fuelHMAC, len(key)+len(msg)))
+		m := hmac.New(sha256.New, key)
+		m.Write(msg)
+		s[0] = api.EncodeI32(int32(copy(read(mod, "hmac_sha256", u32(s[4]), sha256.Size), m.Sum(nil))))
+	}},
+	{"ed25519_sign", []api.ValueType{i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		in := inst(ctx)
+		msg := read(mod, "ed25519_sign", u32(s[0]), uint64(u32(s[1])))
+		seed, code := in.host.Key(abi.KeySecret, 0)
+		if code < 0 {
+			s[0] = api.EncodeI32(code)
+			return
+		}
+		in.charge(cryptoFuel(fuelSign, len(msg)))
+		sig := ed25519.Sign(ed25519.NewKeyFromSeed(seed), msg)
+		s[0] = api.EncodeI32(int32(copy(read(mod, "ed25519_sign", u32(s[2]), ed25519.SignatureSize), sig)))
+	}},
+	{"ed25519_verify", []api.ValueType{i32, i32, i32, i32}, []api.ValueType{i32}, func(ctx context.Context, mod api.Module, s []uint64) {
+		pub := read(mod, "ed25519_verify", u32(s[0]), ed25519.PublicKeySize)
+		msg := read(mod, "ed25519_verify", u32(s[1]), uint64(u32(s[2])))
+		sig := read(mod, "ed25519_verify", u32(s[3]), ed25519.SignatureSize)
+		inst(ctx).charge(cryptoFuel(fuelVerify, len(msg)))
+		s[0] = 0
+		if ed25519.Verify(pub, msg, sig) {
+			s[0] = 1
+		}
+	}},
 	{"log", []api.ValueType{i32, i32, i32}, nil, func(ctx context.Context, mod api.Module, s []uint64) {
 		in := inst(ctx)
 		in.log(int32(s[0]), read(mod, "log", u32(s[1]), uint64(u32(s[2]))))
@@ -406,6 +462,19 @@ var hostFuncs = []hostFunc{
 		in.chargeLog(len(k) + len(v))
 		in.host.Emit(k, v)
 	}},
+}
+
+// copyOut is the result of a host call that returns bytes: code if it is
+// an error, else the length of b, which is copied to the guest at ptr
+// when it fits in bcap (else the guest calls again with more room).
+func copyOut(mod api.Module, fn string, b []byte, code int32, ptr uint32, bcap uint64) int32 {
+	if code < 0 {
+		return code
+	}
+	if uint64(len(b)) <= bcap {
+		copy(read(mod, fn, ptr, uint64(len(b))), b)
+	}
+	return int32(len(b))
 }
 
 // send counts a send against the per-callback quotas and hands it to the

@@ -50,8 +50,13 @@ func (h *cmdHost) KVScan([]byte, func(k, v []byte)) error { return nil }
 func (h *cmdHost) KVSync() error                          { return nil }
 func (h *cmdHost) Log(_ int32, line []byte)               { h.logs = append(h.logs, string(line)) }
 func (h *cmdHost) Emit(_, _ []byte)                       {}
-func (cmdHost) Nanotime() int64                           { return 1e9 }
-func (cmdHost) Walltime() int64                           { return 1e18 }
+func (h *cmdHost) Key(int32, int32) ([]byte, int32)       { return nil, abi.ErrnoDenied }
+func (h *cmdHost) Attack(int32, int32, int32, []byte) int32 {
+	return abi.ErrnoDenied
+}
+func (h *cmdHost) Recorded(int32) (int32, int32, []byte, int32) { return 0, 0, nil, abi.ErrnoDenied }
+func (cmdHost) Nanotime() int64                                 { return 1e9 }
+func (cmdHost) Walltime() int64                                 { return 1e18 }
 
 var cmdBuild = sync.OnceValues(func() ([]byte, error) {
 	return gobuild.Build(context.Background(), "../../internal/testguests/cmdguest")

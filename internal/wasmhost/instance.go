@@ -212,6 +212,34 @@ func (in *Instance) earn(n int64) {
 	in.fuelTotal = satAdd(in.fuelTotal, satMul(in.eng.cfg.fuelPerByte, n))
 }
 
+// The fuel the crypto host calls charge: a fixed cost per call and one per
+// byte, so that the host's work for a guest is bounded by the guest's
+// budget like the guest's own (Go's crypto in the guest costs more).
+const (
+	fuelHMAC        = 5_000
+	fuelSign        = 500_000
+	fuelVerify      = 1_000_000
+	fuelCryptoBytes = 50
+)
+
+func cryptoFuel(base int64, bytes int) int64 {
+	return satAdd(base, satMul(fuelCryptoBytes, int64(bytes)))
+}
+
+// charge takes n units of fuel from the running callback for work the host
+// does on its behalf; past its budget (or its spin window) the call ends
+// there, as when the guest's own code runs out (crash names the budget).
+func (in *Instance) charge(n int64) {
+	if in.fuelG == nil {
+		return
+	}
+	left := int64(in.fuelG.Get()) - n
+	in.fuelG.Set(uint64(left))
+	if left < 0 {
+		abi.Stop("cpu budget exhausted by a host call")
+	}
+}
+
 // used is the fuel the running callback has used so far.
 func (in *Instance) used() int64 {
 	return in.fuelUsed + in.fuelSet - int64(in.fuelG.Get())

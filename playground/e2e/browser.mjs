@@ -31,15 +31,15 @@ try {
   const runState = () => page.locator('#run-state').textContent();
   const runId = async () => (await page.locator('#run-id').textContent()).split(' ')[1];
 
-  // 1. Load the page: the gallery lists the five patterns by category.
+  // 1. Load the page: the gallery lists the eight patterns in three categories.
   await page.goto(url);
   await page.waitForSelector('body[data-ready="1"]');
   const patterns = await page.locator('.pattern').count();
-  check(patterns === 5, `gallery shows 5 patterns, saw ${patterns}`);
+  check(patterns === 8, `gallery shows 8 patterns, saw ${patterns}`);
   const cats = await page.locator('.cat').allTextContents();
-  check(cats.includes('object communication') && cats.includes('event-driven'), `categories ${cats}`);
+  check(cats.includes('object communication') && cats.includes('event-driven') && cats.includes('security'), `categories ${cats}`);
   await shot('01-loaded');
-  log('page loaded with 5 patterns');
+  log('page loaded with 8 patterns');
 
   // 2. A scenario error comes back at its line and column.
   const loaded = page.waitForResponse((r) => r.url().endsWith('/api/v1/patterns/twopc'));
@@ -138,6 +138,15 @@ try {
   await shot('05b-held');
   await page.locator('#release').click();
   await page.waitForFunction(() => !document.querySelector('#topology line[data-link="p0-p1"]').classList.contains('held'));
+  // The adversary taps p0→p1, replays one of its messages, and is sent away.
+  await page.locator('#adv-tap').click();
+  await page.waitForSelector('#topology line[data-link="p0-p1"].tapped');
+  await shot('05c-tapped');
+  await page.locator('#adv-replay').click();
+  await page.locator('#adv-secure').click();
+  await page.waitForFunction(() => !document.querySelector('#topology line[data-link="p0-p1"]').classList.contains('tapped'));
+  const advActs = await page.locator('#actions li').allTextContents();
+  check(advActs.some((a) => /eavesdrop/.test(a)) && advActs.some((a) => /secure/.test(a)), `adversary actions listed: ${advActs}`);
   await page.locator('#clearsel').click();
   log('held and released p0→p1');
 

@@ -441,6 +441,10 @@ function updateSelection() {
   $('release').disabled = sel.length !== 2;
   $('hold').textContent = sel.length === 2 ? `Hold ${sel[0]}→${sel[1]}` : 'Hold a→b';
   $('release').textContent = sel.length === 2 ? `Release ${sel[0]}→${sel[1]}` : 'Release a→b';
+  $('adv-tap').disabled = sel.length !== 2;
+  $('adv-replay').disabled = sel.length !== 2;
+  $('adv-tap').textContent = sel.length === 2 ? `Eavesdrop ${sel[0]}→${sel[1]}` : 'Eavesdrop a→b';
+  $('adv-replay').textContent = sel.length === 2 ? `Replay ${sel[0]}→${sel[1]}` : 'Replay a→b';
 }
 
 function render() {
@@ -665,6 +669,10 @@ function wire() {
   $('heal').onclick = () => applyFault({ action: 'repair' });
   $('hold').onclick = () => applyFault({ action: 'hold', from: [topo.selected[0]], to: [topo.selected[1]] });
   $('release').onclick = () => applyFault({ action: 'release', from: [topo.selected[0]], to: [topo.selected[1]] });
+  // the adversary (docs/ABI.md, "Attacker"): its actions are faults too
+  $('adv-tap').onclick = () => applyFault({ action: 'eavesdrop', from: [topo.selected[0]], to: [topo.selected[1]] });
+  $('adv-replay').onclick = () => applyFault({ action: 'replay', from: [topo.selected[0]], to: [topo.selected[1]] });
+  $('adv-secure').onclick = () => applyFault({ action: 'secure' });
   $('clearsel').onclick = () => topo.clearSelection();
   $('token').onchange = (e) => setToken(e.target.value);
   $('runs-refresh').onclick = () => loadRuns().catch(showError);

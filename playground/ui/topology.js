@@ -31,6 +31,7 @@ export class Topology {
     this.groups = null;     // the current partition's sides, by name
     this.oneway = [];       // [from[], to[]] pairs
     this.held = new Set();  // "a>b"
+    this.tapped = new Set(); // "a>b": links the adversary eavesdrops on or tampers with
     this.doubt = new Map(); // node name -> Set(txn) prepared, not yet applied or released
   }
 
@@ -55,6 +56,8 @@ export class Topology {
         case 'repair': this.groups = null; this.oneway = []; break;
         case 'hold': this.held.add(`${f.from[0]}>${f.to[0]}`); break;
         case 'release': this.held.delete(`${f.from[0]}>${f.to[0]}`); break;
+        case 'eavesdrop': case 'tamper': this.tapped.add(`${f.from[0]}>${f.to[0]}`); break;
+        case 'secure': this.tapped.clear(); break;
         default: break;
       }
       this.dirty();
@@ -123,6 +126,8 @@ export class Topology {
         let cls = 'link';
         if (this.cut(a, b)) cls += ' cut';
         if (this.held.has(`${a}>${b}`) || this.held.has(`${b}>${a}`) || this.held.has(`${a}>*`) || this.held.has(`*>${b}`)) cls += ' held';
+        if (this.tapped.has(`${a}>${b}`) || this.tapped.has(`${b}>${a}`) || this.tapped.has('*>*') ||
+            this.tapped.has(`${a}>*`) || this.tapped.has(`*>${b}`) || this.tapped.has(`${b}>*`) || this.tapped.has(`*>${a}`)) cls += ' tapped';
         el('line', { x1, y1, x2, y2, class: cls, 'data-link': `${a}-${b}` });
       }
     }

@@ -11,11 +11,14 @@ import (
 
 	"github.com/terrarium-sim/terrarium/plugins/contract"
 	"github.com/terrarium-sim/terrarium/plugins/cqrs/cqrscheck"
+	"github.com/terrarium-sim/terrarium/plugins/fedid/fedcheck"
+	"github.com/terrarium-sim/terrarium/plugins/gatekeeper/gatecheck"
 	"github.com/terrarium-sim/terrarium/plugins/maelstrom/mcheck"
 	"github.com/terrarium-sim/terrarium/plugins/rlbs/rlbscheck"
 	"github.com/terrarium-sim/terrarium/plugins/saga/sagacheck"
 	"github.com/terrarium-sim/terrarium/plugins/sharding/shardcheck"
 	"github.com/terrarium-sim/terrarium/plugins/twopc/twopccheck"
+	"github.com/terrarium-sim/terrarium/plugins/valet/valetcheck"
 	"github.com/terrarium-sim/terrarium/plugins/zoo/zoocheck"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
@@ -28,6 +31,9 @@ func plugins() []contract.Plugin {
 		shardcheck.Plugin(),
 		rlbscheck.Plugin(),
 		cqrscheck.Plugin(),
+		gatecheck.Plugin(),
+		fedcheck.Plugin(),
+		valetcheck.Plugin(),
 		mcheck.Plugin(),
 		zoocheck.Plugin(),
 	}

@@ -19,7 +19,7 @@ func TestAllListsThePatternsByName(t *testing.T) {
 		assert.NotEmpty(t, p.Summary, p.Name)
 		names = append(names, p.Name)
 	}
-	assert.Equal(t, []string{"cqrs", "rlbs", "saga", "sharding", "twopc"}, names, "Maelstrom's workloads are not a pattern")
+	assert.Equal(t, []string{"cqrs", "fedid", "gatekeeper", "rlbs", "saga", "sharding", "twopc", "valet"}, names, "Maelstrom's workloads are not a pattern")
 }
 
 func TestRegistryHoldsEveryPluginsWorkloadsAndChecks(t *testing.T) {

@@ -75,9 +75,41 @@ const (
 	// ErrnoStore: kv_put or kv_delete of an empty key. (A failure of the
 	// store itself crashes the node instead.)
 	ErrnoStore = -4
-	// ErrnoQuota: kv_put that would take the store past store_bytes.
+	// ErrnoQuota: kv_put that would take the store past store_bytes; an
+	// attack past the run's limits.attack_budget.
 	ErrnoQuota = -5
+	// ErrnoDenied: key asked by an attacker node, attack or recorded asked
+	// by a node that is not one (docs/ABI.md, "Keys", "Attacker").
+	ErrnoDenied = -6
 )
+
+// Kinds of key the key host call returns (docs/ABI.md, "Keys").
+const (
+	// KeySecret is the node's own 32-byte secret, also the seed of its
+	// Ed25519 key pair.
+	KeySecret = 0
+	// KeyShared is the 32-byte key the node shares with endpoint peer.
+	KeyShared = 1
+	// KeyPublic is endpoint peer's 32-byte Ed25519 public key (any node,
+	// attackers included, may ask for it).
+	KeyPublic = 2
+)
+
+// Operations of the attack host call, an attacker node's powers
+// (docs/ABI.md, "Attacker").
+const (
+	// AttackForge sends the bytes to endpoint b claiming to come from a.
+	AttackForge = 1
+	// AttackReplay re-sends the a-th message the adversary recorded.
+	AttackReplay = 2
+	// AttackEavesdrop records, from now on, every message from a to b
+	// (-1: any).
+	AttackEavesdrop = 3
+)
+
+// AttackerRole is the role whose nodes may attack; the key service gives
+// them no secret and their init document no seed.
+const AttackerRole = "attacker"
 
 // Store limits: the longest key and value any node's store holds, in memory
 // and on disk alike. A scenario may lower them (limits.max_key_bytes,

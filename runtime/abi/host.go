@@ -42,6 +42,17 @@ type Host interface {
 	// EndpointIndex returns the index of the endpoint called name; false
 	// if there is none.
 	EndpointIndex(name []byte) (int32, bool)
+	// Key is the host key service: a key of kind KeySecret, KeyShared
+	// (with endpoint peer) or KeyPublic (of endpoint peer), or nil and a
+	// negative code (ErrnoDenied, ErrnoAbsent).
+	Key(kind, peer int32) ([]byte, int32)
+	// Attack carries out an attacker node's power op (AttackForge,
+	// AttackReplay, AttackEavesdrop) and returns 0 or a negative code.
+	Attack(op, a, b int32, msg []byte) int32
+	// Recorded returns the i-th message the adversary recorded: its
+	// sender's and receiver's indices and its bytes; code ErrnoAbsent past
+	// the end, ErrnoDenied for a node that is not an attacker.
+	Recorded(i int32) (from, to int32, msg []byte, code int32)
 }
 
 // Log levels passed to Host.Log.

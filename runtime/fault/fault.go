@@ -110,11 +110,11 @@ func (k Kind) Args() []string {
 	case Drift:
 		return []string{"node", "ppm"}
 	}
-	return nil
+	return adversaryArgs(k)
 }
 
-// Known reports whether k is a fault kind.
-func (k Kind) Known() bool { return slices.Contains(Kinds, k) }
+// Known reports whether k is a fault kind (one of Kinds or AdversaryKinds).
+func (k Kind) Known() bool { return slices.Contains(Kinds, k) || k.Adversary() }
 
 // KindNames lists every kind's name, for error messages.
 func KindNames() string {
@@ -140,6 +140,10 @@ type Fault struct {
 	By time.Duration `json:"by,omitempty" yaml:"by,omitempty"`
 	// PPM is drift's rate change, in parts per million.
 	PPM int64 `json:"ppm,omitempty" yaml:"ppm,omitempty"`
+	// Attacker is the node that receives an impersonated node's traffic.
+	Attacker string `json:"attacker,omitempty" yaml:"attacker,omitempty"`
+	// Body is what forge sends, and the JSON fields tamper writes.
+	Body string `json:"body,omitempty" yaml:"body,omitempty"`
 }
 
 // MaxPPM bounds a drift's rate change.
@@ -154,12 +158,15 @@ func (f Fault) Validate() error {
 	takes := f.Kind.Args()
 	set := map[string]bool{
 		"node": f.Node != "", "groups": f.Groups != nil, "from": f.From != nil, "to": f.To != nil,
-		"by": f.By != 0, "ppm": f.PPM != 0,
+		"by": f.By != 0, "ppm": f.PPM != 0, "attacker": f.Attacker != "", "body": f.Body != "",
 	}
-	for _, name := range []string{"node", "groups", "from", "to", "by", "ppm"} {
+	for _, name := range []string{"node", "groups", "from", "to", "by", "ppm", "attacker", "body"} {
 		if set[name] && !slices.Contains(takes, name) {
 			return fmt.Errorf("fault: %s does not take %s (it takes: %s)", f.Kind, name, orNothing(takes))
 		}
+	}
+	if f.Kind.Adversary() {
+		return f.validateAdversary()
 	}
 	switch f.Kind {
 	case Partition:
@@ -232,6 +239,7 @@ func (f Fault) Nodes() []string {
 	for _, n := range f.To {
 		add(n)
 	}
+	add(f.Attacker)
 	return out
 }
 
@@ -246,8 +254,12 @@ func (f Fault) String() string {
 		return "partition " + strings.Join(parts, " | ")
 	case PartitionOneWay:
 		return fmt.Sprintf("partition_oneway %v -> %v", f.From, f.To)
-	case Hold, Release:
+	case Hold, Release, Eavesdrop, Tamper, Replay, Forge:
 		return fmt.Sprintf("%s %s -> %s", f.Kind, first(f.From), first(f.To))
+	case Impersonate:
+		return fmt.Sprintf("impersonate %s by %s", f.Node, f.Attacker)
+	case Secure:
+		return "secure"
 	case Skew:
 		return fmt.Sprintf("skew %s by %v", f.Node, f.By)
 	case Drift:

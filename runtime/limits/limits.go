@@ -80,6 +80,9 @@ const (
 	// DefaultSharedStoreNodes is the node count from which all nodes share
 	// one store.
 	DefaultSharedStoreNodes = 512
+	// DefaultAttackBudget caps the adversary's actions in one run
+	// (recordings, alterations, injections, redirections).
+	DefaultAttackBudget = 10_000
 )
 
 // Limits holds resource limits; a zero field is unset and means the
@@ -128,6 +131,10 @@ type Limits struct {
 	// SharedStoreNodes is the node count from which all nodes share one
 	// Badger database.
 	SharedStoreNodes int `yaml:"shared_store_nodes,omitempty" json:"shared_store_nodes,omitempty" range:"1,2147483647"`
+	// AttackBudget caps the adversary's actions in one run: each message
+	// it records, alters, replays, forges or redirects, by a fault or an
+	// attacker node's host call, spends one (docs/ABI.md, "Attacker").
+	AttackBudget int64 `yaml:"attack_budget,omitempty" json:"attack_budget,omitempty" range:"1,1099511627776"`
 }
 
 // Default returns the runtime's defaults. SpinFuel stays unset: by
@@ -140,7 +147,7 @@ func Default() Limits {
 		LogBytesPerCallback: DefaultLogBytesPerCallback, LogBytesPerRun: DefaultLogBytesPerRun, StoreBytes: DefaultStoreBytes,
 		FSBytes: DefaultFSBytes, MaxKeyBytes: MaxKeyBytes, MaxValueBytes: MaxValueBytes, MaxEvents: DefaultMaxEvents,
 		MaxTraceBytes: DefaultMaxTraceBytes, InFlightBytes: DefaultInFlightBytes, InFlightMessages: DefaultInFlightMessages,
-		InitNames: DefaultInitNames, SharedStoreNodes: DefaultSharedStoreNodes,
+		InitNames: DefaultInitNames, SharedStoreNodes: DefaultSharedStoreNodes, AttackBudget: DefaultAttackBudget,
 	}
 }
 

@@ -12,9 +12,9 @@ import (
 
 func TestFieldsFollowTheTags(t *testing.T) {
 	names := limits.Names()
-	require.Len(t, names, 23)
+	require.Len(t, names, 24)
 	assert.Equal(t, "memory_pages", names[0])
-	assert.Equal(t, "shared_store_nodes", names[len(names)-1])
+	assert.Equal(t, "attack_budget", names[len(names)-1])
 	f, ok := limits.Lookup("fuel")
 	require.True(t, ok)
 	assert.Equal(t, int64(1000), f.Min)

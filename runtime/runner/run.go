@@ -133,7 +133,7 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 // checkerKinds are the events a batch run keeps in memory for its checkers.
 func checkerKinds(k trace.Kind) bool {
 	switch k {
-	case trace.KindEmit, trace.KindBoot, trace.KindCrash, trace.KindRestart, trace.KindFault:
+	case trace.KindEmit, trace.KindBoot, trace.KindCrash, trace.KindRestart, trace.KindFault, trace.KindAttack:
 		return true
 	}
 	return false

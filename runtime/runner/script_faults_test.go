@@ -43,7 +43,47 @@ func faultCommands() map[string]command {
 		"hold":    link(fault.Hold),
 		"release": link(fault.Release),
 		"nodes":   nodesCmd,
+		// the adversary's kinds; forge's and tamper's body is the input
+		"eavesdrop":   link(fault.Eavesdrop),
+		"tamper":      bodyLink(fault.Tamper),
+		"replay":      link(fault.Replay),
+		"forge":       bodyLink(fault.Forge),
+		"impersonate": impersonateCmd,
+		"secure": func(s *script, _ *datadriven.TestData) (string, error) {
+			return apply(s, fault.Fault{Kind: fault.Secure})
+		},
+		"recorded": recordedCmd,
 	}
+}
+
+// bodyLink applies a link fault whose body is the directive's input:
+// "forge A B" with the message below it.
+func bodyLink(kind fault.Kind) command {
+	return func(s *script, d *datadriven.TestData) (string, error) {
+		p := positional(d)
+		if len(p) != 2 {
+			return "", fmt.Errorf("%s: want FROM TO, got %d arguments", d.Cmd, len(p))
+		}
+		return apply(s, fault.Fault{Kind: kind, From: nodeList(p[0]), To: nodeList(p[1]), Body: strings.TrimSpace(d.Input)})
+	}
+}
+
+// impersonateCmd redirects a node's traffic: "impersonate VICTIM ATTACKER".
+func impersonateCmd(s *script, d *datadriven.TestData) (string, error) {
+	p := positional(d)
+	if len(p) != 2 {
+		return "", fmt.Errorf("impersonate: want VICTIM ATTACKER, got %d arguments", len(p))
+	}
+	return apply(s, fault.Fault{Kind: fault.Impersonate, Node: p[0], Attacker: p[1]})
+}
+
+// recordedCmd lists what the adversary has recorded.
+func recordedCmd(s *script, _ *datadriven.TestData) (string, error) {
+	var b strings.Builder
+	for i, m := range s.r.Recorded() {
+		fmt.Fprintf(&b, "%d %s -> %s %s\n", i, m.From, m.To, m.Payload)
+	}
+	return b.String(), nil
 }
 
 // partitionCmd splits the network into groups: "partition a,b | c,d".

@@ -159,5 +159,8 @@ func writeEvent(b *strings.Builder, e trace.Event) {
 	if e.Label != "" {
 		fmt.Fprintf(b, " %s", e.Label)
 	}
+	if e.Kind == trace.KindAttack {
+		fmt.Fprintf(b, " %s", e.Data)
+	}
 	b.WriteByte('\n')
 }

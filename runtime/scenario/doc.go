@@ -68,4 +68,17 @@
 //	  fs_bytes: 16777216           # the node's in-memory files
 //	  max_key_bytes: 1024          # 1..1024
 //	  max_value_bytes: 65536       # 1..65536
+//	  attack_budget: 10000         # the adversary's actions in the run
+//
+// Besides the classic fault actions, faults: may spell the adversary's
+// (docs/ABI.md, "Attacker"), whose from and to name one node, client
+// (c0, c1, ... of the workload) or "*" each:
+//
+//	faults:
+//	  - {at: 0s, action: eavesdrop, from: "*", to: gk}   # record what crosses
+//	  - {at: 1s, action: tamper, from: c1, to: gk, body: '{"amount": 999}'}  # no body: flip a byte
+//	  - {at: 1s, action: replay, from: c0, to: gk}       # re-send one recorded message
+//	  - {at: 1s, action: forge, from: gk, to: backend, body: '{"type":"apply"}'}
+//	  - {at: 1s, action: impersonate, node: gk, attacker: evil}
+//	  - {at: 2s, action: secure}                         # end eavesdrop, tamper, impersonate
 package scenario

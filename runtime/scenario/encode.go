@@ -53,7 +53,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		return nil, fmt.Errorf("scenario: encode params: %w", err)
 	}
 	for i, ft := range s.Faults {
-		if ft.Kind == fault.Hold || ft.Kind == fault.Release {
+		if ft.Kind == fault.Hold || ft.Kind == fault.Release || ft.Kind.Adversary() {
 			for _, key := range []string{"from", "to"} {
 				item := yc.Value(root, "faults").Content[i]
 				if v := yc.Value(item, key); v != nil && len(v.Content) > 0 {

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -602,6 +603,28 @@ func (p *parser) nodeRef(s *Scenario, n *yaml.Node, field string, nodesOK, star 
 	return name, true
 }
 
+// endpointRef reads a node, client (c0, c1, ... of the workload) or
+// service name, or "*": the ends of an adversary's link.
+func (p *parser) endpointRef(s *Scenario, n *yaml.Node, field string, nodesOK bool) (string, bool) {
+	name, ok := p.NonEmpty(n, field)
+	if !ok || name == "*" || !nodesOK || s.Node(name) != nil || slices.Contains(s.Services, name) {
+		return name, ok
+	}
+	var clients int
+	if s.Workload.Type != "" {
+		clients = s.Workload.Clients
+	}
+	if k, err := strconv.Atoi(strings.TrimPrefix(name, "c")); err == nil && strings.HasPrefix(name, "c") && k >= 0 && k < clients && name == fmt.Sprintf("c%d", k) {
+		return name, true
+	}
+	known := "no clients"
+	if clients > 0 {
+		known = fmt.Sprintf("clients: c0 to c%d", clients-1)
+	}
+	p.Errorf(n, field, "unknown node or client %q (nodes: %s; %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "), known)
+	return "", false
+}
+
 // nodeList reads a list of known node names.
 func (p *parser) nodeList(s *Scenario, n *yaml.Node, field string, nodesOK bool) ([]string, bool) {
 	names, ok := p.StringList(n, field, "node")
@@ -646,6 +669,11 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 			continue
 		}
 		p.faultArgs(s, ft, nodesOK)
+		if ft.Kind.Adversary() && (ft.Kind == fault.Secure || len(ft.To) == 1 || ft.Attacker != "") {
+			if err := ft.Fault.Validate(); err != nil {
+				p.fail(&ft.Kind, "%s", strings.TrimPrefix(err.Error(), "fault: "))
+			}
+		}
 		s.Faults = append(s.Faults, *ft)
 	}
 	sort.SliceStable(s.Faults, func(i, j int) bool { return s.Faults[i].At < s.Faults[j].At })
@@ -662,7 +690,8 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 // action does not take.
 func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 	want := ft.Kind.Args()
-	args := map[string]*yc.At{"node": p.At(&ft.Node), "groups": p.At(&ft.Groups), "from": p.At(&ft.From), "to": p.At(&ft.To), "by": p.At(&ft.By), "ppm": p.At(&ft.PPM)}
+	args := map[string]*yc.At{"node": p.At(&ft.Node), "groups": p.At(&ft.Groups), "from": p.At(&ft.From), "to": p.At(&ft.To), "by": p.At(&ft.By), "ppm": p.At(&ft.PPM),
+		"attacker": p.At(&ft.Attacker), "body": p.At(&ft.Body)}
 	for _, key := range yc.Keys(reflect.TypeFor[Fault]())[3:] {
 		if a := args[key]; a.Set() && !slices.Contains(want, key) {
 			p.Errorf(a.Node, a.Path, "does not apply to action %q (it takes: %s)", ft.Kind, strings.Join(want, ", "))
@@ -670,6 +699,9 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 	}
 	for _, key := range want {
 		a := args[key]
+		if key == "body" && ft.Kind == fault.Tamper && !a.Set() {
+			continue // without a body, tamper flips a byte
+		}
 		if !p.Required(*p.At(ft), *a) {
 			continue
 		}
@@ -680,6 +712,10 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 			ft.By, _ = p.SignedDuration(a.Node, a.Path)
 		case "ppm":
 			ft.PPM, _ = p.IntRange(a.Node, a.Path, -fault.MaxPPM, fault.MaxPPM)
+		case "attacker":
+			ft.Attacker, _ = p.nodeRef(s, a.Node, a.Path, nodesOK, false)
+		case "body":
+			ft.Body, _ = p.Str(a.Node, a.Path)
 		case "groups":
 			if a.Node.Kind != yaml.SequenceNode || len(a.Node.Content) < 2 {
 				p.Errorf(a.Node, a.Path, "expected two or more lists of nodes, got %s", yc.Describe(a.Node))
@@ -692,7 +728,11 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 			}
 		case "from", "to":
 			var names []string
-			if ft.Kind == fault.Hold || ft.Kind == fault.Release {
+			if ft.Kind.Adversary() {
+				if name, ok := p.endpointRef(s, a.Node, a.Path, nodesOK); ok {
+					names = []string{name}
+				}
+			} else if ft.Kind == fault.Hold || ft.Kind == fault.Release {
 				if name, ok := p.nodeRef(s, a.Node, a.Path, nodesOK, true); ok {
 					names = []string{name}
 				}

@@ -31,6 +31,7 @@ type Config struct {
 	workers      int
 	checkpoints  uint64
 	pool         *EnginePool // pool.go
+	attackBudget int64
 }
 
 // Run-wide caps by default (see WithMaxEvents, WithMaxTraceBytes), and the
@@ -48,7 +49,8 @@ const (
 // latency without loss, events kept in memory, stores in memory.
 func NewConfig() Config {
 	return Config{seed: 1, wasm: wasmhost.NewConfig(), network: netsim.Link{Latency: netsim.Constant(time.Millisecond)}, keepTrace: true,
-		maxEvents: DefaultMaxEvents, maxTrace: DefaultMaxTraceBytes, maxInFlight: DefaultMaxInFlightBytes, maxInFlightN: DefaultMaxInFlightMessages}
+		maxEvents: DefaultMaxEvents, maxTrace: DefaultMaxTraceBytes, maxInFlight: DefaultMaxInFlightBytes, maxInFlightN: DefaultMaxInFlightMessages,
+		attackBudget: limits.DefaultAttackBudget}
 }
 
 // WithMaxEvents caps the events one run may record (0: no cap). A run that

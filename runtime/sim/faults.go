@@ -221,6 +221,10 @@ func (s *Sim) Apply(f fault.Fault) error {
 		s.node(f.Node).SetSkew(int64(f.By))
 	case fault.Drift:
 		s.node(f.Node).SetDrift(f.PPM)
+	default:
+		if f.Kind.Adversary() {
+			err = s.applyAdversary(f) // adversary.go
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("sim: %s: %w", f, err)

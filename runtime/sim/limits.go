@@ -4,7 +4,7 @@ import "github.com/terrarium-sim/terrarium/runtime/limits"
 
 // WithLimits returns c with the run-wide caps that l sets (max_events,
 // max_trace_bytes, in_flight_bytes, in_flight_messages, init_names,
-// shared_store_nodes) and the limits the guest engine enforces (memory,
+// shared_store_nodes, attack_budget) and the limits the guest engine enforces (memory,
 // fuel, message size, spin window and the per-node quotas); unset (zero)
 // fields keep c's values.
 func (c Config) WithLimits(l limits.Limits) Config {
@@ -26,6 +26,9 @@ func (c Config) WithLimits(l limits.Limits) Config {
 	}
 	if l.SharedStoreNodes > 0 {
 		c.scale.sharedStore = l.SharedStoreNodes
+	}
+	if l.AttackBudget > 0 {
+		c.attackBudget = l.AttackBudget
 	}
 	return c
 }

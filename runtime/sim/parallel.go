@@ -406,15 +406,26 @@ func eventNode(e *event) int32 {
 	return e.node.Index
 }
 
+// serialOnly reports whether the run must use one worker throughout, and
+// says why in Parallelism.Fallback.
+func (s *Sim) serialOnly() bool {
+	switch {
+	case s.par.Fallback != "":
+	case s.cfg.engine.Watchdog > 0:
+		s.par.Fallback = "the watchdog watches one guest call at a time"
+	case s.hasAttacker():
+		s.par.Fallback = "an attacker node's host calls act on the run at once"
+	default:
+		return false
+	}
+	return true
+}
+
 // runWindow runs the events due before the lookahead window ends (and at
 // or before until) on workers, if a window can open. done is false when it
 // cannot; the caller then dispatches one event itself.
 func (s *Sim) runWindow(until int64) (done bool, err error) {
-	if s.par.Fallback != "" {
-		return false, nil
-	}
-	if s.cfg.engine.Watchdog > 0 {
-		s.par.Fallback = "the watchdog watches one guest call at a time"
+	if s.serialOnly() {
 		return false, nil
 	}
 	if len(s.pins) > 0 || !s.plain(s.q.peek()) {

@@ -55,6 +55,9 @@ func (s *Sim) sendMsg(from, to int32, msg []byte, owned bool) int32 {
 	label := s.labels.of(msg)
 	s.stats.Sent++
 	s.rec.RecordImmutable(trace.Event{Time: s.now, Kind: trace.KindSend, Node: from, Peer: to, Msg: m.id, Label: label, Data: m.payload})
+	if s.adv != nil {
+		to = s.intercept(m) // adversary.go
+	}
 	extra, copies, held := int64(0), 1, false
 	if f := s.matchFilter(label, from, to); f != nil {
 		switch f.Kind {

@@ -27,6 +27,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/history"
+	"github.com/terrarium-sim/terrarium/runtime/keys"
 	"github.com/terrarium-sim/terrarium/runtime/limits"
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
@@ -78,6 +79,8 @@ type Sim struct {
 	status  []nodeStatus // per node: its lifecycle as the trace tells it
 	par     Parallelism  // how RunUntil dispatched events
 	choice  *choices     // the chooser at the choice points, if any (choice.go)
+	adv     *adversary   // the network's adversary (adversary.go); nil until used
+	attacks int8         // whether any node is an attacker: 0 not yet known, 1 no, 2 yes
 }
 
 // pin is a fault to apply just before the loop's before-th event.
@@ -294,6 +297,7 @@ func (s *Sim) Start() error {
 		spec := old.Spec
 		spec.Dir = directory
 		spec.Index, spec.Peers, spec.Services, spec.Clients, spec.Seed, spec.LoseUnsynced = int32(i), names, services, cnames, s.cfg.seed, s.cfg.loseUnsynced
+		spec.Security = security{s: s, keys: keys.New(s.cfg.seed)}
 		k := &kernel{s: s}
 		n := nodes.New(spec, k, wasmEngine{s.engine}, st, Stream(s.cfg.seed, "node/"+spec.Name))
 		s.nodes[i] = n

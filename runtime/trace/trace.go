@@ -44,6 +44,12 @@ const (
 	KindDuplicate
 	KindFault
 	KindStop
+	// KindAttack is one action of the adversary (fault.AdversaryKinds, an
+	// attacker node's host calls): Label names it (eavesdrop, tamper,
+	// replay, forge, impersonate, budget), Node is the attacker node (-1:
+	// the network's adversary), Peer the message's receiver, Msg the
+	// message and Data the bytes the adversary recorded, wrote or sent.
+	KindAttack
 )
 
 var kindNames = [...]string{
@@ -64,6 +70,7 @@ var kindNames = [...]string{
 	KindDuplicate: "duplicate",
 	KindFault:     "fault",
 	KindStop:      "stop",
+	KindAttack:    "attack",
 }
 
 // String returns the kind's name as it appears in trace files.

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"time"
+
+	maelstrom "github.com/terrarium-sim/terrarium/plugins/sdk/maelstrom"
+)
+
+type idpParams struct {
+	Users    map[string]string `json:"users"`
+	TTLMS    int               `json:"ttl_ms"`
+	Audience string            `json:"audience"`
+	WindowMS int               `json:"window_ms"`
+}
+
+func startIDP(n *maelstrom.Node) {
+	p := idpParams{TTLMS: 1000, Audience: "bank", WindowMS: 1000}
+	_ = json.Unmarshal(n.Params(), &p)
+	recent := newWindow(p.WindowMS)
+	var key ed25519.PrivateKey
+	n.HandleInline("login", func(msg maelstrom.Message) error {
+		var r struct {
+			User string `json:"user"`
+			TS   int64  `json:"ts"`
+			MAC  string `json:"mac"`
+		}
+		_ = json.Unmarshal(msg.Body, &r)
+		pw, ok := p.Users[r.User]
+		now := n.Now()
+		if !ok || !validMAC(r.MAC, mac([]byte(pw), "login", r.User, r.TS)) || !recent.fresh(r.User+r.MAC, time.Unix(0, r.TS), now) {
+			return n.Reply(msg, map[string]any{"type": "login_denied", "reason": "unauthenticated"})
+		}
+		if key == nil {
+			secret, err := maelstrom.KeysOf(n).Secret()
+			if err != nil {
+				return err
+			}
+			key = ed25519.NewKeyFromSeed(secret)
+		}
+		c := claims{Sub: r.User, Aud: p.Audience, Exp: now.Add(time.Duration(p.TTLMS) * time.Millisecond).UnixNano()}
+		b, _ := json.Marshal(c)
+		enc := base64.RawURLEncoding
+		token := enc.EncodeToString(b) + "." + enc.EncodeToString(ed25519.Sign(key, b))
+		return n.Reply(msg, map[string]any{"type": "login_ok", "token": token, "exp": c.Exp})
+	})
+}
