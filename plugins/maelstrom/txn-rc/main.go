@@ -27,6 +27,7 @@ import (
 	"encoding/json"
 	"log"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -46,12 +47,49 @@ type version struct {
 	at    stamp
 }
 
-// update is one transaction's final writes, as gossiped: "c" and "n" its
-// stamp, "w" its writes as [key, value] pairs.
+// update is one transaction's final writes with their stamp. It is
+// gossiped as [clock, node, [[key, value], ...]].
 type update struct {
-	C int                  `json:"c"`
-	N int                  `json:"n"`
-	W [][2]json.RawMessage `json:"w"`
+	C, N int
+	W    [][2]json.RawMessage
+}
+
+func (u update) appendJSON(b []byte) []byte {
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(u.C), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(u.N), 10)
+	b = append(b, ",["...)
+	for i, w := range u.W {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(append(append(append(append(b, '['), w[0]...), ','), w[1]...), ']')
+	}
+	return append(b, "]]"...)
+}
+
+// parseUpdate reads what appendJSON wrote.
+func parseUpdate(raw json.RawMessage) (u update, ok bool) {
+	parts, ok := maelstrom.Elements(raw)
+	if !ok || len(parts) != 3 {
+		return u, false
+	}
+	c, err1 := strconv.Atoi(string(parts[0]))
+	n, err2 := strconv.Atoi(string(parts[1]))
+	ws, ok := maelstrom.Elements(parts[2])
+	if err1 != nil || err2 != nil || !ok {
+		return u, false
+	}
+	u.C, u.N = c, n
+	for _, w := range ws {
+		kv, ok := maelstrom.Elements(w)
+		if !ok || len(kv) != 2 {
+			return u, false
+		}
+		u.W = append(u.W, [2]json.RawMessage{kv[0], kv[1]})
+	}
+	return u, true
 }
 
 type server struct {
@@ -106,9 +144,8 @@ func main() {
 
 // txn runs a transaction on this node's copy and answers at once.
 func (s *server) txn(msg maelstrom.Message) error {
-	raw, ok := msg.Field("txn")
-	var ops [][3]json.RawMessage
-	if !ok || json.Unmarshal(raw, &ops) != nil {
+	ops, ok := microOps(msg)
+	if !ok {
 		return maelstrom.NewRPCError(maelstrom.MalformedRequest, "txn: want a list of [f, k, v] micro-ops")
 	}
 	s.mu.Lock()
@@ -151,6 +188,27 @@ func (s *server) txn(msg maelstrom.Message) error {
 	return s.n.Reply(msg, maelstrom.NewBody("txn_ok").Raw("txn", out))
 }
 
+// microOps reads the body's txn, a list of [f, k, v] micro-ops, with the
+// SDK's scanner: encoding/json's reflection costs several times more in a
+// wasm guest.
+func microOps(msg maelstrom.Message) ([][]json.RawMessage, bool) {
+	raw, ok := msg.Field("txn")
+	if !ok {
+		return nil, false
+	}
+	list, ok := maelstrom.Elements(raw)
+	if !ok {
+		return nil, false
+	}
+	ops := make([][]json.RawMessage, len(list))
+	for i, m := range list {
+		if ops[i], ok = maelstrom.Elements(m); !ok || len(ops[i]) != 3 {
+			return nil, false
+		}
+	}
+	return ops, true
+}
+
 // appendOp appends the micro-op [f, k, v]; an absent value is null.
 func appendOp(out []byte, f, k, v json.RawMessage) []byte {
 	if len(v) == 0 {
@@ -191,15 +249,14 @@ func (s *server) gossip() {
 		if len(q) == 0 {
 			continue
 		}
-		us := make([]update, len(q))
+		b := []byte{'['}
 		for i, su := range q {
-			us[i] = su.u
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = su.u.appendJSON(b)
 		}
-		b, err := json.Marshal(us)
-		if err != nil {
-			s.n.Log("gossip: %v", err)
-			return
-		}
+		b = append(b, ']')
 		body := maelstrom.NewBody("replicate").Raw("updates", b).Int("upto", q[len(q)-1].seq)
 		if err := s.n.Send(p, body); err != nil {
 			s.n.Log("gossip to %s: %v", p, err)
@@ -211,9 +268,15 @@ func (s *server) gossip() {
 func (s *server) replicate(msg maelstrom.Message) error {
 	raw, ok := msg.Field("updates")
 	upto, ok2 := msg.Int("upto")
-	var us []update
-	if !ok || !ok2 || json.Unmarshal(raw, &us) != nil {
+	list, ok3 := maelstrom.Elements(raw)
+	if !ok || !ok2 || !ok3 {
 		return maelstrom.NewRPCError(maelstrom.MalformedRequest, "replicate: want updates and upto")
+	}
+	us := make([]update, len(list))
+	for i, r := range list {
+		if us[i], ok = parseUpdate(r); !ok {
+			return maelstrom.NewRPCError(maelstrom.MalformedRequest, "replicate: an update is not [clock, node, writes]")
+		}
 	}
 	s.mu.Lock()
 	for _, u := range us {
