@@ -23,6 +23,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/abi"
+	"github.com/terrarium-sim/terrarium/runtime/check"
 )
 
 // Names lists the services, sorted.
@@ -151,17 +152,7 @@ func canonical(raw json.RawMessage) string {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return "null"
 	}
-	var v any
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	if d.Decode(&v) != nil {
-		return string(raw)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return string(raw)
-	}
-	return string(b)
+	return check.CanonicalJSON(raw)
 }
 
 // state is one persistent (immutable) state of a service: apply returns
