@@ -92,6 +92,10 @@ func parseUpdate(raw json.RawMessage) (u update, ok bool) {
 	return u, true
 }
 
+// maxBatch bounds the updates in one gossip message, so that a peer
+// that was cut off for long is caught up in messages of bounded size.
+const maxBatch = 1000
+
 type server struct {
 	n  *maelstrom.Node
 	me int
@@ -249,6 +253,7 @@ func (s *server) gossip() {
 		if len(q) == 0 {
 			continue
 		}
+		q = q[:min(len(q), maxBatch)] // the rest go in the next rounds
 		b := []byte{'['}
 		for i, su := range q {
 			if i > 0 {
