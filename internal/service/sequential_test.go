@@ -115,3 +115,24 @@ func TestKVStatesPersistentOrInPlace(t *testing.T) {
 	assert.False(t, changed)
 	assert.Equal(t, float64(20), float64(out["code"].(int)))
 }
+
+// encodeReply writes what json.Marshal writes, byte for byte, whichever
+// path it takes (a run's digest covers every reply).
+func TestEncodeReplyIsJSONMarshal(t *testing.T) {
+	for _, out := range []reply{
+		{"type": "read_ok", "value": json.RawMessage(`12`), "in_reply_to": int64(3)},
+		{"type": "read_ok", "value": json.RawMessage(`{"a":[1,"x"]}`)},
+		{"type": "read_ok", "value": json.RawMessage(`{"a": 1}`)},
+		{"type": "read_ok", "value": json.RawMessage(`"<b>&"`)},
+		{"type": "read_ok", "value": json.RawMessage("\"\u2028\"")},
+		{"type": "read_ok", "value": json.RawMessage(nil)},
+		{"type": "error", "code": 22, "text": "current value \"x\" is not <1>", "in_reply_to": int64(-1)},
+		{"type": "ts_ok", "ts": int64(7)},
+		{"type": "cas_ok", "odd": 1.5},
+	} {
+		want, wantErr := json.Marshal(map[string]any{"src": "lin-kv", "dest": "n\"1", "body": out})
+		got, err := encodeReply("lin-kv", "n\"1", out)
+		assert.Equal(t, wantErr == nil, err == nil, "%v", out)
+		assert.Equal(t, string(want), string(got), "%v", out)
+	}
+}

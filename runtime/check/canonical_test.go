@@ -29,11 +29,13 @@ func TestCanonicalJSONFastPathAgrees(t *testing.T) {
 	for _, in := range []string{
 		"0", "-0", "7", "-12", "123456789012345678901234567890", "null", "true", "false",
 		"01", "-", "", " 1", "1 ", "1.0", "1e3", "+1", "--1", "nul", "1x", `"a"`, `{"b":1,"a":[1, 2]}`, "[1 ,2]", "0 1",
+		`"msg/k1/3"`, `""`, `"a b"`, `"<"`, `"&"`, `"\u0041"`, `"\""`, "\"\u2028\"", "\"caf\xc3\xa9\"", "\"\xff\"", "\"tab\there\"", `"open`, `"`, `"a"b"`, `"a" `,
 	} {
 		assert.Equal(t, slowCanonical(json.RawMessage(in)), CanonicalJSON(json.RawMessage(in)), "%q", in)
 	}
 	assert.True(t, plainScalar([]byte("-10")))
-	for _, in := range []string{"01", "-", "", " 1", "1.0", "+1", "nul"} {
+	assert.True(t, plainScalar([]byte(`"next/1"`)))
+	for _, in := range []string{"01", "-", "", " 1", "1.0", "+1", "nul", `"<"`, `"\n"`, "\"\xff\""} {
 		assert.False(t, plainScalar([]byte(in)), "%q", in)
 	}
 }
