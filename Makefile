@@ -34,7 +34,10 @@ bench: deps
 # between two nodes, one thing added at a time; RATIONALE.md, "Where a Go
 # guest's event goes"), each layer's cost over the one before, and a host
 # CPU profile of the goroutine layer in out/profile (the guest's own code
-# shows there as runtime._ExternalCode; the layers split it).
+# shows there as runtime._ExternalCode; the layers split it); then the
+# heavy Gossip Glomers shapes (BenchmarkGlomers kafka-5b and txn-6c, our
+# solutions under their challenge's flags), each with a host CPU profile
+# (RATIONALE.md, "Heavy workloads").
 profile:
 	@mkdir -p out/profile
 	$(GO) test -run '^$$' -bench 'EventSplit' -benchtime 2s -count 1 ./runtime/sim | tee out/profile/split.txt
@@ -43,6 +46,11 @@ profile:
 	$(GO) test -run '^$$' -bench 'EventSplit/12-go-goroutine' -benchtime 3s -count 1 -cpuprofile out/profile/goroutine.prof -o out/profile/sim.test ./runtime/sim > /dev/null
 	@echo; echo "== host CPU profile, goroutine layer (go tool pprof out/profile/sim.test out/profile/goroutine.prof)"
 	@$(GO) tool pprof -top -nodecount 25 out/profile/sim.test out/profile/goroutine.prof 2>/dev/null | tail -n +6
+	@for s in kafka-5b txn-6c; do \
+		$(GO) test -run '^$$' -bench "Glomers/$$s" -benchtime 1x -count 1 -cpuprofile out/profile/$$s.prof -o out/profile/terrarium.test ./cmd/terrarium | grep '^Benchmark' | tee -a out/profile/split.txt; \
+		echo; echo "== host CPU profile, $$s (go tool pprof out/profile/terrarium.test out/profile/$$s.prof; guest code is runtime._ExternalCode)"; \
+		$(GO) tool pprof -top -cum -nodecount 40 out/profile/terrarium.test out/profile/$$s.prof 2>/dev/null | tail -n +6; \
+	done
 
 # Build every plugin's guest module into build/plugins/NAME.wasm.
 plugins:

@@ -95,3 +95,44 @@ func TestLWWKVReplicasNeverMerge(t *testing.T) {
 	}
 	assert.Equal(t, json.RawMessage("1"), e.handle(req("n0", "read", "x", nil), script(t, 1, 0, 0))["value"])
 }
+
+// TestKVStatesPersistentOrInPlace: seq-kv's states are persistent (a past
+// state it may still serve reads from never sees a later write), while
+// lin-kv's one state changes in place instead of being copied per write.
+func TestKVStatesPersistentOrInPlace(t *testing.T) {
+	old := kvState{}
+	next, changed, out := old.apply(req("n0", "write", "x", 1))
+	assert.True(t, changed)
+	assert.Equal(t, "write_ok", out["type"])
+	assert.Empty(t, old, "a persistent state changed under seq-kv's buffer")
+	assert.JSONEq(t, "1", string(next.(kvState)[`"x"`]))
+
+	lin := linKV{}
+	_, _, out = lin.apply(req("n0", "write", "x", 1))
+	assert.Equal(t, "write_ok", out["type"])
+	assert.JSONEq(t, "1", string(lin[`"x"`]), "lin-kv copied its state instead of writing in place")
+	_, changed, out = lin.apply(req("n0", "read", "y", nil))
+	assert.False(t, changed)
+	assert.Equal(t, float64(20), float64(out["code"].(int)))
+}
+
+// encodeReply writes what json.Marshal writes, byte for byte, whichever
+// path it takes (a run's digest covers every reply).
+func TestEncodeReplyIsJSONMarshal(t *testing.T) {
+	for _, out := range []reply{
+		{"type": "read_ok", "value": json.RawMessage(`12`), "in_reply_to": int64(3)},
+		{"type": "read_ok", "value": json.RawMessage(`{"a":[1,"x"]}`)},
+		{"type": "read_ok", "value": json.RawMessage(`{"a": 1}`)},
+		{"type": "read_ok", "value": json.RawMessage(`"<b>&"`)},
+		{"type": "read_ok", "value": json.RawMessage("\"\u2028\"")},
+		{"type": "read_ok", "value": json.RawMessage(nil)},
+		{"type": "error", "code": 22, "text": "current value \"x\" is not <1>", "in_reply_to": int64(-1)},
+		{"type": "ts_ok", "ts": int64(7)},
+		{"type": "cas_ok", "odd": 1.5},
+	} {
+		want, wantErr := json.Marshal(map[string]any{"src": "lin-kv", "dest": "n\"1", "body": out})
+		got, err := encodeReply("lin-kv", "n\"1", out)
+		assert.Equal(t, wantErr == nil, err == nil, "%v", out)
+		assert.Equal(t, string(want), string(got), "%v", out)
+	}
+}

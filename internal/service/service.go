@@ -20,9 +20,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 
+	"github.com/terrarium-sim/terrarium/internal/jsonstr"
 	"github.com/terrarium-sim/terrarium/nodes"
 	"github.com/terrarium-sim/terrarium/runtime/abi"
+	"github.com/terrarium-sim/terrarium/runtime/check"
 )
 
 // Names lists the services, sorted.
@@ -47,7 +50,7 @@ func New(name string) (nodes.NativeFunc, error) {
 	var h handler
 	switch name {
 	case "lin-kv":
-		h = &linear{state: kvState{}}
+		h = &linear{state: linKV{}}
 	case "lin-tso":
 		h = &linear{state: tsoState{}}
 	case "seq-kv":
@@ -136,12 +139,58 @@ func serve(host abi.Host, h handler, from int32, msg []byte) {
 	if body.MsgID != nil {
 		out["in_reply_to"] = *body.MsgID
 	}
-	b, err := json.Marshal(map[string]any{"src": env.Dest, "dest": env.Src, "body": out})
+	b, err := encodeReply(env.Dest, env.Src, out)
 	if err != nil {
 		host.Log(abi.LevelError, fmt.Appendf(nil, "service: encode reply: %v", err))
 		return
 	}
 	host.Send(from, b)
+}
+
+// encodeReply writes what json.Marshal writes for the envelope
+// {"src":src,"dest":dest,"body":out}: keys sorted, strings as
+// internal/jsonstr writes them. Replies are strings, integers and stored
+// values; a stored value that json.Marshal would change (it compacts and
+// escapes HTML) sends the whole reply through json.Marshal. Reflection
+// over a map per reply was a fifth of lin-kv's time in kafka 5b.
+func encodeReply(src, dest string, out reply) ([]byte, error) {
+	keys := make([]string, 0, len(out))
+	for k := range out {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b := append(make([]byte, 0, 128), `{"body":{`...)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var ok bool
+		if b, ok = appendPlain(append(jsonstr.Append(b, k), ':'), out[k]); !ok {
+			return json.Marshal(map[string]any{"src": src, "dest": dest, "body": out})
+		}
+	}
+	b = jsonstr.Append(append(b, `},"dest":`...), dest)
+	b = jsonstr.Append(append(b, `,"src":`...), src)
+	return append(b, '}'), nil
+}
+
+// appendPlain appends v as json.Marshal would if it is a string, an
+// integer, or a JSON value Marshal copies unchanged; ok is false otherwise.
+func appendPlain(b []byte, v any) (_ []byte, ok bool) {
+	switch x := v.(type) {
+	case string:
+		return jsonstr.Append(b, x), true
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), true
+	case int64:
+		return strconv.AppendInt(b, x, 10), true
+	case json.RawMessage:
+		if len(x) == 0 || bytes.ContainsAny(x, " \t\r\n<>&\u2028\u2029") {
+			return b, false
+		}
+		return append(b, x...), true
+	}
+	return b, false
 }
 
 // canonical re-encodes a JSON value so that equal values compare equal as
@@ -151,17 +200,7 @@ func canonical(raw json.RawMessage) string {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return "null"
 	}
-	var v any
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	if d.Decode(&v) != nil {
-		return string(raw)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return string(raw)
-	}
-	return string(b)
+	return check.CanonicalJSON(raw)
 }
 
 // state is one persistent (immutable) state of a service: apply returns
@@ -170,45 +209,79 @@ type state interface {
 	apply(r *request) (next state, changed bool, out reply)
 }
 
-// kvState is upstream's persistent KV: canonical key -> raw value.
+// kvState is upstream's persistent KV: canonical key -> raw value. It is
+// immutable: seq-kv keeps past states, so a change makes a copy.
 type kvState map[string]json.RawMessage
 
 // apply follows upstream's PersistentKV handle. changed is upstream's test
 // (= service service'): a write or cas that stores the value already there
 // leaves the state equal, hence unchanged.
 func (m kvState) apply(r *request) (state, bool, reply) {
+	v, out := m.decide(r)
+	if v == nil {
+		return m, false, out
+	}
+	cur, ok := m[r.key]
+	return m.with(r.key, v), !ok || canonical(cur) != canonical(v), out
+}
+
+// decide answers r from m and returns the value r stores there (nil: none,
+// the state stays as it is).
+func (m kvState) decide(r *request) (json.RawMessage, reply) {
 	if r.typ != "read" && r.typ != "write" && r.typ != "cas" {
-		return m, false, noReply(r, fmt.Sprintf("kv services take read, write and cas, not %q", r.typ))
+		return nil, noReply(r, fmt.Sprintf("kv services take read, write and cas, not %q", r.typ))
 	}
 	cur, ok := m[r.key]
 	switch r.typ {
 	case "read":
 		if !ok {
-			return m, false, errReply(codeKeyDoesNotExist, "key does not exist")
+			return nil, errReply(codeKeyDoesNotExist, "key does not exist")
 		}
-		return m, false, reply{"type": "read_ok", "value": cur}
+		return nil, reply{"type": "read_ok", "value": cur}
 	case "write":
-		return m.with(r.key, r.value), !ok || canonical(cur) != canonical(r.value), reply{"type": "write_ok"}
+		return orNull(r.value), reply{"type": "write_ok"}
 	}
 	switch {
 	case !ok && !r.cine:
-		return m, false, errReply(codeKeyDoesNotExist, "key does not exist")
+		return nil, errReply(codeKeyDoesNotExist, "key does not exist")
 	case ok && canonical(cur) != r.from:
-		return m, false, errReply(codePrecondition, fmt.Sprintf("current value %s is not %s", cur, r.from))
+		return nil, errReply(codePrecondition, fmt.Sprintf("current value %s is not %s", cur, r.from))
 	}
-	return m.with(r.key, r.to), !ok || canonical(cur) != canonical(r.to), reply{"type": "cas_ok"}
+	return orNull(r.to), reply{"type": "cas_ok"}
+}
+
+// orNull is v, or JSON null for an absent value.
+func orNull(v json.RawMessage) json.RawMessage {
+	if len(v) == 0 {
+		return json.RawMessage("null")
+	}
+	return v
 }
 
 func (m kvState) with(k string, v json.RawMessage) kvState {
-	if len(v) == 0 {
-		v = json.RawMessage("null")
-	}
 	n := make(kvState, len(m)+1)
 	for a, b := range m {
 		n[a] = b
 	}
 	n[k] = slices.Clone(v)
 	return n
+}
+
+// linKV is lin-kv's state. Only the current state exists (linear keeps no
+// past ones), so a change is made in place: copying the whole map on
+// every write made a run's cost grow with the square of its keys (the
+// kafka 5b shape spent a quarter of its time copying; RATIONALE.md,
+// "Heavy workloads"). changed reports that r stored a value, equal to the
+// old one or not: linear does not read it.
+type linKV map[string]json.RawMessage
+
+func (m linKV) apply(r *request) (state, bool, reply) {
+	v, out := kvState(m).decide(r)
+	if v == nil {
+		return m, false, out
+	}
+	m[r.key] = slices.Clone(v)
+	return m, true, out
 }
 
 // tsoState is upstream's timestamp oracle: the next timestamp.
@@ -306,16 +379,11 @@ func (l lwwState) apply(r *request) (lwwState, reply) {
 	return l.with(r.key, r.to), reply{"type": "cas_ok"}
 }
 
+// with stores v under k, in place: eventual keeps only each replica's
+// current state.
 func (l lwwState) with(k string, v json.RawMessage) lwwState {
-	if len(v) == 0 {
-		v = json.RawMessage("null")
-	}
-	m := make(map[string]lwwValue, len(l.m)+1)
-	for a, b := range l.m {
-		m[a] = b
-	}
-	m[k] = lwwValue{ts: l.clock, value: slices.Clone(v)}
-	return lwwState{clock: l.clock + 1, m: m}
+	l.m[k] = lwwValue{ts: l.clock, value: slices.Clone(orNull(v))}
+	return lwwState{clock: l.clock + 1, m: l.m}
 }
 
 // eventual is upstream's Eventual wrapper over lww-kv replicas

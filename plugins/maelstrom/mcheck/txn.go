@@ -436,23 +436,47 @@ func TxnRWRegister(in check.Input) check.Result {
 	}
 	// Elle's initial-state-version-graphs: nil comes before every version
 	// of a key, so a transaction that read nil is followed (rw) by every
-	// transaction that wrote the key and did not fail
+	// transaction that wrote the key and did not fail. The writers of each
+	// key are listed once, in history order (scanning the whole history
+	// for every nil read made the check quadratic: RATIONALE.md, "Heavy
+	// workloads"); the edges and their order are what the scan gave.
+	keyWriters := writersByKey(txns, nilReads)
 	for _, k := range sortedIntKeys(nilReads) {
 		for _, t := range nilReads[k] {
-			for _, w := range txns {
-				if w.typ == history.OpFail {
-					continue
-				}
-				for _, m := range w.ops {
-					if m.f == "w" && m.key == k {
-						g.link(t, w, rw)
-						break
-					}
-				}
+			for _, w := range keyWriters[k] {
+				g.link(t, w, rw)
 			}
 		}
 	}
 	return txnResult("txn-rw-register", in, txns, a, g)
+}
+
+// writersByKey lists, for each key in keys, the transactions that did not
+// fail and wrote it, once each, in history order.
+func writersByKey(txns []*txnOp, keys map[int][]*txnOp) map[int][]*txnOp {
+	out := map[int][]*txnOp{}
+	for _, w := range txns {
+		if w.typ == history.OpFail {
+			continue
+		}
+		for i, m := range w.ops {
+			if _, ok := keys[m.key]; !ok || m.f != "w" || wroteBefore(w.ops[:i], m.key) {
+				continue
+			}
+			out[m.key] = append(out[m.key], w)
+		}
+	}
+	return out
+}
+
+// wroteBefore reports whether ops write key.
+func wroteBefore(ops []mop, key int) bool {
+	for _, m := range ops {
+		if m.f == "w" && m.key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // TxnListAppend checks a txn-list-append history: every element a read
