@@ -142,3 +142,34 @@ func TestGlomersSuiteLines(t *testing.T) {
 		require.Error(t, err, bad)
 	}
 }
+
+// glomersRates are BenchmarkGlomersRate's client rates, and
+// glomersRateSeconds its --time-limit (the final phase comes after).
+var glomersRates = []float64{100, 1000, 10_000}
+
+const glomersRateSeconds = 5
+
+// BenchmarkGlomersRate runs the kafka 5b and txn 6c shapes (our solutions,
+// BenchmarkGlomers' flags) at rates 100, 1,000 and 10,000 requests a
+// second with a 5 s time limit, reporting events per second of the
+// simulation and the wall time per event: how the cost of an event grows
+// with the load.
+//
+//	go test ./cmd/terrarium -run '^$' -bench GlomersRate -benchtime 1x
+func BenchmarkGlomersRate(b *testing.B) {
+	for _, c := range glomersCases()[1:] {
+		for _, rate := range glomersRates {
+			f := c.f
+			f.rate, f.timeLimit = rate, glomersRateSeconds
+			b.Run(fmt.Sprintf("%s/rate=%g", c.name, rate), func(b *testing.B) {
+				var sum glomersRun
+				for range b.N {
+					sum = sum.plus(runGlomers(b, f, true))
+				}
+				sum.report(b)
+				b.ReportMetric(float64(sum.sim.Nanoseconds())/float64(sum.events), "ns/event")
+				b.ReportMetric(sum.check.Seconds()/(sum.sim+sum.check).Seconds(), "check-share")
+			})
+		}
+	}
+}

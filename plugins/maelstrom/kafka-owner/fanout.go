@@ -58,7 +58,7 @@ func (s *server) fanout(msg maelstrom.Message, keys []string, req request) error
 			continue
 		}
 		g.waiting++
-		err := s.n.RPC(s.nodes[o], req.remote(part), func(r maelstrom.Message) error {
+		err := s.n.RPCInline(s.nodes[o], req.remote(part), func(r maelstrom.Message) error {
 			g.mu.Lock()
 			defer g.mu.Unlock()
 			g.waiting--

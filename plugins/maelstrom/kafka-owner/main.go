@@ -6,7 +6,7 @@
 // for the keys it owns at once, in the host's call (every handler is
 // inline); a request that names keys other nodes own is split by owner,
 // each part forwarded to its owner as the same request, and the client is
-// answered when every part has come back. The owner is the only writer of
+// answered when every part has come back (the callbacks run inline too). The owner is the only writer of
 // its keys, so offsets are assigned in order without gaps, a poll sees a
 // prefix of the log, and committed offsets only grow. This is the design
 // Gossip Glomers 5b suggests (a leader per key instead of lin-kv round
@@ -72,7 +72,7 @@ func (s *server) send(msg maelstrom.Message) error {
 	}
 	if o := s.owner(key); o != s.me {
 		body := maelstrom.NewBody("send").String("key", key).Raw("msg", value)
-		return s.n.RPC(s.nodes[o], body, func(r maelstrom.Message) error {
+		return s.n.RPCInline(s.nodes[o], body, func(r maelstrom.Message) error {
 			off, ok := r.Int("offset")
 			if e := r.RPCError(); e != nil || !ok {
 				return s.unavailable(msg, "the key's owner "+s.nodes[o]+" did not take the message")
