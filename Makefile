@@ -2,7 +2,7 @@
 GO ?= go
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go plugins/maelstrom/*/main.go))
 
-.PHONY: run test bench profile plugins examples lint deps clean tools
+.PHONY: run test bench glomers-bench profile plugins examples lint deps clean tools
 
 # Start the server and browser playground; it prints its URL. Needs only Go
 # (the UI is embedded). ADDR=host:port and DATA=dir override the defaults.
@@ -29,6 +29,19 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee out/bench.txt
 	@echo; echo "== summary (out/bench.txt)"
 	@awk '/^Benchmark/ { line = sprintf("%-58s", $$1); for (i = 3; i < NF; i += 2) if ($$(i+1) != "B/op" && $$(i+1) != "allocs/op") line = line sprintf("  %12s %s", $$i, $$(i+1)); print line }' out/bench.txt
+
+# The whole Gossip Glomers command suite (every challenge's own maelstrom
+# test line, with our solutions; BenchmarkGlomersSuite in cmd/terrarium),
+# one run each: a table of each challenge's virtual and wall seconds,
+# x-realtime (virtual over wall, checks included), x-realtime-cpu,
+# messages and events per second, then the suite overall. The raw output
+# goes to out/glomers.txt.
+glomers-bench:
+	@mkdir -p out
+	$(GO) test -run '^$$' -bench 'GlomersSuite' -benchtime 1x -count 1 -timeout 30m ./cmd/terrarium | tee out/glomers.txt
+	@echo; echo "== Gossip Glomers suite (out/glomers.txt)"
+	@printf '%-18s %10s %8s %11s %15s %10s %10s\n' challenge virtual-s wall-s x-realtime x-realtime-cpu msgs/s events/s
+	@awk '/^BenchmarkGlomersSuite\// { n = $$1; sub(/^BenchmarkGlomersSuite\//, "", n); sub(/-[0-9]+$$/, "", n); delete m; for (i = 3; i < NF; i += 2) m[$$(i+1)] = $$i; printf "%-18s %10.1f %8.2f %11.1f %15.1f %10.0f %10.0f\n", n, m["virtual-s"], m["wall-s"], m["x-realtime"], m["x-realtime-cpu"], m["msgs/s"], m["events/s"] }' out/glomers.txt
 
 # Where one Go-guest event goes: BenchmarkEventSplit's layers (a ping-pong
 # between two nodes, one thing added at a time; RATIONALE.md, "Where a Go

@@ -36,7 +36,10 @@ func glomersTimeLimit() float64 {
 // 100 --latency 100), 5b kafka (--node-count 2 --concurrency 2n
 // --time-limit 20 --rate 1000) and 6c txn-rw-register (--node-count 2
 // --concurrency 2n --time-limit 20 --rate 1000 --consistency-models
-// read-committed --availability total --nemesis partition). 6c runs
+// read-committed --availability total --nemesis partition). 5b runs
+// plugins/maelstrom/kafka-owner (an owner per key, the log in memory);
+// plugins/maelstrom/kafka (lin-kv round trips per operation) runs the
+// bundled scenarios. 6c runs
 // plugins/maelstrom/txn-rc, our solution for that challenge;
 // plugins/maelstrom/txn (serializable through one lin-kv key) does not
 // scale to it: RATIONALE.md, "Heavy workloads".
@@ -49,7 +52,7 @@ func glomersCases() []glomersCase {
 	}
 	b3d := base("broadcast", m("broadcast"), 25, 100)
 	b3d.latency = 100
-	k5b := base("kafka", m("kafka"), 2, 1000)
+	k5b := base("kafka", m("kafka-owner"), 2, 1000)
 	k5b.concurrency = "2n"
 	t6c := base("txn-rw-register", m("txn-rc"), 2, 1000)
 	t6c.concurrency, t6c.consistency, t6c.nemesis = "2n", "read-committed", "partition"
@@ -137,6 +140,24 @@ func TestTxnRCPassesGlomers6bAnd6c(t *testing.T) {
 			f.consistency, f.seed, f.timeLimit = model, seed, 3
 			g := runGlomers(t, f, true)
 			require.Positive(t, g.events, "%s seed %d", model, seed)
+		}
+	}
+}
+
+// TestKafkaOwnerPassesGlomers5: plugins/maelstrom/kafka-owner passes the
+// kafka checker under the flags of 5a (one node), 5b and 5c (two nodes,
+// two clients each: sends forwarded to their key's owner) on two seeds.
+func TestKafkaOwnerPassesGlomers5(t *testing.T) {
+	for _, nodes := range []int{1, 2} {
+		for _, seed := range []uint64{1, 2} {
+			f := glomersCases()[1].f
+			require.Contains(t, f.bin, "kafka-owner")
+			f.nodeCount, f.seed, f.timeLimit = nodes, seed, 3
+			if nodes == 1 {
+				f.concurrency = "2n"
+			}
+			g := runGlomers(t, f, true)
+			require.Positive(t, g.sent, "%d nodes seed %d", nodes, seed)
 		}
 	}
 }

@@ -19,14 +19,14 @@ import (
 )
 
 // scaleSteps are BenchmarkScale's runs: tiny WAT nodes up to 100,000 and
-// Go SDK nodes up to 10,000 (issue 11's targets: 10,000 Go nodes in 16 GiB
+// Go SDK nodes from 10 to 10,000 (issue 11's targets: 10,000 Go nodes in 16 GiB
 // booted in 20 s, 100,000 tiny nodes in 4 GiB).
 var scaleSteps = []struct {
 	kind  string
 	nodes int
 }{
 	{"wat", 1000}, {"wat", 10_000}, {"wat", 100_000},
-	{"go", 100}, {"go", 1000}, {"go", 10_000},
+	{"go", 10}, {"go", 100}, {"go", 1000}, {"go", 10_000},
 }
 
 // scaleNeed is a generous estimate of the memory a step needs, per node
@@ -63,8 +63,9 @@ const (
 // BenchmarkScale boots many nodes (stores shared and names by host call,
 // the defaults at this size) and runs a second of virtual time of echo
 // traffic between pairs. It reports the wall time of the boot per node,
-// the resident memory per node once the traffic has run, and the whole
-// run's wall time.
+// the resident memory per node once the traffic has run, the events per
+// wall second of the traffic (the run after the boot: how the cost of an
+// event grows with the number of nodes), and the whole run's wall time.
 func BenchmarkScale(b *testing.B) {
 	for _, st := range scaleSteps {
 		b.Run(fmt.Sprintf("%s-nodes=%d", st.kind, st.nodes), func(b *testing.B) {
@@ -79,28 +80,42 @@ func BenchmarkScale(b *testing.B) {
 			} else {
 				module, role = pingpong(b), "inline"
 			}
-			var boot, total time.Duration
-			var mem, pmem int64
+			var sum scaleFigures
 			for range b.N {
-				bt, tt, m, pm := scaleRun(b, module, role, st.nodes)
-				boot, total, mem, pmem = boot+bt, total+tt, mem+m, pmem+pm
+				sum = sum.plus(scaleRun(b, module, role, st.nodes))
 			}
+			boot, total, mem, pmem := sum.boot, sum.total, sum.mem, sum.pmem
 			n := float64(b.N) * float64(st.nodes)
 			b.ReportMetric(float64(boot.Microseconds())/1000/n, "ms-boot/node")
 			b.ReportMetric(float64(mem)/n/(1<<20), "MiB-rss/node")
 			b.ReportMetric(float64(pmem)/n/(1<<20), "MiB-pss/node")
 			b.ReportMetric(total.Seconds()/float64(b.N), "s-wall")
+			b.ReportMetric(float64(sum.events)/(total-boot).Seconds(), "events/s")
 		})
 	}
 }
 
+// scaleFigures are one run's figures (or a sum of runs'): the boot's
+// wall time, the whole run's (both without compiling the module), the
+// events after the boot, and the resident memory the run added (RSS and
+// PSS).
+type scaleFigures struct {
+	boot, total time.Duration
+	events      uint64
+	mem, pmem   int64
+}
+
+func (f scaleFigures) plus(o scaleFigures) scaleFigures {
+	return scaleFigures{f.boot + o.boot, f.total + o.total, f.events + o.events, f.mem + o.mem, f.pmem + o.pmem}
+}
+
 // scaleRun is one run of BenchmarkScale: the boot's wall time, the whole
-// run's (both without compiling the module), and the resident memory the
-// run added, as the kernel's resident set size counts it and as its
+// run's (both without compiling the module), the events after the boot,
+// and the resident memory the run added, as the kernel's resident set size counts it and as its
 // proportional set size does (pss). The two differ for Go guests: every
 // instance maps the module's memory image copy-on-write, and RSS counts
 // each mapping's unwritten, shared pages again, PSS once.
-func scaleRun(b *testing.B, module []byte, role string, nodes int) (boot, total time.Duration, mem, pmem int64) {
+func scaleRun(b *testing.B, module []byte, role string, nodes int) (f scaleFigures) {
 	b.Helper()
 	b.StopTimer()
 	runtime.GC()
@@ -119,7 +134,8 @@ func scaleRun(b *testing.B, module []byte, role string, nodes int) (boot, total 
 	require.NoError(b, err)
 	require.NoError(b, s.Start())
 	require.NoError(b, s.RunUntil(0))
-	boot = time.Since(start)
+	f.boot = time.Since(start)
+	booted := s.Stats().Events
 	for i := 0; i < nodes-1; i += 2 {
 		from, to := int32(i), int32(i+1)
 		env := fmt.Sprintf(`{"src":"n%d","dest":"n%d","body":{"type":"ping"}}`, i, i+1)
@@ -127,20 +143,21 @@ func scaleRun(b *testing.B, module []byte, role string, nodes int) (boot, total 
 	}
 	require.NoError(b, s.RunFor(scaleVirtual))
 	b.StopTimer()
-	mem, pmem = rss()-before, pss()-pbefore
+	f.mem, f.pmem = rss()-before, pss()-pbefore
 	if path := os.Getenv("BENCH_HEAPPROF"); path != "" {
 		f, err := os.Create(path)
 		require.NoError(b, err)
 		require.NoError(b, pprof.WriteHeapProfile(f))
 		require.NoError(b, f.Close())
 	}
-	total = time.Since(start)
+	f.total = time.Since(start)
 	st := s.Stats()
+	f.events = st.Events - booted
 	require.Zero(b, st.Crashes, "a node crashed: %s", firstCrash(s))
 	want := uint64(nodes/2) * uint64(scaleVirtual/scaleLatency)
 	require.GreaterOrEqual(b, st.Delivered, want, "the echo traffic stalled")
 	b.StartTimer()
-	return boot, total, mem, pmem
+	return f
 }
 
 // pss returns the process's proportional set size in bytes (Linux): its

@@ -37,3 +37,31 @@ func Elements(raw json.RawMessage) (elems []json.RawMessage, ok bool) {
 	}
 	return nil, false
 }
+
+// Members splits a JSON object into its keys and the raw JSON of their
+// values, in the order they appear, without encoding/json: a kafka poll's
+// {"k1": 3, "k2": 0} costs a fraction of json.Unmarshal in a wasm guest.
+// It does not validate the values. ok is false if raw is not an object of
+// well-bracketed values or a key has escapes (json.Unmarshal it then).
+func Members(raw json.RawMessage) (keys []string, values []json.RawMessage, ok bool) {
+	i := objectStart(raw, 0)
+	if i < 0 || i >= len(raw) {
+		return nil, nil, false
+	}
+	if raw[i] == '}' {
+		return []string{}, []json.RawMessage{}, skipSpace(raw, i+1) == len(raw)
+	}
+	for {
+		ks, ke, vs, ve, esc, ok := memberAt(raw, i)
+		if !ok || esc {
+			return nil, nil, false
+		}
+		keys, values = append(keys, string(raw[ks:ke])), append(values, raw[vs:ve:ve])
+		var done bool
+		if i, done = afterMember(raw, ve); i < 0 {
+			return nil, nil, false
+		} else if done {
+			return keys, values, skipSpace(raw, i) == len(raw)
+		}
+	}
+}

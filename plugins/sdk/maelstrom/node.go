@@ -30,6 +30,8 @@ type handler struct {
 type pending struct {
 	fn HandlerFunc
 	ch chan Message
+	// inline runs fn in the call that delivers the reply (RPCInline).
+	inline bool
 	// dest is where the request went: only a reply from there counts.
 	dest string
 }
@@ -366,6 +368,14 @@ func (n *Node) RPC(dest string, body any, handler HandlerFunc) error {
 	return n.rpc(dest, body, pending{fn: handler})
 }
 
+// RPCInline is RPC with a callback that runs inline, in the host's call
+// that delivers the reply, under HandleInline's contract (it must not
+// block; if it starts goroutines the SDK waits for the idle point): it
+// saves the callback's goroutine hand-off and idle point.
+func (n *Node) RPCInline(dest string, body any, handler HandlerFunc) error {
+	return n.rpc(dest, body, pending{fn: handler, inline: true})
+}
+
 // SyncRPC sends body to dest with a fresh msg_id and waits for the reply
 // or for ctx to end. An error reply is returned as an *RPCError together
 // with the message. Deadlines run on virtual time.
@@ -521,6 +531,11 @@ func (n *Node) deliver(from int32, data []byte) bool {
 			if p.ch != nil {
 				p.ch <- msg // buffered, and only one reply is routed per id
 				return true
+			}
+			if p.inline {
+				g := n.goroutines()
+				n.runCallback(p.fn, msg)
+				return n.goroutines() != g
 			}
 			n.spawn(job{cb: p.fn, msg: msg})
 			return true

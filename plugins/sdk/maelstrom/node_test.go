@@ -164,6 +164,28 @@ func TestRPCCallbacksAndIDs(t *testing.T) {
 	n.mu.Unlock()
 }
 
+// RPCInline's callback runs in the call that delivers the reply, so the
+// node need not wait for its idle point, unless the callback starts a
+// goroutine; a reply from another node than the request's does not run
+// it.
+func TestRPCInline(t *testing.T) {
+	h := newFakeHost()
+	n := testNode(h)
+	var got []string
+	require.NoError(t, n.RPCInline("n0", NewBody("ping"), func(m Message) error { got = append(got, m.Type()); return nil }))
+	release := make(chan struct{})
+	require.NoError(t, n.RPCInline("n0", NewBody("ping"), func(m Message) error {
+		go func() { <-release }()
+		return nil
+	}))
+	assert.False(t, n.deliver(2, []byte(`{"src":"n0","dest":"n1","body":{"type":"pong","in_reply_to":1}}`)), "from n2: not the reply")
+	assert.Empty(t, got)
+	assert.False(t, n.deliver(0, []byte(`{"src":"n0","dest":"n1","body":{"type":"pong","in_reply_to":1}}`)), "an inline callback needs no idle point")
+	assert.Equal(t, []string{"pong"}, got, "the callback ran in the call")
+	assert.True(t, n.deliver(0, []byte(`{"src":"n0","dest":"n1","body":{"type":"pong","in_reply_to":2}}`)), "a callback that starts a goroutine waits for the idle point")
+	close(release)
+}
+
 func TestSyncRPC(t *testing.T) {
 	tests := []struct {
 		name     string
