@@ -73,6 +73,7 @@ async function loadGallery() {
       d.innerHTML = `<div class="title"></div><div class="sum"></div>
         <details><summary>what it is for, advantages, limits</summary>
         <b>For</b><div class="purpose"></div><b>Advantages</b><div class="adv"></div><b>Limits</b><div class="lim"></div></details>
+        <details class="tour" hidden><summary>guided tour</summary><div class="steps"></div></details>
         <div class="files"></div>`;
       d.querySelector('.title').textContent = `${p.title}`;
       d.querySelector('.sum').textContent = p.summary;
@@ -81,6 +82,12 @@ async function loadGallery() {
         const el = d.querySelector(`.${cls}`);
         el.classList.add('md');
         el.innerHTML = markdown(text || '');
+      }
+      if (p.tour) { // plain steps from the README's Tour section
+        const tour = d.querySelector('.tour');
+        tour.hidden = false;
+        tour.querySelector('.steps').classList.add('md');
+        tour.querySelector('.steps').innerHTML = markdown(p.tour);
       }
       const files = d.querySelector('.files');
       for (const f of p.files) {
