@@ -61,7 +61,7 @@ func runRotation(t *testing.T, partition bool) rotationRun {
 	r := rotationRun{res: res}
 	for _, op := range jsonLines[struct {
 		Type, F, Error string
-		Time int64
+		Time           int64
 	}](t, filepath.Join(dir, "history.jsonl")) {
 		switch {
 		case op.F == "transfer" && op.Error == "unknown signing key":
