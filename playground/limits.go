@@ -58,6 +58,7 @@ func DefaultMaxLimits() scenario.Limits {
 		InFlightMessages:     limits.DefaultInFlightMessages,
 		InitNames:            limits.DefaultInitNames,
 		SharedStoreNodes:     512,
+		AttackBudget:         limits.DefaultAttackBudget,
 	}
 }
 
