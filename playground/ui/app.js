@@ -73,7 +73,6 @@ async function loadGallery() {
       d.innerHTML = `<div class="title"></div><div class="sum"></div>
         <details><summary>what it is for, advantages, limits</summary>
         <b>For</b><div class="purpose"></div><b>Advantages</b><div class="adv"></div><b>Limits</b><div class="lim"></div></details>
-        <details class="tour" hidden><summary>guided tour</summary><div class="steps"></div></details>
         <div class="files"></div>`;
       d.querySelector('.title').textContent = `${p.title}`;
       d.querySelector('.sum').textContent = p.summary;
@@ -83,13 +82,14 @@ async function loadGallery() {
         el.classList.add('md');
         el.innerHTML = markdown(text || '');
       }
-      if (p.tour) { // plain steps from the README's Tour section
-        const tour = d.querySelector('.tour');
-        tour.hidden = false;
-        tour.querySelector('.steps').classList.add('md');
-        tour.querySelector('.steps').innerHTML = markdown(p.tour);
-      }
       const files = d.querySelector('.files');
+      if (p.tour) { // plain steps from the README's Tour section
+        const tour = document.createElement('details');
+        tour.className = 'tour';
+        tour.innerHTML = '<summary>guided tour</summary><div class="steps md"></div>';
+        tour.querySelector('.steps').innerHTML = markdown(p.tour);
+        files.before(tour);
+      }
       for (const f of p.files) {
         const b = document.createElement('button');
         b.textContent = f === 'scenario.yaml' ? 'scenario' : f === 'limit.yaml' ? 'limit demo' : f === 'broken.yaml' ? 'broken' : f.replace(/\.yaml$/, '');
