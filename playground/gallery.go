@@ -26,6 +26,9 @@ type Pattern struct {
 	Purpose     string `json:"purpose,omitempty"`
 	Advantages  string `json:"advantages,omitempty"`
 	Limitations string `json:"limitations,omitempty"`
+	// Tour is the README's "Tour" section, as Markdown: numbered steps
+	// through the plugin's scenarios, shown beside it in the gallery.
+	Tour string `json:"tour,omitempty"`
 	// Files lists the scenario files (scenario.yaml passes, limit.yaml
 	// shows the pattern's limitation, broken.yaml fails), by name.
 	Files []string `json:"files"`
@@ -115,6 +118,8 @@ func loadGallery(dir string) (*gallery, error) {
 				d.Advantages = s.Text
 			case strings.HasPrefix(t, "limitations"):
 				d.Limitations = s.Text
+			case t == "tour":
+				d.Tour = s.Text
 			}
 		}
 		if d.Purpose == "" && len(d.Sections) > 0 {

@@ -26,6 +26,13 @@ func TestPatternsGallery(t *testing.T) {
 		assert.NotEmpty(t, m["limitations"], m["name"])
 		assert.NotEmpty(t, m["purpose"], m["name"])
 		assert.Equal(t, []any{"scenario.yaml", "limit.yaml", "broken.yaml"}, m["files"].([]any)[:3], m["name"])
+		// The security patterns carry a guided tour (their README's Tour
+		// section), in numbered steps; the others have none yet.
+		if m["category"] == "security" {
+			assert.Regexp(t, `(?m)^1\. Load \*\*scenario\*\*`, m["tour"], m["name"])
+		} else {
+			assert.Nil(t, m["tour"], m["name"])
+		}
 	}
 	assert.Equal(t, map[string]bool{"object communication": true, "event-driven": true, "security": true}, cats)
 

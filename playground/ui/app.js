@@ -83,6 +83,13 @@ async function loadGallery() {
         el.innerHTML = markdown(text || '');
       }
       const files = d.querySelector('.files');
+      if (p.tour) { // plain steps from the README's Tour section
+        const tour = document.createElement('details');
+        tour.className = 'tour';
+        tour.innerHTML = '<summary>guided tour</summary><div class="steps md"></div>';
+        tour.querySelector('.steps').innerHTML = markdown(p.tour);
+        files.before(tour);
+      }
       for (const f of p.files) {
         const b = document.createElement('button');
         b.textContent = f === 'scenario.yaml' ? 'scenario' : f === 'limit.yaml' ? 'limit demo' : f === 'broken.yaml' ? 'broken' : f.replace(/\.yaml$/, '');

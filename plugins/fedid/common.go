@@ -82,4 +82,11 @@ type claims struct {
 	Sub string `json:"sub"`
 	Aud string `json:"aud"`
 	Exp int64  `json:"exp"`
+	// Kid names the provider's key that signed the token (0, its root
+	// key, is left out).
+	Kid int `json:"kid,omitempty"`
 }
+
+// announcement is what the provider's root key signs to vouch for its
+// key kid.
+func announcement(kid int, pub []byte) []byte { return fmt.Appendf(nil, "key|%d|%x", kid, pub) }

@@ -9,7 +9,10 @@
 // "token","exp"}: a token "CLAIMS.SIG", base64url JSON claims {"sub","aud",
 // "exp"} and their Ed25519 signature by the provider's own key (the host
 // key service). Params: {"users":{"c0":"password"},"ttl_ms":1000,
-// "audience":"bank","window_ms":1000}.
+// "audience":"bank","window_ms":1000,"rotate_at_ms":0}. From rotate_at_ms
+// (when set) it signs with a second key instead, and its claims name it
+// ("kid":1); it answers {"type":"keys","kid"} with {"type":"keys_ok",
+// "kid","pub","sig"}, the key's public half signed by its own key.
 //
 // Role "service" trusts the provider, not the network: a {"type":
 // "transfer","req","token","amount","ts"} is acted on only with a token
@@ -18,7 +21,10 @@
 // window). It then sends the ledger {"type":"debit",...,"nonce","mac"},
 // MAC'd with the key the two share, and relays the answer. Params:
 // {"idp":"idp","ledger":"ledger","audience":"bank","window_ms":1000,
-// "replay_window":true}.
+// "replay_window":true}. A token signed with a key it does not know yet
+// is refused ("unknown signing key") and the service asks the provider
+// for that key (at most every 100 ms), emitting key_learned {"kid"} when
+// a signed answer arrives.
 //
 // Role "ledger" applies debits only from a known service, with a valid MAC
 // and (with its replay window) a nonce not seen within window_ms; it emits

@@ -20,18 +20,21 @@ type serviceParams struct {
 }
 
 type service struct {
-	n      *maelstrom.Node
-	p      serviceParams
-	idpKey ed25519.PublicKey
-	key    []byte // shared with the ledger
-	recent *window
-	seq    int
+	n       *maelstrom.Node
+	p       serviceParams
+	idpKey  ed25519.PublicKey
+	key     []byte // shared with the ledger
+	recent  *window
+	seq     int
+	keys    map[int]ed25519.PublicKey // the provider's rotated keys learned so far
+	fetched time.Time                 // when the service last asked the provider for one
 }
 
 func startService(n *maelstrom.Node) {
 	s := &service{n: n, p: serviceParams{IDP: "idp", Ledger: "ledger", Audience: "bank", WindowMS: 1000}}
 	_ = json.Unmarshal(n.Params(), &s.p)
 	s.recent = newWindow(s.p.WindowMS)
+	s.keys = map[int]ed25519.PublicKey{}
 	n.HandleInline("transfer", s.handle)
 	for _, t := range []string{"debit_ok", "debit_denied"} { // answers to replayed debits
 		n.HandleInline(t, func(maelstrom.Message) error { return nil })
@@ -52,7 +55,20 @@ func (s *service) verify(token string, now time.Time) (string, string) {
 	enc := base64.RawURLEncoding
 	b, err1 := enc.DecodeString(body)
 	sg, err2 := enc.DecodeString(sig)
-	if !ok || err1 != nil || err2 != nil || !ed25519.Verify(s.idpKey, b, sg) {
+	var kid struct {
+		Kid int `json:"kid"`
+	}
+	if ok && err1 == nil {
+		_ = json.Unmarshal(b, &kid)
+	}
+	key := s.idpKey
+	if kid.Kid != 0 {
+		if key = s.keys[kid.Kid]; key == nil {
+			s.fetchKey(kid.Kid, now)
+			return "", "unknown signing key"
+		}
+	}
+	if !ok || err1 != nil || err2 != nil || !ed25519.Verify(key, b, sg) {
 		return "", "bad token signature"
 	}
 	var c claims
@@ -63,6 +79,32 @@ func (s *service) verify(token string, now time.Time) (string, string) {
 		return "", "token expired"
 	}
 	return c.Sub, ""
+}
+
+// fetchKey asks the provider for its key kid (at most once per 100 ms:
+// the answer may never come through a partition). The answer is trusted
+// only when the provider's root key signed it.
+func (s *service) fetchKey(kid int, now time.Time) {
+	if !s.fetched.IsZero() && now.Sub(s.fetched) < 100*time.Millisecond {
+		return
+	}
+	s.fetched = now
+	_ = s.n.RPC(s.p.IDP, map[string]any{"type": "keys", "kid": kid}, func(reply maelstrom.Message) error {
+		var k struct {
+			Kid int    `json:"kid"`
+			Pub []byte `json:"pub"`
+			Sig []byte `json:"sig"`
+		}
+		_ = json.Unmarshal(reply.Body, &k)
+		if reply.Type() != "keys_ok" || len(k.Pub) != ed25519.PublicKeySize || !ed25519.Verify(s.idpKey, announcement(k.Kid, k.Pub), k.Sig) {
+			return nil
+		}
+		if s.keys[k.Kid] == nil {
+			s.keys[k.Kid] = ed25519.PublicKey(k.Pub)
+			s.n.Emit("key_learned", map[string]any{"kid": k.Kid})
+		}
+		return nil
+	})
 }
 
 func (s *service) handle(msg maelstrom.Message) error {

@@ -13,6 +13,8 @@ type attackerParams struct {
 	Victim  string `json:"victim"`
 	DelayMS int    `json:"delay_ms"`
 	EveryMS int    `json:"every_ms"`
+	// Backdate makes each put claim it was made when its token was stolen.
+	Backdate bool `json:"backdate"`
 }
 
 // startAttacker steals valet keys from the victim's traffic and uses each
@@ -56,6 +58,9 @@ func steal(n *maelstrom.Node, p attackerParams) {
 		for len(loot) > 0 && now.Sub(loot[0].at) >= time.Duration(p.DelayMS)*time.Millisecond {
 			k++
 			r := put{Type: "put", Req: fmt.Sprintf("evil-%d", k), Key: "users/" + p.Victim + "/evil", Amount: 666, Token: loot[0].token}
+			if p.Backdate {
+				r.TS = loot[0].at.UnixNano()
+			}
 			if err := n.Send(p.Storage, r); err != nil {
 				n.Log("put: %v", err)
 			}

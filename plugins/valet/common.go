@@ -63,6 +63,8 @@ type put struct {
 	Key    string `json:"key"`
 	Amount int64  `json:"amount"`
 	Token  string `json:"token"`
+	// TS, if set, is when the sender says it made the put (its clock).
+	TS int64 `json:"ts,omitempty"`
 }
 
 // claims are what a valet key says: who, what it may do where, until when

@@ -15,13 +15,17 @@
 // service signed (its public key from the host key service), for op put,
 // with key under the token's prefix, and not expired by its own clock. It
 // emits apply {"req","user","op":"put","amount","key","exp","from"}.
-// Params: {"keys":"keys","check_scope":true}. check_scope false is the
-// deliberately broken variant: any key is written with any valid token.
+// Params: {"keys":"keys","check_scope":true,"expiry_clock":"own"}.
+// check_scope false is the deliberately broken variant: any key is written
+// with any valid token. expiry_clock "request" is the second: expiry is
+// judged by the time a put says it was made ("ts", when it has one), the
+// sender's clock, not storage's own.
 //
 // Role "attacker" records what a victim sends the storage node and, once
 // a recorded token is older than delay_ms, puts its own value under the
 // victim's prefix with it, sent straight to storage. Params: {"storage":
-// "storage","victim":"c0","delay_ms":500,"every_ms":50}.
+// "storage","victim":"c0","delay_ms":500,"every_ms":50,"backdate":false};
+// with backdate its put says it was made ("ts") when the token was stolen.
 package main
 
 import (

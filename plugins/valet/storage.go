@@ -12,6 +12,9 @@ import (
 type storageParams struct {
 	Keys       string `json:"keys"`
 	CheckScope *bool  `json:"check_scope"`
+	// ExpiryClock is whose clock expiry is judged by: "own" (storage's)
+	// or, the broken variant, "request" (the put's ts, when it has one).
+	ExpiryClock string `json:"expiry_clock"`
 }
 
 type storage struct {
@@ -50,7 +53,11 @@ func (s *storage) check(r put) (claims, string) {
 			return c, "outside the token's scope"
 		}
 	}
-	if s.n.Now().UnixNano() > c.Exp { // by this node's clock: skew moves it
+	now := s.n.Now().UnixNano() // by this node's clock: skew moves it
+	if s.p.ExpiryClock == "request" && r.TS != 0 {
+		now = r.TS // the sender's word for it: the wrong clock
+	}
+	if now > c.Exp {
 		return c, "token expired"
 	}
 	return c, ""

@@ -48,6 +48,9 @@ func strike(s *sim.Sim, kind string, targets []string, r *rand.Rand, record func
 		record(f)
 		_ = s.Apply(f) // targets are the scenario's validated node names
 	}
+	if k := fault.Kind(kind); k.Adversary() {
+		return adversaryStrike(s, k, shuffled, r, do)
+	}
 	repair := func() { do(fault.Fault{Kind: fault.Repair}) }
 	partition := func(a, b []string) func() {
 		do(fault.Fault{Kind: fault.Partition, Groups: [][]string{a, b}})

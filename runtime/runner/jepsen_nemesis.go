@@ -38,9 +38,11 @@ func scheduleJepsen(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r *
 		targets = scn.NodeNames()
 	}
 	j := &jepsenNemesis{s: s, r: r, record: record, targets: targets, stop: stop, every: nm.Every, killed: map[string]bool{}}
-	var parts, db []string
+	var parts, db, adv []string
 	for _, k := range nm.Kinds {
-		if k == scenario.NemesisCrash || k == scenario.NemesisPause {
+		if fault.Kind(k).Adversary() {
+			adv = append(adv, k)
+		} else if k == scenario.NemesisCrash || k == scenario.NemesisPause {
 			if !slices.Contains(db, k) {
 				db = append(db, k)
 			}
@@ -84,7 +86,11 @@ func scheduleJepsen(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r *
 			strike[i] = !strike[i]
 		})
 	}
+	heal := j.adversary(nm, adv)
 	s.At(stop, func() {
+		if heal != nil {
+			heal()
+		}
 		if len(parts) > 0 {
 			j.do(fault.Fault{Kind: fault.Repair})
 		}
@@ -92,6 +98,33 @@ func scheduleJepsen(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r *
 			j.heal(k)
 		}
 	})
+}
+
+// adversary staggers the adversary kinds on a stream of their own, as
+// partition-package does the partition kinds: a strike (a kind drawn
+// uniformly) and its heal alternate. It returns the heal standing at the
+// end, if any, when the function it returns is called (at Stop).
+func (j *jepsenNemesis) adversary(nm scenario.Nemesis, kinds []string) func() {
+	if len(kinds) == 0 {
+		return nil
+	}
+	var heal func()
+	j.stagger(nm.Start, func() {
+		if heal != nil {
+			j.healAdversary(&heal)
+			return
+		}
+		heal = adversaryStrike(j.s, fault.Kind(kinds[j.r.IntN(len(kinds))]), j.shuffled(), j.r, j.do)
+	})
+	return func() { j.healAdversary(&heal) }
+}
+
+// healAdversary runs and clears a standing adversary heal.
+func (j *jepsenNemesis) healAdversary(heal *func()) {
+	if h := *heal; h != nil {
+		*heal = nil
+		h()
+	}
 }
 
 // jepsenNemesis is the state of one jepsen-schedule nemesis.

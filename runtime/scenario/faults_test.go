@@ -77,7 +77,7 @@ func TestNemesisKindsAreFaultKinds(t *testing.T) {
 		assert.Equal(t, []string{scenario.NemesisCrash, scenario.NemesisPause}, s.Nemeses[0].Kinds, spelling)
 	}
 	_, err := scenario.Parse("s.yaml", []byte(three+"nemesis: [{kinds: [meteor], every: 1s}]\n"))
-	assert.EqualError(t, err, `s.yaml:4:20: nemesis[0].kinds[0]: unknown nemesis kind "meteor" (known: partition-halves, isolate, bridge, kill, pause, minority-third, majorities-ring)`,
+	assert.EqualError(t, err, `s.yaml:4:20: nemesis[0].kinds[0]: unknown nemesis kind "meteor" (known: partition-halves, isolate, bridge, kill, pause, minority-third, majorities-ring, eavesdrop, tamper, replay, forge)`,
 		"the message lists the kinds as users write them")
 }
 

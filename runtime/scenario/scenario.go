@@ -138,10 +138,23 @@ const (
 	// NemesisMajoritiesRing lets every node see a majority, no two the
 	// same one (Jepsen's :majorities-ring; some cuts are one-way).
 	NemesisMajoritiesRing = "majorities-ring"
+	// NemesisEavesdrop records every message to one target node until its
+	// heal (a secure, which ends every standing eavesdrop and tamper).
+	NemesisEavesdrop = string(fault.Eavesdrop)
+	// NemesisTamper flips a byte of every message to one target node until
+	// its heal (a secure).
+	NemesisTamper = string(fault.Tamper)
+	// NemesisReplay re-sends one message the adversary recorded to a target
+	// node (none recorded: nothing happens); it has no heal.
+	NemesisReplay = string(fault.Replay)
+	// NemesisForge re-sends the body of a message the adversary recorded to
+	// a target node, claiming another target as its sender; it has no heal.
+	NemesisForge = string(fault.Forge)
 )
 
 // NemesisKinds lists the nemesis kinds in documentation order.
-var NemesisKinds = []string{NemesisPartitionHalves, NemesisIsolate, NemesisBridge, NemesisCrash, NemesisPause, NemesisMinorityThird, NemesisMajoritiesRing}
+var NemesisKinds = []string{NemesisPartitionHalves, NemesisIsolate, NemesisBridge, NemesisCrash, NemesisPause, NemesisMinorityThird, NemesisMajoritiesRing,
+	NemesisEavesdrop, NemesisTamper, NemesisReplay, NemesisForge}
 
 // Nemesis schedules.
 const (

@@ -14,7 +14,8 @@ import (
 // client asked for (the attacker's, with a stolen key) and how long after
 // the key's expiry (by the key service's clock, which is the run's: the
 // event's virtual time) the last one was accepted; a storage node whose
-// clock lags accepts keys that have expired. It never fails (the limit
+// clock lags, or that takes the request's word for the time, accepts keys
+// that have expired. It never fails (the limit
 // is the pattern's, not a bug); unknown if nothing was applied.
 func LeakedKeys(in check.Input) check.Result {
 	asked := map[string]bool{}
@@ -51,7 +52,7 @@ func LeakedKeys(in check.Input) check.Result {
 	}
 	s := fmt.Sprintf("%d writes with a stolen key were accepted", leaked)
 	if leaked > 0 && worst > 0 {
-		s += fmt.Sprintf(", the latest %.0f ms after the key expired (storage's clock lags)", float64(worst)/1e6)
+		s += fmt.Sprintf(", the latest %.0f ms after the key expired by the run's clock (storage judged it by another: its own lagging, or the request's)", float64(worst)/1e6)
 	}
 	return check.Result{Verdict: check.Valid, Details: d, Summary: s}
 }

@@ -1,6 +1,7 @@
 package valetcheck_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -54,6 +55,50 @@ func TestLimitShowsLeakedKeysWorking(t *testing.T) {
 	l := res.Checks["valet-leaked-keys"]
 	assert.Greater(t, l.Details["leaked_key_writes"], 0, l.Summary)
 	assert.Greater(t, l.Details["max_after_expiry_ms"], 0.0, l.Summary)
+}
+
+// Reference: the Valet Key's second realistic mistake: storage judges
+// expiry by the time the put claims (the sender's clock), so the
+// attacker's backdated puts with stolen, expired keys land.
+// security-unauthorised names the write c0 never asked for, and
+// valet-leaked-keys says how long after expiry.
+func TestBrokenClockCaught(t *testing.T) {
+	res := run(t, "broken-clock.yaml", 1)
+	require.False(t, res.Valid)
+	u := res.Checks["security-unauthorised"]
+	require.Equal(t, check.Invalid, u.Verdict, u.Summary)
+	assert.Regexp(t, `storage acted on evil-\d+ c0 put users/c0/evil=666 .*: no client asked for it`, u.Summary)
+	l := res.Checks["valet-leaked-keys"]
+	assert.Greater(t, l.Details["leaked_key_writes"], 0, l.Summary)
+	assert.Greater(t, l.Details["max_after_expiry_ms"], 200.0, "accepted long after expiry: %s", l.Summary)
+	for _, name := range []string{"security-injected", "security-plaintext", "security-availability"} {
+		assert.Equal(t, check.Valid, res.Checks[name].Verdict, "%s: %s", name, res.Checks[name].Summary)
+	}
+}
+
+// Reference: the backdating attacker alone gets nowhere: storage that
+// judges expiry by its own clock refuses every backdated put.
+func TestBackdatingAgainstOwnClockRefused(t *testing.T) {
+	reg := patterns.Registry()
+	scn, err := runner.Load("../broken-clock.yaml", reg)
+	require.NoError(t, err)
+	own := json.RawMessage(`{"keys":"keys"}`) // expiry by storage's own clock
+	for _, g := range scn.Groups {
+		if g.Name == "storage" {
+			g.Params = own
+		}
+	}
+	for _, n := range scn.Nodes {
+		if n.Name == "storage" {
+			n.Params = own
+		}
+	}
+	res, err := runner.Execute(t.Context(), scn, runner.NewOptions().WithRegistry(reg).WithSeed(1))
+	require.NoError(t, err)
+	for name, c := range res.Checks {
+		require.Equal(t, check.Valid, c.Verdict, "%s: %s", name, c.Summary)
+	}
+	assert.Equal(t, 0, res.Checks["valet-leaked-keys"].Details["leaked_key_writes"])
 }
 
 // Reference: DESIGN.md, "The one rule": the compiler and the interpreter

@@ -1,0 +1,39 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestSecurityInChromium: the security patterns' tours in the gallery, and
+// the network adversary's own lane in the space-time diagram of a run
+// under attack (security.mjs). Screenshots go to TERRARIUM_SHOTS, or
+// screenshots/security.
+func TestSecurityInChromium(t *testing.T) {
+	readInputs(t)
+	browser := chromium(t)
+	bin := buildTerrarium(t)
+	shots := os.Getenv("TERRARIUM_SHOTS")
+	if shots == "" {
+		var err error
+		shots, err = filepath.Abs(filepath.Join(ScreenshotDir, "security"))
+		require.NoError(t, err)
+	}
+	require.NoError(t, os.MkdirAll(shots, 0o755))
+	t.Logf("screenshots in %s", shots)
+	_, url := serve(t, bin, t.TempDir())
+	out := browse(t, browser, "security.mjs", url, shots)
+	assert.Equal(t, "adversary", last(out["lanes"].([]any)))
+	assert.Len(t, out["tours"], 3)
+}
+
+func last(xs []any) any {
+	if len(xs) == 0 {
+		return nil
+	}
+	return xs[len(xs)-1]
+}
