@@ -45,7 +45,7 @@ func TestExploreBadInput(t *testing.T) {
 		{[]string{"explore"}, "terrarium explore: want one SCENARIO file, got 0 arguments\n"},
 		{[]string{"explore", scn, "--budget", "soon"}, "terrarium explore: --budget: \"soon\" is neither a number of runs (1000, 1e6) nor a duration (30s, 10m)\n"},
 		{[]string{"explore", scn, "--budget", "1.5"}, "terrarium explore: --budget: \"1.5\" is neither a number of runs (1000, 1e6) nor a duration (30s, 10m)\n"},
-		{[]string{"explore", scn, "--strategy", "bfs"}, "terrarium explore: --strategy \"bfs\": want dfs, pct, random or sweep\n"},
+		{[]string{"explore", scn, "--strategy", "astar"}, "terrarium explore: --strategy \"astar\": want dfs, pct, random, bfs or sweep\n"},
 		{[]string{"explore", scn, "--depth", "0"}, "terrarium explore: --bound and --crashes want 0 or more, --depth 1 or more\n"},
 	} {
 		code, _, errs := cli(t, tc.args...)

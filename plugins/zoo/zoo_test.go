@@ -154,6 +154,26 @@ func TestSagaJitterSweepMissesIt(t *testing.T) {
 	}
 }
 
+// Breadth-first search with distinct-state pruning (state hashes over the
+// guests' memory, stores and queued events) finds the tie bugs, in Go and
+// in Rust, at one deviation, and the export replays; without pruning it
+// finds them in the same run, having hashed nothing.
+func TestBFSFindsTheTieBugs(t *testing.T) {
+	for _, bug := range []string{"lease", "saga", "stamp"} {
+		t.Run(bug, func(t *testing.T) {
+			pruned := search(t, bug+"/scenario.yaml", explore.NewBFS(2, 0, true), 50, false)
+			require.NotNil(t, pruned.Failure)
+			assert.True(t, pruned.Failure.Replayed)
+			assert.Positive(t, pruned.Stats.Hashed)
+			plain := search(t, bug+"/scenario.yaml", explore.NewBFS(2, 0, false), 50, false)
+			require.NotNil(t, plain.Failure)
+			assert.Zero(t, plain.Stats.Hashed)
+			assert.LessOrEqual(t, pruned.Failure.Run, plain.Failure.Run, "pruning never delays a find")
+			assert.Equal(t, plain.Failure.Schedule, pruned.Failure.Schedule)
+		})
+	}
+}
+
 // The bundled broken variants are zoo entries too: bugs every seed shows,
 // so every search finds them at its first run, with no decision to make,
 // and the export replays.
