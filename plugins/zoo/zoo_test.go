@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -48,7 +49,7 @@ func load(t *testing.T, path string) *scenario.Scenario {
 	scn, err := runner.Load(path, patterns.Registry())
 	require.NoError(t, err)
 	for _, m := range scn.Modules {
-		if strings.HasSuffix(m.Wasm, ".wasm") {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(m.Wasm), "main.rs")); err == nil && m.Wasm != "" {
 			m.Wasm = rustGuest(t, filepath.Dir(m.Wasm))
 		}
 	}
