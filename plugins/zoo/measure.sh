@@ -15,17 +15,17 @@ rustc=/usr/bin/rustc
 [ -x "$rustc" ] || rustc=rustc
 "$rustc" --target wasm32-unknown-unknown --crate-type cdylib -O -C panic=abort -C strip=symbols \
 	-o plugins/zoo/saga/saga.wasm plugins/zoo/saga/main.rs || exit 2
-row() { # bug search path flags...
-	bug=$1 search=$2 file=$3
+row() { # label search path flags... (sh has no locals: names apart from the loops')
+	label=$1 search=$2 file=$3
 	shift 3
-	"$bin" explore "$file" --quiet --out "$out/$bug.yaml" "$@" >"$out/log" 2>&1
+	"$bin" explore "$file" --quiet --out "$out/found.yaml" "$@" >"$out/log" 2>&1
 	runs=$(sed -n 's/^runs \([0-9]*\) .*elapsed \([^ ]*\).*/\1 \2/p' "$out/log")
 	first=$(sed -n 's/^first failing run: \([0-9]*\).*/\1/p' "$out/log")
 	set -- $runs
 	if [ -n "$first" ]; then
-		echo "| $bug | $search | $first | $2 | found |"
+		echo "| $label | $search | $first | $2 | found |"
 	else
-		echo "| $bug | $search | $1 | $2 | not found |"
+		echo "| $label | $search | $1 | $2 | not found |"
 	fi
 }
 for bug in stamp forget cache lease saga elect; do
