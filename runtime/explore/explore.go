@@ -1,8 +1,8 @@
 // Package explore searches the schedules of a scenario: it drives the
 // simulator's choice points (sim.Chooser) run after run with a strategy
-// (depth-first with a deviation bound, PCT, a random walk, or a sweep of
-// seeds as the baseline), judges each run with the scenario's checkers,
-// and hands back the first failing run's schedule, shrunk to its fewest
+// (depth-first with a deviation bound, PCT, a random walk, breadth-first
+// with distinct-state pruning, or a sweep of seeds as the baseline),
+// judges each run with the scenario's checkers, and hands back the first failing run's schedule, shrunk to its fewest
 // deviations, as a scenario that `terrarium run` replays to the same
 // digest (DESIGN.md, "Choice points and search").
 package explore
