@@ -41,8 +41,14 @@ func NewBFS(bound, crashes int, prune bool) *BFS {
 	return &BFS{bound: bound, crashes: crashes, prune: prune, levels: make([][][]int, bound+1), seen: map[stateKey]struct{}{}}
 }
 
-// hashesStates tells Search to hash the state at every choice point.
-func (b *BFS) hashesStates() bool { return b.prune }
+// hashFrom tells Search to hash the states at the points past the run's
+// prefix, the only ones Done looks at.
+func (b *BFS) hashFrom() int {
+	if !b.prune {
+		return -1
+	}
+	return len(b.cur)
+}
 
 // Distinct is how many distinct states (by hash, at choice points) the
 // search has seen; 0 without pruning.

@@ -212,7 +212,8 @@ type tracker struct {
 	inner sim.Chooser
 	o     *outcome
 	seen  map[string]struct{}
-	hash  bool // record each point's state hash
+	hash  int // record the state hash of the points from this index on (-1: none)
+	n     int // points so far
 }
 
 func (t *tracker) Choose(p sim.Point) int {
@@ -230,9 +231,10 @@ func (t *tracker) Choose(p sim.Point) int {
 			c.Kinds[j] = o.Decision.Kind
 		}
 	}
-	if t.hash && t.o.err == nil {
+	if t.hash >= 0 && t.n >= t.hash && t.o.err == nil {
 		c.State, t.o.err = p.State()
 	}
+	t.n++
 	t.o.trail = append(t.o.trail, c)
 	if i > 0 {
 		t.o.sched = append(t.o.sched, p.Options[i].Decision)
@@ -251,8 +253,10 @@ func execute(ctx context.Context, cfg Config, plan Plan, seen map[string]struct{
 		seed = cfg.Runner.Seed(cfg.Scenario.Seed)
 	}
 	o := &outcome{seed: seed}
-	st, _ := cfg.Strategy.(stateful)
-	tr := &tracker{inner: plan.Chooser, o: o, seen: seen, hash: st != nil && st.hashesStates()}
+	tr := &tracker{inner: plan.Chooser, o: o, seen: seen, hash: -1}
+	if st, ok := cfg.Strategy.(stateful); ok {
+		tr.hash = st.hashFrom()
+	}
 	opts := cfg.Runner.WithSeed(seed).WithChooser(tr, sim.ChoiceOptions{Faults: cfg.Faults})
 	r, err := runner.Prepare(ctx, cfg.Scenario, opts)
 	if err != nil {

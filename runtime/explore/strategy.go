@@ -37,8 +37,10 @@ type Choice struct {
 	State [32]byte
 }
 
-// stateful is a strategy that wants every point's state hash.
-type stateful interface{ hashesStates() bool }
+// stateful is a strategy that wants the state hash of the points of its
+// next run from the index hashFrom returns on (-1: none); the points
+// before it replay a prefix whose states it has seen.
+type stateful interface{ hashFrom() int }
 
 // cost is what taking option i at a point of kind k counts against a
 // deviation bound: skipping i events due at one instant costs i (delay
