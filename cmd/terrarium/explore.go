@@ -30,11 +30,12 @@ type exploreFlags struct {
 	out      string
 	interp   bool
 	quiet    bool
+	prune    bool
 }
 
 // cmdExplore searches a scenario's schedules:
 //
-//	terrarium explore SCENARIO [--strategy dfs|pct|random|sweep] [--budget 10m|1e6] [--seed N]
+//	terrarium explore SCENARIO [--strategy dfs|pct|random|bfs|sweep] [--budget 10m|1e6] [--seed N]
 //
 // It exits 1 when it finds a failing run (written as a scenario that
 // terrarium run replays), 0 when none failed within the budget, 2 on bad
@@ -43,15 +44,16 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f exploreFlags
-	fs.StringVar(&f.strategy, "strategy", "dfs", "the search: dfs (depth-first within --bound deviations), pct (PCT of bug depth --depth), random (a random walk), sweep (seed after seed, the baseline)")
+	fs.StringVar(&f.strategy, "strategy", "dfs", "the search: dfs (depth-first within --bound deviations), pct (PCT of bug depth --depth), random (a random walk), bfs (breadth-first within --bound deviations, pruning states seen), sweep (seed after seed, the baseline)")
 	fs.StringVar(&f.budget, "budget", "1000", "stop after this many runs (1000, 1e6) or this much wall time (30s, 10m)")
 	fs.Uint64Var(&f.seed, "seed", 1, "the strategy's seed (pct, random) or the first seed (sweep)")
-	fs.IntVar(&f.bound, "bound", 2, "dfs: the most deviations from the default schedule (an order choice that skips k events costs k)")
+	fs.IntVar(&f.bound, "bound", 2, "dfs, bfs: the most deviations from the default schedule (an order choice that skips k events costs k)")
 	fs.IntVar(&f.depth, "depth", 3, "pct: the bug depth d (d-1 priority change points a run)")
 	fs.IntVar(&f.crashes, "crashes", 0, "the fault budget: at most `N` crashes a run chosen by the search (each may be followed by a restart)")
 	fs.StringVar(&f.out, "out", "", "write the failing run's scenario to `FILE` (default: SCENARIO with .found.yaml)")
 	fs.BoolVar(&f.interp, "interpreter", false, "use wazero's interpreter instead of its compiler")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr")
+	fs.BoolVar(&f.prune, "prune", true, "bfs: hash each choice point's state (guests' memory, stores, queued events) and stop branching at one seen before")
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
 		return flagExit(err)
@@ -108,10 +110,12 @@ func newStrategy(f exploreFlags) (explore.Strategy, error) {
 		return explore.NewPCT(f.seed, f.depth, f.crashes), nil
 	case "random":
 		return explore.NewRandom(f.seed, f.crashes), nil
+	case "bfs":
+		return explore.NewBFS(f.bound, f.crashes, f.prune), nil
 	case "sweep":
 		return explore.NewSweep(f.seed), nil
 	}
-	return nil, fmt.Errorf("--strategy %q: want dfs, pct, random or sweep", f.strategy)
+	return nil, fmt.Errorf("--strategy %q: want dfs, pct, random, bfs or sweep", f.strategy)
 }
 
 // parseBudget reads a run count (1000, 1e6) or a wall time (30s, 10m).
@@ -141,6 +145,9 @@ func exploreProgress(w io.Writer) func(explore.Stats) {
 func statsLine(s explore.Stats) string {
 	line := fmt.Sprintf("runs %d  states %d  distinct %d  depth %d  deviations %d  runs/s %.1f  elapsed %v",
 		s.Runs, s.States, s.Distinct, s.Depth, s.Deviations, s.RunsPerSecond(), s.Elapsed.Round(time.Millisecond))
+	if s.Hashed > 0 {
+		line += fmt.Sprintf("  hashed states %d (pruned %d runs)  states/s %.0f", s.Hashed, s.Pruned, s.StatesPerSecond())
+	}
 	if s.Exhausted {
 		line += "  (space exhausted)"
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,6 +36,22 @@ func TestExploreFindsAndRunReplays(t *testing.T) {
 	assert.Equal(t, m[1], d[1], "the found scenario replays to the digest explore reported")
 }
 
+// --strategy bfs prunes by state hash and says how many states it hashed;
+// with --prune=false it hashes none and finds the same schedule.
+func TestExploreBFS(t *testing.T) {
+	scn := filepath.Join("..", "..", "plugins", "zoo", "lease", "scenario.yaml")
+	var schedules []string
+	for _, prune := range []string{"--prune=true", "--prune=false"} {
+		code, out, errs := cli(t, "explore", scn, "--strategy", "bfs", prune, "--quiet", "--out", filepath.Join(t.TempDir(), "found.yaml"))
+		require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out, errs)
+		assert.Equal(t, prune == "--prune=true", regexp.MustCompile(`hashed states [1-9]`).MatchString(out), out)
+		m := regexp.MustCompile(`(?m)^  order .*$`).FindAllString(out, -1)
+		require.NotEmpty(t, m, out)
+		schedules = append(schedules, strings.Join(m, "\n"))
+	}
+	assert.Equal(t, schedules[0], schedules[1])
+}
+
 // Bad flags are bad input (exit 2) with a message.
 func TestExploreBadInput(t *testing.T) {
 	scn := filepath.Join("..", "..", "plugins", "zoo", "lease", "scenario.yaml")
@@ -45,7 +62,7 @@ func TestExploreBadInput(t *testing.T) {
 		{[]string{"explore"}, "terrarium explore: want one SCENARIO file, got 0 arguments\n"},
 		{[]string{"explore", scn, "--budget", "soon"}, "terrarium explore: --budget: \"soon\" is neither a number of runs (1000, 1e6) nor a duration (30s, 10m)\n"},
 		{[]string{"explore", scn, "--budget", "1.5"}, "terrarium explore: --budget: \"1.5\" is neither a number of runs (1000, 1e6) nor a duration (30s, 10m)\n"},
-		{[]string{"explore", scn, "--strategy", "bfs"}, "terrarium explore: --strategy \"bfs\": want dfs, pct, random or sweep\n"},
+		{[]string{"explore", scn, "--strategy", "astar"}, "terrarium explore: --strategy \"astar\": want dfs, pct, random, bfs or sweep\n"},
 		{[]string{"explore", scn, "--depth", "0"}, "terrarium explore: --bound and --crashes want 0 or more, --depth 1 or more\n"},
 	} {
 		code, _, errs := cli(t, tc.args...)

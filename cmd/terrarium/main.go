@@ -5,7 +5,7 @@
 //	terrarium run SCENARIO --stop-at EVENT                      the run's moment at a trace event
 //	terrarium sweep SCENARIO --seeds 1..1000 [--shard i/n]      many seeds; --merge joins shards
 //	terrarium shrink SCENARIO --seed N                          minimise a failing run
-//	terrarium explore SCENARIO [--strategy dfs|pct|random]      search schedules for a failing run
+//	terrarium explore SCENARIO [--strategy dfs|pct|random|bfs]  search schedules for a failing run
 //	terrarium inspect DIR                                       summarise a run folder
 //	terrarium diff RUN_A RUN_B [--context N]                    the first event where two runs differ
 //	terrarium kv DIR NODE [--prefix P]                          dump a persisted node store
@@ -52,7 +52,7 @@ const usage = `usage:
   terrarium patterns
   terrarium shrink SCENARIO --seed N [--out FILE] [--max-runs N]
   terrarium sweep SCENARIO --seeds 1..1000 [--parallel N] [--workers N] [--shard i/n] [--out DIR] [--quiet]  |  terrarium sweep --merge DIR_OR_FILE...
-  terrarium explore SCENARIO [--strategy dfs|pct|random|sweep] [--budget 10m|1e6] [--seed N] [--bound N] [--depth D] [--crashes N] [--out FILE]
+  terrarium explore SCENARIO [--strategy dfs|pct|random|bfs|sweep] [--budget 10m|1e6] [--seed N] [--bound N] [--depth D] [--crashes N] [--prune=false] [--out FILE]
   terrarium inspect DIR [--write]
   terrarium diff RUN_A RUN_B [--context N]
   terrarium kv DIR NODE [--prefix P]

@@ -32,15 +32,7 @@ func (d *DFS) Next() (Plan, bool) {
 
 // Done implements Strategy: it finds the next prefix.
 func (d *DFS) Done(trail []Choice) {
-	spent := make([]int, len(trail)+1)   // cost of the choices before point i
-	crashed := make([]int, len(trail)+1) // crashes before point i
-	for i, c := range trail {
-		spent[i+1] = spent[i] + cost(c.Kind, c.Taken)
-		crashed[i+1] = crashed[i]
-		if c.Kinds != nil && c.Kinds[c.Taken] == schedule.Crash {
-			crashed[i+1]++
-		}
-	}
+	spent, crashed := budgets(trail)
 	for i := len(trail) - 1; i >= 0; i-- {
 		c := trail[i]
 		for next := c.Taken + 1; next < c.Options; next++ {

@@ -1,8 +1,8 @@
 // Package explore searches the schedules of a scenario: it drives the
 // simulator's choice points (sim.Chooser) run after run with a strategy
-// (depth-first with a deviation bound, PCT, a random walk, or a sweep of
-// seeds as the baseline), judges each run with the scenario's checkers,
-// and hands back the first failing run's schedule, shrunk to its fewest
+// (depth-first with a deviation bound, PCT, a random walk, breadth-first
+// with distinct-state pruning, or a sweep of seeds as the baseline),
+// judges each run with the scenario's checkers, and hands back the first failing run's schedule, shrunk to its fewest
 // deviations, as a scenario that `terrarium run` replays to the same
 // digest (DESIGN.md, "Choice points and search").
 package explore
@@ -64,6 +64,11 @@ type Stats struct {
 	Points Points `json:"points"`
 	// Elapsed is the wall time so far.
 	Elapsed time.Duration `json:"elapsed"`
+	// Hashed is how many distinct states (by sim.Sim.StateHash) a pruning
+	// strategy saw, and Pruned how many runs stopped branching at a state
+	// seen before; both 0 for strategies that do not hash states.
+	Hashed int `json:"hashed,omitempty"`
+	Pruned int `json:"pruned,omitempty"`
 	// Exhausted is true when the strategy had nothing left to try.
 	Exhausted bool `json:"exhausted"`
 }
@@ -74,6 +79,14 @@ func (s Stats) RunsPerSecond() float64 {
 		return 0
 	}
 	return float64(s.Runs) / s.Elapsed.Seconds()
+}
+
+// StatesPerSecond is States (events dispatched) over Elapsed.
+func (s Stats) StatesPerSecond() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.States) / s.Elapsed.Seconds()
 }
 
 // Result is a search's outcome.
@@ -131,6 +144,12 @@ func Search(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		cfg.Strategy.Done(o.trail)
 		res.Stats.add(o, len(seen), start)
+		if p, ok := cfg.Strategy.(interface {
+			Distinct() int
+			Pruned() int
+		}); ok {
+			res.Stats.Hashed, res.Stats.Pruned = p.Distinct(), p.Pruned()
+		}
 		if cfg.Progress != nil {
 			cfg.Progress(res.Stats)
 		}
@@ -182,6 +201,7 @@ type outcome struct {
 	sched schedule.Schedule
 	ats   []time.Duration // when each decision of sched was taken
 	broke string          // the invariant's first error, with its event
+	err   error           // a state hash that failed
 }
 
 func (o *outcome) failed() bool { return o.res.Verdict == check.Invalid || o.broke != "" }
@@ -192,6 +212,8 @@ type tracker struct {
 	inner sim.Chooser
 	o     *outcome
 	seen  map[string]struct{}
+	hash  int // record the state hash of the points from this index on (-1: none)
+	n     int // points so far
 }
 
 func (t *tracker) Choose(p sim.Point) int {
@@ -209,6 +231,10 @@ func (t *tracker) Choose(p sim.Point) int {
 			c.Kinds[j] = o.Decision.Kind
 		}
 	}
+	if t.hash >= 0 && t.n >= t.hash && t.o.err == nil {
+		c.State, t.o.err = p.State()
+	}
+	t.n++
 	t.o.trail = append(t.o.trail, c)
 	if i > 0 {
 		t.o.sched = append(t.o.sched, p.Options[i].Decision)
@@ -227,7 +253,11 @@ func execute(ctx context.Context, cfg Config, plan Plan, seen map[string]struct{
 		seed = cfg.Runner.Seed(cfg.Scenario.Seed)
 	}
 	o := &outcome{seed: seed}
-	opts := cfg.Runner.WithSeed(seed).WithChooser(&tracker{inner: plan.Chooser, o: o, seen: seen}, sim.ChoiceOptions{Faults: cfg.Faults})
+	tr := &tracker{inner: plan.Chooser, o: o, seen: seen, hash: -1}
+	if st, ok := cfg.Strategy.(stateful); ok {
+		tr.hash = st.hashFrom()
+	}
+	opts := cfg.Runner.WithSeed(seed).WithChooser(tr, sim.ChoiceOptions{Faults: cfg.Faults})
 	r, err := runner.Prepare(ctx, cfg.Scenario, opts)
 	if err != nil {
 		return nil, err
@@ -244,6 +274,9 @@ func execute(ctx context.Context, cfg Config, plan Plan, seen map[string]struct{
 	res, err := r.Finish()
 	if err != nil {
 		return nil, err
+	}
+	if o.err != nil {
+		return nil, o.err
 	}
 	o.res, o.steps = res, r.Steps()
 	return o, nil

@@ -32,7 +32,15 @@ type Choice struct {
 	// Kinds are the options' decision kinds at a fault point (the first,
 	// no fault, is ""), to keep crashes within a budget; nil elsewhere.
 	Kinds []schedule.Kind
+	// State is the run's state hash at the point (sim.Point.State), for
+	// a strategy that prunes states it has seen; zero otherwise.
+	State [32]byte
 }
+
+// stateful is a strategy that wants the state hash of the points of its
+// next run from the index hashFrom returns on (-1: none); the points
+// before it replay a prefix whose states it has seen.
+type stateful interface{ hashFrom() int }
 
 // cost is what taking option i at a point of kind k counts against a
 // deviation bound: skipping i events due at one instant costs i (delay

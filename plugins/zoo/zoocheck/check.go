@@ -19,7 +19,7 @@ import (
 // pattern the catalogue lists.
 func Plugin() contract.Plugin {
 	return contract.Plugin{Name: "zoo", Summary: "protocols with subtle ordering and crash bugs, for terrarium explore",
-		Checks: map[string]check.Checker{"zoo-delivered": Delivered, "zoo-atomic": Atomic, "zoo-coherent": Coherent, "zoo-exclusive": Exclusive}}
+		Checks: map[string]check.Checker{"zoo-delivered": Delivered, "zoo-atomic": Atomic, "zoo-coherent": Coherent, "zoo-exclusive": Exclusive, "zoo-saga": Saga, "zoo-leader": Leader}}
 }
 
 // emitted is one emit event: its node, key and value's v or outcome.
@@ -177,6 +177,68 @@ func Exclusive(in check.Input) check.Result {
 		return check.Result{Verdict: check.Unknown, Summary: "no lease was granted"}
 	}
 	return check.Result{Verdict: check.Valid, Summary: fmt.Sprintf("%d grants, one holder at a time", grants)}
+}
+
+// Saga is a one-step saga's consistency: the orchestrator ends it with one
+// outcome (outcome {outcome}, "committed" or "aborted"), and the
+// participant's effects (debit {v}, refund {v}) match it: an aborted saga
+// leaves nothing debited, a committed one is not refunded.
+func Saga(in check.Input) check.Result {
+	evs, err := emits(in)
+	if err != nil {
+		return unknown(err)
+	}
+	var outcomes []string
+	var debited, refunded int
+	for _, e := range evs {
+		switch e.key {
+		case "outcome":
+			if !slices.Contains(outcomes, e.Outcome) {
+				outcomes = append(outcomes, e.Outcome)
+			}
+		case "debit":
+			debited += e.V
+		case "refund":
+			refunded += e.V
+		}
+	}
+	switch {
+	case len(outcomes) == 0:
+		return check.Result{Verdict: check.Unknown, Summary: "the saga has no outcome"}
+	case len(outcomes) > 1:
+		return check.Result{Verdict: check.Invalid, Summary: fmt.Sprintf("the saga ended %s and %s (debited %d, refunded %d)",
+			outcomes[0], outcomes[1], debited, refunded)}
+	case outcomes[0] == "aborted" && debited != refunded:
+		return check.Result{Verdict: check.Invalid, Summary: fmt.Sprintf("the saga aborted with %d debited and %d refunded", debited, refunded)}
+	case outcomes[0] == "committed" && refunded > 0:
+		return check.Result{Verdict: check.Invalid, Summary: fmt.Sprintf("the saga committed but %d was refunded", refunded)}
+	}
+	return check.Result{Verdict: check.Valid, Summary: fmt.Sprintf("the saga %s (debited %d, refunded %d)", outcomes[0], debited, refunded)}
+}
+
+// Leader is election safety (Raft's figure 3): at most one node wins the
+// election (lead {term}) of any term.
+func Leader(in check.Input) check.Result {
+	leaders := map[int]int32{}
+	for _, e := range in.Events {
+		if e.Kind != trace.KindEmit || e.Label != "lead" {
+			continue
+		}
+		var l struct {
+			Term int `json:"term"`
+		}
+		if err := json.Unmarshal(e.Data, &l); err != nil {
+			return unknown(fmt.Errorf("%s's lead event: %w", name(in, e.Node), err))
+		}
+		if first, ok := leaders[l.Term]; ok && first != e.Node {
+			return check.Result{Verdict: check.Invalid, Summary: fmt.Sprintf("%s and %s both lead term %d", name(in, first), name(in, e.Node), l.Term)}
+		}
+		leaders[l.Term] = e.Node
+	}
+	if len(leaders) == 0 {
+		return check.Result{Verdict: check.Unknown, Summary: "nobody was elected"}
+	}
+	return check.Result{Verdict: check.Valid, Summary: fmt.Sprintf("%d terms, one leader each", len(leaders))}
 }
 
 func sortedKeys(m map[int32][]int) []int32 {

@@ -59,3 +59,30 @@ func TestExclusive(t *testing.T) {
 	assert.Equal(t, "at 5ms the lease went to c1 while c0 held it until 9ms", two.Summary)
 	assert.Equal(t, check.Unknown, zoocheck.Exclusive(input("")).Verdict)
 }
+
+func TestSaga(t *testing.T) {
+	debit, refund := emit(1, "debit", `{"v":10}`), emit(1, "refund", `{"v":10}`)
+	aborted, committed := emit(0, "outcome", `{"outcome":"aborted"}`), emit(0, "outcome", `{"outcome":"committed"}`)
+	for name, evs := range map[string][]trace.Event{"aborted": {debit, aborted, refund}, "committed": {debit, committed}} {
+		ok := zoocheck.Saga(input("", evs...))
+		assert.Equal(t, check.Valid, ok.Verdict, name+": "+ok.Summary)
+	}
+	both := zoocheck.Saga(input("", debit, aborted, refund, committed))
+	assert.Equal(t, check.Invalid, both.Verdict)
+	assert.Equal(t, "the saga ended aborted and committed (debited 10, refunded 10)", both.Summary)
+	kept := zoocheck.Saga(input("", debit, aborted))
+	assert.Equal(t, check.Invalid, kept.Verdict)
+	assert.Equal(t, "the saga aborted with 10 debited and 0 refunded", kept.Summary)
+	assert.Equal(t, check.Invalid, zoocheck.Saga(input("", debit, committed, refund)).Verdict, "committed, then refunded")
+	assert.Equal(t, check.Unknown, zoocheck.Saga(input("", debit)).Verdict, "no outcome")
+}
+
+func TestLeader(t *testing.T) {
+	ok := zoocheck.Leader(input("", emit(1, "lead", `{"term":1}`), emit(1, "lead", `{"term":1}`), emit(2, "lead", `{"term":2}`)))
+	assert.Equal(t, check.Valid, ok.Verdict, ok.Summary)
+	split := zoocheck.Leader(input("", emit(1, "lead", `{"term":1}`), emit(2, "lead", `{"term":1}`)))
+	assert.Equal(t, check.Invalid, split.Verdict)
+	assert.Equal(t, "b and c both lead term 1", split.Summary)
+	assert.Equal(t, check.Unknown, zoocheck.Leader(input("")).Verdict, "nobody elected")
+	assert.Equal(t, check.Unknown, zoocheck.Leader(input("", emit(1, "lead", `{"term":`))).Verdict, "unreadable")
+}
