@@ -49,10 +49,10 @@ type Run struct {
 	// pick by hand (StepPick) stands in front of for one event.
 	chooser    sim.Chooser
 	choiceOpts sim.ChoiceOptions
-	faultErr error
-	maxTrace uint64 // the trace cap, which bounds the report files
-	result   *Result
-	closed   bool
+	faultErr   error
+	maxTrace   uint64 // the trace cap, which bounds the report files
+	result     *Result
+	closed     bool
 }
 
 // Prepare sets a run up: it loads the modules, adds the nodes and clients,
