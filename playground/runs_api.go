@@ -42,6 +42,8 @@ func (s *Server) runRoutes(api *echo.Group) {
 	api.POST("/runs/:id/control", s.controlRun)
 	api.POST("/runs/:id/faults", s.applyFault)
 	api.POST("/runs/:id/seek", s.seekRun)
+	api.GET("/runs/:id/next", s.runNext)
+	api.POST("/runs/:id/next", s.chooseNext)
 	api.POST("/runs/:id/fork", s.forkRun)
 	api.GET("/runs/:id/export", s.exportRun)
 	api.GET("/runs/:id/source", s.runSource)
