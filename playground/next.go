@@ -37,11 +37,13 @@ type InFlightMsg struct {
 }
 
 // NextView is GET /runs/{id}/next: where the run stands, the events due
-// at the next instant (the choices) and the messages on their way.
+// at the next instant (DueAtNS; the choices) and the messages on their
+// way.
 type NextView struct {
 	Seq      uint64        `json:"seq"`
 	Step     uint64        `json:"step"`
 	NowNS    int64         `json:"now_ns"`
+	DueAtNS  int64         `json:"due_at_ns"`
 	Due      []NextEvent   `json:"due"`
 	InFlight []InFlightMsg `json:"in_flight"`
 }
@@ -58,6 +60,9 @@ func nextView(rr *runner.Run) NextView {
 			return ns[i].Name
 		}
 		return ""
+	}
+	if at, ok := rr.Next(); ok {
+		v.DueAtNS = int64(at)
 	}
 	due := map[string]bool{}
 	for pick, o := range rr.Due() {

@@ -5,6 +5,7 @@ import { Editor } from './editor.js';
 import { Topology } from './topology.js';
 import { Charts } from './charts.js';
 import { markdown } from './md.js';
+import { NextPanel } from './next.js';
 
 const $ = (id) => document.getElementById(id);
 const fmtT = (ns) => (ns / 1e6).toFixed(ns < 1e9 ? 1 : 0) + 'ms';
@@ -38,6 +39,11 @@ function violationTarget(text) {
 
 const editor = new Editor($('scenario'), $('gutter'), $('problems'));
 const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'));
+// Step by message: the events due next of a paused run, one button each.
+const next = new NextPanel($('next'), {
+  picked: (run) => { st.run = run; render(); flash(`delivered pick at event ${run.seq}: recorded on the timeline`); },
+  error: (err) => showError(err),
+});
 const topo = new Topology($('topology'), $('nodemenu'), {
   act: (fault) => applyFault(fault),
   inspect: (name) => inspect(name),
@@ -154,6 +160,7 @@ function detach(msg) {
   $('slider-label').textContent = 'event 0 / 0';
   $('rewound').hidden = true;
   $('actions').textContent = '';
+  next.reset('no run');
   const tb = $('checks').tBodies[0];
   tb.textContent = '';
   tb.insertRow().insertCell().textContent = 'run to the end to see verdicts';
@@ -478,10 +485,12 @@ function render() {
   acts.textContent = '';
   for (const a of r.actions || []) {
     const li = document.createElement('li');
-    li.textContent = `${fmtT(a.at_ns)} ${JSON.stringify(a.fault)}`;
+    // A pick of the message delivered next is a schedule decision.
+    li.textContent = a.decision ? `event ${a.seq}: ${a.decision} (picked by hand)` : `${fmtT(a.at_ns)} ${JSON.stringify(a.fault)}`;
     acts.append(li);
   }
   refreshLamport(r);
+  next.show(r);
   if (topo.inspected && r.state !== 'running') inspect(topo.inspected);
 }
 

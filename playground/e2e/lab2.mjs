@@ -1,0 +1,144 @@
+// The playground as a lab, parts 4 and 5 (issue 18): step by message and
+// links that replay. Run by lab2_test.go:
+//   node lab2.mjs URL SHOTS_DIR PINGER_WASM OUT_JSON
+// PINGER_WASM is a module whose nodes ping each other on a constant-latency
+// network, so that several messages are due at one instant.
+import { chromium } from 'playwright-core';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [url, shots, pingerWasm, outJSON] = process.argv.slice(2);
+const out = { steps: [] };
+const log = (msg) => { out.steps.push(msg); console.log(`lab2: ${msg}`); };
+
+function check(cond, msg) {
+  if (!cond) throw new Error(`check failed: ${msg}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu'],
+});
+let page;
+const errors = [];
+const shot = async (name) => page.screenshot({ path: join(shots, `lab2-${name}.png`) });
+const runId = async () => (await page.locator('#run-id').textContent()).split(' ')[1];
+const api = async (method, path, body) => page.evaluate(async ([m, p, b]) => {
+  const res = await fetch(`/api/v1${p}`, { method: m, headers: { 'Content-Type': 'application/json' }, body: b ? JSON.stringify(b) : undefined });
+  return { status: res.status, body: res.status === 204 ? null : await res.json() };
+}, [method, path, body]);
+const open = async (u) => {
+  await page.goto(u);
+  await page.waitForSelector('body[data-ready="1"]');
+};
+const finished = () => page.waitForFunction(() => document.querySelector('#run-state').textContent === 'finished', null, { timeout: 60000 });
+
+// upload puts the pinger module on the server through the page and
+// returns its digest.
+async function upload() {
+  await page.locator('#upload').setInputFiles(pingerWasm);
+  await page.waitForFunction(() => /uploaded pinger\.wasm: ([0-9a-f]{12})/.test(document.querySelector('#flash').textContent));
+  const { body } = await api('GET', '/modules');
+  const m = body.modules.find((x) => x.name === 'pinger.wasm');
+  check(m, 'the upload is listed');
+  return m.sha256;
+}
+
+const pingers = (sha) => `name: pingers
+seed: 3
+duration: 30ms
+modules:
+  p: {sha256: ${sha}, roles: [server]}
+nodes:
+  - {name: n, count: 3, module: p, role: server}
+`;
+
+// startPaused writes text into the editor and starts it paused.
+async function startPaused(text) {
+  await page.locator('#scenario').fill(text);
+  await page.locator('#start-paused').check();
+  const before = await page.locator('#run-id').textContent();
+  await page.locator('#run').click();
+  await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b && document.querySelector('#run-id').textContent.startsWith('run '), before);
+  await page.waitForFunction(() => document.querySelector('#run-state').textContent === 'paused');
+  return runId();
+}
+
+// stepToChoice presses Step until the next-event panel offers two
+// messages or more to pick from.
+async function stepToChoice() {
+  for (let i = 0; i < 200; i++) {
+    const picks = await page.locator('#next-due button.pick.deliver:enabled').count();
+    if (picks >= 2) return picks;
+    const seq = await page.locator('#slider-label').textContent();
+    await page.locator('#step').click();
+    await page.waitForFunction((s) => document.querySelector('#slider-label').textContent !== s, seq);
+    await page.waitForFunction(() => !document.querySelector('#next').classList.contains('muted') || document.querySelector('#run-state').textContent !== 'paused');
+  }
+  throw new Error('no instant with two messages due in 200 steps');
+}
+
+async function stepByMessage() {
+  await open(url);
+  const sha = await upload();
+  const id = await startPaused(pingers(sha));
+  await stepToChoice();
+  const buttons = page.locator('#next-due button.pick');
+  const n = await buttons.count();
+  const label = await buttons.nth(n - 1).textContent();
+  check(/^deliver n\d→n\d #\d+$/.test(label), `the last due event is a message: ${label}`);
+  await shot('s1-next-listed');
+  // Pick the last: it is delivered first, and recorded.
+  const seqBefore = (await api('GET', `/runs/${id}`)).body.seq;
+  await buttons.nth(n - 1).click();
+  await page.waitForFunction(() => /picked by hand/.test(document.querySelector('#actions').textContent));
+  const run = (await api('GET', `/runs/${id}`)).body;
+  check(run.seq > seqBefore, 'the pick ran an event');
+  const decision = run.actions[0].decision;
+  check(/^order \d+ \d+$/.test(decision), `the pick is a schedule decision: ${decision}`);
+  const { body: tail } = await api('GET', `/runs/${id}/trace?from=${seqBefore}&n=20`);
+  const evs = tail.events || tail;
+  const delivered = evs.find((e) => e.kind === 'deliver');
+  check(delivered && label.endsWith(`#${delivered.msg}`), `the event delivered is the one picked (${label}): ${JSON.stringify(delivered)}`);
+  await shot('s2-picked');
+  log(`picked "${label}" among ${n}: ${decision}`);
+
+  // Finish; the export carries the decision and replays to the digest.
+  await page.locator('#finish').click();
+  await finished();
+  const digest = await page.locator('#digest').textContent();
+  await page.locator('#export').click();
+  await page.waitForFunction(() => document.querySelector('#exportdlg').open);
+  const text = await page.locator('#export-text').textContent();
+  check(text.includes(decision), `the export's schedule: holds ${decision}`);
+  await shot('s3-export');
+  await page.locator('#export-close').click();
+  const again = await api('POST', '/runs', { scenario: text, start: false });
+  check(again.status === 201, `the export starts a run: ${JSON.stringify(again.body)}`);
+  const fin = await api('POST', `/runs/${again.body.id}/control`, { action: 'finish' });
+  check(fin.body.digest === digest, `the export replays to the page's digest: ${fin.body.digest} vs ${digest}`);
+  log(`export replays the pick to ${digest.slice(0, 12)}`);
+  out.stepRun = id;
+}
+
+try {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  page = await ctx.newPage();
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(m.text()); });
+  const only = (process.env.LAB_ONLY || '').split(',').filter(Boolean);
+  for (const [name, fn] of Object.entries({ stepByMessage })) {
+    if (only.length && !only.includes(name)) continue;
+    await fn();
+  }
+  check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
+  out.ok = true;
+} catch (err) {
+  out.ok = false;
+  out.error = String(err && err.stack ? err.stack : err);
+  if (page) await page.screenshot({ path: join(shots, 'lab2-failure.png') }).catch(() => {});
+} finally {
+  await browser.close();
+  writeFileSync(outJSON, JSON.stringify(out, null, 1));
+}
+process.exit(out.ok ? 0 : 1);
