@@ -4,7 +4,8 @@
 // PINGER_WASM is a module whose nodes ping each other on a constant-latency
 // network, so that several messages are due at one instant.
 import { chromium } from 'playwright-core';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const [url, shots, pingerWasm, outJSON] = process.argv.slice(2);
@@ -121,13 +122,74 @@ async function stepByMessage() {
   out.stepRun = id;
 }
 
+// digestAt is a run's digest and position, from the API.
+const digestAt = async (id) => {
+  const { body } = await api('GET', `/runs/${id}`);
+  return { seq: body.seq, digest: body.digest, steps: body.steps };
+};
+
+async function links() {
+  await open(url);
+  const sha = await upload();
+  const id = await startPaused(pingers(sha));
+  await stepToChoice();
+  await page.locator('#next-due button.pick').nth(2).click();
+  await page.waitForFunction(() => /picked by hand/.test(document.querySelector('#actions').textContent));
+  for (let i = 0; i < 5; i++) {
+    const seq = await page.locator('#slider-label').textContent();
+    await page.locator('#step').click();
+    await page.waitForFunction((s) => document.querySelector('#slider-label').textContent !== s, seq);
+  }
+  const at = await digestAt(id);
+  check(at.digest, 'a paused run has a digest');
+
+  // The permanent link: the editor, the modules by digest, the position.
+  await page.locator('#share').click();
+  await page.waitForFunction(() => document.querySelector('#sharedlg').open && document.querySelector('#share-link').value.includes('#share='));
+  const link = await page.locator('#share-link').inputValue();
+  check(link.endsWith(`&seq=${at.seq}`), `the link opens at event ${at.seq}: ${link.slice(-20)}`);
+  await shot('l1-link');
+  await page.locator('#share-close').click();
+  await open(link);
+  await page.waitForFunction(() => document.querySelector('#run-id').textContent.startsWith('run '));
+  const linked = await runId();
+  check(linked !== id, 'the link opens a new run');
+  const there = await digestAt(linked);
+  check(there.seq === at.seq && there.steps === at.steps && there.digest === at.digest, `the link's run is the run at event ${at.seq}: ${JSON.stringify(there)} vs ${JSON.stringify(at)}`);
+  const text = await page.locator('#scenario').inputValue();
+  check(text.includes(`sha256: ${sha}`) && /order \d+ 2/.test(text), 'the editor holds the scenario with its module by digest and the pick');
+  check(await page.locator('#scn-title').textContent() === 'shared link', 'the editor says where its text came from');
+  check(await page.locator('#slider-label').textContent() === `event ${at.seq} / ${at.seq}`, 'the slider is at the position');
+  await shot('l2-link-opened');
+  log(`link (${link.length} chars) opened run ${linked} at event ${at.seq}, digest ${at.digest.slice(0, 12)}`);
+
+  // The zip bundle: exported from the page, imported from the page.
+  const zipB64 = await page.evaluate(async (rid) => {
+    const b = new Uint8Array(await (await fetch(`/api/v1/runs/${rid}/export?format=zip`)).arrayBuffer());
+    let s = '';
+    for (const c of b) s += String.fromCharCode(c);
+    return btoa(s);
+  }, id);
+  const zipFile = join(mkdtempSync(join(tmpdir(), 'lab2-')), `${id}.zip`);
+  writeFileSync(zipFile, Buffer.from(zipB64, 'base64'));
+  check(await page.locator('#export-zip').count() === 1, 'the export dialog offers the zip');
+  await page.locator('#import').setInputFiles(zipFile);
+  await page.waitForFunction(() => /^imported /.test(document.querySelector('#flash').textContent));
+  const imported = await runId();
+  const bz = await digestAt(imported);
+  check(bz.seq === at.seq && bz.digest === at.digest, `the imported bundle opens the run at event ${at.seq}: ${JSON.stringify(bz)}`);
+  check((await page.locator('#scn-title').textContent()).startsWith('imported '), 'the editor says the text was imported');
+  await shot('l3-zip-imported');
+  log(`zip bundle imported as run ${imported} at event ${bz.seq}`);
+}
+
 try {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await ctx.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(m.text()); });
   const only = (process.env.LAB_ONLY || '').split(',').filter(Boolean);
-  for (const [name, fn] of Object.entries({ stepByMessage })) {
+  for (const [name, fn] of Object.entries({ stepByMessage, links })) {
     if (only.length && !only.includes(name)) continue;
     await fn();
   }
