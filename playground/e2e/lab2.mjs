@@ -183,13 +183,43 @@ async function links() {
   log(`zip bundle imported as run ${imported} at event ${bz.seq}`);
 }
 
+// The topology draws the links that carry traffic, and 64 nodes (the
+// server's default cap) on a grid, none overlapping.
+async function topology() {
+  await open(url);
+  const sha = await upload();
+  await page.locator('#scenario').fill(pingers(sha).replace('count: 3', 'count: 64').replace('duration: 30ms', 'duration: 3ms')
+    + 'limits: {memory_pages: 16, store_bytes: 65536, fs_bytes: 65536, in_flight_bytes: 65536, log_bytes_per_run: 65536}\n');
+  await page.locator('#start-paused').uncheck();
+  await page.locator('#speed').selectOption('0');
+  await page.locator('#run').click();
+  await finished();
+  await page.waitForFunction(() => document.querySelectorAll('#topology .node').length === 64);
+  await page.waitForFunction(() => document.querySelector('#topology line[data-link="n0-n50"]'));
+  const lines = await page.locator('#topology line').count();
+  // Every node pings n0, n1 and n2: about 3 × 64 links, not 2,016.
+  check(lines > 150 && lines < 200, `the links that carried messages are drawn, not a complete graph: ${lines}`);
+  check(await page.locator('#topology line[data-link="n10-n11"]').count() === 0, 'n10 and n11 never talked: no link');
+  const boxes = await page.locator('#topology .node circle').evaluateAll((cs) => cs.map((c) => { const r = c.getBoundingClientRect(); return [r.x, r.y, r.width]; }));
+  let overlaps = 0;
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      if (Math.hypot(boxes[i][0] - boxes[j][0], boxes[i][1] - boxes[j][1]) < boxes[i][2]) overlaps++;
+    }
+  }
+  check(overlaps === 0, `no two of the 64 nodes overlap: ${overlaps}`);
+  await page.locator('#topology').screenshot({ path: join(shots, 'lab2-t1-64-nodes.png') });
+  await shot('t2-64-nodes-page');
+  log(`64 nodes, ${lines} links that carried traffic, none overlapping`);
+}
+
 try {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await ctx.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(m.text()); });
   const only = (process.env.LAB_ONLY || '').split(',').filter(Boolean);
-  for (const [name, fn] of Object.entries({ stepByMessage, links })) {
+  for (const [name, fn] of Object.entries({ stepByMessage, links, topology })) {
     if (only.length && !only.includes(name)) continue;
     await fn();
   }
