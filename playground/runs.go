@@ -21,6 +21,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
+	"github.com/terrarium-sim/terrarium/runtime/schedule"
 )
 
 // Run states, as the API reports them.
@@ -360,12 +361,32 @@ type CheckStatus struct {
 	Settled bool           `json:"settled"`
 }
 
-// ActionStatus is a fault applied by hand.
+// ActionStatus is a fault applied by hand, or a choice of the event
+// delivered next (POST /runs/{id}/next): then Decision is set, written as
+// a scenario's schedule: holds it ("order STEP PICK"), and Fault is empty.
 type ActionStatus struct {
-	AtNS        int64       `json:"at_ns"`
-	BeforeEvent uint64      `json:"before_event"`
-	Seq         uint64      `json:"seq"`
-	Fault       fault.Fault `json:"fault"`
+	AtNS        int64         `json:"at_ns"`
+	BeforeEvent uint64        `json:"before_event"`
+	Seq         uint64        `json:"seq"`
+	Fault       fault.Fault   `json:"fault"`
+	Decision    *DecisionText `json:"decision,omitempty"`
+}
+
+// DecisionText is a schedule decision in JSON: a string, as a scenario's
+// schedule: writes it ("order 12 1").
+type DecisionText struct{ schedule.Decision }
+
+// MarshalText writes the decision (schedule.Decision.String).
+func (d DecisionText) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads a decision written by MarshalText.
+func (d *DecisionText) UnmarshalText(b []byte) error {
+	v, err := schedule.Parse(string(b))
+	if err != nil {
+		return fmt.Errorf("playground: action: %w", err)
+	}
+	d.Decision = v
+	return nil
 }
 
 func (r *run) notify() {
@@ -895,6 +916,9 @@ func actionStatuses(acts []runner.Action) []ActionStatus {
 	out := make([]ActionStatus, len(acts))
 	for i, a := range acts {
 		out[i] = ActionStatus{AtNS: int64(a.Fault.At), BeforeEvent: a.Fault.BeforeEvent, Seq: a.Seq, Fault: a.Fault.Fault}
+		if a.IsChoice() {
+			out[i] = ActionStatus{Seq: a.Seq, Decision: &DecisionText{a.Decision}}
+		}
 	}
 	return out
 }
@@ -904,6 +928,9 @@ func toActions(as []ActionStatus) []runner.Action {
 	out := make([]runner.Action, len(as))
 	for i, a := range as {
 		out[i] = runner.Action{Fault: scenario.Fault{At: time.Duration(a.AtNS), BeforeEvent: a.BeforeEvent, Fault: a.Fault}, Seq: a.Seq}
+		if a.Decision != nil {
+			out[i] = runner.Action{Decision: a.Decision.Decision, Seq: a.Seq}
+		}
 	}
 	return out
 }

@@ -42,9 +42,12 @@ func (s *Server) runRoutes(api *echo.Group) {
 	api.POST("/runs/:id/control", s.controlRun)
 	api.POST("/runs/:id/faults", s.applyFault)
 	api.POST("/runs/:id/seek", s.seekRun)
+	api.GET("/runs/:id/next", s.runNext)
+	api.POST("/runs/:id/next", s.chooseNext)
 	api.POST("/runs/:id/fork", s.forkRun)
 	api.GET("/runs/:id/export", s.exportRun)
 	api.GET("/runs/:id/source", s.runSource)
+	api.POST("/bundles", s.importBundle)
 }
 
 // bindJSON decodes a capped JSON body into v, refusing unknown fields.
@@ -69,6 +72,9 @@ type createRunReq struct {
 	Seed     *uint64  `json:"seed"`
 	Start    bool     `json:"start"`
 	Speed    *float64 `json:"speed"`
+	// Seq creates the run at that event (a bundle's or a link's
+	// position), by replay.
+	Seq uint64 `json:"seq"`
 }
 
 func (s *Server) createRun(c echo.Context) error {
@@ -129,14 +135,14 @@ func (s *Server) createRun(c echo.Context) error {
 		seed = *req.Seed
 	}
 	if s.pool != nil {
-		return s.pool.create(c, runSource{Name: name, Text: req.Scenario, Base: base}, scn, seed, req.Start, req.Speed)
+		return s.pool.create(c, runSource{Name: name, Text: req.Scenario, Base: base}, scn, seed, workerSpec{Start: req.Start, Speed: req.Speed, Seq: req.Seq})
 	}
 	if req.Start {
 		if err := s.runs.canRun(nil); err != nil {
 			return err
 		}
 	}
-	r, err := s.newRun(c.Request().Context(), runner.NewTimeline(scn, seed), "", 0)
+	r, err := s.newRun(c.Request().Context(), runner.NewTimeline(scn, seed), "", req.Seq)
 	if err != nil {
 		return err
 	}
@@ -616,9 +622,12 @@ func (s *Server) exportRun(c echo.Context) error {
 	switch c.QueryParam("format") {
 	case "", "yaml":
 	case "zip":
-		return s.exportBundle(c, r.id, scn)
+		st := r.snapshot()
+		return s.exportBundle(c, r.id, scn, BundlePosition{Seq: st.Seq, NowNS: st.NowNS})
+	case "share":
+		return s.exportShare(c, scn)
 	default:
-		return apiErr(http.StatusBadRequest, "bad_request", "format=%q: want yaml (the scenario) or zip (the scenario with its modules)", c.QueryParam("format"))
+		return apiErr(http.StatusBadRequest, "bad_request", "format=%q: want yaml (the scenario), zip (the scenario with its modules) or share (the scenario with its modules by digest)", c.QueryParam("format"))
 	}
 	b, err := scenario.Encode(scn, "")
 	if err != nil {
@@ -634,7 +643,7 @@ func (s *Server) exportRun(c echo.Context) error {
 // this server nor the plugins' sources. The zip is streamed, one module at
 // a time, and a module named several times is written once (files are
 // named by digest).
-func (s *Server) exportBundle(c echo.Context, id string, scn *scenario.Scenario) error {
+func (s *Server) exportBundle(c echo.Context, id string, scn *scenario.Scenario, pos BundlePosition) error {
 	release, err := s.heavyRead()
 	if err != nil {
 		return err
@@ -680,6 +689,9 @@ func (s *Server) exportBundle(c echo.Context, id string, scn *scenario.Scenario)
 	sy, err := zw.Create(path.Join(id, "scenario.yaml"))
 	if err == nil {
 		_, err = sy.Write(y)
+	}
+	if err == nil {
+		err = writePosition(zw, id, pos)
 	}
 	if err != nil {
 		return fail(err)

@@ -142,6 +142,12 @@ func writeType(r *http.Request) error {
 		}
 		return apiErr(http.StatusUnsupportedMediaType, "unsupported_media_type", "upload the module as application/wasm, application/octet-stream or multipart/form-data, not %q", r.Header.Get("Content-Type"))
 	}
+	if r.URL.Path == APIPrefix+"/bundles" {
+		if err == nil && mt == "application/zip" {
+			return nil
+		}
+		return apiErr(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the bundle as application/zip, not %q", r.Header.Get("Content-Type"))
+	}
 	if err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
 		return nil
 	}

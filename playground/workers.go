@@ -797,11 +797,11 @@ func (w *wrun) fresh(ctx context.Context, d time.Duration) Status {
 }
 
 // createInWorker starts a new run in a worker (createRun's second half).
-func (p *pool) create(c echo.Context, src runSource, scn *scenario.Scenario, seed uint64, start bool, speed *float64) error {
+func (p *pool) create(c echo.Context, src runSource, scn *scenario.Scenario, seed uint64, spec workerSpec) error {
 	id := newID()
 	w := &wrun{id: id, dir: filepath.Join(p.s.runDir, id), src: src, scn: scn, seed: seed,
 		created: time.Now().UTC().Truncate(time.Millisecond)}
-	st, err := p.spawn(c.Request().Context(), w, workerSpec{Start: start, Speed: speed})
+	st, err := p.spawn(c.Request().Context(), w, spec)
 	if err != nil {
 		_ = os.RemoveAll(w.dir)
 		return err
@@ -839,6 +839,21 @@ func (p *pool) fork(c echo.Context, parent *wrun) error {
 	p.persist(w)
 	c.Response().Header().Set("Location", APIPrefix+"/runs/"+id)
 	return c.JSON(http.StatusCreated, st)
+}
+
+// share answers a run's export with its modules by digest from the
+// server, which holds the module store: the timeline is the worker's
+// latest saved state.
+func (p *pool) share(c echo.Context, w *wrun) error {
+	w.mu.Lock()
+	hc, sv := w.hc, w.saved
+	w.mu.Unlock()
+	if hc != nil {
+		if fresh, err := w.state(c.Request().Context(), hc, workerGrace); err == nil {
+			sv = fresh
+		}
+	}
+	return p.s.exportShare(c, runner.NewTimeline(w.scn, w.seed, toActions(sv.Actions)...).Export())
 }
 
 func (p *pool) list(c echo.Context) error {
@@ -929,6 +944,9 @@ func (s *Server) viaWorkers(next echo.HandlerFunc) echo.HandlerFunc {
 			return c.NoContent(http.StatusNoContent)
 		case "POST /runs/:id/fork":
 			return p.fork(c, w)
+		}
+		if key == "GET /runs/:id/export" && c.QueryParam("format") == "share" {
+			return p.share(c, w)
 		}
 		if key == "GET /runs/:id" {
 			return c.JSON(http.StatusOK, w.fresh(c.Request().Context(), time.Second))

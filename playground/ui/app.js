@@ -5,6 +5,8 @@ import { Editor } from './editor.js';
 import { Topology } from './topology.js';
 import { Charts } from './charts.js';
 import { markdown } from './md.js';
+import { NextPanel } from './next.js';
+import { shareLink, readShare } from './share.js';
 
 const $ = (id) => document.getElementById(id);
 const fmtT = (ns) => (ns / 1e6).toFixed(ns < 1e9 ? 1 : 0) + 'ms';
@@ -38,6 +40,11 @@ function violationTarget(text) {
 
 const editor = new Editor($('scenario'), $('gutter'), $('problems'));
 const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'));
+// Step by message: the events due next of a paused run, one button each.
+const next = new NextPanel($('next'), {
+  picked: (run) => { st.run = run; render(); flash(`delivered pick at event ${run.seq}: recorded on the timeline`); },
+  error: (err) => showError(err),
+});
 const topo = new Topology($('topology'), $('nodemenu'), {
   act: (fault) => applyFault(fault),
   inspect: (name) => inspect(name),
@@ -161,13 +168,14 @@ function detach(msg) {
   $('slider-label').textContent = 'event 0 / 0';
   $('rewound').hidden = true;
   $('actions').textContent = '';
+  next.reset('no run');
   const tb = $('checks').tBodies[0];
   tb.textContent = '';
   tb.insertRow().insertCell().textContent = 'run to the end to see verdicts';
   $('insp-name').textContent = '-';
   $('inspector').className = 'muted';
   $('inspector').textContent = 'click a node';
-  for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish', 'export', 'delete']) $(b).disabled = true;
+  for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish', 'export', 'share', 'delete']) $(b).disabled = true;
   if (location.pathname !== '/') history.replaceState(null, '', '/');
   loadRuns().catch(() => {});
 }
@@ -471,6 +479,7 @@ function render() {
   const done = r.state === 'finished';
   for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish']) $(b).disabled = done;
   $('export').disabled = false;
+  $('share').disabled = false;
   $('delete').disabled = false;
   $('pause').disabled = done || r.state !== 'running';
   $('resume').disabled = done || r.state === 'running';
@@ -485,10 +494,12 @@ function render() {
   acts.textContent = '';
   for (const a of r.actions || []) {
     const li = document.createElement('li');
-    li.textContent = `${fmtT(a.at_ns)} ${JSON.stringify(a.fault)}`;
+    // A pick of the message delivered next is a schedule decision.
+    li.textContent = a.decision ? `event ${a.seq}: ${a.decision} (picked by hand)` : `${fmtT(a.at_ns)} ${JSON.stringify(a.fault)}`;
     acts.append(li);
   }
   refreshLamport(r);
+  next.show(r);
   if (topo.inspected && r.state !== 'running') inspect(topo.inspected);
 }
 
@@ -627,6 +638,41 @@ async function exportRun() {
   }
 }
 
+// shareRun shows the run's permanent link (share.js).
+async function shareRun() {
+  if (!st.run) return;
+  try {
+    const text = await api('GET', `/runs/${st.run.id}/export?format=share`, undefined, undefined, 'text');
+    $('share-link').value = await shareLink(text, st.run.seq);
+    $('share-seq').textContent = String(st.run.seq);
+    $('sharedlg').showModal();
+    $('share-link').select();
+  } catch (err) {
+    showError(err);
+  }
+}
+
+// openAt puts text in the editor and opens a new run of it, paused at
+// event seq: what a link or an imported bundle restores.
+async function openAt(text, seq, label) {
+  editor.set(text);
+  setOrigin({ label, name: scenarioName(text) });
+  $('seed').value = '';
+  const run = await api('POST', '/runs', { scenario: text, seq, start: false });
+  attach(run);
+  flash(`${label}: run ${run.id} at event ${run.seq}`);
+}
+
+async function importBundle(file) {
+  try {
+    const imp = await api('POST', '/bundles', await file.arrayBuffer(), 'application/zip');
+    await openAt(imp.scenario, imp.position.seq, `imported ${file.name}`);
+    await loadModules();
+  } catch (err) {
+    if (!(await showCapacity(err, () => importBundle(file)))) showError(err);
+  }
+}
+
 async function openRun(id) {
   try {
     const run = await api('GET', `/runs/${id}`);
@@ -660,6 +706,10 @@ function wire() {
   $('finish').onclick = () => control({ action: 'finish' });
   $('speed').onchange = () => control({ action: 'speed', speed: Number($('speed').value) });
   $('export').onclick = exportRun;
+  $('share').onclick = shareRun;
+  $('share-close').onclick = () => $('sharedlg').close();
+  $('share-copy').onclick = () => navigator.clipboard.writeText($('share-link').value).then(() => flash('link copied'), showError);
+  $('import').onchange = (e) => { if (e.target.files[0]) importBundle(e.target.files[0]); e.target.value = ''; };
   $('delete').onclick = () => { if (st.run) deleteRun(st.run.id).catch(showError); };
   $('capacity-close').onclick = hideCapacity;
   $('scenario').addEventListener('input', editorChanged);
@@ -688,14 +738,16 @@ function wire() {
 async function main() {
   wire();
   // Nothing to drive until there is a run.
-  for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish', 'export', 'delete']) $(b).disabled = true;
+  for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish', 'export', 'share', 'delete']) $(b).disabled = true;
   $('run-id').textContent = 'no run yet: pick a pattern (or write a scenario) and press Run';
   try {
     const h = await api('GET', '/health');
     $('tokenbox').hidden = !h.token_required;
     await Promise.all([loadGallery(), loadModules(), loadRuns()]);
     const m = location.pathname.match(/^\/runs\/([A-Za-z0-9-]+)/);
-    if (m) await openRun(m[1]);
+    const shared = await readShare(location.hash).catch(() => null);
+    if (shared) await openAt(shared.text, shared.seq, 'shared link').catch(showError);
+    else if (m) await openRun(m[1]);
     else await loadPatternFile('twopc', 'scenario.yaml').catch(() => {});
   } catch (err) {
     showError(err);

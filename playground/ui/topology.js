@@ -1,7 +1,9 @@
-// The topology view: nodes on a circle, coloured by state (running, crashed,
-// paused), links cut by partitions dashed red, held links thick amber. A
-// click opens a menu of faults for the node; shift-click selects nodes for
-// a partition or a hold.
+// The topology view: nodes on a circle (on a grid past 24 nodes, so that
+// 100 stay legible), coloured by state (running, crashed, paused). Only the
+// links that carried a message so far are drawn (and those a fault marks):
+// cut by partitions dashed red, held links thick amber. A click opens a
+// menu of faults for the node; shift-click selects nodes for a partition
+// or a hold.
 const NS = 'http://www.w3.org/2000/svg';
 
 export class Topology {
@@ -33,6 +35,7 @@ export class Topology {
     this.held = new Set();  // "a>b"
     this.tapped = new Set(); // "a>b": links the adversary eavesdrops on or tampers with
     this.doubt = new Map(); // node name -> Set(txn) prepared, not yet applied or released
+    this.traffic = new Set(); // "i-j" (i < j): node pairs a message was delivered between
   }
 
   nodeNames() { return this.nodes.map((n) => n.name); }
@@ -48,7 +51,13 @@ export class Topology {
 
   // event folds one trace event into the link and in-doubt state.
   event(e) {
-    if (e.kind === 'fault' && e.data && typeof e.data === 'object') {
+    if (e.kind === 'deliver' && e.peer >= 0 && e.peer < this.nodes.length && e.node < this.nodes.length && e.peer !== e.node) {
+      const key = `${Math.min(e.node, e.peer)}-${Math.max(e.node, e.peer)}`;
+      if (!this.traffic.has(key)) {
+        this.traffic.add(key);
+        this.dirty();
+      }
+    } else if (e.kind === 'fault' && e.data && typeof e.data === 'object') {
       const f = e.data;
       switch (f.action) {
         case 'partition': this.groups = f.groups; break;
@@ -103,6 +112,14 @@ export class Topology {
 
   pos(i) {
     const n = this.nodes.length;
+    if (n > 24) {
+      // A grid fills the view: columns as wide as the labels need.
+      const cols = Math.ceil(Math.sqrt(n * 1.25));
+      const rows = Math.ceil(n / cols);
+      const dx = 300 / cols;
+      const dy = 240 / rows;
+      return [-150 + dx * ((i % cols) + 0.5), -120 + dy * (Math.floor(i / cols) + 0.5)];
+    }
     const a = (2 * Math.PI * i) / Math.max(n, 1) - Math.PI / 2;
     return [Math.cos(a) * 100, Math.sin(a) * 95];
   }
@@ -128,19 +145,25 @@ export class Topology {
         if (this.held.has(`${a}>${b}`) || this.held.has(`${b}>${a}`) || this.held.has(`${a}>*`) || this.held.has(`*>${b}`)) cls += ' held';
         if (this.tapped.has(`${a}>${b}`) || this.tapped.has(`${b}>${a}`) || this.tapped.has('*>*') ||
             this.tapped.has(`${a}>*`) || this.tapped.has(`*>${b}`) || this.tapped.has(`${b}>*`) || this.tapped.has(`*>${a}`)) cls += ' tapped';
+        // Not a complete graph: a link shows once it carried traffic, or
+        // when a fault marks it.
+        if (cls === 'link' && !this.traffic.has(`${i}-${j}`)) continue;
         el('line', { x1, y1, x2, y2, class: cls, 'data-link': `${a}-${b}` });
       }
     }
+    const small = ns.length > 24;
     ns.forEach((n, i) => {
       const [x, y] = this.pos(i);
       const g = el('g', { class: `node ${n.state}${this.selected.includes(n.name) ? ' selected' : ''}`, transform: `translate(${x},${y})`,
         'data-node': n.name, 'data-state': n.state, tabindex: '0' });
-      el('circle', { r: 17 }, g);
-      const t = el('text', { 'text-anchor': 'middle', dy: '4' }, g);
+      el('circle', { r: small ? 7 : 17 }, g);
+      const t = el('text', { 'text-anchor': 'middle', dy: small ? '13' : '4', class: small ? 'small' : '' }, g);
       t.textContent = n.name;
-      const r = el('text', { 'text-anchor': 'middle', dy: '30' }, g);
-      r.textContent = n.role || '';
-      r.setAttribute('class', 'role');
+      if (!small) {
+        const r = el('text', { 'text-anchor': 'middle', dy: '30' }, g);
+        r.textContent = n.role || '';
+        r.setAttribute('class', 'role');
+      }
       const d = this.doubt.get(n.name);
       if (d && d.size) {
         const b = el('text', { 'text-anchor': 'middle', dy: '-21', class: 'doubt', 'data-doubt': String(d.size) }, g);

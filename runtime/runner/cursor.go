@@ -198,6 +198,38 @@ func (c *Cursor) Apply(ctx context.Context, f fault.Fault) (Action, error) {
 	return a, err
 }
 
+// Choose dispatches the pick-th of the events due next (Run.Due) instead
+// of the loop's own first, and appends the choice to the timeline as a
+// schedule decision, so that a replay or an export takes it again. Pick
+// 0 is the loop's own order: the event runs and nothing is recorded (the
+// returned Action is the zero one). Like Apply, it refuses to act where
+// the timeline has later actions; a pick Due does not list is an
+// *ActionError.
+func (c *Cursor) Choose(ctx context.Context, pick int) (Action, error) {
+	if err := c.Resume(ctx); err != nil {
+		return Action{}, err
+	}
+	if p := c.Position(); c.Timeline().later(p) {
+		return Action{}, &ActionError{Err: fmt.Errorf("runner: the cursor is at event %d, before actions applied later on its timeline: fork to choose here", p.Seq)}
+	}
+	var a Action
+	err := c.move(ctx, func(rr *Run) error {
+		if n := len(rr.Due()); pick < 0 || pick >= n {
+			return &ActionError{Err: fmt.Errorf("runner: pick %d: %d events are due next", pick, n)}
+		}
+		d, err := rr.StepPick(pick)
+		if err != nil || d.Kind == "" {
+			return err
+		}
+		a = Action{Decision: d, Seq: rr.Stats().Events}
+		c.mu.Lock()
+		c.tl = c.tl.With(a)
+		c.mu.Unlock()
+		return nil
+	})
+	return a, err
+}
+
 // Seek moves the cursor to event seq of its timeline (the trace holding
 // seq events): forward by stepping, back (or from a suspended cursor) by
 // replaying the timeline from the start. If the run ends first, the cursor

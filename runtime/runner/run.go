@@ -45,10 +45,14 @@ type Run struct {
 
 	injected []scenario.Fault
 	manual   []scenario.Fault
-	faultErr error
-	maxTrace uint64 // the trace cap, which bounds the report files
-	result   *Result
-	closed   bool
+	// chooser and choiceOpts are the run's own chooser (choose), which a
+	// pick by hand (StepPick) stands in front of for one event.
+	chooser    sim.Chooser
+	choiceOpts sim.ChoiceOptions
+	faultErr   error
+	maxTrace   uint64 // the trace cap, which bounds the report files
+	result     *Result
+	closed     bool
 }
 
 // Prepare sets a run up: it loads the modules, adds the nodes and clients,

@@ -4,15 +4,23 @@ import (
 	"slices"
 
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
+	"github.com/terrarium-sim/terrarium/runtime/schedule"
 )
 
-// Action is a fault applied by hand on a timeline. Fault pins it where it
-// happened (its virtual time and the loop event it came before); Seq is
-// the trace's length just after it, so that a fork at event Seq keeps it.
+// Action is a fault applied by hand on a timeline, or a choice made by
+// hand at a choice point. Fault pins a fault where it happened (its
+// virtual time and the loop event it came before); Decision, when its Kind
+// is set, is a choice instead (Cursor.Choose), exported in the scenario's
+// schedule:. Seq is the trace's length just after it, so that a fork at
+// event Seq keeps it.
 type Action struct {
-	Fault scenario.Fault
-	Seq   uint64
+	Fault    scenario.Fault
+	Decision schedule.Decision
+	Seq      uint64
 }
+
+// IsChoice reports whether the action is a choice rather than a fault.
+func (a Action) IsChoice() bool { return a.Decision.Kind != "" }
 
 // Timeline is one history a run can take: a scenario, a seed and the
 // actions applied by hand, each pinned to an event. It is an immutable
@@ -61,15 +69,20 @@ func (t Timeline) Cut(seq uint64) Timeline {
 }
 
 // Export returns a scenario that replays the timeline: the scenario with
-// the timeline's seed and its actions appended to its faults, pinned where
-// they happened. `terrarium run` replays it to the same digest.
+// the timeline's seed, its faults applied by hand appended to its faults,
+// pinned where they happened, and its choices to its schedule:. `terrarium run` replays it to the same digest.
 func (t Timeline) Export() *scenario.Scenario { return t.export(t.actions) }
 
 // export is the scenario with only the given actions pinned.
 func (t Timeline) export(acts []Action) *scenario.Scenario {
 	c := *t.scn
 	c.Faults = slices.Clone(t.scn.Faults)
+	c.Schedule = slices.Clone(t.scn.Schedule)
 	for _, a := range acts {
+		if a.IsChoice() {
+			c.Schedule = append(c.Schedule, a.Decision)
+			continue
+		}
 		c.Faults = append(c.Faults, a.Fault)
 	}
 	c.Seed = t.seed

@@ -122,27 +122,84 @@ func (s *Sim) popEvent() (event, error) {
 
 // orderPoint returns the heap index of the event to dispatch next.
 func (s *Sim) orderPoint() int {
-	at := s.q.peek().at
 	ch := s.choice
-	ch.due = ch.due[:0]
-	for i := range s.q.h {
-		if s.q.h[i].at == at {
-			ch.due = append(ch.due, i)
-		}
-	}
+	ch.due = s.dueIndices(ch.due[:0])
 	if len(ch.due) < 2 {
 		return 0
 	}
-	sort.Slice(ch.due, func(a, b int) bool { return s.q.h[ch.due[a]].seq < s.q.h[ch.due[b]].seq })
 	ch.buf = ch.buf[:0]
 	for pick, i := range ch.due {
-		o := s.describe(&s.q.h[i])
-		if pick > 0 {
-			o.Decision = schedule.Decision{Kind: schedule.Order, Step: s.steps + 1, Pick: pick}
-		}
-		ch.buf = append(ch.buf, o)
+		ch.buf = append(ch.buf, s.orderOption(pick, i))
 	}
 	return ch.due[s.ask(PointOrder, ch.buf)]
+}
+
+// dueIndices appends to buf the heap indices of the events due at the
+// queue head's instant, in the loop's own order (by sequence number).
+func (s *Sim) dueIndices(buf []int) []int {
+	at := s.q.peek().at
+	for i := range s.q.h {
+		if s.q.h[i].at == at {
+			buf = append(buf, i)
+		}
+	}
+	sort.Slice(buf, func(a, b int) bool { return s.q.h[buf[a]].seq < s.q.h[buf[b]].seq })
+	return buf
+}
+
+// orderOption is the option of taking the event at heap index i, the
+// pick-th due, at the next order point.
+func (s *Sim) orderOption(pick, i int) Option {
+	o := s.describe(&s.q.h[i])
+	if pick > 0 {
+		o.Decision = schedule.Decision{Kind: schedule.Order, Step: s.steps + 1, Pick: pick}
+	}
+	return o
+}
+
+// Due returns the options of the next order point: the events due at the
+// next instant, in the order the loop takes them without a chooser, so
+// that a chooser (or a person) taking the i-th at Step+1 takes
+// Due()[i]. It is empty when the queue is. (Stateright's explorer offers
+// a state's next steps the same way: its states handler,
+// src/checker/explorer.rs, lists a StateView per action model.actions
+// enables, and the path it follows is the list of actions taken.)
+func (s *Sim) Due() []Option {
+	if s.q.len() == 0 {
+		return nil
+	}
+	idx := s.dueIndices(nil)
+	out := make([]Option, len(idx))
+	for pick, i := range idx {
+		out[pick] = s.orderOption(pick, i)
+	}
+	return out
+}
+
+// InFlight is a message on its way: queued for delivery at At.
+type InFlight struct {
+	At time.Duration
+	// Msg is the message's id (the trace's msg).
+	Msg    uint64
+	Option Option
+}
+
+// InFlight returns up to max messages on their way (queued deliveries),
+// the soonest first.
+func (s *Sim) InFlight(max int) []InFlight {
+	var idx []int
+	for i := range s.q.h {
+		if s.q.h[i].kind == evDeliver {
+			idx = append(idx, i)
+		}
+	}
+	sort.Slice(idx, func(a, b int) bool { return s.q.less(idx[a], idx[b]) })
+	out := make([]InFlight, 0, min(max, len(idx)))
+	for _, i := range idx[:min(max, len(idx))] {
+		e := &s.q.h[i]
+		out = append(out, InFlight{At: time.Duration(e.at), Msg: e.msg.id, Option: s.describe(e)})
+	}
+	return out
 }
 
 // describe names the node an event runs and labels it.
