@@ -1,59 +1,8 @@
 package main
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"sort"
-	"time"
 )
-
-// mac is the hex HMAC-SHA256 of fields joined by "|".
-func mac(key []byte, fields ...any) string {
-	m := hmac.New(sha256.New, key)
-	for i, f := range fields {
-		if i > 0 {
-			m.Write([]byte("|"))
-		}
-		fmt.Fprint(m, f)
-	}
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-func validMAC(got, want string) bool { return hmac.Equal([]byte(got), []byte(want)) }
-
-// window is a replay window: an id is fresh once, and only with a
-// timestamp within span of now.
-type window struct {
-	span time.Duration
-	seen map[string]time.Time
-}
-
-func newWindow(ms int) *window {
-	return &window{span: time.Duration(ms) * time.Millisecond, seen: map[string]time.Time{}}
-}
-
-func (w *window) fresh(id string, ts, now time.Time) bool {
-	if ts.Before(now.Add(-w.span)) || ts.After(now.Add(w.span)) {
-		return false
-	}
-	if _, dup := w.seen[id]; dup {
-		return false
-	}
-	var old []string
-	for k, t := range w.seen {
-		if t.Before(now.Add(-2 * w.span)) {
-			old = append(old, k)
-		}
-	}
-	sort.Strings(old)
-	for _, k := range old {
-		delete(w.seen, k)
-	}
-	w.seen[id] = now
-	return true
-}
 
 // transfer is a user's request to the service.
 type transfer struct {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/plugins/sdk/guard"
 	maelstrom "github.com/terrarium-sim/terrarium/plugins/sdk/maelstrom"
 )
 
@@ -24,7 +25,7 @@ type idpParams struct {
 func startIDP(n *maelstrom.Node) {
 	p := idpParams{TTLMS: 1000, Audience: "bank", WindowMS: 1000}
 	_ = json.Unmarshal(n.Params(), &p)
-	recent := newWindow(p.WindowMS)
+	recent := guard.NewWindow(time.Duration(p.WindowMS) * time.Millisecond)
 	var ring keyring
 	n.HandleInline("keys", func(msg maelstrom.Message) error {
 		var r struct {
@@ -49,7 +50,7 @@ func startIDP(n *maelstrom.Node) {
 		_ = json.Unmarshal(msg.Body, &r)
 		pw, ok := p.Users[r.User]
 		now := n.Now()
-		if !ok || !validMAC(r.MAC, mac([]byte(pw), "login", r.User, r.TS)) || !recent.fresh(r.User+r.MAC, time.Unix(0, r.TS), now) {
+		if !ok || !guard.ValidMAC(r.MAC, guard.MAC([]byte(pw), "login", r.User, r.TS)) || !recent.Fresh(r.User+r.MAC, time.Unix(0, r.TS), now) {
 			return n.Reply(msg, map[string]any{"type": "login_denied", "reason": "unauthenticated"})
 		}
 		if err := ring.load(n); err != nil {

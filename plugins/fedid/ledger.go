@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/plugins/sdk/guard"
 	maelstrom "github.com/terrarium-sim/terrarium/plugins/sdk/maelstrom"
 )
 
@@ -17,7 +18,7 @@ type ledgerParams struct {
 func startLedger(n *maelstrom.Node) {
 	p := ledgerParams{Services: []string{"bank"}, WindowMS: 1000}
 	_ = json.Unmarshal(n.Params(), &p)
-	recent := newWindow(p.WindowMS)
+	recent := guard.NewWindow(time.Duration(p.WindowMS) * time.Millisecond)
 	keys := map[string][]byte{}
 	n.HandleInline("debit", func(msg maelstrom.Message) error {
 		var d debit
@@ -32,9 +33,9 @@ func startLedger(n *maelstrom.Node) {
 				keys[msg.Src] = k
 			}
 			switch {
-			case !validMAC(d.MAC, mac(k, d.Req, d.User, d.Amount, d.Nonce, d.TS)):
+			case !guard.ValidMAC(d.MAC, guard.MAC(k, d.Req, d.User, d.Amount, d.Nonce, d.TS)):
 				why = "bad mac"
-			case (p.ReplayWindow == nil || *p.ReplayWindow) && !recent.fresh(d.Nonce, time.Unix(0, d.TS), n.Now()):
+			case (p.ReplayWindow == nil || *p.ReplayWindow) && !recent.Fresh(d.Nonce, time.Unix(0, d.TS), n.Now()):
 				why = "replayed or stale"
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/plugins/sdk/guard"
 	maelstrom "github.com/terrarium-sim/terrarium/plugins/sdk/maelstrom"
 )
 
@@ -24,7 +25,7 @@ type service struct {
 	p       serviceParams
 	idpKey  ed25519.PublicKey
 	key     []byte // shared with the ledger
-	recent  *window
+	recent  *guard.Window
 	seq     int
 	keys    map[int]ed25519.PublicKey // the provider's rotated keys learned so far
 	fetched time.Time                 // when the service last asked the provider for one
@@ -33,7 +34,7 @@ type service struct {
 func startService(n *maelstrom.Node) {
 	s := &service{n: n, p: serviceParams{IDP: "idp", Ledger: "ledger", Audience: "bank", WindowMS: 1000}}
 	_ = json.Unmarshal(n.Params(), &s.p)
-	s.recent = newWindow(s.p.WindowMS)
+	s.recent = guard.NewWindow(time.Duration(s.p.WindowMS) * time.Millisecond)
 	s.keys = map[int]ed25519.PublicKey{}
 	n.HandleInline("transfer", s.handle)
 	for _, t := range []string{"debit_ok", "debit_denied"} { // answers to replayed debits
@@ -112,7 +113,7 @@ func (s *service) handle(msg maelstrom.Message) error {
 	_ = json.Unmarshal(msg.Body, &t)
 	now := s.n.Now()
 	user, why := s.verify(t.Token, now)
-	if why == "" && (s.p.ReplayWindow == nil || *s.p.ReplayWindow) && !s.recent.fresh(t.Req, time.Unix(0, t.TS), now) {
+	if why == "" && (s.p.ReplayWindow == nil || *s.p.ReplayWindow) && !s.recent.Fresh(t.Req, time.Unix(0, t.TS), now) {
 		why = "replayed or stale"
 	}
 	if why == "" && (t.Amount < 1 || t.Amount > 1000) {
@@ -130,7 +131,7 @@ func (s *service) handle(msg maelstrom.Message) error {
 	}
 	s.seq++
 	d := debit{Type: "debit", Req: t.Req, User: user, Amount: t.Amount, TS: now.UnixNano(), Nonce: fmt.Sprintf("%s-%d", s.n.ID(), s.seq)}
-	d.MAC = mac(s.key, d.Req, d.User, d.Amount, d.Nonce, d.TS)
+	d.MAC = guard.MAC(s.key, d.Req, d.User, d.Amount, d.Nonce, d.TS)
 	return s.n.RPC(s.p.Ledger, d, func(reply maelstrom.Message) error {
 		if reply.Type() != "debit_ok" {
 			return s.n.Reply(msg, map[string]any{"type": "transfer_denied", "reason": "ledger refused"})

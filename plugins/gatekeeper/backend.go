@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/plugins/sdk/guard"
 	maelstrom "github.com/terrarium-sim/terrarium/plugins/sdk/maelstrom"
 )
 
@@ -18,14 +19,14 @@ type backend struct {
 	n        *maelstrom.Node
 	p        backendParams
 	keys     map[string][]byte
-	recent   *window
+	recent   *guard.Window
 	balances map[string]int64
 }
 
 func startBackend(n *maelstrom.Node) {
 	b := &backend{n: n, p: backendParams{Gatekeepers: []string{"gk"}, WindowMS: 1000}, keys: map[string][]byte{}, balances: map[string]int64{}}
 	_ = json.Unmarshal(n.Params(), &b.p)
-	b.recent = newWindow(time.Duration(b.p.WindowMS) * time.Millisecond)
+	b.recent = guard.NewWindow(time.Duration(b.p.WindowMS) * time.Millisecond)
 	n.HandleInline("apply", b.handle)
 }
 
@@ -44,10 +45,10 @@ func (b *backend) trusted(src string, a apply) string {
 		}
 		b.keys[src] = k
 	}
-	if !validMAC(a.MAC, mac(k, a.Req, a.User, a.Op, a.Amount, a.Nonce, a.TS)) {
+	if !guard.ValidMAC(a.MAC, guard.MAC(k, a.Req, a.User, a.Op, a.Amount, a.Nonce, a.TS)) {
 		return "bad mac"
 	}
-	if !b.recent.fresh(a.Nonce, time.Unix(0, a.TS), b.n.Now()) {
+	if !b.recent.Fresh(a.Nonce, time.Unix(0, a.TS), b.n.Now()) {
 		return "replayed or stale"
 	}
 	return ""

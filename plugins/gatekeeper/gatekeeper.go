@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/plugins/sdk/guard"
 	maelstrom "github.com/terrarium-sim/terrarium/plugins/sdk/maelstrom"
 )
 
@@ -20,7 +21,7 @@ type gatekeeper struct {
 	n      *maelstrom.Node
 	p      gatekeeperParams
 	key    []byte // shared with the back end
-	recent *window
+	recent *guard.Window
 	bucket map[string]*bucket
 	seq    int
 }
@@ -34,7 +35,7 @@ type bucket struct {
 func startGatekeeper(n *maelstrom.Node) {
 	g := &gatekeeper{n: n, p: gatekeeperParams{Backend: "backend", Rate: 20, MaxAmount: 1000, WindowMS: 1000}, bucket: map[string]*bucket{}}
 	_ = json.Unmarshal(n.Params(), &g.p)
-	g.recent = newWindow(time.Duration(g.p.WindowMS) * time.Millisecond)
+	g.recent = guard.NewWindow(time.Duration(g.p.WindowMS) * time.Millisecond)
 	n.HandleInline("op", g.handle)
 	// answers to forwards replayed by an attacker have no callback: ignore
 	n.HandleInline("apply_ok", func(maelstrom.Message) error { return nil })
@@ -55,10 +56,10 @@ func (g *gatekeeper) check(r opRequest, now time.Time) string {
 		return fmt.Sprintf("invalid: amount %d outside [1, %d]", r.Amount, g.p.MaxAmount)
 	}
 	pw, ok := g.p.Users[r.User]
-	if !ok || !validMAC(r.MAC, mac([]byte(pw), r.Req, r.User, r.Op, r.Amount, r.TS)) {
+	if !ok || !guard.ValidMAC(r.MAC, guard.MAC([]byte(pw), r.Req, r.User, r.Op, r.Amount, r.TS)) {
 		return "unauthenticated"
 	}
-	if !g.recent.fresh(r.Req, time.Unix(0, r.TS), now) {
+	if !g.recent.Fresh(r.Req, time.Unix(0, r.TS), now) {
 		return "replayed or stale"
 	}
 	b := g.bucket[r.User]
@@ -94,7 +95,7 @@ func (g *gatekeeper) handle(msg maelstrom.Message) error {
 	g.seq++
 	a := apply{Type: "apply", Req: r.Req, User: r.User, Op: r.Op, Amount: r.Amount, TS: now.UnixNano(),
 		Nonce: fmt.Sprintf("%s-%d-%d", g.n.ID(), now.UnixNano(), g.seq)}
-	a.MAC = mac(g.key, a.Req, a.User, a.Op, a.Amount, a.Nonce, a.TS)
+	a.MAC = guard.MAC(g.key, a.Req, a.User, a.Op, a.Amount, a.Nonce, a.TS)
 	return g.n.RPC(g.p.Backend, a, func(reply maelstrom.Message) error {
 		var b struct {
 			Type    string `json:"type"`

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/plugins/sdk/guard"
 	maelstrom "github.com/terrarium-sim/terrarium/plugins/sdk/maelstrom"
 )
 
@@ -18,7 +19,7 @@ type keysParams struct {
 func startKeys(n *maelstrom.Node) {
 	p := keysParams{TTLMS: 200, WindowMS: 1000}
 	_ = json.Unmarshal(n.Params(), &p)
-	recent := newWindow(p.WindowMS)
+	recent := guard.NewWindow(time.Duration(p.WindowMS) * time.Millisecond)
 	var key ed25519.PrivateKey
 	n.HandleInline("grant", func(msg maelstrom.Message) error {
 		var r struct {
@@ -29,7 +30,7 @@ func startKeys(n *maelstrom.Node) {
 		_ = json.Unmarshal(msg.Body, &r)
 		pw, ok := p.Users[r.User]
 		now := n.Now()
-		if !ok || !validMAC(r.MAC, mac([]byte(pw), "grant", r.User, r.TS)) || !recent.fresh(r.User+r.MAC, time.Unix(0, r.TS), now) {
+		if !ok || !guard.ValidMAC(r.MAC, guard.MAC([]byte(pw), "grant", r.User, r.TS)) || !recent.Fresh(r.User+r.MAC, time.Unix(0, r.TS), now) {
 			return n.Reply(msg, map[string]any{"type": "grant_denied", "reason": "unauthenticated"})
 		}
 		if key == nil {
