@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,12 +27,17 @@ func TestPatternsGallery(t *testing.T) {
 		assert.NotEmpty(t, m["limitations"], m["name"])
 		assert.NotEmpty(t, m["purpose"], m["name"])
 		assert.Equal(t, []any{"scenario.yaml", "limit.yaml", "broken.yaml"}, m["files"].([]any)[:3], m["name"])
-		// The security patterns carry a guided tour (their README's Tour
-		// section), in numbered steps; the others have none yet.
-		if m["category"] == "security" {
-			assert.Regexp(t, `(?m)^1\. Load \*\*scenario\*\*`, m["tour"], m["name"])
-		} else {
-			assert.Nil(t, m["tour"], m["name"])
+		// Every pattern carries a guided tour (its README's Tour section),
+		// in numbered steps that start from its scenario.
+		require.IsType(t, "", m["tour"], m["name"])
+		assert.Regexp(t, `^1\. Load \*\*scenario\*\*`, m["tour"], m["name"])
+		// It walks through every scenario file, by its button's label.
+		for _, f := range m["files"].([]any) {
+			label := map[string]string{"scenario.yaml": "scenario", "limit.yaml": "limit demo", "broken.yaml": "broken"}[f.(string)]
+			if label == "" {
+				label = strings.TrimSuffix(f.(string), ".yaml")
+			}
+			assert.Contains(t, m["tour"], "Load **"+label+"**", m["name"])
 		}
 	}
 	assert.Equal(t, map[string]bool{"object communication": true, "event-driven": true, "security": true}, cats)
