@@ -70,7 +70,7 @@ async function defaults() {
   const lum = (c) => { const [r, g, b] = c.match(/\d+/g).map(Number); return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255; };
   check(Math.abs(lum(fg) - lum(bg)) > 0.5, `the Run button is readable on hover: ${fg} on ${bg}`);
   const lim = page.locator('.pattern[data-pattern="twopc"] .lim');
-  await page.locator('.pattern[data-pattern="twopc"] summary').click();
+  await page.locator('.pattern[data-pattern="twopc"] details:not(.tour) summary').click();
   check(await lim.locator('strong').count() > 0 && await lim.locator('li').count() > 0, 'the limits are a rendered list with bold text');
   check(!(await lim.textContent()).includes('**'), 'no raw Markdown is shown');
   check(await page.locator('.pattern .md script, .pattern .md img, .pattern .md [onerror]').count() === 0, 'no HTML from a description reaches the page');
