@@ -42,18 +42,26 @@ func rustGuest(t *testing.T, dir string) string {
 	return ""
 }
 
-// load reads a zoo scenario; a module read from a .wasm file beside a
-// main.rs is built from it first (the built module is not in git).
+// load reads a zoo scenario. A scenario beside a main.rs runs a Rust
+// guest that is not in git: it is built first, and the scenario is read
+// from a copy beside the built module (its wasm: path is relative).
 func load(t *testing.T, path string) *scenario.Scenario {
 	t.Helper()
+	if dir := filepath.Dir(path); fileExists(filepath.Join(dir, "main.rs")) {
+		wasm := rustGuest(t, dir)
+		src, err := os.ReadFile(path)
+		require.NoError(t, err)
+		path = filepath.Join(filepath.Dir(wasm), filepath.Base(path))
+		require.NoError(t, os.WriteFile(path, src, 0o644))
+	}
 	scn, err := runner.Load(path, patterns.Registry())
 	require.NoError(t, err)
-	for _, m := range scn.Modules {
-		if _, err := os.Stat(filepath.Join(filepath.Dir(m.Wasm), "main.rs")); err == nil && m.Wasm != "" {
-			m.Wasm = rustGuest(t, filepath.Dir(m.Wasm))
-		}
-	}
 	return scn
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // search explores a zoo scenario with a strategy for at most runs runs.
