@@ -24,4 +24,3 @@ type apply struct {
 	TS     int64  `json:"ts"`
 	MAC    string `json:"mac"`
 }
-
