@@ -18,7 +18,7 @@ test: deps lint
 	$(GO) test -timeout 40m $$($(GO) list ./... | grep -v /playground/e2e)
 	$(GO) test -timeout 10m -count=1 ./playground/e2e
 	TERRARIUM_SLOW=1 $(GO) test -timeout 10m -count=1 ./internal/attack
-	TERRARIUM_SLOW=1 $(GO) test -timeout 30m -count=1 -run TestMetamorphic ./internal/golden
+	TERRARIUM_SLOW=1 $(GO) test -timeout 45m -count=1 -run TestMetamorphic ./internal/golden
 	cd examples/embed && $(GO) test -count=1 ./...
 
 # Go benchmarks (speed and memory are measured here, never asserted).
