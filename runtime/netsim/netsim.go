@@ -11,52 +11,52 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"time"
 )
 
-// Dist is a latency distribution.
-type Dist uint8
+// Dist is a latency distribution, spelled as scenario files spell it.
+type Dist string
 
 // Latency distributions.
 const (
+	// DistDefault (a bare duration or {min, max} in a scenario) is uniform
+	// in [Min, Max], which is constant when Min == Max.
+	DistDefault Dist = ""
 	// DistConstant is always Min.
-	DistConstant Dist = iota
+	DistConstant Dist = "constant"
 	// DistUniform is uniform in [Min, Max].
-	DistUniform
+	DistUniform Dist = "uniform"
 	// DistNormal is normal with Mean and Stddev, clamped to [Min, Max] when
 	// they are set (Max 0: no upper clamp).
-	DistNormal
+	DistNormal Dist = "normal"
 	// DistExponential is Min plus an exponential with mean Mean, clamped
 	// to Max when it is set.
-	DistExponential
+	DistExponential Dist = "exponential"
 )
 
-var distNames = []string{"constant", "uniform", "normal", "exponential"}
-
-// String returns the distribution's name as scenario files spell it.
-func (d Dist) String() string {
-	if int(d) < len(distNames) {
-		return distNames[d]
-	}
-	return fmt.Sprintf("dist(%d)", d)
-}
+// Dists lists the distributions a scenario may name.
+var Dists = []Dist{DistConstant, DistUniform, DistNormal, DistExponential}
 
 // ParseDist reads a distribution name.
 func ParseDist(s string) (Dist, error) {
-	for i, n := range distNames {
-		if n == s {
-			return Dist(i), nil
-		}
+	if d := Dist(s); slices.Contains(Dists, d) {
+		return d, nil
 	}
-	return 0, fmt.Errorf("netsim: unknown latency distribution %q (known: constant, uniform, normal, exponential)", s)
+	return "", fmt.Errorf("netsim: unknown latency distribution %q (known: constant, uniform, normal, exponential)", s)
 }
 
-// Latency is a delay distribution.
+// Latency is a delay distribution. Its yaml keys are a scenario's; a
+// scenario may also write a bare duration (see MarshalYAML).
 type Latency struct {
-	Dist         Dist
-	Min, Max     time.Duration
-	Mean, Stddev time.Duration
+	// Dist is DistDefault, or one of Dists.
+	Dist Dist          `yaml:"dist"`
+	Min  time.Duration `yaml:"min"`
+	Max  time.Duration `yaml:"max"`
+	// Mean and Stddev parameterise normal (both) and exponential (Mean).
+	Mean   time.Duration `yaml:"mean"`
+	Stddev time.Duration `yaml:"stddev"`
 }
 
 // Constant returns a constant latency.
@@ -80,12 +80,12 @@ func (l Latency) Validate() error {
 	switch {
 	case l.Min < 0 || l.Max < 0 || l.Mean < 0 || l.Stddev < 0:
 		return fmt.Errorf("netsim: latency has a negative duration: %+v", l)
-	case (l.Dist == DistUniform || l.Dist == DistConstant) && l.Max < l.Min:
+	case (l.Dist == DistUniform || l.Dist == DistConstant || l.Dist == DistDefault) && l.Max < l.Min:
 		return fmt.Errorf("netsim: latency range [%v, %v] is invalid", l.Min, l.Max)
 	case (l.Dist == DistNormal || l.Dist == DistExponential) && l.Max != 0 && l.Max < l.Min:
 		return fmt.Errorf("netsim: latency clamp [%v, %v] is invalid", l.Min, l.Max)
-	case l.Dist > DistExponential:
-		return fmt.Errorf("netsim: unknown latency distribution %d", l.Dist)
+	case l.Dist != DistDefault && !slices.Contains(Dists, l.Dist):
+		return fmt.Errorf("netsim: unknown latency distribution %q", l.Dist)
 	}
 	return nil
 }
@@ -104,7 +104,7 @@ func (l Latency) sample(r *rand.Rand) int64 {
 	switch l.Dist {
 	case DistConstant:
 		return int64(l.Min)
-	case DistUniform:
+	case DistUniform, DistDefault:
 		if l.Max <= l.Min {
 			return int64(l.Min)
 		}

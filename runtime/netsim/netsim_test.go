@@ -99,7 +99,7 @@ func TestValidation(t *testing.T) {
 		"reorder above one":  {Reorder: 2},
 		"inverted range":     {Latency: netsim.Uniform(5*time.Millisecond, time.Millisecond)},
 		"negative latency":   {Latency: netsim.Constant(-time.Millisecond)},
-		"unknown dist":       {Latency: netsim.Latency{Dist: 9}},
+		"unknown dist":       {Latency: netsim.Latency{Dist: "gaussian"}},
 	}
 	for name, l := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -70,7 +70,7 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 		}
 	}()
 	eng := sim.Engine{Interpreter: opts.interpreter, CacheDir: opts.cacheDir, Watchdog: opts.watchdog, NoMemoryImage: opts.noImage}
-	def := netsim.Link{Latency: latency(scn.Network.Latency), Loss: scn.Network.Loss, Duplicate: scn.Network.Duplicate, Reorder: scn.Network.Reorder}
+	def := netsim.Link{Latency: scn.Network.Latency, Loss: scn.Network.Loss, Duplicate: scn.Network.Duplicate, Reorder: scn.Network.Reorder}
 	cfg := sim.NewConfig().WithSeed(r.seed).WithEngine(eng).WithNetwork(def).WithLoseUnsynced(scn.LoseUnsynced).WithWorkers(opts.workers).WithCheckpoints(opts.checkpoints).WithEnginePool(opts.pool)
 	if opts.allEvents != nil && !*opts.allEvents {
 		cfg = cfg.WithTraceKinds(checkerKinds)
@@ -173,8 +173,7 @@ func (r *Run) links(def netsim.Link) error {
 	}
 	for _, a := range scn.Nodes {
 		for _, b := range scn.Nodes {
-			ls := scn.Network.Settings(a.Name, b.Name)
-			l := netsim.Link{Latency: latency(ls.Latency), Loss: ls.Loss, Duplicate: ls.Duplicate, Reorder: ls.Reorder}
+			l := scn.Network.Settings(a.Name, b.Name)
 			if l == def {
 				continue
 			}
@@ -587,17 +586,4 @@ func (r *Run) Close() error {
 		errs = append(errs, r.traceFile.Close())
 	}
 	return errors.Join(errs...)
-}
-
-func latency(l scenario.Latency) netsim.Latency {
-	switch l.Dist {
-	case "normal":
-		return netsim.Latency{Dist: netsim.DistNormal, Min: l.Min, Max: l.Max, Mean: l.Mean, Stddev: l.Stddev}
-	case "exponential":
-		return netsim.Latency{Dist: netsim.DistExponential, Min: l.Min, Max: l.Max, Mean: l.Mean}
-	}
-	if l.Min == l.Max {
-		return netsim.Constant(l.Min)
-	}
-	return netsim.Uniform(l.Min, l.Max)
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -82,25 +81,4 @@ func relative(dir, p string) string {
 		return "."
 	}
 	return filepath.ToSlash(r)
-}
-
-// MarshalYAML writes the latency as a scenario file does: a duration when
-// it is constant, else a mapping.
-func (l Latency) MarshalYAML() (any, error) {
-	if l.Dist == "" && l.Min == l.Max {
-		return l.Min.String(), nil
-	}
-	m := map[string]string{}
-	if l.Dist != "" {
-		m["dist"] = l.Dist
-	}
-	for k, d := range map[string]time.Duration{"min": l.Min, "max": l.Max, "mean": l.Mean, "stddev": l.Stddev} {
-		if d != 0 || (k == "min" && l.Dist == "") {
-			m[k] = d.String()
-		}
-	}
-	if l.Dist == "" && l.Max != 0 {
-		m["max"] = l.Max.String()
-	}
-	return m, nil
 }

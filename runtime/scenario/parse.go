@@ -20,6 +20,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
+	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	yc "github.com/terrarium-sim/terrarium/runtime/scenario/internal/yamlcheck"
 )
 
@@ -477,18 +478,18 @@ func (p *parser) latency(at *yc.At) (Latency, bool) {
 	if !p.Locate(at.Node, at.Path, "a latency range", &l) {
 		return Latency{}, false
 	}
-	dist := "uniform"
+	dist := netsim.DistUniform
 	if p.At(&l.Dist).Set() {
 		if !p.Get(&l.Dist) {
 			return Latency{}, false
 		}
-		if !slices.Contains([]string{"constant", "uniform", "normal", "exponential"}, l.Dist) {
+		if !slices.Contains(netsim.Dists, l.Dist) {
 			p.fail(&l.Dist, "unknown distribution %q (known: constant, uniform, normal, exponential)", l.Dist)
 			return Latency{}, false
 		}
 		dist = l.Dist
 	}
-	need := map[string][]*time.Duration{"constant": {&l.Min}, "uniform": {&l.Min, &l.Max}, "normal": {&l.Mean, &l.Stddev}, "exponential": {&l.Mean}}[dist]
+	need := map[netsim.Dist][]*time.Duration{netsim.DistConstant: {&l.Min}, netsim.DistUniform: {&l.Min, &l.Max}, netsim.DistNormal: {&l.Mean, &l.Stddev}, netsim.DistExponential: {&l.Mean}}[dist]
 	ok := true
 	for _, f := range []*time.Duration{&l.Min, &l.Max, &l.Mean, &l.Stddev} {
 		good := !slices.Contains(need, f) || p.Required(*p.At(&l), *p.At(f))
@@ -501,9 +502,9 @@ func (p *parser) latency(at *yc.At) (Latency, bool) {
 		return Latency{}, false
 	}
 	switch {
-	case dist == "constant":
+	case dist == netsim.DistConstant:
 		l.Max = l.Min
-	case l.Max != 0 && l.Min > l.Max, dist == "uniform" && l.Min > l.Max:
+	case l.Max != 0 && l.Min > l.Max, dist == netsim.DistUniform && l.Min > l.Max:
 		p.fail(&l.Max, "must not be less than min (%s), got %s", l.Min, l.Max)
 		return Latency{}, false
 	}

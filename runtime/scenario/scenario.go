@@ -14,6 +14,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/limits"
+	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	yc "github.com/terrarium-sim/terrarium/runtime/scenario/internal/yamlcheck"
 	"github.com/terrarium-sim/terrarium/runtime/schedule"
 )
@@ -265,111 +266,17 @@ type Node struct {
 	Line int
 }
 
-// Latency is a message delay drawn uniformly from [Min, Max]; Min == Max for
-// a constant delay.
-type Latency struct {
-	// Dist is "", "constant", "uniform", "normal" or "exponential". ""
-	// (a bare duration, or {min, max}) is constant when Min == Max and
-	// uniform otherwise.
-	Dist string        `yaml:"dist"`
-	Min  time.Duration `yaml:"min"`
-	Max  time.Duration `yaml:"max"`
-	// Mean and Stddev parameterise normal (both) and exponential (Mean).
-	Mean   time.Duration `yaml:"mean"`
-	Stddev time.Duration `yaml:"stddev"`
-}
+// Latency is a message delay distribution (network.latency, a link's
+// latency): a bare duration, {min, max}, or {dist, ...}.
+type Latency = netsim.Latency
 
-// Network describes the simulated network.
-type Network struct {
-	// Latency applies to every message unless a link overrides it; by
-	// default DefaultLatency, constant.
-	Latency Latency `yaml:"latency"`
-	// Loss is the probability, in [0, 1], that a message is dropped.
-	Loss float64 `yaml:"loss,omitempty"`
-	// Duplicate is the probability that a message is delivered twice.
-	Duplicate float64 `yaml:"duplicate,omitempty"`
-	// Reorder is the probability that a message is held back so that later
-	// ones overtake it.
-	Reorder float64 `yaml:"reorder,omitempty"`
-	// Links lists per-link overrides in file order.
-	Links []Link `yaml:"links,omitempty"`
-}
+// Network is the network: section. Its Settings resolve what one node's
+// messages to another get.
+type Network = netsim.Spec
 
-// Link overrides the latency or loss (or both) of messages from From to To.
-// From and To are node names or "*" for any node.
-type Link struct {
-	From string `yaml:"from" check:"required"`
-	To   string `yaml:"to" check:"required"`
-	// Latency is nil when the link does not override it.
-	Latency *Latency `yaml:"latency,omitempty"`
-	// Loss is nil when the link does not override it.
-	Loss *float64 `yaml:"loss,omitempty"`
-	// Duplicate and Reorder are nil when the link does not override them.
-	Duplicate *float64 `yaml:"duplicate,omitempty"`
-	Reorder   *float64 `yaml:"reorder,omitempty"`
-	// Line is the line of the link's mapping.
-	Line int `yaml:"-"`
-}
-
-// LinkSettings is what Network.Link resolves for one pair of nodes.
-type LinkSettings struct {
-	Latency                  Latency
-	Loss, Duplicate, Reorder float64
-}
-
-// Settings returns the full link settings from one node to another: for
-// each setting the most specific link that sets it wins (from→to, then
-// from→*, then *→to, then *→*); without one, the network's default
-// applies.
-func (n *Network) Settings(from, to string) LinkSettings {
-	out := LinkSettings{Latency: n.Latency, Loss: n.Loss, Duplicate: n.Duplicate, Reorder: n.Reorder}
-	var ranks [4]int
-	for i := range n.Links {
-		l := &n.Links[i]
-		rank := linkRank(l, from, to)
-		wins := func(k int, set bool) bool {
-			if set && rank > ranks[k] {
-				ranks[k] = rank
-				return true
-			}
-			return false
-		}
-		if wins(0, l.Latency != nil) {
-			out.Latency = *l.Latency
-		}
-		if wins(1, l.Loss != nil) {
-			out.Loss = *l.Loss
-		}
-		if wins(2, l.Duplicate != nil) {
-			out.Duplicate = *l.Duplicate
-		}
-		if wins(3, l.Reorder != nil) {
-			out.Reorder = *l.Reorder
-		}
-	}
-	return out
-}
-
-func linkRank(l *Link, from, to string) int {
-	switch {
-	case l.From == from && l.To == to:
-		return 4
-	case l.From == from && l.To == "*":
-		return 3
-	case l.From == "*" && l.To == to:
-		return 2
-	case l.From == "*" && l.To == "*":
-		return 1
-	}
-	return 0
-}
-
-// Link returns the latency and loss of messages from node from to node to,
-// as Settings resolves them.
-func (n *Network) Link(from, to string) (Latency, float64) {
-	s := n.Settings(from, to)
-	return s.Latency, s.Loss
-}
+// Link is one item of network.links: settings that override the
+// network's for messages from From to To (node names or "*").
+type Link = netsim.Rule
 
 // Workload describes the clients and the operations they issue.
 type Workload struct {

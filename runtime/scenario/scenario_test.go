@@ -240,9 +240,9 @@ func TestNetworkLink(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			lat, loss := s.Network.Link(tt.from, tt.to)
-			assert.Equal(t, tt.latency, lat)
-			assert.Equal(t, tt.loss, loss)
+			l := s.Network.Settings(tt.from, tt.to)
+			assert.Equal(t, tt.latency, l.Latency)
+			assert.Equal(t, tt.loss, l.Loss)
 		})
 	}
 }
