@@ -20,6 +20,7 @@ import (
 	"github.com/terrarium-sim/terrarium/plugins/maelstrom/mcheck"
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/check"
+	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 )
@@ -360,11 +361,11 @@ func testNemesis(f testFlags) (map[string]any, error) {
 		switch k = strings.TrimSpace(k); k {
 		case "":
 		case "partition":
-			kinds = append(kinds, scenario.NemesisIsolate, scenario.NemesisMinorityThird, scenario.NemesisPartitionHalves, scenario.NemesisMajoritiesRing)
+			kinds = append(kinds, fault.NemesisIsolate, fault.NemesisMinorityThird, fault.NemesisPartitionHalves, fault.NemesisMajoritiesRing)
 		case "kill":
-			kinds = append(kinds, scenario.NemesisCrash)
+			kinds = append(kinds, fault.NemesisCrash)
 		case "pause":
-			kinds = append(kinds, scenario.NemesisPause)
+			kinds = append(kinds, fault.NemesisPause)
 		default:
 			return nil, fmt.Errorf("--nemesis: %q: Must be one of partition (Maelstrom's), kill or pause (Terrarium's)", k)
 		}
@@ -373,7 +374,7 @@ func testNemesis(f testFlags) (map[string]any, error) {
 		return nil, nil
 	}
 	every := time.Duration(f.nemesisInterval * float64(time.Second))
-	return map[string]any{"kinds": kinds, "schedule": scenario.ScheduleJepsen, "every": every.String()}, nil
+	return map[string]any{"kinds": kinds, "schedule": fault.ScheduleJepsen, "every": every.String()}, nil
 }
 
 // nodeNames are the test's nodes as Maelstrom and Jepsen pick them:

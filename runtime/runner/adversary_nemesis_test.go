@@ -46,13 +46,13 @@ func attacksOf(t *testing.T, dir string) []trace.Event {
 // rules stands (between the strike and its secure); each kind acts in
 // some run under either schedule.
 func TestNemesisAttacksAreInTheTrace(t *testing.T) {
-	kinds := []string{scenario.NemesisEavesdrop, scenario.NemesisTamper, scenario.NemesisReplay, scenario.NemesisForge}
-	for _, schedule := range []string{scenario.SchedulePeriodic, scenario.ScheduleJepsen} {
+	kinds := []string{fault.NemesisEavesdrop, fault.NemesisTamper, fault.NemesisReplay, fault.NemesisForge}
+	for _, schedule := range []string{fault.SchedulePeriodic, fault.ScheduleJepsen} {
 		seen := map[string]int{}
 		for seed := uint64(1); seed <= 3; seed++ {
 			scn := load(t, broadcastScenario, nil)
 			scn.Nemeses = []scenario.Nemesis{{Kinds: kinds, Schedule: schedule, Every: 60 * time.Millisecond, Heal: 40 * time.Millisecond}}
-			if schedule == scenario.ScheduleJepsen {
+			if schedule == fault.ScheduleJepsen {
 				scn.Nemeses[0].Heal = 0
 			}
 			dir := t.TempDir()

@@ -14,7 +14,7 @@ import (
 // run's fault stream, each healed nm.Heal later. Each fault it applies is
 // reported to record.
 func scheduleNemesis(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r *rand.Rand, record func(fault.Fault)) {
-	if nm.Schedule == scenario.ScheduleJepsen {
+	if nm.Schedule == fault.ScheduleJepsen {
 		scheduleJepsen(s, nm, scn, r, record)
 		return
 	}
@@ -57,18 +57,18 @@ func strike(s *sim.Sim, kind string, targets []string, r *rand.Rand, record func
 		return repair
 	}
 	switch kind {
-	case scenario.NemesisPartitionHalves:
+	case fault.NemesisPartitionHalves:
 		if len(shuffled) < 2 {
 			return nil
 		}
 		half := len(shuffled) / 2
 		return partition(shuffled[:half], shuffled[half:])
-	case scenario.NemesisIsolate:
+	case fault.NemesisIsolate:
 		if len(shuffled) < 2 {
 			return nil
 		}
 		return partition(shuffled[:1], shuffled[1:])
-	case scenario.NemesisBridge:
+	case fault.NemesisBridge:
 		if len(shuffled) < 3 {
 			return nil
 		}
@@ -76,9 +76,9 @@ func strike(s *sim.Sim, kind string, targets []string, r *rand.Rand, record func
 		rest := shuffled[1:]
 		half := len(rest) / 2
 		return partition(rest[:half], rest[half:])
-	case scenario.NemesisCrash, scenario.NemesisPause:
+	case fault.NemesisCrash, fault.NemesisPause:
 		act, undo := fault.Crash, fault.Restart
-		if kind == scenario.NemesisPause {
+		if kind == fault.NemesisPause {
 			act, undo = fault.Pause, fault.Resume
 		}
 		for _, name := range shuffled {

@@ -42,7 +42,7 @@ func scheduleJepsen(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r *
 	for _, k := range nm.Kinds {
 		if fault.Kind(k).Adversary() {
 			adv = append(adv, k)
-		} else if k == scenario.NemesisCrash || k == scenario.NemesisPause {
+		} else if k == fault.NemesisCrash || k == fault.NemesisPause {
 			if !slices.Contains(db, k) {
 				db = append(db, k)
 			}
@@ -67,7 +67,7 @@ func scheduleJepsen(s *sim.Sim, nm scenario.Nemesis, scn *scenario.Scenario, r *
 		slices.SortFunc(db, func(a, b string) int {
 			if a == b {
 				return 0
-			} else if a == scenario.NemesisPause {
+			} else if a == fault.NemesisPause {
 				return -1
 			}
 			return 1
@@ -175,24 +175,24 @@ func (j *jepsenNemesis) partition(kind string) {
 		}
 	}
 	switch kind {
-	case scenario.NemesisIsolate: // :one, split-one
+	case fault.NemesisIsolate: // :one, split-one
 		l := j.shuffled()
 		split(l[:1], l[1:])
-	case scenario.NemesisPartitionHalves: // :majority, bisect of a shuffle: smaller half first
+	case fault.NemesisPartitionHalves: // :majority, bisect of a shuffle: smaller half first
 		l := j.shuffled()
 		split(l[:len(l)/2], l[len(l)/2:])
-	case scenario.NemesisMinorityThird: // :minority-third
+	case fault.NemesisMinorityThird: // :minority-third
 		l := j.shuffled()
 		k := (len(l) - 1) / 3
 		split(l[:k], l[k:])
-	case scenario.NemesisBridge: // nemesis/bridge (not in Maelstrom's list)
+	case fault.NemesisBridge: // nemesis/bridge (not in Maelstrom's list)
 		l := j.shuffled()
 		if len(l) < 3 {
 			return
 		}
 		rest := l[1:]
 		split(rest[:len(rest)/2], rest[len(rest)/2:])
-	case scenario.NemesisMajoritiesRing:
+	case fault.NemesisMajoritiesRing:
 		for _, cut := range majoritiesRing(j.targets, j.r) {
 			j.do(fault.Fault{Kind: fault.PartitionOneWay, From: cut.from, To: []string{cut.to}})
 		}
@@ -311,7 +311,7 @@ func (j *jepsenNemesis) db(kind string) {
 		if nd == nil || nd.State() != nodes.Running {
 			continue
 		}
-		if kind == scenario.NemesisCrash {
+		if kind == fault.NemesisCrash {
 			j.killed[name] = true
 			j.do(fault.Fault{Kind: fault.Crash, Node: name})
 		} else if !nd.Paused() {
@@ -331,12 +331,12 @@ func (j *jepsenNemesis) heal(kind string) {
 			continue
 		}
 		switch {
-		case kind == scenario.NemesisCrash && j.killed[name]:
+		case kind == fault.NemesisCrash && j.killed[name]:
 			delete(j.killed, name)
 			if nd.State() != nodes.Running {
 				j.do(fault.Fault{Kind: fault.Restart, Node: name})
 			}
-		case kind == scenario.NemesisPause && nd.Paused():
+		case kind == fault.NemesisPause && nd.Paused():
 			j.do(fault.Fault{Kind: fault.Resume, Node: name})
 		}
 	}

@@ -20,8 +20,8 @@ import (
 // final heal at the limit.
 func TestJepsenScheduleAlternatesAndHealsAtTheEnd(t *testing.T) {
 	scn := load(t, broadcastScenario, nil)
-	scn.Nemeses = []scenario.Nemesis{{Kinds: []string{scenario.NemesisIsolate, scenario.NemesisMinorityThird, scenario.NemesisPartitionHalves, scenario.NemesisMajoritiesRing},
-		Schedule: scenario.ScheduleJepsen, Every: 300 * time.Millisecond}}
+	scn.Nemeses = []scenario.Nemesis{{Kinds: []string{fault.NemesisIsolate, fault.NemesisMinorityThird, fault.NemesisPartitionHalves, fault.NemesisMajoritiesRing},
+		Schedule: fault.ScheduleJepsen, Every: 300 * time.Millisecond}}
 	res, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithSeed(5))
 	require.NoError(t, err)
 	require.NotEmpty(t, res.Injected)
@@ -65,7 +65,7 @@ func TestJepsenScheduleAlternatesAndHealsAtTheEnd(t *testing.T) {
 // final generator heals everything at the limit.
 func TestJepsenScheduleKillsAndPausesAndHealsAll(t *testing.T) {
 	scn := load(t, broadcastScenario, nil)
-	scn.Nemeses = []scenario.Nemesis{{Kinds: []string{scenario.NemesisCrash, scenario.NemesisPause}, Schedule: scenario.ScheduleJepsen, Every: 200 * time.Millisecond}}
+	scn.Nemeses = []scenario.Nemesis{{Kinds: []string{fault.NemesisCrash, fault.NemesisPause}, Schedule: fault.ScheduleJepsen, Every: 200 * time.Millisecond}}
 	res, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithSeed(2))
 	require.NoError(t, err)
 	down := map[string]int{}

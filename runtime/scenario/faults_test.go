@@ -62,19 +62,19 @@ nemesis:
 
 	require.Len(t, s.Nemeses, 3)
 	assert.Equal(t, scenario.Nemesis{Kinds: []string{"majorities-ring", "minority-third"}, Schedule: "jepsen", Every: 2 * time.Second, Line: 21}, s.Nemeses[2])
-	assert.Equal(t, scenario.Nemesis{Kinds: []string{scenario.NemesisCrash, scenario.NemesisPause}, Every: 500 * ms, Heal: 200 * ms, Start: time.Second, Stop: 4 * time.Second, Targets: []string{"n1", "n2"}, Line: 19}, s.Nemeses[0])
+	assert.Equal(t, scenario.Nemesis{Kinds: []string{fault.NemesisCrash, fault.NemesisPause}, Every: 500 * ms, Heal: 200 * ms, Start: time.Second, Stop: 4 * time.Second, Targets: []string{"n1", "n2"}, Line: 19}, s.Nemeses[0])
 	assert.Equal(t, 500*ms, s.Nemeses[1].Heal, "heal defaults to half the interval")
 }
 
 // A nemesis kind that is a node fault is spelled as the fault kind; the
 // spelling of Jepsen and Maelstrom (kill) is read as the same kind.
 func TestNemesisKindsAreFaultKinds(t *testing.T) {
-	assert.Equal(t, string(fault.Crash), scenario.NemesisCrash)
-	assert.Equal(t, string(fault.Pause), scenario.NemesisPause)
+	assert.Equal(t, string(fault.Crash), fault.NemesisCrash)
+	assert.Equal(t, string(fault.Pause), fault.NemesisPause)
 	for _, spelling := range []string{"kill", "crash"} {
 		s, err := scenario.Parse("s.yaml", []byte(three+"nemesis: [{kinds: ["+spelling+", pause], every: 1s}]\n"))
 		require.NoError(t, err, spelling)
-		assert.Equal(t, []string{scenario.NemesisCrash, scenario.NemesisPause}, s.Nemeses[0].Kinds, spelling)
+		assert.Equal(t, []string{fault.NemesisCrash, fault.NemesisPause}, s.Nemeses[0].Kinds, spelling)
 	}
 	_, err := scenario.Parse("s.yaml", []byte(three+"nemesis: [{kinds: [meteor], every: 1s}]\n"))
 	assert.EqualError(t, err, `s.yaml:4:20: nemesis[0].kinds[0]: unknown nemesis kind "meteor" (known: partition-halves, isolate, bridge, kill, pause, minority-third, majorities-ring, eavesdrop, tamper, replay, forge)`,

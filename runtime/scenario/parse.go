@@ -749,29 +749,6 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 	}
 }
 
-// nemesisAliases maps the spellings of Jepsen and Maelstrom that a
-// scenario may write to the nemesis kinds they stand for.
-var nemesisAliases = map[string]string{"kill": NemesisCrash}
-
-// nemesisKind returns the kind a nemesis spelling stands for, and whether
-// it is one.
-func nemesisKind(spelling string) (string, bool) {
-	if k, ok := nemesisAliases[spelling]; ok {
-		return k, true
-	}
-	return spelling, slices.Contains(NemesisKinds, spelling)
-}
-
-// nemesisSpellings lists the nemesis kinds as users write them (an alias
-// in place of its kind), for error messages.
-func nemesisSpellings() string {
-	out := slices.Clone(NemesisKinds)
-	for alias, k := range nemesisAliases {
-		out[slices.Index(out, k)] = alias
-	}
-	return strings.Join(out, ", ")
-}
-
 // nemeses reads the nemesis list.
 func (p *parser) nemeses(s *Scenario, nodesOK bool) {
 	at := p.At(&s.Nemeses)
@@ -794,9 +771,9 @@ func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
 	switch a := p.At(f); f {
 	case &nm.Kinds:
 		for j, spelling := range nm.Kinds {
-			kind, known := nemesisKind(spelling)
+			kind, known := fault.NemesisKind(spelling)
 			if !known {
-				p.Errorf(a.Node.Content[j], yc.Index(a.Path, j), "unknown nemesis kind %q (known: %s)", spelling, nemesisSpellings())
+				p.Errorf(a.Node.Content[j], yc.Index(a.Path, j), "unknown nemesis kind %q (known: %s)", spelling, fault.NemesisSpellings())
 				a.OK = false
 			}
 			nm.Kinds[j] = kind
@@ -809,21 +786,21 @@ func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
 			p.fail(f, "must be at least %s (scenario.MinNemesisEvery), got %s", MinNemesisEvery, a.Node.Value)
 			nm.Every = 0
 		}
-		if p.Get(&nm.Schedule) && nm.Schedule != SchedulePeriodic && nm.Schedule != ScheduleJepsen {
-			p.fail(&nm.Schedule, "%q is not %s or %s", nm.Schedule, SchedulePeriodic, ScheduleJepsen)
+		if p.Get(&nm.Schedule) && nm.Schedule != fault.SchedulePeriodic && nm.Schedule != fault.ScheduleJepsen {
+			p.fail(&nm.Schedule, "%q is not %s or %s", nm.Schedule, fault.SchedulePeriodic, fault.ScheduleJepsen)
 		}
-		if nm.Schedule != ScheduleJepsen {
+		if nm.Schedule != fault.ScheduleJepsen {
 			nm.Schedule = ""
 		}
 	case &nm.Heal:
 		nm.Heal = nm.Every / 2
 		if a.Set() {
-			if nm.Schedule == ScheduleJepsen {
-				p.fail(f, "not with schedule %s: each heal comes after its own draw from [0, 2×every)", ScheduleJepsen)
+			if nm.Schedule == fault.ScheduleJepsen {
+				p.fail(f, "not with schedule %s: each heal comes after its own draw from [0, 2×every)", fault.ScheduleJepsen)
 			}
 			p.Get(f)
 		}
-		if nm.Schedule == ScheduleJepsen {
+		if nm.Schedule == fault.ScheduleJepsen {
 			nm.Heal = 0
 		}
 	case &nm.Stop:

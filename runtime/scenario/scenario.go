@@ -122,68 +122,9 @@ type Fault struct {
 	Line int `yaml:"-"`
 }
 
-// Nemesis kinds of a nemesis: list. A node fault is spelled as its fault
-// kind; a partition kind names the shape of the partition it makes.
-const (
-	NemesisPartitionHalves = "partition-halves"
-	NemesisIsolate         = "isolate"
-	NemesisBridge          = "bridge"
-	// NemesisCrash crashes nodes and restarts them (Jepsen's kill, which a
-	// scenario may write instead).
-	NemesisCrash = string(fault.Crash)
-	// NemesisPause pauses nodes and resumes them.
-	NemesisPause = string(fault.Pause)
-	// NemesisMinorityThird cuts off fewer than a third of the nodes
-	// (Jepsen's :minority-third partition).
-	NemesisMinorityThird = "minority-third"
-	// NemesisMajoritiesRing lets every node see a majority, no two the
-	// same one (Jepsen's :majorities-ring; some cuts are one-way).
-	NemesisMajoritiesRing = "majorities-ring"
-	// NemesisEavesdrop records every message to one target node until its
-	// heal (a secure, which ends every standing eavesdrop and tamper).
-	NemesisEavesdrop = string(fault.Eavesdrop)
-	// NemesisTamper flips a byte of every message to one target node until
-	// its heal (a secure).
-	NemesisTamper = string(fault.Tamper)
-	// NemesisReplay re-sends one message the adversary recorded to a target
-	// node (none recorded: nothing happens); it has no heal.
-	NemesisReplay = string(fault.Replay)
-	// NemesisForge re-sends the body of a message the adversary recorded to
-	// a target node, claiming another target as its sender; it has no heal.
-	NemesisForge = string(fault.Forge)
-)
-
-// NemesisKinds lists the nemesis kinds in documentation order.
-var NemesisKinds = []string{NemesisPartitionHalves, NemesisIsolate, NemesisBridge, NemesisCrash, NemesisPause, NemesisMinorityThird, NemesisMajoritiesRing,
-	NemesisEavesdrop, NemesisTamper, NemesisReplay, NemesisForge}
-
-// Nemesis schedules.
-const (
-	// SchedulePeriodic strikes every Every and heals after Heal.
-	SchedulePeriodic = "periodic"
-	// ScheduleJepsen is Jepsen's combined nemesis as Maelstrom runs it:
-	// faults and their heals alternate, each after a uniform draw from
-	// [0, 2×Every); everything is healed at Stop.
-	ScheduleJepsen = "jepsen"
-)
-
-// Nemesis injects random faults drawn from Kinds with the run's fault
-// stream: by default one every Every, healed after Heal; with Schedule
-// ScheduleJepsen as Jepsen's combined nemesis does.
-type Nemesis struct {
-	Kinds []string `yaml:"kinds" item:"kind" check:"required"`
-	// Schedule is SchedulePeriodic (also when empty) or ScheduleJepsen.
-	Schedule string `yaml:"schedule,omitempty" check:"str,manual"`
-	// Every is the time between two faults; Heal how long each lasts.
-	Every time.Duration `yaml:"every" check:"required,positive"`
-	Heal  time.Duration `yaml:"heal,omitempty" check:"manual,positive"`
-	// Start and Stop bound when faults start (Stop 0: the run's duration).
-	Start time.Duration `yaml:"start,omitempty"`
-	Stop  time.Duration `yaml:"stop,omitempty"`
-	// Targets restricts the nodes it may hit (default: all).
-	Targets []string `yaml:"targets,omitempty" check:"manual"`
-	Line    int      `yaml:"-"`
-}
+// Nemesis is one item of a nemesis: list: random faults drawn from its
+// kinds (fault.NemesisKinds).
+type Nemesis = fault.Nemesis
 
 // Module is one WebAssembly module of a scenario: exactly one of Go, Wasm
 // and SHA256 is set.
