@@ -51,24 +51,7 @@
 //	checks:               # optional; a name or {name: x, params: {...}}
 //	  - echo
 //	limits:               # optional; 0 (absent) means the runtime default
-//	  memory_pages: 1024  # 1..65536
-//	  fuel: 1000000000    # >= 1000
-//	  max_message_bytes: 1048576  # 1..2147483647
-//	  fuel_per_byte: 50000         # extra fuel per byte delivered, >= 1
-//	  spin_fuel: 2000000000        # fuel with no send, timer, store write, log or idle point, >= 1000 (default: no window)
-//	  sends_per_callback: 10000    # the per-node quotas of docs/ABI.md,
-//	  send_bytes_per_callback: 16777216  # each >= 1
-//	  pending_timers: 10000
-//	  callbacks_per_instant: 10000
-//	  callbacks_per_second: 200000
-//	  log_line_bytes: 65536
-//	  log_bytes_per_callback: 1048576
-//	  log_bytes_per_run: 16777216
-//	  store_bytes: 67108864
-//	  fs_bytes: 16777216           # the node's in-memory files
-//	  max_key_bytes: 1024          # 1..1024
-//	  max_value_bytes: 65536       # 1..65536
-//	  attack_budget: 10000         # the adversary's actions in the run
+//	  fuel: 1000000000    # every field, its default and range: package runtime/limits
 //
 // Besides the classic fault actions, faults: may spell the adversary's
 // (docs/ABI.md, "Attacker"), whose from and to name one node, client
