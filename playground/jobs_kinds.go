@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
@@ -65,13 +66,34 @@ func (s *Server) planSweep(req *JobRequest, scn *scenario.Scenario, _ string) (*
 				}
 			})
 		}}
-		sum, err := sweep.Run(ctx, req.Name, scn, opts)
+		file, err := scenarioFile(req.Scenario)
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(file)
+		c := *scn
+		c.File = file // sweep.Run reads it for the summary's digest
+		sum, err := sweep.Run(ctx, req.Name, &c, opts)
 		if err != nil && (sum == nil || !sum.Interrupted) {
 			return nil, fmt.Errorf("sweep: %w", err)
 		}
 		return &JobResult{Runs: sum.Runs, Passed: sum.Passed}, nil
 	}
 	return &jobPlan{total: seeds.Len(), run: run}, nil
+}
+
+// scenarioFile writes a job's scenario text to a temporary file.
+func scenarioFile(text string) (string, error) {
+	f, err := os.CreateTemp("", "terrarium-job-*.yaml")
+	if err != nil {
+		return "", fmt.Errorf("playground: job: %w", err)
+	}
+	_, err = f.WriteString(text)
+	if err = errors.Join(err, f.Close()); err != nil {
+		_ = os.Remove(f.Name())
+		return "", fmt.Errorf("playground: job: %w", err)
+	}
+	return f.Name(), nil
 }
 
 // seedFailure is a failing seed's line.
