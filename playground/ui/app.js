@@ -63,9 +63,18 @@ const search = new SearchPanel({
   error: (err) => showError(err),
 });
 const explorer = new ExplorerView($('explorer'), {
-  seek: (seq) => seek(seq, seq),
+  seek: (seq) => seekDecision(seq),
   error: (err) => showError(err),
 });
+
+// seekDecision moves the run to a decision's event: a run that has not
+// got there yet is finished first (seek only goes back over what ran),
+// then sought back, and the diagram opens at that event.
+async function seekDecision(seq) {
+  if (!st.run) return;
+  if (st.run.max_seq < seq && st.run.state !== 'finished') await control({ action: 'finish' });
+  await seek(seq, seq);
+}
 
 function flash(msg, isError) {
   const f = $('flash');
