@@ -72,14 +72,13 @@ type GraphDecision struct {
 
 // pathPoint is one branching point of the recorded run.
 type pathPoint struct {
-	index   int // among all the run's points
-	state   string
-	seq     uint64
-	labels  []string
-	decs    []schedule.Decision
-	taken   int
-	kind    sim.PointKind
-	nextMsg uint64
+	index  int // among all the run's points
+	state  string
+	seq    uint64
+	labels []string
+	decs   []schedule.Decision
+	taken  int
+	kind   sim.PointKind
 }
 
 // recorder is the chooser of a graph's runs: it replays inner (or a fixed
