@@ -32,7 +32,24 @@ func (s *Server) parseChecked(name, text, base string) (*scenario.Scenario, erro
 	if err := s.checkLimits(scn); err != nil {
 		return nil, err
 	}
-	return scn, nil
+	return scn, s.jobModulesTrusted(scn)
+}
+
+// jobModulesTrusted refuses, on a server that runs guest code in worker
+// processes, a job over an uploaded module: jobs run in the server's own
+// process, so they take only the plugins folder's modules (the
+// operator's), never a module anyone could upload.
+func (s *Server) jobModulesTrusted(scn *scenario.Scenario) error {
+	if s.pool == nil {
+		return nil
+	}
+	for _, m := range scn.Modules {
+		if m.SHA256 != "" {
+			msg := fmt.Sprintf("module %s is an upload: this server runs uploaded modules only in worker processes, and jobs run in its own process; sweep it with `terrarium sweep` instead", m.Name)
+			return &APIError{Status: http.StatusUnprocessableEntity, Code: "unsupported", Message: msg, Problems: []Problem{{Line: m.Line, Field: "modules." + m.Name + ".sha256", Message: msg}}}
+		}
+	}
+	return nil
 }
 
 // jobRunner is the per-run options of a job's runs: the server's

@@ -219,3 +219,21 @@ func TestJobShrinkOpensTheMinimalScenario(t *testing.T) {
 	assert.Equal(t, "failed", st.State)
 	assert.Equal(t, "seed 1 passes: nothing to shrink", st.Error)
 }
+
+// A server with worker processes runs uploaded modules only in them:
+// a job, which runs in the server's process, over an upload is refused
+// naming the module; the plugins folder's modules are taken.
+func TestJobsRefuseUploadsWithWorkers(t *testing.T) {
+	_, hs := newServer(t, runConfig().WithWorkers(terrariumBin(t)).WithWorkerLimits(1<<30, 300, 1024, 1<<30, false))
+	sha := uploaded(t, hs.URL, wasmOf(t, "echo"))
+	scn := "name: up\nduration: 1s\nmodules:\n  e: {sha256: " + sha + ", roles: [server]}\nnodes:\n  - {name: n0, module: e, role: server}\n"
+	r := postJSON(t, hs.URL+"/api/v1/jobs", playground.JobRequest{Kind: "sweep", Scenario: scn, Seeds: "1..2"})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Body)
+	e := r.apiError(t)
+	assert.Contains(t, e["message"], "module e is an upload")
+	assert.Equal(t, "modules.e.sha256", e["problems"].([]any)[0].(map[string]any)["field"])
+
+	r = postJSON(t, hs.URL+"/api/v1/jobs", playground.JobRequest{Kind: "graph", Scenario: zooLease(t)})
+	require.Equal(t, http.StatusAccepted, r.Status, "%s", r.Body)
+	assert.Equal(t, http.StatusNoContent, do(t, http.MethodDelete, hs.URL+"/api/v1/jobs/"+jobStatus(t, r).ID, "", nil).Status)
+}
