@@ -130,6 +130,8 @@ type Config struct {
 	// memory (Config.workerMemory).
 	workerReserve bool
 	workerHang    time.Duration
+	// jobs caps background jobs (jobs.go).
+	jobs JobLimits
 }
 
 // NewConfig returns the defaults: an in-memory module store, no token, CORS
@@ -145,7 +147,7 @@ func NewConfig() Config {
 		uploadRate: DefaultMinBodyRate, rateWindow: DefaultBodyRateWindow,
 		heavyReads: DefaultHeavyReads, pageBytes: DefaultPageBytes, liveEvents: DefaultLiveDiagramEvents,
 		moduleQuota: DefaultModuleQuota, runQuota: DefaultRunQuota, cacheQuota: DefaultCacheQuota, reserve: DefaultFreeReserve, runMaxAge: DefaultRunMaxAge,
-		workerLimits: defaultWorkerLimits(), workerHang: DefaultWorkerWatchdog,
+		workerLimits: defaultWorkerLimits(), workerHang: DefaultWorkerWatchdog, jobs: DefaultJobLimits(),
 	}
 }
 
@@ -288,7 +290,7 @@ func (c Config) validate() error {
 	case c.uploadRate <= 0 || c.rateWindow <= 0:
 		return fmt.Errorf("playground: minimum body rate %d B/s over %v must be positive", c.uploadRate, c.rateWindow)
 	}
-	return errors.Join(c.validateReads(), c.validateDisk())
+	return errors.Join(c.validateReads(), c.validateDisk(), c.jobs.validate())
 }
 
 // Server is the HTTP API and playground. Create it with New, serve
@@ -329,6 +331,8 @@ type Server struct {
 	// spools bounds the upload bodies being spooled to spoolDir at once.
 	spools   chan struct{}
 	spoolDir string
+	// jobs are the background sweeps, shrinks and searches (jobs.go).
+	jobs *jobs
 }
 
 // New opens the module store and builds the routes.
@@ -380,6 +384,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return s.store.Wasm(sha)
 	})
 	s.runs = newRuns(s)
+	s.jobs = newJobs()
 	if cfg.workerBin != "" {
 		base := cfg.dataDir
 		if base == "" {
@@ -416,6 +421,7 @@ func (s *Server) Handler() http.Handler { return s.e }
 // Close stops every run and closes the module store.
 func (s *Server) Close() error {
 	s.stopWork()
+	s.closeJobs()
 	if s.pool != nil {
 		s.pool.closeAll()
 	}
@@ -463,6 +469,7 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/patterns/:name", s.getPattern)
 	api.GET("/patterns/:name/files/:file", s.patternFile)
 	s.runRoutes(api)
+	s.jobRoutes(api)
 	s.uiRoutes(e)
 	return e
 }

@@ -7,6 +7,8 @@ import { Charts } from './charts.js';
 import { markdown } from './md.js';
 import { NextPanel } from './next.js';
 import { shareLink, readShare } from './share.js';
+import { SearchPanel } from './search.js';
+import { ExplorerView } from './explorer.js';
 
 const $ = (id) => document.getElementById(id);
 const fmtT = (ns) => (ns / 1e6).toFixed(ns < 1e9 ? 1 : 0) + 'ms';
@@ -50,6 +52,29 @@ const topo = new Topology($('topology'), $('nodemenu'), {
   inspect: (name) => inspect(name),
   selection: () => updateSelection(),
 });
+
+// Sweeps, shrink and explore (search.js) open what they find as runs; the
+// explorer (explorer.js) steps through a scheduled run's decisions.
+const search = new SearchPanel({
+  source: () => ({ text: editor.get(), origin: st.origin }),
+  run: () => st.run,
+  open: (text, seed, label, origin, graph) => openScenario(text, seed, label, origin, graph),
+  flash: (msg, isError) => flash(msg, isError),
+  error: (err) => showError(err),
+});
+const explorer = new ExplorerView($('explorer'), {
+  seek: (seq) => seekDecision(seq),
+  error: (err) => showError(err),
+});
+
+// seekDecision moves the run to a decision's event: a run that has not
+// got there yet is finished first (seek only goes back over what ran),
+// then sought back, and the diagram opens at that event.
+async function seekDecision(seq) {
+  if (!st.run) return;
+  if (st.run.max_seq < seq && st.run.state !== 'finished') await control({ action: 'finish' });
+  await seek(seq, seq);
+}
 
 function flash(msg, isError) {
   const f = $('flash');
@@ -169,6 +194,7 @@ function detach(msg) {
   $('rewound').hidden = true;
   $('actions').textContent = '';
   next.reset('no run');
+  explorer.update(null);
   const tb = $('checks').tBodies[0];
   tb.textContent = '';
   tb.insertRow().insertCell().textContent = 'run to the end to see verdicts';
@@ -500,6 +526,7 @@ function render() {
   }
   refreshLamport(r);
   next.show(r);
+  explorer.update(r, editor.get(), st.graph && st.graph.run === r.id ? st.graph.g : null);
   if (topo.inspected && r.state !== 'running') inspect(topo.inspected);
 }
 
@@ -661,6 +688,31 @@ async function openAt(text, seq, label) {
   const run = await api('POST', '/runs', { scenario: text, seq, start: false });
   attach(run);
   flash(`${label}: run ${run.id} at event ${run.seq}`);
+}
+
+// openScenario puts a job's scenario in the editor (keeping the pattern it
+// came from, so its module paths resolve as before) and opens a run of it
+// with seed, paused at its start; graph, if given, is the explorer's.
+async function openScenario(text, seed, label, origin, graph) {
+  editor.set(text);
+  const body = { scenario: text, seed, start: false };
+  if (origin && origin.pattern) {
+    setOrigin({ pattern: origin.pattern, file: origin.file, name: scenarioName(text) });
+    body.pattern = origin.pattern;
+    body.name = origin.file;
+  } else {
+    setOrigin({ label, name: scenarioName(text) });
+  }
+  $('seed').value = String(seed);
+  try {
+    const run = await api('POST', '/runs', body);
+    st.graph = graph ? { run: run.id, g: graph } : null;
+    attach(run);
+    flash(`${label}: run ${run.id}, paused at its start: Finish runs it to its verdict`);
+  } catch (err) {
+    if (err instanceof ApiError && err.problems) editor.showProblems(err.problems);
+    if (!(await showCapacity(err, () => openScenario(text, seed, label, origin, graph)))) showError(err);
+  }
 }
 
 async function importBundle(file) {
