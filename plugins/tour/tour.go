@@ -273,8 +273,8 @@ func (p *parser) against(m map[string]*yaml.Node, s Step, path string) {
 			p.errorf(an, join(path, "action.at"), "%v is past the end of %s (duration %v)", time.Duration(a.AtNS), s.Scenario, scn.Duration)
 		}
 		for _, node := range a.Fault.Nodes() {
-			if !slices.ContainsFunc(scn.Nodes, func(n *scenario.Node) bool { return n.Name == node }) {
-				p.errorf(an, join(path, "action.fault"), "%s has no node %q (nodes: %s)", s.Scenario, node, nodeNames(scn))
+			if !known(scn, node) {
+				p.errorf(an, join(path, "action.fault"), "%s has no node or client %q (nodes: %s; clients: c0 to c%d)", s.Scenario, node, nodeNames(scn), scn.Workload.Clients-1)
 			}
 		}
 	}
@@ -304,6 +304,16 @@ func (p *parser) file1(n *yaml.Node, field, file string) *scenario.Scenario {
 	slices.Sort(names)
 	p.errorf(n, field, "no scenario file %q beside the tour (files: %s)", file, strings.Join(names, ", "))
 	return nil
+}
+
+// known reports whether name is one of s's nodes, services or workload
+// clients (c0, c1, ...), which a fault may name.
+func known(s *scenario.Scenario, name string) bool {
+	if s.Node(name) != nil || slices.Contains(s.Services, name) {
+		return true
+	}
+	k, err := strconv.Atoi(strings.TrimPrefix(name, "c"))
+	return err == nil && s.Workload.Type != "" && k >= 0 && k < s.Workload.Clients && name == "c"+strconv.Itoa(k)
 }
 
 func nodeNames(s *scenario.Scenario) string {

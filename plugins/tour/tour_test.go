@@ -107,7 +107,7 @@ func TestBadToursFailWithTheirPosition(t *testing.T) {
 		{"past the end", head + "    scenario: scenario.yaml\n    action: {label: go, at: 5s, fault: {action: crash, node: coord}}\n    look: {check: twopc-atomicity, violation: true}\n",
 			"bad.yaml:6:13: steps[0].action.at: 5s is past the end of scenario.yaml (duration 3s)"},
 		{"unknown node", head + "    scenario: scenario.yaml\n    action: {label: go, at: 1s, fault: {action: crash, node: leader}}\n    look: {check: twopc-atomicity, violation: true}\n",
-			`bad.yaml:6:13: steps[0].action.fault: scenario.yaml has no node "leader" (nodes: coord, p0, p1, p2)`},
+			`bad.yaml:6:13: steps[0].action.fault: scenario.yaml has no node or client "leader" (nodes: coord, p0, p1, p2; clients: c0 to c2)`},
 		{"bad fault", head + "    scenario: scenario.yaml\n    action: {label: go, at: 1s, fault: {action: explode, node: coord}}\n    look: {check: twopc-atomicity, violation: true}\n",
 			`bad.yaml:6:40: steps[0].action.fault: fault: unknown kind "explode"`},
 		{"fault args", head + "    scenario: scenario.yaml\n    action: {label: go, at: 1s, fault: {action: crash, groups: [[a]]}}\n    look: {check: twopc-atomicity, violation: true}\n",
