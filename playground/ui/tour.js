@@ -58,6 +58,8 @@ export class TourPlayer {
     this.eventAt = null;   // the first event matching look.event
     this.pinTries = 0;
     this.pinFailed = false;
+    delete document.body.dataset.tourPinned;
+    delete document.body.dataset.tourActed;
   }
 
   // add registers a pattern's tour (from GET /patterns).
