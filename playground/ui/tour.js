@@ -194,6 +194,7 @@ export class TourPlayer {
   // update follows the step's run (app.js calls it on every status).
   update(r) {
     if (!this.tour || !this.runId || !r || r.id !== this.runId) return;
+    if (this.phase === 'done') this.mark();
     const act = this.root.querySelector('.tour-act');
     if (act) act.disabled = this.acted || r.state === 'finished' || !(this.phase === 'waiting' || (this.phase === 'playing' && this.step.action && this.step.action.now));
     if (r.state !== 'finished') return;
@@ -237,6 +238,14 @@ export class TourPlayer {
     this.renderLook(r);
   }
 
+  // mark highlights, in the checks table (redrawn on every status), the
+  // check to look at and the violation pinned.
+  mark() {
+    const row = document.querySelector(`#checks tr[data-check="${this.step.look.check}"]`);
+    if (row) row.classList.add('tour-look');
+    if (this.pinned) document.querySelectorAll(`#checks a.violation[data-seq="${this.pinned.seq}"]`).forEach((a) => a.classList.add('tour-pin'));
+  }
+
   // renderLook shows the step's figures: one column, or the baseline's
   // and this run's side by side with the differing ones highlighted.
   renderLook(r) {
@@ -245,8 +254,7 @@ export class TourPlayer {
     document.querySelectorAll('#checks .tour-look').forEach((el) => el.classList.remove('tour-look'));
     if (!r) { box.textContent = ''; return; }
     const look = this.step.look;
-    const row = document.querySelector(`#checks tr[data-check="${look.check}"]`);
-    if (row) row.classList.add('tour-look');
+    this.mark();
     const cols = [];
     if (this.base) cols.push({ name: this.step.baseline, run: this.base, cls: 'base' });
     cols.push({ name: this.step.scenario, run: r, cls: 'this' });
@@ -281,7 +289,7 @@ export class TourPlayer {
     if (this.pinned) {
       const p = document.createElement('div');
       p.className = 'tour-pinned';
-      p.textContent = `📌 pinned to event ${this.pinned.seq} (t=${fmtMS(this.pinned.t)}): ${this.pinned.what}`;
+      p.textContent = `Pinned to event ${this.pinned.seq} (t=${fmtMS(this.pinned.t)}): ${this.pinned.what}`;
       box.append(p);
     } else if (look.violation && r.checks && r.checks[look.check] && r.checks[look.check].verdict === 'invalid') {
       const p = document.createElement('div');
