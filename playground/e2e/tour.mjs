@@ -148,6 +148,14 @@ async function saga() {
   await page.locator('.pattern[data-pattern="saga"] .take-tour').click();
   await stepIs(1, 5, 'The happy path');
   await page.waitForFunction(() => document.querySelector('#scn-title').textContent === 'saga/scenario.yaml');
+  // The page's own Run button runs the step too: the panel follows it.
+  await page.locator('#speed').selectOption('0');
+  await page.locator('#run').click();
+  await finished();
+  await page.waitForSelector('#tour .tour-figures tr[data-figure="sagas"]');
+  const f1 = await figures();
+  check(f1.sagas.cells[0] === '30' && f1.committed.cells[0] === '15', `saga's happy path, run with the page's Run: ${JSON.stringify(f1)}`);
+  log(`saga step 1, run with the page's Run button: ${JSON.stringify(f1)}`);
   await next();
   await stepIs(2, 5, 'Crash the orchestrator');
   await page.locator('#speed').selectOption('0.2');

@@ -55,6 +55,7 @@ const tour = new TourPlayer($('tour'), {
   seek: (seq) => seek(seq, seq),
   pinViolation: (check) => pinViolation(check),
   current: () => st.run,
+  origin: () => st.origin,
   speed: () => Number($('speed').value),
 });
 const topo = new Topology($('topology'), $('nodemenu'), {

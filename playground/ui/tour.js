@@ -58,6 +58,7 @@ export class TourPlayer {
     this.eventAt = null;   // the first event matching look.event
     this.pinTries = 0;
     this.pinFailed = false;
+    this.adopted = false;
     delete document.body.dataset.tourPinned;
     delete document.body.dataset.tourActed;
   }
@@ -154,9 +155,7 @@ export class TourPlayer {
     await this.h.load(this.pattern, s.scenario);
     if (s.baseline) {
       this.say(`running the baseline ${s.baseline} to its end…`);
-      const p = await api('GET', `/patterns/${this.pattern}`);
-      const b = await api('POST', '/runs', { scenario: p.contents[s.baseline], pattern: this.pattern, name: s.baseline, start: false });
-      this.base = await api('POST', `/runs/${b.id}/control`, { action: 'finish' });
+      await this.runBaseline();
     }
     const wait = s.action && !s.action.now;
     const run = await this.h.run(!wait);
@@ -193,10 +192,12 @@ export class TourPlayer {
 
   // update follows the step's run (app.js calls it on every status).
   update(r) {
+    if (this.tour && r && !this.runId && this.phase === 'idle') this.adopt(r);
     if (!this.tour || !this.runId || !r || r.id !== this.runId) return;
     if (this.phase === 'done') this.mark();
     const act = this.root.querySelector('.tour-act');
-    if (act) act.disabled = this.acted || r.state === 'finished' || !(this.phase === 'waiting' || (this.phase === 'playing' && this.step.action && this.step.action.now));
+    const now = this.step.action && (this.step.action.now || this.adopted);
+    if (act) act.disabled = this.acted || r.state === 'finished' || !(this.phase === 'waiting' || (this.phase === 'playing' && now));
     if (r.state !== 'finished') return;
     if (this.phase !== 'done') {
       this.phase = 'done';
@@ -205,6 +206,27 @@ export class TourPlayer {
     }
     this.renderLook(r);
     this.pin(r);
+  }
+
+  // adopt follows a run of the step's scenario started with the page's own
+  // Run button: its fault button then applies at once, and a baseline is
+  // run beside it.
+  adopt(r) {
+    const o = this.h.origin();
+    if (!o || o.pattern !== this.pattern || o.file !== this.step.scenario || r.state === 'finished') return;
+    this.runId = r.id;
+    this.adopted = true;
+    this.phase = 'playing';
+    this.root.querySelector('.tour-run').disabled = true;
+    this.say(this.step.action ? `running: press “${this.step.action.label}” while it plays` : 'running…');
+    if (this.step.baseline) this.runBaseline().then(() => this.update(this.h.current())).catch((err) => this.say(String(err.message || err), true));
+  }
+
+  async runBaseline() {
+    const s = this.step;
+    const p = await api('GET', `/patterns/${this.pattern}`);
+    const b = await api('POST', '/runs', { scenario: p.contents[s.baseline], pattern: this.pattern, name: s.baseline, start: false });
+    this.base = await api('POST', `/runs/${b.id}/control`, { action: 'finish' });
   }
 
   // event sees every trace event of the page's run (app.js calls it).
