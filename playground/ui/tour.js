@@ -134,7 +134,7 @@ export class TourPlayer {
       act.title = `${JSON.stringify(s.action.fault)}${s.action.now ? ', when you press it' : `, at ${fmtMS(s.action.at_ns)}`}`;
       act.onclick = () => this.act().catch((err) => this.say(String(err.message || err), true));
     }
-    this.say('press the green button to run this step (or press Run above)');
+    this.say('press the green button to run this step (or the Run button below)');
   }
 
   say(msg, isError) {
