@@ -1,7 +1,9 @@
 package playground
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
+	"github.com/terrarium-sim/terrarium/plugins/tour"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
 
@@ -26,9 +29,9 @@ type Pattern struct {
 	Purpose     string `json:"purpose,omitempty"`
 	Advantages  string `json:"advantages,omitempty"`
 	Limitations string `json:"limitations,omitempty"`
-	// Tour is the README's "Tour" section, as Markdown: numbered steps
-	// through the plugin's scenarios, shown beside it in the gallery.
-	Tour string `json:"tour,omitempty"`
+	// Tour is the plugin's guided tour (its tour.yaml), which the page
+	// plays step by step (ui/tour.js).
+	Tour *tour.Tour `json:"tour,omitempty"`
 	// Files lists the scenario files (scenario.yaml passes, limit.yaml
 	// shows the pattern's limitation, broken.yaml fails), by name.
 	Files []string `json:"files"`
@@ -96,8 +99,16 @@ func loadGallery(dir string) (*gallery, error) {
 				d.README = string(b)
 				d.Sections = sections(d.README)
 			}
+			t, err := tour.Load(d.Dir)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("playground: %s: %w", p.Name, err)
+			}
+			d.Tour = t
 			ys, _ := filepath.Glob(filepath.Join(d.Dir, "*.yaml"))
 			for _, y := range ys {
+				if filepath.Base(y) == tour.FileName {
+					continue
+				}
 				b, err := os.ReadFile(y)
 				if err != nil {
 					return nil, fmt.Errorf("playground: %w", err)
@@ -118,8 +129,6 @@ func loadGallery(dir string) (*gallery, error) {
 				d.Advantages = s.Text
 			case strings.HasPrefix(t, "limitations"):
 				d.Limitations = s.Text
-			case t == "tour":
-				d.Tour = s.Text
 			}
 		}
 		if d.Purpose == "" && len(d.Sections) > 0 {

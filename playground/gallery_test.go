@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,18 +26,21 @@ func TestPatternsGallery(t *testing.T) {
 		assert.NotEmpty(t, m["limitations"], m["name"])
 		assert.NotEmpty(t, m["purpose"], m["name"])
 		assert.Equal(t, []any{"scenario.yaml", "limit.yaml", "broken.yaml"}, m["files"].([]any)[:3], m["name"])
-		// Every pattern carries a guided tour (its README's Tour section),
-		// in numbered steps that start from its scenario.
-		require.IsType(t, "", m["tour"], m["name"])
-		assert.Regexp(t, `^1\. Load \*\*scenario\*\*`, m["tour"], m["name"])
-		// It walks through every scenario file, by its button's label.
-		for _, f := range m["files"].([]any) {
-			label := map[string]string{"scenario.yaml": "scenario", "limit.yaml": "limit demo", "broken.yaml": "broken"}[f.(string)]
-			if label == "" {
-				label = strings.TrimSuffix(f.(string), ".yaml")
-			}
-			assert.Contains(t, m["tour"], "Load **"+label+"**", m["name"])
+		// Every pattern carries a guided tour (its tour.yaml), which starts
+		// from its scenario and walks through every scenario file it has.
+		tour, ok := m["tour"].(map[string]any)
+		require.True(t, ok, "%s has no tour", m["name"])
+		steps := tour["steps"].([]any)
+		require.NotEmpty(t, steps, m["name"])
+		assert.Equal(t, "scenario.yaml", steps[0].(map[string]any)["scenario"], m["name"])
+		walked := map[string]bool{}
+		for _, st := range steps {
+			walked[st.(map[string]any)["scenario"].(string)] = true
 		}
+		for _, f := range m["files"].([]any) {
+			assert.True(t, walked[f.(string)], "%s's tour never loads %s", m["name"], f)
+		}
+		assert.NotContains(t, m["files"], "tour.yaml", "a tour is not a scenario file")
 	}
 	assert.Equal(t, map[string]bool{"object communication": true, "event-driven": true, "security": true}, cats)
 

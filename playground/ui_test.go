@@ -24,7 +24,7 @@ func TestUIIsEmbeddedAndOffline(t *testing.T) {
 	assert.Contains(t, string(page.Body), `<script type="module" src="/app.js">`)
 	for path, ctype := range map[string]string{
 		"/app.js": "javascript", "/api.js": "javascript", "/editor.js": "javascript", "/topology.js": "javascript",
-		"/charts.js": "javascript", "/style.css": "text/css", "/vendor/uplot/uPlot.esm.js": "javascript",
+		"/charts.js": "javascript", "/tour.js": "javascript", "/style.css": "text/css", "/vendor/uplot/uPlot.esm.js": "javascript",
 		"/vendor/uplot/uPlot.min.css": "text/css",
 	} {
 		r := get(t, hs.URL+path)

@@ -216,6 +216,9 @@ async function topology() {
 try {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await ctx.newPage();
+  // The guided tour opens on a first visit (tour.mjs tests it); these
+  // tests start from the page without it.
+  await ctx.addInitScript(() => localStorage.setItem('terrarium-tour-seen', '1'));
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(m.text()); });
   const only = (process.env.LAB_ONLY || '').split(',').filter(Boolean);

@@ -125,6 +125,7 @@ async function explore() {
 // small checks the layout at 1024x768 with a found schedule open.
 async function small() {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+  await ctx.addInitScript(() => localStorage.setItem('terrarium-tour-seen', '1')); // no first-visit tour
   page = await ctx.newPage();
   size = '1024';
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -138,6 +139,7 @@ async function small() {
 
 try {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  await ctx.addInitScript(() => localStorage.setItem('terrarium-tour-seen', '1')); // no first-visit tour
   page = await ctx.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(m.text()); });

@@ -21,6 +21,9 @@ let page;
 try {
   const ctx = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
   page = await ctx.newPage();
+  // The guided tour opens on a first visit (tour.mjs tests it); these
+  // tests start from the page without it.
+  await ctx.addInitScript(() => localStorage.setItem('terrarium-tour-seen', '1'));
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });

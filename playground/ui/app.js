@@ -9,6 +9,7 @@ import { NextPanel } from './next.js';
 import { shareLink, readShare } from './share.js';
 import { SearchPanel } from './search.js';
 import { ExplorerView } from './explorer.js';
+import { TourPlayer } from './tour.js';
 
 const $ = (id) => document.getElementById(id);
 const fmtT = (ns) => (ns / 1e6).toFixed(ns < 1e9 ? 1 : 0) + 'ms';
@@ -46,6 +47,18 @@ const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'));
 const next = new NextPanel($('next'), {
   picked: (run) => { st.run = run; render(); flash(`delivered pick at event ${run.seq}: recorded on the timeline`); },
   error: (err) => showError(err),
+});
+// The guided tours (tour.js): hooks into this page's run.
+const tour = new TourPlayer($('tour'), {
+  load: (pattern, file) => loadPatternFile(pattern, file),
+  run: (start) => startRun('', { start }),
+  control: (body) => control(body),
+  fault: (f) => applyFault(f),
+  seek: (seq) => seek(seq, seq),
+  pinViolation: (check) => pinViolation(check),
+  current: () => st.run,
+  origin: () => st.origin,
+  speed: () => Number($('speed').value),
 });
 const topo = new Topology($('topology'), $('nodemenu'), {
   act: (fault) => applyFault(fault),
@@ -115,13 +128,7 @@ async function loadGallery() {
         el.innerHTML = markdown(text || '');
       }
       const files = d.querySelector('.files');
-      if (p.tour) { // plain steps from the README's Tour section
-        const tour = document.createElement('details');
-        tour.className = 'tour';
-        tour.innerHTML = '<summary>guided tour</summary><div class="steps md"></div>';
-        tour.querySelector('.steps').innerHTML = markdown(p.tour);
-        files.before(tour);
-      }
+      if (p.tour) files.before(tourSummary(p));
       for (const f of p.files) {
         const b = document.createElement('button');
         b.textContent = f === 'scenario.yaml' ? 'scenario' : f === 'limit.yaml' ? 'limit demo' : f === 'broken.yaml' ? 'broken' : f.replace(/\.yaml$/, '');
@@ -133,6 +140,28 @@ async function loadGallery() {
       g.append(d);
     }
   }
+}
+
+// tourSummary lists a pattern's tour steps (its tour.yaml) under the card,
+// with the button that plays it (tour.js).
+function tourSummary(p) {
+  tour.add(p.name, p.tour);
+  const el = document.createElement('details');
+  el.className = 'tour';
+  el.innerHTML = '<summary>guided tour</summary><div class="steps md"><ol></ol></div>';
+  for (const s of p.tour.steps) {
+    const li = document.createElement('li');
+    li.innerHTML = `<b></b> ${markdown(s.text)}`;
+    li.querySelector('b').textContent = s.title;
+    el.querySelector('ol').append(li);
+  }
+  const b = document.createElement('button');
+  b.className = 'take-tour';
+  b.textContent = '▶ Take the tour';
+  b.onclick = () => tour.open(p.name, 0);
+  const wrap = document.createElement('div');
+  wrap.append(b, el);
+  return wrap;
 }
 
 async function loadPatternFile(name, file) {
@@ -261,7 +290,7 @@ async function loadRuns() {
   }
 }
 
-async function startRun(seed) {
+async function startRun(seed, opts = {}) {
   editor.clearProblems();
   hideCapacity();
   if (editor.get().trim() === '') {
@@ -271,7 +300,7 @@ async function startRun(seed) {
     flash(msg, true);
     return;
   }
-  const body = { scenario: editor.get(), start: !$('start-paused').checked, speed: Number($('speed').value) };
+  const body = { scenario: editor.get(), start: opts.start ?? !$('start-paused').checked, speed: Number($('speed').value) };
   if (st.origin && st.origin.pattern) {
     body.pattern = st.origin.pattern;
     body.name = st.origin.file;
@@ -281,6 +310,7 @@ async function startRun(seed) {
     const run = await api('POST', '/runs', body);
     attach(run);
     flash(`run ${run.id} started, seed ${run.seed}`);
+    return run;
   } catch (err) {
     if (err instanceof ApiError && err.problems) editor.showProblems(err.problems);
     if (!(await showCapacity(err, () => startRun(seed)))) showError(err);
@@ -375,6 +405,7 @@ function subscribe(from) {
       charts.event(e);
       topo.event(e);
       markEvent(e);
+      tour.event(e);
     }
     // How far the views have seen, for anyone waiting on them (tests).
     if (batch.length) document.body.dataset.seen = String(batch[batch.length - 1].seq);
@@ -528,6 +559,7 @@ function render() {
   next.show(r);
   explorer.update(r, editor.get(), st.graph && st.graph.run === r.id ? st.graph.g : null);
   if (topo.inspected && r.state !== 'running') inspect(topo.inspected);
+  tour.update(r);
 }
 
 function renderChecks(r) {
@@ -583,6 +615,21 @@ function renderChecks(r) {
       c.title = Object.entries(l).map(([k, v]) => `${k}: ${v}`).join('\n');
     }
   }
+}
+
+// pinViolation seeks the run to the event of check's first violation that
+// names one the page has seen (as clicking it does) and returns it, or null.
+function pinViolation(check) {
+  const c = st.run && st.run.checks && st.run.checks[check];
+  const vs = (c && c.details && Array.isArray(c.details.violations)) ? c.details.violations : [];
+  for (const v of vs) {
+    const at = typeof v === 'string' ? violationTarget(v) : null;
+    if (at) {
+      seek(at.seq, at.seq);
+      return { ...at, what: v };
+    }
+  }
+  return null;
 }
 
 // listViolations lists a check's first violations under its summary; one
@@ -785,6 +832,7 @@ function wire() {
   $('clearsel').onclick = () => topo.clearSelection();
   $('token').onchange = (e) => setToken(e.target.value);
   $('runs-refresh').onclick = () => loadRuns().catch(showError);
+  $('tour-open').onclick = () => tour.open(st.origin && st.origin.pattern && tour.tours.has(st.origin.pattern) ? st.origin.pattern : 'twopc', 0);
 }
 
 async function main() {
@@ -801,6 +849,7 @@ async function main() {
     if (shared) await openAt(shared.text, shared.seq, 'shared link').catch(showError);
     else if (m) await openRun(m[1]);
     else await loadPatternFile('twopc', 'scenario.yaml').catch(() => {});
+    tour.firstVisit();
   } catch (err) {
     showError(err);
   }

@@ -1,0 +1,214 @@
+// The guided tours in the playground (issue 18, part 2), on a fresh
+// profile: the first visit opens the Two-Phase Commit tour, which is walked
+// to its end (the happy path, a crash applied by its button, the limit
+// beside its baseline with the differing figures highlighted, the broken
+// variant with its violation pinned to its event); then Saga's tour from its
+// card, with a fault pressed "now" while the run plays. Every step is shot
+// at 1440×900 and 1024×768. Run by tour_test.go:
+//   node tour.mjs URL SHOTS_DIR OUT_JSON
+import { chromium } from 'playwright-core';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [url, shots, outJSON] = process.argv.slice(2);
+const out = { steps: [], figures: {} };
+const log = (msg) => { out.steps.push(msg); console.log(`tour: ${msg}`); };
+
+function check(cond, msg) {
+  if (!cond) throw new Error(`check failed: ${msg}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu'],
+});
+let page;
+const errors = [];
+// shot takes the page at both sizes, the panel in view.
+const shot = async (name) => {
+  for (const [w, h] of [[1024, 768], [1440, 900]]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.locator('#tour').evaluate((el) => { if (!el.hidden) el.scrollIntoView({ block: 'start' }); });
+    await page.screenshot({ path: join(shots, `tour-${name}-${w}.png`) });
+  }
+};
+const panel = (sel) => page.locator(`#tour ${sel}`);
+const stepIs = async (n, of, title) => {
+  await page.waitForFunction(([k]) => document.body.dataset.tourStep === k, [String(n)]);
+  check((await panel('.tour-count').textContent()) === `step ${n} of ${of}`, `the panel says step ${n} of ${of}`);
+  check((await panel('.tour-step').textContent()).includes(title), `step ${n} is "${title}"`);
+};
+const finished = () => page.waitForFunction(() => document.querySelector('#run-state').textContent === 'finished', null, { timeout: 120000 });
+// figures reads the panel's figure table: name -> [cells].
+const figures = () => page.locator('#tour .tour-figures tr[data-figure]').evaluateAll((rows) => Object.fromEntries(rows.map((r) => [r.dataset.figure, { cells: [...r.cells].slice(1).map((c) => c.textContent), differs: r.classList.contains('differs') }])));
+const runStep = async () => {
+  const before = await page.locator('#run-id').textContent();
+  await panel('.tour-run').click();
+  await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b && document.querySelector('#run-id').textContent.startsWith('run '), before, { timeout: 120000 });
+};
+const next = async () => panel('.tour-next').click();
+
+async function twopc() {
+  // A fresh profile on the plain page: the Two-Phase Commit tour is open at
+  // step 1, with its scenario in the editor.
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="1"]');
+  check(await page.locator('#tour').isVisible(), 'the first visit opens the tour');
+  check(await page.evaluate(() => document.body.dataset.tour) === 'twopc', 'it is the Two-Phase Commit tour');
+  await stepIs(1, 4, 'The happy path');
+  await page.waitForFunction(() => document.querySelector('#scn-title').textContent === 'twopc/scenario.yaml');
+  await shot('01-first-visit');
+  log('a first visit opens twopc\'s tour at step 1 of 4, scenario.yaml loaded');
+
+  await page.locator('#speed').selectOption('0');
+  await runStep();
+  await finished();
+  await page.waitForSelector('#tour .tour-figures tr[data-figure="txns"]');
+  const f1 = await figures();
+  check(f1.txns.cells[0] === '82' && f1.committed.cells[0] === '54', `the happy path's figures: ${JSON.stringify(f1)}`);
+  check(await page.locator('#checks tr.tour-look[data-check="twopc-atomicity"]').count() === 1, 'the check to look at is highlighted');
+  out.figures.happy = f1;
+  await shot('02-happy-path');
+  log(`step 1 ran: ${JSON.stringify(f1)}`);
+
+  // Step 2: the run stops at 1001 ms and waits for the crash button.
+  await next();
+  await stepIs(2, 4, 'Crash the coordinator');
+  await runStep();
+  await page.waitForSelector('#tour .tour-act:not([disabled])', { timeout: 60000 });
+  const paused = await page.locator('#vtime').textContent();
+  check(/^100[12](\.\d)?ms/.test(paused) && (await page.locator('#run-state').textContent()) === 'paused', `paused at the action's time: ${paused}`);
+  check((await panel('.tour-act').textContent()) === 'Crash coord now', 'the action button says what it does');
+  await shot('03-crash-button');
+  await panel('.tour-act').click();
+  await page.waitForFunction(() => document.body.dataset.tourActed);
+  await finished();
+  await page.waitForSelector('#tour .tour-figures tr[data-figure="max_blocked_ms"]');
+  const acts = await page.locator('#actions li').allTextContents();
+  check(acts.some((a) => /"action":"crash".*"node":"coord"/.test(a)), `the crash is on the timeline: ${acts}`);
+  const f2 = await figures();
+  check(Number(f2.max_blocked_ms.cells[0]) > 900, `the longest block grows to about a second: ${JSON.stringify(f2)}`);
+  out.figures.crash = f2;
+  await shot('04-crash-applied');
+  log(`step 2: crash coord applied at ${await page.evaluate(() => document.body.dataset.tourActed)} ns; ${JSON.stringify(f2)}`);
+
+  // Step 3: limit.yaml beside scenario.yaml, the differing figures highlighted.
+  await next();
+  await stepIs(3, 4, 'The limitation');
+  await runStep();
+  await finished();
+  await page.waitForSelector('#tour .tour-figures.side tr.differs');
+  const f3 = await figures();
+  check(f3.max_blocked_ms.cells[0] === '310.2' && f3.max_blocked_ms.cells[1] === '1486.0' && f3.max_blocked_ms.differs, `max_blocked_ms side by side: ${JSON.stringify(f3.max_blocked_ms)}`);
+  check(f3.total_blocked_ms.differs, 'total_blocked_ms differs');
+  const heads = await page.locator('#tour .tour-figures tr:first-child td').allTextContents();
+  check(heads[1] === 'scenario.yaml' && heads[2] === 'limit.yaml', `two result columns: ${heads}`);
+  const bg = await page.locator('#tour .tour-figures tr.differs td').first().evaluate((td) => getComputedStyle(td).backgroundColor);
+  check(bg !== 'rgba(0, 0, 0, 0)', `a differing figure is highlighted: ${bg}`);
+  // and the recovered decision is pinned: the run seeks to it
+  await page.waitForFunction(() => document.body.dataset.tourPinned, null, { timeout: 30000 });
+  out.figures.limit = f3;
+  await shot('05-limit-beside-baseline');
+  log(`step 3: ${Object.entries(f3).filter(([, v]) => v.differs).map(([k, v]) => `${k} ${v.cells.join(' → ')}`).join('; ')}; pinned to event ${await page.evaluate(() => document.body.dataset.tourPinned)}`);
+
+  // Step 4: broken.yaml; its first violation pinned to its event.
+  await next();
+  await stepIs(4, 4, 'Broken');
+  await runStep();
+  await finished();
+  await page.waitForFunction(() => document.body.dataset.tourPinned, null, { timeout: 60000 });
+  const seq = await page.evaluate(() => document.body.dataset.tourPinned);
+  const pinned = await panel('.tour-pinned').textContent();
+  check(/txn c\d-\d+: coordinator decided commit/.test(pinned), `the violation is named: ${pinned}`);
+  await page.waitForFunction((s) => document.querySelector('#lamport').src.includes(`seq=${s}`) || document.querySelector('#lamport').src.includes(`%23${s}`), seq, { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelector('#rewound') && !document.querySelector('#rewound').hidden);
+  const src = await page.locator('#lamport').getAttribute('src');
+  check(src.includes(`#%23${seq}`), `the diagram opens at the pinned event: ${src}`);
+  await page.waitForFunction(() => { const f = document.querySelector('#lamport'); return f.contentDocument && f.contentDocument.querySelector('#title'); }, null, { timeout: 30000 });
+  await shot('06-broken-pinned');
+  log(`step 4: "${pinned}"; diagram ${src.replace(/^.*lamport/, 'lamport')}`);
+
+  // The last step closes the tour; a reload does not reopen it; the header's
+  // button does.
+  check((await panel('.tour-next').textContent()) === 'Finish tour', 'the last step finishes the tour');
+  await next();
+  check(await page.locator('#tour').isHidden(), 'finishing closes the panel');
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="1"]');
+  check(await page.locator('#tour').isHidden(), 'a second visit does not open the tour');
+  await page.locator('#tour-open').click();
+  await stepIs(1, 4, 'The happy path');
+  await panel('.tour-close').click();
+  check(await page.locator('#tour').isHidden(), 'the tour closes');
+  log('finish closes it; a reload keeps it closed; the header button reopens it');
+}
+
+async function saga() {
+  // Saga's tour, from its card: the crash is pressed while the run plays.
+  await page.locator('.pattern[data-pattern="saga"] .take-tour').click();
+  await stepIs(1, 5, 'The happy path');
+  await page.waitForFunction(() => document.querySelector('#scn-title').textContent === 'saga/scenario.yaml');
+  // The page's own Run button runs the step too: the panel follows it.
+  await page.locator('#speed').selectOption('0');
+  await page.locator('#run').click();
+  await finished();
+  await page.waitForSelector('#tour .tour-figures tr[data-figure="sagas"]');
+  const f1 = await figures();
+  check(f1.sagas.cells[0] === '30' && f1.committed.cells[0] === '15', `saga's happy path, run with the page's Run: ${JSON.stringify(f1)}`);
+  log(`saga step 1, run with the page's Run button: ${JSON.stringify(f1)}`);
+  await next();
+  await stepIs(2, 5, 'Crash the orchestrator');
+  await page.locator('#speed').selectOption('0.2');
+  await runStep();
+  await page.waitForSelector('#tour .tour-act:not([disabled])', { timeout: 30000 });
+  await panel('.tour-act').click();
+  await page.waitForFunction(() => document.body.dataset.tourActed);
+  await page.locator('#speed').selectOption('0');
+  await finished();
+  await page.waitForSelector('#tour .tour-figures tr[data-figure="sagas"]');
+  const acts = await page.locator('#actions li').allTextContents();
+  check(acts.some((a) => /"action":"crash".*"node":"orchestrator"/.test(a)), `the crash is on the timeline: ${acts}`);
+  await shot('07-saga-crash-now');
+  log(`saga step 2: crashed the orchestrator at ${await page.evaluate(() => document.body.dataset.tourActed)} ns`);
+
+  await next();
+  await next();
+  await stepIs(4, 5, 'The limitation');
+  await runStep();
+  await finished();
+  await page.waitForSelector('#tour .tour-figures.side tr.differs');
+  const f = await figures();
+  check(f.reads.cells[0] === '22' && f.reads.cells[1] === '199' && f.intermediate_reads.differs, `saga-isolation side by side: ${JSON.stringify(f)}`);
+  out.figures.sagaLimit = f;
+  await shot('08-saga-limit');
+  log(`saga step 4: ${Object.entries(f).filter(([, v]) => v.differs).map(([k, v]) => `${k} ${v.cells.join(' → ')}`).join('; ')}`);
+
+  await next();
+  await stepIs(5, 5, 'Broken');
+  await runStep();
+  await finished();
+  await page.waitForFunction(() => document.body.dataset.tourPinned, null, { timeout: 60000 });
+  const pinned = await panel('.tour-pinned').textContent();
+  check(/saga s15, step inventory/.test(pinned), `saga's violation pinned: ${pinned}`);
+  await shot('09-saga-broken-pinned');
+  log(`saga step 5: ${pinned}`);
+}
+
+try {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  page = await ctx.newPage();
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(m.text()); });
+  await twopc();
+  await saga();
+  check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
+  out.ok = true;
+} catch (err) {
+  out.ok = false;
+  out.error = String(err && err.stack ? err.stack : err);
+  if (page) await page.screenshot({ path: join(shots, 'tour-failure.png') }).catch(() => {});
+} finally {
+  await browser.close();
+  writeFileSync(outJSON, JSON.stringify(out, null, 1));
+}
+process.exit(out.ok ? 0 : 1);

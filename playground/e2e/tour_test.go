@@ -1,0 +1,34 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestToursInChromium plays the guided tours (issue 18, part 2) in
+// chromium on a fresh profile (tour.mjs): the first visit opens Two-Phase
+// Commit's tour, which is walked to its end, then Saga's. Screenshots of
+// every step at 1440×900 and 1024×768 go to $TERRARIUM_SHOTS, else
+// screenshots/tour (gitignored).
+func TestToursInChromium(t *testing.T) {
+	readInputs(t)
+	browser := chromium(t)
+	bin := buildTerrarium(t)
+	shots := os.Getenv("TERRARIUM_SHOTS")
+	if shots == "" {
+		var err error
+		shots, err = filepath.Abs(filepath.Join(ScreenshotDir, "tour"))
+		require.NoError(t, err)
+	}
+	require.NoError(t, os.MkdirAll(shots, 0o755))
+	t.Logf("screenshots in %s", shots)
+
+	_, url := serve(t, bin, t.TempDir())
+	out := browse(t, browser, "tour.mjs", url, shots)
+	for _, s := range out["steps"].([]any) {
+		t.Log(s)
+	}
+}
