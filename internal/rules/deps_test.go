@@ -23,6 +23,7 @@ var engineFree = []string{
 	"runtime/runfolder",
 	"runtime/workload",
 	"runtime/abi",
+	"runtime/abi/jsonscan",
 	"runtime/limits",
 	"runtime/scenario",
 	"runtime/keys",

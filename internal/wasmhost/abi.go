@@ -57,6 +57,10 @@ var optionalExports = map[string]sig{
 	"_initialize": {},
 	"on_timer":    {params: []api.ValueType{i64}},
 	"on_wake":     {},
+	// on_envelope(from, ptr, len, src, dest, body, type, msg_id,
+	// in_reply_to): on_message with the envelope already read by the host
+	// (docs/ABI.md, "Envelopes read by the host").
+	"on_envelope": {params: []api.ValueType{i32, i32, i32, i64, i64, i64, i64, i64, i64}},
 }
 
 // allowedWASI lists the wasi_snapshot_preview1 functions a guest may import:

@@ -453,8 +453,10 @@ type Module struct {
 	hasInit  bool // _initialize
 	hasTimer bool
 	hasWake  bool
-	hasStart bool // the start function, exported by the fuel rewriter
-	command  bool // a WASI command guest (command.go)
+	// hasEnvelope: the module exports on_envelope.
+	hasEnvelope bool
+	hasStart    bool // the start function, exported by the fuel rewriter
+	command     bool // a WASI command guest (command.go)
 	// image, if set, is the initial memory mapped into each instance (the
 	// data section was taken out of the compiled module).
 	image *memImage
@@ -500,6 +502,7 @@ func (e *Engine) Compile(ctx context.Context, name string, wasm []byte) (*Module
 	_, m.hasInit = exports["_initialize"]
 	_, m.hasTimer = exports["on_timer"]
 	_, m.hasWake = exports["on_wake"]
+	_, m.hasEnvelope = exports["on_envelope"]
 	_, m.hasStart = exports[startExport]
 	m.command = isCommand(exports)
 	m.compiled = cm

@@ -19,6 +19,7 @@ import (
 
 	"github.com/terrarium-sim/terrarium/internal/fuel"
 	"github.com/terrarium-sim/terrarium/runtime/abi"
+	"github.com/terrarium-sim/terrarium/runtime/abi/jsonscan"
 )
 
 type instanceKey struct{}
@@ -37,10 +38,11 @@ type Instance struct {
 	onMessage  api.Function
 	onTimer    api.Function
 	onWake     api.Function
+	onEnvelope api.Function // nil unless the module exports on_envelope
 	init       api.Function
 	fuelG      api.MutableGlobal
 	memReq     api.Global // fuel.MemoryRequestName: set by table.grow
-	stack      [3]uint64
+	stack      [9]uint64
 	scratch    []byte
 	maxMessage int
 	closed     bool
@@ -128,6 +130,9 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host abi.Host, cloc
 	}
 	if m.hasWake {
 		in.onWake = mod.ExportedFunction("on_wake")
+	}
+	if m.hasEnvelope {
+		in.onEnvelope = mod.ExportedFunction("on_envelope")
 	}
 	if m.hasInit {
 		in.init = mod.ExportedFunction("_initialize")
@@ -461,7 +466,28 @@ func (in *Instance) Message(from int32, msg []byte) error {
 		return err
 	}
 	in.stack[0], in.stack[1], in.stack[2] = api.EncodeI32(from), uint64(ptr), uint64(len(msg))
+	if in.onEnvelope != nil {
+		// Read here, natively, with the scanner the Go SDK would run in
+		// the guest (several times slower there); an envelope it cannot
+		// read goes to on_message, where the guest reads it its own way.
+		if src, dest, body, h, ok := jsonscan.Envelope(msg); ok {
+			in.stack[3], in.stack[4] = span(msg, src), span(msg, dest)
+			in.stack[5], in.stack[6] = span(msg, body), span(msg, h.Type)
+			in.stack[7], in.stack[8] = uint64(int64(h.MsgID)), uint64(int64(h.InReplyTo))
+			return in.call(in.onEnvelope, 9)
+		}
+	}
 	return in.call(in.onMessage, 3)
+}
+
+// span packs where sub lies in msg, which it aliases, as on_envelope
+// takes it: offset << 32 | length (0 for an absent field).
+func span(msg, sub []byte) uint64 {
+	if len(sub) == 0 {
+		return 0
+	}
+	off := cap(msg) - cap(sub)
+	return uint64(off)<<32 | uint64(len(sub))
 }
 
 // Timer fires the guest's timer id.

@@ -82,6 +82,7 @@ func TestValidateRejects(t *testing.T) {
 		{"missing memory", guest(t, "", "memory"), 0, wasmhost.ErrABI, `missing export "memory"`},
 		{"alloc signature", guest(t, `(func (export "alloc") (param i64) (result i32) (i32.const 0))`, "alloc"), 0, wasmhost.ErrABI, `export "alloc" has type (i64) -> (i32)`},
 		{"on_timer signature", guest(t, `(func (export "on_timer") (param i32))`), 0, wasmhost.ErrABI, `export "on_timer" has type`},
+		{"on_envelope signature", guest(t, `(func (export "on_envelope") (param i32 i32 i32 i64 i64 i64 i64 i64))`), 0, wasmhost.ErrABI, `export "on_envelope" has type`},
 		{"unknown host function", guest(t, `(import "terrarium" "exec" (func (param i32)))`), 0, wasmhost.ErrABI, "import terrarium.exec is not a host function"},
 		{"host function signature", guest(t, `(import "terrarium" "send" (func (param i32)))`), 0, wasmhost.ErrABI, "import terrarium.send has type"},
 		{"socket import", guest(t, `(import "wasi_snapshot_preview1" "sock_accept" (func (param i32 i32 i32) (result i32)))`), 0, wasmhost.ErrABI, "import wasi_snapshot_preview1.sock_accept is not allowed"},

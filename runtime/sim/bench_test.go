@@ -113,6 +113,7 @@ func benchPingPong(b *testing.B, k guestKind, nodes int) {
 	require.NoError(b, s.RunUntil(0))
 	start := s.Stats().Delivered
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for s.Stats().Delivered-start < uint64(b.N) {
 		ok, err := s.Step()
 		if err != nil {
@@ -127,10 +128,14 @@ func benchPingPong(b *testing.B, k guestKind, nodes int) {
 		}
 	}
 	b.StopTimer()
+	cpu := cpuTime() - cpu0
 	for _, n := range s.Nodes() {
 		require.Empty(b, n.CrashReason())
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+	// The process's CPU time per delivery: steadier than ns/op on a
+	// machine that other work shares (RATIONALE.md).
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/delivery")
 }
 
 // BenchmarkBoot measures the time to boot one node (store open, instance,

@@ -343,7 +343,7 @@ func (n *Node) Reply(req Message, body any) error {
 	if req.from > 0 {
 		msgID = req.msgID // deliver read it
 	} else if h, ok := scanHeader(req.Body); ok {
-		msgID = h.msgID
+		msgID = h.MsgID
 	} else {
 		h, err := parseHeader(req.Body)
 		if err != nil {
@@ -491,6 +491,40 @@ func (n *Node) intern(b []byte) string {
 // host.
 func (n *Node) deliver(from int32, data []byte) bool {
 	src, dest, body, h, ok := scanEnvelope(data)
+	return n.route(from, data, src, dest, body, h, ok)
+}
+
+// deliverRead is deliver for an envelope the host has read already
+// (on_envelope, docs/ABI.md): src, dest, body and typ are spans of data,
+// offset << 32 | length (0: absent). Spans that do not fit data make it
+// read the envelope itself.
+func (n *Node) deliverRead(from int32, data []byte, src, dest, body, typ, msgID, inReplyTo int64) bool {
+	s, ok1 := spanOf(data, src)
+	d, ok2 := spanOf(data, dest)
+	b, ok3 := spanOf(data, body)
+	t, ok4 := spanOf(data, typ)
+	if !ok1 || !ok2 || !ok3 || !ok4 || b == nil {
+		return n.deliver(from, data)
+	}
+	return n.route(from, data, s, d, b, rawHeader{Type: t, MsgID: int(msgID), InReplyTo: int(inReplyTo)}, true)
+}
+
+// spanOf returns the bytes of data that span (offset << 32 | length)
+// names: nil for 0, ok false if they are not inside data.
+func spanOf(data []byte, span int64) ([]byte, bool) {
+	if span == 0 {
+		return nil, true
+	}
+	off, n := uint64(span)>>32, uint64(span)&0xffffffff
+	if off > uint64(len(data)) || n > uint64(len(data))-off {
+		return nil, false
+	}
+	return data[off : off+n : off+n], true
+}
+
+// route hands a message on, once its envelope is read (ok false: the
+// scanner could not read it, and encoding/json does).
+func (n *Node) route(from int32, data, src, dest, body []byte, h rawHeader, ok bool) bool {
 	var msg Message
 	var typ string // set only on the slow path
 	if ok {
@@ -513,20 +547,20 @@ func (n *Node) deliver(from int32, data []byte) bool {
 			return false
 		}
 		msg, typ = m, mb.Type
-		h = rawHeader{msgID: mb.MsgID, inReplyTo: mb.InReplyTo}
+		h = rawHeader{MsgID: mb.MsgID, InReplyTo: mb.InReplyTo}
 		n.mu.Lock()
 	}
 	// The sender is who the host says it is, whatever the envelope claims;
 	// only an index the init document does not name keeps the envelope's.
 	if name, ok := n.nameAt(from); ok {
 		msg.Src = name
-		msg.from, msg.msgID = from+1, h.msgID
+		msg.from, msg.msgID = from+1, h.MsgID
 	}
-	if h.inReplyTo != 0 {
+	if h.InReplyTo != 0 {
 		// A reply counts only from the node the request went to (by the
 		// host's index): another node cannot answer for it.
-		if p, ok := n.callbacks[h.inReplyTo]; ok && p.dest == msg.Src {
-			delete(n.callbacks, h.inReplyTo)
+		if p, ok := n.callbacks[h.InReplyTo]; ok && p.dest == msg.Src {
+			delete(n.callbacks, h.InReplyTo)
 			n.mu.Unlock()
 			if p.ch != nil {
 				p.ch <- msg // buffered, and only one reply is routed per id
@@ -543,26 +577,26 @@ func (n *Node) deliver(from int32, data []byte) bool {
 	}
 	var hd handler
 	if ok {
-		hd, ok = n.handlers[string(h.typ)]
+		hd, ok = n.handlers[string(h.Type)]
 	} else {
 		hd, ok = n.handlers[typ]
 	}
 	n.mu.Unlock()
 	if !ok {
-		if h.inReplyTo != 0 {
-			n.Logf(LevelDebug, "ignoring a reply to %d with no callback: %s", h.inReplyTo, data)
+		if h.InReplyTo != 0 {
+			n.Logf(LevelDebug, "ignoring a reply to %d with no callback: %s", h.InReplyTo, data)
 			return false
 		}
 		// Upstream's library stops (Run returns "No handler for ..."): so
 		// does this node, crashing with a reason that names the type.
-		n.stop(noHandler(typ, h.typ, data))
+		n.stop(noHandler(typ, h.Type, data))
 	}
 	if !hd.inline {
-		n.spawn(job{hd: hd, msg: msg, msgID: h.msgID})
+		n.spawn(job{hd: hd, msg: msg, msgID: h.MsgID})
 		return true
 	}
 	g := n.goroutines()
-	n.runHandler(hd, msg, h.msgID)
+	n.runHandler(hd, msg, h.MsgID)
 	return n.goroutines() != g
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -466,4 +468,47 @@ func TestWorkerPool(t *testing.T) {
 	assert.Equal(t, maxIdleWorkers-1, idle(), "the job went to a parked worker")
 	close(hold)
 	assert.Eventually(t, func() bool { return idle() == maxIdleWorkers }, 5*time.Second, time.Millisecond)
+}
+
+// hostSpan packs where field lies in msg as on_envelope does.
+func hostSpan(msg, field string) int64 {
+	i := strings.Index(msg, field)
+	return int64(i)<<32 | int64(len(field))
+}
+
+// TestDeliverRead: on_envelope's path uses what the host read (its ids,
+// here a msg_id the envelope does not have, to tell the paths apart), and
+// reads the envelope itself when a span does not fit the message.
+func TestDeliverRead(t *testing.T) {
+	const msg = `{"src":"c0","dest":"n1","body":{"type":"inline","msg_id":1}}`
+	body, typ := hostSpan(msg, `{"type":"inline","msg_id":1}`), hostSpan(msg, "inline")
+	tests := []struct {
+		name             string
+		src, dest, body  int64
+		typ, msgID       int64
+		wantInReplyTo    int
+		wantHandlerCalls int
+	}{
+		{"the host's reading", hostSpan(msg, "c0"), hostSpan(msg, "n1"), body, typ, 9, 9, 1},
+		{"type span past the end", 0, 0, body, int64(len(msg))<<32 | 1, 9, 1, 1},
+		{"body span longer than the message", 0, 0, 1<<32 | int64(len(msg)), typ, 9, 1, 1},
+		{"no body span", 0, 0, 0, typ, 9, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newFakeHost()
+			n := testNode(h)
+			calls := 0
+			n.HandleInline("inline", func(m Message) error {
+				calls++
+				assert.Equal(t, "c0", m.Src)
+				assert.Equal(t, "n1", m.Dest)
+				return n.Reply(m, MessageBody{Type: "inline_ok"})
+			})
+			assert.False(t, n.deliverRead(3, []byte(msg), tt.src, tt.dest, tt.body, tt.typ, tt.msgID, 0))
+			assert.Equal(t, tt.wantHandlerCalls, calls)
+			m, _ := envelope(t, waitSent(t, h))
+			assert.JSONEq(t, fmt.Sprintf(`{"type":"inline_ok","in_reply_to":%d}`, tt.wantInReplyTo), string(m.Body))
+		})
+	}
 }

@@ -2,341 +2,47 @@ package maelstrom
 
 import (
 	"encoding/json"
-	"unicode/utf8"
+
+	"github.com/terrarium-sim/terrarium/runtime/abi/jsonscan"
 )
 
-// A small JSON scanner for the SDK's hot path. encoding/json costs tens of
-// microseconds per call in a Go wasm guest (reflection and an indirect call
-// per byte), against well under one for a plain loop, so the envelope and
-// the reserved body fields are read here. It does not validate what it
-// skips: well-formed input gives exactly what encoding/json gives, and
-// anything it is not sure about (escapes in keys or strings it decodes,
-// non-integer numbers, keys that match only case-insensitively) makes the
-// caller fall back to encoding/json.
+// The SDK reads envelopes and the reserved body fields with
+// runtime/abi/jsonscan, which the host also uses to read an envelope for
+// on_envelope (docs/ABI.md). These short names are what the SDK's readers
+// (fields.go, elements.go) call; the compiler inlines them.
 
-// The scanner is a few flat loops over (b, i) rather than a scanner type
-// with small methods: Go's wasm backend passes arguments and results
-// through memory, so calls, and slices in them, are what costs.
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
-		i++
-	}
-	return i
-}
-
-// strEnd returns the index just past the string whose opening quote is
-// b[i] (-1 if it is incomplete or holds raw control characters) and
-// whether it contains escapes.
-func strEnd(b []byte, i int) (end int, escaped bool) {
-	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case c == '"':
-			return j + 1, escaped
-		case c == '\\':
-			escaped = true
-			j++
-		case c < 0x20:
-			return -1, false
-		}
-	}
-	return -1, false
-}
-
-// valueEnd returns the index just past the value that starts at b[i], or
-// -1. It matches brackets and skips strings but does not validate.
-func valueEnd(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	start := i
-	switch b[i] {
-	case '"':
-		i, _ = strEnd(b, i)
-		return i
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				if i, _ = strEnd(b, i); i < 0 {
-					return -1
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return -1
-	}
-	for i < len(b) {
-		if c := b[i]; c == ',' || c == '}' || c == ']' || isSpace(c) {
-			break
-		}
-		i++
-	}
-	if i == start {
-		return -1
-	}
-	return i
-}
-
-// objectStart skips to the first member of the object at b[i]: it returns
-// the index of that member's key, or of the closing brace; -1 if b[i] is
-// not an object.
+func skipSpace(b []byte, i int) int { return jsonscan.SkipSpace(b, i) }
+func valueEnd(b []byte, i int) int  { return jsonscan.ValueEnd(b, i) }
 func objectStart(b []byte, i int) int {
-	i = skipSpace(b, i)
-	if i >= len(b) || b[i] != '{' {
-		return -1
-	}
-	return skipSpace(b, i+1)
+	return jsonscan.ObjectStart(b, i)
 }
-
-// memberAt reads the member whose key starts at b[i]: the key's content
-// (without escapes: escaped is true if it has some) and the value's span.
-// It returns ok false if the input cannot be read there.
 func memberAt(b []byte, i int) (ks, ke, vs, ve int, escaped, ok bool) {
-	if i >= len(b) || b[i] != '"' {
-		return 0, 0, 0, 0, false, false
-	}
-	end, escaped := strEnd(b, i)
-	if end < 0 {
-		return 0, 0, 0, 0, false, false
-	}
-	ks, ke = i+1, end-1
-	i = skipSpace(b, end)
-	if i >= len(b) || b[i] != ':' {
-		return 0, 0, 0, 0, false, false
-	}
-	vs = skipSpace(b, i+1)
-	if ve = valueEnd(b, vs); ve < 0 {
-		return 0, 0, 0, 0, false, false
-	}
-	return ks, ke, vs, ve, escaped, true
+	return jsonscan.MemberAt(b, i)
 }
-
-// afterMember reads what follows a member's value at b[i]: it returns the
-// next key's index and false, or the index past the closing brace and
-// true; -1 if neither follows.
-func afterMember(b []byte, i int) (int, bool) {
-	i = skipSpace(b, i)
-	if i < len(b) {
-		switch b[i] {
-		case ',':
-			return skipSpace(b, i+1), false
-		case '}':
-			return i + 1, true
-		}
-	}
-	return -1, false
-}
-
-// plainStringBytes returns the content of a JSON string value without
-// escapes (it aliases v).
-func plainStringBytes(v []byte) ([]byte, bool) {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return nil, false
-	}
-	v = v[1 : len(v)-1]
-	ascii := true
-	for _, c := range v {
-		if c == '\\' || c < 0x20 {
-			return nil, false
-		}
-		if c >= utf8.RuneSelf {
-			ascii = false
-		}
-	}
-	if !ascii && !utf8.Valid(v) {
-		return nil, false // encoding/json would substitute U+FFFD
-	}
-	return v, true
-}
-
-// plainInt decodes a JSON integer of at most 18 digits.
-func plainInt(v []byte) (int, bool) {
-	d := v
-	if len(d) > 0 && d[0] == '-' {
-		d = d[1:]
-	}
-	if len(d) == 0 || len(d) > 18 || (d[0] == '0' && len(d) > 1) {
-		return 0, false
-	}
-	n := 0
-	for _, c := range d {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	if v[0] == '-' {
-		n = -n
-	}
-	return n, true
-}
-
-// foldsTo reports whether key matches one of names only case-insensitively
-// (encoding/json would fill the field; the scanner must not guess).
-func foldsTo(key []byte, names ...string) bool {
-	for _, name := range names {
-		if len(key) != len(name) {
-			continue
-		}
-		for _, c := range key {
-			if c >= utf8.RuneSelf {
-				return true // Unicode folding: let encoding/json decide
-			}
-		}
-		eq := true
-		for i := range key {
-			a, b := key[i]|0x20, name[i]|0x20
-			if a != b {
-				eq = false
-				break
-			}
-		}
-		if eq {
-			return true
-		}
-	}
-	return false
-}
-
-var headerFields = []string{"type", "msg_id", "in_reply_to", "code", "text"}
+func afterMember(b []byte, i int) (int, bool)  { return jsonscan.AfterMember(b, i) }
+func plainStringBytes(v []byte) ([]byte, bool) { return jsonscan.PlainStringBytes(v) }
+func plainInt(v []byte) (int, bool)            { return jsonscan.PlainInt(v) }
 
 // rawHeader is a body's reserved fields, strings left as bytes.
-type rawHeader struct {
-	typ, text              []byte
-	msgID, inReplyTo, code int
+type rawHeader = jsonscan.Header
+
+func scanEnvelope(data []byte) (src, dest, body []byte, h rawHeader, ok bool) {
+	return jsonscan.Envelope(data)
 }
 
 // scanHeader reads the reserved fields of a body without allocating; ok is
 // false when the caller must use encoding/json instead.
 func scanHeader(body []byte) (h rawHeader, ok bool) {
-	end := h.scan(body, 0)
+	end := h.Scan(body, 0)
 	return h, end >= 0 && skipSpace(body, end) == len(body)
-}
-
-// scan reads the reserved fields of the object at b[i] into h and returns
-// the index past it, or -1 when the caller must use encoding/json.
-func (h *rawHeader) scan(b []byte, i int) int {
-	if i = objectStart(b, i); i < 0 {
-		return -1
-	}
-	if i < len(b) && b[i] == '}' {
-		return i + 1
-	}
-	for {
-		ks, ke, vs, ve, esc, ok := memberAt(b, i)
-		if !ok || esc {
-			return -1
-		}
-		k, v := b[ks:ke], b[vs:ve]
-		switch string(k) {
-		case "type":
-			h.typ, ok = plainStringBytes(v)
-		case "msg_id":
-			h.msgID, ok = plainInt(v)
-		case "in_reply_to":
-			h.inReplyTo, ok = plainInt(v)
-		case "code":
-			h.code, ok = plainInt(v)
-		case "text":
-			h.text, ok = plainStringBytes(v)
-		default:
-			ok = !foldsTo(k, headerFields...)
-		}
-		if !ok {
-			return -1
-		}
-		var done bool
-		if i, done = afterMember(b, ve); i < 0 {
-			return -1
-		} else if done {
-			return i
-		}
-	}
 }
 
 // parseHeader reads the reserved fields of a body.
 func parseHeader(body []byte) (MessageBody, error) {
 	if r, ok := scanHeader(body); ok {
-		return MessageBody{Type: string(r.typ), MsgID: r.msgID, InReplyTo: r.inReplyTo, Code: r.code, Text: string(r.text)}, nil
+		return MessageBody{Type: string(r.Type), MsgID: r.MsgID, InReplyTo: r.InReplyTo, Code: r.Code, Text: string(r.Text)}, nil
 	}
 	var h MessageBody
 	err := json.Unmarshal(body, &h)
 	return h, err
-}
-
-var envelopeFields = []string{"src", "dest", "body"}
-
-// scanEnvelope reads {"src","dest","body"} and the body's reserved fields
-// in one pass, without allocating; the results alias data. ok is false
-// when the caller must use encoding/json instead.
-func scanEnvelope(data []byte) (src, dest, body []byte, h rawHeader, ok bool) {
-	b := data
-	i := objectStart(b, 0)
-	if i < 0 || (i < len(b) && b[i] == '}') {
-		return nil, nil, nil, h, false
-	}
-	for {
-		if i >= len(b) || b[i] != '"' {
-			return nil, nil, nil, h, false
-		}
-		end, esc := strEnd(b, i)
-		if end < 0 || esc {
-			return nil, nil, nil, h, false
-		}
-		k := b[i+1 : end-1]
-		if i = skipSpace(b, end); i >= len(b) || b[i] != ':' {
-			return nil, nil, nil, h, false
-		}
-		vs := skipSpace(b, i+1)
-		var ve int
-		switch string(k) {
-		case "src", "dest":
-			if ve = valueEnd(b, vs); ve < 0 {
-				return nil, nil, nil, h, false
-			}
-			str, sok := plainStringBytes(b[vs:ve])
-			if !sok {
-				return nil, nil, nil, h, false
-			}
-			if k[0] == 's' {
-				src = str
-			} else {
-				dest = str
-			}
-		case "body":
-			h = rawHeader{}
-			if ve = h.scan(b, vs); ve < 0 {
-				return nil, nil, nil, h, false
-			}
-			body = b[vs:ve]
-		default:
-			if foldsTo(k, envelopeFields...) {
-				return nil, nil, nil, h, false
-			}
-			if ve = valueEnd(b, vs); ve < 0 {
-				return nil, nil, nil, h, false
-			}
-		}
-		var done bool
-		if i, done = afterMember(b, ve); i < 0 {
-			return nil, nil, nil, h, false
-		} else if done {
-			break
-		}
-	}
-	if skipSpace(b, i) != len(b) || body == nil {
-		return nil, nil, nil, h, false
-	}
-	return src, dest, body, h, true
 }

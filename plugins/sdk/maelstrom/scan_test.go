@@ -16,7 +16,7 @@ func decodeFast(data []byte) (Message, MessageBody, bool, error) {
 		return m, b, false, err
 	}
 	return Message{Src: string(src), Dest: string(dest), Body: body},
-		MessageBody{Type: string(h.typ), MsgID: h.msgID, InReplyTo: h.inReplyTo, Code: h.code, Text: string(h.text)}, true, nil
+		MessageBody{Type: string(h.Type), MsgID: h.MsgID, InReplyTo: h.InReplyTo, Code: h.Code, Text: string(h.Text)}, true, nil
 }
 
 func TestScanEnvelopeMatchesEncodingJSON(t *testing.T) {
@@ -101,8 +101,8 @@ func FuzzScanEnvelope(f *testing.F) {
 		if err != nil {
 			t.Fatalf("scanner accepted %q, encoding/json says %v", in, err)
 		}
-		if m.Src != string(src) || m.Dest != string(dest) || b.Type != string(h.typ) || b.MsgID != h.msgID ||
-			b.InReplyTo != h.inReplyTo || b.Code != h.code || b.Text != string(h.text) {
+		if m.Src != string(src) || m.Dest != string(dest) || b.Type != string(h.Type) || b.MsgID != h.MsgID ||
+			b.InReplyTo != h.InReplyTo || b.Code != h.Code || b.Text != string(h.Text) {
 			t.Fatalf("scanner and encoding/json disagree on %q", in)
 		}
 		if string(m.Body) != string(body) {
