@@ -25,21 +25,24 @@ type instanceKey struct{}
 
 // Instance is one node's running guest.
 type Instance struct {
-	mod        *Module
-	eng        *Engine
-	host       abi.Host
-	clock      abi.Clock
-	api        api.Module
-	ctx        context.Context
-	cancel     context.CancelFunc
-	alloc      api.Function
-	onInit     api.Function
-	onMessage  api.Function
-	onTimer    api.Function
-	onWake     api.Function
-	init       api.Function
-	fuelG      api.MutableGlobal
-	memReq     api.Global // fuel.MemoryRequestName: set by table.grow
+	mod       *Module
+	eng       *Engine
+	host      abi.Host
+	clock     abi.Clock
+	api       api.Module
+	ctx       context.Context
+	cancel    context.CancelFunc
+	alloc     api.Function
+	onInit    api.Function
+	onMessage api.Function
+	onTimer   api.Function
+	onWake    api.Function
+	init      api.Function
+	fuelG     api.MutableGlobal
+	memReq    api.Global // fuel.MemoryRequestName: set by table.grow
+	// globals are the module's own mutable globals, exported by the
+	// rewriter (fuel.Options.ExportGlobals), in index order.
+	globals    []api.MutableGlobal
 	stack      [3]uint64
 	scratch    []byte
 	maxMessage int
@@ -140,6 +143,7 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host abi.Host, cloc
 		}
 		in.fuelG = g
 		in.memReq = mod.ExportedGlobal(fuel.MemoryRequestName)
+		in.globals = exportedGlobals(mod)
 	}
 	if m.hasStart {
 		if err := in.begin("start", e.cfg.initFuel, 0); err != nil {
