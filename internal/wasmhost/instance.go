@@ -71,6 +71,7 @@ type Instance struct {
 	logBytes  int64
 
 	cmd      *command // set for a command guest (command.go)
+	files    *memFS   // the guest's file system
 	inbox    *inboxFile
 	idle     bool  // an idle point was reached during the current call
 	nextWake int64 // relative timeout at the last idle point; -1: none
@@ -88,6 +89,7 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host abi.Host, cloc
 	cctx, cancel := context.WithCancel(context.WithValue(ctx, instanceKey{}, in))
 	in.ctx, in.cancel = cctx, cancel
 	files := newMemFS(e.cfg.quotas.FSBytes, clock.Walltime, map[string]esys.File{"inbox": in.inbox})
+	in.files = files
 	fsc := wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(files, "/")
 	cfg := wazero.NewModuleConfig().
 		WithName("").
