@@ -100,3 +100,31 @@ func TestRestoreRefusesAnotherModule(t *testing.T) {
 	_, err = other.in.Snapshot()
 	assert.EqualError(t, err, "wasmhost: snapshot: the instance is closed")
 }
+
+// A guest whose state is not all in memory and globals is refused, by
+// name: a command guest, whose _start is suspended mid-call, and a module
+// run unmetered, whose globals are not exported.
+func TestSnapshotRefusesWhatItCannotCopy(t *testing.T) {
+	ctx := context.Background()
+	cmd, err := cmdBuild()
+	require.NoError(t, err)
+	e, err := NewEngine(ctx, NewConfig().WithCacheDir(""))
+	require.NoError(t, err)
+	defer e.Close(ctx)
+	m, err := e.Compile(ctx, "cmd", cmd)
+	require.NoError(t, err)
+	in, _ := cmdInstance(t, e, m, "n0")
+	defer in.Close()
+	_, err = in.Snapshot()
+	assert.EqualError(t, err, "wasmhost: snapshot of cmd: a command guest's state includes the call stack of its running _start, which cannot be copied")
+
+	wat, err := testguests.Wasm("echo")
+	require.NoError(t, err)
+	plain, err := NewEngine(ctx, NewConfig().WithCacheDir("").WithFuel(0))
+	require.NoError(t, err)
+	defer plain.Close(ctx)
+	pm, err := plain.Compile(ctx, "echo", wat)
+	require.NoError(t, err)
+	_, err = bootSnap(t, plain, pm).in.Snapshot()
+	assert.EqualError(t, err, "wasmhost: snapshot of echo: the module runs unmetered, so its globals are not exported for the host to copy")
+}
