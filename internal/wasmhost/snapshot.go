@@ -84,3 +84,15 @@ func (in *Instance) Restore(img *GuestImage) error {
 	in.idle, in.nextWake = img.idle, img.nextWake
 	return nil
 }
+
+// SnapshotGuest is Snapshot for nodes.GuestSnapshotter.
+func (in *Instance) SnapshotGuest() (any, error) { return in.Snapshot() }
+
+// RestoreGuest is Restore for nodes.GuestSnapshotter.
+func (in *Instance) RestoreGuest(img any) error {
+	gi, ok := img.(*GuestImage)
+	if !ok {
+		return fmt.Errorf("wasmhost: restore: %T is not a Wasm guest's image", img)
+	}
+	return in.Restore(gi)
+}
