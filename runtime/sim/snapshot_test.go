@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -12,14 +13,27 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
 
-// snapRun builds one of the snapshot tests' runs, started and past its
-// first instant.
-type snapRun func(t *testing.T) *sim.Sim
+// snapRun builds one of the snapshot tests' runs on base (its engine and
+// pool), started and past its first instant.
+type snapRun func(t testing.TB, base sim.Config) *sim.Sim
+
+// testBase is a test's base configuration: an engine of its own.
+func testBase(t testing.TB) sim.Config {
+	return sim.NewConfig().WithEngine(sim.Engine{CacheDir: t.TempDir()})
+}
+
+// newRun is sim.New on cfg, closed when the test ends.
+func newRun(t testing.TB, cfg sim.Config) *sim.Sim {
+	s, err := sim.New(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
 
 // watRun: echo nodes bouncing a ping over a jittery link, a counter with
 // timers and a store, and a held link; every stream of randomness in use.
-func watRun(t *testing.T) *sim.Sim {
-	s := newSim(t, sim.NewConfig().WithSeed(7).WithNetwork(netsim.Link{Latency: netsim.Uniform(time.Millisecond, 20*time.Millisecond)}))
+func watRun(t testing.TB, base sim.Config) *sim.Sim {
+	s := newRun(t, base.WithSeed(7).WithNetwork(netsim.Link{Latency: netsim.Uniform(time.Millisecond, 20*time.Millisecond)}))
 	require.NoError(t, s.LoadModule("echo", wasm(t, "echo")))
 	require.NoError(t, s.LoadModule("counter", wasm(t, "counter")))
 	_, err := s.AddNodes(sim.NodeSpec{Name: "n", Count: 3, Module: "echo"})
@@ -41,13 +55,10 @@ func watRun(t *testing.T) *sim.Sim {
 
 // goRun: two Go guests pinging each other, each reply decoded and sent by
 // the Go runtime in a goroutine.
-func goRun(t *testing.T) *sim.Sim {
-	s, err := sim.New(t.Context(), sim.NewConfig().WithSeed(3).WithEngine(sim.Engine{CacheDir: t.TempDir()}).
-		WithNetwork(netsim.Link{Latency: netsim.Uniform(time.Millisecond, 5*time.Millisecond)}))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
+func goRun(t testing.TB, base sim.Config) *sim.Sim {
+	s := newRun(t, base.WithSeed(3).WithNetwork(netsim.Link{Latency: netsim.Uniform(time.Millisecond, 5*time.Millisecond)}))
 	require.NoError(t, s.LoadModule("pp", goGuest(t, "../../internal/testguests/gopingpong")))
-	_, err = s.AddNodes(sim.NodeSpec{Name: "n", Count: 2, Module: "pp", Role: "goroutine-raw"})
+	_, err := s.AddNodes(sim.NodeSpec{Name: "n", Count: 2, Module: "pp", Role: "goroutine-raw"})
 	require.NoError(t, err)
 	require.NoError(t, s.Start())
 	s.At(0, func() { s.Send(0, 1, []byte(`{"src":"n0","dest":"n1","body":{"type":"ping"}}`)) })
@@ -56,7 +67,7 @@ func goRun(t *testing.T) *sim.Sim {
 }
 
 // end runs s to the end and returns its digest and state hash.
-func end(t *testing.T, s *sim.Sim) (string, [32]byte) {
+func end(t testing.TB, s *sim.Sim) (string, [32]byte) {
 	t.Helper()
 	require.NoError(t, s.RunUntil(400*time.Millisecond))
 	h, err := s.StateHash()
@@ -72,7 +83,7 @@ func end(t *testing.T, s *sim.Sim) (string, [32]byte) {
 func TestSnapshotRestoreContinuesTheRun(t *testing.T) {
 	for name, build := range map[string]snapRun{"wat": watRun, "go": goRun} {
 		t.Run(name, func(t *testing.T) {
-			s := build(t)
+			s := build(t, testBase(t))
 			for range 25 {
 				more, err := s.Step()
 				require.NoError(t, err)
@@ -84,7 +95,7 @@ func TestSnapshotRestoreContinuesTheRun(t *testing.T) {
 			digest, hash := end(t, s)
 			require.NotEqual(t, at, digest, "the run went on")
 			for range 2 {
-				fresh := build(t)
+				fresh := build(t, testBase(t))
 				require.NotEqual(t, at, fresh.Digest())
 				require.NoError(t, fresh.Restore(sn))
 				assert.Equal(t, at, fresh.Digest(), "the trace's position")
@@ -114,6 +125,6 @@ func TestSnapshotRefusesClosuresAndOtherShapes(t *testing.T) {
 	require.NoError(t, s.RunUntil(time.Second))
 	sn, err := s.Snapshot()
 	require.NoError(t, err)
-	other := watRun(t)
+	other := watRun(t, testBase(t))
 	require.EqualError(t, other.Restore(sn), "sim: restore: a snapshot of 2 nodes and 0 clients into a simulation of 4 and 0")
 }
