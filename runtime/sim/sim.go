@@ -44,7 +44,7 @@ type Sim struct {
 	netRand *rand.Rand
 	// pcgs are the sources of netRand and, after it, of every node's
 	// stream, in node order: what a snapshot copies of the randomness.
-	pcgs []*rand.PCG
+	pcgs    []*rand.PCG
 	modules map[string]*wasmhost.Module
 
 	nodes   []*nodes.Node
