@@ -102,8 +102,9 @@ func TestRestoreRefusesAnotherModule(t *testing.T) {
 }
 
 // A guest whose state is not all in memory and globals is refused, by
-// name: a command guest, whose _start is suspended mid-call, and a module
-// run unmetered, whose globals are not exported.
+// name: a command guest, whose _start is suspended mid-call, a module run
+// unmetered, whose globals are not exported, and a guest that made a
+// file (gofiles opens its log at init).
 func TestSnapshotRefusesWhatItCannotCopy(t *testing.T) {
 	ctx := context.Background()
 	cmd, err := cmdBuild()
@@ -127,4 +128,11 @@ func TestSnapshotRefusesWhatItCannotCopy(t *testing.T) {
 	require.NoError(t, err)
 	_, err = bootSnap(t, plain, pm).in.Snapshot()
 	assert.EqualError(t, err, "wasmhost: snapshot of echo: the module runs unmetered, so its globals are not exported for the host to copy")
+
+	files, err := gobuild.Build(ctx, "../../internal/testguests/gofiles")
+	require.NoError(t, err)
+	fm, err := e.Compile(ctx, "files", files)
+	require.NoError(t, err)
+	_, err = bootSnap(t, e, fm).in.Snapshot()
+	assert.EqualError(t, err, "wasmhost: snapshot of files: the guest made files, and its file system is not copied")
 }
