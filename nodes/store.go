@@ -42,6 +42,9 @@ type Store struct {
 	// synced is the bytes of every pair in Badger (keys plus values);
 	// buffered the bytes of every buffered operation.
 	synced, buffered int64
+	// onDisk is set once Badger holds any of the store's pairs (found at
+	// open, or written by flush): a snapshot copies only the maps.
+	onDisk bool
 }
 
 // Size limits of one key and one value, the same in memory and on disk.
@@ -132,6 +135,7 @@ func (s *Store) measure() error {
 		for it.Seek(s.prefix); it.ValidForPrefix(s.prefix); it.Next() {
 			item := it.Item()
 			s.synced += int64(len(item.Key())-len(s.prefix)) + item.ValueSize()
+			s.onDisk = true
 		}
 		return nil
 	})
@@ -378,6 +382,7 @@ func (s *Store) flush() error {
 	}
 	clear(s.pend)
 	s.pendBytes = 0
+	s.onDisk = true
 	return nil
 }
 

@@ -65,10 +65,15 @@ package fuel
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // GlobalName is the export name of the fuel counter that Instrument adds.
 const GlobalName = "terrarium_fuel"
+
+// GlobalExportPrefix begins the export names Options.ExportGlobals gives a
+// module's mutable globals: terrarium_global_0, terrarium_global_1, ...
+const GlobalExportPrefix = "terrarium_global_"
 
 // DefaultStartFuel is the fuel a module's start function gets when the module
 // is instrumented with Instrument. See Options.StartFuel.
@@ -129,6 +134,14 @@ type Options struct {
 	// mean the defaults.
 	Limits Limits
 
+	// ExportGlobals exports each mutable global the module defines, the
+	// k-th (in index order, from 0) as GlobalExportPrefix followed by k,
+	// so that the host can read and set a guest's whole state (a state
+	// hash, a snapshot) through exports. The globals' values and uses are
+	// unchanged; a module that already exports a name with the prefix is
+	// rejected.
+	ExportGlobals bool
+
 	// MemoryBytes is the node's memory budget: the initial memory and
 	// tables must fit in it, table.grow traps past it and memory.grow fails
 	// past it (see bulk.go). 0 means DefaultMemoryBytes. Set it to the
@@ -185,6 +198,14 @@ func InstrumentWithOptions(wasm []byte, opts Options) ([]byte, error) {
 		m.exportStart = opts.ExportStart
 	}
 	m.keepData = opts.KeepDataSegments
+	if opts.ExportGlobals {
+		for _, n := range m.exportNames {
+			if strings.HasPrefix(n, GlobalExportPrefix) {
+				return nil, fmt.Errorf("fuel: %w", malformedf("the module exports %q, a name with the prefix %q reserved for its globals", n, GlobalExportPrefix))
+			}
+		}
+		m.exportGlobals = true
+	}
 	out, err := m.rewrite(len(wasm), initial, opts.Cost)
 	if err != nil {
 		return nil, fmt.Errorf("fuel: %w", err)

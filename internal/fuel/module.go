@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // Section IDs of the WebAssembly binary format.
@@ -77,6 +78,8 @@ type module struct {
 	keepData        bool
 	exportStart     string   // if set, the start function becomes this export
 	exportNames     []string // the original export names
+	exportGlobals   bool     // export the mutable globals (Options.ExportGlobals)
+	mutableGlobals  []uint32 // the indices of the defined mutable globals
 
 	lim       Limits
 	fig       Figures
@@ -459,6 +462,9 @@ func (m *module) parseGlobals(b []byte) error {
 	numGlobals := m.importedGlobals + count
 	for i := uint32(0); i < count; i++ {
 		if p, err = skipGlobalType(b, p); err == nil {
+			if b[p-1] == 1 {
+				m.mutableGlobals = append(m.mutableGlobals, m.importedGlobals+i)
+			}
 			p, err = skipConstExpr(b, p, numGlobals)
 		}
 		if err != nil {
@@ -618,15 +624,27 @@ func (m *module) appendExportSection(dst, old []byte) []byte {
 		count, n, _ = readU32(old) // validated by checkExports
 	}
 	extra := uint32(2)
-	if m.exportStart != "" && m.hasStart {
+	withStart := m.exportStart != "" && m.hasStart
+	if withStart {
 		extra++
 	}
+	var globals []uint32
+	if m.exportGlobals {
+		globals = m.mutableGlobals
+	}
 	var payload []byte
-	payload = appendU32(payload, count+extra)
+	payload = appendU32(payload, count+extra+uint32(len(globals)))
 	if old != nil {
 		payload = append(payload, old[n:]...)
 	}
-	if extra == 3 {
+	for k, g := range globals {
+		name := GlobalExportPrefix + strconv.Itoa(k)
+		payload = appendU32(payload, uint32(len(name)))
+		payload = append(payload, name...)
+		payload = append(payload, kindGlobal)
+		payload = appendU32(payload, g)
+	}
+	if withStart {
 		payload = appendU32(payload, uint32(len(m.exportStart)))
 		payload = append(payload, m.exportStart...)
 		payload = append(payload, kindFunc)

@@ -42,6 +42,9 @@ type Instance struct {
 	init       api.Function
 	fuelG      api.MutableGlobal
 	memReq     api.Global // fuel.MemoryRequestName: set by table.grow
+	// globals are the module's own mutable globals, exported by the
+	// rewriter (fuel.Options.ExportGlobals), in index order.
+	globals    []api.MutableGlobal
 	stack      [9]uint64
 	scratch    []byte
 	maxMessage int
@@ -70,6 +73,7 @@ type Instance struct {
 	logBytes  int64
 
 	cmd      *command // set for a command guest (command.go)
+	files    *memFS   // the guest's file system
 	inbox    *inboxFile
 	idle     bool  // an idle point was reached during the current call
 	nextWake int64 // relative timeout at the last idle point; -1: none
@@ -87,6 +91,7 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host abi.Host, cloc
 	cctx, cancel := context.WithCancel(context.WithValue(ctx, instanceKey{}, in))
 	in.ctx, in.cancel = cctx, cancel
 	files := newMemFS(e.cfg.quotas.FSBytes, clock.Walltime, map[string]esys.File{"inbox": in.inbox})
+	in.files = files
 	fsc := wazero.NewFSConfig().(sysfs.FSConfig).WithSysFSMount(files, "/")
 	cfg := wazero.NewModuleConfig().
 		WithName("").
@@ -145,6 +150,7 @@ func (e *Engine) Instantiate(ctx context.Context, m *Module, host abi.Host, cloc
 		}
 		in.fuelG = g
 		in.memReq = mod.ExportedGlobal(fuel.MemoryRequestName)
+		in.globals = exportedGlobals(mod)
 	}
 	if m.hasStart {
 		if err := in.begin("start", e.cfg.initFuel, 0); err != nil {

@@ -24,6 +24,7 @@ type memFS struct {
 	quota   int64
 	used    int64
 	nextIno uint64
+	base    uint64 // nextIno when the file system was made
 	root    *memNode
 	special map[string]esys.File
 	now     func() int64 // walltime in ns, for timestamps
@@ -53,8 +54,12 @@ func newMemFS(quota int64, now func() int64, special map[string]esys.File) *memF
 	tmp := f.newNode(fs.ModeDir | 0o777)
 	f.root.kids["tmp"] = tmp
 	f.used = 2 * memEntryBytes
+	f.base = f.nextIno
 	return f
 }
+
+// untouched reports whether the guest has made no file or directory.
+func (f *memFS) untouched() bool { return f.nextIno == f.base }
 
 func (f *memFS) newNode(mode fs.FileMode) *memNode {
 	f.nextIno++

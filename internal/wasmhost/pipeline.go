@@ -110,5 +110,5 @@ func (p pipeline) run(ctx context.Context, rt wazero.Runtime, wasm []byte) (waze
 // region cost model, the start function exported so that the host runs it
 // on a budget it can read, the default limits, and the node's memory budget.
 func instrumentOptions(memoryBytes int64) fuel.Options {
-	return fuel.Options{Cost: fuel.CostRegion, StartFuel: fuel.DefaultStartFuel, ExportStart: startExport, MemoryBytes: memoryBytes}
+	return fuel.Options{Cost: fuel.CostRegion, StartFuel: fuel.DefaultStartFuel, ExportStart: startExport, ExportGlobals: true, MemoryBytes: memoryBytes}
 }

@@ -4,8 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"strconv"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/terrarium-sim/terrarium/internal/fuel"
 )
 
 // HashState writes the guest's linear memory's size and its 64-bit
@@ -29,6 +33,23 @@ func (in *Instance) HashState(w io.Writer) error {
 	var out [16]byte
 	binary.LittleEndian.PutUint64(out[:], uint64(size))
 	binary.LittleEndian.PutUint64(out[8:], xxhash.Sum64(b))
-	_, err := w.Write(out[:])
+	buf := out[:]
+	for _, g := range in.globals {
+		buf = binary.LittleEndian.AppendUint64(buf, g.Get())
+	}
+	_, err := w.Write(buf)
 	return err
+}
+
+// exportedGlobals returns the module's mutable globals the rewriter
+// exported, terrarium_global_0 on, in order.
+func exportedGlobals(mod api.Module) []api.MutableGlobal {
+	var gs []api.MutableGlobal
+	for k := 0; ; k++ {
+		g, ok := mod.ExportedGlobal(fuel.GlobalExportPrefix + strconv.Itoa(k)).(api.MutableGlobal)
+		if !ok {
+			return gs
+		}
+		gs = append(gs, g)
+	}
 }

@@ -42,6 +42,9 @@ type Sim struct {
 	rec     *trace.Recorder
 	labels  labels // interned message types
 	netRand *rand.Rand
+	// pcgs are the sources of netRand and, after it, of every node's
+	// stream, in node order: what a snapshot copies of the randomness.
+	pcgs    []*rand.PCG
 	modules map[string]*wasmhost.Module
 
 	nodes   []*nodes.Node
@@ -120,11 +123,13 @@ func New(ctx context.Context, cfg Config) (*Sim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
+	netRand, netPCG := stream(cfg.seed, "network")
 	return &Sim{
 		cfg: cfg, ctx: ctx, engine: eng, net: net,
 		rec:         newRecorder(cfg),
 		labels:      labels{},
-		netRand:     Stream(cfg.seed, "network"),
+		netRand:     netRand,
+		pcgs:        []*rand.PCG{netPCG},
 		modules:     map[string]*wasmhost.Module{},
 		byName:      map[string]int32{},
 		paused:      map[int32]*pauseState{},
@@ -143,9 +148,16 @@ func newRecorder(cfg Config) *trace.Recorder {
 // different names are independent, so adding a node does not change the
 // network's draws.
 func Stream(seed uint64, name string) *rand.Rand {
+	r, _ := stream(seed, name)
+	return r
+}
+
+// stream is Stream and its source.
+func stream(seed uint64, name string) (*rand.Rand, *rand.PCG) {
 	h := fnv.New64a()
 	h.Write([]byte(name))
-	return rand.New(rand.NewPCG(seed, h.Sum64()))
+	p := rand.NewPCG(seed, h.Sum64())
+	return rand.New(p), p
 }
 
 // Close releases every node store and the engine.
@@ -299,7 +311,9 @@ func (s *Sim) Start() error {
 		spec.Index, spec.Peers, spec.Services, spec.Clients, spec.Seed, spec.LoseUnsynced = int32(i), names, services, cnames, s.cfg.seed, s.cfg.loseUnsynced
 		spec.Security = security{s: s, keys: keys.New(s.cfg.seed)}
 		k := &kernel{s: s}
-		n := nodes.New(spec, k, wasmEngine{s.engine}, st, Stream(s.cfg.seed, "node/"+spec.Name))
+		rng, pcg := stream(s.cfg.seed, "node/"+spec.Name)
+		n := nodes.New(spec, k, wasmEngine{s.engine}, st, rng)
+		s.pcgs = append(s.pcgs, pcg)
 		s.nodes[i] = n
 		s.kernels = append(s.kernels, k)
 		s.status = append(s.status, nodeStatus{})
