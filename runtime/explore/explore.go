@@ -148,7 +148,7 @@ func Search(ctx context.Context, cfg Config) (*Result, error) {
 	cfg.Runner = cfg.Runner.WithEnginePool(pool)
 	s, err := newSearcher(cfg)
 	if err != nil {
-		return nil, err
+		return nil, &runner.InputError{Err: err} // a bad split or state
 	}
 	return s.loop(ctx)
 }
