@@ -143,7 +143,10 @@ func (s *Sim) orderPoint() int {
 // loop's own order (by sequence number), then the deliveries due later
 // that their link's latency range lets arrive at that instant, soonest
 // first (a reorder under jitter: a message overtaking one due before it,
-// as a network whose latency varies may deliver it).
+// as a network whose latency varies may deliver it). Those are offered
+// only to a run that has had a chooser from its start (a search, a
+// replay of a schedule:), whose messages all keep their slack: a run
+// stepped by hand without one (the playground) offers the ties alone.
 func (s *Sim) dueIndices(buf []int) []int {
 	at := s.q.peek().at
 	for i := range s.q.h {
@@ -154,6 +157,9 @@ func (s *Sim) dueIndices(buf []int) []int {
 	sort.Slice(buf, func(a, b int) bool { return s.q.h[buf[a]].seq < s.q.h[buf[b]].seq })
 	n := len(buf)
 	for i := range s.q.h {
+		if s.choice == nil {
+			break
+		}
 		if e := &s.q.h[i]; e.at > at && e.at-e.slack <= at {
 			buf = append(buf, i)
 		}
