@@ -141,3 +141,24 @@ func wd(t *testing.T) string {
 	require.NoError(t, err)
 	return d
 }
+
+// --state saves where a search stopped and the same command resumes it:
+// the lease's dfs, stopped after 2 runs, goes on to the failure at the
+// run an unstopped search finds it.
+func TestExploreStateResumes(t *testing.T) {
+	lease := filepath.Join("..", "..", "plugins", "zoo", "lease", "scenario.yaml")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state.json")
+	code, out, errs := cli(t, "explore", lease, "--quiet", "--budget", "2", "--state", state, "--out", filepath.Join(dir, "a.yaml"))
+	require.Equal(t, 0, code, "%s\n%s", out, errs)
+	assert.FileExists(t, state)
+	code, out, errs = cli(t, "explore", lease, "--quiet", "--budget", "100", "--state", state, "--out", filepath.Join(dir, "b.yaml"))
+	require.Equal(t, 1, code, "%s\n%s", out, errs)
+	assert.Contains(t, out, "resumed after 2 runs")
+	_, whole, _ := cli(t, "explore", lease, "--quiet", "--budget", "100", "--out", filepath.Join(dir, "c.yaml"))
+	first := regexp.MustCompile(`first failing run: \d+`)
+	assert.Equal(t, first.FindString(whole), first.FindString(out))
+	code, _, errs = cli(t, "explore", lease, "--quiet", "--budget", "100", "--state", state, "--strategy", "pct")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "the state is of the search")
+}
