@@ -84,3 +84,81 @@ func TestParseBudget(t *testing.T) {
 	_, _, err = parseBudget("0")
 	assert.Error(t, err)
 }
+
+// A bad --shard, --workers or a strategy that cannot split is bad input
+// (exit 2), named before any run.
+func TestExploreBadShardSpecs(t *testing.T) {
+	lease := filepath.Join("..", "..", "plugins", "zoo", "lease", "scenario.yaml")
+	for args, want := range map[string]string{
+		"--shard 3/2":                "--shard: shard \"3/2\": index 3 must be from 0 to 1",
+		"--shard x":                  "--shard: shard \"x\": want i/n",
+		"--shard 0/0":                "count 0 must be at least 1",
+		"--workers 0":                "--workers 0: want 1 or more",
+		"--shard 0/2 --strategy bfs": "this strategy cannot be split (dfs, pct, random and sweep can)",
+	} {
+		code, _, errs := cli(t, append([]string{"explore", lease, "--quiet", "--budget", "1"}, strings.Fields(args)...)...)
+		assert.Equal(t, 2, code, args)
+		assert.Contains(t, errs, want, args)
+	}
+	code, _, errs := cli(t, "explore", "merge")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "want the parts' summary files")
+	code, _, errs = cli(t, "explore", "merge", filepath.Join(t.TempDir(), "none.json"))
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "none.json: no such file")
+}
+
+// terrarium explore --shard i/n writes each part's summary; explore
+// merge joins them to the unsplit search's first failure, and says which
+// part is missing.
+func TestExploreShardsAndMerge(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("..", "..", "plugins", "zoo", "stamp", "scenario.yaml"))
+	require.NoError(t, err)
+	scn := filepath.Join(dir, "stamp.yaml")
+	require.NoError(t, os.WriteFile(scn, []byte(strings.Replace(string(src), "go: .", "go: "+filepath.Join(wd(t), "..", "..", "plugins", "zoo", "stamp"), 1)), 0o644))
+	var parts []string
+	for i := range 2 {
+		sh := []string{"0/2", "1/2"}[i]
+		code, out, errs := cli(t, "explore", scn, "--quiet", "--strategy", "dfs", "--shard", sh, "--budget", "20")
+		require.Contains(t, []int{0, 1}, code, "%s\n%s", out, errs)
+		assert.Contains(t, out, "shard="+sh)
+		parts = append(parts, filepath.Join(dir, "stamp.explore-"+strings.Replace(sh, "/", "-of-", 1)+".json"))
+	}
+	code, out, errs := cli(t, "explore", "merge", parts[0], parts[1])
+	require.Equal(t, 1, code, "%s\n%s", out, errs)
+	assert.Contains(t, out, "first failing run: shard ")
+	assert.Contains(t, lastLine(out), "FAIL "+scn+": terrarium run "+filepath.Join(dir, "stamp.found-"))
+	code, out, _ = cli(t, "explore", "merge", parts[1])
+	assert.Contains(t, []int{1, 2}, code)
+	if code == 2 {
+		assert.Contains(t, out, "shards 0/2 are missing")
+	}
+}
+
+func wd(t *testing.T) string {
+	d, err := os.Getwd()
+	require.NoError(t, err)
+	return d
+}
+
+// --state saves where a search stopped and the same command resumes it:
+// the lease's dfs, stopped after 2 runs, goes on to the failure at the
+// run an unstopped search finds it.
+func TestExploreStateResumes(t *testing.T) {
+	lease := filepath.Join("..", "..", "plugins", "zoo", "lease", "scenario.yaml")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state.json")
+	code, out, errs := cli(t, "explore", lease, "--quiet", "--budget", "2", "--state", state, "--out", filepath.Join(dir, "a.yaml"))
+	require.Equal(t, 0, code, "%s\n%s", out, errs)
+	assert.FileExists(t, state)
+	code, out, errs = cli(t, "explore", lease, "--quiet", "--budget", "100", "--state", state, "--out", filepath.Join(dir, "b.yaml"))
+	require.Equal(t, 1, code, "%s\n%s", out, errs)
+	assert.Contains(t, out, "resumed after 2 runs")
+	_, whole, _ := cli(t, "explore", lease, "--quiet", "--budget", "100", "--out", filepath.Join(dir, "c.yaml"))
+	first := regexp.MustCompile(`first failing run: \d+`)
+	assert.Equal(t, first.FindString(whole), first.FindString(out))
+	code, _, errs = cli(t, "explore", lease, "--quiet", "--budget", "100", "--state", state, "--strategy", "pct")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "the state is of the search")
+}

@@ -52,7 +52,7 @@ const usage = `usage:
   terrarium patterns
   terrarium shrink SCENARIO --seed N [--out FILE] [--max-runs N]
   terrarium sweep SCENARIO --seeds 1..1000 [--parallel N] [--workers N] [--shard i/n] [--out DIR] [--quiet]  |  terrarium sweep --merge DIR_OR_FILE...
-  terrarium explore SCENARIO [--strategy dfs|pct|random|bfs|sweep] [--budget 10m|1e6] [--seed N] [--bound N] [--depth D] [--crashes N] [--prune=false] [--out FILE]
+  terrarium explore SCENARIO [--strategy dfs|pct|random|bfs|sweep] [--budget 10m|1e6] [--seed N] [--bound N] [--depth D] [--crashes N] [--prune=false] [--out FILE] [--workers N] [--shard i/n] [--result FILE] [--state FILE]  |  terrarium explore merge SUMMARY...
   terrarium inspect DIR [--write]
   terrarium diff RUN_A RUN_B [--context N]
   terrarium kv DIR NODE [--prefix P]

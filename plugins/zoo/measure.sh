@@ -28,7 +28,7 @@ row() { # label search path flags... (sh has no locals: names apart from the loo
 		echo "| $label | $search | $1 | $2 | not found |"
 	fi
 }
-for bug in stamp forget cache lease saga elect; do
+for bug in stamp forget cache lease saga elect tickets; do
 	crashes=0
 	case $bug in forget | elect) crashes=1 ;; esac
 	dir=plugins/zoo/$bug

@@ -1,6 +1,9 @@
 package explore
 
-import "github.com/terrarium-sim/terrarium/runtime/schedule"
+import (
+	"github.com/terrarium-sim/terrarium/runtime/schedule"
+	"github.com/terrarium-sim/terrarium/runtime/sweep"
+)
 
 // DFS is a systematic depth-first search of the runs that deviate from
 // the default by at most Bound (delay bounding: Emmi, Qadeer and
@@ -16,6 +19,7 @@ type DFS struct {
 	crashes int
 	prefix  []int
 	done    bool
+	shard   sweep.Shard // the subtrees this part of a split search takes (shard.go)
 }
 
 // NewDFS returns the depth-first search within bound deviations and at
@@ -41,6 +45,9 @@ func (d *DFS) Done(trail []Choice) {
 			}
 			if c.Kinds != nil && c.Kinds[next] == schedule.Crash && crashed[i] >= d.crashes {
 				continue
+			}
+			if spent[i] == 0 && !d.owns(i, next) {
+				continue // another shard's subtree
 			}
 			prefix := make([]int, i+1)
 			for j := range i {

@@ -18,6 +18,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 	"github.com/terrarium-sim/terrarium/runtime/schedule"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
+	"github.com/terrarium-sim/terrarium/runtime/sweep"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
 
@@ -43,6 +44,17 @@ type Config struct {
 	// is caught at the event that causes it (TigerBeetle's state checkers,
 	// src/testing/cluster/*_checker.zig, assert on every step likewise).
 	Invariant func() func(trace.Event) error
+	// Workers is how many runs the search makes at once (0 or 1: one);
+	// the result is the same for any number (search.go).
+	Workers int
+	// Shard, if its Count is above 1, makes this search one part of a
+	// search split over machines (shard.go).
+	Shard sweep.Shard
+	// Resume, if set, continues the search it describes (state.go).
+	Resume *State
+	// Spec names the strategy and its settings (e.g. "pct seed=1
+	// depth=3 crashes=0"), to tell a resumed or merged search's parts apart.
+	Spec string
 }
 
 // Stats are a search's numbers.
@@ -94,12 +106,20 @@ type Result struct {
 	Stats Stats
 	// Failure is the first failing run, shrunk; nil if none was found.
 	Failure *Failure
+	// State is where the search stopped, to resume it (Config.Resume).
+	State *State
 }
 
 // Failure is a failing run.
 type Failure struct {
 	// Run is the search's run (from 1) that failed first.
 	Run int
+	// Index is its place in the strategy's order, the same in every
+	// shard of a search: the run's number in the whole search for random,
+	// pct and sweep, its choices for dfs and bfs. Of the failures of a
+	// search's shards the least (compared element by element) is the one
+	// the search unsplit finds first (MergeShards).
+	Index []int
 	// Seed is its seed.
 	Seed uint64
 	// Schedule is its decisions after shrinking; Found before.
@@ -126,44 +146,11 @@ func Search(ctx context.Context, cfg Config) (*Result, error) {
 	pool := sim.NewEnginePool() // compile them once
 	defer pool.Close()
 	cfg.Runner = cfg.Runner.WithEnginePool(pool)
-	start := time.Now()
-	res := &Result{}
-	seen := map[string]struct{}{}
-	for cfg.Runs == 0 || res.Stats.Runs < cfg.Runs {
-		if cfg.Time > 0 && time.Since(start) >= cfg.Time || ctx.Err() != nil {
-			break
-		}
-		plan, ok := cfg.Strategy.Next()
-		if !ok {
-			res.Stats.Exhausted = true
-			break
-		}
-		o, err := execute(ctx, cfg, plan, seen)
-		if err != nil {
-			return res, fmt.Errorf("explore: run %d: %w", res.Stats.Runs+1, err)
-		}
-		cfg.Strategy.Done(o.trail)
-		res.Stats.add(o, len(seen), start)
-		if p, ok := cfg.Strategy.(interface {
-			Distinct() int
-			Pruned() int
-		}); ok {
-			res.Stats.Hashed, res.Stats.Pruned = p.Distinct(), p.Pruned()
-		}
-		if cfg.Progress != nil {
-			cfg.Progress(res.Stats)
-		}
-		if o.failed() {
-			f, err := finish(ctx, cfg, plan.Seed, o)
-			if err != nil {
-				return res, err
-			}
-			f.Run = res.Stats.Runs
-			res.Failure = f
-			break
-		}
+	s, err := newSearcher(cfg)
+	if err != nil {
+		return nil, &runner.InputError{Err: err} // a bad split or state
 	}
-	return res, nil
+	return s.loop(ctx)
 }
 
 // Points counts choice points by kind.
@@ -202,6 +189,9 @@ type outcome struct {
 	ats   []time.Duration // when each decision of sched was taken
 	broke string          // the invariant's first error, with its event
 	err   error           // a state hash that failed
+	// digests are the trace digests at its order points, when collected
+	// (Stats.Distinct).
+	digests []string
 }
 
 func (o *outcome) failed() bool { return o.res.Verdict == check.Invalid || o.broke != "" }
@@ -211,9 +201,9 @@ func (o *outcome) failed() bool { return o.res.Verdict == check.Invalid || o.bro
 type tracker struct {
 	inner sim.Chooser
 	o     *outcome
-	seen  map[string]struct{}
-	hash  int // record the state hash of the points from this index on (-1: none)
-	n     int // points so far
+	seen  bool // collect the digests at order points
+	hash  int  // record the state hash of the points from this index on (-1: none)
+	n     int  // points so far
 }
 
 func (t *tracker) Choose(p sim.Point) int {
@@ -240,23 +230,20 @@ func (t *tracker) Choose(p sim.Point) int {
 		t.o.sched = append(t.o.sched, p.Options[i].Decision)
 		t.o.ats = append(t.o.ats, p.At)
 	}
-	if t.seen != nil && p.Kind == sim.PointOrder {
-		t.seen[p.Digest()] = struct{}{}
+	if t.seen && p.Kind == sim.PointOrder {
+		t.o.digests = append(t.o.digests, p.Digest())
 	}
 	return i
 }
 
 // execute makes one run of the plan.
-func execute(ctx context.Context, cfg Config, plan Plan, seen map[string]struct{}) (*outcome, error) {
+func execute(ctx context.Context, cfg Config, plan Plan, seen bool) (*outcome, error) {
 	seed := plan.Seed
 	if seed == 0 {
 		seed = cfg.Runner.Seed(cfg.Scenario.Seed)
 	}
 	o := &outcome{seed: seed}
-	tr := &tracker{inner: plan.Chooser, o: o, seen: seen, hash: -1}
-	if st, ok := cfg.Strategy.(stateful); ok {
-		tr.hash = st.hashFrom()
-	}
+	tr := &tracker{inner: plan.Chooser, o: o, seen: seen, hash: plan.hashFrom}
 	opts := cfg.Runner.WithSeed(seed).WithChooser(tr, sim.ChoiceOptions{Faults: cfg.Faults})
 	r, err := runner.Prepare(ctx, cfg.Scenario, opts)
 	if err != nil {

@@ -37,13 +37,18 @@ func NewPCT(seed uint64, depth, crashes int) *PCT {
 // Next implements Strategy.
 func (p *PCT) Next() (Plan, bool) {
 	p.runs++
-	r := rand.New(rand.NewPCG(p.seed, p.runs))
+	return p.planAt(p.runs, p.learned()), true
+}
+
+// planAt plans run n (from 1) with the run length learned so far.
+func (p *PCT) planAt(n uint64, l learned) Plan {
+	r := rand.New(rand.NewPCG(p.seed, n))
 	run := &pctRun{r: r, depth: p.depth, prio: map[[2]int32]int{}, change: map[int]int{},
-		f: &faults{r: r, crashes: p.crashes, steps: p.steps}}
+		f: &faults{r: r, crashes: p.crashes, steps: l.Steps}}
 	for i := 1; i < p.depth; i++ {
-		run.change[1+r.IntN(max(p.k, 1))] = i
+		run.change[1+r.IntN(max(l.K, 1))] = i
 	}
-	return Plan{Chooser: run}, true
+	return Plan{Chooser: run}
 }
 
 // Done implements Strategy: it keeps the run's length (k).

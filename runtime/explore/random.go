@@ -65,14 +65,19 @@ func NewRandom(seed uint64, crashes int) *Random {
 // Next implements Strategy.
 func (w *Random) Next() (Plan, bool) {
 	w.runs++
-	r := rand.New(rand.NewPCG(w.seed, w.runs))
-	f := &faults{r: r, crashes: w.crashes, steps: w.steps}
+	return w.planAt(w.runs, w.learned()), true
+}
+
+// planAt plans run n (from 1) with the fault points learned so far.
+func (w *Random) planAt(n uint64, l learned) Plan {
+	r := rand.New(rand.NewPCG(w.seed, n))
+	f := &faults{r: r, crashes: w.crashes, steps: l.Steps}
 	return Plan{Chooser: chooserFunc(func(p sim.Point) int {
 		if p.Kind == sim.PointOrder {
 			return r.IntN(len(p.Options))
 		}
 		return f.choose(p)
-	})}, true
+	})}
 }
 
 // Done implements Strategy: it keeps the run's length for the crash rate.
@@ -95,10 +100,10 @@ func faultPoints(trail []Choice, old int) int {
 // Sweep is the baseline the strategies are measured against: the
 // scenario run with seed after seed (seed, seed+1, ...) and every choice
 // point at its default, as `terrarium sweep` does.
-type Sweep struct{ next uint64 }
+type Sweep struct{ first, next uint64 }
 
 // NewSweep returns the sweep starting at seed (at least 1).
-func NewSweep(seed uint64) *Sweep { return &Sweep{next: max(seed, 1)} }
+func NewSweep(seed uint64) *Sweep { return &Sweep{first: max(seed, 1), next: max(seed, 1)} }
 
 // Next implements Strategy.
 func (s *Sweep) Next() (Plan, bool) {

@@ -90,7 +90,7 @@ func lowerPicks(ctx context.Context, cfg Config, o *outcome) (*outcome, error) {
 func replay(ctx context.Context, cfg Config, seed uint64, sched schedule.Schedule) (*outcome, error) {
 	c := cfg
 	c.Faults = cfg.Faults || slices.ContainsFunc(sched, isFault)
-	return execute(ctx, c, Plan{Chooser: sim.Replay(sched), Seed: seed}, nil)
+	return execute(ctx, c, Plan{Chooser: sim.Replay(sched), Seed: seed, hashFrom: -1}, false)
 }
 
 func isFault(d schedule.Decision) bool { return d.Kind == schedule.Crash || d.Kind == schedule.Restart }

@@ -22,6 +22,9 @@ type Strategy interface {
 type Plan struct {
 	Chooser sim.Chooser
 	Seed    uint64
+	// hashFrom is the first point whose state hash the run records (-1:
+	// none); the search sets it from a stateful strategy.
+	hashFrom int
 }
 
 // Choice is one choice point a run went through and what it took.

@@ -106,8 +106,9 @@ func (s *Sim) ask(kind PointKind, opts []Option) int {
 }
 
 // popEvent removes the next event to dispatch: the queue's head, or with
-// a chooser the one it picks among those due at the head's instant, after
-// any crash or restart it chooses.
+// a chooser the one it picks among those due at the head's instant (or a
+// delivery it brings forward to that instant), after any crash or restart
+// it chooses.
 func (s *Sim) popEvent() (event, error) {
 	if s.choice == nil {
 		return s.q.pop(), nil
@@ -117,7 +118,10 @@ func (s *Sim) popEvent() (event, error) {
 			return event{}, err
 		}
 	}
-	return s.q.removeAt(s.orderPoint()), nil
+	at := s.q.peek().at
+	e := s.q.removeAt(s.orderPoint())
+	e.at = at // a delivery brought forward arrives now
+	return e, nil
 }
 
 // orderPoint returns the heap index of the event to dispatch next.
@@ -134,8 +138,15 @@ func (s *Sim) orderPoint() int {
 	return ch.due[s.ask(PointOrder, ch.buf)]
 }
 
-// dueIndices appends to buf the heap indices of the events due at the
-// queue head's instant, in the loop's own order (by sequence number).
+// dueIndices appends to buf the heap indices of the events the next
+// order point offers: those due at the queue head's instant, in the
+// loop's own order (by sequence number), then the deliveries due later
+// that their link's latency range lets arrive at that instant, soonest
+// first (a reorder under jitter: a message overtaking one due before it,
+// as a network whose latency varies may deliver it). Those are offered
+// only to a run that has had a chooser from its start (a search, a
+// replay of a schedule:), whose messages all keep their slack: a run
+// stepped by hand without one (the playground) offers the ties alone.
 func (s *Sim) dueIndices(buf []int) []int {
 	at := s.q.peek().at
 	for i := range s.q.h {
@@ -144,23 +155,39 @@ func (s *Sim) dueIndices(buf []int) []int {
 		}
 	}
 	sort.Slice(buf, func(a, b int) bool { return s.q.h[buf[a]].seq < s.q.h[buf[b]].seq })
+	n := len(buf)
+	for i := range s.q.h {
+		if s.choice == nil {
+			break
+		}
+		if e := &s.q.h[i]; e.at > at && e.at-e.slack <= at {
+			buf = append(buf, i)
+		}
+	}
+	early := buf[n:]
+	sort.Slice(early, func(a, b int) bool { return s.q.less(early[a], early[b]) })
 	return buf
 }
 
 // orderOption is the option of taking the event at heap index i, the
-// pick-th due, at the next order point.
+// pick-th offered, at the next order point.
 func (s *Sim) orderOption(pick, i int) Option {
-	o := s.describe(&s.q.h[i])
+	e := &s.q.h[i]
+	o := s.describe(e)
 	if pick > 0 {
 		o.Decision = schedule.Decision{Kind: schedule.Order, Step: s.steps + 1, Pick: pick}
+	}
+	if head := s.q.peek().at; e.at > head {
+		o.Label += fmt.Sprintf(" early (due %v later)", time.Duration(e.at-head))
 	}
 	return o
 }
 
 // Due returns the options of the next order point: the events due at the
-// next instant, in the order the loop takes them without a chooser, so
-// that a chooser (or a person) taking the i-th at Step+1 takes
-// Due()[i]. It is empty when the queue is. (Stateright's explorer offers
+// next instant, in the order the loop takes them without a chooser, then
+// the deliveries a chooser may bring forward to it, so that a chooser (or
+// a person) taking the i-th at Step+1 takes Due()[i]. It is empty when
+// the queue is. (Stateright's explorer offers
 // a state's next steps the same way: its states handler,
 // src/checker/explorer.rs, lists a StateView per action model.actions
 // enables, and the path it follows is the list of actions taken.)

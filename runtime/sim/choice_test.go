@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +43,12 @@ func race(t *testing.T, link netsim.Link, c sim.Chooser, opts sim.ChoiceOptions)
 	t.Helper()
 	s, err := sim.New(context.Background(), sim.NewConfig().WithNetwork(link))
 	require.NoError(t, err)
+	return raceOn(t, s, c, opts)
+}
+
+// raceOn runs race's nodes on s.
+func raceOn(t *testing.T, s *sim.Sim, c sim.Chooser, opts ...sim.ChoiceOptions) ([]string, string) {
+	t.Helper()
 	t.Cleanup(func() { _ = s.Close() })
 	var got []string
 	relay := func(word string) func(abi.Host, int32, []byte) {
@@ -53,7 +60,9 @@ func race(t *testing.T, link netsim.Link, c sim.Chooser, opts sim.ChoiceOptions)
 	}
 	cl, err := s.AddClients(1)
 	require.NoError(t, err)
-	s.SetChooser(c, opts)
+	if c != nil {
+		s.SetChooser(c, append(opts, sim.ChoiceOptions{})[0])
+	}
 	s.At(0, func() {
 		for _, to := range []string{"n0", "n1"} {
 			require.NoError(t, cl[0].Call(to, map[string]any{"type": "go"}, 0, func(history.Reply) {}))
@@ -143,4 +152,48 @@ func TestChooserCrash(t *testing.T) {
 	_, replayed := race(t, constant, sim.Replay(r.sched), sim.ChoiceOptions{Faults: true})
 	assert.Equal(t, digest, replayed)
 
+}
+
+// Under latency jitter a chooser may deliver a message before one due
+// earlier (here: when the other message to n2 is next), as soon as its link's least latency allows: the race at n2 goes
+// the other way, the decision is an order pick past the events due at
+// the instant, and replaying it gives the run again, digest for digest.
+// Taking the default everywhere is the seed's own run.
+func TestChooserReordersUnderJitter(t *testing.T) {
+	jitter := netsim.Link{Latency: netsim.Uniform(time.Millisecond, 4*time.Millisecond)}
+	reversed := 0
+	for seed := uint64(1); seed <= 12; seed++ {
+		run := func(c sim.Chooser) ([]string, string) {
+			t.Helper()
+			s, err := sim.New(context.Background(), sim.NewConfig().WithNetwork(jitter).WithSeed(seed))
+			require.NoError(t, err)
+			return raceOn(t, s, c)
+		}
+		base, digest := run(nil)
+		require.Len(t, base, 2)
+		_, same := run(&recorder{pick: func(sim.Point) int { return 0 }})
+		assert.Equal(t, digest, same, "seed %d: default choices are the seed's run", seed)
+		var early []string
+		rec := &recorder{pick: func(p sim.Point) int {
+			for i, o := range p.Options {
+				if p.Options[0].Node == 2 && o.Node == 2 && strings.Contains(o.Label, " early (due ") {
+					early = append(early, o.Label)
+					return i
+				}
+			}
+			return 0
+		}}
+		got, moved := run(rec)
+		if len(early) == 0 {
+			continue // the two messages' ranges never met
+		}
+		reversed++
+		assert.Equal(t, []string{base[1], base[0]}, got, "seed %d: %v", seed, early)
+		require.Len(t, rec.sched, 1)
+		assert.Equal(t, schedule.Order, rec.sched[0].Kind)
+		again, replayed := run(sim.Replay(rec.sched))
+		assert.Equal(t, got, again)
+		assert.Equal(t, moved, replayed, "seed %d: the reorder replays", seed)
+	}
+	assert.Positive(t, reversed, "some seed lets the later message overtake")
 }

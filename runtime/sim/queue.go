@@ -25,6 +25,10 @@ type event struct {
 	// scheduled; if the node has been paused since, the event moves later.
 	shift int64
 	msg   *message
+	// slack is how much earlier than at a delivery could have come within
+	// its link's latency range: a chooser may deliver it that much sooner
+	// (choice.go); 0 for every other event.
+	slack int64
 	fn    func()
 	call  *call // evTimeout
 }

@@ -101,9 +101,19 @@ func (s *Sim) sendMsg(from, to int32, msg []byte, owned bool) int32 {
 			s.stats.Duplicated++
 			s.rec.Record(trace.Event{Time: s.now, Kind: trace.KindDuplicate, Node: from, Peer: to, Msg: m.id, Label: label})
 		}
-		s.push(event{at: s.now + d + extra, kind: evDeliver, msg: m})
+		s.push(event{at: s.now + d + extra, kind: evDeliver, msg: m, slack: s.slack(from, to, d+extra)})
 	}
 	return 0
+}
+
+// slack is how much sooner than after delay a message from→to could have
+// arrived within its link's latency range (its least latency); it is
+// kept only for a chooser, to offer the message early (choice.go).
+func (s *Sim) slack(from, to int32, delay int64) int64 {
+	if s.choice == nil {
+		return 0
+	}
+	return max(delay-int64(s.net.Link(from, to).Latency.Min), 0)
 }
 
 // delays are the delivery delays of m's copies: the network's, a filter's

@@ -19,7 +19,7 @@ import (
 // pattern the catalogue lists.
 func Plugin() contract.Plugin {
 	return contract.Plugin{Name: "zoo", Summary: "protocols with subtle ordering and crash bugs, for terrarium explore",
-		Checks: map[string]check.Checker{"zoo-delivered": Delivered, "zoo-atomic": Atomic, "zoo-coherent": Coherent, "zoo-exclusive": Exclusive, "zoo-saga": Saga, "zoo-leader": Leader}}
+		Checks: map[string]check.Checker{"zoo-delivered": Delivered, "zoo-atomic": Atomic, "zoo-coherent": Coherent, "zoo-exclusive": Exclusive, "zoo-saga": Saga, "zoo-leader": Leader, "zoo-sold": Sold}}
 }
 
 // emitted is one emit event: its node, key and value's v or outcome.
@@ -248,4 +248,44 @@ func sortedKeys(m map[int32][]int) []int32 {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	return keys
+}
+
+// Sold is the box office's promise (plugins/zoo/tickets): with a ticket
+// for every purchase, every purchase made (buy {v}) is sold (sold {v})
+// exactly once.
+func Sold(in check.Input) check.Result {
+	evs, err := emits(in)
+	if err != nil {
+		return unknown(err)
+	}
+	bought, sold := map[int]bool{}, map[int]int{}
+	for _, e := range evs {
+		switch e.key {
+		case "buy":
+			bought[e.V] = true
+		case "sold":
+			sold[e.V]++
+		}
+	}
+	if len(bought) == 0 {
+		return check.Result{Verdict: check.Unknown, Summary: "nobody bought anything"}
+	}
+	var lost, twice []int
+	for v := range bought {
+		switch {
+		case sold[v] == 0:
+			lost = append(lost, v)
+		case sold[v] > 1:
+			twice = append(twice, v)
+		}
+	}
+	slices.Sort(lost)
+	slices.Sort(twice)
+	switch {
+	case len(lost) > 0:
+		return check.Result{Verdict: check.Invalid, Summary: fmt.Sprintf("%d of %d purchases never sold; first: %d (dropped from a full waitlist?)", len(lost), len(bought), lost[0])}
+	case len(twice) > 0:
+		return check.Result{Verdict: check.Invalid, Summary: fmt.Sprintf("purchase %d sold %d times", twice[0], sold[twice[0]])}
+	}
+	return check.Result{Verdict: check.Valid, Summary: fmt.Sprintf("all %d purchases sold once", len(bought))}
 }

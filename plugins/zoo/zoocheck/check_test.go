@@ -86,3 +86,16 @@ func TestLeader(t *testing.T) {
 	assert.Equal(t, check.Unknown, zoocheck.Leader(input("")).Verdict, "nobody elected")
 	assert.Equal(t, check.Unknown, zoocheck.Leader(input("", emit(1, "lead", `{"term":`))).Verdict, "unreadable")
 }
+
+func TestSold(t *testing.T) {
+	ok := zoocheck.Sold(input("", emit(1, "buy", `{"v":0}`), emit(1, "buy", `{"v":1}`), emit(2, "sold", `{"v":1}`), emit(2, "sold", `{"v":0}`)))
+	assert.Equal(t, check.Valid, ok.Verdict, ok.Summary)
+	lost := zoocheck.Sold(input("", emit(1, "buy", `{"v":0}`), emit(1, "buy", `{"v":1}`), emit(2, "sold", `{"v":1}`)))
+	assert.Equal(t, check.Invalid, lost.Verdict)
+	assert.Equal(t, "1 of 2 purchases never sold; first: 0 (dropped from a full waitlist?)", lost.Summary)
+	twice := zoocheck.Sold(input("", emit(1, "buy", `{"v":0}`), emit(2, "sold", `{"v":0}`), emit(2, "sold", `{"v":0}`)))
+	assert.Equal(t, check.Invalid, twice.Verdict)
+	assert.Equal(t, "purchase 0 sold 2 times", twice.Summary)
+	assert.Equal(t, check.Unknown, zoocheck.Sold(input("")).Verdict, "nobody bought")
+	assert.Equal(t, check.Unknown, zoocheck.Sold(input("", emit(1, "buy", `{"v":`))).Verdict, "unreadable")
+}
