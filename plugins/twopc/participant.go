@@ -33,6 +33,10 @@ type participant struct {
 	mu       sync.Mutex
 	prepared map[string]*prepared
 	locks    map[string]string // key -> txn
+	// held is locks' keys in order, kept beside it so that publishing the
+	// state iterates no map (a Go map's order draws on the runtime's
+	// random source, which the guest's other map walks share).
+	held []string
 	done     map[string]string // txn -> outcome
 
 	abortRate float64
@@ -92,6 +96,7 @@ func (s *participant) load() error {
 		s.prepared[txn] = &p
 		for k := range p.Writes {
 			s.locks[k] = txn
+			s.hold(k)
 		}
 	}
 	done, err := s.kv.Scan(donePrefix)
@@ -158,8 +163,10 @@ func (s *participant) prepare(msg maelstrom.Message) error {
 	s.prepared[b.Txn] = p
 	for _, k := range keys {
 		s.locks[k] = b.Txn
+		s.hold(k)
 	}
 	s.n.Emit("prepared", map[string]any{"txn": b.Txn, "keys": keys})
+	s.publish()
 	return s.sendVote(msg.Src, b.Txn, "yes")
 }
 
@@ -216,6 +223,9 @@ func (s *participant) finish(msg maelstrom.Message) error {
 	for _, k := range keys {
 		if s.locks[k] == b.Txn {
 			delete(s.locks, k)
+			if i, ok := slices.BinarySearch(s.held, k); ok {
+				s.held = slices.Delete(s.held, i, i+1)
+			}
 		}
 	}
 	s.done[b.Txn] = outcome
@@ -224,7 +234,33 @@ func (s *participant) finish(msg maelstrom.Message) error {
 	} else {
 		s.n.Emit("release", map[string]any{"txn": b.Txn, "keys": keys, "reason": "abort"})
 	}
+	s.publish()
 	return ack()
+}
+
+// participantState is what the playground shows inside a participant: the
+// keys it holds locked (each for the transaction that prepared it) and how
+// many transactions are prepared here, undecided.
+type participantState struct {
+	Locks    []string `json:"locks"`
+	Prepared int      `json:"prepared"`
+}
+
+// publish emits the participant's state (maelstrom.Node.SetState) after a
+// change of its locks. Called with s.mu held.
+func (s *participant) publish() {
+	st := participantState{Locks: []string{}, Prepared: len(s.prepared)}
+	for _, k := range s.held {
+		st.Locks = append(st.Locks, k+"="+s.locks[k])
+	}
+	s.n.SetState(st)
+}
+
+// hold adds k to the ordered locked keys.
+func (s *participant) hold(k string) {
+	if i, ok := slices.BinarySearch(s.held, k); !ok {
+		s.held = slices.Insert(s.held, i, k)
+	}
 }
 
 // tick asks the coordinator about transactions prepared for too long.
