@@ -377,7 +377,19 @@ func (s *shard) start() {
 	s.n.HandleInline("migrate", s.migrate)
 	s.n.HandleInline("adopt", s.adopt)
 	s.n.Emit("shard_up", map[string]any{"shard": s.n.ID(), "restarted": s.n.Restarted()})
+	s.publish()
 }
+
+// shardState is what the playground shows inside a shard: the map epoch
+// it serves under and the last epoch whose hand-off it adopted.
+type shardState struct {
+	Epoch   int `json:"epoch"`
+	Adopted int `json:"adopted"`
+}
+
+// publish emits the shard's state (maelstrom.Node.SetState) after its
+// epoch or adoption changed.
+func (s *shard) publish() { s.n.SetState(shardState{Epoch: s.epoch(), Adopted: s.adopted}) }
 
 func (s *shard) epoch() int {
 	if s.m == nil {
@@ -396,6 +408,7 @@ func (s *shard) setMap(m *ShardMap) error {
 		return err
 	}
 	s.m = m
+	s.publish()
 	return nil
 }
 
@@ -570,6 +583,7 @@ func (s *shard) adopt(msg maelstrom.Message) error {
 			return err
 		}
 		s.adopted = b.Map.Epoch
+		s.publish()
 	}
 	return s.n.Reply(msg, map[string]any{"type": "adopt_ok", "epoch": s.epoch()})
 }

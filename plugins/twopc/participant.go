@@ -108,6 +108,7 @@ func (s *participant) load() error {
 	}
 	if len(locks) > 0 {
 		s.n.Log("reloaded %d prepared transactions", len(locks))
+		s.publish()
 	}
 	return nil
 }
