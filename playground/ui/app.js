@@ -39,7 +39,8 @@ function violationTarget(text) {
 }
 
 const editor = new Editor($('scenario'), $('gutter'), $('problems'));
-const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'));
+// Clicking a chart point seeks the run to the first event of that time.
+const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'), (seq) => seek(seq, seq));
 // Step by message: the events due next of a paused run, one button each.
 const next = new NextPanel($('next'), {
   picked: (run) => { st.run = run; render(); flash(`delivered pick at event ${run.seq}: recorded on the timeline`); },
@@ -49,6 +50,8 @@ const topo = new Topology($('topology'), $('nodemenu'), {
   act: (fault) => applyFault(fault),
   inspect: (name) => inspect(name),
   selection: () => updateSelection(),
+  detail: (name) => api('GET', `/runs/${st.run.id}/nodes/${encodeURIComponent(name)}?limit=50`),
+  note: $('flights-note'),
 });
 
 function flash(msg, isError) {
@@ -374,6 +377,23 @@ function subscribe(from) {
   });
 }
 
+// pollStatus reads a running run's status over its own request every
+// second: the event stream carries statuses too, but behind a busy run's
+// events (in the socket, and in this page's message queue), so the time
+// and event counter would stall exactly when the run is busiest.
+async function pollStatus() {
+  const r = st.run;
+  if (!r || r.state !== 'running' || document.hidden) return;
+  try {
+    const now = await api('GET', `/runs/${r.id}`);
+    if (!st.run || st.run.id !== now.id) return;
+    if (now.generation !== st.run.generation || now.seq >= st.run.seq || now.state !== st.run.state) {
+      st.run = now;
+      render();
+    }
+  } catch { /* the stream reports errors */ }
+}
+
 async function control(body) {
   if (!st.run) return;
   try {
@@ -428,6 +448,12 @@ async function inspect(name) {
     const box = $('inspector');
     box.className = '';
     box.textContent = '';
+    if (n.guest_state !== undefined) {
+      const pre = document.createElement('pre');
+      pre.className = 'gstate-full';
+      pre.textContent = `state ${JSON.stringify(n.guest_state)}`;
+      box.append(pre);
+    }
     const table = (title, rows, cols) => {
       const h = document.createElement('h4');
       h.textContent = `${title} (${rows.length})`;
@@ -488,6 +514,7 @@ function render() {
   if (document.activeElement !== slider) slider.value = String(r.seq);
   $('slider-label').textContent = `event ${r.seq} / ${r.max_seq}`;
   $('rewound').hidden = !r.rewound;
+  topo.live = r.state !== 'finished';
   topo.setNodes(r.nodes || []);
   renderChecks(r);
   const acts = $('actions');
@@ -696,6 +723,7 @@ async function loadSource(run) {
 // ---- wiring ----
 
 function wire() {
+  setInterval(pollStatus, 1000);
   $('run').onclick = () => startRun($('seed').value);
   $('replay').onclick = () => startRun(st.lastSeed ?? $('seed').value);
   $('pause').onclick = () => control({ action: 'pause' });
