@@ -349,6 +349,8 @@ type shard struct {
 	mu      sync.Mutex
 	m       *ShardMap // nil: not assigned yet
 	adopted int       // the last epoch whose hand-off this shard applied
+	// stateBuf is publish's JSON.
+	stateBuf []byte
 }
 
 func (s *shard) load() error {
@@ -380,16 +382,22 @@ func (s *shard) start() {
 	s.publish()
 }
 
-// shardState is what the playground shows inside a shard: the map epoch
-// it serves under and the last epoch whose hand-off it adopted.
-type shardState struct {
-	Epoch   int `json:"epoch"`
-	Adopted int `json:"adopted"`
-}
-
 // publish emits the shard's state (maelstrom.Node.SetState) after its
-// epoch or adoption changed.
-func (s *shard) publish() { s.n.SetState(shardState{Epoch: s.epoch(), Adopted: s.adopted}) }
+// epoch or adoption changed: {"epoch":E,"adopted":A}, the map epoch it
+// serves under and the last epoch whose hand-off it adopted. It writes
+// into a buffer it keeps, allocating nothing once that has grown, so
+// that the Go runtime's collections, and the goroutines that follow them,
+// run as they did without it: the emit adds a trace event and changes
+// nothing else.
+func (s *shard) publish() {
+	b := append(s.stateBuf[:0], `{"epoch":`...)
+	b = strconv.AppendInt(b, int64(s.epoch()), 10)
+	b = append(b, `,"adopted":`...)
+	b = strconv.AppendInt(b, int64(s.adopted), 10)
+	b = append(b, '}')
+	s.stateBuf = b
+	s.n.SetState(json.RawMessage(b))
+}
 
 func (s *shard) epoch() int {
 	if s.m == nil {

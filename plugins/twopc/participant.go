@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,7 +37,8 @@ type participant struct {
 	// held is locks' keys in order, kept beside it so that publishing the
 	// state iterates no map (a Go map's order draws on the runtime's
 	// random source, which the guest's other map walks share).
-	held []string
+	held     []string
+	stateBuf []byte            // publish's JSON
 	done     map[string]string // txn -> outcome
 
 	abortRate float64
@@ -239,22 +241,48 @@ func (s *participant) finish(msg maelstrom.Message) error {
 	return ack()
 }
 
-// participantState is what the playground shows inside a participant: the
-// keys it holds locked (each for the transaction that prepared it) and how
-// many transactions are prepared here, undecided.
-type participantState struct {
-	Locks    []string `json:"locks"`
-	Prepared int      `json:"prepared"`
+// publish emits the participant's state (maelstrom.Node.SetState) after a
+// change of its locks: {"locks":["k4=c0-16",...],"prepared":N}, the keys it
+// holds locked (each for the transaction that prepared it) and how many
+// transactions are prepared here, undecided. Called with s.mu held.
+//
+// It writes into a buffer it keeps, allocating nothing once that buffer
+// has grown: the guest's other work runs in goroutines, whose order
+// follows the Go runtime's garbage collections, so a state emit that
+// allocated would move them and change the run (not only its digest).
+func (s *participant) publish() {
+	b := append(s.stateBuf[:0], `{"locks":[`...)
+	for i, k := range s.held {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = appendJSONText(b, k)
+		b = append(b, '=')
+		b = appendJSONText(b, s.locks[k])
+		b = append(b, '"')
+	}
+	b = append(b, `],"prepared":`...)
+	b = strconv.AppendInt(b, int64(len(s.prepared)), 10)
+	b = append(b, '}')
+	s.stateBuf = b
+	s.n.SetState(json.RawMessage(b))
 }
 
-// publish emits the participant's state (maelstrom.Node.SetState) after a
-// change of its locks. Called with s.mu held.
-func (s *participant) publish() {
-	st := participantState{Locks: []string{}, Prepared: len(s.prepared)}
-	for _, k := range s.held {
-		st.Locks = append(st.Locks, k+"="+s.locks[k])
+// appendJSONText appends t as the inside of a JSON string.
+func appendJSONText(b []byte, t string) []byte {
+	const hex = "0123456789abcdef"
+	for i := 0; i < len(t); i++ {
+		switch c := t[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		default:
+			b = append(b, c)
+		}
 	}
-	s.n.SetState(st)
+	return b
 }
 
 // hold adds k to the ordered locked keys.
