@@ -24,7 +24,7 @@ export function compactState(v, max = 28) {
 }
 
 // shortName fits a node's name in a grid cell.
-const shortName = (name) => (name.length > 6 ? `${name.slice(0, 2)}…${name.slice(-3)}` : name);
+const shortName = (name) => (name.length > 5 ? `${name.slice(0, 2)}…${name.slice(-2)}` : name);
 
 export class Topology {
   constructor(svg, menu, hooks) {
