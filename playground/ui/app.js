@@ -514,7 +514,7 @@ function render() {
   if (document.activeElement !== slider) slider.value = String(r.seq);
   $('slider-label').textContent = `event ${r.seq} / ${r.max_seq}`;
   $('rewound').hidden = !r.rewound;
-  topo.live = r.state !== 'finished';
+  topo.setLive(r.state === 'running');
   topo.setNodes(r.nodes || []);
   renderChecks(r);
   const acts = $('actions');

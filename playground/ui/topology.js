@@ -64,6 +64,14 @@ export class Topology {
     if (this.flights) this.flights.reset();
   }
 
+  // setLive says whether the run plays: messages fly only then (not while
+  // a finished or sought run's trace is caught up); when it stops, the
+  // dots in the air land and the waiting ones are dropped.
+  setLive(on) {
+    this.live = on;
+    if (!on) this.flights.pending = [];
+  }
+
   nodeNames() { return this.nodes.map((n) => n.name); }
 
   setNodes(nodes) {
@@ -188,6 +196,7 @@ export class Topology {
         el('line', { x1, y1, x2, y2, class: cls, 'data-link': `${a}-${b}` });
       }
     }
+    svg.append(this.flightLayer); // above the links, under the nodes
     const small = ns.length > 24;
     ns.forEach((n, i) => {
       const [x, y] = this.pos(i);
@@ -221,7 +230,6 @@ export class Topology {
         else this.openMenu(n, e);
       });
     });
-    svg.append(this.flightLayer);
   }
 
   openMenu(n, e) {
@@ -235,7 +243,7 @@ export class Topology {
     const gs = this.states.get(i);
     const pre = document.createElement('pre');
     pre.className = 'gstate-full';
-    pre.textContent = gs !== undefined ? `state ${JSON.stringify(gs, null, 1)}` : 'no state emitted (SetState)';
+    pre.textContent = gs !== undefined ? `state ${JSON.stringify(gs)}` : 'no state emitted (SetState)';
     const keys = document.createElement('div');
     keys.className = 'store-keys';
     keys.textContent = 'store: …';
@@ -244,7 +252,7 @@ export class Topology {
       this.hooks.detail(n.name).then((d) => {
         const ks = d.store.map((kv) => kv.key);
         keys.textContent = `store (${ks.length}${d.store_next ? '+' : ''} keys): ${ks.slice(0, 8).join(', ') || 'empty'}${ks.length > 8 ? ', …' : ''}`;
-        if (gs === undefined && d.guest_state !== undefined) pre.textContent = `state ${JSON.stringify(d.guest_state, null, 1)}`;
+        if (gs === undefined && d.guest_state !== undefined) pre.textContent = `state ${JSON.stringify(d.guest_state)}`;
       }, (err) => { keys.textContent = `store: ${err.message || err}`; });
     }
     const item = (label, fn, enabled = true) => {
