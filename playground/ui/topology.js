@@ -74,13 +74,18 @@ export class Topology {
 
   nodeNames() { return this.nodes.map((n) => n.name); }
 
+  // setNodes takes the nodes of a status; it redraws only if one changed
+  // (a status comes every second while a run plays: redrawing 100 nodes
+  // each time would replace the element under a user's click).
   setNodes(nodes) {
+    const sig = (ns) => ns.map((n) => `${n.name}/${n.state}/${n.role}/${n.reason || ''}`).join('|');
+    const before = sig(this.nodes);
     if (nodes.length !== this.nodes.length || nodes.some((n, i) => n.name !== this.nodes[i].name)) {
       this.nodes = nodes.map((n) => ({ ...n }));
     } else {
       nodes.forEach((n, i) => Object.assign(this.nodes[i], n));
     }
-    this.draw();
+    if (sig(this.nodes) !== before || !this.svg.firstChild) this.draw();
   }
 
   // event folds one trace event into the link and in-doubt state.
