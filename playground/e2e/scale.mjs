@@ -69,8 +69,27 @@ try {
   // Frame times from requestAnimationFrame, and the status as the page
   // shows it, sampled from inside the page while the run plays.
   await page.evaluate(() => {
-    const m = { frames: [], status: [], heap: [], last: 0, stop: false };
+    const m = { frames: [], status: [], heap: [], last: 0, stop: false, sse: {}, long: {} };
     window.__scale = m;
+    // Where the main thread's time goes: each stream message kind's count
+    // and handler time, and the long tasks by where they ran.
+    const add = EventSource.prototype.addEventListener;
+    EventSource.prototype.addEventListener = function (type, fn, o) {
+      return add.call(this, type, (ev) => {
+        const t = performance.now();
+        fn(ev);
+        const x = m.sse[type] || (m.sse[type] = { n: 0, ms: 0, bytes: 0 });
+        x.n++; x.ms += performance.now() - t; x.bytes += ev.data.length;
+      }, o);
+    };
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) {
+        const where = (e.attribution && e.attribution[0] && (e.attribution[0].containerSrc || e.attribution[0].containerType)) || e.name;
+        const k = String(where).replace(/\?.*$/, '');
+        const x = m.long[k] || (m.long[k] = { n: 0, ms: 0 });
+        x.n++; x.ms += e.duration;
+      }
+    }).observe({ type: 'longtask', buffered: false });
     const frame = (t) => {
       if (m.last) m.frames.push(t - m.last);
       m.last = t;
@@ -97,10 +116,12 @@ try {
   await page.evaluate(() => {
     window.__clickAt = 0;
     document.addEventListener('mousedown', () => { window.__clickAt = performance.now(); }, { once: true, capture: true });
+    const menu = document.querySelector('#nodemenu');
+    new MutationObserver((_, o) => { if (!menu.hidden) { window.__menuAt = performance.now(); o.disconnect(); } }).observe(menu, { attributes: true });
   });
   await page.mouse.click(b.x + b.width / 2, b.y + b.height / 2);
   await page.waitForSelector('#nodemenu:not([hidden])', { timeout: 30000 });
-  out.click_ms = Math.round(await page.evaluate(() => performance.now() - window.__clickAt));
+  out.click_ms = Math.round(await page.evaluate(() => window.__menuAt - window.__clickAt));
   check(/^n57: /.test(await page.locator('#nodemenu b').textContent()), 'the menu is n57\'s');
   await page.locator('#topology').screenshot({ path: join(shots, 'scale-topology-running.png') });
   await page.screenshot({ path: join(shots, 'scale-page-running.png') });
@@ -117,7 +138,7 @@ try {
   });
   await page.waitForFunction((n) => Number(document.body.dataset.seen || 0) >= n, maxSeq, { timeout: 120000, polling: 500 });
   const caught = (Date.now() - t0) / 1000;
-  const m = await page.evaluate(() => { const x = window.__scale; x.stop = true; clearInterval(x.timer); return { frames: x.frames, status: x.status, heap: x.heap }; });
+  const m = await page.evaluate(() => { const x = window.__scale; x.stop = true; clearInterval(x.timer); return { frames: x.frames, status: x.status, heap: x.heap, sse: x.sse, long: x.long }; });
   check(maxSeq >= 1_000_000, `the run recorded a million events: ${maxSeq}`);
 
   // The status advanced while the run played: several distinct times
@@ -141,6 +162,9 @@ try {
   out.run_wall_s = +wall.toFixed(1);
   out.page_events_per_s = Math.round(maxSeq / caught);
   out.status_samples_running = whileRunning.length;
+  out.sse = m.sse;
+  out.long_tasks = m.long;
+  log(`stream handlers: ${JSON.stringify(m.sse)}; long tasks: ${JSON.stringify(m.long)}`);
   out.status_distinct_times = times.size;
   out.flights_drawn = drawn;
   await page.screenshot({ path: join(shots, 'scale-page-finished.png') });

@@ -7,6 +7,7 @@ import { Charts } from './charts.js';
 import { markdown } from './md.js';
 import { NextPanel } from './next.js';
 import { shareLink, readShare } from './share.js';
+import { TraceFeed } from './feed.js';
 
 const $ = (id) => document.getElementById(id);
 const fmtT = (ns) => (ns / 1e6).toFixed(ns < 1e9 ? 1 : 0) + 'ms';
@@ -150,6 +151,7 @@ function editorChanged() {
 // of it stay on the page.
 function detach(msg) {
   if (st.es) st.es.close();
+  feed.clear();
   st.es = null;
   st.run = null;
   st.shownState = null;
@@ -339,29 +341,44 @@ function attach(run) {
   loadRuns().catch(() => {});
 }
 
+// The trace's events go to the charts, the topology and the violation
+// index in slices (feed.js); after each slice the page says how far it
+// has seen and, once the run has stopped, links violations to the events.
+const feed = new TraceFeed((e) => {
+  charts.event(e);
+  topo.event(e);
+  markEvent(e);
+}, (seq) => {
+  // How far the views have seen, for anyone waiting on them (tests).
+  document.body.dataset.seen = String(seq);
+  if (st.run && st.run.state !== 'running' && feed.backlog() === 0) renderChecks(st.run);
+});
+
+// renderSoon renders a status on the next frame: many statuses between
+// two frames make one render (of the newest).
+function renderSoon() {
+  if (st.renderFrame) return;
+  st.renderFrame = requestAnimationFrame(() => {
+    st.renderFrame = 0;
+    render();
+  });
+}
+
 function subscribe(from) {
   if (st.es) st.es.close();
   document.body.dataset.seen = String(from);
   const id = st.run.id;
   const es = new EventSource(`/api/v1/runs/${id}/events?from=${from}`);
   st.es = es;
+  feed.clear();
   es.addEventListener('trace', (m) => {
     if (st.run.id !== id) return;
-    const batch = JSON.parse(m.data);
-    for (const e of batch) {
-      charts.event(e);
-      topo.event(e);
-      markEvent(e);
-    }
-    // How far the views have seen, for anyone waiting on them (tests).
-    if (batch.length) document.body.dataset.seen = String(batch[batch.length - 1].seq);
-    // Violations link to the events just seen.
-    if (batch.length && st.run.state !== 'running') renderChecks(st.run);
+    feed.push(m.data); // folded in time slices (feed.js)
   });
   es.addEventListener('status', (m) => {
     if (st.run.id !== id) return;
     st.run = JSON.parse(m.data);
-    render();
+    renderSoon();
   });
   es.addEventListener('lagged', (m) => {
     // This client fell behind; the server catches it up from the retained trace.
@@ -370,6 +387,7 @@ function subscribe(from) {
   });
   es.addEventListener('reset', () => {
     if (st.run.id !== id) return;
+    feed.clear(); // what waits is of the old simulation
     document.body.dataset.seen = '0';
     st.marks.clear();
     charts.reset();
@@ -618,7 +636,7 @@ function listViolations(cell, c) {
 
 // The diagram is the run report's own Lamport renderer, drawn by the server
 // for the run as it is now; refreshed when the run stops moving, and at most
-// every 3 s while it runs.
+// every 3 s while it runs (15 s past 200,000 events).
 // The position is the run, its generation, its event and whether it has
 // finished: a run's last live diagram and its final one can be at one
 // event, and the final one must replace it (else the page keeps showing
@@ -640,10 +658,12 @@ function refreshLamport(r) {
     st.lamportTimer = 0;
     load();
   } else if (!st.lamportTimer) {
+    // A big run's live diagram is costly to draw and shows little while
+    // it races: refreshed every 15 s past 200,000 events.
     st.lamportTimer = setTimeout(() => {
       st.lamportTimer = 0;
       load();
-    }, 3000);
+    }, r.max_seq > 200000 ? 15000 : 3000);
   }
 }
 
