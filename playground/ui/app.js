@@ -364,17 +364,40 @@ function renderSoon() {
   });
 }
 
-function subscribe(from) {
+// lastSeq is the seq of the last event in a trace message's data (each
+// event's JSON starts with its seq), without parsing it all.
+function lastSeq(data) {
+  const i = data.lastIndexOf('{"seq":');
+  return i < 0 ? null : parseInt(data.slice(i + 7, i + 27), 10);
+}
+
+// subscribe opens the run's event stream from event from. The stream ends
+// when the run finishes (or the connection breaks); EventSource would then
+// reconnect to the same URL and send the whole trace again, so the page
+// closes it and, unless it has every event, opens it again from the last
+// one it got. resume keeps the events that wait to be folded.
+function subscribe(from, resume = false) {
   if (st.es) st.es.close();
-  document.body.dataset.seen = String(from);
+  if (!resume) {
+    document.body.dataset.seen = String(from);
+    feed.clear();
+  }
   const id = st.run.id;
   const es = new EventSource(`/api/v1/runs/${id}/events?from=${from}`);
   st.es = es;
-  feed.clear();
+  let got = from;
   es.addEventListener('trace', (m) => {
     if (st.run.id !== id) return;
+    got = lastSeq(m.data) ?? got;
     feed.push(m.data); // folded in time slices (feed.js)
   });
+  es.onerror = () => {
+    es.close();
+    if (st.es !== es || !st.run || st.run.id !== id) return;
+    st.es = null;
+    if (st.run.state === 'finished' && got >= st.run.max_seq) return;
+    setTimeout(() => { if (st.es === null && st.run && st.run.id === id) subscribe(got, true); }, 1000);
+  };
   es.addEventListener('status', (m) => {
     if (st.run.id !== id) return;
     st.run = JSON.parse(m.data);
@@ -388,6 +411,7 @@ function subscribe(from) {
   es.addEventListener('reset', () => {
     if (st.run.id !== id) return;
     feed.clear(); // what waits is of the old simulation
+    got = 0;
     document.body.dataset.seen = '0';
     st.marks.clear();
     charts.reset();
