@@ -57,14 +57,14 @@ const APIPrefix = "/api/v1"
 
 // Defaults for Config.
 const (
-	DefaultMaxBody          = 1 << 20
-	DefaultMaxModuleBytes   = 16 << 20
-	DefaultMaxRuns          = 4
+	DefaultMaxBody        = 1 << 20
+	DefaultMaxModuleBytes = 16 << 20
+	DefaultMaxRuns        = 4
 	// DefaultMaxNodes is the CLI's own bound on a scenario's nodes (and
 	// workload clients): the server refuses no node count the CLI takes;
 	// what bounds a big run is the memory budget (nodes × limits), and an
 	// operator lowers it with serve --max-nodes.
-	DefaultMaxNodes = scenario.MaxNodes
+	DefaultMaxNodes         = scenario.MaxNodes
 	DefaultMaxVirtual       = 5 * time.Minute
 	DefaultWallBudget       = 2 * time.Minute
 	DefaultMaxKeptRuns      = 64
