@@ -60,8 +60,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	cfg := playground.NewConfig().WithDataDir(dir).WithToken(*token).WithPluginsDir(*plugins).
 		WithUIDir(*uiDir).WithLogger(log.New(stderr, "", log.LstdFlags))
-	cfg = cfg.WithRunLimits(*maxRuns, *maxNodes, playground.DefaultMaxVirtual, playground.DefaultWallBudget)
-	cfg = diskFlags(cfg)
+	cfg = diskFlags(cfg.WithRunLimits(*maxRuns, *maxNodes, playground.DefaultMaxVirtual, playground.DefaultWallBudget))
 	mem, err := playground.ParseSize(*budget)
 	if err != nil {
 		fmt.Fprintf(stderr, "terrarium serve: --memory-budget: %v\n", err)
