@@ -729,8 +729,12 @@ const StateKey = "state"
 // its inspector. It is an ordinary emit (ABI-neutral), so it is part of the
 // trace and its digest like any other: call it when the state changes,
 // not on every message, and keep it to a line (it counts against
-// limits.log_bytes_per_run). Marshal a struct or a slice, not a map, where
-// the bytes must not depend on iteration order.
+// limits.log_bytes_per_run). To add a state to an existing guest without
+// changing its runs (only adding events), pass json.RawMessage built in a
+// buffer the guest keeps: marshalling allocates, and in a guest whose work
+// runs in goroutines an allocation moves the garbage collections and the
+// goroutines with them (twopc's participant and sharding's shard do this;
+// internal/golden's TestStateEmitsAddOnlyEvents checks it).
 func (n *Node) SetState(value any) { n.Emit(StateKey, value) }
 
 // marshalValue is json.Marshal, without reflection for the values
