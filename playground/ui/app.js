@@ -428,8 +428,12 @@ async function pollStatus() {
   if (!r || r.state !== 'running' || document.hidden) return;
   try {
     const now = await api('GET', `/runs/${r.id}`);
-    if (!st.run || st.run.id !== now.id) return;
-    if (now.generation !== st.run.generation || now.seq >= st.run.seq || now.state !== st.run.state) {
+    // Only a newer status of the run still on show, still running: the
+    // stream (or a button) may have brought a newer one while this one
+    // was on its way, and a finished run must not turn back to running.
+    const cur = st.run;
+    if (!cur || cur.id !== now.id || cur.state !== 'running' || now.generation !== cur.generation) return;
+    if (now.seq > cur.seq || (now.seq === cur.seq && now.state !== cur.state)) {
       st.run = now;
       render();
     }
