@@ -321,11 +321,17 @@ func (p *storePage) add(k, v string) bool {
 	return true
 }
 
+// StateKey is the emit key of a node's state snapshot (the Go SDK's
+// SetState); the node endpoint and the topology show the last one.
+const StateKey = "state"
+
 // tail keeps the last inspectTail events of two kinds and counts every kind.
 type tail struct {
 	node        int32
 	logs, emits []trace.Event
 	stats       map[string]uint
+	// state is the data of the node's last "state" emit.
+	state []byte
 }
 
 func (t *tail) add(e trace.Event) {
@@ -344,6 +350,9 @@ func (t *tail) add(e trace.Event) {
 		t.logs = keep(t.logs)
 	case trace.KindEmit:
 		t.emits = keep(t.emits)
+		if e.Label == StateKey {
+			t.state = e.Data
+		}
 	}
 }
 
@@ -409,6 +418,7 @@ func (s *Server) runNode(c echo.Context) error {
 		return err
 	}
 	d.Store, d.Log, d.Emits = page.rows, t.logs, t.emits
+	d.GuestState = stateJSON(t.state)
 	if d.Store == nil {
 		d.Store = []KVText{}
 	}
@@ -422,6 +432,19 @@ func (s *Server) runNode(c echo.Context) error {
 		d.StoreNext = page.rows[len(page.rows)-1].Key
 	}
 	return c.JSON(http.StatusOK, d)
+}
+
+// stateJSON is a state emit's data as JSON: itself if it is JSON, else
+// the text as a JSON string (a guest may emit anything); nil for none.
+func stateJSON(b []byte) json.RawMessage {
+	if b == nil {
+		return nil
+	}
+	if json.Valid(b) {
+		return json.RawMessage(b)
+	}
+	s, _ := json.Marshal(string(b))
+	return s
 }
 
 func joinNames(names []string) string { return strings.Join(names, ", ") }

@@ -291,6 +291,9 @@ type NodeDetail struct {
 	Log   []trace.Event   `json:"log"`
 	Emits []trace.Event   `json:"emits"`
 	Stats map[string]uint `json:"stats"`
+	// GuestState is the node's last emitted "state" (the SDK's SetState: a
+	// small JSON snapshot of what it holds), absent if it emitted none.
+	GuestState json.RawMessage `json:"guest_state,omitempty"`
 	// StoreNext, when set, is the last key of this page of the store: more
 	// entries follow (ask again with after=StoreNext).
 	StoreNext string `json:"store_next,omitempty"`

@@ -57,10 +57,14 @@ const APIPrefix = "/api/v1"
 
 // Defaults for Config.
 const (
-	DefaultMaxBody          = 1 << 20
-	DefaultMaxModuleBytes   = 16 << 20
-	DefaultMaxRuns          = 4
-	DefaultMaxNodes         = 64
+	DefaultMaxBody        = 1 << 20
+	DefaultMaxModuleBytes = 16 << 20
+	DefaultMaxRuns        = 4
+	// DefaultMaxNodes is the CLI's own bound on a scenario's nodes (and
+	// workload clients): the server refuses no node count the CLI takes;
+	// what bounds a big run is the memory budget (nodes × limits), and an
+	// operator lowers it with serve --max-nodes.
+	DefaultMaxNodes         = scenario.MaxNodes
 	DefaultMaxVirtual       = 5 * time.Minute
 	DefaultWallBudget       = 2 * time.Minute
 	DefaultMaxKeptRuns      = 64
@@ -279,6 +283,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("playground: max module size %d must be positive", c.maxModule)
 	case c.maxRuns <= 0 || c.maxNodes <= 0 || c.maxVirtual <= 0 || c.wallBudget <= 0:
 		return fmt.Errorf("playground: run limits must be positive")
+	case c.maxNodes > scenario.MaxNodes:
+		return fmt.Errorf("playground: max nodes %d is more than a scenario may have (%d)", c.maxNodes, scenario.MaxNodes)
 	case c.maxKeptRuns <= 0 || c.subBuffer <= 0 || c.maxEvents == 0 || c.idleClose <= 0 || c.maxStreams <= 0:
 		return fmt.Errorf("playground: kept runs, subscriber buffer and max events must be positive")
 	case c.workerHang <= 0:

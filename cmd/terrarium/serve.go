@@ -30,6 +30,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	plugins := fs.String("plugins", "", "the pattern plugins `DIR` (default: plugins/ found from the working directory up)")
 	uiDir := fs.String("ui-dir", "", "serve the playground from `DIR` instead of the embedded copy (UI development)")
 	maxRuns := fs.Int("max-runs", playground.DefaultMaxRuns, "runs that may execute at once")
+	maxNodes := fs.Int("max-nodes", playground.DefaultMaxNodes, "the most nodes (and workload clients) one run may have (default: the CLI's own bound)")
 	diskFlags := serveDiskFlags(fs)
 	budget := fs.String("memory-budget", "16GiB", "the memory all open runs together may need at worst, from their limits and node counts (`BYTES`, KiB/MiB/GiB suffix)")
 	maxFaults := fs.Int("max-faults", playground.DefaultMaxFaults, "faults that may be applied by hand to one run")
@@ -59,8 +60,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	cfg := playground.NewConfig().WithDataDir(dir).WithToken(*token).WithPluginsDir(*plugins).
 		WithUIDir(*uiDir).WithLogger(log.New(stderr, "", log.LstdFlags))
-	cfg = cfg.WithRunLimits(*maxRuns, playground.DefaultMaxNodes, playground.DefaultMaxVirtual, playground.DefaultWallBudget)
-	cfg = diskFlags(cfg)
+	cfg = diskFlags(cfg.WithRunLimits(*maxRuns, *maxNodes, playground.DefaultMaxVirtual, playground.DefaultWallBudget))
 	mem, err := playground.ParseSize(*budget)
 	if err != nil {
 		fmt.Fprintf(stderr, "terrarium serve: --memory-budget: %v\n", err)

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +36,13 @@ func (s *syncBuffer) String() string {
 // URL line, stops it and returns its exit code and output.
 func serveUntilUp(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return serveWhileUp(t, func(string) {}, args...)
+}
+
+// serveWhileUp is serveUntilUp calling up with the server's URL before it
+// stops it.
+func serveWhileUp(t *testing.T, up func(url string), args ...string) (int, string, string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errs syncBuffer
@@ -43,6 +53,9 @@ func serveUntilUp(t *testing.T, args ...string) (int, string, string) {
 	var code int
 	go func() { code = <-done; close(exited) }()
 	waitFor(t, "the server prints its URL", exited, func() bool { return strings.Contains(out.String(), "http://") })
+	if m := regexp.MustCompile(`http://\S+/`).FindString(out.String()); m != "" {
+		up(m)
+	}
 	cancel()
 	<-exited
 	return code, out.String(), errs.String()
@@ -68,4 +81,35 @@ func TestServeLimitFlags(t *testing.T) {
 	code, _, errs = cli(t, "serve", "--memory-budget", "lots")
 	require.Equal(t, 2, code)
 	assert.Contains(t, errs, "--memory-budget")
+}
+
+// Reference: issue 18 part 7: the server takes the CLI's node count unless
+// the operator lowers it with --max-nodes.
+func TestServeMaxNodes(t *testing.T) {
+	maxNodes := func(url string) int {
+		resp, err := http.Get(url + "api/v1/health")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var h struct {
+			Limits struct {
+				MaxNodes int `json:"max_nodes"`
+			} `json:"limits"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&h))
+		return h.Limits.MaxNodes
+	}
+	var got int
+	code, _, _ := serveWhileUp(t, func(url string) { got = maxNodes(url) })
+	require.Equal(t, 0, code)
+	assert.Equal(t, 65536, got, "the default is the CLI's bound")
+	code, _, _ = serveWhileUp(t, func(url string) { got = maxNodes(url) }, "--max-nodes", "100")
+	require.Equal(t, 0, code)
+	assert.Equal(t, 100, got)
+
+	code, _, errs := cli(t, "serve", "--max-nodes", "0")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "run limits must be positive")
+	code, _, errs = cli(t, "serve", "--max-nodes", "70000")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "max nodes 70000 is more than a scenario may have (65536)")
 }

@@ -82,7 +82,7 @@ func browse(t *testing.T, chromiumPath string, args ...string) map[string]any {
 // see (the script, the UI the binary embeds), so that go test's cache
 // reruns the test when one changes.
 func readInputs(t *testing.T) {
-	for _, root := range []string{"browser.mjs", "restart.mjs", "lab.mjs", "lab-restart.mjs", "security.mjs", "lab2.mjs", "tour.mjs", "../ui"} {
+	for _, root := range []string{"browser.mjs", "restart.mjs", "lab.mjs", "lab-restart.mjs", "security.mjs", "lab2.mjs", "tour.mjs", "search.mjs", "scale.mjs", "see.mjs", "../ui"} {
 		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err

@@ -10,6 +10,7 @@ import { shareLink, readShare } from './share.js';
 import { SearchPanel } from './search.js';
 import { ExplorerView } from './explorer.js';
 import { TourPlayer } from './tour.js';
+import { TraceFeed } from './feed.js';
 
 const $ = (id) => document.getElementById(id);
 const fmtT = (ns) => (ns / 1e6).toFixed(ns < 1e9 ? 1 : 0) + 'ms';
@@ -42,7 +43,8 @@ function violationTarget(text) {
 }
 
 const editor = new Editor($('scenario'), $('gutter'), $('problems'));
-const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'));
+// Clicking a chart point seeks the run to the first event of that time.
+const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'), (seq) => seek(seq, seq));
 // Step by message: the events due next of a paused run, one button each.
 const next = new NextPanel($('next'), {
   picked: (run) => { st.run = run; render(); flash(`delivered pick at event ${run.seq}: recorded on the timeline`); },
@@ -64,6 +66,8 @@ const topo = new Topology($('topology'), $('nodemenu'), {
   act: (fault) => applyFault(fault),
   inspect: (name) => inspect(name),
   selection: () => updateSelection(),
+  detail: (name) => api('GET', `/runs/${st.run.id}/nodes/${encodeURIComponent(name)}?limit=50`),
+  note: $('flights-note'),
 });
 
 // Sweeps, shrink and explore (search.js) open what they find as runs; the
@@ -201,6 +205,7 @@ function editorChanged() {
 // of it stay on the page.
 function detach(msg) {
   if (st.es) st.es.close();
+  feed.clear();
   st.es = null;
   st.run = null;
   st.shownState = null;
@@ -392,30 +397,68 @@ function attach(run) {
   loadRuns().catch(() => {});
 }
 
-function subscribe(from) {
+// The trace's events go to the charts, the topology and the violation
+// index in slices (feed.js); after each slice the page says how far it
+// has seen and, once the run has stopped, links violations to the events.
+const feed = new TraceFeed((e) => {
+  charts.event(e);
+  topo.event(e);
+  markEvent(e);
+  tour.event(e);
+}, (seq) => {
+  // How far the views have seen, for anyone waiting on them (tests).
+  document.body.dataset.seen = String(seq);
+  if (st.run && st.run.state !== 'running' && feed.backlog() === 0) renderChecks(st.run);
+});
+
+// renderSoon renders a status on the next frame: many statuses between
+// two frames make one render (of the newest).
+function renderSoon() {
+  if (st.renderFrame) return;
+  st.renderFrame = requestAnimationFrame(() => {
+    st.renderFrame = 0;
+    render();
+  });
+}
+
+// lastSeq is the seq of the last event in a trace message's data (each
+// event's JSON starts with its seq), without parsing it all.
+function lastSeq(data) {
+  const i = data.lastIndexOf('{"seq":');
+  return i < 0 ? null : parseInt(data.slice(i + 7, i + 27), 10);
+}
+
+// subscribe opens the run's event stream from event from. The stream ends
+// when the run finishes (or the connection breaks); EventSource would then
+// reconnect to the same URL and send the whole trace again, so the page
+// closes it and, unless it has every event, opens it again from the last
+// one it got. resume keeps the events that wait to be folded.
+function subscribe(from, resume = false) {
   if (st.es) st.es.close();
-  document.body.dataset.seen = String(from);
+  if (!resume) {
+    document.body.dataset.seen = String(from);
+    feed.clear();
+  }
   const id = st.run.id;
   const es = new EventSource(`/api/v1/runs/${id}/events?from=${from}`);
   st.es = es;
+  let got = from;
   es.addEventListener('trace', (m) => {
     if (st.run.id !== id) return;
-    const batch = JSON.parse(m.data);
-    for (const e of batch) {
-      charts.event(e);
-      topo.event(e);
-      markEvent(e);
-      tour.event(e);
-    }
-    // How far the views have seen, for anyone waiting on them (tests).
-    if (batch.length) document.body.dataset.seen = String(batch[batch.length - 1].seq);
-    // Violations link to the events just seen.
-    if (batch.length && st.run.state !== 'running') renderChecks(st.run);
+    got = lastSeq(m.data) ?? got;
+    feed.push(m.data); // folded in time slices (feed.js)
   });
+  es.onerror = () => {
+    es.close();
+    if (st.es !== es || !st.run || st.run.id !== id) return;
+    st.es = null;
+    if (st.run.state === 'finished' && got >= st.run.max_seq) return;
+    setTimeout(() => { if (st.es === null && st.run && st.run.id === id) subscribe(got, true); }, 1000);
+  };
   es.addEventListener('status', (m) => {
     if (st.run.id !== id) return;
     st.run = JSON.parse(m.data);
-    render();
+    renderSoon();
   });
   es.addEventListener('lagged', (m) => {
     // This client fell behind; the server catches it up from the retained trace.
@@ -424,11 +467,34 @@ function subscribe(from) {
   });
   es.addEventListener('reset', () => {
     if (st.run.id !== id) return;
+    feed.clear(); // what waits is of the old simulation
+    got = 0;
     document.body.dataset.seen = '0';
     st.marks.clear();
     charts.reset();
     topo.resetEvents();
   });
+}
+
+// pollStatus reads a running run's status over its own request every
+// second: the event stream carries statuses too, but behind a busy run's
+// events (in the socket, and in this page's message queue), so the time
+// and event counter would stall exactly when the run is busiest.
+async function pollStatus() {
+  const r = st.run;
+  if (!r || r.state !== 'running' || document.hidden) return;
+  try {
+    const now = await api('GET', `/runs/${r.id}`);
+    // Only a newer status of the run still on show, still running: the
+    // stream (or a button) may have brought a newer one while this one
+    // was on its way, and a finished run must not turn back to running.
+    const cur = st.run;
+    if (!cur || cur.id !== now.id || cur.state !== 'running' || now.generation !== cur.generation) return;
+    if (now.seq > cur.seq || (now.seq === cur.seq && now.state !== cur.state)) {
+      st.run = now;
+      render();
+    }
+  } catch { /* the stream reports errors */ }
 }
 
 async function control(body) {
@@ -485,6 +551,12 @@ async function inspect(name) {
     const box = $('inspector');
     box.className = '';
     box.textContent = '';
+    if (n.guest_state !== undefined) {
+      const pre = document.createElement('pre');
+      pre.className = 'gstate-full';
+      pre.textContent = `state ${JSON.stringify(n.guest_state)}`;
+      box.append(pre);
+    }
     const table = (title, rows, cols) => {
       const h = document.createElement('h4');
       h.textContent = `${title} (${rows.length})`;
@@ -545,6 +617,7 @@ function render() {
   if (document.activeElement !== slider) slider.value = String(r.seq);
   $('slider-label').textContent = `event ${r.seq} / ${r.max_seq}`;
   $('rewound').hidden = !r.rewound;
+  topo.setLive(r.state === 'running');
   topo.setNodes(r.nodes || []);
   renderChecks(r);
   const acts = $('actions');
@@ -665,7 +738,7 @@ function listViolations(cell, c) {
 
 // The diagram is the run report's own Lamport renderer, drawn by the server
 // for the run as it is now; refreshed when the run stops moving, and at most
-// every 3 s while it runs.
+// every 3 s while it runs (up to 200,000 events).
 // The position is the run, its generation, its event and whether it has
 // finished: a run's last live diagram and its final one can be at one
 // event, and the final one must replace it (else the page keeps showing
@@ -687,6 +760,13 @@ function refreshLamport(r) {
     st.lamportTimer = 0;
     load();
   } else if (!st.lamportTimer) {
+    // A big run's live diagram takes the page's main thread for half a
+    // second or more to draw and shows little while it races: past
+    // 200,000 events it is drawn when the run pauses or finishes.
+    if (r.max_seq > 200000) {
+      $('lamport-open').title = 'the diagram is drawn when the run pauses or finishes (over 200,000 events)';
+      return;
+    }
     st.lamportTimer = setTimeout(() => {
       st.lamportTimer = 0;
       load();
@@ -795,6 +875,7 @@ async function loadSource(run) {
 // ---- wiring ----
 
 function wire() {
+  setInterval(pollStatus, 1000);
   $('run').onclick = () => startRun($('seed').value);
   $('replay').onclick = () => startRun(st.lastSeed ?? $('seed').value);
   $('pause').onclick = () => control({ action: 'pause' });

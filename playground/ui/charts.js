@@ -15,8 +15,11 @@ function pct(sorted, p) {
 }
 
 export class Charts {
-  constructor(tput, lat, avail) {
+  // onSeek, if set, is called with an event's seq when a chart is clicked:
+  // the first event at or after the clicked time.
+  constructor(tput, lat, avail, onSeek) {
     this.els = { tput, lat, avail };
+    this.onSeek = onSeek || null;
     this.plots = null;
     this.reset();
   }
@@ -24,6 +27,7 @@ export class Charts {
   // reset forgets the data and the charts (a new run draws new ones).
   reset() {
     this.buckets = [];
+    this.firstSeq = []; // bucket index -> the first event seen in it
     this.open = new Map(); // client node -> invoke time
     this.faults = [];      // {from, to (null: still on), label} in virtual s
     this.faultOpen = new Map(); // what a later fault ends ("crash p1") -> its interval
@@ -67,6 +71,8 @@ export class Charts {
   }
 
   event(e) {
+    const bi = Math.floor(e.t / BUCKET);
+    if (this.firstSeq[bi] === undefined && e.seq !== undefined) this.firstSeq[bi] = e.seq;
     if (e.kind === 'fault' && e.data && typeof e.data === 'object') {
       this.fault(e);
       this.dirty();
@@ -143,7 +149,13 @@ export class Charts {
     const width = Math.max(240, this.els.tput.clientWidth || 300);
     const mk = (el, title, series, data, yLabel, yRange) => new uPlot({
       title, width, height: 130,
-      hooks: { drawClear: [(u) => this.shade(u)] },
+      hooks: {
+        drawClear: [(u) => this.shade(u)],
+        ready: [(u) => {
+          u.over.title = 'click: seek the run to this time';
+          u.over.addEventListener('click', (ev) => this.pick(u, ev));
+        }],
+      },
       scales: { x: { time: false }, y: yRange ? { range: yRange } : {} },
       axes: [{ label: 'virtual s', size: 30 }, { label: yLabel, size: 44 }],
       series: [{ label: 'virtual s' }, ...series],
@@ -160,6 +172,24 @@ export class Charts {
     this.plots.tput.setData([d.xs, d.ops]);
     this.plots.lat.setData([d.xs, d.p50, d.p99]);
     this.plots.avail.setData([d.xs, d.av]);
+  }
+
+  // seqAt is the first event at or after virtual second x the page has
+  // seen, or null.
+  seqAt(x) {
+    for (let i = Math.max(0, Math.floor((x * 1e9) / BUCKET)); i < this.firstSeq.length; i++) {
+      if (this.firstSeq[i] !== undefined) return this.firstSeq[i];
+    }
+    return null;
+  }
+
+  // pick handles a click on a chart: seek the run to the time under it.
+  pick(u, ev) {
+    if (!this.onSeek) return;
+    const x = u.posToVal(ev.offsetX, 'x');
+    const seq = this.seqAt(x);
+    for (const el of Object.values(this.els)) el.dataset.picked = seq === null ? '' : `${x.toFixed(2)}s@${seq}`;
+    if (seq !== null) this.onSeek(seq, x);
   }
 
   // points returns how many buckets have data (for tests and the page).

@@ -3,8 +3,28 @@
 // links that carried a message so far are drawn (and those a fault marks):
 // cut by partitions dashed red, held links thick amber. A click opens a
 // menu of faults for the node; shift-click selects nodes for a partition
-// or a hold.
+// or a hold. Messages delivered while a run plays fly along the links as
+// dots (flights.js, bounded work per frame). A node's last state snapshot
+// (an emit of key "state", the Go SDK's SetState) is a compact line under
+// it and its tooltip; the node's menu shows it whole with its store's keys.
+import { Flights } from './flights.js';
+
 const NS = 'http://www.w3.org/2000/svg';
+
+// compactState renders a state snapshot on one short line: an object's
+// fields as "k v", arrays joined with commas.
+export function compactState(v, max = 28) {
+  let s;
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    s = Object.entries(v).map(([k, x]) => `${k} ${Array.isArray(x) ? (x.length ? x.join(',') : '-') : typeof x === 'object' ? JSON.stringify(x) : x}`).join(' · ');
+  } else {
+    s = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+// shortName fits a node's name in a grid cell.
+const shortName = (name) => (name.length > 5 ? `${name.slice(0, 2)}…${name.slice(-2)}` : name);
 
 export class Topology {
   constructor(svg, menu, hooks) {
@@ -14,6 +34,10 @@ export class Topology {
     this.nodes = [];
     this.selected = [];
     this.inspected = null;
+    this.live = false; // messages fly only while the run plays
+    this.flightLayer = document.createElementNS(NS, 'g');
+    this.flightLayer.setAttribute('class', 'flights');
+    this.flights = new Flights(this.flightLayer, hooks.note || null);
     this.resetEvents();
     document.addEventListener('click', (e) => {
       if (!menu.contains(e.target) && !svg.contains(e.target)) menu.hidden = true;
@@ -36,17 +60,32 @@ export class Topology {
     this.tapped = new Set(); // "a>b": links the adversary eavesdrops on or tampers with
     this.doubt = new Map(); // node name -> Set(txn) prepared, not yet applied or released
     this.traffic = new Set(); // "i-j" (i < j): node pairs a message was delivered between
+    this.states = new Map(); // node index -> its last state snapshot
+    if (this.flights) this.flights.reset();
+  }
+
+  // setLive says whether the run plays: messages fly only then (not while
+  // a finished or sought run's trace is caught up); when it stops, the
+  // dots in the air land and the waiting ones are dropped.
+  setLive(on) {
+    this.live = on;
+    if (!on) this.flights.pending = [];
   }
 
   nodeNames() { return this.nodes.map((n) => n.name); }
 
+  // setNodes takes the nodes of a status; it redraws only if one changed
+  // (a status comes every second while a run plays: redrawing 100 nodes
+  // each time would replace the element under a user's click).
   setNodes(nodes) {
+    const sig = (ns) => ns.map((n) => `${n.name}/${n.state}/${n.role}/${n.reason || ''}`).join('|');
+    const before = sig(this.nodes);
     if (nodes.length !== this.nodes.length || nodes.some((n, i) => n.name !== this.nodes[i].name)) {
       this.nodes = nodes.map((n) => ({ ...n }));
     } else {
       nodes.forEach((n, i) => Object.assign(this.nodes[i], n));
     }
-    this.draw();
+    if (sig(this.nodes) !== before || !this.svg.firstChild) this.draw();
   }
 
   // event folds one trace event into the link and in-doubt state.
@@ -55,6 +94,12 @@ export class Topology {
       const key = `${Math.min(e.node, e.peer)}-${Math.max(e.node, e.peer)}`;
       if (!this.traffic.has(key)) {
         this.traffic.add(key);
+        this.dirty();
+      }
+      if (this.live) this.flights.add(this.pos(e.peer), this.pos(e.node));
+    } else if (e.kind === 'emit' && e.label === 'state') {
+      if (e.node >= 0 && e.node < this.nodes.length) {
+        this.states.set(e.node, e.data);
         this.dirty();
       }
     } else if (e.kind === 'fault' && e.data && typeof e.data === 'object') {
@@ -82,9 +127,13 @@ export class Topology {
     }
   }
 
+  // dirty redraws on the next frame, and at most every 200 ms: a busy
+  // run changes state far more often than a person can read it, and a
+  // redraw of 100 nodes is not free.
   dirty() {
     if (this.pending) return;
-    this.pending = requestAnimationFrame(() => { this.pending = 0; this.draw(); });
+    const wait = Math.max(0, 200 - (performance.now() - (this.drawnAt || 0)));
+    this.pending = setTimeout(() => requestAnimationFrame(() => { this.pending = 0; this.draw(); }), wait);
   }
 
   cut(a, b) {
@@ -126,6 +175,7 @@ export class Topology {
 
   draw() {
     const svg = this.svg;
+    this.drawnAt = performance.now();
     svg.textContent = '';
     const el = (tag, attrs, parent = svg) => {
       const x = document.createElementNS(NS, tag);
@@ -151,6 +201,7 @@ export class Topology {
         el('line', { x1, y1, x2, y2, class: cls, 'data-link': `${a}-${b}` });
       }
     }
+    svg.append(this.flightLayer); // above the links, under the nodes
     const small = ns.length > 24;
     ns.forEach((n, i) => {
       const [x, y] = this.pos(i);
@@ -158,11 +209,18 @@ export class Topology {
         'data-node': n.name, 'data-state': n.state, tabindex: '0' });
       el('circle', { r: small ? 7 : 17 }, g);
       const t = el('text', { 'text-anchor': 'middle', dy: small ? '13' : '4', class: small ? 'small' : '' }, g);
-      t.textContent = n.name;
+      t.textContent = small ? shortName(n.name) : n.name;
+      const gs = this.states.get(i);
       if (!small) {
         const r = el('text', { 'text-anchor': 'middle', dy: '30' }, g);
         r.textContent = n.role || '';
         r.setAttribute('class', 'role');
+        if (gs !== undefined) {
+          const line = el('text', { 'text-anchor': 'middle', dy: '40', class: 'gstate', 'data-gstate': n.name }, g);
+          line.textContent = compactState(gs, ns.length > 8 ? 18 : 28);
+        }
+      } else if (gs !== undefined) {
+        el('circle', { r: 2, cx: 5, cy: -5, class: 'gstate-dot' }, g); // it has a state: hover or click for it
       }
       const d = this.doubt.get(n.name);
       if (d && d.size) {
@@ -170,7 +228,7 @@ export class Topology {
         b.textContent = `in doubt: ${d.size}`;
       }
       const title = el('title', {}, g);
-      title.textContent = `${n.name} (${n.role}): ${n.state}${n.reason ? ` - ${n.reason}` : ''}`;
+      title.textContent = `${n.name} (${n.role}): ${n.state}${n.reason ? ` - ${n.reason}` : ''}${gs !== undefined ? `\nstate: ${JSON.stringify(gs)}` : ''}`;
       g.addEventListener('click', (e) => {
         e.stopPropagation();
         if (e.shiftKey) this.toggle(n.name);
@@ -185,6 +243,23 @@ export class Topology {
     const head = document.createElement('b');
     head.textContent = `${n.name}: ${n.state}`;
     m.append(head);
+    // What the node holds: its last state snapshot, then its store's keys.
+    const i = this.nodes.indexOf(n);
+    const gs = this.states.get(i);
+    const pre = document.createElement('pre');
+    pre.className = 'gstate-full';
+    pre.textContent = gs !== undefined ? `state ${JSON.stringify(gs)}` : 'no state emitted (SetState)';
+    const keys = document.createElement('div');
+    keys.className = 'store-keys';
+    keys.textContent = 'store: …';
+    m.append(pre, keys);
+    if (this.hooks.detail) {
+      this.hooks.detail(n.name).then((d) => {
+        const ks = d.store.map((kv) => kv.key);
+        keys.textContent = `store (${ks.length}${d.store_next ? '+' : ''} keys): ${ks.slice(0, 8).join(', ') || 'empty'}${ks.length > 8 ? ', …' : ''}`;
+        if (gs === undefined && d.guest_state !== undefined) pre.textContent = `state ${JSON.stringify(d.guest_state)}`;
+      }, (err) => { keys.textContent = `store: ${err.message || err}`; });
+    }
     const item = (label, fn, enabled = true) => {
       const b = document.createElement('button');
       b.textContent = label;

@@ -349,6 +349,8 @@ type shard struct {
 	mu      sync.Mutex
 	m       *ShardMap // nil: not assigned yet
 	adopted int       // the last epoch whose hand-off this shard applied
+	// stateBuf is publish's JSON.
+	stateBuf []byte
 }
 
 func (s *shard) load() error {
@@ -377,6 +379,24 @@ func (s *shard) start() {
 	s.n.HandleInline("migrate", s.migrate)
 	s.n.HandleInline("adopt", s.adopt)
 	s.n.Emit("shard_up", map[string]any{"shard": s.n.ID(), "restarted": s.n.Restarted()})
+	s.publish()
+}
+
+// publish emits the shard's state (maelstrom.Node.SetState) after its
+// epoch or adoption changed: {"epoch":E,"adopted":A}, the map epoch it
+// serves under and the last epoch whose hand-off it adopted. It writes
+// into a buffer it keeps, allocating nothing once that has grown, so
+// that the Go runtime's collections, and the goroutines that follow them,
+// run as they did without it: the emit adds a trace event and changes
+// nothing else.
+func (s *shard) publish() {
+	b := append(s.stateBuf[:0], `{"epoch":`...)
+	b = strconv.AppendInt(b, int64(s.epoch()), 10)
+	b = append(b, `,"adopted":`...)
+	b = strconv.AppendInt(b, int64(s.adopted), 10)
+	b = append(b, '}')
+	s.stateBuf = b
+	s.n.SetState(json.RawMessage(b))
 }
 
 func (s *shard) epoch() int {
@@ -396,6 +416,7 @@ func (s *shard) setMap(m *ShardMap) error {
 		return err
 	}
 	s.m = m
+	s.publish()
 	return nil
 }
 
@@ -570,6 +591,7 @@ func (s *shard) adopt(msg maelstrom.Message) error {
 			return err
 		}
 		s.adopted = b.Map.Epoch
+		s.publish()
 	}
 	return s.n.Reply(msg, map[string]any{"type": "adopt_ok", "epoch": s.epoch()})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,11 @@ type participant struct {
 	mu       sync.Mutex
 	prepared map[string]*prepared
 	locks    map[string]string // key -> txn
+	// held is locks' keys in order, kept beside it so that publishing the
+	// state iterates no map (a Go map's order draws on the runtime's
+	// random source, which the guest's other map walks share).
+	held     []string
+	stateBuf []byte            // publish's JSON
 	done     map[string]string // txn -> outcome
 
 	abortRate float64
@@ -92,6 +98,7 @@ func (s *participant) load() error {
 		s.prepared[txn] = &p
 		for k := range p.Writes {
 			s.locks[k] = txn
+			s.hold(k)
 		}
 	}
 	done, err := s.kv.Scan(donePrefix)
@@ -103,6 +110,7 @@ func (s *participant) load() error {
 	}
 	if len(locks) > 0 {
 		s.n.Log("reloaded %d prepared transactions", len(locks))
+		s.publish()
 	}
 	return nil
 }
@@ -158,8 +166,10 @@ func (s *participant) prepare(msg maelstrom.Message) error {
 	s.prepared[b.Txn] = p
 	for _, k := range keys {
 		s.locks[k] = b.Txn
+		s.hold(k)
 	}
 	s.n.Emit("prepared", map[string]any{"txn": b.Txn, "keys": keys})
+	s.publish()
 	return s.sendVote(msg.Src, b.Txn, "yes")
 }
 
@@ -216,6 +226,9 @@ func (s *participant) finish(msg maelstrom.Message) error {
 	for _, k := range keys {
 		if s.locks[k] == b.Txn {
 			delete(s.locks, k)
+			if i, ok := slices.BinarySearch(s.held, k); ok {
+				s.held = slices.Delete(s.held, i, i+1)
+			}
 		}
 	}
 	s.done[b.Txn] = outcome
@@ -224,7 +237,59 @@ func (s *participant) finish(msg maelstrom.Message) error {
 	} else {
 		s.n.Emit("release", map[string]any{"txn": b.Txn, "keys": keys, "reason": "abort"})
 	}
+	s.publish()
 	return ack()
+}
+
+// publish emits the participant's state (maelstrom.Node.SetState) after a
+// change of its locks: {"locks":["k4=c0-16",...],"prepared":N}, the keys it
+// holds locked (each for the transaction that prepared it) and how many
+// transactions are prepared here, undecided. Called with s.mu held.
+//
+// It writes into a buffer it keeps, allocating nothing once that buffer
+// has grown: the guest's other work runs in goroutines, whose order
+// follows the Go runtime's garbage collections, so a state emit that
+// allocated would move them and change the run (not only its digest).
+func (s *participant) publish() {
+	b := append(s.stateBuf[:0], `{"locks":[`...)
+	for i, k := range s.held {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = appendJSONText(b, k)
+		b = append(b, '=')
+		b = appendJSONText(b, s.locks[k])
+		b = append(b, '"')
+	}
+	b = append(b, `],"prepared":`...)
+	b = strconv.AppendInt(b, int64(len(s.prepared)), 10)
+	b = append(b, '}')
+	s.stateBuf = b
+	s.n.SetState(json.RawMessage(b))
+}
+
+// appendJSONText appends t as the inside of a JSON string.
+func appendJSONText(b []byte, t string) []byte {
+	const hex = "0123456789abcdef"
+	for i := 0; i < len(t); i++ {
+		switch c := t[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// hold adds k to the ordered locked keys.
+func (s *participant) hold(k string) {
+	if i, ok := slices.BinarySearch(s.held, k); !ok {
+		s.held = slices.Insert(s.held, i, k)
+	}
 }
 
 // tick asks the coordinator about transactions prepared for too long.

@@ -754,6 +754,23 @@ func (n *Node) Emit(key string, value any) {
 	n.host.emit(key, b)
 }
 
+// StateKey is the emit key of a node's state snapshot (SetState).
+const StateKey = "state"
+
+// SetState emits a small JSON snapshot of what the node holds now (its
+// role's key facts: locks held, the epoch, a counter), under the key
+// "state". The playground shows a node's last one inside the node and in
+// its inspector. It is an ordinary emit (ABI-neutral), so it is part of the
+// trace and its digest like any other: call it when the state changes,
+// not on every message, and keep it to a line (it counts against
+// limits.log_bytes_per_run). To add a state to an existing guest without
+// changing its runs (only adding events), pass json.RawMessage built in a
+// buffer the guest keeps: marshalling allocates, and in a guest whose work
+// runs in goroutines an allocation moves the garbage collections and the
+// goroutines with them (twopc's participant and sharding's shard do this;
+// internal/golden's TestStateEmitsAddOnlyEvents checks it).
+func (n *Node) SetState(value any) { n.Emit(StateKey, value) }
+
 // marshalValue is json.Marshal, without reflection for the values
 // appendValue knows.
 func marshalValue(v any) ([]byte, error) {

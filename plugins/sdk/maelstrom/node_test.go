@@ -403,8 +403,11 @@ func TestLogAndEmit(t *testing.T) {
 	n.Emit("s", "a\"b")
 	n.Emit("i", 42)
 	n.Emit("raw", json.RawMessage(`[1]`))
+	n.SetState(struct {
+		Locks []string `json:"locks"`
+	}{[]string{"k4"}})
 	assert.Equal(t, []string{"x=4", "bad thing"}, h.logs)
-	assert.Equal(t, []string{`decide={"txn":7}`, `s="a\"b"`, `i=42`, `raw=[1]`}, h.emits)
+	assert.Equal(t, []string{`decide={"txn":7}`, `s="a\"b"`, `i=42`, `raw=[1]`, `state={"locks":["k4"]}`}, h.emits)
 	h.clock = 1_500
 	assert.Equal(t, int64(1_500), n.Now().UnixNano())
 }

@@ -65,7 +65,7 @@ func main() {
 func db(n *maelstrom.Node) {
 	v := 1
 	n.HandleInline("init", func(maelstrom.Message) error {
-		n.Emit("state", map[string]any{"v": v})
+		n.SetState(map[string]any{"v": v})
 		return nil
 	})
 	n.HandleInline("set", func(msg maelstrom.Message) error {
@@ -74,7 +74,7 @@ func db(n *maelstrom.Node) {
 			return err
 		}
 		v = b.V
-		n.Emit("state", map[string]any{"v": v})
+		n.SetState(map[string]any{"v": v})
 		return nil
 	})
 	n.HandleInline("read", func(msg maelstrom.Message) error { return n.Reply(msg, body{Type: "read_ok", V: v}) })
@@ -84,7 +84,7 @@ func cache(n *maelstrom.Node, p params) {
 	v := -1
 	set := func(x int) {
 		v = x
-		n.Emit("state", map[string]any{"v": v})
+		n.SetState(map[string]any{"v": v})
 	}
 	n.HandleInline("get", func(msg maelstrom.Message) error {
 		if v >= 0 {

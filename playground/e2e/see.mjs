@@ -1,0 +1,175 @@
+// Messages you can see (issue 18 part 3), run by see_test.go:
+//   node see.mjs URL SHOTS_DIR PINGER_WASM OUT_JSON
+// - messages fly along the topology's links while a run plays;
+// - a node shows its state (the guest's SetState) inside it, in its
+//   tooltip, and in its menu with its store's keys;
+// - clicking a chart point seeks the run to that time;
+// - 100 nodes are laid out without overlapping circles or labels;
+// with screenshots at 1440×900 and 1024×768, of 5 and of 100 nodes.
+import { chromium } from 'playwright-core';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [url, shots, pingerWasm, outJSON] = process.argv.slice(2);
+const out = { steps: [] };
+const log = (msg) => { out.steps.push(msg); console.log(`see: ${msg}`); };
+
+function check(cond, msg) {
+  if (!cond) throw new Error(`check failed: ${msg}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu'],
+});
+let page;
+const errors = [];
+const open = async (u) => {
+  await page.goto(u);
+  await page.waitForSelector('body[data-ready="1"]');
+};
+const state = () => page.locator('#run-state').textContent();
+const finished = () => page.waitForFunction(() => document.querySelector('#run-state').textContent === 'finished', null, { timeout: 120000 });
+
+// twopc5 loads Two-Phase Commit with four participants: five nodes.
+async function twopc5(speed) {
+  await page.locator('.pattern[data-pattern="twopc"] button[data-file="scenario.yaml"]').click();
+  await page.waitForFunction(() => /name: twopc/.test(document.querySelector('#scenario').value));
+  const text = await page.locator('#scenario').inputValue();
+  await page.locator('#scenario').fill(text.replace('{name: p, count: 3,', '{name: p, count: 4,'));
+  await page.locator('#start-paused').uncheck();
+  await page.locator('#speed').selectOption(speed);
+  await page.locator('#run').click();
+  await page.waitForFunction(() => /^run [0-9a-f]/.test(document.querySelector('#run-id').textContent), null, { timeout: 120000 });
+}
+
+// flightsAndState plays twopc at 1x: dots fly between the nodes, and the
+// participants show their locks.
+async function flightsAndState() {
+  await open(url);
+  await twopc5('1');
+  await page.waitForFunction(() => Number((document.querySelector('#topology g.flights') || {}).dataset?.drawn || 0) > 0, null, { timeout: 60000 });
+  const flying = await page.locator('#topology circle.flight:visible').count();
+  check(flying > 0, `dots fly while the run plays: ${flying}`);
+  const note = await page.locator('#flights-note').textContent();
+  check(/messages drawn: [\d,]+ of [\d,]+ delivered/.test(note), `the note says how many messages were drawn: ${note}`);
+  await page.locator('#topology').screenshot({ path: join(shots, 'see-flights-5.png') });
+  log(`${flying} dots in flight; note: ${note}`);
+
+  // A participant's locks, inside the node.
+  await page.waitForSelector('#topology text.gstate[data-gstate="p0"]', { timeout: 60000 });
+  const line = await page.locator('#topology text.gstate[data-gstate="p0"]').textContent();
+  check(/locks/.test(line) && /prepared \d/.test(line), `p0's state line: ${line}`);
+  const title = await page.locator('#topology g.node[data-node="p0"] > title').textContent();
+  check(/state: \{"locks":\[.*\],"prepared":\d+\}/.test(title), `p0's tooltip carries its state: ${title}`);
+  await page.locator('#topology g.node[data-node="p0"]').click();
+  await page.waitForSelector('#nodemenu:not([hidden]) pre.gstate-full');
+  check(/state \{[\s\S]*"locks"/.test(await page.locator('#nodemenu pre.gstate-full').textContent()), 'the menu shows the whole state');
+  await page.waitForFunction(() => /^store \(\d+\+? keys\): /.test(document.querySelector('#nodemenu .store-keys').textContent), null, { timeout: 30000 });
+  const keys = await page.locator('#nodemenu .store-keys').textContent();
+  check(/done\/|lock\/|kv\//.test(keys), `the menu lists the store's keys: ${keys}`);
+  await page.locator('#topology').screenshot({ path: join(shots, 'see-state-menu-5.png') });
+  log(`p0 shows "${line}"; menu: ${keys}`);
+  await page.locator('#run-id').click(); // closes the menu
+}
+
+// chartSeek finishes the run, then clicks the throughput chart at 40%
+// of its width: the run is sought back to that time.
+async function chartSeek() {
+  if (await state() !== 'finished') await page.locator('#finish').click();
+  await finished();
+  await page.waitForFunction(() => Number(document.querySelector('#chart-tput').dataset.points || 0) > 10, null, { timeout: 30000 });
+  const over = page.locator('#chart-tput .u-over');
+  const box = await over.boundingBox();
+  const before = await page.locator('#slider-label').textContent();
+  await over.click({ position: { x: box.width * 0.4, y: box.height / 2 } });
+  await page.waitForFunction(() => !document.querySelector('#rewound').hidden, null, { timeout: 60000 });
+  const picked = await page.locator('#chart-tput').getAttribute('data-picked');
+  check(/^\d+\.\d+s@\d+$/.test(picked || ''), `the chart names what it picked: ${picked}`);
+  const [, at, max] = /event (\d+) \/ (\d+)/.exec(await page.locator('#slider-label').textContent()).map(Number);
+  const want = Number(picked.split('@')[1]);
+  check(at >= want && at < max, `the run is at the picked event: ${at} (picked ${want}, of ${max})`);
+  const vt = await page.locator('#vtime').textContent();
+  check(Math.abs(parseFloat(vt) / 1000 - parseFloat(picked)) < 0.2, `the virtual time is the clicked one: ${vt} vs ${picked}`);
+  check(await state() === 'paused', 'the sought run is paused there');
+  await page.screenshot({ path: join(shots, 'see-chart-seek-1440.png') });
+  log(`chart click at ${picked}: ${before} -> event ${at} / ${max}, t=${vt}`);
+}
+
+// hundred runs 100 pinging nodes and checks the layout: no two circles
+// and no two labels overlap.
+async function hundred(tag) {
+  await open(url);
+  await page.locator('#upload').setInputFiles(pingerWasm);
+  await page.waitForFunction(() => /uploaded pinger\.wasm/.test(document.querySelector('#flash').textContent));
+  const sha = await page.evaluate(async () => (await (await fetch('/api/v1/modules')).json()).modules.find((m) => m.name === 'pinger.wasm').sha256);
+  await page.locator('#scenario').fill(`name: hundred
+seed: 3
+duration: 3ms
+modules:
+  p: {sha256: ${sha}, roles: [server]}
+nodes:
+  - {name: n, count: 100, module: p, role: server}
+limits: {memory_pages: 16, store_bytes: 65536, fs_bytes: 65536, in_flight_bytes: 65536, log_bytes_per_run: 65536}
+`);
+  await page.locator('#start-paused').uncheck();
+  await page.locator('#speed').selectOption('0');
+  await page.locator('#run').click();
+  await finished();
+  await page.waitForFunction(() => document.querySelectorAll('#topology .node').length === 100);
+  const overlaps = await page.evaluate(() => {
+    const boxes = (sel) => [...document.querySelectorAll(sel)].map((e) => e.getBoundingClientRect());
+    const hit = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+    const count = (bs) => { let n = 0; for (let i = 0; i < bs.length; i++) for (let j = i + 1; j < bs.length; j++) if (hit(bs[i], bs[j])) n++; return n; };
+    const labels = boxes('#topology .node text');
+    const circles = boxes('#topology .node > circle:first-of-type');
+    const svg = document.querySelector('#topology').getBoundingClientRect();
+    const outside = [...labels, ...circles].filter((b) => b.left < svg.left || b.right > svg.right || b.top < svg.top || b.bottom > svg.bottom).length;
+    const minFont = Math.min(...[...document.querySelectorAll('#topology .node text')].map((t) => t.getBoundingClientRect().height));
+    return { labels: count(labels), circles: count(circles), labelCircle: 0, outside, minFont };
+  });
+  check(overlaps.labels === 0 && overlaps.circles === 0 && overlaps.outside === 0, `100 nodes: no overlaps and all inside: ${JSON.stringify(overlaps)}`);
+  check(overlaps.minFont >= 7, `labels are readable: ${overlaps.minFont.toFixed(1)} px high`);
+  await page.locator('#topology').screenshot({ path: join(shots, `see-100-topology-${tag}.png`) });
+  await page.screenshot({ path: join(shots, `see-100-page-${tag}.png`) });
+  log(`${tag}: 100 nodes, ${JSON.stringify(overlaps)}`);
+}
+
+// five takes the page with five nodes at this viewport.
+async function five(tag) {
+  await open(url);
+  await twopc5('0');
+  await finished();
+  await page.waitForSelector('#topology text.gstate[data-gstate="p3"]');
+  await page.screenshot({ path: join(shots, `see-5-page-${tag}.png`) });
+  await page.locator('#topology').screenshot({ path: join(shots, `see-5-topology-${tag}.png`) });
+  log(`${tag}: 5 nodes with their state lines`);
+}
+
+try {
+  const only = (process.env.SEE_ONLY || '').split(',').filter(Boolean);
+  const want = (n) => !only.length || only.includes(n);
+  for (const [w, h] of [[1440, 900], [1024, 768]]) {
+    const ctx = await browser.newContext({ viewport: { width: w, height: h } });
+    page = await ctx.newPage();
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(m.text()); });
+    const tag = `${w}x${h}`;
+    if (w === 1440) {
+      if (want('flights')) { await flightsAndState(); if (want('chart')) await chartSeek(); }
+    }
+    if (want('five')) await five(tag);
+    if (want('hundred')) await hundred(tag);
+    await ctx.close();
+  }
+  check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
+  out.ok = true;
+} catch (err) {
+  out.ok = false;
+  out.error = String(err && err.stack ? err.stack : err);
+  if (page) await page.screenshot({ path: join(shots, 'see-failure.png') }).catch(() => {});
+} finally {
+  await browser.close();
+  writeFileSync(outJSON, JSON.stringify(out, null, 1));
+}
+process.exit(out.ok ? 0 : 1);
