@@ -78,6 +78,30 @@ func browse(t *testing.T, chromiumPath string, args ...string) map[string]any {
 	return out
 }
 
+// shotsDir is where a browser test's screenshots go: $TERRARIUM_SHOTS, else
+// screenshots/NAME (gitignored); it exists on return.
+func shotsDir(t *testing.T, name string) string {
+	shots := os.Getenv("TERRARIUM_SHOTS")
+	if shots == "" {
+		var err error
+		shots, err = filepath.Abs(filepath.Join(ScreenshotDir, name))
+		require.NoError(t, err)
+	}
+	require.NoError(t, os.MkdirAll(shots, 0o755))
+	t.Logf("screenshots in %s", shots)
+	return shots
+}
+
+// pingerModule writes the pinger guest (lab2_test.go) as a Wasm file in a
+// temporary folder and returns its path.
+func pingerModule(t *testing.T) string {
+	wasm, err := testguests.Wat2Wasm([]byte(pinger))
+	require.NoError(t, err)
+	mod := filepath.Join(t.TempDir(), "pinger.wasm")
+	require.NoError(t, os.WriteFile(mod, wasm, 0o644))
+	return mod
+}
+
 // readInputs reads every file the browser test depends on but Go does not
 // see (the script, the UI the binary embeds), so that go test's cache
 // reruns the test when one changes.

@@ -1,13 +1,7 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
-
-	"github.com/stretchr/testify/require"
-
-	"github.com/terrarium-sim/terrarium/internal/testguests"
 )
 
 // pinger pings nodes 0, 1 and 2 when it boots and answers every message:
@@ -34,18 +28,8 @@ func TestLab2InChromium(t *testing.T) {
 	readInputs(t)
 	browser := chromium(t)
 	bin := buildTerrarium(t)
-	shots := os.Getenv("TERRARIUM_SHOTS")
-	if shots == "" {
-		var err error
-		shots, err = filepath.Abs(filepath.Join(ScreenshotDir, "lab2"))
-		require.NoError(t, err)
-	}
-	require.NoError(t, os.MkdirAll(shots, 0o755))
-	t.Logf("screenshots in %s", shots)
-	wasm, err := testguests.Wat2Wasm([]byte(pinger))
-	require.NoError(t, err)
-	mod := filepath.Join(t.TempDir(), "pinger.wasm")
-	require.NoError(t, os.WriteFile(mod, wasm, 0o644))
+	shots := shotsDir(t, "lab2")
+	mod := pingerModule(t)
 
 	_, url := serve(t, bin, t.TempDir())
 	browse(t, browser, "lab2.mjs", url, shots, mod)

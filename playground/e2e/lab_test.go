@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -18,14 +16,7 @@ func TestLabInChromium(t *testing.T) {
 	readInputs(t)
 	browser := chromium(t)
 	bin := buildTerrarium(t)
-	shots := os.Getenv("TERRARIUM_SHOTS")
-	if shots == "" {
-		var err error
-		shots, err = filepath.Abs(filepath.Join(ScreenshotDir, "lab"))
-		require.NoError(t, err)
-	}
-	require.NoError(t, os.MkdirAll(shots, 0o755))
-	t.Logf("screenshots in %s", shots)
+	shots := shotsDir(t, "lab")
 
 	data := t.TempDir()
 	server, url := serve(t, bin, data, "--max-runs", "2")

@@ -1,13 +1,7 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
-
-	"github.com/stretchr/testify/require"
-
-	"github.com/terrarium-sim/terrarium/internal/testguests"
 )
 
 // TestScaleInChromium plays a 100-node run of a million events in chromium
@@ -19,18 +13,8 @@ func TestScaleInChromium(t *testing.T) {
 	readInputs(t)
 	browser := chromium(t)
 	bin := buildTerrarium(t)
-	shots := os.Getenv("TERRARIUM_SHOTS")
-	if shots == "" {
-		var err error
-		shots, err = filepath.Abs(filepath.Join(ScreenshotDir, "scale"))
-		require.NoError(t, err)
-	}
-	require.NoError(t, os.MkdirAll(shots, 0o755))
-	t.Logf("screenshots in %s", shots)
-	wasm, err := testguests.Wat2Wasm([]byte(pinger))
-	require.NoError(t, err)
-	mod := filepath.Join(t.TempDir(), "pinger.wasm")
-	require.NoError(t, os.WriteFile(mod, wasm, 0o644))
+	shots := shotsDir(t, "scale")
+	mod := pingerModule(t)
 
 	_, url := serve(t, bin, t.TempDir())
 	out := browse(t, browser, "scale.mjs", url, shots, mod)

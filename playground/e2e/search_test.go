@@ -21,13 +21,7 @@ func TestSearchInChromium(t *testing.T) {
 	require.NoError(t, err)
 	browser := chromium(t)
 	bin := buildTerrarium(t)
-	shots := os.Getenv("TERRARIUM_SHOTS")
-	if shots == "" {
-		shots, err = filepath.Abs(filepath.Join(ScreenshotDir, "search"))
-		require.NoError(t, err)
-	}
-	require.NoError(t, os.MkdirAll(shots, 0o755))
-	t.Logf("screenshots in %s", shots)
+	shots := shotsDir(t, "search")
 	broken, err := os.ReadFile(filepath.Join("..", "..", "runtime", "shrink", "testdata", "broken_schedule.yaml"))
 	require.NoError(t, err)
 	lease, err := os.ReadFile(filepath.Join("..", "..", "plugins", "zoo", "lease", "scenario.yaml"))

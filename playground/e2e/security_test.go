@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestSecurityInChromium: the security patterns' tours in the gallery, and
@@ -17,14 +14,7 @@ func TestSecurityInChromium(t *testing.T) {
 	readInputs(t)
 	browser := chromium(t)
 	bin := buildTerrarium(t)
-	shots := os.Getenv("TERRARIUM_SHOTS")
-	if shots == "" {
-		var err error
-		shots, err = filepath.Abs(filepath.Join(ScreenshotDir, "security"))
-		require.NoError(t, err)
-	}
-	require.NoError(t, os.MkdirAll(shots, 0o755))
-	t.Logf("screenshots in %s", shots)
+	shots := shotsDir(t, "security")
 	_, url := serve(t, bin, t.TempDir())
 	out := browse(t, browser, "security.mjs", url, shots)
 	assert.Equal(t, "adversary", last(out["lanes"].([]any)))

@@ -1,11 +1,7 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
-
-	"github.com/stretchr/testify/require"
 )
 
 // TestToursInChromium plays the guided tours (issue 18, part 2) in
@@ -17,14 +13,7 @@ func TestToursInChromium(t *testing.T) {
 	readInputs(t)
 	browser := chromium(t)
 	bin := buildTerrarium(t)
-	shots := os.Getenv("TERRARIUM_SHOTS")
-	if shots == "" {
-		var err error
-		shots, err = filepath.Abs(filepath.Join(ScreenshotDir, "tour"))
-		require.NoError(t, err)
-	}
-	require.NoError(t, os.MkdirAll(shots, 0o755))
-	t.Logf("screenshots in %s", shots)
+	shots := shotsDir(t, "tour")
 
 	_, url := serve(t, bin, t.TempDir())
 	out := browse(t, browser, "tour.mjs", url, shots)
