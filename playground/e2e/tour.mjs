@@ -194,6 +194,29 @@ async function saga() {
   log(`saga step 5: ${pinned}`);
 }
 
+// brokenPins plays the broken step of four more tours: each pins its
+// violation to the event the violation names (an object with a key and a
+// time for sharding; "acted on REQ" for the security patterns).
+async function brokenPins() {
+  await page.locator('#speed').selectOption('0');
+  for (const [name, want] of [['sharding', /"key":"k008"/], ['gatekeeper', /acted on evil-direct-1 /], ['valet', /acted on c3-1 /], ['fedid', /acted on c1-3 twice/]]) {
+    await page.locator(`.pattern[data-pattern="${name}"] .take-tour`).click();
+    await page.waitForFunction(() => document.body.dataset.tourStep === '1');
+    for (let i = 0; i < 8 && !(await panel('.tour-step').textContent()).includes('Broken'); i++) {
+      const n = await page.evaluate(() => document.body.dataset.tourStep);
+      await next();
+      await page.waitForFunction((k) => document.body.dataset.tourStep !== k, n);
+    }
+    await runStep();
+    await finished();
+    await page.waitForFunction(() => document.body.dataset.tourPinned, null, { timeout: 60000 });
+    const pinned = await panel('.tour-pinned').textContent();
+    check(want.test(pinned), `${name}'s violation pinned: ${pinned}`);
+    await shot(`10-${name}-broken-pinned`);
+    log(`${name}: ${pinned}`);
+  }
+}
+
 try {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await ctx.newPage();
@@ -201,6 +224,7 @@ try {
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(m.text()); });
   await twopc();
   await saga();
+  await brokenPins();
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
   out.ok = true;
 } catch (err) {

@@ -23,23 +23,53 @@ const st = {
   lamportAt: null,    // the run position the diagram shows
   lamportTimer: 0,
   marks: new Map(),   // "txn c1-12" -> the last event that emitted about it
+  keyMarks: new Map(), // "key k3" -> every event that emitted about it, in order
 };
 
 // markEvent indexes the events a violation can point at: an emitted event
-// about a transaction, an order, a saga or a key (its last one wins: by
-// then the violation it is part of has happened).
+// about a transaction, an order, a saga, a key or a request. marks keeps
+// each one's last event (by then the violation it is part of has
+// happened); a key's events are all kept, in order, so that a violation
+// saying when it happened finds the event of that moment.
+const markFields = ['txn', 'order', 'saga', 'key', 'req'];
 function markEvent(e) {
   if (e.kind !== 'emit' || !e.data || typeof e.data !== 'object') return;
-  for (const k of ['txn', 'order', 'saga', 'key']) {
-    if (e.data[k] !== undefined) st.marks.set(`${k} ${e.data[k]}`, { seq: e.seq, t: e.t });
+  for (const k of markFields) {
+    if (e.data[k] === undefined) continue;
+    const name = `${k} ${e.data[k]}`, at = { seq: e.seq, t: e.t };
+    st.marks.set(name, at);
+    if (k !== 'key') continue;
+    if (!st.keyMarks.has(name)) st.keyMarks.set(name, []);
+    st.keyMarks.get(name).push(at);
   }
 }
 
-// violationTarget finds the event a violation's text names ("txn c1-12:
-// ..."), or null.
-function violationTarget(text) {
-  const m = /\b(txn|order|saga|key) ([\w@.:-]+?)(?=[:,;)\s]|$)/.exec(text);
-  return m ? st.marks.get(`${m[1]} ${m[2]}`) || null : null;
+// goDuration reads a Go duration string ("1.62773256s", "850ms") in ns.
+function goDuration(s) {
+  const unit = { h: 3600e9, m: 60e9, s: 1e9, ms: 1e6, us: 1e3, 'µs': 1e3, ns: 1 };
+  let ns = 0, any = false;
+  for (const m of String(s).matchAll(/([\d.]+)(h|ms|m|s|us|µs|ns)/g)) { ns += Number(m[1]) * unit[m[2]]; any = true; }
+  return any ? ns : null;
+}
+
+// violationTarget finds the event a violation names, or null. A string
+// names it in its text ("txn c1-12: ...", "backend acted on c3-1 ...");
+// an object by a field (txn, order, saga, key) and, for a key, the time
+// it happened (at), which picks the key's last event at or before then.
+function violationTarget(v) {
+  if (typeof v === 'string') {
+    const m = /\b(txn|order|saga|key) ([\w@.:-]+?)(?=[:,;)\s]|$)/.exec(v) || /\bacted on ()([\w@.:-]+)/.exec(v);
+    return m ? st.marks.get(`${m[1] || 'req'} ${m[2]}`) || null : null;
+  }
+  if (!v || typeof v !== 'object') return null;
+  for (const k of markFields) {
+    if (v[k] === undefined) continue;
+    const name = `${k} ${v[k]}`, at = v.at !== undefined ? goDuration(v.at) : null;
+    const all = st.keyMarks.get(name);
+    if (all && at !== null) return all.filter((e) => e.t <= at).pop() || all[0];
+    if (st.marks.has(name)) return st.marks.get(name);
+  }
+  return null;
 }
 
 const editor = new Editor($('scenario'), $('gutter'), $('problems'));
@@ -386,6 +416,7 @@ function attach(run) {
   st.lamportAt = null;
   st.focusSeq = null;
   st.marks.clear();
+  st.keyMarks.clear();
   charts.reset();
   topo.reset(run.nodes || [], run.clients || []);
   $('insp-name').textContent = '-';
@@ -471,6 +502,7 @@ function subscribe(from, resume = false) {
     got = 0;
     document.body.dataset.seen = '0';
     st.marks.clear();
+    st.keyMarks.clear();
     charts.reset();
     topo.resetEvents();
   });
@@ -533,6 +565,7 @@ async function seek(seq, focus = null) {
     if (st.es) st.es.close();
     st.run = await api('POST', `/runs/${st.run.id}/seek`, { seq });
     st.marks.clear();
+    st.keyMarks.clear();
     charts.reset();
     topo.resetEvents();
     render();
@@ -694,12 +727,17 @@ function renderChecks(r) {
 // names one the page has seen (as clicking it does) and returns it, or null.
 function pinViolation(check) {
   const c = st.run && st.run.checks && st.run.checks[check];
-  const vs = (c && c.details && Array.isArray(c.details.violations)) ? c.details.violations : [];
-  for (const v of vs) {
-    const at = typeof v === 'string' ? violationTarget(v) : null;
-    if (at) {
-      seek(at.seq, at.seq);
-      return { ...at, what: v };
+  const d = (c && c.details) || {};
+  // details.violations first, then any other list a check names them in
+  // (the security checks' unauthorised and acted_on_injected).
+  const lists = [d.violations, ...Object.entries(d).filter(([k]) => k !== 'violations').map(([, x]) => x)];
+  for (const vs of lists.filter(Array.isArray)) {
+    for (const v of vs) {
+      const at = violationTarget(v);
+      if (at) {
+        seek(at.seq, at.seq);
+        return { ...at, what: typeof v === 'string' ? v : JSON.stringify(v) };
+      }
     }
   }
   return null;
@@ -715,13 +753,13 @@ function listViolations(cell, c) {
   ul.className = 'violations';
   for (const v of vs) {
     const li = document.createElement('li');
-    const at = typeof v === 'string' ? violationTarget(v) : null;
+    const at = violationTarget(v);
     if (at) {
       const a = document.createElement('a');
       a.href = '#';
       a.className = 'violation';
       a.dataset.seq = String(at.seq);
-      a.textContent = v;
+      a.textContent = typeof v === 'string' ? v : JSON.stringify(v);
       a.title = `seek the run to event ${at.seq} (t=${fmtT(at.t)}), where this shows`;
       a.onclick = (e) => {
         e.preventDefault();

@@ -245,7 +245,9 @@ export class TourPlayer {
     if (this.pinned || (!look.violation && !look.event)) return;
     let at = null;
     if (look.violation) at = this.h.pinViolation(look.check);
-    else if (this.eventAt) {
+    // An event to pin: alone, or where the violation names none (after two
+    // seconds of looking for it).
+    if (!at && this.eventAt && (!look.violation || this.pinTries >= 8)) {
       at = { ...this.eventAt, what: `${look.event.label} ${JSON.stringify(look.event.data || {})}` };
       this.h.seek(at.seq);
     }
