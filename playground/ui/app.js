@@ -721,6 +721,7 @@ function renderChecks(r) {
       c.title = Object.entries(l).map(([k, v]) => `${k}: ${v}`).join('\n');
     }
   }
+  tour.checksDrawn();
 }
 
 // pinViolation seeks the run to the event of check's first violation that

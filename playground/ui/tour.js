@@ -262,6 +262,12 @@ export class TourPlayer {
     this.renderLook(r);
   }
 
+  // checksDrawn marks the checks table again after the page redrew it
+  // (app.js's renderChecks, on a status or once the trace has caught up).
+  checksDrawn() {
+    if (this.tour && this.runId && this.phase === 'done') this.mark();
+  }
+
   // mark highlights, in the checks table (redrawn on every status), the
   // check to look at and the violation pinned.
   mark() {
