@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/cputime"
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
@@ -78,12 +79,12 @@ func runGlomers(tb testing.TB, f testFlags, mustPass bool) glomersRun {
 	r, err := runner.Prepare(context.Background(), scn, runner.NewOptions().WithRegistry(reg).WithSeed(f.seed))
 	require.NoError(tb, err)
 	defer r.Close()
-	cpu0, start := cpuTime(), time.Now()
+	cpu0, start := cputime.Self(), time.Now()
 	require.NoError(tb, r.AdvanceTo(r.End()))
 	mid := time.Now()
 	res, err := r.Finish()
 	require.NoError(tb, err)
-	end, cpu1 := time.Now(), cpuTime()
+	end, cpu1 := time.Now(), cputime.Self()
 	require.True(tb, res.Valid || !mustPass, "%s: %+v", f.workload, res.Checks)
 	return glomersRun{virtual: res.Stats.Virtual, sim: mid.Sub(start), check: end.Sub(mid), cpu: cpu1 - cpu0, events: res.Stats.Events, sent: res.Stats.Sent}
 }

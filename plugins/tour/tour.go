@@ -96,32 +96,10 @@ type EventPin struct {
 	Data  map[string]any `json:"data,omitempty"`
 }
 
-// Error is one problem in a tour file.
-type Error struct {
-	File         string
-	Line, Column int
-	// Field is the offending field's path, e.g. "steps[1].action.fault".
-	Field string
-	Msg   string
-}
-
-// Error renders the problem as "file:line:col: field: msg".
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	if e.Line > 0 && e.Column > 0 {
-		fmt.Fprintf(&b, ":%d", e.Column)
-	}
-	b.WriteString(": ")
-	if e.Field != "" {
-		b.WriteString(e.Field + ": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// Error is one problem in a tour file, located as a scenario's problems
+// are: "file:line:col: field: msg" (Field is the path, e.g.
+// "steps[1].action.fault").
+type Error = scenario.Error
 
 // parser collects the problems of one file.
 type parser struct {

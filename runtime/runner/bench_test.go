@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/cputime"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 )
 
@@ -23,7 +24,7 @@ func BenchmarkBroadcast3d(b *testing.B) {
 	_, err = runner.Execute(context.Background(), scn, opts) // build and warm up
 	require.NoError(b, err)
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Self()
 	var virtual, events, sent, ops float64
 	for range b.N {
 		res, err := runner.Execute(context.Background(), scn, opts)
@@ -39,7 +40,7 @@ func BenchmarkBroadcast3d(b *testing.B) {
 	b.ReportMetric(virtual/b.Elapsed().Seconds(), "x-realtime")
 	// Virtual seconds per second of the process's CPU: steadier than the
 	// wall figure on a machine other work shares (0 where not measured).
-	if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+	if cpu := (cputime.Self() - cpu0).Seconds(); cpu > 0 {
 		b.ReportMetric(virtual/cpu, "x-realtime-cpu")
 	}
 	b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")

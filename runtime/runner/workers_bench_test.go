@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/cputime"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
@@ -35,7 +36,7 @@ func BenchmarkWorkers(b *testing.B) {
 			opts := base.WithWorkers(w)
 			var virtual float64
 			var par sim.Parallelism
-			cpu0 := cpuTime()
+			cpu0 := cputime.Self()
 			for range b.N {
 				r, err := runner.Prepare(context.Background(), scn, opts)
 				require.NoError(b, err)
@@ -54,7 +55,7 @@ func BenchmarkWorkers(b *testing.B) {
 				require.NoError(b, r.Close())
 			}
 			b.ReportMetric(virtual/b.Elapsed().Seconds(), "x-realtime")
-			if cpu := cpuTime() - cpu0; cpu > 0 {
+			if cpu := cputime.Self() - cpu0; cpu > 0 {
 				b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "cores")
 			}
 			if all := par.ParallelEvents + par.SerialEvents; all > 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/terrarium-sim/terrarium/internal/cputime"
 	"github.com/terrarium-sim/terrarium/runtime/abi"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
@@ -113,7 +114,7 @@ func benchPingPong(b *testing.B, k guestKind, nodes int) {
 	require.NoError(b, s.RunUntil(0))
 	start := s.Stats().Delivered
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Self()
 	for s.Stats().Delivered-start < uint64(b.N) {
 		ok, err := s.Step()
 		if err != nil {
@@ -128,7 +129,7 @@ func benchPingPong(b *testing.B, k guestKind, nodes int) {
 		}
 	}
 	b.StopTimer()
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Self() - cpu0
 	for _, n := range s.Nodes() {
 		require.Empty(b, n.CrashReason())
 	}
