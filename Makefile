@@ -16,7 +16,7 @@ run:
 # not share the machine with the heaviest packages.
 test: deps lint
 	$(GO) test -timeout 40m $$($(GO) list ./... | grep -v /playground/e2e)
-	$(GO) test -timeout 10m -count=1 ./playground/e2e
+	$(GO) test -timeout 25m -count=1 ./playground/e2e
 	TERRARIUM_SLOW=1 $(GO) test -timeout 10m -count=1 ./internal/attack
 	TERRARIUM_SLOW=1 $(GO) test -timeout 45m -count=1 -run TestMetamorphic ./internal/golden
 	cd examples/embed && $(GO) test -count=1 ./...
