@@ -26,6 +26,16 @@ type guestKind struct {
 
 func pingpong(b *testing.B) []byte { return goGuest(b, "../../internal/testguests/gopingpong") }
 
+// pingpongNoEnvelope builds the ping-pong guest without the SDK's
+// on_envelope export (build tag terrarium_noenvelope): every message then
+// reaches the guest through on_message and is read by the guest, as
+// before the host read envelopes.
+func pingpongNoEnvelope(b *testing.B) []byte {
+	w, err := gobuild.BuildWith(context.Background(), "../../internal/testguests/gopingpong", gobuild.Options{Tags: []string{"terrarium_noenvelope"}})
+	require.NoError(b, err)
+	return w
+}
+
 // goBare builds internal/testguests/gobare, which has no SDK, as a reactor.
 func goBare(b *testing.B) []byte {
 	w, err := gobuild.BuildWith(context.Background(), "../../internal/testguests/gobare", gobuild.Options{Style: gobuild.Reactor})
@@ -46,7 +56,9 @@ var guestKinds = []guestKind{
 // 11-12 the SDK in goroutines) a layer adds one thing to the one before
 // (10 swaps 09's field accessors for encoding/json structs), so the
 // difference of two neighbours is what that thing costs (RATIONALE.md,
-// "Where a Go guest's event goes").
+// "Where a Go guest's event goes"). The "-noenv" layers are 07, 08 and 12
+// built without on_envelope: each pair is the host-read envelope's
+// before and after, in one run.
 var splitLayers = []guestKind{
 	{name: "01-native"},
 	{name: "02-wat-nofuel", module: func(b *testing.B) []byte { return wasm(b, "echo") }},
@@ -60,6 +72,9 @@ var splitLayers = []guestKind{
 	{name: "10-go-inline-typed", module: pingpong, role: "inline-typed", fuel: true},
 	{name: "11-go-goroutine-raw", module: pingpong, role: "goroutine-raw", fuel: true},
 	{name: "12-go-goroutine", module: pingpong, role: "goroutine", fuel: true},
+	{name: "07-go-inline-raw-noenv", module: pingpongNoEnvelope, role: "inline-raw", fuel: true},
+	{name: "08-go-inline-noenv", module: pingpongNoEnvelope, role: "inline", fuel: true},
+	{name: "12-go-goroutine-noenv", module: pingpongNoEnvelope, role: "goroutine", fuel: true},
 }
 
 // native echo: the same logic as echo.wat, as a Go closure.

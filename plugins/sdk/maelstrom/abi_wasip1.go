@@ -166,18 +166,6 @@ func onMessage(from, ptr, n int32) {
 	}
 }
 
-// on_envelope is on_message with the envelope read by the host, with the
-// scanner this SDK would run (runtime/abi/jsonscan), natively: the guest
-// skips reading it (docs/ABI.md, "Envelopes read by the host").
-//
-//go:wasmexport on_envelope
-//lint:ignore U1000 the host calls it: go:wasmexport exports it, which staticcheck does not see
-func onEnvelope(from, ptr, n int32, src, dest, body, typ, msgID, inReplyTo int64) {
-	if global.deliverRead(from, input("on_envelope", ptr, n), src, dest, body, typ, msgID, inReplyTo) {
-		waitIdle()
-	}
-}
-
 //go:wasmexport on_wake
 //lint:ignore U1000 the host calls it: go:wasmexport exports it, which staticcheck does not see
 func onWake() { waitIdle() }
