@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"path/filepath"
 	"testing"
 
@@ -17,28 +18,40 @@ type fuelCase struct {
 	f    testFlags
 }
 
-func fuelFlags(workload, bin string, nodes int, nemesis, consistency string) testFlags {
-	return testFlags{workload: workload, bin: bin, nodeCount: nodes, timeLimit: 20, rate: 100, concurrency: "2n",
-		latencyDist: "constant", topology: "grid", nemesis: nemesis, nemesisInterval: 10, consistency: consistency,
-		seed: 1, fuel: testFuel, spinFuel: testSpinFuel}
+// defaultTestFlags are terrarium test's flags with nothing given: every
+// default as the command declares it (testFlagSet).
+func defaultTestFlags(tb testing.TB) testFlags {
+	fs, f := testFlagSet(io.Discard)
+	require.NoError(tb, fs.Parse(nil))
+	return *f
+}
+
+func fuelFlags(tb testing.TB, workload, bin string, nodes int, nemesis, consistency string) testFlags {
+	f := defaultTestFlags(tb)
+	f.workload, f.bin, f.nodeCount, f.timeLimit, f.rate, f.concurrency = workload, bin, nodes, 20, 100, "2n"
+	f.nemesis = nemesis
+	if consistency != "" {
+		f.consistency = consistency
+	}
+	return f
 }
 
 // fuelCases are our own Maelstrom solutions under Maelstrom's usual test
 // lines, and the backlog shape of issue 16 (a goroutine per transaction,
 // replicating with SyncRPC and retrying with sleeps, under partitions).
-func fuelCases() []fuelCase {
+func fuelCases(tb testing.TB) []fuelCase {
 	m := func(p string) string { return filepath.Join("..", "..", "plugins", "maelstrom", p) }
 	return []fuelCase{
-		{"echo", fuelFlags("echo", filepath.Join("..", "..", "plugins", "echo"), 1, "", "")},
-		{"unique-ids", fuelFlags("unique-ids", m("unique-ids"), 3, "partition", "")},
-		{"broadcast", fuelFlags("broadcast", m("broadcast"), 25, "partition", "")},
-		{"g-counter", fuelFlags("g-counter", m("g-counter"), 3, "partition", "")},
-		{"pn-counter", fuelFlags("pn-counter", m("pn-counter"), 3, "partition", "")},
-		{"g-set", fuelFlags("g-set", m("g-set"), 3, "partition", "")},
-		{"lin-kv", fuelFlags("lin-kv", m("lin-kv"), 3, "partition", "")},
-		{"kafka", fuelFlags("kafka", m("kafka"), 2, "", "")},
-		{"txn", fuelFlags("txn-rw-register", m("txn"), 2, "partition", "read-uncommitted")},
-		{"backlog", fuelFlags("txn-rw-register", filepath.Join("..", "..", "internal", "testguests", "gobacklog"), 2, "partition", "read-uncommitted")},
+		{"echo", fuelFlags(tb, "echo", filepath.Join("..", "..", "plugins", "echo"), 1, "", "")},
+		{"unique-ids", fuelFlags(tb, "unique-ids", m("unique-ids"), 3, "partition", "")},
+		{"broadcast", fuelFlags(tb, "broadcast", m("broadcast"), 25, "partition", "")},
+		{"g-counter", fuelFlags(tb, "g-counter", m("g-counter"), 3, "partition", "")},
+		{"pn-counter", fuelFlags(tb, "pn-counter", m("pn-counter"), 3, "partition", "")},
+		{"g-set", fuelFlags(tb, "g-set", m("g-set"), 3, "partition", "")},
+		{"lin-kv", fuelFlags(tb, "lin-kv", m("lin-kv"), 3, "partition", "")},
+		{"kafka", fuelFlags(tb, "kafka", m("kafka"), 2, "", "")},
+		{"txn", fuelFlags(tb, "txn-rw-register", m("txn"), 2, "partition", "read-uncommitted")},
+		{"backlog", fuelFlags(tb, "txn-rw-register", filepath.Join("..", "..", "internal", "testguests", "gobacklog"), 2, "partition", "read-uncommitted")},
 	}
 }
 
@@ -75,7 +88,7 @@ func maxCallbackFuel(tb testing.TB, f testFlags) (int64, string, int64) {
 //
 //	go test ./cmd/terrarium -run '^$' -bench TestModeFuel -benchtime 1x
 func BenchmarkTestModeFuel(b *testing.B) {
-	for _, c := range fuelCases() {
+	for _, c := range fuelCases(b) {
 		b.Run(c.name, func(b *testing.B) {
 			var most, stretch int64
 			var where string

@@ -44,12 +44,12 @@ func glomersTimeLimit() float64 {
 // plugins/maelstrom/txn-rc, our solution for that challenge;
 // plugins/maelstrom/txn (serializable through one lin-kv key) does not
 // scale to it: RATIONALE.md, "Heavy workloads".
-func glomersCases() []glomersCase {
+func glomersCases(tb testing.TB) []glomersCase {
 	m := func(p string) string { return filepath.Join("..", "..", "plugins", "maelstrom", p) }
 	base := func(workload, bin string, nodes int, rate float64) testFlags {
-		return testFlags{workload: workload, bin: bin, nodeCount: nodes, timeLimit: glomersTimeLimit(), rate: rate,
-			concurrency: "1n", latencyDist: "constant", topology: "grid", nemesisInterval: 10,
-			maxWritesPerKey: 16, seed: 1, fuel: testFuel, spinFuel: testSpinFuel}
+		f := defaultTestFlags(tb)
+		f.workload, f.bin, f.nodeCount, f.timeLimit, f.rate = workload, bin, nodes, glomersTimeLimit(), rate
+		return f
 	}
 	b3d := base("broadcast", m("broadcast"), 25, 100)
 	b3d.latency = 100
@@ -101,7 +101,7 @@ func runGlomers(tb testing.TB, f testFlags, mustPass bool) glomersRun {
 //
 // The modules are built (and cached) before the timer starts.
 func BenchmarkGlomers(b *testing.B) {
-	for _, c := range glomersCases() {
+	for _, c := range glomersCases(b) {
 		b.Run(c.name, func(b *testing.B) {
 			warm := c.f
 			warm.timeLimit = 0.1
@@ -136,7 +136,7 @@ func BenchmarkGlomers(b *testing.B) {
 func TestTxnRCPassesGlomers6bAnd6c(t *testing.T) {
 	for _, model := range []string{"read-uncommitted", "read-committed"} {
 		for _, seed := range []uint64{1, 2} {
-			f := glomersCases()[2].f
+			f := glomersCases(t)[2].f
 			require.Contains(t, f.bin, "txn-rc")
 			f.consistency, f.seed, f.timeLimit = model, seed, 3
 			g := runGlomers(t, f, true)
@@ -151,7 +151,7 @@ func TestTxnRCPassesGlomers6bAnd6c(t *testing.T) {
 func TestKafkaOwnerPassesGlomers5(t *testing.T) {
 	for _, nodes := range []int{1, 2} {
 		for _, seed := range []uint64{1, 2} {
-			f := glomersCases()[1].f
+			f := glomersCases(t)[1].f
 			require.Contains(t, f.bin, "kafka-owner")
 			f.nodeCount, f.seed, f.timeLimit = nodes, seed, 3
 			if nodes == 1 {

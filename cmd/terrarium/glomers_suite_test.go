@@ -46,10 +46,9 @@ var glomersSuiteLines = []struct{ name, bin, line string }{
 // glomersFlags reads one maelstrom test line into terrarium test's flags,
 // with terrarium test's defaults for the rest; TERRARIUM_GLOMERS_SECONDS,
 // when set, replaces every --time-limit.
-func glomersFlags(bin, line string) (testFlags, error) {
-	f := testFlags{bin: filepath.Join("..", "..", "plugins", bin), timeLimit: 60, rate: 5, concurrency: "1n",
-		latencyDist: "constant", topology: "grid", nemesisInterval: 10, maxWritesPerKey: 16,
-		consistency: "serializable", seed: 1, fuel: testFuel, spinFuel: testSpinFuel}
+func glomersFlags(tb testing.TB, bin, line string) (testFlags, error) {
+	f := defaultTestFlags(tb)
+	f.bin = filepath.Join("..", "..", "plugins", bin)
 	args := strings.Fields(line)
 	if len(args)%2 != 0 {
 		return f, fmt.Errorf("glomers line %q: flags come in pairs", line)
@@ -93,7 +92,7 @@ func glomersFlags(bin, line string) (testFlags, error) {
 func BenchmarkGlomersSuite(b *testing.B) {
 	var all glomersRun
 	for _, c := range glomersSuiteLines {
-		f, err := glomersFlags(c.bin, c.line)
+		f, err := glomersFlags(b, c.bin, c.line)
 		require.NoError(b, err)
 		b.Run(c.name, func(b *testing.B) {
 			var sum glomersRun
@@ -132,13 +131,13 @@ func (g glomersRun) report(b *testing.B) {
 // number, fails.
 func TestGlomersSuiteLines(t *testing.T) {
 	for _, c := range glomersSuiteLines {
-		f, err := glomersFlags(c.bin, c.line)
+		f, err := glomersFlags(t, c.bin, c.line)
 		require.NoError(t, err, c.name)
 		_, err = testScenario(f, patterns.Registry())
 		require.NoError(t, err, c.name)
 	}
 	for _, bad := range []string{"-w echo --bogus 1", "-w echo --node-count x", "-w echo --rate", "-w echo --time-limit 1s"} {
-		_, err := glomersFlags("echo", bad)
+		_, err := glomersFlags(t, "echo", bad)
 		require.Error(t, err, bad)
 	}
 }
@@ -157,7 +156,7 @@ const glomersRateSeconds = 5
 //
 //	go test ./cmd/terrarium -run '^$' -bench GlomersRate -benchtime 1x
 func BenchmarkGlomersRate(b *testing.B) {
-	for _, c := range glomersCases()[1:] {
+	for _, c := range glomersCases(b)[1:] {
 		for _, rate := range glomersRates {
 			f := c.f
 			f.rate, f.timeLimit = rate, glomersRateSeconds

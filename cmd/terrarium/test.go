@@ -75,6 +75,23 @@ var defaultNodes = []string{"n1", "n2", "n3", "n4", "n5"}
 // scenario (written out with --write-scenario), which runs like
 // terrarium run; Maelstrom's headline figures follow the checks.
 func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, fp := testFlagSet(stderr)
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return flagExit(err)
+	}
+	f := *fp
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "terrarium test: unexpected argument %q: Maelstrom passes arguments after the flags to the program, which a Wasm module here cannot take\n%s", pos[0], usage)
+		return 2
+	}
+	return testWith(ctx, f, args, stdout, stderr)
+}
+
+// testFlagSet declares terrarium test's flags, with their defaults, into
+// the testFlags it returns; the flag set is the one place the defaults are
+// written (the benchmarks read theirs from it too).
+func testFlagSet(stderr io.Writer) (*flag.FlagSet, *testFlags) {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f testFlags
@@ -115,14 +132,12 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.strict, "strict", false, "fail on findings too (what Terrarium checks beyond Maelstrom, e.g. kafka phantom commits); the scenario's strict: true")
 	fs.StringVar(&f.writeScenario, "write-scenario", "", "also write the scenario to `FILE` (terrarium run FILE replays this test)")
 	fs.StringVar(&f.out, "out", "", "write the run folder to `DIR`, as terrarium run --out does")
-	pos, err := parseFlags(fs, args, stdout)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "terrarium test: unexpected argument %q: Maelstrom passes arguments after the flags to the program, which a Wasm module here cannot take\n%s", pos[0], usage)
-		return 2
-	}
+	return fs, &f
+}
+
+// testWith runs terrarium test with its flags read; args are the command
+// line, for the run's record.
+func testWith(ctx context.Context, f testFlags, args []string, stdout, stderr io.Writer) int {
 	reg := patterns.Registry()
 	scn, err := testScenario(f, reg)
 	if err != nil {
