@@ -25,6 +25,9 @@ func hostLog(level int32, ptr unsafe.Pointer, n int32)
 //go:wasmimport terrarium emit
 func hostEmit(kptr unsafe.Pointer, klen int32, ptr unsafe.Pointer, n int32)
 
+//go:wasmimport terrarium timer_set
+func hostTimerSet(delay int64) int64
+
 //go:wasmimport terrarium kv_get
 func hostKVGet(kptr unsafe.Pointer, klen int32, vptr unsafe.Pointer, vcap int32) int32
 
@@ -67,7 +70,8 @@ func (wasmHost) kvDelete(key string) int32 { return hostKVDelete(sptr(key), int3
 func (wasmHost) kvScan(prefix string, buf []byte) int32 {
 	return hostKVScan(sptr(prefix), int32(len(prefix)), bptr(buf), int32(len(buf)))
 }
-func (wasmHost) kvSync() int32 { return hostKVSync() }
+func (wasmHost) kvSync() int32              { return hostKVSync() }
+func (wasmHost) timerSet(delay int64) int64 { return hostTimerSet(delay) }
 func (wasmHost) nodeName(i int32, buf []byte) int32 {
 	return hostNodeName(i, bptr(buf), int32(len(buf)))
 }
@@ -170,12 +174,16 @@ func onMessage(from, ptr, n int32) {
 //lint:ignore U1000 the host calls it: go:wasmexport exports it, which staticcheck does not see
 func onWake() { waitIdle() }
 
-// on_timer: the SDK sets no host timers (Go's own timers run on virtual
-// time through the idle point), so there is nothing to do.
+// on_timer runs a TickInline function; Go's own timers (time.Sleep,
+// time.Ticker) run on virtual time through the idle point, not here.
 //
 //go:wasmexport on_timer
 //lint:ignore U1000 the host calls it: go:wasmexport exports it, which staticcheck does not see
-func onTimer(id int64) {}
+func onTimer(id int64) {
+	if global.fire(id) {
+		waitIdle()
+	}
+}
 
 // Run hands control to the host: it runs the "init" handler if one is
 // registered and then blocks forever; messages, timers and goroutines keep

@@ -70,8 +70,10 @@
 // next timer is due (the idle point); the host calls on_wake then. A
 // ticker started in main before Run fires at exactly +d, +2d, ... after
 // the node starts. Start timers and goroutines from main or from Handle
-// handlers, not from HandleInline handlers. The SDK sets no host timers;
-// its on_timer export does nothing. Node.Now is the virtual time since the
+// handlers, not from HandleInline handlers. Periodic work that never
+// blocks (gossip, retries) is cheaper with Node.TickInline: a host timer
+// (timer_set) runs it inside the host's on_timer call, with no goroutine
+// woken. The SDK sets no other host timers. Node.Now is the virtual time since the
 // start of the run (time.Now is the same instant plus a fixed epoch).
 //
 // # Costs

@@ -25,6 +25,7 @@ type fakeHost struct {
 	lookups int      // nodeName and nodeIndex calls
 	stops   []string // stop's reasons
 	panics  []string // handlerPanicked's types
+	timers  []int64  // timerSet's delays; timer i+1 is timers[i]
 }
 
 func (f *fakeHost) stop(reason string) {
@@ -137,6 +138,13 @@ func (f *fakeHost) kvScan(prefix string, buf []byte) int32 {
 		copy(buf, enc)
 	}
 	return int32(len(enc))
+}
+
+func (f *fakeHost) timerSet(delay int64) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.timers = append(f.timers, delay)
+	return int64(len(f.timers))
 }
 
 func (f *fakeHost) kvSync() int32 {

@@ -20,6 +20,9 @@ type host interface {
 	kvDelete(key string) int32
 	kvScan(prefix string, buf []byte) int32
 	kvSync() int32
+	// timerSet arms a host timer that fires on_timer after delay ns of
+	// virtual time and returns its id (> 0).
+	timerSet(delay int64) int64
 	// nodeName copies endpoint i's name into buf and returns its length
 	// (-1: no such index; more than len(buf): nothing copied).
 	nodeName(i int32, buf []byte) int32

@@ -58,7 +58,11 @@ type Node struct {
 	sendBuf   []byte // the envelope of the last send, kept for the next
 	handlers  map[string]handler
 	callbacks map[int]pending
-	store     Store
+	// tickers are the TickInline functions by their next host timer id,
+	// made at the first TickInline (a map made for every node would move
+	// every Go guest's allocations, and with them its goroutines' order).
+	tickers map[int64]ticker
+	store   Store
 
 	// Goroutine handlers and callbacks run on a pool of workers: a parked
 	// worker takes the next job, and a new one starts when none is idle.
@@ -313,6 +317,62 @@ func (n *Node) Handle(typ string, fn HandlerFunc) { n.register(typ, fn, false) }
 // blocks until the node is idle (time.Sleep, SyncRPC, a channel nobody
 // will send on), the node crashes with a message naming this contract.
 func (n *Node) HandleInline(typ string, fn HandlerFunc) { n.register(typ, fn, true) }
+
+// ticker is one TickInline registration.
+type ticker struct {
+	every time.Duration
+	fn    func()
+}
+
+// TickInline runs fn every d of virtual time, the first time d from now,
+// inline in the host's on_timer call, under HandleInline's contract (fn
+// must not block; if it starts goroutines the SDK waits for the idle
+// point). It is the cheap way to do periodic work such as gossip: a
+// goroutine reading a time.Ticker wakes the node's scheduler at every
+// tick, two goroutine switches and an idle point, which in a wasm guest
+// cost more than most handlers (RATIONALE.md, "Where a Go guest's event
+// goes"). A restarted node starts with no tickers: main registers them
+// again. It panics if d is not positive or fn is nil; outside Terrarium
+// it returns an error.
+func (n *Node) TickInline(d time.Duration, fn func()) error {
+	if d <= 0 || fn == nil {
+		panic(fmt.Sprintf("maelstrom: TickInline needs a positive interval and a function, got %v", d))
+	}
+	if n.host == nil {
+		return errNoHost
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.armLocked(ticker{every: d, fn: fn})
+	return nil
+}
+
+// armLocked sets t's next host timer. The caller holds n.mu.
+func (n *Node) armLocked(t ticker) {
+	if n.tickers == nil {
+		n.tickers = map[int64]ticker{}
+	}
+	n.tickers[n.host.timerSet(int64(t.every))] = t
+}
+
+// fire runs the ticker whose host timer id fired, after arming its next
+// tick; it reports whether fn left work for other goroutines (the caller
+// then waits for the idle point).
+func (n *Node) fire(id int64) bool {
+	n.mu.Lock()
+	t, ok := n.tickers[id]
+	if ok {
+		delete(n.tickers, id)
+		n.armLocked(t)
+	}
+	n.mu.Unlock()
+	if !ok {
+		return false
+	}
+	g := n.goroutines()
+	t.fn()
+	return n.goroutines() != g
+}
 
 func (n *Node) register(typ string, fn HandlerFunc, inline bool) {
 	if fn == nil {

@@ -515,3 +515,35 @@ func TestDeliverRead(t *testing.T) {
 		})
 	}
 }
+
+// TickInline arms a host timer per tick: each firing runs the function
+// once and arms the next tick with the same interval; an unknown timer id
+// runs nothing; a bad interval panics, and without a host it is an error.
+func TestTickInline(t *testing.T) {
+	h := newFakeHost()
+	n := testNode(h)
+	ticks := 0
+	require.NoError(t, n.TickInline(100*time.Millisecond, func() { ticks++ }))
+	require.Equal(t, []int64{int64(100 * time.Millisecond)}, h.timers)
+
+	assert.False(t, n.fire(1), "an inline tick that starts no goroutine needs no idle point")
+	assert.Equal(t, 1, ticks)
+	require.Len(t, h.timers, 2, "the next tick is armed when one fires")
+	assert.Equal(t, int64(100*time.Millisecond), h.timers[1])
+
+	assert.False(t, n.fire(1), "a timer that fired already is not a ticker's any more")
+	assert.Equal(t, 1, ticks)
+	assert.False(t, n.fire(99))
+	assert.Equal(t, 1, ticks)
+	assert.False(t, n.fire(2))
+	assert.Equal(t, 2, ticks)
+
+	started := 0
+	n.goroutines = func() int { return started }
+	require.NoError(t, n.TickInline(time.Second, func() { started++ }))
+	assert.True(t, n.fire(int64(len(h.timers))), "a tick that starts a goroutine waits for the idle point")
+
+	assert.Panics(t, func() { _ = n.TickInline(0, func() {}) })
+	assert.Panics(t, func() { _ = n.TickInline(time.Second, nil) })
+	assert.ErrorIs(t, newNode(nil).TickInline(time.Second, func() {}), errNoHost)
+}
