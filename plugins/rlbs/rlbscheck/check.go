@@ -254,7 +254,7 @@ func Availability(in check.Input) check.Result {
 			deadRoutes[rt.replica]++
 			if _, ok := firstDead[rt.replica]; !ok {
 				firstDead[rt.replica] = check.WitnessOf(rt.ev, in, fmt.Sprintf("%s routed request %s to %s, down for %s (more than %s)",
-					rt.balancer, rt.req, rt.replica, time.Duration(d), grace))
+					rt.balancer, rt.req, rt.replica, time.Duration(d).Round(100*time.Microsecond), grace))
 			}
 		}
 	}
