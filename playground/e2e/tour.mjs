@@ -294,8 +294,62 @@ async function witnessPins() {
   }
 }
 
+// playAll plays each named tour through, every step from its own button:
+// a timed fault is pressed where the run pauses, a "now" one while it
+// plays; each step ends with its check's verdict and every figure it
+// quotes present, a limitation beside its baseline, a violation or event
+// pinned; "Finish tour" closes it. One shot per step at 1440×900.
+async function playAll(names) {
+  const tours = Object.fromEntries((await page.evaluate(async () => (await (await fetch('/api/v1/patterns')).json()).patterns)).map((p) => [p.name, p.tour]));
+  for (const name of names) {
+    const tour = tours[name];
+    check(tour && tour.steps.length >= 3, `${name} has a tour`);
+    await page.locator(`.pattern[data-pattern="${name}"] .take-tour`).click();
+    await page.waitForFunction((n) => document.body.dataset.tour === n, name);
+    for (const [i, s] of tour.steps.entries()) {
+      await stepIs(i + 1, tour.steps.length, s.title);
+      await page.waitForFunction((f) => document.querySelector('#scn-title').textContent.endsWith(`/${f}`), s.scenario);
+      await page.locator('#speed').selectOption(s.action && s.action.now ? '0.2' : '0');
+      await runStep();
+      if (s.action) {
+        await page.waitForSelector('#tour .tour-act:not([disabled])', { timeout: 60000 });
+        await panel('.tour-act').click();
+        await page.waitForFunction(() => document.body.dataset.tourActed);
+        await page.locator('#speed').selectOption('0');
+      }
+      await finished();
+      await page.waitForSelector('#tour .tour-figures');
+      if (s.baseline) await page.waitForSelector('#tour .tour-figures.side');
+      const f = await figures();
+      for (const name of s.look.figures || []) {
+        check(f[name] && f[name].cells.every((c) => c !== '—'), `${tour.title} step ${i + 1}: figure ${name} is there: ${JSON.stringify(f[name])}`);
+      }
+      const verdict = await page.locator('#tour .tour-figures tr:nth-child(2) td.this').textContent();
+      check(s.look.violation ? verdict === 'invalid' : verdict !== 'unknown', `${tour.title} step ${i + 1}: ${s.look.check} is ${verdict}`);
+      let pinned = '';
+      if (s.look.violation || s.look.event) {
+        await page.waitForFunction(() => document.body.dataset.tourPinned, null, { timeout: 60000 });
+        pinned = await panel('.tour-pinned').textContent();
+      }
+      if (s.action) {
+        const acts = await page.locator('#actions li').allTextContents();
+        check(acts.some((a) => a.includes(`"action":"${s.action.fault.action}"`)), `${tour.title} step ${i + 1}: the fault is on the timeline: ${acts}`);
+      }
+      await page.setViewportSize({ width: 1440, height: 900 });
+      await page.locator('#tour').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      await page.screenshot({ path: join(shots, `tour-13-${name}-step${i + 1}-1440.png`) });
+      log(`${name} step ${i + 1} "${s.title}": ${s.look.check} ${verdict}; ${Object.entries(f).map(([k, v]) => `${k} ${v.cells.join(' → ')}`).join('; ')}${pinned ? `; ${pinned}` : ''}`);
+      await next();
+    }
+    await page.waitForFunction(() => !document.body.dataset.tour);
+    check(await page.locator('#tour').isHidden(), `${name}: finishing closes the tour`);
+  }
+}
+
 // TOUR_PARTS picks the parts to play (comma-separated; all by default).
 const parts = (process.env.TOUR_PARTS || 'twopc,saga,brokenPins,witnessPins').split(',');
+// TOUR_ALL, comma-separated, plays those tours through (playAll).
+const playThrough = (process.env.TOUR_ALL || '').split(',').filter(Boolean);
 
 try {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -310,6 +364,7 @@ try {
   if (parts.includes('saga')) await saga();
   if (parts.includes('brokenPins')) await brokenPins();
   if (parts.includes('witnessPins')) await witnessPins();
+  if (playThrough.length) await playAll(playThrough);
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
   out.ok = true;
 } catch (err) {
