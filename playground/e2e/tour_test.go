@@ -23,3 +23,23 @@ func TestToursInChromium(t *testing.T) {
 		t.Log(s)
 	}
 }
+
+// TestToursPlayedThroughInChromium plays every pattern's tour through, each
+// step from its own button (tour.mjs's playAll): its fault pressed, its
+// check's verdict and every figure it quotes present, a limitation beside
+// its baseline, a violation or event pinned and the page at that event.
+// One screenshot per step at 1440×900.
+func TestToursPlayedThroughInChromium(t *testing.T) {
+	readInputs(t)
+	browser := chromium(t)
+	bin := buildTerrarium(t)
+	shots := shotsDir(t, "tour")
+	t.Setenv("TOUR_PARTS", "none")
+	t.Setenv("TOUR_ALL", "twopc,saga,sharding,cqrs,rlbs,gatekeeper,valet,fedid")
+
+	_, url := serve(t, bin, t.TempDir())
+	out := browse(t, browser, "tour.mjs", url, shots)
+	for _, s := range out["steps"].([]any) {
+		t.Log(s)
+	}
+}
