@@ -3,9 +3,14 @@
 // to its end (the happy path, a crash applied by its button, the limit
 // beside its baseline with the differing figures highlighted, the broken
 // variant with its violation pinned to its event); then Saga's tour from its
-// card, with a fault pressed "now" while the run plays. Every step is shot
-// at 1440×900 and 1024×768. Run by tour_test.go:
+// card, with a fault pressed "now" while the run plays; the broken steps of
+// the other tours, each pinned to its violation's event; for CQRS and the
+// load balancer, whose checkers name their witness event, the pinned event
+// is read back from the run's trace and a click on the violation seeks there
+// again. Every step is shot at 1440×900 and 1024×768. Run by tour_test.go:
 //   node tour.mjs URL SHOTS_DIR OUT_JSON
+// ($TOUR_PARTS, comma-separated, plays only some parts: twopc, saga,
+// brokenPins, witnessPins.)
 import { chromium } from 'playwright-core';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -217,14 +222,153 @@ async function brokenPins() {
   }
 }
 
+// toBroken opens name's tour from its card and walks to its Broken step.
+async function toBroken(name) {
+  await page.locator(`.pattern[data-pattern="${name}"] .take-tour`).click();
+  await page.waitForFunction((n) => document.body.dataset.tour === n && document.body.dataset.tourStep === '1', name);
+  for (let i = 0; i < 8 && !(await panel('.tour-step').textContent()).includes('Broken'); i++) {
+    const n = await page.evaluate(() => document.body.dataset.tourStep);
+    await next();
+    await page.waitForFunction((k) => document.body.dataset.tourStep !== k, n);
+  }
+  check((await panel('.tour-step').textContent()).includes('Broken'), `${name}'s tour has a Broken step`);
+}
+
+// atEvent waits until the page is at event seq: a seek stops at the end of
+// the step that ran it (the slider's label says that step's last event, at
+// the same time), and the diagram opens at seq itself.
+async function atEvent(seq, t) {
+  await page.waitForFunction(([s, ms]) => {
+    const m = /^event (\d+) \//.exec(document.querySelector('#slider-label').textContent);
+    return m && Number(m[1]) >= s && document.querySelector('#vtime').textContent.startsWith(ms) &&
+      document.querySelector('#lamport').src.includes(`#%23${s}`) && !document.querySelector('#rewound').hidden;
+  }, [seq, fmtT(t)], { timeout: 30000 });
+  return page.locator('#slider-label').textContent();
+}
+const fmtT = (ns) => (ns / 1e6).toFixed(ns < 1e9 ? 1 : 0) + 'ms'; // as the page writes it
+
+// witnessPins plays the broken step of the tours whose checker names its
+// witness, the trace event at which the violation shows (check.Witness,
+// {seq, t, at, what}, in details.violations): the step pins the run to that
+// event, which is the one the checker means (read back from the run's
+// trace); then, from elsewhere in the run, clicking the violation seeks
+// there again.
+async function witnessPins() {
+  await page.locator('#speed').selectOption('0');
+  const cases = [
+    { name: 'cqrs', check: 'cqrs-projection', want: /q0 applied cmd0#\d+ \(c[\d-]+, account a0 [+-]\d+\) again, 2 times in all/, label: 'project', is: (d) => d.node === 'q0' && d.account === 'a0' },
+    { name: 'rlbs', check: 'rlbs-availability', want: /lb routed request c[\d-]+ to r2, down for [\d.]+ms \(more than 300ms\)/, label: 'route', is: (d) => d.replica === 'r2' },
+  ];
+  for (const c of cases) {
+    await toBroken(c.name);
+    await runStep();
+    await finished();
+    await page.waitForFunction(() => document.body.dataset.tourPinned, null, { timeout: 60000 });
+    const seq = Number(await page.evaluate(() => document.body.dataset.tourPinned));
+    const pinned = await panel('.tour-pinned').textContent();
+    check(pinned.startsWith(`Pinned to event ${seq} `) && c.want.test(pinned), `${c.name}'s violation pinned to its witness: ${pinned}`);
+    // The event pinned is the witness: the run's trace at seq (a page's
+    // from counts lines, so read a few around it).
+    const id = /^run (\S+)/.exec(await page.locator('#run-id').textContent())[1];
+    const ev = await page.evaluate(async ([i, s]) => (await (await fetch(`/api/v1/runs/${i}/trace?from=${Math.max(s - 2, 0)}&n=5`)).json()).events.find((e) => e.seq === s), [id, seq]);
+    check(ev.seq === seq && ev.kind === 'emit' && ev.label === c.label && c.is(ev.data), `event ${seq} is the witness: ${JSON.stringify(ev)}`);
+    check(pinned.includes(`(t=${(ev.t / 1e6).toFixed(1)} ms)`), `the panel says the witness's time: ${pinned}`);
+    const pos = await atEvent(seq, ev.t);
+    await shot(`11-${c.name}-witness-pinned`);
+    // The rewound run shows its checks so far; finished again, its
+    // violation is a link to the witness, and a click seeks back there.
+    await page.locator('#finish').click();
+    await finished();
+    const link = page.locator(`#checks tr[data-check="${c.check}"] a.violation`).first();
+    await link.waitFor({ timeout: 30000 });
+    check(await link.getAttribute('data-seq') === String(seq), `the check's first violation links to event ${seq}: ${await link.getAttribute('data-seq')}`);
+    check(c.want.test(await link.textContent()), `the link reads what the witness shows: ${await link.textContent()}`);
+    check(!(await page.locator('#slider-label').textContent()).startsWith(pos), 'finished, the page is no longer at the witness');
+    await link.click();
+    const again = await atEvent(seq, ev.t);
+    check(again === pos, `the click seeks where the tour pinned: ${again} vs ${pos}`);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.screenshot({ path: join(shots, `tour-12-${c.name}-violation-clicked-1440.png`) });
+    out.witness = { ...(out.witness || {}), [c.name]: { seq, t: ev.t, position: pos, label: ev.label, data: ev.data } };
+    log(`${c.name}: ${pinned}; the page at ${pos}; a click on the violation of the finished run seeks there again`);
+  }
+}
+
+// playAll plays each named tour through, every step from its own button:
+// a timed fault is pressed where the run pauses, a "now" one while it
+// plays; each step ends with its check's verdict and every figure it
+// quotes present in its run, a limitation beside its baseline, a violation or event
+// pinned; "Finish tour" closes it. One shot per step at 1440×900.
+async function playAll(names) {
+  const tours = Object.fromEntries((await page.evaluate(async () => (await (await fetch('/api/v1/patterns')).json()).patterns)).map((p) => [p.name, p.tour]));
+  for (const name of names) {
+    const tour = tours[name];
+    check(tour && tour.steps.length >= 3, `${name} has a tour`);
+    await page.locator(`.pattern[data-pattern="${name}"] .take-tour`).click();
+    await page.waitForFunction((n) => document.body.dataset.tour === n, name);
+    for (const [i, s] of tour.steps.entries()) {
+      await stepIs(i + 1, tour.steps.length, s.title);
+      await page.waitForFunction((f) => document.querySelector('#scn-title').textContent.endsWith(`/${f}`), s.scenario);
+      await page.locator('#speed').selectOption(s.action && s.action.now ? '0.2' : '0');
+      await runStep();
+      if (s.action) {
+        await page.waitForSelector('#tour .tour-act:not([disabled])', { timeout: 60000 });
+        await panel('.tour-act').click();
+        await page.waitForFunction(() => document.body.dataset.tourActed);
+        await page.locator('#speed').selectOption('0');
+      }
+      await finished();
+      await page.waitForSelector('#tour .tour-figures');
+      if (s.baseline) await page.waitForSelector('#tour .tour-figures.side');
+      const f = await figures();
+      for (const name of s.look.figures || []) {
+        // (a baseline may lack one: rlbs's has no round-robin balancer)
+        check(f[name] && f[name].cells[f[name].cells.length - 1] !== '—', `${tour.title} step ${i + 1}: figure ${name} is there: ${JSON.stringify(f[name])}`);
+      }
+      const verdict = await page.locator('#tour .tour-figures tr:nth-child(2) td.this').textContent();
+      check(s.look.violation ? verdict === 'invalid' : verdict !== 'unknown', `${tour.title} step ${i + 1}: ${s.look.check} is ${verdict}`);
+      let pinned = '';
+      if (s.look.violation || s.look.event) {
+        await page.waitForFunction(() => document.body.dataset.tourPinned, null, { timeout: 60000 });
+        pinned = await panel('.tour-pinned').textContent();
+        const seq = Number(await page.evaluate(() => document.body.dataset.tourPinned));
+        const t = Number(/\(t=([\d.]+) ms\)/.exec(pinned)[1]) * 1e6;
+        pinned += `; the page at ${await atEvent(seq, t)}`;
+      }
+      if (s.action) {
+        const acts = await page.locator('#actions li').allTextContents();
+        check(acts.some((a) => a.includes(`"action":"${s.action.fault.action}"`)), `${tour.title} step ${i + 1}: the fault is on the timeline: ${acts}`);
+      }
+      await page.setViewportSize({ width: 1440, height: 900 });
+      await page.locator('#tour').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      await page.screenshot({ path: join(shots, `tour-13-${name}-step${i + 1}-1440.png`) });
+      log(`${name} step ${i + 1} "${s.title}": ${s.look.check} ${verdict}; ${Object.entries(f).map(([k, v]) => `${k} ${v.cells.join(' → ')}`).join('; ')}${pinned ? `; ${pinned}` : ''}`);
+      await next();
+    }
+    await page.waitForFunction(() => !document.body.dataset.tour);
+    check(await page.locator('#tour').isHidden(), `${name}: finishing closes the tour`);
+  }
+}
+
+// TOUR_PARTS picks the parts to play (comma-separated; all by default).
+const parts = (process.env.TOUR_PARTS || 'twopc,saga,brokenPins,witnessPins').split(',');
+// TOUR_ALL, comma-separated, plays those tours through (playAll).
+const playThrough = (process.env.TOUR_ALL || '').split(',').filter(Boolean);
+
 try {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await ctx.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(m.text()); });
-  await twopc();
-  await saga();
-  await brokenPins();
+  if (parts.includes('twopc')) await twopc();
+  else {
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="1"]');
+  }
+  if (parts.includes('saga')) await saga();
+  if (parts.includes('brokenPins')) await brokenPins();
+  if (parts.includes('witnessPins')) await witnessPins();
+  if (playThrough.length) await playAll(playThrough);
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
   out.ok = true;
 } catch (err) {

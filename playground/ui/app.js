@@ -54,14 +54,17 @@ function goDuration(s) {
 
 // violationTarget finds the event a violation names, or null. A string
 // names it in its text ("txn c1-12: ...", "backend acted on c3-1 ...");
-// an object by a field (txn, order, saga, key) and, for a key, the time
-// it happened (at), which picks the key's last event at or before then.
+// an object either is a witness, naming the trace event itself by its
+// seq and time t (check.Witness: {seq, t, at, what}), or names it by a
+// field (txn, order, saga, key) and, for a key, the time it happened
+// (at), which picks the key's last event at or before then.
 function violationTarget(v) {
   if (typeof v === 'string') {
     const m = /\b(txn|order|saga|key) ([\w@.:-]+?)(?=[:,;)\s]|$)/.exec(v) || /\bacted on ()([\w@.:-]+)/.exec(v);
     return m ? st.marks.get(`${m[1] || 'req'} ${m[2]}`) || null : null;
   }
   if (!v || typeof v !== 'object') return null;
+  if (Number.isInteger(v.seq) && Number.isInteger(v.t)) return { seq: v.seq, t: v.t };
   for (const k of markFields) {
     if (v[k] === undefined) continue;
     const name = `${k} ${v[k]}`, at = v.at !== undefined ? goDuration(v.at) : null;
@@ -724,6 +727,14 @@ function renderChecks(r) {
   tour.checksDrawn();
 }
 
+// violationText is how a violation reads: a string as it is, a witness by
+// what it shows, anything else as JSON.
+function violationText(v) {
+  if (typeof v === 'string') return v;
+  if (v && typeof v.what === 'string' && Number.isInteger(v.seq)) return v.what;
+  return JSON.stringify(v);
+}
+
 // pinViolation seeks the run to the event of check's first violation that
 // names one the page has seen (as clicking it does) and returns it, or null.
 function pinViolation(check) {
@@ -737,7 +748,7 @@ function pinViolation(check) {
       const at = violationTarget(v);
       if (at) {
         seek(at.seq, at.seq);
-        return { ...at, what: typeof v === 'string' ? v : JSON.stringify(v) };
+        return { ...at, what: violationText(v) };
       }
     }
   }
@@ -760,7 +771,7 @@ function listViolations(cell, c) {
       a.href = '#';
       a.className = 'violation';
       a.dataset.seq = String(at.seq);
-      a.textContent = typeof v === 'string' ? v : JSON.stringify(v);
+      a.textContent = violationText(v);
       a.title = `seek the run to event ${at.seq} (t=${fmtT(at.t)}), where this shows`;
       a.onclick = (e) => {
         e.preventDefault();
@@ -768,7 +779,7 @@ function listViolations(cell, c) {
       };
       li.append(a);
     } else {
-      li.textContent = typeof v === 'string' ? v : JSON.stringify(v);
+      li.textContent = violationText(v);
     }
     ul.append(li);
   }

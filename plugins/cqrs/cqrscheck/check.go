@@ -50,6 +50,12 @@ func Projection(in check.Input) check.Result {
 	type key struct{ node, log string }
 	projected := map[key]map[int]int{} // applications of each (log, seq) per node
 	var projectedRejected []string
+	// The witnesses: the events at which a violation shows (a projection
+	// applied a second time, a command appended twice, a rejected command
+	// logged or projected).
+	var doubled []appliedAgain
+	var problemAt []check.Witness
+	logged := map[string]trace.Event{} // cmd -> its "event" emission
 	for _, e := range in.Events {
 		if e.Kind != trace.KindEmit {
 			continue
@@ -65,8 +71,12 @@ func Projection(in check.Input) check.Result {
 			at := fmt.Sprintf("%s#%d", nodeName(in, e.Node), le.Seq)
 			if prev, dup := inLog[le.Cmd]; dup {
 				problems = append(problems, fmt.Sprintf("command %s appended twice (%s and %s)", le.Cmd, prev, at))
+				problemAt = append(problemAt, check.WitnessOf(e, in, fmt.Sprintf("command %s appended a second time, at %s", le.Cmd, at)))
 			}
 			inLog[le.Cmd] = at
+			if _, ok := logged[le.Cmd]; !ok {
+				logged[le.Cmd] = e
+			}
 			fold[le.Account] += le.Amount
 		case "reject":
 			var r struct {
@@ -77,9 +87,11 @@ func Projection(in check.Input) check.Result {
 			}
 		case "project":
 			var p struct {
-				Log string `json:"log"`
-				Seq int    `json:"seq"`
-				Cmd string `json:"cmd"`
+				Log     string `json:"log"`
+				Seq     int    `json:"seq"`
+				Cmd     string `json:"cmd"`
+				Account string `json:"account"`
+				Amount  int    `json:"amount"`
 			}
 			if json.Unmarshal(e.Data, &p) != nil {
 				continue
@@ -89,18 +101,27 @@ func Projection(in check.Input) check.Result {
 				projected[k] = map[int]int{}
 			}
 			projected[k][p.Seq]++
+			if n := projected[k][p.Seq]; n > 1 {
+				doubled = append(doubled, appliedAgain{node: k.node, account: p.Account, w: check.WitnessOf(e, in, fmt.Sprintf(
+					"%s applied %s#%d (%s, account %s %+d) again, %d times in all", k.node, p.Log, p.Seq, p.Cmd, p.Account, p.Amount, n))})
+			}
 			if p.Cmd != "" && rejected[p.Cmd] {
 				projectedRejected = append(projectedRejected, fmt.Sprintf("%s projected rejected command %s", k.node, p.Cmd))
+				problemAt = append(problemAt, check.WitnessOf(e, in, fmt.Sprintf("%s projected rejected command %s", k.node, p.Cmd)))
 			}
 		}
 	}
 	var rejectedInLog []string
+	var rejectedAt []check.Witness
 	for cmd := range rejected {
 		if at, ok := inLog[cmd]; ok {
 			rejectedInLog = append(rejectedInLog, fmt.Sprintf("rejected command %s is in the log at %s", cmd, at))
+			rejectedAt = append(rejectedAt, check.WitnessOf(logged[cmd], in, fmt.Sprintf("rejected command %s appended to the log at %s", cmd, at)))
 		}
 	}
 	sort.Strings(rejectedInLog)
+	sort.Slice(rejectedAt, func(i, j int) bool { return rejectedAt[i].Seq < rejectedAt[j].Seq })
+	problemAt = append(problemAt, rejectedAt...)
 
 	acked, refused := 0, 0
 	final := map[string]ReadModelValue{}
@@ -193,11 +214,17 @@ func Projection(in check.Input) check.Result {
 			d["problems"] = preview(problems)
 		}
 		m := mismatches[0]
+		if w := witnesses(mismatches, doubled, problemAt); len(w) > 0 {
+			d["violations"] = w
+		}
 		return check.Result{Verdict: check.Invalid, Details: d, Summary: fmt.Sprintf(
 			"%d read-model balances differ from the fold of the event log; first: node %s account %s expected %d actual %d",
 			len(mismatches), m.Node, m.Account, m.Expected, m.Actual)}
 	case len(problems) > 0:
 		d["problems"] = preview(problems)
+		if w := witnesses(nil, doubled, problemAt); len(w) > 0 {
+			d["violations"] = w
+		}
 		return check.Result{Verdict: check.Invalid, Details: d, Summary: fmt.Sprintf("%d log violations; first: %s", len(problems), problems[0])}
 	case len(missing) > 0:
 		d["final_read_failures"] = missing
@@ -208,6 +235,41 @@ func Projection(in check.Input) check.Result {
 	return check.Result{Verdict: check.Valid, Details: d, Summary: fmt.Sprintf(
 		"all %d query nodes' read models equal the fold of %d logged events over %d accounts; %d rejected commands absent",
 		len(final), events, len(fold), len(rejected))}
+}
+
+// appliedAgain is a projection a query node applied more than once.
+type appliedAgain struct {
+	node, account string
+	w             check.Witness
+}
+
+// witnesses orders the events at which the violations show, at most 20:
+// with mismatches, first the earliest projection applied again on the
+// first mismatching node and account that has one (where its balance
+// starts to differ from the log), then the other projections applied
+// again, then the log violations; without, the log violations first.
+func witnesses(mismatches []Mismatch, doubled []appliedAgain, problemAt []check.Witness) []check.Witness {
+	var out []check.Witness
+	first := -1
+	for _, m := range mismatches {
+		first = slices.IndexFunc(doubled, func(a appliedAgain) bool { return a.node == m.Node && a.account == m.Account })
+		if first >= 0 {
+			out = append(out, doubled[first].w)
+			break
+		}
+	}
+	var again []check.Witness
+	for i, a := range doubled {
+		if i != first {
+			again = append(again, a.w)
+		}
+	}
+	if len(mismatches) > 0 {
+		out = append(append(out, again...), problemAt...)
+	} else {
+		out = append(append(out, problemAt...), again...)
+	}
+	return out[:min(len(out), 20)]
 }
 
 func preview(s []string) []string {

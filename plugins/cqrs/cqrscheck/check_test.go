@@ -162,3 +162,65 @@ func TestStalenessUnknownWithoutProbes(t *testing.T) {
 	r := Staleness(check.Input{Nodes: testNodes})
 	assert.Equal(t, check.Unknown, r.Verdict)
 }
+
+// numbered gives the events their trace seq (from 1) and a time (1 ms each).
+func numbered(ev []trace.Event) []trace.Event {
+	for i := range ev {
+		ev[i].Seq, ev[i].Time = uint64(i+1), int64(i+1)*1e6
+	}
+	return ev
+}
+
+func violations(t *testing.T, r check.Result) []check.Witness {
+	t.Helper()
+	w, ok := r.Details["violations"].([]check.Witness)
+	require.True(t, ok, "no witness in %v", r.Details)
+	require.NotEmpty(t, w)
+	return w
+}
+
+func TestProjectionNamesNoWitnessWhenValid(t *testing.T) {
+	in, h := good()
+	in.Events = numbered(in.Events)
+	finalReads(h, map[string]int{"a0": 70, "a1": 5}, map[string]int{"a0": 70, "a1": 5})
+	in.History = h.ops
+	r := Projection(in)
+	require.Equal(t, check.Valid, r.Verdict, r.Summary)
+	assert.NotContains(t, r.Details, "violations")
+}
+
+// The witness of a read model that differs from the log is the event at
+// which its node applied a projection of that account a second time; an
+// earlier double application elsewhere comes after it.
+func TestProjectionWitnessIsTheSecondApplicationOnTheMismatchingAccount(t *testing.T) {
+	in, h := good()
+	in.Events = numbered(append(in.Events,
+		emit(2, "project", map[string]any{"node": "q1", "log": "cmd0", "seq": 3, "cmd": "c-4", "account": "a1", "amount": 5}),
+		emit(2, "project", map[string]any{"node": "q1", "log": "cmd0", "seq": 3, "cmd": "c-4", "account": "a1", "amount": 5}),
+		emit(1, "project", map[string]any{"node": "q0", "log": "cmd0", "seq": 1, "cmd": "c-1", "account": "a0", "amount": 100}),
+	))
+	finalReads(h, map[string]int{"a0": 170, "a1": 5}, map[string]int{"a0": 70, "a1": 10})
+	in.History = h.ops
+	r := Projection(in)
+	require.Equal(t, check.Invalid, r.Verdict)
+	assert.Contains(t, r.Summary, "node q0 account a0")
+	w := violations(t, r)
+	require.Len(t, w, 2)
+	assert.Equal(t, check.Witness{Seq: 8, T: 8e6, At: "8ms", Node: "q0",
+		What: "q0 applied cmd0#1 (c-1, account a0 +100) again, 2 times in all"}, w[0])
+	assert.Equal(t, uint64(7), w[1].Seq, "q1's second application of cmd0#3")
+	assert.Equal(t, "q1", w[1].Node)
+}
+
+func TestProjectionWitnessOfARejectedCommandIsItsLogEvent(t *testing.T) {
+	in, h := good()
+	in.Events = numbered(append(in.Events, emit(0, "event", LogEvent{Seq: 4, Cmd: "c-3", Account: "a1", Amount: -500})))
+	finalReads(h, map[string]int{"a0": 70, "a1": -495}, map[string]int{"a0": 70, "a1": -495})
+	in.History = h.ops
+	r := Projection(in)
+	require.Equal(t, check.Invalid, r.Verdict)
+	w := violations(t, r)
+	assert.Equal(t, uint64(6), w[0].Seq)
+	assert.Equal(t, "cmd0", w[0].Node)
+	assert.Contains(t, w[0].What, "rejected command c-3")
+}

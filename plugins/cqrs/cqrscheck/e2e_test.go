@@ -54,6 +54,15 @@ func TestBrokenProjectionIsCaught(t *testing.T) {
 	require.NotEmpty(t, ms)
 	assert.NotEqual(t, ms[0].Expected, ms[0].Actual)
 	assert.NotEmpty(t, c.Details["applied_more_than_once"], "the cause: events applied twice")
+	// The witness: the event at which the first mismatching node applied a
+	// projection of that account a second time (the playground seeks there).
+	w, ok := c.Details["violations"].([]check.Witness)
+	require.True(t, ok, "a witness event is named")
+	require.NotEmpty(t, w)
+	assert.Equal(t, ms[0].Node, w[0].Node)
+	assert.Contains(t, w[0].What, "account "+ms[0].Account+" ")
+	assert.Positive(t, w[0].Seq)
+	t.Logf("witness: %+v", w[0])
 }
 
 func lag(t *testing.T, r check.Result) (p95, max, share float64) {

@@ -74,6 +74,8 @@ type route struct {
 	at       int64
 	balancer string
 	replica  string
+	req      string
+	ev       trace.Event
 }
 
 // interval is a span of time a node spent crashed ([from, to), to = -1:
@@ -117,9 +119,10 @@ func readEvents(in check.Input) runInfo {
 			case "route":
 				var r struct {
 					Replica string `json:"replica"`
+					Req     string `json:"req"`
 				}
 				if json.Unmarshal(e.Data, &r) == nil && r.Replica != "" {
-					ri.routes = append(ri.routes, route{at: e.Time, balancer: name(e.Node), replica: r.Replica})
+					ri.routes = append(ri.routes, route{at: e.Time, balancer: name(e.Node), replica: r.Replica, req: r.Req, ev: e})
 					reps[r.Replica] = true
 				}
 			}
@@ -245,9 +248,14 @@ func Availability(in check.Input) check.Result {
 		}
 	}
 	deadRoutes := map[string]int{}
+	firstDead := map[string]check.Witness{} // replica -> its first route past the grace
 	for _, rt := range ri.routes {
 		if d := ri.downFor(rt.replica, rt.at); d >= 0 && d > int64(grace) {
 			deadRoutes[rt.replica]++
+			if _, ok := firstDead[rt.replica]; !ok {
+				firstDead[rt.replica] = check.WitnessOf(rt.ev, in, fmt.Sprintf("%s routed request %s to %s, down for %s (more than %s)",
+					rt.balancer, rt.req, rt.replica, time.Duration(d).Round(100*time.Microsecond), grace))
+			}
 		}
 	}
 	deadReplica := ""
@@ -310,6 +318,9 @@ func Availability(in check.Input) check.Result {
 		return check.Result{Verdict: check.Unknown, Details: d, Summary: fmt.Sprintf("%s, below %.1f%%, but %d replicas were down at once (the check covers %d)%s",
 			share, 100*threshold, maxDown, maxDownAllowed, deadNote)}
 	case avail < threshold:
+		if w := deadWitnesses(firstDead, deadReplica); len(w) > 0 {
+			d["violations"] = w
+		}
 		return check.Result{Verdict: check.Invalid, Details: d, Summary: fmt.Sprintf("availability %s, below the %.1f%% threshold with at most %d replicas down%s",
 			share, 100*threshold, maxDown, deadNote)}
 	case p.MaxImbalance > 0 && (ratio > p.MaxImbalance || bmin == 0 && bmax > 0):
@@ -318,6 +329,23 @@ func Availability(in check.Input) check.Result {
 	}
 	return check.Result{Verdict: check.Valid, Details: d, Summary: fmt.Sprintf("%s with up to %d replicas down; per live replica %d..%d requests%s",
 		share, maxDown, max(bmin, 0), bmax, deadNote)}
+}
+
+// deadWitnesses are the events at which a dead replica showed it kept
+// receiving traffic: each one's first route past the grace, the named
+// dead replica's first, then in trace order.
+func deadWitnesses(firstDead map[string]check.Witness, deadReplica string) []check.Witness {
+	var out []check.Witness
+	for r, w := range firstDead {
+		if r != deadReplica {
+			out = append(out, w)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	if w, ok := firstDead[deadReplica]; ok {
+		out = append([]check.Witness{w}, out...)
+	}
+	return out
 }
 
 type latencyParams struct {

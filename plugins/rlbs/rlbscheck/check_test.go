@@ -210,3 +210,34 @@ func TestCatalogueEntry(t *testing.T) {
 	assert.Contains(t, Plugin().Checks, "rlbs-latency")
 	assert.Contains(t, Plugin().Workloads, "rlbs")
 }
+
+// numbered gives the events their trace seq, from 1.
+func (b *builder) numbered() *builder {
+	for i := range b.events {
+		b.events[i].Seq = uint64(i + 1)
+	}
+	return b
+}
+
+// The witness of a dead replica that kept receiving traffic is its first
+// route past the grace: r1 crashed at 100 ms, the route of request 7 at
+// 350 ms (the 10th event) is the first more than 200 ms later.
+func TestAvailabilityWitnessIsTheFirstRouteToTheDeadReplica(t *testing.T) {
+	res := Availability(deadRun().numbered().input(`{"threshold": 0.95, "grace": "200ms"}`))
+	require.Equal(t, check.Invalid, res.Verdict, res.Summary)
+	w, ok := res.Details["violations"].([]check.Witness)
+	require.True(t, ok, "no witness in %v", res.Details)
+	require.Len(t, w, 1)
+	assert.Equal(t, check.Witness{Seq: 10, T: 350 * ms, At: "350ms", Node: "lb",
+		What: "lb routed request 7 to r1, down for 250ms (more than 200ms)"}, w[0])
+}
+
+func TestAvailabilityNamesNoWitnessWhenValid(t *testing.T) {
+	res := Availability(healthyRun().numbered().input(""))
+	require.Equal(t, check.Valid, res.Verdict, res.Summary)
+	assert.NotContains(t, res.Details, "violations")
+	// a dead replica within a bar the run passes is no violation either
+	res = Availability(deadRun().numbered().input(`{"threshold": 0.6, "grace": "200ms"}`))
+	require.Equal(t, check.Valid, res.Verdict, res.Summary)
+	assert.NotContains(t, res.Details, "violations")
+}

@@ -56,6 +56,14 @@ func TestBrokenFails(t *testing.T) {
 	assert.Less(t, a.Details["availability"].(float64), 0.95)
 	assert.Contains(t, []any{"r1", "r2"}, a.Details["dead_replica"])
 	assert.Contains(t, a.Summary, "kept receiving traffic")
+	// The witness: the dead replica's first route past the grace.
+	w, ok := a.Details["violations"].([]check.Witness)
+	require.True(t, ok, "a witness event is named")
+	require.NotEmpty(t, w)
+	assert.Contains(t, w[0].What, " to "+a.Details["dead_replica"].(string)+", down for ")
+	assert.Equal(t, "lb", w[0].Node)
+	assert.Positive(t, w[0].Seq)
+	t.Logf("witness: %+v", w[0])
 }
 
 func TestLimitReportsThreeAlgorithms(t *testing.T) {
