@@ -17,6 +17,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	yc "github.com/terrarium-sim/terrarium/runtime/scenario/internal/yamlcheck"
 	"github.com/terrarium-sim/terrarium/runtime/schedule"
+	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
 // Defaults applied to fields a scenario leaves out.
@@ -219,33 +220,8 @@ type Network = netsim.Spec
 // network's for messages from From to To (node names or "*").
 type Link = netsim.Rule
 
-// Workload describes the clients and the operations they issue.
-type Workload struct {
-	// Type names the workload; WorkloadNone when the section is absent.
-	Type string `yaml:"type" check:"required"`
-	// Clients is the number of clients: >= 1 when the section is present,
-	// 0 when it is absent.
-	Clients int `yaml:"clients" range:"1,65536"`
-	// Interval is the time between a client's operations, > 0.
-	Interval time.Duration `yaml:"interval" check:"positive"`
-	// Start is when clients begin their operations (0: at once). A start
-	// at or after the duration leaves only a workload's final phase, as
-	// Maelstrom's --rate 0 does.
-	Start time.Duration `yaml:"start,omitempty"`
-	// Ops is the number of operations per client; 0 means until the run
-	// ends.
-	Ops int `yaml:"ops,omitempty" range:"0,4611686018427387904"`
-	// Timeout is the per-request timeout, > 0.
-	Timeout time.Duration `yaml:"timeout" check:"positive"`
-	// Targets lists the names of the nodes clients may send to; by default
-	// every node, in index order.
-	Targets []string `yaml:"targets,omitempty" item:"target"`
-	// Params is the workload's params as a JSON object with sorted keys;
-	// "{}" when absent.
-	Params json.RawMessage `yaml:"params,omitempty"`
-	// Line is the line of the workload mapping, 0 when absent.
-	Line int `yaml:"-"`
-}
+// Workload is the workload: section.
+type Workload = workload.Section
 
 // Check is one check to apply to the run.
 type Check struct {
