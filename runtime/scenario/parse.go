@@ -83,11 +83,6 @@ func (p *parser) parse(data []byte) *Scenario {
 		switch a := p.At(f); f {
 		case &s.Name:
 			s.Name = cmp.Or(s.Name, defaultName(p.file))
-		case &s.Duration:
-			if s.Duration > MaxDuration {
-				p.fail(f, "must be at most %s (scenario.MaxDuration), got %s", MaxDuration, a.Node.Value)
-				s.Duration = 0
-			}
 		case &s.Modules:
 			modulesKnown = p.modules(s)
 		case &s.Groups:
@@ -766,9 +761,11 @@ func (p *parser) nemeses(s *Scenario, nodesOK bool) {
 }
 
 // nemesisField checks the field f of nm once it is read (the schedule,
-// after every).
+// after every); fault.Nemesis.Check judges the values.
 func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
-	switch a := p.At(f); f {
+	a := p.At(f)
+	written := a.Set()
+	switch f {
 	case &nm.Kinds:
 		for j, spelling := range nm.Kinds {
 			kind, known := fault.NemesisKind(spelling)
@@ -778,39 +775,26 @@ func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
 			}
 			nm.Kinds[j] = kind
 		}
-		if a.OK && len(nm.Kinds) == 0 {
-			p.fail(f, "must name at least one kind")
-		}
+		written = a.OK
+	case &nm.Schedule:
+		return // read and checked after every
 	case &nm.Every:
-		if nm.Every > 0 && nm.Every < MinNemesisEvery {
-			p.fail(f, "must be at least %s (scenario.MinNemesisEvery), got %s", MinNemesisEvery, a.Node.Value)
-			nm.Every = 0
-		}
-		if p.Get(&nm.Schedule) && nm.Schedule != fault.SchedulePeriodic && nm.Schedule != fault.ScheduleJepsen {
-			p.fail(&nm.Schedule, "%q is not %s or %s", nm.Schedule, fault.SchedulePeriodic, fault.ScheduleJepsen)
-		}
-		if nm.Schedule != fault.ScheduleJepsen {
-			nm.Schedule = ""
-		}
+		p.checkField(nm, &nm.Schedule, p.Get(&nm.Schedule))
 	case &nm.Heal:
-		nm.Heal = nm.Every / 2
-		if a.Set() {
-			if nm.Schedule == fault.ScheduleJepsen {
-				p.fail(f, "not with schedule %s: each heal comes after its own draw from [0, 2×every)", fault.ScheduleJepsen)
-			}
-			p.Get(f)
-		}
-		if nm.Schedule == fault.ScheduleJepsen {
-			nm.Heal = 0
-		}
-	case &nm.Stop:
-		if a.Set() && nm.Stop <= nm.Start {
-			p.fail(f, "must be after start (%s)", nm.Start)
-		}
+		p.Get(f)
 	case &nm.Targets:
-		if a.Set() {
+		if written {
 			nm.Targets, _ = p.nodeList(s, a.Node, a.Path, nodesOK)
 		}
+	}
+	p.checkField(nm, f, written)
+}
+
+// checkField records the problem v's Check finds with its field f.
+func (p *parser) checkField(v interface{ Check(string, bool) error }, f any, written bool) {
+	a := p.At(f)
+	if err := v.Check(a.Path[strings.LastIndexByte(a.Path, '.')+1:], written); err != nil {
+		p.Errorf(a.Node, a.Path, "%v", err)
 	}
 }
 

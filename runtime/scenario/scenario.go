@@ -71,7 +71,7 @@ type Scenario struct {
 	// on the command line takes precedence.
 	Seed uint64 `yaml:"seed,omitempty"`
 	// Duration is the virtual length of the run; always > 0.
-	Duration time.Duration `yaml:"duration" check:"required,positive"`
+	Duration time.Duration `yaml:"duration" check:"required,positive" max:"24h,scenario.MaxDuration"`
 	// Modules lists the modules in file order.
 	Modules []*Module `yaml:"modules"`
 	// Groups lists the node groups (the items of nodes:) in file order.

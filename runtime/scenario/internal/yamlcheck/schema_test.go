@@ -120,3 +120,26 @@ func TestEncodeWritesTheTaggedFields(t *testing.T) {
 	_, err = yc.Encode(item{Params: json.RawMessage("{")})
 	assert.Error(t, err, "params that are not JSON")
 }
+
+// min and max tags bound a duration, naming the constant in the message;
+// a value past either reads as zero.
+func TestDurationBounds(t *testing.T) {
+	type bounded struct {
+		D time.Duration `yaml:"d" min:"1ms,pkg.Min" max:"1h,pkg.Max"`
+	}
+	for src, want := range map[string]string{
+		"d: 1us": "d: must be at least 1ms (pkg.Min), got 1us",
+		"d: 2h":  "d: must be at most 1h0m0s (pkg.Max), got 2h",
+	} {
+		r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+		b := bounded{D: 5}
+		require.True(t, r.Struct(root(t, src), "", "a mapping", &b, nil))
+		assert.Equal(t, []string{want}, problems(&r.Checker), src)
+		assert.Zero(t, b.D, src)
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	var b bounded
+	require.True(t, r.Struct(root(t, "d: 1h"), "", "a mapping", &b, nil))
+	assert.Empty(t, r.Problems)
+	assert.Equal(t, time.Hour, b.D, "the bounds are inclusive")
+}
