@@ -1,12 +1,9 @@
 package scenario
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -76,7 +73,8 @@ func (p *parser) fail(ptr any, format string, args ...any) {
 // meaningful only if there are none. The sections are checked in the
 // order the schema lists them, each once the fields before it are read.
 func (p *parser) parse(data []byte) *Scenario {
-	root := p.document(data)
+	root := p.Document(data, yc.Doc{Noun: "scenario", Empty: "empty scenario: expected a mapping with duration, modules and nodes",
+		MaxNodes: MaxExpandedNodes, MaxName: "scenario.MaxExpandedNodes"})
 	s := &Scenario{File: p.file, Name: defaultName(p.file)}
 	var modulesKnown, nodesOK bool
 	if root == nil || !p.Struct(root, "", "a mapping of scenario fields", s, func(f any) {
@@ -147,69 +145,20 @@ func defaultName(file string) string {
 	return "scenario"
 }
 
-// document decodes data's single YAML document and returns its root node,
-// or nil after recording why there is none.
-func (p *parser) document(data []byte) *yaml.Node {
-	const empty = "empty scenario: expected a mapping with duration, modules and nodes"
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			p.Add(yc.Problem{Line: 1, Column: 1, Msg: empty})
-		} else {
-			p.Add(yc.Syntax(err, data))
-		}
-		return nil
-	}
-	var root *yaml.Node
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
-		root = doc.Content[0]
-	}
-	if root != nil {
-		if at := yc.AliasPast(root, MaxExpandedNodes); at != nil {
-			p.Errorf(at, "", "aliases expand the scenario to more than %d YAML nodes (scenario.MaxExpandedNodes); alias *%s is where it passes that", MaxExpandedNodes, at.Value)
-			return nil
-		}
-	}
-	if yc.IsNull(root) {
-		p.Add(yc.Problem{Line: max(doc.Line, 1), Column: max(doc.Column, 1), Msg: empty})
-		return nil
-	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case err == nil:
-		at := &next
-		if len(next.Content) > 0 {
-			at = next.Content[0]
-		}
-		p.Errorf(at, "", "a scenario file holds one YAML document; found another")
-		return nil
-	case !errors.Is(err, io.EOF):
-		p.Add(yc.Syntax(err, data))
-		return nil
-	}
-	return root
-}
-
 // modules reads the modules section. It reports whether every module's
 // name is known, so that references to modules can be checked; modules
 // whose roles are unknown are recorded in p.rolesUnknown.
 func (p *parser) modules(s *Scenario) bool {
+	const empty = "must define at least one module"
 	at := p.At(&s.Modules)
-	if !at.Set() {
-		if at.Present() {
-			p.Errorf(at.Key, "modules", "must define at least one module")
-		} else {
-			p.Errorf(p.At(s).Node, "modules", "missing required field")
-		}
+	if !p.section(s, at, empty) {
 		return false
 	}
 	m := p.Mapping(at.Node, "modules", "a mapping of module names to modules", nil)
 	if m == nil {
 		return false
-	}
-	if len(m.Node.Content) == 0 {
-		p.Errorf(m.Node, "modules", "must define at least one module")
+	} else if len(m.Node.Content) == 0 {
+		p.Errorf(m.Node, "modules", empty)
 		return false
 	}
 	namesKnown := !m.BadKeys
@@ -231,6 +180,17 @@ func (p *parser) modules(s *Scenario) bool {
 		}
 	}
 	return namesKnown
+}
+
+// section reports the required section at of s unless it is set: missing
+// where it is not written, empty (the message) where it is null.
+func (p *parser) section(s *Scenario, at *yc.At, empty string) bool {
+	if at.Present() && !at.Set() {
+		p.Errorf(at.Key, at.Path, "%s", empty)
+	} else if !at.Present() {
+		p.Errorf(p.At(s).Node, at.Path, "missing required field")
+	}
+	return at.Set()
 }
 
 // module reads one module, reporting whether its roles are known.
@@ -300,20 +260,16 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 // reporting whether every instance's name is known, so that references to
 // them can be checked.
 func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
+	const empty = "must list at least one node group"
 	seq := p.At(&s.Groups)
-	if !seq.Set() {
-		if seq.Present() {
-			p.Errorf(seq.Key, "nodes", "must list at least one node group")
-		} else {
-			p.Errorf(p.At(s).Node, "nodes", "missing required field")
-		}
+	if !p.section(s, seq, empty) {
 		return false
 	}
 	items, ok := p.Items(seq, "node groups")
 	if !ok {
 		return false
 	} else if len(items) == 0 {
-		p.Errorf(seq.Node, "nodes", "must list at least one node group")
+		p.Errorf(seq.Node, "nodes", empty)
 		return false
 	}
 	type origin struct {
@@ -799,17 +755,7 @@ func (p *parser) checkField(v interface{ Check(string, bool) error }, f any, wri
 }
 
 // isSHA256 reports whether s is a lower-case hex SHA-256.
-func isSHA256(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
+func isSHA256(s string) bool { return len(s) == 64 && strings.Trim(s, "0123456789abcdef") == "" }
 
 // known renders a registry for "unknown X" messages.
 func known(list []string) string {
