@@ -17,7 +17,6 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
-	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	yc "github.com/terrarium-sim/terrarium/runtime/scenario/internal/yamlcheck"
 )
 
@@ -426,37 +425,19 @@ func (p *parser) latency(at *yc.At) (Latency, bool) {
 		return Latency{}, false
 	}
 	var l Latency
-	if !p.Locate(at.Node, at.Path, "a latency range", &l) {
+	if !p.Locate(at.Node, at.Path, "a latency range", &l) || p.At(&l.Dist).Set() && (!p.Get(&l.Dist) || !p.place(&l.Dist, l.Check("dist"))) {
 		return Latency{}, false
 	}
-	dist := netsim.DistUniform
-	if p.At(&l.Dist).Set() {
-		if !p.Get(&l.Dist) {
-			return Latency{}, false
-		}
-		if !slices.Contains(netsim.Dists, l.Dist) {
-			p.fail(&l.Dist, "unknown distribution %q (known: constant, uniform, normal, exponential)", l.Dist)
-			return Latency{}, false
-		}
-		dist = l.Dist
-	}
-	need := map[netsim.Dist][]*time.Duration{netsim.DistConstant: {&l.Min}, netsim.DistUniform: {&l.Min, &l.Max}, netsim.DistNormal: {&l.Mean, &l.Stddev}, netsim.DistExponential: {&l.Mean}}[dist]
 	ok := true
 	for _, f := range []*time.Duration{&l.Min, &l.Max, &l.Mean, &l.Stddev} {
-		good := !slices.Contains(need, f) || p.Required(*p.At(&l), *p.At(f))
-		if a := p.At(f); good && a.Set() {
+		a := p.At(f)
+		good := !slices.Contains(l.Dist.Params(), key(a)) || p.Required(*p.At(&l), *a)
+		if good && a.Set() {
 			*f, good = p.Duration(a.Node, a.Path)
 		}
 		ok = ok && good
 	}
-	if !ok {
-		return Latency{}, false
-	}
-	switch {
-	case dist == netsim.DistConstant:
-		l.Max = l.Min
-	case l.Max != 0 && l.Min > l.Max, dist == netsim.DistUniform && l.Min > l.Max:
-		p.fail(&l.Max, "must not be less than min (%s), got %s", l.Min, l.Max)
+	if !ok || !p.place(&l.Max, l.Check("max")) {
 		return Latency{}, false
 	}
 	return l, true
@@ -735,7 +716,7 @@ func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
 	case &nm.Schedule:
 		return // read and checked after every
 	case &nm.Every:
-		p.checkField(nm, &nm.Schedule, p.Get(&nm.Schedule))
+		p.place(&nm.Schedule, nm.Check("schedule", p.Get(&nm.Schedule)))
 	case &nm.Heal:
 		p.Get(f)
 	case &nm.Targets:
@@ -743,16 +724,21 @@ func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
 			nm.Targets, _ = p.nodeList(s, a.Node, a.Path, nodesOK)
 		}
 	}
-	p.checkField(nm, f, written)
+	p.place(f, nm.Check(key(a), written))
 }
 
-// checkField records the problem v's Check finds with its field f.
-func (p *parser) checkField(v interface{ Check(string, bool) error }, f any, written bool) {
-	a := p.At(f)
-	if err := v.Check(a.Path[strings.LastIndexByte(a.Path, '.')+1:], written); err != nil {
-		p.Errorf(a.Node, a.Path, "%v", err)
+// place records err, the problem a vocabulary's Check found with the
+// field f (fault.Nemesis's, netsim.Latency's), at f; it reports whether
+// there was none.
+func (p *parser) place(f any, err error) bool {
+	if err != nil {
+		p.Errorf(p.At(f).Node, p.At(f).Path, "%v", err)
 	}
+	return err == nil
 }
+
+// key is the yaml key of the field at a.
+func key(a *yc.At) string { return a.Path[strings.LastIndexByte(a.Path, '.')+1:] }
 
 // isSHA256 reports whether s is a lower-case hex SHA-256.
 func isSHA256(s string) bool { return len(s) == 64 && strings.Trim(s, "0123456789abcdef") == "" }
