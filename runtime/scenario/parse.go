@@ -466,7 +466,7 @@ func (p *parser) workload(s *Scenario, nodesOK bool) {
 		case f == &wl.Targets && a.OK && nodesOK:
 			for i, name := range wl.Targets {
 				if s.Node(name) == nil {
-					p.Errorf(yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), "unknown node %q (nodes: %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "))
+					p.Errorf(yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), "unknown node %q (nodes: %s)", name, s.nodeHint())
 				}
 			}
 		}
@@ -476,13 +476,13 @@ func (p *parser) workload(s *Scenario, nodesOK bool) {
 	wl.Line = p.At(wl).Node.Line
 }
 
-// abbreviate shortens a long list of names for messages.
-func abbreviate(names []string) []string {
-	const limit = 10
-	if len(names) <= limit {
-		return names
+// nodeHint lists the node names for messages, shortened past ten.
+func (s *Scenario) nodeHint() string {
+	names := s.NodeNames()
+	if len(names) > 10 {
+		names = append(names[:10], fmt.Sprintf("... (%d more)", len(names)-10))
 	}
-	return append(names[:limit:limit], fmt.Sprintf("... (%d more)", len(names)-limit))
+	return strings.Join(names, ", ")
 }
 
 // checks reads the checks section.
@@ -530,7 +530,7 @@ func (p *parser) nodeRef(s *Scenario, n *yaml.Node, field string, nodesOK, star 
 		return name, ok
 	}
 	if nodesOK && s.Node(name) == nil {
-		p.Errorf(n, field, "unknown node %q (nodes: %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "))
+		p.Errorf(n, field, "unknown node %q (nodes: %s)", name, s.nodeHint())
 		return "", false
 	}
 	return name, true
@@ -554,7 +554,7 @@ func (p *parser) endpointRef(s *Scenario, n *yaml.Node, field string, nodesOK bo
 	if clients > 0 {
 		known = fmt.Sprintf("clients: c0 to c%d", clients-1)
 	}
-	p.Errorf(n, field, "unknown node or client %q (nodes: %s; %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "), known)
+	p.Errorf(n, field, "unknown node or client %q (nodes: %s; %s)", name, s.nodeHint(), known)
 	return "", false
 }
 
@@ -570,7 +570,7 @@ func (p *parser) nodeList(s *Scenario, n *yaml.Node, field string, nodesOK bool)
 	}
 	for i, name := range names {
 		if nodesOK && s.Node(name) == nil {
-			p.Errorf(yc.Deref(n).Content[i], yc.Index(field, i), "unknown node %q (nodes: %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "))
+			p.Errorf(yc.Deref(n).Content[i], yc.Index(field, i), "unknown node %q (nodes: %s)", name, s.nodeHint())
 			ok = false
 		}
 	}

@@ -357,55 +357,43 @@ func LoadWith(path string, opts Options) (*Scenario, error) {
 // resolveModule makes m's path absolute relative to s.Dir and checks that it
 // exists and has the right kind.
 func resolveModule(s *Scenario, m *Module) *Error {
-	field, written := "modules."+m.Name+".wasm", m.Wasm
+	key, kind, path := "wasm", "file", &m.Wasm
 	if m.Go != "" {
-		field, written = "modules."+m.Name+".go", m.Go
+		key, kind, path = "go", "directory", &m.Go
 	}
-	abs := filepath.FromSlash(written)
+	written, abs := *path, filepath.FromSlash(*path)
 	if !filepath.IsAbs(abs) {
 		abs = filepath.Join(s.Dir, abs)
 	}
-	abs = filepath.Clean(abs)
-	fail := func(format string, args ...any) *Error {
-		e := s.ErrorAt(m.Line, field, format, args...)
-		e.Column = m.col
-		return e
-	}
+	*path = filepath.Clean(abs)
 	where := ""
-	if abs != written {
-		where = fmt.Sprintf(" (resolved to %s)", abs)
+	if *path != written {
+		where = fmt.Sprintf(" (resolved to %s)", *path)
 	}
-	info, err := os.Stat(abs)
-	if m.Go != "" {
-		m.Go = abs
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return fail("directory %q does not exist%s", written, where)
-		case err != nil:
-			return fail("cannot access %q: %v", written, err)
-		case !info.IsDir():
-			return fail("%q is not a directory%s: go: names a Go main package directory", written, where)
-		}
-		entries, err := os.ReadDir(abs)
-		if err != nil {
-			return fail("cannot read directory %q: %v", written, err)
-		}
-		for _, e := range entries {
-			n := e.Name()
-			if !e.IsDir() && strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
-				return nil
-			}
-		}
-		return fail("directory %q holds no .go files%s", written, where)
-	}
-	m.Wasm = abs
+	var msg string
+	info, err := os.Stat(*path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fail("file %q does not exist%s", written, where)
+		msg = fmt.Sprintf("%s %q does not exist%s", kind, written, where)
 	case err != nil:
-		return fail("cannot access %q: %v", written, err)
-	case info.IsDir():
-		return fail("%q is a directory%s, not a WebAssembly file", written, where)
+		msg = fmt.Sprintf("cannot access %q: %v", written, err)
+	case key == "wasm" && info.IsDir():
+		msg = fmt.Sprintf("%q is a directory%s, not a WebAssembly file", written, where)
+	case key == "go" && !info.IsDir():
+		msg = fmt.Sprintf("%q is not a directory%s: go: names a Go main package directory", written, where)
+	case key == "go":
+		entries, err := os.ReadDir(*path)
+		if err != nil {
+			msg = fmt.Sprintf("cannot read directory %q: %v", written, err)
+		} else if !slices.ContainsFunc(entries, func(e fs.DirEntry) bool {
+			n := e.Name()
+			return !e.IsDir() && strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go")
+		}) {
+			msg = fmt.Sprintf("directory %q holds no .go files%s", written, where)
+		}
 	}
-	return nil
+	if msg == "" {
+		return nil
+	}
+	return &Error{File: s.File, Line: m.Line, Column: m.col, Field: "modules." + m.Name + "." + key, Msg: msg}
 }
