@@ -98,3 +98,13 @@ func TestNemesisCheck(t *testing.T) {
 	assert.EqualError(t, j.Check("heal", true), "not with schedule jepsen: each heal comes after its own draw from [0, 2×every)")
 	assert.Zero(t, j.Heal, "jepsen draws each heal")
 }
+
+// A fault pinned to an event must not come later in time but earlier in
+// events than the one before it; unpinned faults have no such order.
+func TestTimedCheckAfter(t *testing.T) {
+	first := fault.Timed{At: time.Second, BeforeEvent: 9}
+	assert.EqualError(t, fault.Timed{At: 2 * time.Second, BeforeEvent: 5}.CheckAfter(first),
+		"before_event 5 at 2s comes after before_event 9 at 1s: pinned faults must be in the order of both")
+	assert.NoError(t, fault.Timed{At: 2 * time.Second, BeforeEvent: 10}.CheckAfter(first))
+	assert.NoError(t, fault.Timed{At: 2 * time.Second}.CheckAfter(first))
+}

@@ -611,10 +611,8 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 	}
 	sort.SliceStable(s.Faults, func(i, j int) bool { return s.Faults[i].At < s.Faults[j].At })
 	for i := 1; i < len(s.Faults); i++ {
-		a, b := s.Faults[i-1], s.Faults[i]
-		if a.BeforeEvent > 0 && b.BeforeEvent > 0 && b.BeforeEvent < a.BeforeEvent {
-			p.Add(yc.Problem{Line: b.Line, Field: "faults", Msg: fmt.Sprintf(
-				"before_event %d at %v comes after before_event %d at %v: pinned faults must be in the order of both", b.BeforeEvent, b.At, a.BeforeEvent, a.At)})
+		if err := s.Faults[i].CheckAfter(s.Faults[i-1]); err != nil {
+			p.Add(yc.Problem{Line: s.Faults[i].Line, Field: "faults", Msg: err.Error()})
 		}
 	}
 }

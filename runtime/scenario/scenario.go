@@ -109,19 +109,7 @@ type Scenario struct {
 }
 
 // Fault is one timed fault action of a faults: list.
-type Fault struct {
-	// At is the virtual time of the action.
-	At time.Duration `yaml:"at" check:"required"`
-	// BeforeEvent, if not zero, pins the fault just before the run's
-	// BeforeEvent-th event (counted from 1 over every event the loop
-	// dispatches), with the clock at At. A fault applied by hand to a
-	// running simulation is exported this way, so that it replays exactly
-	// where it happened, even between two events of one instant.
-	BeforeEvent uint64 `yaml:"before_event,omitempty" range:"1,9007199254740992" docafter:"action"`
-	fault.Fault `yaml:",inline" check:"manual"`
-	// Line is the line of the fault's mapping.
-	Line int `yaml:"-"`
-}
+type Fault = fault.Timed
 
 // Nemesis is one item of a nemesis: list: random faults drawn from its
 // kinds (fault.NemesisKinds).
