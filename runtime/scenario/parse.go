@@ -227,18 +227,10 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 			p.Errorf(f.Node, f.Path, "applies only to a go: module")
 		}
 	}
-	if p.At(&m.LDFlags).Set() {
-		p.Get(&m.LDFlags)
-		if err := gobuild.CheckLDFlags(m.LDFlags); err != nil {
-			p.fail(&m.LDFlags, "%s", strings.TrimPrefix(err.Error(), "ldflags: "))
-		}
-	}
-	if p.At(&m.Tags).Set() {
-		p.Get(&m.Tags)
-		if err := gobuild.CheckTags(m.Tags); err != nil {
-			p.fail(&m.Tags, "%s", strings.TrimPrefix(err.Error(), "tags: "))
-		}
-	}
+	p.Get(&m.LDFlags)
+	p.place(&m.LDFlags, gobuild.CheckLDFlags(m.LDFlags))
+	p.Get(&m.Tags)
+	p.place(&m.Tags, gobuild.CheckTags(m.Tags))
 	if r := p.At(&m.Roles); r.Present() {
 		if r.Set() && !p.Get(&m.Roles) {
 			return m, false
@@ -725,12 +717,12 @@ func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
 	p.place(f, nm.Check(key(a), written))
 }
 
-// place records err, the problem a vocabulary's Check found with the
-// field f (fault.Nemesis's, netsim.Latency's), at f; it reports whether
-// there was none.
+// place records err, the problem a vocabulary's check found with the
+// field f (fault.Nemesis's, netsim.Latency's, gobuild's), at f, less the
+// field's key if err starts with it; it reports whether there was none.
 func (p *parser) place(f any, err error) bool {
-	if err != nil {
-		p.Errorf(p.At(f).Node, p.At(f).Path, "%v", err)
+	if a := p.At(f); err != nil {
+		p.Errorf(a.Node, a.Path, "%s", strings.TrimPrefix(err.Error(), key(a)+": "))
 	}
 	return err == nil
 }
