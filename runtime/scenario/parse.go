@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -535,18 +534,10 @@ func (p *parser) endpointRef(s *Scenario, n *yaml.Node, field string, nodesOK bo
 	if !ok || name == "*" || !nodesOK || s.Node(name) != nil || slices.Contains(s.Services, name) {
 		return name, ok
 	}
-	var clients int
-	if s.Workload.Type != "" {
-		clients = s.Workload.Clients
-	}
-	if k, err := strconv.Atoi(strings.TrimPrefix(name, "c")); err == nil && strings.HasPrefix(name, "c") && k >= 0 && k < clients && name == fmt.Sprintf("c%d", k) {
+	if s.Workload.HasClient(name) {
 		return name, true
 	}
-	known := "no clients"
-	if clients > 0 {
-		known = fmt.Sprintf("clients: c0 to c%d", clients-1)
-	}
-	p.Errorf(n, field, "unknown node or client %q (nodes: %s; %s)", name, s.nodeHint(), known)
+	p.Errorf(n, field, "unknown node or client %q (nodes: %s; %s)", name, s.nodeHint(), s.Workload.ClientsHint())
 	return "", false
 }
 

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/history"
@@ -96,6 +98,21 @@ type Section struct {
 	Params json.RawMessage `yaml:"params,omitempty"`
 	// Line is the line of the workload mapping, 0 when absent.
 	Line int `yaml:"-"`
+}
+
+// HasClient reports whether name is one of the section's clients, c0 to
+// c{Clients-1} as the simulation names them (none if Type is unset).
+func (w *Section) HasClient(name string) bool {
+	k, err := strconv.Atoi(strings.TrimPrefix(name, "c"))
+	return err == nil && w.Type != "" && k >= 0 && k < w.Clients && name == "c"+strconv.Itoa(k)
+}
+
+// ClientsHint names the section's clients for messages.
+func (w *Section) ClientsHint() string {
+	if w.Type == "" || w.Clients <= 0 {
+		return "no clients"
+	}
+	return fmt.Sprintf("clients: c0 to c%d", w.Clients-1)
 }
 
 // Workload schedules client operations on a simulation.
