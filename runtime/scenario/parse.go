@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -604,30 +603,28 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 // action does not take.
 func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 	want := ft.Kind.Args()
-	args := map[string]*yc.At{"node": p.At(&ft.Node), "groups": p.At(&ft.Groups), "from": p.At(&ft.From), "to": p.At(&ft.To), "by": p.At(&ft.By), "ppm": p.At(&ft.PPM),
-		"attacker": p.At(&ft.Attacker), "body": p.At(&ft.Body)}
-	for _, key := range yc.Keys(reflect.TypeFor[Fault]())[3:] {
-		if a := args[key]; a.Set() && !slices.Contains(want, key) {
+	args := []any{&ft.Node, &ft.Groups, &ft.From, &ft.To, &ft.By, &ft.PPM, &ft.Attacker, &ft.Body} // in key order
+	for _, f := range args {
+		if a := p.At(f); a.Set() && !slices.Contains(want, key(a)) {
 			p.Errorf(a.Node, a.Path, "does not apply to action %q (it takes: %s)", ft.Kind, strings.Join(want, ", "))
 		}
 	}
-	for _, key := range want {
-		a := args[key]
-		if key == "body" && ft.Kind == fault.Tamper && !a.Set() {
+	for _, k := range want {
+		f := args[slices.IndexFunc(args, func(f any) bool { return key(p.At(f)) == k })]
+		a := p.At(f)
+		if k == "body" && ft.Kind == fault.Tamper && !a.Set() {
 			continue // without a body, tamper flips a byte
 		}
 		if !p.Required(*p.At(ft), *a) {
 			continue
 		}
-		switch key {
-		case "node":
-			ft.Node, _ = p.nodeRef(s, a.Node, a.Path, nodesOK, false)
+		switch k {
+		case "node", "attacker":
+			*f.(*string), _ = p.nodeRef(s, a.Node, a.Path, nodesOK, false)
 		case "by":
 			ft.By, _ = p.SignedDuration(a.Node, a.Path)
 		case "ppm":
 			ft.PPM, _ = p.IntRange(a.Node, a.Path, -fault.MaxPPM, fault.MaxPPM)
-		case "attacker":
-			ft.Attacker, _ = p.nodeRef(s, a.Node, a.Path, nodesOK, false)
 		case "body":
 			ft.Body, _ = p.Str(a.Node, a.Path)
 		case "groups":
@@ -641,22 +638,18 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 				}
 			}
 		case "from", "to":
-			var names []string
-			if ft.Kind.Adversary() {
-				if name, ok := p.endpointRef(s, a.Node, a.Path, nodesOK); ok {
-					names = []string{name}
-				}
-			} else if ft.Kind == fault.Hold || ft.Kind == fault.Release {
-				if name, ok := p.nodeRef(s, a.Node, a.Path, nodesOK, true); ok {
-					names = []string{name}
-				}
-			} else {
-				names, _ = p.nodeList(s, a.Node, a.Path, nodesOK)
+			var name string
+			var ok bool
+			switch {
+			case ft.Kind.Adversary():
+				name, ok = p.endpointRef(s, a.Node, a.Path, nodesOK)
+			case ft.Kind == fault.Hold || ft.Kind == fault.Release:
+				name, ok = p.nodeRef(s, a.Node, a.Path, nodesOK, true)
+			default:
+				*f.(*[]string), _ = p.nodeList(s, a.Node, a.Path, nodesOK)
 			}
-			if key == "from" {
-				ft.From = names
-			} else {
-				ft.To = names
+			if ok {
+				*f.(*[]string) = []string{name}
 			}
 		}
 	}
