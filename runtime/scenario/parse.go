@@ -106,7 +106,7 @@ func (p *parser) parse(data []byte) *Scenario {
 		case &s.Services:
 			p.services(s, a)
 		case &s.Schedule:
-			p.schedule(s, a)
+			p.schedule(s)
 		}
 	}) {
 		return nil
@@ -352,13 +352,8 @@ func (p *parser) network(s *Scenario, nodesOK bool) {
 					n.Latency = l
 				}
 			case &n.Links:
-				if a.Set() {
-					items, _ := p.Items(a, "links")
-					seen := map[[2]string]int{}
-					for i, item := range items {
-						p.link(s, item, yc.Index("network.links", i), seen, nodesOK)
-					}
-				}
+				seen := map[[2]string]int{}
+				p.Each(f, "links", func(item *yaml.Node, path string) { p.link(s, item, path, seen, nodesOK) })
 			}
 		})
 	}
@@ -477,13 +472,8 @@ func (s *Scenario) nodeHint() string {
 
 // checks reads the checks section.
 func (p *parser) checks(s *Scenario) {
-	at := p.At(&s.Checks)
-	if !at.Set() {
-		return
-	}
-	items, _ := p.Items(at, "checks")
-	for i, item := range items {
-		item, path := yc.Deref(item), yc.Index("checks", i)
+	p.Each(&s.Checks, "checks", func(item *yaml.Node, path string) {
+		item = yc.Deref(item)
 		c := &Check{Line: item.Line, Params: json.RawMessage("{}")}
 		name := &yc.At{Node: item, Path: path}
 		switch item.Kind {
@@ -501,16 +491,16 @@ func (p *parser) checks(s *Scenario) {
 			name = p.At(&c.Name)
 		default:
 			p.Errorf(item, path, "expected a check name or a mapping with name and params, got %s", yc.Describe(item))
-			continue
+			return
 		}
 		if !name.OK {
-			continue
+			return
 		}
 		if reg := p.opts.Checks; reg != nil && !slices.Contains(reg, c.Name) {
 			p.Errorf(name.Node, name.Path, "unknown check %q (%s)", c.Name, known(reg))
 		}
 		s.Checks = append(s.Checks, *c)
-	}
+	})
 }
 
 // nodeRef reads the name of a known node (or "*" where star allows it).
@@ -561,27 +551,22 @@ func (p *parser) nodeList(s *Scenario, n *yaml.Node, field string, nodesOK bool)
 
 // faults reads the timed fault list.
 func (p *parser) faults(s *Scenario, nodesOK bool) {
-	at := p.At(&s.Faults)
-	if !at.Set() {
-		return
-	}
-	items, _ := p.Items(at, "fault actions")
-	for i, item := range items {
+	p.Each(&s.Faults, "fault actions", func(item *yaml.Node, path string) {
 		ft := &Fault{}
-		if !p.Struct(item, yc.Index("faults", i), "a fault mapping with at and action", ft, func(f any) {
+		if !p.Struct(item, path, "a fault mapping with at and action", ft, func(f any) {
 			if f == &ft.At && p.At(f).OK && ft.At > s.Duration && s.Duration > 0 {
 				p.fail(f, "is after the run's duration (%s)", s.Duration)
 			}
 		}) {
-			continue
+			return
 		}
 		ft.Line = p.At(ft).Node.Line
 		if !p.Need(ft, &ft.Kind) {
-			continue
+			return
 		}
 		if !ft.Kind.Known() {
 			p.fail(&ft.Kind, "unknown action %q (known: %s)", ft.Kind, fault.KindNames())
-			continue
+			return
 		}
 		p.faultArgs(s, ft, nodesOK)
 		if ft.Kind.Adversary() && (ft.Kind == fault.Secure || len(ft.To) == 1 || ft.Attacker != "") {
@@ -590,7 +575,7 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 			}
 		}
 		s.Faults = append(s.Faults, *ft)
-	}
+	})
 	sort.SliceStable(s.Faults, func(i, j int) bool { return s.Faults[i].At < s.Faults[j].At })
 	for i := 1; i < len(s.Faults); i++ {
 		if err := s.Faults[i].CheckAfter(s.Faults[i-1]); err != nil {
@@ -657,18 +642,13 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 
 // nemeses reads the nemesis list.
 func (p *parser) nemeses(s *Scenario, nodesOK bool) {
-	at := p.At(&s.Nemeses)
-	if !at.Set() {
-		return
-	}
-	items, _ := p.Items(at, "nemeses")
-	for i, item := range items {
+	p.Each(&s.Nemeses, "nemeses", func(item *yaml.Node, path string) {
 		nm := &Nemesis{}
-		if p.Struct(item, yc.Index("nemesis", i), "a nemesis mapping with kinds and every", nm, func(f any) { p.nemesisField(s, nm, f, nodesOK) }) {
+		if p.Struct(item, path, "a nemesis mapping with kinds and every", nm, func(f any) { p.nemesisField(s, nm, f, nodesOK) }) {
 			nm.Line = p.At(nm).Node.Line
 			s.Nemeses = append(s.Nemeses, *nm)
 		}
-	}
+	})
 }
 
 // nemesisField checks the field f of nm once it is read (the schedule,

@@ -99,6 +99,18 @@ func (r *Reader) Items(at *At, what string) ([]*yaml.Node, bool) {
 	return at.Node.Content, true
 }
 
+// Each calls fn with every item of the sequence field ptr points to, as
+// written, and the item's path, if the field is set; a value that is not
+// a sequence is reported (Items; what names its items).
+func (r *Reader) Each(ptr any, what string, fn func(item *yaml.Node, path string)) {
+	if at := r.At(ptr); at.Set() {
+		items, _ := r.Items(at, what)
+		for i, item := range items {
+			fn(item, Index(at.Path, i))
+		}
+	}
+}
+
 // Keys returns the keys of the schema struct type t: its fields' yaml
 // tags in declaration order (those of an inline field in its place),
 // except that a field tagged docafter:"k" is listed right after key k.

@@ -143,3 +143,22 @@ func TestDurationBounds(t *testing.T) {
 	assert.Empty(t, r.Problems)
 	assert.Equal(t, time.Hour, b.D, "the bounds are inclusive")
 }
+
+// Each visits a set sequence's items with their paths, skips an absent
+// one and reports one that is not a sequence.
+func TestEachVisitsTheItems(t *testing.T) {
+	type list struct {
+		Items []subItem `yaml:"items"`
+		Other []subItem `yaml:"other"`
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	var l list
+	require.True(t, r.Struct(root(t, "items: [{on: true}, {on: false}]\nother: 5\n"), "l", "a list", &l, nil))
+	var paths []string
+	r.Each(&l.Items, "things", func(item *yaml.Node, path string) { paths = append(paths, path+"@"+item.Content[1].Value) })
+	assert.Equal(t, []string{"l.items[0]@true", "l.items[1]@false"}, paths)
+	r.Each(&l.Other, "things", func(*yaml.Node, string) { t.Error("not a sequence: no items") })
+	assert.Equal(t, []string{"l.other: expected a sequence of things, got integer 5"}, problems(&r.Checker))
+	var absent list
+	r.Each(&absent.Items, "things", func(*yaml.Node, string) { t.Error("absent: no items") })
+}
