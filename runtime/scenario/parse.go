@@ -448,11 +448,9 @@ func (p *parser) workload(s *Scenario, nodesOK bool) {
 			wl.Clients = 1
 		case f == &wl.Targets && a.OK && len(wl.Targets) == 0:
 			p.fail(f, "must list at least one node (omit targets to use every node)")
-		case f == &wl.Targets && a.OK && nodesOK:
+		case f == &wl.Targets && a.OK:
 			for i, name := range wl.Targets {
-				if s.Node(name) == nil {
-					p.Errorf(yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), "unknown node %q (nodes: %s)", name, s.nodeHint())
-				}
+				p.knownNode(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK)
 			}
 		}
 	}) {
@@ -509,11 +507,20 @@ func (p *parser) nodeRef(s *Scenario, n *yaml.Node, field string, nodesOK, star 
 	if !ok || (star && name == "*") {
 		return name, ok
 	}
-	if nodesOK && s.Node(name) == nil {
-		p.Errorf(n, field, "unknown node %q (nodes: %s)", name, s.nodeHint())
+	if !p.knownNode(s, n, field, name, nodesOK) {
 		return "", false
 	}
 	return name, true
+}
+
+// knownNode reports whether name, at n, is a node, reporting it if it is
+// not and the nodes are known (nodesOK).
+func (p *parser) knownNode(s *Scenario, n *yaml.Node, field, name string, nodesOK bool) bool {
+	if nodesOK && s.Node(name) == nil {
+		p.Errorf(n, field, "unknown node %q (nodes: %s)", name, s.nodeHint())
+		return false
+	}
+	return true
 }
 
 // endpointRef reads a node, client (c0, c1, ... of the workload) or
@@ -541,10 +548,7 @@ func (p *parser) nodeList(s *Scenario, n *yaml.Node, field string, nodesOK bool)
 		return nil, false
 	}
 	for i, name := range names {
-		if nodesOK && s.Node(name) == nil {
-			p.Errorf(yc.Deref(n).Content[i], yc.Index(field, i), "unknown node %q (nodes: %s)", name, s.nodeHint())
-			ok = false
-		}
+		ok = p.knownNode(s, yc.Deref(n).Content[i], yc.Index(field, i), name, nodesOK) && ok
 	}
 	return names, ok
 }
