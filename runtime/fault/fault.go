@@ -146,6 +146,32 @@ type Fault struct {
 	Body string `json:"body,omitempty" yaml:"body,omitempty"`
 }
 
+// Timed is a fault action at a virtual time: an item of a scenario's
+// faults: list (scenario.Fault), or an action applied by hand to a
+// running simulation.
+type Timed struct {
+	// At is the virtual time of the action.
+	At time.Duration `yaml:"at" check:"required"`
+	// BeforeEvent, if not zero, pins the fault just before the run's
+	// BeforeEvent-th event (counted from 1 over every event the loop
+	// dispatches), with the clock at At. A fault applied by hand to a
+	// running simulation is exported this way, so that it replays exactly
+	// where it happened, even between two events of one instant.
+	BeforeEvent uint64 `yaml:"before_event,omitempty" range:"1,9007199254740992" docafter:"action"`
+	Fault       `yaml:",inline" check:"manual"`
+	// Line is the line of the fault's mapping in its scenario file.
+	Line int `yaml:"-"`
+}
+
+// CheckAfter returns the problem with t, pinned to an event, coming after
+// prev in time but pinned to an earlier event; nil if there is none.
+func (t Timed) CheckAfter(prev Timed) error {
+	if prev.BeforeEvent > 0 && t.BeforeEvent > 0 && t.BeforeEvent < prev.BeforeEvent {
+		return fmt.Errorf("before_event %d at %v comes after before_event %d at %v: pinned faults must be in the order of both", t.BeforeEvent, t.At, prev.BeforeEvent, prev.At)
+	}
+	return nil
+}
+
 // MaxPPM bounds a drift's rate change.
 const MaxPPM = 999_999
 

@@ -76,3 +76,35 @@ func TestFilterValidate(t *testing.T) {
 		})
 	}
 }
+
+// Nemesis.Check judges each field on the ones before it and fills the
+// defaults.
+func TestNemesisCheck(t *testing.T) {
+	n := fault.Nemesis{Every: time.Second, Start: 2 * time.Second, Stop: time.Second}
+	assert.EqualError(t, n.Check("kinds", true), "must name at least one kind")
+	assert.NoError(t, n.Check("kinds", false), "kinds that were not read are reported where they were read")
+	n.Schedule = "often"
+	assert.EqualError(t, n.Check("schedule", true), `"often" is not periodic or jepsen`)
+	n.Schedule = fault.SchedulePeriodic
+	require.NoError(t, n.Check("schedule", true))
+	assert.Empty(t, n.Schedule, "periodic is the default, spelled empty")
+	require.NoError(t, n.Check("heal", false))
+	assert.Equal(t, 500*time.Millisecond, n.Heal, "heal defaults to every/2")
+	assert.EqualError(t, n.Check("stop", true), "must be after start (2s)")
+	assert.NoError(t, n.Check("stop", false))
+
+	j := fault.Nemesis{Every: time.Second, Schedule: fault.ScheduleJepsen, Heal: time.Second}
+	require.NoError(t, j.Check("schedule", true))
+	assert.EqualError(t, j.Check("heal", true), "not with schedule jepsen: each heal comes after its own draw from [0, 2×every)")
+	assert.Zero(t, j.Heal, "jepsen draws each heal")
+}
+
+// A fault pinned to an event must not come later in time but earlier in
+// events than the one before it; unpinned faults have no such order.
+func TestTimedCheckAfter(t *testing.T) {
+	first := fault.Timed{At: time.Second, BeforeEvent: 9}
+	assert.EqualError(t, fault.Timed{At: 2 * time.Second, BeforeEvent: 5}.CheckAfter(first),
+		"before_event 5 at 2s comes after before_event 9 at 1s: pinned faults must be in the order of both")
+	assert.NoError(t, fault.Timed{At: 2 * time.Second, BeforeEvent: 10}.CheckAfter(first))
+	assert.NoError(t, fault.Timed{At: 2 * time.Second}.CheckAfter(first))
+}

@@ -1,6 +1,8 @@
 package fault
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -59,7 +61,7 @@ type Nemesis struct {
 	// Schedule is SchedulePeriodic (also when empty) or ScheduleJepsen.
 	Schedule string `yaml:"schedule,omitempty" check:"str,manual"`
 	// Every is the time between two faults; Heal how long each lasts.
-	Every time.Duration `yaml:"every" check:"required,positive"`
+	Every time.Duration `yaml:"every" check:"required,positive" min:"1ms,scenario.MinNemesisEvery"`
 	Heal  time.Duration `yaml:"heal,omitempty" check:"manual,positive"`
 	// Start and Stop bound when faults start (Stop 0: the run's duration).
 	Start time.Duration `yaml:"start,omitempty"`
@@ -91,4 +93,41 @@ func NemesisSpellings() string {
 		out[slices.Index(out, k)] = alias
 	}
 	return strings.Join(out, ", ")
+}
+
+// Check judges the field of n that key (its yaml key) names, once it and
+// the fields it depends on are read, and applies the field's default:
+// the schedule is checked after every, heal after its own value. written
+// says whether the field was written (kinds and schedule: and read
+// without a problem). It returns the problem, which the scenario parser
+// places at the field.
+func (n *Nemesis) Check(key string, written bool) error {
+	switch key {
+	case "kinds":
+		if written && len(n.Kinds) == 0 {
+			return errors.New("must name at least one kind")
+		}
+	case "schedule":
+		jepsen := n.Schedule == ScheduleJepsen
+		if written && !jepsen && n.Schedule != SchedulePeriodic {
+			return fmt.Errorf("%q is not %s or %s", n.Schedule, SchedulePeriodic, ScheduleJepsen)
+		} else if !jepsen {
+			n.Schedule = ""
+		}
+	case "heal":
+		if !written {
+			n.Heal = n.Every / 2
+		}
+		if n.Schedule == ScheduleJepsen {
+			n.Heal = 0
+			if written {
+				return fmt.Errorf("not with schedule %s: each heal comes after its own draw from [0, 2×every)", ScheduleJepsen)
+			}
+		}
+	case "stop":
+		if written && n.Stop <= n.Start {
+			return fmt.Errorf("must be after start (%s)", n.Start)
+		}
+	}
+	return nil
 }

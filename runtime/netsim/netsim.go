@@ -90,6 +90,39 @@ func (l Latency) Validate() error {
 	return nil
 }
 
+// Params returns the yaml keys of the durations a latency of
+// distribution d must give (DistDefault: uniform's).
+func (d Dist) Params() []string {
+	switch d {
+	case DistConstant:
+		return []string{"min"}
+	case DistNormal:
+		return []string{"mean", "stddev"}
+	case DistExponential:
+		return []string{"mean"}
+	}
+	return []string{"min", "max"}
+}
+
+// Check judges the field of l that key (its yaml key) names, once the
+// fields it depends on are read, as a scenario spells a latency: dist
+// must be one of Dists; max, checked once every duration is read, must
+// not be less than min (where it bounds the distribution), and a
+// constant latency's Max becomes its Min. The scenario parser places the
+// problem at the field.
+func (l *Latency) Check(key string) error {
+	switch {
+	case key == "dist" && !slices.Contains(Dists, l.Dist):
+		return fmt.Errorf("unknown distribution %q (known: constant, uniform, normal, exponential)", l.Dist)
+	case key != "max":
+	case l.Dist == DistConstant:
+		l.Max = l.Min
+	case l.Min > l.Max && (l.Max != 0 || l.Dist == DistUniform || l.Dist == DistDefault):
+		return fmt.Errorf("must not be less than min (%s), got %s", l.Min, l.Max)
+	}
+	return nil
+}
+
 // Spread is a rough scale of the distribution, used to size reordering.
 func (l Latency) Spread() time.Duration {
 	s := max(l.Max, l.Mean+2*l.Stddev, l.Min)

@@ -1,6 +1,7 @@
 package netsim_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -133,4 +134,21 @@ func TestMinLatencyIsTheLeastMinOverEveryLink(t *testing.T) {
 	assert.Equal(t, 3*ms, n.MinLatency())
 	require.NoError(t, n.SetDefault(netsim.Link{Latency: netsim.Normal(20*ms, 5*ms)}))
 	assert.Equal(t, time.Duration(0), n.MinLatency(), "a normal latency without a Min clamp can be 0")
+}
+
+// Latency.Check refuses an unknown distribution and a max below min
+// where max bounds the distribution, and makes a constant one's Max its
+// Min; Dist.Params names the durations each distribution needs.
+func TestLatencyCheck(t *testing.T) {
+	assert.EqualError(t, (&netsim.Latency{Dist: "pareto"}).Check("dist"), `unknown distribution "pareto" (known: constant, uniform, normal, exponential)`)
+	assert.NoError(t, (&netsim.Latency{Dist: netsim.DistNormal}).Check("dist"))
+	for _, l := range []netsim.Latency{{Min: 2, Max: 1}, {Dist: netsim.DistUniform, Min: 2}, {Dist: netsim.DistNormal, Min: 2, Max: 1}} {
+		assert.EqualError(t, l.Check("max"), fmt.Sprintf("must not be less than min (%s), got %s", l.Min, l.Max), "%+v", l)
+	}
+	assert.NoError(t, (&netsim.Latency{Dist: netsim.DistExponential, Min: 2}).Check("max"), "max 0 does not clamp")
+	c := netsim.Latency{Dist: netsim.DistConstant, Min: 5, Max: 1}
+	require.NoError(t, c.Check("max"))
+	assert.Equal(t, time.Duration(5), c.Max)
+	assert.Equal(t, []string{"min", "max"}, netsim.DistDefault.Params())
+	assert.Equal(t, []string{"mean", "stddev"}, netsim.DistNormal.Params())
 }

@@ -15,7 +15,7 @@ import (
 // TestParseErrorScripts parses the YAML of each directive in
 // testdata/errors/*.txt (one file per area of the schema) and requires
 // its exact error: every problem, rendered, one per line. The messages are
-// the contract (README, "Scenario files"); -rewrite refreshes the outputs
+// the contract (docs/SCENARIO.md); -rewrite refreshes the outputs
 // only for a deliberate change.
 //
 //	parse [no-final-newline] [workloads=(A,B)] [checks=(A,B)] [no-checks]

@@ -1,18 +1,13 @@
 package scenario
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +15,6 @@ import (
 
 	"github.com/terrarium-sim/terrarium/runtime/fault"
 	"github.com/terrarium-sim/terrarium/runtime/gobuild"
-	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	yc "github.com/terrarium-sim/terrarium/runtime/scenario/internal/yamlcheck"
 )
 
@@ -76,18 +70,14 @@ func (p *parser) fail(ptr any, format string, args ...any) {
 // meaningful only if there are none. The sections are checked in the
 // order the schema lists them, each once the fields before it are read.
 func (p *parser) parse(data []byte) *Scenario {
-	root := p.document(data)
+	root := p.Document(data, yc.Doc{Noun: "scenario", Empty: "empty scenario: expected a mapping with duration, modules and nodes",
+		MaxNodes: MaxExpandedNodes, MaxName: "scenario.MaxExpandedNodes"})
 	s := &Scenario{File: p.file, Name: defaultName(p.file)}
 	var modulesKnown, nodesOK bool
 	if root == nil || !p.Struct(root, "", "a mapping of scenario fields", s, func(f any) {
 		switch a := p.At(f); f {
 		case &s.Name:
 			s.Name = cmp.Or(s.Name, defaultName(p.file))
-		case &s.Duration:
-			if s.Duration > MaxDuration {
-				p.fail(f, "must be at most %s (scenario.MaxDuration), got %s", MaxDuration, a.Node.Value)
-				s.Duration = 0
-			}
 		case &s.Modules:
 			modulesKnown = p.modules(s)
 		case &s.Groups:
@@ -116,7 +106,7 @@ func (p *parser) parse(data []byte) *Scenario {
 		case &s.Services:
 			p.services(s, a)
 		case &s.Schedule:
-			p.schedule(s, a)
+			p.schedule(s)
 		}
 	}) {
 		return nil
@@ -152,69 +142,20 @@ func defaultName(file string) string {
 	return "scenario"
 }
 
-// document decodes data's single YAML document and returns its root node,
-// or nil after recording why there is none.
-func (p *parser) document(data []byte) *yaml.Node {
-	const empty = "empty scenario: expected a mapping with duration, modules and nodes"
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			p.Add(yc.Problem{Line: 1, Column: 1, Msg: empty})
-		} else {
-			p.Add(yc.Syntax(err, data))
-		}
-		return nil
-	}
-	var root *yaml.Node
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
-		root = doc.Content[0]
-	}
-	if root != nil {
-		if at := yc.AliasPast(root, MaxExpandedNodes); at != nil {
-			p.Errorf(at, "", "aliases expand the scenario to more than %d YAML nodes (scenario.MaxExpandedNodes); alias *%s is where it passes that", MaxExpandedNodes, at.Value)
-			return nil
-		}
-	}
-	if yc.IsNull(root) {
-		p.Add(yc.Problem{Line: max(doc.Line, 1), Column: max(doc.Column, 1), Msg: empty})
-		return nil
-	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case err == nil:
-		at := &next
-		if len(next.Content) > 0 {
-			at = next.Content[0]
-		}
-		p.Errorf(at, "", "a scenario file holds one YAML document; found another")
-		return nil
-	case !errors.Is(err, io.EOF):
-		p.Add(yc.Syntax(err, data))
-		return nil
-	}
-	return root
-}
-
 // modules reads the modules section. It reports whether every module's
 // name is known, so that references to modules can be checked; modules
 // whose roles are unknown are recorded in p.rolesUnknown.
 func (p *parser) modules(s *Scenario) bool {
+	const empty = "must define at least one module"
 	at := p.At(&s.Modules)
-	if !at.Set() {
-		if at.Present() {
-			p.Errorf(at.Key, "modules", "must define at least one module")
-		} else {
-			p.Errorf(p.At(s).Node, "modules", "missing required field")
-		}
+	if !p.section(s, at, empty) {
 		return false
 	}
 	m := p.Mapping(at.Node, "modules", "a mapping of module names to modules", nil)
 	if m == nil {
 		return false
-	}
-	if len(m.Node.Content) == 0 {
-		p.Errorf(m.Node, "modules", "must define at least one module")
+	} else if len(m.Node.Content) == 0 {
+		p.Errorf(m.Node, "modules", empty)
 		return false
 	}
 	namesKnown := !m.BadKeys
@@ -236,6 +177,17 @@ func (p *parser) modules(s *Scenario) bool {
 		}
 	}
 	return namesKnown
+}
+
+// section reports the required section at of s unless it is set: missing
+// where it is not written, empty (the message) where it is null.
+func (p *parser) section(s *Scenario, at *yc.At, empty string) bool {
+	if at.Present() && !at.Set() {
+		p.Errorf(at.Key, at.Path, "%s", empty)
+	} else if !at.Present() {
+		p.Errorf(p.At(s).Node, at.Path, "missing required field")
+	}
+	return at.Set()
 }
 
 // module reads one module, reporting whether its roles are known.
@@ -273,18 +225,10 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 			p.Errorf(f.Node, f.Path, "applies only to a go: module")
 		}
 	}
-	if p.At(&m.LDFlags).Set() {
-		p.Get(&m.LDFlags)
-		if err := gobuild.CheckLDFlags(m.LDFlags); err != nil {
-			p.fail(&m.LDFlags, "%s", strings.TrimPrefix(err.Error(), "ldflags: "))
-		}
-	}
-	if p.At(&m.Tags).Set() {
-		p.Get(&m.Tags)
-		if err := gobuild.CheckTags(m.Tags); err != nil {
-			p.fail(&m.Tags, "%s", strings.TrimPrefix(err.Error(), "tags: "))
-		}
-	}
+	p.Get(&m.LDFlags)
+	p.place(&m.LDFlags, gobuild.CheckLDFlags(m.LDFlags))
+	p.Get(&m.Tags)
+	p.place(&m.Tags, gobuild.CheckTags(m.Tags))
 	if r := p.At(&m.Roles); r.Present() {
 		if r.Set() && !p.Get(&m.Roles) {
 			return m, false
@@ -305,20 +249,16 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 // reporting whether every instance's name is known, so that references to
 // them can be checked.
 func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
+	const empty = "must list at least one node group"
 	seq := p.At(&s.Groups)
-	if !seq.Set() {
-		if seq.Present() {
-			p.Errorf(seq.Key, "nodes", "must list at least one node group")
-		} else {
-			p.Errorf(p.At(s).Node, "nodes", "missing required field")
-		}
+	if !p.section(s, seq, empty) {
 		return false
 	}
 	items, ok := p.Items(seq, "node groups")
 	if !ok {
 		return false
 	} else if len(items) == 0 {
-		p.Errorf(seq.Node, "nodes", "must list at least one node group")
+		p.Errorf(seq.Node, "nodes", empty)
 		return false
 	}
 	type origin struct {
@@ -412,13 +352,8 @@ func (p *parser) network(s *Scenario, nodesOK bool) {
 					n.Latency = l
 				}
 			case &n.Links:
-				if a.Set() {
-					items, _ := p.Items(a, "links")
-					seen := map[[2]string]int{}
-					for i, item := range items {
-						p.link(s, item, yc.Index("network.links", i), seen, nodesOK)
-					}
-				}
+				seen := map[[2]string]int{}
+				p.Each(f, "links", func(item *yaml.Node, path string) { p.link(s, item, path, seen, nodesOK) })
 			}
 		})
 	}
@@ -475,37 +410,19 @@ func (p *parser) latency(at *yc.At) (Latency, bool) {
 		return Latency{}, false
 	}
 	var l Latency
-	if !p.Locate(at.Node, at.Path, "a latency range", &l) {
+	if !p.Locate(at.Node, at.Path, "a latency range", &l) || p.At(&l.Dist).Set() && (!p.Get(&l.Dist) || !p.place(&l.Dist, l.Check("dist"))) {
 		return Latency{}, false
 	}
-	dist := netsim.DistUniform
-	if p.At(&l.Dist).Set() {
-		if !p.Get(&l.Dist) {
-			return Latency{}, false
-		}
-		if !slices.Contains(netsim.Dists, l.Dist) {
-			p.fail(&l.Dist, "unknown distribution %q (known: constant, uniform, normal, exponential)", l.Dist)
-			return Latency{}, false
-		}
-		dist = l.Dist
-	}
-	need := map[netsim.Dist][]*time.Duration{netsim.DistConstant: {&l.Min}, netsim.DistUniform: {&l.Min, &l.Max}, netsim.DistNormal: {&l.Mean, &l.Stddev}, netsim.DistExponential: {&l.Mean}}[dist]
 	ok := true
 	for _, f := range []*time.Duration{&l.Min, &l.Max, &l.Mean, &l.Stddev} {
-		good := !slices.Contains(need, f) || p.Required(*p.At(&l), *p.At(f))
-		if a := p.At(f); good && a.Set() {
+		a := p.At(f)
+		good := !slices.Contains(l.Dist.Params(), key(a)) || p.Required(*p.At(&l), *a)
+		if good && a.Set() {
 			*f, good = p.Duration(a.Node, a.Path)
 		}
 		ok = ok && good
 	}
-	if !ok {
-		return Latency{}, false
-	}
-	switch {
-	case dist == netsim.DistConstant:
-		l.Max = l.Min
-	case l.Max != 0 && l.Min > l.Max, dist == netsim.DistUniform && l.Min > l.Max:
-		p.fail(&l.Max, "must not be less than min (%s), got %s", l.Min, l.Max)
+	if !ok || !p.place(&l.Max, l.Check("max")) {
 		return Latency{}, false
 	}
 	return l, true
@@ -531,11 +448,9 @@ func (p *parser) workload(s *Scenario, nodesOK bool) {
 			wl.Clients = 1
 		case f == &wl.Targets && a.OK && len(wl.Targets) == 0:
 			p.fail(f, "must list at least one node (omit targets to use every node)")
-		case f == &wl.Targets && a.OK && nodesOK:
+		case f == &wl.Targets && a.OK:
 			for i, name := range wl.Targets {
-				if s.Node(name) == nil {
-					p.Errorf(yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), "unknown node %q (nodes: %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "))
-				}
+				p.knownNode(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK)
 			}
 		}
 	}) {
@@ -544,24 +459,19 @@ func (p *parser) workload(s *Scenario, nodesOK bool) {
 	wl.Line = p.At(wl).Node.Line
 }
 
-// abbreviate shortens a long list of names for messages.
-func abbreviate(names []string) []string {
-	const limit = 10
-	if len(names) <= limit {
-		return names
+// nodeHint lists the node names for messages, shortened past ten.
+func (s *Scenario) nodeHint() string {
+	names := s.NodeNames()
+	if len(names) > 10 {
+		names = append(names[:10], fmt.Sprintf("... (%d more)", len(names)-10))
 	}
-	return append(names[:limit:limit], fmt.Sprintf("... (%d more)", len(names)-limit))
+	return strings.Join(names, ", ")
 }
 
 // checks reads the checks section.
 func (p *parser) checks(s *Scenario) {
-	at := p.At(&s.Checks)
-	if !at.Set() {
-		return
-	}
-	items, _ := p.Items(at, "checks")
-	for i, item := range items {
-		item, path := yc.Deref(item), yc.Index("checks", i)
+	p.Each(&s.Checks, "checks", func(item *yaml.Node, path string) {
+		item = yc.Deref(item)
 		c := &Check{Line: item.Line, Params: json.RawMessage("{}")}
 		name := &yc.At{Node: item, Path: path}
 		switch item.Kind {
@@ -579,16 +489,16 @@ func (p *parser) checks(s *Scenario) {
 			name = p.At(&c.Name)
 		default:
 			p.Errorf(item, path, "expected a check name or a mapping with name and params, got %s", yc.Describe(item))
-			continue
+			return
 		}
 		if !name.OK {
-			continue
+			return
 		}
 		if reg := p.opts.Checks; reg != nil && !slices.Contains(reg, c.Name) {
 			p.Errorf(name.Node, name.Path, "unknown check %q (%s)", c.Name, known(reg))
 		}
 		s.Checks = append(s.Checks, *c)
-	}
+	})
 }
 
 // nodeRef reads the name of a known node (or "*" where star allows it).
@@ -597,11 +507,20 @@ func (p *parser) nodeRef(s *Scenario, n *yaml.Node, field string, nodesOK, star 
 	if !ok || (star && name == "*") {
 		return name, ok
 	}
-	if nodesOK && s.Node(name) == nil {
-		p.Errorf(n, field, "unknown node %q (nodes: %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "))
+	if !p.knownNode(s, n, field, name, nodesOK) {
 		return "", false
 	}
 	return name, true
+}
+
+// knownNode reports whether name, at n, is a node, reporting it if it is
+// not and the nodes are known (nodesOK).
+func (p *parser) knownNode(s *Scenario, n *yaml.Node, field, name string, nodesOK bool) bool {
+	if nodesOK && s.Node(name) == nil {
+		p.Errorf(n, field, "unknown node %q (nodes: %s)", name, s.nodeHint())
+		return false
+	}
+	return true
 }
 
 // endpointRef reads a node, client (c0, c1, ... of the workload) or
@@ -611,18 +530,10 @@ func (p *parser) endpointRef(s *Scenario, n *yaml.Node, field string, nodesOK bo
 	if !ok || name == "*" || !nodesOK || s.Node(name) != nil || slices.Contains(s.Services, name) {
 		return name, ok
 	}
-	var clients int
-	if s.Workload.Type != "" {
-		clients = s.Workload.Clients
-	}
-	if k, err := strconv.Atoi(strings.TrimPrefix(name, "c")); err == nil && strings.HasPrefix(name, "c") && k >= 0 && k < clients && name == fmt.Sprintf("c%d", k) {
+	if s.Workload.HasClient(name) {
 		return name, true
 	}
-	known := "no clients"
-	if clients > 0 {
-		known = fmt.Sprintf("clients: c0 to c%d", clients-1)
-	}
-	p.Errorf(n, field, "unknown node or client %q (nodes: %s; %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "), known)
+	p.Errorf(n, field, "unknown node or client %q (nodes: %s; %s)", name, s.nodeHint(), s.Workload.ClientsHint())
 	return "", false
 }
 
@@ -637,37 +548,29 @@ func (p *parser) nodeList(s *Scenario, n *yaml.Node, field string, nodesOK bool)
 		return nil, false
 	}
 	for i, name := range names {
-		if nodesOK && s.Node(name) == nil {
-			p.Errorf(yc.Deref(n).Content[i], yc.Index(field, i), "unknown node %q (nodes: %s)", name, strings.Join(abbreviate(s.NodeNames()), ", "))
-			ok = false
-		}
+		ok = p.knownNode(s, yc.Deref(n).Content[i], yc.Index(field, i), name, nodesOK) && ok
 	}
 	return names, ok
 }
 
 // faults reads the timed fault list.
 func (p *parser) faults(s *Scenario, nodesOK bool) {
-	at := p.At(&s.Faults)
-	if !at.Set() {
-		return
-	}
-	items, _ := p.Items(at, "fault actions")
-	for i, item := range items {
+	p.Each(&s.Faults, "fault actions", func(item *yaml.Node, path string) {
 		ft := &Fault{}
-		if !p.Struct(item, yc.Index("faults", i), "a fault mapping with at and action", ft, func(f any) {
+		if !p.Struct(item, path, "a fault mapping with at and action", ft, func(f any) {
 			if f == &ft.At && p.At(f).OK && ft.At > s.Duration && s.Duration > 0 {
 				p.fail(f, "is after the run's duration (%s)", s.Duration)
 			}
 		}) {
-			continue
+			return
 		}
 		ft.Line = p.At(ft).Node.Line
 		if !p.Need(ft, &ft.Kind) {
-			continue
+			return
 		}
 		if !ft.Kind.Known() {
 			p.fail(&ft.Kind, "unknown action %q (known: %s)", ft.Kind, fault.KindNames())
-			continue
+			return
 		}
 		p.faultArgs(s, ft, nodesOK)
 		if ft.Kind.Adversary() && (ft.Kind == fault.Secure || len(ft.To) == 1 || ft.Attacker != "") {
@@ -676,13 +579,11 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 			}
 		}
 		s.Faults = append(s.Faults, *ft)
-	}
+	})
 	sort.SliceStable(s.Faults, func(i, j int) bool { return s.Faults[i].At < s.Faults[j].At })
 	for i := 1; i < len(s.Faults); i++ {
-		a, b := s.Faults[i-1], s.Faults[i]
-		if a.BeforeEvent > 0 && b.BeforeEvent > 0 && b.BeforeEvent < a.BeforeEvent {
-			p.Add(yc.Problem{Line: b.Line, Field: "faults", Msg: fmt.Sprintf(
-				"before_event %d at %v comes after before_event %d at %v: pinned faults must be in the order of both", b.BeforeEvent, b.At, a.BeforeEvent, a.At)})
+		if err := s.Faults[i].CheckAfter(s.Faults[i-1]); err != nil {
+			p.Add(yc.Problem{Line: s.Faults[i].Line, Field: "faults", Msg: err.Error()})
 		}
 	}
 }
@@ -691,30 +592,28 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 // action does not take.
 func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 	want := ft.Kind.Args()
-	args := map[string]*yc.At{"node": p.At(&ft.Node), "groups": p.At(&ft.Groups), "from": p.At(&ft.From), "to": p.At(&ft.To), "by": p.At(&ft.By), "ppm": p.At(&ft.PPM),
-		"attacker": p.At(&ft.Attacker), "body": p.At(&ft.Body)}
-	for _, key := range yc.Keys(reflect.TypeFor[Fault]())[3:] {
-		if a := args[key]; a.Set() && !slices.Contains(want, key) {
+	args := []any{&ft.Node, &ft.Groups, &ft.From, &ft.To, &ft.By, &ft.PPM, &ft.Attacker, &ft.Body} // in key order
+	for _, f := range args {
+		if a := p.At(f); a.Set() && !slices.Contains(want, key(a)) {
 			p.Errorf(a.Node, a.Path, "does not apply to action %q (it takes: %s)", ft.Kind, strings.Join(want, ", "))
 		}
 	}
-	for _, key := range want {
-		a := args[key]
-		if key == "body" && ft.Kind == fault.Tamper && !a.Set() {
+	for _, k := range want {
+		f := args[slices.IndexFunc(args, func(f any) bool { return key(p.At(f)) == k })]
+		a := p.At(f)
+		if k == "body" && ft.Kind == fault.Tamper && !a.Set() {
 			continue // without a body, tamper flips a byte
 		}
 		if !p.Required(*p.At(ft), *a) {
 			continue
 		}
-		switch key {
-		case "node":
-			ft.Node, _ = p.nodeRef(s, a.Node, a.Path, nodesOK, false)
+		switch k {
+		case "node", "attacker":
+			*f.(*string), _ = p.nodeRef(s, a.Node, a.Path, nodesOK, false)
 		case "by":
 			ft.By, _ = p.SignedDuration(a.Node, a.Path)
 		case "ppm":
 			ft.PPM, _ = p.IntRange(a.Node, a.Path, -fault.MaxPPM, fault.MaxPPM)
-		case "attacker":
-			ft.Attacker, _ = p.nodeRef(s, a.Node, a.Path, nodesOK, false)
 		case "body":
 			ft.Body, _ = p.Str(a.Node, a.Path)
 		case "groups":
@@ -728,22 +627,18 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 				}
 			}
 		case "from", "to":
-			var names []string
-			if ft.Kind.Adversary() {
-				if name, ok := p.endpointRef(s, a.Node, a.Path, nodesOK); ok {
-					names = []string{name}
-				}
-			} else if ft.Kind == fault.Hold || ft.Kind == fault.Release {
-				if name, ok := p.nodeRef(s, a.Node, a.Path, nodesOK, true); ok {
-					names = []string{name}
-				}
-			} else {
-				names, _ = p.nodeList(s, a.Node, a.Path, nodesOK)
+			var name string
+			var ok bool
+			switch {
+			case ft.Kind.Adversary():
+				name, ok = p.endpointRef(s, a.Node, a.Path, nodesOK)
+			case ft.Kind == fault.Hold || ft.Kind == fault.Release:
+				name, ok = p.nodeRef(s, a.Node, a.Path, nodesOK, true)
+			default:
+				*f.(*[]string), _ = p.nodeList(s, a.Node, a.Path, nodesOK)
 			}
-			if key == "from" {
-				ft.From = names
-			} else {
-				ft.To = names
+			if ok {
+				*f.(*[]string) = []string{name}
 			}
 		}
 	}
@@ -751,24 +646,21 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 
 // nemeses reads the nemesis list.
 func (p *parser) nemeses(s *Scenario, nodesOK bool) {
-	at := p.At(&s.Nemeses)
-	if !at.Set() {
-		return
-	}
-	items, _ := p.Items(at, "nemeses")
-	for i, item := range items {
+	p.Each(&s.Nemeses, "nemeses", func(item *yaml.Node, path string) {
 		nm := &Nemesis{}
-		if p.Struct(item, yc.Index("nemesis", i), "a nemesis mapping with kinds and every", nm, func(f any) { p.nemesisField(s, nm, f, nodesOK) }) {
+		if p.Struct(item, path, "a nemesis mapping with kinds and every", nm, func(f any) { p.nemesisField(s, nm, f, nodesOK) }) {
 			nm.Line = p.At(nm).Node.Line
 			s.Nemeses = append(s.Nemeses, *nm)
 		}
-	}
+	})
 }
 
 // nemesisField checks the field f of nm once it is read (the schedule,
-// after every).
+// after every); fault.Nemesis.Check judges the values.
 func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
-	switch a := p.At(f); f {
+	a := p.At(f)
+	written := a.Set()
+	switch f {
 	case &nm.Kinds:
 		for j, spelling := range nm.Kinds {
 			kind, known := fault.NemesisKind(spelling)
@@ -778,54 +670,36 @@ func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
 			}
 			nm.Kinds[j] = kind
 		}
-		if a.OK && len(nm.Kinds) == 0 {
-			p.fail(f, "must name at least one kind")
-		}
+		written = a.OK
+	case &nm.Schedule:
+		return // read and checked after every
 	case &nm.Every:
-		if nm.Every > 0 && nm.Every < MinNemesisEvery {
-			p.fail(f, "must be at least %s (scenario.MinNemesisEvery), got %s", MinNemesisEvery, a.Node.Value)
-			nm.Every = 0
-		}
-		if p.Get(&nm.Schedule) && nm.Schedule != fault.SchedulePeriodic && nm.Schedule != fault.ScheduleJepsen {
-			p.fail(&nm.Schedule, "%q is not %s or %s", nm.Schedule, fault.SchedulePeriodic, fault.ScheduleJepsen)
-		}
-		if nm.Schedule != fault.ScheduleJepsen {
-			nm.Schedule = ""
-		}
+		p.place(&nm.Schedule, nm.Check("schedule", p.Get(&nm.Schedule)))
 	case &nm.Heal:
-		nm.Heal = nm.Every / 2
-		if a.Set() {
-			if nm.Schedule == fault.ScheduleJepsen {
-				p.fail(f, "not with schedule %s: each heal comes after its own draw from [0, 2×every)", fault.ScheduleJepsen)
-			}
-			p.Get(f)
-		}
-		if nm.Schedule == fault.ScheduleJepsen {
-			nm.Heal = 0
-		}
-	case &nm.Stop:
-		if a.Set() && nm.Stop <= nm.Start {
-			p.fail(f, "must be after start (%s)", nm.Start)
-		}
+		p.Get(f)
 	case &nm.Targets:
-		if a.Set() {
+		if written {
 			nm.Targets, _ = p.nodeList(s, a.Node, a.Path, nodesOK)
 		}
 	}
+	p.place(f, nm.Check(key(a), written))
 }
 
-// isSHA256 reports whether s is a lower-case hex SHA-256.
-func isSHA256(s string) bool {
-	if len(s) != 64 {
-		return false
+// place records err, the problem a vocabulary's check found with the
+// field f (fault.Nemesis's, netsim.Latency's, gobuild's), at f, less the
+// field's key if err starts with it; it reports whether there was none.
+func (p *parser) place(f any, err error) bool {
+	if a := p.At(f); err != nil {
+		p.Errorf(a.Node, a.Path, "%s", strings.TrimPrefix(err.Error(), key(a)+": "))
 	}
-	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	return err == nil
 }
+
+// key is the yaml key of the field at a.
+func key(a *yc.At) string { return a.Path[strings.LastIndexByte(a.Path, '.')+1:] }
+
+// isSHA256 reports whether s is a lower-case hex SHA-256.
+func isSHA256(s string) bool { return len(s) == 64 && strings.Trim(s, "0123456789abcdef") == "" }
 
 // known renders a registry for "unknown X" messages.
 func known(list []string) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/netsim"
 	yc "github.com/terrarium-sim/terrarium/runtime/scenario/internal/yamlcheck"
 	"github.com/terrarium-sim/terrarium/runtime/schedule"
+	"github.com/terrarium-sim/terrarium/runtime/workload"
 )
 
 // Defaults applied to fields a scenario leaves out.
@@ -70,7 +71,7 @@ type Scenario struct {
 	// on the command line takes precedence.
 	Seed uint64 `yaml:"seed,omitempty"`
 	// Duration is the virtual length of the run; always > 0.
-	Duration time.Duration `yaml:"duration" check:"required,positive"`
+	Duration time.Duration `yaml:"duration" check:"required,positive" max:"24h,scenario.MaxDuration"`
 	// Modules lists the modules in file order.
 	Modules []*Module `yaml:"modules"`
 	// Groups lists the node groups (the items of nodes:) in file order.
@@ -108,19 +109,7 @@ type Scenario struct {
 }
 
 // Fault is one timed fault action of a faults: list.
-type Fault struct {
-	// At is the virtual time of the action.
-	At time.Duration `yaml:"at" check:"required"`
-	// BeforeEvent, if not zero, pins the fault just before the run's
-	// BeforeEvent-th event (counted from 1 over every event the loop
-	// dispatches), with the clock at At. A fault applied by hand to a
-	// running simulation is exported this way, so that it replays exactly
-	// where it happened, even between two events of one instant.
-	BeforeEvent uint64 `yaml:"before_event,omitempty" range:"1,9007199254740992" docafter:"action"`
-	fault.Fault `yaml:",inline" check:"manual"`
-	// Line is the line of the fault's mapping.
-	Line int `yaml:"-"`
-}
+type Fault = fault.Timed
 
 // Nemesis is one item of a nemesis: list: random faults drawn from its
 // kinds (fault.NemesisKinds).
@@ -219,33 +208,8 @@ type Network = netsim.Spec
 // network's for messages from From to To (node names or "*").
 type Link = netsim.Rule
 
-// Workload describes the clients and the operations they issue.
-type Workload struct {
-	// Type names the workload; WorkloadNone when the section is absent.
-	Type string `yaml:"type" check:"required"`
-	// Clients is the number of clients: >= 1 when the section is present,
-	// 0 when it is absent.
-	Clients int `yaml:"clients" range:"1,65536"`
-	// Interval is the time between a client's operations, > 0.
-	Interval time.Duration `yaml:"interval" check:"positive"`
-	// Start is when clients begin their operations (0: at once). A start
-	// at or after the duration leaves only a workload's final phase, as
-	// Maelstrom's --rate 0 does.
-	Start time.Duration `yaml:"start,omitempty"`
-	// Ops is the number of operations per client; 0 means until the run
-	// ends.
-	Ops int `yaml:"ops,omitempty" range:"0,4611686018427387904"`
-	// Timeout is the per-request timeout, > 0.
-	Timeout time.Duration `yaml:"timeout" check:"positive"`
-	// Targets lists the names of the nodes clients may send to; by default
-	// every node, in index order.
-	Targets []string `yaml:"targets,omitempty" item:"target"`
-	// Params is the workload's params as a JSON object with sorted keys;
-	// "{}" when absent.
-	Params json.RawMessage `yaml:"params,omitempty"`
-	// Line is the line of the workload mapping, 0 when absent.
-	Line int `yaml:"-"`
-}
+// Workload is the workload: section.
+type Workload = workload.Section
 
 // Check is one check to apply to the run.
 type Check struct {
@@ -381,55 +345,43 @@ func LoadWith(path string, opts Options) (*Scenario, error) {
 // resolveModule makes m's path absolute relative to s.Dir and checks that it
 // exists and has the right kind.
 func resolveModule(s *Scenario, m *Module) *Error {
-	field, written := "modules."+m.Name+".wasm", m.Wasm
+	key, kind, path := "wasm", "file", &m.Wasm
 	if m.Go != "" {
-		field, written = "modules."+m.Name+".go", m.Go
+		key, kind, path = "go", "directory", &m.Go
 	}
-	abs := filepath.FromSlash(written)
+	written, abs := *path, filepath.FromSlash(*path)
 	if !filepath.IsAbs(abs) {
 		abs = filepath.Join(s.Dir, abs)
 	}
-	abs = filepath.Clean(abs)
-	fail := func(format string, args ...any) *Error {
-		e := s.ErrorAt(m.Line, field, format, args...)
-		e.Column = m.col
-		return e
-	}
+	*path = filepath.Clean(abs)
 	where := ""
-	if abs != written {
-		where = fmt.Sprintf(" (resolved to %s)", abs)
+	if *path != written {
+		where = fmt.Sprintf(" (resolved to %s)", *path)
 	}
-	info, err := os.Stat(abs)
-	if m.Go != "" {
-		m.Go = abs
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return fail("directory %q does not exist%s", written, where)
-		case err != nil:
-			return fail("cannot access %q: %v", written, err)
-		case !info.IsDir():
-			return fail("%q is not a directory%s: go: names a Go main package directory", written, where)
-		}
-		entries, err := os.ReadDir(abs)
-		if err != nil {
-			return fail("cannot read directory %q: %v", written, err)
-		}
-		for _, e := range entries {
-			n := e.Name()
-			if !e.IsDir() && strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
-				return nil
-			}
-		}
-		return fail("directory %q holds no .go files%s", written, where)
-	}
-	m.Wasm = abs
+	var msg string
+	info, err := os.Stat(*path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fail("file %q does not exist%s", written, where)
+		msg = fmt.Sprintf("%s %q does not exist%s", kind, written, where)
 	case err != nil:
-		return fail("cannot access %q: %v", written, err)
-	case info.IsDir():
-		return fail("%q is a directory%s, not a WebAssembly file", written, where)
+		msg = fmt.Sprintf("cannot access %q: %v", written, err)
+	case key == "wasm" && info.IsDir():
+		msg = fmt.Sprintf("%q is a directory%s, not a WebAssembly file", written, where)
+	case key == "go" && !info.IsDir():
+		msg = fmt.Sprintf("%q is not a directory%s: go: names a Go main package directory", written, where)
+	case key == "go":
+		entries, err := os.ReadDir(*path)
+		if err != nil {
+			msg = fmt.Sprintf("cannot read directory %q: %v", written, err)
+		} else if !slices.ContainsFunc(entries, func(e fs.DirEntry) bool {
+			n := e.Name()
+			return !e.IsDir() && strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go")
+		}) {
+			msg = fmt.Sprintf("directory %q holds no .go files%s", written, where)
+		}
 	}
-	return nil
+	if msg == "" {
+		return nil
+	}
+	return &Error{File: s.File, Line: m.Line, Column: m.col, Field: "modules." + m.Name + "." + key, Msg: msg}
 }

@@ -1,21 +1,14 @@
 package scenario
 
 import (
-	yc "github.com/terrarium-sim/terrarium/runtime/scenario/internal/yamlcheck"
+	"go.yaml.in/yaml/v3"
+
 	"github.com/terrarium-sim/terrarium/runtime/schedule"
 )
 
 // schedule reads the schedule: list, one decision a line.
-func (p *parser) schedule(s *Scenario, a *yc.At) {
-	if !a.Set() {
-		return
-	}
-	items, ok := p.Items(a, "decisions")
-	if !ok {
-		return
-	}
-	for i, item := range items {
-		field := yc.Index("schedule", i)
+func (p *parser) schedule(s *Scenario) {
+	p.Each(&s.Schedule, "decisions", func(item *yaml.Node, field string) {
 		d, err := schedule.Parse(item.Value)
 		switch {
 		case err != nil:
@@ -25,5 +18,5 @@ func (p *parser) schedule(s *Scenario, a *yc.At) {
 		default:
 			s.Schedule = append(s.Schedule, d)
 		}
-	}
+	})
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/history"
@@ -65,6 +67,52 @@ type Spec struct {
 	Params json.RawMessage
 	// Rand is the workload's seeded stream.
 	Rand *rand.Rand
+}
+
+// Section is a scenario's workload: section: which workload the clients
+// run and how. Package scenario reads it through its yaml tags and
+// applies the defaults (scenario.DefaultInterval, DefaultTimeout).
+type Section struct {
+	// Type names the workload; "none" (scenario.WorkloadNone) when the
+	// section is absent.
+	Type string `yaml:"type" check:"required"`
+	// Clients is the number of clients: >= 1 when the section is present,
+	// 0 when it is absent.
+	Clients int `yaml:"clients" range:"1,65536"`
+	// Interval is the time between a client's operations, > 0.
+	Interval time.Duration `yaml:"interval" check:"positive"`
+	// Start is when clients begin their operations (0: at once). A start
+	// at or after the duration leaves only a workload's final phase, as
+	// Maelstrom's --rate 0 does.
+	Start time.Duration `yaml:"start,omitempty"`
+	// Ops is the number of operations per client; 0 means until the run
+	// ends.
+	Ops int `yaml:"ops,omitempty" range:"0,4611686018427387904"`
+	// Timeout is the per-request timeout, > 0.
+	Timeout time.Duration `yaml:"timeout" check:"positive"`
+	// Targets lists the names of the nodes clients may send to; by default
+	// every node, in index order.
+	Targets []string `yaml:"targets,omitempty" item:"target"`
+	// Params is the workload's params as a JSON object with sorted keys;
+	// "{}" when absent.
+	Params json.RawMessage `yaml:"params,omitempty"`
+	// Line is the line of the workload mapping, 0 when absent.
+	Line int `yaml:"-"`
+}
+
+// HasClient reports whether name is one of the section's clients, c0 to
+// c{Clients-1} as the simulation names them (none if Type is unset).
+func (w *Section) HasClient(name string) bool {
+	k, err := strconv.Atoi(strings.TrimPrefix(name, "c"))
+	return err == nil && w.Type != "" && k >= 0 && k < w.Clients && name == "c"+strconv.Itoa(k)
+}
+
+// ClientsHint names the section's clients for messages.
+func (w *Section) ClientsHint() string {
+	if w.Type == "" || w.Clients <= 0 {
+		return "no clients"
+	}
+	return fmt.Sprintf("clients: c0 to c%d", w.Clients-1)
 }
 
 // Workload schedules client operations on a simulation.

@@ -131,3 +131,14 @@ func Example() {
 	// 22ms invoke echo "c0-3"
 	// 23ms ok echo "c0-3"
 }
+
+// A workload section's clients are c0 to c{Clients-1}, spelled exactly.
+func TestSectionClients(t *testing.T) {
+	w := &workload.Section{Type: "echo", Clients: 2}
+	for name, want := range map[string]bool{"c0": true, "c1": true, "c2": false, "c01": false, "c-0": false, "n0": false, "c": false} {
+		assert.Equal(t, want, w.HasClient(name), name)
+	}
+	assert.Equal(t, "clients: c0 to c1", w.ClientsHint())
+	assert.False(t, (&workload.Section{Clients: 2}).HasClient("c0"), "no type: no section, no clients")
+	assert.Equal(t, "no clients", (&workload.Section{}).ClientsHint())
+}

@@ -33,8 +33,9 @@ func (a *At) Set() bool { return a.Node != nil && !IsNull(a.Node) }
 //
 // The rules, read by Struct for every scalar field in declaration order:
 // check:"required" (the key must be set), check:"positive" (a duration
-// > 0), check:"str" (a string that may be empty; other strings must not
-// be), range:"lo,hi" (an integer in [lo, hi]), item:"what" (a list of
+// > 0), min:"D,NAME" and max:"D,NAME" (a duration's bounds, NAME the
+// constant D is), check:"str" (a string that may be empty; other
+// strings must not be), range:"lo,hi" (an integer in [lo, hi]), item:"what" (a list of
 // unique strings, what naming one in messages), check:"manual" (read by
 // the caller with Get). A duration field is a Go duration >= 0, a float
 // a probability, a json.RawMessage a params mapping. Fields of struct,
@@ -96,6 +97,18 @@ func (r *Reader) Items(at *At, what string) ([]*yaml.Node, bool) {
 		return nil, false
 	}
 	return at.Node.Content, true
+}
+
+// Each calls fn with every item of the sequence field ptr points to, as
+// written, and the item's path, if the field is set; a value that is not
+// a sequence is reported (Items; what names its items).
+func (r *Reader) Each(ptr any, what string, fn func(item *yaml.Node, path string)) {
+	if at := r.At(ptr); at.Set() {
+		items, _ := r.Items(at, what)
+		for i, item := range items {
+			fn(item, Index(at.Path, i))
+		}
+	}
 }
 
 // Keys returns the keys of the schema struct type t: its fields' yaml
@@ -248,7 +261,7 @@ func (r *Reader) decode(n *yaml.Node, path string, v reflect.Value, tag reflect.
 	case v.Type() == durType:
 		var d time.Duration
 		d, ok = r.Duration(n, path)
-		if ok && strings.Contains(rules, "positive") && !r.Positive(n, path, d) {
+		if ok && (strings.Contains(rules, "positive") && !r.Positive(n, path, d) || !r.bounded(n, path, d, tag)) {
 			d, ok = 0, false
 		}
 		x = d
@@ -272,6 +285,24 @@ func (r *Reader) decode(n *yaml.Node, path string, v reflect.Value, tag reflect.
 	}
 	set(v, reflect.ValueOf(x))
 	return ok
+}
+
+// bounded reports the duration d read from n unless it is within the
+// field's bounds: min:"D,NAME" and max:"D,NAME", NAME naming the
+// constant D is, for the message.
+func (r *Reader) bounded(n *yaml.Node, path string, d time.Duration, tag reflect.StructTag) bool {
+	for _, b := range [][2]string{{"min", "least"}, {"max", "most"}} {
+		text, name, found := strings.Cut(tag.Get(b[0]), ",")
+		bound, err := time.ParseDuration(text)
+		if found && err != nil {
+			panic("yamlcheck: bad " + b[0] + " tag " + text)
+		}
+		if found && (b[0] == "min" && d < bound || b[0] == "max" && d > bound) {
+			r.Errorf(n, path, "must be at %s %s (%s), got %s", b[1], bound, name, n.Value)
+			return false
+		}
+	}
+	return true
 }
 
 // set stores x in v, converting between integer kinds.

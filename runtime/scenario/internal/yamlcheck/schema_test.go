@@ -120,3 +120,45 @@ func TestEncodeWritesTheTaggedFields(t *testing.T) {
 	_, err = yc.Encode(item{Params: json.RawMessage("{")})
 	assert.Error(t, err, "params that are not JSON")
 }
+
+// min and max tags bound a duration, naming the constant in the message;
+// a value past either reads as zero.
+func TestDurationBounds(t *testing.T) {
+	type bounded struct {
+		D time.Duration `yaml:"d" min:"1ms,pkg.Min" max:"1h,pkg.Max"`
+	}
+	for src, want := range map[string]string{
+		"d: 1us": "d: must be at least 1ms (pkg.Min), got 1us",
+		"d: 2h":  "d: must be at most 1h0m0s (pkg.Max), got 2h",
+	} {
+		r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+		b := bounded{D: 5}
+		require.True(t, r.Struct(root(t, src), "", "a mapping", &b, nil))
+		assert.Equal(t, []string{want}, problems(&r.Checker), src)
+		assert.Zero(t, b.D, src)
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	var b bounded
+	require.True(t, r.Struct(root(t, "d: 1h"), "", "a mapping", &b, nil))
+	assert.Empty(t, r.Problems)
+	assert.Equal(t, time.Hour, b.D, "the bounds are inclusive")
+}
+
+// Each visits a set sequence's items with their paths, skips an absent
+// one and reports one that is not a sequence.
+func TestEachVisitsTheItems(t *testing.T) {
+	type list struct {
+		Items []subItem `yaml:"items"`
+		Other []subItem `yaml:"other"`
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	var l list
+	require.True(t, r.Struct(root(t, "items: [{on: true}, {on: false}]\nother: 5\n"), "l", "a list", &l, nil))
+	var paths []string
+	r.Each(&l.Items, "things", func(item *yaml.Node, path string) { paths = append(paths, path+"@"+item.Content[1].Value) })
+	assert.Equal(t, []string{"l.items[0]@true", "l.items[1]@false"}, paths)
+	r.Each(&l.Other, "things", func(*yaml.Node, string) { t.Error("not a sequence: no items") })
+	assert.Equal(t, []string{"l.other: expected a sequence of things, got integer 5"}, problems(&r.Checker))
+	var absent list
+	r.Each(&absent.Items, "things", func(*yaml.Node, string) { t.Error("absent: no items") })
+}
