@@ -236,15 +236,22 @@ func (t *tracker) Choose(p sim.Point) int {
 	return i
 }
 
-// execute makes one run of the plan.
+// execute makes one run of the plan. It stops at the first event that
+// breaks a check's per-step predicate (runner.Options.WithStopAtViolation):
+// a failing run's rest is not needed to judge it; whole makes the run to
+// the end, for its digest.
 func execute(ctx context.Context, cfg Config, plan Plan, seen bool) (*outcome, error) {
+	return run(ctx, cfg, plan, seen, false)
+}
+
+func run(ctx context.Context, cfg Config, plan Plan, seen, whole bool) (*outcome, error) {
 	seed := plan.Seed
 	if seed == 0 {
 		seed = cfg.Runner.Seed(cfg.Scenario.Seed)
 	}
 	o := &outcome{seed: seed}
 	tr := &tracker{inner: plan.Chooser, o: o, seen: seen, hash: plan.hashFrom}
-	opts := cfg.Runner.WithSeed(seed).WithChooser(tr, sim.ChoiceOptions{Faults: cfg.Faults})
+	opts := cfg.Runner.WithSeed(seed).WithChooser(tr, sim.ChoiceOptions{Faults: cfg.Faults}).WithStopAtViolation(!whole)
 	r, err := runner.Prepare(ctx, cfg.Scenario, opts)
 	if err != nil {
 		return nil, err

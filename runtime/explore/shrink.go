@@ -26,6 +26,14 @@ func finish(ctx context.Context, cfg Config, seed uint64, o *outcome) (*Failure,
 	if err != nil {
 		return nil, err
 	}
+	// The runs so far stopped at their violation; the export replays
+	// the whole run, so its digest and verdicts are the whole run's.
+	c := cfg
+	c.Faults = cfg.Faults || slices.ContainsFunc(o.sched, isFault)
+	o, err = run(ctx, c, Plan{Chooser: sim.Replay(o.sched), Seed: o.seed, hashFrom: -1}, false, true)
+	if err != nil {
+		return nil, err
+	}
 	f := &Failure{Seed: o.seed, Schedule: o.sched, Found: found, Digest: o.res.TraceSHA256,
 		Scenario: Export(cfg.Scenario, o.seed, o.sched, o.ats), Checks: map[string]string{}}
 	for name, c := range o.res.Checks {
