@@ -108,6 +108,7 @@ const (
 var registry = map[string]Checker{
 	"echo":               Echo,
 	"broadcast-set-full": BroadcastSetFull,
+	"eventually":         Eventually,
 }
 
 // Names lists the registered checkers.

@@ -133,6 +133,10 @@ type Failure struct {
 	Scenario *scenario.Scenario
 	// Checks are the failing checks' summaries, by name.
 	Checks map[string]string
+	// Kind is what the run did: check.PropertyLiveness (STUCK) if every
+	// failing check is a liveness one (check eventually: something never
+	// happened), else check.PropertySafety (WRONG: something bad did).
+	Kind string
 }
 
 // Search runs the search.
