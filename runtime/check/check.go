@@ -80,7 +80,7 @@ type Checker func(in Input) Result
 // error fails the check there, named by its event (Violation), whatever
 // the end-of-run Checker says. It must only observe: it keeps its own
 // state and never changes the run. TigerBeetle's state checkers
-// (src/testing/cluster/state_checker.zig, StateChecker.on_message) assert
+// (src/testing/cluster/state_checker.zig, StateChecker.check_state) assert
 // on every step likewise.
 type Invariant func(nodes []string, params json.RawMessage) func(trace.Event) error
 

@@ -68,6 +68,16 @@ func TestInvariantFailsTheCheckAtItsEvent(t *testing.T) {
 	assert.Contains(t, w.Details, "ok", "the checker's own details stay")
 	assert.Equal(t, check.Valid, res.Checks["echo"].Verdict)
 
+	r, err := runner.Prepare(context.Background(), load(t, file, reg), runner.NewOptions().WithRegistry(reg))
+	require.NoError(t, err)
+	defer r.Close()
+	_, broke := r.Violation("watched")
+	assert.False(t, broke, "not before its event")
+	require.NoError(t, r.StepTo(5))
+	mid, broke := r.Violation("watched")
+	assert.True(t, broke, "known mid-run, at its event")
+	assert.Equal(t, w.Summary, mid.Summary)
+
 	stopped, err := runner.Execute(context.Background(), load(t, file, reg), runner.NewOptions().WithRegistry(reg).WithStopAtViolation(true))
 	require.NoError(t, err)
 	assert.Equal(t, check.Invalid, stopped.Verdict)

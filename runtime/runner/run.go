@@ -176,6 +176,14 @@ func (r *Run) invariants() {
 	}
 }
 
+// Violation returns the result of the check named name if its per-step
+// predicate has broken so far (check.Violation): final, whatever the rest
+// of the run does.
+func (r *Run) Violation(name string) (check.Result, bool) {
+	res, ok := r.broken[name]
+	return res, ok
+}
+
 // checkerKinds are the events a batch run keeps in memory for its checkers.
 func checkerKinds(k trace.Kind) bool {
 	switch k {
