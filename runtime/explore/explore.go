@@ -43,6 +43,9 @@ type Config struct {
 	// run, named by its event, beside the scenario's checks: a violation
 	// is caught at the event that causes it (TigerBeetle's state checkers,
 	// src/testing/cluster/*_checker.zig, assert on every step likewise).
+	// A check's own predicate (check.Invariant, named by the scenario's
+	// checks:) does the same from the CLI and also ends the run there;
+	// this one, the embedder's, lets the run go on to its end.
 	Invariant func() func(trace.Event) error
 	// Workers is how many runs the search makes at once (0 or 1: one);
 	// the result is the same for any number (search.go).

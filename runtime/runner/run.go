@@ -477,8 +477,11 @@ func (r *Run) ScanStore(node string, fn func(k, v []byte)) error {
 // Finish runs to the end, applies the checkers and, with an out folder,
 // writes the run folder. A run stopped early (its context was cancelled, or
 // it reached a run-wide cap) finishes with verdict unknown and the reason,
-// unchecked. An error running it is returned with a result that says so, so
-// that the caller still knows the seed and digest. Finish is idempotent.
+// unchecked. A check whose per-step predicate broke is invalid, named by
+// its event, however the run ended; a run stopped at that event
+// (Options.WithStopAtViolation) judges no other check. An error running
+// it is returned with a result that says so, so that the caller still
+// knows the seed and digest. Finish is idempotent.
 func (r *Run) Finish() (*Result, error) {
 	if r.result != nil {
 		return r.result, nil
