@@ -346,7 +346,9 @@ func (s *Sim) Observe(fn func(trace.Event)) { s.rec.Observe(fn) }
 
 // Halt stops the loop before its next event: Step and RunUntil return err
 // from then on. An Observe callback calls it to end a run at the event
-// that decided it (a search needs no more of a run that has failed).
+// that decided it (a search needs no more of a run that has failed). With
+// workers (Config.WithWorkers) the window being committed is finished
+// first.
 func (s *Sim) Halt(err error) {
 	if s.halt == nil {
 		s.halt = err
