@@ -583,6 +583,10 @@ func (r *run) provisional(rr *runner.Run) map[string]CheckStatus {
 		if err != nil {
 			continue
 		}
+		if v, broke := rr.Violation(c.Name); broke { // a per-step predicate's verdict is final
+			out[c.Name] = CheckStatus{Verdict: v.Verdict, Summary: v.Summary, Details: v.Details, Settled: true}
+			continue
+		}
 		in.Params = c.Params
 		res := fn(in)
 		out[c.Name] = CheckStatus{Verdict: res.Verdict, Summary: res.Summary, Details: res.Details}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/terrarium-sim/terrarium/plugins/patterns"
+	"github.com/terrarium-sim/terrarium/runtime/check"
 	"github.com/terrarium-sim/terrarium/runtime/explore"
 	"github.com/terrarium-sim/terrarium/runtime/runner"
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
@@ -255,7 +256,7 @@ func exploreReport(stdout, stderr io.Writer, path string, f exploreFlags, res *e
 		fmt.Fprintf(stdout, "PASS %s: no failing run in %d runs\n", path, res.Stats.Runs)
 		return 0
 	}
-	fmt.Fprintf(stdout, "first failing run: %d (seed %d), %d decisions shrunk to %d:\n", fl.Run, fl.Seed, len(fl.Found), len(fl.Schedule))
+	fmt.Fprintf(stdout, "first failing run: %d (seed %d), %s, %d decisions shrunk to %d:\n", fl.Run, fl.Seed, failureKind(fl.Kind), len(fl.Found), len(fl.Schedule))
 	for _, d := range fl.Schedule {
 		fmt.Fprintf(stdout, "  %s\n", d)
 	}
@@ -275,6 +276,15 @@ func exploreReport(stdout, stderr io.Writer, path string, f exploreFlags, res *e
 	fmt.Fprintf(stdout, "wrote %s (replays to %s: %v)\n", dst, fl.Digest, fl.Replayed)
 	fmt.Fprintf(stdout, "FAIL %s strategy=%s: terrarium run %s\n", path, f.strategy, dst)
 	return 1
+}
+
+// failureKind names what a failing run did: STUCK (a liveness check
+// failed, check eventually) or WRONG (a safety one did).
+func failureKind(kind string) string {
+	if kind == check.PropertyLiveness {
+		return "STUCK (liveness)"
+	}
+	return "WRONG (safety)"
 }
 
 // foundPath is where the failing run's scenario goes: --out, or beside
@@ -331,7 +341,7 @@ func cmdExploreMerge(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "explore merge %s: %s budget=%s, %d parts\n", m.Scenario, m.Spec, m.Budget, len(m.Parts))
 	fmt.Fprintln(stdout, statsLine(m.Stats))
 	if fl := m.Failure; fl != nil {
-		fmt.Fprintf(stdout, "first failing run: shard %s, run %d (index %v, seed %d), %d decisions shrunk to %d:\n", fl.Shard, fl.Run, fl.Index, fl.Seed, fl.Found, len(fl.Schedule))
+		fmt.Fprintf(stdout, "first failing run: shard %s, run %d (index %v, seed %d), %s, %d decisions shrunk to %d:\n", fl.Shard, fl.Run, fl.Index, fl.Seed, failureKind(fl.Kind), fl.Found, len(fl.Schedule))
 		for _, d := range fl.Schedule {
 			fmt.Fprintf(stdout, "  %s\n", d)
 		}

@@ -24,6 +24,9 @@ type Plugin struct {
 	// Workloads and Checks are what the plugin adds, by registry name.
 	Workloads map[string]workload.Workload
 	Checks    map[string]check.Checker
+	// Invariants are per-step predicates of some of Checks, by the
+	// check's name (check.Invariant).
+	Invariants map[string]check.Invariant
 }
 
 // Pattern reports whether the plugin is a pattern the catalogue lists.

@@ -76,6 +76,11 @@ func register(r *runner.Registry, p contract.Plugin) error {
 			return fmt.Errorf("patterns: %s: %w", p.Name, err)
 		}
 	}
+	for _, name := range sortedKeys(p.Invariants) {
+		if err := r.AddInvariant(name, p.Invariants[name]); err != nil {
+			return fmt.Errorf("patterns: %s: %w", p.Name, err)
+		}
+	}
 	return nil
 }
 

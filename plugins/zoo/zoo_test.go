@@ -255,3 +255,51 @@ func TestTicketsPCTBeatsTheRandomWalk(t *testing.T) {
 		assert.Equal(t, 50, res.Stats.Runs, name)
 	}
 }
+
+// A check's per-step predicate (zoo-leader's, zoo-exclusive's) fails the
+// run at the event that breaks it: the search stops that run there, and
+// the export, run whole, fails the check at the same event, named in its
+// result; the default schedule passes.
+func TestCheckInvariantsFailAtTheirEvent(t *testing.T) {
+	for _, z := range []struct {
+		name, check, says string
+		strat             explore.Strategy
+	}{
+		{"lease", "zoo-exclusive", "the lease went to c1 while c0 held it until", explore.NewDFS(2, 0)},
+		{"elect", "zoo-leader", "both lead term 1", explore.NewDFS(2, 1)},
+	} {
+		t.Run(z.name, func(t *testing.T) {
+			reg := patterns.Registry()
+			_, ok := reg.Invariant(z.check)
+			require.True(t, ok)
+			scn := load(t, z.name+"/scenario.yaml")
+			fine, err := runner.Execute(context.Background(), scn, runner.NewOptions().WithRegistry(reg))
+			require.NoError(t, err)
+			assert.Equal(t, check.Valid, fine.Checks[z.check].Verdict, fine.Checks[z.check].Summary)
+
+			res := search(t, z.name+"/scenario.yaml", z.strat, 500, z.name == "elect")
+			require.NotNil(t, res.Failure)
+			f := res.Failure
+			assert.True(t, f.Replayed)
+			assert.Regexp(t, `^event \d+ \(emit on n?\w+ at [0-9.]+m?s\): `, f.Checks[z.check])
+			assert.Contains(t, f.Checks[z.check], z.says)
+
+			whole, err := runner.Execute(context.Background(), f.Scenario, runner.NewOptions().WithRegistry(reg))
+			require.NoError(t, err)
+			got := whole.Checks[z.check]
+			require.Equal(t, check.Invalid, got.Verdict)
+			at, ok := got.Details["at"].(uint64)
+			require.True(t, ok, "details name the event: %v", got.Details)
+			assert.Equal(t, check.PropertySafety, got.Details["property"])
+			assert.NotEmpty(t, got.Details["time"])
+			assert.Greater(t, whole.Stats.Events, at, "the whole run goes on past it")
+
+			stopped, err := runner.Execute(context.Background(), f.Scenario, runner.NewOptions().WithRegistry(reg).WithStopAtViolation(true))
+			require.NoError(t, err)
+			assert.GreaterOrEqual(t, stopped.Stats.Events, at, "a stopped run ends with the violating event's step")
+			assert.Less(t, stopped.Stats.Events, whole.Stats.Events, "and goes no further")
+			assert.Equal(t, got, stopped.Checks[z.check])
+			assert.Equal(t, check.Invalid, stopped.Verdict)
+		})
+	}
+}

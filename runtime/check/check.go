@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
@@ -71,9 +72,43 @@ type Input struct {
 // Checker judges a run.
 type Checker func(in Input) Result
 
+// Invariant is a check's per-step predicate, beside its Checker: for one
+// run (its nodes, by trace index, and the check's params) it returns a
+// function that sees every trace event as it is recorded and returns an
+// error at the first event that breaks the property. A run whose
+// scenario names the check installs it (runtime/runner), and the first
+// error fails the check there, named by its event (Violation), whatever
+// the end-of-run Checker says. It must only observe: it keeps its own
+// state and never changes the run. TigerBeetle's state checkers
+// (src/testing/cluster/state_checker.zig, StateChecker.check_state) assert
+// on every step likewise.
+type Invariant func(nodes []string, params json.RawMessage) func(trace.Event) error
+
+// Violation is the result of a check whose Invariant broke at event ev
+// with err: invalid, its summary naming the event, Details "at" (the
+// event's seq), "time" (its virtual time) and "property" "safety".
+func Violation(ev trace.Event, nodes []string, err error) Result {
+	at := time.Duration(ev.Time)
+	where := fmt.Sprint(ev.Kind)
+	if ev.Node >= 0 && int(ev.Node) < len(nodes) {
+		where += " on " + nodes[ev.Node]
+	}
+	return Result{Verdict: Invalid, Summary: fmt.Sprintf("event %d (%s at %v): %v", ev.Seq, where, at, err),
+		Details: map[string]any{"at": ev.Seq, "time": at.String(), "property": PropertySafety, "violation": err.Error()}}
+}
+
+// The properties a failing result's Details "property" names: safety
+// (something wrong happened) and liveness (something never happened: the
+// run is stuck).
+const (
+	PropertySafety   = "safety"
+	PropertyLiveness = "liveness"
+)
+
 var registry = map[string]Checker{
 	"echo":               Echo,
 	"broadcast-set-full": BroadcastSetFull,
+	"eventually":         Eventually,
 }
 
 // Names lists the registered checkers.

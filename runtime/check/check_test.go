@@ -94,7 +94,7 @@ func TestBroadcastSetFull(t *testing.T) {
 
 func TestGetUnknownChecker(t *testing.T) {
 	_, err := check.Get("linearizable-banana")
-	assert.ErrorContains(t, err, `unknown checker "linearizable-banana" (known: broadcast-set-full, echo)`)
+	assert.ErrorContains(t, err, `unknown checker "linearizable-banana" (known: broadcast-set-full, echo, eventually)`)
 }
 
 func TestFind(t *testing.T) {

@@ -43,6 +43,9 @@ type Config struct {
 	// run, named by its event, beside the scenario's checks: a violation
 	// is caught at the event that causes it (TigerBeetle's state checkers,
 	// src/testing/cluster/*_checker.zig, assert on every step likewise).
+	// A check's own predicate (check.Invariant, named by the scenario's
+	// checks:) does the same from the CLI and also ends the run there;
+	// this one, the embedder's, lets the run go on to its end.
 	Invariant func() func(trace.Event) error
 	// Workers is how many runs the search makes at once (0 or 1: one);
 	// the result is the same for any number (search.go).
@@ -133,6 +136,10 @@ type Failure struct {
 	Scenario *scenario.Scenario
 	// Checks are the failing checks' summaries, by name.
 	Checks map[string]string
+	// Kind is what the run did: check.PropertyLiveness (STUCK) if every
+	// failing check is a liveness one (check eventually: something never
+	// happened), else check.PropertySafety (WRONG: something bad did).
+	Kind string
 }
 
 // Search runs the search.
@@ -236,15 +243,22 @@ func (t *tracker) Choose(p sim.Point) int {
 	return i
 }
 
-// execute makes one run of the plan.
+// execute makes one run of the plan. It stops at the first event that
+// breaks a check's per-step predicate (runner.Options.WithStopAtViolation):
+// a failing run's rest is not needed to judge it; whole makes the run to
+// the end, for its digest.
 func execute(ctx context.Context, cfg Config, plan Plan, seen bool) (*outcome, error) {
+	return run(ctx, cfg, plan, seen, false)
+}
+
+func run(ctx context.Context, cfg Config, plan Plan, seen, whole bool) (*outcome, error) {
 	seed := plan.Seed
 	if seed == 0 {
 		seed = cfg.Runner.Seed(cfg.Scenario.Seed)
 	}
 	o := &outcome{seed: seed}
 	tr := &tracker{inner: plan.Chooser, o: o, seen: seen, hash: plan.hashFrom}
-	opts := cfg.Runner.WithSeed(seed).WithChooser(tr, sim.ChoiceOptions{Faults: cfg.Faults})
+	opts := cfg.Runner.WithSeed(seed).WithChooser(tr, sim.ChoiceOptions{Faults: cfg.Faults}).WithStopAtViolation(!whole)
 	r, err := runner.Prepare(ctx, cfg.Scenario, opts)
 	if err != nil {
 		return nil, err

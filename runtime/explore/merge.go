@@ -46,6 +46,8 @@ type FailureSummary struct {
 	Digest   string            `json:"digest"`
 	Replayed bool              `json:"replayed"`
 	Checks   map[string]string `json:"checks"`
+	// Kind is Failure.Kind: safety (wrong) or liveness (stuck).
+	Kind string `json:"kind,omitempty"`
 	// File is the scenario the failure was written to, if it was.
 	File string `json:"file,omitempty"`
 }
@@ -55,7 +57,7 @@ func Summarize(res *Result, scn, sha, spec, budget string, shard sweep.Shard, fi
 	s := &Summary{Format: SummaryFormat, Scenario: scn, ScenarioSHA256: sha, Spec: spec, Budget: budget, Shard: shard, Stats: res.Stats}
 	if f := res.Failure; f != nil {
 		s.Failure = &FailureSummary{Shard: shard.String(), Index: f.Index, Run: f.Run, Seed: f.Seed, Schedule: f.Schedule.Strings(),
-			Found: len(f.Found), Digest: f.Digest, Replayed: f.Replayed, Checks: f.Checks, File: file}
+			Found: len(f.Found), Digest: f.Digest, Replayed: f.Replayed, Checks: f.Checks, Kind: f.Kind, File: file}
 	}
 	return s
 }

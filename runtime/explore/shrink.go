@@ -26,15 +26,31 @@ func finish(ctx context.Context, cfg Config, seed uint64, o *outcome) (*Failure,
 	if err != nil {
 		return nil, err
 	}
+	// The runs so far stopped at their violation; the export replays
+	// the whole run, so its digest and verdicts are the whole run's.
+	c := cfg
+	c.Faults = cfg.Faults || slices.ContainsFunc(o.sched, isFault)
+	o, err = run(ctx, c, Plan{Chooser: sim.Replay(o.sched), Seed: o.seed, hashFrom: -1}, false, true)
+	if err != nil {
+		return nil, err
+	}
 	f := &Failure{Seed: o.seed, Schedule: o.sched, Found: found, Digest: o.res.TraceSHA256,
 		Scenario: Export(cfg.Scenario, o.seed, o.sched, o.ats), Checks: map[string]string{}}
+	f.Kind = check.PropertyLiveness
 	for name, c := range o.res.Checks {
 		if c.Verdict == check.Invalid {
 			f.Checks[name] = c.Summary
+			if check.PropertyOf(c) == check.PropertySafety {
+				f.Kind = check.PropertySafety
+			}
 		}
 	}
 	if o.broke != "" {
 		f.Checks[InvariantCheck] = o.broke
+		f.Kind = check.PropertySafety
+	}
+	if len(f.Checks) == 0 {
+		f.Kind = check.PropertySafety // a strict run's finding
 	}
 	res, err := runner.Execute(ctx, f.Scenario, cfg.Runner.WithSeed(o.seed))
 	if err != nil {

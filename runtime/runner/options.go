@@ -27,7 +27,17 @@ type Options struct {
 	pool        *sim.EnginePool
 	chooser     sim.Chooser
 	choiceOpts  sim.ChoiceOptions
+	stopAtFail  bool
 }
+
+// WithStopAtViolation ends the run after the step that recorded the first
+// event to break a check's per-step predicate (check.Invariant, run
+// before the next event is dispatched): the broken check is
+// invalid, named by its event, the others are not judged. A search
+// (runtime/explore) runs this way, to spend nothing on a run that has
+// failed; the trace digest is then the prefix's, so a run to export or
+// replay is made without it.
+func (o Options) WithStopAtViolation(on bool) Options { o.stopAtFail = on; return o }
 
 // WithChooser makes the run's choice points ask c (sim.Chooser) instead
 // of taking the scenario's schedule: (nil: the schedule's own). A search

@@ -19,11 +19,13 @@ import (
 type Registry struct {
 	workloads map[string]workload.Workload
 	checks    map[string]check.Checker
+	// invariants are the per-step predicates some checks have.
+	invariants map[string]check.Invariant
 }
 
 // NewRegistry returns a registry with the core workloads and checkers.
 func NewRegistry() *Registry {
-	r := &Registry{workloads: map[string]workload.Workload{}, checks: map[string]check.Checker{}}
+	r := &Registry{workloads: map[string]workload.Workload{}, checks: map[string]check.Checker{}, invariants: map[string]check.Invariant{}}
 	for _, name := range workload.Names() {
 		if w, err := workload.Get(name); err == nil {
 			r.workloads[name] = w
@@ -61,6 +63,31 @@ func (r *Registry) AddCheck(name string, c check.Checker) error {
 	}
 	r.checks[name] = c
 	return nil
+}
+
+// AddInvariant gives the checker registered under name a per-step
+// predicate (check.Invariant): every run whose scenario names the check
+// installs it. The checker must be registered first; a second predicate
+// for one check is an error.
+func (r *Registry) AddInvariant(name string, inv check.Invariant) error {
+	if inv == nil {
+		return fmt.Errorf("runner: registry: invariant %q needs a function", name)
+	}
+	if _, ok := r.checks[name]; !ok {
+		return fmt.Errorf("runner: registry: invariant %q: no checker of that name is registered", name)
+	}
+	if _, dup := r.invariants[name]; dup {
+		return fmt.Errorf("runner: registry: checker %q already has an invariant", name)
+	}
+	r.invariants[name] = inv
+	return nil
+}
+
+// Invariant returns the per-step predicate of the check registered under
+// name; false if it has none.
+func (r *Registry) Invariant(name string) (check.Invariant, bool) {
+	inv, ok := r.invariants[name]
+	return inv, ok
 }
 
 // Workload returns the workload registered under name.

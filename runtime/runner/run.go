@@ -53,7 +53,17 @@ type Run struct {
 	maxTrace   uint64 // the trace cap, which bounds the report files
 	result     *Result
 	closed     bool
+	// broken are the checks whose per-step predicate broke, with their
+	// results (check.Violation), and stopped the one that stopped the
+	// run (Options.WithStopAtViolation).
+	broken  map[string]check.Result
+	stopped string
 }
+
+// violationStop is the error with which a run stopped at a violation.
+type violationStop struct{ check string }
+
+func (v violationStop) Error() string { return "runner: stopped at a violation of " + v.check }
 
 // Prepare sets a run up: it loads the modules, adds the nodes and clients,
 // schedules the scenario's faults, nemeses and workload, and stops before
@@ -88,6 +98,7 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	}
 	r.s = s
 	r.choose()
+	r.invariants()
 	modules := opts.modules
 	if modules == nil {
 		modules = NewModules()
@@ -132,6 +143,45 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	}
 	ok = true
 	return r, nil
+}
+
+// invariants installs the per-step predicates of the scenario's checks
+// (Registry.AddInvariant): each sees every event from the first on; its
+// first error is the check's result.
+func (r *Run) invariants() {
+	names := r.scn.NodeNames()
+	for _, c := range r.scn.Checks {
+		inv, ok := r.reg.Invariant(c.Name)
+		if !ok {
+			continue
+		}
+		name, pred := c.Name, inv(names, c.Params)
+		r.s.Observe(func(e trace.Event) {
+			if _, done := r.broken[name]; done {
+				return
+			}
+			err := pred(e)
+			if err == nil {
+				return
+			}
+			if r.broken == nil {
+				r.broken = map[string]check.Result{}
+			}
+			r.broken[name] = check.Violation(e, names, err)
+			if r.opts.stopAtFail && r.stopped == "" {
+				r.stopped = name
+				r.s.Halt(violationStop{check: name})
+			}
+		})
+	}
+}
+
+// Violation returns the result of the check named name if its per-step
+// predicate has broken so far (check.Violation): final, whatever the rest
+// of the run does.
+func (r *Run) Violation(name string) (check.Result, bool) {
+	res, ok := r.broken[name]
+	return res, ok
 }
 
 // checkerKinds are the events a batch run keeps in memory for its checkers.
@@ -427,8 +477,11 @@ func (r *Run) ScanStore(node string, fn func(k, v []byte)) error {
 // Finish runs to the end, applies the checkers and, with an out folder,
 // writes the run folder. A run stopped early (its context was cancelled, or
 // it reached a run-wide cap) finishes with verdict unknown and the reason,
-// unchecked. An error running it is returned with a result that says so, so
-// that the caller still knows the seed and digest. Finish is idempotent.
+// unchecked. A check whose per-step predicate broke is invalid, named by
+// its event, however the run ended; a run stopped at that event
+// (Options.WithStopAtViolation) judges no other check. An error running
+// it is returned with a result that says so, so that the caller still
+// knows the seed and digest. Finish is idempotent.
 func (r *Run) Finish() (*Result, error) {
 	if r.result != nil {
 		return r.result, nil
@@ -448,8 +501,10 @@ func (r *Run) Finish() (*Result, error) {
 	}
 	var lim *sim.LimitError
 	var fatal error
+	var stop violationStop
 	switch {
 	case runErr == nil:
+	case errors.As(runErr, &stop):
 	case errors.As(runErr, &lim):
 		res.Reason = lim.Error()
 	case r.ctx.Err() != nil && errors.Is(runErr, r.ctx.Err()):
@@ -468,12 +523,24 @@ func (r *Run) Finish() (*Result, error) {
 		if err != nil {
 			return nil, inputErr(scn.ErrorAt(c.Line, "checks", "%v", err))
 		}
-		if res.Reason != "" {
+		broke, isBroken := r.broken[c.Name]
+		switch {
+		case isBroken && (res.Reason != "" || r.stopped != ""):
+			res.Checks[c.Name] = broke // a violation stands, however the run ended
+			res.Verdict = check.Invalid
+			continue
+		case res.Reason != "":
 			res.Checks[c.Name] = check.Result{Verdict: check.Unknown, Summary: "not checked: the run did not finish"}
+			continue
+		case r.stopped != "":
+			res.Checks[c.Name] = check.Result{Verdict: check.Unknown, Summary: "not checked: the run stopped where " + r.stopped + " broke"}
 			continue
 		}
 		in.Params = c.Params
 		cr := fn(in)
+		if isBroken {
+			cr = withViolation(cr, broke)
+		}
 		for _, f := range cr.Findings {
 			res.Findings = append(res.Findings, runfolder.Finding{Check: c.Name, Finding: f})
 		}
@@ -490,7 +557,7 @@ func (r *Run) Finish() (*Result, error) {
 	if res.Strict && len(res.Findings) > 0 {
 		res.Verdict = check.Invalid // a strict run fails on a finding
 	}
-	if res.Reason != "" {
+	if res.Reason != "" && len(r.broken) == 0 {
 		res.Verdict = check.Unknown
 	}
 	res.Valid = res.Verdict == check.Valid
@@ -499,6 +566,20 @@ func (r *Run) Finish() (*Result, error) {
 		return res, errors.Join(fatal, err)
 	}
 	return res, fatal
+}
+
+// withViolation is a check's end-of-run result cr overruled by the
+// violation its per-step predicate found: invalid, with the violation's
+// summary and details beside the checker's.
+func withViolation(cr, broke check.Result) check.Result {
+	d := map[string]any{}
+	for k, v := range cr.Details {
+		d[k] = v
+	}
+	for k, v := range broke.Details {
+		d[k] = v
+	}
+	return check.Result{Verdict: check.Invalid, Summary: broke.Summary, Details: d, Findings: cr.Findings}
 }
 
 // runToEnd advances to the end in slices, reporting progress.

@@ -54,6 +54,9 @@ var ErrDeadlock = errors.New("sim: deadlock: no events left while clients wait")
 
 // Step runs the next event. It returns false when the queue is empty.
 func (s *Sim) Step() (bool, error) {
+	if s.halt != nil {
+		return false, s.halt
+	}
 	if !s.started {
 		if err := s.Start(); err != nil {
 			return false, err
@@ -167,6 +170,9 @@ func (s *Sim) RunUntil(t time.Duration) error {
 	start := time.Now()
 	defer func() { s.wall += time.Since(start) }()
 	for {
+		if s.halt != nil {
+			return s.halt
+		}
 		if err := s.applyPins(int64(t)); err != nil {
 			return err
 		}

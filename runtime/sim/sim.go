@@ -35,7 +35,9 @@ import (
 
 // Sim is one simulation.
 type Sim struct {
-	cfg     Config
+	cfg Config
+	// halt, once set (Halt), stops the loop before its next event.
+	halt    error
 	ctx     context.Context
 	engine  *wasmhost.Engine
 	net     *netsim.Network
@@ -341,6 +343,17 @@ func (s *Sim) Checkpoints() []trace.Checkpoint { return s.rec.Checkpoints() }
 // and the Sim's views); scheduling events or applying faults from fn is for
 // one worker only.
 func (s *Sim) Observe(fn func(trace.Event)) { s.rec.Observe(fn) }
+
+// Halt stops the loop before its next event: Step and RunUntil return err
+// from then on. An Observe callback calls it to end a run at the event
+// that decided it (a search needs no more of a run that has failed). With
+// workers (Config.WithWorkers) the window being committed is finished
+// first.
+func (s *Sim) Halt(err error) {
+	if s.halt == nil {
+		s.halt = err
+	}
+}
 
 // Events returns the trace (if kept).
 func (s *Sim) Events() []trace.Event { return s.rec.Events() }

@@ -19,7 +19,8 @@ import (
 // pattern the catalogue lists.
 func Plugin() contract.Plugin {
 	return contract.Plugin{Name: "zoo", Summary: "protocols with subtle ordering and crash bugs, for terrarium explore",
-		Checks: map[string]check.Checker{"zoo-delivered": Delivered, "zoo-atomic": Atomic, "zoo-coherent": Coherent, "zoo-exclusive": Exclusive, "zoo-saga": Saga, "zoo-leader": Leader, "zoo-sold": Sold}}
+		Checks:     map[string]check.Checker{"zoo-delivered": Delivered, "zoo-atomic": Atomic, "zoo-coherent": Coherent, "zoo-exclusive": Exclusive, "zoo-saga": Saga, "zoo-leader": Leader, "zoo-sold": Sold},
+		Invariants: map[string]check.Invariant{"zoo-leader": LeaderStep, "zoo-exclusive": ExclusiveStep}}
 }
 
 // emitted is one emit event: its node, key and value's v or outcome.
@@ -45,9 +46,11 @@ func emits(in check.Input) ([]emitted, error) {
 	return out, nil
 }
 
-func name(in check.Input, i int32) string {
-	if i >= 0 && int(i) < len(in.Nodes) {
-		return in.Nodes[i]
+func name(in check.Input, i int32) string { return nodeName(in.Nodes, i) }
+
+func nodeName(nodes []string, i int32) string {
+	if i >= 0 && int(i) < len(nodes) {
+		return nodes[i]
 	}
 	return fmt.Sprintf("#%d", i)
 }
@@ -239,6 +242,54 @@ func Leader(in check.Input) check.Result {
 		return check.Result{Verdict: check.Unknown, Summary: "nobody was elected"}
 	}
 	return check.Result{Verdict: check.Valid, Summary: fmt.Sprintf("%d terms, one leader each", len(leaders))}
+}
+
+// LeaderStep is Leader's per-step predicate (check.Invariant): it fails
+// at the lead event that makes a second leader of one term. An unreadable
+// event is left to Leader, which calls the run unknown.
+func LeaderStep(nodes []string, _ json.RawMessage) func(trace.Event) error {
+	leaders := map[int]int32{}
+	return func(e trace.Event) error {
+		if e.Kind != trace.KindEmit || e.Label != "lead" {
+			return nil
+		}
+		var l struct {
+			Term int `json:"term"`
+		}
+		if json.Unmarshal(e.Data, &l) != nil {
+			return nil
+		}
+		if first, ok := leaders[l.Term]; ok && first != e.Node {
+			return fmt.Errorf("%s and %s both lead term %d", nodeName(nodes, first), nodeName(nodes, e.Node), l.Term)
+		}
+		leaders[l.Term] = e.Node
+		return nil
+	}
+}
+
+// ExclusiveStep is Exclusive's per-step predicate (check.Invariant): it
+// fails at the grant that gives the lease to a second holder while the
+// first's still runs.
+func ExclusiveStep(_ []string, _ json.RawMessage) func(trace.Event) error {
+	var holder string
+	var until int64
+	return func(e trace.Event) error {
+		if e.Kind != trace.KindEmit || e.Label != "grant" {
+			return nil
+		}
+		var g struct {
+			Holder string `json:"holder"`
+			Until  int64  `json:"until_ns"`
+		}
+		if json.Unmarshal(e.Data, &g) != nil {
+			return nil
+		}
+		if holder != "" && g.Holder != holder && e.Time < until {
+			return fmt.Errorf("the lease went to %s while %s held it until %v", g.Holder, holder, time.Duration(until))
+		}
+		holder, until = g.Holder, g.Until
+		return nil
+	}
 }
 
 func sortedKeys(m map[int32][]int) []int32 {

@@ -99,3 +99,46 @@ func TestSold(t *testing.T) {
 	assert.Equal(t, check.Unknown, zoocheck.Sold(input("")).Verdict, "nobody bought")
 	assert.Equal(t, check.Unknown, zoocheck.Sold(input("", emit(1, "buy", `{"v":`))).Verdict, "unreadable")
 }
+
+// steps feeds events to a per-step predicate and returns the index of the
+// first that breaks it (-1: none) with its error.
+func steps(inv check.Invariant, evs ...trace.Event) (int, error) {
+	pred := inv([]string{"a", "b", "c"}, nil)
+	for i, e := range evs {
+		if err := pred(e); err != nil {
+			return i, err
+		}
+	}
+	return -1, nil
+}
+
+func TestLeaderStep(t *testing.T) {
+	i, err := steps(zoocheck.LeaderStep, emit(1, "lead", `{"term":1}`), emit(1, "lead", `{"term":1}`), emit(2, "lead", `{"term":2}`))
+	assert.Equal(t, -1, i, "one leader a term, whoever says it twice")
+	assert.NoError(t, err)
+	i, err = steps(zoocheck.LeaderStep, emit(1, "lead", `{"term":1}`), emit(0, "vote", `{}`), emit(2, "lead", `{"term":1}`), emit(0, "lead", `{"term":1}`))
+	assert.Equal(t, 2, i, "the emit that makes the second leader")
+	assert.EqualError(t, err, "b and c both lead term 1")
+	i, _ = steps(zoocheck.LeaderStep, emit(1, "lead", `{"term":`), emit(2, "lead", `{"term":1}`))
+	assert.Equal(t, -1, i, "an unreadable event is the end-of-run checker's to judge")
+}
+
+func TestExclusiveStep(t *testing.T) {
+	at := func(ms int64, e trace.Event) trace.Event { e.Time = ms * 1e6; return e }
+	i, err := steps(zoocheck.ExclusiveStep, at(1, emit(0, "grant", `{"holder":"c0","until_ns":5000000}`)), at(5, emit(0, "grant", `{"holder":"c1","until_ns":9000000}`)))
+	assert.Equal(t, -1, i)
+	assert.NoError(t, err)
+	i, err = steps(zoocheck.ExclusiveStep, at(1, emit(0, "grant", `{"holder":"c0","until_ns":5000000}`)), at(4, emit(0, "grant", `{"holder":"c0","until_ns":9000000}`)),
+		at(5, emit(0, "grant", `{"holder":"c1","until_ns":9000000}`)))
+	assert.Equal(t, 2, i)
+	assert.EqualError(t, err, "the lease went to c1 while c0 held it until 9ms")
+}
+
+// Every per-step predicate the zoo registers has the checker it belongs to.
+func TestZooInvariantsHaveTheirCheckers(t *testing.T) {
+	p := zoocheck.Plugin()
+	assert.NotEmpty(t, p.Invariants)
+	for name := range p.Invariants {
+		assert.Contains(t, p.Checks, name)
+	}
+}
