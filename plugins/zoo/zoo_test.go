@@ -288,10 +288,11 @@ func TestCheckInvariantsFailAtTheirEvent(t *testing.T) {
 			require.NoError(t, err)
 			got := whole.Checks[z.check]
 			require.Equal(t, check.Invalid, got.Verdict)
-			at, ok := got.Details["at"].(uint64)
-			require.True(t, ok, "details name the event: %v", got.Details)
+			ws, ok := got.Details["violations"].([]check.Witness)
+			require.True(t, ok && len(ws) == 1, "details name the event: %v", got.Details)
+			at := ws[0].Seq
 			assert.Equal(t, check.PropertySafety, got.Details["property"])
-			assert.NotEmpty(t, got.Details["time"])
+			assert.NotEmpty(t, ws[0].At)
 			assert.Greater(t, whole.Stats.Events, at, "the whole run goes on past it")
 
 			stopped, err := runner.Execute(context.Background(), f.Scenario, runner.NewOptions().WithRegistry(reg).WithStopAtViolation(true))

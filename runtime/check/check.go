@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
@@ -85,16 +84,17 @@ type Checker func(in Input) Result
 type Invariant func(nodes []string, params json.RawMessage) func(trace.Event) error
 
 // Violation is the result of a check whose Invariant broke at event ev
-// with err: invalid, its summary naming the event, Details "at" (the
-// event's seq), "time" (its virtual time) and "property" "safety".
+// with err: invalid, its summary naming the event, Details "violations"
+// (the event as the one Witness, which the playground pins) and
+// "property" "safety".
 func Violation(ev trace.Event, nodes []string, err error) Result {
-	at := time.Duration(ev.Time)
+	w := WitnessOf(ev, Input{Nodes: nodes}, err.Error())
 	where := fmt.Sprint(ev.Kind)
-	if ev.Node >= 0 && int(ev.Node) < len(nodes) {
-		where += " on " + nodes[ev.Node]
+	if w.Node != "" {
+		where += " on " + w.Node
 	}
-	return Result{Verdict: Invalid, Summary: fmt.Sprintf("event %d (%s at %v): %v", ev.Seq, where, at, err),
-		Details: map[string]any{"at": ev.Seq, "time": at.String(), "property": PropertySafety, "violation": err.Error()}}
+	return Result{Verdict: Invalid, Summary: fmt.Sprintf("event %d (%s at %s): %v", ev.Seq, where, w.At, err),
+		Details: map[string]any{"violations": []Witness{w}, "property": PropertySafety}}
 }
 
 // The properties a failing result's Details "property" names: safety

@@ -63,7 +63,8 @@ func TestInvariantFailsTheCheckAtItsEvent(t *testing.T) {
 	w := res.Checks["watched"]
 	assert.Equal(t, check.Invalid, w.Verdict)
 	assert.Regexp(t, `^event 5 \(\w+ on n at [0-9.]+[mµn]?s\): the fifth event is wrong$`, w.Summary)
-	assert.Equal(t, uint64(5), w.Details["at"])
+	require.IsType(t, []check.Witness{}, w.Details["violations"])
+	assert.Equal(t, uint64(5), w.Details["violations"].([]check.Witness)[0].Seq)
 	assert.Equal(t, check.PropertySafety, w.Details["property"])
 	assert.Contains(t, w.Details, "ok", "the checker's own details stay")
 	assert.Equal(t, check.Valid, res.Checks["echo"].Verdict)
