@@ -26,7 +26,7 @@ test: deps lint
 # it keeps each benchmark's custom metrics (deliveries/s, x-realtime, ...).
 bench: deps
 	@mkdir -p out
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./... | tee out/bench.txt
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -timeout 60m ./... | tee out/bench.txt
 	@echo; echo "== summary (out/bench.txt)"
 	@awk '/^Benchmark/ { line = sprintf("%-58s", $$1); for (i = 3; i < NF; i += 2) if ($$(i+1) != "B/op" && $$(i+1) != "allocs/op") line = line sprintf("  %12s %s", $$i, $$(i+1)); print line }' out/bench.txt
 
