@@ -178,8 +178,7 @@ func BroadcastSetFull(in Input) Result {
 		case "broadcast":
 			attempted++
 			if c.Type == history.OpOK {
-				var v int
-				if json.Unmarshal(inv.Value, &v) == nil {
+				if v, err := Int(inv.Value); err == nil {
 					acked[v] = true
 				}
 			}
@@ -188,8 +187,8 @@ func BroadcastSetFull(in Input) Result {
 				failedReads[inv.Node] = c.Type
 				continue
 			}
-			var vs []int
-			if err := json.Unmarshal(c.Value, &vs); err != nil {
+			vs, err := Ints(c.Value)
+			if err != nil {
 				failedReads[inv.Node] = fmt.Sprintf("undecodable: %v", err)
 				continue
 			}

@@ -1,10 +1,12 @@
 package sim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
 
+	"github.com/terrarium-sim/terrarium/runtime/abi/jsonscan"
 	"github.com/terrarium-sim/terrarium/runtime/history"
 	"github.com/terrarium-sim/terrarium/runtime/trace"
 )
@@ -85,17 +87,12 @@ func (c *Client) Name() string { return c.name }
 func (c *Client) Pending() int { return len(c.pending) }
 
 func (c *Client) receive(m *message) {
-	var env envelope
-	if err := json.Unmarshal(m.payload, &env); err != nil {
+	body, hdr, err := readReply(m.payload)
+	if err != nil {
 		c.sim.rec.Record(trace.Event{Time: c.sim.now, Kind: trace.KindLog, Node: c.Index, Peer: m.from, Label: "warn",
 			Data: []byte(fmt.Sprintf("client %s: undecodable message: %v", c.name, err))})
 		return
 	}
-	var hdr struct {
-		Type      string `json:"type"`
-		InReplyTo int    `json:"in_reply_to"`
-	}
-	_ = json.Unmarshal(env.Body, &hdr)
 	p, ok := c.pending[hdr.InReplyTo]
 	if !ok {
 		return // a late or duplicate reply
@@ -109,7 +106,33 @@ func (c *Client) receive(m *message) {
 		return
 	}
 	delete(c.pending, hdr.InReplyTo)
-	p.done(history.Reply{Body: env.Body, Type: hdr.Type, Latency: time.Duration(c.sim.now - p.sent)})
+	p.done(history.Reply{Body: body, Type: hdr.Type, Latency: time.Duration(c.sim.now - p.sent)})
+}
+
+// replyHeader is what a client reads of a reply's body.
+type replyHeader struct {
+	Type      string `json:"type"`
+	InReplyTo int    `json:"in_reply_to"`
+}
+
+// readReply reads an envelope's body and the body's type and in_reply_to:
+// with the scanner the guest SDK uses (runtime/abi/jsonscan) when it can
+// read the envelope, else with encoding/json, whose answers the scanner's
+// agree with (a malformed envelope is an error; a body that is not an
+// object, or fields of other types, leave the header zero).
+func readReply(payload []byte) (json.RawMessage, replyHeader, error) {
+	// The scanner matches brackets but does not validate: json.Valid
+	// (no reflection, no allocation) keeps a malformed reply an error.
+	if _, _, body, h, ok := jsonscan.Envelope(payload); ok && json.Valid(payload) {
+		return bytes.Clone(body), replyHeader{Type: string(h.Type), InReplyTo: h.InReplyTo}, nil
+	}
+	var env envelope
+	if err := json.Unmarshal(payload, &env); err != nil {
+		return nil, replyHeader{}, err
+	}
+	var hdr replyHeader
+	_ = json.Unmarshal(env.Body, &hdr)
+	return env.Body, hdr, nil
 }
 
 // Invoke records the start of an operation in the history and returns its

@@ -117,8 +117,8 @@ func Counter(in check.Input) check.Result {
 			if c.Type != history.OpOK {
 				continue
 			}
-			var v int
-			if json.Unmarshal(c.Value, &v) != nil {
+			v, err := check.Int(c.Value)
+			if err != nil {
 				continue
 			}
 			r := read{node: inv.Node, value: v, at: c.Time, final: isFinal(inv.Value)}

@@ -110,8 +110,8 @@ func setFull(in check.Input, addF, what string) check.Result {
 		inv, c := p[0], p[1]
 		switch inv.F {
 		case addF:
-			var v int
-			if json.Unmarshal(inv.Value, &v) != nil {
+			v, err := check.Int(inv.Value)
+			if err != nil {
 				continue
 			}
 			attempted++
@@ -124,8 +124,8 @@ func setFull(in check.Input, addF, what string) check.Result {
 				}
 				continue
 			}
-			var vs []int
-			if err := json.Unmarshal(c.Value, &vs); err != nil {
+			vs, err := check.Ints(c.Value)
+			if err != nil {
 				continue
 			}
 			r := read{inv: inv.Time, end: c.Time, node: inv.Node, has: map[int]bool{}, final: final}

@@ -324,3 +324,40 @@ func Envelope(data []byte) (src, dest, body []byte, h Header, ok bool) {
 	}
 	return src, dest, body, h, true
 }
+
+// Ints decodes a JSON array of integers (each as PlainInt reads it), with
+// any whitespace; ok is false for anything else (null, floats, big
+// numbers, other values), which the caller leaves to encoding/json.
+func Ints(b []byte) ([]int, bool) {
+	i := SkipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return nil, false
+	}
+	out := []int{}
+	if i = SkipSpace(b, i+1); i < len(b) && b[i] == ']' {
+		return out, SkipSpace(b, i+1) == len(b)
+	}
+	for i < len(b) {
+		end := ValueEnd(b, i)
+		if end < 0 {
+			return nil, false
+		}
+		n, ok := PlainInt(b[i:end])
+		if !ok {
+			return nil, false
+		}
+		out = append(out, n)
+		if i = SkipSpace(b, end); i >= len(b) {
+			return nil, false
+		}
+		switch b[i] {
+		case ']':
+			return out, SkipSpace(b, i+1) == len(b)
+		case ',':
+			i = SkipSpace(b, i+1)
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
