@@ -581,7 +581,7 @@ const idleSleep = int64(time.Millisecond)
 
 // blockedCall explains a guest call that blocked with nobody reading
 // /inbox.
-const blockedCall = "the call blocked where it must not (in the Go SDK: a HandleInline handler waited on a timer, a channel or a reply)"
+const blockedCall = "the call blocked where it must not (in the Go SDK: a HandleInline handler, RPCInline callback or TickInline function waited on a timer, a channel or a reply)"
 
 // maxStrayPolls is how many clock-only polls of idleSleep or more a call
 // may make with no read of /inbox pending before it counts as blocked.

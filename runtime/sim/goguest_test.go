@@ -152,3 +152,33 @@ func TestGoGuestInlineHandlerThatBlocksCrashesItsNode(t *testing.T) {
 		})
 	}
 }
+
+// TickInline ticks at exactly +d, +2d, ... on the host's timers, as a
+// time.Ticker does through the idle point; a tick every nanosecond
+// crashes only its own node on the callback quota, and a tick that
+// blocks crashes its node naming HandleInline's contract.
+func TestGoGuestTickInline(t *testing.T) {
+	s := goSim(t, sim.NewConfig())
+	for name, role := range map[string]string{"n0": "tick-inline", "n1": "tick-flood", "n2": "tick-sleeper", "n3": "ticker"} {
+		_, err := s.AddNodes(sim.NodeSpec{Name: name, Module: "gotimer", Role: role})
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.RunUntil(550*time.Millisecond))
+
+	ticks := map[string][]int64{}
+	for _, e := range s.Events() {
+		if e.Kind == trace.KindEmit && e.Label == "tick" {
+			v, err := strconv.ParseInt(string(e.Data), 10, 64)
+			require.NoError(t, err)
+			assert.Equal(t, e.Time, v, "the guest clock is the event's virtual time")
+			ticks[s.Nodes()[e.Node].Name()] = append(ticks[s.Nodes()[e.Node].Name()], e.Time)
+		}
+	}
+	ms := int64(time.Millisecond)
+	assert.Equal(t, []int64{100 * ms, 200 * ms, 300 * ms, 400 * ms, 500 * ms}, ticks["n0"])
+	assert.Equal(t, ticks["n3"], ticks["n0"], "the same instants as a time.Ticker's")
+	assert.Empty(t, s.Node("n0").CrashReason())
+	assert.Empty(t, s.Node("n3").CrashReason())
+	assert.Contains(t, s.Node("n1").CrashReason(), "callbacks_per_second", "a 1 ns tick is a timer loop")
+	assert.Contains(t, s.Node("n2").CrashReason(), "HandleInline handler", "a tick that sleeps breaks the inline contract")
+}

@@ -28,6 +28,18 @@ func main() {
 				n.Emit("tick", n.Now().UnixNano())
 			}
 		}()
+	case "tick-inline":
+		if err := n.TickInline(100*time.Millisecond, func() { n.Emit("tick", n.Now().UnixNano()) }); err != nil {
+			log.Fatal(err)
+		}
+	case "tick-flood":
+		if err := n.TickInline(time.Nanosecond, func() {}); err != nil {
+			log.Fatal(err)
+		}
+	case "tick-sleeper":
+		if err := n.TickInline(100*time.Millisecond, func() { time.Sleep(time.Millisecond) }); err != nil {
+			log.Fatal(err)
+		}
 	case "caller":
 		n.Handle("go", func(msg maelstrom.Message) error {
 			reply, err := n.SyncRPC(context.Background(), "n1", map[string]any{"type": "ping"})
