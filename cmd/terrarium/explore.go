@@ -8,8 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -345,7 +347,7 @@ func cmdExploreMerge(args []string, stdout, stderr io.Writer) int {
 		for _, d := range fl.Schedule {
 			fmt.Fprintf(stdout, "  %s\n", d)
 		}
-		for _, n := range sortedKeys(fl.Checks) {
+		for _, n := range slices.Sorted(maps.Keys(fl.Checks)) {
 			fmt.Fprintf(stdout, "  check %s: %s\n", n, fl.Checks[n])
 		}
 		fmt.Fprintf(stdout, "FAIL %s: terrarium run %s (replays to %s: %v)\n", m.Scenario, fl.File, fl.Digest, fl.Replayed)
@@ -372,15 +374,6 @@ func writeFound(dst, from string, fl *explore.Failure) error {
 		return err
 	}
 	header := fmt.Sprintf("# Found by terrarium explore in %s at run %d; failing: %s.\n# Reproduce: terrarium run %s\n",
-		from, fl.Run, strings.Join(sortedKeys(fl.Checks), ", "), dst)
+		from, fl.Run, strings.Join(slices.Sorted(maps.Keys(fl.Checks)), ", "), dst)
 	return os.WriteFile(dst, append([]byte(header), b...), 0o644)
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

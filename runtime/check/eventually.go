@@ -3,6 +3,7 @@ package check
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -134,37 +135,19 @@ func lastHeal(in Input) (time.Duration, []string) {
 		}
 	}
 	var open []string
-	for _, n := range sortedNodes(down) {
+	for _, n := range slices.Sorted(maps.Keys(down)) {
 		open = append(open, nodeName(in.Nodes, n)+" is down")
 	}
-	for _, n := range sortedKeys(paused) {
+	for _, n := range slices.Sorted(maps.Keys(paused)) {
 		open = append(open, n+" is paused")
 	}
 	if partitioned {
 		open = append(open, "a partition is not repaired")
 	}
-	for _, h := range sortedKeys(held) {
+	for _, h := range slices.Sorted(maps.Keys(held)) {
 		open = append(open, "messages "+h+" are held")
 	}
 	return healed, open
-}
-
-func sortedNodes(m map[int32]bool) []int32 {
-	out := make([]int32, 0, len(m))
-	for n := range m {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func nodeName(nodes []string, i int32) string {
