@@ -160,7 +160,7 @@ type Timed struct {
 	BeforeEvent uint64 `yaml:"before_event,omitempty" range:"1,9007199254740992" docafter:"action"`
 	Fault       `yaml:",inline" check:"manual"`
 	// Line is the line of the fault's mapping in its scenario file.
-	Line int `yaml:"-"`
+	Line int `yaml:"-" pos:"line"`
 }
 
 // CheckAfter returns the problem with t, pinned to an event, coming after

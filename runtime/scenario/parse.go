@@ -332,7 +332,6 @@ func (p *parser) group(s *Scenario, item *yaml.Node, path string, modulesKnown b
 	}) {
 		return nil, nil
 	}
-	g.Line = p.At(g).Node.Line
 	g.Indexed = g.Indexed || g.Count > 1
 	if !namesOK {
 		return nil, p.At(&g.Name).Node
@@ -386,7 +385,6 @@ func (p *parser) link(s *Scenario, item *yaml.Node, path string, seen map[[2]str
 	}) {
 		return
 	}
-	l.Line = p.At(l).Node.Line
 	if !p.At(&l.Latency).Set() && !p.At(&l.Loss).Set() && !p.At(&l.Duplicate).Set() && !p.At(&l.Reorder).Set() {
 		p.fail(l, "a link must override latency, loss, duplicate or reorder")
 	}
@@ -432,31 +430,28 @@ func (p *parser) latency(at *yc.At) (Latency, bool) {
 func (p *parser) workload(s *Scenario, nodesOK bool) {
 	wl := &s.Workload
 	*wl = Workload{Type: WorkloadNone, Interval: DefaultInterval, Timeout: DefaultTimeout, Params: json.RawMessage("{}")}
-	defer func() {
-		if wl.Targets == nil {
-			wl.Targets = s.NodeNames()
-		}
-	}()
-	if at := p.At(wl); !at.Set() || !p.Struct(at.Node, "workload", "a workload mapping", wl, func(f any) {
-		switch a, reg := p.At(f), p.opts.Workloads; {
-		case f == &wl.Type && a.OK && reg != nil && wl.Type != WorkloadNone && !slices.Contains(reg, wl.Type):
-			if !slices.Contains(reg, WorkloadNone) {
-				reg = append(slices.Clone(reg), WorkloadNone)
+	if at := p.At(wl); at.Set() {
+		p.Struct(at.Node, "workload", "a workload mapping", wl, func(f any) {
+			switch a, reg := p.At(f), p.opts.Workloads; {
+			case f == &wl.Type && a.OK && reg != nil && wl.Type != WorkloadNone && !slices.Contains(reg, wl.Type):
+				if !slices.Contains(reg, WorkloadNone) {
+					reg = append(slices.Clone(reg), WorkloadNone)
+				}
+				p.fail(f, "unknown workload type %q (%s)", wl.Type, known(reg))
+			case f == &wl.Clients && !a.Set():
+				wl.Clients = 1
+			case f == &wl.Targets && a.OK && len(wl.Targets) == 0:
+				p.fail(f, "must list at least one node (omit targets to use every node)")
+			case f == &wl.Targets && a.OK:
+				for i, name := range wl.Targets {
+					p.knownNode(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK)
+				}
 			}
-			p.fail(f, "unknown workload type %q (%s)", wl.Type, known(reg))
-		case f == &wl.Clients && !a.Set():
-			wl.Clients = 1
-		case f == &wl.Targets && a.OK && len(wl.Targets) == 0:
-			p.fail(f, "must list at least one node (omit targets to use every node)")
-		case f == &wl.Targets && a.OK:
-			for i, name := range wl.Targets {
-				p.knownNode(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK)
-			}
-		}
-	}) {
-		return
+		})
 	}
-	wl.Line = p.At(wl).Node.Line
+	if wl.Targets == nil {
+		wl.Targets = s.NodeNames()
+	}
 }
 
 // nodeHint lists the node names for messages, shortened past ten.
@@ -564,7 +559,6 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 		}) {
 			return
 		}
-		ft.Line = p.At(ft).Node.Line
 		if !p.Need(ft, &ft.Kind) {
 			return
 		}
@@ -649,7 +643,6 @@ func (p *parser) nemeses(s *Scenario, nodesOK bool) {
 	p.Each(&s.Nemeses, "nemeses", func(item *yaml.Node, path string) {
 		nm := &Nemesis{}
 		if p.Struct(item, path, "a nemesis mapping with kinds and every", nm, func(f any) { p.nemesisField(s, nm, f, nodesOK) }) {
-			nm.Line = p.At(nm).Node.Line
 			s.Nemeses = append(s.Nemeses, *nm)
 		}
 	})

@@ -174,7 +174,7 @@ type NodeGroup struct {
 	// sorted order; "{}" when absent. Callers must not modify it.
 	Params json.RawMessage `yaml:"params,omitempty"`
 	// Line is the line of the group's mapping.
-	Line int `yaml:"-"`
+	Line int `yaml:"-" pos:"line"`
 }
 
 // Node is one node instance.
@@ -219,7 +219,7 @@ type Check struct {
 	// when absent.
 	Params json.RawMessage `yaml:"params,omitempty"`
 	// Line is the line of the check's item.
-	Line int `yaml:"-"`
+	Line int `yaml:"-" pos:"line"`
 }
 
 // Limits holds the resource limits of a limits: section; a zero field was

@@ -37,7 +37,8 @@ func (a *At) Set() bool { return a.Node != nil && !IsNull(a.Node) }
 // constant D is), check:"str" (a string that may be empty; other
 // strings must not be), range:"lo,hi" (an integer in [lo, hi]), item:"what" (a list of
 // unique strings, what naming one in messages), check:"manual" (read by
-// the caller with Get). A duration field is a Go duration >= 0, a float
+// the caller with Get); a field tagged pos:"line" (and yaml:"-") is set
+// to the mapping's line. A duration field is a Go duration >= 0, a float
 // a probability, a json.RawMessage a params mapping. Fields of struct,
 // map or struct-slice type are left to the caller, who reads them (with
 // Struct, Items, Mapping) in the order it wants problems found.
@@ -205,6 +206,9 @@ func (r *Reader) fields(m *Map, self *At, v reflect.Value, out []field) []field 
 				out[j].read = false
 			}
 			continue
+		}
+		if f.Tag.Get("pos") == "line" {
+			fv.SetInt(int64(m.Node.Line))
 		}
 		if !f.IsExported() || name == "" || name == "-" {
 			continue

@@ -162,3 +162,20 @@ func TestEachVisitsTheItems(t *testing.T) {
 	var absent list
 	r.Each(&absent.Items, "things", func(*yaml.Node, string) { t.Error("absent: no items") })
 }
+
+// A field tagged pos:"line" gets the line of its struct's mapping; a
+// value that is not a mapping leaves it alone.
+func TestStructSetsTheLine(t *testing.T) {
+	type placed struct {
+		Name string `yaml:"name"`
+		Line int    `yaml:"-" pos:"line"`
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	var p placed
+	n := root(t, "items:\n  - x: 1\n  - name: b\n")
+	require.True(t, r.Struct(n.Content[1].Content[1], "items[1]", "an item", &p, nil))
+	assert.Equal(t, placed{Name: "b", Line: 3}, p)
+	var q placed
+	assert.False(t, r.Struct(n.Content[1], "items", "an item", &q, nil))
+	assert.Zero(t, q.Line)
+}
