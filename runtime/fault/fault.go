@@ -113,6 +113,11 @@ func (k Kind) Args() []string {
 	return adversaryArgs(k)
 }
 
+// OneEnd reports whether the kind's from and to each name one end (a
+// node or "*"; an adversary's also a client or a service), written as a
+// scalar, rather than a list of nodes.
+func (k Kind) OneEnd() bool { return k == Hold || k == Release || k.Adversary() }
+
 // Known reports whether k is a fault kind (one of Kinds or AdversaryKinds).
 func (k Kind) Known() bool { return slices.Contains(Kinds, k) || k.Adversary() }
 

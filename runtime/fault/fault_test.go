@@ -108,3 +108,14 @@ func TestTimedCheckAfter(t *testing.T) {
 	assert.NoError(t, fault.Timed{At: 2 * time.Second, BeforeEvent: 10}.CheckAfter(first))
 	assert.NoError(t, fault.Timed{At: 2 * time.Second}.CheckAfter(first))
 }
+
+// Hold, release and the adversary's kinds name one end each in from and
+// to; a one-way partition names lists of nodes.
+func TestOneEnd(t *testing.T) {
+	for _, k := range []fault.Kind{fault.Hold, fault.Release, fault.Tamper, fault.Eavesdrop} {
+		assert.True(t, k.OneEnd(), k)
+	}
+	for _, k := range []fault.Kind{fault.PartitionOneWay, fault.Partition, fault.Crash} {
+		assert.False(t, k.OneEnd(), k)
+	}
+}

@@ -7,7 +7,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/terrarium-sim/terrarium/runtime/fault"
 	yc "github.com/terrarium-sim/terrarium/runtime/scenario/internal/yamlcheck"
 )
 
@@ -52,7 +51,7 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		return nil, fmt.Errorf("scenario: encode params: %w", err)
 	}
 	for i, ft := range s.Faults {
-		if ft.Kind == fault.Hold || ft.Kind == fault.Release || ft.Kind.Adversary() {
+		if ft.Kind.OneEnd() {
 			for _, key := range []string{"from", "to"} {
 				item := yc.Value(root, "faults").Content[i]
 				if v := yc.Value(item, key); v != nil && len(v.Content) > 0 {

@@ -444,7 +444,7 @@ func (p *parser) workload(s *Scenario, nodesOK bool) {
 				p.fail(f, "must list at least one node (omit targets to use every node)")
 			case f == &wl.Targets && a.OK:
 				for i, name := range wl.Targets {
-					p.knownNode(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK)
+					p.known(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK, 0)
 				}
 			}
 		})
@@ -496,40 +496,37 @@ func (p *parser) checks(s *Scenario) {
 	})
 }
 
-// nodeRef reads the name of a known node (or "*" where star allows it).
-func (p *parser) nodeRef(s *Scenario, n *yaml.Node, field string, nodesOK, star bool) (string, bool) {
+// What a reference may name besides a node: "*" (star), or "*", a
+// client (c0, c1, ... of the workload) or a service (peer: the ends of an
+// adversary's link).
+const (
+	star = 1 + iota
+	peer
+)
+
+// ref reads the name at n of a node, or of what else may names.
+func (p *parser) ref(s *Scenario, n *yaml.Node, field string, nodesOK bool, may int) (string, bool) {
 	name, ok := p.NonEmpty(n, field)
-	if !ok || (star && name == "*") {
-		return name, ok
-	}
-	if !p.knownNode(s, n, field, name, nodesOK) {
+	if ok && !p.known(s, n, field, name, nodesOK, may) {
 		return "", false
 	}
-	return name, true
+	return name, ok
 }
 
-// knownNode reports whether name, at n, is a node, reporting it if it is
-// not and the nodes are known (nodesOK).
-func (p *parser) knownNode(s *Scenario, n *yaml.Node, field, name string, nodesOK bool) bool {
-	if nodesOK && s.Node(name) == nil {
+// known reports whether name, at n, is a node or what else may names,
+// reporting it if it is not and the nodes are known (nodesOK).
+func (p *parser) known(s *Scenario, n *yaml.Node, field, name string, nodesOK bool, may int) bool {
+	switch {
+	case !nodesOK || s.Node(name) != nil || may >= star && name == "*":
+		return true
+	case may < peer:
 		p.Errorf(n, field, "unknown node %q (nodes: %s)", name, s.nodeHint())
-		return false
+	case slices.Contains(s.Services, name) || s.Workload.HasClient(name):
+		return true
+	default:
+		p.Errorf(n, field, "unknown node or client %q (nodes: %s; %s)", name, s.nodeHint(), s.Workload.ClientsHint())
 	}
-	return true
-}
-
-// endpointRef reads a node, client (c0, c1, ... of the workload) or
-// service name, or "*": the ends of an adversary's link.
-func (p *parser) endpointRef(s *Scenario, n *yaml.Node, field string, nodesOK bool) (string, bool) {
-	name, ok := p.NonEmpty(n, field)
-	if !ok || name == "*" || !nodesOK || s.Node(name) != nil || slices.Contains(s.Services, name) {
-		return name, ok
-	}
-	if s.Workload.HasClient(name) {
-		return name, true
-	}
-	p.Errorf(n, field, "unknown node or client %q (nodes: %s; %s)", name, s.nodeHint(), s.Workload.ClientsHint())
-	return "", false
+	return false
 }
 
 // nodeList reads a list of known node names.
@@ -543,7 +540,7 @@ func (p *parser) nodeList(s *Scenario, n *yaml.Node, field string, nodesOK bool)
 		return nil, false
 	}
 	for i, name := range names {
-		ok = p.knownNode(s, yc.Deref(n).Content[i], yc.Index(field, i), name, nodesOK) && ok
+		ok = p.known(s, yc.Deref(n).Content[i], yc.Index(field, i), name, nodesOK, 0) && ok
 	}
 	return names, ok
 }
@@ -603,7 +600,7 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 		}
 		switch k {
 		case "node", "attacker":
-			*f.(*string), _ = p.nodeRef(s, a.Node, a.Path, nodesOK, false)
+			*f.(*string), _ = p.ref(s, a.Node, a.Path, nodesOK, 0)
 		case "by":
 			ft.By, _ = p.SignedDuration(a.Node, a.Path)
 		case "ppm":
@@ -621,17 +618,13 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 				}
 			}
 		case "from", "to":
-			var name string
-			var ok bool
-			switch {
-			case ft.Kind.Adversary():
-				name, ok = p.endpointRef(s, a.Node, a.Path, nodesOK)
-			case ft.Kind == fault.Hold || ft.Kind == fault.Release:
-				name, ok = p.nodeRef(s, a.Node, a.Path, nodesOK, true)
-			default:
-				*f.(*[]string), _ = p.nodeList(s, a.Node, a.Path, nodesOK)
+			may := star
+			if ft.Kind.Adversary() {
+				may = peer
 			}
-			if ok {
+			if !ft.Kind.OneEnd() {
+				*f.(*[]string), _ = p.nodeList(s, a.Node, a.Path, nodesOK)
+			} else if name, ok := p.ref(s, a.Node, a.Path, nodesOK, may); ok {
 				*f.(*[]string) = []string{name}
 			}
 		}
