@@ -146,16 +146,12 @@ func defaultName(file string) string {
 // name is known, so that references to modules can be checked; modules
 // whose roles are unknown are recorded in p.rolesUnknown.
 func (p *parser) modules(s *Scenario) bool {
-	const empty = "must define at least one module"
 	at := p.At(&s.Modules)
-	if !p.section(s, at, empty) {
+	if !p.section(s, at, yaml.MappingNode, "must define at least one module") {
 		return false
 	}
 	m := p.Mapping(at.Node, "modules", "a mapping of module names to modules", nil)
 	if m == nil {
-		return false
-	} else if len(m.Node.Content) == 0 {
-		p.Errorf(m.Node, "modules", empty)
 		return false
 	}
 	namesKnown := !m.BadKeys
@@ -179,15 +175,21 @@ func (p *parser) modules(s *Scenario) bool {
 	return namesKnown
 }
 
-// section reports the required section at of s unless it is set: missing
-// where it is not written, empty (the message) where it is null.
-func (p *parser) section(s *Scenario, at *yc.At, empty string) bool {
-	if at.Present() && !at.Set() {
-		p.Errorf(at.Key, at.Path, "%s", empty)
-	} else if !at.Present() {
+// section reports the required section at of s unless it is set and,
+// if it is of the kind it should be, not empty: missing where it is not
+// written, empty (the message) where it is null or has no entries.
+func (p *parser) section(s *Scenario, at *yc.At, kind yaml.Kind, empty string) bool {
+	switch {
+	case !at.Present():
 		p.Errorf(p.At(s).Node, at.Path, "missing required field")
+	case !at.Set():
+		p.Errorf(at.Key, at.Path, "%s", empty)
+	case at.Node.Kind == kind && len(at.Node.Content) == 0:
+		p.Errorf(at.Node, at.Path, "%s", empty)
+	default:
+		return true
 	}
-	return at.Set()
+	return false
 }
 
 // module reads one module, reporting whether its roles are known.
@@ -249,16 +251,12 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 // reporting whether every instance's name is known, so that references to
 // them can be checked.
 func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
-	const empty = "must list at least one node group"
 	seq := p.At(&s.Groups)
-	if !p.section(s, seq, empty) {
+	if !p.section(s, seq, yaml.SequenceNode, "must list at least one node group") {
 		return false
 	}
 	items, ok := p.Items(seq, "node groups")
 	if !ok {
-		return false
-	} else if len(items) == 0 {
-		p.Errorf(seq.Node, "nodes", empty)
 		return false
 	}
 	type origin struct {
