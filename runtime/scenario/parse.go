@@ -266,11 +266,12 @@ func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 	seen := map[string]origin{}
 	for gi, item := range items {
 		path := yc.Index("nodes", gi)
-		g, nameNode := p.group(s, item, path, modulesKnown)
+		g := p.group(s, item, path, modulesKnown)
 		if g == nil {
 			ok = false
 			continue
 		}
+		nameNode := p.At(&g.Name).Node
 		if len(s.Nodes)+g.Count > MaxNodes {
 			p.Errorf(item, path, "too many nodes: a scenario may have at most %d", MaxNodes)
 			return false
@@ -297,8 +298,8 @@ func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 }
 
 // group reads one node group. It returns nil if the group's instance
-// names are unknown, along with the node the names derive from.
-func (p *parser) group(s *Scenario, item *yaml.Node, path string, modulesKnown bool) (*NodeGroup, *yaml.Node) {
+// names are unknown.
+func (p *parser) group(s *Scenario, item *yaml.Node, path string, modulesKnown bool) *NodeGroup {
 	g := &NodeGroup{Count: 1, Params: json.RawMessage("{}")}
 	namesOK := true
 	var mod *Module
@@ -327,14 +328,11 @@ func (p *parser) group(s *Scenario, item *yaml.Node, path string, modulesKnown b
 				p.fail(f, "unknown role %q (module %s has roles: %s)", g.Role, mod.Name, strings.Join(mod.Roles, ", "))
 			}
 		}
-	}) {
-		return nil, nil
+	}) || !namesOK {
+		return nil
 	}
 	g.Indexed = g.Indexed || g.Count > 1
-	if !namesOK {
-		return nil, p.At(&g.Name).Node
-	}
-	return g, p.At(&g.Name).Node
+	return g
 }
 
 // network reads the network section.
