@@ -142,13 +142,13 @@ type Fault struct {
 	From []string `json:"from,omitempty" yaml:"from,omitempty"`
 	To   []string `json:"to,omitempty" yaml:"to,omitempty"`
 	// By is skew's clock offset.
-	By time.Duration `json:"by,omitempty" yaml:"by,omitempty"`
-	// PPM is drift's rate change, in parts per million.
-	PPM int64 `json:"ppm,omitempty" yaml:"ppm,omitempty"`
+	By time.Duration `json:"by,omitempty" yaml:"by,omitempty" check:"signed"`
+	// PPM is drift's rate change, in parts per million (within ±MaxPPM).
+	PPM int64 `json:"ppm,omitempty" yaml:"ppm,omitempty" range:"-999999,999999"`
 	// Attacker is the node that receives an impersonated node's traffic.
 	Attacker string `json:"attacker,omitempty" yaml:"attacker,omitempty"`
 	// Body is what forge sends, and the JSON fields tamper writes.
-	Body string `json:"body,omitempty" yaml:"body,omitempty"`
+	Body string `json:"body,omitempty" yaml:"body,omitempty" check:"str"`
 }
 
 // Timed is a fault action at a virtual time: an item of a scenario's

@@ -1,6 +1,8 @@
 package fault_test
 
 import (
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -118,4 +120,11 @@ func TestOneEnd(t *testing.T) {
 	for _, k := range []fault.Kind{fault.PartitionOneWay, fault.Partition, fault.Crash} {
 		assert.False(t, k.OneEnd(), k)
 	}
+}
+
+// The ppm range a scenario accepts (the field's range tag, which the
+// scenario reader applies) is ±MaxPPM.
+func TestPPMRangeIsMaxPPM(t *testing.T) {
+	f, _ := reflect.TypeFor[fault.Fault]().FieldByName("PPM")
+	assert.Equal(t, fmt.Sprintf("%d,%d", -fault.MaxPPM, fault.MaxPPM), f.Tag.Get("range"))
 }

@@ -597,12 +597,8 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 		switch k {
 		case "node", "attacker":
 			*f.(*string), _ = p.ref(s, a.Node, a.Path, nodesOK, 0)
-		case "by":
-			ft.By, _ = p.SignedDuration(a.Node, a.Path)
-		case "ppm":
-			ft.PPM, _ = p.IntRange(a.Node, a.Path, -fault.MaxPPM, fault.MaxPPM)
-		case "body":
-			ft.Body, _ = p.Str(a.Node, a.Path)
+		case "by", "ppm", "body":
+			p.Get(f)
 		case "groups":
 			if a.Node.Kind != yaml.SequenceNode || len(a.Node.Content) < 2 {
 				p.Errorf(a.Node, a.Path, "expected two or more lists of nodes, got %s", yc.Describe(a.Node))

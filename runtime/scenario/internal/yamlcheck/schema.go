@@ -33,7 +33,7 @@ func (a *At) Set() bool { return a.Node != nil && !IsNull(a.Node) }
 //
 // The rules, read by Struct for every scalar field in declaration order:
 // check:"required" (the key must be set), check:"positive" (a duration
-// > 0), min:"D,NAME" and max:"D,NAME" (a duration's bounds, NAME the
+// > 0), check:"signed" (a duration that may be negative), min:"D,NAME" and max:"D,NAME" (a duration's bounds, NAME the
 // constant D is), check:"str" (a string that may be empty; other
 // strings must not be), range:"lo,hi" (an integer in [lo, hi]), item:"what" (a list of
 // unique strings, what naming one in messages), check:"manual" (read by
@@ -263,8 +263,12 @@ func (r *Reader) decode(n *yaml.Node, path string, v reflect.Value, tag reflect.
 		raw := r.Params(n, path)
 		x, ok = raw, raw != nil
 	case v.Type() == durType:
+		read := r.Duration
+		if strings.Contains(rules, "signed") {
+			read = r.SignedDuration
+		}
 		var d time.Duration
-		d, ok = r.Duration(n, path)
+		d, ok = read(n, path)
 		if ok && (strings.Contains(rules, "positive") && !r.Positive(n, path, d) || !r.bounded(n, path, d, tag)) {
 			d, ok = 0, false
 		}

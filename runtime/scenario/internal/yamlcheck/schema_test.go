@@ -179,3 +179,17 @@ func TestStructSetsTheLine(t *testing.T) {
 	assert.False(t, r.Struct(n.Content[1], "items", "an item", &q, nil))
 	assert.Zero(t, q.Line)
 }
+
+// check:"signed" reads a duration that may be negative; without it a
+// negative duration is a problem.
+func TestStructReadsSignedDurations(t *testing.T) {
+	type skew struct {
+		By   time.Duration `yaml:"by" check:"signed"`
+		Wait time.Duration `yaml:"wait"`
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	var s skew
+	require.True(t, r.Struct(root(t, "by: -5ms\nwait: -5ms\n"), "s", "a skew", &s, nil))
+	assert.Equal(t, skew{By: -5 * time.Millisecond}, s)
+	assert.Equal(t, []string{"s.wait: must not be negative, got -5ms"}, problems(&r.Checker))
+}
