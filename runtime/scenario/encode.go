@@ -39,17 +39,13 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		cp.Workload.Targets = nil
 	}
 	root, err := yc.Encode(&cp)
-	if err == nil {
-		var mods, disk *yaml.Node
-		if mods, err = yc.Encode(modules); err == nil {
-			yc.Replace(root, "modules", mods)
-			disk, err = yc.Encode(map[string]bool{"lose_unsynced": true})
-			yc.Replace(root, "disk", disk)
-		}
-	}
 	if err != nil { // only params that are not JSON can fail
 		return nil, fmt.Errorf("scenario: encode params: %w", err)
 	}
+	mods, _ := yc.Encode(modules) // modules and disk hold no params: they cannot fail
+	yc.Replace(root, "modules", mods)
+	disk, _ := yc.Encode(map[string]bool{"lose_unsynced": true})
+	yc.Replace(root, "disk", disk)
 	for i, ft := range s.Faults {
 		if ft.Kind.OneEnd() {
 			for _, key := range []string{"from", "to"} {
