@@ -44,8 +44,8 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 	}
 	mods, _ := yc.Encode(modules) // modules and disk hold no params: they cannot fail
 	yc.Replace(root, "modules", mods)
-	disk, _ := yc.Encode(map[string]bool{"lose_unsynced": true})
-	yc.Replace(root, "disk", disk)
+	d, _ := yc.Encode(disk{LoseUnsynced: true})
+	yc.Replace(root, "disk", d)
 	for i, ft := range s.Faults {
 		if ft.Kind.OneEnd() {
 			for _, key := range []string{"from", "to"} {

@@ -93,9 +93,7 @@ func (p *parser) parse(data []byte) *Scenario {
 				p.Struct(a.Node, "limits", "a limits mapping", &s.Limits, nil)
 			}
 		case &s.LoseUnsynced:
-			var d struct {
-				LoseUnsynced bool `yaml:"lose_unsynced"`
-			}
+			var d disk
 			if a.Set() && p.Struct(a.Node, "disk", "a disk mapping", &d, nil) {
 				s.LoseUnsynced = d.LoseUnsynced
 			}

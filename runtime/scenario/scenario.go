@@ -108,6 +108,11 @@ type Scenario struct {
 	Schedule schedule.Schedule `yaml:"schedule,omitempty" check:"manual"`
 }
 
+// disk is the disk: section, which Scenario holds as LoseUnsynced.
+type disk struct {
+	LoseUnsynced bool `yaml:"lose_unsynced"`
+}
+
 // Fault is one timed fault action of a faults: list.
 type Fault = fault.Timed
 
