@@ -89,9 +89,7 @@ func (p *parser) parse(data []byte) *Scenario {
 		case &s.Checks:
 			p.checks(s)
 		case &s.Limits:
-			if a.Set() {
-				p.Struct(a.Node, "limits", "a limits mapping", &s.Limits, nil)
-			}
+			p.Nested(f, "a limits mapping", nil)
 		case &s.LoseUnsynced:
 			var d disk
 			if a.Set() && p.Struct(a.Node, "disk", "a disk mapping", &d, nil) {
@@ -337,19 +335,17 @@ func (p *parser) group(s *Scenario, item *yaml.Node, path string, modulesKnown b
 func (p *parser) network(s *Scenario, nodesOK bool) {
 	n := &s.Network
 	n.Latency = Latency{Min: DefaultLatency, Max: DefaultLatency}
-	if at := p.At(n); at.Set() {
-		p.Struct(at.Node, "network", "a network mapping", n, func(f any) {
-			switch a := p.At(f); f {
-			case &n.Latency:
-				if l, ok := p.latency(a); ok {
-					n.Latency = l
-				}
-			case &n.Links:
-				seen := map[[2]string]int{}
-				p.Each(f, "links", func(item *yaml.Node, path string) { p.link(s, item, path, seen, nodesOK) })
+	p.Nested(n, "a network mapping", func(f any) {
+		switch a := p.At(f); f {
+		case &n.Latency:
+			if l, ok := p.latency(a); ok {
+				n.Latency = l
 			}
-		})
-	}
+		case &n.Links:
+			seen := map[[2]string]int{}
+			p.Each(f, "links", func(item *yaml.Node, path string) { p.link(s, item, path, seen, nodesOK) })
+		}
+	})
 }
 
 // link reads one link; seen holds the lines of the links before it.
@@ -424,25 +420,23 @@ func (p *parser) latency(at *yc.At) (Latency, bool) {
 func (p *parser) workload(s *Scenario, nodesOK bool) {
 	wl := &s.Workload
 	*wl = Workload{Type: WorkloadNone, Interval: DefaultInterval, Timeout: DefaultTimeout, Params: json.RawMessage("{}")}
-	if at := p.At(wl); at.Set() {
-		p.Struct(at.Node, "workload", "a workload mapping", wl, func(f any) {
-			switch a, reg := p.At(f), p.opts.Workloads; {
-			case f == &wl.Type && a.OK && reg != nil && wl.Type != WorkloadNone && !slices.Contains(reg, wl.Type):
-				if !slices.Contains(reg, WorkloadNone) {
-					reg = append(slices.Clone(reg), WorkloadNone)
-				}
-				p.fail(f, "unknown workload type %q (%s)", wl.Type, known(reg))
-			case f == &wl.Clients && !a.Set():
-				wl.Clients = 1
-			case f == &wl.Targets && a.OK && len(wl.Targets) == 0:
-				p.fail(f, "must list at least one node (omit targets to use every node)")
-			case f == &wl.Targets && a.OK:
-				for i, name := range wl.Targets {
-					p.known(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK, 0)
-				}
+	p.Nested(wl, "a workload mapping", func(f any) {
+		switch a, reg := p.At(f), p.opts.Workloads; {
+		case f == &wl.Type && a.OK && reg != nil && wl.Type != WorkloadNone && !slices.Contains(reg, wl.Type):
+			if !slices.Contains(reg, WorkloadNone) {
+				reg = append(slices.Clone(reg), WorkloadNone)
 			}
-		})
-	}
+			p.fail(f, "unknown workload type %q (%s)", wl.Type, known(reg))
+		case f == &wl.Clients && !a.Set():
+			wl.Clients = 1
+		case f == &wl.Targets && a.OK && len(wl.Targets) == 0:
+			p.fail(f, "must list at least one node (omit targets to use every node)")
+		case f == &wl.Targets && a.OK:
+			for i, name := range wl.Targets {
+				p.known(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK, 0)
+			}
+		}
+	})
 	if wl.Targets == nil {
 		wl.Targets = s.NodeNames()
 	}

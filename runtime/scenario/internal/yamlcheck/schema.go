@@ -112,6 +112,14 @@ func (r *Reader) Each(ptr any, what string, fn func(item *yaml.Node, path string
 	}
 }
 
+// Nested reads the mapping field ptr points to, if it is set, into itself
+// with Struct (what names it in the message if it is not a mapping).
+func (r *Reader) Nested(ptr any, what string, then func(field any)) {
+	if at := r.At(ptr); at.Set() {
+		r.Struct(at.Node, at.Path, what, ptr, then)
+	}
+}
+
 // Keys returns the keys of the schema struct type t: its fields' yaml
 // tags in declaration order (those of an inline field in its place),
 // except that a field tagged docafter:"k" is listed right after key k.

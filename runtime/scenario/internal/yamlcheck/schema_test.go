@@ -193,3 +193,20 @@ func TestStructReadsSignedDurations(t *testing.T) {
 	assert.Equal(t, skew{By: -5 * time.Millisecond}, s)
 	assert.Equal(t, []string{"s.wait: must not be negative, got -5ms"}, problems(&r.Checker))
 }
+
+// Nested reads a set mapping field into itself, leaves an absent or
+// null one alone, and reports one that is not a mapping.
+func TestNestedReadsASetMapping(t *testing.T) {
+	type outer struct {
+		Sub  subItem `yaml:"sub"`
+		None subItem `yaml:"none"`
+		Bad  subItem `yaml:"bad"`
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	var o outer
+	require.True(t, r.Struct(root(t, "sub: {on: true}\nnone: ~\nbad: [1]\n"), "", "an outer", &o, func(f any) {
+		r.Nested(f, "a sub mapping", nil)
+	}))
+	assert.Equal(t, outer{Sub: subItem{On: true}}, o)
+	assert.Equal(t, []string{"bad: expected a sub mapping, got a sequence"}, problems(&r.Checker))
+}
