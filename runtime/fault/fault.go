@@ -113,6 +113,15 @@ func (k Kind) Args() []string {
 	return adversaryArgs(k)
 }
 
+// Check reports a kind that is not Known, for a scenario's action: to
+// place at the field.
+func (k Kind) Check() error {
+	if !k.Known() {
+		return fmt.Errorf("unknown action %q (known: %s)", k, KindNames())
+	}
+	return nil
+}
+
 // OneEnd reports whether the kind's from and to each name one end (a
 // node or "*"; an adversary's also a client or a service), written as a
 // scalar, rather than a list of nodes.

@@ -128,3 +128,11 @@ func TestPPMRangeIsMaxPPM(t *testing.T) {
 	f, _ := reflect.TypeFor[fault.Fault]().FieldByName("PPM")
 	assert.Equal(t, fmt.Sprintf("%d,%d", -fault.MaxPPM, fault.MaxPPM), f.Tag.Get("range"))
 }
+
+// Check accepts every kind and an adversary's, and names the known
+// kinds for any other.
+func TestKindCheck(t *testing.T) {
+	require.NoError(t, fault.Crash.Check())
+	require.NoError(t, fault.Tamper.Check())
+	assert.EqualError(t, fault.Kind("explode").Check(), `unknown action "explode" (known: `+fault.KindNames()+")")
+}

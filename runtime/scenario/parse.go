@@ -544,11 +544,7 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 		}) {
 			return
 		}
-		if !p.Need(ft, &ft.Kind) {
-			return
-		}
-		if !ft.Kind.Known() {
-			p.fail(&ft.Kind, "unknown action %q (known: %s)", ft.Kind, fault.KindNames())
+		if !p.Need(ft, &ft.Kind) || !p.place(&ft.Kind, ft.Kind.Check()) {
 			return
 		}
 		p.faultArgs(s, ft, nodesOK)
