@@ -162,9 +162,7 @@ func (p *parser) modules(s *Scenario) bool {
 			namesKnown = false
 		default:
 			mod, rolesKnown := p.module(e)
-			if !rolesKnown {
-				p.rolesUnknown[mod.Name] = true
-			}
+			p.rolesUnknown[mod.Name] = !rolesKnown
 			s.Modules = append(s.Modules, mod)
 		}
 	}
