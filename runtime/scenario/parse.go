@@ -431,7 +431,7 @@ func (p *parser) workload(s *Scenario, nodesOK bool) {
 			p.fail(f, "must list at least one node (omit targets to use every node)")
 		case f == &wl.Targets && a.OK:
 			for i, name := range wl.Targets {
-				p.known(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK, 0)
+				p.known(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK, nodeRef)
 			}
 		}
 	})
@@ -482,16 +482,17 @@ func (p *parser) checks(s *Scenario) {
 	})
 }
 
-// What a reference may name besides a node: "*" (star), or "*", a
-// client (c0, c1, ... of the workload) or a service (peer: the ends of an
-// adversary's link).
+// refs is what a reference may name.
+type refs int
+
 const (
-	star = 1 + iota
-	peer
+	nodeRef refs = iota // a node
+	star                // a node or "*"
+	peer                // a node, "*", a client (c0, c1, ... of the workload) or a service: an adversary's ends
 )
 
 // ref reads the name at n of a node, or of what else may names.
-func (p *parser) ref(s *Scenario, n *yaml.Node, field string, nodesOK bool, may int) (string, bool) {
+func (p *parser) ref(s *Scenario, n *yaml.Node, field string, nodesOK bool, may refs) (string, bool) {
 	name, ok := p.NonEmpty(n, field)
 	if ok && !p.known(s, n, field, name, nodesOK, may) {
 		return "", false
@@ -501,7 +502,7 @@ func (p *parser) ref(s *Scenario, n *yaml.Node, field string, nodesOK bool, may 
 
 // known reports whether name, at n, is a node or what else may names,
 // reporting it if it is not and the nodes are known (nodesOK).
-func (p *parser) known(s *Scenario, n *yaml.Node, field, name string, nodesOK bool, may int) bool {
+func (p *parser) known(s *Scenario, n *yaml.Node, field, name string, nodesOK bool, may refs) bool {
 	switch {
 	case !nodesOK || s.Node(name) != nil || may >= star && name == "*":
 		return true
@@ -526,7 +527,7 @@ func (p *parser) nodeList(s *Scenario, n *yaml.Node, field string, nodesOK bool)
 		return nil, false
 	}
 	for i, name := range names {
-		ok = p.known(s, yc.Deref(n).Content[i], yc.Index(field, i), name, nodesOK, 0) && ok
+		ok = p.known(s, yc.Deref(n).Content[i], yc.Index(field, i), name, nodesOK, nodeRef) && ok
 	}
 	return names, ok
 }
@@ -582,7 +583,7 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 		}
 		switch k {
 		case "node", "attacker":
-			*f.(*string), _ = p.ref(s, a.Node, a.Path, nodesOK, 0)
+			*f.(*string), _ = p.ref(s, a.Node, a.Path, nodesOK, nodeRef)
 		case "by", "ppm", "body":
 			p.Get(f)
 		case "groups":
