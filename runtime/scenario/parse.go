@@ -431,7 +431,7 @@ func (p *parser) workload(s *Scenario, nodesOK bool) {
 			p.fail(f, "must list at least one node (omit targets to use every node)")
 		case f == &wl.Targets && a.OK:
 			for i, name := range wl.Targets {
-				p.known(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK, nodeRef)
+				p.knownRef(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK, nodeRef)
 			}
 		}
 	})
@@ -494,15 +494,15 @@ const (
 // ref reads the name at n of a node, or of what else may names.
 func (p *parser) ref(s *Scenario, n *yaml.Node, field string, nodesOK bool, may refs) (string, bool) {
 	name, ok := p.NonEmpty(n, field)
-	if ok && !p.known(s, n, field, name, nodesOK, may) {
+	if ok && !p.knownRef(s, n, field, name, nodesOK, may) {
 		return "", false
 	}
 	return name, ok
 }
 
-// known reports whether name, at n, is a node or what else may names,
+// knownRef reports whether name, at n, is a node or what else may names,
 // reporting it if it is not and the nodes are known (nodesOK).
-func (p *parser) known(s *Scenario, n *yaml.Node, field, name string, nodesOK bool, may refs) bool {
+func (p *parser) knownRef(s *Scenario, n *yaml.Node, field, name string, nodesOK bool, may refs) bool {
 	switch {
 	case !nodesOK || s.Node(name) != nil || may >= star && name == "*":
 		return true
@@ -527,7 +527,7 @@ func (p *parser) nodeList(s *Scenario, n *yaml.Node, field string, nodesOK bool)
 		return nil, false
 	}
 	for i, name := range names {
-		ok = p.known(s, yc.Deref(n).Content[i], yc.Index(field, i), name, nodesOK, nodeRef) && ok
+		ok = p.knownRef(s, yc.Deref(n).Content[i], yc.Index(field, i), name, nodesOK, nodeRef) && ok
 	}
 	return names, ok
 }
