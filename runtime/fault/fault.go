@@ -113,6 +113,20 @@ func (k Kind) Args() []string {
 	return adversaryArgs(k)
 }
 
+// Check reports a kind that is not Known, for a scenario's action: to
+// place at the field.
+func (k Kind) Check() error {
+	if !k.Known() {
+		return fmt.Errorf("unknown action %q (known: %s)", k, KindNames())
+	}
+	return nil
+}
+
+// OneEnd reports whether the kind's from and to each name one end (a
+// node or "*"; an adversary's also a client or a service), written as a
+// scalar, rather than a list of nodes.
+func (k Kind) OneEnd() bool { return k == Hold || k == Release || k.Adversary() }
+
 // Known reports whether k is a fault kind (one of Kinds or AdversaryKinds).
 func (k Kind) Known() bool { return slices.Contains(Kinds, k) || k.Adversary() }
 
@@ -137,13 +151,13 @@ type Fault struct {
 	From []string `json:"from,omitempty" yaml:"from,omitempty"`
 	To   []string `json:"to,omitempty" yaml:"to,omitempty"`
 	// By is skew's clock offset.
-	By time.Duration `json:"by,omitempty" yaml:"by,omitempty"`
-	// PPM is drift's rate change, in parts per million.
-	PPM int64 `json:"ppm,omitempty" yaml:"ppm,omitempty"`
+	By time.Duration `json:"by,omitempty" yaml:"by,omitempty" check:"signed"`
+	// PPM is drift's rate change, in parts per million (within ±MaxPPM).
+	PPM int64 `json:"ppm,omitempty" yaml:"ppm,omitempty" range:"-999999,999999"`
 	// Attacker is the node that receives an impersonated node's traffic.
 	Attacker string `json:"attacker,omitempty" yaml:"attacker,omitempty"`
 	// Body is what forge sends, and the JSON fields tamper writes.
-	Body string `json:"body,omitempty" yaml:"body,omitempty"`
+	Body string `json:"body,omitempty" yaml:"body,omitempty" check:"str"`
 }
 
 // Timed is a fault action at a virtual time: an item of a scenario's
@@ -160,7 +174,7 @@ type Timed struct {
 	BeforeEvent uint64 `yaml:"before_event,omitempty" range:"1,9007199254740992" docafter:"action"`
 	Fault       `yaml:",inline" check:"manual"`
 	// Line is the line of the fault's mapping in its scenario file.
-	Line int `yaml:"-"`
+	Line int `yaml:"-" pos:"line"`
 }
 
 // CheckAfter returns the problem with t, pinned to an event, coming after

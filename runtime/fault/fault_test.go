@@ -1,6 +1,8 @@
 package fault_test
 
 import (
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -107,4 +109,30 @@ func TestTimedCheckAfter(t *testing.T) {
 		"before_event 5 at 2s comes after before_event 9 at 1s: pinned faults must be in the order of both")
 	assert.NoError(t, fault.Timed{At: 2 * time.Second, BeforeEvent: 10}.CheckAfter(first))
 	assert.NoError(t, fault.Timed{At: 2 * time.Second}.CheckAfter(first))
+}
+
+// Hold, release and the adversary's kinds name one end each in from and
+// to; a one-way partition names lists of nodes.
+func TestOneEnd(t *testing.T) {
+	for _, k := range []fault.Kind{fault.Hold, fault.Release, fault.Tamper, fault.Eavesdrop} {
+		assert.True(t, k.OneEnd(), k)
+	}
+	for _, k := range []fault.Kind{fault.PartitionOneWay, fault.Partition, fault.Crash} {
+		assert.False(t, k.OneEnd(), k)
+	}
+}
+
+// The ppm range a scenario accepts (the field's range tag, which the
+// scenario reader applies) is ±MaxPPM.
+func TestPPMRangeIsMaxPPM(t *testing.T) {
+	f, _ := reflect.TypeFor[fault.Fault]().FieldByName("PPM")
+	assert.Equal(t, fmt.Sprintf("%d,%d", -fault.MaxPPM, fault.MaxPPM), f.Tag.Get("range"))
+}
+
+// Check accepts every kind and an adversary's, and names the known
+// kinds for any other.
+func TestKindCheck(t *testing.T) {
+	require.NoError(t, fault.Crash.Check())
+	require.NoError(t, fault.Tamper.Check())
+	assert.EqualError(t, fault.Kind("explode").Check(), `unknown action "explode" (known: `+fault.KindNames()+")")
 }

@@ -69,7 +69,7 @@ type Nemesis struct {
 	// Targets restricts the nodes it may hit (default: all).
 	Targets []string `yaml:"targets,omitempty" check:"manual"`
 	// Line is the line of the nemesis in its scenario file.
-	Line int `yaml:"-"`
+	Line int `yaml:"-" pos:"line"`
 }
 
 // nemesisAliases maps the spellings of Jepsen and Maelstrom that a

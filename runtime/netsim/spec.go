@@ -30,7 +30,7 @@ type Rule struct {
 	Duplicate *float64 `yaml:"duplicate,omitempty"`
 	Reorder   *float64 `yaml:"reorder,omitempty"`
 	// Line is the line of the rule in its scenario file.
-	Line int `yaml:"-"`
+	Line int `yaml:"-" pos:"line"`
 }
 
 // Settings returns the link from one node to another: for each setting

@@ -7,7 +7,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/terrarium-sim/terrarium/runtime/fault"
 	yc "github.com/terrarium-sim/terrarium/runtime/scenario/internal/yamlcheck"
 )
 
@@ -40,19 +39,15 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 		cp.Workload.Targets = nil
 	}
 	root, err := yc.Encode(&cp)
-	if err == nil {
-		var mods, disk *yaml.Node
-		if mods, err = yc.Encode(modules); err == nil {
-			yc.Replace(root, "modules", mods)
-			disk, err = yc.Encode(map[string]bool{"lose_unsynced": true})
-			yc.Replace(root, "disk", disk)
-		}
-	}
 	if err != nil { // only params that are not JSON can fail
 		return nil, fmt.Errorf("scenario: encode params: %w", err)
 	}
+	mods, _ := yc.Encode(modules) // modules and disk hold no params: they cannot fail
+	yc.Replace(root, "modules", mods)
+	d, _ := yc.Encode(disk{LoseUnsynced: true})
+	yc.Replace(root, "disk", d)
 	for i, ft := range s.Faults {
-		if ft.Kind == fault.Hold || ft.Kind == fault.Release || ft.Kind.Adversary() {
+		if ft.Kind.OneEnd() {
 			for _, key := range []string{"from", "to"} {
 				item := yc.Value(root, "faults").Content[i]
 				if v := yc.Value(item, key); v != nil && len(v.Content) > 0 {

@@ -25,23 +25,17 @@ type Error struct {
 // Error renders the problem as "file:line:col: field: msg", leaving out the
 // parts that are unknown or empty.
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
+	at, field := e.File, ""
 	if e.Line > 0 {
-		b.WriteByte(':')
-		b.WriteString(strconv.Itoa(e.Line))
-		if e.Column > 0 {
-			b.WriteByte(':')
-			b.WriteString(strconv.Itoa(e.Column))
-		}
+		at += ":" + strconv.Itoa(e.Line)
 	}
-	b.WriteString(": ")
+	if e.Line > 0 && e.Column > 0 {
+		at += ":" + strconv.Itoa(e.Column)
+	}
 	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
+		field = e.Field + ": "
 	}
-	b.WriteString(e.Msg)
-	return b.String()
+	return at + ": " + field + e.Msg
 }
 
 // Errors is every problem found in one scenario, sorted by line and column.

@@ -89,13 +89,9 @@ func (p *parser) parse(data []byte) *Scenario {
 		case &s.Checks:
 			p.checks(s)
 		case &s.Limits:
-			if a.Set() {
-				p.Struct(a.Node, "limits", "a limits mapping", &s.Limits, nil)
-			}
+			p.Nested(f, "a limits mapping", nil)
 		case &s.LoseUnsynced:
-			var d struct {
-				LoseUnsynced bool `yaml:"lose_unsynced"`
-			}
+			var d disk
 			if a.Set() && p.Struct(a.Node, "disk", "a disk mapping", &d, nil) {
 				s.LoseUnsynced = d.LoseUnsynced
 			}
@@ -146,16 +142,12 @@ func defaultName(file string) string {
 // name is known, so that references to modules can be checked; modules
 // whose roles are unknown are recorded in p.rolesUnknown.
 func (p *parser) modules(s *Scenario) bool {
-	const empty = "must define at least one module"
 	at := p.At(&s.Modules)
-	if !p.section(s, at, empty) {
+	if !p.section(s, at, yaml.MappingNode, "must define at least one module") {
 		return false
 	}
 	m := p.Mapping(at.Node, "modules", "a mapping of module names to modules", nil)
 	if m == nil {
-		return false
-	} else if len(m.Node.Content) == 0 {
-		p.Errorf(m.Node, "modules", empty)
 		return false
 	}
 	namesKnown := !m.BadKeys
@@ -170,24 +162,28 @@ func (p *parser) modules(s *Scenario) bool {
 			namesKnown = false
 		default:
 			mod, rolesKnown := p.module(e)
-			if !rolesKnown {
-				p.rolesUnknown[mod.Name] = true
-			}
+			p.rolesUnknown[mod.Name] = !rolesKnown
 			s.Modules = append(s.Modules, mod)
 		}
 	}
 	return namesKnown
 }
 
-// section reports the required section at of s unless it is set: missing
-// where it is not written, empty (the message) where it is null.
-func (p *parser) section(s *Scenario, at *yc.At, empty string) bool {
-	if at.Present() && !at.Set() {
-		p.Errorf(at.Key, at.Path, "%s", empty)
-	} else if !at.Present() {
+// section reports the required section at of s unless it is set and,
+// if it is of the kind it should be, not empty: missing where it is not
+// written, empty (the message) where it is null or has no entries.
+func (p *parser) section(s *Scenario, at *yc.At, kind yaml.Kind, empty string) bool {
+	switch {
+	case !at.Present():
 		p.Errorf(p.At(s).Node, at.Path, "missing required field")
+	case !at.Set():
+		p.Errorf(at.Key, at.Path, "%s", empty)
+	case at.Node.Kind == kind && len(at.Node.Content) == 0:
+		p.Errorf(at.Node, at.Path, "%s", empty)
+	default:
+		return true
 	}
-	return at.Set()
+	return false
 }
 
 // module reads one module, reporting whether its roles are known.
@@ -249,16 +245,12 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 // reporting whether every instance's name is known, so that references to
 // them can be checked.
 func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
-	const empty = "must list at least one node group"
 	seq := p.At(&s.Groups)
-	if !p.section(s, seq, empty) {
+	if !p.section(s, seq, yaml.SequenceNode, "must list at least one node group") {
 		return false
 	}
 	items, ok := p.Items(seq, "node groups")
 	if !ok {
-		return false
-	} else if len(items) == 0 {
-		p.Errorf(seq.Node, "nodes", empty)
 		return false
 	}
 	type origin struct {
@@ -268,11 +260,12 @@ func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 	seen := map[string]origin{}
 	for gi, item := range items {
 		path := yc.Index("nodes", gi)
-		g, nameNode := p.group(s, item, path, modulesKnown)
+		g := p.group(s, item, path, modulesKnown)
 		if g == nil {
 			ok = false
 			continue
 		}
+		nameNode := p.At(&g.Name).Node
 		if len(s.Nodes)+g.Count > MaxNodes {
 			p.Errorf(item, path, "too many nodes: a scenario may have at most %d", MaxNodes)
 			return false
@@ -299,8 +292,8 @@ func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 }
 
 // group reads one node group. It returns nil if the group's instance
-// names are unknown, along with the node the names derive from.
-func (p *parser) group(s *Scenario, item *yaml.Node, path string, modulesKnown bool) (*NodeGroup, *yaml.Node) {
+// names are unknown.
+func (p *parser) group(s *Scenario, item *yaml.Node, path string, modulesKnown bool) *NodeGroup {
 	g := &NodeGroup{Count: 1, Params: json.RawMessage("{}")}
 	namesOK := true
 	var mod *Module
@@ -329,34 +322,28 @@ func (p *parser) group(s *Scenario, item *yaml.Node, path string, modulesKnown b
 				p.fail(f, "unknown role %q (module %s has roles: %s)", g.Role, mod.Name, strings.Join(mod.Roles, ", "))
 			}
 		}
-	}) {
-		return nil, nil
+	}) || !namesOK {
+		return nil
 	}
-	g.Line = p.At(g).Node.Line
 	g.Indexed = g.Indexed || g.Count > 1
-	if !namesOK {
-		return nil, p.At(&g.Name).Node
-	}
-	return g, p.At(&g.Name).Node
+	return g
 }
 
 // network reads the network section.
 func (p *parser) network(s *Scenario, nodesOK bool) {
 	n := &s.Network
 	n.Latency = Latency{Min: DefaultLatency, Max: DefaultLatency}
-	if at := p.At(n); at.Set() {
-		p.Struct(at.Node, "network", "a network mapping", n, func(f any) {
-			switch a := p.At(f); f {
-			case &n.Latency:
-				if l, ok := p.latency(a); ok {
-					n.Latency = l
-				}
-			case &n.Links:
-				seen := map[[2]string]int{}
-				p.Each(f, "links", func(item *yaml.Node, path string) { p.link(s, item, path, seen, nodesOK) })
+	p.Nested(n, "a network mapping", func(f any) {
+		switch a := p.At(f); f {
+		case &n.Latency:
+			if l, ok := p.latency(a); ok {
+				n.Latency = l
 			}
-		})
-	}
+		case &n.Links:
+			seen := map[[2]string]int{}
+			p.Each(f, "links", func(item *yaml.Node, path string) { p.link(s, item, path, seen, nodesOK) })
+		}
+	})
 }
 
 // link reads one link; seen holds the lines of the links before it.
@@ -386,7 +373,6 @@ func (p *parser) link(s *Scenario, item *yaml.Node, path string, seen map[[2]str
 	}) {
 		return
 	}
-	l.Line = p.At(l).Node.Line
 	if !p.At(&l.Latency).Set() && !p.At(&l.Loss).Set() && !p.At(&l.Duplicate).Set() && !p.At(&l.Reorder).Set() {
 		p.fail(l, "a link must override latency, loss, duplicate or reorder")
 	}
@@ -432,12 +418,7 @@ func (p *parser) latency(at *yc.At) (Latency, bool) {
 func (p *parser) workload(s *Scenario, nodesOK bool) {
 	wl := &s.Workload
 	*wl = Workload{Type: WorkloadNone, Interval: DefaultInterval, Timeout: DefaultTimeout, Params: json.RawMessage("{}")}
-	defer func() {
-		if wl.Targets == nil {
-			wl.Targets = s.NodeNames()
-		}
-	}()
-	if at := p.At(wl); !at.Set() || !p.Struct(at.Node, "workload", "a workload mapping", wl, func(f any) {
+	p.Nested(wl, "a workload mapping", func(f any) {
 		switch a, reg := p.At(f), p.opts.Workloads; {
 		case f == &wl.Type && a.OK && reg != nil && wl.Type != WorkloadNone && !slices.Contains(reg, wl.Type):
 			if !slices.Contains(reg, WorkloadNone) {
@@ -450,13 +431,13 @@ func (p *parser) workload(s *Scenario, nodesOK bool) {
 			p.fail(f, "must list at least one node (omit targets to use every node)")
 		case f == &wl.Targets && a.OK:
 			for i, name := range wl.Targets {
-				p.knownNode(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK)
+				p.knownRef(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK, nodeRef)
 			}
 		}
-	}) {
-		return
+	})
+	if wl.Targets == nil {
+		wl.Targets = s.NodeNames()
 	}
-	wl.Line = p.At(wl).Node.Line
 }
 
 // nodeHint lists the node names for messages, shortened past ten.
@@ -501,40 +482,38 @@ func (p *parser) checks(s *Scenario) {
 	})
 }
 
-// nodeRef reads the name of a known node (or "*" where star allows it).
-func (p *parser) nodeRef(s *Scenario, n *yaml.Node, field string, nodesOK, star bool) (string, bool) {
+// refs is what a reference may name.
+type refs int
+
+const (
+	nodeRef refs = iota // a node
+	star                // a node or "*"
+	peer                // a node, "*", a client (c0, c1, ... of the workload) or a service: an adversary's ends
+)
+
+// ref reads the name at n of a node, or of what else may names.
+func (p *parser) ref(s *Scenario, n *yaml.Node, field string, nodesOK bool, may refs) (string, bool) {
 	name, ok := p.NonEmpty(n, field)
-	if !ok || (star && name == "*") {
-		return name, ok
-	}
-	if !p.knownNode(s, n, field, name, nodesOK) {
+	if ok && !p.knownRef(s, n, field, name, nodesOK, may) {
 		return "", false
 	}
-	return name, true
+	return name, ok
 }
 
-// knownNode reports whether name, at n, is a node, reporting it if it is
-// not and the nodes are known (nodesOK).
-func (p *parser) knownNode(s *Scenario, n *yaml.Node, field, name string, nodesOK bool) bool {
-	if nodesOK && s.Node(name) == nil {
+// knownRef reports whether name, at n, is a node or what else may names,
+// reporting it if it is not and the nodes are known (nodesOK).
+func (p *parser) knownRef(s *Scenario, n *yaml.Node, field, name string, nodesOK bool, may refs) bool {
+	switch {
+	case !nodesOK || s.Node(name) != nil || may >= star && name == "*":
+		return true
+	case may < peer:
 		p.Errorf(n, field, "unknown node %q (nodes: %s)", name, s.nodeHint())
-		return false
+	case slices.Contains(s.Services, name) || s.Workload.HasClient(name):
+		return true
+	default:
+		p.Errorf(n, field, "unknown node or client %q (nodes: %s; %s)", name, s.nodeHint(), s.Workload.ClientsHint())
 	}
-	return true
-}
-
-// endpointRef reads a node, client (c0, c1, ... of the workload) or
-// service name, or "*": the ends of an adversary's link.
-func (p *parser) endpointRef(s *Scenario, n *yaml.Node, field string, nodesOK bool) (string, bool) {
-	name, ok := p.NonEmpty(n, field)
-	if !ok || name == "*" || !nodesOK || s.Node(name) != nil || slices.Contains(s.Services, name) {
-		return name, ok
-	}
-	if s.Workload.HasClient(name) {
-		return name, true
-	}
-	p.Errorf(n, field, "unknown node or client %q (nodes: %s; %s)", name, s.nodeHint(), s.Workload.ClientsHint())
-	return "", false
+	return false
 }
 
 // nodeList reads a list of known node names.
@@ -548,7 +527,7 @@ func (p *parser) nodeList(s *Scenario, n *yaml.Node, field string, nodesOK bool)
 		return nil, false
 	}
 	for i, name := range names {
-		ok = p.knownNode(s, yc.Deref(n).Content[i], yc.Index(field, i), name, nodesOK) && ok
+		ok = p.knownRef(s, yc.Deref(n).Content[i], yc.Index(field, i), name, nodesOK, nodeRef) && ok
 	}
 	return names, ok
 }
@@ -564,12 +543,7 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 		}) {
 			return
 		}
-		ft.Line = p.At(ft).Node.Line
-		if !p.Need(ft, &ft.Kind) {
-			return
-		}
-		if !ft.Kind.Known() {
-			p.fail(&ft.Kind, "unknown action %q (known: %s)", ft.Kind, fault.KindNames())
+		if !p.Need(ft, &ft.Kind) || !p.place(&ft.Kind, ft.Kind.Check()) {
 			return
 		}
 		p.faultArgs(s, ft, nodesOK)
@@ -609,13 +583,9 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 		}
 		switch k {
 		case "node", "attacker":
-			*f.(*string), _ = p.nodeRef(s, a.Node, a.Path, nodesOK, false)
-		case "by":
-			ft.By, _ = p.SignedDuration(a.Node, a.Path)
-		case "ppm":
-			ft.PPM, _ = p.IntRange(a.Node, a.Path, -fault.MaxPPM, fault.MaxPPM)
-		case "body":
-			ft.Body, _ = p.Str(a.Node, a.Path)
+			*f.(*string), _ = p.ref(s, a.Node, a.Path, nodesOK, nodeRef)
+		case "by", "ppm", "body":
+			p.Get(f)
 		case "groups":
 			if a.Node.Kind != yaml.SequenceNode || len(a.Node.Content) < 2 {
 				p.Errorf(a.Node, a.Path, "expected two or more lists of nodes, got %s", yc.Describe(a.Node))
@@ -627,17 +597,13 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 				}
 			}
 		case "from", "to":
-			var name string
-			var ok bool
-			switch {
-			case ft.Kind.Adversary():
-				name, ok = p.endpointRef(s, a.Node, a.Path, nodesOK)
-			case ft.Kind == fault.Hold || ft.Kind == fault.Release:
-				name, ok = p.nodeRef(s, a.Node, a.Path, nodesOK, true)
-			default:
-				*f.(*[]string), _ = p.nodeList(s, a.Node, a.Path, nodesOK)
+			may := star
+			if ft.Kind.Adversary() {
+				may = peer
 			}
-			if ok {
+			if !ft.Kind.OneEnd() {
+				*f.(*[]string), _ = p.nodeList(s, a.Node, a.Path, nodesOK)
+			} else if name, ok := p.ref(s, a.Node, a.Path, nodesOK, may); ok {
 				*f.(*[]string) = []string{name}
 			}
 		}
@@ -649,7 +615,6 @@ func (p *parser) nemeses(s *Scenario, nodesOK bool) {
 	p.Each(&s.Nemeses, "nemeses", func(item *yaml.Node, path string) {
 		nm := &Nemesis{}
 		if p.Struct(item, path, "a nemesis mapping with kinds and every", nm, func(f any) { p.nemesisField(s, nm, f, nodesOK) }) {
-			nm.Line = p.At(nm).Node.Line
 			s.Nemeses = append(s.Nemeses, *nm)
 		}
 	})

@@ -108,6 +108,11 @@ type Scenario struct {
 	Schedule schedule.Schedule `yaml:"schedule,omitempty" check:"manual"`
 }
 
+// disk is the disk: section, which Scenario holds as LoseUnsynced.
+type disk struct {
+	LoseUnsynced bool `yaml:"lose_unsynced"`
+}
+
 // Fault is one timed fault action of a faults: list.
 type Fault = fault.Timed
 
@@ -174,7 +179,7 @@ type NodeGroup struct {
 	// sorted order; "{}" when absent. Callers must not modify it.
 	Params json.RawMessage `yaml:"params,omitempty"`
 	// Line is the line of the group's mapping.
-	Line int `yaml:"-"`
+	Line int `yaml:"-" pos:"line"`
 }
 
 // Node is one node instance.
@@ -219,7 +224,7 @@ type Check struct {
 	// when absent.
 	Params json.RawMessage `yaml:"params,omitempty"`
 	// Line is the line of the check's item.
-	Line int `yaml:"-"`
+	Line int `yaml:"-" pos:"line"`
 }
 
 // Limits holds the resource limits of a limits: section; a zero field was

@@ -257,6 +257,7 @@ func TestErrorRendering(t *testing.T) {
 		{"no field", &scenario.Error{File: "a.yaml", Line: 3, Column: 1, Msg: "bad"}, "a.yaml:3:1: bad"},
 		{"no column", &scenario.Error{File: "a.yaml", Line: 3, Field: "f", Msg: "bad"}, "a.yaml:3: f: bad"},
 		{"no position", &scenario.Error{File: "a.yaml", Msg: "bad"}, "a.yaml: bad"},
+		{"column without line", &scenario.Error{File: "a.yaml", Column: 4, Field: "f", Msg: "bad"}, "a.yaml: f: bad"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

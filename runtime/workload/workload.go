@@ -97,7 +97,7 @@ type Section struct {
 	// "{}" when absent.
 	Params json.RawMessage `yaml:"params,omitempty"`
 	// Line is the line of the workload mapping, 0 when absent.
-	Line int `yaml:"-"`
+	Line int `yaml:"-" pos:"line"`
 }
 
 // HasClient reports whether name is one of the section's clients, c0 to

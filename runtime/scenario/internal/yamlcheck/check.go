@@ -2,15 +2,15 @@
 // structs with yaml tags, collecting every problem with its line, column
 // and field path instead of stopping at the first.
 //
-// A schema struct's tagged fields are its mapping's keys (Keys); an
-// embedded At tagged yaml:"-" receives the mapping's own location. Struct
-// checks a mapping's keys and records where each field was written; the
-// reader then reads the fields of the position-carrying types (Str, Name,
-// Int, Dur, List, ...) with Get or Need, nested mappings with Struct and
-// sequences with Items, in the order it wants problems found, and checks
-// what the schema alone cannot (ranges, references, combinations) against
-// the positions the values keep. The same structs marshal back to YAML
-// with yaml.Marshal, in declaration order.
+// A schema struct's tagged fields are its mapping's keys (Keys); its other
+// tags are the rules of their values (see Reader). Reader.Struct checks a
+// mapping's keys, records where each field was written (At, keyed by the
+// field's address; a field tagged pos:"line" receives the mapping's line),
+// reads the scalar fields by their rules and hands every field to the
+// caller in declaration order, which reads the rest (Get, Need, Nested,
+// Each, Struct) and checks what the schema alone cannot (references,
+// combinations) at the positions At keeps. Encode writes the same structs
+// back as YAML, in declaration order.
 package yamlcheck
 
 import (

@@ -33,11 +33,12 @@ func (a *At) Set() bool { return a.Node != nil && !IsNull(a.Node) }
 //
 // The rules, read by Struct for every scalar field in declaration order:
 // check:"required" (the key must be set), check:"positive" (a duration
-// > 0), min:"D,NAME" and max:"D,NAME" (a duration's bounds, NAME the
+// > 0), check:"signed" (a duration that may be negative), min:"D,NAME" and max:"D,NAME" (a duration's bounds, NAME the
 // constant D is), check:"str" (a string that may be empty; other
 // strings must not be), range:"lo,hi" (an integer in [lo, hi]), item:"what" (a list of
 // unique strings, what naming one in messages), check:"manual" (read by
-// the caller with Get). A duration field is a Go duration >= 0, a float
+// the caller with Get); a field tagged pos:"line" (and yaml:"-") is set
+// to the mapping's line. A duration field is a Go duration >= 0, a float
 // a probability, a json.RawMessage a params mapping. Fields of struct,
 // map or struct-slice type are left to the caller, who reads them (with
 // Struct, Items, Mapping) in the order it wants problems found.
@@ -108,6 +109,14 @@ func (r *Reader) Each(ptr any, what string, fn func(item *yaml.Node, path string
 		for i, item := range items {
 			fn(item, Index(at.Path, i))
 		}
+	}
+}
+
+// Nested reads the mapping field ptr points to, if it is set, into itself
+// with Struct (what names it in the message if it is not a mapping).
+func (r *Reader) Nested(ptr any, what string, then func(field any)) {
+	if at := r.At(ptr); at.Set() {
+		r.Struct(at.Node, at.Path, what, ptr, then)
 	}
 }
 
@@ -206,6 +215,9 @@ func (r *Reader) fields(m *Map, self *At, v reflect.Value, out []field) []field 
 			}
 			continue
 		}
+		if f.Tag.Get("pos") == "line" {
+			fv.SetInt(int64(m.Node.Line))
+		}
 		if !f.IsExported() || name == "" || name == "-" {
 			continue
 		}
@@ -259,8 +271,12 @@ func (r *Reader) decode(n *yaml.Node, path string, v reflect.Value, tag reflect.
 		raw := r.Params(n, path)
 		x, ok = raw, raw != nil
 	case v.Type() == durType:
+		read := r.Duration
+		if strings.Contains(rules, "signed") {
+			read = r.SignedDuration
+		}
 		var d time.Duration
-		d, ok = r.Duration(n, path)
+		d, ok = read(n, path)
 		if ok && (strings.Contains(rules, "positive") && !r.Positive(n, path, d) || !r.bounded(n, path, d, tag)) {
 			d, ok = 0, false
 		}

@@ -162,3 +162,51 @@ func TestEachVisitsTheItems(t *testing.T) {
 	var absent list
 	r.Each(&absent.Items, "things", func(*yaml.Node, string) { t.Error("absent: no items") })
 }
+
+// A field tagged pos:"line" gets the line of its struct's mapping; a
+// value that is not a mapping leaves it alone.
+func TestStructSetsTheLine(t *testing.T) {
+	type placed struct {
+		Name string `yaml:"name"`
+		Line int    `yaml:"-" pos:"line"`
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	var p placed
+	n := root(t, "items:\n  - x: 1\n  - name: b\n")
+	require.True(t, r.Struct(n.Content[1].Content[1], "items[1]", "an item", &p, nil))
+	assert.Equal(t, placed{Name: "b", Line: 3}, p)
+	var q placed
+	assert.False(t, r.Struct(n.Content[1], "items", "an item", &q, nil))
+	assert.Zero(t, q.Line)
+}
+
+// check:"signed" reads a duration that may be negative; without it a
+// negative duration is a problem.
+func TestStructReadsSignedDurations(t *testing.T) {
+	type skew struct {
+		By   time.Duration `yaml:"by" check:"signed"`
+		Wait time.Duration `yaml:"wait"`
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	var s skew
+	require.True(t, r.Struct(root(t, "by: -5ms\nwait: -5ms\n"), "s", "a skew", &s, nil))
+	assert.Equal(t, skew{By: -5 * time.Millisecond}, s)
+	assert.Equal(t, []string{"s.wait: must not be negative, got -5ms"}, problems(&r.Checker))
+}
+
+// Nested reads a set mapping field into itself, leaves an absent or
+// null one alone, and reports one that is not a mapping.
+func TestNestedReadsASetMapping(t *testing.T) {
+	type outer struct {
+		Sub  subItem `yaml:"sub"`
+		None subItem `yaml:"none"`
+		Bad  subItem `yaml:"bad"`
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	var o outer
+	require.True(t, r.Struct(root(t, "sub: {on: true}\nnone: ~\nbad: [1]\n"), "", "an outer", &o, func(f any) {
+		r.Nested(f, "a sub mapping", nil)
+	}))
+	assert.Equal(t, outer{Sub: subItem{On: true}}, o)
+	assert.Equal(t, []string{"bad: expected a sub mapping, got a sequence"}, problems(&r.Checker))
+}
