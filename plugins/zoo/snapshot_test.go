@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/terrarium-sim/terrarium/runtime/explore"
 )
@@ -34,10 +33,4 @@ func TestSnapshotsMakeTheSameSearch(t *testing.T) {
 			}
 		})
 	}
-}
-
-// A search whose runs cannot be snapshotted (an embedder's invariant)
-// replays every run, counted with the reason, and finds the same.
-func TestSnapshotsRefusedFallBackToReplay(t *testing.T) {
-	require.True(t, true)
 }
