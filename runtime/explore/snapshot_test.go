@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,7 +20,12 @@ import (
 
 // tickers is a WAT scenario without a workload: three ticker.wat nodes
 // whose timers fire at the same instants, every 10 ms (order points).
-func tickers(t *testing.T) *scenario.Scenario {
+func tickers(t testing.TB) *scenario.Scenario {
+	return tickersFor(t, 60*time.Millisecond)
+}
+
+// tickersFor is tickers run for d.
+func tickersFor(t testing.TB, d time.Duration) *scenario.Scenario {
 	t.Helper()
 	b, err := testguests.Wasm("ticker")
 	require.NoError(t, err)
@@ -27,12 +33,12 @@ func tickers(t *testing.T) *scenario.Scenario {
 	require.NoError(t, os.WriteFile(path, b, 0o644))
 	scn, err := runner.Parse("tickers.yaml", fmt.Appendf(nil, `name: tickers
 seed: 1
-duration: 60ms
+duration: %v
 modules:
   ticker: {wasm: %q}
 nodes:
   - {name: n, count: 3, module: ticker}
-`, path), nil)
+`, d, path), nil)
 	require.NoError(t, err)
 	return scn
 }
@@ -79,6 +85,20 @@ func TestSnapshotsMakeTheSameSearchOfWATGuests(t *testing.T) {
 	assert.Equal(t, 39, snap.Stats.Branched, "every run after the first branched from a snapshot")
 	assert.Equal(t, 1, snap.Stats.Replayed)
 	assert.Zero(t, snap.Stats.Refused)
+	sameAsReplay(t, replay, snap)
+}
+
+// A depth-first search of Go guests (gotimer tickers, no workload)
+// that branches its runs from snapshots makes the search that replays.
+func TestSnapshotsMakeTheSameSearchOfGoGuests(t *testing.T) {
+	scn, err := runner.Load("testdata/gotickers.yaml", nil)
+	require.NoError(t, err)
+	opts := runner.NewOptions().WithModules(runner.NewModules())
+	cfg := explore.Config{Scenario: scn, Runner: opts, Strategy: explore.NewDFS(2, 0), Runs: 6}
+	replay := search(t, cfg, false)
+	cfg.Strategy = explore.NewDFS(2, 0)
+	snap := search(t, cfg, true)
+	assert.Equal(t, 5, snap.Stats.Branched)
 	sameAsReplay(t, replay, snap)
 }
 
