@@ -98,13 +98,14 @@ func (bs *branches) push(b branch) {
 }
 
 // tune sets the distance between snapshots from the measured costs: a
-// snapshot's copy at most a quarter of the replay of the events between
-// two.
+// snapshot's copy at most the replay of the events between two (a
+// quarter of it made fewer snapshots and the WAT search of
+// BenchmarkSearchSnapshots slower).
 func (bs *branches) tune() {
 	if bs.fixed || bs.eventNs <= 0 {
 		return
 	}
-	bs.every = min(max(uint64(4*bs.copyNs/bs.eventNs), minEvery, bs.every), maxEvery)
+	bs.every = min(max(uint64(bs.copyNs/bs.eventNs), minEvery), maxEvery)
 }
 
 // average folds a measurement into a running mean (the first one sets it).
