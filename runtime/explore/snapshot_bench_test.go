@@ -12,7 +12,7 @@ import (
 	"github.com/terrarium-sim/terrarium/runtime/scenario"
 )
 
-// BenchmarkSearchSnapshots measures a depth-first search (bound 2, 40
+// BenchmarkSearchSnapshots measures a depth-first search (bound 2, 120
 // runs) of a WAT and a Go scenario with no workload (tickers whose timers
 // fire at one instant), short and long, its runs made by replay from the start
 // ("replay"), branched from snapshots where the measured costs say they
@@ -21,6 +21,7 @@ import (
 // (the same in every mode) per second of the search; branched/op how
 // many runs started from a snapshot.
 func BenchmarkSearchSnapshots(b *testing.B) {
+	const runs = 120
 	gots, err := runner.Load("testdata/gotickers.yaml", nil)
 	require.NoError(b, err)
 	long := *gots
@@ -35,7 +36,7 @@ func BenchmarkSearchSnapshots(b *testing.B) {
 				var states uint64
 				var branched int
 				for range b.N {
-					cfg := explore.Config{Scenario: g.scn, Runner: opts, Strategy: explore.NewDFS(2, 0), Runs: 40,
+					cfg := explore.Config{Scenario: g.scn, Runner: opts, Strategy: explore.NewDFS(2, 0), Runs: runs,
 						Snapshots: mode != "replay"}
 					if mode == "every16" {
 						cfg.SnapshotEvery = 16
@@ -47,7 +48,7 @@ func BenchmarkSearchSnapshots(b *testing.B) {
 				}
 				b.ReportMetric(float64(states)/b.Elapsed().Seconds(), "states/s")
 				b.ReportMetric(float64(branched)/float64(b.N), "branched/op")
-				b.ReportMetric(float64(states)/float64(b.N)/40, "events/run")
+				b.ReportMetric(float64(states)/float64(b.N)/runs, "events/run")
 			})
 		}
 	}
