@@ -16,7 +16,6 @@ const (
 	maxBranches = 32   // snapshots kept at once; past it every other goes
 	minEvery    = 16   // events between two snapshots, at least
 	maxEvery    = 4096 // and at most
-	minRuns     = 8    // runs before snapshots are judged by their costs
 )
 
 // branches are the snapshots (runner.Run.Snapshot) a depth-first search
@@ -33,15 +32,6 @@ type branches struct {
 	every           uint64
 	eventNs, copyNs float64
 	off             bool // refused for the whole search
-	// trial is the search's first 2*minRuns runs: minRuns with
-	// snapshots, then minRuns by replay, each leg's wall time and events
-	// summed; if a snapshot's leg made fewer events a second, the search
-	// replays from then on (idle). A run's wall time is the honest
-	// measure: a Go guest's snapshots cost the allocator and the
-	// collector more than their copies' own time.
-	trial    [2]struct{ ns, events float64 }
-	runs     int
-	idle     bool
 	fixed           bool // every is the configuration's; no costs weighed
 }
 
@@ -128,39 +118,16 @@ func average(mean, x float64) float64 {
 
 // branchRun makes one run of a depth-first search's plan, from the
 // deepest snapshot it can branch from, taking snapshots along the way.
-func (s *searcher) branchRun(ctx context.Context, plan Plan) (o *outcome, err error) {
+func (s *searcher) branchRun(ctx context.Context, plan Plan) (*outcome, error) {
 	cfg, bs, st := s.cfg, s.branches, &s.res.Stats
 	if bs.off {
 		st.Replayed++
 		st.Refused++
 		return execute(ctx, cfg, plan, true)
 	}
-	leg := -1 // the trial's leg this run is in
-	if !bs.fixed && bs.runs < 2*minRuns {
-		leg = bs.runs / minRuns
-	}
-	bs.runs++
-	begin := time.Now()
-	defer func() {
-		if leg >= 0 && o != nil {
-			bs.trial[leg].ns += float64(time.Since(begin).Nanoseconds())
-			bs.trial[leg].events += float64(o.steps)
-		}
-		if leg == 1 && bs.runs == 2*minRuns {
-			snap, replay := bs.trial[0], bs.trial[1]
-			bs.idle = snap.events*replay.ns < replay.events*snap.ns // fewer events a second with snapshots
-			if bs.idle {
-				bs.stack = nil
-			}
-		}
-	}()
-	if bs.idle || leg == 1 {
-		st.Replayed++
-		return execute(ctx, cfg, plan, true)
-	}
 	fx := plan.Chooser.(*fixed)
 	seed := cfg.Runner.Seed(cfg.Scenario.Seed)
-	o = &outcome{seed: seed}
+	o := &outcome{seed: seed}
 	tr := &tracker{inner: fx, o: o, seen: true, hash: plan.hashFrom, mute: true}
 	opts := cfg.Runner.WithSeed(seed).WithChooser(tr, sim.ChoiceOptions{Faults: cfg.Faults}).WithStopAtViolation(true).WithSnapshots(true)
 	r, err := runner.Prepare(ctx, cfg.Scenario, opts)
@@ -181,7 +148,7 @@ func (s *searcher) branchRun(ctx context.Context, plan Plan) (o *outcome, err er
 		st.Replayed++
 	}
 	tr.mute = false
-	from, stepped, refused, took := r.Steps(), time.Now(), "", false
+	from, begin, refused, took := r.Steps(), time.Now(), "", false
 	next := from + bs.every
 	for {
 		if r.Steps() >= next {
@@ -202,7 +169,7 @@ func (s *searcher) branchRun(ctx context.Context, plan Plan) (o *outcome, err er
 		}
 	}
 	if n := r.Steps() - from; n > 0 {
-		bs.eventNs = average(bs.eventNs, float64(time.Since(stepped).Nanoseconds())/float64(n))
+		bs.eventNs = average(bs.eventNs, float64(time.Since(begin).Nanoseconds())/float64(n))
 	}
 	bs.tune()
 	if refused != "" && !took {
