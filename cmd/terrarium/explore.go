@@ -41,6 +41,7 @@ type exploreFlags struct {
 	shard    string
 	state    string
 	result   string
+	snaps    bool
 }
 
 // cmdExplore searches a scenario's schedules:
@@ -118,6 +119,7 @@ func exploreFlagSet(stderr io.Writer) (*flag.FlagSet, *exploreFlags) {
 	fs.IntVar(&f.workers, "workers", 1, "random, pct, sweep: make up to `N` runs at once; the result is the same for any N")
 	fs.StringVar(&f.shard, "shard", "", "make only part `i/n` of the search (0 <= i < n; dfs, pct, random, sweep) and write its summary (--result); join the parts with terrarium explore merge")
 	fs.StringVar(&f.state, "state", "", "resume the search saved in `FILE` if it exists, and save where it stops there (at the budget, an interrupt or a failure)")
+	fs.BoolVar(&f.snaps, "snapshots", true, "dfs: branch each run from a snapshot of an earlier one where they share a prefix long enough to pay for the copy, instead of replaying it from the start (the same runs and result either way; a scenario that cannot be snapshotted replays)")
 	fs.StringVar(&f.result, "result", "", "write the search's summary (JSON) to `FILE` (default with --shard: SCENARIO with .explore-i-of-n.json)")
 	return fs, f
 }
@@ -147,7 +149,7 @@ func exploreConfig(f *exploreFlags, path string) (explore.Config, error) {
 		return explore.Config{}, err
 	}
 	cfg := explore.Config{Scenario: scn, Runner: runner.NewOptions().WithRegistry(reg).WithInterpreter(f.interp),
-		Strategy: strat, Runs: runs, Time: wall, Faults: f.crashes > 0, Workers: f.workers, Shard: shard, Spec: f.spec()}
+		Strategy: strat, Runs: runs, Time: wall, Faults: f.crashes > 0, Workers: f.workers, Shard: shard, Spec: f.spec(), Snapshots: f.snaps}
 	if f.state != "" {
 		if _, err := os.Stat(f.state); err == nil {
 			if cfg.Resume, err = explore.ReadState(f.state); err != nil {
@@ -245,6 +247,12 @@ func statsLine(s explore.Stats) string {
 	}
 	if s.Exhausted {
 		line += "  (space exhausted)"
+	}
+	if s.Branched+s.Replayed > 0 {
+		line += fmt.Sprintf("\n  snapshots: %d runs branched from one, %d replayed from the start  states/s %.0f", s.Branched, s.Replayed, s.StatesPerSecond())
+		if s.Refused > 0 {
+			line += fmt.Sprintf("\n  %d runs could not be snapshotted: %s", s.Refused, s.Refusal)
+		}
 	}
 	return line + fmt.Sprintf("\n  choice points: order %d, drop/duplicate %d, crash/restart %d", s.Points.Order, s.Points.Fate, s.Points.Fault)
 }

@@ -162,3 +162,20 @@ func TestExploreStateResumes(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, "the state is of the search")
 }
+
+// --snapshots=false replays every run from the start and finds what the
+// default (branching dfs runs from snapshots) finds: the same failing run,
+// schedule and digest; the default says how its runs were made.
+func TestExploreSnapshotsFlag(t *testing.T) {
+	scn := filepath.Join("..", "..", "plugins", "zoo", "lease", "scenario.yaml")
+	var found []string
+	for _, flag := range []string{"--snapshots=true", "--snapshots=false"} {
+		code, out, errs := cli(t, "explore", scn, flag, "--quiet", "--out", filepath.Join(t.TempDir(), "found.yaml"))
+		require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", out, errs)
+		assert.Equal(t, flag == "--snapshots=true", strings.Contains(out, "  snapshots: "), out)
+		m := regexp.MustCompile(`(?s)first failing run: .*replays to [0-9a-f]{64}: true`).FindString(out)
+		require.NotEmpty(t, m, out)
+		found = append(found, regexp.MustCompile(`wrote \S+`).ReplaceAllString(m, "wrote FILE"))
+	}
+	assert.Equal(t, found[0], found[1])
+}

@@ -55,6 +55,18 @@ type Config struct {
 	Shard sweep.Shard
 	// Resume, if set, continues the search it describes (state.go).
 	Resume *State
+	// Snapshots makes a depth-first search branch its runs from
+	// snapshots of earlier runs (runner.Run.Snapshot) where they share a
+	// prefix long enough to pay for the copy, instead of replaying each
+	// from the start; a run that cannot be snapshotted replays, counted
+	// in Stats.Refused. Other strategies, and searches with an
+	// Invariant, always replay.
+	Snapshots bool
+	// SnapshotEvery, if above 0, takes a snapshot every that many events
+	// and branches from the deepest that fits, whatever they cost (to
+	// test and measure them); 0 lets the search choose from measured
+	// costs (branch.go).
+	SnapshotEvery int
 	// Spec names the strategy and its settings (e.g. "pct seed=1
 	// depth=3 crashes=0"), to tell a resumed or merged search's parts apart.
 	Spec string
@@ -84,6 +96,17 @@ type Stats struct {
 	// seen before; both 0 for strategies that do not hash states.
 	Hashed int `json:"hashed,omitempty"`
 	Pruned int `json:"pruned,omitempty"`
+	// Branched is how many runs a depth-first search started from a
+	// snapshot of an earlier run (Config.Snapshots), and Replayed how
+	// many it replayed from the start with snapshots on; Refused how many
+	// of those replayed because the run could not be snapshotted, the
+	// first reason in Refusal. They depend on measured costs (branch.go),
+	// never on what the runs do: a search finds the same runs and
+	// failure with snapshots as without.
+	Branched int    `json:"branched,omitempty"`
+	Replayed int    `json:"replayed,omitempty"`
+	Refused  int    `json:"refused,omitempty"`
+	Refusal  string `json:"refusal,omitempty"`
 	// Exhausted is true when the strategy had nothing left to try.
 	Exhausted bool `json:"exhausted"`
 }
@@ -209,11 +232,15 @@ type tracker struct {
 	inner sim.Chooser
 	o     *outcome
 	seen  bool // collect the digests at order points
+	mute  bool // take the default and record nothing (a run's first instant before a restore)
 	hash  int  // record the state hash of the points from this index on (-1: none)
 	n     int  // points so far
 }
 
 func (t *tracker) Choose(p sim.Point) int {
+	if t.mute {
+		return 0
+	}
 	i := 0
 	if t.inner != nil {
 		i = t.inner.Choose(p)

@@ -161,5 +161,11 @@ func (s *Stats) merge(p Stats) {
 	s.Elapsed = time.Duration(max(int64(s.Elapsed), int64(p.Elapsed)))
 	s.Hashed += p.Hashed
 	s.Pruned += p.Pruned
+	s.Branched += p.Branched
+	s.Replayed += p.Replayed
+	s.Refused += p.Refused
+	if s.Refusal == "" {
+		s.Refusal = p.Refusal
+	}
 	s.Exhausted = s.Exhausted && p.Exhausted
 }

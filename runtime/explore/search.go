@@ -46,6 +46,9 @@ type searcher struct {
 	ix     indexed   // nil: the strategy plans one run at a time
 	next   uint64    // indexed: the next run's number in the whole search (from 1)
 	window []*flight // indexed: runs on their way, in order
+	// branches are a depth-first search's snapshots (Config.Snapshots);
+	// nil: every run replays from the start.
+	branches *branches
 }
 
 // flight is a run of an indexed strategy on its way.
@@ -61,6 +64,16 @@ type flight struct {
 func newSearcher(cfg Config) (*searcher, error) {
 	s := &searcher{cfg: cfg, res: &Result{}, seen: map[string]struct{}{}, next: 1}
 	s.ix, _ = cfg.Strategy.(indexed)
+	if _, dfs := cfg.Strategy.(*DFS); dfs && cfg.Snapshots {
+		s.branches = &branches{every: minEvery}
+		if cfg.SnapshotEvery > 0 {
+			s.branches.every, s.branches.fixed = uint64(cfg.SnapshotEvery), true
+		}
+		if cfg.Invariant != nil {
+			s.branches.off = true
+			s.res.Stats.Refusal = "an embedder's per-step invariant (explore.Config.Invariant) is Go state that saw every event"
+		}
+	}
 	if err := s.shard(); err != nil {
 		return nil, err
 	}
@@ -129,7 +142,13 @@ func (s *searcher) run(ctx context.Context) (*outcome, []int, bool, error) {
 	if st, ok := s.cfg.Strategy.(stateful); ok {
 		plan.hashFrom = st.hashFrom()
 	}
-	o, err := execute(ctx, s.cfg, plan, true)
+	var o *outcome
+	var err error
+	if _, ok := plan.Chooser.(*fixed); ok && s.branches != nil && plan.Seed == 0 {
+		o, err = s.branchRun(ctx, plan)
+	} else {
+		o, err = execute(ctx, s.cfg, plan, true)
+	}
 	if err != nil {
 		return nil, nil, true, err
 	}

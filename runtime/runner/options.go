@@ -28,7 +28,13 @@ type Options struct {
 	chooser     sim.Chooser
 	choiceOpts  sim.ChoiceOptions
 	stopAtFail  bool
+	snapshots   bool
 }
+
+// WithSnapshots makes the run ready to be snapshotted (Run.Snapshot): it
+// keeps the events its checks' per-step predicates see, to bring a
+// restored run's predicates to the same state.
+func (o Options) WithSnapshots(on bool) Options { o.snapshots = on; return o }
 
 // WithStopAtViolation ends the run after the step that recorded the first
 // event to break a check's per-step predicate (check.Invariant, run

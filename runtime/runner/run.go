@@ -58,6 +58,12 @@ type Run struct {
 	// run (Options.WithStopAtViolation).
 	broken  map[string]check.Result
 	stopped string
+	// preds are the checks' per-step predicates; seen the events they
+	// saw, kept when the run may be snapshotted; mute hides the events
+	// of a run's first instant before a restore from them.
+	preds []pred
+	seen  []trace.Event
+	mute  bool
 }
 
 // violationStop is the error with which a run stopped at a violation.
@@ -147,32 +153,68 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 
 // invariants installs the per-step predicates of the scenario's checks
 // (Registry.AddInvariant): each sees every event from the first on; its
-// first error is the check's result.
+// first error is the check's result. A run that may be snapshotted
+// (Options.WithSnapshots) also keeps the events its predicates saw, to
+// bring a restored run's fresh predicates to the same state (Restore).
 func (r *Run) invariants() {
-	names := r.scn.NodeNames()
 	for _, c := range r.scn.Checks {
-		inv, ok := r.reg.Invariant(c.Name)
-		if !ok {
+		if _, ok := r.reg.Invariant(c.Name); ok {
+			r.preds = append(r.preds, pred{check: c.Name})
+		}
+	}
+	if len(r.preds) == 0 {
+		return
+	}
+	r.freshPreds()
+	r.s.Observe(func(e trace.Event) {
+		if r.mute {
+			return
+		}
+		if r.opts.snapshots {
+			r.seen = append(r.seen, e)
+		}
+		r.see(e)
+	})
+}
+
+// pred is a check's per-step predicate in this run.
+type pred struct {
+	check string
+	fn    func(trace.Event) error
+}
+
+// freshPreds makes every predicate anew, as at the run's start.
+func (r *Run) freshPreds() {
+	names := r.scn.NodeNames()
+	for i, p := range r.preds {
+		inv, _ := r.reg.Invariant(p.check)
+		for _, c := range r.scn.Checks {
+			if c.Name == p.check {
+				r.preds[i].fn = inv(names, c.Params)
+				break
+			}
+		}
+	}
+}
+
+// see shows e to the predicates not broken yet.
+func (r *Run) see(e trace.Event) {
+	for _, p := range r.preds {
+		if _, done := r.broken[p.check]; done {
 			continue
 		}
-		name, pred := c.Name, inv(names, c.Params)
-		r.s.Observe(func(e trace.Event) {
-			if _, done := r.broken[name]; done {
-				return
-			}
-			err := pred(e)
-			if err == nil {
-				return
-			}
-			if r.broken == nil {
-				r.broken = map[string]check.Result{}
-			}
-			r.broken[name] = check.Violation(e, names, err)
-			if r.opts.stopAtFail && r.stopped == "" {
-				r.stopped = name
-				r.s.Halt(violationStop{check: name})
-			}
-		})
+		err := p.fn(e)
+		if err == nil {
+			continue
+		}
+		if r.broken == nil {
+			r.broken = map[string]check.Result{}
+		}
+		r.broken[p.check] = check.Violation(e, r.scn.NodeNames(), err)
+		if r.opts.stopAtFail && r.stopped == "" {
+			r.stopped = p.check
+			r.s.Halt(violationStop{check: p.check})
+		}
 	}
 }
 

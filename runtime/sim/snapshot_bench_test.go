@@ -17,12 +17,17 @@ import (
 // simulation (built, started and booted, the same for both) to the end
 // of the branch: states/s counts the events past the branch point per
 // second of that; prefix/op is the events a snapshot saves replaying.
+//
+// The prefix is 50, 200 or 800 events: where a snapshot starts to pay
+// for its copy (the crossover) is the prefix whose replay costs what a
+// restore does.
 func BenchmarkBranchSnapshots(b *testing.B) {
-	const at = 200
 	for _, g := range []struct {
 		name  string
 		build snapRun
-	}{{"wat", watRun}, {"go", goRun}} {
+		at    int
+	}{{"wat-50", watRun, 50}, {"wat-200", watRun, 200}, {"wat-800", watRun, 800}, {"go-50", goRun, 50}, {"go-200", goRun, 200}, {"go-800", goRun, 800}} {
+		at := g.at
 		pool := sim.NewEnginePool()
 		b.Cleanup(func() { _ = pool.Close() })
 		base := sim.NewConfig().WithEngine(sim.Engine{CacheDir: b.TempDir()}).WithEnginePool(pool)
