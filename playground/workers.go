@@ -982,9 +982,44 @@ func (s *Server) viaWorkers(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		defer release()
+		if key == "GET /runs/:id/events" {
+			return proxyStream(rp, c)
+		}
 		rp.ServeHTTP(c.Response(), c.Request())
 		return nil
 	}
+}
+
+// proxyStream forwards an event stream from a run's worker and ends it
+// cleanly, with the final chunk, when the worker's side breaks off (the
+// worker killed or exited, the client gone). httputil.ReverseProxy aborts
+// the response on a copy error instead (panic(http.ErrAbortHandler), Go's
+// net/http/httputil/reverseproxy.go, ServeHTTP), which cuts the client's
+// chunked stream mid-chunk: Chromium reports
+// net::ERR_INCOMPLETE_CHUNKED_ENCODING. An event cut in half at the end is
+// not dispatched by EventSource (the HTML standard's event stream
+// interpretation drops an event without its blank line at end of file),
+// and the page resubscribes from the last event it got.
+func proxyStream(rp *httputil.ReverseProxy, c echo.Context) (err error) {
+	keepReading(c)
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			err = nil
+		}
+	}()
+	rp.ServeHTTP(c.Response(), c.Request())
+	return nil
+}
+
+// keepReading lifts the server's whole-request read deadline
+// (cmd/terrarium's ReadTimeout) off a long-lived response such as an event
+// stream: once it passes, net/http cancels the request's context and the
+// stream would end after that many minutes, however live the run.
+func keepReading(c echo.Context) {
+	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Time{})
 }
 
 // control forwards a control request; a pause that the worker does not

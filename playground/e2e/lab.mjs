@@ -5,7 +5,7 @@
 // URL is a server started with --max-runs 2; CAPPED_URL one started with
 // --max-limit fuel=100000 (a cap far below the CLI's default).
 import { chromium } from 'playwright-core';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [url, cappedURL, shots, outJSON] = process.argv.slice(2);
@@ -384,6 +384,43 @@ async function violation() {
   log(`violation "${text.slice(0, 60)}" sought the run to event ${seq}`);
 }
 
+// workers lists the worker processes of the server LAB_SERVER_PID.
+const workers = () => {
+  const pid = process.env.LAB_SERVER_PID;
+  const kids = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    kids.push(...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+  }
+  return kids.filter((k) => { try { return readFileSync(`/proc/${k}/cmdline`, 'utf8').includes('worker'); } catch { return false; } });
+};
+
+async function cut() {
+  // Defect 3: a run's event stream is proxied from its worker; when the
+  // worker goes (here killed, as the server kills one that hangs) the
+  // stream ended mid-chunk (Chromium: ERR_INCOMPLETE_CHUNKED_ENCODING).
+  // It ends cleanly now and the page shows the run's end.
+  if (!process.env.LAB_SERVER_PID) return;
+  await open(url);
+  await load('twopc', 'scenario.yaml');
+  await page.locator('#start-paused').uncheck();
+  await page.locator('#speed').selectOption('0.05');
+  const before = new Set(workers());
+  const label = await page.locator('#run-id').textContent();
+  await page.locator('#run').click();
+  await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b && document.querySelector('#run-id').textContent.startsWith('run '), label);
+  // The stream is open and has delivered events.
+  await page.waitForFunction(() => Number(document.body.dataset.seen || 0) > 5);
+  const fresh = workers().filter((k) => !before.has(k));
+  check(fresh.length === 1, `one worker started for the run: ${fresh}`);
+  process.kill(fresh[0], 'SIGKILL');
+  await finished(60000);
+  const said = await page.locator('#run-id').textContent();
+  const cuts = errors.filter((e) => /ERR_INCOMPLETE_CHUNKED_ENCODING/.test(e));
+  check(cuts.length === 0, `the event stream ends cleanly when the worker goes: ${cuts.join('; ')}`);
+  await shot('h1-worker-killed-stream-ends');
+  log(`worker ${fresh[0]} killed mid-stream: the stream ended cleanly; ${said}`);
+}
+
 try {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await ctx.newPage();
@@ -391,17 +428,15 @@ try {
   // tests start from the page without it.
   await ctx.addInitScript(() => localStorage.setItem('terrarium-tour-seen', '1'));
   page.on('pageerror', (e) => errors.push(String(e)));
-  // An event stream cut mid-chunk (seen once, at a seek under load) is
-  // re-subscribed by the page from its last event; any other cut resource
-  // is still an error, reported with its URL.
+  // Any other console error (a resource cut mid-chunk, as an event
+  // stream once was at a seek) is an error, reported with its URL.
   page.on('console', (m) => {
     const url = (m.location() && m.location().url) || '';
     if (m.type() !== 'error' || /Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) return;
-    if (/ERR_INCOMPLETE_CHUNKED_ENCODING/.test(m.text()) && /\/api\/v1\/runs\/[^/]+\/events\?/.test(url)) return;
     errors.push(`${m.text()} ${url}`);
   });
   const only = (process.env.LAB_ONLY || '').split(',').filter(Boolean);
-  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun, shading, violation })) {
+  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun, shading, violation, cut })) {
     if (only.length && !only.includes(name)) continue;
     await fn();
   }
