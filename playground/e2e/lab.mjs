@@ -384,6 +384,53 @@ async function violation() {
   log(`violation "${text.slice(0, 60)}" sought the run to event ${seq}`);
 }
 
+async function nodeMenu() {
+  // Defect 1: a node's menu (its state, store keys, faults) opened on the
+  // right-most node is shown whole: inside the viewport and the page's
+  // scroll box, and not under another element, at 1440 and 1024 px.
+  for (const [w, h] of [[1440, 900], [1024, 768]]) {
+    await open(url, w, h);
+    await load('twopc', 'scenario.yaml');
+    await page.locator('#start-paused').check();
+    const label = await page.locator('#run-id').textContent();
+    await page.locator('#run').click();
+    await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b && document.querySelector('#run-id').textContent.startsWith('run '), label);
+    await page.locator('#advance-to').fill('1s');
+    await page.locator('#advance').click();
+    await page.waitForFunction(() => parseFloat(document.querySelector('#vtime').textContent) >= 1000);
+    // The node drawn furthest right.
+    const name = await page.evaluate(() => {
+      let best = null;
+      for (const g of document.querySelectorAll('#topology .node')) {
+        const b = g.querySelector('circle').getBoundingClientRect();
+        if (!best || b.right > best.right) best = { right: b.right, name: g.dataset.node };
+      }
+      return best.name;
+    });
+    await page.locator(`#topology .node[data-node="${name}"] circle`).click();
+    await page.waitForSelector('#nodemenu:not([hidden]) .store-keys');
+    await page.waitForFunction(() => /^store \(/.test(document.querySelector('#nodemenu .store-keys').textContent));
+    const seen = await page.evaluate(() => {
+      const m = document.querySelector('#nodemenu');
+      const b = m.getBoundingClientRect();
+      // Each corner (1 px in) hits the menu itself, not whatever is over or
+      // beyond it; a clipped menu's far corner hits something else.
+      const pts = [[b.left + 1, b.top + 1], [b.right - 2, b.top + 1], [b.left + 1, b.bottom - 2], [b.right - 2, b.bottom - 2]];
+      const hidden = pts.filter(([x, y]) => !m.contains(document.elementFromPoint(x, y)));
+      return { box: [b.left, b.top, b.right, b.bottom], hidden, inView: b.left >= 0 && b.top >= 0 && b.right <= innerWidth && b.bottom <= innerHeight };
+    });
+    check(seen.inView && seen.hidden.length === 0, `the menu of ${name} is whole at ${w}px: ${JSON.stringify(seen)}`);
+    // It is not squeezed into what is left of its box (it was 114 px wide,
+    // its state and keys wrapped a word a line).
+    check(seen.box[2] - seen.box[0] >= 180, `the menu of ${name} has its own width at ${w}px: ${JSON.stringify(seen.box)}`);
+    await shot(`d1-node-menu-${w}`);
+    log(`at ${w}px the menu of ${name} is whole: ${seen.box.map(Math.round)}`);
+    await page.keyboard.press('Escape');
+    await page.locator('#delete').click();
+    await page.waitForFunction(() => document.querySelector('#run-id').textContent.startsWith('run deleted'));
+  }
+}
+
 // workers lists the worker processes of the server LAB_SERVER_PID.
 const workers = () => {
   const pid = process.env.LAB_SERVER_PID;
@@ -436,7 +483,7 @@ try {
     errors.push(`${m.text()} ${url}`);
   });
   const only = (process.env.LAB_ONLY || '').split(',').filter(Boolean);
-  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun, shading, violation, cut })) {
+  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun, shading, violation, nodeMenu, cut })) {
     if (only.length && !only.includes(name)) continue;
     await fn();
   }

@@ -258,6 +258,7 @@ export class Topology {
         const ks = d.store.map((kv) => kv.key);
         keys.textContent = `store (${ks.length}${d.store_next ? '+' : ''} keys): ${ks.slice(0, 8).join(', ') || 'empty'}${ks.length > 8 ? ', …' : ''}`;
         if (gs === undefined && d.guest_state !== undefined) pre.textContent = `state ${JSON.stringify(d.guest_state)}`;
+        if (!m.hidden && keys.isConnected) this.placeMenu(e.clientX, e.clientY); // the keys made it taller
       }, (err) => { keys.textContent = `store: ${err.message || err}`; });
     }
     const item = (label, fn, enabled = true) => {
@@ -276,9 +277,26 @@ export class Topology {
     item('Resume', act('resume'), n.state === 'paused');
     item('Inspect', () => this.hooks.inspect(n.name));
     item(this.selected.includes(n.name) ? 'Unselect' : 'Select', () => this.toggle(n.name));
-    const box = this.svg.parentElement.getBoundingClientRect();
-    m.style.left = `${e.clientX - box.left + 8}px`;
-    m.style.top = `${e.clientY - box.top + 8}px`;
     m.hidden = false;
+    this.placeMenu(e.clientX, e.clientY);
+  }
+
+  // placeMenu puts the open menu beside the click at (x, y), whole: at its
+  // own width (an absolute box near its container's right edge would be
+  // squeezed to the space left there), to the click's left where the
+  // right has no room, and up where the window's bottom would cut it.
+  placeMenu(x, y) {
+    const m = this.menu;
+    const box = this.svg.parentElement.getBoundingClientRect();
+    const room = this.svg.getBoundingClientRect();
+    const w = m.offsetWidth;
+    const h = m.offsetHeight;
+    let left = x + 8;
+    if (left + w > room.right) left = x - 8 - w;
+    left = Math.max(4, Math.min(left, innerWidth - 4 - w));
+    let top = y + 8;
+    if (top + h > innerHeight - 4) top = Math.max(4, innerHeight - 4 - h);
+    m.style.left = `${left - box.left}px`;
+    m.style.top = `${top - box.top}px`;
   }
 }
