@@ -431,6 +431,68 @@ async function nodeMenu() {
   }
 }
 
+async function inFlight() {
+  // Defect 2: the messages on their way at a paused moment stay drawn
+  // where they are, between sender and receiver (dots were drawn only
+  // while the run played); after a seek, those of the moment sought.
+  await open(url);
+  await load('twopc', 'scenario.yaml');
+  await page.locator('#start-paused').check();
+  const label = await page.locator('#run-id').textContent();
+  await page.locator('#run').click();
+  await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b && document.querySelector('#run-id').textContent.startsWith('run '), label);
+  const id = await runId();
+  // between node i's circle and node j's, at fraction k of the way.
+  const placed = () => page.evaluate(() => {
+    const center = (el) => { const b = el.getBoundingClientRect(); return [b.left + b.width / 2, b.top + b.height / 2]; };
+    return [...document.querySelectorAll('#topology g.in-flight circle')].map((c) => {
+      const [x, y] = center(c);
+      const [x1, y1] = center(document.querySelector(`#topology .node[data-node="${c.dataset.from}"] circle`));
+      const [x2, y2] = center(document.querySelector(`#topology .node[data-node="${c.dataset.to}"] circle`));
+      const len = Math.hypot(x2 - x1, y2 - y1);
+      const along = ((x - x1) * (x2 - x1) + (y - y1) * (y2 - y1)) / (len * len);
+      const off = Math.abs((x - x1) * (y2 - y1) - (y - y1) * (x2 - x1)) / len;
+      return { msg: Number(c.dataset.msg), along, off, visible: getComputedStyle(c).display !== 'none' };
+    });
+  });
+  // expect lists /next's messages between two nodes (clients are not drawn).
+  const expect = async () => {
+    const nodes = new Set((await api('GET', `/runs/${id}`)).body.nodes.map((n) => n.name));
+    const v = (await api('GET', `/runs/${id}/next`)).body;
+    return v.in_flight.filter((m) => nodes.has(m.from) && nodes.has(m.to) && m.from !== m.to).map((m) => m.msg).sort((a, b) => a - b);
+  };
+  const atMoment = async (what) => {
+    const want = await expect();
+    check(want.length > 0, `${what}: messages are on their way`);
+    await page.waitForFunction((n) => document.querySelectorAll('#topology g.in-flight circle').length === n, want.length);
+    // The dots sit on their links once the page has the sends' times.
+    await page.waitForFunction(() => [...document.querySelectorAll('#topology g.in-flight circle')].every((c) => c.dataset.k !== '0.500'));
+    const dots = await placed();
+    check(JSON.stringify(dots.map((d) => d.msg).sort((a, b) => a - b)) === JSON.stringify(want), `${what}: a dot per message on its way: ${JSON.stringify(dots)} vs ${want}`);
+    check(dots.every((d) => d.visible && d.off < 1.5 && d.along >= 0 && d.along <= 1), `${what}: each dot is on its link, between the two: ${JSON.stringify(dots)}`);
+    return dots;
+  };
+  await page.locator('#advance-to').fill('1s');
+  await page.locator('#advance').click();
+  await page.waitForFunction(() => document.querySelector('#run-state').textContent === 'paused' && parseFloat(document.querySelector('#vtime').textContent) >= 1000);
+  const paused = await atMoment('paused at 1 s');
+  await page.locator('#topology').scrollIntoViewIfNeeded();
+  await shot('d2-in-flight-paused');
+  // A seek back to event 600: the messages on their way then.
+  await page.locator('#slider').fill('600');
+  await page.waitForFunction(() => document.querySelector('#rewound') && !document.querySelector('#rewound').hidden && document.querySelector('#run-state').textContent === 'paused');
+  await page.waitForFunction((n) => /event (\d+) \//.test(document.querySelector('#slider-label').textContent) && Number(document.body.dataset.seen || 0) >= n, 600);
+  const sought = await atMoment('sought to event 600');
+  await shot('d2-in-flight-sought');
+  // Playing again, they fly; none stays still.
+  await page.locator('#resume').click();
+  await page.waitForFunction(() => document.querySelector('#run-state').textContent !== 'paused');
+  await page.waitForFunction(() => document.querySelectorAll('#topology g.in-flight circle').length === 0);
+  log(`in flight drawn still: ${paused.length} at 1 s, ${sought.length} after a seek to event 600`);
+  await page.locator('#delete').click();
+  await page.waitForFunction(() => document.querySelector('#run-id').textContent.startsWith('run deleted'));
+}
+
 // workers lists the worker processes of the server LAB_SERVER_PID.
 const workers = () => {
   const pid = process.env.LAB_SERVER_PID;
@@ -483,7 +545,7 @@ try {
     errors.push(`${m.text()} ${url}`);
   });
   const only = (process.env.LAB_ONLY || '').split(',').filter(Boolean);
-  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun, shading, violation, nodeMenu, cut })) {
+  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun, shading, violation, nodeMenu, inFlight, cut })) {
     if (only.length && !only.includes(name)) continue;
     await fn();
   }

@@ -82,6 +82,8 @@ const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'), (se
 const next = new NextPanel($('next'), {
   picked: (run) => { st.run = run; render(); flash(`delivered pick at event ${run.seq}: recorded on the timeline`); },
   error: (err) => showError(err),
+  // The messages on their way at a paused moment stay on the topology.
+  inFlight: (v) => topo.setInFlight(v ? v.now_ns : 0, v ? v.in_flight : null),
 });
 // The guided tours (tour.js): hooks into this page's run.
 const tour = new TourPlayer($('tour'), {
@@ -442,6 +444,7 @@ const feed = new TraceFeed((e) => {
 }, (seq) => {
   // How far the views have seen, for anyone waiting on them (tests).
   document.body.dataset.seen = String(seq);
+  if (topo.still) topo.drawInFlight(); // their send times may have come
   if (st.run && st.run.state !== 'running' && feed.backlog() === 0) renderChecks(st.run);
 });
 
