@@ -186,3 +186,24 @@ nodes:
 	}
 	t.Fatal("the stream ended without an event")
 }
+
+func TestRunOpenedAtEventHasVerdictsSoFar(t *testing.T) {
+	inEachMode(t, testRunOpenedAtEventHasVerdictsSoFar)
+}
+
+// A run opened at an event (a permanent link, an imported bundle: POST
+// /runs with seq) answers with the checks' verdicts so far there, as a
+// seek to that event does; opened at its start, it has none yet.
+func testRunOpenedAtEventHasVerdictsSoFar(t *testing.T, cfg playground.Config) {
+	_, srv := newServer(t, cfg)
+	api := srv.URL + "/api/v1/runs"
+	at := mustOK(t, postJSON(t, api, map[string]any{"pattern": "twopc", "seq": 800}), http.StatusCreated)
+	assert.Equal(t, "paused", at.State)
+	assert.GreaterOrEqual(t, at.Seq, uint64(800))
+	require.Contains(t, at.Checks, "twopc-atomicity", "the verdicts so far at event %d", at.Seq)
+	assert.Equal(t, "valid", at.Checks["twopc-atomicity"].Verdict)
+	assert.False(t, at.Checks["twopc-atomicity"].Settled, "a verdict so far, not the run's")
+
+	start := mustOK(t, postJSON(t, api, map[string]any{"pattern": "twopc"}), http.StatusCreated)
+	assert.Empty(t, start.Checks, "nothing has happened at the start")
+}

@@ -878,6 +878,11 @@ func (s *Server) newRunWith(ctx context.Context, id string, created time.Time, t
 	s.attach(r, tl, runner.Position{})
 	r.op.Lock()
 	err := r.replay(ctx, seq)
+	if err == nil && seq > 0 {
+		// Opened at a position (a link, a bundle): its verdicts so far, as
+		// a seek there gives them.
+		r.checkNow(ctx)
+	}
 	r.op.Unlock()
 	if err != nil {
 		r.shutdown()

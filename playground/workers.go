@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httputil"
 	"os"
@@ -477,6 +478,7 @@ func (p *pool) supervise(w *wrun, proc *worker.Proc) {
 		maxSeq uint64
 		acts   int
 		seq    uint64
+		checks string // the verdicts so far: a seek computes them after it lands
 	}
 	var written mark
 	for {
@@ -507,7 +509,7 @@ func (p *pool) supervise(w *wrun, proc *worker.Proc) {
 		}
 		w.mu.Unlock()
 		if err == nil {
-			if m := (mark{sv.State, sv.MaxSeq, len(sv.Actions), sv.Status.Seq}); m != written {
+			if m := (mark{sv.State, sv.MaxSeq, len(sv.Actions), sv.Status.Seq, verdicts(sv.Status.Checks)}); m != written {
 				written = m
 				p.persist(w)
 			}
@@ -532,6 +534,16 @@ func (p *pool) supervise(w *wrun, proc *worker.Proc) {
 			return
 		}
 	}
+}
+
+// verdicts is a run's check verdicts in one string (name=verdict, sorted).
+func verdicts(cs map[string]CheckStatus) string {
+	names := slices.Sorted(maps.Keys(cs))
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "%s=%s;", n, cs[n].Verdict)
+	}
+	return b.String()
 }
 
 // park asks an idle worker for its run's state and lets it exit; the run

@@ -493,6 +493,33 @@ async function inFlight() {
   await page.waitForFunction(() => document.querySelector('#run-id').textContent.startsWith('run deleted'));
 }
 
+async function sharedAt() {
+  // A link opened at an event of a run shows the checks' verdicts so far
+  // there, as a seek to it does (it said "verdicts so far appear when the
+  // run pauses" beside a paused run). The run it opens stays paused there
+  // for lab-restart.mjs, which reopens it after a hard restart.
+  await open(url);
+  await runToEnd('twopc', 'scenario.yaml');
+  await page.locator('#slider').fill('800');
+  await page.waitForFunction(() => document.querySelector('#run-state').textContent === 'paused' && document.querySelector('#checks tr[data-check="twopc-atomicity"]'));
+  await page.locator('#share').click();
+  await page.waitForSelector('#sharedlg[open]');
+  const link = await page.locator('#share-link').inputValue();
+  const seq = Number(await page.locator('#share-seq').textContent());
+  await page.locator('#share-close').click();
+  await page.goto(link);
+  await page.waitForSelector('body[data-ready="1"]');
+  await page.waitForFunction((n) => document.querySelector('#run-id').textContent.startsWith('run ') && document.querySelector('#slider-label').textContent.startsWith(`event ${n} /`), seq, { timeout: 60000 });
+  const id = await runId();
+  await page.waitForSelector('#checks tr[data-check="twopc-atomicity"]');
+  const text = (await page.locator('#checks tr[data-check="twopc-atomicity"]').textContent()).replace(/\s+/g, ' ');
+  check(/valid/.test(text) && /so far/.test(text), `the link's run shows the verdicts so far at event ${seq}: ${text}`);
+  out.runs.paused = id;
+  out.runs.pausedSeq = seq;
+  await shot('h2-link-verdicts-so-far');
+  log(`link opened run ${id} at event ${seq}: ${text.slice(0, 80)}`);
+}
+
 // workers lists the worker processes of the server LAB_SERVER_PID.
 const workers = () => {
   const pid = process.env.LAB_SERVER_PID;
@@ -545,7 +572,7 @@ try {
     errors.push(`${m.text()} ${url}`);
   });
   const only = (process.env.LAB_ONLY || '').split(',').filter(Boolean);
-  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun, shading, violation, nodeMenu, inFlight, cut })) {
+  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun, shading, violation, nodeMenu, inFlight, sharedAt, cut })) {
     if (only.length && !only.includes(name)) continue;
     await fn();
   }

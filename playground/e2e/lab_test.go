@@ -32,5 +32,6 @@ func TestLabInChromium(t *testing.T) {
 	require.NoError(t, server.Process.Signal(syscall.SIGKILL))
 	_ = server.Wait()
 	_, url = serve(t, bin, data)
-	browse(t, browser, "lab-restart.mjs", url, shots, runs["finished"].(string), runs["broken"].(string))
+	browse(t, browser, "lab-restart.mjs", url, shots, runs["finished"].(string), runs["broken"].(string),
+		runs["paused"].(string), strconv.Itoa(int(runs["pausedSeq"].(float64))))
 }
