@@ -550,11 +550,15 @@ async function cut() {
   check(fresh.length === 1, `one worker started for the run: ${fresh}`);
   process.kill(fresh[0], 'SIGKILL');
   await finished(60000);
-  const said = await page.locator('#run-id').textContent();
   const cuts = errors.filter((e) => /ERR_INCOMPLETE_CHUNKED_ENCODING/.test(e));
   check(cuts.length === 0, `the event stream ends cleanly when the worker goes: ${cuts.join('; ')}`);
+  // The page says how the run ended, and why (it said "no checks" only).
+  await page.waitForSelector('#run-error');
+  const verdict = await page.locator('#verdict').textContent();
+  const why = await page.locator('#run-error').textContent();
+  check(verdict === 'unknown' && /worker/.test(why) && await page.locator('#run-error').isVisible(), `the verdict and why: ${verdict}; ${why}`);
   await shot('h1-worker-killed-stream-ends');
-  log(`worker ${fresh[0]} killed mid-stream: the stream ended cleanly; ${said}`);
+  log(`worker ${fresh[0]} killed mid-stream: the stream ended cleanly; ${verdict}: ${why}`);
 }
 
 try {

@@ -679,8 +679,18 @@ function renderChecks(r) {
   tb.textContent = '';
   const names = Object.keys(r.checks || {}).sort();
   if (names.length === 0) {
-    tb.insertRow().insertCell().textContent = r.state === 'finished' ? 'no checks' : 'verdicts so far appear when the run pauses, and every few seconds while it runs';
-    return;
+    const c = tb.insertRow().insertCell();
+    c.colSpan = 3;
+    c.textContent = r.state === 'finished' ? 'no checks' : 'verdicts so far appear when the run pauses, and every few seconds while it runs';
+  }
+  if (r.error) {
+    // Why the run ended or paused on its own (its worker died, a budget,
+    // the disk): said in the page, beside the verdict.
+    const er = tb.insertRow();
+    er.id = 'run-error';
+    const c = er.insertCell();
+    c.colSpan = 3;
+    c.textContent = `⚠ ${r.state === 'finished' ? 'the run ended' : 'the run stopped'}: ${r.error}`;
   }
   for (const n of names) {
     const c = r.checks[n];
