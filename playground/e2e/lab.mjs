@@ -398,6 +398,17 @@ async function nodeMenu() {
     await page.locator('#advance-to').fill('1s');
     await page.locator('#advance').click();
     await page.waitForFunction(() => parseFloat(document.querySelector('#vtime').textContent) >= 1000);
+    // Every node's lines (name, role, state) are inside the topology: the
+    // bottom node's state line was cut off by its bottom edge.
+    await page.waitForSelector('#topology text.gstate');
+    const out = await page.evaluate(() => {
+      const box = document.querySelector('#topology').getBoundingClientRect();
+      return [...document.querySelectorAll('#topology .node text')].filter((t) => {
+        const b = t.getBoundingClientRect();
+        return b.height > 0 && (b.top < box.top || b.bottom > box.bottom || b.left < box.left || b.right > box.right);
+      }).map((t) => `${t.closest('.node').dataset.node}: ${t.textContent}`);
+    });
+    check(out.length === 0, `the nodes' lines fit the topology at ${w}px: ${out.join('; ')}`);
     // The node drawn furthest right.
     const name = await page.evaluate(() => {
       let best = null;

@@ -240,7 +240,10 @@ export class Topology {
       return [-150 + dx * ((i % cols) + 0.5), -120 + dy * (Math.floor(i / cols) + 0.5)];
     }
     const a = (2 * Math.PI * i) / Math.max(n, 1) - Math.PI / 2;
-    return [Math.cos(a) * 100, Math.sin(a) * 95];
+    // A ring a little above the middle: the bottom node's role and state
+    // lines (30 and 40 below its centre) stay inside the view, as the top
+    // node's "in doubt" line (21 above) does.
+    return [Math.cos(a) * 100, Math.sin(a) * 90 - 4];
   }
 
   draw() {
