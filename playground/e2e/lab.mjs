@@ -568,6 +568,14 @@ async function cut() {
   const verdict = await page.locator('#verdict').textContent();
   const why = await page.locator('#run-error').textContent();
   check(verdict === 'unknown' && /worker/.test(why) && await page.locator('#run-error').isVisible(), `the verdict and why: ${verdict}; ${why}`);
+  // Its diagram frame is empty (it showed the server's JSON 404 for the
+  // diagram the dead worker never wrote), unless the worker wrote one.
+  await page.waitForFunction(() => {
+    const d = document.querySelector('#lamport').contentDocument;
+    return d && d.readyState === 'complete' && (document.querySelector('#lamport-open').hidden || d.querySelector('#title'));
+  });
+  const frame = await page.evaluate(() => document.querySelector('#lamport').contentDocument.body?.textContent || '');
+  check(!/"error"/.test(frame), `no error page in the diagram frame: ${frame.slice(0, 120)}`);
   await shot('h1-worker-killed-stream-ends');
   log(`worker ${fresh[0]} killed mid-stream: the stream ended cleanly; ${verdict}: ${why}`);
 }

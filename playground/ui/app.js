@@ -813,10 +813,23 @@ const lamportSrc = (r) => `/api/v1/runs/${r.id}/files/lamport.html?seq=${r.seq}$
 function refreshLamport(r) {
   $('lamport-open').href = lamportSrc(r);
   if (lamportKey(r) === st.lamportAt) return;
-  const load = () => {
+  const load = async () => {
     if (!st.run) return;
-    st.lamportAt = lamportKey(st.run);
-    $('lamport').src = lamportSrc(st.run);
+    const run = st.run;
+    st.lamportAt = lamportKey(run);
+    $('lamport-open').hidden = false;
+    if (run.state === 'finished' && run.error) {
+      // A run that ended on its own (its worker died) may have written no
+      // diagram: the frame then stays empty, not a JSON error page.
+      const head = await fetch(lamportSrc(run), { method: 'HEAD' }).catch(() => null);
+      if (st.run !== run) return;
+      if (!head || !head.ok) {
+        $('lamport').src = 'about:blank';
+        $('lamport-open').hidden = true;
+        return;
+      }
+    }
+    $('lamport').src = lamportSrc(run);
   };
   if (r.state !== 'running') {
     clearTimeout(st.lamportTimer);
