@@ -186,3 +186,51 @@ nodes:
 	}
 	t.Fatal("the stream ended without an event")
 }
+
+func TestRunOpenedAtEventHasVerdictsSoFar(t *testing.T) {
+	inEachMode(t, testRunOpenedAtEventHasVerdictsSoFar)
+}
+
+// A run opened at an event (a permanent link, an imported bundle: POST
+// /runs with seq) answers with the checks' verdicts so far there, as a
+// seek to that event does; opened at its start, it has none yet.
+func testRunOpenedAtEventHasVerdictsSoFar(t *testing.T, cfg playground.Config) {
+	_, srv := newServer(t, cfg)
+	api := srv.URL + "/api/v1/runs"
+	at := mustOK(t, postJSON(t, api, map[string]any{"pattern": "twopc", "seq": 800}), http.StatusCreated)
+	assert.Equal(t, "paused", at.State)
+	assert.GreaterOrEqual(t, at.Seq, uint64(800))
+	require.Contains(t, at.Checks, "twopc-atomicity", "the verdicts so far at event %d", at.Seq)
+	assert.Equal(t, "valid", at.Checks["twopc-atomicity"].Verdict)
+	assert.False(t, at.Checks["twopc-atomicity"].Settled, "a verdict so far, not the run's")
+
+	start := mustOK(t, postJSON(t, api, map[string]any{"pattern": "twopc"}), http.StatusCreated)
+	assert.Empty(t, start.Checks, "nothing has happened at the start")
+}
+
+func TestVerdictsSoFarOutliveARestart(t *testing.T) { inEachMode(t, testVerdictsSoFarOutliveARestart) }
+
+// A paused run's verdicts so far come back with it after a restart, and
+// stay when its simulation is rebuilt at its position (by replay, for the
+// first request that needs it): the rebuilt status once had none.
+func testVerdictsSoFarOutliveARestart(t *testing.T, cfg playground.Config) {
+	dir := t.TempDir()
+	a, err := playground.New(context.Background(), cfg.WithDataDir(dir))
+	require.NoError(t, err)
+	ha := httptest.NewServer(a.Handler())
+	at := mustOK(t, postJSON(t, ha.URL+"/api/v1/runs", map[string]any{"pattern": "twopc", "seq": 800}), http.StatusCreated)
+	require.Contains(t, at.Checks, "twopc-atomicity")
+	ha.Close()
+	require.NoError(t, a.Close())
+
+	_, hb := newServer(t, cfg.WithDataDir(dir))
+	run := hb.URL + "/api/v1/runs/" + at.ID
+	back := mustOK(t, get(t, run), http.StatusOK)
+	assert.Equal(t, at.Seq, back.Seq)
+	assert.Contains(t, back.Checks, "twopc-atomicity", "the record has them")
+	require.Equal(t, http.StatusOK, get(t, run+"/next").Status, "the simulation is rebuilt at the run's position")
+	rebuilt := mustOK(t, get(t, run), http.StatusOK)
+	assert.Equal(t, at.Seq, rebuilt.Seq)
+	require.Contains(t, rebuilt.Checks, "twopc-atomicity", "the rebuild keeps them")
+	assert.Equal(t, at.Checks["twopc-atomicity"].Verdict, rebuilt.Checks["twopc-atomicity"].Verdict)
+}

@@ -521,6 +521,11 @@ func (r *run) do(ctx context.Context, fn func(*runner.Run) error) error {
 	r.mu.Lock()
 	r.used += used
 	if err == nil || st.ID != "" {
+		if r.status.Checks != nil && st.Seq == r.status.Seq && st.Steps == r.status.Steps && st.NowNS == r.status.NowNS {
+			// Still where the verdicts so far were taken (a rebuild by
+			// replay at the run's position, a read): they hold.
+			st.Checks = r.status.Checks
+		}
 		r.status = st
 		r.maxSeq = max(r.maxSeq, st.Seq)
 	}
@@ -878,6 +883,11 @@ func (s *Server) newRunWith(ctx context.Context, id string, created time.Time, t
 	s.attach(r, tl, runner.Position{})
 	r.op.Lock()
 	err := r.replay(ctx, seq)
+	if err == nil && seq > 0 {
+		// Opened at a position (a link, a bundle): its verdicts so far, as
+		// a seek there gives them.
+		r.checkNow(ctx)
+	}
 	r.op.Unlock()
 	if err != nil {
 		r.shutdown()

@@ -38,6 +38,7 @@ func (s *Server) runEvents(c echo.Context) error {
 	}
 	r.watchers.Add(1)
 	defer r.watchers.Add(-1)
+	keepReading(c)
 	ctx := c.Request().Context()
 	send := sse(c)
 	next := uint64(from) // events sent: seq 1..next

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httputil"
 	"os"
@@ -477,6 +478,7 @@ func (p *pool) supervise(w *wrun, proc *worker.Proc) {
 		maxSeq uint64
 		acts   int
 		seq    uint64
+		checks string // the verdicts so far: a seek computes them after it lands
 	}
 	var written mark
 	for {
@@ -507,7 +509,7 @@ func (p *pool) supervise(w *wrun, proc *worker.Proc) {
 		}
 		w.mu.Unlock()
 		if err == nil {
-			if m := (mark{sv.State, sv.MaxSeq, len(sv.Actions), sv.Status.Seq}); m != written {
+			if m := (mark{sv.State, sv.MaxSeq, len(sv.Actions), sv.Status.Seq, verdicts(sv.Status.Checks)}); m != written {
 				written = m
 				p.persist(w)
 			}
@@ -532,6 +534,16 @@ func (p *pool) supervise(w *wrun, proc *worker.Proc) {
 			return
 		}
 	}
+}
+
+// verdicts is a run's check verdicts in one string (name=verdict, sorted).
+func verdicts(cs map[string]CheckStatus) string {
+	names := slices.Sorted(maps.Keys(cs))
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "%s=%s;", n, cs[n].Verdict)
+	}
+	return b.String()
 }
 
 // park asks an idle worker for its run's state and lets it exit; the run
@@ -982,9 +994,44 @@ func (s *Server) viaWorkers(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		defer release()
+		if key == "GET /runs/:id/events" {
+			return proxyStream(rp, c)
+		}
 		rp.ServeHTTP(c.Response(), c.Request())
 		return nil
 	}
+}
+
+// proxyStream forwards an event stream from a run's worker and ends it
+// cleanly, with the final chunk, when the worker's side breaks off (the
+// worker killed or exited, the client gone). httputil.ReverseProxy aborts
+// the response on a copy error instead (panic(http.ErrAbortHandler), Go's
+// net/http/httputil/reverseproxy.go, ServeHTTP), which cuts the client's
+// chunked stream mid-chunk: Chromium reports
+// net::ERR_INCOMPLETE_CHUNKED_ENCODING. An event cut in half at the end is
+// not dispatched by EventSource (the HTML standard's event stream
+// interpretation drops an event without its blank line at end of file),
+// and the page resubscribes from the last event it got.
+func proxyStream(rp *httputil.ReverseProxy, c echo.Context) (err error) {
+	keepReading(c)
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			err = nil
+		}
+	}()
+	rp.ServeHTTP(c.Response(), c.Request())
+	return nil
+}
+
+// keepReading lifts the server's whole-request read deadline
+// (cmd/terrarium's ReadTimeout) off a long-lived response such as an event
+// stream: once it passes, net/http cancels the request's context and the
+// stream would end after that many minutes, however live the run.
+func keepReading(c echo.Context) {
+	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Time{})
 }
 
 // control forwards a control request; a pause that the worker does not

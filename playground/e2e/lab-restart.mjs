@@ -1,12 +1,14 @@
 // After a hard restart of the server on the same --data folder (issue 18,
 // defect d): the runs made before are listed, a link to a finished run
 // opens it with its verdict, timeline, diagram and scenario, and it
-// replays. Run by lab_test.go: node lab-restart.mjs URL SHOTS_DIR RUN_ID BROKEN_ID OUT_JSON
+// replays; a run left paused at an event comes back there with its
+// verdicts so far. Run by lab_test.go:
+//   node lab-restart.mjs URL SHOTS_DIR RUN_ID BROKEN_ID PAUSED_ID PAUSED_SEQ OUT_JSON
 import { chromium } from 'playwright-core';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [url, shots, id, broken, outJSON] = process.argv.slice(2);
+const [url, shots, id, broken, paused, pausedSeq, outJSON] = process.argv.slice(2);
 const out = { steps: [] };
 const check = (cond, msg) => { if (!cond) throw new Error(`check failed: ${msg}`); };
 const browser = await chromium.launch({
@@ -52,6 +54,17 @@ try {
   check((await page.locator('#digest').textContent()).trim() === d1, 'the replay has the same digest');
   await page.screenshot({ path: join(shots, 'lab-d2-replayed-after-restart.png') });
   out.steps.push('replayed the restored broken run to the same digest');
+  // The paused run: at its event, with the verdicts so far it had (the
+  // record written before its seek's checks were kept them empty).
+  await page.goto(`${url}runs/${paused}`);
+  await page.waitForSelector('body[data-ready="1"]');
+  await page.waitForFunction(([i, n]) => document.querySelector('#run-id').textContent.startsWith(`run ${i} `) && document.querySelector('#slider-label').textContent.startsWith(`event ${n} /`), [paused, pausedSeq]);
+  check(await page.locator('#run-state').textContent() === 'paused', 'the paused run is still paused');
+  await page.waitForSelector('#checks tr[data-check="twopc-atomicity"]');
+  const so = (await page.locator('#checks tr[data-check="twopc-atomicity"]').textContent()).replace(/\s+/g, ' ');
+  check(/valid/.test(so) && /so far/.test(so), `the paused run's verdicts so far are back: ${so}`);
+  await page.screenshot({ path: join(shots, 'lab-d3-paused-after-restart.png') });
+  out.steps.push(`run ${paused} is back paused at event ${pausedSeq}: ${so.slice(0, 60)}`);
   out.ok = true;
 } catch (err) {
   out.ok = false;

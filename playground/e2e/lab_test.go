@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -10,7 +11,8 @@ import (
 // TestLabInChromium walks the defects a newcomer met in the playground
 // (issue 18, part 1) in chromium: lab.mjs against a server that runs two
 // runs at once and one whose operator lowered the fuel cap, then
-// lab-restart.mjs against the first after a hard restart. Screenshots go to
+// lab-restart.mjs against the first after a hard restart; lab.mjs kills a
+// run worker of the first (LAB_SERVER_PID) under an open event stream. Screenshots go to
 // $TERRARIUM_SHOTS, else screenshots/lab (gitignored).
 func TestLabInChromium(t *testing.T) {
 	readInputs(t)
@@ -20,6 +22,8 @@ func TestLabInChromium(t *testing.T) {
 
 	data := t.TempDir()
 	server, url := serve(t, bin, data, "--max-runs", "2")
+	// lab.mjs kills one of this server's run workers (its children) mid-stream.
+	t.Setenv("LAB_SERVER_PID", strconv.Itoa(server.Process.Pid))
 	_, capped := serve(t, bin, t.TempDir(), "--max-limit", "fuel=100000")
 	out := browse(t, browser, "lab.mjs", url, capped, shots)
 	runs := out["runs"].(map[string]any)
@@ -28,5 +32,6 @@ func TestLabInChromium(t *testing.T) {
 	require.NoError(t, server.Process.Signal(syscall.SIGKILL))
 	_ = server.Wait()
 	_, url = serve(t, bin, data)
-	browse(t, browser, "lab-restart.mjs", url, shots, runs["finished"].(string), runs["broken"].(string))
+	browse(t, browser, "lab-restart.mjs", url, shots, runs["finished"].(string), runs["broken"].(string),
+		runs["paused"].(string), strconv.Itoa(int(runs["pausedSeq"].(float64))))
 }

@@ -82,6 +82,8 @@ const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'), (se
 const next = new NextPanel($('next'), {
   picked: (run) => { st.run = run; render(); flash(`delivered pick at event ${run.seq}: recorded on the timeline`); },
   error: (err) => showError(err),
+  // The messages on their way at a paused moment stay on the topology.
+  inFlight: (v) => topo.setInFlight(v ? v.now_ns : 0, v ? v.in_flight : null),
 });
 // The guided tours (tour.js): hooks into this page's run.
 const tour = new TourPlayer($('tour'), {
@@ -442,6 +444,7 @@ const feed = new TraceFeed((e) => {
 }, (seq) => {
   // How far the views have seen, for anyone waiting on them (tests).
   document.body.dataset.seen = String(seq);
+  if (topo.still) topo.drawInFlight(); // their send times may have come
   if (st.run && st.run.state !== 'running' && feed.backlog() === 0) renderChecks(st.run);
 });
 
@@ -676,8 +679,18 @@ function renderChecks(r) {
   tb.textContent = '';
   const names = Object.keys(r.checks || {}).sort();
   if (names.length === 0) {
-    tb.insertRow().insertCell().textContent = r.state === 'finished' ? 'no checks' : 'verdicts so far appear when the run pauses, and every few seconds while it runs';
-    return;
+    const c = tb.insertRow().insertCell();
+    c.colSpan = 3;
+    c.textContent = r.state === 'finished' ? 'no checks' : 'verdicts so far appear when the run pauses, and every few seconds while it runs';
+  }
+  if (r.error) {
+    // Why the run ended or paused on its own (its worker died, a budget,
+    // the disk): said in the page, beside the verdict.
+    const er = tb.insertRow();
+    er.id = 'run-error';
+    const c = er.insertCell();
+    c.colSpan = 3;
+    c.textContent = `⚠ ${r.state === 'finished' ? 'the run ended' : 'the run stopped'}: ${r.error}`;
   }
   for (const n of names) {
     const c = r.checks[n];
@@ -800,10 +813,23 @@ const lamportSrc = (r) => `/api/v1/runs/${r.id}/files/lamport.html?seq=${r.seq}$
 function refreshLamport(r) {
   $('lamport-open').href = lamportSrc(r);
   if (lamportKey(r) === st.lamportAt) return;
-  const load = () => {
+  const load = async () => {
     if (!st.run) return;
-    st.lamportAt = lamportKey(st.run);
-    $('lamport').src = lamportSrc(st.run);
+    const run = st.run;
+    st.lamportAt = lamportKey(run);
+    $('lamport-open').hidden = false;
+    if (run.state === 'finished' && run.error) {
+      // A run that ended on its own (its worker died) may have written no
+      // diagram: the frame then stays empty, not a JSON error page.
+      const head = await fetch(lamportSrc(run), { method: 'HEAD' }).catch(() => null);
+      if (st.run !== run) return;
+      if (!head || !head.ok) {
+        $('lamport').src = 'about:blank';
+        $('lamport-open').hidden = true;
+        return;
+      }
+    }
+    $('lamport').src = lamportSrc(run);
   };
   if (r.state !== 'running') {
     clearTimeout(st.lamportTimer);

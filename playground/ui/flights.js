@@ -87,7 +87,7 @@ export class Flights {
   showNote() {
     if (!this.note) return;
     if (this.seen === 0) {
-      this.note.textContent = 'messages appear as dots while a run plays';
+      this.note.textContent = 'messages fly as dots while a run plays; paused, those on their way stay where they are';
       return;
     }
     const sampled = this.seen > this.drawn + this.pending.length;

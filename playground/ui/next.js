@@ -10,7 +10,8 @@ const fmtT = (ns) => (ns / 1e6).toFixed(3) + 'ms';
 
 export class NextPanel {
   // box: the panel's element; hooks.picked(status) is told the run's
-  // status after a pick, hooks.error(err) of a failure.
+  // status after a pick, hooks.error(err) of a failure, hooks.inFlight(v)
+  // of each listing (null when there is none: the run plays or ended).
   constructor(box, hooks) {
     this.box = box;
     this.hooks = hooks;
@@ -19,6 +20,7 @@ export class NextPanel {
 
   reset(msg) {
     this.shown = null;
+    if (this.hooks.inFlight) this.hooks.inFlight(null);
     this.box.textContent = msg;
     this.box.className = 'muted small';
   }
@@ -38,6 +40,7 @@ export class NextPanel {
       return this.reset(`nothing to choose: ${err.message}`);
     }
     if (this.shown !== key) return; // a newer position is on its way
+    if (this.hooks.inFlight) this.hooks.inFlight(v);
     this.render(r, v);
   }
 

@@ -9,6 +9,11 @@
 // it and its tooltip; the node's menu shows it whole with its store's keys.
 import { Flights } from './flights.js';
 
+// MAX_STILL messages in flight are drawn at a paused moment (the next
+// panel's list is up to 200); MAX_SENT sends are remembered for their
+// times, the oldest forgotten first.
+const MAX_STILL = 200;
+const MAX_SENT = 50000;
 const NS = 'http://www.w3.org/2000/svg';
 
 // compactState renders a state snapshot on one short line: an object's
@@ -38,6 +43,12 @@ export class Topology {
     this.flightLayer = document.createElementNS(NS, 'g');
     this.flightLayer.setAttribute('class', 'flights');
     this.flights = new Flights(this.flightLayer, hooks.note || null);
+    // Messages on their way at a paused (or sought) moment, drawn still
+    // where they are: a circle each, between sender and receiver by how
+    // much of its flight time has gone.
+    this.stillLayer = document.createElementNS(NS, 'g');
+    this.stillLayer.setAttribute('class', 'in-flight');
+    this.still = null; // {now, msgs} of GET /runs/{id}/next, while paused
     this.resetEvents();
     document.addEventListener('click', (e) => {
       if (!menu.contains(e.target) && !svg.contains(e.target)) menu.hidden = true;
@@ -61,7 +72,60 @@ export class Topology {
     this.doubt = new Map(); // node name -> Set(txn) prepared, not yet applied or released
     this.traffic = new Set(); // "i-j" (i < j): node pairs a message was delivered between
     this.states = new Map(); // node index -> its last state snapshot
+    this.sent = new Map(); // msg id -> virtual time sent, while on its way
     if (this.flights) this.flights.reset();
+  }
+
+  // setInFlight draws the messages on their way at virtual time now (ns):
+  // msgs are GET /runs/{id}/next's in_flight (from, to, at_ns, msg); null
+  // clears them (the run plays, or has finished). A message whose send
+  // this page has not folded yet is drawn halfway.
+  setInFlight(now, msgs) {
+    this.still = msgs ? { now, msgs } : null;
+    this.drawInFlight();
+  }
+
+  drawInFlight() {
+    const layer = this.stillLayer;
+    if (!layer) return;
+    layer.textContent = '';
+    if (!this.still) {
+      layer.dataset.count = '0';
+      return;
+    }
+    const { now, msgs } = this.still;
+    const idx = new Map(this.nodes.map((n, i) => [n.name, i]));
+    let n = 0;
+    for (const m of msgs.slice(0, MAX_STILL)) {
+      const i = idx.get(m.from);
+      const j = idx.get(m.to);
+      if (i === undefined || j === undefined || i === j) continue; // a client's, or to itself
+      const sent = this.sent.get(m.msg);
+      const k = sent === undefined || m.at_ns <= sent ? 0.5 : Math.min(1, Math.max(0, (now - sent) / (m.at_ns - sent)));
+      // Along the part of the link between the two circles' edges: a
+      // message just sent is not hidden under its sender.
+      const [ax, ay] = this.pos(i);
+      const [bx, by] = this.pos(j);
+      const len = Math.hypot(bx - ax, by - ay) || 1;
+      const r = Math.min(len / 3, this.nodes.length > 24 ? 8 : 18);
+      const [x1, y1] = [ax + ((bx - ax) * r) / len, ay + ((by - ay) * r) / len];
+      const [x2, y2] = [bx - ((bx - ax) * r) / len, by - ((by - ay) * r) / len];
+      const c = document.createElementNS(NS, 'circle');
+      c.setAttribute('r', '3');
+      c.setAttribute('class', 'flight still');
+      c.setAttribute('cx', String(x1 + (x2 - x1) * k));
+      c.setAttribute('cy', String(y1 + (y2 - y1) * k));
+      c.dataset.msg = String(m.msg);
+      c.dataset.from = m.from;
+      c.dataset.to = m.to;
+      c.dataset.k = k.toFixed(3);
+      const t = document.createElementNS(NS, 'title');
+      t.textContent = `${m.label}: due at ${(m.at_ns / 1e6).toFixed(3)}ms`;
+      c.append(t);
+      layer.append(c);
+      n++;
+    }
+    layer.dataset.count = String(n);
   }
 
   // setLive says whether the run plays: messages fly only then (not while
@@ -90,6 +154,12 @@ export class Topology {
 
   // event folds one trace event into the link and in-doubt state.
   event(e) {
+    if (e.kind === 'send' && e.msg !== undefined) {
+      this.sent.set(e.msg, e.t);
+      if (this.sent.size > MAX_SENT) this.sent.delete(this.sent.keys().next().value); // the oldest
+    } else if (e.kind === 'deliver' || e.kind === 'drop') {
+      this.sent.delete(e.msg);
+    }
     if (e.kind === 'deliver' && e.peer >= 0 && e.peer < this.nodes.length && e.node < this.nodes.length && e.peer !== e.node) {
       const key = `${Math.min(e.node, e.peer)}-${Math.max(e.node, e.peer)}`;
       if (!this.traffic.has(key)) {
@@ -170,7 +240,10 @@ export class Topology {
       return [-150 + dx * ((i % cols) + 0.5), -120 + dy * (Math.floor(i / cols) + 0.5)];
     }
     const a = (2 * Math.PI * i) / Math.max(n, 1) - Math.PI / 2;
-    return [Math.cos(a) * 100, Math.sin(a) * 95];
+    // A ring a little above the middle: the bottom node's role and state
+    // lines (30 and 40 below its centre) stay inside the view, as the top
+    // node's "in doubt" line (21 above) does.
+    return [Math.cos(a) * 100, Math.sin(a) * 90 - 4];
   }
 
   draw() {
@@ -202,6 +275,8 @@ export class Topology {
       }
     }
     svg.append(this.flightLayer); // above the links, under the nodes
+    svg.append(this.stillLayer);
+    this.drawInFlight();
     const small = ns.length > 24;
     ns.forEach((n, i) => {
       const [x, y] = this.pos(i);
@@ -258,6 +333,7 @@ export class Topology {
         const ks = d.store.map((kv) => kv.key);
         keys.textContent = `store (${ks.length}${d.store_next ? '+' : ''} keys): ${ks.slice(0, 8).join(', ') || 'empty'}${ks.length > 8 ? ', …' : ''}`;
         if (gs === undefined && d.guest_state !== undefined) pre.textContent = `state ${JSON.stringify(d.guest_state)}`;
+        if (!m.hidden && keys.isConnected) this.placeMenu(e.clientX, e.clientY); // the keys made it taller
       }, (err) => { keys.textContent = `store: ${err.message || err}`; });
     }
     const item = (label, fn, enabled = true) => {
@@ -276,9 +352,26 @@ export class Topology {
     item('Resume', act('resume'), n.state === 'paused');
     item('Inspect', () => this.hooks.inspect(n.name));
     item(this.selected.includes(n.name) ? 'Unselect' : 'Select', () => this.toggle(n.name));
-    const box = this.svg.parentElement.getBoundingClientRect();
-    m.style.left = `${e.clientX - box.left + 8}px`;
-    m.style.top = `${e.clientY - box.top + 8}px`;
     m.hidden = false;
+    this.placeMenu(e.clientX, e.clientY);
+  }
+
+  // placeMenu puts the open menu beside the click at (x, y), whole: at its
+  // own width (an absolute box near its container's right edge would be
+  // squeezed to the space left there), to the click's left where the
+  // right has no room, and up where the window's bottom would cut it.
+  placeMenu(x, y) {
+    const m = this.menu;
+    const box = this.svg.parentElement.getBoundingClientRect();
+    const room = this.svg.getBoundingClientRect();
+    const w = m.offsetWidth;
+    const h = m.offsetHeight;
+    let left = x + 8;
+    if (left + w > room.right) left = x - 8 - w;
+    left = Math.max(4, Math.min(left, innerWidth - 4 - w));
+    let top = y + 8;
+    if (top + h > innerHeight - 4) top = Math.max(4, innerHeight - 4 - h);
+    m.style.left = `${left - box.left}px`;
+    m.style.top = `${top - box.top}px`;
   }
 }
