@@ -116,6 +116,7 @@ func TestResumeReachesTheSameResult(t *testing.T) {
 	}{
 		"random": {"elect/scenario.yaml", func() explore.Strategy { return explore.NewRandom(1, 1) }, true},
 		"dfs":    {"lease/scenario.yaml", func() explore.Strategy { return explore.NewDFS(2, 0) }, false},
+		"bfs":    {"lease/scenario.yaml", func() explore.Strategy { return explore.NewBFS(2, 0, true) }, false},
 	} {
 		t.Run(name, func(t *testing.T) {
 			whole := searchCfg(t, config(t, c.path, c.mk(), 100, c.faults, nil))
@@ -155,11 +156,13 @@ func TestResumeRefusesAnotherSearch(t *testing.T) {
 	other := config(t, "lease/scenario.yaml", explore.NewDFS(2, 0), 1, false, func(c *explore.Config) { c.Spec, c.Resume = "other", part.State })
 	_, err := explore.Search(context.Background(), other)
 	assert.ErrorContains(t, err, `the state is of the search "test", not "other"`)
-	bfs := searchCfg(t, config(t, "lease/scenario.yaml", explore.NewBFS(2, 0, true), 1, false, nil))
-	assert.False(t, bfs.State.Resumable)
 	_, err = explore.Search(context.Background(), config(t, "lease/scenario.yaml", explore.NewBFS(2, 0, true), 1, false,
 		func(c *explore.Config) { c.Resume = part.State }))
-	assert.ErrorContains(t, err, "cannot resume")
+	assert.ErrorContains(t, err, "not of a breadth-first search", "a dfs state does not resume a bfs")
+	bfs := searchCfg(t, config(t, "lease/scenario.yaml", explore.NewBFS(2, 0, true), 1, false, nil))
+	_, err = explore.Search(context.Background(), config(t, "lease/scenario.yaml", explore.NewBFS(1, 0, true), 1, false,
+		func(c *explore.Config) { c.Resume = bfs.State }))
+	assert.ErrorContains(t, err, "not of a breadth-first search with this bound")
 	_, err = explore.Search(context.Background(), config(t, "lease/scenario.yaml", explore.NewBFS(2, 0, true), 1, false,
 		func(c *explore.Config) { c.Shard = sweep.Shard{Index: 1, Count: 2} }))
 	assert.ErrorContains(t, err, "cannot be split")

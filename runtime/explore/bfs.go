@@ -1,6 +1,13 @@
 package explore
 
 import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
 	"github.com/terrarium-sim/terrarium/runtime/schedule"
 	"github.com/terrarium-sim/terrarium/runtime/sim"
 )
@@ -23,7 +30,8 @@ type BFS struct {
 	prune          bool
 	levels         [][][]int // queued prefixes by their cost
 	seen           map[stateKey]struct{}
-	cur            []int
+	cur            []int // the prefix of the run planned last
+	level          int   // the level cur heads, until its run is done
 	started        bool
 	pruned         int
 }
@@ -60,12 +68,13 @@ func (b *BFS) Pruned() int { return b.pruned }
 // Next implements Strategy.
 func (b *BFS) Next() (Plan, bool) {
 	if !b.started {
-		b.started = true
 		return Plan{Chooser: &fixed{}}, true
 	}
 	for c, q := range b.levels {
 		if len(q) > 0 {
-			b.cur, b.levels[c] = q[0], q[1:]
+			// The prefix leaves the queue when its run is done, so that a
+			// search stopped during the run saves it (state.go).
+			b.cur, b.level = q[0], c
 			return Plan{Chooser: &fixed{prefix: b.cur}}, true
 		}
 	}
@@ -75,6 +84,11 @@ func (b *BFS) Next() (Plan, bool) {
 // Done implements Strategy: it queues the alternatives at the points the
 // run reached past its prefix, up to the first state seen before.
 func (b *BFS) Done(trail []Choice) {
+	if !b.started {
+		b.started = true
+	} else {
+		b.levels[b.level] = b.levels[b.level][1:]
+	}
 	spent, crashed := budgets(trail)
 	for i := len(b.cur); i < len(trail); i++ {
 		c := trail[i]
@@ -117,4 +131,45 @@ func budgets(trail []Choice) (spent, crashed []int) {
 		}
 	}
 	return spent, crashed
+}
+
+// bfsState is what a breadth-first search saves to resume (State.BFS):
+// its queue, and the states it has seen as "kind:hash".
+type bfsState struct {
+	Started bool      `json:"started"`
+	Levels  [][][]int `json:"levels"`
+	Seen    []string  `json:"seen,omitempty"`
+	Pruned  int       `json:"pruned,omitempty"`
+}
+
+// saved returns the search's state.
+func (b *BFS) saved() *bfsState {
+	st := &bfsState{Started: b.started, Levels: b.levels, Pruned: b.pruned}
+	for k := range b.seen {
+		st.Seen = append(st.Seen, fmt.Sprintf("%d:%x", k.kind, k.h))
+	}
+	slices.Sort(st.Seen)
+	return st
+}
+
+// restore takes up a saved state; it must be of a search with the same
+// bound.
+func (b *BFS) restore(st *bfsState) error {
+	if st == nil || len(st.Levels) != b.bound+1 {
+		return errors.New("explore: resume: the state is not of a breadth-first search with this bound")
+	}
+	seen := make(map[stateKey]struct{}, len(st.Seen))
+	for _, s := range st.Seen {
+		kind, hash, ok := strings.Cut(s, ":")
+		k, err := strconv.Atoi(kind)
+		h, herr := hex.DecodeString(hash)
+		if !ok || err != nil || herr != nil || len(h) != 32 {
+			return fmt.Errorf("explore: resume: bad state %q", s)
+		}
+		key := stateKey{kind: sim.PointKind(k)}
+		copy(key.h[:], h)
+		seen[key] = struct{}{}
+	}
+	b.started, b.levels, b.seen, b.pruned = st.Started, st.Levels, seen, st.Pruned
+	return nil
 }

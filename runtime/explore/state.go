@@ -17,7 +17,8 @@ const StateFormat = 1
 // a failure), to continue it: Config.Resume makes the search it saves go
 // on as though it had never stopped, to the same runs, failure and
 // numbers (but wall time). Random, pct and sweep keep the next run's
-// number and what they learned; dfs the choices of its next run.
+// number and what they learned; dfs the choices of its next run; bfs its
+// queue of prefixes and the states it has seen.
 type State struct {
 	Format int         `json:"format"`
 	Spec   string      `json:"spec"`
@@ -32,7 +33,10 @@ type State struct {
 	// has none left.
 	Prefix []int `json:"prefix,omitempty"`
 	Done   bool  `json:"done,omitempty"`
-	// Resumable is false for a strategy that cannot resume (bfs).
+	// BFS is a breadth-first search's queue and seen states.
+	BFS *bfsState `json:"bfs,omitempty"`
+	// Resumable is false for a strategy that cannot resume (an
+	// embedder's own).
 	Resumable bool `json:"resumable"`
 }
 
@@ -48,6 +52,8 @@ func (s *searcher) state() *State {
 		st.Next, st.Learned = s.next, strat.learned()
 	case *DFS:
 		st.Prefix, st.Done = slices.Clone(strat.prefix), strat.done
+	case *BFS:
+		st.BFS = strat.saved()
 	default:
 		st.Resumable = false
 	}
@@ -72,8 +78,12 @@ func (s *searcher) resume(st *State) error {
 		strat.setLearned(st.Learned)
 	case *DFS:
 		strat.prefix, strat.done = slices.Clone(st.Prefix), st.Done
+	case *BFS:
+		if err := strat.restore(st.BFS); err != nil {
+			return err
+		}
 	default:
-		return errors.New("explore: resume: this strategy cannot resume (dfs, pct, random and sweep can)")
+		return errors.New("explore: resume: this strategy cannot resume (dfs, bfs, pct, random and sweep can)")
 	}
 	s.res.Stats = st.Stats
 	s.res.Stats.Exhausted = false
