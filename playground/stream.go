@@ -38,7 +38,6 @@ func (s *Server) runEvents(c echo.Context) error {
 	}
 	r.watchers.Add(1)
 	defer r.watchers.Add(-1)
-	keepReading(c)
 	ctx := c.Request().Context()
 	send := sse(c)
 	next := uint64(from) // events sent: seq 1..next
@@ -148,8 +147,10 @@ func (p *statusPush) ifChanged(send func(string, any) error) error {
 }
 
 // sse starts a server-sent event stream and returns what sends one event
-// (its data: v as JSON), flushed at once.
+// (its data: v as JSON), flushed at once. The stream is long-lived, so
+// the server's read deadline is lifted off it (keepReading).
 func sse(c echo.Context) func(string, any) error {
+	keepReading(c)
 	w := c.Response()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")

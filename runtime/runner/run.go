@@ -541,8 +541,33 @@ func (r *Run) Finish() (*Result, error) {
 			res.Crashes = append(res.Crashes, runfolder.Crash{Node: n.Name(), Reason: reason})
 		}
 	}
+	fatal, err := r.endReason(res, runErr)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.judge(res); err != nil {
+		return nil, err
+	}
+	res.Strict = scn.Strict
+	if res.Strict && len(res.Findings) > 0 {
+		res.Verdict = check.Invalid // a strict run fails on a finding
+	}
+	if res.Reason != "" && len(r.broken) == 0 {
+		res.Verdict = check.Unknown
+	}
+	res.Valid = res.Verdict == check.Valid
+	r.result = res
+	if err := r.writeFolder(res); err != nil {
+		return res, errors.Join(fatal, err)
+	}
+	return res, fatal
+}
+
+// endReason sets res.Reason from how the run ended (runErr from running it
+// to the end) and returns the error Finish reports; err is an input error
+// that ends Finish at once.
+func (r *Run) endReason(res *Result, runErr error) (fatal, err error) {
 	var lim *sim.LimitError
-	var fatal error
 	var stop violationStop
 	switch {
 	case runErr == nil:
@@ -557,13 +582,21 @@ func (r *Run) Finish() (*Result, error) {
 			return nil, runErr
 		}
 		res.Reason = runErr.Error()
-		fatal = fmt.Errorf("runner: at %v: %w", r.s.Now(), runErr)
+		return fmt.Errorf("runner: at %v: %w", r.s.Now(), runErr), nil
 	}
+	return nil, nil
+}
+
+// judge runs the scenario's checks into res: a check whose per-step
+// predicate broke stands however the run ended; the others are unknown
+// when the run did not finish or stopped at a violation.
+func (r *Run) judge(res *Result) error {
+	scn := r.scn
 	in := check.Input{History: r.s.History(), Events: r.s.Events(), Nodes: scn.NodeNames()}
 	for _, c := range scn.Checks {
 		fn, err := r.reg.Check(c.Name)
 		if err != nil {
-			return nil, inputErr(scn.ErrorAt(c.Line, "checks", "%v", err))
+			return inputErr(scn.ErrorAt(c.Line, "checks", "%v", err))
 		}
 		broke, isBroken := r.broken[c.Name]
 		switch {
@@ -595,19 +628,7 @@ func (r *Run) Finish() (*Result, error) {
 			res.Verdict = check.Unknown
 		}
 	}
-	res.Strict = scn.Strict
-	if res.Strict && len(res.Findings) > 0 {
-		res.Verdict = check.Invalid // a strict run fails on a finding
-	}
-	if res.Reason != "" && len(r.broken) == 0 {
-		res.Verdict = check.Unknown
-	}
-	res.Valid = res.Verdict == check.Valid
-	r.result = res
-	if err := r.writeFolder(res); err != nil {
-		return res, errors.Join(fatal, err)
-	}
-	return res, fatal
+	return nil
 }
 
 // withViolation is a check's end-of-run result cr overruled by the

@@ -3,6 +3,7 @@ package cqrscheck
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -47,8 +48,7 @@ func Projection(in check.Input) check.Result {
 	var problems []string
 	events := 0
 	rejected := map[string]bool{}
-	type key struct{ node, log string }
-	projected := map[key]map[int]int{} // applications of each (log, seq) per node
+	projected := map[projKey]map[int]int{} // applications of each (log, seq) per node
 	var projectedRejected []string
 	// The witnesses: the events at which a violation shows (a projection
 	// applied a second time, a command appended twice, a rejected command
@@ -96,7 +96,7 @@ func Projection(in check.Input) check.Result {
 			if json.Unmarshal(e.Data, &p) != nil {
 				continue
 			}
-			k := key{nodeName(in, e.Node), p.Log}
+			k := projKey{nodeName(in, e.Node), p.Log}
 			if projected[k] == nil {
 				projected[k] = map[int]int{}
 			}
@@ -157,40 +157,8 @@ func Projection(in check.Input) check.Result {
 			final[inv.Node] = v
 		}
 	}
-	var nodes []string
-	for n := range final {
-		nodes = append(nodes, n)
-	}
-	sort.Strings(nodes)
-	var mismatches []Mismatch
-	for _, n := range nodes {
-		accounts := map[string]bool{}
-		for a := range fold {
-			accounts[a] = true
-		}
-		for a := range final[n].Balances {
-			accounts[a] = true
-		}
-		names := make([]string, 0, len(accounts))
-		for a := range accounts {
-			names = append(names, a)
-		}
-		sort.Strings(names)
-		for _, a := range names {
-			if want, got := fold[a], final[n].Balances[a]; want != got {
-				mismatches = append(mismatches, Mismatch{Node: n, Account: a, Expected: want, Actual: got})
-			}
-		}
-	}
-	var doubly []string
-	for k, seqs := range projected {
-		for seq, times := range seqs {
-			if times > 1 {
-				doubly = append(doubly, fmt.Sprintf("%s applied %s#%d %d times", k.node, k.log, seq, times))
-			}
-		}
-	}
-	sort.Strings(doubly)
+	mismatches := mismatchesOf(fold, final)
+	doubly := appliedMoreThanOnce(projected)
 
 	var missing []string
 	for n, why := range finalFailed {
@@ -235,6 +203,44 @@ func Projection(in check.Input) check.Result {
 	return check.Result{Verdict: check.Valid, Details: d, Summary: fmt.Sprintf(
 		"all %d query nodes' read models equal the fold of %d logged events over %d accounts; %d rejected commands absent",
 		len(final), events, len(fold), len(rejected))}
+}
+
+// projKey is a query node's projection of one command node's log.
+type projKey struct{ node, log string }
+
+// mismatchesOf compares each query node's final read model with the fold
+// of the logs, account by account, nodes and accounts in order.
+func mismatchesOf(fold map[string]int, final map[string]ReadModelValue) []Mismatch {
+	var mismatches []Mismatch
+	for _, n := range slices.Sorted(maps.Keys(final)) {
+		accounts := map[string]bool{}
+		for a := range fold {
+			accounts[a] = true
+		}
+		for a := range final[n].Balances {
+			accounts[a] = true
+		}
+		for _, a := range slices.Sorted(maps.Keys(accounts)) {
+			if want, got := fold[a], final[n].Balances[a]; want != got {
+				mismatches = append(mismatches, Mismatch{Node: n, Account: a, Expected: want, Actual: got})
+			}
+		}
+	}
+	return mismatches
+}
+
+// appliedMoreThanOnce lists the projections applied more than once, sorted.
+func appliedMoreThanOnce(projected map[projKey]map[int]int) []string {
+	var doubly []string
+	for k, seqs := range projected {
+		for seq, times := range seqs {
+			if times > 1 {
+				doubly = append(doubly, fmt.Sprintf("%s applied %s#%d %d times", k.node, k.log, seq, times))
+			}
+		}
+	}
+	sort.Strings(doubly)
+	return doubly
 }
 
 // appliedAgain is a projection a query node applied more than once.

@@ -247,23 +247,7 @@ func Availability(in check.Input) check.Result {
 			open++
 		}
 	}
-	deadRoutes := map[string]int{}
-	firstDead := map[string]check.Witness{} // replica -> its first route past the grace
-	for _, rt := range ri.routes {
-		if d := ri.downFor(rt.replica, rt.at); d >= 0 && d > int64(grace) {
-			deadRoutes[rt.replica]++
-			if _, ok := firstDead[rt.replica]; !ok {
-				firstDead[rt.replica] = check.WitnessOf(rt.ev, in, fmt.Sprintf("%s routed request %s to %s, down for %s (more than %s)",
-					rt.balancer, rt.req, rt.replica, time.Duration(d).Round(100*time.Microsecond), grace))
-			}
-		}
-	}
-	deadReplica := ""
-	for _, r := range ri.replicas {
-		if deadRoutes[r] > deadRoutes[deadReplica] || deadReplica == "" && deadRoutes[r] > 0 {
-			deadReplica = r
-		}
-	}
+	deadRoutes, firstDead, deadReplica := ri.routesToDead(in, grace)
 	crashed := map[string][]string{}
 	var live []string
 	for _, r := range ri.replicas {
@@ -329,6 +313,28 @@ func Availability(in check.Input) check.Result {
 	}
 	return check.Result{Verdict: check.Valid, Details: d, Summary: fmt.Sprintf("%s with up to %d replicas down; per live replica %d..%d requests%s",
 		share, maxDown, max(bmin, 0), bmax, deadNote)}
+}
+
+// routesToDead counts, per replica, the requests routed to it while it
+// had been down for more than grace; firstDead is each one's first such
+// route as a witness, and deadReplica the replica with the most.
+func (ri runInfo) routesToDead(in check.Input, grace time.Duration) (deadRoutes map[string]int, firstDead map[string]check.Witness, deadReplica string) {
+	deadRoutes, firstDead = map[string]int{}, map[string]check.Witness{}
+	for _, rt := range ri.routes {
+		if d := ri.downFor(rt.replica, rt.at); d >= 0 && d > int64(grace) {
+			deadRoutes[rt.replica]++
+			if _, ok := firstDead[rt.replica]; !ok {
+				firstDead[rt.replica] = check.WitnessOf(rt.ev, in, fmt.Sprintf("%s routed request %s to %s, down for %s (more than %s)",
+					rt.balancer, rt.req, rt.replica, time.Duration(d).Round(100*time.Microsecond), grace))
+			}
+		}
+	}
+	for _, r := range ri.replicas {
+		if deadRoutes[r] > deadRoutes[deadReplica] || deadReplica == "" && deadRoutes[r] > 0 {
+			deadReplica = r
+		}
+	}
+	return deadRoutes, firstDead, deadReplica
 }
 
 // deadWitnesses are the events at which a dead replica showed it kept
