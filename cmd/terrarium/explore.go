@@ -254,7 +254,16 @@ func statsLine(s explore.Stats) string {
 			line += fmt.Sprintf("\n  %d runs could not be snapshotted: %s", s.Refused, s.Refusal)
 		}
 	}
-	return line + fmt.Sprintf("\n  choice points: order %d, drop/duplicate %d, crash/restart %d", s.Points.Order, s.Points.Fate, s.Points.Fault)
+	line += fmt.Sprintf("\n  choice points: order %d, drop/duplicate %d, crash/restart %d", s.Points.Order, s.Points.Fate, s.Points.Fault)
+	if len(s.Points.Types) > 0 {
+		var types []string
+		for _, t := range slices.Sorted(maps.Keys(s.Points.Types)) {
+			c := s.Points.Types[t]
+			types = append(types, fmt.Sprintf("%s %d/%d", t, c.Offered, c.Taken))
+		}
+		line += "\n  message types (points offering one / deviations taking one): " + strings.Join(types, ", ")
+	}
+	return line
 }
 
 // exploreReport prints the outcome, writes the failing scenario and

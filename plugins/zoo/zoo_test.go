@@ -286,3 +286,26 @@ func TestCheckInvariantsFailAtTheirEvent(t *testing.T) {
 		})
 	}
 }
+
+// The search's numbers say which message types its choice points offered
+// and which its deviations moved: the lease bug is a renewal brought
+// forward to the expiry, so the failing run's one deviation takes a
+// "renew", and every type the guests send was offered.
+func TestExploreCoversMessageTypes(t *testing.T) {
+	res := search(t, "lease/scenario.yaml", explore.NewDFS(2, 0), 20, false)
+	require.NotNil(t, res.Failure)
+	types := res.Stats.Points.Types
+	require.NotEmpty(t, types)
+	for _, typ := range []string{"acquire", "granted", "renew"} {
+		assert.Positive(t, types[typ].Offered, "%s offered", typ)
+	}
+	assert.Positive(t, types["renew"].Taken, "the failing deviation moves a renewal")
+	offered, taken := 0, 0
+	for _, c := range types {
+		offered += c.Offered
+		taken += c.Taken
+		assert.LessOrEqual(t, c.Taken, c.Offered)
+	}
+	assert.LessOrEqual(t, offered, 2*res.Stats.Points.Order+res.Stats.Points.Fate, "a point counts a type once")
+	assert.Positive(t, taken)
+}

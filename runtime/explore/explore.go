@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/terrarium-sim/terrarium/runtime/check"
@@ -188,6 +189,41 @@ type Points struct {
 	Order int `json:"order"`
 	Fate  int `json:"fate"`
 	Fault int `json:"fault"`
+	// Types are the message types the order and fate points offered,
+	// by type: which messages the search could move, drop or duplicate,
+	// and which it did.
+	Types map[string]TypeCover `json:"types,omitempty"`
+}
+
+// TypeCover is one message type's share of the choice points: Offered
+// counts the points with an option that delivers, drops or duplicates a
+// message of the type (one a point), Taken the runs' deviations that
+// chose such an option.
+type TypeCover struct {
+	Offered int `json:"offered"`
+	Taken   int `json:"taken"`
+}
+
+// cover adds one point's message types: offered are the types its
+// options carry (each counted once), taken the type of the option taken
+// if it was not the default.
+func (p *Points) cover(offered []string, taken string) {
+	if len(offered) == 0 && taken == "" {
+		return
+	}
+	if p.Types == nil {
+		p.Types = map[string]TypeCover{}
+	}
+	for _, t := range offered {
+		c := p.Types[t]
+		c.Offered++
+		p.Types[t] = c
+	}
+	if taken != "" {
+		c := p.Types[taken]
+		c.Taken++
+		p.Types[taken] = c
+	}
 }
 
 func (s *Stats) add(o *outcome, distinct int, start time.Time) {
@@ -200,6 +236,7 @@ func (s *Stats) add(o *outcome, distinct int, start time.Time) {
 		case sim.PointFault:
 			s.Points.Fault++
 		}
+		s.Points.cover(c.Types, c.TakenType)
 	}
 	s.Runs++
 	s.States += o.steps
@@ -249,6 +286,14 @@ func (t *tracker) Choose(p sim.Point) int {
 		i = 0
 	}
 	c := Choice{Kind: p.Kind, Options: len(p.Options), Taken: i}
+	for _, o := range p.Options {
+		if o.Type != "" && !slices.Contains(c.Types, o.Type) {
+			c.Types = append(c.Types, o.Type)
+		}
+	}
+	if i > 0 {
+		c.TakenType = p.Options[i].Type
+	}
 	if p.Kind == sim.PointFault {
 		c.Kinds = make([]schedule.Kind, len(p.Options))
 		for j, o := range p.Options {

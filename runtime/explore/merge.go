@@ -158,6 +158,15 @@ func (s *Stats) merge(p Stats) {
 	s.Points.Order += p.Points.Order
 	s.Points.Fate += p.Points.Fate
 	s.Points.Fault += p.Points.Fault
+	for t, c := range p.Points.Types {
+		if s.Points.Types == nil {
+			s.Points.Types = map[string]TypeCover{}
+		}
+		sc := s.Points.Types[t]
+		sc.Offered += c.Offered
+		sc.Taken += c.Taken
+		s.Points.Types[t] = sc
+	}
 	s.Elapsed = time.Duration(max(int64(s.Elapsed), int64(p.Elapsed)))
 	s.Hashed += p.Hashed
 	s.Pruned += p.Pruned

@@ -38,6 +38,11 @@ type Choice struct {
 	// State is the run's state hash at the point (sim.Point.State), for
 	// a strategy that prunes states it has seen; zero otherwise.
 	State [32]byte
+	// Types are the message types the point's options carry, once each,
+	// and TakenType the taken option's when it is not the default
+	// (Points.Types).
+	Types     []string
+	TakenType string
 }
 
 // stateful is a strategy that wants the state hash of the points of its

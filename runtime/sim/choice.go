@@ -67,6 +67,9 @@ type Option struct {
 	From int32
 	// Label describes the option for people ("deliver n0→n1 #7").
 	Label string
+	// Type is the message's body type for a delivery, drop or
+	// duplicate; "" for other options.
+	Type string
 }
 
 // ChoiceOptions says which choice points a chooser is offered beyond the
@@ -233,7 +236,8 @@ func (s *Sim) InFlight(max int) []InFlight {
 func (s *Sim) describe(e *event) Option {
 	switch e.kind {
 	case evDeliver:
-		return Option{Node: e.msg.to, From: e.msg.from, Label: fmt.Sprintf("deliver %s→%s #%d", s.name(e.msg.from), s.name(e.msg.to), e.msg.id)}
+		return Option{Node: e.msg.to, From: e.msg.from, Label: fmt.Sprintf("deliver %s→%s #%d", s.name(e.msg.from), s.name(e.msg.to), e.msg.id),
+			Type: s.labels.of(e.msg.payload)}
 	case evTimer:
 		return Option{Node: e.node.Index, From: e.node.Index, Label: fmt.Sprintf("timer %s #%d", e.node.Name, e.id)}
 	case evWake:
@@ -250,12 +254,13 @@ func (s *Sim) describe(e *event) Option {
 func (s *Sim) fatePoint(m *message, delays []int64) []int64 {
 	l := s.net.Link(m.from, m.to)
 	ch := s.choice
-	ch.buf = append(ch.buf[:0], Option{Node: m.to, Label: fmt.Sprintf("send %s→%s #%d", s.name(m.from), s.name(m.to), m.id)})
+	typ := s.labels.of(m.payload)
+	ch.buf = append(ch.buf[:0], Option{Node: m.to, Label: fmt.Sprintf("send %s→%s #%d", s.name(m.from), s.name(m.to), m.id), Type: typ})
 	if l.Loss > 0 {
-		ch.buf = append(ch.buf, Option{Node: m.to, Label: "drop", Decision: schedule.Decision{Kind: schedule.Drop, Msg: m.id}})
+		ch.buf = append(ch.buf, Option{Node: m.to, Label: "drop", Decision: schedule.Decision{Kind: schedule.Drop, Msg: m.id}, Type: typ})
 	}
 	if l.Duplicate > 0 && len(delays) == 1 {
-		ch.buf = append(ch.buf, Option{Node: m.to, Label: "duplicate", Decision: schedule.Decision{Kind: schedule.Duplicate, Msg: m.id}})
+		ch.buf = append(ch.buf, Option{Node: m.to, Label: "duplicate", Decision: schedule.Decision{Kind: schedule.Duplicate, Msg: m.id}, Type: typ})
 	}
 	if len(ch.buf) == 1 {
 		return delays
