@@ -344,13 +344,5 @@ func run(ctx context.Context, cfg Config, plan Plan, seen, whole bool) (*outcome
 			}
 		})
 	}
-	res, err := r.Finish()
-	if err != nil {
-		return nil, err
-	}
-	if o.err != nil {
-		return nil, o.err
-	}
-	o.res, o.steps = res, r.Steps()
-	return o, nil
+	return finishRun(r, o)
 }
