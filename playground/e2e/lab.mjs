@@ -259,6 +259,16 @@ async function diagram() {
       const b = await page.locator(sel).boundingBox();
       check(b && b.width > 40 && b.x >= 0 && b.x + b.width <= w + 1, `${sel} fits at ${w}px: ${JSON.stringify(b)}`);
     }
+    // The charts and their legends fit their column (uPlot's one-line
+    // legend ran past the window at 1024 px, cutting "ok/s" off).
+    await page.waitForFunction(() => Number(document.querySelector('#chart-tput').dataset.points) > 0);
+    await page.waitForSelector('#chart-tput .u-legend');
+    const spill = await page.evaluate(() => [...document.querySelectorAll('.chart')].map((c) => {
+      const box = c.getBoundingClientRect();
+      const parts = [...c.querySelectorAll('.u-legend, .u-wrap')].map((el) => el.getBoundingClientRect());
+      return Math.max(0, ...parts.map((r) => Math.max(r.right - box.right, box.left - r.left, r.right - window.innerWidth)));
+    }));
+    check(spill.length === 3 && spill.every((x) => x <= 1), `the charts and legends fit their column at ${w}px (spill ${spill.map((x) => x.toFixed(1)).join(', ')} px)`);
     await shot(`g2-layout-${w}`);
     log(`at ${w}px: lanes ${lanes}px wide, everything fits`);
   }

@@ -146,7 +146,7 @@ export class Charts {
     this.els.tput.dataset.points = String(d.xs.length);
     // For the page and its tests: the shaded intervals, "from-to" in s.
     this.els.tput.dataset.faults = this.faults.map((f) => `${f.label}@${f.from.toFixed(2)}-${f.to === null ? 'end' : f.to.toFixed(2)}`).join(';');
-    const width = Math.max(240, this.els.tput.clientWidth || 300);
+    const width = Math.max(200, this.els.tput.clientWidth || 300); // the column's width: at 1024 px it is under 240
     const mk = (el, title, series, data, yLabel, yRange) => new uPlot({
       title, width, height: 130,
       hooks: {
