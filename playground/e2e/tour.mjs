@@ -44,6 +44,10 @@ const stepIs = async (n, of, title) => {
   check((await panel('.tour-step').textContent()).includes(title), `step ${n} is "${title}"`);
 };
 const finished = () => page.waitForFunction(() => document.querySelector('#run-state').textContent === 'finished', null, { timeout: 120000 });
+// finishedOrPinned waits for a broken step's run to end: the tour pins its
+// violation and seeks the run back to it as soon as it finishes, so the
+// run may be paused at the pinned event before a poll sees "finished".
+const finishedOrPinned = () => page.waitForFunction(() => document.querySelector('#run-state').textContent === 'finished' || document.body.dataset.tourPinned, null, { timeout: 120000 });
 // figures reads the panel's figure table: name -> [cells].
 const figures = () => page.locator('#tour .tour-figures tr[data-figure]').evaluateAll((rows) => Object.fromEntries(rows.map((r) => [r.dataset.figure, { cells: [...r.cells].slice(1).map((c) => c.textContent), differs: r.classList.contains('differs') }])));
 const runStep = async () => {
@@ -101,7 +105,7 @@ async function twopc() {
   await next();
   await stepIs(3, 4, 'The limitation');
   await runStep();
-  await finished();
+  await finishedOrPinned(); // this step pins an event too
   await page.waitForSelector('#tour .tour-figures.side tr.differs');
   const f3 = await figures();
   check(f3.max_blocked_ms.cells[0] === '310.2' && f3.max_blocked_ms.cells[1] === '1486.0' && f3.max_blocked_ms.differs, `max_blocked_ms side by side: ${JSON.stringify(f3.max_blocked_ms)}`);
@@ -120,7 +124,7 @@ async function twopc() {
   await next();
   await stepIs(4, 4, 'Broken');
   await runStep();
-  await finished();
+  await finishedOrPinned();
   await page.waitForFunction(() => document.body.dataset.tourPinned, null, { timeout: 60000 });
   const seq = await page.evaluate(() => document.body.dataset.tourPinned);
   const pinned = await panel('.tour-pinned').textContent();
@@ -191,7 +195,7 @@ async function saga() {
   await next();
   await stepIs(5, 5, 'Broken');
   await runStep();
-  await finished();
+  await finishedOrPinned();
   await page.waitForFunction(() => document.body.dataset.tourPinned, null, { timeout: 60000 });
   const pinned = await panel('.tour-pinned').textContent();
   check(/saga s15, step inventory/.test(pinned), `saga's violation pinned: ${pinned}`);
@@ -213,7 +217,7 @@ async function brokenPins() {
       await page.waitForFunction((k) => document.body.dataset.tourStep !== k, n);
     }
     await runStep();
-    await finished();
+    await finishedOrPinned();
     await page.waitForFunction(() => document.body.dataset.tourPinned, null, { timeout: 60000 });
     const pinned = await panel('.tour-pinned').textContent();
     check(want.test(pinned), `${name}'s violation pinned: ${pinned}`);
@@ -262,7 +266,7 @@ async function witnessPins() {
   for (const c of cases) {
     await toBroken(c.name);
     await runStep();
-    await finished();
+    await finishedOrPinned();
     await page.waitForFunction(() => document.body.dataset.tourPinned, null, { timeout: 60000 });
     const seq = Number(await page.evaluate(() => document.body.dataset.tourPinned));
     const pinned = await panel('.tour-pinned').textContent();
@@ -317,7 +321,7 @@ async function playAll(names) {
         await page.waitForFunction(() => document.body.dataset.tourActed);
         await page.locator('#speed').selectOption('0');
       }
-      await finished();
+      await (s.look.violation || s.look.event ? finishedOrPinned() : finished());
       await page.waitForSelector('#tour .tour-figures');
       if (s.baseline) await page.waitForSelector('#tour .tour-figures.side');
       const f = await figures();
