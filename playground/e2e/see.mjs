@@ -33,14 +33,20 @@ const finished = () => page.waitForFunction(() => document.querySelector('#run-s
 
 // twopc5 loads Two-Phase Commit with four participants: five nodes.
 async function twopc5(speed) {
+  // A fresh page may first show the last run's scenario (also twopc):
+  // wait for this file's own load, or the fill below races it and loses.
+  const loaded = page.waitForResponse((r) => r.url().endsWith('/api/v1/patterns/twopc'));
   await page.locator('.pattern[data-pattern="twopc"] button[data-file="scenario.yaml"]').click();
-  await page.waitForFunction(() => /name: twopc/.test(document.querySelector('#scenario').value));
+  await loaded;
+  await page.waitForFunction(() => document.querySelector('#scn-title').textContent === 'twopc/scenario.yaml');
   const text = await page.locator('#scenario').inputValue();
+  check(text.includes('{name: p, count: 3,'), 'twopc/scenario.yaml has three participants to make four');
   await page.locator('#scenario').fill(text.replace('{name: p, count: 3,', '{name: p, count: 4,'));
   await page.locator('#start-paused').uncheck();
   await page.locator('#speed').selectOption(speed);
+  const before = await page.locator('#run-id').textContent();
   await page.locator('#run').click();
-  await page.waitForFunction(() => /^run [0-9a-f]/.test(document.querySelector('#run-id').textContent), null, { timeout: 120000 });
+  await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b && /^run [0-9a-f]/.test(document.querySelector('#run-id').textContent), before, { timeout: 120000 });
 }
 
 // flightsAndState plays twopc at 1x: dots fly between the nodes, and the
