@@ -20,12 +20,16 @@ export class Charts {
   constructor(tput, lat, avail, onSeek) {
     this.els = { tput, lat, avail };
     this.onSeek = onSeek || null;
+    this.onDrawn = null; // called with the last event drawn, after each draw
     this.plots = null;
+    this.timer = 0;
     this.reset();
   }
 
   // reset forgets the data and the charts (a new run draws new ones).
   reset() {
+    this.seq = 0;       // the last event folded in
+    this.drawnSeq = -1; // the last event the charts show (-1: not drawn)
     this.buckets = [];
     this.firstSeq = []; // bucket index -> the first event seen in it
     this.open = new Map(); // client node -> invoke time
@@ -71,6 +75,7 @@ export class Charts {
   }
 
   event(e) {
+    if (e.seq !== undefined) this.seq = e.seq;
     const bi = Math.floor(e.t / BUCKET);
     if (this.firstSeq[bi] === undefined && e.seq !== undefined) this.firstSeq[bi] = e.seq;
     if (e.kind === 'fault' && e.data && typeof e.data === 'object') {
@@ -142,6 +147,15 @@ export class Charts {
   }
 
   draw() {
+    this.drawAll();
+    this.drawnSeq = this.seq;
+    if (this.onDrawn) this.onDrawn(this.seq);
+  }
+
+  // pending reports whether events folded in wait to be drawn.
+  pending() { return this.timer !== 0 || this.drawnSeq !== this.seq; }
+
+  drawAll() {
     const d = this.data();
     this.els.tput.dataset.points = String(d.xs.length);
     // For the page and its tests: the shaded intervals, "from-to" in s.
