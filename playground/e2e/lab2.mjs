@@ -22,7 +22,15 @@ const browser = await chromium.launch({
 });
 let page;
 const errors = [];
-const shot = async (name) => page.screenshot({ path: join(shots, `lab2-${name}.png`) });
+// shot takes the page once a stopped run's charts are drawn
+// (body[data-drawn="1"]: they are drawn a moment after its events come).
+const shot = async (name) => {
+  await page.waitForFunction(() => {
+    const s = document.querySelector('#run-state').textContent;
+    return s === '-' || s === 'running' || document.body.dataset.drawn === '1';
+  }, null, { timeout: 15000 });
+  return page.screenshot({ path: join(shots, `lab2-${name}.png`) });
+};
 const runId = async () => (await page.locator('#run-id').textContent()).split(' ')[1];
 const api = async (method, path, body) => page.evaluate(async ([m, p, b]) => {
   const res = await fetch(`/api/v1${p}`, { method: m, headers: { 'Content-Type': 'application/json' }, body: b ? JSON.stringify(b) : undefined });
@@ -192,7 +200,7 @@ async function uploadHint() {
   await page.locator('#scenario').fill('');
   const sha = await upload();
   await page.waitForSelector('#upload-next:not([hidden])', { timeout: 10000 });
-  const hint = await page.locator('#upload-next').textContent();
+  const hint = await page.locator('#upload-next-msg').textContent();
   check(hint.includes(sha.slice(0, 12)) && /editor/.test(hint), `the hint names the module and the editor: ${hint}`);
   await shot('u1-upload-hint-empty');
   await page.locator('#upload-use').click();

@@ -84,7 +84,7 @@ const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'), (se
 // reader waits for it.
 function markDrawn() {
   const r = st.run;
-  const done = r && r.state !== 'running' && feed.backlog() === 0 && !charts.pending() && charts.drawnSeq >= r.seq;
+  const done = r && r.state !== 'running' && Number(document.body.dataset.seen || 0) >= r.seq && feed.backlog() === 0 && !charts.pending();
   document.body.dataset.drawn = done ? '1' : '0';
 }
 charts.onDrawn = () => markDrawn();
@@ -909,7 +909,9 @@ function refreshLamport(r) {
     if (run.state === 'finished' && run.error) {
       // A run that ended on its own (its worker died) may have written no
       // diagram: the frame then stays empty, not a JSON error page.
-      const head = await fetch(lamportSrc(run), { method: 'HEAD' }).catch(() => null);
+      // Bounded: a read that waits on the dead worker must not leave the
+      // frame's link up with nothing in the frame (seen once in lab.mjs).
+      const head = await fetch(lamportSrc(run), { method: 'HEAD', signal: AbortSignal.timeout(10000) }).catch(() => null);
       if (st.run !== run) return;
       if (!head || !head.ok) {
         $('lamport').src = 'about:blank';

@@ -20,7 +20,7 @@ export class Charts {
   constructor(tput, lat, avail, onSeek) {
     this.els = { tput, lat, avail };
     this.onSeek = onSeek || null;
-    this.onDrawn = null; // called with the last event drawn, after each draw
+    this.onDrawn = null; // called after each draw
     this.plots = null;
     this.timer = 0;
     this.reset();
@@ -28,8 +28,6 @@ export class Charts {
 
   // reset forgets the data and the charts (a new run draws new ones).
   reset() {
-    this.seq = 0;       // the last event folded in
-    this.drawnSeq = -1; // the last event the charts show (-1: not drawn)
     this.buckets = [];
     this.firstSeq = []; // bucket index -> the first event seen in it
     this.open = new Map(); // client node -> invoke time
@@ -75,7 +73,6 @@ export class Charts {
   }
 
   event(e) {
-    if (e.seq !== undefined) this.seq = e.seq;
     const bi = Math.floor(e.t / BUCKET);
     if (this.firstSeq[bi] === undefined && e.seq !== undefined) this.firstSeq[bi] = e.seq;
     if (e.kind === 'fault' && e.data && typeof e.data === 'object') {
@@ -148,12 +145,11 @@ export class Charts {
 
   draw() {
     this.drawAll();
-    this.drawnSeq = this.seq;
-    if (this.onDrawn) this.onDrawn(this.seq);
+    if (this.onDrawn) this.onDrawn();
   }
 
-  // pending reports whether events folded in wait to be drawn.
-  pending() { return this.timer !== 0 || this.drawnSeq !== this.seq; }
+  // pending reports whether what was folded in waits to be drawn.
+  pending() { return this.timer !== 0; }
 
   drawAll() {
     const d = this.data();
