@@ -202,6 +202,8 @@ async function uploadHint() {
   await page.waitForSelector('#upload-next:not([hidden])', { timeout: 10000 });
   const hint = await page.locator('#upload-next-msg').textContent();
   check(hint.includes(sha.slice(0, 12)) && /editor/.test(hint), `the hint names the module and the editor: ${hint}`);
+  const bar = await page.locator('#run-id').textContent();
+  check(!/twopc/.test(bar), `the run bar names no gallery file beside an emptied editor: ${bar}`);
   await shot('u1-upload-hint-empty');
   await page.locator('#upload-use').click();
   const text = await page.locator('#scenario').inputValue();
@@ -212,6 +214,9 @@ async function uploadHint() {
   await page.locator('#run').click();
   await finished();
   check(await page.locator('#problems li').count() === 0, 'the skeleton runs without problems');
+  // Its charts are empty (no workload): a note says why.
+  await page.waitForFunction(() => document.body.dataset.drawn === '1');
+  check(await page.locator('#charts-note').isVisible(), 'empty charts say the run had no client operations');
   log(`upload hint: "${hint}" -> a scenario that runs`);
 
   // A scenario in the editor: the module joins its modules and nodes.

@@ -79,13 +79,15 @@ const editor = new Editor($('scenario'), $('gutter'), $('problems'));
 // Clicking a chart point seeks the run to the first event of that time.
 const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'), (seq) => seek(seq, seq));
 // markDrawn sets body[data-drawn] to "1" once a run that is not running
-// has its events all read and drawn in the charts ("0" otherwise): the
-// charts draw a moment after the events come, so a screenshot or a
-// reader waits for it.
+// has its events all read and drawn in the charts and the topology ("0"
+// otherwise): they draw a moment after the events come, so a screenshot
+// or a reader waits for it.
 function markDrawn() {
   const r = st.run;
-  const done = r && r.state !== 'running' && Number(document.body.dataset.seen || 0) >= r.seq && feed.backlog() === 0 && !charts.pending();
+  const done = r && r.state !== 'running' && Number(document.body.dataset.seen || 0) >= r.seq && feed.backlog() === 0 && !charts.pending() && !topo.pending;
   document.body.dataset.drawn = done ? '1' : '0';
+  // Empty charts of a finished run say why: it had no operations.
+  $('charts-note').hidden = !done || r.state !== 'finished' || charts.ops() > 0;
 }
 charts.onDrawn = () => markDrawn();
 // Step by message: the events due next of a paused run, one button each.
@@ -113,6 +115,7 @@ const topo = new Topology($('topology'), $('nodemenu'), {
   selection: () => updateSelection(),
   detail: (name) => api('GET', `/runs/${st.run.id}/nodes/${encodeURIComponent(name)}?limit=50`),
   note: $('flights-note'),
+  drawn: () => markDrawn(),
 });
 
 // Sweeps, shrink and explore (search.js) open what they find as runs; the
@@ -243,7 +246,10 @@ function setOrigin(o) {
 function editorChanged() {
   if (!st.origin) return;
   const text = editor.get();
-  if (text.trim() === '' || scenarioName(text) !== st.origin.name) setOrigin(null);
+  if (text.trim() !== '' && scenarioName(text) === st.origin.name) return;
+  setOrigin(null);
+  // The run bar named the gallery file ("no run of twopc/scenario.yaml").
+  if (!st.run) $('run-id').textContent = 'no run of this scenario yet: press Run';
 }
 
 // detach leaves the run on show: no verdict, topology, charts or diagram

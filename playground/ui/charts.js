@@ -148,6 +148,9 @@ export class Charts {
     if (this.onDrawn) this.onDrawn();
   }
 
+  // ops counts the client operations folded in (done or failed).
+  ops() { return this.buckets.reduce((n, b) => n + (b ? b.ok + b.fail + b.info : 0), 0); }
+
   // pending reports whether what was folded in waits to be drawn.
   pending() { return this.timer !== 0; }
 
