@@ -939,10 +939,12 @@ function refreshLamport(r) {
       $('lamport-open').title = 'the diagram is drawn when the run pauses or finishes (over 200,000 events)';
       return;
     }
+    // A run just opened (started, reloaded) is drawn at once; then at
+    // most every 3 s (the frame stayed blank for those 3 s).
     st.lamportTimer = setTimeout(() => {
       st.lamportTimer = 0;
       load();
-    }, 3000);
+    }, st.lamportAt === null ? 0 : 3000);
   }
 }
 
