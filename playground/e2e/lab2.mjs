@@ -314,6 +314,32 @@ async function streamNotes() {
   log(`a stream that leaves out events 4-6: "${notes[0]}"`);
 }
 
+// tourEdited: a run of a tour step's file that was edited first is not
+// taken for the step's run (the step's text and its "look at" figures,
+// 82 transactions, sat beside a run of another scenario, 62).
+async function tourEdited() {
+  await open(url);
+  await page.locator('#tour-open').click();
+  await page.waitForSelector('#tour:not([hidden]) .tour-status');
+  await page.waitForFunction(() => document.querySelector('#scn-title').textContent === 'twopc/scenario.yaml');
+  const text = await page.locator('#scenario').inputValue();
+  check(text.includes('{name: p, count: 3,'), 'twopc/scenario.yaml has three participants');
+  await page.locator('#scenario').fill(text.replace('{name: p, count: 3,', '{name: p, count: 4,'));
+  await page.locator('#start-paused').uncheck();
+  await page.locator('#speed').selectOption('0');
+  const before = await page.locator('#run-id').textContent();
+  await page.locator('#run').click();
+  await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b && document.querySelector('#run-id').textContent.startsWith('run '), before);
+  await finished();
+  await page.waitForFunction(() => document.body.dataset.drawn === '1');
+  const status = await page.locator('#tour .tour-status').textContent();
+  const look = await page.locator('#tour .tour-look').textContent();
+  check(!/finished/.test(status) && look.trim() === '', `the tour does not take the edited run for its step: "${status}" ${look.slice(0, 80)}`);
+  await shot('t3-tour-edited-run');
+  await page.locator('#tour .tour-close').click();
+  log(`tour beside an edited run: "${status}"`);
+}
+
 // The topology draws the links that carry traffic, and 64 nodes (the
 // server's default cap) on a grid, none overlapping.
 async function topology() {
@@ -353,7 +379,7 @@ try {
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(m.text()); });
   const only = (process.env.LAB_ONLY || '').split(',').filter(Boolean);
-  for (const [name, fn] of Object.entries({ stepByMessage, links, topology, uploadHint, diagramFollows, streamNotes })) {
+  for (const [name, fn] of Object.entries({ stepByMessage, links, topology, uploadHint, diagramFollows, streamNotes, tourEdited })) {
     if (only.length && !only.includes(name)) continue;
     await fn();
   }

@@ -106,7 +106,9 @@ const tour = new TourPlayer($('tour'), {
   seek: (seq) => seek(seq, seq),
   pinViolation: (check) => pinViolation(check),
   current: () => st.run,
-  origin: () => st.origin,
+  // edited: the editor no longer holds the file as loaded (the tour
+  // adopts a run of the step's file only as the tour wrote it).
+  origin: () => st.origin && { ...st.origin, edited: st.origin.text !== undefined && editor.get() !== st.origin.text },
   speed: () => Number($('speed').value),
 });
 const topo = new Topology($('topology'), $('nodemenu'), {
@@ -219,7 +221,7 @@ function tourSummary(p) {
 async function loadPatternFile(name, file) {
   const p = await api('GET', `/patterns/${name}`);
   editor.set(p.contents[file]);
-  setOrigin({ pattern: name, file, name: scenarioName(p.contents[file]) });
+  setOrigin({ pattern: name, file, name: scenarioName(p.contents[file]), text: p.contents[file] });
   // The run on show was of another scenario: its verdict must not sit
   // next to this one.
   detach(`no run of ${name}/${file} yet: press Run`);
