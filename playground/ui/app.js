@@ -85,7 +85,8 @@ const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'), (se
 function markDrawn() {
   const r = st.run;
   const done = r && r.state !== 'running' && Number(document.body.dataset.seen || 0) >= r.seq && feed.backlog() === 0 && !charts.pending() && !topo.pending;
-  document.body.dataset.drawn = done ? '1' : '0';
+  const v = done ? '1' : '0';
+  if (document.body.dataset.drawn !== v) document.body.dataset.drawn = v;
   // Empty charts of a finished run say why: it had no operations.
   $('charts-note').hidden = !done || r.state !== 'finished' || charts.ops() > 0;
 }
