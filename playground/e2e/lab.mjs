@@ -22,7 +22,15 @@ const browser = await chromium.launch({
 });
 let page;
 const errors = [];
-const shot = async (name) => page.screenshot({ path: join(shots, `lab-${name}.png`) });
+// shot takes the page once a stopped run's charts are drawn (they are
+// drawn a moment after its events are read: body[data-drawn="1"]).
+const shot = async (name) => {
+  await page.waitForFunction(() => {
+    const s = document.querySelector('#run-state').textContent;
+    return s === '-' || s === 'running' || document.body.dataset.drawn === '1';
+  }, null, { timeout: 15000 });
+  return page.screenshot({ path: join(shots, `lab-${name}.png`) });
+};
 const runId = async () => (await page.locator('#run-id').textContent()).split(' ')[1];
 const api = async (method, path, body) => page.evaluate(async ([m, p, b]) => {
   const res = await fetch(`/api/v1${p}`, { method: m, headers: { 'Content-Type': 'application/json' }, body: b ? JSON.stringify(b) : undefined });
@@ -588,6 +596,34 @@ async function cut() {
   check(!/"error"/.test(frame), `no error page in the diagram frame: ${frame.slice(0, 120)}`);
   await shot('h1-worker-killed-stream-ends');
   log(`worker ${fresh[0]} killed mid-stream: the stream ended cleanly; ${verdict}: ${why}`);
+
+  // Opened by its link, it shows the events it reached or says they went
+  // with the worker (it read "event 0 / 0").
+  const id = await runId();
+  await open(`${url}runs/${id}`);
+  await page.waitForFunction((i) => document.querySelector('#run-id').textContent.startsWith(`run ${i} `) && document.querySelector('#run-state').textContent === 'finished', id);
+  const reached = await page.locator('#slider-label').textContent();
+  check(reached !== 'event 0 / 0' && (/lost with the worker/.test(reached) || /^event [1-9]\d* \/ [1-9]/.test(reached)), `the killed run's timeline says what became of its events: ${reached}`);
+  await shot('h3-worker-killed-reopened');
+  log(`the killed run reopened: "${reached}"`);
+}
+
+// chartsReady: a finished run opened by its link marks the page drawn
+// (body[data-drawn="1"]) once its charts hold its events, so a
+// screenshot does not catch an empty Charts panel (they were drawn
+// 0.25 s after the events were read, and nothing said when).
+async function chartsReady() {
+  await open(url);
+  const id = await runToEnd('twopc', 'scenario.yaml');
+  await open(`${url}runs/${id}`, 1024, 768);
+  await page.waitForFunction((i) => document.querySelector('#run-id').textContent.startsWith(`run ${i} `) && document.querySelector('#run-state').textContent === 'finished', id);
+  await page.waitForFunction(() => document.body.dataset.drawn === '1', null, { timeout: 15000 });
+  const drawn = await page.evaluate(() => ({ points: Number(document.querySelector('#chart-tput').dataset.points), canvases: document.querySelectorAll('.chart canvas').length, seen: document.body.dataset.seen, label: document.querySelector('#slider-label').textContent }));
+  check(drawn.points > 0 && drawn.canvases >= 3 && drawn.label === `event ${drawn.seen} / ${drawn.seen}`, `the charts are drawn when the page says so: ${JSON.stringify(drawn)}`);
+  await shot('h4-link-charts-drawn-1024');
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await shot('h4-link-charts-drawn-1440');
+  log(`run ${id} opened by its link: charts drawn (${drawn.points} points) when data-drawn is set`);
 }
 
 try {
@@ -605,7 +641,7 @@ try {
     errors.push(`${m.text()} ${url}`);
   });
   const only = (process.env.LAB_ONLY || '').split(',').filter(Boolean);
-  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun, shading, violation, nodeMenu, inFlight, sharedAt, cut })) {
+  for (const [name, fn] of Object.entries({ defaults, capacity, caps, editor, diagram, smaller, bigRun, shading, violation, nodeMenu, inFlight, sharedAt, cut, chartsReady })) {
     if (only.length && !only.includes(name)) continue;
     await fn();
   }

@@ -22,7 +22,15 @@ const browser = await chromium.launch({
 });
 let page;
 const errors = [];
-const shot = async (name) => page.screenshot({ path: join(shots, `lab2-${name}.png`) });
+// shot takes the page once a stopped run's charts are drawn
+// (body[data-drawn="1"]: they are drawn a moment after its events come).
+const shot = async (name) => {
+  await page.waitForFunction(() => {
+    const s = document.querySelector('#run-state').textContent;
+    return s === '-' || s === 'running' || document.body.dataset.drawn === '1';
+  }, null, { timeout: 15000 });
+  return page.screenshot({ path: join(shots, `lab2-${name}.png`) });
+};
 const runId = async () => (await page.locator('#run-id').textContent()).split(' ')[1];
 const api = async (method, path, body) => page.evaluate(async ([m, p, b]) => {
   const res = await fetch(`/api/v1${p}`, { method: m, headers: { 'Content-Type': 'application/json' }, body: b ? JSON.stringify(b) : undefined });
@@ -183,6 +191,155 @@ async function links() {
   log(`zip bundle imported as run ${imported} at event ${bz.seq}`);
 }
 
+// uploadHint: after an upload the page says what to do next and offers
+// a button that puts the module in the editor: a whole scenario when the
+// editor is empty (it runs as it is), else a modules: entry and a nodes:
+// line under the scenario's own (it flashed "uploaded X: <sha>" only).
+async function uploadHint() {
+  await open(url);
+  await page.locator('#scenario').fill('');
+  const sha = await upload();
+  await page.waitForSelector('#upload-next:not([hidden])', { timeout: 10000 });
+  const hint = await page.locator('#upload-next-msg').textContent();
+  check(hint.includes(sha.slice(0, 12)) && /editor/.test(hint), `the hint names the module and the editor: ${hint}`);
+  const bar = await page.locator('#run-id').textContent();
+  check(!/twopc/.test(bar), `the run bar names no gallery file beside an emptied editor: ${bar}`);
+  await shot('u1-upload-hint-empty');
+  await page.locator('#upload-use').click();
+  const text = await page.locator('#scenario').inputValue();
+  check(text.includes(`sha256: ${sha}`) && /^nodes:/m.test(text) && /^name: /m.test(text), `the empty editor gets a scenario of the module: ${text}`);
+  check(await page.locator('#upload-next').isHidden(), 'the hint goes once used');
+  await page.locator('#start-paused').uncheck();
+  await page.locator('#speed').selectOption('0');
+  await page.locator('#run').click();
+  await finished();
+  check(await page.locator('#problems li').count() === 0, 'the skeleton runs without problems');
+  // Its charts are empty (no workload): a note says why.
+  await page.waitForFunction(() => document.body.dataset.drawn === '1');
+  check(await page.locator('#charts-note').isVisible(), 'empty charts say the run had no client operations');
+  log(`upload hint: "${hint}" -> a scenario that runs`);
+
+  // A scenario in the editor: the module joins its modules and nodes.
+  await page.locator('#scenario').fill(pingers(sha).replace(/p: \{sha256: [0-9a-f]+/, 'p: {sha256: 0000'));
+  await upload();
+  await page.waitForSelector('#upload-next:not([hidden])', { timeout: 10000 });
+  await page.locator('#upload-use').click();
+  const edited = await page.locator('#scenario').inputValue();
+  const lines = edited.split('\n');
+  const mi = lines.findIndex((l) => l.includes(`sha256: ${sha}`));
+  const ni = lines.findIndex((l, i) => i > lines.indexOf('nodes:') && l.includes(`module: mod_${sha.slice(0, 6)}`));
+  check(mi > lines.indexOf('modules:') && mi < lines.indexOf('nodes:') && ni > 0, `the module is in modules: and a node of it in nodes: ${edited}`);
+  await shot('u2-upload-inserted');
+  log('upload into a scenario: a modules: entry and a nodes: line');
+}
+
+// diagramFollows: the embedded space-time diagram opens at the run's
+// event after a Step and a seek (it reloaded at rows 1-14 however far
+// the run had gone, so a Step's event was off its view); and a seek
+// flashes no "live stream lagged" note (nothing was skipped).
+async function diagramFollows() {
+  await open(url);
+  await page.evaluate(() => {
+    window.flashes = [];
+    new MutationObserver(() => window.flashes.push(document.querySelector('#flash').textContent))
+      .observe(document.querySelector('#flash'), { childList: true, characterData: true, subtree: true });
+  });
+  const sha = await upload();
+  await startPaused(pingers(sha));
+  await page.locator('#advance-to').fill('5ms');
+  await page.locator('#advance').click();
+  await page.waitForFunction(() => Number((/event (\d+)/.exec(document.querySelector('#slider-label').textContent) || [0, 0])[1]) > 40);
+  // rows a-b of the diagram frame, once it is drawn at event seq.
+  const shows = (seq) => page.waitForFunction((n) => {
+    const f = document.querySelector('#lamport');
+    if (!f.src.includes(`seq=${n}`) || !f.contentDocument) return false;
+    const m = /rows (\d+)–(\d+) of (\d+)/.exec(f.contentDocument.querySelector('#status')?.textContent || '');
+    return m && Number(m[3]) === n && Number(m[1]) <= n && n <= Number(m[2]);
+  }, seq, { timeout: 15000 });
+  for (let i = 0; i < 2; i++) {
+    const label = await page.locator('#slider-label').textContent();
+    await page.locator('#step').click();
+    await page.waitForFunction((s) => document.querySelector('#slider-label').textContent !== s, label);
+    const seq = Number(/event (\d+)/.exec(await page.locator('#slider-label').textContent())[1]);
+    await shows(seq);
+    log(`step to event ${seq}: the diagram shows it`);
+  }
+  await shot('d1-diagram-follows-step');
+  await page.locator('#finish').click();
+  await finished();
+  const max = Number(await page.locator('#slider').getAttribute('max'));
+  await page.locator('#slider').fill(String(Math.floor(max / 2)));
+  await page.waitForFunction(() => !document.querySelector('#rewound').hidden && document.querySelector('#run-state').textContent === 'paused');
+  const at = Number(/event (\d+)/.exec(await page.locator('#slider-label').textContent())[1]);
+  await shows(at);
+  await page.waitForFunction((n) => Number(document.body.dataset.seen) >= n, at);
+  await page.locator('#resume').click();
+  await finished();
+  await page.waitForFunction(() => document.body.dataset.drawn === '1', null, { timeout: 15000 });
+  const noise = await page.evaluate(() => window.flashes.filter((f) => /lagged|skipped/.test(f)));
+  check(noise.length === 0, `no lagged note after a seek and resume: ${noise.join('; ')}`);
+  await shot('d2-diagram-follows-seek');
+  log(`seek to event ${at}: the diagram shows it, no lagged note`);
+}
+
+// streamNotes: the stream note comes when events really are skipped: a
+// stream (played here by the test) that says it lagged but leaves out no
+// event makes no note (the page flashed "live stream lagged by N events"
+// whenever the server caught it up); one that leaves out events 4-6
+// names them.
+async function streamNotes() {
+  await open(url);
+  const id = await startPaused(pingers(await upload()));
+  await page.locator('#finish').click();
+  await finished();
+  const { body } = await api('GET', `/runs/${id}/trace?from=0&n=8`);
+  const evs = body.events;
+  const sse = (ev, d) => `event: ${ev}\ndata: ${JSON.stringify(d)}\n\n`;
+  await page.route(`**/api/v1/runs/${id}/events?from=0`, (route) => route.fulfill({
+    status: 200,
+    headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' },
+    body: sse('lagged', { dropped: 3, resume: 3 }) + sse('trace', evs.slice(0, 3)) + sse('trace', evs.slice(6, 8)),
+  }));
+  await page.addInitScript(() => document.addEventListener('DOMContentLoaded', () => {
+    const f = document.querySelector('#flash');
+    if (!f) return; // a diagram frame
+    window.flashes = [];
+    new MutationObserver(() => window.flashes.push(f.textContent)).observe(f, { childList: true, characterData: true, subtree: true });
+  }));
+  await open(`${url}runs/${id}`);
+  await page.waitForFunction(() => window.flashes.some((f) => /skipped/.test(f)), null, { timeout: 15000 });
+  const notes = await page.evaluate(() => window.flashes.filter((f) => /lagged|skipped/.test(f)));
+  check(notes.length === 1 && /skipped events 4–6/.test(notes[0]), `only the events really skipped make a note: ${notes.join('; ')}`);
+  await page.unroute(`**/api/v1/runs/${id}/events?from=0`);
+  log(`a stream that leaves out events 4-6: "${notes[0]}"`);
+}
+
+// tourEdited: a run of a tour step's file that was edited first is not
+// taken for the step's run (the step's text and its "look at" figures,
+// 82 transactions, sat beside a run of another scenario, 62).
+async function tourEdited() {
+  await open(url);
+  await page.locator('#tour-open').click();
+  await page.waitForSelector('#tour:not([hidden]) .tour-status');
+  await page.waitForFunction(() => document.querySelector('#scn-title').textContent === 'twopc/scenario.yaml');
+  const text = await page.locator('#scenario').inputValue();
+  check(text.includes('{name: p, count: 3,'), 'twopc/scenario.yaml has three participants');
+  await page.locator('#scenario').fill(text.replace('{name: p, count: 3,', '{name: p, count: 4,'));
+  await page.locator('#start-paused').uncheck();
+  await page.locator('#speed').selectOption('0');
+  const before = await page.locator('#run-id').textContent();
+  await page.locator('#run').click();
+  await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b && document.querySelector('#run-id').textContent.startsWith('run '), before);
+  await finished();
+  await page.waitForFunction(() => document.body.dataset.drawn === '1');
+  const status = await page.locator('#tour .tour-status').textContent();
+  const look = await page.locator('#tour .tour-look').textContent();
+  check(!/finished/.test(status) && look.trim() === '', `the tour does not take the edited run for its step: "${status}" ${look.slice(0, 80)}`);
+  await shot('t3-tour-edited-run');
+  await page.locator('#tour .tour-close').click();
+  log(`tour beside an edited run: "${status}"`);
+}
+
 // The topology draws the links that carry traffic, and 64 nodes (the
 // server's default cap) on a grid, none overlapping.
 async function topology() {
@@ -222,7 +379,7 @@ try {
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) errors.push(m.text()); });
   const only = (process.env.LAB_ONLY || '').split(',').filter(Boolean);
-  for (const [name, fn] of Object.entries({ stepByMessage, links, topology })) {
+  for (const [name, fn] of Object.entries({ stepByMessage, links, topology, uploadHint, diagramFollows, streamNotes, tourEdited })) {
     if (only.length && !only.includes(name)) continue;
     await fn();
   }

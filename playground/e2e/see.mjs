@@ -29,6 +29,9 @@ const open = async (u) => {
   await page.waitForSelector('body[data-ready="1"]');
 };
 const state = () => page.locator('#run-state').textContent();
+// drawn waits until a stopped run's charts are drawn (body[data-drawn]),
+// so that a page screenshot does not catch an empty Charts panel.
+const drawn = () => page.waitForFunction(() => document.body.dataset.drawn === '1', null, { timeout: 15000 });
 const finished = () => page.waitForFunction(() => document.querySelector('#run-state').textContent === 'finished', null, { timeout: 120000 });
 
 // twopc5 loads Two-Phase Commit with four participants: five nodes.
@@ -98,6 +101,7 @@ async function chartSeek() {
   const vt = await page.locator('#vtime').textContent();
   check(Math.abs(parseFloat(vt) / 1000 - parseFloat(picked)) < 0.2, `the virtual time is the clicked one: ${vt} vs ${picked}`);
   check(await state() === 'paused', 'the sought run is paused there');
+  await drawn();
   await page.screenshot({ path: join(shots, 'see-chart-seek-1440.png') });
   log(`chart click at ${picked}: ${before} -> event ${at} / ${max}, t=${vt}`);
 }
@@ -137,6 +141,7 @@ limits: {memory_pages: 16, store_bytes: 65536, fs_bytes: 65536, in_flight_bytes:
   check(overlaps.labels === 0 && overlaps.circles === 0 && overlaps.outside === 0, `100 nodes: no overlaps and all inside: ${JSON.stringify(overlaps)}`);
   check(overlaps.minFont >= 7, `labels are readable: ${overlaps.minFont.toFixed(1)} px high`);
   await page.locator('#topology').screenshot({ path: join(shots, `see-100-topology-${tag}.png`) });
+  await drawn();
   await page.screenshot({ path: join(shots, `see-100-page-${tag}.png`) });
   log(`${tag}: 100 nodes, ${JSON.stringify(overlaps)}`);
 }
@@ -147,6 +152,7 @@ async function five(tag) {
   await twopc5('0');
   await finished();
   await page.waitForSelector('#topology text.gstate[data-gstate="p3"]');
+  await drawn();
   await page.screenshot({ path: join(shots, `see-5-page-${tag}.png`) });
   await page.locator('#topology').screenshot({ path: join(shots, `see-5-topology-${tag}.png`) });
   log(`${tag}: 5 nodes with their state lines`);

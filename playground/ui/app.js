@@ -78,6 +78,19 @@ function violationTarget(v) {
 const editor = new Editor($('scenario'), $('gutter'), $('problems'));
 // Clicking a chart point seeks the run to the first event of that time.
 const charts = new Charts($('chart-tput'), $('chart-lat'), $('chart-avail'), (seq) => seek(seq, seq));
+// markDrawn sets body[data-drawn] to "1" once a run that is not running
+// has its events all read and drawn in the charts and the topology ("0"
+// otherwise): they draw a moment after the events come, so a screenshot
+// or a reader waits for it.
+function markDrawn() {
+  const r = st.run;
+  const done = r && r.state !== 'running' && Number(document.body.dataset.seen || 0) >= r.seq && feed.backlog() === 0 && !charts.pending() && !topo.pending;
+  const v = done ? '1' : '0';
+  if (document.body.dataset.drawn !== v) document.body.dataset.drawn = v;
+  // Empty charts of a finished run say why: it had no operations.
+  $('charts-note').hidden = !done || r.state !== 'finished' || charts.ops() > 0;
+}
+charts.onDrawn = () => markDrawn();
 // Step by message: the events due next of a paused run, one button each.
 const next = new NextPanel($('next'), {
   picked: (run) => { st.run = run; render(); flash(`delivered pick at event ${run.seq}: recorded on the timeline`); },
@@ -94,7 +107,9 @@ const tour = new TourPlayer($('tour'), {
   seek: (seq) => seek(seq, seq),
   pinViolation: (check) => pinViolation(check),
   current: () => st.run,
-  origin: () => st.origin,
+  // edited: the editor no longer holds the file as loaded (the tour
+  // adopts a run of the step's file only as the tour wrote it).
+  origin: () => st.origin && { ...st.origin, edited: st.origin.text !== undefined && editor.get() !== st.origin.text },
   speed: () => Number($('speed').value),
 });
 const topo = new Topology($('topology'), $('nodemenu'), {
@@ -103,6 +118,7 @@ const topo = new Topology($('topology'), $('nodemenu'), {
   selection: () => updateSelection(),
   detail: (name) => api('GET', `/runs/${st.run.id}/nodes/${encodeURIComponent(name)}?limit=50`),
   note: $('flights-note'),
+  drawn: () => markDrawn(),
 });
 
 // Sweeps, shrink and explore (search.js) open what they find as runs; the
@@ -206,7 +222,7 @@ function tourSummary(p) {
 async function loadPatternFile(name, file) {
   const p = await api('GET', `/patterns/${name}`);
   editor.set(p.contents[file]);
-  setOrigin({ pattern: name, file, name: scenarioName(p.contents[file]) });
+  setOrigin({ pattern: name, file, name: scenarioName(p.contents[file]), text: p.contents[file] });
   // The run on show was of another scenario: its verdict must not sit
   // next to this one.
   detach(`no run of ${name}/${file} yet: press Run`);
@@ -233,7 +249,10 @@ function setOrigin(o) {
 function editorChanged() {
   if (!st.origin) return;
   const text = editor.get();
-  if (text.trim() === '' || scenarioName(text) !== st.origin.name) setOrigin(null);
+  if (text.trim() !== '' && scenarioName(text) === st.origin.name) return;
+  setOrigin(null);
+  // The run bar named the gallery file ("no run of twopc/scenario.yaml").
+  if (!st.run) $('run-id').textContent = 'no run of this scenario yet: press Run';
 }
 
 // detach leaves the run on show: no verdict, topology, charts or diagram
@@ -284,13 +303,65 @@ async function loadModules() {
     li.innerHTML = `<span class="mono"></span> <span class="muted"></span> <button>use</button>`;
     li.querySelector('.mono').textContent = m.sha256.slice(0, 12);
     li.querySelector('.muted').textContent = `${m.name || ''} ${m.size < 10240 ? `${m.size} B` : `${(m.size / 1024).toFixed(0)} KiB`}`;
-    li.querySelector('button').onclick = () => {
-      editor.insertLine(`  mod_${m.sha256.slice(0, 6)}: {sha256: ${m.sha256}, roles: [server]}`);
-      flash('module added to the modules section; set its roles and name it in nodes');
-    };
+    li.querySelector('button').onclick = () => useModule(m);
     li.title = m.sha256;
     ul.append(li);
   }
+}
+
+// moduleScenario is a scenario that runs three nodes of module m, for an
+// empty editor.
+function moduleScenario(m) {
+  const name = (m.name || 'module').replace(/\.wasm$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'module';
+  return `name: ${name}
+seed: 1
+duration: 100ms
+modules:
+  mod_${m.sha256.slice(0, 6)}: {sha256: ${m.sha256}, roles: [server]}
+nodes:
+  - {name: n, count: 3, module: mod_${m.sha256.slice(0, 6)}, role: server}
+`;
+}
+
+// useModule puts module m in the editor: a whole scenario of it when the
+// editor is empty, else an entry under modules: and a node of it under
+// nodes: (each section made if missing).
+function useModule(m) {
+  hideUploadHint();
+  if (editor.get().trim() === '') {
+    editor.set(moduleScenario(m));
+    editorChanged();
+    flash(`a scenario of ${m.name || m.sha256.slice(0, 12)} is in the editor: press Run, or edit its nodes and duration first`);
+    return;
+  }
+  const key = `mod_${m.sha256.slice(0, 6)}`;
+  const lines = editor.get().replace(/\n*$/, '').split('\n');
+  const put = (section, line) => {
+    const at = lines.findIndex((l) => l.startsWith(`${section}:`));
+    if (at < 0) lines.push(`${section}:`, line);
+    else lines.splice(at + 1, 0, line);
+  };
+  put('modules', `  ${key}: {sha256: ${m.sha256}, roles: [server]}`);
+  put('nodes', `  - {name: u${m.sha256.slice(0, 6)}, count: 1, module: ${key}, role: server}`);
+  editor.set(`${lines.join('\n')}\n`);
+  editorChanged();
+  flash(`${key} is under modules: and a node of it under nodes: set its roles to the ones your scenario needs, then Run`);
+}
+
+function hideUploadHint() {
+  $('upload-next').hidden = true;
+}
+
+// showUploadHint says what to do with a module just uploaded, with a
+// button that does it (useModule).
+function showUploadHint(m, file) {
+  const empty = editor.get().trim() === '';
+  $('upload-next-msg').textContent = `Uploaded ${file} (${m.sha256.slice(0, 12)}). Next: put it in the editor as a node role of a scenario, then press Run. ` +
+    (empty ? 'The editor is empty: the button writes a scenario of three nodes of it.' : 'The button adds it to the modules and a node of it to the nodes of the scenario.');
+  $('upload-use').textContent = empty ? 'Write a scenario of it in the editor' : 'Add it to the scenario in the editor';
+  $('upload-use').onclick = () => useModule(m);
+  $('upload-next').hidden = false;
+  $('upload-next').scrollIntoView({ block: 'nearest' });
 }
 
 async function uploadFile(file) {
@@ -300,6 +371,7 @@ async function uploadFile(file) {
     const buf = await file.arrayBuffer();
     const m = await api('POST', `/modules?name=${encodeURIComponent(file.name)}`, buf, 'application/wasm');
     flash(`uploaded ${file.name}: ${m.sha256.slice(0, 12)}`);
+    showUploadHint({ ...m, name: m.name || file.name }, file.name);
     await loadModules();
   } catch (err) {
     box.hidden = false;
@@ -348,6 +420,7 @@ async function startRun(seed, opts = {}) {
   if (seed !== '' && seed !== null && seed !== undefined) body.seed = Number(seed);
   try {
     const run = await api('POST', '/runs', body);
+    hideUploadHint();
     attach(run);
     flash(`run ${run.id} started, seed ${run.seed}`);
     return run;
@@ -446,6 +519,7 @@ const feed = new TraceFeed((e) => {
   document.body.dataset.seen = String(seq);
   if (topo.still) topo.drawInFlight(); // their send times may have come
   if (st.run && st.run.state !== 'running' && feed.backlog() === 0) renderChecks(st.run);
+  markDrawn();
 });
 
 // renderSoon renders a status on the next frame: many statuses between
@@ -456,6 +530,11 @@ function renderSoon() {
     st.renderFrame = 0;
     render();
   });
+}
+
+// firstSeq is the seq of the first event in a trace message's data.
+function firstSeq(data) {
+  return data.startsWith('[{"seq":') ? parseInt(data.slice(8, 28), 10) : null;
 }
 
 // lastSeq is the seq of the last event in a trace message's data (each
@@ -482,6 +561,10 @@ function subscribe(from, resume = false) {
   let got = from;
   es.addEventListener('trace', (m) => {
     if (st.run.id !== id) return;
+    // The server fills a lag from the retained trace (the "lagged"
+    // message below), so a hole here is events this page never gets.
+    const first = firstSeq(m.data);
+    if (first !== null && first > got + 1) flash(`live stream skipped events ${got + 1}–${first - 1}: reload the run to see them`, true);
     got = lastSeq(m.data) ?? got;
     feed.push(m.data); // folded in time slices (feed.js)
   });
@@ -498,9 +581,11 @@ function subscribe(from, resume = false) {
     renderSoon();
   });
   es.addEventListener('lagged', (m) => {
-    // This client fell behind; the server catches it up from the retained trace.
+    // This client fell behind the live run and the server catches it up
+    // from the retained trace (stream.go, pump): no event is skipped, so
+    // nothing to tell (the note it flashed was noise); counted for tests.
     const d = JSON.parse(m.data);
-    flash(`live stream lagged by ${d.dropped} events; caught up from event ${d.resume}`);
+    document.body.dataset.lagged = String(Number(document.body.dataset.lagged || 0) + d.dropped);
   });
   es.addEventListener('reset', () => {
     if (st.run.id !== id) return;
@@ -642,8 +727,12 @@ function render() {
   s.textContent = r.state;
   s.className = `badge ${r.state}`;
   $('vtime').textContent = `${fmtT(r.now_ns)} / ${fmtT(r.end_ns)}`;
-  $('digest').textContent = r.state === 'finished' ? r.digest : '-';
-  $('digest').title = r.digest || '';
+  // A run whose worker died before its trace was written has no events:
+  // its timeline says so, and it has no digest to show (that of an empty
+  // trace would look like one).
+  const lost = r.state === 'finished' && r.error && r.max_seq === 0;
+  $('digest').textContent = r.state === 'finished' && !lost ? r.digest : '-';
+  $('digest').title = lost ? '' : r.digest || '';
   const done = r.state === 'finished';
   for (const b of ['pause', 'resume', 'step', 'step10', 'advance', 'finish']) $(b).disabled = done;
   $('export').disabled = false;
@@ -654,7 +743,8 @@ function render() {
   const slider = $('slider');
   slider.max = String(r.max_seq);
   if (document.activeElement !== slider) slider.value = String(r.seq);
-  $('slider-label').textContent = `event ${r.seq} / ${r.max_seq}`;
+  $('slider-label').textContent = lost ? 'no events: they were lost with the worker' : `event ${r.seq} / ${r.max_seq}`;
+  $('slider-label').title = lost ? r.error : '';
   $('rewound').hidden = !r.rewound;
   topo.setLive(r.state === 'running');
   topo.setNodes(r.nodes || []);
@@ -672,6 +762,7 @@ function render() {
   explorer.update(r, editor.get(), st.graph && st.graph.run === r.id ? st.graph.g : null);
   if (topo.inspected && r.state !== 'running') inspect(topo.inspected);
   tour.update(r);
+  markDrawn();
 }
 
 function renderChecks(r) {
@@ -807,8 +898,14 @@ function listViolations(cell, c) {
 // event, and the final one must replace it (else the page keeps showing
 // "(live) · unknown" for a finished run).
 const lamportKey = (r) => `${r.id}/${r.generation}/${r.seq}/${r.state === 'finished' ? 'final' : 'live'}`;
-// A run sought to a violation opens the diagram at that event.
-const lamportSrc = (r) => `/api/v1/runs/${r.id}/files/lamport.html?seq=${r.seq}${r.state === 'finished' ? '&final=1' : ''}${st.focusSeq && r.rewound && r.seq >= st.focusSeq ? `#%23${st.focusSeq}` : ''}`;
+// A run sought to a violation opens the diagram at that event; a run
+// that has not finished (stepped, advanced, sought back by the slider)
+// opens it at its last event, so that a Step shows the event it ran.
+function lamportSrc(r) {
+  const base = `/api/v1/runs/${r.id}/files/lamport.html?seq=${r.seq}${r.state === 'finished' ? '&final=1' : ''}`;
+  if (st.focusSeq && r.rewound && r.seq >= st.focusSeq) return `${base}#%23${st.focusSeq}`;
+  return r.state !== 'finished' && r.seq > 0 ? `${base}#%23${r.seq}` : base;
+}
 
 function refreshLamport(r) {
   $('lamport-open').href = lamportSrc(r);
@@ -821,7 +918,9 @@ function refreshLamport(r) {
     if (run.state === 'finished' && run.error) {
       // A run that ended on its own (its worker died) may have written no
       // diagram: the frame then stays empty, not a JSON error page.
-      const head = await fetch(lamportSrc(run), { method: 'HEAD' }).catch(() => null);
+      // Bounded: a read that waits on the dead worker must not leave the
+      // frame's link up with nothing in the frame (seen once in lab.mjs).
+      const head = await fetch(lamportSrc(run), { method: 'HEAD', signal: AbortSignal.timeout(10000) }).catch(() => null);
       if (st.run !== run) return;
       if (!head || !head.ok) {
         $('lamport').src = 'about:blank';
@@ -843,10 +942,12 @@ function refreshLamport(r) {
       $('lamport-open').title = 'the diagram is drawn when the run pauses or finishes (over 200,000 events)';
       return;
     }
+    // A run just opened (started, reloaded) is drawn at once; then at
+    // most every 3 s (the frame stayed blank for those 3 s).
     st.lamportTimer = setTimeout(() => {
       st.lamportTimer = 0;
       load();
-    }, 3000);
+    }, st.lamportAt === null ? 0 : 3000);
   }
 }
 
@@ -968,6 +1069,7 @@ function wire() {
   $('import').onchange = (e) => { if (e.target.files[0]) importBundle(e.target.files[0]); e.target.value = ''; };
   $('delete').onclick = () => { if (st.run) deleteRun(st.run.id).catch(showError); };
   $('capacity-close').onclick = hideCapacity;
+  $('upload-next-close').onclick = hideUploadHint;
   $('scenario').addEventListener('input', editorChanged);
   $('export-close').onclick = () => $('exportdlg').close();
   $('slider').onchange = (e) => seek(Number(e.target.value));

@@ -20,7 +20,9 @@ export class Charts {
   constructor(tput, lat, avail, onSeek) {
     this.els = { tput, lat, avail };
     this.onSeek = onSeek || null;
+    this.onDrawn = null; // called after each draw
     this.plots = null;
+    this.timer = 0;
     this.reset();
   }
 
@@ -142,6 +144,17 @@ export class Charts {
   }
 
   draw() {
+    this.drawAll();
+    if (this.onDrawn) this.onDrawn();
+  }
+
+  // ops counts the client operations folded in (done or failed).
+  ops() { return this.buckets.reduce((n, b) => n + (b ? b.ok + b.fail + b.info : 0), 0); }
+
+  // pending reports whether what was folded in waits to be drawn.
+  pending() { return this.timer !== 0; }
+
+  drawAll() {
     const d = this.data();
     this.els.tput.dataset.points = String(d.xs.length);
     // For the page and its tests: the shaded intervals, "from-to" in s.

@@ -246,7 +246,13 @@ export class Topology {
     return [Math.cos(a) * 100, Math.sin(a) * 90 - 4];
   }
 
+  // draw draws the topology now, then tells the page (hooks.drawn).
   draw() {
+    this.drawNow();
+    if (this.hooks.drawn) this.hooks.drawn();
+  }
+
+  drawNow() {
     const svg = this.svg;
     this.drawnAt = performance.now();
     svg.textContent = '';

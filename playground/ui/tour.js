@@ -213,7 +213,9 @@ export class TourPlayer {
   // run beside it.
   adopt(r) {
     const o = this.h.origin();
-    if (!o || o.pattern !== this.pattern || o.file !== this.step.scenario || r.state === 'finished') return;
+    // Not a run of the step's file edited: the step's text and figures
+    // would describe another scenario.
+    if (!o || o.edited || o.pattern !== this.pattern || o.file !== this.step.scenario || r.state === 'finished') return;
     this.runId = r.id;
     this.adopted = true;
     this.phase = 'playing';
