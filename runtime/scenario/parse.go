@@ -452,31 +452,12 @@ func (s *Scenario) nodeHint() string {
 // checks reads the checks section.
 func (p *parser) checks(s *Scenario) {
 	p.Each(&s.Checks, "checks", func(item *yaml.Node, path string) {
-		item = yc.Deref(item)
-		c := &Check{Line: item.Line, Params: json.RawMessage("{}")}
-		name := &yc.At{Node: item, Path: path}
-		switch item.Kind {
-		case yaml.ScalarNode:
-			c.Name, name.OK = p.NonEmpty(item, path)
-		case yaml.MappingNode:
-			named := false
-			p.Struct(item, path, "a check mapping", c, func(f any) {
-				if f == &c.Name {
-					named = p.Required(*p.At(c), *p.At(f))
-				} else if named {
-					p.Get(&c.Name) // after params, where it has always been read
-				}
-			})
-			name = p.At(&c.Name)
-		default:
-			p.Errorf(item, path, "expected a check name or a mapping with name and params, got %s", yc.Describe(item))
-			return
-		}
-		if !name.OK {
+		c := &Check{Params: json.RawMessage("{}")}
+		if !p.Struct(item, path, "a check name or a mapping with name and params", c, nil) || !p.At(&c.Name).OK {
 			return
 		}
 		if reg := p.opts.Checks; reg != nil && !slices.Contains(reg, c.Name) {
-			p.Errorf(name.Node, name.Path, "unknown check %q (%s)", c.Name, known(reg))
+			p.fail(&c.Name, "unknown check %q (%s)", c.Name, known(reg))
 		}
 		s.Checks = append(s.Checks, *c)
 	})

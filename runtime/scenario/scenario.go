@@ -218,8 +218,9 @@ type Workload = workload.Section
 
 // Check is one check to apply to the run.
 type Check struct {
-	// Name names the check (required; read after the params).
-	Name string `yaml:"name" check:"manual"`
+	// Name names the check (required); a check without params may be
+	// written as its name alone.
+	Name string `yaml:"name" check:"required" short:""`
 	// Params is the check's params as a JSON object with sorted keys; "{}"
 	// when absent.
 	Params json.RawMessage `yaml:"params,omitempty"`

@@ -38,7 +38,9 @@ func (a *At) Set() bool { return a.Node != nil && !IsNull(a.Node) }
 // strings must not be), range:"lo,hi" (an integer in [lo, hi]), item:"what" (a list of
 // unique strings, what naming one in messages), check:"manual" (read by
 // the caller with Get); a field tagged pos:"line" (and yaml:"-") is set
-// to the mapping's line. A duration field is a Go duration >= 0, a float
+// to the mapping's line. A struct with a field tagged short:"" may be
+// written as a scalar instead of a mapping: the scalar is that field's
+// value, at the struct's path. A duration field is a Go duration >= 0, a float
 // a probability, a json.RawMessage a params mapping. Fields of struct,
 // map or struct-slice type are left to the caller, who reads them (with
 // Struct, Items, Mapping) in the order it wants problems found.
@@ -164,7 +166,10 @@ func Keys(t reflect.Type) []string {
 func (r *Reader) Struct(n *yaml.Node, path, what string, dst any, then func(field any)) bool {
 	fields, ok := r.locate(n, path, what, dst)
 	for _, f := range fields {
-		if f.read && (!strings.Contains(f.at.tag.Get("check"), "required") || r.Required(*r.At(dst), *f.at)) {
+		switch {
+		case f.short: // written as the struct's scalar, null or not
+			f.at.OK = r.decode(f.at.Node, f.at.Path, reflect.ValueOf(f.ptr).Elem(), f.at.tag)
+		case f.read && (!strings.Contains(f.at.tag.Get("check"), "required") || r.Required(*r.At(dst), *f.at)):
 			r.Get(f.ptr)
 		}
 		if then != nil {
@@ -180,23 +185,43 @@ func (r *Reader) Locate(n *yaml.Node, path, what string, dst any) bool {
 	return ok
 }
 
-// locate checks the mapping n's keys against dst's and locates dst and
-// its fields.
+// locate checks the mapping n's keys against dst's (n may be a scalar if
+// dst has a short field) and locates dst and its fields.
 func (r *Reader) locate(n *yaml.Node, path, what string, dst any) ([]field, bool) {
 	v := reflect.ValueOf(dst).Elem()
-	m := r.Mapping(n, path, what, Keys(v.Type()))
-	if m == nil {
-		return nil, false
+	m := &Map{Node: Deref(n), Path: path}
+	scalar := m.Node.Kind == yaml.ScalarNode && shorthand(v.Type())
+	if !scalar {
+		if m = r.Mapping(n, path, what, Keys(v.Type())); m == nil {
+			return nil, false
+		}
 	}
 	self := r.At(dst)
 	self.Node, self.Path, self.OK = m.Node, path, true
-	return r.fields(m, self, v, nil), true
+	fields := r.fields(m, self, v, nil)
+	for i := range fields {
+		if _, ok := fields[i].at.tag.Lookup("short"); ok && scalar {
+			fields[i].short, fields[i].at.Node, fields[i].at.Path = true, m.Node, path
+		}
+	}
+	return fields, true
+}
+
+// shorthand reports whether the struct type t has a field tagged short:"".
+func shorthand(t reflect.Type) bool {
+	for i := range t.NumField() {
+		if _, ok := t.Field(i).Tag.Lookup("short"); ok {
+			return true
+		}
+	}
+	return false
 }
 
 type field struct {
-	ptr  any
-	at   *At
-	read bool // Struct reads it
+	ptr   any
+	at    *At
+	read  bool // Struct reads it
+	short bool // it was written as its struct's scalar
 }
 
 // fields locates the fields of the struct v (those of an inline field in
@@ -227,7 +252,7 @@ func (r *Reader) fields(m *Map, self *At, v reflect.Value, out []field) []field 
 		if e := m.Get(name); e != nil {
 			a.Node, a.Key = e.Val, e.Key
 		}
-		out = append(out, field{ptr, a, !manual && scalar(f.Type)})
+		out = append(out, field{ptr: ptr, at: a, read: !manual && scalar(f.Type)})
 	}
 	return out
 }

@@ -210,3 +210,35 @@ func TestNestedReadsASetMapping(t *testing.T) {
 	assert.Equal(t, outer{Sub: subItem{On: true}}, o)
 	assert.Equal(t, []string{"bad: expected a sub mapping, got a sequence"}, problems(&r.Checker))
 }
+
+// A struct with a field tagged short:"" may be written as a scalar: the
+// scalar is that field's value, read by its rules at the struct's path;
+// a struct without one refuses a scalar.
+func TestStructReadsTheShortForm(t *testing.T) {
+	type named struct {
+		Name string `yaml:"name" check:"required" short:""`
+		N    int    `yaml:"n,omitempty"`
+		Line int    `yaml:"-" pos:"line"`
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	n := root(t, "items:\n  - x\n  - {name: y, n: 2}\n  - ~\n  - 5\n")
+	items := n.Content[1].Content
+	var a, b, c, d named
+	require.True(t, r.Struct(items[0], "items[0]", "a name or a mapping", &a, nil))
+	require.True(t, r.Struct(items[1], "items[1]", "a name or a mapping", &b, nil))
+	assert.Equal(t, named{Name: "x", Line: 2}, a)
+	assert.Equal(t, "items[0]", r.At(&a.Name).Path)
+	assert.Equal(t, named{Name: "y", N: 2, Line: 3}, b)
+	assert.True(t, r.Struct(items[2], "items[2]", "a name or a mapping", &c, nil))
+	assert.True(t, r.Struct(items[3], "items[3]", "a name or a mapping", &d, nil))
+	assert.False(t, r.At(&c.Name).OK)
+	var plain struct {
+		Name string `yaml:"name"`
+	}
+	assert.False(t, r.Struct(items[0], "l", "a list mapping", &plain, nil))
+	assert.Equal(t, []string{
+		"items[2]: expected a string, got null",
+		"items[3]: expected a string, got integer 5 (quote it to make it a string)",
+		"l: expected a list mapping, got \"x\"",
+	}, problems(&r.Checker))
+}
