@@ -193,52 +193,33 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 	if yc.IsNull(e.Val) {
 		p.Errorf(yc.Deref(e.Key), path, "one of go, wasm or sha256 is required")
 		return m, true
-	} else if !p.Locate(e.Val, path, "a mapping with go, wasm or sha256, and roles", m) {
-		return m, false
 	}
-	var set []*string
-	var names []string
-	for _, f := range []*string{&m.Go, &m.Wasm, &m.SHA256} {
-		if a := p.At(f); a.Set() {
-			set, names = append(set, f), append(names, a.Path[len(path)+1:])
-		}
-	}
-	switch {
-	case len(set) > 1:
-		p.fail(m, "%s are set; use exactly one of go, wasm or sha256", strings.Join(names, " and "))
-	case len(set) == 0:
-		p.fail(m, "one of go, wasm or sha256 is required")
-	default:
-		a := p.At(set[0])
-		p.Get(set[0])
-		m.Line, m.col = a.Node.Line, a.Node.Column
-		if set[0] == &m.SHA256 && !isSHA256(m.SHA256) {
-			p.fail(&m.SHA256, "%q is not a SHA-256 in hex (64 characters 0-9a-f)", m.SHA256)
-		}
-	}
-	for _, f := range []*yc.At{p.At(&m.LDFlags), p.At(&m.Tags)} {
-		if f.Set() && m.Go == "" {
-			p.Errorf(f.Node, f.Path, "applies only to a go: module")
-		}
-	}
-	p.Get(&m.LDFlags)
-	p.place(&m.LDFlags, gobuild.CheckLDFlags(m.LDFlags))
-	p.Get(&m.Tags)
-	p.place(&m.Tags, gobuild.CheckTags(m.Tags))
-	if r := p.At(&m.Roles); r.Present() {
-		if r.Set() && !p.Get(&m.Roles) {
-			return m, false
-		}
-		if !r.Set() || len(m.Roles) == 0 {
-			at := r.Node
-			if yc.IsNull(at) {
-				at = yc.Deref(r.Key)
+	rolesKnown := true
+	return m, p.Struct(e.Val, path, "a mapping with go, wasm or sha256, and roles", m, func(f any) {
+		switch a := p.At(f); f {
+		case &m.SHA256:
+			if a.OK && !isSHA256(m.SHA256) {
+				p.fail(f, "%q is not a SHA-256 in hex (64 characters 0-9a-f)", m.SHA256)
 			}
-			p.Errorf(at, r.Path, "must list at least one role (omit roles to get [%s])", DefaultRole)
-			return m, false
+		case &m.LDFlags, &m.Tags:
+			if a.Set() && m.Go == "" {
+				p.Errorf(a.Node, a.Path, "applies only to a go: module")
+			}
+			if p.Get(f); f == &m.LDFlags {
+				p.place(f, gobuild.CheckLDFlags(m.LDFlags))
+			} else {
+				p.place(f, gobuild.CheckTags(m.Tags))
+			}
+		case &m.Roles:
+			if at := a.Node; a.Present() && (!a.Set() || a.OK && len(m.Roles) == 0) {
+				if !a.Set() {
+					at = yc.Deref(a.Key)
+				}
+				p.Errorf(at, a.Path, "must list at least one role (omit roles to get [%s])", DefaultRole)
+			}
+			rolesKnown = !a.Present() || a.OK && len(m.Roles) > 0
 		}
-	}
-	return m, true
+	}) && rolesKnown
 }
 
 // nodes reads the nodes section and expands it into node instances,

@@ -37,8 +37,11 @@ func (a *At) Set() bool { return a.Node != nil && !IsNull(a.Node) }
 // constant D is), check:"str" (a string that may be empty; other
 // strings must not be), range:"lo,hi" (an integer in [lo, hi]), item:"what" (a list of
 // unique strings, what naming one in messages), check:"manual" (read by
-// the caller with Get); a field tagged pos:"line" (and yaml:"-") is set
-// to the mapping's line. A struct with a field tagged short:"" may be
+// the caller with Get), oneof:"G" (exactly one of the fields tagged G
+// must be set: the others are not read); a field tagged pos:"line" (and
+// yaml:"-") is set to the mapping's line, a Pos field tagged pos:"" to
+// its position and one tagged pos:"k1,k2,..." to the position of the
+// first of those keys set. A struct with a field tagged short:"" may be
 // written as a scalar instead of a mapping: the scalar is that field's
 // value, at the struct's path. A duration field is a Go duration >= 0, a float
 // a probability, a json.RawMessage a params mapping. Fields of struct,
@@ -165,8 +168,14 @@ func Keys(t reflect.Type) []string {
 // that order. It returns false if n is not a mapping.
 func (r *Reader) Struct(n *yaml.Node, path, what string, dst any, then func(field any)) bool {
 	fields, ok := r.locate(n, path, what, dst)
-	for _, f := range fields {
+	one := map[string]bool{"": true} // oneof groups: exactly one set
+	for i, f := range fields {
+		g := f.at.tag.Get("oneof")
+		if _, seen := one[g]; !seen {
+			one[g] = r.one(r.At(dst), fields[i:], g)
+		}
 		switch {
+		case !one[g]:
 		case f.short: // written as the struct's scalar, null or not
 			f.at.OK = r.decode(f.at.Node, f.at.Path, reflect.ValueOf(f.ptr).Elem(), f.at.tag)
 		case f.read && (!strings.Contains(f.at.tag.Get("check"), "required") || r.Required(*r.At(dst), *f.at)):
@@ -240,8 +249,8 @@ func (r *Reader) fields(m *Map, self *At, v reflect.Value, out []field) []field 
 			}
 			continue
 		}
-		if f.Tag.Get("pos") == "line" {
-			fv.SetInt(int64(m.Node.Line))
+		if keys, ok := f.Tag.Lookup("pos"); ok {
+			setPos(fv, m, keys)
 		}
 		if !f.IsExported() || name == "" || name == "-" {
 			continue
@@ -257,7 +266,58 @@ func (r *Reader) fields(m *Map, self *At, v reflect.Value, out []field) []field 
 	return out
 }
 
+// Pos is where a value was written: its 1-based line and column.
+type Pos struct{ Line, Column int }
+
+// setPos sets the position field v to the position of the mapping m
+// (keys "" or "line") or of the value of the first of keys set in it.
+func setPos(v reflect.Value, m *Map, keys string) {
+	at := m.Node
+	if keys != "" && keys != "line" {
+		at = nil
+		for k := range strings.SplitSeq(keys, ",") {
+			if e := m.Get(k); at == nil && e != nil && !IsNull(e.Val) {
+				at = e.Val
+			}
+		}
+	}
+	if at == nil {
+		return
+	}
+	if v.Type() == posType {
+		v.Set(reflect.ValueOf(Pos{at.Line, at.Column}))
+	} else {
+		v.SetInt(int64(at.Line))
+	}
+}
+
+// one reports whether exactly one of fields tagged oneof:"g" is set,
+// reporting the mapping self if not.
+func (r *Reader) one(self *At, fields []field, g string) bool {
+	var keys, set []string
+	for _, f := range fields {
+		if f.at.tag.Get("oneof") == g {
+			key, _, _ := strings.Cut(f.at.tag.Get("yaml"), ",")
+			keys = append(keys, key)
+			if f.at.Set() {
+				set = append(set, key)
+			}
+		}
+	}
+	alts := strings.Join(keys[:len(keys)-1], ", ") + " or " + keys[len(keys)-1]
+	switch {
+	case len(set) > 1:
+		r.Errorf(self.Node, self.Path, "%s are set; use exactly one of %s", strings.Join(set, " and "), alts)
+	case len(set) == 0:
+		r.Errorf(self.Node, self.Path, "one of %s is required", alts)
+	default:
+		return true
+	}
+	return false
+}
+
 var (
+	posType = reflect.TypeFor[Pos]()
 	rawType = reflect.TypeFor[json.RawMessage]()
 	durType = reflect.TypeFor[time.Duration]()
 )
