@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -360,36 +359,24 @@ func (p *parser) link(s *Scenario, item *yaml.Node, path string, seen map[[2]str
 	s.Network.Links = append(s.Network.Links, *l)
 }
 
-// latency reads a constant duration, a {min, max} range, or a
-// distribution {dist: normal|exponential|uniform|constant, ...}; ok is
-// false if it is absent or bad.
+// latency reads a constant duration (the short form of {min: d, max: d}),
+// a {min, max} range, or a distribution {dist: normal|exponential|
+// uniform|constant, ...}; ok is false if it is absent or bad.
 func (p *parser) latency(at *yc.At) (Latency, bool) {
-	if !at.Set() {
-		return Latency{}, false
-	}
-	switch at.Node.Kind {
-	case yaml.ScalarNode:
-		d, ok := p.Duration(at.Node, at.Path)
-		return Latency{Min: d, Max: d}, ok
-	case yaml.MappingNode:
-	default:
-		p.Errorf(at.Node, at.Path, "expected a duration or a mapping with min and max, got %s", yc.Describe(at.Node))
-		return Latency{}, false
-	}
 	var l Latency
-	if !p.Locate(at.Node, at.Path, "a latency range", &l) || p.At(&l.Dist).Set() && (!p.Get(&l.Dist) || !p.place(&l.Dist, l.Check("dist"))) {
-		return Latency{}, false
-	}
-	ok := true
-	for _, f := range []*time.Duration{&l.Min, &l.Max, &l.Mean, &l.Stddev} {
-		a := p.At(f)
-		good := !slices.Contains(l.Dist.Params(), key(a)) || p.Required(*p.At(&l), *a)
-		if good && a.Set() {
-			*f, good = p.Duration(a.Node, a.Path)
+	short := at.Set() && at.Node.Kind == yaml.ScalarNode
+	distOK, ok := true, true
+	if !at.Set() || !p.Struct(at.Node, at.Path, "a duration or a mapping with min and max", &l, func(f any) {
+		switch a := p.At(f); {
+		case short:
+			l.Max, ok = l.Min, p.At(&l.Min).OK
+		case f == &l.Dist:
+			distOK = !a.Set() || a.OK && p.place(f, l.Check("dist"))
+		case distOK: // the durations, once dist says which are needed
+			good := !slices.Contains(l.Dist.Params(), key(a)) || p.Required(*p.At(&l), *a)
+			ok = good && (!a.Set() || p.Get(f)) && ok
 		}
-		ok = ok && good
-	}
-	if !ok || !p.place(&l.Max, l.Check("max")) {
+	}) || !distOK || !ok || !p.place(&l.Max, l.Check("max")) {
 		return Latency{}, false
 	}
 	return l, true

@@ -188,12 +188,6 @@ func (r *Reader) Struct(n *yaml.Node, path, what string, dst any, then func(fiel
 	return ok
 }
 
-// Locate is Struct without reading any field: the caller reads them all.
-func (r *Reader) Locate(n *yaml.Node, path, what string, dst any) bool {
-	_, ok := r.locate(n, path, what, dst)
-	return ok
-}
-
 // locate checks the mapping n's keys against dst's (n may be a scalar if
 // dst has a short field) and locates dst and its fields.
 func (r *Reader) locate(n *yaml.Node, path, what string, dst any) ([]field, bool) {
