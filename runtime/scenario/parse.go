@@ -233,11 +233,7 @@ func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 	if !ok {
 		return false
 	}
-	type origin struct {
-		group string
-		line  int
-	}
-	seen := map[string]origin{}
+	seen := map[string]*yc.At{} // the name of the group that produced each node name
 	for gi, item := range items {
 		path := yc.Index("nodes", gi)
 		g := p.group(s, item, path, modulesKnown)
@@ -245,7 +241,6 @@ func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 			ok = false
 			continue
 		}
-		nameNode := p.At(&g.Name).Node
 		if len(s.Nodes)+g.Count > MaxNodes {
 			p.Errorf(item, path, "too many nodes: a scenario may have at most %d", MaxNodes)
 			return false
@@ -257,14 +252,14 @@ func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 			if g.Indexed {
 				name = fmt.Sprintf("%s%d", g.Name, i)
 			}
-			if prev, dup := seen[name]; dup {
+			if prev := seen[name]; prev != nil {
 				if !reported {
-					p.Errorf(nameNode, path+".name", "duplicate node name %q: also produced by %s (line %d)", name, prev.group, prev.line)
+					p.fail(&g.Name, "duplicate node name %q: also produced by %s (line %d)", name, strings.TrimSuffix(prev.Path, ".name"), prev.Node.Line)
 					reported = true
 				}
 				continue
 			}
-			seen[name] = origin{path, nameNode.Line}
+			seen[name] = p.At(&g.Name)
 			s.Nodes = append(s.Nodes, &Node{Name: name, Index: len(s.Nodes), Group: len(s.Groups) - 1, Module: g.Module, Role: g.Role, Params: g.Params, Line: g.Line})
 		}
 	}
@@ -389,10 +384,7 @@ func (p *parser) workload(s *Scenario, nodesOK bool) {
 	p.Nested(wl, "a workload mapping", func(f any) {
 		switch a, reg := p.At(f), p.opts.Workloads; {
 		case f == &wl.Type && a.OK && reg != nil && wl.Type != WorkloadNone && !slices.Contains(reg, wl.Type):
-			if !slices.Contains(reg, WorkloadNone) {
-				reg = append(slices.Clone(reg), WorkloadNone)
-			}
-			p.fail(f, "unknown workload type %q (%s)", wl.Type, known(reg))
+			p.fail(f, "unknown workload type %q (%s)", wl.Type, known(append(slices.Clone(reg), WorkloadNone)))
 		case f == &wl.Clients && !a.Set():
 			wl.Clients = 1
 		case f == &wl.Targets && a.OK && len(wl.Targets) == 0:
@@ -511,50 +503,40 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 	}
 }
 
-// faultArgs reads the arguments of ft's action, reporting those the
-// action does not take.
+// faultArgs reads the arguments of ft's action, in key order (as
+// Kind.Args lists them), reporting those the action does not take.
 func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
-	want := ft.Kind.Args()
-	args := []any{&ft.Node, &ft.Groups, &ft.From, &ft.To, &ft.By, &ft.PPM, &ft.Attacker, &ft.Body} // in key order
-	for _, f := range args {
-		if a := p.At(f); a.Set() && !slices.Contains(want, key(a)) {
-			p.Errorf(a.Node, a.Path, "does not apply to action %q (it takes: %s)", ft.Kind, strings.Join(want, ", "))
-		}
+	want, may := ft.Kind.Args(), star
+	if ft.Kind.Adversary() {
+		may = peer
 	}
-	for _, k := range want {
-		f := args[slices.IndexFunc(args, func(f any) bool { return key(p.At(f)) == k })]
+	for _, f := range []any{&ft.Node, &ft.Groups, &ft.From, &ft.To, &ft.By, &ft.PPM, &ft.Attacker, &ft.Body} {
 		a := p.At(f)
-		if k == "body" && ft.Kind == fault.Tamper && !a.Set() {
-			continue // without a body, tamper flips a byte
-		}
-		if !p.Required(*p.At(ft), *a) {
-			continue
-		}
-		switch k {
-		case "node", "attacker":
-			*f.(*string), _ = p.ref(s, a.Node, a.Path, nodesOK, nodeRef)
-		case "by", "ppm", "body":
-			p.Get(f)
-		case "groups":
-			if a.Node.Kind != yaml.SequenceNode || len(a.Node.Content) < 2 {
-				p.Errorf(a.Node, a.Path, "expected two or more lists of nodes, got %s", yc.Describe(a.Node))
-				continue
+		switch k := key(a); {
+		case !slices.Contains(want, k):
+			if a.Set() {
+				p.Errorf(a.Node, a.Path, "does not apply to action %q (it takes: %s)", ft.Kind, strings.Join(want, ", "))
 			}
+		case k == "body" && ft.Kind == fault.Tamper && !a.Set(): // without a body, tamper flips a byte
+		case !p.Required(*p.At(ft), *a):
+		case k == "node" || k == "attacker":
+			*f.(*string), _ = p.ref(s, a.Node, a.Path, nodesOK, nodeRef)
+		case k == "groups" && (a.Node.Kind != yaml.SequenceNode || len(a.Node.Content) < 2):
+			p.Errorf(a.Node, a.Path, "expected two or more lists of nodes, got %s", yc.Describe(a.Node))
+		case k == "groups":
 			for j, g := range a.Node.Content {
 				if names, ok := p.nodeList(s, g, yc.Index(a.Path, j), nodesOK); ok {
 					ft.Groups = append(ft.Groups, names)
 				}
 			}
-		case "from", "to":
-			may := star
-			if ft.Kind.Adversary() {
-				may = peer
-			}
-			if !ft.Kind.OneEnd() {
-				*f.(*[]string), _ = p.nodeList(s, a.Node, a.Path, nodesOK)
-			} else if name, ok := p.ref(s, a.Node, a.Path, nodesOK, may); ok {
+		case (k == "from" || k == "to") && !ft.Kind.OneEnd():
+			*f.(*[]string), _ = p.nodeList(s, a.Node, a.Path, nodesOK)
+		case k == "from" || k == "to":
+			if name, ok := p.ref(s, a.Node, a.Path, nodesOK, may); ok {
 				*f.(*[]string) = []string{name}
 			}
+		default: // by, ppm, body
+			p.Get(f)
 		}
 	}
 }
@@ -615,11 +597,11 @@ func key(a *yc.At) string { return a.Path[strings.LastIndexByte(a.Path, '.')+1:]
 // isSHA256 reports whether s is a lower-case hex SHA-256.
 func isSHA256(s string) bool { return len(s) == 64 && strings.Trim(s, "0123456789abcdef") == "" }
 
-// known renders a registry for "unknown X" messages.
+// known renders a registry for "unknown X" messages, each name once.
 func known(list []string) string {
 	if len(list) == 0 {
 		return "none are registered"
 	}
-	sorted := slices.Sorted(slices.Values(list))
+	sorted := slices.Compact(slices.Sorted(slices.Values(list)))
 	return "known: " + strings.Join(sorted, ", ")
 }
