@@ -59,12 +59,6 @@ func (p *parser) problems() Errors {
 	return errs
 }
 
-// fail records a problem at the field ptr points to.
-func (p *parser) fail(ptr any, format string, args ...any) {
-	a := p.At(ptr)
-	p.Errorf(a.Node, a.Path, format, args...)
-}
-
 // parse parses data into a Scenario, recording problems. The result is
 // meaningful only if there are none. The sections are checked in the
 // order the schema lists them, each once the fields before it are read.
@@ -142,7 +136,7 @@ func defaultName(file string) string {
 // whose roles are unknown are recorded in p.rolesUnknown.
 func (p *parser) modules(s *Scenario) bool {
 	at := p.At(&s.Modules)
-	if !p.section(s, at, yaml.MappingNode, "must define at least one module") {
+	if !p.Filled(p.At(s), at, yaml.MappingNode, "must define at least one module") {
 		return false
 	}
 	m := p.Mapping(at.Node, "modules", "a mapping of module names to modules", nil)
@@ -168,23 +162,6 @@ func (p *parser) modules(s *Scenario) bool {
 	return namesKnown
 }
 
-// section reports the required section at of s unless it is set and,
-// if it is of the kind it should be, not empty: missing where it is not
-// written, empty (the message) where it is null or has no entries.
-func (p *parser) section(s *Scenario, at *yc.At, kind yaml.Kind, empty string) bool {
-	switch {
-	case !at.Present():
-		p.Errorf(p.At(s).Node, at.Path, "missing required field")
-	case !at.Set():
-		p.Errorf(at.Key, at.Path, "%s", empty)
-	case at.Node.Kind == kind && len(at.Node.Content) == 0:
-		p.Errorf(at.Node, at.Path, "%s", empty)
-	default:
-		return true
-	}
-	return false
-}
-
 // module reads one module, reporting whether its roles are known.
 func (p *parser) module(e yc.Entry) (*Module, bool) {
 	path := "modules." + e.Name
@@ -198,16 +175,16 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 		switch a := p.At(f); f {
 		case &m.SHA256:
 			if a.OK && !isSHA256(m.SHA256) {
-				p.fail(f, "%q is not a SHA-256 in hex (64 characters 0-9a-f)", m.SHA256)
+				p.Fail(f, "%q is not a SHA-256 in hex (64 characters 0-9a-f)", m.SHA256)
 			}
 		case &m.LDFlags, &m.Tags:
 			if a.Set() && m.Go == "" {
 				p.Errorf(a.Node, a.Path, "applies only to a go: module")
 			}
 			if p.Get(f); f == &m.LDFlags {
-				p.place(f, gobuild.CheckLDFlags(m.LDFlags))
+				p.Place(f, gobuild.CheckLDFlags(m.LDFlags))
 			} else {
-				p.place(f, gobuild.CheckTags(m.Tags))
+				p.Place(f, gobuild.CheckTags(m.Tags))
 			}
 		case &m.Roles:
 			if at := a.Node; a.Present() && (!a.Set() || a.OK && len(m.Roles) == 0) {
@@ -226,7 +203,7 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 // them can be checked.
 func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 	seq := p.At(&s.Groups)
-	if !p.section(s, seq, yaml.SequenceNode, "must list at least one node group") {
+	if !p.Filled(p.At(s), seq, yaml.SequenceNode, "must list at least one node group") {
 		return false
 	}
 	items, ok := p.Items(seq, "node groups")
@@ -254,7 +231,7 @@ func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 			}
 			if prev := seen[name]; prev != nil {
 				if !reported {
-					p.fail(&g.Name, "duplicate node name %q: also produced by %s (line %d)", name, strings.TrimSuffix(prev.Path, ".name"), prev.Node.Line)
+					p.Fail(&g.Name, "duplicate node name %q: also produced by %s (line %d)", name, strings.TrimSuffix(prev.Path, ".name"), prev.Node.Line)
 					reported = true
 				}
 				continue
@@ -278,23 +255,23 @@ func (p *parser) group(s *Scenario, item *yaml.Node, path string, modulesKnown b
 		case f == &g.Name:
 			namesOK = a.OK
 			if a.OK && !nodeNameRE.MatchString(g.Name) {
-				p.fail(f, "invalid node name %q: %s", g.Name, badName)
+				p.Fail(f, "invalid node name %q: %s", g.Name, badName)
 				namesOK = false
 			}
 		case (f == &g.Count || f == &g.Indexed) && a.Set() && !a.OK:
 			namesOK = false
 		case f == &g.Indexed && a.Set() && !g.Indexed && g.Count > 1:
-			p.fail(f, "cannot be false with count %d: names of several nodes carry an index", g.Count)
+			p.Fail(f, "cannot be false with count %d: names of several nodes carry an index", g.Count)
 			namesOK = false
 		case f == &g.Module && a.OK:
 			if mod = s.Module(g.Module); mod == nil && modulesKnown {
-				p.fail(f, "unknown module %q (modules: %s)", g.Module, strings.Join(s.moduleNames(), ", "))
+				p.Fail(f, "unknown module %q (modules: %s)", g.Module, strings.Join(s.moduleNames(), ", "))
 			}
 		case f == &g.Role && mod != nil && !p.rolesUnknown[mod.Name]:
 			if !a.OK {
 				g.Role = mod.Roles[0]
 			} else if !mod.HasRole(g.Role) {
-				p.fail(f, "unknown role %q (module %s has roles: %s)", g.Role, mod.Name, strings.Join(mod.Roles, ", "))
+				p.Fail(f, "unknown role %q (module %s has roles: %s)", g.Role, mod.Name, strings.Join(mod.Roles, ", "))
 			}
 		}
 	}) || !namesOK {
@@ -331,12 +308,12 @@ func (p *parser) link(s *Scenario, item *yaml.Node, path string, seen map[[2]str
 			if end := f.(*string); !p.At(end).OK {
 				endsOK = false
 			} else if nodesOK && *end != "*" && s.Node(*end) == nil {
-				p.fail(end, "unknown node %q (use a node name or \"*\")", *end)
+				p.Fail(end, "unknown node %q (use a node name or \"*\")", *end)
 				endsOK = false
 			}
 			if ends := [2]string{l.From, l.To}; f == &l.To && endsOK {
 				if line, dup := seen[ends]; dup {
-					p.fail(l, "duplicate link from %q to %q (first at line %d)", l.From, l.To, line)
+					p.Fail(l, "duplicate link from %q to %q (first at line %d)", l.From, l.To, line)
 				}
 				seen[ends] = p.At(l).Node.Line
 			}
@@ -349,7 +326,7 @@ func (p *parser) link(s *Scenario, item *yaml.Node, path string, seen map[[2]str
 		return
 	}
 	if !p.At(&l.Latency).Set() && !p.At(&l.Loss).Set() && !p.At(&l.Duplicate).Set() && !p.At(&l.Reorder).Set() {
-		p.fail(l, "a link must override latency, loss, duplicate or reorder")
+		p.Fail(l, "a link must override latency, loss, duplicate or reorder")
 	}
 	s.Network.Links = append(s.Network.Links, *l)
 }
@@ -366,12 +343,12 @@ func (p *parser) latency(at *yc.At) (Latency, bool) {
 		case short:
 			l.Max, ok = l.Min, p.At(&l.Min).OK
 		case f == &l.Dist:
-			distOK = !a.Set() || a.OK && p.place(f, l.Check("dist"))
+			distOK = !a.Set() || a.OK && p.Place(f, l.Check("dist"))
 		case distOK: // the durations, once dist says which are needed
-			good := !slices.Contains(l.Dist.Params(), key(a)) || p.Required(*p.At(&l), *a)
+			good := !slices.Contains(l.Dist.Params(), a.Name()) || p.Required(*p.At(&l), *a)
 			ok = good && (!a.Set() || p.Get(f)) && ok
 		}
-	}) || !distOK || !ok || !p.place(&l.Max, l.Check("max")) {
+	}) || !distOK || !ok || !p.Place(&l.Max, l.Check("max")) {
 		return Latency{}, false
 	}
 	return l, true
@@ -384,11 +361,11 @@ func (p *parser) workload(s *Scenario, nodesOK bool) {
 	p.Nested(wl, "a workload mapping", func(f any) {
 		switch a, reg := p.At(f), p.opts.Workloads; {
 		case f == &wl.Type && a.OK && reg != nil && wl.Type != WorkloadNone && !slices.Contains(reg, wl.Type):
-			p.fail(f, "unknown workload type %q (%s)", wl.Type, known(append(slices.Clone(reg), WorkloadNone)))
+			p.Fail(f, "unknown workload type %q (%s)", wl.Type, known(append(slices.Clone(reg), WorkloadNone)))
 		case f == &wl.Clients && !a.Set():
 			wl.Clients = 1
 		case f == &wl.Targets && a.OK && len(wl.Targets) == 0:
-			p.fail(f, "must list at least one node (omit targets to use every node)")
+			p.Fail(f, "must list at least one node (omit targets to use every node)")
 		case f == &wl.Targets && a.OK:
 			for i, name := range wl.Targets {
 				p.knownRef(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK, nodeRef)
@@ -417,7 +394,7 @@ func (p *parser) checks(s *Scenario) {
 			return
 		}
 		if reg := p.opts.Checks; reg != nil && !slices.Contains(reg, c.Name) {
-			p.fail(&c.Name, "unknown check %q (%s)", c.Name, known(reg))
+			p.Fail(&c.Name, "unknown check %q (%s)", c.Name, known(reg))
 		}
 		s.Checks = append(s.Checks, *c)
 	})
@@ -479,18 +456,18 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 		ft := &Fault{}
 		if !p.Struct(item, path, "a fault mapping with at and action", ft, func(f any) {
 			if f == &ft.At && p.At(f).OK && ft.At > s.Duration && s.Duration > 0 {
-				p.fail(f, "is after the run's duration (%s)", s.Duration)
+				p.Fail(f, "is after the run's duration (%s)", s.Duration)
 			}
 		}) {
 			return
 		}
-		if !p.Need(ft, &ft.Kind) || !p.place(&ft.Kind, ft.Kind.Check()) {
+		if !p.Need(ft, &ft.Kind) || !p.Place(&ft.Kind, ft.Kind.Check()) {
 			return
 		}
 		p.faultArgs(s, ft, nodesOK)
 		if ft.Kind.Adversary() && (ft.Kind == fault.Secure || len(ft.To) == 1 || ft.Attacker != "") {
 			if err := ft.Fault.Validate(); err != nil {
-				p.fail(&ft.Kind, "%s", strings.TrimPrefix(err.Error(), "fault: "))
+				p.Fail(&ft.Kind, "%s", strings.TrimPrefix(err.Error(), "fault: "))
 			}
 		}
 		s.Faults = append(s.Faults, *ft)
@@ -512,7 +489,7 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 	}
 	for _, f := range []any{&ft.Node, &ft.Groups, &ft.From, &ft.To, &ft.By, &ft.PPM, &ft.Attacker, &ft.Body} {
 		a := p.At(f)
-		switch k := key(a); {
+		switch k := a.Name(); {
 		case !slices.Contains(want, k):
 			if a.Set() {
 				p.Errorf(a.Node, a.Path, "does not apply to action %q (it takes: %s)", ft.Kind, strings.Join(want, ", "))
@@ -570,7 +547,7 @@ func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
 	case &nm.Schedule:
 		return // read and checked after every
 	case &nm.Every:
-		p.place(&nm.Schedule, nm.Check("schedule", p.Get(&nm.Schedule)))
+		p.Place(&nm.Schedule, nm.Check("schedule", p.Get(&nm.Schedule)))
 	case &nm.Heal:
 		p.Get(f)
 	case &nm.Targets:
@@ -578,21 +555,8 @@ func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
 			nm.Targets, _ = p.nodeList(s, a.Node, a.Path, nodesOK)
 		}
 	}
-	p.place(f, nm.Check(key(a), written))
+	p.Place(f, nm.Check(a.Name(), written))
 }
-
-// place records err, the problem a vocabulary's check found with the
-// field f (fault.Nemesis's, netsim.Latency's, gobuild's), at f, less the
-// field's key if err starts with it; it reports whether there was none.
-func (p *parser) place(f any, err error) bool {
-	if a := p.At(f); err != nil {
-		p.Errorf(a.Node, a.Path, "%s", strings.TrimPrefix(err.Error(), key(a)+": "))
-	}
-	return err == nil
-}
-
-// key is the yaml key of the field at a.
-func key(a *yc.At) string { return a.Path[strings.LastIndexByte(a.Path, '.')+1:] }
 
 // isSHA256 reports whether s is a lower-case hex SHA-256.
 func isSHA256(s string) bool { return len(s) == 64 && strings.Trim(s, "0123456789abcdef") == "" }

@@ -94,6 +94,43 @@ func (r *Reader) Required(m, f At) bool {
 	return true
 }
 
+// Filled is Required for the collection field f of the mapping m, which
+// must also have entries: a null value, or one of the kind it should be
+// without entries, is reported with the message empty.
+func (r *Reader) Filled(m, f *At, kind yaml.Kind, empty string) bool {
+	switch {
+	case !f.Present():
+		r.Errorf(m.Node, f.Path, "missing required field")
+	case !f.Set():
+		r.Errorf(f.Key, f.Path, "%s", empty)
+	case f.Node.Kind == kind && len(f.Node.Content) == 0:
+		r.Errorf(f.Node, f.Path, "%s", empty)
+	default:
+		return true
+	}
+	return false
+}
+
+// Fail records a problem at the field ptr points to.
+func (r *Reader) Fail(ptr any, format string, args ...any) {
+	a := r.At(ptr)
+	r.Errorf(a.Node, a.Path, format, args...)
+}
+
+// Place records err, a problem that a check outside the schema (another
+// package's, judging a typed value) found with the field ptr points to,
+// at the field, less the field's key if err starts with it; it reports
+// whether there was none.
+func (r *Reader) Place(ptr any, err error) bool {
+	if a := r.At(ptr); err != nil {
+		r.Errorf(a.Node, a.Path, "%s", strings.TrimPrefix(err.Error(), a.Name()+": "))
+	}
+	return err == nil
+}
+
+// Name returns the field's key: the last part of its path.
+func (a *At) Name() string { return a.Path[strings.LastIndexByte(a.Path, '.')+1:] }
+
 // Items checks that the node at is a sequence (what names its items in
 // the message) and returns its items as written; ok is false if it is not
 // a sequence.

@@ -1,6 +1,7 @@
 package yamlcheck_test
 
 import (
+	"errors"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -267,4 +268,30 @@ func TestStructReadsOneOf(t *testing.T) {
 		"items[1]: go and hash are set; use exactly one of go, wasm or hash",
 		"items[2]: one of go, wasm or hash is required",
 	}, problems(&r.Checker))
+}
+
+// Filled wants a collection with entries, Fail and Place report at a
+// field, Place without the field's key that the error repeats.
+func TestFilledFailPlace(t *testing.T) {
+	type doc struct {
+		Items []string `yaml:"items" check:"manual"`
+		More  []string `yaml:"more" check:"manual"`
+		None  []string `yaml:"none" check:"manual"`
+		Name  string   `yaml:"name"`
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	var d doc
+	require.True(t, r.Struct(root(t, "items: []\nmore:\nname: x\n"), "d", "a doc", &d, nil))
+	assert.False(t, r.Filled(r.At(&d), r.At(&d.Items), yaml.SequenceNode, "must list an item"))
+	assert.False(t, r.Filled(r.At(&d), r.At(&d.More), yaml.SequenceNode, "must list more"))
+	assert.False(t, r.Filled(r.At(&d), r.At(&d.None), yaml.SequenceNode, "must list none"))
+	r.Fail(&d.Name, "bad %s", "name")
+	assert.True(t, r.Place(&d.Name, nil))
+	assert.False(t, r.Place(&d.Name, errors.New("name: too short")))
+	assert.Equal(t, "name", r.At(&d.Name).Name())
+	assert.Equal(t, []string{
+		"d.items: must list an item", "d.more: must list more", "d.none: missing required field",
+		"d.name: bad name", "d.name: too short",
+	}, problems(&r.Checker))
+	assert.Equal(t, 2, r.Problems[1].Line, "an empty value is reported at its key")
 }
