@@ -207,11 +207,8 @@ func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 		return false
 	}
 	items, ok := p.Items(seq, "node groups")
-	if !ok {
-		return false
-	}
 	seen := map[string]*yc.At{} // the name of the group that produced each node name
-	for gi, item := range items {
+	for gi, item := range items { // none if seq is not a sequence
 		path := yc.Index("nodes", gi)
 		g := p.group(s, item, path, modulesKnown)
 		if g == nil {
@@ -409,13 +406,13 @@ const (
 	peer                // a node, "*", a client (c0, c1, ... of the workload) or a service: an adversary's ends
 )
 
-// ref reads the name at n of a node, or of what else may names.
-func (p *parser) ref(s *Scenario, n *yaml.Node, field string, nodesOK bool, may refs) (string, bool) {
-	name, ok := p.NonEmpty(n, field)
-	if ok && !p.knownRef(s, n, field, name, nodesOK, may) {
-		return "", false
+// ref reads the field at a, the name of a node or of what else may
+// names; it returns "" if it is not one.
+func (p *parser) ref(s *Scenario, a *yc.At, nodesOK bool, may refs) string {
+	if name, ok := p.NonEmpty(a.Node, a.Path); ok && p.knownRef(s, a.Node, a.Path, name, nodesOK, may) {
+		return name
 	}
-	return name, ok
+	return ""
 }
 
 // knownRef reports whether name, at n, is a node or what else may names,
@@ -497,7 +494,7 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 		case k == "body" && ft.Kind == fault.Tamper && !a.Set(): // without a body, tamper flips a byte
 		case !p.Required(*p.At(ft), *a):
 		case k == "node" || k == "attacker":
-			*f.(*string), _ = p.ref(s, a.Node, a.Path, nodesOK, nodeRef)
+			*f.(*string) = p.ref(s, a, nodesOK, nodeRef)
 		case k == "groups" && (a.Node.Kind != yaml.SequenceNode || len(a.Node.Content) < 2):
 			p.Errorf(a.Node, a.Path, "expected two or more lists of nodes, got %s", yc.Describe(a.Node))
 		case k == "groups":
@@ -509,7 +506,7 @@ func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
 		case (k == "from" || k == "to") && !ft.Kind.OneEnd():
 			*f.(*[]string), _ = p.nodeList(s, a.Node, a.Path, nodesOK)
 		case k == "from" || k == "to":
-			if name, ok := p.ref(s, a.Node, a.Path, nodesOK, may); ok {
+			if name := p.ref(s, a, nodesOK, may); name != "" {
 				*f.(*[]string) = []string{name}
 			}
 		default: // by, ppm, body
