@@ -206,9 +206,9 @@ func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 	if !p.Filled(p.At(s), seq, yaml.SequenceNode, "must list at least one node group") {
 		return false
 	}
-	items, ok := p.Items(seq, "node groups")
-	seen := map[string]*yc.At{} // the name of the group that produced each node name
-	for gi, item := range items { // none if seq is not a sequence
+	items, ok := p.Items(seq, "node groups") // none, and !ok, if seq is not a sequence
+	seen := map[string]*yc.At{}              // the name of the group that produced each node name
+	for gi, item := range items {
 		path := yc.Index("nodes", gi)
 		g := p.group(s, item, path, modulesKnown)
 		if g == nil {

@@ -37,13 +37,13 @@ func (a *At) Set() bool { return a.Node != nil && !IsNull(a.Node) }
 // constant D is), check:"str" (a string that may be empty; other
 // strings must not be), range:"lo,hi" (an integer in [lo, hi]), item:"what" (a list of
 // unique strings, what naming one in messages), check:"manual" (read by
-// the caller with Get), oneof:"G" (exactly one of the fields tagged G
-// must be set: the others are not read); a field tagged pos:"line" (and
+// the caller with Get), oneof:"G" (exactly one of the two or more fields
+// tagged G must be set, else none of them is read); a field tagged pos:"line" (and
 // yaml:"-") is set to the mapping's line, a Pos field tagged pos:"" to
 // its position and one tagged pos:"k1,k2,..." to the position of the
 // first of those keys set. A struct with a field tagged short:"" may be
 // written as a scalar instead of a mapping: the scalar is that field's
-// value, at the struct's path. A duration field is a Go duration >= 0, a float
+// value, read by its rules (even if manual) at the struct's path. A duration field is a Go duration >= 0, a float
 // a probability, a json.RawMessage a params mapping. Fields of struct,
 // map or struct-slice type are left to the caller, who reads them (with
 // Struct, Items, Mapping) in the order it wants problems found.

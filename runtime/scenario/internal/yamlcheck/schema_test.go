@@ -1,8 +1,8 @@
 package yamlcheck_test
 
 import (
-	"errors"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
