@@ -46,7 +46,7 @@ func (s *Server) jobModulesTrusted(scn *scenario.Scenario) error {
 	for _, m := range scn.Modules {
 		if m.SHA256 != "" {
 			msg := fmt.Sprintf("module %s is an upload: this server runs uploaded modules only in worker processes, and jobs run in its own process; sweep it with `terrarium sweep` instead", m.Name)
-			return &APIError{Status: http.StatusUnprocessableEntity, Code: "unsupported", Message: msg, Problems: []Problem{{Line: m.Line, Field: "modules." + m.Name + ".sha256", Message: msg}}}
+			return &APIError{Status: http.StatusUnprocessableEntity, Code: "unsupported", Message: msg, Problems: []Problem{{Line: m.Pos.Line, Field: "modules." + m.Name + ".sha256", Message: msg}}}
 		}
 	}
 	return nil

@@ -777,7 +777,7 @@ func (s *Server) resolveModules(scn *scenario.Scenario, base string) error {
 				field = "modules." + m.Name + ".wasm"
 			}
 			if root == "" {
-				probs = append(probs, Problem{Line: m.Line, Field: field, Message: "this server has no plugins folder: name an uploaded module by sha256 instead"})
+				probs = append(probs, Problem{Line: m.Pos.Line, Field: field, Message: "this server has no plugins folder: name an uploaded module by sha256 instead"})
 				continue
 			}
 			abs := *p
@@ -794,7 +794,7 @@ func (s *Server) resolveModules(scn *scenario.Scenario, base string) error {
 			}
 			rootReal, _ := filepath.EvalSymlinks(root)
 			if rel, err := filepath.Rel(rootReal, abs); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-				probs = append(probs, Problem{Line: m.Line, Field: field, Message: fmt.Sprintf("%q is outside the server's plugins folder: upload the module and name it by sha256", *p)})
+				probs = append(probs, Problem{Line: m.Pos.Line, Field: field, Message: fmt.Sprintf("%q is outside the server's plugins folder: upload the module and name it by sha256", *p)})
 				continue
 			}
 			*p = abs
@@ -816,7 +816,7 @@ var serverXDefRE = regexp.MustCompile(`^[A-Za-z0-9_.~/-]+\.[A-Za-z_][A-Za-z0-9_]
 func buildFlagProblems(m *scenario.Module) []Problem {
 	var probs []Problem
 	if len(m.Tags) > 0 {
-		probs = append(probs, Problem{Line: m.Line, Field: "modules." + m.Name + ".tags", Message: "this server builds modules without tags: build it yourself and upload the .wasm"})
+		probs = append(probs, Problem{Line: m.Pos.Line, Field: "modules." + m.Name + ".tags", Message: "this server builds modules without tags: build it yourself and upload the .wasm"})
 	}
 	if m.LDFlags == "" {
 		return probs
@@ -824,7 +824,7 @@ func buildFlagProblems(m *scenario.Module) []Problem {
 	f := strings.Fields(m.LDFlags)
 	for i := 0; i < len(f); i += 2 {
 		if f[i] != "-X" || i+1 >= len(f) || !serverXDefRE.MatchString(f[i+1]) {
-			return append(probs, Problem{Line: m.Line, Field: "modules." + m.Name + ".ldflags",
+			return append(probs, Problem{Line: m.Pos.Line, Field: "modules." + m.Name + ".ldflags",
 				Message: "this server takes only -X importpath.name=value ldflags (value of letters, digits and _.,:+@/-): build it yourself and upload the .wasm"})
 		}
 	}

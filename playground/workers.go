@@ -161,7 +161,7 @@ func (p *pool) stage(ctx context.Context, scn *scenario.Scenario) ([]prebuilt, e
 		b, err := p.s.modules.Bytes(ctx, m)
 		if err != nil {
 			return nil, &APIError{Status: http.StatusUnprocessableEntity, Code: "scenario", Message: fmt.Sprintf("module %s: %v", m.Name, err),
-				Problems: []Problem{{Line: m.Line, Field: "modules." + m.Name, Message: err.Error()}}}
+				Problems: []Problem{{Line: m.Pos.Line, Field: "modules." + m.Name, Message: err.Error()}}}
 		}
 		sum := sha256.Sum256(b)
 		sha := hex.EncodeToString(sum[:])

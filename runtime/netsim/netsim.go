@@ -48,15 +48,17 @@ func ParseDist(s string) (Dist, error) {
 }
 
 // Latency is a delay distribution. Its yaml keys are a scenario's; a
-// scenario may also write a bare duration (see MarshalYAML).
+// scenario may also write a bare duration, short for {min: d, max: d}
+// (see MarshalYAML). The scenario parser reads the durations once Dist
+// says which it needs (Dist.Params).
 type Latency struct {
 	// Dist is DistDefault, or one of Dists.
 	Dist Dist          `yaml:"dist"`
-	Min  time.Duration `yaml:"min"`
-	Max  time.Duration `yaml:"max"`
+	Min  time.Duration `yaml:"min" check:"manual" short:""`
+	Max  time.Duration `yaml:"max" check:"manual"`
 	// Mean and Stddev parameterise normal (both) and exponential (Mean).
-	Mean   time.Duration `yaml:"mean"`
-	Stddev time.Duration `yaml:"stddev"`
+	Mean   time.Duration `yaml:"mean" check:"manual"`
+	Stddev time.Duration `yaml:"stddev" check:"manual"`
 }
 
 // Constant returns a constant latency.

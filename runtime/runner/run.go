@@ -112,10 +112,10 @@ func Prepare(ctx context.Context, scn *scenario.Scenario, opts Options) (*Run, e
 	for _, m := range scn.Modules {
 		code, err := modules.Bytes(ctx, m)
 		if err != nil {
-			return nil, inputErr(scn.ErrorAt(m.Line, "modules."+m.Name, "%v", err))
+			return nil, inputErr(scn.ErrorAt(m.Pos.Line, "modules."+m.Name, "%v", err))
 		}
 		if err := s.LoadModule(m.Name, code); err != nil {
-			return nil, inputErr(scn.ErrorAt(m.Line, "modules."+m.Name, "%v", err))
+			return nil, inputErr(scn.ErrorAt(m.Pos.Line, "modules."+m.Name, "%v", err))
 		}
 	}
 	for _, n := range scn.Nodes {

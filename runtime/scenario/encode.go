@@ -26,10 +26,9 @@ func Encode(s *Scenario, dir string) ([]byte, error) {
 	cp.Groups = make([]*NodeGroup, len(s.Groups))
 	for i, g := range s.Groups {
 		c := *g
-		if c.Count > 1 {
-			c.Indexed = false
-		} else {
-			c.Count = 0
+		c.Indexed = g.Indexed && g.Count == 1 // several nodes always are
+		if g.Count == 1 {
+			c.Count = 0 // the default, omitted
 		}
 		cp.Groups[i] = &c
 	}

@@ -72,7 +72,7 @@ func sortErrors(es Errors) {
 // ErrorAt returns an *Error located at line (column unknown) in the file s
 // was read from, for problems callers find after loading, such as a check
 // rejecting its params at Check.Line or a module failing to build at
-// Module.Line.
+// Module.Pos.Line.
 func (s *Scenario) ErrorAt(line int, field, format string, args ...any) *Error {
 	return &Error{File: s.File, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
 }

@@ -53,8 +53,8 @@ func TestLoadResolvesModulePaths(t *testing.T) {
 	assert.Equal(t, "scenario", s.Name)
 	assert.Equal(t, filepath.Join(root, "plugins", "echo", "srv"), s.Module("server").Go)
 	assert.Equal(t, filepath.Join(root, "plugins", "wasm", "client.wasm"), s.Module("client").Wasm)
-	assert.Equal(t, 4, s.Module("server").Line)
-	assert.Equal(t, 6, s.Module("client").Line)
+	assert.Equal(t, 4, s.Module("server").Pos.Line)
+	assert.Equal(t, 6, s.Module("client").Pos.Line)
 }
 
 func TestLoadRelativePath(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -58,12 +57,6 @@ func (p *parser) problems() Errors {
 		errs = append(errs, &Error{File: p.file, Msg: fmt.Sprintf("... and %d more problems (only the first %d are listed: scenario.MaxProblems)", p.More, MaxProblems)})
 	}
 	return errs
-}
-
-// fail records a problem at the field ptr points to.
-func (p *parser) fail(ptr any, format string, args ...any) {
-	a := p.At(ptr)
-	p.Errorf(a.Node, a.Path, format, args...)
 }
 
 // parse parses data into a Scenario, recording problems. The result is
@@ -143,7 +136,7 @@ func defaultName(file string) string {
 // whose roles are unknown are recorded in p.rolesUnknown.
 func (p *parser) modules(s *Scenario) bool {
 	at := p.At(&s.Modules)
-	if !p.section(s, at, yaml.MappingNode, "must define at least one module") {
+	if !p.Filled(p.At(s), at, yaml.MappingNode, "must define at least one module") {
 		return false
 	}
 	m := p.Mapping(at.Node, "modules", "a mapping of module names to modules", nil)
@@ -169,23 +162,6 @@ func (p *parser) modules(s *Scenario) bool {
 	return namesKnown
 }
 
-// section reports the required section at of s unless it is set and,
-// if it is of the kind it should be, not empty: missing where it is not
-// written, empty (the message) where it is null or has no entries.
-func (p *parser) section(s *Scenario, at *yc.At, kind yaml.Kind, empty string) bool {
-	switch {
-	case !at.Present():
-		p.Errorf(p.At(s).Node, at.Path, "missing required field")
-	case !at.Set():
-		p.Errorf(at.Key, at.Path, "%s", empty)
-	case at.Node.Kind == kind && len(at.Node.Content) == 0:
-		p.Errorf(at.Node, at.Path, "%s", empty)
-	default:
-		return true
-	}
-	return false
-}
-
 // module reads one module, reporting whether its roles are known.
 func (p *parser) module(e yc.Entry) (*Module, bool) {
 	path := "modules." + e.Name
@@ -193,52 +169,33 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 	if yc.IsNull(e.Val) {
 		p.Errorf(yc.Deref(e.Key), path, "one of go, wasm or sha256 is required")
 		return m, true
-	} else if !p.Locate(e.Val, path, "a mapping with go, wasm or sha256, and roles", m) {
-		return m, false
 	}
-	var set []*string
-	var names []string
-	for _, f := range []*string{&m.Go, &m.Wasm, &m.SHA256} {
-		if a := p.At(f); a.Set() {
-			set, names = append(set, f), append(names, a.Path[len(path)+1:])
-		}
-	}
-	switch {
-	case len(set) > 1:
-		p.fail(m, "%s are set; use exactly one of go, wasm or sha256", strings.Join(names, " and "))
-	case len(set) == 0:
-		p.fail(m, "one of go, wasm or sha256 is required")
-	default:
-		a := p.At(set[0])
-		p.Get(set[0])
-		m.Line, m.col = a.Node.Line, a.Node.Column
-		if set[0] == &m.SHA256 && !isSHA256(m.SHA256) {
-			p.fail(&m.SHA256, "%q is not a SHA-256 in hex (64 characters 0-9a-f)", m.SHA256)
-		}
-	}
-	for _, f := range []*yc.At{p.At(&m.LDFlags), p.At(&m.Tags)} {
-		if f.Set() && m.Go == "" {
-			p.Errorf(f.Node, f.Path, "applies only to a go: module")
-		}
-	}
-	p.Get(&m.LDFlags)
-	p.place(&m.LDFlags, gobuild.CheckLDFlags(m.LDFlags))
-	p.Get(&m.Tags)
-	p.place(&m.Tags, gobuild.CheckTags(m.Tags))
-	if r := p.At(&m.Roles); r.Present() {
-		if r.Set() && !p.Get(&m.Roles) {
-			return m, false
-		}
-		if !r.Set() || len(m.Roles) == 0 {
-			at := r.Node
-			if yc.IsNull(at) {
-				at = yc.Deref(r.Key)
+	rolesKnown := true
+	return m, p.Struct(e.Val, path, "a mapping with go, wasm or sha256, and roles", m, func(f any) {
+		switch a := p.At(f); f {
+		case &m.SHA256:
+			if a.OK && !isSHA256(m.SHA256) {
+				p.Fail(f, "%q is not a SHA-256 in hex (64 characters 0-9a-f)", m.SHA256)
 			}
-			p.Errorf(at, r.Path, "must list at least one role (omit roles to get [%s])", DefaultRole)
-			return m, false
+		case &m.LDFlags, &m.Tags:
+			if a.Set() && m.Go == "" {
+				p.Errorf(a.Node, a.Path, "applies only to a go: module")
+			}
+			if p.Get(f); f == &m.LDFlags {
+				p.Place(f, gobuild.CheckLDFlags(m.LDFlags))
+			} else {
+				p.Place(f, gobuild.CheckTags(m.Tags))
+			}
+		case &m.Roles:
+			if at := a.Node; a.Present() && (!a.Set() || a.OK && len(m.Roles) == 0) {
+				if !a.Set() {
+					at = yc.Deref(a.Key)
+				}
+				p.Errorf(at, a.Path, "must list at least one role (omit roles to get [%s])", DefaultRole)
+			}
+			rolesKnown = !a.Present() || a.OK && len(m.Roles) > 0
 		}
-	}
-	return m, true
+	}) && rolesKnown
 }
 
 // nodes reads the nodes section and expands it into node instances,
@@ -246,18 +203,11 @@ func (p *parser) module(e yc.Entry) (*Module, bool) {
 // them can be checked.
 func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 	seq := p.At(&s.Groups)
-	if !p.section(s, seq, yaml.SequenceNode, "must list at least one node group") {
+	if !p.Filled(p.At(s), seq, yaml.SequenceNode, "must list at least one node group") {
 		return false
 	}
-	items, ok := p.Items(seq, "node groups")
-	if !ok {
-		return false
-	}
-	type origin struct {
-		group string
-		line  int
-	}
-	seen := map[string]origin{}
+	items, ok := p.Items(seq, "node groups") // none, and !ok, if seq is not a sequence
+	seen := map[string]*yc.At{}              // the name of the group that produced each node name
 	for gi, item := range items {
 		path := yc.Index("nodes", gi)
 		g := p.group(s, item, path, modulesKnown)
@@ -265,7 +215,6 @@ func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 			ok = false
 			continue
 		}
-		nameNode := p.At(&g.Name).Node
 		if len(s.Nodes)+g.Count > MaxNodes {
 			p.Errorf(item, path, "too many nodes: a scenario may have at most %d", MaxNodes)
 			return false
@@ -277,14 +226,14 @@ func (p *parser) nodes(s *Scenario, modulesKnown bool) bool {
 			if g.Indexed {
 				name = fmt.Sprintf("%s%d", g.Name, i)
 			}
-			if prev, dup := seen[name]; dup {
+			if prev := seen[name]; prev != nil {
 				if !reported {
-					p.Errorf(nameNode, path+".name", "duplicate node name %q: also produced by %s (line %d)", name, prev.group, prev.line)
+					p.Fail(&g.Name, "duplicate node name %q: also produced by %s (line %d)", name, strings.TrimSuffix(prev.Path, ".name"), prev.Node.Line)
 					reported = true
 				}
 				continue
 			}
-			seen[name] = origin{path, nameNode.Line}
+			seen[name] = p.At(&g.Name)
 			s.Nodes = append(s.Nodes, &Node{Name: name, Index: len(s.Nodes), Group: len(s.Groups) - 1, Module: g.Module, Role: g.Role, Params: g.Params, Line: g.Line})
 		}
 	}
@@ -303,23 +252,23 @@ func (p *parser) group(s *Scenario, item *yaml.Node, path string, modulesKnown b
 		case f == &g.Name:
 			namesOK = a.OK
 			if a.OK && !nodeNameRE.MatchString(g.Name) {
-				p.fail(f, "invalid node name %q: %s", g.Name, badName)
+				p.Fail(f, "invalid node name %q: %s", g.Name, badName)
 				namesOK = false
 			}
 		case (f == &g.Count || f == &g.Indexed) && a.Set() && !a.OK:
 			namesOK = false
 		case f == &g.Indexed && a.Set() && !g.Indexed && g.Count > 1:
-			p.fail(f, "cannot be false with count %d: names of several nodes carry an index", g.Count)
+			p.Fail(f, "cannot be false with count %d: names of several nodes carry an index", g.Count)
 			namesOK = false
 		case f == &g.Module && a.OK:
 			if mod = s.Module(g.Module); mod == nil && modulesKnown {
-				p.fail(f, "unknown module %q (modules: %s)", g.Module, strings.Join(s.moduleNames(), ", "))
+				p.Fail(f, "unknown module %q (modules: %s)", g.Module, strings.Join(s.moduleNames(), ", "))
 			}
 		case f == &g.Role && mod != nil && !p.rolesUnknown[mod.Name]:
 			if !a.OK {
 				g.Role = mod.Roles[0]
 			} else if !mod.HasRole(g.Role) {
-				p.fail(f, "unknown role %q (module %s has roles: %s)", g.Role, mod.Name, strings.Join(mod.Roles, ", "))
+				p.Fail(f, "unknown role %q (module %s has roles: %s)", g.Role, mod.Name, strings.Join(mod.Roles, ", "))
 			}
 		}
 	}) || !namesOK {
@@ -356,12 +305,12 @@ func (p *parser) link(s *Scenario, item *yaml.Node, path string, seen map[[2]str
 			if end := f.(*string); !p.At(end).OK {
 				endsOK = false
 			} else if nodesOK && *end != "*" && s.Node(*end) == nil {
-				p.fail(end, "unknown node %q (use a node name or \"*\")", *end)
+				p.Fail(end, "unknown node %q (use a node name or \"*\")", *end)
 				endsOK = false
 			}
 			if ends := [2]string{l.From, l.To}; f == &l.To && endsOK {
 				if line, dup := seen[ends]; dup {
-					p.fail(l, "duplicate link from %q to %q (first at line %d)", l.From, l.To, line)
+					p.Fail(l, "duplicate link from %q to %q (first at line %d)", l.From, l.To, line)
 				}
 				seen[ends] = p.At(l).Node.Line
 			}
@@ -374,41 +323,29 @@ func (p *parser) link(s *Scenario, item *yaml.Node, path string, seen map[[2]str
 		return
 	}
 	if !p.At(&l.Latency).Set() && !p.At(&l.Loss).Set() && !p.At(&l.Duplicate).Set() && !p.At(&l.Reorder).Set() {
-		p.fail(l, "a link must override latency, loss, duplicate or reorder")
+		p.Fail(l, "a link must override latency, loss, duplicate or reorder")
 	}
 	s.Network.Links = append(s.Network.Links, *l)
 }
 
-// latency reads a constant duration, a {min, max} range, or a
-// distribution {dist: normal|exponential|uniform|constant, ...}; ok is
-// false if it is absent or bad.
+// latency reads a constant duration (the short form of {min: d, max: d}),
+// a {min, max} range, or a distribution {dist: normal|exponential|
+// uniform|constant, ...}; ok is false if it is absent or bad.
 func (p *parser) latency(at *yc.At) (Latency, bool) {
-	if !at.Set() {
-		return Latency{}, false
-	}
-	switch at.Node.Kind {
-	case yaml.ScalarNode:
-		d, ok := p.Duration(at.Node, at.Path)
-		return Latency{Min: d, Max: d}, ok
-	case yaml.MappingNode:
-	default:
-		p.Errorf(at.Node, at.Path, "expected a duration or a mapping with min and max, got %s", yc.Describe(at.Node))
-		return Latency{}, false
-	}
 	var l Latency
-	if !p.Locate(at.Node, at.Path, "a latency range", &l) || p.At(&l.Dist).Set() && (!p.Get(&l.Dist) || !p.place(&l.Dist, l.Check("dist"))) {
-		return Latency{}, false
-	}
-	ok := true
-	for _, f := range []*time.Duration{&l.Min, &l.Max, &l.Mean, &l.Stddev} {
-		a := p.At(f)
-		good := !slices.Contains(l.Dist.Params(), key(a)) || p.Required(*p.At(&l), *a)
-		if good && a.Set() {
-			*f, good = p.Duration(a.Node, a.Path)
+	short := at.Set() && at.Node.Kind == yaml.ScalarNode
+	distOK, ok := true, true
+	if !at.Set() || !p.Struct(at.Node, at.Path, "a duration or a mapping with min and max", &l, func(f any) {
+		switch a := p.At(f); {
+		case short:
+			l.Max, ok = l.Min, p.At(&l.Min).OK
+		case f == &l.Dist:
+			distOK = !a.Set() || a.OK && p.Place(f, l.Check("dist"))
+		case distOK: // the durations, once dist says which are needed
+			good := !slices.Contains(l.Dist.Params(), a.Name()) || p.Required(*p.At(&l), *a)
+			ok = good && (!a.Set() || p.Get(f)) && ok
 		}
-		ok = ok && good
-	}
-	if !ok || !p.place(&l.Max, l.Check("max")) {
+	}) || !distOK || !ok || !p.Place(&l.Max, l.Check("max")) {
 		return Latency{}, false
 	}
 	return l, true
@@ -421,14 +358,11 @@ func (p *parser) workload(s *Scenario, nodesOK bool) {
 	p.Nested(wl, "a workload mapping", func(f any) {
 		switch a, reg := p.At(f), p.opts.Workloads; {
 		case f == &wl.Type && a.OK && reg != nil && wl.Type != WorkloadNone && !slices.Contains(reg, wl.Type):
-			if !slices.Contains(reg, WorkloadNone) {
-				reg = append(slices.Clone(reg), WorkloadNone)
-			}
-			p.fail(f, "unknown workload type %q (%s)", wl.Type, known(reg))
+			p.Fail(f, "unknown workload type %q (%s)", wl.Type, known(append(slices.Clone(reg), WorkloadNone)))
 		case f == &wl.Clients && !a.Set():
 			wl.Clients = 1
 		case f == &wl.Targets && a.OK && len(wl.Targets) == 0:
-			p.fail(f, "must list at least one node (omit targets to use every node)")
+			p.Fail(f, "must list at least one node (omit targets to use every node)")
 		case f == &wl.Targets && a.OK:
 			for i, name := range wl.Targets {
 				p.knownRef(s, yc.Deref(a.Node.Content[i]), yc.Index(a.Path, i), name, nodesOK, nodeRef)
@@ -452,31 +386,12 @@ func (s *Scenario) nodeHint() string {
 // checks reads the checks section.
 func (p *parser) checks(s *Scenario) {
 	p.Each(&s.Checks, "checks", func(item *yaml.Node, path string) {
-		item = yc.Deref(item)
-		c := &Check{Line: item.Line, Params: json.RawMessage("{}")}
-		name := &yc.At{Node: item, Path: path}
-		switch item.Kind {
-		case yaml.ScalarNode:
-			c.Name, name.OK = p.NonEmpty(item, path)
-		case yaml.MappingNode:
-			named := false
-			p.Struct(item, path, "a check mapping", c, func(f any) {
-				if f == &c.Name {
-					named = p.Required(*p.At(c), *p.At(f))
-				} else if named {
-					p.Get(&c.Name) // after params, where it has always been read
-				}
-			})
-			name = p.At(&c.Name)
-		default:
-			p.Errorf(item, path, "expected a check name or a mapping with name and params, got %s", yc.Describe(item))
-			return
-		}
-		if !name.OK {
+		c := &Check{Params: json.RawMessage("{}")}
+		if !p.Struct(item, path, "a check name or a mapping with name and params", c, nil) || !p.At(&c.Name).OK {
 			return
 		}
 		if reg := p.opts.Checks; reg != nil && !slices.Contains(reg, c.Name) {
-			p.Errorf(name.Node, name.Path, "unknown check %q (%s)", c.Name, known(reg))
+			p.Fail(&c.Name, "unknown check %q (%s)", c.Name, known(reg))
 		}
 		s.Checks = append(s.Checks, *c)
 	})
@@ -491,13 +406,13 @@ const (
 	peer                // a node, "*", a client (c0, c1, ... of the workload) or a service: an adversary's ends
 )
 
-// ref reads the name at n of a node, or of what else may names.
-func (p *parser) ref(s *Scenario, n *yaml.Node, field string, nodesOK bool, may refs) (string, bool) {
-	name, ok := p.NonEmpty(n, field)
-	if ok && !p.knownRef(s, n, field, name, nodesOK, may) {
-		return "", false
+// ref reads the field at a, the name of a node or of what else may
+// names; it returns "" if it is not one.
+func (p *parser) ref(s *Scenario, a *yc.At, nodesOK bool, may refs) string {
+	if name, ok := p.NonEmpty(a.Node, a.Path); ok && p.knownRef(s, a.Node, a.Path, name, nodesOK, may) {
+		return name
 	}
-	return name, ok
+	return ""
 }
 
 // knownRef reports whether name, at n, is a node or what else may names,
@@ -538,18 +453,18 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 		ft := &Fault{}
 		if !p.Struct(item, path, "a fault mapping with at and action", ft, func(f any) {
 			if f == &ft.At && p.At(f).OK && ft.At > s.Duration && s.Duration > 0 {
-				p.fail(f, "is after the run's duration (%s)", s.Duration)
+				p.Fail(f, "is after the run's duration (%s)", s.Duration)
 			}
 		}) {
 			return
 		}
-		if !p.Need(ft, &ft.Kind) || !p.place(&ft.Kind, ft.Kind.Check()) {
+		if !p.Need(ft, &ft.Kind) || !p.Place(&ft.Kind, ft.Kind.Check()) {
 			return
 		}
 		p.faultArgs(s, ft, nodesOK)
 		if ft.Kind.Adversary() && (ft.Kind == fault.Secure || len(ft.To) == 1 || ft.Attacker != "") {
 			if err := ft.Fault.Validate(); err != nil {
-				p.fail(&ft.Kind, "%s", strings.TrimPrefix(err.Error(), "fault: "))
+				p.Fail(&ft.Kind, "%s", strings.TrimPrefix(err.Error(), "fault: "))
 			}
 		}
 		s.Faults = append(s.Faults, *ft)
@@ -562,50 +477,40 @@ func (p *parser) faults(s *Scenario, nodesOK bool) {
 	}
 }
 
-// faultArgs reads the arguments of ft's action, reporting those the
-// action does not take.
+// faultArgs reads the arguments of ft's action, in key order (as
+// Kind.Args lists them), reporting those the action does not take.
 func (p *parser) faultArgs(s *Scenario, ft *Fault, nodesOK bool) {
-	want := ft.Kind.Args()
-	args := []any{&ft.Node, &ft.Groups, &ft.From, &ft.To, &ft.By, &ft.PPM, &ft.Attacker, &ft.Body} // in key order
-	for _, f := range args {
-		if a := p.At(f); a.Set() && !slices.Contains(want, key(a)) {
-			p.Errorf(a.Node, a.Path, "does not apply to action %q (it takes: %s)", ft.Kind, strings.Join(want, ", "))
-		}
+	want, may := ft.Kind.Args(), star
+	if ft.Kind.Adversary() {
+		may = peer
 	}
-	for _, k := range want {
-		f := args[slices.IndexFunc(args, func(f any) bool { return key(p.At(f)) == k })]
+	for _, f := range []any{&ft.Node, &ft.Groups, &ft.From, &ft.To, &ft.By, &ft.PPM, &ft.Attacker, &ft.Body} {
 		a := p.At(f)
-		if k == "body" && ft.Kind == fault.Tamper && !a.Set() {
-			continue // without a body, tamper flips a byte
-		}
-		if !p.Required(*p.At(ft), *a) {
-			continue
-		}
-		switch k {
-		case "node", "attacker":
-			*f.(*string), _ = p.ref(s, a.Node, a.Path, nodesOK, nodeRef)
-		case "by", "ppm", "body":
-			p.Get(f)
-		case "groups":
-			if a.Node.Kind != yaml.SequenceNode || len(a.Node.Content) < 2 {
-				p.Errorf(a.Node, a.Path, "expected two or more lists of nodes, got %s", yc.Describe(a.Node))
-				continue
+		switch k := a.Name(); {
+		case !slices.Contains(want, k):
+			if a.Set() {
+				p.Errorf(a.Node, a.Path, "does not apply to action %q (it takes: %s)", ft.Kind, strings.Join(want, ", "))
 			}
+		case k == "body" && ft.Kind == fault.Tamper && !a.Set(): // without a body, tamper flips a byte
+		case !p.Required(*p.At(ft), *a):
+		case k == "node" || k == "attacker":
+			*f.(*string) = p.ref(s, a, nodesOK, nodeRef)
+		case k == "groups" && (a.Node.Kind != yaml.SequenceNode || len(a.Node.Content) < 2):
+			p.Errorf(a.Node, a.Path, "expected two or more lists of nodes, got %s", yc.Describe(a.Node))
+		case k == "groups":
 			for j, g := range a.Node.Content {
 				if names, ok := p.nodeList(s, g, yc.Index(a.Path, j), nodesOK); ok {
 					ft.Groups = append(ft.Groups, names)
 				}
 			}
-		case "from", "to":
-			may := star
-			if ft.Kind.Adversary() {
-				may = peer
-			}
-			if !ft.Kind.OneEnd() {
-				*f.(*[]string), _ = p.nodeList(s, a.Node, a.Path, nodesOK)
-			} else if name, ok := p.ref(s, a.Node, a.Path, nodesOK, may); ok {
+		case (k == "from" || k == "to") && !ft.Kind.OneEnd():
+			*f.(*[]string), _ = p.nodeList(s, a.Node, a.Path, nodesOK)
+		case k == "from" || k == "to":
+			if name := p.ref(s, a, nodesOK, may); name != "" {
 				*f.(*[]string) = []string{name}
 			}
+		default: // by, ppm, body
+			p.Get(f)
 		}
 	}
 }
@@ -639,7 +544,7 @@ func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
 	case &nm.Schedule:
 		return // read and checked after every
 	case &nm.Every:
-		p.place(&nm.Schedule, nm.Check("schedule", p.Get(&nm.Schedule)))
+		p.Place(&nm.Schedule, nm.Check("schedule", p.Get(&nm.Schedule)))
 	case &nm.Heal:
 		p.Get(f)
 	case &nm.Targets:
@@ -647,30 +552,17 @@ func (p *parser) nemesisField(s *Scenario, nm *Nemesis, f any, nodesOK bool) {
 			nm.Targets, _ = p.nodeList(s, a.Node, a.Path, nodesOK)
 		}
 	}
-	p.place(f, nm.Check(key(a), written))
+	p.Place(f, nm.Check(a.Name(), written))
 }
-
-// place records err, the problem a vocabulary's check found with the
-// field f (fault.Nemesis's, netsim.Latency's, gobuild's), at f, less the
-// field's key if err starts with it; it reports whether there was none.
-func (p *parser) place(f any, err error) bool {
-	if a := p.At(f); err != nil {
-		p.Errorf(a.Node, a.Path, "%s", strings.TrimPrefix(err.Error(), key(a)+": "))
-	}
-	return err == nil
-}
-
-// key is the yaml key of the field at a.
-func key(a *yc.At) string { return a.Path[strings.LastIndexByte(a.Path, '.')+1:] }
 
 // isSHA256 reports whether s is a lower-case hex SHA-256.
 func isSHA256(s string) bool { return len(s) == 64 && strings.Trim(s, "0123456789abcdef") == "" }
 
-// known renders a registry for "unknown X" messages.
+// known renders a registry for "unknown X" messages, each name once.
 func known(list []string) string {
 	if len(list) == 0 {
 		return "none are registered"
 	}
-	sorted := slices.Sorted(slices.Values(list))
+	sorted := slices.Compact(slices.Sorted(slices.Values(list)))
 	return "known: " + strings.Join(sorted, ", ")
 }

@@ -127,25 +127,27 @@ type Module struct {
 	Name string `yaml:"-"`
 	// Go is the directory of a Go main package to build for wasip1. Parse
 	// keeps it as written; Load makes it absolute.
-	Go string `yaml:"go,omitempty"`
+	Go string `yaml:"go,omitempty" oneof:"path"`
 	// Wasm is the path of a ready WebAssembly module. Parse keeps it as
 	// written; Load makes it absolute.
-	Wasm string `yaml:"wasm,omitempty"`
+	Wasm string `yaml:"wasm,omitempty" oneof:"path"`
 	// SHA256 names a module by the hex SHA-256 of its bytes, for a module
 	// store (the server's uploads) to provide.
-	SHA256 string `yaml:"sha256,omitempty"`
+	SHA256 string `yaml:"sha256,omitempty" oneof:"path"`
 	// LDFlags and Tags are go build's -ldflags and -tags for a go: module.
-	LDFlags string   `yaml:"ldflags,omitempty"`
-	Tags    []string `yaml:"tags,omitempty" item:"tag"`
+	LDFlags string   `yaml:"ldflags,omitempty" check:"manual"`
+	Tags    []string `yaml:"tags,omitempty" item:"tag" check:"manual"`
 	// Roles lists the roles the module can play, never empty; by default
 	// [DefaultRole].
 	Roles []string `yaml:"roles,omitempty" item:"role" docafter:"sha256"`
-	// Line is the line of the module's go: or wasm: entry, where a failure
-	// to build or load the module is best reported.
-	Line int `yaml:"-"`
-
-	col int // column of the go: or wasm: value
+	// Pos is where the module's go:, wasm: or sha256: value is written,
+	// where a failure to build or load the module is best reported.
+	Pos Pos `yaml:"-" pos:"go,wasm,sha256"`
 }
+
+// Pos is where a value is written in a scenario file: its 1-based line
+// and column.
+type Pos = yc.Pos
 
 // Path returns whichever of Go, Wasm and SHA256 is set.
 func (m *Module) Path() string {
@@ -218,8 +220,9 @@ type Workload = workload.Section
 
 // Check is one check to apply to the run.
 type Check struct {
-	// Name names the check (required; read after the params).
-	Name string `yaml:"name" check:"manual"`
+	// Name names the check (required); a check without params may be
+	// written as its name alone.
+	Name string `yaml:"name" check:"required" short:""`
 	// Params is the check's params as a JSON object with sorted keys; "{}"
 	// when absent.
 	Params json.RawMessage `yaml:"params,omitempty"`
@@ -388,5 +391,5 @@ func resolveModule(s *Scenario, m *Module) *Error {
 	if msg == "" {
 		return nil
 	}
-	return &Error{File: s.File, Line: m.Line, Column: m.col, Field: "modules." + m.Name + "." + key, Msg: msg}
+	return &Error{File: s.File, Line: m.Pos.Line, Column: m.Pos.Column, Field: "modules." + m.Name + "." + key, Msg: msg}
 }

@@ -87,8 +87,8 @@ func TestParseFullScenario(t *testing.T) {
 	assert.Equal(t, 90*time.Second, s.Duration)
 
 	require.Len(t, s.Modules, 2)
-	assert.Equal(t, &scenario.Module{Name: "echo", Go: ".", Roles: []string{"server", "client"}, Line: 7}, withoutCol(s.Modules[0]))
-	assert.Equal(t, &scenario.Module{Name: "leader", Wasm: "build/leader.wasm", Roles: []string{"default"}, Line: 10}, withoutCol(s.Modules[1]))
+	assert.Equal(t, &scenario.Module{Name: "echo", Go: ".", Roles: []string{"server", "client"}, Pos: scenario.Pos{Line: 7, Column: 9}}, s.Modules[0])
+	assert.Equal(t, &scenario.Module{Name: "leader", Wasm: "build/leader.wasm", Roles: []string{"default"}, Pos: scenario.Pos{Line: 10, Column: 11}}, s.Modules[1])
 	assert.Same(t, s.Modules[1], s.Module("leader"))
 	assert.Nil(t, s.Module("nope"))
 	assert.Equal(t, "build/leader.wasm", s.Modules[1].Path())
@@ -127,12 +127,6 @@ func TestParseFullScenario(t *testing.T) {
 	assert.Equal(t, scenario.Limits{MemoryPages: 1024, Fuel: 1_000_000_000, MaxMessageBytes: 1 << 20, FuelPerByte: 500, SpinFuel: 2_000_000_000,
 		SendsPerCallback: 100, SendBytesPerCallback: 150, PendingTimers: 200, CallbacksPerInstant: 300, CallbacksPerSecond: 350, LogLineBytes: 400, LogBytesPerCallback: 5000,
 		LogBytesPerRun: 60000, StoreBytes: 1_000_000, FSBytes: 70000, MaxKeyBytes: 64, MaxValueBytes: 4096, InFlightMessages: 500}, s.Limits)
-}
-
-// withoutCol copies m without its unexported fields, so that it compares
-// equal to a literal.
-func withoutCol(m *scenario.Module) *scenario.Module {
-	return &scenario.Module{Name: m.Name, Go: m.Go, Wasm: m.Wasm, Roles: m.Roles, Line: m.Line}
 }
 
 func TestParseDefaults(t *testing.T) {

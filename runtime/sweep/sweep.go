@@ -361,7 +361,7 @@ func prebuild(ctx context.Context, scn *scenario.Scenario, mods *runner.Modules,
 			if ctx.Err() != nil {
 				return context.Cause(ctx) // interrupted, not bad input
 			}
-			return &runner.InputError{Err: scn.ErrorAt(m.Line, "modules."+m.Name, "%v", err)}
+			return &runner.InputError{Err: scn.ErrorAt(m.Pos.Line, "modules."+m.Name, "%v", err)}
 		}
 		shas[m.Name] = hexSHA(code)
 	}

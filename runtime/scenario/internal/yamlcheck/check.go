@@ -5,7 +5,8 @@
 // A schema struct's tagged fields are its mapping's keys (Keys); its other
 // tags are the rules of their values (see Reader). Reader.Struct checks a
 // mapping's keys, records where each field was written (At, keyed by the
-// field's address; a field tagged pos:"line" receives the mapping's line),
+// field's address; a field tagged pos receives a position: the mapping's
+// line, or a Pos),
 // reads the scalar fields by their rules and hands every field to the
 // caller in declaration order, which reads the rest (Get, Need, Nested,
 // Each, Struct) and checks what the schema alone cannot (references,

@@ -37,8 +37,13 @@ func (a *At) Set() bool { return a.Node != nil && !IsNull(a.Node) }
 // constant D is), check:"str" (a string that may be empty; other
 // strings must not be), range:"lo,hi" (an integer in [lo, hi]), item:"what" (a list of
 // unique strings, what naming one in messages), check:"manual" (read by
-// the caller with Get); a field tagged pos:"line" (and yaml:"-") is set
-// to the mapping's line. A duration field is a Go duration >= 0, a float
+// the caller with Get), oneof:"G" (exactly one of the two or more fields
+// tagged G must be set, else none of them is read); a field tagged pos:"line" (and
+// yaml:"-") is set to the mapping's line, a Pos field tagged pos:"" to
+// its position and one tagged pos:"k1,k2,..." to the position of the
+// first of those keys set. A struct with a field tagged short:"" may be
+// written as a scalar instead of a mapping: the scalar is that field's
+// value, read by its rules (even if manual) at the struct's path. A duration field is a Go duration >= 0, a float
 // a probability, a json.RawMessage a params mapping. Fields of struct,
 // map or struct-slice type are left to the caller, who reads them (with
 // Struct, Items, Mapping) in the order it wants problems found.
@@ -88,6 +93,43 @@ func (r *Reader) Required(m, f At) bool {
 	}
 	return true
 }
+
+// Filled is Required for the collection field f of the mapping m, which
+// must also have entries: a null value, or one of the kind it should be
+// without entries, is reported with the message empty.
+func (r *Reader) Filled(m, f *At, kind yaml.Kind, empty string) bool {
+	switch {
+	case !f.Present():
+		r.Errorf(m.Node, f.Path, "missing required field")
+	case !f.Set():
+		r.Errorf(f.Key, f.Path, "%s", empty)
+	case f.Node.Kind == kind && len(f.Node.Content) == 0:
+		r.Errorf(f.Node, f.Path, "%s", empty)
+	default:
+		return true
+	}
+	return false
+}
+
+// Fail records a problem at the field ptr points to.
+func (r *Reader) Fail(ptr any, format string, args ...any) {
+	a := r.At(ptr)
+	r.Errorf(a.Node, a.Path, format, args...)
+}
+
+// Place records err, a problem that a check outside the schema (another
+// package's, judging a typed value) found with the field ptr points to,
+// at the field, less the field's key if err starts with it; it reports
+// whether there was none.
+func (r *Reader) Place(ptr any, err error) bool {
+	if a := r.At(ptr); err != nil {
+		r.Errorf(a.Node, a.Path, "%s", strings.TrimPrefix(err.Error(), a.Name()+": "))
+	}
+	return err == nil
+}
+
+// Name returns the field's key: the last part of its path.
+func (a *At) Name() string { return a.Path[strings.LastIndexByte(a.Path, '.')+1:] }
 
 // Items checks that the node at is a sequence (what names its items in
 // the message) and returns its items as written; ok is false if it is not
@@ -163,8 +205,17 @@ func Keys(t reflect.Type) []string {
 // that order. It returns false if n is not a mapping.
 func (r *Reader) Struct(n *yaml.Node, path, what string, dst any, then func(field any)) bool {
 	fields, ok := r.locate(n, path, what, dst)
-	for _, f := range fields {
-		if f.read && (!strings.Contains(f.at.tag.Get("check"), "required") || r.Required(*r.At(dst), *f.at)) {
+	one := map[string]bool{"": true} // oneof groups: exactly one set
+	for i, f := range fields {
+		g := f.at.tag.Get("oneof")
+		if _, seen := one[g]; !seen {
+			one[g] = r.one(r.At(dst), fields[i:], g)
+		}
+		switch {
+		case !one[g]:
+		case f.short: // written as the struct's scalar, null or not
+			f.at.OK = r.decode(f.at.Node, f.at.Path, reflect.ValueOf(f.ptr).Elem(), f.at.tag)
+		case f.read && (!strings.Contains(f.at.tag.Get("check"), "required") || r.Required(*r.At(dst), *f.at)):
 			r.Get(f.ptr)
 		}
 		if then != nil {
@@ -174,29 +225,43 @@ func (r *Reader) Struct(n *yaml.Node, path, what string, dst any, then func(fiel
 	return ok
 }
 
-// Locate is Struct without reading any field: the caller reads them all.
-func (r *Reader) Locate(n *yaml.Node, path, what string, dst any) bool {
-	_, ok := r.locate(n, path, what, dst)
-	return ok
-}
-
-// locate checks the mapping n's keys against dst's and locates dst and
-// its fields.
+// locate checks the mapping n's keys against dst's (n may be a scalar if
+// dst has a short field) and locates dst and its fields.
 func (r *Reader) locate(n *yaml.Node, path, what string, dst any) ([]field, bool) {
 	v := reflect.ValueOf(dst).Elem()
-	m := r.Mapping(n, path, what, Keys(v.Type()))
-	if m == nil {
-		return nil, false
+	m := &Map{Node: Deref(n), Path: path}
+	scalar := m.Node.Kind == yaml.ScalarNode && shorthand(v.Type())
+	if !scalar {
+		if m = r.Mapping(n, path, what, Keys(v.Type())); m == nil {
+			return nil, false
+		}
 	}
 	self := r.At(dst)
 	self.Node, self.Path, self.OK = m.Node, path, true
-	return r.fields(m, self, v, nil), true
+	fields := r.fields(m, self, v, nil)
+	for i := range fields {
+		if _, ok := fields[i].at.tag.Lookup("short"); ok && scalar {
+			fields[i].short, fields[i].at.Node, fields[i].at.Path = true, m.Node, path
+		}
+	}
+	return fields, true
+}
+
+// shorthand reports whether the struct type t has a field tagged short:"".
+func shorthand(t reflect.Type) bool {
+	for i := range t.NumField() {
+		if _, ok := t.Field(i).Tag.Lookup("short"); ok {
+			return true
+		}
+	}
+	return false
 }
 
 type field struct {
-	ptr  any
-	at   *At
-	read bool // Struct reads it
+	ptr   any
+	at    *At
+	read  bool // Struct reads it
+	short bool // it was written as its struct's scalar
 }
 
 // fields locates the fields of the struct v (those of an inline field in
@@ -215,8 +280,8 @@ func (r *Reader) fields(m *Map, self *At, v reflect.Value, out []field) []field 
 			}
 			continue
 		}
-		if f.Tag.Get("pos") == "line" {
-			fv.SetInt(int64(m.Node.Line))
+		if keys, ok := f.Tag.Lookup("pos"); ok {
+			setPos(fv, m, keys)
 		}
 		if !f.IsExported() || name == "" || name == "-" {
 			continue
@@ -227,12 +292,63 @@ func (r *Reader) fields(m *Map, self *At, v reflect.Value, out []field) []field 
 		if e := m.Get(name); e != nil {
 			a.Node, a.Key = e.Val, e.Key
 		}
-		out = append(out, field{ptr, a, !manual && scalar(f.Type)})
+		out = append(out, field{ptr: ptr, at: a, read: !manual && scalar(f.Type)})
 	}
 	return out
 }
 
+// Pos is where a value was written: its 1-based line and column.
+type Pos struct{ Line, Column int }
+
+// setPos sets the position field v to the position of the mapping m
+// (keys "" or "line") or of the value of the first of keys set in it.
+func setPos(v reflect.Value, m *Map, keys string) {
+	at := m.Node
+	if keys != "" && keys != "line" {
+		at = nil
+		for k := range strings.SplitSeq(keys, ",") {
+			if e := m.Get(k); at == nil && e != nil && !IsNull(e.Val) {
+				at = e.Val
+			}
+		}
+	}
+	if at == nil {
+		return
+	}
+	if v.Type() == posType {
+		v.Set(reflect.ValueOf(Pos{at.Line, at.Column}))
+	} else {
+		v.SetInt(int64(at.Line))
+	}
+}
+
+// one reports whether exactly one of fields tagged oneof:"g" is set,
+// reporting the mapping self if not.
+func (r *Reader) one(self *At, fields []field, g string) bool {
+	var keys, set []string
+	for _, f := range fields {
+		if f.at.tag.Get("oneof") == g {
+			key, _, _ := strings.Cut(f.at.tag.Get("yaml"), ",")
+			keys = append(keys, key)
+			if f.at.Set() {
+				set = append(set, key)
+			}
+		}
+	}
+	alts := strings.Join(keys[:len(keys)-1], ", ") + " or " + keys[len(keys)-1]
+	switch {
+	case len(set) > 1:
+		r.Errorf(self.Node, self.Path, "%s are set; use exactly one of %s", strings.Join(set, " and "), alts)
+	case len(set) == 0:
+		r.Errorf(self.Node, self.Path, "one of %s is required", alts)
+	default:
+		return true
+	}
+	return false
+}
+
 var (
+	posType = reflect.TypeFor[Pos]()
 	rawType = reflect.TypeFor[json.RawMessage]()
 	durType = reflect.TypeFor[time.Duration]()
 )

@@ -2,6 +2,7 @@ package yamlcheck_test
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -209,4 +210,88 @@ func TestNestedReadsASetMapping(t *testing.T) {
 	}))
 	assert.Equal(t, outer{Sub: subItem{On: true}}, o)
 	assert.Equal(t, []string{"bad: expected a sub mapping, got a sequence"}, problems(&r.Checker))
+}
+
+// A struct with a field tagged short:"" may be written as a scalar: the
+// scalar is that field's value, read by its rules at the struct's path;
+// a struct without one refuses a scalar.
+func TestStructReadsTheShortForm(t *testing.T) {
+	type named struct {
+		Name string `yaml:"name" check:"required" short:""`
+		N    int    `yaml:"n,omitempty"`
+		Line int    `yaml:"-" pos:"line"`
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	n := root(t, "items:\n  - x\n  - {name: y, n: 2}\n  - ~\n  - 5\n")
+	items := n.Content[1].Content
+	var a, b, c, d named
+	require.True(t, r.Struct(items[0], "items[0]", "a name or a mapping", &a, nil))
+	require.True(t, r.Struct(items[1], "items[1]", "a name or a mapping", &b, nil))
+	assert.Equal(t, named{Name: "x", Line: 2}, a)
+	assert.Equal(t, "items[0]", r.At(&a.Name).Path)
+	assert.Equal(t, named{Name: "y", N: 2, Line: 3}, b)
+	assert.True(t, r.Struct(items[2], "items[2]", "a name or a mapping", &c, nil))
+	assert.True(t, r.Struct(items[3], "items[3]", "a name or a mapping", &d, nil))
+	assert.False(t, r.At(&c.Name).OK)
+	var plain struct {
+		Name string `yaml:"name"`
+	}
+	assert.False(t, r.Struct(items[0], "l", "a list mapping", &plain, nil))
+	assert.Equal(t, []string{
+		"items[2]: expected a string, got null",
+		"items[3]: expected a string, got integer 5 (quote it to make it a string)",
+		"l: expected a list mapping, got \"x\"",
+	}, problems(&r.Checker))
+}
+
+// Exactly one of the fields tagged with one oneof group must be set:
+// none or several is a problem at the mapping, and then none of them is
+// read. A Pos field tagged with keys gets the first set one's position.
+func TestStructReadsOneOf(t *testing.T) {
+	type src struct {
+		Go   string `yaml:"go,omitempty" oneof:"path"`
+		Wasm string `yaml:"wasm,omitempty" oneof:"path"`
+		Hash string `yaml:"hash,omitempty" oneof:"path"`
+		Pos  yc.Pos `yaml:"-" pos:"go,wasm,hash"`
+		At   yc.Pos `yaml:"-" pos:""`
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	n := root(t, "items:\n  - {wasm: a.wasm}\n  - {go: x, hash: 5}\n  - {}\n")
+	items := n.Content[1].Content
+	var a, b, c src
+	require.True(t, r.Struct(items[0], "items[0]", "a source", &a, nil))
+	require.True(t, r.Struct(items[1], "items[1]", "a source", &b, nil))
+	require.True(t, r.Struct(items[2], "items[2]", "a source", &c, nil))
+	assert.Equal(t, src{Wasm: "a.wasm", Pos: yc.Pos{Line: 2, Column: 12}, At: yc.Pos{Line: 2, Column: 5}}, a)
+	assert.Equal(t, src{Pos: yc.Pos{Line: 3, Column: 10}, At: yc.Pos{Line: 3, Column: 5}}, b)
+	assert.Equal(t, []string{
+		"items[1]: go and hash are set; use exactly one of go, wasm or hash",
+		"items[2]: one of go, wasm or hash is required",
+	}, problems(&r.Checker))
+}
+
+// Filled wants a collection with entries, Fail and Place report at a
+// field, Place without the field's key that the error repeats.
+func TestFilledFailPlace(t *testing.T) {
+	type doc struct {
+		Items []string `yaml:"items" check:"manual"`
+		More  []string `yaml:"more" check:"manual"`
+		None  []string `yaml:"none" check:"manual"`
+		Name  string   `yaml:"name"`
+	}
+	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
+	var d doc
+	require.True(t, r.Struct(root(t, "items: []\nmore:\nname: x\n"), "d", "a doc", &d, nil))
+	assert.False(t, r.Filled(r.At(&d), r.At(&d.Items), yaml.SequenceNode, "must list an item"))
+	assert.False(t, r.Filled(r.At(&d), r.At(&d.More), yaml.SequenceNode, "must list more"))
+	assert.False(t, r.Filled(r.At(&d), r.At(&d.None), yaml.SequenceNode, "must list none"))
+	r.Fail(&d.Name, "bad %s", "name")
+	assert.True(t, r.Place(&d.Name, nil))
+	assert.False(t, r.Place(&d.Name, errors.New("name: too short")))
+	assert.Equal(t, "name", r.At(&d.Name).Name())
+	assert.Equal(t, []string{
+		"d.items: must list an item", "d.more: must list more", "d.none: missing required field",
+		"d.name: bad name", "d.name: too short",
+	}, problems(&r.Checker))
+	assert.Equal(t, 2, r.Problems[1].Line, "an empty value is reported at its key")
 }
