@@ -293,9 +293,13 @@ export class Topology {
       t.textContent = small ? shortName(n.name) : n.name;
       const gs = this.states.get(i);
       if (!small) {
-        const r = el('text', { 'text-anchor': 'middle', dy: '30' }, g);
-        r.textContent = n.role || '';
-        r.setAttribute('class', 'role');
+        // The role under the node, unless the name already says it
+        // (saga's "orchestrator" plays orchestrator).
+        if (n.role && n.role !== n.name) {
+          const r = el('text', { 'text-anchor': 'middle', dy: '30' }, g);
+          r.textContent = n.role;
+          r.setAttribute('class', 'role');
+        }
         if (gs !== undefined) {
           const line = el('text', { 'text-anchor': 'middle', dy: '40', class: 'gstate', 'data-gstate': n.name }, g);
           line.textContent = compactState(gs, ns.length > 8 ? 18 : 28);
