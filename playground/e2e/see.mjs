@@ -80,6 +80,21 @@ async function flightsAndState() {
   await page.locator('#topology').screenshot({ path: join(shots, 'see-state-menu-5.png') });
   log(`p0 shows "${line}"; menu: ${keys}`);
   await page.locator('#run-id').click(); // closes the menu
+
+  // A live run redraws the topology several times a second: a click whose
+  // press and release straddle a redraw still opens the node's menu.
+  await page.waitForSelector('#nodemenu', { state: 'hidden' });
+  const box = await page.locator('#topology g.node[data-node="p1"] > circle').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.evaluate(() => { // what draw() does: every node drawn anew
+    const svg = document.querySelector('#topology');
+    svg.replaceChildren(...[...svg.childNodes].map((c) => c.cloneNode(true)));
+  });
+  await page.mouse.up();
+  await page.waitForFunction(() => !document.querySelector('#nodemenu').hidden && /^p1: /.test(document.querySelector('#nodemenu b').textContent), null, { timeout: 5000 });
+  log('a click across a redraw opens the node menu');
+  await page.locator('#run-id').click();
 }
 
 // chartSeek finishes the run, then clicks the throughput chart at 40%

@@ -50,6 +50,12 @@ export class Topology {
     this.stillLayer.setAttribute('class', 'in-flight');
     this.still = null; // {now, msgs} of GET /runs/{id}/next, while paused
     this.resetEvents();
+    this.pressed = null; // the node a press landed on (clicked)
+    svg.addEventListener('pointerdown', (e) => {
+      const g = e.target.closest && e.target.closest('g.node');
+      this.pressed = g ? g.dataset.node : null;
+    });
+    svg.addEventListener('pointerup', (e) => this.released(e));
     document.addEventListener('click', (e) => {
       if (!menu.contains(e.target) && !svg.contains(e.target)) menu.hidden = true;
     });
@@ -314,12 +320,21 @@ export class Topology {
       }
       const title = el('title', {}, g);
       title.textContent = `${n.name} (${n.role}): ${n.state}${n.reason ? ` - ${n.reason}` : ''}${gs !== undefined ? `\nstate: ${JSON.stringify(gs)}` : ''}`;
-      g.addEventListener('click', (e) => {
-        e.stopPropagation();
-        if (e.shiftKey) this.toggle(n.name);
-        else this.openMenu(n, e);
-      });
     });
+  }
+
+  // released acts on a press and release on one node: shift selects it,
+  // else its menu opens. Not a click: a live run redraws the topology
+  // several times a second, and a redraw between press and release
+  // detaches the pressed node, so the browser sends no click at all.
+  released(e) {
+    const g = e.target.closest && e.target.closest('g.node');
+    const name = g && g.dataset.node === this.pressed ? this.pressed : null;
+    this.pressed = null;
+    const n = name !== null ? this.nodes.find((x) => x.name === name) : null;
+    if (!n || e.button !== 0) return;
+    if (e.shiftKey) this.toggle(n.name);
+    else this.openMenu(n, e);
   }
 
   openMenu(n, e) {
