@@ -231,6 +231,37 @@ async function uploadHint() {
   check(mi > lines.indexOf('modules:') && mi < lines.indexOf('nodes:') && ni > 0, `the module is in modules: and a node of it in nodes: ${edited}`);
   await shot('u2-upload-inserted');
   log('upload into a scenario: a modules: entry and a nodes: line');
+
+  // Sections as yaml.Marshal writes them (an export, a link, a shrunk
+  // scenario: four spaces, a block list): the entries join at the
+  // sections' own indentation, the scenario still runs, and a second
+  // "use" adds nothing twice. (Two spaces in front of them made YAML
+  // the parser refused.)
+  const six = sha.slice(0, 6);
+  await page.locator('#scenario').fill(`name: four\nseed: 1\nduration: 10ms\nmodules:\n    p:\n        sha256: ${sha}\n        roles: [server]\nnodes:\n    - name: n\n      count: 2\n      module: p\n      role: server\n`);
+  await upload();
+  await page.waitForSelector('#upload-next:not([hidden])', { timeout: 10000 });
+  await page.locator('#upload-use').click();
+  await page.locator(`#modules li[title="${sha}"] button`).click();
+  const four = await page.locator('#scenario').inputValue();
+  const count = (t, s) => t.split(s).length - 1;
+  check(count(four, `    mod_${six}: {sha256: ${sha}`) === 1 && count(four, `    - {name: u${six}, count: 1`) === 1, `entries once each, at the sections' indentation: ${four}`);
+  await page.locator('#start-paused').uncheck();
+  const before = await page.locator('#run-id').textContent();
+  await page.locator('#run').click();
+  await page.waitForFunction((b) => document.querySelector('#run-id').textContent !== b && document.querySelector('#run-id').textContent.startsWith('run '), before);
+  await finished();
+  check(await page.locator('#problems li').count() === 0, 'the four-space scenario with the module added runs without problems');
+  check(await page.locator('#topology g.node').count() === 3, 'its two nodes and the added one run');
+  // Flow style cannot take a line: the editor is left as it was and the
+  // flash says what to write.
+  const flow = pingers(sha).replace('modules:\n  p: ', 'modules: {p: ').replace('roles: [server]}\n', 'roles: [server]}}\n');
+  await page.locator('#scenario').fill(flow);
+  await page.locator(`#modules li[title="${sha}"] button`).click();
+  check(await page.locator('#scenario').inputValue() === flow, 'a flow-style modules: is left as it was');
+  const said = await page.locator('#flash').textContent();
+  check(said.includes(`mod_${six}: {sha256: ${sha}`) && /add it yourself/.test(said), `the flash says what to add: ${said}`);
+  log('four-space sections take the entries at their indentation and run; flow style is left alone with what to add');
 }
 
 // diagramFollows: the embedded space-time diagram opens at the run's
@@ -319,9 +350,14 @@ async function streamNotes() {
 // 82 transactions, sat beside a run of another scenario, 62).
 async function tourEdited() {
   await open(url);
+  // The page has loaded twopc/scenario.yaml already; the tour loads it
+  // again: edit it only once that load is in the editor, or the load
+  // overwrites the edit.
+  const loaded = page.waitForResponse((r) => r.url().endsWith('/api/v1/patterns/twopc'));
   await page.locator('#tour-open').click();
+  const file = (await (await loaded).json()).contents['scenario.yaml'];
   await page.waitForSelector('#tour:not([hidden]) .tour-status');
-  await page.waitForFunction(() => document.querySelector('#scn-title').textContent === 'twopc/scenario.yaml');
+  await page.waitForFunction((t) => document.querySelector('#scenario').value === t && document.querySelector('#scn-title').textContent === 'twopc/scenario.yaml', file);
   const text = await page.locator('#scenario').inputValue();
   check(text.includes('{name: p, count: 3,'), 'twopc/scenario.yaml has three participants');
   await page.locator('#scenario').fill(text.replace('{name: p, count: 3,', '{name: p, count: 4,'));

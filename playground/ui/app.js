@@ -88,7 +88,8 @@ function markDrawn() {
   const v = done ? '1' : '0';
   if (document.body.dataset.drawn !== v) document.body.dataset.drawn = v;
   // Empty charts of a finished run say why: it had no operations.
-  $('charts-note').hidden = !done || r.state !== 'finished' || charts.ops() > 0;
+  // (A run whose events were lost with its worker says so elsewhere.)
+  $('charts-note').hidden = !done || r.state !== 'finished' || charts.ops() > 0 || (r.error && r.max_seq === 0);
 }
 charts.onDrawn = () => markDrawn();
 // Step by message: the events due next of a paused run, one button each.
@@ -109,7 +110,9 @@ const tour = new TourPlayer($('tour'), {
   current: () => st.run,
   // edited: the editor no longer holds the file as loaded (the tour
   // adopts a run of the step's file only as the tour wrote it).
-  origin: () => st.origin && { ...st.origin, edited: st.origin.text !== undefined && editor.get() !== st.origin.text },
+  // An origin without the text as loaded (a run reopened, a job's
+  // result) counts as edited: its text may differ from the file's.
+  origin: () => st.origin && { ...st.origin, edited: st.origin.text === undefined || editor.get() !== st.origin.text },
   speed: () => Number($('speed').value),
 });
 const topo = new Topology($('topology'), $('nodemenu'), {
@@ -222,7 +225,8 @@ function tourSummary(p) {
 async function loadPatternFile(name, file) {
   const p = await api('GET', `/patterns/${name}`);
   editor.set(p.contents[file]);
-  setOrigin({ pattern: name, file, name: scenarioName(p.contents[file]), text: p.contents[file] });
+  // The text as the editor holds it (a textarea turns CRLF into LF).
+  setOrigin({ pattern: name, file, name: scenarioName(p.contents[file]), text: editor.get() });
   // The run on show was of another scenario: its verdict must not sit
   // next to this one.
   detach(`no run of ${name}/${file} yet: press Run`);
@@ -335,17 +339,40 @@ function useModule(m) {
     return;
   }
   const key = `mod_${m.sha256.slice(0, 6)}`;
+  const node = `u${m.sha256.slice(0, 6)}`;
   const lines = editor.get().replace(/\n*$/, '').split('\n');
-  const put = (section, line) => {
-    const at = lines.findIndex((l) => l.startsWith(`${section}:`));
-    if (at < 0) lines.push(`${section}:`, line);
-    else lines.splice(at + 1, 0, line);
-  };
-  put('modules', `  ${key}: {sha256: ${m.sha256}, roles: [server]}`);
-  put('nodes', `  - {name: u${m.sha256.slice(0, 6)}, count: 1, module: ${key}, role: server}`);
+  const ok = insertUnder(lines, 'modules', key, `${key}: {sha256: ${m.sha256}, roles: [server]}`) &&
+    insertUnder(lines, 'nodes', `name: ${node},`, `- {name: ${node}, count: 1, module: ${key}, role: server}`);
+  if (!ok) {
+    flash(`add it yourself: under modules:, ${key}: {sha256: ${m.sha256}, roles: [server]}; under nodes:, {name: ${node}, module: ${key}, role: server} (this scenario writes those sections in a style the button does not edit)`, true);
+    return;
+  }
   editor.set(`${lines.join('\n')}\n`);
   editorChanged();
   flash(`${key} is under modules: and a node of it under nodes: set its roles to the ones your scenario needs, then Run`);
+}
+
+// insertUnder puts item as the first entry of the top-level block section
+// (modules: or nodes:) in lines, indented as the section's first entry is
+// (two spaces if it has none; the section is made if missing); nothing if
+// an entry already holds mark. It returns false, and changes nothing, for
+// a section written in flow style (modules: {...}), which a line cannot
+// join.
+function insertUnder(lines, section, mark, item) {
+  const at = lines.findIndex((l) => l.startsWith(`${section}:`));
+  if (at < 0) {
+    lines.push(`${section}:`, `  ${item}`);
+    return true;
+  }
+  if (!/^[a-z]+:\s*(#.*)?$/.test(lines[at])) return false;
+  let end = at + 1;
+  while (end < lines.length && (/^\s/.test(lines[end]) || lines[end] === '' || lines[end].startsWith('- ') || lines[end] === '-')) end++;
+  const body = lines.slice(at + 1, end);
+  if (body.some((l) => l.includes(mark))) return true;
+  const first = body.find((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  const indent = first ? first.match(/^\s*/)[0] : '  ';
+  lines.splice(at + 1, 0, `${indent}${item}`);
+  return true;
 }
 
 function hideUploadHint() {

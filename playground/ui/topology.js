@@ -56,6 +56,24 @@ export class Topology {
       this.pressed = g ? g.dataset.node : null;
     });
     svg.addEventListener('pointerup', (e) => this.released(e));
+    for (const ev of ['pointerup', 'pointercancel']) {
+      document.addEventListener(ev, (e) => { if (!svg.contains(e.target)) this.pressed = null; });
+    }
+    // A click without a pointer (element.click(), assistive technology)
+    // and Enter or Space on a focused node act as a press and release.
+    const activate = (e) => {
+      const g = e.target.closest && e.target.closest('g.node');
+      if (!g) return;
+      const r = g.getBoundingClientRect();
+      this.pressed = g.dataset.node;
+      this.released({ target: g, button: 0, shiftKey: e.shiftKey, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2 });
+    };
+    svg.addEventListener('click', (e) => { if (e.detail === 0) activate(e); }); // detail > 0: a pointer's, pointerup acted
+    svg.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter' && e.key !== ' ') return;
+      e.preventDefault();
+      activate(e);
+    });
     document.addEventListener('click', (e) => {
       if (!menu.contains(e.target) && !svg.contains(e.target)) menu.hidden = true;
     });
