@@ -147,7 +147,7 @@ type Module struct {
 
 // Pos is where a value is written in a scenario file: its 1-based line
 // and column.
-type Pos = yc.Pos
+type Pos struct{ Line, Column int }
 
 // Path returns whichever of Go, Wasm and SHA256 is set.
 func (m *Module) Path() string {

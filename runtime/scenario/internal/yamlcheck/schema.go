@@ -39,7 +39,8 @@ func (a *At) Set() bool { return a.Node != nil && !IsNull(a.Node) }
 // unique strings, what naming one in messages), check:"manual" (read by
 // the caller with Get), oneof:"G" (exactly one of the two or more fields
 // tagged G must be set, else none of them is read); a field tagged pos:"line" (and
-// yaml:"-") is set to the mapping's line, a Pos field tagged pos:"" to
+// yaml:"-") is set to the mapping's line, a position field (a struct
+// with int fields Line and Column) tagged pos:"" to
 // its position and one tagged pos:"k1,k2,..." to the position of the
 // first of those keys set. A struct with a field tagged short:"" may be
 // written as a scalar instead of a mapping: the scalar is that field's
@@ -297,9 +298,6 @@ func (r *Reader) fields(m *Map, self *At, v reflect.Value, out []field) []field 
 	return out
 }
 
-// Pos is where a value was written: its 1-based line and column.
-type Pos struct{ Line, Column int }
-
 // setPos sets the position field v to the position of the mapping m
 // (keys "" or "line") or of the value of the first of keys set in it.
 func setPos(v reflect.Value, m *Map, keys string) {
@@ -315,8 +313,9 @@ func setPos(v reflect.Value, m *Map, keys string) {
 	if at == nil {
 		return
 	}
-	if v.Type() == posType {
-		v.Set(reflect.ValueOf(Pos{at.Line, at.Column}))
+	if v.Kind() == reflect.Struct { // a position: int fields Line and Column
+		v.FieldByName("Line").SetInt(int64(at.Line))
+		v.FieldByName("Column").SetInt(int64(at.Column))
 	} else {
 		v.SetInt(int64(at.Line))
 	}
@@ -348,7 +347,6 @@ func (r *Reader) one(self *At, fields []field, g string) bool {
 }
 
 var (
-	posType = reflect.TypeFor[Pos]()
 	rawType = reflect.TypeFor[json.RawMessage]()
 	durType = reflect.TypeFor[time.Duration]()
 )

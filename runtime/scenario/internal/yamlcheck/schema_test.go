@@ -246,14 +246,15 @@ func TestStructReadsTheShortForm(t *testing.T) {
 
 // Exactly one of the fields tagged with one oneof group must be set:
 // none or several is a problem at the mapping, and then none of them is
-// read. A Pos field tagged with keys gets the first set one's position.
+// read. A position field tagged with keys gets the first set one's position.
 func TestStructReadsOneOf(t *testing.T) {
+	type pos struct{ Line, Column int }
 	type src struct {
 		Go   string `yaml:"go,omitempty" oneof:"path"`
 		Wasm string `yaml:"wasm,omitempty" oneof:"path"`
 		Hash string `yaml:"hash,omitempty" oneof:"path"`
-		Pos  yc.Pos `yaml:"-" pos:"go,wasm,hash"`
-		At   yc.Pos `yaml:"-" pos:""`
+		Pos  pos    `yaml:"-" pos:"go,wasm,hash"`
+		At   pos    `yaml:"-" pos:""`
 	}
 	r := &yc.Reader{Checker: yc.Checker{Max: 10}}
 	n := root(t, "items:\n  - {wasm: a.wasm}\n  - {go: x, hash: 5}\n  - {}\n")
@@ -262,8 +263,8 @@ func TestStructReadsOneOf(t *testing.T) {
 	require.True(t, r.Struct(items[0], "items[0]", "a source", &a, nil))
 	require.True(t, r.Struct(items[1], "items[1]", "a source", &b, nil))
 	require.True(t, r.Struct(items[2], "items[2]", "a source", &c, nil))
-	assert.Equal(t, src{Wasm: "a.wasm", Pos: yc.Pos{Line: 2, Column: 12}, At: yc.Pos{Line: 2, Column: 5}}, a)
-	assert.Equal(t, src{Pos: yc.Pos{Line: 3, Column: 10}, At: yc.Pos{Line: 3, Column: 5}}, b)
+	assert.Equal(t, src{Wasm: "a.wasm", Pos: pos{Line: 2, Column: 12}, At: pos{Line: 2, Column: 5}}, a)
+	assert.Equal(t, src{Pos: pos{Line: 3, Column: 10}, At: pos{Line: 3, Column: 5}}, b)
 	assert.Equal(t, []string{
 		"items[1]: go and hash are set; use exactly one of go, wasm or hash",
 		"items[2]: one of go, wasm or hash is required",
